@@ -1,0 +1,230 @@
+//! The typed events a delivery classifies into: what the sync rules consume.
+//!
+//! These types are the contract between this crate and `jirasync-domain`. They carry only what the
+//! rules need, already validated, so a rule never has to look at JSON.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+macro_rules! string_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The value as a string slice.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+    };
+}
+
+string_newtype! {
+    /// A Jira issue key such as `APP-123`. Compared exactly (case-sensitive), as the reference does.
+    IssueKey
+}
+
+string_newtype! {
+    /// A Jira issue id such as `10001` (Jira sends it as a string; numbers are accepted and kept as text).
+    IssueId
+}
+
+string_newtype! {
+    /// A Jira status id such as `10102`, as found in a changelog item's `from` / `to`.
+    StatusId
+}
+
+/// When a change happened in Jira, to the millisecond (Unix epoch milliseconds, UTC).
+///
+/// Taken from `issue.fields.updated` when present, else from the payload's `timestamp`. Ordered, so
+/// the ordering guard can compare two events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventTime(i64);
+
+impl EventTime {
+    /// An instant from Unix epoch milliseconds.
+    pub const fn from_unix_millis(millis: i64) -> Self {
+        Self(millis)
+    }
+
+    /// Unix epoch milliseconds.
+    pub const fn unix_millis(self) -> i64 {
+        self.0
+    }
+
+    /// An instant from a date-time, truncated to the millisecond.
+    pub fn from_datetime(at: OffsetDateTime) -> Self {
+        let millis = at.unix_timestamp_nanos() / 1_000_000;
+        Self(i64::try_from(millis).unwrap_or(if millis < 0 { i64::MIN } else { i64::MAX }))
+    }
+
+    /// The instant as a UTC date-time, or `None` when it lies outside the range `time` supports.
+    pub fn to_datetime(self) -> Option<OffsetDateTime> {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000).ok()
+    }
+}
+
+impl fmt::Display for EventTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_datetime().and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        }) {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "{}ms", self.0),
+        }
+    }
+}
+
+/// A Jira user as a webhook shows it (`issue.fields.assignee`, `user`).
+///
+/// Every field is optional: Jira hides `emailAddress` when e-mail visibility is off, and older
+/// versions omit `key`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JiraUser {
+    /// The username (`name`), what people type to log in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The user key (`key`): equal to the first username for old users, `JIRAUSER10100`-style since Jira 8.4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The e-mail address, absent when Jira hides it.
+    #[serde(
+        default,
+        rename = "emailAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub email_address: Option<String>,
+    /// The display name.
+    #[serde(
+        default,
+        rename = "displayName",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub display_name: Option<String>,
+    /// Whether the Jira account is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// The de-duplication key of one delivery: issue id (or key when the id is missing), changelog id
+/// and `webhookEvent`, joined with `:`. Two deliveries with the same key carry the same change.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeliveryKey(String);
+
+impl DeliveryKey {
+    /// Builds the key from its parts.
+    pub fn new(issue: &str, changelog_id: &str, webhook_event: &str) -> Self {
+        Self(format!("{issue}:{changelog_id}:{webhook_event}"))
+    }
+
+    /// Wraps a key read back from storage.
+    pub fn from_stored(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DeliveryKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The assignee of an issue changed (a changelog item with `field` exactly `assignee`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssigneeChanged {
+    /// The issue's key.
+    pub issue_key: IssueKey,
+    /// The issue's id, when the payload has one.
+    pub issue_id: Option<IssueId>,
+    /// The new assignee from `issue.fields.assignee`; `None` means the issue was unassigned (a
+    /// missing `assignee` key counts as unassigned, as in the reference).
+    pub assignee: Option<JiraUser>,
+    /// When the change happened; `None` when the payload carries neither `issue.fields.updated`
+    /// nor `timestamp` (then no ordering guard can apply).
+    pub occurred_at: Option<EventTime>,
+}
+
+/// The status of an issue changed (the **first** changelog item with `field` exactly `status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChanged {
+    /// The issue's key.
+    pub issue_key: IssueKey,
+    /// The issue's id, when the payload has one.
+    pub issue_id: Option<IssueId>,
+    /// The previous status id (`from`).
+    pub from: Option<StatusId>,
+    /// The new status id (`to`).
+    pub to: Option<StatusId>,
+    /// The previous status name (`fromString`).
+    pub from_name: Option<String>,
+    /// The new status name (`toString`).
+    pub to_name: Option<String>,
+    /// When the change happened (see [`AssigneeChanged::occurred_at`]).
+    pub occurred_at: Option<EventTime>,
+}
+
+/// What a delivery with a changelog asks the sync rules to do. Both changes may come from one
+/// delivery; the assignee change is applied first, as in the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChangeSet {
+    /// The de-duplication key, when the changelog has an id.
+    pub delivery_key: Option<DeliveryKey>,
+    /// The assignee change, if the changelog has one.
+    pub assignee: Option<AssigneeChanged>,
+    /// The status change, if the changelog has one.
+    pub status: Option<StatusChanged>,
+}
+
+impl ChangeSet {
+    /// True when the changelog touched neither the assignee nor the status (labels, summary,
+    /// custom fields, …): nothing to sync.
+    pub fn is_empty(&self) -> bool {
+        self.assignee.is_none() && self.status.is_none()
+    }
+}
+
+/// The result of classifying a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Classification {
+    /// No changelog, or an empty one (`null`, `{}`, `[]`): the reference answers 200 and does nothing.
+    NoChangelog,
+    /// A changelog with items; see [`ChangeSet::is_empty`] for one that touches nothing we sync.
+    Changes(ChangeSet),
+}
