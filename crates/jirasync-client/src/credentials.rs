@@ -1,0 +1,119 @@
+//! Who the client acts as: an OAuth 1.0a consumer with an access token, or a personal access token.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::oauth1::{OAuth1Signer, RsaSha1Signer, SigningKey};
+use crate::secret::{BearerToken, TokenSecret};
+
+macro_rules! identifier {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps the value.
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                Self(value)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                Self(value.to_owned())
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+identifier! {
+    /// The consumer key of a Jira Application Link (`oauth_consumer_key`).
+    ConsumerKey
+}
+
+identifier! {
+    /// An OAuth 1.0a access token (`oauth_token`) that Jira issued for one user.
+    AccessToken
+}
+
+identifier! {
+    /// An OAuth 1.0a request token (`oauth_token`), valid for one authorisation.
+    RequestTokenValue
+}
+
+/// How the client proves who it is to Jira.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Credentials {
+    /// OAuth 1.0a with RSA-SHA1, the way Jira Application Links work.
+    OAuth1Rsa {
+        /// The Application Link's consumer key.
+        consumer_key: ConsumerKey,
+        /// The RSA back-end that holds the consumer's private key; usually a
+        /// [`PrivateKey`](crate::PrivateKey).
+        private_key: Arc<dyn RsaSha1Signer>,
+        /// The access token Jira issued at the end of the token exchange.
+        access_token: AccessToken,
+        /// The secret of the access token.
+        access_token_secret: TokenSecret,
+    },
+    /// A personal access token (Jira 8.14 and later), sent as `Authorization: Bearer ...`.
+    Bearer(BearerToken),
+}
+
+impl Credentials {
+    /// OAuth 1.0a RSA-SHA1 credentials.
+    pub fn oauth1_rsa(
+        consumer_key: ConsumerKey,
+        private_key: impl RsaSha1Signer + 'static,
+        access_token: AccessToken,
+        access_token_secret: TokenSecret,
+    ) -> Self {
+        Self::OAuth1Rsa {
+            consumer_key,
+            private_key: Arc::new(private_key),
+            access_token,
+            access_token_secret,
+        }
+    }
+
+    /// Personal access token credentials.
+    pub fn bearer(token: BearerToken) -> Self {
+        Self::Bearer(token)
+    }
+
+    /// A signer for OAuth 1.0a credentials; `None` for a bearer token.
+    pub(crate) fn oauth1_signer(&self) -> Option<OAuth1Signer> {
+        match self {
+            Self::OAuth1Rsa { consumer_key, private_key, .. } => Some(OAuth1Signer::new(
+                consumer_key.clone(),
+                SigningKey::RsaSha1(Arc::clone(private_key)),
+            )),
+            Self::Bearer(_) => None,
+        }
+    }
+}

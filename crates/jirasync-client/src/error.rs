@@ -1,0 +1,290 @@
+//! The errors of this crate: one enum for every call that talks to Jira, holding typed errors for
+//! keys, signing, configuration, Jira's OAuth refusals and its REST error answers.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::oauth1::OAuthProblem;
+
+/// Anything a call to Jira can end with, other than success.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The private key could not be used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// A request could not be signed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    /// The client options are not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Jira did not answer in time.
+    #[error("Timed out attempting to reach host: {host}")]
+    Timeout {
+        /// Host and port (if not the default) of the Jira base URL.
+        host: String,
+    },
+    /// No connection could be made to Jira.
+    #[error(
+        "Could not connect to {host}: {reason}. Check the Jira URL, that Jira is running, and that \
+         this machine can reach it (proxy, firewall, TLS certificate)."
+    )]
+    Connect {
+        /// Host and port (if not the default) of the Jira base URL.
+        host: String,
+        /// What the HTTP client reported.
+        reason: String,
+    },
+    /// The request failed on the way (TLS, protocol, connection reset) after it was sent.
+    #[error("The request to {host} failed: {reason}")]
+    Transport {
+        /// Host and port (if not the default) of the Jira base URL.
+        host: String,
+        /// What the HTTP client reported.
+        reason: String,
+    },
+    /// Jira refused the OAuth 1.0a request and said why (`oauth_problem`).
+    #[error(transparent)]
+    OAuth(#[from] OAuthProblem),
+    /// The token endpoint answered without `oauth_token` or `oauth_token_secret`.
+    #[error("Missing oauth_token: Jira's answer had {}", describe_keys(.keys))]
+    MissingOAuthToken {
+        /// The keys that Jira's answer did contain.
+        keys: Vec<String>,
+    },
+    /// The access-token step was called without a verifier.
+    #[error("Missing OAuth token verifier")]
+    MissingVerifier,
+    /// Jira answered with an HTML page where data was expected: usually a login page, an error page
+    /// from a proxy, or a base URL that points at the wrong place.
+    #[error(
+        "Jira answered {method} {path} with an HTML page (HTTP {status}) instead of {expected}. \
+         Check the base URL (including any context path such as /jira) and any proxy in front of Jira."
+    )]
+    HtmlPage {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+        /// The HTTP status of the HTML answer.
+        status: u16,
+        /// What the call expected instead.
+        expected: &'static str,
+    },
+    /// Jira answered with an error status.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// Jira answered 2xx but the body could not be read as the expected data.
+    #[error("Could not read Jira's answer to {method} {path}: {reason}")]
+    UnexpectedBody {
+        /// The request method.
+        method: String,
+        /// The request path.
+        path: String,
+        /// Why the body did not fit.
+        reason: String,
+    },
+    /// Creating the issue webhook failed (reference-behaviour §2.3).
+    #[error("Could not create issue webhook in Jira. {details}")]
+    WebhookNotCreated {
+        /// Jira's own explanation (the first value of `messages[0]`), or the underlying error.
+        details: String,
+        /// The underlying failure.
+        #[source]
+        source: Box<Error>,
+    },
+    /// `serverInfo` did not carry a version this crate can read.
+    #[error(
+        "Jira's serverInfo has no readable version (got {version:?}); cannot choose the webhook API"
+    )]
+    UnknownServerVersion {
+        /// The `version` string Jira sent, if any.
+        version: Option<String>,
+    },
+}
+
+impl Error {
+    /// Jira's `oauth_problem`, when Jira refused the request for an OAuth reason.
+    pub fn oauth_problem(&self) -> Option<&OAuthProblem> {
+        match self {
+            Self::OAuth(problem) => Some(problem),
+            Self::WebhookNotCreated { source, .. } => source.oauth_problem(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status Jira answered with, when it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::OAuth(problem) => Some(problem.status),
+            Self::Api(api) => Some(api.status),
+            Self::HtmlPage { status, .. } => Some(*status),
+            Self::WebhookNotCreated { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+}
+
+fn describe_keys(keys: &[String]) -> String {
+    if keys.is_empty() {
+        "no keys at all".to_owned()
+    } else {
+        format!("only the keys [{}]", keys.join(", "))
+    }
+}
+
+/// Why a private or public key could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key is protected by a passphrase.
+    #[error(
+        "The private key is encrypted with a passphrase; an unencrypted key is needed. Remove the \
+         passphrase with `openssl pkey -in key.pem -out key-plain.pem` and use the new file."
+    )]
+    Encrypted,
+    /// A public key or a certificate was given where the private key belongs.
+    #[error(
+        "This is a {label}, not a private key. Give the private key (it begins with \
+         -----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----); the public key is what \
+         goes into Jira's Application Link."
+    )]
+    NotAPrivateKey {
+        /// The PEM label that was found, such as `PUBLIC KEY` or `CERTIFICATE`.
+        label: String,
+    },
+    /// The key is not an RSA key.
+    #[error(
+        "The private key is an {algorithm} key, but Jira's OAuth 1.0a (RSA-SHA1) needs an RSA key. \
+         Generate one with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`."
+    )]
+    NotRsa {
+        /// The algorithm of the key that was given.
+        algorithm: String,
+    },
+    /// The key is in OpenSSH's own format.
+    #[error(
+        "The private key is in OpenSSH format. Private key must be a valid RSA private key in PEM \
+         format (PKCS#1 or PKCS#8): convert it with `ssh-keygen -p -m PEM -f <file>`."
+    )]
+    OpenSshFormat,
+    /// The text is not a PEM RSA private key.
+    #[error("Private key must be a valid RSA private key in PEM format (PKCS#1 or PKCS#8)")]
+    Invalid,
+    /// The text is not a PEM RSA public key.
+    #[error("Public key must be a valid RSA public key in PEM format (SubjectPublicKeyInfo or PKCS#1)")]
+    InvalidPublicKey,
+    /// A new key pair could not be generated.
+    #[error("Could not generate an RSA key pair: {reason}")]
+    Generate {
+        /// What the RSA library reported.
+        reason: String,
+    },
+    /// A key could not be written as PEM.
+    #[error("Could not encode the key as PEM: {reason}")]
+    Encode {
+        /// What the encoder reported.
+        reason: String,
+    },
+}
+
+/// Why a request could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The RSA back-end failed to sign.
+    #[error("Could not sign the request with RSA-SHA1: {reason}")]
+    Rsa {
+        /// What the back-end reported.
+        reason: String,
+    },
+    /// The HMAC key could not be made.
+    #[error("Could not sign the request with HMAC-SHA1: {reason}")]
+    Hmac {
+        /// What the HMAC library reported.
+        reason: String,
+    },
+}
+
+/// Why the client options cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The Jira base URL is not an absolute http(s) URL.
+    #[error("The Jira URL {url:?} is not valid: {reason}. Give it like https://jira.example.com or https://example.com/jira")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The callback URL for the token exchange is not an absolute URL.
+    #[error("The OAuth callback URL {url:?} is not valid: {reason}. Give an absolute URL or use out-of-band (oob)")]
+    InvalidCallbackUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The HTTP client could not be built (for example the TLS set-up failed).
+    #[error("Could not set up the HTTP client: {reason}")]
+    HttpClient {
+        /// What the HTTP client reported.
+        reason: String,
+    },
+    /// The user agent contains characters a header cannot carry.
+    #[error("The user agent {user_agent:?} cannot be sent in an HTTP header")]
+    InvalidUserAgent {
+        /// The user agent as given.
+        user_agent: String,
+    },
+}
+
+/// Jira answered a REST call with an error status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The request method.
+    pub method: String,
+    /// The request path, without the query.
+    pub path: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// Jira's `errorMessages`, if its answer had them.
+    pub error_messages: Vec<String>,
+    /// Jira's per-field `errors`, if its answer had them.
+    pub field_errors: BTreeMap<String, String>,
+    /// The first value of the first object in `messages` (the webhook resources answer this way).
+    pub first_message: Option<String>,
+}
+
+impl ApiError {
+    /// What usually causes this status, and what to do.
+    pub fn advice(&self) -> &'static str {
+        match self.status {
+            400 => "Jira did not accept the request as sent.",
+            401 => "Jira did not accept the credentials: check the access token or personal access token and that the Application Link still exists.",
+            403 => "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator).",
+            404 => "Not found: check the Jira base URL (including any context path such as /jira) and the Jira version.",
+            429 => "Jira is rate limiting this client; try again later.",
+            500..=599 => "Jira or a proxy in front of it failed; try again later and check Jira's logs.",
+            _ => "Unexpected answer from Jira.",
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Jira answered {} {} with HTTP {}", self.method, self.path, self.status)?;
+        let mut details: Vec<String> = self.error_messages.clone();
+        details.extend(self.field_errors.iter().map(|(field, message)| format!("{field}: {message}")));
+        details.extend(self.first_message.iter().cloned());
+        if !details.is_empty() {
+            write!(f, " ({})", details.join("; "))?;
+        }
+        write!(f, ". {}", self.advice())
+    }
+}
+
+impl std::error::Error for ApiError {}

@@ -1,0 +1,1 @@
+//! The three-legged token exchange.
