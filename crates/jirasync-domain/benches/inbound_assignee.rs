@@ -1,0 +1,3 @@
+//! Inbound assignee sync on the in-memory store (filled in below).
+
+fn main() {}

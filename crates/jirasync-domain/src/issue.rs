@@ -1,0 +1,71 @@
+//! Local issues, Jira issues as an organization links them, and the link between the two.
+
+use jirasync_webhook::{EventTime, IssueKey};
+
+use crate::ids::{
+    ExternalIssueId, IntegrationId, LocalIssueId, OrganizationId, ProjectId, TeamId, UserId,
+};
+
+/// Who an issue is assigned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Assignee {
+    /// A user.
+    User(UserId),
+    /// A team.
+    Team(TeamId),
+}
+
+/// Whether a local issue is resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ResolutionStatus {
+    /// Open.
+    #[default]
+    Unresolved,
+    /// Resolved.
+    Resolved,
+}
+
+/// An issue of the host application (the reference's "group").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalIssue {
+    /// The issue's id.
+    pub id: LocalIssueId,
+    /// The organization it belongs to.
+    pub organization_id: OrganizationId,
+    /// The project it belongs to.
+    pub project_id: ProjectId,
+    /// Resolved or not.
+    pub status: ResolutionStatus,
+    /// The current assignee, if any.
+    pub assignee: Option<Assignee>,
+}
+
+/// A Jira issue as one organization links it through one integration.
+///
+/// It carries the ordering-guard watermarks: the `occurred_at` of the newest assignee event and of
+/// the newest status event applied for this (organization, integration, key). See
+/// [`crate::store::SyncKind`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalIssue {
+    /// The row's id.
+    pub id: ExternalIssueId,
+    /// The organization that linked it.
+    pub organization_id: OrganizationId,
+    /// The integration it lives in.
+    pub integration_id: IntegrationId,
+    /// The Jira key, compared exactly.
+    pub key: IssueKey,
+    /// The newest assignee event applied, if any.
+    pub assignee_updated_at: Option<EventTime>,
+    /// The newest status event applied, if any.
+    pub status_updated_at: Option<EventTime>,
+}
+
+/// A local issue found through a Jira key, with the organization that linked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIssue {
+    /// The linking organization.
+    pub organization_id: OrganizationId,
+    /// The local issue as it is now.
+    pub issue: LocalIssue,
+}

@@ -1,0 +1,239 @@
+//! What the rules need to ask Jira, and the cache of each integration's `done` statuses.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use jirasync_webhook::{JiraUser, StatusId};
+
+use crate::ids::IntegrationId;
+use crate::integration::Integration;
+
+/// How long the `done` status set of an integration is reused (reference §3.5: 240 s).
+pub const DONE_STATUSES_TTL: Duration = Duration::from_secs(240);
+
+/// Why a Jira look-up failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DirectoryError {
+    /// Jira could not be reached or answered with a server error; retry later.
+    #[error("Jira could not be reached: {message}")]
+    Unreachable {
+        /// What went wrong.
+        message: String,
+    },
+    /// Jira refused the call (bad credentials, missing permission).
+    #[error("Jira refused the request: {message}")]
+    Refused {
+        /// Jira's reason.
+        message: String,
+    },
+    /// The integration has no credentials to call Jira with.
+    #[error("no credentials for integration {integration_id}: reinstall it")]
+    NoCredentials {
+        /// The integration.
+        integration_id: IntegrationId,
+    },
+}
+
+/// The Jira look-ups the rules need. An adapter implements it with the REST client.
+#[async_trait]
+pub trait JiraDirectory: Send + Sync {
+    /// The Jira user with `user`'s username (`name`) or, failing that, user key (`key`);
+    /// `Ok(None)` when Jira knows neither. Used to learn an e-mail the webhook hid.
+    async fn find_user(
+        &self,
+        integration: &Integration,
+        user: &JiraUser,
+    ) -> Result<Option<JiraUser>, DirectoryError>;
+
+    /// The ids of the statuses whose category key is `done` (`GET /rest/api/2/status`).
+    async fn done_status_ids(
+        &self,
+        integration: &Integration,
+    ) -> Result<BTreeSet<StatusId>, DirectoryError>;
+}
+
+/// A source of monotonic time, injectable so cache expiry is testable.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> Instant;
+}
+
+/// The operating system's monotonic clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that moves only when told to, for tests.
+#[derive(Debug)]
+pub struct ManualClock {
+    start: Instant,
+    elapsed: Mutex<Duration>,
+}
+
+impl ManualClock {
+    /// A clock standing at the moment it was made.
+    pub fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, by: Duration) {
+        let mut elapsed = self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
+        *elapsed = elapsed.saturating_add(by);
+    }
+}
+
+impl Default for ManualClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        let elapsed = *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
+        self.start.checked_add(elapsed).unwrap_or(self.start)
+    }
+}
+
+/// The `done` status ids of each integration, fetched through a [`JiraDirectory`] and reused for
+/// [`DONE_STATUSES_TTL`]. Failures are not cached.
+pub struct DoneStatusCache {
+    clock: Arc<dyn Clock>,
+    ttl: Duration,
+    entries: Mutex<HashMap<IntegrationId, (Instant, Arc<BTreeSet<StatusId>>)>>,
+}
+
+impl fmt::Debug for DoneStatusCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DoneStatusCache")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DoneStatusCache {
+    /// A cache on `clock` keeping entries for [`DONE_STATUSES_TTL`].
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            ttl: DONE_STATUSES_TTL,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The integration's `done` status ids, from the cache while fresh, else from `directory`.
+    pub async fn done_status_ids<D: JiraDirectory + ?Sized>(
+        &self,
+        directory: &D,
+        integration: &Integration,
+    ) -> Result<Arc<BTreeSet<StatusId>>, DirectoryError> {
+        let now = self.clock.now();
+        if let Some(cached) = self.fresh(integration.id, now) {
+            return Ok(cached);
+        }
+        let fetched = Arc::new(directory.done_status_ids(integration).await?);
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(integration.id, (now, Arc::clone(&fetched)));
+        Ok(fetched)
+    }
+
+    fn fresh(&self, integration_id: IntegrationId, now: Instant) -> Option<Arc<BTreeSet<StatusId>>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let (fetched_at, statuses) = entries.get(&integration_id)?;
+        (now.saturating_duration_since(*fetched_at) < self.ttl).then(|| Arc::clone(statuses))
+    }
+}
+
+/// A [`JiraDirectory`] that answers from fixed data: for tests, examples and the conformance
+/// suite. It can be told to fail, and counts its status look-ups.
+#[derive(Debug, Default)]
+pub struct StaticJiraDirectory {
+    users: Vec<JiraUser>,
+    done_statuses: BTreeSet<StatusId>,
+    failure: Option<DirectoryError>,
+    status_lookups: std::sync::atomic::AtomicUsize,
+}
+
+impl StaticJiraDirectory {
+    /// A directory that knows no user and no `done` status.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a user, found by its `name` or `key`.
+    #[must_use]
+    pub fn with_user(mut self, user: JiraUser) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    /// Sets the `done` status ids.
+    #[must_use]
+    pub fn with_done_statuses<I, T>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<StatusId>,
+    {
+        self.done_statuses = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Makes every look-up fail with `error`.
+    #[must_use]
+    pub fn failing(mut self, error: DirectoryError) -> Self {
+        self.failure = Some(error);
+        self
+    }
+
+    /// How many times [`JiraDirectory::done_status_ids`] was called.
+    pub fn status_lookups(&self) -> usize {
+        self.status_lookups.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl JiraDirectory for StaticJiraDirectory {
+    async fn find_user(
+        &self,
+        _integration: &Integration,
+        user: &JiraUser,
+    ) -> Result<Option<JiraUser>, DirectoryError> {
+        if let Some(error) = &self.failure {
+            return Err(error.clone());
+        }
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        Ok(self
+            .users
+            .iter()
+            .find(|known| same(&known.name, &user.name))
+            .or_else(|| self.users.iter().find(|known| same(&known.key, &user.key)))
+            .cloned())
+    }
+
+    async fn done_status_ids(
+        &self,
+        _integration: &Integration,
+    ) -> Result<BTreeSet<StatusId>, DirectoryError> {
+        self.status_lookups
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &self.failure {
+            Some(error) => Err(error.clone()),
+            None => Ok(self.done_statuses.clone()),
+        }
+    }
+}

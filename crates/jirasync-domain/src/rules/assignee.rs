@@ -1,0 +1,298 @@
+//! Inbound assignee sync (reference §3.4, §4.3, §4.4), with the ordering guard and the
+//! hidden-e-mail fallbacks.
+
+use std::collections::BTreeMap;
+
+use jirasync_webhook::{AssigneeChanged, DeliveryKey, IssueKey, JiraUser};
+
+use super::inbound::{InboundSync, PlanSummary};
+use super::outcome::{HaltReason, SyncError};
+use super::where_should_sync::select_sync_targets;
+use crate::external_actor::ExternalProvider;
+use crate::ids::{IntegrationId, OrganizationId, UserId};
+use crate::integration::{Integration, SyncDirection};
+use crate::jira_directory::{DirectoryError, JiraDirectory};
+use crate::store::{AssigneePlan, AssigneeTarget, OrganizationAssignments, Store};
+use crate::text::eq_ignore_case;
+
+/// Whether the event assigns or unassigns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AssigneeAction {
+    /// Jira set an assignee.
+    Assign,
+    /// Jira cleared the assignee.
+    Unassign,
+}
+
+/// How the Jira user was matched to local users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MatchMethod {
+    /// The webhook's e-mail matched verified e-mails.
+    Email,
+    /// An external actor (provider `jira_server`) has the Jira username or user key.
+    ExternalActor,
+    /// The Jira user API revealed an e-mail the webhook hid, and it matched verified e-mails.
+    JiraDirectory,
+}
+
+impl MatchMethod {
+    /// The stable name used in logs.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::ExternalActor => "external_actor",
+            Self::JiraDirectory => "jira_directory",
+        }
+    }
+}
+
+/// What an inbound assignee sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundAssigneeOutcome {
+    /// The integration.
+    pub integration_id: IntegrationId,
+    /// The Jira issue.
+    pub issue_key: IssueKey,
+    /// Assign or unassign.
+    pub action: AssigneeAction,
+    /// How the Jira user was matched; `None` for an unassign or when nobody matched.
+    pub method: Option<MatchMethod>,
+    /// The local users the Jira user matched, ascending.
+    pub matched_users: Vec<UserId>,
+    /// How many organizations sync inbound assignees.
+    pub organizations: usize,
+    /// How many local issues are linked to the key in those organizations.
+    pub affected_issues: usize,
+    /// Issues whose assignee changed.
+    pub changed: usize,
+    /// Issues that already had the wanted assignee.
+    pub unchanged: usize,
+    /// Issues left untouched because no matched user reaches their project.
+    pub not_found: usize,
+    /// Organizations skipped because they had applied a newer event.
+    pub stale_organizations: usize,
+    /// A failed Jira user look-up, treated as "not found" (the assignee step never fails on it).
+    pub directory_error: Option<DirectoryError>,
+    /// Why the sync stopped short, if it did.
+    pub halt: Option<HaltReason>,
+}
+
+impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
+    /// Applies an assignee change from Jira.
+    ///
+    /// Finds the local issues linked to the key in the organizations that sync inbound assignees.
+    /// A `None` assignee unassigns all of them. Otherwise the Jira user is matched to local
+    /// users by the first step of this chain that yields any: verified e-mail → external actor
+    /// (`jira_server`, username or user key) → e-mail learnt from the [`JiraDirectory`]. Each issue
+    /// gets the lowest-id matched user who reaches its project through an active team membership;
+    /// issues without one stay as they are (halt `inbound-assignee-not-found`).
+    ///
+    /// A failing directory look-up counts as "not found" and is reported in
+    /// [`InboundAssigneeOutcome::directory_error`]: the earlier steps had their chance, and the
+    /// watermark must still move.
+    ///
+    /// One [`AssigneePlan`] carries every organization with linked issues, including those where
+    /// nothing resolved, so the ordering guard and the delivery log apply on every path.
+    pub async fn sync_assignee(
+        &self,
+        integration_id: IntegrationId,
+        event: &AssigneeChanged,
+        delivery_key: Option<&DeliveryKey>,
+    ) -> Result<InboundAssigneeOutcome, SyncError> {
+        let integration = self.integration(integration_id).await?;
+        let mut outcome = InboundAssigneeOutcome {
+            integration_id,
+            issue_key: event.issue_key.clone(),
+            action: match event.assignee {
+                Some(_) => AssigneeAction::Assign,
+                None => AssigneeAction::Unassign,
+            },
+            method: None,
+            matched_users: Vec::new(),
+            organizations: 0,
+            affected_issues: 0,
+            changed: 0,
+            unchanged: 0,
+            not_found: 0,
+            stale_organizations: 0,
+            directory_error: None,
+            halt: None,
+        };
+
+        let links = self.store.organization_links(integration_id).await?;
+        let targets = select_sync_targets(
+            &links,
+            integration_id,
+            SyncDirection::InboundAssignee,
+            None,
+            None,
+        );
+        outcome.organizations = targets.organizations.len();
+        if targets.organizations.is_empty() {
+            outcome.halt = Some(HaltReason::SyncDisabled);
+            return Ok(outcome);
+        }
+        let linked = self
+            .store
+            .linked_issues(integration_id, &event.issue_key, &targets.organizations)
+            .await?;
+        outcome.affected_issues = linked.len();
+        if linked.is_empty() {
+            tracing::info!(%integration_id, issue_key = %event.issue_key, "no-affected-issues");
+            outcome.halt = Some(HaltReason::NoAffectedIssues);
+            return Ok(outcome);
+        }
+
+        // Every organization with linked issues gets an entry, even an empty one, so its
+        // watermark moves (reference §4.3 step 7: "even for groups that did not resolve").
+        let mut per_organization: BTreeMap<OrganizationId, OrganizationAssignments> = linked
+            .iter()
+            .map(|linked| {
+                (
+                    linked.organization_id,
+                    OrganizationAssignments {
+                        organization_id: linked.organization_id,
+                        changes: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        let mut not_found_per_organization: BTreeMap<OrganizationId, usize> = BTreeMap::new();
+
+        match &event.assignee {
+            None => {
+                for linked in &linked {
+                    if let Some(entry) = per_organization.get_mut(&linked.organization_id) {
+                        entry.changes.push((linked.issue.id, AssigneeTarget::Unassign));
+                    }
+                }
+            }
+            Some(jira_user) => {
+                let (method, users) = self
+                    .match_jira_user(&integration, jira_user, &mut outcome)
+                    .await?;
+                outcome.method = method;
+                let access = self.store.project_access(&users).await?;
+                outcome.matched_users = users;
+                for linked in &linked {
+                    // reference-behaviour §4.3: the first member (lowest id) wins.
+                    let user = access
+                        .iter()
+                        .find(|access| access.projects.contains(&linked.issue.project_id));
+                    match (user, per_organization.get_mut(&linked.organization_id)) {
+                        (Some(user), Some(entry)) => entry
+                            .changes
+                            .push((linked.issue.id, AssigneeTarget::User(user.user_id))),
+                        _ => {
+                            *not_found_per_organization
+                                .entry(linked.organization_id)
+                                .or_default() += 1;
+                        }
+                    }
+                }
+            }
+        }
+
+        let plan = AssigneePlan {
+            integration_id,
+            issue_key: event.issue_key.clone(),
+            occurred_at: event.occurred_at,
+            delivery_key: delivery_key.cloned(),
+            organizations: per_organization.into_values().collect(),
+        };
+        let summary = PlanSummary::of(&self.store.apply_assignee_plan(plan).await?);
+        outcome.changed = summary.changed;
+        outcome.unchanged = summary.unchanged;
+        outcome.stale_organizations = summary.stale_organizations;
+        outcome.not_found = not_found_per_organization
+            .iter()
+            .filter(|(organization, _)| summary.applied_organizations.contains(organization))
+            .map(|(_, count)| count)
+            .sum();
+        outcome.halt = if summary.duplicate {
+            Some(HaltReason::DuplicateDelivery)
+        } else if outcome.not_found > 0 {
+            tracing::info!(
+                %integration_id,
+                issue_key = %event.issue_key,
+                method = outcome.method.map(MatchMethod::as_str),
+                not_found = outcome.not_found,
+                "inbound-assignee-not-found"
+            );
+            Some(HaltReason::AssigneeNotFound)
+        } else if summary.stale_organizations > 0 {
+            tracing::info!(%integration_id, issue_key = %event.issue_key, "stale-event");
+            Some(HaltReason::StaleEvent)
+        } else {
+            None
+        };
+        Ok(outcome)
+    }
+
+    /// The local users a Jira user stands for, by the first step of the chain that yields any.
+    async fn match_jira_user(
+        &self,
+        integration: &Integration,
+        jira_user: &JiraUser,
+        outcome: &mut InboundAssigneeOutcome,
+    ) -> Result<(Option<MatchMethod>, Vec<UserId>), SyncError> {
+        let email = non_blank(jira_user.email_address.as_deref());
+        if let Some(email) = email {
+            let users = self.store.active_users_with_verified_email(email).await?;
+            if !users.is_empty() {
+                return Ok((Some(MatchMethod::Email), users));
+            }
+        } else {
+            tracing::info!(integration_id = %integration.id, "missing-assignee-email");
+        }
+
+        let names: Vec<&str> = [jira_user.name.as_deref(), jira_user.key.as_deref()]
+            .into_iter()
+            .filter_map(non_blank)
+            .collect();
+        if !names.is_empty() {
+            let candidates = self
+                .store
+                .users_with_external_name(integration.id, ExternalProvider::JiraServer, &names)
+                .await?;
+            let users: Vec<UserId> = self
+                .store
+                .users(&candidates)
+                .await?
+                .into_iter()
+                .filter(|user| user.active)
+                .map(|user| user.id)
+                .collect();
+            if !users.is_empty() {
+                return Ok((Some(MatchMethod::ExternalActor), users));
+            }
+
+            match self.directory.find_user(integration, jira_user).await {
+                Ok(Some(found)) => {
+                    let learnt = non_blank(found.email_address.as_deref())
+                        .filter(|learnt| !email.is_some_and(|email| eq_ignore_case(email, learnt)));
+                    if let Some(learnt) = learnt {
+                        let users = self.store.active_users_with_verified_email(learnt).await?;
+                        if !users.is_empty() {
+                            return Ok((Some(MatchMethod::JiraDirectory), users));
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(
+                        integration_id = %integration.id,
+                        %error,
+                        "jira-user-lookup-failed"
+                    );
+                    outcome.directory_error = Some(error);
+                }
+            }
+        }
+        Ok((None, Vec::new()))
+    }
+}
+
+fn non_blank(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|text| !text.is_empty())
+}

@@ -1,0 +1,1 @@
+//! External-actor rules (filled in next).

@@ -1,0 +1,1 @@
+//! Install records (filled in next).

@@ -1,0 +1,77 @@
+//! What a rule reports: counts and halt reasons with stable names, for logs and metrics.
+
+use std::fmt;
+
+use crate::jira_directory::DirectoryError;
+use crate::store::StoreError;
+use crate::ids::IntegrationId;
+
+/// Why a sync stopped short of changing everything it was asked to. A halt is not an error: the
+/// delivery was handled, and the webhook still answers 200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HaltReason {
+    /// No organization syncs this direction through the integration.
+    SyncDisabled,
+    /// No local issue is linked to the Jira key in the organizations that sync.
+    NoAffectedIssues,
+    /// Some linked issues found no user to assign (reference name `inbound-assignee-not-found`).
+    AssigneeNotFound,
+    /// The event is older than what was applied already, in at least one organization.
+    StaleEvent,
+    /// The delivery was applied before.
+    DuplicateDelivery,
+    /// The status change neither enters nor leaves the `done` category.
+    NoResolutionChange,
+}
+
+impl HaltReason {
+    /// The stable name used in logs and metric tags.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SyncDisabled => "sync-disabled",
+            Self::NoAffectedIssues => "no-affected-issues",
+            Self::AssigneeNotFound => "inbound-assignee-not-found",
+            Self::StaleEvent => "stale-event",
+            Self::DuplicateDelivery => "duplicate-delivery",
+            Self::NoResolutionChange => "no-resolution-change",
+        }
+    }
+}
+
+impl fmt::Display for HaltReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why an inbound sync failed. The delivery was not (fully) applied; see
+/// [`SyncError::is_retryable`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A Jira look-up the rule cannot do without failed (the `done` statuses for status sync).
+    #[error("a Jira look-up failed: {0}")]
+    Directory(#[from] DirectoryError),
+    /// The integration does not exist (any more).
+    #[error("integration {integration_id} does not exist")]
+    UnknownIntegration {
+        /// The integration.
+        integration_id: IntegrationId,
+    },
+}
+
+impl SyncError {
+    /// Whether handling the same delivery again later may succeed: store outages and Jira
+    /// look-up failures are retryable, a missing integration is not.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Store(error) => error.is_retryable(),
+            Self::Directory(_) => true,
+            Self::UnknownIntegration { .. } => false,
+        }
+    }
+}

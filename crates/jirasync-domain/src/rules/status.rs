@@ -1,0 +1,170 @@
+//! Inbound status sync (reference §3.5): resolve or reopen local issues when a Jira issue enters
+//! or leaves the `done` status category.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jirasync_webhook::{DeliveryKey, IssueKey, StatusChanged, StatusId};
+
+use super::inbound::{InboundSync, PlanSummary};
+use super::outcome::{HaltReason, SyncError};
+use super::where_should_sync::select_sync_targets;
+use crate::ids::{IntegrationId, OrganizationId};
+use crate::integration::SyncDirection;
+use crate::issue::ResolutionStatus;
+use crate::jira_directory::JiraDirectory;
+use crate::store::{OrganizationIssues, StatusPlan, Store};
+
+/// What a status change asks of local issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResolveAction {
+    /// The issue entered the `done` category.
+    Resolve,
+    /// The issue left the `done` category.
+    Unresolve,
+    /// Neither.
+    Noop,
+}
+
+/// RESOLVE if `to` is done and `from` is not, UNRESOLVE for the opposite, else NOOP (reference
+/// §3.5 `get_resolve_sync_action`). A missing id counts as not done.
+pub fn resolve_action(
+    done: &BTreeSet<StatusId>,
+    from: Option<&StatusId>,
+    to: Option<&StatusId>,
+) -> ResolveAction {
+    let is_done = |status: Option<&StatusId>| status.is_some_and(|status| done.contains(status));
+    match (is_done(from), is_done(to)) {
+        (false, true) => ResolveAction::Resolve,
+        (true, false) => ResolveAction::Unresolve,
+        _ => ResolveAction::Noop,
+    }
+}
+
+/// What an inbound status sync did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundStatusOutcome {
+    /// The integration.
+    pub integration_id: IntegrationId,
+    /// The Jira issue.
+    pub issue_key: IssueKey,
+    /// Resolve, unresolve or nothing; `None` when the sync stopped before deciding.
+    pub action: Option<ResolveAction>,
+    /// How many organizations sync inbound status.
+    pub organizations: usize,
+    /// How many local issues are linked to the key in those organizations.
+    pub affected_issues: usize,
+    /// Issues whose status changed.
+    pub changed: usize,
+    /// Issues already in the target status (no activity written).
+    pub unchanged: usize,
+    /// Organizations skipped because they had applied a newer status event.
+    pub stale_organizations: usize,
+    /// Why the sync stopped short, if it did.
+    pub halt: Option<HaltReason>,
+}
+
+impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
+    /// Applies a status change from Jira to the local issues linked to the key, in the
+    /// organizations with `sync_status_reverse` on.
+    ///
+    /// The `done` set comes from the [`JiraDirectory`] (cached 240 s per integration); when it
+    /// cannot be had the call fails with [`SyncError::Directory`], which is retryable: the
+    /// reference's silent give-up would lose the change.
+    ///
+    /// A NOOP change writes nothing and leaves the status watermark where it is: it carries no
+    /// resolution, and moving the watermark would make a reordered, older real transition look
+    /// stale. Every other path goes through the ordering guard.
+    pub async fn sync_status(
+        &self,
+        integration_id: IntegrationId,
+        event: &StatusChanged,
+        delivery_key: Option<&DeliveryKey>,
+    ) -> Result<InboundStatusOutcome, SyncError> {
+        let integration = self.integration(integration_id).await?;
+        let mut outcome = InboundStatusOutcome {
+            integration_id,
+            issue_key: event.issue_key.clone(),
+            action: None,
+            organizations: 0,
+            affected_issues: 0,
+            changed: 0,
+            unchanged: 0,
+            stale_organizations: 0,
+            halt: None,
+        };
+
+        let links = self.store.organization_links(integration_id).await?;
+        let targets = select_sync_targets(
+            &links,
+            integration_id,
+            SyncDirection::InboundStatus,
+            None,
+            None,
+        );
+        outcome.organizations = targets.organizations.len();
+        if targets.organizations.is_empty() {
+            outcome.halt = Some(HaltReason::SyncDisabled);
+            return Ok(outcome);
+        }
+        let linked = self
+            .store
+            .linked_issues(integration_id, &event.issue_key, &targets.organizations)
+            .await?;
+        outcome.affected_issues = linked.len();
+        if linked.is_empty() {
+            tracing::info!(%integration_id, issue_key = %event.issue_key, "no-affected-issues");
+            outcome.halt = Some(HaltReason::NoAffectedIssues);
+            return Ok(outcome);
+        }
+
+        let done = self
+            .done_statuses
+            .done_status_ids(self.directory.as_ref(), &integration)
+            .await?;
+        let action = resolve_action(&done, event.from.as_ref(), event.to.as_ref());
+        outcome.action = Some(action);
+        let target = match action {
+            ResolveAction::Resolve => ResolutionStatus::Resolved,
+            ResolveAction::Unresolve => ResolutionStatus::Unresolved,
+            ResolveAction::Noop => {
+                outcome.halt = Some(HaltReason::NoResolutionChange);
+                return Ok(outcome);
+            }
+        };
+
+        let mut per_organization: BTreeMap<OrganizationId, Vec<_>> = BTreeMap::new();
+        for linked in &linked {
+            per_organization
+                .entry(linked.organization_id)
+                .or_default()
+                .push(linked.issue.id);
+        }
+        let plan = StatusPlan {
+            integration_id,
+            issue_key: event.issue_key.clone(),
+            occurred_at: event.occurred_at,
+            delivery_key: delivery_key.cloned(),
+            target,
+            organizations: per_organization
+                .into_iter()
+                .map(|(organization_id, issues)| OrganizationIssues {
+                    organization_id,
+                    issues,
+                })
+                .collect(),
+        };
+        let summary = PlanSummary::of(&self.store.apply_status_plan(plan).await?);
+        outcome.changed = summary.changed;
+        outcome.unchanged = summary.unchanged;
+        outcome.stale_organizations = summary.stale_organizations;
+        outcome.halt = if summary.duplicate {
+            Some(HaltReason::DuplicateDelivery)
+        } else if summary.stale_organizations > 0 {
+            tracing::info!(%integration_id, issue_key = %event.issue_key, "stale-event");
+            Some(HaltReason::StaleEvent)
+        } else {
+            None
+        };
+        Ok(outcome)
+    }
+}
