@@ -87,6 +87,13 @@ impl EventTime {
         Self(i64::try_from(millis).unwrap_or(if millis < 0 { i64::MIN } else { i64::MAX }))
     }
 
+    /// Parses a date-time as Jira writes it in `issue.fields.updated`
+    /// (`2023-01-01T00:00:00.000+0000`) or as RFC 3339 / ISO 8601 writes it (`Z` or `+00:00`
+    /// offsets, with or without fractional seconds). `None` when the text is none of these.
+    pub fn parse_jira(text: &str) -> Option<Self> {
+        crate::datetime::parse_jira_datetime(text).map(Self::from_datetime)
+    }
+
     /// The instant as a UTC date-time, or `None` when it lies outside the range `time` supports.
     pub fn to_datetime(self) -> Option<OffsetDateTime> {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000).ok()
@@ -220,6 +227,9 @@ impl ChangeSet {
 }
 
 /// The result of classifying a delivery.
+// One value per delivery, moved once into the rule that applies it: boxing the change set would
+// cost an allocation and buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Classification {

@@ -1,0 +1,3 @@
+//! Benchmarks of parsing, classification and token verification.
+
+fn main() {}
