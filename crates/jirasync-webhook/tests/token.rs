@@ -1,0 +1,372 @@
+//! The webhook URL token: what verification accepts and refuses, and interoperability with PyJWT.
+
+use std::process::Command;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use jirasync_webhook::{
+    MAX_TOKEN_LEN, TokenError, WebhookSecret, WebhookToken, mint_token, peek_external_id,
+    verify_token, verify_token_at,
+};
+use sha2::{Sha256, Sha512};
+use time::OffsetDateTime;
+
+fn secret() -> WebhookSecret {
+    WebhookSecret::new("9f2c4b1e8d7a6f5e4d3c2b1a09f8e7d6c5b4a3928170f6e5d4c3b2a190f8e7d6")
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hs256(header: &str, claims: &str, key: &str) -> String {
+    let signed = format!("{}.{}", b64(header), b64(claims));
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(signed.as_bytes());
+    format!("{signed}.{}", b64(mac.finalize().into_bytes()))
+}
+
+const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+#[test]
+fn accepts_a_token_with_a_differently_ordered_header() {
+    let token = hs256(
+        r#"{"typ":"JWT","alg":"HS256"}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    assert_eq!(
+        verify_token(&token, &[secret()]).unwrap().external_id(),
+        "x"
+    );
+}
+
+#[test]
+fn accepts_either_secret_during_a_rotation() {
+    let old = WebhookSecret::from_private_key_pem("-----BEGIN PRIVATE KEY-----\n...");
+    let new = WebhookSecret::generate();
+    let from_old = mint_token("jira:1", &old);
+    let from_new = mint_token("jira:1", &new);
+    let both = [new.clone(), old.clone()];
+    assert_eq!(
+        verify_token(from_old.expose(), &both)
+            .unwrap()
+            .secret_index(),
+        1
+    );
+    assert_eq!(
+        verify_token(from_new.expose(), &both)
+            .unwrap()
+            .secret_index(),
+        0
+    );
+}
+
+#[test]
+fn rejects_token_signed_with_other_secret() {
+    let token = mint_token("jira:1", &WebhookSecret::new("other"));
+    assert_eq!(
+        verify_token(token.expose(), &[secret()]),
+        Err(TokenError::BadSignature)
+    );
+}
+
+#[test]
+fn rejects_a_token_whose_claims_were_changed() {
+    let token = mint_token("jira:1", &secret());
+    let parts: Vec<&str> = token.expose().split('.').collect();
+    let forged = format!("{}.{}.{}", parts[0], b64(r#"{"id":"jira:2"}"#), parts[2]);
+    assert_eq!(
+        verify_token(&forged, &[secret()]),
+        Err(TokenError::BadSignature)
+    );
+}
+
+#[test]
+fn rejects_an_empty_token() {
+    assert_eq!(verify_token("", &[secret()]), Err(TokenError::Empty));
+    assert_eq!(peek_external_id(""), Err(TokenError::Empty));
+}
+
+#[test]
+fn rejects_text_that_is_not_a_jwt() {
+    for token in [
+        " ",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "!!!.???.***",
+        "e30.e30.",
+        "W10.W10.c2ln",
+    ] {
+        assert!(
+            matches!(
+                verify_token(token, &[secret()]),
+                Err(TokenError::Malformed { .. })
+            ),
+            "{token:?} gave {:?}",
+            verify_token(token, &[secret()])
+        );
+    }
+}
+
+#[test]
+fn rejects_the_none_algorithm() {
+    let token = format!(
+        "{}.{}.",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(r#"{"id":"x"}"#)
+    );
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::UnsupportedAlgorithm {
+            alg: "none".to_owned()
+        })
+    );
+}
+
+#[test]
+fn rejects_rs256_even_when_signed_with_the_secret_as_hmac_key() {
+    // The classic confusion attack: an RS256 header over an HMAC made with a public value.
+    let token = hs256(
+        r#"{"alg":"RS256","typ":"JWT"}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::UnsupportedAlgorithm {
+            alg: "RS256".to_owned()
+        })
+    );
+}
+
+#[test]
+fn rejects_hs512() {
+    let signed = format!(
+        "{}.{}",
+        b64(r#"{"alg":"HS512","typ":"JWT"}"#),
+        b64(r#"{"id":"x"}"#)
+    );
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret().expose().as_bytes()).unwrap();
+    mac.update(signed.as_bytes());
+    let token = format!("{signed}.{}", b64(mac.finalize().into_bytes()));
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::UnsupportedAlgorithm {
+            alg: "HS512".to_owned()
+        })
+    );
+}
+
+#[test]
+fn rejects_a_header_without_alg() {
+    let token = hs256(r#"{"typ":"JWT"}"#, r#"{"id":"x"}"#, secret().expose());
+    assert!(matches!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn rejects_claims_without_id() {
+    let token = hs256(HEADER, r#"{"sub":"x"}"#, secret().expose());
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::MissingId)
+    );
+    assert_eq!(peek_external_id(&token), Err(TokenError::MissingId));
+}
+
+#[test]
+fn rejects_an_id_that_is_not_a_string() {
+    for claims in [r#"{"id":12}"#, r#"{"id":null}"#, r#"{"id":["x"]}"#] {
+        let token = hs256(HEADER, claims, secret().expose());
+        assert_eq!(
+            verify_token(&token, &[secret()]),
+            Err(TokenError::IdNotString),
+            "{claims}"
+        );
+    }
+}
+
+#[test]
+fn rejects_claims_that_are_not_an_object() {
+    let token = hs256(HEADER, r#"["x"]"#, secret().expose());
+    assert!(matches!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn rejects_a_token_over_4_kib() {
+    let long_id = "x".repeat(MAX_TOKEN_LEN);
+    let token = mint_token(&long_id, &secret());
+    assert_eq!(
+        verify_token(token.expose(), &[secret()]),
+        Err(TokenError::TooLong {
+            len: token.expose().len()
+        })
+    );
+}
+
+#[test]
+fn rejects_an_expired_token() {
+    let token = hs256(HEADER, r#"{"id":"x","exp":1000}"#, secret().expose());
+    let now = OffsetDateTime::from_unix_timestamp(2000).unwrap();
+    assert_eq!(
+        verify_token_at(&token, &[secret()], now),
+        Err(TokenError::Expired { exp: 1000 })
+    );
+}
+
+#[test]
+fn rejects_a_token_not_yet_valid() {
+    let token = hs256(HEADER, r#"{"id":"x","nbf":3000}"#, secret().expose());
+    let now = OffsetDateTime::from_unix_timestamp(2000).unwrap();
+    assert_eq!(
+        verify_token_at(&token, &[secret()], now),
+        Err(TokenError::NotYetValid { nbf: 3000 })
+    );
+}
+
+#[test]
+fn rejects_time_claims_that_are_not_numbers() {
+    let token = hs256(HEADER, r#"{"id":"x","exp":"tomorrow"}"#, secret().expose());
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::InvalidTimeClaim { claim: "exp" })
+    );
+}
+
+#[test]
+fn rejects_every_token_when_no_secret_is_configured() {
+    let token = mint_token("x", &secret());
+    assert_eq!(
+        verify_token(token.expose(), &[]),
+        Err(TokenError::NoSecrets)
+    );
+}
+
+#[test]
+fn peeks_the_external_id_without_a_secret() {
+    let token = mint_token("jira.example.com:consumer", &WebhookSecret::generate());
+    assert_eq!(
+        peek_external_id(token.expose()).unwrap(),
+        "jira.example.com:consumer"
+    );
+}
+
+#[test]
+fn error_messages_follow_the_reference_wording() {
+    assert_eq!(TokenError::Empty.to_string(), "Token was empty");
+    assert_eq!(
+        TokenError::MissingId.to_string(),
+        "Token did not contain `id`"
+    );
+    assert!(
+        TokenError::Malformed { reason: "x" }
+            .to_string()
+            .starts_with("Could not decode JWT token")
+    );
+    assert!(
+        TokenError::BadSignature
+            .to_string()
+            .starts_with("Could not validate JWT. Got")
+    );
+}
+
+#[test]
+fn token_debug_and_display_are_redacted() {
+    let token = mint_token("x", &secret());
+    let text = token.expose().to_owned();
+    assert!(!format!("{token:?}").contains(&text));
+    assert!(!format!("{token}").contains(&text));
+    assert_eq!(WebhookToken::new(text.clone()).expose(), text);
+}
+
+/// PyJWT interoperability: runs only where `python3 -c "import jwt"` works (the CI gate installs
+/// PyJWT in a throw-away virtualenv).
+#[test]
+fn interoperates_with_pyjwt() {
+    let probe = Command::new("python3").args(["-c", "import jwt"]).output();
+    match probe {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => {
+            eprintln!(
+                "skipping the PyJWT interoperability test: `python3 -c \"import jwt\"` failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+            return;
+        }
+        Err(error) => {
+            eprintln!("skipping the PyJWT interoperability test: cannot run python3: {error}");
+            return;
+        }
+    }
+
+    let secrets = [
+        WebhookSecret::from_private_key_pem("-----BEGIN RSA PRIVATE KEY-----\nMIIE...\n"),
+        WebhookSecret::generate(),
+    ];
+    let ids = [
+        "jira.example.com:consumer-key",
+        "10000",
+        "Zoë \"quoted\" \\ 🚀\n",
+    ];
+    for secret in &secrets {
+        for id in ids {
+            let script = r#"
+import json, sys, jwt
+secret, external_id, ours = json.load(sys.stdin)
+print(jwt.encode({"id": external_id}, secret, algorithm="HS256"))
+print(json.dumps(jwt.decode(ours, secret, algorithms=["HS256"])))
+"#;
+            let ours = mint_token(id, secret);
+            let input = serde_json::to_string(&(secret.expose(), id, ours.expose())).unwrap();
+            let output = run_python(script, &input);
+            let mut lines = output.lines();
+            let theirs = lines.next().unwrap();
+            let decoded: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+
+            assert_eq!(
+                theirs,
+                ours.expose(),
+                "PyJWT and jirasync mint the same bytes for {id:?}"
+            );
+            assert_eq!(
+                verify_token(theirs, std::slice::from_ref(secret))
+                    .unwrap()
+                    .external_id(),
+                id
+            );
+            assert_eq!(decoded, serde_json::json!({ "id": id }));
+        }
+    }
+}
+
+fn run_python(script: &str, stdin: &str) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
