@@ -1,5 +1,13 @@
 //! Classification of the Jira Server payloads under `tests/fixtures/webhooks/`.
 
+// Helpers outside #[test] functions may fail loudly too: a panic here is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::path::PathBuf;
 
 use jirasync_webhook::{
