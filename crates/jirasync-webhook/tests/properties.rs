@@ -113,10 +113,10 @@ proptest! {
     #[test]
     fn parsing_payload_shaped_json_never_panics(value in payload_like()) {
         let body = value.to_string();
-        if let Ok(Classification::Changes(changes)) = parse_and_classify(body.as_bytes()) {
-            if let Some(assignee) = changes.assignee {
-                prop_assert_eq!(assignee.issue_key.as_str(), "APP-1");
-            }
+        if let Ok(Classification::Changes(changes)) = parse_and_classify(body.as_bytes())
+            && let Some(assignee) = changes.assignee
+        {
+            prop_assert_eq!(assignee.issue_key.as_str(), "APP-1");
         }
     }
 
