@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::oauth1::{OAuth1Signer, RsaSha1Signer, SigningKey};
+use crate::oauth1::RsaSha1Signer;
 use crate::secret::{BearerToken, TokenSecret};
 
 macro_rules! identifier {
@@ -104,16 +104,5 @@ impl Credentials {
     /// Personal access token credentials.
     pub fn bearer(token: BearerToken) -> Self {
         Self::Bearer(token)
-    }
-
-    /// A signer for OAuth 1.0a credentials; `None` for a bearer token.
-    pub(crate) fn oauth1_signer(&self) -> Option<OAuth1Signer> {
-        match self {
-            Self::OAuth1Rsa { consumer_key, private_key, .. } => Some(OAuth1Signer::new(
-                consumer_key.clone(),
-                SigningKey::RsaSha1(Arc::clone(private_key)),
-            )),
-            Self::Bearer(_) => None,
-        }
     }
 }

@@ -13,7 +13,6 @@ mod signer;
 pub use base_string::{base_string_uri, signature_base_string};
 pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
 pub use encode::{is_form_urlencoded, percent_encode};
-pub(crate) use encode::decode_form_pairs;
 pub use header::{HeaderParseError, authorization_header_value, parse_authorization_header};
 pub use problem::{OAuthProblem, OAuthProblemKind};
 pub use signature::{RsaSha1Signer, SignatureMethod, SigningKey, UnknownSignatureMethod};
