@@ -101,12 +101,16 @@ impl ExternalProvider {
 
     /// The provider with this wire name, if any.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|provider| provider.as_str() == name)
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.as_str() == name)
     }
 
     /// The provider with this stored number, if any.
     pub fn from_code(code: u16) -> Option<Self> {
-        Self::ALL.into_iter().find(|provider| provider.code() == code)
+        Self::ALL
+            .into_iter()
+            .find(|provider| provider.code() == code)
     }
 
     /// Whether the external-actor API accepts this provider.

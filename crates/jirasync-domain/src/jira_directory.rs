@@ -108,12 +108,15 @@ impl Clock for ManualClock {
     }
 }
 
+/// When a `done` set was fetched, and the set.
+type CachedStatuses = (Instant, Arc<BTreeSet<StatusId>>);
+
 /// The `done` status ids of each integration, fetched through a [`JiraDirectory`] and reused for
 /// [`DONE_STATUSES_TTL`]. Failures are not cached.
 pub struct DoneStatusCache {
     clock: Arc<dyn Clock>,
     ttl: Duration,
-    entries: Mutex<HashMap<IntegrationId, (Instant, Arc<BTreeSet<StatusId>>)>>,
+    entries: Mutex<HashMap<IntegrationId, CachedStatuses>>,
 }
 
 impl fmt::Debug for DoneStatusCache {
@@ -152,7 +155,11 @@ impl DoneStatusCache {
         Ok(fetched)
     }
 
-    fn fresh(&self, integration_id: IntegrationId, now: Instant) -> Option<Arc<BTreeSet<StatusId>>> {
+    fn fresh(
+        &self,
+        integration_id: IntegrationId,
+        now: Instant,
+    ) -> Option<Arc<BTreeSet<StatusId>>> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let (fetched_at, statuses) = entries.get(&integration_id)?;
         (now.saturating_duration_since(*fetched_at) < self.ttl).then(|| Arc::clone(statuses))
@@ -202,7 +209,8 @@ impl StaticJiraDirectory {
 
     /// How many times [`JiraDirectory::done_status_ids`] was called.
     pub fn status_lookups(&self) -> usize {
-        self.status_lookups.load(std::sync::atomic::Ordering::Relaxed)
+        self.status_lookups
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

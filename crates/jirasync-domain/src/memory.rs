@@ -26,10 +26,9 @@ use crate::issue::{Assignee, ExternalIssue, LinkedIssue, LocalIssue, ResolutionS
 use crate::organization::{Organization, OrganizationFeatures};
 use crate::people::{Project, ProjectAccess, Team, User, UserEmail};
 use crate::store::{
-    AssigneePlan, AssigneeTarget, DirectoryStore, ExternalActorStore, InstallRecord,
-    Installation, IntegrationStore, IssueLinkStore, IssueSyncStore, OrganizationApplied,
-    OrganizationLink, OrganizationResult, PlanApplied, Seed, StatusPlan, StoreError, SyncKind,
-    WatermarkStore,
+    AssigneePlan, AssigneeTarget, DirectoryStore, ExternalActorStore, InstallRecord, Installation,
+    IntegrationStore, IssueLinkStore, IssueSyncStore, OrganizationApplied, OrganizationLink,
+    OrganizationResult, PlanApplied, Seed, StatusPlan, StoreError, SyncKind, WatermarkStore,
 };
 use crate::text::eq_ignore_case;
 
@@ -172,7 +171,12 @@ impl State {
         }
     }
 
-    fn write_activity(&mut self, local_issue_id: LocalIssueId, kind: ActivityKind, data: ActivityData) {
+    fn write_activity(
+        &mut self,
+        local_issue_id: LocalIssueId,
+        kind: ActivityKind,
+        data: ActivityData,
+    ) {
         self.activity_count += 1;
         let id = ActivityId::new(self.next_id());
         self.activities
@@ -477,7 +481,10 @@ impl IntegrationStore for InMemoryStore {
         let state = self.lock();
         Ok(state
             .links
-            .range((integration_id, OrganizationId::new(0))..=(integration_id, OrganizationId::new(u64::MAX)))
+            .range(
+                (integration_id, OrganizationId::new(0))
+                    ..=(integration_id, OrganizationId::new(u64::MAX)),
+            )
             .filter_map(|(_, link)| {
                 state
                     .organizations
@@ -762,7 +769,10 @@ impl ExternalActorStore for InMemoryStore {
             .get(&actor.id)
             .is_some_and(|existing| existing.organization_id == actor.organization_id);
         if !exists {
-            return Err(StoreError::not_found(format!("external actor {}", actor.id)));
+            return Err(StoreError::not_found(format!(
+                "external actor {}",
+                actor.id
+            )));
         }
         let as_new = NewExternalActor {
             organization_id: actor.organization_id,
@@ -833,7 +843,9 @@ impl Seed for InMemoryStore {
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!("organization {organization_id}")));
+            return Err(StoreError::not_found(format!(
+                "organization {organization_id}"
+            )));
         }
         if !state.users.contains_key(&user_id) {
             return Err(StoreError::not_found(format!("user {user_id}")));
@@ -849,7 +861,9 @@ impl Seed for InMemoryStore {
     ) -> Result<TeamId, StoreError> {
         let mut state = self.lock();
         if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!("organization {organization_id}")));
+            return Err(StoreError::not_found(format!(
+                "organization {organization_id}"
+            )));
         }
         let id = TeamId::new(state.next_id());
         state.teams.insert(
@@ -894,7 +908,9 @@ impl Seed for InMemoryStore {
     ) -> Result<ProjectId, StoreError> {
         let mut state = self.lock();
         if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!("organization {organization_id}")));
+            return Err(StoreError::not_found(format!(
+                "organization {organization_id}"
+            )));
         }
         let id = ProjectId::new(state.next_id());
         state.projects.insert(
@@ -995,10 +1011,14 @@ impl Seed for InMemoryStore {
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
         if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!("organization {organization_id}")));
+            return Err(StoreError::not_found(format!(
+                "organization {organization_id}"
+            )));
         }
         if !state.integrations.contains_key(&integration_id) {
-            return Err(StoreError::not_found(format!("integration {integration_id}")));
+            return Err(StoreError::not_found(format!(
+                "integration {integration_id}"
+            )));
         }
         let default_identity_id = state
             .identities
@@ -1026,10 +1046,14 @@ impl Seed for InMemoryStore {
     ) -> Result<ExternalIssueId, StoreError> {
         let mut state = self.lock();
         if !state.local_issues.contains_key(&local_issue_id) {
-            return Err(StoreError::not_found(format!("local issue {local_issue_id}")));
+            return Err(StoreError::not_found(format!(
+                "local issue {local_issue_id}"
+            )));
         }
         if !state.integrations.contains_key(&integration_id) {
-            return Err(StoreError::not_found(format!("integration {integration_id}")));
+            return Err(StoreError::not_found(format!(
+                "integration {integration_id}"
+            )));
         }
         let row = state.external_issue_row(integration_id, key, organization_id);
         row.local_issues.insert(local_issue_id);

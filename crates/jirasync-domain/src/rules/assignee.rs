@@ -163,7 +163,9 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             None => {
                 for linked in &linked {
                     if let Some(entry) = per_organization.get_mut(&linked.organization_id) {
-                        entry.changes.push((linked.issue.id, AssigneeTarget::Unassign));
+                        entry
+                            .changes
+                            .push((linked.issue.id, AssigneeTarget::Unassign));
                     }
                 }
             }

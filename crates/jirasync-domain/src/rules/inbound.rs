@@ -72,11 +72,17 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
     ) -> Result<ChangeSetOutcome, SyncError> {
         let delivery_key = changes.delivery_key.as_ref();
         let assignee = match &changes.assignee {
-            Some(event) => Some(self.sync_assignee(integration_id, event, delivery_key).await?),
+            Some(event) => Some(
+                self.sync_assignee(integration_id, event, delivery_key)
+                    .await?,
+            ),
             None => None,
         };
         let status = match &changes.status {
-            Some(event) => Some(self.sync_status(integration_id, event, delivery_key).await?),
+            Some(event) => Some(
+                self.sync_status(integration_id, event, delivery_key)
+                    .await?,
+            ),
             None => None,
         };
         Ok(ChangeSetOutcome { assignee, status })

@@ -1,1 +1,106 @@
-//! Install records (filled in next).
+//! Recording an install (reference §1.6): the integration, the organization's identity and link.
+//!
+//! The caller registers the webhook in Jira **before** calling [`install_jira_server`], so a
+//! refused webhook leaves no record.
+
+use jirasync_webhook::WebhookSecret;
+
+use crate::ids::{OrganizationId, UserId};
+use crate::integration::{ExternalId, IntegrationMetadata, JiraCredentials};
+use crate::store::{InstallRecord, Installation, IntegrationStore, StoreError};
+
+/// What the setup flow learnt, to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallRequest {
+    /// The installing organization.
+    pub organization_id: OrganizationId,
+    /// The Jira base URL as entered, e.g. `https://jira.example.com/`.
+    pub base_url: String,
+    /// The consumer key of the Application Link (also the integration's name).
+    pub consumer_key: String,
+    /// Whether TLS certificates are verified when calling Jira.
+    pub verify_ssl: bool,
+    /// The secret that signs this install's webhook URL token.
+    pub webhook_secret: WebhookSecret,
+    /// The credentials from the OAuth dance, or a personal access token.
+    pub credentials: JiraCredentials,
+    /// The installing user, if known.
+    pub installed_by: Option<UserId>,
+}
+
+/// Why an install could not be recorded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InstallError {
+    /// The base URL is not an `http://` or `https://` URL with a host.
+    #[error(
+        "the Jira URL {base_url:?} is not an http(s) URL with a host, e.g. https://jira.example.com"
+    )]
+    InvalidBaseUrl {
+        /// The URL as given.
+        base_url: String,
+    },
+    /// The consumer key is empty.
+    #[error("the consumer key is empty: enter the one of the Application Link in Jira")]
+    EmptyConsumerKey,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The base URL without surrounding blanks and trailing `/`.
+pub fn strip_base_url(base_url: &str) -> &str {
+    base_url.trim().trim_end_matches('/')
+}
+
+/// The host and any `:port` of an `http(s)` URL (Python's `netloc` without user info).
+pub fn jira_host(base_url: &str) -> Result<&str, InstallError> {
+    let invalid = || InstallError::InvalidBaseUrl {
+        base_url: base_url.to_owned(),
+    };
+    let trimmed = base_url.trim();
+    let (scheme, rest) = trimmed.split_once("://").ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err(invalid());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host.is_empty() || host.starts_with(':') || host.contains(char::is_whitespace) {
+        return Err(invalid());
+    }
+    Ok(host)
+}
+
+/// Records an install: the integration with external id `<host[:port]>:<consumer_key>` (cut to
+/// 64 characters), named after the consumer key, with metadata {base_url, domain_name,
+/// verify_ssl, webhook secret}; the organization's identity; and its link, all in one store call.
+///
+/// A second organization installing the same Jira with the same consumer key shares the
+/// integration and adds its own identity and link; installing again is idempotent (the
+/// credentials are replaced, the link's config kept).
+pub async fn install_jira_server<S: IntegrationStore + ?Sized>(
+    store: &S,
+    request: InstallRequest,
+) -> Result<Installation, InstallError> {
+    let host = jira_host(&request.base_url)?;
+    let consumer_key = request.consumer_key.trim();
+    if consumer_key.is_empty() {
+        return Err(InstallError::EmptyConsumerKey);
+    }
+    let record = InstallRecord {
+        organization_id: request.organization_id,
+        external_id: ExternalId::for_jira(host, consumer_key),
+        name: consumer_key.to_owned(),
+        metadata: IntegrationMetadata {
+            base_url: strip_base_url(&request.base_url).to_owned(),
+            domain_name: host.to_owned(),
+            verify_ssl: request.verify_ssl,
+            webhook_secrets: vec![request.webhook_secret],
+        },
+        credentials: request.credentials,
+        installed_by: request.installed_by,
+    };
+    Ok(store.install(record).await?)
+}

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
+use crate::ids::IntegrationId;
 use crate::jira_directory::DirectoryError;
 use crate::store::StoreError;
-use crate::ids::IntegrationId;
 
 /// Why a sync stopped short of changing everything it was asked to. A halt is not an error: the
 /// delivery was handled, and the webhook still answers 200.

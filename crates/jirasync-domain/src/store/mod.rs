@@ -25,9 +25,7 @@ pub use seed::Seed;
 
 use crate::activity::Activity;
 use crate::external_actor::{ActorTarget, ExternalActor, ExternalProvider, NewExternalActor};
-use crate::ids::{
-    ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId,
-};
+use crate::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
 use crate::integration::{ExternalId, Identity, Integration, OrganizationIntegration};
 use crate::issue::{LinkedIssue, LocalIssue};
 use crate::organization::Organization;
@@ -100,8 +98,10 @@ pub trait DirectoryStore: Send + Sync {
 
     /// The **active** users owning a **verified** e-mail equal to `email` ignoring case, in
     /// ascending id order (reference §4.3: any verified address counts, not only the primary).
-    async fn active_users_with_verified_email(&self, email: &str)
-    -> Result<Vec<UserId>, StoreError>;
+    async fn active_users_with_verified_email(
+        &self,
+        email: &str,
+    ) -> Result<Vec<UserId>, StoreError>;
 
     /// The users with these ids that exist, in ascending id order.
     async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;

@@ -1,0 +1,849 @@
+//! Inbound assignee sync and the ordering guard (reference §3.4, §4.1, §4.3, §4.4).
+
+use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime, IssueKey};
+
+use super::fixture::{
+    DONE, Fixture, IN_PROGRESS, KEY, assigned, assigned_on, assigned_to_email,
+    jira_user_with_email, jira_user_without_email, status_changed, unassigned,
+};
+use crate::activity::ActivityKind;
+use crate::external_actor::ActorTarget;
+use crate::integration::{LinkStatus, SyncConfig, SyncDirection};
+use crate::issue::{Assignee, ResolutionStatus};
+use crate::jira_directory::{DirectoryError, StaticJiraDirectory};
+use crate::organization::OrganizationFeatures;
+use crate::people::UserEmail;
+use crate::rules::assignee::{AssigneeAction, MatchMethod};
+use crate::rules::external_actors::{ExternalActorInput, create_external_actor};
+use crate::rules::outcome::HaltReason;
+use crate::rules::where_should_sync::{NotSyncedReason, where_should_sync};
+use crate::store::{Seed, Store, SyncKind};
+
+pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
+    S: Store + Seed + 'static,
+>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let s = &f.store;
+    let disabled = s
+        .seed_organization("disabled", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    s.seed_organization_integration(
+        disabled,
+        f.integration,
+        LinkStatus::Disabled,
+        SyncConfig::all_on(),
+    )
+    .await
+    .unwrap();
+    let no_feature = s
+        .seed_organization("no-feature", OrganizationFeatures::default())
+        .await
+        .unwrap();
+    s.seed_organization_integration(
+        no_feature,
+        f.integration,
+        LinkStatus::Active,
+        SyncConfig::all_on(),
+    )
+    .await
+    .unwrap();
+    let flag_off = s
+        .seed_organization("flag-off", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let config = SyncConfig {
+        sync_reverse_assignment: false,
+        ..SyncConfig::all_on()
+    };
+    s.seed_organization_integration(flag_off, f.integration, LinkStatus::Active, config)
+        .await
+        .unwrap();
+
+    let targets = where_should_sync(
+        s.as_ref(),
+        f.integration,
+        SyncDirection::InboundAssignee,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(targets.organizations, vec![f.organization]);
+    assert!(
+        targets
+            .skipped
+            .contains(&(disabled, NotSyncedReason::LinkDisabled))
+    );
+    assert!(
+        targets
+            .skipped
+            .contains(&(no_feature, NotSyncedReason::FeatureOff))
+    );
+    assert!(
+        targets
+            .skipped
+            .contains(&(flag_off, NotSyncedReason::ConfigOff))
+    );
+
+    let status = where_should_sync(
+        s.as_ref(),
+        f.integration,
+        SyncDirection::InboundStatus,
+        Some(flag_off),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status.organizations, vec![flag_off]);
+}
+
+pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+    assert_eq!(outcome.action, AssigneeAction::Assign);
+    assert_eq!(outcome.method, Some(MatchMethod::Email));
+    assert_eq!(
+        (outcome.affected_issues, outcome.changed, outcome.not_found),
+        (1, 1, 0)
+    );
+    assert_eq!(outcome.halt, None);
+    let activities = f.store.activities(f.issue).await.unwrap();
+    assert_eq!(activities.len(), 1);
+    assert_eq!(activities[0].kind, ActivityKind::Assigned);
+    assert_eq!(activities[0].data.assignee, Some(Assignee::User(f.alice)));
+}
+
+pub async fn email_match_ignores_case<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("Alice@Example.COM", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+}
+
+pub async fn any_verified_email_of_the_user_matches<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let bob = f.member(&["bob@example.com", "bob@work.example"]).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("bob@work.example", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
+}
+
+pub async fn unverified_email_does_not_match<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let carol = f
+        .store
+        .seed_user(true, vec![UserEmail::unverified("carol@example.com")])
+        .await
+        .unwrap();
+    f.store.seed_team_member(f.team, carol, true).await.unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("carol@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+}
+
+pub async fn inactive_user_is_not_assigned<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let dave = f
+        .store
+        .seed_user(false, vec![UserEmail::verified("dave@example.com")])
+        .await
+        .unwrap();
+    f.store.seed_team_member(f.team, dave, true).await.unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("dave@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    assert_eq!(outcome.not_found, 1);
+}
+
+pub async fn first_member_wins_when_several_users_share_the_email<S: Store + Seed + 'static>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    // Not a member of the project: skipped even though its id is the lowest.
+    let outsider = f
+        .store
+        .seed_user(true, vec![UserEmail::verified("shared@example.com")])
+        .await
+        .unwrap();
+    let first = f.member(&["shared@example.com"]).await;
+    let second = f.member(&["SHARED@example.com"]).await;
+    assert!(outsider < first && first < second);
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("shared@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(first)));
+    assert_eq!(outcome.matched_users, vec![outsider, first, second]);
+}
+
+pub async fn user_without_project_access_leaves_issue_untouched<S: Store + Seed + 'static>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let previous = f
+        .linked_issue_with(
+            f.organization,
+            f.project,
+            KEY,
+            ResolutionStatus::Unresolved,
+            Some(Assignee::User(f.alice)),
+        )
+        .await;
+    f.store
+        .seed_user(true, vec![UserEmail::verified("erin@example.com")])
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("erin@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    assert_eq!(f.assignee_of(previous).await, Some(Assignee::User(f.alice)));
+    assert_eq!(outcome.not_found, 2);
+    assert_eq!(outcome.changed, 0);
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+    assert_eq!(
+        outcome.halt.map(HaltReason::as_str),
+        Some("inbound-assignee-not-found")
+    );
+    assert_eq!(f.activity_count(previous).await, 0);
+}
+
+pub async fn inactive_team_membership_gives_no_access<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let frank = f
+        .store
+        .seed_user(true, vec![UserEmail::verified("frank@example.com")])
+        .await
+        .unwrap();
+    f.store
+        .seed_team_member(f.team, frank, false)
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("frank@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+}
+
+pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &unassigned(2_000), None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.action, AssigneeAction::Unassign);
+    assert_eq!(outcome.changed, 1);
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    let activities = f.store.activities(f.issue).await.unwrap();
+    assert_eq!(
+        activities.iter().map(|a| a.kind).collect::<Vec<_>>(),
+        vec![ActivityKind::Assigned, ActivityKind::Unassigned]
+    );
+}
+
+pub async fn unassign_of_unassigned_issue_writes_no_activity<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &unassigned(1_000), None)
+        .await
+        .unwrap();
+    assert_eq!((outcome.changed, outcome.unchanged), (0, 1));
+    assert_eq!(f.activity_count(f.issue).await, 0);
+}
+
+pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let issue = f
+        .linked_issue_with(
+            f.organization,
+            f.project,
+            KEY,
+            ResolutionStatus::Unresolved,
+            Some(Assignee::Team(f.team)),
+        )
+        .await;
+    f.sync
+        .sync_assignee(f.integration, &unassigned(1_000), None)
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(issue).await, None);
+    assert_eq!(f.activity_count(issue).await, 1);
+}
+
+pub async fn reassigning_current_assignee_writes_nothing<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let event = assigned_to_email("alice@example.com", 1_000);
+    f.sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    let again = assigned_to_email("alice@example.com", 2_000);
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &again, None)
+        .await
+        .unwrap();
+    assert_eq!((outcome.changed, outcome.unchanged), (0, 1));
+    assert_eq!(outcome.halt, None);
+    assert_eq!(f.activity_count(f.issue).await, 1);
+}
+
+pub async fn assigns_in_every_organization_that_syncs<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    // Alice's address is also the address of a member of the second organization.
+    let (other, other_project, other_alice) = f.other_organization("alice@example.com").await;
+    let other_issue = f.linked_issue(other, other_project, KEY).await;
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.organizations, 2);
+    assert_eq!(outcome.changed, 2);
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+    assert_eq!(
+        f.assignee_of(other_issue).await,
+        Some(Assignee::User(other_alice))
+    );
+}
+
+pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Seed + 'static>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let (other, other_project, _) = f.other_organization("alice@example.com").await;
+    let config = SyncConfig {
+        sync_reverse_assignment: false,
+        ..SyncConfig::all_on()
+    };
+    f.store
+        .seed_organization_integration(other, f.integration, LinkStatus::Active, config)
+        .await
+        .unwrap();
+    let other_issue = f.linked_issue(other, other_project, KEY).await;
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.organizations, 1);
+    assert_eq!(f.assignee_of(other_issue).await, None);
+
+    f.store
+        .seed_organization_integration(
+            f.organization,
+            f.integration,
+            LinkStatus::Disabled,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &unassigned(2_000), None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.halt, Some(HaltReason::SyncDisabled));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+}
+
+pub async fn no_linked_issue_is_a_halt<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let event = assigned_on(
+        "APP-999",
+        Some(jira_user_with_email("alice@example.com")),
+        Some(1_000),
+    );
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.affected_issues, 0);
+    assert_eq!(outcome.halt, Some(HaltReason::NoAffectedIssues));
+}
+
+pub async fn issue_key_match_is_case_sensitive<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let event = assigned_on(
+        "app-1",
+        Some(jira_user_with_email("alice@example.com")),
+        Some(1_000),
+    );
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.halt, Some(HaltReason::NoAffectedIssues));
+    assert_eq!(f.assignee_of(f.issue).await, None);
+}
+
+pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    create_external_actor(
+        f.store.as_ref(),
+        f.organization,
+        ExternalActorInput {
+            provider: "jira_server".into(),
+            external_name: "ALICE.SMITH".into(),
+            external_id: None,
+            integration_id: f.integration,
+            target: ActorTarget::User(f.alice),
+        },
+    )
+    .await
+    .unwrap();
+    let event = assigned(
+        jira_user_without_email("alice.smith", "JIRAUSER10100"),
+        1_000,
+    );
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.method, Some(MatchMethod::ExternalActor));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+
+    // The user key matches too.
+    let f2_issue = f.linked_issue(f.organization, f.project, "APP-2").await;
+    create_external_actor(
+        f.store.as_ref(),
+        f.organization,
+        ExternalActorInput {
+            provider: "jira_server".into(),
+            external_name: "jirauser10200".into(),
+            external_id: None,
+            integration_id: f.integration,
+            target: ActorTarget::User(f.alice),
+        },
+    )
+    .await
+    .unwrap();
+    let by_key = assigned_on(
+        "APP-2",
+        Some(jira_user_without_email("renamed", "JIRAUSER10200")),
+        Some(1_000),
+    );
+    f.sync
+        .sync_assignee(f.integration, &by_key, None)
+        .await
+        .unwrap();
+    assert_eq!(f.assignee_of(f2_issue).await, Some(Assignee::User(f.alice)));
+}
+
+pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store: S) {
+    let directory = StaticJiraDirectory::new()
+        .with_done_statuses([DONE])
+        .with_user(jira_user_with_email("alice@example.com").renamed("asmith"));
+    let f = Fixture::with_directory(store, directory).await;
+    let event = assigned(jira_user_without_email("asmith", "JIRAUSER10300"), 1_000);
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.method, Some(MatchMethod::JiraDirectory));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+}
+
+pub async fn failing_jira_directory_counts_as_not_found<S: Store + Seed + 'static>(store: S) {
+    let directory = StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
+        message: "connection refused".into(),
+    });
+    let f = Fixture::with_directory(store, directory).await;
+    let event = assigned(jira_user_without_email("asmith", "JIRAUSER10300"), 1_000);
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+    assert!(matches!(
+        outcome.directory_error,
+        Some(DirectoryError::Unreachable { .. })
+    ));
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    let watermark = f
+        .store
+        .watermark(
+            f.organization,
+            f.integration,
+            &IssueKey::new(KEY),
+            SyncKind::Assignee,
+        )
+        .await
+        .unwrap();
+    assert_eq!(watermark, Some(EventTime::from_unix_millis(1_000)));
+}
+
+pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let activities = f.store.activities(f.issue).await.unwrap();
+    let data = &activities[0].data;
+    assert_eq!(data.sync_source, Some(f.integration));
+    assert_eq!(data.integration_id, f.integration);
+    assert_eq!(data.provider_key, "jira_server");
+    assert_eq!(data.occurred_at, Some(EventTime::from_unix_millis(1_000)));
+    // Loop prevention: the change is not sent back to the integration it came from.
+    assert!(!data.should_sync_outbound_to(f.integration));
+}
+
+pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let bob = f.member(&["bob@example.com"]).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("bob@example.com", 2_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.stale_organizations, 1);
+    assert_eq!(outcome.halt, Some(HaltReason::StaleEvent));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
+    assert_eq!(f.activity_count(f.issue).await, 1);
+    let older_unassign = f
+        .sync
+        .sync_assignee(f.integration, &unassigned(1_500), None)
+        .await
+        .unwrap();
+    assert_eq!(older_unassign.halt, Some(HaltReason::StaleEvent));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
+}
+
+pub async fn equal_timestamp_is_reapplied<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let bob = f.member(&["bob@example.com"]).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("bob@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.stale_organizations, 0);
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
+}
+
+pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("nobody@example.com", 2_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+    let watermark = f
+        .store
+        .watermark(
+            f.organization,
+            f.integration,
+            &IssueKey::new(KEY),
+            SyncKind::Assignee,
+        )
+        .await
+        .unwrap();
+    assert_eq!(watermark, Some(EventTime::from_unix_millis(2_000)));
+    let older = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(older.halt, Some(HaltReason::StaleEvent));
+    assert_eq!(f.assignee_of(f.issue).await, None);
+}
+
+pub async fn missing_email_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let event = assigned(jira_user_without_email("ghost", "JIRAUSER99999"), 3_000);
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+    assert_eq!(outcome.directory_error, None);
+    let watermark = f
+        .store
+        .watermark(
+            f.organization,
+            f.integration,
+            &IssueKey::new(KEY),
+            SyncKind::Assignee,
+        )
+        .await
+        .unwrap();
+    assert_eq!(watermark, Some(EventTime::from_unix_millis(3_000)));
+}
+
+pub async fn event_without_time_skips_the_guard<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    f.sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 5_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let timeless = assigned_on(KEY, None, None);
+    let outcome = f
+        .sync
+        .sync_assignee(f.integration, &timeless, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.changed, 1);
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    let watermark = f
+        .store
+        .watermark(
+            f.organization,
+            f.integration,
+            &IssueKey::new(KEY),
+            SyncKind::Assignee,
+        )
+        .await
+        .unwrap();
+    assert_eq!(watermark, Some(EventTime::from_unix_millis(5_000)));
+}
+
+pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let key = DeliveryKey::new("10001", "20001", "jira:issue_updated");
+    let first = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            Some(&key),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.changed, 1);
+    // Someone reassigns locally; a replay of the delivery must not undo it.
+    f.sync
+        .sync_assignee(f.integration, &unassigned(2_000), None)
+        .await
+        .unwrap();
+    let replay = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 2_000),
+            Some(&key),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replay.halt, Some(HaltReason::DuplicateDelivery));
+    assert_eq!(replay.changed, 0);
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    assert!(
+        f.store
+            .delivery_seen(f.integration, SyncKind::Assignee, &key)
+            .await
+            .unwrap()
+    );
+}
+
+pub async fn assignee_and_status_have_separate_watermarks<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    f.sync
+        .sync_status(
+            f.integration,
+            &status_changed(IN_PROGRESS, DONE, 5_000),
+            None,
+        )
+        .await
+        .unwrap();
+    let outcome = f
+        .sync
+        .sync_assignee(
+            f.integration,
+            &assigned_to_email("alice@example.com", 1_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.stale_organizations, 0);
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+    let key = IssueKey::new(KEY);
+    let assignee_mark = f
+        .store
+        .watermark(f.organization, f.integration, &key, SyncKind::Assignee)
+        .await
+        .unwrap();
+    let status_mark = f
+        .store
+        .watermark(f.organization, f.integration, &key, SyncKind::Status)
+        .await
+        .unwrap();
+    assert_eq!(assignee_mark, Some(EventTime::from_unix_millis(1_000)));
+    assert_eq!(status_mark, Some(EventTime::from_unix_millis(5_000)));
+}
+
+pub async fn change_set_applies_assignee_then_status<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let changes = ChangeSet {
+        delivery_key: Some(DeliveryKey::new("10001", "20002", "jira:issue_updated")),
+        assignee: Some(assigned_to_email("alice@example.com", 1_000)),
+        status: Some(status_changed(IN_PROGRESS, DONE, 1_000)),
+    };
+    let outcome = f
+        .sync
+        .apply_change_set(f.integration, &changes)
+        .await
+        .unwrap();
+    assert_eq!(outcome.assignee.as_ref().map(|o| o.changed), Some(1));
+    assert_eq!(outcome.status.as_ref().map(|o| o.changed), Some(1));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+    assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
+    let kinds: Vec<_> = f
+        .store
+        .activities(f.issue)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![ActivityKind::Assigned, ActivityKind::SetResolved]
+    );
+
+    let replay = f
+        .sync
+        .apply_change_set(f.integration, &changes)
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.assignee.and_then(|o| o.halt),
+        Some(HaltReason::DuplicateDelivery)
+    );
+    assert_eq!(
+        replay.status.and_then(|o| o.halt),
+        Some(HaltReason::DuplicateDelivery)
+    );
+    assert_eq!(f.activity_count(f.issue).await, 2);
+}
+
+trait Renamed {
+    fn renamed(self, name: &str) -> Self;
+}
+
+impl Renamed for jirasync_webhook::JiraUser {
+    fn renamed(mut self, name: &str) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}

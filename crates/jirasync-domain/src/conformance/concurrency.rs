@@ -1,0 +1,59 @@
+//! Many deliveries for one Jira issue at once (DESIGN: "the same result as handling them one
+//! after the other in `timestamp` order").
+
+use std::sync::Arc;
+
+use super::fixture::{Fixture, assigned_to_email, unassigned};
+use crate::issue::Assignee;
+use crate::store::{Seed, Store};
+
+/// How many events the concurrency test sends.
+const EVENTS: i64 = 64;
+
+pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
+    S: Store + Seed + 'static,
+>(
+    store: S,
+) {
+    let f = Arc::new(Fixture::new(store).await);
+    let bob = f.member(&["bob@example.com"]).await;
+    // Event i assigns alice, bob or nobody; the newest (i = EVENTS - 1) decides the end state.
+    let event = |i: i64| match i % 3 {
+        0 => assigned_to_email("alice@example.com", 1_000 + i),
+        1 => assigned_to_email("bob@example.com", 1_000 + i),
+        _ => unassigned(1_000 + i),
+    };
+    let expected = match (EVENTS - 1) % 3 {
+        0 => Some(Assignee::User(f.alice)),
+        1 => Some(Assignee::User(bob)),
+        _ => None,
+    };
+    // A fixed permutation (multiplication by a unit modulo EVENTS) so failures reproduce.
+    let order: Vec<i64> = (0..EVENTS).map(|i| (i * 37 + 11) % EVENTS).collect();
+    let tasks: Vec<_> = order
+        .into_iter()
+        .map(|i| {
+            let f = Arc::clone(&f);
+            let event = event(i);
+            tokio::spawn(async move {
+                f.sync
+                    .sync_assignee(f.integration, &event, None)
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(f.assignee_of(f.issue).await, expected);
+    let activities = f.store.activities(f.issue).await.unwrap();
+    assert!(!activities.is_empty());
+    for pair in activities.windows(2) {
+        assert!(pair[0].id < pair[1].id);
+        assert!(
+            pair[0].data.occurred_at <= pair[1].data.occurred_at,
+            "the activity log went backwards: {pair:?}"
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Recording an install (reference §1.6).
+
+use jirasync_webhook::WebhookSecret;
+
+use crate::ids::OrganizationId;
+use crate::integration::{
+    EXTERNAL_ID_MAX_CHARS, ExternalId, JiraCredentials, LinkStatus, SyncConfig,
+};
+use crate::organization::OrganizationFeatures;
+use crate::rules::install::{InstallRequest, install_jira_server};
+use crate::secret::SecretString;
+use crate::store::{Seed, Store};
+
+fn request(
+    organization_id: OrganizationId,
+    base_url: &str,
+    consumer_key: &str,
+    secret: &str,
+) -> InstallRequest {
+    InstallRequest {
+        organization_id,
+        base_url: base_url.into(),
+        consumer_key: consumer_key.into(),
+        verify_ssl: true,
+        webhook_secret: WebhookSecret::new(secret),
+        credentials: JiraCredentials::OAuth1 {
+            consumer_key: consumer_key.into(),
+            private_key_pem: SecretString::new("-----BEGIN PRIVATE KEY-----"),
+            access_token: "access-token".into(),
+            access_token_secret: SecretString::new("token-secret"),
+        },
+        installed_by: None,
+    }
+}
+
+pub async fn install_records_integration_identity_and_link<S: Store + Seed + 'static>(store: S) {
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let installed = install_jira_server(
+        &store,
+        request(
+            organization,
+            "https://jira.example.com:8443/",
+            "sentry-bot",
+            "s1",
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(installed.integration_created && installed.link_created);
+    let integration = &installed.integration;
+    assert_eq!(integration.provider, "jira_server");
+    assert_eq!(integration.name, "sentry-bot");
+    assert_eq!(
+        integration.external_id.as_str(),
+        "jira.example.com:8443:sentry-bot"
+    );
+    assert_eq!(
+        integration.metadata.base_url,
+        "https://jira.example.com:8443"
+    );
+    assert_eq!(integration.metadata.domain_name, "jira.example.com:8443");
+    assert!(integration.metadata.verify_ssl);
+    assert_eq!(
+        integration.metadata.webhook_secrets,
+        vec![WebhookSecret::new("s1")]
+    );
+    assert_eq!(
+        installed.organization_integration.status,
+        LinkStatus::Active
+    );
+    assert_eq!(
+        installed.organization_integration.config,
+        SyncConfig::default()
+    );
+    assert_eq!(
+        installed.organization_integration.default_identity_id,
+        Some(installed.identity.id)
+    );
+    let found = store
+        .integration_by_external_id("jira_server", &integration.external_id)
+        .await
+        .unwrap();
+    assert_eq!(found.as_ref(), Some(integration));
+    let identity = store.identity(organization, integration.id).await.unwrap();
+    assert_eq!(identity, Some(installed.identity.clone()));
+    assert!(!format!("{:?}", installed.identity).contains("token-secret"));
+}
+
+pub async fn external_id_is_cut_to_64_characters<S: Store + Seed + 'static>(store: S) {
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let installed = install_jira_server(
+        &store,
+        request(
+            organization,
+            "https://jira.example.com",
+            "a-very-long-consumer-key-that-when-combined-with-the-hostname-is-too-long",
+            "s1",
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        installed.integration.external_id.as_str(),
+        "jira.example.com:a-very-long-consumer-key-that-when-combined-wit"
+    );
+    // Cut on a character boundary, never inside a character.
+    let cut = ExternalId::for_jira("jira.example.com", &"é".repeat(80));
+    assert_eq!(cut.as_str().chars().count(), EXTERNAL_ID_MAX_CHARS);
+}
+
+pub async fn second_organization_can_install_the_same_jira<S: Store + Seed + 'static>(store: S) {
+    let first = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let second = store
+        .seed_organization("globex", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let a = install_jira_server(
+        &store,
+        request(first, "https://jira.example.com", "bot", "s1"),
+    )
+    .await
+    .unwrap();
+    let b = install_jira_server(
+        &store,
+        request(second, "https://jira.example.com", "bot", "s2"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.integration.id, b.integration.id);
+    assert!(!b.integration_created && b.link_created);
+    assert_ne!(a.identity.id, b.identity.id);
+    // Both organizations' webhook tokens stay valid.
+    assert_eq!(
+        b.integration.metadata.webhook_secrets,
+        vec![WebhookSecret::new("s1"), WebhookSecret::new("s2")]
+    );
+    let links = store.organization_links(a.integration.id).await.unwrap();
+    let organizations: Vec<_> = links.iter().map(|link| link.organization.id).collect();
+    assert_eq!(organizations, vec![first, second]);
+}
+
+pub async fn reinstall_is_idempotent<S: Store + Seed + 'static>(store: S) {
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let first = install_jira_server(
+        &store,
+        request(organization, "https://jira.example.com", "bot", "s1"),
+    )
+    .await
+    .unwrap();
+    // The organization configured sync in between; a re-install keeps it.
+    store
+        .seed_organization_integration(
+            organization,
+            first.integration.id,
+            LinkStatus::Disabled,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    let again = install_jira_server(
+        &store,
+        request(organization, "https://jira.example.com/", "bot", "s1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.integration.id, first.integration.id);
+    assert_eq!(again.identity.id, first.identity.id);
+    assert!(!again.integration_created && !again.link_created);
+    assert_eq!(again.organization_integration.status, LinkStatus::Active);
+    assert_eq!(again.organization_integration.config, SyncConfig::all_on());
+    assert_eq!(again.integration.metadata.webhook_secrets.len(), 1);
+    assert_eq!(
+        store
+            .organization_links(first.integration.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

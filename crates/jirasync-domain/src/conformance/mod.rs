@@ -1,0 +1,128 @@
+//! The store conformance suite: one async test per behaviour of the sync rules, run against any
+//! store through the public traits ([`Store`] to read and write, [`Seed`] to set the scene).
+//!
+//! Enabled by the `testing` feature. A store crate runs the whole suite with one macro call in an
+//! integration test; each behaviour becomes its own `#[tokio::test]` (the crate needs `tokio` with
+//! the `macros` and `rt-multi-thread` features as a dev-dependency):
+//!
+//! ```ignore
+//! jirasync_domain::conformance_tests!(async { my_store::connect_fresh().await });
+//! ```
+//!
+//! The expression is evaluated once per test and must give a fresh, empty store.
+//!
+//! Every function here panics when the store breaks the contract: that is how a test fails.
+
+// Assertions are how a conformance test reports a broken contract.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod actors;
+mod assignee;
+mod concurrency;
+pub mod fixture;
+mod install;
+mod status;
+
+pub use actors::*;
+pub use assignee::*;
+pub use concurrency::*;
+pub use fixture::Fixture;
+pub use install::*;
+pub use status::*;
+
+/// Expands to one `#[tokio::test]` per conformance behaviour, each running on a store made by
+/// evaluating `$factory.await` (an `async` block giving a fresh store).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::__conformance_tests!(
+            $factory;
+            where_should_sync_keeps_only_active_links_with_feature_and_flag,
+            assigns_user_with_matching_verified_email,
+            email_match_ignores_case,
+            any_verified_email_of_the_user_matches,
+            unverified_email_does_not_match,
+            inactive_user_is_not_assigned,
+            first_member_wins_when_several_users_share_the_email,
+            user_without_project_access_leaves_issue_untouched,
+            inactive_team_membership_gives_no_access,
+            unassigns_when_assignee_is_null,
+            unassign_of_unassigned_issue_writes_no_activity,
+            unassign_clears_a_team_assignee,
+            reassigning_current_assignee_writes_nothing,
+            assigns_in_every_organization_that_syncs,
+            organizations_without_inbound_assignee_are_left_alone,
+            no_linked_issue_is_a_halt,
+            issue_key_match_is_case_sensitive,
+            external_actor_resolves_hidden_email,
+            jira_directory_learns_hidden_email,
+            failing_jira_directory_counts_as_not_found,
+            assignee_activity_records_its_sync_source,
+            older_event_does_not_override_newer_assignee,
+            equal_timestamp_is_reapplied,
+            user_not_found_still_moves_the_watermark,
+            missing_email_still_moves_the_watermark,
+            event_without_time_skips_the_guard,
+            duplicate_delivery_is_applied_once,
+            assignee_and_status_have_separate_watermarks,
+            change_set_applies_assignee_then_status,
+            resolves_when_status_moves_into_done,
+            unresolves_when_status_leaves_done,
+            move_within_one_category_changes_nothing,
+            issue_already_resolved_gets_no_duplicate_activity,
+            status_sync_requires_sync_status_reverse,
+            failing_jira_directory_is_a_retryable_status_error,
+            older_status_event_is_stale,
+            duplicate_status_delivery_is_applied_once,
+            done_statuses_are_cached_for_240_seconds,
+            creates_external_actor,
+            creating_same_actor_twice_returns_existing,
+            same_name_for_another_user_creates_a_new_actor,
+            case_variants_of_one_actor_are_ambiguous,
+            rejects_unknown_provider,
+            accepts_jira_server_provider,
+            strict_provider_names_must_be_handles,
+            strict_provider_names_are_at_most_255_characters,
+            blank_external_id_is_rejected,
+            external_id_longer_than_64_characters_is_rejected,
+            integration_must_belong_to_the_organization,
+            user_must_be_a_member,
+            team_must_be_in_the_organization,
+            external_actors_need_the_feature,
+            update_clash_is_reported_as_name_taken,
+            update_ignores_id_in_body,
+            actor_of_another_organization_is_not_found,
+            deletes_external_actor,
+            install_records_integration_identity_and_link,
+            external_id_is_cut_to_64_characters,
+            second_organization_can_install_the_same_jira,
+            reinstall_is_idempotent,
+        );
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn concurrent_shuffled_assignee_events_converge_on_the_newest() {
+            $crate::conformance::concurrent_shuffled_assignee_events_converge_on_the_newest(
+                $factory.await,
+            )
+            .await;
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                $crate::conformance::$name($factory.await).await;
+            }
+        )*
+    };
+}
