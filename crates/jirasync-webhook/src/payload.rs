@@ -301,6 +301,25 @@ pub enum PayloadError {
 ///
 /// Only the typed parts are built; everything else is skipped in place.
 pub fn parse(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
+    // Tracking the path costs an allocation per key, so the common case runs without it and only
+    // a refused body is read a second time to say where the problem is.
+    match serde_json::from_slice::<Object<WebhookPayload>>(body) {
+        Ok(Object(payload)) => Ok(payload),
+        Err(error) if !error.is_data() => Err(PayloadError::from_json(&error)),
+        Err(error) => Err(parse_with_path(body).err().unwrap_or_else(|| {
+            // Both passes read the same bytes; should they ever disagree, report what we have.
+            PayloadError::InvalidField {
+                path: "the body".to_owned(),
+                problem: describe_problem(&message_without_position(&error)),
+                line: error.line(),
+                column: error.column(),
+            }
+        })),
+    }
+}
+
+/// The second, path-tracking pass over a body the first pass refused.
+fn parse_with_path(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let Object(payload) =
         serde_path_to_error::deserialize(&mut deserializer).map_err(PayloadError::from_serde)?;
@@ -734,6 +753,26 @@ mod tests {
             parse(b"{} {}"),
             Err(PayloadError::InvalidJson { .. })
         ));
+    }
+
+    proptest::proptest! {
+        /// The fast pass and the path-tracking pass must agree on every body.
+        #[test]
+        fn both_passes_agree(
+            slots in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "null", "1", "-1", "1.5", "true", "\"x\"", "{}", "[]", "[{}]", "{\"a\":[1]}",
+                    "{\"items\":[]}", "{\"id\":1}", "18446744073709551615",
+                ][..]),
+                6,
+            ),
+        ) {
+            let body = format!(
+                r#"{{"timestamp":{},"issue":{{"id":{},"fields":{{"assignee":{},"status":{}}}}},"changelog":{{"id":{},"items":[{{"field":{}}}]}}}}"#,
+                slots[0], slots[1], slots[2], slots[3], slots[4], slots[5]
+            );
+            proptest::prop_assert_eq!(parse(body.as_bytes()), parse_with_path(body.as_bytes()));
+        }
     }
 
     #[test]
