@@ -1,8 +1,91 @@
 //! jirasync's sync rules, behind storage traits.
+//!
+//! This crate turns the typed Jira events of [`jirasync_webhook`] into changes to the host
+//! application's issues, and owns the rules around them:
+//!
+//! - [`rules::where_should_sync`]: which organizations sync a direction through an integration;
+//! - [`InboundSync::sync_assignee`]: inbound assignee sync (e-mail → external actor → Jira user
+//!   look-up), first project member wins;
+//! - [`InboundSync::sync_status`]: resolve / unresolve when an issue enters or leaves `done`;
+//! - the **ordering guard** and delivery de-duplication, applied by the store inside each rule's
+//!   single write ([`store::IssueSyncStore`]);
+//! - [`rules::external_actors`]: external-actor validation, create, update and delete;
+//! - [`rules::install`]: recording an install (integration, identity, organization link).
+//!
+//! Each rule reads through the [`Store`] traits, decides, then makes **one** write call with the
+//! whole plan, so an SQL store can apply it in one transaction. [`memory::InMemoryStore`]
+//! implements every trait for tests, examples and small embeddings; the `testing` feature adds
+//! `conformance`, a test suite every store implementation runs.
+//!
+//! The crate does no I/O of its own: Jira look-ups go through the [`JiraDirectory`] trait, which
+//! an adapter implements with the REST client.
+//!
+//! # Example
+//!
+//! Seed the in-memory store, apply an assignee change from Jira, read the assignee back:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use jirasync_domain::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
+//! use jirasync_domain::issue::{Assignee, ResolutionStatus};
+//! use jirasync_domain::organization::OrganizationFeatures;
+//! use jirasync_domain::people::UserEmail;
+//! use jirasync_domain::{InMemoryStore, InboundSync, IssueLinkStore, Seed, StaticJiraDirectory};
+//! use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let store = Arc::new(InMemoryStore::new());
+//!
+//! // An organization with one Jira integration that syncs assignees inbound.
+//! let org = store.seed_organization("acme", OrganizationFeatures::all()).await?;
+//! let jira = store
+//!     .seed_integration(
+//!         ExternalId::for_jira("jira.example.com", "jirasync"),
+//!         "jirasync",
+//!         IntegrationMetadata {
+//!             base_url: "https://jira.example.com".into(),
+//!             domain_name: "jira.example.com".into(),
+//!             verify_ssl: true,
+//!             webhook_secrets: Vec::new(),
+//!         },
+//!     )
+//!     .await?;
+//! store
+//!     .seed_organization_integration(org, jira, LinkStatus::Active, SyncConfig::all_on())
+//!     .await?;
+//!
+//! // Alice reaches the project through her team; one local issue is linked to APP-1.
+//! let project = store.seed_project(org, "web").await?;
+//! let team = store.seed_team(org, "web-team").await?;
+//! store.seed_team_project(team, project).await?;
+//! let alice = store.seed_user(true, vec![UserEmail::verified("alice@example.com")]).await?;
+//! store.seed_team_member(team, alice, true).await?;
+//! let issue = store.seed_local_issue(project, ResolutionStatus::Unresolved, None).await?;
+//! store.seed_issue_link(org, jira, &IssueKey::new("APP-1"), issue).await?;
+//!
+//! // Jira says: APP-1 is now assigned to alice@example.com.
+//! let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+//! let event = AssigneeChanged {
+//!     issue_key: IssueKey::new("APP-1"),
+//!     issue_id: None,
+//!     assignee: Some(JiraUser {
+//!         email_address: Some("alice@example.com".into()),
+//!         ..JiraUser::default()
+//!     }),
+//!     occurred_at: Some(EventTime::from_unix_millis(1_700_000_000_000)),
+//! };
+//! let outcome = sync.sync_assignee(jira, &event, None).await?;
+//! assert_eq!(outcome.changed, 1);
+//!
+//! let assignee = store.local_issue(issue).await?.and_then(|issue| issue.assignee);
+//! assert_eq!(assignee, Some(Assignee::User(alice)));
+//! # Ok(())
+//! # }
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(example()).unwrap();
+//! ```
 
 pub mod activity;
-#[cfg(feature = "testing")]
-pub mod conformance;
 pub mod external_actor;
 pub mod ids;
 pub mod integration;
@@ -15,3 +98,14 @@ pub mod rules;
 pub mod secret;
 pub mod store;
 mod text;
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+
+pub use jira_directory::{JiraDirectory, StaticJiraDirectory};
+pub use memory::InMemoryStore;
+pub use rules::inbound::InboundSync;
+pub use store::{
+    DirectoryStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, Seed,
+    Store, StoreError, WatermarkStore,
+};

@@ -930,11 +930,17 @@ impl Seed for InMemoryStore {
         project_id: ProjectId,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if !state.teams.contains_key(&team_id) {
+        let Some(team_organization) = state.teams.get(&team_id).map(|t| t.organization_id) else {
             return Err(StoreError::not_found(format!("team {team_id}")));
-        }
-        if !state.projects.contains_key(&project_id) {
+        };
+        let Some(project_organization) = state.projects.get(&project_id).map(|p| p.organization_id)
+        else {
             return Err(StoreError::not_found(format!("project {project_id}")));
+        };
+        if team_organization != project_organization {
+            return Err(StoreError::invalid(format!(
+                "team {team_id} and project {project_id} belong to different organizations"
+            )));
         }
         state
             .team_projects
