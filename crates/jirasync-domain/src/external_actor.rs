@@ -174,3 +174,20 @@ pub struct NewExternalActor {
     /// The user or team.
     pub target: ActorTarget,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_codes_round_trip() {
+        for provider in ExternalProvider::ALL {
+            assert_eq!(
+                ExternalProvider::from_name(provider.as_str()),
+                Some(provider)
+            );
+            assert_eq!(ExternalProvider::from_code(provider.code()), Some(provider));
+        }
+        assert_eq!(ExternalProvider::JiraServer.code(), 300);
+    }
+}

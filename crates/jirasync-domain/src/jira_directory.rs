@@ -245,3 +245,94 @@ impl JiraDirectory for StaticJiraDirectory {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integration::{ExternalId, IntegrationMetadata};
+
+    fn integration(id: u64) -> Integration {
+        Integration {
+            id: IntegrationId::new(id),
+            provider: "jira_server".into(),
+            external_id: ExternalId::new(format!("jira{id}.example.com:key")),
+            name: "key".into(),
+            metadata: IntegrationMetadata {
+                base_url: format!("https://jira{id}.example.com"),
+                domain_name: format!("jira{id}.example.com"),
+                verify_ssl: true,
+                webhook_secrets: Vec::new(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn the_cache_is_per_integration_and_expires() {
+        let clock = Arc::new(ManualClock::new());
+        let cache = DoneStatusCache::new(clock.clone());
+        let directory = StaticJiraDirectory::new().with_done_statuses(["10002"]);
+        cache
+            .done_status_ids(&directory, &integration(1))
+            .await
+            .unwrap();
+        cache
+            .done_status_ids(&directory, &integration(2))
+            .await
+            .unwrap();
+        cache
+            .done_status_ids(&directory, &integration(1))
+            .await
+            .unwrap();
+        assert_eq!(directory.status_lookups(), 2);
+        clock.advance(DONE_STATUSES_TTL);
+        let done = cache
+            .done_status_ids(&directory, &integration(1))
+            .await
+            .unwrap();
+        assert_eq!(directory.status_lookups(), 3);
+        assert!(done.contains(&StatusId::new("10002")));
+    }
+
+    #[tokio::test]
+    async fn failures_are_not_cached() {
+        let cache = DoneStatusCache::new(Arc::new(ManualClock::new()));
+        let failing = StaticJiraDirectory::new().failing(DirectoryError::Refused {
+            message: "401".into(),
+        });
+        assert!(
+            cache
+                .done_status_ids(&failing, &integration(1))
+                .await
+                .is_err()
+        );
+        let working = StaticJiraDirectory::new().with_done_statuses(["6"]);
+        let done = cache
+            .done_status_ids(&working, &integration(1))
+            .await
+            .unwrap();
+        assert!(done.contains(&StatusId::new("6")));
+    }
+
+    #[tokio::test]
+    async fn static_directory_finds_users_by_name_then_key() {
+        let known = JiraUser {
+            name: Some("asmith".into()),
+            key: Some("JIRAUSER1".into()),
+            email_address: Some("alice@example.com".into()),
+            ..JiraUser::default()
+        };
+        let directory = StaticJiraDirectory::new().with_user(known.clone());
+        let by_key = JiraUser {
+            name: Some("renamed".into()),
+            key: Some("JIRAUSER1".into()),
+            ..JiraUser::default()
+        };
+        let found = directory.find_user(&integration(1), &by_key).await.unwrap();
+        assert_eq!(found, Some(known));
+        let nobody = directory
+            .find_user(&integration(1), &JiraUser::default())
+            .await
+            .unwrap();
+        assert_eq!(nobody, None);
+    }
+}

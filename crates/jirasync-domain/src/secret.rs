@@ -30,3 +30,16 @@ impl fmt::Display for SecretString {
         f.write_str("<redacted>")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_are_redacted() {
+        let secret = SecretString::new("hunter2");
+        assert!(!format!("{secret:?}").contains("hunter2"));
+        assert!(!format!("{secret}").contains("hunter2"));
+        assert_eq!(secret.expose(), "hunter2");
+    }
+}

@@ -347,3 +347,48 @@ pub async fn delete_external_actor<S: Store + ?Sized>(
         Err(error) => Err(error.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_handles_accept_word_characters_slash_dot_and_dash() {
+        for name in ["@octocat", "@group/sub.team-1_x", "@josé"] {
+            assert!(
+                validate_external_name(ExternalProvider::GitHub, name).is_ok(),
+                "{name}"
+            );
+        }
+        for name in ["octocat", "@", "@a b", "@a+b", "@@a"] {
+            assert!(
+                validate_external_name(ExternalProvider::GitLab, name).is_err(),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        let name = format!("@{}", "é".repeat(254));
+        assert!(validate_external_name(ExternalProvider::GitHub, &name).is_ok());
+        assert!(validate_external_id(Some(&"é".repeat(64))).is_ok());
+        assert!(validate_external_id(Some(&"é".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn blank_names_are_refused_for_every_provider() {
+        assert!(validate_external_name(ExternalProvider::Slack, "  ").is_err());
+        assert!(validate_external_name(ExternalProvider::JiraServer, "").is_err());
+    }
+
+    #[test]
+    fn accepted_providers_include_jira_server_but_not_email() {
+        assert_eq!(
+            validate_provider("jira_server").unwrap(),
+            ExternalProvider::JiraServer
+        );
+        assert!(validate_provider("email").is_err());
+        assert!(validate_provider("GitHub").is_err());
+    }
+}

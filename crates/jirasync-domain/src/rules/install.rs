@@ -104,3 +104,49 @@ pub async fn install_jira_server<S: IntegrationStore + ?Sized>(
     };
     Ok(store.install(record).await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_keeps_the_port_and_drops_path_and_user_info() {
+        assert_eq!(
+            jira_host("https://jira.example.com:8443/jira/").unwrap(),
+            "jira.example.com:8443"
+        );
+        assert_eq!(
+            jira_host(" http://admin:pw@jira.example.com?x=1").unwrap(),
+            "jira.example.com"
+        );
+        assert_eq!(
+            jira_host("HTTPS://Jira.Example.com").unwrap(),
+            "Jira.Example.com"
+        );
+    }
+
+    #[test]
+    fn host_refuses_what_is_not_an_http_url_with_a_host() {
+        for url in [
+            "jira.example.com",
+            "ftp://jira.example.com",
+            "https://",
+            "https:///path",
+            "https://:8080",
+            "https://a b",
+        ] {
+            assert!(
+                matches!(jira_host(url), Err(InstallError::InvalidBaseUrl { .. })),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn base_url_loses_trailing_slashes_and_blanks() {
+        assert_eq!(
+            strip_base_url(" https://jira.example.com/jira// "),
+            "https://jira.example.com/jira"
+        );
+    }
+}

@@ -75,3 +75,34 @@ impl SyncError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn halt_reasons_have_stable_names() {
+        assert_eq!(
+            HaltReason::AssigneeNotFound.as_str(),
+            "inbound-assignee-not-found"
+        );
+        assert_eq!(
+            HaltReason::NoAffectedIssues.to_string(),
+            "no-affected-issues"
+        );
+    }
+
+    #[test]
+    fn only_store_outages_and_jira_failures_are_retryable() {
+        assert!(SyncError::Store(StoreError::unavailable("pool timed out")).is_retryable());
+        assert!(!SyncError::Store(StoreError::conflict("dup")).is_retryable());
+        let jira = DirectoryError::Unreachable {
+            message: "timeout".into(),
+        };
+        assert!(SyncError::Directory(jira).is_retryable());
+        let gone = SyncError::UnknownIntegration {
+            integration_id: IntegrationId::new(1),
+        };
+        assert!(!gone.is_retryable());
+    }
+}

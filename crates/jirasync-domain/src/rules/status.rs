@@ -168,3 +168,28 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
         Ok(outcome)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(values: &[&str]) -> BTreeSet<StatusId> {
+        values.iter().map(|v| StatusId::new(*v)).collect()
+    }
+
+    #[test]
+    fn resolve_action_follows_the_done_category() {
+        let done = ids(&["10002", "6"]);
+        let id = |v: &str| Some(StatusId::new(v));
+        let action = |from: Option<StatusId>, to: Option<StatusId>| {
+            resolve_action(&done, from.as_ref(), to.as_ref())
+        };
+        assert_eq!(action(id("3"), id("10002")), ResolveAction::Resolve);
+        assert_eq!(action(id("10002"), id("3")), ResolveAction::Unresolve);
+        assert_eq!(action(id("1"), id("3")), ResolveAction::Noop);
+        assert_eq!(action(id("10002"), id("6")), ResolveAction::Noop);
+        assert_eq!(action(None, id("6")), ResolveAction::Resolve);
+        assert_eq!(action(id("6"), None), ResolveAction::Unresolve);
+        assert_eq!(action(None, None), ResolveAction::Noop);
+    }
+}

@@ -80,3 +80,64 @@ pub async fn where_should_sync<S: IntegrationStore + ?Sized>(
         None,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::integration::{OrganizationIntegration, SyncConfig};
+    use crate::organization::{Organization, OrganizationFeatures};
+
+    fn link(id: u64, integration: u64) -> OrganizationLink {
+        OrganizationLink {
+            organization: Organization {
+                id: OrganizationId::new(id),
+                name: format!("org-{id}"),
+                features: OrganizationFeatures::all(),
+            },
+            link: OrganizationIntegration {
+                organization_id: OrganizationId::new(id),
+                integration_id: IntegrationId::new(integration),
+                status: LinkStatus::Active,
+                config: SyncConfig::all_on(),
+                default_identity_id: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_change_from_the_same_integration_syncs_nowhere() {
+        let links = [link(1, 7), link(2, 7)];
+        let integration = IntegrationId::new(7);
+        let targets = select_sync_targets(
+            &links,
+            integration,
+            SyncDirection::OutboundAssignee,
+            None,
+            Some(integration),
+        );
+        assert!(targets.organizations.is_empty());
+        assert_eq!(targets.skipped.len(), 2);
+        let elsewhere = select_sync_targets(
+            &links,
+            integration,
+            SyncDirection::OutboundAssignee,
+            None,
+            Some(IntegrationId::new(8)),
+        );
+        assert_eq!(elsewhere.organizations.len(), 2);
+    }
+
+    #[test]
+    fn only_restricts_to_one_organization_and_other_integrations_are_ignored() {
+        let links = [link(1, 7), link(2, 7), link(3, 8)];
+        let targets = select_sync_targets(
+            &links,
+            IntegrationId::new(7),
+            SyncDirection::InboundStatus,
+            Some(OrganizationId::new(2)),
+            None,
+        );
+        assert_eq!(targets.organizations, vec![OrganizationId::new(2)]);
+        assert!(targets.skipped.is_empty());
+    }
+}
