@@ -18,7 +18,11 @@ use crate::transport::{OutgoingRequest, RawResponse, Transport};
 /// How each request is authenticated.
 #[derive(Debug, Clone)]
 enum Authenticator {
-    OAuth1 { signer: OAuth1Signer, access_token: AccessToken, access_token_secret: TokenSecret },
+    OAuth1 {
+        signer: OAuth1Signer,
+        access_token: AccessToken,
+        access_token_secret: TokenSecret,
+    },
     Bearer(BearerToken),
 }
 
@@ -37,16 +41,23 @@ impl JiraClient {
     pub fn new(options: &ClientOptions, credentials: Credentials) -> Result<Self, Error> {
         let transport = Transport::new(options)?;
         let authenticator = match credentials {
-            Credentials::OAuth1Rsa { consumer_key, private_key, access_token, access_token_secret } => {
-                Authenticator::OAuth1 {
-                    signer: OAuth1Signer::new(consumer_key, SigningKey::RsaSha1(private_key)),
-                    access_token,
-                    access_token_secret,
-                }
-            }
+            Credentials::OAuth1Rsa {
+                consumer_key,
+                private_key,
+                access_token,
+                access_token_secret,
+            } => Authenticator::OAuth1 {
+                signer: OAuth1Signer::new(consumer_key, SigningKey::RsaSha1(private_key)),
+                access_token,
+                access_token_secret,
+            },
             Credentials::Bearer(token) => Authenticator::Bearer(token),
         };
-        Ok(Self { transport, authenticator, retry: options.retry })
+        Ok(Self {
+            transport,
+            authenticator,
+            retry: options.retry,
+        })
     }
 
     /// Uses another clock for OAuth 1.0a timestamps (tests, clock-skew diagnostics).
@@ -73,7 +84,11 @@ impl JiraClient {
     }
 
     /// `GET` a JSON resource. Retried per the [`RetryPolicy`].
-    pub(crate) async fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, Error> {
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, Error> {
         let (call, response) = self.get(path, query).await?;
         check_status(call, &response)?;
         parse_json(call, &response)
@@ -89,7 +104,10 @@ impl JiraClient {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let call = Call { method: "GET", path };
+        let call = Call {
+            method: "GET",
+            path,
+        };
         let mut attempt: u32 = 1;
         loop {
             let result = self.send_once(Method::GET, url.clone(), None).await;
@@ -101,7 +119,12 @@ impl JiraClient {
             let Some(delay) = self.retry.delay_after(attempt, retry_after) else {
                 return result.map(|response| (call, response));
             };
-            tracing::debug!(path, attempt, delay_ms = delay.as_millis(), "retrying Jira GET");
+            tracing::debug!(
+                path,
+                attempt,
+                delay_ms = delay.as_millis(),
+                "retrying Jira GET"
+            );
             tokio::time::sleep(delay).await;
             attempt = attempt.saturating_add(1);
         }
@@ -119,9 +142,18 @@ impl JiraClient {
     }
 
     /// Signs (with a fresh nonce and timestamp) and sends one request.
-    async fn send_once(&self, method: Method, url: Url, json_body: Option<Vec<u8>>) -> Result<RawResponse, Error> {
+    async fn send_once(
+        &self,
+        method: Method,
+        url: Url,
+        json_body: Option<Vec<u8>>,
+    ) -> Result<RawResponse, Error> {
         let authorization = match &self.authenticator {
-            Authenticator::OAuth1 { signer, access_token, access_token_secret } => {
+            Authenticator::OAuth1 {
+                signer,
+                access_token,
+                access_token_secret,
+            } => {
                 // A JSON body is never part of an OAuth 1.0a signature.
                 let request = SigningRequest::new(method.as_str(), &url)
                     .token(access_token.as_str(), Some(access_token_secret));
@@ -130,7 +162,12 @@ impl JiraClient {
             Authenticator::Bearer(token) => format!("Bearer {}", token.expose_secret()),
         };
         self.transport
-            .send(OutgoingRequest { method, url, authorization: Some(authorization), json_body })
+            .send(OutgoingRequest {
+                method,
+                url,
+                authorization: Some(authorization),
+                json_body,
+            })
             .await
     }
 }

@@ -46,7 +46,7 @@ pub enum Error {
     },
     /// Jira refused the OAuth 1.0a request and said why (`oauth_problem`).
     #[error(transparent)]
-    OAuth(#[from] OAuthProblem),
+    OAuth(Box<OAuthProblem>),
     /// The token endpoint answered without `oauth_token` or `oauth_token_secret`.
     #[error("Missing oauth_token: Jira's answer had {}", describe_keys(.keys))]
     MissingOAuthToken {
@@ -74,7 +74,7 @@ pub enum Error {
     },
     /// Jira answered with an error status.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// Jira answered 2xx but the body could not be read as the expected data.
     #[error("Could not read Jira's answer to {method} {path}: {reason}")]
     UnexpectedBody {
@@ -108,7 +108,7 @@ impl Error {
     /// Jira's `oauth_problem`, when Jira refused the request for an OAuth reason.
     pub fn oauth_problem(&self) -> Option<&OAuthProblem> {
         match self {
-            Self::OAuth(problem) => Some(problem),
+            Self::OAuth(problem) => Some(problem.as_ref()),
             Self::WebhookNotCreated { source, .. } => source.oauth_problem(),
             _ => None,
         }
@@ -123,6 +123,18 @@ impl Error {
             Self::WebhookNotCreated { source, .. } => source.status(),
             _ => None,
         }
+    }
+}
+
+impl From<OAuthProblem> for Error {
+    fn from(problem: OAuthProblem) -> Self {
+        Self::OAuth(Box::new(problem))
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(error: ApiError) -> Self {
+        Self::Api(Box::new(error))
     }
 }
 
@@ -173,7 +185,9 @@ pub enum KeyError {
     #[error("Private key must be a valid RSA private key in PEM format (PKCS#1 or PKCS#8)")]
     Invalid,
     /// The text is not a PEM RSA public key.
-    #[error("Public key must be a valid RSA public key in PEM format (SubjectPublicKeyInfo or PKCS#1)")]
+    #[error(
+        "Public key must be a valid RSA public key in PEM format (SubjectPublicKeyInfo or PKCS#1)"
+    )]
     InvalidPublicKey,
     /// A new key pair could not be generated.
     #[error("Could not generate an RSA key pair: {reason}")]
@@ -212,7 +226,9 @@ pub enum SignError {
 #[non_exhaustive]
 pub enum ConfigError {
     /// The Jira base URL is not an absolute http(s) URL.
-    #[error("The Jira URL {url:?} is not valid: {reason}. Give it like https://jira.example.com or https://example.com/jira")]
+    #[error(
+        "The Jira URL {url:?} is not valid: {reason}. Give it like https://jira.example.com or https://example.com/jira"
+    )]
     InvalidBaseUrl {
         /// The URL as given.
         url: String,
@@ -220,7 +236,9 @@ pub enum ConfigError {
         reason: String,
     },
     /// The callback URL for the token exchange is not an absolute URL.
-    #[error("The OAuth callback URL {url:?} is not valid: {reason}. Give an absolute URL or use out-of-band (oob)")]
+    #[error(
+        "The OAuth callback URL {url:?} is not valid: {reason}. Give an absolute URL or use out-of-band (oob)"
+    )]
     InvalidCallbackUrl {
         /// The URL as given.
         url: String,
@@ -264,11 +282,19 @@ impl ApiError {
     pub fn advice(&self) -> &'static str {
         match self.status {
             400 => "Jira did not accept the request as sent.",
-            401 => "Jira did not accept the credentials: check the access token or personal access token and that the Application Link still exists.",
-            403 => "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator).",
-            404 => "Not found: check the Jira base URL (including any context path such as /jira) and the Jira version.",
+            401 => {
+                "Jira did not accept the credentials: check the access token or personal access token and that the Application Link still exists."
+            }
+            403 => {
+                "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator)."
+            }
+            404 => {
+                "Not found: check the Jira base URL (including any context path such as /jira) and the Jira version."
+            }
             429 => "Jira is rate limiting this client; try again later.",
-            500..=599 => "Jira or a proxy in front of it failed; try again later and check Jira's logs.",
+            500..=599 => {
+                "Jira or a proxy in front of it failed; try again later and check Jira's logs."
+            }
             _ => "Unexpected answer from Jira.",
         }
     }
@@ -276,9 +302,17 @@ impl ApiError {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Jira answered {} {} with HTTP {}", self.method, self.path, self.status)?;
+        write!(
+            f,
+            "Jira answered {} {} with HTTP {}",
+            self.method, self.path, self.status
+        )?;
         let mut details: Vec<String> = self.error_messages.clone();
-        details.extend(self.field_errors.iter().map(|(field, message)| format!("{field}: {message}")));
+        details.extend(
+            self.field_errors
+                .iter()
+                .map(|(field, message)| format!("{field}: {message}")),
+        );
         details.extend(self.first_message.iter().cloned());
         if !details.is_empty() {
             write!(f, " ({})", details.join("; "))?;

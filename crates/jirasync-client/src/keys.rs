@@ -33,8 +33,8 @@ impl PrivateKey {
         if normalized.contains("Proc-Type: 4,ENCRYPTED") {
             return Err(KeyError::Encrypted);
         }
-        let (label, der) =
-            pem::decode_vec(normalized.as_bytes()).map_err(|_| classify_undecodable(&normalized))?;
+        let (label, der) = pem::decode_vec(normalized.as_bytes())
+            .map_err(|_| classify_undecodable(&normalized))?;
         match label {
             "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_der(&der)
                 .map(Self::from_rsa)
@@ -42,10 +42,16 @@ impl PrivateKey {
             "PRIVATE KEY" => Self::from_pkcs8_der(&der),
             "ENCRYPTED PRIVATE KEY" => Err(KeyError::Encrypted),
             "PUBLIC KEY" | "RSA PUBLIC KEY" | "CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                Err(KeyError::NotAPrivateKey { label: label.to_owned() })
+                Err(KeyError::NotAPrivateKey {
+                    label: label.to_owned(),
+                })
             }
-            "EC PRIVATE KEY" => Err(KeyError::NotRsa { algorithm: "EC".to_owned() }),
-            "DSA PRIVATE KEY" => Err(KeyError::NotRsa { algorithm: "DSA".to_owned() }),
+            "EC PRIVATE KEY" => Err(KeyError::NotRsa {
+                algorithm: "EC".to_owned(),
+            }),
+            "DSA PRIVATE KEY" => Err(KeyError::NotRsa {
+                algorithm: "DSA".to_owned(),
+            }),
             "OPENSSH PRIVATE KEY" => Err(KeyError::OpenSshFormat),
             _ => Err(KeyError::Invalid),
         }
@@ -55,9 +61,12 @@ impl PrivateKey {
         match RsaPrivateKey::from_pkcs8_der(der) {
             Ok(key) => Ok(Self::from_rsa(key)),
             Err(_) => {
-                let info = rsa::pkcs8::PrivateKeyInfo::try_from(der).map_err(|_| KeyError::Invalid)?;
+                let info =
+                    rsa::pkcs8::PrivateKeyInfo::try_from(der).map_err(|_| KeyError::Invalid)?;
                 match algorithm_name(&info.algorithm.oid.to_string()) {
-                    Some(algorithm) => Err(KeyError::NotRsa { algorithm: algorithm.to_owned() }),
+                    Some(algorithm) => Err(KeyError::NotRsa {
+                        algorithm: algorithm.to_owned(),
+                    }),
                     None => Err(KeyError::Invalid),
                 }
             }
@@ -69,7 +78,9 @@ impl PrivateKey {
     pub fn generate() -> Result<Self, KeyError> {
         RsaPrivateKey::new(&mut OsRng, GENERATED_KEY_BITS)
             .map(Self::from_rsa)
-            .map_err(|error| KeyError::Generate { reason: error.to_string() })
+            .map_err(|error| KeyError::Generate {
+                reason: error.to_string(),
+            })
     }
 
     fn from_rsa(inner: RsaPrivateKey) -> Self {
@@ -78,7 +89,9 @@ impl PrivateKey {
 
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey { inner: self.inner.to_public_key() }
+        PublicKey {
+            inner: self.inner.to_public_key(),
+        }
     }
 
     /// The key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), for storing it. The returned text is
@@ -87,7 +100,9 @@ impl PrivateKey {
         self.inner
             .to_pkcs8_pem(LineEnding::LF)
             .map(|pem| pem.as_str().to_owned())
-            .map_err(|error| KeyError::Encode { reason: error.to_string() })
+            .map_err(|error| KeyError::Encode {
+                reason: error.to_string(),
+            })
     }
 
     /// The modulus size in bits.
@@ -102,7 +117,9 @@ impl RsaSha1Signer for PrivateKey {
         // Blinded signing: the random blinding factor keeps the private exponent's timing hidden.
         self.inner
             .sign_with_rng(&mut OsRng, Pkcs1v15Sign::new::<Sha1>(), &digest)
-            .map_err(|error| SignError::Rsa { reason: error.to_string() })
+            .map_err(|error| SignError::Rsa {
+                reason: error.to_string(),
+            })
     }
 }
 
@@ -141,13 +158,17 @@ impl PublicKey {
     pub fn to_pem(&self) -> Result<String, KeyError> {
         self.inner
             .to_public_key_pem(LineEnding::LF)
-            .map_err(|error| KeyError::Encode { reason: error.to_string() })
+            .map_err(|error| KeyError::Encode {
+                reason: error.to_string(),
+            })
     }
 
     /// Whether `signature` is a valid RSASSA-PKCS1-v1_5 SHA-1 signature of `message` by this key.
     pub fn verify_rsa_sha1(&self, message: &[u8], signature: &[u8]) -> bool {
         let digest = Sha1::digest(message);
-        self.inner.verify(Pkcs1v15Sign::new::<Sha1>(), &digest, signature).is_ok()
+        self.inner
+            .verify(Pkcs1v15Sign::new::<Sha1>(), &digest, signature)
+            .is_ok()
     }
 }
 
@@ -172,7 +193,9 @@ fn classify_undecodable(normalized: &str) -> KeyError {
     } else if normalized.contains("BEGIN ENCRYPTED PRIVATE KEY") {
         KeyError::Encrypted
     } else if normalized.contains("PUBLIC KEY-----") || normalized.contains("CERTIFICATE-----") {
-        KeyError::NotAPrivateKey { label: "PUBLIC KEY".to_owned() }
+        KeyError::NotAPrivateKey {
+            label: "PUBLIC KEY".to_owned(),
+        }
     } else {
         KeyError::Invalid
     }

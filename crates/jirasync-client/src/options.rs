@@ -35,7 +35,9 @@ impl BaseUrl {
             return Err(invalid("it must not contain a user name or password"));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(invalid("it must not contain a query (?...) or fragment (#...)"));
+            return Err(invalid(
+                "it must not contain a query (?...) or fragment (#...)",
+            ));
         }
         Ok(Self { url })
     }
@@ -166,13 +168,22 @@ mod tests {
 
     #[test]
     fn netloc_keeps_non_default_port() {
-        assert_eq!(BaseUrl::parse("http://jira:8080").unwrap().netloc(), "jira:8080");
+        assert_eq!(
+            BaseUrl::parse("http://jira:8080").unwrap().netloc(),
+            "jira:8080"
+        );
         assert_eq!(BaseUrl::parse("https://jira:443").unwrap().netloc(), "jira");
     }
 
     #[test]
     fn rejects_unusable_urls() {
-        for bad in ["jira.example.com", "ftp://jira", "https://u:p@jira", "https://jira/?a=1", ""] {
+        for bad in [
+            "jira.example.com",
+            "ftp://jira",
+            "https://u:p@jira",
+            "https://jira/?a=1",
+            "",
+        ] {
             assert!(BaseUrl::parse(bad).is_err(), "{bad}");
         }
     }

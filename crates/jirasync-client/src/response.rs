@@ -20,16 +20,21 @@ pub(crate) fn check_status(call: Call<'_>, response: &RawResponse) -> Result<(),
     if response.is_success() {
         return Ok(());
     }
-    if let Some(problem) =
-        OAuthProblem::from_response(response.status, &response.body, response.www_authenticate.as_deref())
-    {
-        return Err(Error::OAuth(problem));
+    if let Some(problem) = OAuthProblem::from_response(
+        response.status,
+        &response.body,
+        response.www_authenticate.as_deref(),
+    ) {
+        return Err(problem.into());
     }
-    Err(Error::Api(api_error(call, response)))
+    Err(api_error(call, response).into())
 }
 
 /// The body of a 2xx answer read as JSON. An HTML page is its own error.
-pub(crate) fn parse_json<T: DeserializeOwned>(call: Call<'_>, response: &RawResponse) -> Result<T, Error> {
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    call: Call<'_>,
+    response: &RawResponse,
+) -> Result<T, Error> {
     if response.looks_like_html() {
         return Err(Error::HtmlPage {
             method: call.method.to_owned(),
@@ -76,9 +81,15 @@ impl<'de> Deserialize<'de> for FirstValue {
             fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<FirstValue, E> {
                 Ok(FirstValue(Some(value.to_owned())))
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<FirstValue, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FirstValue, A::Error> {
                 let first = map.next_entry::<String, serde_json::Value>()?;
-                while map.next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(FirstValue(first.map(|(_, value)| value_text(&value))))
             }
         }
@@ -102,7 +113,11 @@ pub(crate) fn api_error(call: Call<'_>, response: &RawResponse) -> ApiError {
         path: call.path.to_owned(),
         status: response.status,
         error_messages,
-        field_errors: body.errors.iter().map(|(field, value)| (field.clone(), value_text(value))).collect(),
+        field_errors: body
+            .errors
+            .iter()
+            .map(|(field, value)| (field.clone(), value_text(value)))
+            .collect(),
         first_message: body.messages.into_iter().next().and_then(|first| first.0),
     }
 }
@@ -121,11 +136,17 @@ mod tests {
         }
     }
 
-    const CALL: Call<'static> = Call { method: "POST", path: "/rest/webhooks/1.0/webhook" };
+    const CALL: Call<'static> = Call {
+        method: "POST",
+        path: "/rest/webhooks/1.0/webhook",
+    };
 
     #[test]
     fn first_message_is_first_value_in_document_order() {
-        let error = api_error(CALL, &response(403, r#"{"messages":[{"z":"first","a":"second"}]}"#));
+        let error = api_error(
+            CALL,
+            &response(403, r#"{"messages":[{"z":"first","a":"second"}]}"#),
+        );
         assert_eq!(error.first_message.as_deref(), Some("first"));
     }
 
@@ -133,10 +154,16 @@ mod tests {
     fn reads_error_messages_and_field_errors() {
         let error = api_error(
             CALL,
-            &response(400, r#"{"errorMessages":["Bad"],"errors":{"url":"URL is invalid"}}"#),
+            &response(
+                400,
+                r#"{"errorMessages":["Bad"],"errors":{"url":"URL is invalid"}}"#,
+            ),
         );
         assert_eq!(error.error_messages, vec!["Bad".to_owned()]);
-        assert_eq!(error.field_errors.get("url").map(String::as_str), Some("URL is invalid"));
+        assert_eq!(
+            error.field_errors.get("url").map(String::as_str),
+            Some("URL is invalid")
+        );
         assert!(error.to_string().contains("url: URL is invalid"));
     }
 

@@ -33,12 +33,19 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// A policy with the given attempts and waits.
     pub fn new(max_attempts: u32, initial_backoff: Duration, max_backoff: Duration) -> Self {
-        Self { max_attempts, initial_backoff, max_backoff }
+        Self {
+            max_attempts,
+            initial_backoff,
+            max_backoff,
+        }
     }
 
     /// A policy that never retries.
     pub fn never() -> Self {
-        Self { max_attempts: 1, ..Self::default() }
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
     }
 
     /// How long to wait after failed attempt number `attempt` (1-based) before the next one, or
@@ -54,7 +61,11 @@ impl RetryPolicy {
             None => {
                 let doublings = attempt.saturating_sub(1).min(31);
                 let factor = 1_u32.checked_shl(doublings).unwrap_or(u32::MAX);
-                Some(self.initial_backoff.saturating_mul(factor).min(self.max_backoff))
+                Some(
+                    self.initial_backoff
+                        .saturating_mul(factor)
+                        .min(self.max_backoff),
+                )
             }
         }
     }
@@ -78,7 +89,9 @@ mod tests {
     #[test]
     fn doubles_and_caps_backoff() {
         let policy = RetryPolicy::new(6, Duration::from_millis(100), Duration::from_millis(350));
-        let delays: Vec<_> = (1..=6).map(|attempt| policy.delay_after(attempt, None)).collect();
+        let delays: Vec<_> = (1..=6)
+            .map(|attempt| policy.delay_after(attempt, None))
+            .collect();
         assert_eq!(
             delays,
             vec![
@@ -95,7 +108,10 @@ mod tests {
     #[test]
     fn honours_retry_after_within_cap_only() {
         let policy = RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(5));
-        assert_eq!(policy.delay_after(1, Some(Duration::from_secs(2))), Some(Duration::from_secs(2)));
+        assert_eq!(
+            policy.delay_after(1, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(policy.delay_after(1, Some(Duration::from_secs(60))), None);
     }
 
@@ -112,7 +128,10 @@ mod tests {
             parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 }

@@ -72,7 +72,10 @@ mod tests {
         let secret = TokenSecret::new("s3cr3t");
         assert_eq!(format!("{secret:?}"), "TokenSecret([redacted])");
         assert_eq!(secret.to_string(), "[redacted]");
-        assert_eq!(format!("{:?}", BearerToken::new("pat")), "BearerToken([redacted])");
+        assert_eq!(
+            format!("{:?}", BearerToken::new("pat")),
+            "BearerToken([redacted])"
+        );
         assert_eq!(secret.expose_secret(), "s3cr3t");
     }
 }

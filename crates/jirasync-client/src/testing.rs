@@ -92,24 +92,37 @@ pub fn verify_rsa_sha1_request(
 ) -> Result<VerifiedOAuthRequest, VerifyError> {
     let header_params = parse_authorization_header(authorization)?;
     let get = |name: &str| {
-        header_params.iter().find(|(key, _)| key == name).map(|(_, value)| value.clone())
+        header_params
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
     };
-    let method_name = get("oauth_signature_method").ok_or(VerifyError::MissingParameter("oauth_signature_method"))?;
+    let method_name = get("oauth_signature_method")
+        .ok_or(VerifyError::MissingParameter("oauth_signature_method"))?;
     if method_name != "RSA-SHA1" {
         return Err(VerifyError::WrongSignatureMethod(method_name));
     }
     if let Some(version) = get("oauth_version").filter(|version| version != "1.0") {
         return Err(VerifyError::WrongVersion(version));
     }
-    let consumer_key = get("oauth_consumer_key").ok_or(VerifyError::MissingParameter("oauth_consumer_key"))?;
+    let consumer_key =
+        get("oauth_consumer_key").ok_or(VerifyError::MissingParameter("oauth_consumer_key"))?;
     let nonce = get("oauth_nonce").ok_or(VerifyError::MissingParameter("oauth_nonce"))?;
-    let timestamp_text = get("oauth_timestamp").ok_or(VerifyError::MissingParameter("oauth_timestamp"))?;
-    let timestamp = timestamp_text.parse().map_err(|_| VerifyError::BadTimestamp(timestamp_text.clone()))?;
-    let signature_text = get("oauth_signature").ok_or(VerifyError::MissingParameter("oauth_signature"))?;
-    let signature = BASE64.decode(signature_text.as_bytes()).map_err(|_| VerifyError::BadSignatureEncoding)?;
+    let timestamp_text =
+        get("oauth_timestamp").ok_or(VerifyError::MissingParameter("oauth_timestamp"))?;
+    let timestamp = timestamp_text
+        .parse()
+        .map_err(|_| VerifyError::BadTimestamp(timestamp_text.clone()))?;
+    let signature_text =
+        get("oauth_signature").ok_or(VerifyError::MissingParameter("oauth_signature"))?;
+    let signature = BASE64
+        .decode(signature_text.as_bytes())
+        .map_err(|_| VerifyError::BadSignatureEncoding)?;
 
-    let borrowed: Vec<(&str, &str)> =
-        header_params.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+    let borrowed: Vec<(&str, &str)> = header_params
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
     let base_string = signature_base_string(method, url, form_body, &borrowed);
     if !public_key.verify_rsa_sha1(base_string.as_bytes(), &signature) {
         return Err(VerifyError::SignatureMismatch { base_string });

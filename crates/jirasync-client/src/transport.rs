@@ -38,7 +38,9 @@ pub(crate) struct Transport {
 impl Transport {
     pub(crate) fn new(options: &ClientOptions) -> Result<Self, ConfigError> {
         let user_agent = HeaderValue::from_str(&options.user_agent).map_err(|_| {
-            ConfigError::InvalidUserAgent { user_agent: options.user_agent.clone() }
+            ConfigError::InvalidUserAgent {
+                user_agent: options.user_agent.clone(),
+            }
         })?;
         let http = reqwest::Client::builder()
             // A redirect would be followed with a signature made for another URL; Jira's answer to
@@ -52,8 +54,13 @@ impl Transport {
             .user_agent(user_agent)
             .tls_danger_accept_invalid_certs(!options.verify_ssl)
             .build()
-            .map_err(|error| ConfigError::HttpClient { reason: error_chain(&error) })?;
-        Ok(Self { http, base_url: options.base_url.clone() })
+            .map_err(|error| ConfigError::HttpClient {
+                reason: error_chain(&error),
+            })?;
+        Ok(Self {
+            http,
+            base_url: options.base_url.clone(),
+        })
     }
 
     pub(crate) fn base_url(&self) -> &BaseUrl {
@@ -69,10 +76,15 @@ impl Transport {
             builder = builder.header(header::AUTHORIZATION, authorization);
         }
         builder = match request.json_body {
-            Some(body) => builder.header(header::CONTENT_TYPE, "application/json").body(body),
+            Some(body) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body),
             None => builder.header(header::CONTENT_LENGTH, "0"),
         };
-        let response = builder.send().await.map_err(|error| self.map_error(&error))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|error| self.map_error(&error))?;
         let header_text = |name: header::HeaderName| {
             response
                 .headers()
@@ -84,8 +96,17 @@ impl Transport {
         let content_type = header_text(header::CONTENT_TYPE);
         let www_authenticate = header_text(header::WWW_AUTHENTICATE);
         let retry_after = header_text(header::RETRY_AFTER);
-        let body = response.text().await.map_err(|error| self.map_error(&error))?;
-        Ok(RawResponse { status, content_type, www_authenticate, retry_after, body })
+        let body = response
+            .text()
+            .await
+            .map_err(|error| self.map_error(&error))?;
+        Ok(RawResponse {
+            status,
+            content_type,
+            www_authenticate,
+            retry_after,
+            body,
+        })
     }
 
     fn map_error(&self, error: &reqwest::Error) -> Error {
@@ -93,9 +114,15 @@ impl Transport {
         if error.is_timeout() {
             Error::Timeout { host }
         } else if error.is_connect() {
-            Error::Connect { host, reason: error_chain(error) }
+            Error::Connect {
+                host,
+                reason: error_chain(error),
+            }
         } else {
-            Error::Transport { host, reason: error_chain(error) }
+            Error::Transport {
+                host,
+                reason: error_chain(error),
+            }
         }
     }
 }

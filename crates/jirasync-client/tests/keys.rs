@@ -1,13 +1,26 @@
 //! Loading, deriving and generating RSA keys.
 
+// Test helpers may panic: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use jirasync_client::oauth1::RsaSha1Signer;
 use jirasync_client::{KeyError, PrivateKey, PublicKey};
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
-const GENERIC: &str = "Private key must be a valid RSA private key in PEM format (PKCS#1 or PKCS#8)";
+const GENERIC: &str =
+    "Private key must be a valid RSA private key in PEM format (PKCS#1 or PKCS#8)";
 
 #[test]
 fn loads_pkcs8_private_key() {
@@ -34,7 +47,10 @@ fn loads_key_pasted_with_crlf_and_indentation() {
 #[test]
 fn derives_public_key_pem_that_openssl_derived() {
     let key = PrivateKey::from_pem(&fixture("rsa-2048-pkcs8.pem")).unwrap();
-    assert_eq!(key.public_key().to_pem().unwrap(), fixture("rsa-2048-public.pem"));
+    assert_eq!(
+        key.public_key().to_pem().unwrap(),
+        fixture("rsa-2048-public.pem")
+    );
 }
 
 #[test]
@@ -49,23 +65,41 @@ fn rejects_encrypted_private_key() {
 #[test]
 fn rejects_public_key_given_by_mistake() {
     let error = PrivateKey::from_pem(&fixture("rsa-2048-public.pem")).unwrap_err();
-    assert_eq!(error, KeyError::NotAPrivateKey { label: "PUBLIC KEY".to_owned() });
+    assert_eq!(
+        error,
+        KeyError::NotAPrivateKey {
+            label: "PUBLIC KEY".to_owned()
+        }
+    );
     assert!(error.to_string().contains("not a private key"));
 }
 
 #[test]
 fn rejects_certificate_given_by_mistake() {
     let error = PrivateKey::from_pem(&fixture("rsa-2048-cert.pem")).unwrap_err();
-    assert_eq!(error, KeyError::NotAPrivateKey { label: "CERTIFICATE".to_owned() });
+    assert_eq!(
+        error,
+        KeyError::NotAPrivateKey {
+            label: "CERTIFICATE".to_owned()
+        }
+    );
 }
 
 #[test]
 fn rejects_non_rsa_keys_naming_their_algorithm() {
-    for (name, algorithm) in
-        [("ec-p256-pkcs8.pem", "EC"), ("ec-p256-sec1.pem", "EC"), ("ed25519.pem", "Ed25519")]
-    {
+    for (name, algorithm) in [
+        ("ec-p256-pkcs8.pem", "EC"),
+        ("ec-p256-sec1.pem", "EC"),
+        ("ed25519.pem", "Ed25519"),
+    ] {
         let error = PrivateKey::from_pem(&fixture(name)).unwrap_err();
-        assert_eq!(error, KeyError::NotRsa { algorithm: algorithm.to_owned() }, "{name}");
+        assert_eq!(
+            error,
+            KeyError::NotRsa {
+                algorithm: algorithm.to_owned()
+            },
+            "{name}"
+        );
         assert!(error.to_string().contains("needs an RSA key"));
     }
 }

@@ -7,15 +7,24 @@
 //! order encoding does not change. Everything else — decoding, encoding, concatenation, the
 //! placement of the `oauth_*` parameters and the signatures — is its own.
 
+// Test helpers may panic: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use jirasync_client::oauth1::{
-    FixedClock, FixedNonce, OAuth1Signer, SigningKey, SigningRequest, base_string_uri, percent_encode,
+    FixedClock, FixedNonce, OAuth1Signer, SigningKey, SigningRequest, base_string_uri,
+    percent_encode,
 };
 use jirasync_client::{ConsumerKey, ConsumerSecret, PrivateKey, TokenSecret};
-use oauth1_request as oauth;
 use oauth::signature_method::{Sign, SignatureMethod};
+use oauth1_request as oauth;
 use proptest::prelude::*;
 use url::Url;
 
@@ -68,11 +77,7 @@ struct Case {
 }
 
 fn any_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-zA-Z0-9._~-]{0,8}",
-        "[ -~]{0,8}",
-        "[a-z é☃🦀%+&=]{0,6}",
-    ]
+    prop_oneof!["[a-zA-Z0-9._~-]{0,8}", "[ -~]{0,8}", "[a-z é☃🦀%+&=]{0,6}",]
 }
 
 fn any_name() -> impl Strategy<Value = String> {
@@ -94,17 +99,34 @@ fn any_case() -> impl Strategy<Value = Case> {
         1_u64..u64::MAX,
     )
         .prop_map(
-            |(method, scheme, host, port, segments, query, plus_for_space, client, token, nonce, timestamp)| {
+            |(
+                method,
+                scheme,
+                host,
+                port,
+                segments,
+                query,
+                plus_for_space,
+                client,
+                token,
+                nonce,
+                timestamp,
+            )| {
                 let mut url = Url::parse(&format!("{scheme}://{host}/")).unwrap();
                 let _ = url.set_port(port);
-                url.path_segments_mut().unwrap().pop_if_empty().extend(&segments);
+                url.path_segments_mut()
+                    .unwrap()
+                    .pop_if_empty()
+                    .extend(&segments);
                 if !query.is_empty() {
                     if plus_for_space {
                         url.query_pairs_mut().extend_pairs(&query);
                     } else {
                         let raw: Vec<String> = query
                             .iter()
-                            .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+                            .map(|(name, value)| {
+                                format!("{}={}", percent_encode(name), percent_encode(value))
+                            })
                             .collect();
                         url.set_query(Some(&raw.join("&")));
                     }
@@ -127,7 +149,10 @@ fn ours(case: &Case, key: SigningKey) -> (String, String) {
     let signer = OAuth1Signer::new(ConsumerKey::new(case.consumer_key.clone()), key)
         .with_clock(Arc::new(FixedClock(case.timestamp)))
         .with_nonce_source(Arc::new(FixedNonce(case.nonce.clone())));
-    let secret = case.token.as_ref().map(|(_, secret)| TokenSecret::new(secret.clone()));
+    let secret = case
+        .token
+        .as_ref()
+        .map(|(_, secret)| TokenSecret::new(secret.clone()));
     let mut request = SigningRequest::new(&case.method, &case.url);
     if let Some((token, _)) = &case.token {
         request = request.token(token, secret.as_ref());
@@ -149,10 +174,16 @@ fn theirs<SM: SignatureMethod + Clone>(case: &Case, method: SM) -> String {
         .version(true);
     let mut pairs: Vec<(String, String)> = case.query.clone();
     pairs.sort_by(|a, b| {
-        (percent_encode(&a.0), percent_encode(&a.1)).cmp(&(percent_encode(&b.0), percent_encode(&b.1)))
+        (percent_encode(&a.0), percent_encode(&a.1))
+            .cmp(&(percent_encode(&b.0), percent_encode(&b.1)))
     });
-    let request = oauth::request::AssertSorted::new(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let header = builder.authorize(&case.method.to_ascii_uppercase(), base_string_uri(&case.url), &request);
+    let request =
+        oauth::request::AssertSorted::new(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let header = builder.authorize(
+        &case.method.to_ascii_uppercase(),
+        base_string_uri(&case.url),
+        &request,
+    );
     raw_header_value(&header, "oauth_signature")
 }
 
@@ -164,7 +195,10 @@ fn raw_header_value(header: &str, name: &str) -> String {
 }
 
 fn decode(value: &str) -> String {
-    percent_encoding::percent_decode_str(value).decode_utf8().unwrap().into_owned()
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .unwrap()
+        .into_owned()
 }
 
 fn oauth_net_key() -> PrivateKey {

@@ -1,6 +1,14 @@
 //! Published known-answer tests: the oauth.net RSA-SHA1 test case and the RFC 5849 §3.4.1 HMAC-SHA1
 //! example (with RFC errata 2550: the example is a POST).
 
+// Test helpers may panic: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::sync::Arc;
 
 use jirasync_client::oauth1::{
@@ -11,7 +19,11 @@ use jirasync_client::{ConsumerKey, ConsumerSecret, PrivateKey, TokenSecret};
 use url::Url;
 
 fn fixture(name: &str) -> String {
-    std::fs::read_to_string(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 const OAUTH_NET_BASE: &str = "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacaction.jpg%26\
@@ -29,9 +41,12 @@ const RFC_BASE: &str = "POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a
 
 fn oauth_net_signer() -> OAuth1Signer {
     let key = PrivateKey::from_pem(&fixture("oauth-net-test-key.pem")).unwrap();
-    OAuth1Signer::new(ConsumerKey::new("dpf43f3p2l4k3l03"), SigningKey::RsaSha1(Arc::new(key)))
-        .with_clock(Arc::new(FixedClock(1_196_666_512)))
-        .with_nonce_source(Arc::new(FixedNonce("13917289812797014437".to_owned())))
+    OAuth1Signer::new(
+        ConsumerKey::new("dpf43f3p2l4k3l03"),
+        SigningKey::RsaSha1(Arc::new(key)),
+    )
+    .with_clock(Arc::new(FixedClock(1_196_666_512)))
+    .with_nonce_source(Arc::new(FixedNonce("13917289812797014437".to_owned())))
 }
 
 fn header_param(header: &str, name: &str) -> String {
@@ -45,16 +60,24 @@ fn header_param(header: &str, name: &str) -> String {
 
 #[test]
 fn matches_oauth_net_rsa_sha1_test_case() {
-    let url = Url::parse("http://photos.example.net/photos?file=vacaction.jpg&size=original").unwrap();
-    let signed = oauth_net_signer().sign(&SigningRequest::new("GET", &url)).unwrap();
+    let url =
+        Url::parse("http://photos.example.net/photos?file=vacaction.jpg&size=original").unwrap();
+    let signed = oauth_net_signer()
+        .sign(&SigningRequest::new("GET", &url))
+        .unwrap();
     assert_eq!(signed.base_string, OAUTH_NET_BASE);
-    assert_eq!(header_param(&signed.authorization, "oauth_signature"), OAUTH_NET_SIGNATURE);
+    assert_eq!(
+        header_param(&signed.authorization, "oauth_signature"),
+        OAUTH_NET_SIGNATURE
+    );
 }
 
 #[test]
 fn matches_oauth_net_rsa_sha1_signature_with_pkcs1_copy_of_the_key() {
     let key = PrivateKey::from_pem(&fixture("oauth-net-test-key.pem")).unwrap();
-    let signature = SigningKey::RsaSha1(Arc::new(key)).sign(OAUTH_NET_BASE, None).unwrap();
+    let signature = SigningKey::RsaSha1(Arc::new(key))
+        .sign(OAUTH_NET_BASE, None)
+        .unwrap();
     assert_eq!(signature, OAUTH_NET_SIGNATURE);
 }
 
@@ -81,7 +104,10 @@ fn matches_rfc5849_hmac_sha1_example() {
     );
     assert_eq!(base, RFC_BASE);
     let token_secret = TokenSecret::new("dh893hdasih9");
-    let signature = signer.signing_key().sign(&base, Some(&token_secret)).unwrap();
+    let signature = signer
+        .signing_key()
+        .sign(&base, Some(&token_secret))
+        .unwrap();
     assert_eq!(signature, "r6/TJjbCOr97/+UU0NsvSne7s5g=");
 }
 
@@ -92,16 +118,36 @@ fn header_lists_every_parameter_quoted_and_comma_separated() {
     let request = SigningRequest::new("GET", &url).token("access/token", Some(&secret));
     let signed = oauth_net_signer().sign(&request).unwrap();
     let header = signed.authorization;
-    assert!(header.starts_with("OAuth oauth_consumer_key=\"dpf43f3p2l4k3l03\", "), "{header}");
-    assert!(header.contains(", oauth_token=\"access%2Ftoken\", "), "{header}");
-    assert!(header.contains(", oauth_signature_method=\"RSA-SHA1\", "), "{header}");
-    assert!(header.contains(", oauth_timestamp=\"1196666512\", "), "{header}");
-    assert!(header.contains(", oauth_nonce=\"13917289812797014437\", "), "{header}");
+    assert!(
+        header.starts_with("OAuth oauth_consumer_key=\"dpf43f3p2l4k3l03\", "),
+        "{header}"
+    );
+    assert!(
+        header.contains(", oauth_token=\"access%2Ftoken\", "),
+        "{header}"
+    );
+    assert!(
+        header.contains(", oauth_signature_method=\"RSA-SHA1\", "),
+        "{header}"
+    );
+    assert!(
+        header.contains(", oauth_timestamp=\"1196666512\", "),
+        "{header}"
+    );
+    assert!(
+        header.contains(", oauth_nonce=\"13917289812797014437\", "),
+        "{header}"
+    );
     assert!(header.contains(", oauth_version=\"1.0\", "), "{header}");
     assert!(header.contains(", oauth_signature=\""), "{header}");
     // Base64 `+`, `/` and `=` are percent-encoded inside the quotes.
     let raw_signature = header.rsplit("oauth_signature=\"").next().unwrap();
-    assert!(!raw_signature.trim_end_matches('"').contains(['+', '/', '=']), "{header}");
+    assert!(
+        !raw_signature
+            .trim_end_matches('"')
+            .contains(['+', '/', '=']),
+        "{header}"
+    );
 }
 
 #[test]
@@ -109,7 +155,9 @@ fn json_body_is_not_signed_but_form_body_is() {
     let url = Url::parse("https://jira.example.com/rest/webhooks/1.0/webhook").unwrap();
     let signer = oauth_net_signer();
     let plain = signer.sign(&SigningRequest::new("POST", &url)).unwrap();
-    let form = signer.sign(&SigningRequest::new("POST", &url).form_body(b"a=1")).unwrap();
+    let form = signer
+        .sign(&SigningRequest::new("POST", &url).form_body(b"a=1"))
+        .unwrap();
     assert!(!plain.base_string.contains("a%3D1"));
     assert!(form.base_string.contains("a%3D1"));
 }
@@ -118,9 +166,15 @@ fn json_body_is_not_signed_but_form_body_is() {
 fn realm_goes_in_header_but_not_in_signature() {
     let url = Url::parse("https://jira.example.com/").unwrap();
     let signer = oauth_net_signer();
-    let with_realm = signer.sign(&SigningRequest::new("GET", &url).realm("Jira")).unwrap();
+    let with_realm = signer
+        .sign(&SigningRequest::new("GET", &url).realm("Jira"))
+        .unwrap();
     let without = signer.sign(&SigningRequest::new("GET", &url)).unwrap();
-    assert!(with_realm.authorization.starts_with("OAuth realm=\"Jira\", "));
+    assert!(
+        with_realm
+            .authorization
+            .starts_with("OAuth realm=\"Jira\", ")
+    );
     assert_eq!(with_realm.base_string, without.base_string);
 }
 
@@ -132,7 +186,15 @@ fn plaintext_signature_is_the_encoded_secrets() {
         SigningKey::Plaintext(ConsumerSecret::new("c s")),
     );
     let secret = TokenSecret::new("t&s");
-    let signed = signer.sign(&SigningRequest::new("GET", &url).token("t", Some(&secret))).unwrap();
-    assert_eq!(header_param(&signed.authorization, "oauth_signature"), "c%20s&t%26s");
-    assert_eq!(header_param(&signed.authorization, "oauth_signature_method"), "PLAINTEXT");
+    let signed = signer
+        .sign(&SigningRequest::new("GET", &url).token("t", Some(&secret)))
+        .unwrap();
+    assert_eq!(
+        header_param(&signed.authorization, "oauth_signature"),
+        "c%20s&t%26s"
+    );
+    assert_eq!(
+        header_param(&signed.authorization, "oauth_signature_method"),
+        "PLAINTEXT"
+    );
 }

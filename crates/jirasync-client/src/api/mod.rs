@@ -8,7 +8,9 @@ pub mod webhooks;
 use serde::{Deserialize, Deserializer};
 
 /// Reads an id that Jira sends as a string in some versions and as a number in others.
-pub(crate) fn string_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(crate) fn string_or_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Id {

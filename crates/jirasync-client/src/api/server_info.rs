@@ -50,7 +50,11 @@ pub struct JiraVersion {
 impl JiraVersion {
     /// A version from its numbers.
     pub fn new(major: u64, minor: u64, patch: u64) -> Self {
-        Self { major, minor, patch }
+        Self {
+            major,
+            minor,
+            patch,
+        }
     }
 
     /// Reads the leading dotted numbers of a version string: `10.3.0-m0001` is 10.3.0, `9` is 9.0.0.
@@ -69,7 +73,11 @@ impl JiraVersion {
     fn from_numbers(numbers: &[u64]) -> Option<Self> {
         let mut parts = numbers.iter().copied();
         let major = parts.next()?;
-        Some(Self::new(major, parts.next().unwrap_or(0), parts.next().unwrap_or(0)))
+        Some(Self::new(
+            major,
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+        ))
     }
 }
 
@@ -91,7 +99,9 @@ impl ServerInfo {
     pub fn webhook_api(&self) -> Result<WebhookApi, Error> {
         self.parsed_version()
             .map(WebhookApi::for_version)
-            .ok_or_else(|| Error::UnknownServerVersion { version: self.version.clone() })
+            .ok_or_else(|| Error::UnknownServerVersion {
+                version: self.version.clone(),
+            })
     }
 }
 
@@ -108,8 +118,14 @@ mod tests {
 
     #[test]
     fn parses_version_strings() {
-        assert_eq!(JiraVersion::parse("9.12.2"), Some(JiraVersion::new(9, 12, 2)));
-        assert_eq!(JiraVersion::parse("10.3.0-m0001"), Some(JiraVersion::new(10, 3, 0)));
+        assert_eq!(
+            JiraVersion::parse("9.12.2"),
+            Some(JiraVersion::new(9, 12, 2))
+        );
+        assert_eq!(
+            JiraVersion::parse("10.3.0-m0001"),
+            Some(JiraVersion::new(10, 3, 0))
+        );
         assert_eq!(JiraVersion::parse("10"), Some(JiraVersion::new(10, 0, 0)));
         assert_eq!(JiraVersion::parse("v10"), None);
     }
@@ -117,7 +133,8 @@ mod tests {
     #[test]
     fn prefers_version_numbers() {
         let info: ServerInfo =
-            serde_json::from_str(r#"{"version":"9.9.9","versionNumbers":[10,0,1],"extra":1}"#).unwrap();
+            serde_json::from_str(r#"{"version":"9.9.9","versionNumbers":[10,0,1],"extra":1}"#)
+                .unwrap();
         assert_eq!(info.parsed_version(), Some(JiraVersion::new(10, 0, 1)));
     }
 }

@@ -30,7 +30,9 @@ pub struct JiraStatus {
 impl JiraStatus {
     /// Whether the status belongs to the `done` category.
     pub fn is_done(&self) -> bool {
-        self.status_category.as_ref().is_some_and(StatusCategory::is_done)
+        self.status_category
+            .as_ref()
+            .is_some_and(StatusCategory::is_done)
     }
 }
 

@@ -40,7 +40,11 @@ pub enum WebhookApi {
 impl WebhookApi {
     /// The generation for a Jira version: [`Jira10`](Self::Jira10) from major version 10 on.
     pub fn for_version(version: JiraVersion) -> Self {
-        if version.major >= 10 { Self::Jira10 } else { Self::Legacy }
+        if version.major >= 10 {
+            Self::Jira10
+        } else {
+            Self::Legacy
+        }
     }
 
     /// The collection path, relative to the Jira base URL.
@@ -121,7 +125,12 @@ impl From<WebhookWire> for Webhook {
             link.trim_end_matches('/')
                 .rsplit('/')
                 .next()
-                .filter(|segment| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                .filter(|segment| {
+                    !segment.is_empty()
+                        && segment
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
                 .map(str::to_owned)
         });
         Self {
@@ -163,7 +172,10 @@ impl NewWebhook {
         Self {
             name: name.into(),
             url: url.into(),
-            events: ISSUE_EVENTS.iter().map(|event| (*event).to_owned()).collect(),
+            events: ISSUE_EVENTS
+                .iter()
+                .map(|event| (*event).to_owned())
+                .collect(),
         }
     }
 }
@@ -209,7 +221,10 @@ fn webhook_not_created(error: Error) -> Error {
                 Error::Api(api) => api.first_message.clone().unwrap_or_else(|| api.to_string()),
                 other => other.to_string(),
             };
-            Error::WebhookNotCreated { details, source: Box::new(other) }
+            Error::WebhookNotCreated {
+                details,
+                source: Box::new(other),
+            }
         }
     }
 }
@@ -232,13 +247,26 @@ impl JiraClient {
     /// Registers a webhook. Jira answers 201 with the webhook or 204 without a body; the latter
     /// gives `Ok(None)`. A refusal is [`Error::WebhookNotCreated`] with Jira's first message
     /// (reference-behaviour §2.3). Never retried.
-    pub async fn create_webhook(&self, api: WebhookApi, webhook: &NewWebhook) -> Result<Option<Webhook>, Error> {
-        self.create_webhook_inner(api, webhook).await.map_err(webhook_not_created)
+    pub async fn create_webhook(
+        &self,
+        api: WebhookApi,
+        webhook: &NewWebhook,
+    ) -> Result<Option<Webhook>, Error> {
+        self.create_webhook_inner(api, webhook)
+            .await
+            .map_err(webhook_not_created)
     }
 
-    async fn create_webhook_inner(&self, api: WebhookApi, webhook: &NewWebhook) -> Result<Option<Webhook>, Error> {
+    async fn create_webhook_inner(
+        &self,
+        api: WebhookApi,
+        webhook: &NewWebhook,
+    ) -> Result<Option<Webhook>, Error> {
         let path = api.collection_path();
-        let call = Call { method: "POST", path };
+        let call = Call {
+            method: "POST",
+            path,
+        };
         let body = serde_json::to_vec(webhook).map_err(|error| Error::UnexpectedBody {
             method: call.method.to_owned(),
             path: path.to_owned(),
@@ -257,17 +285,31 @@ impl JiraClient {
     pub async fn delete_webhook(&self, api: WebhookApi, id: &WebhookId) -> Result<(), Error> {
         let path = api.item_path(id);
         let response = self.send_unretried(Method::DELETE, &path, None).await?;
-        check_status(Call { method: "DELETE", path: &path }, &response)
+        check_status(
+            Call {
+                method: "DELETE",
+                path: &path,
+            },
+            &response,
+        )
     }
 
     /// Makes sure exactly one webhook posts to `webhook.url`: lists the webhooks, keeps the first
     /// one with that URL and deletes any other with the same URL, and creates one only when none
     /// exists. Running it again changes nothing.
-    pub async fn ensure_webhook(&self, webhook: &NewWebhook) -> Result<EnsureWebhookOutcome, Error> {
-        self.ensure_webhook_inner(webhook).await.map_err(webhook_not_created)
+    pub async fn ensure_webhook(
+        &self,
+        webhook: &NewWebhook,
+    ) -> Result<EnsureWebhookOutcome, Error> {
+        self.ensure_webhook_inner(webhook)
+            .await
+            .map_err(webhook_not_created)
     }
 
-    async fn ensure_webhook_inner(&self, webhook: &NewWebhook) -> Result<EnsureWebhookOutcome, Error> {
+    async fn ensure_webhook_inner(
+        &self,
+        webhook: &NewWebhook,
+    ) -> Result<EnsureWebhookOutcome, Error> {
         let api = self.webhook_api().await?;
         let mut matching = self
             .list_webhooks(api)
@@ -291,13 +333,19 @@ impl JiraClient {
             }
             match self.delete_webhook(api, &id).await {
                 // Another instance may have removed it first.
-                Ok(()) | Err(Error::Api(crate::error::ApiError { status: 404, .. })) => {
+                Ok(()) => duplicates_removed.push(id),
+                Err(Error::Api(api)) if api.status == 404 => {
                     duplicates_removed.push(id);
                 }
                 Err(error) => return Err(error),
             }
         }
-        Ok(EnsureWebhookOutcome { api, action: WebhookAction::Reused, webhook: Some(kept), duplicates_removed })
+        Ok(EnsureWebhookOutcome {
+            api,
+            action: WebhookAction::Reused,
+            webhook: Some(kept),
+            duplicates_removed,
+        })
     }
 }
 
@@ -317,8 +365,11 @@ mod tests {
     #[test]
     fn reads_numeric_ids_and_wrapped_lists() {
         let list: WebhookList =
-            serde_json::from_str(r#"{"values":[{"id":7,"name":"n","url":"u","active":true}]}"#).unwrap();
-        let WebhookList::Wrapped { values } = list else { panic!("not wrapped") };
+            serde_json::from_str(r#"{"values":[{"id":7,"name":"n","url":"u","active":true}]}"#)
+                .unwrap();
+        let WebhookList::Wrapped { values } = list else {
+            panic!("not wrapped")
+        };
         let webhook = Webhook::from(values.into_iter().next().unwrap());
         assert_eq!(webhook.id, Some(WebhookId::new("7")));
         assert_eq!(webhook.enabled, Some(true));
@@ -326,13 +377,25 @@ mod tests {
 
     #[test]
     fn chooses_api_by_major_version() {
-        assert_eq!(WebhookApi::for_version(JiraVersion::new(9, 17, 5)), WebhookApi::Legacy);
-        assert_eq!(WebhookApi::for_version(JiraVersion::new(10, 0, 1)), WebhookApi::Jira10);
+        assert_eq!(
+            WebhookApi::for_version(JiraVersion::new(9, 17, 5)),
+            WebhookApi::Legacy
+        );
+        assert_eq!(
+            WebhookApi::for_version(JiraVersion::new(10, 0, 1)),
+            WebhookApi::Jira10
+        );
     }
 
     #[test]
     fn compares_urls_after_parsing() {
-        assert!(same_url("https://Sync.Example.com:443/a/", "https://sync.example.com/a/"));
-        assert!(!same_url("https://sync.example.com/a/", "https://sync.example.com/a"));
+        assert!(same_url(
+            "https://Sync.Example.com:443/a/",
+            "https://sync.example.com/a/"
+        ));
+        assert!(!same_url(
+            "https://sync.example.com/a/",
+            "https://sync.example.com/a"
+        ));
     }
 }

@@ -102,26 +102,42 @@ mod tests {
 
     #[test]
     fn drops_default_port_and_keeps_other_ports() {
-        assert_eq!(base_string_uri(&url("http://EXAMPLE.com:80/r")), "http://example.com/r");
-        assert_eq!(base_string_uri(&url("https://example.com:8443/r")), "https://example.com:8443/r");
+        assert_eq!(
+            base_string_uri(&url("http://EXAMPLE.com:80/r")),
+            "http://example.com/r"
+        );
+        assert_eq!(
+            base_string_uri(&url("https://example.com:8443/r")),
+            "https://example.com:8443/r"
+        );
     }
 
     #[test]
     fn keeps_context_path() {
         assert_eq!(
-            base_string_uri(&url("https://example.com/jira/plugins/servlet/oauth/request-token")),
+            base_string_uri(&url(
+                "https://example.com/jira/plugins/servlet/oauth/request-token"
+            )),
             "https://example.com/jira/plugins/servlet/oauth/request-token"
         );
     }
 
     #[test]
     fn empty_path_becomes_slash() {
-        assert_eq!(base_string_uri(&url("http://example.com")), "http://example.com/");
+        assert_eq!(
+            base_string_uri(&url("http://example.com")),
+            "http://example.com/"
+        );
     }
 
     #[test]
     fn query_signature_is_never_signed() {
-        let base = signature_base_string("GET", &url("http://e.com/?oauth_signature=x&a=1"), None, &[]);
+        let base = signature_base_string(
+            "GET",
+            &url("http://e.com/?oauth_signature=x&a=1"),
+            None,
+            &[],
+        );
         assert_eq!(base, "GET&http%3A%2F%2Fe.com%2F&a%3D1");
     }
 

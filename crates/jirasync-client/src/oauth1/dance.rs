@@ -43,10 +43,12 @@ pub enum OAuthCallback {
 impl OAuthCallback {
     /// A callback URL, checked to be absolute.
     pub fn url(url: &str) -> Result<Self, ConfigError> {
-        Url::parse(url).map(Self::Url).map_err(|error| ConfigError::InvalidCallbackUrl {
-            url: url.to_owned(),
-            reason: error.to_string(),
-        })
+        Url::parse(url)
+            .map(Self::Url)
+            .map_err(|error| ConfigError::InvalidCallbackUrl {
+                url: url.to_owned(),
+                reason: error.to_string(),
+            })
     }
 
     fn as_parameter(&self) -> &str {
@@ -136,20 +138,29 @@ impl OAuthDance {
 
     /// Step 1: gets a request token. With `callback` `None`, no `oauth_callback` is sent and Jira
     /// uses the callback registered on the Application Link, as the reference does.
-    pub async fn request_token(&self, callback: Option<&OAuthCallback>) -> Result<RequestToken, Error> {
+    pub async fn request_token(
+        &self,
+        callback: Option<&OAuthCallback>,
+    ) -> Result<RequestToken, Error> {
         let url = self.transport.base_url().join(REQUEST_TOKEN_PATH);
         let mut request = SigningRequest::new("POST", &url);
         if let Some(callback) = callback {
             request = request.callback(callback.as_parameter());
         }
-        let (token, secret) = self.post_for_token(REQUEST_TOKEN_PATH, &url, &request).await?;
-        Ok(RequestToken { token: RequestTokenValue::new(token), secret })
+        let (token, secret) = self
+            .post_for_token(REQUEST_TOKEN_PATH, &url, &request)
+            .await?;
+        Ok(RequestToken {
+            token: RequestTokenValue::new(token),
+            secret,
+        })
     }
 
     /// Step 2: the page where the user approves the request token.
     pub fn authorize_url(&self, request_token: &RequestToken) -> Url {
         let mut url = self.transport.base_url().join(AUTHORIZE_PATH);
-        url.query_pairs_mut().append_pair("oauth_token", request_token.token.as_str());
+        url.query_pairs_mut()
+            .append_pair("oauth_token", request_token.token.as_str());
         url
     }
 
@@ -158,7 +169,11 @@ impl OAuthDance {
     /// `verifier` is the callback's `oauth_verifier`. The reference passes the callback's
     /// `oauth_token` here instead (reference-behaviour §1.3); Jira accepts either, so a host that
     /// keeps that behaviour passes the token.
-    pub async fn access_token(&self, request_token: &RequestToken, verifier: &str) -> Result<AccessTokenPair, Error> {
+    pub async fn access_token(
+        &self,
+        request_token: &RequestToken,
+        verifier: &str,
+    ) -> Result<AccessTokenPair, Error> {
         if verifier.trim().is_empty() {
             return Err(Error::MissingVerifier);
         }
@@ -166,8 +181,13 @@ impl OAuthDance {
         let request = SigningRequest::new("POST", &url)
             .token(request_token.token.as_str(), Some(&request_token.secret))
             .verifier(verifier);
-        let (token, secret) = self.post_for_token(ACCESS_TOKEN_PATH, &url, &request).await?;
-        Ok(AccessTokenPair { token: AccessToken::new(token), secret })
+        let (token, secret) = self
+            .post_for_token(ACCESS_TOKEN_PATH, &url, &request)
+            .await?;
+        Ok(AccessTokenPair {
+            token: AccessToken::new(token),
+            secret,
+        })
     }
 
     async fn post_for_token(
@@ -186,12 +206,21 @@ impl OAuthDance {
                 json_body: None,
             })
             .await?;
-        parse_token_answer(Call { method: "POST", path }, &response)
+        parse_token_answer(
+            Call {
+                method: "POST",
+                path,
+            },
+            &response,
+        )
     }
 }
 
 /// Reads `oauth_token` and `oauth_token_secret` from a token endpoint's form-encoded answer.
-fn parse_token_answer(call: Call<'_>, response: &RawResponse) -> Result<(String, TokenSecret), Error> {
+fn parse_token_answer(
+    call: Call<'_>,
+    response: &RawResponse,
+) -> Result<(String, TokenSecret), Error> {
     check_status(call, response)?;
     if response.looks_like_html() {
         return Err(Error::HtmlPage {
@@ -211,7 +240,11 @@ fn parse_token_answer(call: Call<'_>, response: &RawResponse) -> Result<(String,
     match (value("oauth_token"), value("oauth_token_secret")) {
         (Some(token), Some(secret)) => Ok((token, TokenSecret::new(secret))),
         _ => Err(Error::MissingOAuthToken {
-            keys: pairs.into_iter().map(|(key, _)| key).filter(|key| !key.is_empty()).collect(),
+            keys: pairs
+                .into_iter()
+                .map(|(key, _)| key)
+                .filter(|key| !key.is_empty())
+                .collect(),
         }),
     }
 }

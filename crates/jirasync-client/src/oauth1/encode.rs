@@ -36,10 +36,11 @@ pub(crate) fn decode_form_pairs(input: &[u8]) -> impl Iterator<Item = (String, S
 /// assert!(!is_form_urlencoded("application/json"));
 /// ```
 pub fn is_form_urlencoded(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    content_type.split(';').next().is_some_and(|media| {
+        media
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
 }
 
 #[cfg(test)]

@@ -94,14 +94,26 @@ mod tests {
     #[test]
     fn round_trips_reserved_characters() {
         let header = authorization_header_value(&[("oauth_callback", "https://x.test/cb?a=1,2")]);
-        assert_eq!(header, r#"OAuth oauth_callback="https%3A%2F%2Fx.test%2Fcb%3Fa%3D1%2C2""#);
+        assert_eq!(
+            header,
+            r#"OAuth oauth_callback="https%3A%2F%2Fx.test%2Fcb%3Fa%3D1%2C2""#
+        );
         let parsed = parse_authorization_header(&header).unwrap();
-        assert_eq!(parsed, vec![("oauth_callback".to_owned(), "https://x.test/cb?a=1,2".to_owned())]);
+        assert_eq!(
+            parsed,
+            vec![(
+                "oauth_callback".to_owned(),
+                "https://x.test/cb?a=1,2".to_owned()
+            )]
+        );
     }
 
     #[test]
     fn rejects_other_schemes() {
-        assert_eq!(parse_authorization_header("Bearer abc"), Err(HeaderParseError::NotOAuth));
+        assert_eq!(
+            parse_authorization_header("Bearer abc"),
+            Err(HeaderParseError::NotOAuth)
+        );
     }
 
     #[test]

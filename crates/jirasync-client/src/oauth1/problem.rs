@@ -137,8 +137,12 @@ impl OAuthProblemKind {
             Self::PermissionDenied => {
                 "the Jira user denied access, or lacks the permission for this request"
             }
-            Self::PermissionUnknown => "the Jira user has not yet approved access; finish the authorisation step",
-            Self::UserRefused => "the Jira user refused to authorise access; ask them to approve it",
+            Self::PermissionUnknown => {
+                "the Jira user has not yet approved access; finish the authorisation step"
+            }
+            Self::UserRefused => {
+                "the Jira user refused to authorise access; ask them to approve it"
+            }
             Self::ParameterAbsent => {
                 "a required OAuth parameter is missing (see oauth_parameters_absent); this is a client bug \
                  or a proxy that strips the Authorization header"
@@ -251,7 +255,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(problem.problem, OAuthProblemKind::TimestampRefused);
-        assert_eq!(problem.acceptable_timestamps.as_deref(), Some("1700000000-1700000600"));
+        assert_eq!(
+            problem.acceptable_timestamps.as_deref(),
+            Some("1700000000-1700000600")
+        );
         assert!(problem.to_string().contains("synchronise both with NTP"));
     }
 
@@ -268,13 +275,20 @@ mod tests {
 
     #[test]
     fn keeps_unknown_problems_as_sent() {
-        let problem = OAuthProblem::from_response(401, "oauth_problem=something_new", None).unwrap();
-        assert_eq!(problem.problem, OAuthProblemKind::Other("something_new".to_owned()));
+        let problem =
+            OAuthProblem::from_response(401, "oauth_problem=something_new", None).unwrap();
+        assert_eq!(
+            problem.problem,
+            OAuthProblemKind::Other("something_new".to_owned())
+        );
         assert_eq!(problem.problem.as_str(), "something_new");
     }
 
     #[test]
     fn no_problem_without_oauth_problem() {
-        assert_eq!(OAuthProblem::from_response(401, "Unauthorized", Some("Basic realm=x")), None);
+        assert_eq!(
+            OAuthProblem::from_response(401, "Unauthorized", Some("Basic realm=x")),
+            None
+        );
     }
 }

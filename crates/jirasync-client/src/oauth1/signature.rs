@@ -99,7 +99,11 @@ impl SigningKey {
     /// percent-encoding: base64 for RSA-SHA1 and HMAC-SHA1, the key itself for PLAINTEXT.
     ///
     /// `token_secret` is the secret of the request or access token, if any; RSA-SHA1 ignores it.
-    pub fn sign(&self, base_string: &str, token_secret: Option<&TokenSecret>) -> Result<String, SignError> {
+    pub fn sign(
+        &self,
+        base_string: &str,
+        token_secret: Option<&TokenSecret>,
+    ) -> Result<String, SignError> {
         match self {
             Self::RsaSha1(signer) => {
                 let signature = signer.sign_rsa_sha1(base_string.as_bytes())?;
@@ -107,22 +111,34 @@ impl SigningKey {
             }
             Self::HmacSha1(consumer_secret) => {
                 let key = shared_secret_key(consumer_secret, token_secret);
-                let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes())
-                    .map_err(|error| SignError::Hmac { reason: error.to_string() })?;
+                let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).map_err(|error| {
+                    SignError::Hmac {
+                        reason: error.to_string(),
+                    }
+                })?;
                 mac.update(base_string.as_bytes());
                 Ok(BASE64.encode(mac.finalize().into_bytes()))
             }
-            Self::Plaintext(consumer_secret) => Ok(shared_secret_key(consumer_secret, token_secret)),
+            Self::Plaintext(consumer_secret) => {
+                Ok(shared_secret_key(consumer_secret, token_secret))
+            }
         }
     }
 }
 
 /// RFC 5849 §3.4.2: `encode(consumer secret) & encode(token secret)`, the `&` always present.
-fn shared_secret_key(consumer_secret: &ConsumerSecret, token_secret: Option<&TokenSecret>) -> String {
+fn shared_secret_key(
+    consumer_secret: &ConsumerSecret,
+    token_secret: Option<&TokenSecret>,
+) -> String {
     format!(
         "{}&{}",
         percent_encode(consumer_secret.expose_secret()),
-        percent_encode(token_secret.map(TokenSecret::expose_secret).unwrap_or_default())
+        percent_encode(
+            token_secret
+                .map(TokenSecret::expose_secret)
+                .unwrap_or_default()
+        )
     )
 }
 
@@ -134,7 +150,10 @@ mod tests {
     fn plaintext_joins_encoded_secrets() {
         let key = SigningKey::Plaintext(ConsumerSecret::new("djr9rjt0jd78jf88"));
         let token_secret = TokenSecret::new("jjd99$tj88uiths3");
-        assert_eq!(key.sign("ignored", Some(&token_secret)).unwrap(), "djr9rjt0jd78jf88&jjd99%24tj88uiths3");
+        assert_eq!(
+            key.sign("ignored", Some(&token_secret)).unwrap(),
+            "djr9rjt0jd78jf88&jjd99%24tj88uiths3"
+        );
         assert_eq!(key.sign("ignored", None).unwrap(), "djr9rjt0jd78jf88&");
     }
 

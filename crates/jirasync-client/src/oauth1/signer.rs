@@ -31,7 +31,15 @@ impl<'a> SigningRequest<'a> {
     /// A request with this method and URL (the query string included). Its body, if any, is not
     /// form-encoded and so not signed.
     pub fn new(method: &'a str, url: &'a Url) -> Self {
-        Self { method, url, form_body: None, token: None, callback: None, verifier: None, realm: None }
+        Self {
+            method,
+            url,
+            form_body: None,
+            token: None,
+            callback: None,
+            verifier: None,
+            realm: None,
+        }
     }
 
     /// The body of an `application/x-www-form-urlencoded` request, whose parameters are signed.
@@ -112,7 +120,12 @@ pub struct OAuth1Signer {
 impl OAuth1Signer {
     /// A signer for `consumer_key` with the system clock and random nonces.
     pub fn new(consumer_key: ConsumerKey, key: SigningKey) -> Self {
-        Self { consumer_key, key, clock: Arc::new(SystemClock), nonces: Arc::new(RandomNonce) }
+        Self {
+            consumer_key,
+            key,
+            clock: Arc::new(SystemClock),
+            nonces: Arc::new(RandomNonce),
+        }
     }
 
     /// Uses another clock for `oauth_timestamp`.
@@ -171,7 +184,8 @@ impl OAuth1Signer {
             params.push(("oauth_verifier", verifier));
         }
 
-        let base_string = signature_base_string(request.method, request.url, request.form_body, &params);
+        let base_string =
+            signature_base_string(request.method, request.url, request.form_body, &params);
         let token_secret = request.token.and_then(|(_, secret)| secret);
         let signature = self.key.sign(&base_string, token_secret)?;
 
