@@ -58,6 +58,15 @@ struct ExternalIssueRow {
     local_issues: BTreeSet<LocalIssueId>,
 }
 
+/// What the ordering guard and the delivery log of one plan need.
+struct PlanGuard {
+    kind: SyncKind,
+    integration_id: IntegrationId,
+    issue_key: IssueKey,
+    occurred_at: Option<EventTime>,
+    delivery_key: Option<DeliveryKey>,
+}
+
 #[derive(Debug, Default)]
 struct State {
     next_id: u64,
@@ -213,97 +222,112 @@ impl State {
         Some(Some((kind, wanted)))
     }
 
-    fn apply_assignee_plan(&mut self, plan: AssigneePlan) -> PlanApplied {
-        let AssigneePlan {
+    /// The frame both plans share: the delivery log, then per organization the ordering guard,
+    /// the organization's changes (`apply` says which issues changed and which were already
+    /// right), and the watermark.
+    fn apply_guarded<T>(
+        &mut self,
+        guard: PlanGuard,
+        organizations: Vec<(OrganizationId, T)>,
+        mut apply: impl FnMut(&mut Self, T, &mut Vec<LocalIssueId>, &mut Vec<LocalIssueId>),
+    ) -> PlanApplied {
+        let PlanGuard {
+            kind,
             integration_id,
             issue_key,
             occurred_at,
             delivery_key,
-            organizations,
-        } = plan;
-        if !self.record_delivery(integration_id, SyncKind::Assignee, delivery_key.as_ref()) {
+        } = guard;
+        if !self.record_delivery(integration_id, kind, delivery_key.as_ref()) {
             return PlanApplied::Duplicate;
         }
         let mut applied = Vec::with_capacity(organizations.len());
-        for organization in organizations {
-            let organization_id = organization.organization_id;
-            if let Some(watermark) = self.stale_watermark(
+        for (organization_id, changes) in organizations {
+            let result = match self.stale_watermark(
                 integration_id,
                 &issue_key,
                 organization_id,
-                SyncKind::Assignee,
+                kind,
                 occurred_at,
             ) {
-                applied.push(OrganizationApplied {
-                    organization_id,
-                    result: OrganizationResult::Stale { watermark },
-                });
-                continue;
-            }
-            let mut changed = Vec::new();
-            let mut unchanged = Vec::new();
-            for (local_issue_id, target) in organization.changes {
-                match self.set_assignee(local_issue_id, target) {
-                    None => {}
-                    Some(None) => unchanged.push(local_issue_id),
-                    Some(Some((kind, assignee))) => {
-                        let data = sync_activity_data(integration_id, assignee, occurred_at);
-                        self.write_activity(local_issue_id, kind, data);
-                        changed.push(local_issue_id);
-                    }
+                Some(watermark) => OrganizationResult::Stale { watermark },
+                None => {
+                    let mut changed = Vec::new();
+                    let mut unchanged = Vec::new();
+                    apply(self, changes, &mut changed, &mut unchanged);
+                    self.advance_watermark(
+                        integration_id,
+                        &issue_key,
+                        organization_id,
+                        kind,
+                        occurred_at,
+                    );
+                    OrganizationResult::Applied { changed, unchanged }
                 }
-            }
-            self.advance_watermark(
-                integration_id,
-                &issue_key,
-                organization_id,
-                SyncKind::Assignee,
-                occurred_at,
-            );
+            };
             applied.push(OrganizationApplied {
                 organization_id,
-                result: OrganizationResult::Applied { changed, unchanged },
+                result,
             });
         }
         PlanApplied::Applied(applied)
     }
 
-    fn apply_status_plan(&mut self, plan: StatusPlan) -> PlanApplied {
-        let StatusPlan {
-            integration_id,
-            issue_key,
-            occurred_at,
-            delivery_key,
-            target,
+    fn apply_assignee_plan(&mut self, plan: AssigneePlan) -> PlanApplied {
+        let guard = PlanGuard {
+            kind: SyncKind::Assignee,
+            integration_id: plan.integration_id,
+            issue_key: plan.issue_key,
+            occurred_at: plan.occurred_at,
+            delivery_key: plan.delivery_key,
+        };
+        let (integration_id, occurred_at) = (guard.integration_id, guard.occurred_at);
+        let organizations = plan
+            .organizations
+            .into_iter()
+            .map(|organization| (organization.organization_id, organization.changes))
+            .collect();
+        self.apply_guarded(
+            guard,
             organizations,
-        } = plan;
-        if !self.record_delivery(integration_id, SyncKind::Status, delivery_key.as_ref()) {
-            return PlanApplied::Duplicate;
-        }
+            |state, changes, changed, unchanged| {
+                for (local_issue_id, target) in changes {
+                    match state.set_assignee(local_issue_id, target) {
+                        None => {}
+                        Some(None) => unchanged.push(local_issue_id),
+                        Some(Some((kind, assignee))) => {
+                            let data = sync_activity_data(integration_id, assignee, occurred_at);
+                            state.write_activity(local_issue_id, kind, data);
+                            changed.push(local_issue_id);
+                        }
+                    }
+                }
+            },
+        )
+    }
+
+    fn apply_status_plan(&mut self, plan: StatusPlan) -> PlanApplied {
+        let guard = PlanGuard {
+            kind: SyncKind::Status,
+            integration_id: plan.integration_id,
+            issue_key: plan.issue_key,
+            occurred_at: plan.occurred_at,
+            delivery_key: plan.delivery_key,
+        };
+        let (integration_id, occurred_at, target) =
+            (guard.integration_id, guard.occurred_at, plan.target);
         let kind = match target {
             ResolutionStatus::Resolved => ActivityKind::SetResolved,
             ResolutionStatus::Unresolved => ActivityKind::SetUnresolved,
         };
-        let mut applied = Vec::with_capacity(organizations.len());
-        for organization in organizations {
-            let organization_id = organization.organization_id;
-            if let Some(watermark) = self.stale_watermark(
-                integration_id,
-                &issue_key,
-                organization_id,
-                SyncKind::Status,
-                occurred_at,
-            ) {
-                applied.push(OrganizationApplied {
-                    organization_id,
-                    result: OrganizationResult::Stale { watermark },
-                });
-                continue;
-            }
-            let mut changed = Vec::new();
-            let mut unchanged = Vec::new();
-            for local_issue_id in organization.issues {
-                let Some(issue) = self.local_issues.get_mut(&local_issue_id) else {
+        let organizations = plan
+            .organizations
+            .into_iter()
+            .map(|organization| (organization.organization_id, organization.issues))
+            .collect();
+        self.apply_guarded(guard, organizations, |state, issues, changed, unchanged| {
+            for local_issue_id in issues {
+                let Some(issue) = state.local_issues.get_mut(&local_issue_id) else {
                     continue;
                 };
                 if issue.status == target {
@@ -312,22 +336,10 @@ impl State {
                 }
                 issue.status = target;
                 let data = sync_activity_data(integration_id, None, occurred_at);
-                self.write_activity(local_issue_id, kind, data);
+                state.write_activity(local_issue_id, kind, data);
                 changed.push(local_issue_id);
             }
-            self.advance_watermark(
-                integration_id,
-                &issue_key,
-                organization_id,
-                SyncKind::Status,
-                occurred_at,
-            );
-            applied.push(OrganizationApplied {
-                organization_id,
-                result: OrganizationResult::Applied { changed, unchanged },
-            });
-        }
-        PlanApplied::Applied(applied)
+        })
     }
 
     fn install(&mut self, record: InstallRecord) -> Installation {

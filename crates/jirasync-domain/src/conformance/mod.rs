@@ -1,5 +1,5 @@
 //! The store conformance suite: one async test per behaviour of the sync rules, run against any
-//! store through the public traits ([`Store`] to read and write, [`Seed`] to set the scene).
+//! store through the public traits ([`Store`](crate::Store) to read and write, [`Seed`](crate::Seed) to set the scene).
 //!
 //! Enabled by the `testing` feature. A store crate runs the whole suite with one macro call in an
 //! integration test; each behaviour becomes its own `#[tokio::test]` (the crate needs `tokio` with

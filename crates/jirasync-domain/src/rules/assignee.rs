@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 
 use jirasync_webhook::{AssigneeChanged, DeliveryKey, IssueKey, JiraUser};
 
-use super::inbound::{InboundSync, PlanSummary};
+use super::inbound::{AffectedIssues, InboundSync, PlanSummary};
 use super::outcome::{HaltReason, SyncError};
-use super::where_should_sync::select_sync_targets;
 use crate::external_actor::ExternalProvider;
 use crate::ids::{IntegrationId, OrganizationId, UserId};
 use crate::integration::{Integration, SyncDirection};
@@ -119,27 +118,21 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             halt: None,
         };
 
-        let links = self.store.organization_links(integration_id).await?;
-        let targets = select_sync_targets(
-            &links,
-            integration_id,
-            SyncDirection::InboundAssignee,
-            None,
-            None,
-        );
-        outcome.organizations = targets.organizations.len();
-        if targets.organizations.is_empty() {
-            outcome.halt = Some(HaltReason::SyncDisabled);
-            return Ok(outcome);
-        }
-        let linked = self
-            .store
-            .linked_issues(integration_id, &event.issue_key, &targets.organizations)
+        let AffectedIssues {
+            organizations,
+            linked,
+            halt,
+        } = self
+            .affected_issues(
+                integration_id,
+                &event.issue_key,
+                SyncDirection::InboundAssignee,
+            )
             .await?;
+        outcome.organizations = organizations;
         outcome.affected_issues = linked.len();
-        if linked.is_empty() {
-            tracing::info!(%integration_id, issue_key = %event.issue_key, "no-affected-issues");
-            outcome.halt = Some(HaltReason::NoAffectedIssues);
+        if halt.is_some() {
+            outcome.halt = halt;
             return Ok(outcome);
         }
 
@@ -211,23 +204,17 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             .filter(|(organization, _)| summary.applied_organizations.contains(organization))
             .map(|(_, count)| count)
             .sum();
-        outcome.halt = if summary.duplicate {
-            Some(HaltReason::DuplicateDelivery)
-        } else if outcome.not_found > 0 {
+        outcome.halt = summary.halt(outcome.not_found > 0);
+        if let Some(halt) = outcome.halt {
             tracing::info!(
                 %integration_id,
                 issue_key = %event.issue_key,
                 method = outcome.method.map(MatchMethod::as_str),
                 not_found = outcome.not_found,
-                "inbound-assignee-not-found"
+                stale_organizations = outcome.stale_organizations,
+                "{halt}"
             );
-            Some(HaltReason::AssigneeNotFound)
-        } else if summary.stale_organizations > 0 {
-            tracing::info!(%integration_id, issue_key = %event.issue_key, "stale-event");
-            Some(HaltReason::StaleEvent)
-        } else {
-            None
-        };
+        }
         Ok(outcome)
     }
 

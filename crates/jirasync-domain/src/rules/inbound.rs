@@ -4,13 +4,15 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
-use jirasync_webhook::ChangeSet;
+use jirasync_webhook::{ChangeSet, IssueKey};
 
 use super::assignee::InboundAssigneeOutcome;
-use super::outcome::SyncError;
+use super::outcome::{HaltReason, SyncError};
 use super::status::InboundStatusOutcome;
+use super::where_should_sync::select_sync_targets;
 use crate::ids::{IntegrationId, OrganizationId};
-use crate::integration::Integration;
+use crate::integration::{Integration, SyncDirection};
+use crate::issue::LinkedIssue;
 use crate::jira_directory::{Clock, DoneStatusCache, JiraDirectory, SystemClock};
 use crate::store::{OrganizationResult, PlanApplied, Store};
 
@@ -88,6 +90,38 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
         Ok(ChangeSetOutcome { assignee, status })
     }
 
+    /// The local issues linked to `key` in the organizations that sync `direction`, or why there
+    /// are none.
+    pub(super) async fn affected_issues(
+        &self,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        direction: SyncDirection,
+    ) -> Result<AffectedIssues, SyncError> {
+        let links = self.store.organization_links(integration_id).await?;
+        let targets = select_sync_targets(&links, integration_id, direction, None, None);
+        if targets.organizations.is_empty() {
+            return Ok(AffectedIssues {
+                organizations: 0,
+                linked: Vec::new(),
+                halt: Some(HaltReason::SyncDisabled),
+            });
+        }
+        let linked = self
+            .store
+            .linked_issues(integration_id, key, &targets.organizations)
+            .await?;
+        let halt = linked.is_empty().then(|| {
+            tracing::info!(%integration_id, issue_key = %key, "no-affected-issues");
+            HaltReason::NoAffectedIssues
+        });
+        Ok(AffectedIssues {
+            organizations: targets.organizations.len(),
+            linked,
+            halt,
+        })
+    }
+
     pub(super) async fn integration(
         &self,
         integration_id: IntegrationId,
@@ -97,6 +131,17 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             .await?
             .ok_or(SyncError::UnknownIntegration { integration_id })
     }
+}
+
+/// The local issues an event touches.
+#[derive(Debug)]
+pub(super) struct AffectedIssues {
+    /// How many organizations sync the direction.
+    pub(super) organizations: usize,
+    /// The linked local issues in those organizations.
+    pub(super) linked: Vec<LinkedIssue>,
+    /// `SyncDisabled` or `NoAffectedIssues` when there is nothing to do.
+    pub(super) halt: Option<HaltReason>,
 }
 
 /// What a store reported for a plan, summed up.
@@ -111,6 +156,20 @@ pub(super) struct PlanSummary {
 }
 
 impl PlanSummary {
+    /// The halt to report: a duplicate first, then `inbound-assignee-not-found` when some
+    /// issues found no user, then a stale organization.
+    pub(super) fn halt(&self, assignee_not_found: bool) -> Option<HaltReason> {
+        if self.duplicate {
+            Some(HaltReason::DuplicateDelivery)
+        } else if assignee_not_found {
+            Some(HaltReason::AssigneeNotFound)
+        } else if self.stale_organizations > 0 {
+            Some(HaltReason::StaleEvent)
+        } else {
+            None
+        }
+    }
+
     pub(super) fn of(applied: &PlanApplied) -> Self {
         let mut summary = Self::default();
         match applied {

@@ -5,9 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jirasync_webhook::{DeliveryKey, IssueKey, StatusChanged, StatusId};
 
-use super::inbound::{InboundSync, PlanSummary};
+use super::inbound::{AffectedIssues, InboundSync, PlanSummary};
 use super::outcome::{HaltReason, SyncError};
-use super::where_should_sync::select_sync_targets;
 use crate::ids::{IntegrationId, OrganizationId};
 use crate::integration::SyncDirection;
 use crate::issue::ResolutionStatus;
@@ -93,27 +92,21 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             halt: None,
         };
 
-        let links = self.store.organization_links(integration_id).await?;
-        let targets = select_sync_targets(
-            &links,
-            integration_id,
-            SyncDirection::InboundStatus,
-            None,
-            None,
-        );
-        outcome.organizations = targets.organizations.len();
-        if targets.organizations.is_empty() {
-            outcome.halt = Some(HaltReason::SyncDisabled);
-            return Ok(outcome);
-        }
-        let linked = self
-            .store
-            .linked_issues(integration_id, &event.issue_key, &targets.organizations)
+        let AffectedIssues {
+            organizations,
+            linked,
+            halt,
+        } = self
+            .affected_issues(
+                integration_id,
+                &event.issue_key,
+                SyncDirection::InboundStatus,
+            )
             .await?;
+        outcome.organizations = organizations;
         outcome.affected_issues = linked.len();
-        if linked.is_empty() {
-            tracing::info!(%integration_id, issue_key = %event.issue_key, "no-affected-issues");
-            outcome.halt = Some(HaltReason::NoAffectedIssues);
+        if halt.is_some() {
+            outcome.halt = halt;
             return Ok(outcome);
         }
 
@@ -157,14 +150,15 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
         outcome.changed = summary.changed;
         outcome.unchanged = summary.unchanged;
         outcome.stale_organizations = summary.stale_organizations;
-        outcome.halt = if summary.duplicate {
-            Some(HaltReason::DuplicateDelivery)
-        } else if summary.stale_organizations > 0 {
-            tracing::info!(%integration_id, issue_key = %event.issue_key, "stale-event");
-            Some(HaltReason::StaleEvent)
-        } else {
-            None
-        };
+        outcome.halt = summary.halt(false);
+        if let Some(halt) = outcome.halt {
+            tracing::info!(
+                %integration_id,
+                issue_key = %event.issue_key,
+                stale_organizations = outcome.stale_organizations,
+                "{halt}"
+            );
+        }
         Ok(outcome)
     }
 }
