@@ -776,6 +776,19 @@ mod tests {
     }
 
     #[test]
+    fn skips_deeply_nested_values_without_overflowing_the_stack() {
+        // serde_json skips ignored values with a loop, not recursion: depth costs no stack.
+        let depth = 100_000;
+        let body = format!(
+            r#"{{"issue":{{"key":"APP-1","fields":{{"description":{}{}}}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let issue = parse(body.as_bytes()).unwrap().issue.unwrap();
+        assert_eq!(issue.key.as_deref(), Some("APP-1"));
+    }
+
+    #[test]
     fn refuses_fractional_timestamps() {
         let (path, problem) = invalid_field(r#"{"timestamp":1.5}"#);
         assert_eq!(path, "timestamp");
