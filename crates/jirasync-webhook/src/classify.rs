@@ -9,12 +9,16 @@ use crate::payload::{self, ChangelogItem, Issue, PayloadError, WebhookPayload};
 
 /// Classifies a delivery.
 ///
-/// - no changelog, or an empty one → [`Classification::NoChangelog`];
+/// - no changelog, an empty one (`null`, `{}`, `[]`) or one with an empty `items` list →
+///   [`Classification::NoChangelog`];
 /// - the first changelog item whose `field` is exactly `assignee` → an [`AssigneeChanged`] whose
 ///   assignee comes from `issue.fields.assignee` (never from the item's `to`, which holds a user
 ///   key); `null` or a missing `assignee` means unassigned;
 /// - the first item whose `field` is exactly `status` → a [`StatusChanged`] with its `from`/`to`;
 /// - items for any other field are ignored.
+///
+/// `delivery_key` is built from the issue id (or key), the changelog id and `webhookEvent` when the
+/// changelog has an id.
 ///
 /// `occurred_at` is `issue.fields.updated` when it parses (see [`EventTime::parse_jira`]), else the
 /// payload's `timestamp`. An assignee or status change without `issue.key`, or an assignee change
@@ -86,9 +90,11 @@ fn first_item<'a>(items: &'a [ChangelogItem], field: &str) -> Option<&'a Changel
         .find(|item| item.field.as_deref() == Some(field))
 }
 
+/// `issue.key`; an empty key names no issue, so it counts as missing.
 fn issue_key(issue: Option<&Issue>, change: &'static str) -> Result<IssueKey, PayloadError> {
     issue
         .and_then(|issue| issue.key.as_deref())
+        .filter(|key| !key.is_empty())
         .map(IssueKey::from)
         .ok_or(PayloadError::MissingIssueKey { change })
 }
@@ -162,6 +168,16 @@ mod tests {
                 r#"{"issue":{"key":"APP-1"},"changelog":{"items":[{"field":"assignee"}]}}"#
             ),
             Err(PayloadError::MissingIssueFields)
+        );
+    }
+
+    #[test]
+    fn refuses_an_assignee_change_with_an_empty_issue_key() {
+        assert_eq!(
+            classify_json(
+                r#"{"issue":{"key":"","fields":{}},"changelog":{"items":[{"field":"assignee"}]}}"#
+            ),
+            Err(PayloadError::MissingIssueKey { change: "assignee" })
         );
     }
 

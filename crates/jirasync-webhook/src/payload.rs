@@ -35,7 +35,7 @@ pub struct WebhookPayload {
     #[serde(default, deserialize_with = "optional_object")]
     pub issue: Option<Issue>,
     /// The change itself. `None` when the payload has no changelog or an empty one (`null`, `{}`,
-    /// `[]`), all of which the reference treats as "nothing changed".
+    /// `[]`, or an object whose `items` list is empty), all of which mean "nothing changed".
     #[serde(default, deserialize_with = "changelog")]
     pub changelog: Option<Changelog>,
 }
