@@ -7,62 +7,23 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use jirasync_domain::ids::IntegrationId;
-use jirasync_domain::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
-use jirasync_domain::issue::ResolutionStatus;
-use jirasync_domain::organization::OrganizationFeatures;
-use jirasync_domain::people::UserEmail;
-use jirasync_domain::{InMemoryStore, InboundSync, Seed, StaticJiraDirectory};
+use jirasync_domain::InMemoryStore;
+use jirasync_domain::conformance::fixture::{Fixture, KEY};
 use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
 
-type Sync = InboundSync<InMemoryStore, StaticJiraDirectory>;
-
-/// A store with `linked` local issues linked to `APP-1`, and a member who may take them all.
-async fn seeded(linked: usize) -> (Sync, IntegrationId) {
-    let store = Arc::new(InMemoryStore::new());
-    let org = store
-        .seed_organization("acme", OrganizationFeatures::all())
-        .await
-        .unwrap();
-    let jira = store
-        .seed_integration(
-            ExternalId::for_jira("jira.example.com", "jirasync"),
-            "jirasync",
-            IntegrationMetadata {
-                base_url: "https://jira.example.com".into(),
-                domain_name: "jira.example.com".into(),
-                verify_ssl: true,
-                webhook_secrets: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .seed_organization_integration(org, jira, LinkStatus::Active, SyncConfig::all_on())
-        .await
-        .unwrap();
-    let project = store.seed_project(org, "web").await.unwrap();
-    let team = store.seed_team(org, "web-team").await.unwrap();
-    store.seed_team_project(team, project).await.unwrap();
-    let alice = store
-        .seed_user(true, vec![UserEmail::verified("alice@example.com")])
-        .await
-        .unwrap();
-    store.seed_team_member(team, alice, true).await.unwrap();
-    let key = IssueKey::new("APP-1");
-    for _ in 0..linked {
-        let issue = store
-            .seed_local_issue(project, ResolutionStatus::Unresolved, None)
-            .await
-            .unwrap();
-        store.seed_issue_link(org, jira, &key, issue).await.unwrap();
+/// The conformance fixture (one organization, one project, Alice in its team) with `linked`
+/// local issues linked to [`KEY`].
+async fn seeded(linked: usize) -> Fixture<InMemoryStore> {
+    let fixture = Fixture::new(InMemoryStore::new()).await;
+    for _ in 1..linked {
+        fixture
+            .linked_issue(fixture.organization, fixture.project, KEY)
+            .await;
     }
-    let sync = InboundSync::new(store, Arc::new(StaticJiraDirectory::new()));
-    (sync, jira)
+    fixture
 }
 
 fn inbound_assignee(c: &mut Criterion) {
@@ -70,7 +31,7 @@ fn inbound_assignee(c: &mut Criterion) {
         .build()
         .unwrap();
     let event = AssigneeChanged {
-        issue_key: IssueKey::new("APP-1"),
+        issue_key: IssueKey::new(KEY),
         issue_id: None,
         assignee: Some(JiraUser {
             email_address: Some("alice@example.com".into()),
@@ -90,12 +51,10 @@ fn inbound_assignee(c: &mut Criterion) {
             |b, &linked| {
                 b.iter_batched(
                     || runtime.block_on(seeded(linked)),
-                    |(sync, jira)| {
-                        let outcome = runtime
-                            .block_on(sync.sync_assignee(jira, black_box(&event), None))
-                            .unwrap();
+                    |fixture| {
+                        let outcome = runtime.block_on(fixture.assign(black_box(&event)));
                         assert_eq!(outcome.changed, linked);
-                        sync
+                        fixture
                     },
                     BatchSize::SmallInput,
                 );

@@ -95,6 +95,16 @@ impl State {
         self.next_id
     }
 
+    fn require_organization(&self, organization_id: OrganizationId) -> Result<(), StoreError> {
+        if self.organizations.contains_key(&organization_id) {
+            Ok(())
+        } else {
+            Err(StoreError::not_found(format!(
+                "organization {organization_id}"
+            )))
+        }
+    }
+
     /// Records a delivery key; false when it was recorded before.
     fn record_delivery(
         &mut self,
@@ -523,12 +533,7 @@ impl IntegrationStore for InMemoryStore {
 
     async fn install(&self, record: InstallRecord) -> Result<Installation, StoreError> {
         let mut state = self.lock();
-        if !state.organizations.contains_key(&record.organization_id) {
-            return Err(StoreError::not_found(format!(
-                "organization {}",
-                record.organization_id
-            )));
-        }
+        state.require_organization(record.organization_id)?;
         Ok(state.install(record))
     }
 }
@@ -854,11 +859,7 @@ impl Seed for InMemoryStore {
         user_id: UserId,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!(
-                "organization {organization_id}"
-            )));
-        }
+        state.require_organization(organization_id)?;
         if !state.users.contains_key(&user_id) {
             return Err(StoreError::not_found(format!("user {user_id}")));
         }
@@ -872,11 +873,7 @@ impl Seed for InMemoryStore {
         name: &str,
     ) -> Result<TeamId, StoreError> {
         let mut state = self.lock();
-        if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!(
-                "organization {organization_id}"
-            )));
-        }
+        state.require_organization(organization_id)?;
         let id = TeamId::new(state.next_id());
         state.teams.insert(
             id,
@@ -919,11 +916,7 @@ impl Seed for InMemoryStore {
         name: &str,
     ) -> Result<ProjectId, StoreError> {
         let mut state = self.lock();
-        if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!(
-                "organization {organization_id}"
-            )));
-        }
+        state.require_organization(organization_id)?;
         let id = ProjectId::new(state.next_id());
         state.projects.insert(
             id,
@@ -1028,11 +1021,7 @@ impl Seed for InMemoryStore {
         config: SyncConfig,
     ) -> Result<(), StoreError> {
         let mut state = self.lock();
-        if !state.organizations.contains_key(&organization_id) {
-            return Err(StoreError::not_found(format!(
-                "organization {organization_id}"
-            )));
-        }
+        state.require_organization(organization_id)?;
         if !state.integrations.contains_key(&integration_id) {
             return Err(StoreError::not_found(format!(
                 "integration {integration_id}"

@@ -1,6 +1,6 @@
 //! Inbound assignee sync and the ordering guard (reference §3.4, §4.1, §4.3, §4.4).
 
-use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime, IssueKey};
+use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime};
 
 use super::fixture::{
     DONE, Fixture, IN_PROGRESS, KEY, assigned, assigned_on, assigned_to_email,
@@ -100,15 +100,7 @@ pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
 
 pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
     assert_eq!(outcome.action, AssigneeAction::Assign);
     assert_eq!(outcome.method, Some(MatchMethod::Email));
@@ -125,28 +117,14 @@ pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static
 
 pub async fn email_match_ignores_case<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("Alice@Example.COM", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.assign_email("Alice@Example.COM", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
 pub async fn any_verified_email_of_the_user_matches<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com", "bob@work.example"]).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("bob@work.example", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.assign_email("bob@work.example", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
 }
 
@@ -158,15 +136,7 @@ pub async fn unverified_email_does_not_match<S: Store + Seed + 'static>(store: S
         .await
         .unwrap();
     f.store.seed_team_member(f.team, carol, true).await.unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("carol@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("carol@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, None);
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
 }
@@ -179,15 +149,7 @@ pub async fn inactive_user_is_not_assigned<S: Store + Seed + 'static>(store: S) 
         .await
         .unwrap();
     f.store.seed_team_member(f.team, dave, true).await.unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("dave@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("dave@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, None);
     assert_eq!(outcome.not_found, 1);
 }
@@ -205,15 +167,7 @@ pub async fn first_member_wins_when_several_users_share_the_email<S: Store + See
     let first = f.member(&["shared@example.com"]).await;
     let second = f.member(&["SHARED@example.com"]).await;
     assert!(outsider < first && first < second);
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("shared@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("shared@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(first)));
     assert_eq!(outcome.matched_users, vec![outsider, first, second]);
 }
@@ -235,15 +189,7 @@ pub async fn user_without_project_access_leaves_issue_untouched<S: Store + Seed 
         .seed_user(true, vec![UserEmail::verified("erin@example.com")])
         .await
         .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("erin@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("erin@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, None);
     assert_eq!(f.assignee_of(previous).await, Some(Assignee::User(f.alice)));
     assert_eq!(outcome.not_found, 2);
@@ -267,34 +213,15 @@ pub async fn inactive_team_membership_gives_no_access<S: Store + Seed + 'static>
         .seed_team_member(f.team, frank, false)
         .await
         .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("frank@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("frank@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, None);
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
 }
 
 pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &unassigned(2_000), None)
-        .await
-        .unwrap();
+    f.assign_email("alice@example.com", 1_000).await;
+    let outcome = f.assign(&unassigned(2_000)).await;
     assert_eq!(outcome.action, AssigneeAction::Unassign);
     assert_eq!(outcome.changed, 1);
     assert_eq!(f.assignee_of(f.issue).await, None);
@@ -307,11 +234,7 @@ pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S
 
 pub async fn unassign_of_unassigned_issue_writes_no_activity<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &unassigned(1_000), None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&unassigned(1_000)).await;
     assert_eq!((outcome.changed, outcome.unchanged), (0, 1));
     assert_eq!(f.activity_count(f.issue).await, 0);
 }
@@ -327,10 +250,7 @@ pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S
             Some(Assignee::Team(f.team)),
         )
         .await;
-    f.sync
-        .sync_assignee(f.integration, &unassigned(1_000), None)
-        .await
-        .unwrap();
+    f.assign(&unassigned(1_000)).await;
     assert_eq!(f.assignee_of(issue).await, None);
     assert_eq!(f.activity_count(issue).await, 1);
 }
@@ -338,16 +258,9 @@ pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S
 pub async fn reassigning_current_assignee_writes_nothing<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_to_email("alice@example.com", 1_000);
-    f.sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    f.assign(&event).await;
     let again = assigned_to_email("alice@example.com", 2_000);
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &again, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&again).await;
     assert_eq!((outcome.changed, outcome.unchanged), (0, 1));
     assert_eq!(outcome.halt, None);
     assert_eq!(f.activity_count(f.issue).await, 1);
@@ -358,15 +271,7 @@ pub async fn assigns_in_every_organization_that_syncs<S: Store + Seed + 'static>
     // Alice's address is also the address of a member of the second organization.
     let (other, other_project, other_alice) = f.other_organization("alice@example.com").await;
     let other_issue = f.linked_issue(other, other_project, KEY).await;
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(outcome.organizations, 2);
     assert_eq!(outcome.changed, 2);
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
@@ -390,15 +295,7 @@ pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Se
         .await
         .unwrap();
     let other_issue = f.linked_issue(other, other_project, KEY).await;
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(outcome.organizations, 1);
     assert_eq!(f.assignee_of(other_issue).await, None);
 
@@ -411,11 +308,7 @@ pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Se
         )
         .await
         .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &unassigned(2_000), None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&unassigned(2_000)).await;
     assert_eq!(outcome.halt, Some(HaltReason::SyncDisabled));
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
@@ -427,11 +320,7 @@ pub async fn no_linked_issue_is_a_halt<S: Store + Seed + 'static>(store: S) {
         Some(jira_user_with_email("alice@example.com")),
         Some(1_000),
     );
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&event).await;
     assert_eq!(outcome.affected_issues, 0);
     assert_eq!(outcome.halt, Some(HaltReason::NoAffectedIssues));
 }
@@ -443,11 +332,7 @@ pub async fn issue_key_match_is_case_sensitive<S: Store + Seed + 'static>(store:
         Some(jira_user_with_email("alice@example.com")),
         Some(1_000),
     );
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&event).await;
     assert_eq!(outcome.halt, Some(HaltReason::NoAffectedIssues));
     assert_eq!(f.assignee_of(f.issue).await, None);
 }
@@ -471,11 +356,7 @@ pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(sto
         jira_user_without_email("alice.smith", "JIRAUSER10100"),
         1_000,
     );
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&event).await;
     assert_eq!(outcome.method, Some(MatchMethod::ExternalActor));
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 
@@ -499,10 +380,7 @@ pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(sto
         Some(jira_user_without_email("renamed", "JIRAUSER10200")),
         Some(1_000),
     );
-    f.sync
-        .sync_assignee(f.integration, &by_key, None)
-        .await
-        .unwrap();
+    f.assign(&by_key).await;
     assert_eq!(f.assignee_of(f2_issue).await, Some(Assignee::User(f.alice)));
 }
 
@@ -512,11 +390,7 @@ pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store
         .with_user(jira_user_with_email("alice@example.com").renamed("asmith"));
     let f = Fixture::with_directory(store, directory).await;
     let event = assigned(jira_user_without_email("asmith", "JIRAUSER10300"), 1_000);
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&event).await;
     assert_eq!(outcome.method, Some(MatchMethod::JiraDirectory));
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
@@ -527,40 +401,20 @@ pub async fn failing_jira_directory_counts_as_not_found<S: Store + Seed + 'stati
     });
     let f = Fixture::with_directory(store, directory).await;
     let event = assigned(jira_user_without_email("asmith", "JIRAUSER10300"), 1_000);
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&event).await;
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
     assert!(matches!(
         outcome.directory_error,
         Some(DirectoryError::Unreachable { .. })
     ));
     assert_eq!(f.assignee_of(f.issue).await, None);
-    let watermark = f
-        .store
-        .watermark(
-            f.organization,
-            f.integration,
-            &IssueKey::new(KEY),
-            SyncKind::Assignee,
-        )
-        .await
-        .unwrap();
+    let watermark = f.watermark(SyncKind::Assignee).await;
     assert_eq!(watermark, Some(EventTime::from_unix_millis(1_000)));
 }
 
 pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.assign_email("alice@example.com", 1_000).await;
     let activities = f.store.activities(f.issue).await.unwrap();
     let data = &activities[0].data;
     assert_eq!(data.sync_source, Some(f.integration));
@@ -574,32 +428,13 @@ pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static
 pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("bob@example.com", 2_000),
-            None,
-        )
-        .await
-        .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.assign_email("bob@example.com", 2_000).await;
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(outcome.stale_organizations, 1);
     assert_eq!(outcome.halt, Some(HaltReason::StaleEvent));
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
     assert_eq!(f.activity_count(f.issue).await, 1);
-    let older_unassign = f
-        .sync
-        .sync_assignee(f.integration, &unassigned(1_500), None)
-        .await
-        .unwrap();
+    let older_unassign = f.assign(&unassigned(1_500)).await;
     assert_eq!(older_unassign.halt, Some(HaltReason::StaleEvent));
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
 }
@@ -607,59 +442,19 @@ pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'sta
 pub async fn equal_timestamp_is_reapplied<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("bob@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.assign_email("alice@example.com", 1_000).await;
+    let outcome = f.assign_email("bob@example.com", 1_000).await;
     assert_eq!(outcome.stale_organizations, 0);
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
 }
 
 pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("nobody@example.com", 2_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let outcome = f.assign_email("nobody@example.com", 2_000).await;
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
-    let watermark = f
-        .store
-        .watermark(
-            f.organization,
-            f.integration,
-            &IssueKey::new(KEY),
-            SyncKind::Assignee,
-        )
-        .await
-        .unwrap();
+    let watermark = f.watermark(SyncKind::Assignee).await;
     assert_eq!(watermark, Some(EventTime::from_unix_millis(2_000)));
-    let older = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    let older = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(older.halt, Some(HaltReason::StaleEvent));
     assert_eq!(f.assignee_of(f.issue).await, None);
 }
@@ -667,54 +462,21 @@ pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>
 pub async fn missing_email_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned(jira_user_without_email("ghost", "JIRAUSER99999"), 3_000);
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &event, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&event).await;
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
     assert_eq!(outcome.directory_error, None);
-    let watermark = f
-        .store
-        .watermark(
-            f.organization,
-            f.integration,
-            &IssueKey::new(KEY),
-            SyncKind::Assignee,
-        )
-        .await
-        .unwrap();
+    let watermark = f.watermark(SyncKind::Assignee).await;
     assert_eq!(watermark, Some(EventTime::from_unix_millis(3_000)));
 }
 
 pub async fn event_without_time_skips_the_guard<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    f.sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 5_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.assign_email("alice@example.com", 5_000).await;
     let timeless = assigned_on(KEY, None, None);
-    let outcome = f
-        .sync
-        .sync_assignee(f.integration, &timeless, None)
-        .await
-        .unwrap();
+    let outcome = f.assign(&timeless).await;
     assert_eq!(outcome.changed, 1);
     assert_eq!(f.assignee_of(f.issue).await, None);
-    let watermark = f
-        .store
-        .watermark(
-            f.organization,
-            f.integration,
-            &IssueKey::new(KEY),
-            SyncKind::Assignee,
-        )
-        .await
-        .unwrap();
+    let watermark = f.watermark(SyncKind::Assignee).await;
     assert_eq!(watermark, Some(EventTime::from_unix_millis(5_000)));
 }
 
@@ -732,10 +494,7 @@ pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store
         .unwrap();
     assert_eq!(first.changed, 1);
     // Someone reassigns locally; a replay of the delivery must not undo it.
-    f.sync
-        .sync_assignee(f.integration, &unassigned(2_000), None)
-        .await
-        .unwrap();
+    f.assign(&unassigned(2_000)).await;
     let replay = f
         .sync
         .sync_assignee(
@@ -758,36 +517,13 @@ pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store
 
 pub async fn assignee_and_status_have_separate_watermarks<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    f.sync
-        .sync_status(
-            f.integration,
-            &status_changed(IN_PROGRESS, DONE, 5_000),
-            None,
-        )
-        .await
-        .unwrap();
-    let outcome = f
-        .sync
-        .sync_assignee(
-            f.integration,
-            &assigned_to_email("alice@example.com", 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.change_status(&status_changed(IN_PROGRESS, DONE, 5_000))
+        .await;
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(outcome.stale_organizations, 0);
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
-    let key = IssueKey::new(KEY);
-    let assignee_mark = f
-        .store
-        .watermark(f.organization, f.integration, &key, SyncKind::Assignee)
-        .await
-        .unwrap();
-    let status_mark = f
-        .store
-        .watermark(f.organization, f.integration, &key, SyncKind::Status)
-        .await
-        .unwrap();
+    let assignee_mark = f.watermark(SyncKind::Assignee).await;
+    let status_mark = f.watermark(SyncKind::Status).await;
     assert_eq!(assignee_mark, Some(EventTime::from_unix_millis(1_000)));
     assert_eq!(status_mark, Some(EventTime::from_unix_millis(5_000)));
 }

@@ -10,8 +10,10 @@ use crate::issue::{Assignee, ResolutionStatus};
 use crate::jira_directory::{Clock, JiraDirectory, StaticJiraDirectory, SystemClock};
 use crate::organization::OrganizationFeatures;
 use crate::people::UserEmail;
+use crate::rules::assignee::InboundAssigneeOutcome;
 use crate::rules::inbound::InboundSync;
-use crate::store::{Seed, Store};
+use crate::rules::status::InboundStatusOutcome;
+use crate::store::{Seed, Store, SyncKind};
 
 /// The Jira key of the fixture's linked issue.
 pub const KEY: &str = "APP-1";
@@ -197,6 +199,40 @@ impl<S: Store + Seed + 'static, D: JiraDirectory + 'static> Fixture<S, D> {
             .unwrap();
         store.seed_team_member(team, user, true).await.unwrap();
         (organization, project, user)
+    }
+
+    /// Applies an assignee change (no delivery key); panics on an error.
+    pub async fn assign(&self, event: &AssigneeChanged) -> InboundAssigneeOutcome {
+        self.sync
+            .sync_assignee(self.integration, event, None)
+            .await
+            .unwrap()
+    }
+
+    /// Applies an assignee change of [`KEY`] to the Jira user with `email`, at `at` epoch ms.
+    pub async fn assign_email(&self, email: &str, at: i64) -> InboundAssigneeOutcome {
+        self.assign(&assigned_to_email(email, at)).await
+    }
+
+    /// Applies a status change (no delivery key); panics on an error.
+    pub async fn change_status(&self, event: &StatusChanged) -> InboundStatusOutcome {
+        self.sync
+            .sync_status(self.integration, event, None)
+            .await
+            .unwrap()
+    }
+
+    /// The fixture organization's watermark of `kind` for [`KEY`].
+    pub async fn watermark(&self, kind: SyncKind) -> Option<EventTime> {
+        self.store
+            .watermark(
+                self.organization,
+                self.integration,
+                &IssueKey::new(KEY),
+                kind,
+            )
+            .await
+            .unwrap()
     }
 
     /// The current assignee of a local issue.

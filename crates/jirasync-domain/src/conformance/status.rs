@@ -17,14 +17,8 @@ use crate::store::{Seed, Store};
 pub async fn resolves_when_status_moves_into_done<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(IN_PROGRESS, DONE, 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(IN_PROGRESS, DONE, 1_000))
+        .await;
     assert_eq!(outcome.action, Some(ResolveAction::Resolve));
     assert_eq!(outcome.changed, 1);
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
@@ -47,14 +41,8 @@ pub async fn unresolves_when_status_leaves_done<S: Store + Seed + 'static>(store
         )
         .await;
     let outcome = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(DONE, IN_PROGRESS, 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(DONE, IN_PROGRESS, 1_000))
+        .await;
     assert_eq!(outcome.action, Some(ResolveAction::Unresolve));
     assert_eq!(f.status_of(issue).await, ResolutionStatus::Unresolved);
     let activities = f.store.activities(issue).await.unwrap();
@@ -64,21 +52,11 @@ pub async fn unresolves_when_status_leaves_done<S: Store + Seed + 'static>(store
 pub async fn move_within_one_category_changes_nothing<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(TO_DO, IN_PROGRESS, 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(TO_DO, IN_PROGRESS, 1_000))
+        .await;
     assert_eq!(outcome.action, Some(ResolveAction::Noop));
     assert_eq!(outcome.halt, Some(HaltReason::NoResolutionChange));
-    let outcome = f
-        .sync
-        .sync_status(f.integration, &status_changed(DONE, CLOSED, 2_000), None)
-        .await
-        .unwrap();
+    let outcome = f.change_status(&status_changed(DONE, CLOSED, 2_000)).await;
     assert_eq!(outcome.action, Some(ResolveAction::Noop));
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
     assert_eq!(f.activity_count(f.issue).await, 0);
@@ -98,14 +76,8 @@ pub async fn issue_already_resolved_gets_no_duplicate_activity<S: Store + Seed +
         )
         .await;
     let outcome = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(IN_PROGRESS, DONE, 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(IN_PROGRESS, DONE, 1_000))
+        .await;
     assert_eq!((outcome.changed, outcome.unchanged), (1, 1));
     assert_eq!(f.activity_count(resolved).await, 0);
     assert_eq!(f.activity_count(f.issue).await, 1);
@@ -122,14 +94,8 @@ pub async fn status_sync_requires_sync_status_reverse<S: Store + Seed + 'static>
         .await
         .unwrap();
     let outcome = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(IN_PROGRESS, DONE, 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(IN_PROGRESS, DONE, 1_000))
+        .await;
     assert_eq!(outcome.halt, Some(HaltReason::SyncDisabled));
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
     assert_eq!(f.directory.status_lookups(), 0);
@@ -158,34 +124,16 @@ pub async fn failing_jira_directory_is_a_retryable_status_error<S: Store + Seed 
 
 pub async fn older_status_event_is_stale<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    f.sync
-        .sync_status(
-            f.integration,
-            &status_changed(DONE, IN_PROGRESS, 2_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.change_status(&status_changed(DONE, IN_PROGRESS, 2_000))
+        .await;
     let outcome = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(IN_PROGRESS, DONE, 1_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(IN_PROGRESS, DONE, 1_000))
+        .await;
     assert_eq!(outcome.halt, Some(HaltReason::StaleEvent));
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
     let equal = f
-        .sync
-        .sync_status(
-            f.integration,
-            &status_changed(IN_PROGRESS, DONE, 2_000),
-            None,
-        )
-        .await
-        .unwrap();
+        .change_status(&status_changed(IN_PROGRESS, DONE, 2_000))
+        .await;
     assert_eq!(equal.changed, 1);
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
 }
@@ -198,14 +146,8 @@ pub async fn duplicate_status_delivery_is_applied_once<S: Store + Seed + 'static
         .sync_status(f.integration, &event, Some(&key))
         .await
         .unwrap();
-    f.sync
-        .sync_status(
-            f.integration,
-            &status_changed(DONE, IN_PROGRESS, 2_000),
-            None,
-        )
-        .await
-        .unwrap();
+    f.change_status(&status_changed(DONE, IN_PROGRESS, 2_000))
+        .await;
     let replay = f
         .sync
         .sync_status(f.integration, &event, Some(&key))
@@ -228,21 +170,12 @@ pub async fn done_statuses_are_cached_for_240_seconds<S: Store + Seed + 'static>
             status_changed(IN_PROGRESS, DONE, at)
         }
     };
-    f.sync
-        .sync_status(f.integration, &flip(false), None)
-        .await
-        .unwrap();
+    f.change_status(&flip(false)).await;
     clock.advance(Duration::from_secs(239));
-    f.sync
-        .sync_status(f.integration, &flip(true), None)
-        .await
-        .unwrap();
+    f.change_status(&flip(true)).await;
     assert_eq!(f.directory.status_lookups(), 1);
     clock.advance(Duration::from_secs(1));
-    f.sync
-        .sync_status(f.integration, &flip(false), None)
-        .await
-        .unwrap();
+    f.change_status(&flip(false)).await;
     assert_eq!(f.directory.status_lookups(), 2);
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
 }
