@@ -9,7 +9,10 @@ fuzz_target!(|body: &[u8]| {
         && let Ok(Classification::Changes(changes)) = classify(&payload)
     {
         // A change that names an issue must carry that issue's key.
-        let key = payload.issue.as_ref().and_then(|issue| issue.key.as_deref());
+        let key = payload
+            .issue
+            .as_ref()
+            .and_then(|issue| issue.key.as_deref());
         if let Some(assignee) = &changes.assignee {
             assert_eq!(Some(assignee.issue_key.as_str()), key);
         }

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let secrets = [WebhookSecret::new("fuzz-secret-old"), WebhookSecret::new("fuzz-secret-new")];
+    let secrets = [
+        WebhookSecret::new("fuzz-secret-old"),
+        WebhookSecret::new("fuzz-secret-new"),
+    ];
     let verified = verify_token(text, &secrets);
     let peeked = peek_external_id(text);
     if let Ok(verified) = &verified {

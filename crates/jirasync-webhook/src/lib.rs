@@ -5,6 +5,10 @@
 //! ([`parse`]) and classified ([`classify`]) into a [`Classification`] that `jirasync-domain`
 //! applies.
 //!
+//! Every refusal is a typed error with a message a person can act on: [`TokenError`] for the URL
+//! token, [`PayloadError`] for the body (with the JSON path, line and column). Both mean "answer
+//! 400"; nothing in this crate panics on input. `docs/security.md` lists what is validated.
+//!
 //! ```
 //! use jirasync_webhook::{
 //!     Classification, WebhookSecret, classify, mint_token, parse, peek_external_id, verify_token,

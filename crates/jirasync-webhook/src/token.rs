@@ -121,7 +121,7 @@ pub enum TokenError {
     /// The header names an algorithm other than HS256 (`none`, RS256, HS512, …).
     #[error("Could not validate JWT. Got algorithm `{alg}`; only HS256 is accepted")]
     UnsupportedAlgorithm {
-        /// The header's `alg`, cut to 32 characters.
+        /// The header's `alg`, cut to 32 characters, anything but printable ASCII replaced by `?`.
         alg: String,
     },
     /// No secret was given to check the signature with.
@@ -301,7 +301,12 @@ fn check_header(header_b64: &str) -> Result<(), TokenError> {
     match header.get("alg") {
         Some(Value::String(alg)) if alg == ALGORITHM => Ok(()),
         Some(Value::String(alg)) => Err(TokenError::UnsupportedAlgorithm {
-            alg: alg.chars().take(32).collect(),
+            // It comes from the request and ends up in logs: short, printable ASCII only.
+            alg: alg
+                .chars()
+                .take(32)
+                .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+                .collect(),
         }),
         Some(_) => Err(TokenError::Malformed {
             reason: "the header's `alg` is not a string",
@@ -501,6 +506,22 @@ mod tests {
         );
         let now = OffsetDateTime::from_unix_timestamp(1500).unwrap();
         assert!(verify_token_at(&token, &[secret()], now).is_ok());
+    }
+
+    #[test]
+    fn keeps_an_unsupported_algorithm_short_and_printable() {
+        let alg = format!("HS256\n{}", "x".repeat(100));
+        let token = forge(
+            &format!(r#"{{"alg":"{}"}}"#, alg.escape_default()),
+            "{}",
+            &secret(),
+        );
+        assert_eq!(
+            verify_token(&token, &[secret()]),
+            Err(TokenError::UnsupportedAlgorithm {
+                alg: format!("HS256?{}", "x".repeat(26))
+            })
+        );
     }
 
     #[test]
