@@ -1,6 +1,6 @@
 //! Inbound assignee sync and the ordering guard (reference §3.4, §4.1, §4.3, §4.4).
 
-use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime};
+use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime, JiraUser};
 
 use super::fixture::{
     DONE, Fixture, IN_PROGRESS, KEY, assigned, assigned_on, assigned_to_email,
@@ -15,7 +15,7 @@ use crate::organization::OrganizationFeatures;
 use crate::people::UserEmail;
 use crate::rules::assignee::{AssigneeAction, MatchMethod};
 use crate::rules::external_actors::{ExternalActorInput, create_external_actor};
-use crate::rules::outcome::HaltReason;
+use crate::rules::outcome::{HaltReason, SyncError};
 use crate::rules::where_should_sync::{NotSyncedReason, where_should_sync};
 use crate::store::{Seed, Store, SyncKind};
 
@@ -385,9 +385,12 @@ pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(sto
 }
 
 pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store: S) {
-    let directory = StaticJiraDirectory::new()
-        .with_done_statuses([DONE])
-        .with_user(jira_user_with_email("alice@example.com").renamed("asmith"));
+    let directory = StaticJiraDirectory::new().with_user(JiraUser {
+        name: Some("asmith".into()),
+        key: Some("JIRAUSER10300".into()),
+        email_address: Some("alice@example.com".into()),
+        ..JiraUser::default()
+    });
     let f = Fixture::with_directory(store, directory).await;
     let event = assigned(jira_user_without_email("asmith", "JIRAUSER10300"), 1_000);
     let outcome = f.assign(&event).await;
@@ -573,13 +576,154 @@ pub async fn change_set_applies_assignee_then_status<S: Store + Seed + 'static>(
     assert_eq!(f.activity_count(f.issue).await, 2);
 }
 
-trait Renamed {
-    fn renamed(self, name: &str) -> Self;
+pub async fn watermark_is_kept_per_organization<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let (other, other_project, other_alice) = f.other_organization("alice@example.com").await;
+    // The second organization links the issue only after the first applied a newer event.
+    f.assign_email("alice@example.com", 2_000).await;
+    let other_issue = f.linked_issue(other, other_project, KEY).await;
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
+    assert_eq!(outcome.stale_organizations, 1);
+    assert_eq!(outcome.changed, 1);
+    assert_eq!(
+        f.assignee_of(other_issue).await,
+        Some(Assignee::User(other_alice))
+    );
 }
 
-impl Renamed for jirasync_webhook::JiraUser {
-    fn renamed(mut self, name: &str) -> Self {
-        self.name = Some(name.into());
-        self
-    }
+pub async fn email_match_comes_before_external_actors<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let bob = f.member(&["bob@example.com"]).await;
+    create_external_actor(
+        f.store.as_ref(),
+        f.organization,
+        ExternalActorInput {
+            provider: "jira_server".into(),
+            external_name: "someone".into(),
+            external_id: None,
+            integration_id: f.integration,
+            target: ActorTarget::User(bob),
+        },
+    )
+    .await
+    .unwrap();
+    // The Jira user is "someone" (mapped to Bob) but carries Alice's e-mail: the e-mail wins.
+    let outcome = f.assign_email("alice@example.com", 1_000).await;
+    assert_eq!(outcome.method, Some(MatchMethod::Email));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+}
+
+pub async fn external_actor_of_another_integration_is_ignored<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let other = f
+        .store
+        .seed_integration(
+            crate::integration::ExternalId::new("other.example.com:key"),
+            "key",
+            crate::integration::IntegrationMetadata {
+                base_url: "https://other.example.com".into(),
+                domain_name: "other.example.com".into(),
+                verify_ssl: true,
+                webhook_secrets: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    f.store
+        .seed_organization_integration(
+            f.organization,
+            other,
+            LinkStatus::Active,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    create_external_actor(
+        f.store.as_ref(),
+        f.organization,
+        ExternalActorInput {
+            provider: "jira_server".into(),
+            external_name: "asmith".into(),
+            external_id: None,
+            integration_id: other,
+            target: ActorTarget::User(f.alice),
+        },
+    )
+    .await
+    .unwrap();
+    let outcome = f
+        .assign(&assigned(
+            jira_user_without_email("asmith", "JIRAUSER1"),
+            1_000,
+        ))
+        .await;
+    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
+    assert_eq!(f.assignee_of(f.issue).await, None);
+}
+
+pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: Store + Seed + 'static>(
+    store: S,
+) {
+    let directory = StaticJiraDirectory::new().with_user(JiraUser {
+        name: Some("asmith".into()),
+        email_address: Some("alice@example.com".into()),
+        ..JiraUser::default()
+    });
+    let f = Fixture::with_directory(store, directory).await;
+    let gone = f
+        .store
+        .seed_user(false, vec![UserEmail::verified("gone@example.com")])
+        .await
+        .unwrap();
+    f.store.seed_member(f.organization, gone).await.unwrap();
+    create_external_actor(
+        f.store.as_ref(),
+        f.organization,
+        ExternalActorInput {
+            provider: "jira_server".into(),
+            external_name: "asmith".into(),
+            external_id: None,
+            integration_id: f.integration,
+            target: ActorTarget::User(gone),
+        },
+    )
+    .await
+    .unwrap();
+    let outcome = f
+        .assign(&assigned(
+            jira_user_without_email("asmith", "JIRAUSER1"),
+            1_000,
+        ))
+        .await;
+    assert_eq!(outcome.method, Some(MatchMethod::JiraDirectory));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+}
+
+pub async fn unknown_integration_is_an_error<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let missing = crate::ids::IntegrationId::new(u64::MAX);
+    let error = f
+        .sync
+        .sync_assignee(missing, &unassigned(1_000), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SyncError::UnknownIntegration { .. }));
+    assert!(!error.is_retryable());
+}
+
+pub async fn integration_lookup_filters_by_provider<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let external_id = crate::integration::ExternalId::for_jira("jira.example.com", "jirasync");
+    let found = f
+        .store
+        .integration_by_external_id("jira_server", &external_id)
+        .await
+        .unwrap();
+    assert_eq!(found.map(|i| i.id), Some(f.integration));
+    let other_provider = f
+        .store
+        .integration_by_external_id("jira", &external_id)
+        .await
+        .unwrap();
+    assert_eq!(other_provider, None);
 }

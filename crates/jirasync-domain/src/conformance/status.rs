@@ -12,7 +12,7 @@ use crate::issue::ResolutionStatus;
 use crate::jira_directory::{DirectoryError, ManualClock, StaticJiraDirectory};
 use crate::rules::outcome::{HaltReason, SyncError};
 use crate::rules::status::ResolveAction;
-use crate::store::{Seed, Store};
+use crate::store::{Seed, Store, SyncKind};
 
 pub async fn resolves_when_status_moves_into_done<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
@@ -178,4 +178,30 @@ pub async fn done_statuses_are_cached_for_240_seconds<S: Store + Seed + 'static>
     f.change_status(&flip(false)).await;
     assert_eq!(f.directory.status_lookups(), 2);
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
+}
+
+pub async fn noop_status_change_leaves_the_watermark<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    f.change_status(&status_changed(TO_DO, IN_PROGRESS, 3_000))
+        .await;
+    assert_eq!(f.watermark(SyncKind::Status).await, None);
+    // A reordered, older real transition still applies.
+    let outcome = f
+        .change_status(&status_changed(IN_PROGRESS, DONE, 2_000))
+        .await;
+    assert_eq!(outcome.changed, 1);
+    assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
+}
+
+pub async fn status_is_synced_in_every_organization_that_syncs<S: Store + Seed + 'static>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let (other, other_project, _) = f.other_organization("someone@globex.example").await;
+    let other_issue = f.linked_issue(other, other_project, KEY).await;
+    let outcome = f
+        .change_status(&status_changed(IN_PROGRESS, DONE, 1_000))
+        .await;
+    assert_eq!((outcome.organizations, outcome.changed), (2, 2));
+    assert_eq!(f.status_of(other_issue).await, ResolutionStatus::Resolved);
 }
