@@ -209,27 +209,52 @@ impl State {
             });
     }
 
-    /// Sets one issue's assignee; `Some(kind)` of the activity to write when it changed.
+    /// Sets one issue's assignee, writing an activity when it changes.
     fn set_assignee(
         &mut self,
         local_issue_id: LocalIssueId,
         target: AssigneeTarget,
-    ) -> Option<Option<(ActivityKind, Option<Assignee>)>> {
-        let issue = self.local_issues.get_mut(&local_issue_id)?;
+        source: ActivitySource,
+    ) -> IssueWrite {
+        let Some(issue) = self.local_issues.get_mut(&local_issue_id) else {
+            return IssueWrite::Missing;
+        };
         let wanted = match target {
             AssigneeTarget::User(user) => Some(Assignee::User(user)),
             AssigneeTarget::Unassign => None,
         };
         if issue.assignee == wanted {
-            return Some(None);
+            return IssueWrite::Unchanged;
         }
         issue.assignee = wanted;
-        let kind = if wanted.is_some() {
-            ActivityKind::Assigned
-        } else {
-            ActivityKind::Unassigned
+        let kind = match wanted {
+            Some(_) => ActivityKind::Assigned,
+            None => ActivityKind::Unassigned,
         };
-        Some(Some((kind, wanted)))
+        self.write_activity(local_issue_id, kind, source.data(wanted));
+        IssueWrite::Changed
+    }
+
+    /// Sets one issue's status, writing an activity when it changes.
+    fn set_status(
+        &mut self,
+        local_issue_id: LocalIssueId,
+        target: ResolutionStatus,
+        source: ActivitySource,
+    ) -> IssueWrite {
+        let Some(issue) = self.local_issues.get_mut(&local_issue_id) else {
+            return IssueWrite::Missing;
+        };
+        if issue.status == target {
+            return IssueWrite::Unchanged;
+        }
+        issue.status = target;
+        let kind = match target {
+            ResolutionStatus::Resolved => ActivityKind::SetResolved,
+            ResolutionStatus::Unresolved => ActivityKind::SetUnresolved,
+        };
+        self.write_activity(local_issue_id, kind, source.data(None));
+        IssueWrite::Changed
     }
 
     /// The frame both plans share: the delivery log, then per organization the ordering guard,
@@ -238,8 +263,8 @@ impl State {
     fn apply_guarded<T>(
         &mut self,
         guard: PlanGuard,
-        organizations: Vec<(OrganizationId, T)>,
-        mut apply: impl FnMut(&mut Self, T, &mut Vec<LocalIssueId>, &mut Vec<LocalIssueId>),
+        organizations: Vec<(OrganizationId, Vec<T>)>,
+        mut write: impl FnMut(&mut Self, T, ActivitySource) -> (LocalIssueId, IssueWrite),
     ) -> PlanApplied {
         let PlanGuard {
             kind,
@@ -251,6 +276,10 @@ impl State {
         if !self.record_delivery(integration_id, kind, delivery_key.as_ref()) {
             return PlanApplied::Duplicate;
         }
+        let source = ActivitySource {
+            integration_id,
+            occurred_at,
+        };
         let mut applied = Vec::with_capacity(organizations.len());
         for (organization_id, changes) in organizations {
             let result = match self.stale_watermark(
@@ -264,7 +293,13 @@ impl State {
                 None => {
                     let mut changed = Vec::new();
                     let mut unchanged = Vec::new();
-                    apply(self, changes, &mut changed, &mut unchanged);
+                    for change in changes {
+                        match write(self, change, source) {
+                            (id, IssueWrite::Changed) => changed.push(id),
+                            (id, IssueWrite::Unchanged) => unchanged.push(id),
+                            (_, IssueWrite::Missing) => {}
+                        }
+                    }
                     self.advance_watermark(
                         integration_id,
                         &issue_key,
@@ -291,29 +326,14 @@ impl State {
             occurred_at: plan.occurred_at,
             delivery_key: plan.delivery_key,
         };
-        let (integration_id, occurred_at) = (guard.integration_id, guard.occurred_at);
         let organizations = plan
             .organizations
             .into_iter()
             .map(|organization| (organization.organization_id, organization.changes))
             .collect();
-        self.apply_guarded(
-            guard,
-            organizations,
-            |state, changes, changed, unchanged| {
-                for (local_issue_id, target) in changes {
-                    match state.set_assignee(local_issue_id, target) {
-                        None => {}
-                        Some(None) => unchanged.push(local_issue_id),
-                        Some(Some((kind, assignee))) => {
-                            let data = sync_activity_data(integration_id, assignee, occurred_at);
-                            state.write_activity(local_issue_id, kind, data);
-                            changed.push(local_issue_id);
-                        }
-                    }
-                }
-            },
-        )
+        self.apply_guarded(guard, organizations, |state, (id, target), source| {
+            (id, state.set_assignee(id, target, source))
+        })
     }
 
     fn apply_status_plan(&mut self, plan: StatusPlan) -> PlanApplied {
@@ -324,31 +344,14 @@ impl State {
             occurred_at: plan.occurred_at,
             delivery_key: plan.delivery_key,
         };
-        let (integration_id, occurred_at, target) =
-            (guard.integration_id, guard.occurred_at, plan.target);
-        let kind = match target {
-            ResolutionStatus::Resolved => ActivityKind::SetResolved,
-            ResolutionStatus::Unresolved => ActivityKind::SetUnresolved,
-        };
+        let target = plan.target;
         let organizations = plan
             .organizations
             .into_iter()
             .map(|organization| (organization.organization_id, organization.issues))
             .collect();
-        self.apply_guarded(guard, organizations, |state, issues, changed, unchanged| {
-            for local_issue_id in issues {
-                let Some(issue) = state.local_issues.get_mut(&local_issue_id) else {
-                    continue;
-                };
-                if issue.status == target {
-                    unchanged.push(local_issue_id);
-                    continue;
-                }
-                issue.status = target;
-                let data = sync_activity_data(integration_id, None, occurred_at);
-                state.write_activity(local_issue_id, kind, data);
-                changed.push(local_issue_id);
-            }
+        self.apply_guarded(guard, organizations, |state, id, source| {
+            (id, state.set_status(id, target, source))
         })
     }
 
@@ -448,20 +451,36 @@ fn watermark_of(row: &ExternalIssue, kind: SyncKind) -> Option<EventTime> {
     }
 }
 
-/// The data of an activity written by inbound sync; the integration is its sync source.
-fn sync_activity_data(
+/// Where the changes of a plan come from, for their activities.
+#[derive(Debug, Clone, Copy)]
+struct ActivitySource {
     integration_id: IntegrationId,
-    assignee: Option<Assignee>,
     occurred_at: Option<EventTime>,
-) -> ActivityData {
-    ActivityData {
-        provider: JIRA_SERVER_PROVIDER_NAME.to_owned(),
-        provider_key: JIRA_SERVER_PROVIDER.to_owned(),
-        integration_id,
-        assignee,
-        sync_source: Some(integration_id),
-        occurred_at,
+}
+
+impl ActivitySource {
+    /// The data of an activity written by inbound sync; the integration is its sync source.
+    fn data(self, assignee: Option<Assignee>) -> ActivityData {
+        ActivityData {
+            provider: JIRA_SERVER_PROVIDER_NAME.to_owned(),
+            provider_key: JIRA_SERVER_PROVIDER.to_owned(),
+            integration_id: self.integration_id,
+            assignee,
+            sync_source: Some(self.integration_id),
+            occurred_at: self.occurred_at,
+        }
     }
+}
+
+/// What writing one issue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IssueWrite {
+    /// The issue does not exist (any more): skipped.
+    Missing,
+    /// The issue was already as wanted: nothing written.
+    Unchanged,
+    /// The issue changed and an activity was written.
+    Changed,
 }
 
 impl InMemoryStore {
