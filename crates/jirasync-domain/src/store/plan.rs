@@ -17,7 +17,8 @@ use crate::issue::ResolutionStatus;
 /// independently in Jira, so a newer status change says nothing about whether an older assignee
 /// change is outdated. Sharing one watermark would drop a late assignee change because of an
 /// unrelated status change. Delivery keys are recorded per kind too, because one delivery often
-/// carries both an assignee and a status change.
+/// carries both an assignee and a status change. The full reasoning is in the project's
+/// `docs/decisions/0004-ordering-guard.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SyncKind {
     /// Assignee events.
