@@ -275,12 +275,17 @@ pub struct ApiError {
     pub field_errors: BTreeMap<String, String>,
     /// The first value of the first object in `messages` (the webhook resources answer this way).
     pub first_message: Option<String>,
+    /// The `Location` of a redirect answer (redirects are never followed).
+    pub location: Option<String>,
 }
 
 impl ApiError {
     /// What usually causes this status, and what to do.
     pub fn advice(&self) -> &'static str {
         match self.status {
+            300..=399 => {
+                "Jira answered with a redirect, which is not followed: configure the exact URL Jira serves (https or http, host, context path such as /jira)."
+            }
             400 => "Jira did not accept the request as sent.",
             401 => {
                 "Jira did not accept the credentials: check the access token or personal access token and that the Application Link still exists."
@@ -314,6 +319,11 @@ impl fmt::Display for ApiError {
                 .map(|(field, message)| format!("{field}: {message}")),
         );
         details.extend(self.first_message.iter().cloned());
+        details.extend(
+            self.location
+                .iter()
+                .map(|location| format!("redirect to {location}")),
+        );
         if !details.is_empty() {
             write!(f, " ({})", details.join("; "))?;
         }

@@ -1,4 +1,102 @@
-//! jirasync-client.
+//! A client for Jira Server / Data Center: OAuth 1.0a (RSA-SHA1) request signing, the three-legged
+//! token exchange, and the REST calls jirasync needs (server info, webhooks, users, statuses).
+//!
+//! # Layout
+//!
+//! - [`oauth1`]: RFC 5849 signing, pure and deterministic given a [`Clock`](oauth1::Clock) and a
+//!   [`NonceSource`](oauth1::NonceSource): the signature base string, `RSA-SHA1` (default),
+//!   `HMAC-SHA1` and `PLAINTEXT`, the `Authorization` header, Jira's `oauth_problem` refusals, and
+//!   the token exchange ([`OAuthDance`]).
+//! - [`PrivateKey`] / [`PublicKey`]: PEM keys (PKCS#1 and PKCS#8), the public key to paste into
+//!   Jira, key generation. [`PrivateKey`] is the default [`RsaSha1Signer`](oauth1::RsaSha1Signer);
+//!   a host can plug in another RSA back-end (an HSM, a KMS) by implementing that trait.
+//! - [`JiraClient`]: REST calls with [`Credentials`] (OAuth 1.0a or a personal access token).
+//! - [`Error`]: one error enum with typed parts ([`KeyError`], [`SignError`], [`ConfigError`],
+//!   [`OAuthProblem`](oauth1::OAuthProblem), [`ApiError`]); every message says what to do.
+//!
+//! # Rules it keeps
+//!
+//! - Redirects are never followed: a redirected request would carry a signature made for another
+//!   URL, and Jira's redirect itself (to a login page, from http to https) is the useful answer.
+//! - Signed requests are never retried by the HTTP client. `GET`s are retried by [`JiraClient`]
+//!   under a [`RetryPolicy`], each attempt signed again with a fresh nonce and timestamp; `POST` and
+//!   `DELETE` are sent once.
+//! - Secrets ([`PrivateKey`], [`TokenSecret`], [`BearerToken`], [`ConsumerSecret`]) print as
+//!   `[redacted]`.
+//!
+//! # Signing a request
+//!
+//! With a fixed clock and nonce, signing is deterministic. This is the published oauth.net RSA-SHA1
+//! test case:
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use jirasync_client::oauth1::{FixedClock, FixedNonce, OAuth1Signer, SigningKey, SigningRequest};
+//! use jirasync_client::{ConsumerKey, PrivateKey};
+//!
+//! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oauth-net-test-key.pem"))?;
+//! let key = PrivateKey::from_pem(&pem)?;
+//! let signer = OAuth1Signer::new(ConsumerKey::new("dpf43f3p2l4k3l03"), SigningKey::RsaSha1(Arc::new(key)))
+//!     .with_clock(Arc::new(FixedClock(1_196_666_512)))
+//!     .with_nonce_source(Arc::new(FixedNonce("13917289812797014437".into())));
+//!
+//! let url = url::Url::parse("http://photos.example.net/photos?file=vacaction.jpg&size=original")?;
+//! let signed = signer.sign(&SigningRequest::new("GET", &url))?;
+//!
+//! assert!(signed.base_string.starts_with("GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacaction.jpg"));
+//! assert!(signed.authorization.contains(r#"oauth_signature="jvTp%2FwX1TYtByB1m%2BPbyo0lnCOLIsyGCH7wke8AUs3BpnwZJ"#));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Connecting to Jira
+//!
+//! The token exchange, then a REST call with the access token:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use jirasync_client::{
+//!     BaseUrl, ClientOptions, ConsumerKey, Credentials, JiraClient, NewWebhook, OAuthCallback,
+//!     OAuthDance, PrivateKey,
+//! };
+//!
+//! # async fn connect(private_key_pem: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let options = ClientOptions::new(BaseUrl::parse("https://jira.example.com/jira")?);
+//! let key = PrivateKey::from_pem(private_key_pem)?;
+//! println!("Paste this into the Application Link:\n{}", key.public_key().to_pem()?);
+//!
+//! let consumer_key = ConsumerKey::new("jirasync");
+//! let dance = OAuthDance::new(&options, consumer_key.clone(), Arc::new(key.clone()))?;
+//!
+//! // 1. A request token, with the callback the user's browser returns to.
+//! let callback = OAuthCallback::url("https://sync.example.com/extensions/jira-server/setup/")?;
+//! let request_token = dance.request_token(Some(&callback)).await?;
+//!
+//! // 2. The user approves at this URL; Jira redirects to the callback with `oauth_verifier`.
+//! println!("Open {}", dance.authorize_url(&request_token));
+//! let verifier = "verifier-from-the-callback";
+//!
+//! // 3. The access token.
+//! let access = dance.access_token(&request_token, verifier).await?;
+//!
+//! let credentials = Credentials::oauth1_rsa(consumer_key, key, access.token, access.secret);
+//! let jira = JiraClient::new(&options, credentials)?;
+//! let version = jira.server_info().await?.parsed_version();
+//! let outcome = jira
+//!     .ensure_webhook(&NewWebhook::issue_sync(
+//!         "jirasync Issue Sync",
+//!         "https://sync.example.com/extensions/jira-server/issue-updated/<token>/",
+//!     ))
+//!     .await?;
+//! println!("Jira {version:?}: webhook {:?}", outcome.action);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! - `testing`: `testing::verify_rsa_sha1_request`, for fake Jira servers in tests.
 
 pub mod api;
 mod client;

@@ -30,19 +30,29 @@ pub(crate) fn check_status(call: Call<'_>, response: &RawResponse) -> Result<(),
     Err(api_error(call, response).into())
 }
 
-/// The body of a 2xx answer read as JSON. An HTML page is its own error.
-pub(crate) fn parse_json<T: DeserializeOwned>(
+/// An HTML page where `expected` data should be (a login page, a proxy's error page) is an error.
+pub(crate) fn reject_html(
     call: Call<'_>,
     response: &RawResponse,
-) -> Result<T, Error> {
+    expected: &'static str,
+) -> Result<(), Error> {
     if response.looks_like_html() {
         return Err(Error::HtmlPage {
             method: call.method.to_owned(),
             path: call.path.to_owned(),
             status: response.status,
-            expected: "JSON",
+            expected,
         });
     }
+    Ok(())
+}
+
+/// The body of a 2xx answer read as JSON. An HTML page is its own error.
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    call: Call<'_>,
+    response: &RawResponse,
+) -> Result<T, Error> {
+    reject_html(call, response, "JSON")?;
     serde_json::from_str(&response.body).map_err(|error| Error::UnexpectedBody {
         method: call.method.to_owned(),
         path: call.path.to_owned(),
@@ -119,6 +129,7 @@ pub(crate) fn api_error(call: Call<'_>, response: &RawResponse) -> ApiError {
             .map(|(field, value)| (field.clone(), value_text(value)))
             .collect(),
         first_message: body.messages.into_iter().next().and_then(|first| first.0),
+        location: response.location.clone(),
     }
 }
 
@@ -132,6 +143,7 @@ mod tests {
             content_type: Some("application/json".to_owned()),
             www_authenticate: None,
             retry_after: None,
+            location: None,
             body: body.to_owned(),
         }
     }

@@ -26,6 +26,7 @@ pub(crate) struct RawResponse {
     pub(crate) content_type: Option<String>,
     pub(crate) www_authenticate: Option<String>,
     pub(crate) retry_after: Option<String>,
+    pub(crate) location: Option<String>,
     pub(crate) body: String,
 }
 
@@ -96,6 +97,7 @@ impl Transport {
         let content_type = header_text(header::CONTENT_TYPE);
         let www_authenticate = header_text(header::WWW_AUTHENTICATE);
         let retry_after = header_text(header::RETRY_AFTER);
+        let location = header_text(header::LOCATION);
         let body = response
             .text()
             .await
@@ -105,6 +107,7 @@ impl Transport {
             content_type,
             www_authenticate,
             retry_after,
+            location,
             body,
         })
     }

@@ -379,4 +379,8 @@ async fn never_follows_redirects() {
     let error = dance(&server).request_token(None).await.unwrap_err();
 
     assert_eq!(error.status(), Some(302), "{error:?}");
+    assert!(
+        error.to_string().contains("redirect to /login.jsp"),
+        "{error}"
+    );
 }

@@ -221,3 +221,16 @@ async fn body_that_is_not_the_expected_json_is_an_error() {
     let error = oauth_client(&server).statuses().await.unwrap_err();
     assert!(matches!(error, Error::UnexpectedBody { .. }), "{error:?}");
 }
+
+#[test]
+fn credentials_debug_shows_no_secret() {
+    let oauth = format!("{:?}", common::oauth_credentials());
+    assert!(oauth.contains("jirasync-test"), "{oauth}");
+    assert!(!oauth.contains("access-secret"), "{oauth}");
+    assert!(!oauth.contains("MII"), "{oauth}");
+    let bearer = format!(
+        "{:?}",
+        Credentials::bearer(BearerToken::new("personal-token"))
+    );
+    assert!(!bearer.contains("personal-token"), "{bearer}");
+}

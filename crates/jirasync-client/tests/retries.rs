@@ -11,7 +11,11 @@
 mod common;
 
 use common::{ValidSignature, at, oauth_client, verified};
-use jirasync_client::{NewWebhook, WebhookApi, WebhookId};
+use std::time::{Duration, Instant};
+
+use jirasync_client::{
+    BaseUrl, ClientOptions, Error, JiraClient, NewWebhook, RetryPolicy, WebhookApi, WebhookId,
+};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -88,6 +92,31 @@ async fn does_not_retry_client_errors() {
         Some(404)
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_get_after_connection_refused() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let base = BaseUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
+    let policy = RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(1));
+    let client = JiraClient::new(
+        &ClientOptions::new(base).retry(policy),
+        common::oauth_credentials(),
+    )
+    .unwrap();
+
+    let started = Instant::now();
+    let error = client.myself().await.unwrap_err();
+
+    assert!(matches!(error, Error::Connect { .. }), "{error:?}");
+    // Two waits, 100 ms then 200 ms, show the two further attempts.
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

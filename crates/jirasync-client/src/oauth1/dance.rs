@@ -22,7 +22,7 @@ use super::{Clock, NonceSource, OAuth1Signer, RsaSha1Signer, SigningKey, Signing
 use crate::credentials::{AccessToken, ConsumerKey, RequestTokenValue};
 use crate::error::{ConfigError, Error};
 use crate::options::{BaseUrl, ClientOptions};
-use crate::response::{Call, check_status};
+use crate::response::{Call, check_status, reject_html};
 use crate::secret::TokenSecret;
 use crate::transport::{OutgoingRequest, RawResponse, Transport};
 
@@ -222,14 +222,7 @@ fn parse_token_answer(
     response: &RawResponse,
 ) -> Result<(String, TokenSecret), Error> {
     check_status(call, response)?;
-    if response.looks_like_html() {
-        return Err(Error::HtmlPage {
-            method: call.method.to_owned(),
-            path: call.path.to_owned(),
-            status: response.status,
-            expected: "a form-encoded token answer",
-        });
-    }
+    reject_html(call, response, "a form-encoded token answer")?;
     let pairs: Vec<(String, String)> = decode_form_pairs(response.body.trim().as_bytes()).collect();
     let value = |name: &str| {
         pairs
