@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::fixture::{Fixture, assigned_to_email, unassigned};
-use crate::issue::Assignee;
+use super::fixture::{DONE, Fixture, IN_PROGRESS, assigned_to_email, status_changed, unassigned};
+use crate::issue::{Assignee, ResolutionStatus};
 use crate::store::{Seed, Store};
 
 /// How many events the concurrency test sends.
@@ -55,5 +55,43 @@ pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
             pair[0].data.occurred_at <= pair[1].data.occurred_at,
             "the activity log went backwards: {pair:?}"
         );
+    }
+}
+
+pub async fn concurrent_shuffled_status_events_converge_on_the_newest<S: Store + Seed + 'static>(
+    store: S,
+) {
+    let f = Arc::new(Fixture::new(store).await);
+    // Even events resolve, odd ones reopen; the newest (odd) leaves the issue unresolved.
+    let event = |i: i64| {
+        if i % 2 == 0 {
+            status_changed(IN_PROGRESS, DONE, 1_000 + i)
+        } else {
+            status_changed(DONE, IN_PROGRESS, 1_000 + i)
+        }
+    };
+    let order: Vec<i64> = (0..EVENTS).map(|i| (i * 37 + 11) % EVENTS).collect();
+    let tasks: Vec<_> = order
+        .into_iter()
+        .map(|i| {
+            let f = Arc::clone(&f);
+            let event = event(i);
+            tokio::spawn(async move {
+                f.sync
+                    .sync_status(f.integration, &event, None)
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
+    let activities = f.store.activities(f.issue).await.unwrap();
+    for pair in activities.windows(2) {
+        assert!(pair[0].data.occurred_at <= pair[1].data.occurred_at);
+        // Resolve and reopen alternate: no duplicate activity.
+        assert_ne!(pair[0].kind, pair[1].kind);
     }
 }

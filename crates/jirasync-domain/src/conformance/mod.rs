@@ -112,13 +112,11 @@ macro_rules! conformance_tests {
             second_organization_can_install_the_same_jira,
             reinstall_is_idempotent,
         );
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn concurrent_shuffled_assignee_events_converge_on_the_newest() {
-            $crate::conformance::concurrent_shuffled_assignee_events_converge_on_the_newest(
-                $factory.await,
-            )
-            .await;
-        }
+        $crate::__conformance_tests!(
+            @multi_thread $factory;
+            concurrent_shuffled_assignee_events_converge_on_the_newest,
+            concurrent_shuffled_status_events_converge_on_the_newest,
+        );
     };
 }
 
@@ -128,6 +126,14 @@ macro_rules! __conformance_tests {
     ($factory:expr; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
+            async fn $name() {
+                $crate::conformance::$name($factory.await).await;
+            }
+        )*
+    };
+    (@multi_thread $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 $crate::conformance::$name($factory.await).await;
             }
