@@ -151,7 +151,7 @@ impl State {
     /// The ordering guard: `Some(watermark)` when the stored watermark is strictly newer than
     /// `occurred_at` (the organization is skipped).
     fn stale_watermark(
-        &mut self,
+        &self,
         integration_id: IntegrationId,
         key: &IssueKey,
         organization_id: OrganizationId,
