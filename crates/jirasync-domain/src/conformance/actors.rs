@@ -6,8 +6,8 @@ use crate::ids::{ExternalActorId, IntegrationId};
 use crate::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
 use crate::organization::OrganizationFeatures;
 use crate::rules::external_actors::{
-    ExternalActorError, ExternalActorInput, ExternalActorUpdate, create_external_actor,
-    delete_external_actor, update_external_actor,
+    CreatedExternalActor, ExternalActorError, ExternalActorInput, ExternalActorUpdate,
+    create_external_actor, delete_external_actor, update_external_actor,
 };
 use crate::store::{Seed, Store};
 
@@ -24,6 +24,21 @@ fn input(
         integration_id: f_integration,
         target,
     }
+}
+
+/// Creates an actor of the fixture's organization and integration.
+async fn create<S: Store + Seed + 'static>(
+    f: &Fixture<S>,
+    provider: &str,
+    name: &str,
+    target: ActorTarget,
+) -> Result<CreatedExternalActor, ExternalActorError> {
+    create_external_actor(
+        f.store.as_ref(),
+        f.organization,
+        input(f.integration, provider, name, target),
+    )
+    .await
 }
 
 fn assert_validation(
@@ -73,30 +88,12 @@ pub async fn creates_external_actor<S: Store + Seed + 'static>(store: S) {
 
 pub async fn creating_same_actor_twice_returns_existing<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let first = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@alice",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
-    let second = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@ALICE",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
+    let first = create(&f, "github", "@alice", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
+    let second = create(&f, "github", "@ALICE", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
     assert!(!second.created);
     assert_eq!(second.actor, first.actor);
 }
@@ -104,25 +101,12 @@ pub async fn creating_same_actor_twice_returns_existing<S: Store + Seed + 'stati
 pub async fn same_name_for_another_user_creates_a_new_actor<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
-    let alice = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@shared",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
-    let bobs = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", "@shared", ActorTarget::User(bob)),
-    )
-    .await
-    .unwrap();
+    let alice = create(&f, "github", "@shared", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
+    let bobs = create(&f, "github", "@shared", ActorTarget::User(bob))
+        .await
+        .unwrap();
     assert!(bobs.created);
     assert_ne!(alice.actor.id, bobs.actor.id);
 }
@@ -130,20 +114,8 @@ pub async fn same_name_for_another_user_creates_a_new_actor<S: Store + Seed + 's
 pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let target = ActorTarget::User(f.alice);
-    let lower = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", "@alice", target),
-    )
-    .await
-    .unwrap();
-    let other = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", "@other", target),
-    )
-    .await
-    .unwrap();
+    let lower = create(&f, "github", "@alice", target).await.unwrap();
+    let other = create(&f, "github", "@other", target).await.unwrap();
     // Renaming bypasses the create-time match, leaving two rows that differ only by case.
     update_external_actor(
         f.store.as_ref(),
@@ -157,13 +129,7 @@ pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>
     .await
     .unwrap();
     assert_ne!(lower.actor.id, other.actor.id);
-    let error = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", "@ALICE", target),
-    )
-    .await
-    .unwrap_err();
+    let error = create(&f, "github", "@ALICE", target).await.unwrap_err();
     assert!(matches!(error, ExternalActorError::Ambiguous));
     assert_eq!(
         error.to_string(),
@@ -174,17 +140,7 @@ pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>
 pub async fn rejects_unknown_provider<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     for provider in ["bitbucket", "email", "perforce", ""] {
-        let result = create_external_actor(
-            f.store.as_ref(),
-            f.organization,
-            input(
-                f.integration,
-                provider,
-                "someone",
-                ActorTarget::User(f.alice),
-            ),
-        )
-        .await;
+        let result = create(&f, provider, "someone", ActorTarget::User(f.alice)).await;
         assert_validation(
             result,
             "provider",
@@ -196,18 +152,9 @@ pub async fn rejects_unknown_provider<S: Store + Seed + 'static>(store: S) {
 pub async fn accepts_jira_server_provider<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Not a strict provider: no handle format.
-    let created = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "jira_server",
-            "alice smith",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
+    let created = create(&f, "jira_server", "alice smith", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
     assert_eq!(created.actor.provider, ExternalProvider::JiraServer);
 }
 
@@ -215,12 +162,7 @@ pub async fn strict_provider_names_must_be_handles<S: Store + Seed + 'static>(st
     let f = Fixture::new(store).await;
     for provider in ["github", "gitlab"] {
         for name in ["alice", "@", "@with space", "@semi;colon"] {
-            let result = create_external_actor(
-                f.store.as_ref(),
-                f.organization,
-                input(f.integration, provider, name, ActorTarget::User(f.alice)),
-            )
-            .await;
+            let result = create(&f, provider, name, ActorTarget::User(f.alice)).await;
             assert_validation(
                 result,
                 "externalName",
@@ -228,60 +170,33 @@ pub async fn strict_provider_names_must_be_handles<S: Store + Seed + 'static>(st
             );
         }
     }
-    create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "gitlab",
-            "@group/sub-team.v2_x",
-            ActorTarget::Team(f.team),
-        ),
+    create(
+        &f,
+        "gitlab",
+        "@group/sub-team.v2_x",
+        ActorTarget::Team(f.team),
     )
     .await
     .unwrap();
     // Other providers take any name.
-    create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "slack",
-            "#web channel",
-            ActorTarget::Team(f.team),
-        ),
-    )
-    .await
-    .unwrap();
+    create(&f, "slack", "#web channel", ActorTarget::Team(f.team))
+        .await
+        .unwrap();
 }
 
 pub async fn strict_provider_names_are_at_most_255_characters<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let long = format!("@{}", "a".repeat(255));
-    let result = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", &long, ActorTarget::User(f.alice)),
-    )
-    .await;
+    let result = create(&f, "github", &long, ActorTarget::User(f.alice)).await;
     assert_validation(
         result,
         "externalName",
         "External Name has invalid length: 256. Length must be between 1 and 255",
     );
     let longest = format!("@{}", "a".repeat(254));
-    create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            &longest,
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
+    create(&f, "github", &longest, ActorTarget::User(f.alice))
+        .await
+        .unwrap();
 }
 
 pub async fn blank_external_id_is_rejected<S: Store + Seed + 'static>(store: S) {
@@ -360,17 +275,7 @@ pub async fn integration_must_belong_to_the_organization<S: Store + Seed + 'stat
 pub async fn user_must_be_a_member<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let stranger = f.store.seed_user(true, Vec::new()).await.unwrap();
-    let result = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@stranger",
-            ActorTarget::User(stranger),
-        ),
-    )
-    .await;
+    let result = create(&f, "github", "@stranger", ActorTarget::User(stranger)).await;
     assert_validation(result, "userId", "This member does not exist.");
 }
 
@@ -382,17 +287,7 @@ pub async fn team_must_be_in_the_organization<S: Store + Seed + 'static>(store: 
         .await
         .unwrap();
     let foreign_team = f.store.seed_team(other, "foreign").await.unwrap();
-    let result = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@foreign",
-            ActorTarget::Team(foreign_team),
-        ),
-    )
-    .await;
+    let result = create(&f, "github", "@foreign", ActorTarget::Team(foreign_team)).await;
     assert_validation(result, "teamId", "This team does not exist.");
 }
 
@@ -435,20 +330,8 @@ pub async fn external_actors_need_the_feature<S: Store + Seed + 'static>(store: 
 pub async fn update_clash_is_reported_as_name_taken<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let target = ActorTarget::User(f.alice);
-    create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", "@taken", target),
-    )
-    .await
-    .unwrap();
-    let other = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(f.integration, "github", "@free", target),
-    )
-    .await
-    .unwrap();
+    create(&f, "github", "@taken", target).await.unwrap();
+    let other = create(&f, "github", "@free", target).await.unwrap();
     let error = update_external_actor(
         f.store.as_ref(),
         f.organization,
@@ -469,18 +352,9 @@ pub async fn update_clash_is_reported_as_name_taken<S: Store + Seed + 'static>(s
 
 pub async fn update_ignores_id_in_body<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let created = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@alice",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
+    let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
     let updated = update_external_actor(
         f.store.as_ref(),
         f.organization,
@@ -507,18 +381,9 @@ pub async fn update_ignores_id_in_body<S: Store + Seed + 'static>(store: S) {
 pub async fn actor_of_another_organization_is_not_found<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, _, _) = f.other_organization("someone@globex.example").await;
-    let created = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@alice",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
+    let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
     let update = update_external_actor(
         f.store.as_ref(),
         other,
@@ -533,18 +398,9 @@ pub async fn actor_of_another_organization_is_not_found<S: Store + Seed + 'stati
 
 pub async fn deletes_external_actor<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let created = create_external_actor(
-        f.store.as_ref(),
-        f.organization,
-        input(
-            f.integration,
-            "github",
-            "@alice",
-            ActorTarget::User(f.alice),
-        ),
-    )
-    .await
-    .unwrap();
+    let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
+        .await
+        .unwrap();
     delete_external_actor(f.store.as_ref(), f.organization, created.actor.id)
         .await
         .unwrap();

@@ -4,11 +4,38 @@
 use std::sync::Arc;
 
 use super::fixture::{DONE, Fixture, IN_PROGRESS, assigned_to_email, status_changed, unassigned};
+use crate::activity::Activity;
 use crate::issue::{Assignee, ResolutionStatus};
 use crate::store::{Seed, Store};
 
 /// How many events the concurrency test sends.
 const EVENTS: i64 = 64;
+
+/// Runs `deliver(i)` for every event index at once, each on its own task, in a fixed shuffled
+/// order (multiplication by a unit modulo `EVENTS`, so a failure reproduces).
+async fn deliver_shuffled<F, Fut>(deliver: F)
+where
+    F: Fn(i64) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..EVENTS)
+        .map(|i| tokio::spawn(deliver((i * 37 + 11) % EVENTS)))
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+/// Activities are written in id order and never go back in Jira time.
+fn assert_log_moves_forward(activities: &[Activity]) {
+    for pair in activities.windows(2) {
+        assert!(pair[0].id < pair[1].id);
+        assert!(
+            pair[0].data.occurred_at <= pair[1].data.occurred_at,
+            "the activity log went backwards: {pair:?}"
+        );
+    }
+}
 
 pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
     S: Store + Seed + 'static,
@@ -28,34 +55,18 @@ pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
         1 => Some(Assignee::User(bob)),
         _ => None,
     };
-    // A fixed permutation (multiplication by a unit modulo EVENTS) so failures reproduce.
-    let order: Vec<i64> = (0..EVENTS).map(|i| (i * 37 + 11) % EVENTS).collect();
-    let tasks: Vec<_> = order
-        .into_iter()
-        .map(|i| {
-            let f = Arc::clone(&f);
-            let event = event(i);
-            tokio::spawn(async move {
-                f.sync
-                    .sync_assignee(f.integration, &event, None)
-                    .await
-                    .unwrap();
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    deliver_shuffled(|i| {
+        let f = Arc::clone(&f);
+        let event = event(i);
+        async move {
+            f.assign(&event).await;
+        }
+    })
+    .await;
     assert_eq!(f.assignee_of(f.issue).await, expected);
     let activities = f.store.activities(f.issue).await.unwrap();
     assert!(!activities.is_empty());
-    for pair in activities.windows(2) {
-        assert!(pair[0].id < pair[1].id);
-        assert!(
-            pair[0].data.occurred_at <= pair[1].data.occurred_at,
-            "the activity log went backwards: {pair:?}"
-        );
-    }
+    assert_log_moves_forward(&activities);
 }
 
 pub async fn concurrent_shuffled_status_events_converge_on_the_newest<S: Store + Seed + 'static>(
@@ -70,28 +81,19 @@ pub async fn concurrent_shuffled_status_events_converge_on_the_newest<S: Store +
             status_changed(DONE, IN_PROGRESS, 1_000 + i)
         }
     };
-    let order: Vec<i64> = (0..EVENTS).map(|i| (i * 37 + 11) % EVENTS).collect();
-    let tasks: Vec<_> = order
-        .into_iter()
-        .map(|i| {
-            let f = Arc::clone(&f);
-            let event = event(i);
-            tokio::spawn(async move {
-                f.sync
-                    .sync_status(f.integration, &event, None)
-                    .await
-                    .unwrap();
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    deliver_shuffled(|i| {
+        let f = Arc::clone(&f);
+        let event = event(i);
+        async move {
+            f.change_status(&event).await;
+        }
+    })
+    .await;
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
     let activities = f.store.activities(f.issue).await.unwrap();
+    assert_log_moves_forward(&activities);
+    // Resolve and reopen alternate: no duplicate activity.
     for pair in activities.windows(2) {
-        assert!(pair[0].data.occurred_at <= pair[1].data.occurred_at);
-        // Resolve and reopen alternate: no duplicate activity.
         assert_ne!(pair[0].kind, pair[1].kind);
     }
 }
