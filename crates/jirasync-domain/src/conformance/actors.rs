@@ -57,6 +57,7 @@ fn assert_validation(
     }
 }
 
+/// Behaviour: creates external actor.
 pub async fn creates_external_actor<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let created = create_external_actor(
@@ -86,6 +87,7 @@ pub async fn creates_external_actor<S: Store + Seed + 'static>(store: S) {
     assert_eq!(stored, Some(created.actor));
 }
 
+/// Behaviour: creating same actor twice returns existing.
 pub async fn creating_same_actor_twice_returns_existing<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let first = create(&f, "github", "@alice", ActorTarget::User(f.alice))
@@ -98,6 +100,7 @@ pub async fn creating_same_actor_twice_returns_existing<S: Store + Seed + 'stati
     assert_eq!(second.actor, first.actor);
 }
 
+/// Behaviour: same name for another user creates a new actor.
 pub async fn same_name_for_another_user_creates_a_new_actor<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
@@ -111,6 +114,7 @@ pub async fn same_name_for_another_user_creates_a_new_actor<S: Store + Seed + 's
     assert_ne!(alice.actor.id, bobs.actor.id);
 }
 
+/// Behaviour: case variants of one actor are ambiguous.
 pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let target = ActorTarget::User(f.alice);
@@ -137,6 +141,7 @@ pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>
     );
 }
 
+/// Behaviour: rejects unknown provider.
 pub async fn rejects_unknown_provider<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     for provider in ["bitbucket", "email", "perforce", ""] {
@@ -149,6 +154,7 @@ pub async fn rejects_unknown_provider<S: Store + Seed + 'static>(store: S) {
     }
 }
 
+/// Behaviour: accepts jira server provider.
 pub async fn accepts_jira_server_provider<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Not a strict provider: no handle format.
@@ -158,6 +164,7 @@ pub async fn accepts_jira_server_provider<S: Store + Seed + 'static>(store: S) {
     assert_eq!(created.actor.provider, ExternalProvider::JiraServer);
 }
 
+/// Behaviour: strict provider names must be handles.
 pub async fn strict_provider_names_must_be_handles<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     for provider in ["github", "gitlab"] {
@@ -184,6 +191,7 @@ pub async fn strict_provider_names_must_be_handles<S: Store + Seed + 'static>(st
         .unwrap();
 }
 
+/// Behaviour: strict provider names are at most 255 characters.
 pub async fn strict_provider_names_are_at_most_255_characters<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let long = format!("@{}", "a".repeat(255));
@@ -199,6 +207,7 @@ pub async fn strict_provider_names_are_at_most_255_characters<S: Store + Seed + 
         .unwrap();
 }
 
+/// Behaviour: blank external id is rejected.
 pub async fn blank_external_id_is_rejected<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let result = create_external_actor(
@@ -218,6 +227,7 @@ pub async fn blank_external_id_is_rejected<S: Store + Seed + 'static>(store: S) 
     assert_validation(result, "externalId", "This field may not be blank.");
 }
 
+/// Behaviour: external id longer than 64 characters is rejected.
 pub async fn external_id_longer_than_64_characters_is_rejected<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -243,6 +253,7 @@ pub async fn external_id_longer_than_64_characters_is_rejected<S: Store + Seed +
     );
 }
 
+/// Behaviour: integration must belong to the organization.
 pub async fn integration_must_belong_to_the_organization<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let elsewhere = f
@@ -272,6 +283,7 @@ pub async fn integration_must_belong_to_the_organization<S: Store + Seed + 'stat
     );
 }
 
+/// Behaviour: user must be a member.
 pub async fn user_must_be_a_member<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let stranger = f.store.seed_user(true, Vec::new()).await.unwrap();
@@ -279,6 +291,7 @@ pub async fn user_must_be_a_member<S: Store + Seed + 'static>(store: S) {
     assert_validation(result, "userId", "This member does not exist.");
 }
 
+/// Behaviour: team must be in the organization.
 pub async fn team_must_be_in_the_organization<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let other = f
@@ -291,6 +304,7 @@ pub async fn team_must_be_in_the_organization<S: Store + Seed + 'static>(store: 
     assert_validation(result, "teamId", "This team does not exist.");
 }
 
+/// Behaviour: external actors need the feature.
 pub async fn external_actors_need_the_feature<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let plain = f
@@ -327,6 +341,7 @@ pub async fn external_actors_need_the_feature<S: Store + Seed + 'static>(store: 
     assert!(matches!(result, Err(ExternalActorError::FeatureDisabled)));
 }
 
+/// Behaviour: update clash is reported as name taken.
 pub async fn update_clash_is_reported_as_name_taken<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let target = ActorTarget::User(f.alice);
@@ -350,6 +365,7 @@ pub async fn update_clash_is_reported_as_name_taken<S: Store + Seed + 'static>(s
     );
 }
 
+/// Behaviour: update ignores id in body.
 pub async fn update_ignores_id_in_body<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
@@ -378,6 +394,7 @@ pub async fn update_ignores_id_in_body<S: Store + Seed + 'static>(store: S) {
     );
 }
 
+/// Behaviour: actor of another organization is not found.
 pub async fn actor_of_another_organization_is_not_found<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, _, _) = f.other_organization("someone@globex.example").await;
@@ -396,6 +413,7 @@ pub async fn actor_of_another_organization_is_not_found<S: Store + Seed + 'stati
     assert!(matches!(delete, Err(ExternalActorError::NotFound)));
 }
 
+/// Behaviour: deletes external actor.
 pub async fn deletes_external_actor<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))

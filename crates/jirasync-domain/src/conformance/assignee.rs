@@ -19,6 +19,7 @@ use crate::rules::outcome::{HaltReason, SyncError};
 use crate::rules::where_should_sync::{NotSyncedReason, where_should_sync};
 use crate::store::{Seed, Store, SyncKind};
 
+/// Behaviour: where should sync keeps only active links with feature and flag.
 pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
     S: Store + Seed + 'static,
 >(
@@ -98,6 +99,7 @@ pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
     assert_eq!(status.organizations, vec![flag_off]);
 }
 
+/// Behaviour: assigns user with matching verified email.
 pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f.assign_email("alice@example.com", 1_000).await;
@@ -115,12 +117,14 @@ pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static
     assert_eq!(activities[0].data.assignee, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: email match ignores case.
 pub async fn email_match_ignores_case<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("Alice@Example.COM", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: any verified email of the user matches.
 pub async fn any_verified_email_of_the_user_matches<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com", "bob@work.example"]).await;
@@ -128,6 +132,7 @@ pub async fn any_verified_email_of_the_user_matches<S: Store + Seed + 'static>(s
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
 }
 
+/// Behaviour: unverified email does not match.
 pub async fn unverified_email_does_not_match<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let carol = f
@@ -141,6 +146,7 @@ pub async fn unverified_email_does_not_match<S: Store + Seed + 'static>(store: S
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
 }
 
+/// Behaviour: inactive user is not assigned.
 pub async fn inactive_user_is_not_assigned<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let dave = f
@@ -154,6 +160,7 @@ pub async fn inactive_user_is_not_assigned<S: Store + Seed + 'static>(store: S) 
     assert_eq!(outcome.not_found, 1);
 }
 
+/// Behaviour: first member wins when several users share the email.
 pub async fn first_member_wins_when_several_users_share_the_email<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -172,6 +179,7 @@ pub async fn first_member_wins_when_several_users_share_the_email<S: Store + See
     assert_eq!(outcome.matched_users, vec![outsider, first, second]);
 }
 
+/// Behaviour: user without project access leaves issue untouched.
 pub async fn user_without_project_access_leaves_issue_untouched<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -202,6 +210,7 @@ pub async fn user_without_project_access_leaves_issue_untouched<S: Store + Seed 
     assert_eq!(f.activity_count(previous).await, 0);
 }
 
+/// Behaviour: inactive team membership gives no access.
 pub async fn inactive_team_membership_gives_no_access<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let frank = f
@@ -218,6 +227,7 @@ pub async fn inactive_team_membership_gives_no_access<S: Store + Seed + 'static>
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
 }
 
+/// Behaviour: unassigns when assignee is null.
 pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("alice@example.com", 1_000).await;
@@ -232,6 +242,7 @@ pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S
     );
 }
 
+/// Behaviour: unassign of unassigned issue writes no activity.
 pub async fn unassign_of_unassigned_issue_writes_no_activity<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f.assign(&unassigned(1_000)).await;
@@ -239,6 +250,7 @@ pub async fn unassign_of_unassigned_issue_writes_no_activity<S: Store + Seed + '
     assert_eq!(f.activity_count(f.issue).await, 0);
 }
 
+/// Behaviour: unassign clears a team assignee.
 pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = f
@@ -255,6 +267,7 @@ pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S
     assert_eq!(f.activity_count(issue).await, 1);
 }
 
+/// Behaviour: reassigning current assignee writes nothing.
 pub async fn reassigning_current_assignee_writes_nothing<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_to_email("alice@example.com", 1_000);
@@ -266,6 +279,7 @@ pub async fn reassigning_current_assignee_writes_nothing<S: Store + Seed + 'stat
     assert_eq!(f.activity_count(f.issue).await, 1);
 }
 
+/// Behaviour: assigns in every organization that syncs.
 pub async fn assigns_in_every_organization_that_syncs<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Alice's address is also the address of a member of the second organization.
@@ -281,6 +295,7 @@ pub async fn assigns_in_every_organization_that_syncs<S: Store + Seed + 'static>
     );
 }
 
+/// Behaviour: organizations without inbound assignee are left alone.
 pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -313,6 +328,7 @@ pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Se
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: no linked issue is a halt.
 pub async fn no_linked_issue_is_a_halt<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_on(
@@ -325,6 +341,7 @@ pub async fn no_linked_issue_is_a_halt<S: Store + Seed + 'static>(store: S) {
     assert_eq!(outcome.halt, Some(HaltReason::NoAffectedIssues));
 }
 
+/// Behaviour: issue key match is case sensitive.
 pub async fn issue_key_match_is_case_sensitive<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_on(
@@ -337,6 +354,7 @@ pub async fn issue_key_match_is_case_sensitive<S: Store + Seed + 'static>(store:
     assert_eq!(f.assignee_of(f.issue).await, None);
 }
 
+/// Behaviour: external actor resolves hidden email.
 pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     create_external_actor(
@@ -384,6 +402,7 @@ pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(sto
     assert_eq!(f.assignee_of(f2_issue).await, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: jira directory learns hidden email.
 pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().with_user(JiraUser {
         name: Some("asmith".into()),
@@ -398,6 +417,7 @@ pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: failing jira directory counts as not found.
 pub async fn failing_jira_directory_counts_as_not_found<S: Store + Seed + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
         message: "connection refused".into(),
@@ -415,6 +435,7 @@ pub async fn failing_jira_directory_counts_as_not_found<S: Store + Seed + 'stati
     assert_eq!(watermark, Some(EventTime::from_unix_millis(1_000)));
 }
 
+/// Behaviour: assignee activity records its sync source.
 pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("alice@example.com", 1_000).await;
@@ -428,6 +449,7 @@ pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static
     assert!(!data.should_sync_outbound_to(f.integration));
 }
 
+/// Behaviour: older event does not override newer assignee.
 pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
@@ -442,6 +464,7 @@ pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'sta
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
 }
 
+/// Behaviour: equal timestamp is reapplied.
 pub async fn equal_timestamp_is_reapplied<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
@@ -451,6 +474,7 @@ pub async fn equal_timestamp_is_reapplied<S: Store + Seed + 'static>(store: S) {
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(bob)));
 }
 
+/// Behaviour: user not found still moves the watermark.
 pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f.assign_email("nobody@example.com", 2_000).await;
@@ -462,6 +486,7 @@ pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>
     assert_eq!(f.assignee_of(f.issue).await, None);
 }
 
+/// Behaviour: missing email still moves the watermark.
 pub async fn missing_email_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned(jira_user_without_email("ghost", "JIRAUSER99999"), 3_000);
@@ -472,6 +497,7 @@ pub async fn missing_email_still_moves_the_watermark<S: Store + Seed + 'static>(
     assert_eq!(watermark, Some(EventTime::from_unix_millis(3_000)));
 }
 
+/// Behaviour: event without time skips the guard.
 pub async fn event_without_time_skips_the_guard<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("alice@example.com", 5_000).await;
@@ -483,6 +509,7 @@ pub async fn event_without_time_skips_the_guard<S: Store + Seed + 'static>(store
     assert_eq!(watermark, Some(EventTime::from_unix_millis(5_000)));
 }
 
+/// Behaviour: duplicate delivery is applied once.
 pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let key = DeliveryKey::new("10001", "20001", "jira:issue_updated");
@@ -518,6 +545,7 @@ pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store
     );
 }
 
+/// Behaviour: assignee and status have separate watermarks.
 pub async fn assignee_and_status_have_separate_watermarks<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.change_status(&status_changed(IN_PROGRESS, DONE, 5_000))
@@ -531,6 +559,7 @@ pub async fn assignee_and_status_have_separate_watermarks<S: Store + Seed + 'sta
     assert_eq!(status_mark, Some(EventTime::from_unix_millis(5_000)));
 }
 
+/// Behaviour: change set applies assignee then status.
 pub async fn change_set_applies_assignee_then_status<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let changes = ChangeSet {
@@ -576,6 +605,7 @@ pub async fn change_set_applies_assignee_then_status<S: Store + Seed + 'static>(
     assert_eq!(f.activity_count(f.issue).await, 2);
 }
 
+/// Behaviour: watermark is kept per organization.
 pub async fn watermark_is_kept_per_organization<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, other_project, other_alice) = f.other_organization("alice@example.com").await;
@@ -591,6 +621,7 @@ pub async fn watermark_is_kept_per_organization<S: Store + Seed + 'static>(store
     );
 }
 
+/// Behaviour: email match comes before external actors.
 pub async fn email_match_comes_before_external_actors<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
@@ -613,6 +644,7 @@ pub async fn email_match_comes_before_external_actors<S: Store + Seed + 'static>
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: external actor of another integration is ignored.
 pub async fn external_actor_of_another_integration_is_ignored<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let other = f
@@ -661,6 +693,7 @@ pub async fn external_actor_of_another_integration_is_ignored<S: Store + Seed + 
     assert_eq!(f.assignee_of(f.issue).await, None);
 }
 
+/// Behaviour: inactive actor user falls through to the jira directory.
 pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -699,6 +732,7 @@ pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: Store + 
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
+/// Behaviour: unknown integration is an error.
 pub async fn unknown_integration_is_an_error<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let missing = crate::ids::IntegrationId::new(u64::MAX);
@@ -711,6 +745,7 @@ pub async fn unknown_integration_is_an_error<S: Store + Seed + 'static>(store: S
     assert!(!error.is_retryable());
 }
 
+/// Behaviour: integration lookup filters by provider.
 pub async fn integration_lookup_filters_by_provider<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let external_id = crate::integration::ExternalId::for_jira("jira.example.com", "jirasync");

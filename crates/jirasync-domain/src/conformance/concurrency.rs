@@ -37,6 +37,7 @@ fn assert_log_moves_forward(activities: &[Activity]) {
     }
 }
 
+/// Behaviour: concurrent shuffled assignee events converge on the newest.
 pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
     S: Store + Seed + 'static,
 >(
@@ -69,6 +70,7 @@ pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
     assert_log_moves_forward(&activities);
 }
 
+/// Behaviour: concurrent shuffled status events converge on the newest.
 pub async fn concurrent_shuffled_status_events_converge_on_the_newest<S: Store + Seed + 'static>(
     store: S,
 ) {

@@ -31,14 +31,23 @@ pub const CLOSED: &str = "6";
 /// issue linked to [`KEY`].
 #[allow(missing_debug_implementations)]
 pub struct Fixture<S: Store + Seed + ?Sized, D: JiraDirectory + ?Sized = StaticJiraDirectory> {
+    /// The store under test.
     pub store: Arc<S>,
+    /// The Jira directory the rules use.
     pub directory: Arc<D>,
+    /// Inbound sync on the store and directory.
     pub sync: InboundSync<S, D>,
+    /// The organization.
     pub organization: OrganizationId,
+    /// The Jira integration, linked to the organization.
     pub integration: IntegrationId,
+    /// The project.
     pub project: ProjectId,
+    /// The team that reaches the project.
     pub team: TeamId,
+    /// Alice, in the team.
     pub alice: UserId,
+    /// The local issue linked to [`KEY`].
     pub issue: LocalIssueId,
 }
 

@@ -33,6 +33,7 @@ fn request(
     }
 }
 
+/// Behaviour: install records integration identity and link.
 pub async fn install_records_integration_identity_and_link<S: Store + Seed + 'static>(store: S) {
     let organization = store
         .seed_organization("acme", OrganizationFeatures::all())
@@ -89,6 +90,7 @@ pub async fn install_records_integration_identity_and_link<S: Store + Seed + 'st
     assert!(!format!("{:?}", installed.identity).contains("token-secret"));
 }
 
+/// Behaviour: external id is cut to 64 characters.
 pub async fn external_id_is_cut_to_64_characters<S: Store + Seed + 'static>(store: S) {
     let organization = store
         .seed_organization("acme", OrganizationFeatures::all())
@@ -114,6 +116,7 @@ pub async fn external_id_is_cut_to_64_characters<S: Store + Seed + 'static>(stor
     assert_eq!(cut.as_str().chars().count(), EXTERNAL_ID_MAX_CHARS);
 }
 
+/// Behaviour: second organization can install the same jira.
 pub async fn second_organization_can_install_the_same_jira<S: Store + Seed + 'static>(store: S) {
     let first = store
         .seed_organization("acme", OrganizationFeatures::all())
@@ -148,6 +151,7 @@ pub async fn second_organization_can_install_the_same_jira<S: Store + Seed + 'st
     assert_eq!(organizations, vec![first, second]);
 }
 
+/// Behaviour: reinstall is idempotent.
 pub async fn reinstall_is_idempotent<S: Store + Seed + 'static>(store: S) {
     let organization = store
         .seed_organization("acme", OrganizationFeatures::all())

@@ -14,6 +14,7 @@ use crate::rules::outcome::{HaltReason, SyncError};
 use crate::rules::status::ResolveAction;
 use crate::store::{Seed, Store, SyncKind};
 
+/// Behaviour: resolves when status moves into done.
 pub async fn resolves_when_status_moves_into_done<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f
@@ -29,6 +30,7 @@ pub async fn resolves_when_status_moves_into_done<S: Store + Seed + 'static>(sto
     assert_eq!(activities[0].data.sync_source, Some(f.integration));
 }
 
+/// Behaviour: unresolves when status leaves done.
 pub async fn unresolves_when_status_leaves_done<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = f
@@ -49,6 +51,7 @@ pub async fn unresolves_when_status_leaves_done<S: Store + Seed + 'static>(store
     assert_eq!(activities[0].kind, ActivityKind::SetUnresolved);
 }
 
+/// Behaviour: move within one category changes nothing.
 pub async fn move_within_one_category_changes_nothing<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f
@@ -62,6 +65,7 @@ pub async fn move_within_one_category_changes_nothing<S: Store + Seed + 'static>
     assert_eq!(f.activity_count(f.issue).await, 0);
 }
 
+/// Behaviour: issue already resolved gets no duplicate activity.
 pub async fn issue_already_resolved_gets_no_duplicate_activity<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -83,6 +87,7 @@ pub async fn issue_already_resolved_gets_no_duplicate_activity<S: Store + Seed +
     assert_eq!(f.activity_count(f.issue).await, 1);
 }
 
+/// Behaviour: status sync requires sync status reverse.
 pub async fn status_sync_requires_sync_status_reverse<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let config = SyncConfig {
@@ -101,6 +106,7 @@ pub async fn status_sync_requires_sync_status_reverse<S: Store + Seed + 'static>
     assert_eq!(f.directory.status_lookups(), 0);
 }
 
+/// Behaviour: failing jira directory is a retryable status error.
 pub async fn failing_jira_directory_is_a_retryable_status_error<S: Store + Seed + 'static>(
     store: S,
 ) {
@@ -122,6 +128,7 @@ pub async fn failing_jira_directory_is_a_retryable_status_error<S: Store + Seed 
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
 }
 
+/// Behaviour: older status event is stale.
 pub async fn older_status_event_is_stale<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.change_status(&status_changed(DONE, IN_PROGRESS, 2_000))
@@ -138,6 +145,7 @@ pub async fn older_status_event_is_stale<S: Store + Seed + 'static>(store: S) {
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
 }
 
+/// Behaviour: duplicate status delivery is applied once.
 pub async fn duplicate_status_delivery_is_applied_once<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let key = DeliveryKey::new("10001", "30001", "jira:issue_updated");
@@ -157,6 +165,7 @@ pub async fn duplicate_status_delivery_is_applied_once<S: Store + Seed + 'static
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Unresolved);
 }
 
+/// Behaviour: done statuses are cached for 240 seconds.
 pub async fn done_statuses_are_cached_for_240_seconds<S: Store + Seed + 'static>(store: S) {
     let clock = Arc::new(ManualClock::new());
     let directory = StaticJiraDirectory::new().with_done_statuses([DONE]);
@@ -180,6 +189,7 @@ pub async fn done_statuses_are_cached_for_240_seconds<S: Store + Seed + 'static>
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
 }
 
+/// Behaviour: noop status change leaves the watermark.
 pub async fn noop_status_change_leaves_the_watermark<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.change_status(&status_changed(TO_DO, IN_PROGRESS, 3_000))
@@ -193,6 +203,7 @@ pub async fn noop_status_change_leaves_the_watermark<S: Store + Seed + 'static>(
     assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
 }
 
+/// Behaviour: status is synced in every organization that syncs.
 pub async fn status_is_synced_in_every_organization_that_syncs<S: Store + Seed + 'static>(
     store: S,
 ) {
