@@ -167,7 +167,11 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
                     .match_jira_user(&integration, jira_user, &mut outcome)
                     .await?;
                 outcome.method = method;
-                let access = self.store.project_access(&users).await?;
+                let access = if users.is_empty() {
+                    Vec::new()
+                } else {
+                    self.store.project_access(&users).await?
+                };
                 outcome.matched_users = users;
                 for linked in &linked {
                     // reference-behaviour §4.3: the first member (lowest id) wins.
