@@ -30,6 +30,10 @@ pub struct ServerInfo {
     /// The build number.
     #[serde(default)]
     pub build_number: Option<u64>,
+    /// Jira's clock when it answered, such as `2024-05-01T12:00:00.000+0000` (for clock-skew checks:
+    /// OAuth 1.0a timestamps must be close to it).
+    #[serde(default)]
+    pub server_time: Option<String>,
     /// The instance title set by the administrator.
     #[serde(default)]
     pub server_title: Option<String>,
