@@ -1,0 +1,29 @@
+//! SQL storage for jirasync: the domain's storage traits and a durable webhook inbox, on
+//! **SQLite** (the embedded default: one file, SQLite compiled in, nothing to install) and on
+//! **PostgreSQL** (one database shared by several `jirasync serve` instances).
+//!
+//! This crate contains no business rules: the rules live in `jirasync-domain` and hand each write
+//! to a store as one plan, which a store applies in one transaction, with the ordering guard
+//! enforced in the database.
+//!
+//! * [`sqlite::SqliteStore`] and [`postgres::PostgresStore`] implement every storage trait of
+//!   `jirasync-domain`, its `Seed` trait, and [`Inbox`](inbox::Inbox).
+//! * [`open`] picks the back-end from a URL, connects and applies the embedded migrations.
+//! * [`inbox`] holds the inbox contract, a retry policy and an in-memory inbox.
+//!
+//! Errors are the domain's `StoreError`: `Unavailable` (retry later, HTTP 503) is kept apart from
+//! `Invalid` and `Conflict` (the input is at fault).
+
+pub mod inbox;
+
+mod database_url;
+mod open;
+mod sql_error;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+pub use database_url::{Backend, DatabaseUrl};
+pub use open::{AnyStore, OpenError, open};
