@@ -96,6 +96,7 @@ pub mod organization;
 pub mod people;
 pub mod rules;
 pub mod secret;
+pub mod state;
 pub mod store;
 mod text;
 
@@ -105,6 +106,7 @@ pub mod conformance;
 pub use jira_directory::{JiraDirectory, StaticJiraDirectory};
 pub use memory::InMemoryStore;
 pub use rules::inbound::InboundSync;
+pub use state::StateStore;
 pub use store::{
     DirectoryStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, Seed,
     Store, StoreError, WatermarkStore,

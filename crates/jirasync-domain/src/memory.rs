@@ -32,6 +32,10 @@ use crate::store::{
 };
 use crate::text::eq_ignore_case;
 
+// The state file import / export, in its own file; a child module so it reaches `State`.
+#[path = "memory_state.rs"]
+mod memory_state;
+
 /// A store kept in memory. Cloning it is cheap and gives another handle to the same state.
 #[derive(Clone, Default)]
 pub struct InMemoryStore {

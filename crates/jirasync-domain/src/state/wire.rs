@@ -1,0 +1,152 @@
+//! How the state file writes the two values that need care: secrets and times.
+
+use std::fmt;
+
+use jirasync_webhook::EventTime;
+use serde::{Deserialize, Serialize};
+
+/// A secret as the state file holds it (a webhook secret, a private key, a token), in clear text:
+/// the file is needed to restore a deployment. `Debug` and `Display` show `<redacted>`; read the
+/// value with [`SecretText::expose`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself. Never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretText(<redacted>)")
+    }
+}
+
+impl fmt::Display for SecretText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `Option<EventTime>` as RFC 3339 text (`2024-05-01T12:00:00.250Z`) or `null`.
+///
+/// Reading also accepts Jira's own `+0000` offsets ([`EventTime::parse_jira`]); writing refuses an
+/// instant RFC 3339 cannot express (outside the years 0000-9999), so an export never writes a
+/// time it could not read back.
+pub(crate) mod optional_rfc3339 {
+    use jirasync_webhook::EventTime;
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(
+        value: &Option<EventTime>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            None => serializer.serialize_none(),
+            Some(time) => match super::rfc3339_text(*time) {
+                Some(text) => serializer.serialize_str(&text),
+                None => Err(S::Error::custom(format!(
+                    "the time {} ms after the Unix epoch cannot be written as RFC 3339",
+                    time.unix_millis()
+                ))),
+            },
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<EventTime>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        EventTime::parse_jira(&text).map(Some).ok_or_else(|| {
+            D::Error::custom(format!(
+                "expected an RFC 3339 date-time such as \"2024-05-01T12:00:00.250Z\", found {text:?}"
+            ))
+        })
+    }
+}
+
+/// The RFC 3339 text of `time`, when it reads back as the same instant.
+fn rfc3339_text(time: EventTime) -> Option<String> {
+    let text = time.to_string();
+    (EventTime::parse_jira(&text) == Some(time)).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Stamped {
+        #[serde(default, with = "optional_rfc3339")]
+        at: Option<EventTime>,
+    }
+
+    #[test]
+    fn secret_text_is_redacted_in_debug_and_display() {
+        let secret = SecretText::new("hunter2");
+        assert!(!format!("{secret:?}").contains("hunter2"));
+        assert!(!format!("{secret}").contains("hunter2"));
+        assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[test]
+    fn times_are_written_as_rfc3339_and_read_back_to_the_millisecond() {
+        let stamped = Stamped {
+            at: Some(EventTime::from_unix_millis(1_714_564_800_250)),
+        };
+        let json = serde_json::to_string(&stamped).unwrap();
+        assert_eq!(json, r#"{"at":"2024-05-01T12:00:00.25Z"}"#);
+        assert_eq!(serde_json::from_str::<Stamped>(&json).unwrap(), stamped);
+    }
+
+    #[test]
+    fn null_and_missing_times_are_none() {
+        assert_eq!(
+            serde_json::from_str::<Stamped>(r#"{"at":null}"#).unwrap(),
+            Stamped { at: None }
+        );
+        assert_eq!(
+            serde_json::from_str::<Stamped>("{}").unwrap(),
+            Stamped { at: None }
+        );
+    }
+
+    #[test]
+    fn jira_offsets_are_accepted() {
+        let stamped: Stamped =
+            serde_json::from_str(r#"{"at":"2024-05-01T14:00:00.250+0200"}"#).unwrap();
+        assert_eq!(
+            stamped.at,
+            Some(EventTime::from_unix_millis(1_714_564_800_250))
+        );
+    }
+
+    #[test]
+    fn refuses_text_that_is_not_a_time() {
+        let error = serde_json::from_str::<Stamped>(r#"{"at":"yesterday"}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("expected an RFC 3339 date-time"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn refuses_to_write_a_time_rfc3339_cannot_express() {
+        let stamped = Stamped {
+            at: Some(EventTime::from_unix_millis(i64::MAX)),
+        };
+        assert!(serde_json::to_string(&stamped).is_err());
+    }
+}
