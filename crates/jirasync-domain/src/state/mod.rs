@@ -41,6 +41,8 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(example()).unwrap();
 //! ```
 
+#[cfg(feature = "testing")]
+pub mod conformance;
 mod convert;
 mod error;
 mod format;

@@ -1,0 +1,607 @@
+//! The state conformance suite: how every [`StateStore`] must export and replace its state, run
+//! against any store through the public traits.
+//!
+//! Enabled by the `testing` feature. A store crate runs it with one macro call in an integration
+//! test (with `tokio`'s `macros` and `rt-multi-thread` features as a dev-dependency):
+//!
+//! ```ignore
+//! jirasync_domain::state_conformance_tests!(async { my_store::connect_fresh().await });
+//! ```
+//!
+//! The expression is evaluated once per test and must give a fresh, empty store. Every function
+//! panics when the store breaks the contract: that is how a test fails.
+
+// Assertions are how a conformance test reports a broken contract.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, WebhookSecret};
+
+use super::{StateError, StateSnapshot, StateStore, export_state_json, import_state};
+use crate::StaticJiraDirectory;
+use crate::conformance::Fixture;
+use crate::conformance::fixture::{DONE, IN_PROGRESS, KEY, assigned_to_email, status_changed};
+use crate::external_actor::{ActorTarget, ExternalProvider, NewExternalActor};
+use crate::ids::{
+    ActivityId, ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, ProjectId, UserId,
+};
+use crate::integration::{ExternalId, JIRA_SERVER_PROVIDER, JiraCredentials, LinkStatus};
+use crate::issue::{Assignee, ResolutionStatus};
+use crate::people::UserEmail;
+use crate::rules::external_actors::{ExternalActorInput, create_external_actor};
+use crate::rules::inbound::InboundSync;
+use crate::rules::install::{InstallRequest, install_jira_server};
+use crate::secret::SecretString;
+use crate::store::{Seed, Store, SyncKind};
+
+/// Expands to one `#[tokio::test]` per state conformance behaviour, each running on a store made
+/// by evaluating `$factory.await` (an `async` block giving a fresh store that implements
+/// [`Store`], [`Seed`] and [`StateStore`]).
+#[macro_export]
+macro_rules! state_conformance_tests {
+    ($factory:expr) => {
+        $crate::state_conformance_tests!(
+            @each $factory;
+            state_round_trip_through_an_emptied_store_is_byte_identical,
+            state_import_replaces_everything_and_keeps_ids,
+            state_ids_assigned_after_an_import_follow_the_imported_ones,
+            state_refused_file_changes_nothing,
+            state_import_clears_the_delivery_log_and_keeps_watermarks,
+            state_imported_state_syncs,
+        );
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                $crate::state::conformance::$name($factory.await).await;
+            }
+        )*
+    };
+}
+
+/// Two organizations sharing one Jira integration, with sparse ids: a state to import.
+///
+/// Organization 101 (alice, team 301, project 401, issue 501 linked to `APP-1`) syncs everything
+/// through integration 601; organization 102 (bob, team 302, project 402, resolved issue 502
+/// assigned to bob, linked to its own `APP-1`) has a disabled link.
+pub const SCENE: &str = r#"{
+  "format_version": 1,
+  "organizations": [
+    {"id": 101, "name": "acme", "features": {"issue_sync": true, "external_actors": true}},
+    {"id": 102, "name": "globex", "features": {"issue_sync": true, "external_actors": false}}
+  ],
+  "users": [
+    {"id": 201, "active": true, "emails": [{"address": "alice@example.com", "verified": true}]},
+    {"id": 202, "active": true, "emails": [
+      {"address": "bob@example.com", "verified": true},
+      {"address": "robert@example.com", "verified": false}
+    ]}
+  ],
+  "organization_members": [
+    {"organization_id": 101, "user_id": 201},
+    {"organization_id": 102, "user_id": 202}
+  ],
+  "teams": [
+    {"id": 301, "organization_id": 101, "name": "web"},
+    {"id": 302, "organization_id": 102, "name": "devs"}
+  ],
+  "team_members": [
+    {"team_id": 301, "user_id": 201, "active": true},
+    {"team_id": 302, "user_id": 202, "active": true}
+  ],
+  "projects": [
+    {"id": 401, "organization_id": 101, "name": "web"},
+    {"id": 402, "organization_id": 102, "name": "api"}
+  ],
+  "team_projects": [
+    {"team_id": 301, "project_id": 401},
+    {"team_id": 302, "project_id": 402}
+  ],
+  "local_issues": [
+    {"id": 501, "organization_id": 101, "project_id": 401, "status": "unresolved", "assignee": null},
+    {"id": 502, "organization_id": 102, "project_id": 402, "status": "resolved", "assignee": {"user": 202}}
+  ],
+  "integrations": [
+    {"id": 601, "provider": "jira_server", "external_id": "jira.example.com:jirasync",
+     "name": "jirasync", "base_url": "https://jira.example.com", "domain_name": "jira.example.com",
+     "verify_ssl": true, "webhook_secrets": ["secret-one", "secret-two"]}
+  ],
+  "identities": [
+    {"id": 701, "organization_id": 101, "integration_id": 601, "installed_by": 201,
+     "credentials": {"kind": "bearer", "token": "pat-of-acme"}},
+    {"id": 702, "organization_id": 102, "integration_id": 601, "installed_by": null,
+     "credentials": {"kind": "oauth1", "consumer_key": "jirasync",
+       "private_key_pem": "-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n",
+       "access_token": "token-of-globex", "access_token_secret": "token-secret-of-globex"}}
+  ],
+  "organization_integrations": [
+    {"organization_id": 101, "integration_id": 601, "status": "active",
+     "config": {"sync_reverse_assignment": true, "sync_status_reverse": true,
+       "sync_forward_assignment": true, "sync_status_forward": true, "sync_comments": true,
+       "resolution_strategy": "resolve"},
+     "default_identity_id": 701},
+    {"organization_id": 102, "integration_id": 601, "status": "disabled",
+     "config": {"sync_reverse_assignment": false, "sync_status_reverse": false,
+       "sync_forward_assignment": false, "sync_status_forward": false, "sync_comments": false,
+       "resolution_strategy": "resolve_next_release"},
+     "default_identity_id": 702}
+  ],
+  "external_issues": [
+    {"id": 801, "organization_id": 101, "integration_id": 601, "key": "APP-1",
+     "assignee_updated_at": "2024-05-01T12:00:00Z", "status_updated_at": null, "local_issues": [501]},
+    {"id": 802, "organization_id": 102, "integration_id": 601, "key": "APP-1",
+     "assignee_updated_at": null, "status_updated_at": "2024-05-02T08:00:00.5Z", "local_issues": [502]}
+  ],
+  "external_actors": [
+    {"id": 901, "organization_id": 101, "integration_id": 601, "provider": "jira_server",
+     "external_name": "alice.j", "external_id": null, "target": {"user": 201}},
+    {"id": 902, "organization_id": 102, "integration_id": 601, "provider": "github",
+     "external_name": "@globex/devs", "external_id": "42", "target": {"team": 302}}
+  ],
+  "activities": [
+    {"id": 1001, "local_issue_id": 502, "kind": "set_resolved", "provider": "Jira Server",
+     "provider_key": "jira_server", "integration_id": 601, "assignee": null, "sync_source": 601,
+     "occurred_at": "2024-05-02T08:00:00.5Z"}
+  ]
+}"#;
+
+/// [`SCENE`], read.
+pub fn scene() -> StateSnapshot {
+    StateSnapshot::from_json(SCENE.as_bytes()).unwrap()
+}
+
+/// 2024-05-01T12:00:00Z, the scene's assignee watermark of organization 101.
+const SCENE_ASSIGNEE_WATERMARK: i64 = 1_714_564_800_000;
+
+/// Seeds a state with a record in every collection through [`Seed`] and the rules (inbound
+/// sync, install, external actors), exports it, empties the store by importing an empty file,
+/// imports the export again: the second export is byte for byte the first.
+pub async fn state_round_trip_through_an_emptied_store_is_byte_identical<
+    S: Store + Seed + StateStore + 'static,
+>(
+    store: S,
+) {
+    let fixture = Fixture::new(store).await;
+    let store = Arc::clone(&fixture.store);
+    let bob = fixture
+        .member(&["bob@example.com", "bob@example.org"])
+        .await;
+    store
+        .seed_user(
+            false,
+            vec![
+                UserEmail::verified("carol@example.com"),
+                UserEmail::unverified("carol@example.org"),
+            ],
+        )
+        .await
+        .unwrap();
+    let (other_organization, other_project, _) =
+        fixture.other_organization("dave@example.com").await;
+    let team_assigned = fixture
+        .linked_issue_with(
+            fixture.organization,
+            fixture.project,
+            "APP-2",
+            ResolutionStatus::Resolved,
+            Some(Assignee::Team(fixture.team)),
+        )
+        .await;
+    fixture
+        .linked_issue(other_organization, other_project, KEY)
+        .await;
+    // Rules write activities, watermarks and the delivery log.
+    let delivery = DeliveryKey::new("10001", "20001", "jira:issue_updated");
+    fixture
+        .sync
+        .sync_assignee(
+            fixture.integration,
+            &assigned_to_email("bob@example.com", 1_714_564_800_250),
+            Some(&delivery),
+        )
+        .await
+        .unwrap();
+    fixture
+        .change_status(&status_changed(IN_PROGRESS, DONE, 1_714_564_900_000))
+        .await;
+    install_jira_server(
+        &*store,
+        InstallRequest {
+            organization_id: fixture.organization,
+            base_url: "https://jira.example.com/".into(),
+            consumer_key: "jirasync".into(),
+            verify_ssl: true,
+            webhook_secret: WebhookSecret::new("webhook-secret"),
+            credentials: JiraCredentials::OAuth1 {
+                consumer_key: "jirasync".into(),
+                private_key_pem: SecretString::new("-----BEGIN PRIVATE KEY-----\nx\n"),
+                access_token: "access-token".into(),
+                access_token_secret: SecretString::new("access-token-secret"),
+            },
+            installed_by: Some(fixture.alice),
+        },
+    )
+    .await
+    .unwrap();
+    for (provider, name, target) in [
+        ("jira_server", "bob.b", ActorTarget::User(bob)),
+        ("github", "@acme/web", ActorTarget::Team(fixture.team)),
+    ] {
+        create_external_actor(
+            &*store,
+            fixture.organization,
+            ExternalActorInput {
+                provider: provider.into(),
+                external_name: name.into(),
+                external_id: None,
+                integration_id: fixture.integration,
+                target,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(
+        store
+            .local_issue(team_assigned)
+            .await
+            .unwrap()
+            .unwrap()
+            .assignee,
+        Some(Assignee::Team(fixture.team))
+    );
+
+    let first = export_state_json(&*store).await.unwrap();
+    let snapshot = StateSnapshot::from_json(&first).unwrap();
+    snapshot.validate().unwrap();
+    let mut sorted = snapshot.clone();
+    sorted.sort_canonically();
+    assert_eq!(sorted, snapshot, "an export is sorted canonically");
+    for (collection, empty) in [
+        ("organizations", snapshot.organizations.is_empty()),
+        ("users", snapshot.users.is_empty()),
+        (
+            "organization_members",
+            snapshot.organization_members.is_empty(),
+        ),
+        ("teams", snapshot.teams.is_empty()),
+        ("team_members", snapshot.team_members.is_empty()),
+        ("projects", snapshot.projects.is_empty()),
+        ("team_projects", snapshot.team_projects.is_empty()),
+        ("local_issues", snapshot.local_issues.is_empty()),
+        ("integrations", snapshot.integrations.is_empty()),
+        ("identities", snapshot.identities.is_empty()),
+        (
+            "organization_integrations",
+            snapshot.organization_integrations.is_empty(),
+        ),
+        ("external_issues", snapshot.external_issues.is_empty()),
+        ("external_actors", snapshot.external_actors.is_empty()),
+        ("activities", snapshot.activities.is_empty()),
+    ] {
+        assert!(!empty, "the seeded state has {collection}");
+    }
+    assert_eq!(
+        export_state_json(&*store).await.unwrap(),
+        first,
+        "exporting twice gives the same bytes"
+    );
+
+    import_state(&*store, br#"{"format_version": 1}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.export_state().await.unwrap(),
+        StateSnapshot::default()
+    );
+    assert_eq!(
+        store.organization(fixture.organization).await.unwrap(),
+        None
+    );
+
+    import_state(&*store, &first).await.unwrap();
+    let second = export_state_json(&*store).await.unwrap();
+    assert_eq!(
+        String::from_utf8(second).unwrap(),
+        String::from_utf8(first).unwrap()
+    );
+}
+
+/// Importing [`SCENE`] over a seeded store drops the old state and gives exactly the file's
+/// records, ids included, to every read of the store.
+pub async fn state_import_replaces_everything_and_keeps_ids<
+    S: Store + Seed + StateStore + 'static,
+>(
+    store: S,
+) {
+    let fixture = Fixture::new(store).await;
+    let store = Arc::clone(&fixture.store);
+
+    let summary = import_state(&*store, SCENE.as_bytes()).await.unwrap();
+    assert_eq!((summary.organizations, summary.activities), (2, 1));
+    assert_eq!(store.export_state().await.unwrap(), {
+        let mut expected = scene();
+        expected.sort_canonically();
+        expected
+    });
+
+    assert_eq!(
+        store.organization(fixture.organization).await.unwrap(),
+        None
+    );
+    assert_eq!(store.local_issue(fixture.issue).await.unwrap(), None);
+
+    let acme = OrganizationId::new(101);
+    let globex = OrganizationId::new(102);
+    let jira = IntegrationId::new(601);
+    let issue = store
+        .local_issue(LocalIssueId::new(502))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(issue.organization_id, globex);
+    assert_eq!(issue.project_id, ProjectId::new(402));
+    assert_eq!(issue.status, ResolutionStatus::Resolved);
+    assert_eq!(issue.assignee, Some(Assignee::User(UserId::new(202))));
+
+    let integration = store
+        .integration_by_external_id(
+            JIRA_SERVER_PROVIDER,
+            &ExternalId::new("jira.example.com:jirasync"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(integration.id, jira);
+    let secrets: Vec<&str> = integration
+        .metadata
+        .webhook_secrets
+        .iter()
+        .map(WebhookSecret::expose)
+        .collect();
+    assert_eq!(secrets, ["secret-one", "secret-two"]);
+
+    let links = store.organization_links(jira).await.unwrap();
+    let statuses: Vec<(OrganizationId, LinkStatus)> = links
+        .iter()
+        .map(|link| (link.organization.id, link.link.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [(acme, LinkStatus::Active), (globex, LinkStatus::Disabled)]
+    );
+    assert!(!links[1].organization.features.external_actors);
+
+    let identity = store.identity(acme, jira).await.unwrap().unwrap();
+    assert_eq!(identity.installed_by, Some(UserId::new(201)));
+    match identity.credentials {
+        JiraCredentials::Bearer { token } => assert_eq!(token.expose(), "pat-of-acme"),
+        other => panic!("expected bearer credentials, got {other:?}"),
+    }
+
+    let key = IssueKey::new(KEY);
+    assert_eq!(
+        store
+            .watermark(acme, jira, &key, SyncKind::Assignee)
+            .await
+            .unwrap(),
+        Some(EventTime::from_unix_millis(SCENE_ASSIGNEE_WATERMARK))
+    );
+    assert_eq!(
+        store
+            .watermark(globex, jira, &key, SyncKind::Status)
+            .await
+            .unwrap(),
+        Some(EventTime::from_unix_millis(1_714_636_800_500))
+    );
+    let linked = store
+        .linked_issues(jira, &key, &[acme, globex])
+        .await
+        .unwrap();
+    let linked: Vec<LocalIssueId> = linked.iter().map(|linked| linked.issue.id).collect();
+    assert_eq!(linked, [LocalIssueId::new(501), LocalIssueId::new(502)]);
+
+    let activities = store.activities(LocalIssueId::new(502)).await.unwrap();
+    assert_eq!(activities.len(), 1);
+    assert_eq!(activities[0].id, ActivityId::new(1001));
+    assert_eq!(activities[0].data.sync_source, Some(jira));
+
+    let actor = store
+        .external_actor(globex, ExternalActorId::new(902))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(actor.provider, ExternalProvider::GitHub);
+    assert_eq!(actor.external_id.as_deref(), Some("42"));
+    assert!(store.is_member(acme, UserId::new(201)).await.unwrap());
+    assert!(!store.is_member(acme, UserId::new(202)).await.unwrap());
+    let access = store.project_access(&[UserId::new(201)]).await.unwrap();
+    assert_eq!(access[0].projects, BTreeSet::from([ProjectId::new(401)]));
+}
+
+/// After an import, ids the store assigns never collide with imported ones: each new record's
+/// id is larger than every imported id of its collection.
+pub async fn state_ids_assigned_after_an_import_follow_the_imported_ones<
+    S: Store + Seed + StateStore + 'static,
+>(
+    store: S,
+) {
+    let store = Arc::new(store);
+    import_state(&*store, SCENE.as_bytes()).await.unwrap();
+
+    let user = store.seed_user(true, Vec::new()).await.unwrap();
+    assert!(user.get() > 202, "new user id {user} after imported 202");
+    let actor = store
+        .insert_external_actor(NewExternalActor {
+            organization_id: OrganizationId::new(101),
+            integration_id: IntegrationId::new(601),
+            provider: ExternalProvider::JiraServer,
+            external_name: "alice.jones".into(),
+            external_id: None,
+            target: ActorTarget::User(UserId::new(201)),
+        })
+        .await
+        .unwrap();
+    assert!(
+        actor.id.get() > 902,
+        "new actor id {} after imported 902",
+        actor.id
+    );
+
+    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let outcome = sync
+        .sync_assignee(
+            IntegrationId::new(601),
+            &assigned_to_email("alice@example.com", SCENE_ASSIGNEE_WATERMARK + 1),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.changed, 1);
+    let activities = store.activities(LocalIssueId::new(501)).await.unwrap();
+    assert!(
+        activities[0].id.get() > 1001,
+        "new activity id {} after imported 1001",
+        activities[0].id
+    );
+}
+
+/// A file the import refuses (malformed, another version, a bad record) leaves the store as it
+/// was, and the error names what is wrong; so does a bad snapshot given to
+/// [`StateStore::replace_state`] directly.
+pub async fn state_refused_file_changes_nothing<S: Store + Seed + StateStore + 'static>(store: S) {
+    let store = Arc::new(store);
+    import_state(&*store, SCENE.as_bytes()).await.unwrap();
+    let before = export_state_json(&*store).await.unwrap();
+
+    let mut bad_record = scene();
+    bad_record.local_issues[1].project_id = 999;
+    let bad_record = bad_record.to_json().unwrap();
+    let error = import_state(&*store, &bad_record).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "local_issues[1] (id 502): project 999 is not in the file"
+    );
+    assert_eq!(export_state_json(&*store).await.unwrap(), before);
+
+    let error = import_state(&*store, b"{\"format_version\": 1,\n \"users\": [}")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, StateError::Malformed { line: 2, .. }),
+        "{error}"
+    );
+    assert_eq!(export_state_json(&*store).await.unwrap(), before);
+
+    let error = import_state(&*store, br#"{"format_version": 7}"#)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StateError::UnsupportedVersion { found: 7 }));
+    assert_eq!(export_state_json(&*store).await.unwrap(), before);
+
+    let mut dangling = scene();
+    dangling.external_issues[0].local_issues.push(12345);
+    assert!(store.replace_state(&dangling).await.is_err());
+    assert_eq!(export_state_json(&*store).await.unwrap(), before);
+}
+
+/// The delivery de-duplication log is not part of the file: an import clears it. The watermarks
+/// come from the file, so a replayed older event is still refused as stale.
+pub async fn state_import_clears_the_delivery_log_and_keeps_watermarks<
+    S: Store + Seed + StateStore + 'static,
+>(
+    store: S,
+) {
+    let fixture = Fixture::new(store).await;
+    let store = Arc::clone(&fixture.store);
+    let delivery = DeliveryKey::new("10001", "20001", "jira:issue_updated");
+    let at = 1_714_564_800_000;
+    fixture
+        .sync
+        .sync_assignee(
+            fixture.integration,
+            &assigned_to_email("alice@example.com", at),
+            Some(&delivery),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .delivery_seen(fixture.integration, SyncKind::Assignee, &delivery)
+            .await
+            .unwrap()
+    );
+
+    let exported = export_state_json(&*store).await.unwrap();
+    import_state(&*store, &exported).await.unwrap();
+
+    assert!(
+        !store
+            .delivery_seen(fixture.integration, SyncKind::Assignee, &delivery)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        fixture.watermark(SyncKind::Assignee).await,
+        Some(EventTime::from_unix_millis(at))
+    );
+    let stale = fixture.assign_email("bob@example.com", at - 1).await;
+    assert_eq!(stale.changed, 0);
+    assert_eq!(
+        fixture.assignee_of(fixture.issue).await,
+        Some(Assignee::User(fixture.alice))
+    );
+}
+
+/// An imported state is live: inbound sync uses its links, configuration, members, project
+/// access and watermarks.
+pub async fn state_imported_state_syncs<S: Store + Seed + StateStore + 'static>(store: S) {
+    let store = Arc::new(store);
+    import_state(&*store, SCENE.as_bytes()).await.unwrap();
+    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let jira = IntegrationId::new(601);
+
+    let older = sync
+        .sync_assignee(
+            jira,
+            &assigned_to_email("alice@example.com", SCENE_ASSIGNEE_WATERMARK - 1),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        older.changed, 0,
+        "the imported watermark refuses older events"
+    );
+
+    let newer = sync
+        .sync_assignee(
+            jira,
+            &assigned_to_email("alice@example.com", SCENE_ASSIGNEE_WATERMARK + 1),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(newer.changed, 1);
+    let issue = store
+        .local_issue(LocalIssueId::new(501))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(issue.assignee, Some(Assignee::User(UserId::new(201))));
+    // Organization 102's link is disabled: its issue keeps its assignee.
+    let other = store
+        .local_issue(LocalIssueId::new(502))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.assignee, Some(Assignee::User(UserId::new(202))));
+}
