@@ -65,6 +65,8 @@ pub enum OpenError {
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn AnyStore>, OpenError> {
     match url.backend() {
         // Each back-end adds its arm here.
+        #[cfg(feature = "sqlite")]
+        Some(crate::Backend::Sqlite) => Ok(Arc::new(crate::sqlite::SqliteStore::open(url).await?)),
         _ => Err(OpenError::UnsupportedUrl {
             url: url.redacted(),
         }),

@@ -1,1 +1,208 @@
-//! The SQLite store (being written).
+//! The embedded store: one SQLite file (SQLite is compiled in, nothing to install).
+//!
+//! [`SqliteStore`] implements every storage trait of `jirasync-domain`, its `Seed` trait, and
+//! [`Inbox`](crate::inbox::Inbox). The database runs in WAL mode (readers never wait for the
+//! writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
+//! survives a crash of the process; a power cut may lose the last ones, never corrupt the file).
+//!
+//! Every write that must be atomic runs in a `BEGIN IMMEDIATE` transaction: it takes the write
+//! lock when it starts, so two concurrent plans queue on the lock (up to the busy timeout)
+//! instead of failing when a reader tries to become a writer.
+//!
+//! ```no_run
+//! use jirasync_store::DatabaseUrl;
+//! use jirasync_store::sqlite::SqliteStore;
+//!
+//! # async fn example() -> Result<(), jirasync_store::OpenError> {
+//! let store = SqliteStore::open(&DatabaseUrl::new("sqlite://jirasync.db")).await?;
+//! # drop(store);
+//! # Ok(())
+//! # }
+//! ```
+
+mod delivery_headers;
+mod directory;
+mod external_actors;
+mod inbox;
+mod integrations;
+mod issue_links;
+mod issue_sync;
+mod migrate;
+mod seed;
+mod values;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use jirasync_domain::StoreError;
+use sqlx::pool::PoolConnection;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+use crate::sql_error::store_error;
+use crate::{DatabaseUrl, OpenError};
+
+/// The SQLite store. Cloning it is cheap and gives another handle to the same pool.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// How [`SqliteStore::open_with`] sets up the connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// The most connections the pool opens (readers run in parallel, writers take turns).
+    /// An in-memory database always uses one connection.
+    pub max_connections: u32,
+    /// How long a statement waits for another connection's write lock before the call fails
+    /// with a retryable [`StoreError::Unavailable`].
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// Sets [`SqliteOptions::max_connections`] (at least one).
+    pub fn max_connections(mut self, max_connections: u32) -> Self {
+        self.max_connections = max_connections.max(1);
+        self
+    }
+
+    /// Sets [`SqliteOptions::busy_timeout`].
+    pub fn busy_timeout(mut self, busy_timeout: Duration) -> Self {
+        self.busy_timeout = busy_timeout;
+        self
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating it when missing) the database `url` names with the default
+    /// [`SqliteOptions`], and applies the embedded migrations.
+    ///
+    /// Accepted forms: `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:` and a bare file path.
+    pub async fn open(url: &DatabaseUrl) -> Result<Self, OpenError> {
+        Self::open_with(url, SqliteOptions::default()).await
+    }
+
+    /// Opens the database `url` names with these options, as [`SqliteStore::open`] does.
+    pub async fn open_with(url: &DatabaseUrl, options: SqliteOptions) -> Result<Self, OpenError> {
+        let in_memory = names_memory_database(url.expose());
+        let connect_options = connect_options(url, in_memory)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(options.busy_timeout)
+            .synchronous(SqliteSynchronous::Normal);
+        let connect_options = if in_memory {
+            connect_options
+        } else {
+            connect_options.journal_mode(SqliteJournalMode::Wal)
+        };
+        let pool_options = if in_memory {
+            // The database lives as long as its one connection: never close it.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
+        };
+        let pool = pool_options
+            .connect_with(connect_options)
+            .await
+            .map_err(|source| OpenError::Connect {
+                url: url.redacted(),
+                message: source.to_string(),
+                source: Some(source),
+            })?;
+        migrate::apply(&pool)
+            .await
+            .map_err(|error| error.into_open_error(url))?;
+        Ok(Self { pool })
+    }
+
+    /// A connection of the pool, for several reads in a row.
+    async fn connection(&self, what: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(|error| store_error(what, error))
+    }
+
+    /// Starts a write transaction holding the database's write lock from its first statement
+    /// (`BEGIN IMMEDIATE`). Dropping it without commit rolls it back.
+    async fn begin_write(&self, what: &str) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|error| store_error(what, error))
+    }
+}
+
+/// The driver's options for `url`. Bare paths are taken as file names as they are (a `?` in
+/// them is part of the name, not a query).
+fn connect_options(url: &DatabaseUrl, in_memory: bool) -> Result<SqliteConnectOptions, OpenError> {
+    let text = url.expose();
+    if text.starts_with("sqlite:") || in_memory {
+        let with_scheme = if text.starts_with("sqlite:") {
+            text.to_owned()
+        } else {
+            format!("sqlite:{text}")
+        };
+        SqliteConnectOptions::from_str(&with_scheme).map_err(|error| OpenError::InvalidUrl {
+            url: url.redacted(),
+            message: error.to_string(),
+        })
+    } else if text.is_empty() {
+        Err(OpenError::InvalidUrl {
+            url: url.redacted(),
+            message: "the database file path is empty".to_owned(),
+        })
+    } else {
+        Ok(SqliteConnectOptions::new().filename(Path::new(text)))
+    }
+}
+
+/// Whether the URL names an in-memory database (`sqlite::memory:`, `:memory:`, or a
+/// `mode=memory` parameter), which lives only as long as its connection.
+fn names_memory_database(url: &str) -> bool {
+    let database = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = database.split_once('?').unwrap_or((database, ""));
+    path == ":memory:" || query.split('&').any(|parameter| parameter == "mode=memory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_memory_databases() {
+        assert!(names_memory_database("sqlite::memory:"));
+        assert!(names_memory_database(":memory:"));
+        assert!(names_memory_database(
+            "sqlite://shared?mode=memory&cache=shared"
+        ));
+        assert!(!names_memory_database("sqlite://jirasync.db"));
+        assert!(!names_memory_database("jirasync.db"));
+    }
+
+    #[test]
+    fn empty_path_is_an_invalid_url() {
+        let error = connect_options(&DatabaseUrl::new(""), false).unwrap_err();
+        assert!(matches!(error, OpenError::InvalidUrl { .. }), "{error}");
+    }
+}

@@ -1,0 +1,206 @@
+//! [`DirectoryStore`]: organizations, users and their e-mails, teams, and who reaches which
+//! project.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use jirasync_domain::ids::{OrganizationId, ProjectId, TeamId, UserId};
+use jirasync_domain::organization::{Organization, OrganizationFeatures};
+use jirasync_domain::people::{ProjectAccess, Team, User, UserEmail};
+use jirasync_domain::{DirectoryStore, StoreError};
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{FromRow, SqliteConnection};
+
+use super::SqliteStore;
+use super::values::{domain_id, placeholders, sql_id};
+use crate::sql_error::store_error;
+
+/// The distinct ids, ascending, as stored.
+fn distinct_sql_ids(ids: &[UserId]) -> Vec<i64> {
+    let distinct: BTreeSet<UserId> = ids.iter().copied().collect();
+    distinct.into_iter().map(|id| sql_id(id.get())).collect()
+}
+
+/// The rows of `sql`, whose one `IN (…)` list of placeholders is bound to `ids`.
+async fn rows_for_ids<T>(
+    connection: &mut SqliteConnection,
+    sql: &str,
+    ids: &[i64],
+    what: &str,
+) -> Result<Vec<T>, StoreError>
+where
+    T: for<'r> FromRow<'r, SqliteRow> + Send + Unpin,
+{
+    let mut query = sqlx::query_as::<_, T>(sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+        .fetch_all(connection)
+        .await
+        .map_err(|error| store_error(what, error))
+}
+
+#[async_trait]
+impl DirectoryStore for SqliteStore {
+    async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError> {
+        let row: Option<(String, bool, bool)> = sqlx::query_as(
+            "SELECT name, issue_sync, external_actors FROM organizations WHERE id = ?",
+        )
+        .bind(sql_id(id.get()))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|error| store_error("reading an organization", error))?;
+        Ok(row.map(|(name, issue_sync, external_actors)| Organization {
+            id,
+            name,
+            features: OrganizationFeatures {
+                issue_sync,
+                external_actors,
+            },
+        }))
+    }
+
+    async fn active_users_with_verified_email(
+        &self,
+        email: &str,
+    ) -> Result<Vec<UserId>, StoreError> {
+        // reference §4.3: any verified address counts, compared ignoring case.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT u.id FROM users u JOIN user_emails e ON e.user_id = u.id \
+             WHERE u.active = 1 AND e.verified = 1 AND e.address_lower = ? ORDER BY u.id",
+        )
+        .bind(email.to_lowercase())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|error| store_error("finding users by e-mail", error))?;
+        ids.into_iter()
+            .map(|id| domain_id(id).map(UserId::new))
+            .collect()
+    }
+
+    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        let ids = distinct_sql_ids(ids);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let what = "reading users";
+        let list = placeholders(ids.len());
+        let mut connection = self.connection(what).await?;
+        let users: Vec<(i64, bool)> = rows_for_ids(
+            &mut connection,
+            &format!("SELECT id, active FROM users WHERE id IN ({list}) ORDER BY id"),
+            &ids,
+            what,
+        )
+        .await?;
+        let email_rows: Vec<(i64, String, bool)> = rows_for_ids(
+            &mut connection,
+            &format!(
+                "SELECT user_id, address, verified FROM user_emails WHERE user_id IN ({list}) \
+                 ORDER BY user_id, position"
+            ),
+            &ids,
+            what,
+        )
+        .await?;
+        let mut emails: BTreeMap<i64, Vec<UserEmail>> = BTreeMap::new();
+        for (user_id, address, verified) in email_rows {
+            emails
+                .entry(user_id)
+                .or_default()
+                .push(UserEmail { address, verified });
+        }
+        users
+            .into_iter()
+            .map(|(id, active)| {
+                Ok(User {
+                    id: UserId::new(domain_id(id)?),
+                    active,
+                    emails: emails.remove(&id).unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn project_access(&self, ids: &[UserId]) -> Result<Vec<ProjectAccess>, StoreError> {
+        let ids = distinct_sql_ids(ids);
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let what = "reading project access";
+        let list = placeholders(ids.len());
+        let mut connection = self.connection(what).await?;
+        let active: Vec<(i64,)> = rows_for_ids(
+            &mut connection,
+            &format!("SELECT id FROM users WHERE active = 1 AND id IN ({list}) ORDER BY id"),
+            &ids,
+            what,
+        )
+        .await?;
+        let mut access: BTreeMap<i64, BTreeSet<ProjectId>> = active
+            .into_iter()
+            .map(|(id,)| (id, BTreeSet::new()))
+            .collect();
+        // reference §4.3: org member → member-team active → team → project.
+        let reached: Vec<(i64, i64)> = rows_for_ids(
+            &mut connection,
+            &format!(
+                "SELECT m.user_id, p.project_id FROM team_members m \
+                 JOIN team_projects p ON p.team_id = m.team_id \
+                 WHERE m.active = 1 AND m.user_id IN ({list})"
+            ),
+            &ids,
+            what,
+        )
+        .await?;
+        for (user_id, project_id) in reached {
+            if let Some(projects) = access.get_mut(&user_id) {
+                projects.insert(ProjectId::new(domain_id(project_id)?));
+            }
+        }
+        access
+            .into_iter()
+            .map(|(user_id, projects)| {
+                Ok(ProjectAccess {
+                    user_id: UserId::new(domain_id(user_id)?),
+                    projects,
+                })
+            })
+            .collect()
+    }
+
+    async fn is_member(
+        &self,
+        organization_id: OrganizationId,
+        user_id: UserId,
+    ) -> Result<bool, StoreError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM organization_members \
+             WHERE organization_id = ? AND user_id = ?)",
+        )
+        .bind(sql_id(organization_id.get()))
+        .bind(sql_id(user_id.get()))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|error| store_error("checking a membership", error))
+    }
+
+    async fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT organization_id, name FROM teams WHERE id = ?")
+                .bind(sql_id(id.get()))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|error| store_error("reading a team", error))?;
+        row.map(|(organization_id, name)| {
+            Ok(Team {
+                id,
+                organization_id: OrganizationId::new(domain_id(organization_id)?),
+                name,
+            })
+        })
+        .transpose()
+    }
+}

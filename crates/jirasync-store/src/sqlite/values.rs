@@ -1,0 +1,187 @@
+//! Domain values to SQLite columns and back: ids, times, and the names enums are stored under.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jirasync_domain::StoreError;
+use jirasync_domain::activity::ActivityKind;
+use jirasync_domain::integration::{LinkStatus, ResolutionStrategy};
+use jirasync_domain::issue::ResolutionStatus;
+use jirasync_domain::store::SyncKind;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::sql_error::store_error;
+
+/// A domain id as stored. Stored ids are positive, so an id beyond `i64` (which no row can have)
+/// becomes `-1`, which finds nothing and refers to nothing.
+pub(super) fn sql_id(raw: u64) -> i64 {
+    i64::try_from(raw).unwrap_or(-1)
+}
+
+/// A stored id as the domain's `u64`.
+pub(super) fn domain_id(raw: i64) -> Result<u64, StoreError> {
+    u64::try_from(raw).map_err(|_| StoreError::other(format!("a stored id is negative: {raw}")))
+}
+
+/// The column `name` of a row read while doing `what`.
+pub(super) fn column<'r, T>(row: &'r SqliteRow, name: &str, what: &str) -> Result<T, StoreError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(name).map_err(|error| store_error(what, error))
+}
+
+/// `?, ?, ?` with `count` placeholders, for an `IN (…)` list.
+pub(super) fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(", ")
+}
+
+/// A time as Unix epoch milliseconds (negative before 1970), rounded down.
+pub(super) fn unix_millis(at: SystemTime) -> Result<i64, StoreError> {
+    let out_of_range = || StoreError::invalid(format!("time out of range: {at:?}"));
+    match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).map_err(|_| out_of_range()),
+        Err(before) => {
+            let before = before.duration();
+            // Round down: a time 0.5 ms before the epoch is stored as -1.
+            let millis = before.as_millis() + u128::from(before.subsec_nanos() % 1_000_000 != 0);
+            i64::try_from(millis)
+                .map(|millis| -millis)
+                .map_err(|_| out_of_range())
+        }
+    }
+}
+
+/// A stored Unix epoch millisecond time.
+pub(super) fn system_time(millis: i64) -> Result<SystemTime, StoreError> {
+    let offset = Duration::from_millis(millis.unsigned_abs());
+    let at = if millis >= 0 {
+        UNIX_EPOCH.checked_add(offset)
+    } else {
+        UNIX_EPOCH.checked_sub(offset)
+    };
+    at.ok_or_else(|| StoreError::other(format!("a stored time is out of range: {millis} ms")))
+}
+
+/// A stored optional time.
+pub(super) fn optional_system_time(millis: Option<i64>) -> Result<Option<SystemTime>, StoreError> {
+    millis.map(system_time).transpose()
+}
+
+/// A stored value no name of the domain matches.
+pub(super) fn unknown(what: &str, stored: &str) -> StoreError {
+    StoreError::other(format!("unknown {what} stored: {stored:?}"))
+}
+
+/// The stored name of a resolution status.
+pub(super) const fn status_name(status: ResolutionStatus) -> &'static str {
+    match status {
+        ResolutionStatus::Unresolved => "unresolved",
+        ResolutionStatus::Resolved => "resolved",
+    }
+}
+
+/// The resolution status with this stored name.
+pub(super) fn status_from_name(name: &str) -> Result<ResolutionStatus, StoreError> {
+    match name {
+        "unresolved" => Ok(ResolutionStatus::Unresolved),
+        "resolved" => Ok(ResolutionStatus::Resolved),
+        other => Err(unknown("issue status", other)),
+    }
+}
+
+/// The stored name of a link status.
+pub(super) const fn link_status_name(status: LinkStatus) -> &'static str {
+    match status {
+        LinkStatus::Active => "active",
+        LinkStatus::Disabled => "disabled",
+    }
+}
+
+/// The link status with this stored name.
+pub(super) fn link_status_from_name(name: &str) -> Result<LinkStatus, StoreError> {
+    match name {
+        "active" => Ok(LinkStatus::Active),
+        "disabled" => Ok(LinkStatus::Disabled),
+        other => Err(unknown("link status", other)),
+    }
+}
+
+/// The stored name of a resolution strategy.
+pub(super) const fn strategy_name(strategy: ResolutionStrategy) -> &'static str {
+    match strategy {
+        ResolutionStrategy::Resolve => "resolve",
+        ResolutionStrategy::ResolveCurrentRelease => "resolve_current_release",
+        ResolutionStrategy::ResolveNextRelease => "resolve_next_release",
+    }
+}
+
+/// The resolution strategy with this stored name.
+pub(super) fn strategy_from_name(name: &str) -> Result<ResolutionStrategy, StoreError> {
+    match name {
+        "resolve" => Ok(ResolutionStrategy::Resolve),
+        "resolve_current_release" => Ok(ResolutionStrategy::ResolveCurrentRelease),
+        "resolve_next_release" => Ok(ResolutionStrategy::ResolveNextRelease),
+        other => Err(unknown("resolution strategy", other)),
+    }
+}
+
+/// The stored name of an activity kind.
+pub(super) const fn activity_kind_name(kind: ActivityKind) -> &'static str {
+    match kind {
+        ActivityKind::Assigned => "assigned",
+        ActivityKind::Unassigned => "unassigned",
+        ActivityKind::SetResolved => "set_resolved",
+        ActivityKind::SetUnresolved => "set_unresolved",
+    }
+}
+
+/// The activity kind with this stored name.
+pub(super) fn activity_kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
+    match name {
+        "assigned" => Ok(ActivityKind::Assigned),
+        "unassigned" => Ok(ActivityKind::Unassigned),
+        "set_resolved" => Ok(ActivityKind::SetResolved),
+        "set_unresolved" => Ok(ActivityKind::SetUnresolved),
+        other => Err(unknown("activity kind", other)),
+    }
+}
+
+/// The stored name of a sync kind (the delivery log's `kind`).
+pub(super) const fn sync_kind_name(kind: SyncKind) -> &'static str {
+    match kind {
+        SyncKind::Assignee => "assignee",
+        SyncKind::Status => "status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_through_milliseconds() {
+        for millis in [0, 1, 1_700_000_001_234, -1, -86_400_000] {
+            assert_eq!(unix_millis(system_time(millis).unwrap()).unwrap(), millis);
+        }
+    }
+
+    #[test]
+    fn times_before_the_epoch_round_down() {
+        let at = UNIX_EPOCH - Duration::from_micros(500);
+        assert_eq!(unix_millis(at).unwrap(), -1);
+    }
+
+    #[test]
+    fn ids_beyond_i64_find_nothing() {
+        assert_eq!(sql_id(u64::MAX), -1);
+        assert_eq!(sql_id(42), 42);
+        assert!(domain_id(-1).is_err());
+    }
+
+    #[test]
+    fn placeholders_are_comma_separated() {
+        assert_eq!(placeholders(0), "");
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
+}
