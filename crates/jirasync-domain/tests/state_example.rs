@@ -1,0 +1,108 @@
+//! The example state file (`tests/fixtures/state/example.json`, shown in `docs/state-format.md`)
+//! imports cleanly, is in the form an export writes, and gives a working deployment.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jirasync_domain::external_actor::ExternalProvider;
+use jirasync_domain::ids::{IntegrationId, LocalIssueId, UserId};
+use jirasync_domain::issue::Assignee;
+use jirasync_domain::state::{ImportSummary, StateSnapshot, export_state_json, import_state};
+use jirasync_domain::{
+    ExternalActorStore, InMemoryStore, InboundSync, IssueLinkStore, StaticJiraDirectory,
+};
+use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
+
+fn example_bytes() -> Vec<u8> {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state/example.json");
+    std::fs::read(path).unwrap()
+}
+
+#[tokio::test]
+async fn example_imports_cleanly() {
+    let store = InMemoryStore::new();
+    let summary = import_state(&store, &example_bytes()).await.unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            organizations: 1,
+            users: 3,
+            organization_members: 3,
+            teams: 2,
+            team_members: 4,
+            projects: 2,
+            team_projects: 2,
+            local_issues: 4,
+            integrations: 1,
+            identities: 1,
+            organization_integrations: 1,
+            external_issues: 3,
+            external_actors: 2,
+            activities: 2,
+        }
+    );
+    assert_eq!(
+        summary.to_string(),
+        "organizations: 1, users: 3, organization_members: 3, teams: 2, team_members: 4, \
+         projects: 2, team_projects: 2, local_issues: 4, integrations: 1, identities: 1, \
+         organization_integrations: 1, external_issues: 3, external_actors: 2, activities: 2"
+    );
+}
+
+#[tokio::test]
+async fn example_is_written_as_an_export_writes_it() {
+    let store = InMemoryStore::new();
+    import_state(&store, &example_bytes()).await.unwrap();
+    let exported = export_state_json(&store).await.unwrap();
+    assert_eq!(
+        String::from_utf8(exported).unwrap(),
+        String::from_utf8(example_bytes()).unwrap()
+    );
+}
+
+#[tokio::test]
+async fn example_debug_output_shows_no_secret() {
+    let snapshot = StateSnapshot::from_json(&example_bytes()).unwrap();
+    let debug = format!("{snapshot:?}");
+    for secret in [
+        "3f1c9e5a7b2d4f60818a9c0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f60718293a4b",
+        "Vt5Yh1Rw9Ee3Uu6Ii0Oo2Pp8",
+        "REPLACE-WITH-THE-PEM",
+    ] {
+        assert!(!debug.contains(secret), "Debug shows {secret}");
+    }
+    assert!(debug.contains("<redacted>"));
+}
+
+#[tokio::test]
+async fn imported_example_resolves_a_hidden_email_through_its_external_actor() {
+    let store = Arc::new(InMemoryStore::new());
+    import_state(&*store, &example_bytes()).await.unwrap();
+    let jira = IntegrationId::new(13);
+    let actors = store
+        .users_with_external_name(jira, ExternalProvider::JiraServer, &["alice.jones"])
+        .await
+        .unwrap();
+    assert_eq!(actors, [UserId::new(2)]);
+
+    // SHOP-2's issue is unassigned; Jira assigns it to alice.jones, whose e-mail Jira hides.
+    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let event = AssigneeChanged {
+        issue_key: IssueKey::new("SHOP-2"),
+        issue_id: None,
+        assignee: Some(JiraUser {
+            name: Some("alice.jones".into()),
+            ..JiraUser::default()
+        }),
+        occurred_at: Some(EventTime::from_unix_millis(1_714_700_000_000)),
+    };
+    let outcome = sync.sync_assignee(jira, &event, None).await.unwrap();
+    assert_eq!(outcome.changed, 1);
+    let issue = store
+        .local_issue(LocalIssueId::new(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(issue.assignee, Some(Assignee::User(UserId::new(2))));
+}
