@@ -1,6 +1,14 @@
 //! The example state file (`tests/fixtures/state/example.json`, shown in `docs/state-format.md`)
 //! imports cleanly, is in the form an export writes, and gives a working deployment.
 
+// Test helpers may panic: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

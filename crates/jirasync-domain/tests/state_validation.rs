@@ -6,6 +6,14 @@
 //! 15-17, external actors 18-19, activities 20-21) and imports it into a store holding the
 //! unedited example.
 
+// Test helpers may panic: a panic is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::PathBuf;
 
 use jirasync_domain::InMemoryStore;
