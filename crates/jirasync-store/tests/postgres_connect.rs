@@ -45,11 +45,12 @@ async fn malformed_url_is_an_invalid_url_error_without_the_password() {
     assert!(!error.to_string().contains("hunter2secret"), "{error}");
 }
 
+#[allow(clippy::expect_used)] // test set-up: failing to read fails the test
 async fn applied_migrations(store: &PostgresStore) -> Vec<(i64, String)> {
     sqlx::query_as("SELECT version, checksum FROM jirasync_migrations ORDER BY version")
         .fetch_all(store.pool())
         .await
-        .unwrap()
+        .expect("read the applied migrations")
 }
 
 #[tokio::test]

@@ -17,6 +17,9 @@ use postgres_support::{create_fresh_schema, drop_schema, options_in, test_databa
 
 jirasync_store::inbox_conformance_tests!(optional: postgres_support::fresh_store());
 
+/// Completions in the order workers made them: each delivery's ordering key and id.
+type CompletionLog = Arc<Mutex<Vec<(Option<String>, DeliveryId)>>>;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn workers_on_two_stores_complete_each_delivery_once_in_key_order() {
     let Some(url) = test_database_url() else {
@@ -57,7 +60,7 @@ async fn workers_on_two_stores_complete_each_delivery_once_in_key_order() {
     }
     let total = 50;
 
-    let completed: Arc<Mutex<Vec<(Option<String>, DeliveryId)>>> = Arc::default();
+    let completed: CompletionLog = Arc::default();
     let mut workers = Vec::new();
     for worker in 0..6 {
         let store = if worker % 2 == 0 {

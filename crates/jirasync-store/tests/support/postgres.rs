@@ -1,6 +1,9 @@
 //! Shared by the PostgreSQL tests: the test database from `JIRASYNC_TEST_DATABASE_URL`, and a
 //! fresh schema per test so tests never see each other's rows.
 
+// Test set-up: a failure to reach the test database fails the test; skipping says why on stderr.
+#![allow(clippy::expect_used, clippy::print_stderr)]
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
