@@ -114,3 +114,16 @@ async fn imported_example_resolves_a_hidden_email_through_its_external_actor() {
         .unwrap();
     assert_eq!(issue.assignee, Some(Assignee::User(UserId::new(2))));
 }
+
+#[test]
+fn state_format_documentation_shows_the_example_verbatim() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/state-format.md"),
+    )
+    .unwrap();
+    let example = String::from_utf8(example_bytes()).unwrap();
+    assert!(
+        doc.contains(&format!("```json\n{example}```")),
+        "docs/state-format.md must show tests/fixtures/state/example.json as it is"
+    );
+}

@@ -22,6 +22,8 @@ use crate::store::StoreError;
 ///   it is not part of the file, and a delivery recorded before the import may concern records
 ///   the file changed. A delivery that arrives again after an import is therefore applied again,
 ///   and the watermarks still keep it from overriding anything newer.
+/// - Only the domain state is replaced: a store's webhook inbox (deliveries received but not
+///   processed yet) is not part of it and stays as it is.
 /// - Replacing is atomic: on any error the store keeps its previous state.
 #[async_trait]
 pub trait StateStore: Send + Sync {
