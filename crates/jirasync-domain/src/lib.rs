@@ -17,6 +17,9 @@
 //! implements every trait for tests, examples and small embeddings; the `testing` feature adds
 //! `conformance`, a test suite every store implementation runs.
 //!
+//! [`state`] reads, checks and writes the state file, the whole domain state as one JSON
+//! document (`docs/state-format.md`), over the [`StateStore`] trait.
+//!
 //! The crate does no I/O of its own: Jira look-ups go through the [`JiraDirectory`] trait, which
 //! an adapter implements with the REST client.
 //!

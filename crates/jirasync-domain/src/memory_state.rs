@@ -4,13 +4,10 @@
 //!
 //! A child module of `memory` (see the `#[path]` there), so it reaches the store's private state.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
-
-use async_trait::async_trait;
-use jirasync_webhook::IssueKey;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{ExternalIssueRow, InMemoryStore, State};
-use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, ProjectId, TeamId, UserId};
+use crate::ids::{LocalIssueId, OrganizationId, ProjectId, TeamId, UserId};
 use crate::state::{
     ActivityRecord, ExternalActorRecord, ExternalIssueRecord, IdentityRecord, IntegrationRecord,
     LocalIssueRecord, OrganizationIntegrationRecord, OrganizationMemberRecord, OrganizationRecord,
@@ -18,6 +15,7 @@ use crate::state::{
     UserRecord,
 };
 use crate::store::StoreError;
+use async_trait::async_trait;
 
 impl State {
     /// Every record, sorted canonically.
@@ -169,8 +167,7 @@ impl State {
         for record in &snapshot.external_issues {
             let row = record.to_external_issue();
             let local_issues: BTreeSet<LocalIssueId> = record.linked_issues().collect();
-            let key: (IntegrationId, IssueKey, OrganizationId) =
-                (row.integration_id, row.key.clone(), row.organization_id);
+            let key = (row.integration_id, row.key.clone(), row.organization_id);
             state
                 .external_issues
                 .insert(key, ExternalIssueRow { row, local_issues });
@@ -195,7 +192,6 @@ impl State {
                 .push(activity);
         }
         state.activities = by_issue;
-        state.deliveries = HashSet::new();
         Ok(state)
     }
 }

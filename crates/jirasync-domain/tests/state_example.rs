@@ -17,7 +17,7 @@ use jirasync_domain::ids::{IntegrationId, LocalIssueId, UserId};
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::state::{ImportSummary, StateSnapshot, export_state_json, import_state};
 use jirasync_domain::{
-    ExternalActorStore, InMemoryStore, InboundSync, IssueLinkStore, StaticJiraDirectory,
+    ExternalActorStore, InMemoryStore, InboundSync, IssueLinkStore, StateStore, StaticJiraDirectory,
 };
 use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
 
@@ -29,8 +29,9 @@ fn example_bytes() -> Vec<u8> {
 
 #[tokio::test]
 async fn example_imports_cleanly() {
-    let store = InMemoryStore::new();
-    let summary = import_state(&store, &example_bytes()).await.unwrap();
+    let memory = InMemoryStore::new();
+    let store: &dyn StateStore = &memory;
+    let summary = import_state(store, &example_bytes()).await.unwrap();
     assert_eq!(
         summary,
         ImportSummary {

@@ -47,12 +47,6 @@ pub enum StateError {
         message: String,
     },
     /// The store failed while reading or replacing the state.
-    #[error("the store failed: {0}")]
-    Store(#[source] StoreError),
-}
-
-impl From<StoreError> for StateError {
-    fn from(error: StoreError) -> Self {
-        Self::Store(error)
-    }
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
