@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use async_trait::async_trait;
+
 use super::{ExternalIssueRow, InMemoryStore, State};
 use crate::ids::{LocalIssueId, OrganizationId, ProjectId, TeamId, UserId};
 use crate::state::{
@@ -15,7 +17,6 @@ use crate::state::{
     UserRecord,
 };
 use crate::store::StoreError;
-use async_trait::async_trait;
 
 impl State {
     /// Every record, sorted canonically.
