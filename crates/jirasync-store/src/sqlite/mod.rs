@@ -5,6 +5,8 @@
 //! writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
 //! survives a crash of the process; a power cut may lose the last ones, never corrupt the file).
 //!
+//! The first open of a new file switches it to WAL mode, after the migrations.
+//!
 //! Every write that must be atomic runs in a `BEGIN IMMEDIATE` transaction: it takes the write
 //! lock when it starts, so two concurrent plans queue on the lock (up to the busy timeout)
 //! instead of failing when a reader tries to become a writer.
@@ -33,13 +35,11 @@ mod values;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jirasync_domain::StoreError;
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
 use crate::sql_error::store_error;
@@ -103,11 +103,6 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
             .synchronous(SqliteSynchronous::Normal);
-        let connect_options = if in_memory {
-            connect_options
-        } else {
-            connect_options.journal_mode(SqliteJournalMode::Wal)
-        };
         let pool_options = if in_memory {
             // The database lives as long as its one connection: never close it.
             SqlitePoolOptions::new()
@@ -129,6 +124,15 @@ impl SqliteStore {
         migrate::apply(&pool)
             .await
             .map_err(|error| error.into_open_error(url))?;
+        if !in_memory {
+            use_write_ahead_log(&pool, options.busy_timeout)
+                .await
+                .map_err(|source| OpenError::Connect {
+                    url: url.redacted(),
+                    message: format!("cannot switch the database to WAL mode: {source}"),
+                    source: Some(source),
+                })?;
+        }
         Ok(Self { pool })
     }
 
@@ -148,6 +152,43 @@ impl SqliteStore {
             .await
             .map_err(|error| store_error(what, error))
     }
+}
+
+/// Puts the database file in WAL mode (it stays so: the mode is recorded in the file).
+///
+/// Not a connect option: switching needs an exclusive lock, and SQLite does not wait for it
+/// (no busy timeout), so two processes opening one new file at once would make one fail. Here a
+/// refused switch is retried while the busy timeout runs, waiting for the other side's write
+/// lock between tries; once one side has switched, the other finds WAL already on.
+async fn use_write_ahead_log(pool: &SqlitePool, busy_timeout: Duration) -> Result<(), sqlx::Error> {
+    let started = Instant::now();
+    let mut connection = pool.acquire().await?;
+    loop {
+        let mode: Result<String, sqlx::Error> = sqlx::query_scalar("PRAGMA journal_mode = WAL")
+            .fetch_one(&mut *connection)
+            .await;
+        match mode {
+            Ok(_) => return Ok(()),
+            Err(error) if is_busy(&error) && started.elapsed() < busy_timeout => {
+                // Wait (with the busy timeout) until no other connection holds the write lock.
+                sqlx::raw_sql("BEGIN IMMEDIATE; ROLLBACK")
+                    .execute(&mut *connection)
+                    .await?;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Whether SQLite refused because another connection holds a lock.
+fn is_busy(error: &sqlx::Error) -> bool {
+    let code = match error {
+        sqlx::Error::Database(database) => database.code(),
+        _ => None,
+    };
+    // SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+    code.and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// The driver's options for `url`. Bare paths are taken as file names as they are (a `?` in

@@ -1,0 +1,256 @@
+//! Opening SQLite databases: URL forms, migrations applied once and checked, concurrent opens,
+//! errors that name the URL, and schema constraints refusing bad rows.
+
+// The helpers reading the file behind the store's back fail the test when the driver fails.
+#![allow(clippy::expect_used)]
+
+#[allow(dead_code)]
+mod sqlite_support;
+
+use jirasync_domain::ids::{LocalIssueId, ProjectId, TeamId, UserId};
+use jirasync_domain::issue::ResolutionStatus;
+use jirasync_domain::organization::OrganizationFeatures;
+use jirasync_domain::people::UserEmail;
+use jirasync_domain::{DirectoryStore, IssueLinkStore, Seed, StoreError};
+use jirasync_store::sqlite::SqliteStore;
+use jirasync_store::{DatabaseUrl, OpenError};
+
+use sqlite_support::fresh_file;
+
+/// The rows of `jirasync_migrations` as (version, checksum, applied_at), read with the driver.
+async fn recorded_migrations(url: &DatabaseUrl) -> Vec<(i64, String, i64)> {
+    let pool = sqlx::SqlitePool::connect(url.expose())
+        .await
+        .expect("connect");
+    let rows = sqlx::query_as(
+        "SELECT version, checksum, applied_at FROM jirasync_migrations ORDER BY version",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("read the migrations table");
+    pool.close().await;
+    rows
+}
+
+/// Runs one statement on the database with the driver, behind the store's back.
+async fn execute(url: &DatabaseUrl, sql: &str) {
+    let pool = sqlx::SqlitePool::connect(url.expose())
+        .await
+        .expect("connect");
+    sqlx::query(sql).execute(&pool).await.expect("execute");
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn creates_a_missing_file_and_applies_the_migrations() {
+    let (directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    assert!(directory.path().join("jirasync.db").exists());
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    assert!(store.organization(organization).await.unwrap().is_some());
+    assert_eq!(recorded_migrations(&url).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_file_database_runs_in_wal_mode() {
+    let (_directory, url) = fresh_file();
+    drop(SqliteStore::open(&url).await.unwrap());
+    let pool = sqlx::SqlitePool::connect(url.expose()).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn migrations_applied_twice_on_one_file_change_nothing() {
+    let (_directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    drop(store);
+    let before = recorded_migrations(&url).await;
+
+    let reopened = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(recorded_migrations(&url).await, before);
+    let kept = reopened.organization(organization).await.unwrap();
+    assert_eq!(
+        kept.map(|organization| organization.name),
+        Some("acme".to_owned())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_opens_racing_on_a_fresh_file_both_succeed() {
+    for _ in 0..10 {
+        let (_directory, url) = fresh_file();
+        let (first, second) = tokio::join!(SqliteStore::open(&url), SqliteStore::open(&url));
+        let (first, second) = (first.unwrap(), second.unwrap());
+        let organization = first
+            .seed_organization("acme", OrganizationFeatures::all())
+            .await
+            .unwrap();
+        assert!(second.organization(organization).await.unwrap().is_some());
+        assert_eq!(recorded_migrations(&url).await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn refuses_a_database_whose_applied_migration_was_edited() {
+    let (_directory, url) = fresh_file();
+    drop(SqliteStore::open(&url).await.unwrap());
+    execute(
+        &url,
+        "UPDATE jirasync_migrations SET checksum = 'edited' WHERE version = 1",
+    )
+    .await;
+
+    let error = SqliteStore::open(&url).await.unwrap_err();
+    assert!(matches!(error, OpenError::Migrate { .. }), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("different SQL"), "{message}");
+    assert!(message.contains(url.expose()), "{message}");
+}
+
+#[tokio::test]
+async fn refuses_a_database_migrated_by_a_newer_build() {
+    let (_directory, url) = fresh_file();
+    drop(SqliteStore::open(&url).await.unwrap());
+    execute(
+        &url,
+        "INSERT INTO jirasync_migrations (version, name, checksum, applied_at) \
+         VALUES (999, 'future', 'x', 0)",
+    )
+    .await;
+
+    let error = SqliteStore::open(&url).await.unwrap_err();
+    assert!(matches!(error, OpenError::Migrate { .. }), "{error}");
+    assert!(error.to_string().contains("newer"), "{error}");
+}
+
+#[tokio::test]
+async fn a_file_in_a_missing_directory_is_a_connect_error_naming_the_url() {
+    let url = DatabaseUrl::new("sqlite:///nonexistent-dir/x.db");
+    let error = SqliteStore::open(&url).await.unwrap_err();
+    assert!(matches!(error, OpenError::Connect { .. }), "{error}");
+    assert!(
+        error.to_string().contains("sqlite:///nonexistent-dir/x.db"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_url_parameter_is_an_invalid_url() {
+    let url = DatabaseUrl::new("sqlite://x.db?colour=blue");
+    let error = SqliteStore::open(&url).await.unwrap_err();
+    assert!(matches!(error, OpenError::InvalidUrl { .. }), "{error}");
+    assert!(
+        error.to_string().contains("sqlite://x.db?colour=blue"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn opens_every_url_form() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path();
+    let forms = [
+        format!("sqlite://{}", path.join("slashes.db").display()),
+        format!("sqlite:{}", path.join("colon.db").display()),
+        path.join("bare.db").display().to_string(),
+        "sqlite::memory:".to_owned(),
+    ];
+    for form in forms {
+        let store = jirasync_store::open(&DatabaseUrl::new(form.clone()))
+            .await
+            .unwrap_or_else(|error| panic!("{form}: {error}"));
+        let organization = store
+            .seed_organization("acme", OrganizationFeatures::all())
+            .await
+            .unwrap();
+        assert!(
+            store.organization(organization).await.unwrap().is_some(),
+            "{form}"
+        );
+    }
+    for file in ["slashes.db", "colon.db", "bare.db"] {
+        assert!(path.join(file).exists(), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn a_local_issue_in_a_missing_project_is_refused_and_nothing_is_written() {
+    let (_directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let refused = store
+        .seed_local_issue(ProjectId::new(999), ResolutionStatus::Unresolved, None)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.local_issue(LocalIssueId::new(1)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_team_membership_of_a_missing_user_is_refused_and_nothing_is_written() {
+    let (_directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let team = store.seed_team(organization, "web").await.unwrap();
+    let missing = UserId::new(999);
+    let refused = store.seed_team_member(team, missing, true).await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid { .. })),
+        "{refused:?}"
+    );
+    assert!(!store.is_member(organization, missing).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_team_in_a_missing_organization_is_refused() {
+    let (_directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let refused = store
+        .seed_team(jirasync_domain::ids::OrganizationId::new(7), "web")
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(store.team(TeamId::new(1)).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn e_mails_keep_their_order_and_match_ignoring_unicode_case() {
+    let (_directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let emails = vec![
+        UserEmail::unverified("zoë@example.com"),
+        UserEmail::verified("ÉLODIE@Example.com"),
+    ];
+    let user = store.seed_user(true, emails.clone()).await.unwrap();
+    let users = store.users(&[user, user]).await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].emails, emails);
+    let found = store
+        .active_users_with_verified_email("élodie@example.COM")
+        .await
+        .unwrap();
+    assert_eq!(found, vec![user]);
+    let unverified = store
+        .active_users_with_verified_email("ZOË@example.com")
+        .await
+        .unwrap();
+    assert!(unverified.is_empty());
+}
