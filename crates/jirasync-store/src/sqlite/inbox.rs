@@ -1,7 +1,8 @@
 //! [`Inbox`] on SQLite: the `inbox_deliveries` table, claimed in `BEGIN IMMEDIATE` transactions
 //! so concurrent workers take turns and never claim one delivery twice.
 //!
-//! Times are stored as Unix epoch milliseconds.
+//! Times are stored as Unix epoch milliseconds: a sub-millisecond part of a `SystemTime` (such as
+//! `received_at`) is dropped, rounding down.
 
 use std::time::{Duration, SystemTime};
 
