@@ -12,6 +12,8 @@
 
 // A bench whose set-up fails should stop loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The bench says on its console why PostgreSQL was left out.
+#![allow(clippy::print_stderr)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -86,7 +88,7 @@ fn bench_assignee<S: Store + Seed + 'static>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     runtime: &Runtime,
     name: &str,
-    fixture: Fixture<S>,
+    fixture: &Fixture<S>,
 ) {
     let clock = AtomicI64::new(1_700_000_000_000);
     group.bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -113,9 +115,9 @@ fn inbound_assignee(c: &mut Criterion) {
     group.sample_size(20);
 
     let memory = runtime.block_on(seeded(InMemoryStore::new()));
-    bench_assignee(&mut group, &runtime, "memory", memory);
+    bench_assignee(&mut group, &runtime, "memory", &memory);
     let sqlite = runtime.block_on(async { seeded(sqlite_store(&dir, "assignee.db").await).await });
-    bench_assignee(&mut group, &runtime, "sqlite", sqlite);
+    bench_assignee(&mut group, &runtime, "sqlite", &sqlite);
     group.finish();
 }
 
@@ -178,12 +180,12 @@ fn bench_inbox<I: Inbox + 'static>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     runtime: &Runtime,
     name: &str,
-    inbox: Arc<I>,
+    inbox: &Arc<I>,
 ) {
     for workers in [1_usize, 2] {
         group.bench_function(BenchmarkId::new(name, workers), |b| {
             b.iter_custom(|iters| {
-                runtime.block_on(enqueue_claim_complete(Arc::clone(&inbox), iters, workers))
+                runtime.block_on(enqueue_claim_complete(Arc::clone(inbox), iters, workers))
             });
         });
     }
@@ -199,9 +201,9 @@ fn inbox_throughput(c: &mut Criterion) {
     group.sample_size(10);
 
     let sqlite = runtime.block_on(sqlite_store(&dir, "inbox.db"));
-    bench_inbox(&mut group, &runtime, "sqlite", Arc::new(sqlite));
+    bench_inbox(&mut group, &runtime, "sqlite", &Arc::new(sqlite));
     if let Some(postgres) = runtime.block_on(postgres_store("jirasync_bench_inbox")) {
-        bench_inbox(&mut group, &runtime, "postgres", Arc::new(postgres));
+        bench_inbox(&mut group, &runtime, "postgres", &Arc::new(postgres));
     }
     group.finish();
 }

@@ -6,9 +6,9 @@
 //! to a store as one plan, which a store applies in one transaction, with the ordering guard
 //! enforced in the database.
 //!
-//! * [`sqlite::SqliteStore`] implements every storage trait of `jirasync-domain`, its `Seed`
+//! * `sqlite::SqliteStore` implements every storage trait of `jirasync-domain`, its `Seed`
 //!   trait, and [`Inbox`](inbox::Inbox).
-//! * [`postgres::PostgresStore`] shares the schema and implements [`Inbox`](inbox::Inbox); the
+//! * `postgres::PostgresStore` shares the schema and implements [`Inbox`](inbox::Inbox); the
 //!   domain's storage traits on PostgreSQL are still to come.
 //! * [`open`] picks the back-end from a URL, connects and applies the embedded migrations.
 //! * [`inbox`] holds the inbox contract, a retry policy and an in-memory inbox.

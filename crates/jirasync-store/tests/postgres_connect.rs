@@ -2,6 +2,7 @@
 //! migrations that are a no-op the second time and when two instances connect at once.
 //! The tests that need a server are skipped (passing) when `JIRASYNC_TEST_DATABASE_URL` is not
 //! set.
+#![cfg(feature = "postgres")]
 
 #[allow(dead_code)]
 #[path = "support/postgres.rs"]

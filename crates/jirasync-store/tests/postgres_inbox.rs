@@ -1,5 +1,6 @@
 //! The inbox contract on PostgreSQL, and several workers on two stores sharing one schema.
 //! Skipped (passing) when `JIRASYNC_TEST_DATABASE_URL` is not set.
+#![cfg(feature = "postgres")]
 
 #[allow(dead_code)]
 #[path = "support/postgres.rs"]

@@ -1,4 +1,5 @@
 //! The store conformance suite of `jirasync-domain` against a fresh SQLite file per test.
+#![cfg(feature = "sqlite")]
 
 mod sqlite_support;
 

@@ -1,5 +1,6 @@
 //! The inbox contract on SQLite, and a worker crash: a delivery claimed by a worker that dies
 //! before completing it is processed exactly once, after its lease ends, by the next process.
+#![cfg(feature = "sqlite")]
 
 #[allow(dead_code)]
 mod sqlite_support;

@@ -1,6 +1,6 @@
 //! Opening SQLite databases: URL forms, migrations applied once and checked, concurrent opens,
 //! errors that name the URL, and schema constraints refusing bad rows.
-
+#![cfg(feature = "sqlite")]
 // The helpers reading the file behind the store's back fail the test when the driver fails.
 #![allow(clippy::expect_used)]
 

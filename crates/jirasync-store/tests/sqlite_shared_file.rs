@@ -1,6 +1,7 @@
 //! Two stores on one file, as two `jirasync serve` processes sharing a database would be: their
 //! plan writes take turns on the write lock instead of failing, and their workers share the
 //! inbox without claiming one delivery twice.
+#![cfg(feature = "sqlite")]
 
 #[allow(dead_code)]
 mod sqlite_support;

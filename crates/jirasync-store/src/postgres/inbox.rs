@@ -18,9 +18,10 @@ use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
 use super::time::{from_unix_millis, to_unix_millis};
+use crate::inbox::headers::{decode_headers, encode_headers};
 use crate::inbox::{
-    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliveryState, DeliverySummary, FailOutcome,
-    Inbox, InboxDepth, NewDelivery,
+    ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
+    NewDelivery,
 };
 use crate::sql_error::store_error;
 
@@ -321,102 +322,4 @@ fn summary(row: &PgRow) -> Result<DeliverySummary, StoreError> {
         leased_until: leased_until.map(from_unix_millis),
         last_error: column(row, "last_error")?,
     })
-}
-
-fn escape(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
-}
-
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// Headers as one `name: value` line each. A `:` in a name is escaped as `\:`.
-fn encode_headers(headers: &[DeliveryHeader]) -> String {
-    headers
-        .iter()
-        .map(|header| {
-            format!(
-                "{}: {}",
-                escape(&header.name).replace(':', "\\:"),
-                escape(&header.value)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn decode_headers(text: &str) -> Vec<DeliveryHeader> {
-    text.split('\n')
-        .filter(|line| !line.is_empty())
-        .map(|line| {
-            let (name, value) = split_at_unescaped_colon(line);
-            DeliveryHeader {
-                name: unescape(name),
-                value: unescape(value.strip_prefix(' ').unwrap_or(value)),
-            }
-        })
-        .collect()
-}
-
-/// Splits `line` at its first `:` not preceded by an escaping `\`.
-fn split_at_unescaped_colon(line: &str) -> (&str, &str) {
-    let mut escaped = false;
-    for (index, c) in line.char_indices() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            ':' if !escaped => {
-                return (
-                    line.get(..index).unwrap_or_default(),
-                    line.get(index + 1..).unwrap_or_default(),
-                );
-            }
-            _ => escaped = false,
-        }
-    }
-    (line, "")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(name: &str, value: &str) -> DeliveryHeader {
-        DeliveryHeader {
-            name: name.to_owned(),
-            value: value.to_owned(),
-        }
-    }
-
-    #[test]
-    fn headers_survive_encoding_with_awkward_characters() {
-        let headers = vec![
-            header("content-type", "application/json"),
-            header("x-odd:name", "line\nbreak\r\\ and: colon"),
-            header("empty", ""),
-            header("", " leading space"),
-        ];
-        assert_eq!(decode_headers(&encode_headers(&headers)), headers);
-    }
-
-    #[test]
-    fn no_headers_encode_to_nothing() {
-        assert_eq!(decode_headers(&encode_headers(&[])), Vec::new());
-    }
 }

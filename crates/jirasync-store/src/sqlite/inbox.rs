@@ -13,8 +13,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use super::delivery_headers::{decode_headers, encode_headers};
 use super::values::{column, optional_system_time, system_time, unix_millis, unknown};
+use crate::inbox::headers::{decode_headers, encode_headers};
 use crate::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,

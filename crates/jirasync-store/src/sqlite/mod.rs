@@ -22,7 +22,6 @@
 //! # }
 //! ```
 
-mod delivery_headers;
 mod directory;
 mod external_actors;
 mod inbox;

@@ -5,7 +5,7 @@
 use crate::inbox::DeliveryHeader;
 
 /// The stored text of `headers`.
-pub(super) fn encode_headers(headers: &[DeliveryHeader]) -> String {
+pub(crate) fn encode_headers(headers: &[DeliveryHeader]) -> String {
     headers
         .iter()
         .map(|header| {
@@ -21,7 +21,7 @@ pub(super) fn encode_headers(headers: &[DeliveryHeader]) -> String {
 
 /// The headers stored as [`encode_headers`] wrote them. A line without a colon (never written
 /// by this crate) is kept as a header with that name and an empty value.
-pub(super) fn decode_headers(text: &str) -> Vec<DeliveryHeader> {
+pub(crate) fn decode_headers(text: &str) -> Vec<DeliveryHeader> {
     if text.is_empty() {
         return Vec::new();
     }
