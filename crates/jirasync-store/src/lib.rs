@@ -19,6 +19,7 @@
 pub mod inbox;
 
 mod database_url;
+mod migration;
 mod open;
 mod sql_error;
 
