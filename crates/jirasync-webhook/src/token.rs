@@ -160,6 +160,34 @@ pub enum TokenError {
     },
 }
 
+/// The path prefix of the webhook route; the token and a trailing `/` follow it
+/// (reference-behaviour §2.1: `/extensions/jira-server/issue-updated/<token>/`).
+pub const WEBHOOK_PATH_PREFIX: &str = "/extensions/jira-server/issue-updated/";
+
+/// The absolute webhook URL Jira is told to call: `public_url` (the service's public base URL,
+/// any trailing `/` ignored), the route prefix, the token and the trailing `/` the route requires.
+///
+/// The result contains the token: it is a secret, never log it.
+///
+/// ```
+/// use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
+///
+/// let token = mint_token("jira.example.com:jirasync", &WebhookSecret::new("s3cret"));
+/// let url = webhook_url("https://sync.example.com/", &token);
+/// assert!(url.starts_with("https://sync.example.com/extensions/jira-server/issue-updated/eyJ"));
+/// assert!(url.ends_with('/'));
+/// ```
+pub fn webhook_url(public_url: &str, token: &WebhookToken) -> String {
+    let base = public_url.trim_end_matches('/');
+    let mut url =
+        String::with_capacity(base.len() + WEBHOOK_PATH_PREFIX.len() + token.expose().len() + 1);
+    url.push_str(base);
+    url.push_str(WEBHOOK_PATH_PREFIX);
+    url.push_str(token.expose());
+    url.push('/');
+    url
+}
+
 /// Mints the URL token for an installation: HS256 over the claims `{"id": external_id}`, no expiry.
 ///
 /// Deterministic (the same inputs give the same token) and byte-for-byte what PyJWT's
