@@ -19,8 +19,11 @@
 pub mod inbox;
 
 mod database_url;
+// SQL shared by the back-ends; absent from a build with neither.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod migration;
 mod open;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_error;
 
 #[cfg(feature = "postgres")]

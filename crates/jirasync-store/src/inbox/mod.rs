@@ -29,6 +29,7 @@
 //! PostgreSQL stores of this crate. Every implementation passes the conformance suite
 //! (`conformance` module, `testing` feature).
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod headers;
 mod memory;
 mod retry;

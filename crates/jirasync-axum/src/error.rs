@@ -1,0 +1,136 @@
+//! The one error answer of every route: a status and a JSON body `{"detail": "..."}`.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jirasync_domain::StoreError;
+use serde::Serialize;
+
+/// An error answer: the status and the message a caller can act on.
+///
+/// Store failures map by kind: [`StoreError::Unavailable`] → 503 (retry later),
+/// [`StoreError::Invalid`] → 400, [`StoreError::Conflict`] → 409, [`StoreError::NotFound`] → 404,
+/// anything else → 500 without the store's internals in the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    status: StatusCode,
+    detail: String,
+}
+
+/// The JSON body of an error answer.
+#[derive(Debug, Serialize)]
+struct ErrorBody<'a> {
+    detail: &'a str,
+}
+
+impl ApiError {
+    /// An error answer with this status and detail.
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    /// 401: the request lacks valid credentials.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, detail)
+    }
+
+    /// 403: the caller may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, detail)
+    }
+
+    /// 404: what the request names does not exist.
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    /// 409: the request conflicts with what exists.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, detail)
+    }
+
+    /// 503: a dependency is down; retry later.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
+    }
+
+    /// The status of the answer.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message of the answer.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::Unavailable { .. } => Self::unavailable(error.to_string()),
+            StoreError::Invalid { .. } => Self::bad_request(error.to_string()),
+            StoreError::Conflict { .. } => Self::conflict(error.to_string()),
+            StoreError::NotFound { .. } => Self::not_found(error.to_string()),
+            _ => {
+                tracing::error!(%error, "store-error");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error: the store failed; see the service log",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(ErrorBody {
+            detail: &self.detail,
+        });
+        (self.status, body).into_response()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_by_kind() {
+        let status = |error| ApiError::from(error).status();
+        assert_eq!(
+            status(StoreError::unavailable("down")),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(status(StoreError::invalid("bad")), StatusCode::BAD_REQUEST);
+        assert_eq!(status(StoreError::conflict("dup")), StatusCode::CONFLICT);
+        assert_eq!(status(StoreError::not_found("x")), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status(StoreError::other("boom")),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_the_store_message() {
+        let error = ApiError::from(StoreError::other("password=hunter2"));
+        assert!(!error.detail().contains("hunter2"));
+    }
+}

@@ -1,0 +1,9 @@
+//! jirasync's HTTP adapter for [axum]: it translates HTTP to the domain and back, and holds no
+//! business rules and no SQL.
+//!
+//! Every error answer is JSON `{"detail": "..."}` with the status the failure calls for
+//! ([`ApiError`]).
+
+pub mod error;
+
+pub use error::ApiError;
