@@ -5,5 +5,7 @@
 //! ([`ApiError`]).
 
 pub mod error;
+pub mod jira;
 
 pub use error::ApiError;
+pub use jira::{JiraClientError, jira_client};
