@@ -80,4 +80,6 @@ pub use jira::{JiraClientError, jira_client};
 pub use metrics::{Metrics, WebhookOutcome};
 pub use router::{router, routes};
 pub use state::{AppState, AppStateBuilder, BuildError, DEFAULT_BODY_LIMIT, WebhookMode};
-pub use worker::{Shutdown, ShutdownTrigger, WorkerOptions, shutdown_channel, spawn_workers};
+pub use worker::{
+    Shutdown, ShutdownTrigger, WorkerOptions, process_available, shutdown_channel, spawn_workers,
+};

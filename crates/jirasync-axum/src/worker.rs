@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use jirasync_domain::StoreError;
 use jirasync_store::inbox::{ClaimedDelivery, FailOutcome, Inbox, RetryPolicy};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -112,6 +113,27 @@ async fn run_worker(state: AppState, index: usize, shutdown: Shutdown) {
         }
     }
     tracing::debug!(worker = index, "inbox-worker-stopped");
+}
+
+/// Claims and handles deliveries until none is claimable now; returns how many were handled.
+/// For commands that drain the inbox once and for tests; long-running services use
+/// [`spawn_workers`]. Without an inbox, handles none.
+pub async fn process_available(state: &AppState) -> Result<usize, StoreError> {
+    let Some(inbox) = state.inbox().cloned() else {
+        return Ok(0);
+    };
+    let lease = state.worker_options().lease;
+    let mut handled = 0;
+    loop {
+        let claimed = inbox.claim(state.now(), lease, 1).await?;
+        if claimed.is_empty() {
+            return Ok(handled);
+        }
+        for delivery in claimed {
+            process(state, inbox.as_ref(), delivery).await;
+            handled += 1;
+        }
+    }
 }
 
 /// Waits for an enqueue in this process, the poll interval, or shutdown, whichever comes first.
