@@ -269,41 +269,20 @@ impl Metrics {
             registry.invalid_tokens.load(Ordering::Relaxed)
         )?;
 
-        header(
+        write_pairs(
             out,
             "jirasync_sync_outcomes_total",
-            "counter",
             "Inbound syncs by kind and outcome (synced or halted).",
+            ("kind", "outcome"),
+            &registry.sync_outcomes,
         )?;
-        let outcomes = registry
-            .sync_outcomes
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for ((kind, outcome), count) in outcomes {
-            writeln!(
-                out,
-                "jirasync_sync_outcomes_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {count}"
-            )?;
-        }
-
-        header(
+        write_pairs(
             out,
             "jirasync_sync_halts_total",
-            "counter",
             "Inbound syncs that stopped short, by kind and reason.",
+            ("kind", "reason"),
+            &registry.halts,
         )?;
-        let halts = registry
-            .halts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for ((kind, reason), count) in halts {
-            writeln!(
-                out,
-                "jirasync_sync_halts_total{{kind=\"{kind}\",reason=\"{reason}\"}} {count}"
-            )?;
-        }
 
         header(
             out,
@@ -374,6 +353,25 @@ impl Metrics {
         }
         Ok(())
     }
+}
+
+/// A counter with two labels, one line per pair of values seen.
+fn write_pairs(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    (first, second): (&str, &str),
+    counts: &Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+) -> fmt::Result {
+    header(out, name, "counter", help)?;
+    let counts = counts
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    for ((a, b), count) in counts {
+        writeln!(out, "{name}{{{first}=\"{a}\",{second}=\"{b}\"}} {count}")?;
+    }
+    Ok(())
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) -> fmt::Result {

@@ -185,7 +185,10 @@ pub struct Answer {
 impl Answer {
     /// The `detail` of an error body.
     pub fn detail(&self) -> &str {
-        self.json.get("detail").and_then(Value::as_str).unwrap_or_default()
+        self.json
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 
