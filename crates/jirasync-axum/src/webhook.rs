@@ -111,13 +111,17 @@ async fn decide(
 /// Logs and counts a refusal, and gives its answer.
 fn refuse(state: &AppState, error: DeliveryError) -> (WebhookOutcome, ApiError) {
     let outcome = error.outcome();
-    if outcome == WebhookOutcome::InvalidToken {
-        // reference §3.8: `token-validation-error` and `jira_server.webhook.invalid_token`; the
-        // token itself is left out.
-        tracing::warn!(%error, "token-validation-error");
-        state.metrics().invalid_token();
-    } else if outcome == WebhookOutcome::BadPayload {
-        tracing::info!(%error, "bad-payload");
+    match outcome {
+        WebhookOutcome::InvalidToken => {
+            // reference §3.8: `token-validation-error` and `jira_server.webhook.invalid_token`;
+            // the token itself is left out.
+            tracing::warn!(%error, "token-validation-error");
+            state.metrics().invalid_token();
+        }
+        WebhookOutcome::BadPayload => tracing::info!(%error, "bad-payload"),
+        // Sync failures were logged as `sync-failed` where they happened.
+        _ if matches!(error, DeliveryError::Sync(_)) => {}
+        _ => tracing::warn!(%error, "webhook-failed"),
     }
     (outcome, ApiError::from(error))
 }

@@ -18,7 +18,7 @@ use jirasync_domain::issue::{Assignee, ResolutionStatus};
 use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::{Seed, StaticJiraDirectory};
 use jirasync_store::inbox::{DeliveryState, Inbox, MemoryInbox};
-use jirasync_webhook::{WEBHOOK_PATH_PREFIX, WebhookSecret, mint_token, webhook_url};
+use jirasync_webhook::{JiraUser, WEBHOOK_PATH_PREFIX, WebhookSecret, mint_token, webhook_url};
 use serde_json::Value;
 use support::flaky::{FlakyInbox, FlakyStore};
 use support::{World, fixture, fixture_json, post, send, state_on};
@@ -136,6 +136,12 @@ async fn assert_token_refused(path: &str, expected_detail: &str) {
         }
         assert_issue_untouched(&world).await;
     }
+}
+
+#[tokio::test]
+async fn an_empty_token_is_400() {
+    let path = format!("{WEBHOOK_PATH_PREFIX}/");
+    assert_token_refused(&path, "Token was empty").await;
 }
 
 #[tokio::test]
@@ -380,6 +386,31 @@ async fn inline_mode_applies_an_assignee_change_and_answers_200() {
         metrics.contains("jirasync_sync_outcomes_total{kind=\"assignee\",outcome=\"synced\"} 1\n")
     );
     assert!(metrics.contains("jirasync_delivery_processing_seconds_count{path=\"inline\"} 1\n"));
+}
+
+#[tokio::test]
+async fn inline_mode_resolves_a_hidden_email_through_the_jira_directory() {
+    let world = World::new().await;
+    let directory = StaticJiraDirectory::new().with_user(JiraUser {
+        name: Some("jess".into()),
+        key: Some("JIRAUSER10100".into()),
+        email_address: Some("jess@example.com".into()),
+        ..JiraUser::default()
+    });
+    let state = world.inline(directory);
+
+    let answer = post(
+        &router(state),
+        &world.path(),
+        fixture("assignee_hidden_email.json"),
+    )
+    .await;
+
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(
+        world.local_issue().await.assignee,
+        Some(Assignee::User(world.jess))
+    );
 }
 
 #[tokio::test]
