@@ -1,7 +1,7 @@
 //! jirasync's HTTP adapter for [axum]: it translates HTTP to the domain and back, and holds no
 //! business rules and no SQL.
 //!
-//! - [`router`] / [`routes`]: `POST /extensions/jira-server/issue-updated/{token}/` (the decision
+//! - [`router()`] / [`routes()`]: `POST /extensions/jira-server/issue-updated/{token}/` (the decision
 //!   table is in [`webhook`]), `GET /healthz`, `GET /readyz`, `GET /metrics`;
 //! - [`AppState`]: the store, the inbox, the Jira directory, the [`WebhookMode`], the body limit,
 //!   the [`Metrics`] and the clock, shared by the routes and the workers;

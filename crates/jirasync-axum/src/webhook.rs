@@ -17,7 +17,7 @@
 //! POST (and 301/302 turn a POST into a GET in most clients). Every error body is
 //! `{"detail": "..."}`; other methods get 405 with `Allow: POST`.
 //!
-//! The token is a secret: no log line or trace field holds it (see [`crate::router`]).
+//! The token is a secret: no log line or trace field holds it (see [`crate::router::request_span`]).
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};

@@ -125,3 +125,22 @@ async fn metrics_expose_outcomes_and_the_inbox_depth_in_prometheus_text() {
         );
     }
 }
+
+#[tokio::test]
+async fn routes_merge_with_another_router_on_the_same_state() {
+    let world = World::new().await;
+    let state = world.inline(StaticJiraDirectory::new());
+    let admin: axum::Router<jirasync_axum::AppState> =
+        axum::Router::new().route("/admin/ping", axum::routing::get(|| async { "pong" }));
+    let app = jirasync_axum::routes(&state)
+        .merge(admin)
+        .layer(router::trace_layer())
+        .with_state(state);
+
+    assert_eq!(
+        send(&app, "GET", "/admin/ping", Vec::new()).await.text,
+        "pong"
+    );
+    let webhook = post(&app, &world.path(), fixture("issue_created.json")).await;
+    assert_eq!(webhook.status, StatusCode::OK);
+}
