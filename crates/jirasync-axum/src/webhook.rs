@@ -25,7 +25,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use jirasync_store::inbox::{DeliveryHeader, NewDelivery};
-use jirasync_webhook::WebhookToken;
+use jirasync_webhook::{TokenError, WebhookToken};
 
 use crate::delivery::{self, DeliveryError, OpenedDelivery};
 use crate::error::ApiError;
@@ -81,9 +81,10 @@ async fn decide(
     })?;
     // The rejection's text could quote the token: it is never shown or logged.
     let Path(token) = token.map_err(|_| {
-        let error =
-            ApiError::bad_request("Could not decode JWT token: the token is not valid UTF-8");
-        (WebhookOutcome::InvalidToken, error)
+        let malformed = TokenError::Malformed {
+            reason: "the token is not valid UTF-8",
+        };
+        refuse(state, malformed.into())
     })?;
 
     let opened = delivery::open(state, &token, &body)

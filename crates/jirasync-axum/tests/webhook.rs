@@ -145,6 +145,16 @@ async fn an_empty_token_is_400() {
 }
 
 #[tokio::test]
+async fn a_token_that_is_not_utf8_is_400() {
+    let path = format!("{WEBHOOK_PATH_PREFIX}%FF%FE/");
+    assert_token_refused(
+        &path,
+        "Could not decode JWT token: the token is not valid UTF-8",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn a_token_that_is_not_a_jwt_is_400() {
     let path = format!("{WEBHOOK_PATH_PREFIX}not-a-jwt/");
     assert_token_refused(&path, "Could not decode JWT token").await;
