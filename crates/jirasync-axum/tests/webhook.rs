@@ -77,7 +77,7 @@ async fn a_body_exactly_at_the_limit_is_read() {
 
     let answer = post(&router(state), &world.path(), body).await;
 
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    answer.assert_status(StatusCode::ACCEPTED);
     assert_eq!(inbox_len(inbox.as_ref()).await, 1);
 }
 
@@ -118,7 +118,7 @@ async fn assert_token_refused(path: &str, expected_detail: &str) {
         };
         let answer = post(&router(state.clone()), path, fixture("assignee_set.json")).await;
 
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        answer.assert_status(StatusCode::BAD_REQUEST);
         assert!(
             answer.detail().starts_with(expected_detail),
             "{:?} does not start with {expected_detail:?}",
@@ -218,7 +218,7 @@ async fn a_token_signed_with_any_stored_secret_is_accepted() {
             fixture("issue_created.json"),
         )
         .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        answer.assert_status(StatusCode::OK);
     }
 }
 
@@ -236,7 +236,7 @@ async fn assert_payload_refused(body: Vec<u8>, expected_detail: &str) {
     .await;
 
     for answer in [inbox_answer, inline_answer] {
-        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        answer.assert_status(StatusCode::BAD_REQUEST);
         assert!(
             answer.detail().contains(expected_detail),
             "{:?} does not contain {expected_detail:?}",
@@ -317,7 +317,7 @@ async fn inbox_mode_stores_the_delivery_and_answers_202() {
 
     let answer = post(&router(state.clone()), &world.path(), body.clone()).await;
 
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    answer.assert_status(StatusCode::ACCEPTED);
     assert_eq!(
         state.metrics().webhooks_received(WebhookOutcome::Accepted),
         1
@@ -365,7 +365,7 @@ async fn the_path_without_trailing_slash_is_accepted_too() {
 
     let answer = post(&router(state), without_slash, fixture("assignee_set.json")).await;
 
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text);
+    answer.assert_status(StatusCode::ACCEPTED);
     assert_eq!(inbox_len(inbox.as_ref()).await, 1);
 }
 
@@ -383,7 +383,7 @@ async fn inline_mode_applies_an_assignee_change_and_answers_200() {
     )
     .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(answer.text, "");
     assert_eq!(
         world.local_issue().await.assignee,
@@ -416,7 +416,7 @@ async fn inline_mode_resolves_a_hidden_email_through_the_jira_directory() {
     )
     .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(
         world.local_issue().await.assignee,
         Some(Assignee::User(world.jess))
@@ -435,7 +435,7 @@ async fn inline_mode_resolves_when_the_status_enters_done() {
     )
     .await;
 
-    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    answer.assert_status(StatusCode::OK);
     assert_eq!(world.local_issue().await.status, ResolutionStatus::Resolved);
 }
 
@@ -479,12 +479,7 @@ async fn a_store_that_is_down_gives_503_in_both_modes() {
             fixture("assignee_set.json"),
         )
         .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "{}",
-            answer.text
-        );
+        answer.assert_status(StatusCode::SERVICE_UNAVAILABLE);
         assert!(
             answer
                 .detail()
@@ -517,12 +512,7 @@ async fn an_inbox_that_is_down_gives_503_and_stores_nothing() {
 
     let answer = post(&router(state), &world.path(), fixture("assignee_set.json")).await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        answer.text
-    );
+    answer.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     inbox.switch.set_down(false);
     assert_eq!(inbox_len(&inbox.inner).await, 0);
     assert_issue_untouched(&world).await;
@@ -540,12 +530,7 @@ async fn inline_mode_gives_503_when_jira_is_unreachable() {
     )
     .await;
 
-    assert_eq!(
-        answer.status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{}",
-        answer.text
-    );
+    answer.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         answer.detail(),
         "a Jira look-up failed: Jira could not be reached: connect timed out; Jira may send the delivery again later"

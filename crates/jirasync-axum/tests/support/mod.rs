@@ -183,6 +183,12 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// Fails with the body when the status is not `expected`.
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) {
+        assert_eq!(self.status, expected, "{}", self.text);
+    }
+
     /// The `detail` of an error body.
     pub fn detail(&self) -> &str {
         self.json
