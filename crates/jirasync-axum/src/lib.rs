@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod jira;
+pub mod setup;
 
 pub use error::ApiError;
 pub use jira::{JiraClientError, jira_client};
