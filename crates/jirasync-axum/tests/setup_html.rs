@@ -19,8 +19,7 @@ use setup_support::{
     ACCESS_TOKEN, Browser, CONSUMER_KEY, FakeJira, NO_PERMISSION, REQUEST_TOKEN, Setup,
     private_key_pem,
 };
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 /// Opens the form and submits it filled in for `jira`, with `changes` applied to the fields.
 async fn submit(
@@ -448,14 +447,10 @@ async fn an_expired_pipeline_shows_an_error_and_stores_nothing() {
 #[tokio::test]
 async fn a_request_token_refusal_shows_jiras_problem() {
     let setup = Setup::new().await;
-    let jira = FakeJira::bare().await;
-    Mock::given(method("POST"))
-        .and(path("/jira/plugins/servlet/oauth/request-token"))
-        .respond_with(
-            ResponseTemplate::new(401).set_body_string("oauth_problem=consumer_key_unknown"),
-        )
-        .mount(&jira.server)
-        .await;
+    let jira = FakeJira::answering_request_token(
+        ResponseTemplate::new(401).set_body_string("oauth_problem=consumer_key_unknown"),
+    )
+    .await;
     let mut browser = setup.browser();
     let answer = submit(&mut browser, &jira, &[]).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -484,12 +479,10 @@ async fn a_request_token_timeout_names_the_host() {
         )
     })
     .await;
-    let jira = FakeJira::bare().await;
-    Mock::given(method("POST"))
-        .and(path("/jira/plugins/servlet/oauth/request-token"))
-        .respond_with(ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(2)))
-        .mount(&jira.server)
-        .await;
+    let jira = FakeJira::answering_request_token(
+        ResponseTemplate::new(200).set_delay(std::time::Duration::from_secs(2)),
+    )
+    .await;
     let mut browser = setup.browser();
     let answer = submit(&mut browser, &jira, &[]).await;
     assert!(
@@ -564,15 +557,7 @@ async fn a_callback_with_another_request_token_is_refused() {
 #[tokio::test]
 async fn an_access_token_refusal_shows_an_error_and_stores_nothing() {
     let setup = Setup::new().await;
-    let jira = FakeJira::bare().await;
-    jira.serve_request_token(format!("oauth_token={REQUEST_TOKEN}&oauth_token_secret=s"))
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/jira/plugins/servlet/oauth/access-token"))
-        .respond_with(ResponseTemplate::new(401).set_body_string("oauth_problem=token_rejected"))
-        .mount(&jira.server)
-        .await;
-    jira.serve_webhooks().await;
+    let jira = FakeJira::refusing_access_token("token_rejected").await;
     let done = connect(&setup, &jira).await;
     assert!(done.body.contains("Setup Error"));
     assert!(
@@ -589,11 +574,7 @@ async fn an_access_token_refusal_shows_an_error_and_stores_nothing() {
 #[tokio::test]
 async fn a_refused_webhook_shows_jiras_message_and_stores_nothing() {
     let setup = Setup::new().await;
-    let jira = FakeJira::bare().await;
-    jira.serve_request_token(format!("oauth_token={REQUEST_TOKEN}&oauth_token_secret=s"))
-        .await;
-    jira.serve_access_token().await;
-    jira.refuse_webhooks().await;
+    let jira = FakeJira::refusing_webhooks().await;
     let done = connect(&setup, &jira).await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.body.contains("Setup Error"));

@@ -132,14 +132,7 @@ async fn manual_mode_calls_no_webhook_endpoint_and_gives_the_url() {
 #[tokio::test]
 async fn a_refused_webhook_records_nothing() {
     let store = InMemoryStore::new();
-    let jira = FakeJira::bare().await;
-    jira.serve_request_token(format!(
-        "oauth_token={}&oauth_token_secret=s",
-        setup_support::REQUEST_TOKEN
-    ))
-    .await;
-    jira.serve_access_token().await;
-    jira.refuse_webhooks().await;
+    let jira = FakeJira::refusing_webhooks().await;
     let error = install(
         &store,
         &jira,

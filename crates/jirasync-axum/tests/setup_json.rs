@@ -10,16 +10,14 @@
 
 mod setup_support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use jirasync_axum::setup::SETUP_API_PATH;
 use serde_json::{Value, json};
 use setup_support::{
     Answer, Browser, CONSUMER_KEY, FakeJira, NO_PERMISSION, REQUEST_TOKEN, Setup, private_key_pem,
     query_of,
 };
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 /// Initializes a pipeline; gives its CSRF token.
 async fn initialize(browser: &mut Browser) -> String {
@@ -273,12 +271,10 @@ async fn refuses_steps_without_a_live_session() {
 #[tokio::test]
 async fn a_request_token_failure_is_an_error_step() {
     let setup = Setup::new().await;
-    let jira = FakeJira::bare().await;
-    Mock::given(method("POST"))
-        .and(path("/jira/plugins/servlet/oauth/request-token"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("Bad gateway"))
-        .mount(&jira.server)
-        .await;
+    let jira = FakeJira::answering_request_token(
+        ResponseTemplate::new(502).set_body_string("Bad gateway"),
+    )
+    .await;
     let mut browser = setup.browser();
     let (_, answer) = configure(&mut browser, &jira, json!({})).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
@@ -343,14 +339,7 @@ async fn the_callback_step_needs_the_installation_step_first() {
 #[tokio::test]
 async fn an_access_token_failure_is_an_error_step() {
     let setup = Setup::new().await;
-    let jira = FakeJira::bare().await;
-    jira.serve_request_token(format!("oauth_token={REQUEST_TOKEN}&oauth_token_secret=s"))
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/jira/plugins/servlet/oauth/access-token"))
-        .respond_with(ResponseTemplate::new(401).set_body_string("oauth_problem=token_expired"))
-        .mount(&jira.server)
-        .await;
+    let jira = FakeJira::refusing_access_token("token_expired").await;
     let mut browser = setup.browser();
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
     let answer = callback(
@@ -367,11 +356,7 @@ async fn an_access_token_failure_is_an_error_step() {
 #[tokio::test]
 async fn a_webhook_failure_is_an_error_step_and_stores_nothing() {
     let setup = Setup::new().await;
-    let jira = FakeJira::bare().await;
-    jira.serve_request_token(format!("oauth_token={REQUEST_TOKEN}&oauth_token_secret=s"))
-        .await;
-    jira.serve_access_token().await;
-    jira.refuse_webhooks().await;
+    let jira = FakeJira::refusing_webhooks().await;
     let mut browser = setup.browser();
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
     let answer = callback(
@@ -414,23 +399,13 @@ async fn refuses_bodies_that_are_not_a_step() {
     assert!(detail(&answer).starts_with("Unknown step \"finish\""));
 
     let answer = browser
-        .send(
-            Request::post(SETUP_API_PATH)
-                .header("content-type", "application/json")
-                .body(Body::from("{\"action\":"))
-                .unwrap(),
-        )
+        .post_raw(SETUP_API_PATH, "application/json", "{\"action\":")
         .await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(detail(&answer).starts_with("The body is not valid JSON"));
 
     let answer = browser
-        .send(
-            Request::post(SETUP_API_PATH)
-                .header("content-type", "text/plain")
-                .body(Body::from("{\"action\":\"initialize\"}"))
-                .unwrap(),
-        )
+        .post_raw(SETUP_API_PATH, "text/plain", "{\"action\":\"initialize\"}")
         .await;
     assert_eq!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }

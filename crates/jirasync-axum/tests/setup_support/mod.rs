@@ -200,6 +200,48 @@ impl FakeJira {
         jira
     }
 
+    /// A Jira that gives a request token and then refuses to exchange it with `oauth_problem`.
+    pub async fn refusing_access_token(oauth_problem: &str) -> Self {
+        let jira = Self::bare().await;
+        jira.serve_request_token(format!(
+            "oauth_token={REQUEST_TOKEN}&oauth_token_secret=request-secret"
+        ))
+        .await;
+        Mock::given(method("POST"))
+            .and(path("/jira/plugins/servlet/oauth/access-token"))
+            .respond_with(
+                ResponseTemplate::new(401)
+                    .set_body_string(format!("oauth_problem={oauth_problem}")),
+            )
+            .mount(&jira.server)
+            .await;
+        jira.serve_webhooks().await;
+        jira
+    }
+
+    /// A Jira where the dance works but the approving user may not create webhooks.
+    pub async fn refusing_webhooks() -> Self {
+        let jira = Self::bare().await;
+        jira.serve_request_token(format!(
+            "oauth_token={REQUEST_TOKEN}&oauth_token_secret=request-secret"
+        ))
+        .await;
+        jira.serve_access_token().await;
+        jira.refuse_webhooks().await;
+        jira
+    }
+
+    /// A Jira whose request-token endpoint answers `answer`.
+    pub async fn answering_request_token(answer: ResponseTemplate) -> Self {
+        let jira = Self::bare().await;
+        Mock::given(method("POST"))
+            .and(path("/jira/plugins/servlet/oauth/request-token"))
+            .respond_with(answer)
+            .mount(&jira.server)
+            .await;
+        jira
+    }
+
     /// A Jira that serves only serverInfo: mount the rest per test.
     pub async fn bare() -> Self {
         let server = MockServer::start().await;
@@ -256,7 +298,7 @@ impl FakeJira {
 
     /// Lists no webhooks and refuses to create one, as Jira does for a user who is not an
     /// administrator.
-    pub async fn refuse_webhooks(&self) {
+    async fn refuse_webhooks(&self) {
         Mock::given(method("GET"))
             .and(path(WEBHOOKS))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
@@ -442,12 +484,17 @@ impl Browser {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
+        self.post_raw(uri, "application/x-www-form-urlencoded", &body)
+            .await
+    }
+
+    pub async fn post_raw(&mut self, uri: &str, content_type: &str, body: &str) -> Answer {
         self.send(
             HttpRequest::builder()
                 .method(Method::POST)
                 .uri(uri)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(body))
+                .header("content-type", content_type)
+                .body(Body::from(body.to_owned()))
                 .unwrap(),
         )
         .await
