@@ -60,6 +60,16 @@ async fn callback(browser: &mut Browser, csrf: &str, body: Value) -> Answer {
     browser.post_json(SETUP_API_PATH, Some(csrf), &body).await
 }
 
+/// The callback step with the request token Jira approved, without a verifier.
+async fn approve(browser: &mut Browser, csrf: &str) -> Answer {
+    callback(
+        browser,
+        csrf,
+        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
+    )
+    .await
+}
+
 fn detail(answer: &Answer) -> String {
     answer.json()["data"]["detail"].as_str().unwrap().to_owned()
 }
@@ -132,12 +142,7 @@ async fn without_oauth_verifier_the_token_is_the_verifier() {
     let jira = FakeJira::start().await;
     let mut browser = setup.browser();
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
-    let done = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let done = approve(&mut browser, &csrf).await;
     assert_eq!(done.json()["status"], "complete", "{}", done.body);
     assert_eq!(
         jira.seen.to("/access-token")[0].verifier.as_deref(),
@@ -151,12 +156,7 @@ async fn manual_webhook_gives_the_url() {
     let jira = FakeJira::start().await;
     let mut browser = setup.browser();
     let (csrf, _) = configure(&mut browser, &jira, json!({"manualWebhook": true})).await;
-    let done = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let done = approve(&mut browser, &csrf).await;
     let webhook = &done.json()["data"]["webhook"];
     assert_eq!(webhook["mode"], "manual");
     assert!(
@@ -256,12 +256,7 @@ async fn refuses_steps_without_a_live_session() {
 
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
     setup.clock.advance(601);
-    let answer = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let answer = approve(&mut browser, &csrf).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(detail(&answer).contains("setup session has expired"));
     assert_eq!(jira.requests_to("/access-token").await, 0);
@@ -312,12 +307,7 @@ async fn the_callback_step_requires_the_oauth_token() {
         json!(["This field is required."])
     );
     // The pipeline survives a malformed step.
-    let done = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let done = approve(&mut browser, &csrf).await;
     assert_eq!(done.json()["status"], "complete", "{}", done.body);
 }
 
@@ -326,12 +316,7 @@ async fn the_callback_step_needs_the_installation_step_first() {
     let setup = Setup::new().await;
     let mut browser = setup.browser();
     let csrf = initialize(&mut browser).await;
-    let answer = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let answer = approve(&mut browser, &csrf).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(detail(&answer).starts_with("Missing installation_data"));
 }
@@ -342,12 +327,7 @@ async fn an_access_token_failure_is_an_error_step() {
     let jira = FakeJira::refusing_access_token("token_expired").await;
     let mut browser = setup.browser();
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
-    let answer = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let answer = approve(&mut browser, &csrf).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(detail(&answer).contains("access token from Jira"));
     setup.assert_nothing_stored(&jira).await;
@@ -359,12 +339,7 @@ async fn a_webhook_failure_is_an_error_step_and_stores_nothing() {
     let jira = FakeJira::refusing_webhooks().await;
     let mut browser = setup.browser();
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
-    let answer = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let answer = approve(&mut browser, &csrf).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         detail(&answer),
@@ -424,11 +399,6 @@ async fn the_html_callback_of_a_json_pipeline_leaves_it_to_the_application() {
         .await;
     assert!(popup.body.contains("Close this window"), "{}", popup.body);
     assert_eq!(jira.requests_to("/access-token").await, 0);
-    let done = callback(
-        &mut browser,
-        &csrf,
-        json!({"step": "oauth_callback", "oauthToken": REQUEST_TOKEN}),
-    )
-    .await;
+    let done = approve(&mut browser, &csrf).await;
     assert_eq!(done.json()["status"], "complete", "{}", done.body);
 }

@@ -4,8 +4,6 @@
 //!
 //! Nothing here knows about HTTP servers: [`install_jira`] takes the dance's results and a store.
 
-use std::fmt;
-
 use jirasync_client::{
     AccessTokenPair, ClientOptions, ConsumerKey, Credentials, DEFAULT_WEBHOOK_NAME,
     EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey,
@@ -81,30 +79,6 @@ impl JiraInstall {
     }
 }
 
-/// The webhook URL of an installation. It carries the URL token, a secret: `Debug` and `Display`
-/// never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookUrl(String);
-
-impl WebhookUrl {
-    /// The URL itself, to show the installing user or send to Jira. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for WebhookUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WebhookUrl(<redacted>)")
-    }
-}
-
-impl fmt::Display for WebhookUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted webhook URL>")
-    }
-}
-
 /// What became of the webhook.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -122,8 +96,9 @@ pub enum WebhookRegistration {
 pub struct InstalledJira {
     /// What the store now holds: integration, identity, organization link.
     pub installation: Installation,
-    /// The URL Jira posts issue events to.
-    pub webhook_url: WebhookUrl,
+    /// The URL Jira posts issue events to. It carries the URL token, a secret: it prints as
+    /// `<redacted>`.
+    pub webhook_url: SecretString,
     /// What was done about the webhook.
     pub webhook: WebhookRegistration,
 }
@@ -220,7 +195,7 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
     .await?;
     Ok(InstalledJira {
         installation,
-        webhook_url: WebhookUrl(webhook_url),
+        webhook_url: SecretString::new(webhook_url),
         webhook,
     })
 }

@@ -48,8 +48,7 @@ use jirasync_domain::Store;
 use jirasync_domain::ids::OrganizationId;
 
 pub use installer::{
-    InstalledJira, InstallerError, JiraInstall, WebhookMode, WebhookRegistration, WebhookUrl,
-    install_jira,
+    InstalledJira, InstallerError, JiraInstall, WebhookMode, WebhookRegistration, install_jira,
 };
 pub use pipeline::{
     CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore,
