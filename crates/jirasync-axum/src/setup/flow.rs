@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use jirasync_client::{OAuthCallback, OAuthDance, WebhookAction, WebhookApi};
 use jirasync_domain::StoreError;
+use jirasync_domain::rules::install::InstallError;
 use serde::Serialize;
 use url::Url;
 
@@ -65,7 +66,9 @@ impl SetupError {
         match self {
             Self::CsrfMismatch => StatusCode::FORBIDDEN,
             Self::Pipelines(error) | Self::Store(error) => store_status(error),
-            Self::Install(InstallerError::Store(error)) => store_status(error),
+            Self::Install(
+                InstallerError::Store(error) | InstallerError::Record(InstallError::Store(error)),
+            ) => store_status(error),
             _ => StatusCode::BAD_REQUEST,
         }
     }
