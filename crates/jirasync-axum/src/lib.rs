@@ -7,6 +7,8 @@
 //!   the [`Metrics`] and the clock, shared by the routes and the workers;
 //! - [`spawn_workers`]: the inbox workers that apply stored deliveries;
 //! - [`ClientJiraDirectory`]: the domain's Jira look-ups over Jira's REST API.
+//! - [`setup`]: connecting a Jira instance: the installation form and the OAuth 1.0a dance as pages
+//!   and as JSON steps, and [`setup::install_jira`], which the command line calls too.
 //!
 //! Every error answer is JSON `{"detail": "..."}` with the status the failure calls for
 //! ([`ApiError`]). The webhook token never reaches a log line or a trace field
@@ -70,6 +72,7 @@ mod health;
 pub mod jira;
 pub mod metrics;
 pub mod router;
+pub mod setup;
 pub mod state;
 pub mod webhook;
 pub mod worker;
