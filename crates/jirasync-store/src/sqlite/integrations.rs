@@ -8,6 +8,7 @@ use jirasync_domain::integration::{
 };
 use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_domain::secret::SecretString;
+use jirasync_domain::store::missing::missing_organization_link;
 use jirasync_domain::store::{InstallRecord, Installation, OrganizationLink};
 use jirasync_domain::{IntegrationStore, StoreError};
 use jirasync_webhook::WebhookSecret;
@@ -416,6 +417,21 @@ impl IntegrationStore for SqliteStore {
         integration_by_id(&mut connection, sql_id(id.get())).await
     }
 
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+        let what = "reading integrations";
+        let mut connection = self.connection(what).await?;
+        let rows: Vec<IntegrationRow> =
+            sqlx::query_as(&format!("{SELECT_INTEGRATION} ORDER BY id"))
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+        let mut integrations = Vec::with_capacity(rows.len());
+        for row in rows {
+            integrations.push(integration_from_row(&mut connection, row).await?);
+        }
+        Ok(integrations)
+    }
+
     async fn integration_by_external_id(
         &self,
         provider: &str,
@@ -531,5 +547,42 @@ impl IntegrationStore for SqliteStore {
             integration_created,
             link_created,
         })
+    }
+
+    async fn update_sync_config(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        config: SyncConfig,
+    ) -> Result<OrganizationIntegration, StoreError> {
+        let what = "updating a sync configuration";
+        let organization = sql_id(organization_id.get());
+        let integration = sql_id(integration_id.get());
+        let mut transaction = self.begin_write(what).await?;
+        sqlx::query(
+            "UPDATE organization_integrations SET sync_reverse_assignment = ?, \
+             sync_status_reverse = ?, sync_forward_assignment = ?, sync_status_forward = ?, \
+             sync_comments = ?, resolution_strategy = ? \
+             WHERE organization_id = ? AND integration_id = ?",
+        )
+        .bind(config.sync_reverse_assignment)
+        .bind(config.sync_status_reverse)
+        .bind(config.sync_forward_assignment)
+        .bind(config.sync_status_forward)
+        .bind(config.sync_comments)
+        .bind(strategy_name(config.resolution_strategy))
+        .bind(organization)
+        .bind(integration)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| store_error(what, error))?;
+        let updated = link(&mut transaction, organization, integration)
+            .await?
+            .ok_or_else(|| missing_organization_link(organization_id, integration_id))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store_error(what, error))?;
+        Ok(updated)
     }
 }

@@ -17,6 +17,7 @@ use jirasync_domain::{Seed, StoreError};
 use jirasync_webhook::IssueKey;
 
 use super::SqliteStore;
+use super::issue_links::upsert_issue_link;
 use super::values::{domain_id, link_status_name, sql_id, status_name, strategy_name};
 use crate::sql_error::store_error;
 
@@ -320,26 +321,15 @@ impl Seed for SqliteStore {
         let what = "seeding an issue link";
         let mut transaction = self.begin_write(what).await?;
         // The row may exist already (another local issue, or a watermark written before).
-        let external_issue_id: i64 = sqlx::query_scalar(
-            "INSERT INTO external_issues (organization_id, integration_id, key) VALUES (?, ?, ?) \
-             ON CONFLICT (organization_id, integration_id, key) DO UPDATE SET key = excluded.key \
-             RETURNING id",
+        let (external_issue_id, _) = upsert_issue_link(
+            &mut transaction,
+            sql_id(organization_id.get()),
+            sql_id(integration_id.get()),
+            key,
+            sql_id(local_issue_id.get()),
+            what,
         )
-        .bind(sql_id(organization_id.get()))
-        .bind(sql_id(integration_id.get()))
-        .bind(key.as_str())
-        .fetch_one(&mut *transaction)
-        .await
-        .map_err(|error| store_error(what, error))?;
-        sqlx::query(
-            "INSERT INTO external_issue_links (external_issue_id, local_issue_id) VALUES (?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(external_issue_id)
-        .bind(sql_id(local_issue_id.get()))
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| store_error(what, error))?;
+        .await?;
         commit(transaction, what).await?;
         Ok(ExternalIssueId::new(domain_id(external_issue_id)?))
     }
