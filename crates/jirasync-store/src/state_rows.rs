@@ -617,7 +617,8 @@ fn identity_row(record: &IdentityRecord) -> Result<IdentityRow, StoreError> {
     })
 }
 
-fn identity_record(row: IdentityRow) -> Result<IdentityRecord, StoreError> {
+/// The record a row describes.
+pub(crate) fn identity_record(row: IdentityRow) -> Result<IdentityRecord, StoreError> {
     let (
         id,
         organization,

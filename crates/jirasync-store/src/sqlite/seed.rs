@@ -17,8 +17,9 @@ use jirasync_domain::{Seed, StoreError};
 use jirasync_webhook::IssueKey;
 
 use super::SqliteStore;
+use super::integrations::bind_sync_config;
 use super::issue_links::upsert_issue_link;
-use super::values::{domain_id, link_status_name, sql_id, status_name, strategy_name};
+use super::values::{domain_id, link_status_name, sql_id, status_name};
 use crate::sql_error::store_error;
 
 /// Commits a seeding transaction.
@@ -280,7 +281,7 @@ impl Seed for SqliteStore {
     ) -> Result<(), StoreError> {
         // Creating or replacing the link; its default identity is the organization's identity
         // for the integration, if it has one.
-        sqlx::query(
+        let link = sqlx::query(
             "INSERT INTO organization_integrations (organization_id, integration_id, status, \
              sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
              sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
@@ -298,16 +299,11 @@ impl Seed for SqliteStore {
         )
         .bind(sql_id(organization_id.get()))
         .bind(sql_id(integration_id.get()))
-        .bind(link_status_name(status))
-        .bind(config.sync_reverse_assignment)
-        .bind(config.sync_status_reverse)
-        .bind(config.sync_forward_assignment)
-        .bind(config.sync_status_forward)
-        .bind(config.sync_comments)
-        .bind(strategy_name(config.resolution_strategy))
-        .execute(&self.pool)
-        .await
-        .map_err(|error| store_error("seeding an organization's link", error))?;
+        .bind(link_status_name(status));
+        bind_sync_config(link, config)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| store_error("seeding an organization's link", error))?;
         Ok(())
     }
 
