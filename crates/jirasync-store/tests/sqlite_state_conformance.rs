@@ -61,22 +61,24 @@ async fn store_error_mid_import_leaves_the_previous_state() {
 }
 
 #[tokio::test]
-async fn constraint_the_file_rules_do_not_cover_changes_nothing() {
+async fn replace_state_checks_the_file_rules_before_writing() {
     let store = sqlite_support::fresh_store().await;
     import_state(&store, SCENE.as_bytes()).await.unwrap();
     let before = export_state_json(&store).await.unwrap();
 
-    // One user with the same address twice passes the file's rules, not the schema's key.
+    // The schema's key on (user, address) would refuse it too, with a less useful message.
     let mut twice = scene();
     let address = twice.users[0].emails[0].address.clone();
     twice.users[0].emails.push(EmailRecord {
         address,
         verified: false,
     });
-    twice.validate().unwrap();
     let error = store.replace_state(&twice).await.unwrap_err();
-    assert!(matches!(error, StoreError::Conflict { .. }), "{error}");
-    assert!(error.to_string().contains("user_emails"), "{error}");
+    assert!(matches!(error, StoreError::Invalid { .. }), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "invalid input: users[0] (id 201): e-mail address \"alice@example.com\" is listed twice"
+    );
     assert_eq!(export_state_json(&store).await.unwrap(), before);
 }
 
