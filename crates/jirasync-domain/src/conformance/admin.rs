@@ -11,6 +11,7 @@ use crate::integration::{
 };
 use crate::issue::ResolutionStatus;
 use crate::organization::OrganizationFeatures;
+use crate::rules::issue_links::{IssueLinkError, link_jira_issue};
 use crate::store::{Seed, Store, StoreError, SyncKind};
 
 /// Asserts a [`StoreError::NotFound`] with exactly this message.
@@ -335,6 +336,34 @@ pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: Store + Se
         .unwrap();
     assert!(relinked.created);
     assert_eq!(relinked.external_issue.assignee_updated_at, watermark);
+}
+
+/// Behaviour: the linking rule refuses a text that is not a Jira key, naming it, and writes
+/// nothing; a key links through the store.
+pub async fn link_jira_issue_refuses_a_malformed_key<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let issue = f
+        .store
+        .seed_local_issue(f.project, ResolutionStatus::Unresolved, None)
+        .await
+        .unwrap();
+    let result = link_jira_issue(&*f.store, f.organization, f.integration, "APP 9", issue).await;
+    match result {
+        Err(error @ IssueLinkError::InvalidKey { .. }) => assert_eq!(
+            error.to_string(),
+            "\"APP 9\" is not a Jira issue key: a key is a project key, a hyphen and the \
+             issue's number, e.g. SHOP-12"
+        ),
+        other => panic!("expected an invalid key, got {other:?}"),
+    }
+    for key in ["APP 9", "APP", "APP-9"] {
+        assert!(linked_to(&f, key).await.is_empty(), "{key}");
+    }
+    let link = link_jira_issue(&*f.store, f.organization, f.integration, "APP-9", issue)
+        .await
+        .unwrap();
+    assert!(link.created);
+    assert_eq!(linked_to(&f, "APP-9").await, [issue]);
 }
 
 /// Behaviour: an organization's external actors are listed in id order, all of them or those

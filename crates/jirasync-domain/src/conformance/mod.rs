@@ -132,6 +132,7 @@ macro_rules! conformance_tests {
             link_issue_without_an_organization_link_is_not_found,
             unlink_issue_removes_the_link_and_keeps_the_watermark,
             lists_external_actors_by_filter,
+            link_jira_issue_refuses_a_malformed_key,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;
