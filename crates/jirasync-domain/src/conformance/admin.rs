@@ -5,7 +5,7 @@ use jirasync_webhook::IssueKey;
 
 use super::fixture::{Fixture, KEY, assigned_to_email};
 use crate::external_actor::{ActorFilter, ActorTarget, ExternalProvider, NewExternalActor};
-use crate::ids::{IntegrationId, LocalIssueId};
+use crate::ids::{IntegrationId, LocalIssueId, ProjectId};
 use crate::integration::{
     ExternalId, IntegrationMetadata, LinkStatus, ResolutionStrategy, SyncConfig,
 };
@@ -31,6 +31,17 @@ async fn linked_to<S: Store + Seed + 'static>(f: &Fixture<S>, key: &str) -> Vec<
         .into_iter()
         .map(|linked| linked.issue.id)
         .collect()
+}
+
+/// A new unassigned, unresolved local issue in `project`, linked to nothing.
+async fn unlinked_issue<S: Store + Seed + 'static>(
+    f: &Fixture<S>,
+    project: ProjectId,
+) -> LocalIssueId {
+    f.store
+        .seed_local_issue(project, ResolutionStatus::Unresolved, None)
+        .await
+        .unwrap()
 }
 
 /// Behaviour: every organization is listed, in id order.
@@ -141,11 +152,7 @@ pub async fn link_issue_creates_the_external_issue_and_the_link<S: Store + Seed 
     store: S,
 ) {
     let f = Fixture::new(store).await;
-    let issue = f
-        .store
-        .seed_local_issue(f.project, ResolutionStatus::Unresolved, None)
-        .await
-        .unwrap();
+    let issue = unlinked_issue(&f, f.project).await;
     let link = f
         .store
         .link_issue(
@@ -178,11 +185,7 @@ pub async fn link_issue_is_idempotent<S: Store + Seed + 'static>(store: S) {
     assert!(!again.created);
     assert_eq!(linked_to(&f, KEY).await, [f.issue]);
 
-    let second = f
-        .store
-        .seed_local_issue(f.project, ResolutionStatus::Unresolved, None)
-        .await
-        .unwrap();
+    let second = unlinked_issue(&f, f.project).await;
     let joined = f
         .store
         .link_issue(f.organization, f.integration, &key, second)
@@ -201,11 +204,7 @@ pub async fn link_issue_keeps_the_watermarks<S: Store + Seed + 'static>(store: S
         .await;
     let watermark = f.watermark(SyncKind::Assignee).await;
     assert!(watermark.is_some());
-    let second = f
-        .store
-        .seed_local_issue(f.project, ResolutionStatus::Unresolved, None)
-        .await
-        .unwrap();
+    let second = unlinked_issue(&f, f.project).await;
     let link = f
         .store
         .link_issue(f.organization, f.integration, &IssueKey::new(KEY), second)
@@ -225,35 +224,21 @@ pub async fn link_issue_of_another_organizations_issue_is_not_found<S: Store + S
 ) {
     let f = Fixture::new(store).await;
     let (_, other_project, _) = f.other_organization("bob@example.com").await;
-    let foreign = f
-        .store
-        .seed_local_issue(other_project, ResolutionStatus::Unresolved, None)
-        .await
-        .unwrap();
+    let foreign = unlinked_issue(&f, other_project).await;
     let key = IssueKey::new("APP-9");
-    let result = f
-        .store
-        .link_issue(f.organization, f.integration, &key, foreign)
-        .await;
-    assert_not_found(
-        result,
-        &format!(
-            "not found: local issue {foreign} in organization {}",
-            f.organization
-        ),
-    );
-    let missing = LocalIssueId::new(999_999);
-    let result = f
-        .store
-        .link_issue(f.organization, f.integration, &key, missing)
-        .await;
-    assert_not_found(
-        result,
-        &format!(
-            "not found: local issue {missing} in organization {}",
-            f.organization
-        ),
-    );
+    for issue in [foreign, LocalIssueId::new(999_999)] {
+        let result = f
+            .store
+            .link_issue(f.organization, f.integration, &key, issue)
+            .await;
+        assert_not_found(
+            result,
+            &format!(
+                "not found: local issue {issue} in organization {}",
+                f.organization
+            ),
+        );
+    }
     assert!(linked_to(&f, "APP-9").await.is_empty());
     let watermark = f
         .store
@@ -275,11 +260,7 @@ pub async fn link_issue_without_an_organization_link_is_not_found<S: Store + See
         .await
         .unwrap();
     let project = f.store.seed_project(unlinked, "ops").await.unwrap();
-    let issue = f
-        .store
-        .seed_local_issue(project, ResolutionStatus::Unresolved, None)
-        .await
-        .unwrap();
+    let issue = unlinked_issue(&f, project).await;
     let key = IssueKey::new("OPS-1");
     let result = f
         .store
@@ -342,11 +323,7 @@ pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: Store + Se
 /// nothing; a key links through the store.
 pub async fn link_jira_issue_refuses_a_malformed_key<S: Store + Seed + 'static>(store: S) {
     let f = Fixture::new(store).await;
-    let issue = f
-        .store
-        .seed_local_issue(f.project, ResolutionStatus::Unresolved, None)
-        .await
-        .unwrap();
+    let issue = unlinked_issue(&f, f.project).await;
     let result = link_jira_issue(&*f.store, f.organization, f.integration, "APP 9", issue).await;
     match result {
         Err(error @ IssueLinkError::InvalidKey { .. }) => assert_eq!(
