@@ -6,8 +6,9 @@
 //! to a store as one plan, which a store applies in one transaction, with the ordering guard
 //! enforced in the database.
 //!
-//! * `sqlite::SqliteStore` implements every storage trait of `jirasync-domain`, its `Seed`
-//!   trait, and [`Inbox`](inbox::Inbox).
+//! * `sqlite::SqliteStore` implements every storage trait of `jirasync-domain` (including
+//!   `StateStore`, the state file's import and export), its `Seed` trait, and
+//!   [`Inbox`](inbox::Inbox).
 //! * `postgres::PostgresStore` shares the schema and implements [`Inbox`](inbox::Inbox); the
 //!   domain's storage traits on PostgreSQL are still to come.
 //! * [`open`] picks the back-end from a URL, connects and applies the embedded migrations.
@@ -25,6 +26,10 @@ mod migration;
 mod open;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_error;
+// Only SQLite uses it so far; the PostgreSQL store's `StateStore` is to come.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+mod state_rows;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use jirasync_domain::external_actor::{
-    ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
+    ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
 };
 use jirasync_domain::ids::{ExternalActorId, IntegrationId, OrganizationId, TeamId, UserId};
 use jirasync_domain::{ExternalActorStore, StoreError};
@@ -88,6 +88,31 @@ impl ExternalActorStore for SqliteStore {
         .await
         .map_err(|error| store_error("reading an external actor", error))?;
         row.map(actor_from_row).transpose()
+    }
+
+    async fn external_actors(
+        &self,
+        organization_id: OrganizationId,
+        filter: ActorFilter,
+    ) -> Result<Vec<ExternalActor>, StoreError> {
+        let (condition, (user, team)) = match filter {
+            ActorFilter::All => ("", (None, None)),
+            ActorFilter::Users => (" AND user_id IS NOT NULL", (None, None)),
+            ActorFilter::Teams => (" AND team_id IS NOT NULL", (None, None)),
+            ActorFilter::Target(target) => {
+                (" AND user_id IS ? AND team_id IS ?", target_columns(target))
+            }
+        };
+        let sql = format!("{SELECT_ACTOR} WHERE organization_id = ?{condition} ORDER BY id");
+        let mut query = sqlx::query_as::<_, ActorRow>(&sql).bind(sql_id(organization_id.get()));
+        if let ActorFilter::Target(_) = filter {
+            query = query.bind(user).bind(team);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|error| store_error("listing external actors", error))?;
+        rows.into_iter().map(actor_from_row).collect()
     }
 
     async fn external_actors_named(

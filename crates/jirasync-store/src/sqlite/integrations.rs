@@ -1,17 +1,19 @@
 //! [`IntegrationStore`]: integrations, their organization links and identities, and installs.
 
 use async_trait::async_trait;
-use jirasync_domain::ids::{IdentityId, IntegrationId, OrganizationId, UserId};
+use jirasync_domain::ids::{IdentityId, IntegrationId, OrganizationId};
 use jirasync_domain::integration::{
     ExternalId, Identity, Integration, IntegrationMetadata, JIRA_SERVER_PROVIDER, JiraCredentials,
     LinkStatus, OrganizationIntegration, SyncConfig,
 };
 use jirasync_domain::organization::{Organization, OrganizationFeatures};
-use jirasync_domain::secret::SecretString;
+use jirasync_domain::store::missing::missing_organization_link;
 use jirasync_domain::store::{InstallRecord, Installation, OrganizationLink};
 use jirasync_domain::{IntegrationStore, StoreError};
 use jirasync_webhook::WebhookSecret;
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::query::Query;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{FromRow, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
 use super::values::{
@@ -19,46 +21,16 @@ use super::values::{
     strategy_name,
 };
 use crate::sql_error::store_error;
-
-/// An `integrations` row: id, provider, external id, name, base URL, domain name, TLS flag.
-type IntegrationRow = (i64, String, String, String, String, String, bool);
+use crate::state_rows::{
+    IdentityRow, IntegrationRow, OrganizationIntegrationRow as LinkRow, identity_record,
+};
 
 const SELECT_INTEGRATION: &str =
     "SELECT id, provider, external_id, name, base_url, domain_name, verify_ssl FROM integrations";
 
-/// An `organization_integrations` row: organization, integration, status, the five sync flags,
-/// the resolution strategy, the default identity.
-type LinkRow = (
-    i64,
-    i64,
-    String,
-    bool,
-    bool,
-    bool,
-    bool,
-    bool,
-    String,
-    Option<i64>,
-);
-
 const LINK_COLUMNS: &str = "l.organization_id, l.integration_id, l.status, \
     l.sync_reverse_assignment, l.sync_status_reverse, l.sync_forward_assignment, \
     l.sync_status_forward, l.sync_comments, l.resolution_strategy, l.default_identity_id";
-
-/// An `identities` row: id, organization, integration, installer, then the credential columns
-/// (kind, consumer key, private key, access token, token secret, bearer token).
-type IdentityRow = (
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
 
 const SELECT_IDENTITY: &str = "SELECT id, organization_id, integration_id, installed_by, \
     credential_kind, consumer_key, private_key_pem, access_token, access_token_secret, \
@@ -158,51 +130,9 @@ async fn link(
     row.map(link_from_row).transpose()
 }
 
+/// The identity a row describes (the state file's reading of the row, so both stay alike).
 fn identity_from_row(row: IdentityRow) -> Result<Identity, StoreError> {
-    let (
-        id,
-        organization_id,
-        integration_id,
-        installed_by,
-        kind,
-        consumer_key,
-        private_key_pem,
-        access_token,
-        access_token_secret,
-        bearer_token,
-    ) = row;
-    let credentials = match (
-        kind.as_str(),
-        consumer_key,
-        private_key_pem,
-        access_token,
-        access_token_secret,
-        bearer_token,
-    ) {
-        ("oauth1", Some(consumer_key), Some(private_key), Some(access_token), Some(secret), _) => {
-            JiraCredentials::OAuth1 {
-                consumer_key,
-                private_key_pem: SecretString::new(private_key),
-                access_token,
-                access_token_secret: SecretString::new(secret),
-            }
-        }
-        ("bearer", _, _, _, _, Some(token)) => JiraCredentials::Bearer {
-            token: SecretString::new(token),
-        },
-        (kind, ..) => {
-            return Err(StoreError::other(format!(
-                "identity {id} has incomplete {kind:?} credentials"
-            )));
-        }
-    };
-    Ok(Identity {
-        id: IdentityId::new(domain_id(id)?),
-        organization_id: OrganizationId::new(domain_id(organization_id)?),
-        integration_id: IntegrationId::new(domain_id(integration_id)?),
-        installed_by: installed_by.map(domain_id).transpose()?.map(UserId::new),
-        credentials,
-    })
+    Ok(identity_record(row)?.to_identity())
 }
 
 /// The identity of (organization, integration).
@@ -381,8 +311,7 @@ async fn upsert_link(
     if updated.rows_affected() > 0 {
         return Ok(false);
     }
-    let config = SyncConfig::default();
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO organization_integrations (organization_id, integration_id, status, \
          sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
          sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
@@ -390,18 +319,28 @@ async fn upsert_link(
     )
     .bind(organization_id)
     .bind(integration_id)
-    .bind(link_status_name(LinkStatus::Active))
-    .bind(config.sync_reverse_assignment)
-    .bind(config.sync_status_reverse)
-    .bind(config.sync_forward_assignment)
-    .bind(config.sync_status_forward)
-    .bind(config.sync_comments)
-    .bind(strategy_name(config.resolution_strategy))
-    .bind(identity_id)
-    .execute(&mut *connection)
-    .await
-    .map_err(|error| store_error(what, error))?;
+    .bind(link_status_name(LinkStatus::Active));
+    bind_sync_config(insert, SyncConfig::default())
+        .bind(identity_id)
+        .execute(&mut *connection)
+        .await
+        .map_err(|error| store_error(what, error))?;
     Ok(true)
+}
+
+/// Binds the six columns of a sync configuration, in table order: the five flags, then the
+/// resolution strategy.
+pub(super) fn bind_sync_config<'q>(
+    query: Query<'q, Sqlite, SqliteArguments<'q>>,
+    config: SyncConfig,
+) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+    query
+        .bind(config.sync_reverse_assignment)
+        .bind(config.sync_status_reverse)
+        .bind(config.sync_forward_assignment)
+        .bind(config.sync_status_forward)
+        .bind(config.sync_comments)
+        .bind(strategy_name(config.resolution_strategy))
 }
 
 /// A row that must exist because this transaction just wrote it.
@@ -414,6 +353,21 @@ impl IntegrationStore for SqliteStore {
     async fn integration(&self, id: IntegrationId) -> Result<Option<Integration>, StoreError> {
         let mut connection = self.connection("reading an integration").await?;
         integration_by_id(&mut connection, sql_id(id.get())).await
+    }
+
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+        let what = "reading integrations";
+        let mut connection = self.connection(what).await?;
+        let rows: Vec<IntegrationRow> =
+            sqlx::query_as(&format!("{SELECT_INTEGRATION} ORDER BY id"))
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+        let mut integrations = Vec::with_capacity(rows.len());
+        for row in rows {
+            integrations.push(integration_from_row(&mut connection, row).await?);
+        }
+        Ok(integrations)
     }
 
     async fn integration_by_external_id(
@@ -531,5 +485,37 @@ impl IntegrationStore for SqliteStore {
             integration_created,
             link_created,
         })
+    }
+
+    async fn update_sync_config(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        config: SyncConfig,
+    ) -> Result<OrganizationIntegration, StoreError> {
+        let what = "updating a sync configuration";
+        let organization = sql_id(organization_id.get());
+        let integration = sql_id(integration_id.get());
+        let mut transaction = self.begin_write(what).await?;
+        let update = sqlx::query(
+            "UPDATE organization_integrations SET sync_reverse_assignment = ?, \
+             sync_status_reverse = ?, sync_forward_assignment = ?, sync_status_forward = ?, \
+             sync_comments = ?, resolution_strategy = ? \
+             WHERE organization_id = ? AND integration_id = ?",
+        );
+        bind_sync_config(update, config)
+            .bind(organization)
+            .bind(integration)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| store_error(what, error))?;
+        let updated = link(&mut transaction, organization, integration)
+            .await?
+            .ok_or_else(|| missing_organization_link(organization_id, integration_id))?;
+        transaction
+            .commit()
+            .await
+            .map_err(|error| store_error(what, error))?;
+        Ok(updated)
     }
 }

@@ -22,6 +22,7 @@ use super::values::{
     activity_kind_from_name, activity_kind_name, domain_id, sql_id, status_name, sync_kind_name,
 };
 use crate::sql_error::store_error;
+use crate::state_rows::ActivityRow;
 
 /// What the ordering guard and the delivery log of one plan need.
 struct PlanGuard {
@@ -332,21 +333,6 @@ impl SqliteStore {
         Ok(PlanApplied::Applied(applied))
     }
 }
-
-/// An `activities` row: id, issue, kind, provider, provider key, integration, assigned user,
-/// assigned team, sync source, occurred at.
-type ActivityRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
 
 fn activity_from_row(row: ActivityRow) -> Result<Activity, StoreError> {
     let (

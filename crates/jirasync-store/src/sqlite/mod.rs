@@ -30,6 +30,7 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod seed;
+mod state;
 mod values;
 
 use std::path::Path;

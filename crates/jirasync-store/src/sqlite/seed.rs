@@ -17,7 +17,9 @@ use jirasync_domain::{Seed, StoreError};
 use jirasync_webhook::IssueKey;
 
 use super::SqliteStore;
-use super::values::{domain_id, link_status_name, sql_id, status_name, strategy_name};
+use super::integrations::bind_sync_config;
+use super::issue_links::upsert_issue_link;
+use super::values::{domain_id, link_status_name, sql_id, status_name};
 use crate::sql_error::store_error;
 
 /// Commits a seeding transaction.
@@ -279,7 +281,7 @@ impl Seed for SqliteStore {
     ) -> Result<(), StoreError> {
         // Creating or replacing the link; its default identity is the organization's identity
         // for the integration, if it has one.
-        sqlx::query(
+        let link = sqlx::query(
             "INSERT INTO organization_integrations (organization_id, integration_id, status, \
              sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
              sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
@@ -297,16 +299,11 @@ impl Seed for SqliteStore {
         )
         .bind(sql_id(organization_id.get()))
         .bind(sql_id(integration_id.get()))
-        .bind(link_status_name(status))
-        .bind(config.sync_reverse_assignment)
-        .bind(config.sync_status_reverse)
-        .bind(config.sync_forward_assignment)
-        .bind(config.sync_status_forward)
-        .bind(config.sync_comments)
-        .bind(strategy_name(config.resolution_strategy))
-        .execute(&self.pool)
-        .await
-        .map_err(|error| store_error("seeding an organization's link", error))?;
+        .bind(link_status_name(status));
+        bind_sync_config(link, config)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| store_error("seeding an organization's link", error))?;
         Ok(())
     }
 
@@ -320,26 +317,15 @@ impl Seed for SqliteStore {
         let what = "seeding an issue link";
         let mut transaction = self.begin_write(what).await?;
         // The row may exist already (another local issue, or a watermark written before).
-        let external_issue_id: i64 = sqlx::query_scalar(
-            "INSERT INTO external_issues (organization_id, integration_id, key) VALUES (?, ?, ?) \
-             ON CONFLICT (organization_id, integration_id, key) DO UPDATE SET key = excluded.key \
-             RETURNING id",
+        let (external_issue_id, _) = upsert_issue_link(
+            &mut transaction,
+            sql_id(organization_id.get()),
+            sql_id(integration_id.get()),
+            key,
+            sql_id(local_issue_id.get()),
+            what,
         )
-        .bind(sql_id(organization_id.get()))
-        .bind(sql_id(integration_id.get()))
-        .bind(key.as_str())
-        .fetch_one(&mut *transaction)
-        .await
-        .map_err(|error| store_error(what, error))?;
-        sqlx::query(
-            "INSERT INTO external_issue_links (external_issue_id, local_issue_id) VALUES (?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(external_issue_id)
-        .bind(sql_id(local_issue_id.get()))
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| store_error(what, error))?;
+        .await?;
         commit(transaction, what).await?;
         Ok(ExternalIssueId::new(domain_id(external_issue_id)?))
     }
