@@ -8,13 +8,15 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use jirasync_domain::activity::Activity;
 use jirasync_domain::external_actor::{
-    ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
+    ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
 };
 use jirasync_domain::ids::{
     ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId,
 };
-use jirasync_domain::integration::{ExternalId, Identity, Integration};
-use jirasync_domain::issue::{LinkedIssue, LocalIssue};
+use jirasync_domain::integration::{
+    ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig,
+};
+use jirasync_domain::issue::{IssueLink, LinkedIssue, LocalIssue};
 use jirasync_domain::organization::Organization;
 use jirasync_domain::people::{ProjectAccess, Team, User};
 use jirasync_domain::store::{
@@ -94,6 +96,23 @@ impl IntegrationStore for FlakyStore {
         self.switch.check()?;
         self.inner.install(record).await
     }
+
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+        self.switch.check()?;
+        self.inner.integrations().await
+    }
+
+    async fn update_sync_config(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        config: SyncConfig,
+    ) -> Result<OrganizationIntegration, StoreError> {
+        self.switch.check()?;
+        self.inner
+            .update_sync_config(organization_id, integration_id, config)
+            .await
+    }
 }
 
 #[async_trait]
@@ -114,10 +133,41 @@ impl IssueLinkStore for FlakyStore {
         self.switch.check()?;
         self.inner.local_issue(id).await
     }
+
+    async fn link_issue(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        local_issue_id: LocalIssueId,
+    ) -> Result<IssueLink, StoreError> {
+        self.switch.check()?;
+        self.inner
+            .link_issue(organization_id, integration_id, key, local_issue_id)
+            .await
+    }
+
+    async fn unlink_issue(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        local_issue_id: LocalIssueId,
+    ) -> Result<(), StoreError> {
+        self.switch.check()?;
+        self.inner
+            .unlink_issue(organization_id, integration_id, key, local_issue_id)
+            .await
+    }
 }
 
 #[async_trait]
 impl DirectoryStore for FlakyStore {
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        self.switch.check()?;
+        self.inner.organizations().await
+    }
+
     async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError> {
         self.switch.check()?;
         self.inner.organization(id).await
@@ -204,6 +254,15 @@ impl WatermarkStore for FlakyStore {
 
 #[async_trait]
 impl ExternalActorStore for FlakyStore {
+    async fn external_actors(
+        &self,
+        organization_id: OrganizationId,
+        filter: ActorFilter,
+    ) -> Result<Vec<ExternalActor>, StoreError> {
+        self.switch.check()?;
+        self.inner.external_actors(organization_id, filter).await
+    }
+
     async fn external_actor(
         &self,
         organization_id: OrganizationId,
