@@ -1,6 +1,11 @@
 //! Configuration: each source, their precedence (flags > JIRASYNC_* > TOML file > defaults), and
 //! each refusal, naming the flag, variable or key and the form expected.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "a panic is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a panic is a failed test"
+)]
 
 mod support;
 
@@ -8,8 +13,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Parser;
-use jirasync::config::{ByteSize, Config, ConfigError, Environment, LogFormat, Mode};
 use jirasync::Cli;
+use jirasync::config::{ByteSize, Config, ConfigError, Environment, LogFormat, Mode};
 
 /// Resolves the configuration of `jirasync FLAGS migrate` in `env`.
 fn resolve(flags: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -139,7 +144,10 @@ log_format = "human"
     assert_eq!(config.public_url, "https://file.example.com");
     assert_eq!(config.mode, Mode::Inline);
     assert_eq!(config.body_limit.bytes(), 4096);
-    assert_eq!(config.admin_token.unwrap().expose(), "from-the-file-0123456");
+    assert_eq!(
+        config.admin_token.unwrap().expose(),
+        "from-the-file-0123456"
+    );
     assert_eq!(config.workers.get(), 5);
     assert_eq!(config.log_format, LogFormat::Human);
 }
@@ -170,24 +178,41 @@ fn flags_beat_variables_which_beat_the_file_which_beats_the_defaults() {
 fn the_config_flag_beats_jirasync_config() {
     let (_flag_file, flag_path) = config_file("workers = 7\n");
     let (_env_file, env_path) = config_file("workers = 9\n");
-    let config = resolve(
-        &["--config", &flag_path],
-        &[("JIRASYNC_CONFIG", &env_path)],
-    )
-    .unwrap();
+    let config = resolve(&["--config", &flag_path], &[("JIRASYNC_CONFIG", &env_path)]).unwrap();
     assert_eq!(config.workers.get(), 7);
 }
 
 #[test]
 fn refuses_bad_flag_values_naming_the_flag_and_the_form() {
     let cases: [(&str, &str); 7] = [
-        ("--workers=0", "invalid flag --workers \"0\": expected a whole number of at least 1"),
-        ("--listen=localhost", "invalid flag --listen \"localhost\": expected an IP address and port such as 127.0.0.1:8080 or [::1]:8080"),
-        ("--mode=batch", "invalid flag --mode \"batch\": expected inbox or inline"),
-        ("--body-limit=1MB", "invalid flag --body-limit \"1MB\": expected a size above zero in bytes, or with a unit: B, KiB, MiB or GiB (such as 512KiB or 1MiB)"),
-        ("--log-format=xml", "invalid flag --log-format \"xml\": expected human or json"),
-        ("--database-url=mysql://db/x", "invalid flag --database-url \"mysql://db/x\": expected sqlite://FILE, a file path, or postgres://USER@HOST/DATABASE"),
-        ("--public-url=ftp://sync.example.com", "invalid flag --public-url \"ftp://sync.example.com\": expected an http:// or https:// URL with a host and no query or fragment, such as https://sync.example.com"),
+        (
+            "--workers=0",
+            "invalid flag --workers \"0\": expected a whole number of at least 1",
+        ),
+        (
+            "--listen=localhost",
+            "invalid flag --listen \"localhost\": expected an IP address and port such as 127.0.0.1:8080 or [::1]:8080",
+        ),
+        (
+            "--mode=batch",
+            "invalid flag --mode \"batch\": expected inbox or inline",
+        ),
+        (
+            "--body-limit=1MB",
+            "invalid flag --body-limit \"1MB\": expected a size above zero in bytes, or with a unit: B, KiB, MiB or GiB (such as 512KiB or 1MiB)",
+        ),
+        (
+            "--log-format=xml",
+            "invalid flag --log-format \"xml\": expected human or json",
+        ),
+        (
+            "--database-url=mysql://db/x",
+            "invalid flag --database-url \"mysql://db/x\": expected sqlite://FILE, a file path, or postgres://USER@HOST/DATABASE",
+        ),
+        (
+            "--public-url=ftp://sync.example.com",
+            "invalid flag --public-url \"ftp://sync.example.com\": expected an http:// or https:// URL with a host and no query or fragment, such as https://sync.example.com",
+        ),
     ];
     for (flag, expected) in cases {
         assert_eq!(error(&[flag], &[]), expected, "{flag}");
@@ -196,7 +221,10 @@ fn refuses_bad_flag_values_naming_the_flag_and_the_form() {
 
 #[test]
 fn refuses_a_public_url_with_a_query() {
-    let message = error(&[], &[("JIRASYNC_PUBLIC_URL", "https://sync.example.com/?a=1")]);
+    let message = error(
+        &[],
+        &[("JIRASYNC_PUBLIC_URL", "https://sync.example.com/?a=1")],
+    );
     assert!(
         message.starts_with("invalid environment variable JIRASYNC_PUBLIC_URL \"https://sync.example.com/?a=1\": expected an http:// or https:// URL"),
         "{message}"
@@ -250,7 +278,9 @@ fn refuses_a_file_that_is_not_toml() {
     let (_file, path) = config_file("workers = = 2\n");
     let message = error(&["--config", &path], &[]);
     assert!(
-        message.starts_with(&format!("the configuration file {path} is not valid TOML: ")),
+        message.starts_with(&format!(
+            "the configuration file {path} is not valid TOML: "
+        )),
         "{message}"
     );
     assert!(message.contains("line 1"), "{message}");
@@ -285,7 +315,8 @@ fn the_binary_exits_2_on_a_bad_log_filter() {
     let run = workdir.run_with_env(&["migrate"], &[("RUST_LOG", "jirasync=loud")]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(
-        run.stderr.contains("error: invalid environment variable RUST_LOG \"jirasync=loud\": "),
+        run.stderr
+            .contains("error: invalid environment variable RUST_LOG \"jirasync=loud\": "),
         "{run:?}"
     );
 }
@@ -320,7 +351,10 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
         run.stdout,
         "database sqlite://from-env.db is at schema version 1 (up to date)\n"
     );
-    let run = workdir.run_with_env(&["migrate", "--database-url", "sqlite://from-flag.db"], &env);
+    let run = workdir.run_with_env(
+        &["migrate", "--database-url", "sqlite://from-flag.db"],
+        &env,
+    );
     assert_eq!(
         run.stdout,
         "database sqlite://from-flag.db is at schema version 1 (up to date)\n"

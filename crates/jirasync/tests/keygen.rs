@@ -16,7 +16,13 @@ fn mode(path: &Path) -> u32 {
 #[test]
 fn writes_a_pkcs8_private_key_readable_only_by_its_owner_and_prints_the_public_key_and_steps() {
     let workdir = support::Workdir::new();
-    let run = workdir.run(&["keygen", "--out", "keys", "--public-url", "https://sync.example.com"]);
+    let run = workdir.run(&[
+        "keygen",
+        "--out",
+        "keys",
+        "--public-url",
+        "https://sync.example.com",
+    ]);
     assert_eq!(run.code, Some(0), "{run:?}");
 
     let private_path = workdir.path().join("keys/jira_privatekey.pem");
@@ -31,7 +37,10 @@ fn writes_a_pkcs8_private_key_readable_only_by_its_owner_and_prints_the_public_k
     assert_eq!(PublicKey::from_pem(&public_pem).unwrap(), key.public_key());
 
     assert!(run.stdout.contains(public_pem.trim_end()), "{}", run.stdout);
-    assert!(!run.stdout.contains("PRIVATE KEY-----\nMII"), "the private key is never printed");
+    assert!(
+        !run.stdout.contains("PRIVATE KEY-----\nMII"),
+        "the private key is never printed"
+    );
     for step in [
         "  1. In Jira, open Administration > Applications > Application Links.",
         "  2. Enter jirasync's public URL, https://sync.example.com,",
@@ -39,7 +48,11 @@ fn writes_a_pkcs8_private_key_readable_only_by_its_owner_and_prints_the_public_k
         "       Consumer Callback URL: https://sync.example.com/extensions/jira-server/setup/",
         "  5. Save.",
     ] {
-        assert!(run.stdout.contains(step), "missing {step:?} in {}", run.stdout);
+        assert!(
+            run.stdout.contains(step),
+            "missing {step:?} in {}",
+            run.stdout
+        );
     }
 }
 
@@ -56,7 +69,10 @@ fn refuses_to_overwrite_existing_keys_without_force() {
         "{run:?}"
     );
     assert_eq!(run.stdout, "");
-    assert_eq!(std::fs::read_to_string(&private_path).unwrap(), "the old key");
+    assert_eq!(
+        std::fs::read_to_string(&private_path).unwrap(),
+        "the old key"
+    );
     assert!(!workdir.path().join("jira_publickey.pem").exists());
 }
 
@@ -66,7 +82,10 @@ fn refuses_an_existing_public_key_too() {
     std::fs::write(workdir.path().join("jira_publickey.pem"), "old").unwrap();
     let run = workdir.run(&["keygen"]);
     assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(run.stderr.contains("jira_publickey.pem already exists"), "{run:?}");
+    assert!(
+        run.stderr.contains("jira_publickey.pem already exists"),
+        "{run:?}"
+    );
     assert!(!workdir.path().join("jira_privatekey.pem").exists());
 }
 
@@ -88,7 +107,8 @@ fn refuses_key_sizes_outside_the_supported_range_as_a_usage_error() {
     let run = workdir.run(&["keygen", "--bits", "1024"]);
     assert_eq!(run.code, Some(2), "{run:?}");
     assert!(
-        run.stderr.contains("expected a whole number of bits from 2048 to 8192"),
+        run.stderr
+            .contains("expected a whole number of bits from 2048 to 8192"),
         "{run:?}"
     );
     assert!(!workdir.path().join("jira_privatekey.pem").exists());

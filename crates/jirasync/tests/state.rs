@@ -3,7 +3,11 @@
 //!
 //! The import and export run in-process on the in-memory store; through the binary, only the
 //! refusal of a bad file is covered, as the SQL stores do not implement `StateStore` yet.
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a panic is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a panic is a failed test"
+)]
 
 mod support;
 
@@ -44,7 +48,9 @@ async fn imports_the_example_and_exports_it_back_unchanged() {
     );
 
     let mut exported = Vec::new();
-    export_state_file(&store, None, &mut exported).await.unwrap();
+    export_state_file(&store, None, &mut exported)
+        .await
+        .unwrap();
     let expected: serde_json::Value =
         serde_json::from_slice(&std::fs::read(example_path()).unwrap()).unwrap();
     let exported: serde_json::Value = serde_json::from_slice(&exported).unwrap();
@@ -60,7 +66,9 @@ async fn exports_to_a_file_readable_only_by_its_owner() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("state.json");
     let mut out = Vec::new();
-    export_state_file(&store, Some(&file), &mut out).await.unwrap();
+    export_state_file(&store, Some(&file), &mut out)
+        .await
+        .unwrap();
     assert!(out.is_empty(), "the state goes to the file only");
     assert_eq!(
         std::fs::read(&file).unwrap(),
@@ -114,7 +122,10 @@ fn the_binary_refuses_a_bad_file_before_touching_the_database() {
     let bad = write_bad_state_file(workdir.path());
     let run = workdir.run(&["state", "import", bad.to_str().unwrap()]);
     assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(run.stderr.contains(&format!("error: {BAD_RECORD}")), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("error: {BAD_RECORD}")),
+        "{run:?}"
+    );
     assert_eq!(run.stdout, "");
     assert!(!workdir.database().exists(), "no database was created");
 }
@@ -122,11 +133,17 @@ fn the_binary_refuses_a_bad_file_before_touching_the_database() {
 #[test]
 fn the_binary_refuses_malformed_json_naming_line_and_column() {
     let workdir = support::Workdir::new();
-    std::fs::write(workdir.path().join("broken.json"), "{\"format_version\": 1,\n  \"users\": [}\n").unwrap();
+    std::fs::write(
+        workdir.path().join("broken.json"),
+        "{\"format_version\": 1,\n  \"users\": [}\n",
+    )
+    .unwrap();
     let run = workdir.run(&["state", "import", "broken.json"]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
-        run.stderr.contains("error: the state file is malformed at users[0] (line 2, column 13): expected value"),
+        run.stderr.contains(
+            "error: the state file is malformed at users[0] (line 2, column 13): expected value"
+        ),
         "{run:?}"
     );
     assert!(!workdir.database().exists());

@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use jirasync_domain::integration::{
-    ExternalId, IntegrationMetadata, JiraCredentials,
-};
+use jirasync_domain::integration::{ExternalId, IntegrationMetadata, JiraCredentials};
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::secret::SecretString;
 use jirasync_domain::store::{InstallRecord, Installation};
