@@ -20,7 +20,6 @@ pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn AnyStore>, Cli
 /// `AnyStore` does not include `StateStore` yet (the SQL stores implement it on another branch):
 /// until it does, every back-end is refused with [`CliError::StateUnsupported`]. Once it does,
 /// this becomes `Ok(store)`.
-pub(crate) fn state_store(store: &dyn AnyStore) -> Result<&dyn StateStore, CliError> {
-    tracing::debug!(?store, "the store has no StateStore");
+pub(crate) fn state_store(_store: &dyn AnyStore) -> Result<&dyn StateStore, CliError> {
     Err(CliError::StateUnsupported)
 }
