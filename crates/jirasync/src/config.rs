@@ -18,6 +18,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use jirasync_domain::secret::SecretString;
 use jirasync_store::DatabaseUrl;
 
 /// The database used when none is configured: an SQLite file in the working directory.
@@ -194,29 +195,6 @@ impl fmt::Display for ByteSize {
     }
 }
 
-/// The bearer token of the admin API. `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AdminToken(String);
-
-impl AdminToken {
-    /// The token, for comparing it with a request's.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("AdminToken([redacted])")
-    }
-}
-
-impl fmt::Display for AdminToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -231,8 +209,8 @@ pub struct Config {
     pub mode: Mode,
     /// The largest webhook body accepted.
     pub body_limit: ByteSize,
-    /// The admin API's bearer token; without one the admin API is off.
-    pub admin_token: Option<AdminToken>,
+    /// The admin API's bearer token; without one the admin API is off. Never shown.
+    pub admin_token: Option<SecretString>,
     /// How many inbox workers run.
     pub workers: NonZeroUsize,
     /// The log line format.
@@ -592,10 +570,10 @@ fn parse_public_url(text: &str) -> Option<String> {
     usable.then(|| url.as_str().trim_end_matches('/').to_owned())
 }
 
-fn parse_admin_token(text: &str) -> Option<AdminToken> {
+fn parse_admin_token(text: &str) -> Option<SecretString> {
     let usable =
         text.chars().count() >= MIN_ADMIN_TOKEN_CHARS && text.chars().all(|c| c.is_ascii_graphic());
-    usable.then(|| AdminToken(text.to_owned()))
+    usable.then(|| SecretString::new(text))
 }
 
 #[cfg(test)]
@@ -635,12 +613,5 @@ mod tests {
         assert_eq!(DEFAULT_BODY_LIMIT.to_string(), "1MiB");
         assert_eq!(ByteSize(524_288).to_string(), "512KiB");
         assert_eq!(ByteSize(1000).to_string(), "1000B");
-    }
-
-    #[test]
-    fn admin_token_is_redacted() {
-        let token = AdminToken("0123456789abcdef-secret".to_owned());
-        assert_eq!(format!("{token:?}"), "AdminToken([redacted])");
-        assert_eq!(token.to_string(), "[redacted]");
     }
 }

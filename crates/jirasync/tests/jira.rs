@@ -115,12 +115,12 @@ async fn lists_webhooks_with_their_tokens_hidden() {
     assert!(!run.stderr.contains(&token));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deletes_one_webhook() {
+/// Runs `webhook delete 8` against a healthy Jira that answers the delete (once) with `answer`.
+async fn delete_webhook_8(answer: ResponseTemplate) -> (MockServer, support::Run) {
     let jira = healthy_jira().await;
     Mock::given(method("DELETE"))
         .and(path(format!("{LEGACY_WEBHOOKS}/8")))
-        .respond_with(ResponseTemplate::new(204))
+        .respond_with(answer)
         .expect(1)
         .mount(&jira)
         .await;
@@ -132,6 +132,12 @@ async fn deletes_one_webhook() {
         "--integration",
         &external_id(&jira),
     ]);
+    (jira, run)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_one_webhook() {
+    let (jira, run) = delete_webhook_8(ResponseTemplate::new(204)).await;
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(
         run.stdout,
@@ -141,22 +147,10 @@ async fn deletes_one_webhook() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn explains_a_refused_delete() {
-    let jira = healthy_jira().await;
-    Mock::given(method("DELETE"))
-        .and(path(format!("{LEGACY_WEBHOOKS}/8")))
-        .respond_with(
-            ResponseTemplate::new(403).set_body_json(json!({"errorMessages": ["Forbidden"]})),
-        )
-        .mount(&jira)
-        .await;
-    let workdir = installed(&jira).await;
-    let run = workdir.run(&[
-        "webhook",
-        "delete",
-        "8",
-        "--integration",
-        &external_id(&jira),
-    ]);
+    let (_jira, run) = delete_webhook_8(
+        ResponseTemplate::new(403).set_body_json(json!({"errorMessages": ["Forbidden"]})),
+    )
+    .await;
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         run.stderr.contains("error: cannot delete the webhook: Jira answered DELETE /rest/webhooks/1.0/webhook/8 with HTTP 403 (Forbidden). The Jira user lacks a permission"),
@@ -222,17 +216,21 @@ async fn asks_whose_credentials_when_several_organizations_installed() {
     );
 }
 
+/// Runs `doctor` for an integration installed for `jira`, with the tests' public URL.
+async fn doctor(jira: &MockServer) -> support::Run {
+    installed(jira).await.run(&[
+        "doctor",
+        "--integration",
+        &external_id(jira),
+        "--public-url",
+        PUBLIC_URL,
+    ])
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn doctor_passes_every_check_against_a_healthy_jira() {
     let jira = healthy_jira().await;
-    let workdir = installed(&jira).await;
-    let run = workdir.run(&[
-        "doctor",
-        "--integration",
-        &external_id(&jira),
-        "--public-url",
-        PUBLIC_URL,
-    ]);
+    let run = doctor(&jira).await;
     assert_eq!(run.code, Some(0), "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
     let expected_starts = [
@@ -294,14 +292,7 @@ async fn doctor_fails_when_the_webhook_posts_elsewhere() {
         ])))
         .mount(&jira)
         .await;
-    let workdir = installed(&jira).await;
-    let run = workdir.run(&[
-        "doctor",
-        "--integration",
-        &external_id(&jira),
-        "--public-url",
-        PUBLIC_URL,
-    ]);
+    let run = doctor(&jira).await;
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         run.stdout.contains(
