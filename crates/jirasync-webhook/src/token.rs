@@ -462,23 +462,6 @@ fn push_python_json_string(out: &mut String, value: &str) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn redacts_the_token_of_a_webhook_url_and_keeps_the_rest() {
-        assert_eq!(
-            super::redact_webhook_url(
-                "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/a.b.c/?x=1"
-            ),
-            "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/[redacted]/?x=1"
-        );
-        assert_eq!(
-            super::redact_webhook_url("https://h/extensions/jira-server/issue-updated/a.b.c"),
-            "https://h/extensions/jira-server/issue-updated/[redacted]"
-        );
-        assert_eq!(
-            super::redact_webhook_url("https://other.example.com/hook"),
-            "https://other.example.com/hook"
-        );
-    }
 
     use super::*;
 
@@ -607,5 +590,23 @@ mod tests {
         let token = forge(HS256_HEADER, r#"{"id":"i","nbf":1500.9}"#, &secret());
         let now = OffsetDateTime::from_unix_timestamp(1500).unwrap();
         assert!(verify_token_at(&token, &[secret()], now).is_ok());
+    }
+
+    #[test]
+    fn redacts_the_token_of_a_webhook_url_and_keeps_the_rest() {
+        assert_eq!(
+            redact_webhook_url(
+                "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/a.b.c/?x=1"
+            ),
+            "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/[redacted]/?x=1"
+        );
+        assert_eq!(
+            redact_webhook_url("https://h/extensions/jira-server/issue-updated/a.b.c"),
+            "https://h/extensions/jira-server/issue-updated/[redacted]"
+        );
+        assert_eq!(
+            redact_webhook_url("https://other.example.com/hook"),
+            "https://other.example.com/hook"
+        );
     }
 }
