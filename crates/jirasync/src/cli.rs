@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use jirasync_client::GENERATED_KEY_BITS;
+use jirasync_store::inbox::DeliveryState;
 
 use crate::config::ConfigArgs;
 
@@ -82,15 +83,9 @@ pub enum StateCommand {
     },
 }
 
-/// A delivery state, as `inbox list --state` takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DeliveryStateArg {
-    /// Waiting for a worker, held by one, or waiting for a retry.
-    Pending,
-    /// Processed.
-    Done,
-    /// Given up on; replay it with `inbox replay`.
-    Dead,
+/// Reads a delivery state as the store names it: `pending`, `done` or `dead`.
+fn parse_delivery_state(text: &str) -> Result<DeliveryState, String> {
+    DeliveryState::from_name(text).ok_or_else(|| "expected pending, done or dead".to_owned())
 }
 
 /// `inbox` sub-commands.
@@ -98,9 +93,10 @@ pub enum DeliveryStateArg {
 pub enum InboxCommand {
     /// List deliveries, oldest first.
     List {
-        /// Only deliveries in this state.
-        #[arg(long, value_enum)]
-        state: Option<DeliveryStateArg>,
+        /// Only deliveries in this state: pending (waiting, held by a worker, or waiting for a
+        /// retry), done, or dead (given up on; see `inbox replay`).
+        #[arg(long, value_name = "pending|done|dead", value_parser = parse_delivery_state)]
+        state: Option<DeliveryState>,
         /// At most this many.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,

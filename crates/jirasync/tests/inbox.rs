@@ -109,7 +109,7 @@ fn refuses_to_replay_a_delivery_that_does_not_exist() {
 }
 
 #[test]
-fn replay_needs_an_id_or_all_dead_but_not_both() {
+fn refuses_bad_inbox_arguments_as_usage_errors() {
     let workdir = support::Workdir::new();
     assert_eq!(workdir.run(&["inbox", "replay"]).code, Some(2));
     assert_eq!(
@@ -119,9 +119,13 @@ fn replay_needs_an_id_or_all_dead_but_not_both() {
     let bad_state = workdir.run(&["inbox", "list", "--state", "lost"]);
     assert_eq!(bad_state.code, Some(2), "{bad_state:?}");
     assert!(
-        bad_state
-            .stderr
-            .contains("[possible values: pending, done, dead]"),
+        bad_state.stderr.contains(
+            "invalid value 'lost' for '--state <pending|done|dead>': expected pending, done or dead"
+        ),
         "{bad_state:?}"
+    );
+    assert_eq!(
+        workdir.run(&["inbox", "list", "--limit", "0"]).code,
+        Some(2)
     );
 }

@@ -148,3 +148,34 @@ fn the_binary_refuses_malformed_json_naming_line_and_column() {
     );
     assert!(!workdir.database().exists());
 }
+
+#[tokio::test]
+async fn the_binary_leaves_an_existing_database_as_it_was_after_a_bad_file() {
+    let workdir = support::Workdir::new();
+    let installation =
+        support::install(workdir.store().await.as_ref(), "http://jira.example.com").await;
+    let bad = write_bad_state_file(workdir.path());
+    let run = workdir.run(&["state", "import", bad.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let integration = workdir
+        .store()
+        .await
+        .integration(installation.integration.id)
+        .await
+        .unwrap();
+    assert_eq!(integration, Some(installation.integration));
+}
+
+/// Until the SQL stores implement `StateStore`, a valid file is refused with a message saying so.
+/// Once they do, replace this with an import / export round trip through the binary.
+#[test]
+fn the_binary_says_the_sql_stores_cannot_import_the_state_yet() {
+    let workdir = support::Workdir::new();
+    let run = workdir.run(&["state", "import", example_path().to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("error: this database back-end cannot import or export the state file yet"),
+        "{run:?}"
+    );
+}

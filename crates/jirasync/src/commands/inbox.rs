@@ -9,7 +9,7 @@ use jirasync_store::inbox::{DeliveryId, DeliveryState, DeliverySummary};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::cli::{DeliveryStateArg, InboxCommand};
+use crate::cli::InboxCommand;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::store::open_store;
@@ -21,23 +21,13 @@ pub(super) async fn run(
 ) -> Result<(), CliError> {
     let store = open_store(config).await?;
     match command {
-        InboxCommand::List { state, limit } => {
-            list(store.as_ref(), state.map(delivery_state), limit, out).await
-        }
+        InboxCommand::List { state, limit } => list(store.as_ref(), state, limit, out).await,
         InboxCommand::Replay { id: Some(id), .. } => {
             replay(store.as_ref(), DeliveryId::new(id)).await?;
             writeln!(out, "delivery {id} is pending again")?;
             Ok(())
         }
         InboxCommand::Replay { id: None, .. } => replay_all_dead(store.as_ref(), out).await,
-    }
-}
-
-fn delivery_state(state: DeliveryStateArg) -> DeliveryState {
-    match state {
-        DeliveryStateArg::Pending => DeliveryState::Pending,
-        DeliveryStateArg::Done => DeliveryState::Done,
-        DeliveryStateArg::Dead => DeliveryState::Dead,
     }
 }
 

@@ -53,7 +53,7 @@ pub(super) async fn run(
 }
 
 /// One tab-separated line: id, name, URL with any token hidden, events.
-pub(super) fn webhook_line(webhook: &Webhook) -> String {
+fn webhook_line(webhook: &Webhook) -> String {
     format!(
         "{}\t{}\t{}\t{}",
         webhook.id.as_ref().map_or("-", WebhookId::as_str),
