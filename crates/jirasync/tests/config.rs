@@ -65,7 +65,7 @@ fn log_format_defaults_to_human_on_a_terminal() {
 fn flags_set_every_option() {
     let config = resolve(
         &[
-            "--database-url=postgres://app@db.example/jirasync",
+            "--database-url=postgres://app:db-password@db.example/jirasync",
             "--listen=0.0.0.0:9000",
             "--public-url=https://sync.example.com/",
             "--mode=inline",
@@ -79,7 +79,7 @@ fn flags_set_every_option() {
     .unwrap();
     assert_eq!(
         config.database_url.expose(),
-        "postgres://app@db.example/jirasync"
+        "postgres://app:db-password@db.example/jirasync"
     );
     assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
     assert_eq!(config.public_url, "https://sync.example.com");
@@ -92,7 +92,9 @@ fn flags_set_every_option() {
     assert_eq!(config.workers.get(), 8);
     assert_eq!(config.log_format, LogFormat::Human);
     assert_eq!(config.log_filter.as_deref(), Some("jirasync=debug"));
-    assert!(!format!("{config:?}").contains("0123456789abcdefXYZ"));
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("0123456789abcdefXYZ"), "{shown}");
+    assert!(!shown.contains("db-password"), "{shown}");
 }
 
 #[test]
@@ -362,4 +364,21 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");
     }
+}
+
+#[test]
+fn help_and_version_are_results_on_standard_output() {
+    let workdir = support::Workdir::new();
+    let help = workdir.run(&["--help"]);
+    assert_eq!(help.code, Some(0), "{help:?}");
+    assert!(
+        help.stdout.contains("Usage: jirasync [OPTIONS] <COMMAND>"),
+        "{help:?}"
+    );
+    let version = workdir.run(&["--version"]);
+    assert_eq!(version.code, Some(0), "{version:?}");
+    assert_eq!(
+        version.stdout,
+        format!("jirasync {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -1,6 +1,10 @@
 //! `jirasync webhook list|delete` and `jirasync doctor` against a fake Jira (wiremock on
 //! 127.0.0.1) and an integration installed in the SQLite database.
-#![allow(clippy::unwrap_used, reason = "a panic is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a panic is a failed test"
+)]
 
 mod support;
 
@@ -350,5 +354,31 @@ fn without_integration_the_store_must_list_them() {
         run.stderr
             .contains("name one with --integration EXTERNAL_ID"),
         "{run:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_stops_when_jira_cannot_be_reached() {
+    let workdir = Workdir::new();
+    // Nothing listens on port 1.
+    let installation = support::install(workdir.store().await.as_ref(), "http://127.0.0.1:1").await;
+    let run = workdir.run(&[
+        "doctor",
+        "--integration",
+        installation.integration.external_id.as_str(),
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", run.stdout);
+    assert!(lines[0].starts_with("ok   database: "), "{}", run.stdout);
+    assert!(
+        lines[1].starts_with("ok   integration: 127.0.0.1:1:jirasync at http://127.0.0.1:1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines[2].starts_with("FAIL jira: Could not connect to 127.0.0.1:1: "),
+        "{}",
+        run.stdout
     );
 }
