@@ -37,4 +37,4 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use database_url::{Backend, DatabaseUrl};
-pub use open::{AnyStore, OpenError, open};
+pub use open::{AnyStore, OpenError, SCHEMA_VERSION, open};

@@ -7,6 +7,10 @@ use jirasync_domain::{Seed, Store};
 use crate::DatabaseUrl;
 use crate::inbox::Inbox;
 
+/// The schema version [`open`] brings a database to: the newest migration this build embeds, on
+/// every back-end. `open` refuses a database migrated further by a newer build.
+pub const SCHEMA_VERSION: i64 = 1;
+
 /// Everything the service needs from one database: the domain's storage traits, seeding, and
 /// the inbox. Implemented by every store of this crate.
 pub trait AnyStore: Store + Seed + Inbox + std::fmt::Debug {}
