@@ -66,11 +66,6 @@ pub enum CliError {
     /// A state file was refused or the state could not be read or written. Nothing was imported.
     #[error("{0}")]
     State(#[from] StateError),
-    /// The store gives no access to its whole state.
-    #[error(
-        "this database back-end cannot import or export the state file yet: its store does not implement StateStore"
-    )]
-    StateUnsupported,
     /// No integration matches `--integration`.
     #[error(
         "no Jira integration has the external id {external_id:?}: the external id is HOST[:PORT]:CONSUMER_KEY, as `jirasync state export` shows"
@@ -79,11 +74,6 @@ pub enum CliError {
         /// The external id given.
         external_id: String,
     },
-    /// No integration was named, and the store cannot list them.
-    #[error(
-        "this database back-end cannot list the installed integrations yet: name one with --integration EXTERNAL_ID (HOST[:PORT]:CONSUMER_KEY)"
-    )]
-    IntegrationNotChosen,
     /// No integration is installed.
     #[error("no Jira integration is installed: connect one first")]
     NoIntegration,

@@ -10,7 +10,6 @@ use jirasync_webhook::{mint_token, webhook_url};
 
 use crate::cli::IntegrationChoice;
 use crate::error::CliError;
-use crate::store::state_store;
 
 /// An integration and the credentials of the organization chosen to act on it.
 #[derive(Debug)]
@@ -116,19 +115,13 @@ impl Installation {
 
 /// The external id of the only integration installed.
 async fn only_integration(store: &dyn AnyStore) -> Result<String, CliError> {
-    let state = match state_store(store) {
-        Err(CliError::StateUnsupported) => return Err(CliError::IntegrationNotChosen),
-        other => other?,
-    };
-    let snapshot = state
-        .export_state()
+    let external_ids: Vec<String> = store
+        .integrations()
         .await
-        .map_err(CliError::store("list the installed integrations"))?;
-    let external_ids: Vec<String> = snapshot
-        .integrations
+        .map_err(CliError::store("list the installed integrations"))?
         .into_iter()
         .filter(|integration| integration.provider == JIRA_SERVER_PROVIDER)
-        .map(|integration| integration.external_id)
+        .map(|integration| integration.external_id.as_str().to_owned())
         .collect();
     match external_ids.as_slice() {
         [only] => Ok(only.clone()),

@@ -346,13 +346,31 @@ fn doctor_stops_at_an_unreachable_database() {
 }
 
 #[test]
-fn without_integration_the_store_must_list_them() {
+fn without_integration_and_none_installed_says_to_connect_first() {
     let workdir = Workdir::new();
     let run = workdir.run(&["webhook", "list"]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         run.stderr
-            .contains("name one with --integration EXTERNAL_ID"),
+            .contains("no Jira integration is installed: connect one first"),
+        "{run:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_integration_and_several_installed_names_them() {
+    let workdir = Workdir::new();
+    let store = workdir.store().await;
+    support::install(store.as_ref(), "http://jira-one.example.com").await;
+    support::install(store.as_ref(), "http://jira-two.example.com").await;
+    drop(store);
+    let run = workdir.run(&["webhook", "list"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("several Jira integrations are installed")
+            && run.stderr.contains("jira-one.example.com:")
+            && run.stderr.contains("jira-two.example.com:"),
         "{run:?}"
     );
 }

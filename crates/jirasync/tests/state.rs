@@ -166,16 +166,16 @@ async fn the_binary_leaves_an_existing_database_as_it_was_after_a_bad_file() {
     assert_eq!(integration, Some(installation.integration));
 }
 
-/// Until the SQL stores implement `StateStore`, a valid file is refused with a message saying so.
-/// Once they do, replace this with an import / export round trip through the binary.
+/// The binary imports the example into a new SQLite database and exports it back unchanged.
 #[test]
-fn the_binary_says_the_sql_stores_cannot_import_the_state_yet() {
+fn the_binary_round_trips_the_example_through_sqlite() {
     let workdir = support::Workdir::new();
-    let run = workdir.run(&["state", "import", example_path().to_str().unwrap()]);
-    assert_eq!(run.code, Some(1), "{run:?}");
-    assert!(
-        run.stderr
-            .contains("error: this database back-end cannot import or export the state file yet"),
-        "{run:?}"
-    );
+    let import = workdir.run(&["state", "import", example_path().to_str().unwrap()]);
+    assert_eq!(import.code, Some(0), "{import:?}");
+    let export = workdir.run(&["state", "export"]);
+    assert_eq!(export.code, Some(0), "{export:?}");
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(example_path()).unwrap()).unwrap();
+    let exported: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    assert_eq!(exported, expected);
 }

@@ -6,7 +6,7 @@ use crate::cli::StateCommand;
 use crate::config::Config;
 use crate::error::CliError;
 use crate::state_file::{check_state_file, export_state_file, import_state_file};
-use crate::store::{open_store, state_store};
+use crate::store::open_store;
 
 pub(super) async fn run(
     command: StateCommand,
@@ -18,11 +18,11 @@ pub(super) async fn run(
             // A bad file is refused before the database is even opened (or created).
             check_state_file(&file)?;
             let store = open_store(config).await?;
-            import_state_file(state_store(store.as_ref())?, &file, out).await
+            import_state_file(store.as_ref(), &file, out).await
         }
         StateCommand::Export { out: file } => {
             let store = open_store(config).await?;
-            export_state_file(state_store(store.as_ref())?, file.as_deref(), out).await
+            export_state_file(store.as_ref(), file.as_deref(), out).await
         }
     }
 }
