@@ -14,6 +14,7 @@ use admin_support::{AdminWorld, TOKEN};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
+use tower::ServiceExt;
 
 const MISSING: &str = "Authentication credentials were not provided.";
 const INVALID: &str = "Invalid token.";
@@ -151,13 +152,15 @@ async fn every_route_refuses_a_wrong_token() {
 }
 
 #[tokio::test]
-async fn a_refusal_is_json() {
+async fn a_refusal_is_json_and_asks_for_a_bearer_token() {
     let world = AdminWorld::new().await;
-    let answer = world
-        .call_raw("GET", "/api/0/organizations/", None, None, Vec::new())
-        .await;
-    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(answer.content_type.as_deref(), Some("application/json"));
+    let request = Request::get("/api/0/organizations/")
+        .body(Body::empty())
+        .unwrap();
+    let response = world.app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    assert_eq!(response.headers()["content-type"], "application/json");
 }
 
 #[tokio::test]
