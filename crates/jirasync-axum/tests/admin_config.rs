@@ -10,12 +10,10 @@
 mod admin_support;
 mod support;
 
-use admin_support::{AdminWorld, TOKEN};
+use admin_support::{AdminWorld, DOES_NOT_EXIST, TOKEN};
 use axum::http::StatusCode;
 use jirasync_axum::admin::ADMIN_BODY_LIMIT;
 use serde_json::json;
-
-const DOES_NOT_EXIST: &str = "The requested resource does not exist.";
 
 fn config_path(world: &AdminWorld) -> String {
     format!(
@@ -240,61 +238,52 @@ async fn a_config_without_a_link_is_404() {
 #[tokio::test]
 async fn a_body_that_is_not_json_is_400_with_the_parser_message() {
     let world = AdminWorld::new().await;
-    let before = world.snapshot().await;
-    let answer = world
-        .call_raw(
-            "PUT",
-            &config_path(&world),
-            Some(TOKEN),
-            Some("application/json"),
-            b"{\"sync_comments\": fals}".to_vec(),
-        )
-        .await;
-    answer.assert_status(StatusCode::BAD_REQUEST);
-    assert_eq!(
-        answer.detail(),
-        "The body is not valid: sync_comments: expected ident at line 1 column 23."
-    );
-    let array = world
-        .call_raw(
-            "PUT",
-            &config_path(&world),
-            Some(TOKEN),
-            Some("application/json"),
-            b"[]".to_vec(),
-        )
-        .await;
-    array.assert_status(StatusCode::BAD_REQUEST);
-    assert_eq!(
-        array.detail(),
-        "The body is not valid: invalid type: sequence, expected a map at line 1 column 0."
-    );
-    assert_eq!(world.snapshot().await, before);
+    for (body, detail) in [
+        (
+            &b"{\"sync_comments\": fals}"[..],
+            "The body is not valid: sync_comments: expected ident at line 1 column 23.",
+        ),
+        (
+            b"[]",
+            "The body is not valid: invalid type: sequence, expected a map at line 1 column 0.",
+        ),
+        (
+            b"{} {}",
+            "The body is not valid: trailing characters at line 1 column 4.",
+        ),
+    ] {
+        let json = Some("application/json");
+        world
+            .assert_refused_raw(
+                "PUT",
+                &config_path(&world),
+                json,
+                body.to_vec(),
+                400,
+                detail,
+            )
+            .await;
+    }
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_declared_json_is_415() {
     let world = AdminWorld::new().await;
-    let before = world.snapshot().await;
     for content_type in [
         None,
         Some("text/plain"),
         Some("application/x-www-form-urlencoded"),
     ] {
-        let answer = world
-            .call_raw(
+        world
+            .assert_refused_raw(
                 "PUT",
                 &config_path(&world),
-                Some(TOKEN),
                 content_type,
                 b"{\"sync_comments\": false}".to_vec(),
+                415,
+                "Send the body as JSON with Content-Type: application/json.",
             )
             .await;
-        answer.assert_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
-        assert_eq!(
-            answer.detail(),
-            "Send the body as JSON with Content-Type: application/json."
-        );
     }
     let with_charset = world
         .call_raw(
@@ -306,27 +295,20 @@ async fn a_body_that_is_not_declared_json_is_415() {
         )
         .await;
     with_charset.assert_status(StatusCode::OK);
-    assert_eq!(world.snapshot().await, before);
 }
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413() {
     let world = AdminWorld::new().await;
-    let before = world.snapshot().await;
     let padding = " ".repeat(ADMIN_BODY_LIMIT);
-    let answer = world
-        .call_raw(
+    world
+        .assert_refused_raw(
             "PUT",
             &config_path(&world),
-            Some(TOKEN),
             Some("application/json"),
             format!("{{\"sync_comments\": false{padding}}}").into_bytes(),
+            413,
+            &format!("The body is larger than the limit of {ADMIN_BODY_LIMIT} bytes."),
         )
         .await;
-    answer.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        answer.detail(),
-        format!("The body is larger than the limit of {ADMIN_BODY_LIMIT} bytes.")
-    );
-    assert_eq!(world.snapshot().await, before);
 }

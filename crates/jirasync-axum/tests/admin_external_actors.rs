@@ -10,14 +10,11 @@
 mod admin_support;
 mod support;
 
-use admin_support::AdminWorld;
+use admin_support::{AdminWorld, DOES_NOT_EXIST, FORBIDDEN};
 use axum::http::StatusCode;
 use jirasync_domain::ExternalActorStore;
 use jirasync_domain::external_actor::{ActorTarget, ExternalProvider, NewExternalActor};
 use serde_json::{Value, json};
-
-const DOES_NOT_EXIST: &str = "The requested resource does not exist.";
-const FORBIDDEN: &str = "You do not have permission to perform this action.";
 
 fn users_path(world: &AdminWorld) -> String {
     format!("/api/0/organizations/{}/external-users/", world.org)
@@ -172,40 +169,36 @@ async fn invalid_fields_are_400_with_the_reference_messages() {
 #[tokio::test]
 async fn a_body_missing_a_member_or_mistyped_is_400_naming_it() {
     let world = AdminWorld::new().await;
-    let path = users_path(&world);
-    let mut no_user = jess_body(&world, "jess");
-    no_user.as_object_mut().unwrap().remove("userId");
-    world
-        .assert_refused(
-            "POST",
-            &path,
-            Some(no_user),
-            400,
+    let cases = [
+        (
+            "userId",
+            None,
             "The body is not valid: missing field `userId`.",
-        )
-        .await;
-    let mut no_name = jess_body(&world, "jess");
-    no_name.as_object_mut().unwrap().remove("externalName");
-    world
-        .assert_refused(
-            "POST",
-            &path,
-            Some(no_name),
-            400,
+        ),
+        (
+            "externalName",
+            None,
             "The body is not valid: missing field `externalName` at line 1 column 55.",
-        )
-        .await;
-    let mut bad_integration = jess_body(&world, "jess");
-    bad_integration["integrationId"] = json!("one");
-    world
-        .assert_refused(
-            "POST",
-            &path,
-            Some(bad_integration),
-            400,
-            "The body is not valid: integrationId: A valid integer is required, found \"one\" at line 1 column 44.",
-        )
-        .await;
+        ),
+        (
+            "integrationId",
+            Some(json!("one")),
+            "The body is not valid: integrationId: A valid integer is required, found \"one\" \
+             at line 1 column 44.",
+        ),
+    ];
+    for (member, value, detail) in cases {
+        let mut body = jess_body(&world, "jess");
+        match value {
+            Some(value) => body[member] = value,
+            None => {
+                body.as_object_mut().unwrap().remove(member);
+            }
+        }
+        world
+            .assert_refused("POST", &users_path(&world), Some(body), 400, detail)
+            .await;
+    }
 }
 
 #[tokio::test]

@@ -10,14 +10,12 @@
 mod admin_support;
 mod support;
 
-use admin_support::AdminWorld;
+use admin_support::{AdminWorld, DOES_NOT_EXIST};
 use axum::http::StatusCode;
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
 use jirasync_domain::{IssueLinkStore, Seed, StaticJiraDirectory};
 use jirasync_webhook::IssueKey;
 use serde_json::json;
-
-const DOES_NOT_EXIST: &str = "The requested resource does not exist.";
 
 fn links_path(world: &AdminWorld) -> String {
     format!(

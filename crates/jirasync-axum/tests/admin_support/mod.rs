@@ -25,6 +25,12 @@ use crate::support::{Answer, World, send_request};
 /// The admin token of every test.
 pub const TOKEN: &str = "admin-token-for-tests";
 
+/// The 404 of every id that names nothing.
+pub const DOES_NOT_EXIST: &str = "The requested resource does not exist.";
+
+/// The 403 of an organization without the external-actors feature.
+pub const FORBIDDEN: &str = "You do not have permission to perform this action.";
+
 /// The seeded world and the admin router on its store.
 pub struct AdminWorld {
     pub world: World,
@@ -156,8 +162,28 @@ impl AdminWorld {
         status: u16,
         detail: &str,
     ) -> Answer {
+        let content_type = body.is_some().then_some("application/json");
+        let bytes = body
+            .map(|body| serde_json::to_vec(&body).unwrap())
+            .unwrap_or_default();
+        self.assert_refused_raw(method, path, content_type, bytes, status, detail)
+            .await
+    }
+
+    /// [`AdminWorld::assert_refused`] with any content type and body bytes.
+    pub async fn assert_refused_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        status: u16,
+        detail: &str,
+    ) -> Answer {
         let before = self.snapshot().await;
-        let answer = self.call(method, path, body).await;
+        let answer = self
+            .call_raw(method, path, Some(TOKEN), content_type, body)
+            .await;
         assert_eq!(
             answer.status.as_u16(),
             status,
