@@ -124,6 +124,7 @@ async fn linking_an_issue_of_another_organization_or_without_a_link_is_404() {
             )
             .await;
         answer.assert_status(StatusCode::NOT_FOUND);
+        assert!(answer.detail().starts_with("not found: ") || answer.detail() == DOES_NOT_EXIST);
         assert_eq!(world.snapshot().await, before, "{path}");
     }
 }
@@ -141,6 +142,7 @@ async fn unlinks_a_key_with_204() {
     assert!(!linked_to(&world, "APP-123").await);
     let again = world.call("DELETE", &path, None).await;
     again.assert_status(StatusCode::NOT_FOUND);
+    assert!(again.detail().starts_with("not found: "), "{}", again.text);
 }
 
 #[tokio::test]
