@@ -101,6 +101,8 @@ fn export(deployment: &Deployment) -> Value {
 /// The whole scenario on `deployment`'s database, with the service and `connect` run by `launch`.
 async fn run_scenario(launch: Launch, deployment: &Deployment) {
     let jira = FakeJira::start("9.12.2", CONSUMER_KEY, private_key().public_key()).await;
+    // Jira knows ghost, but hides their e-mail address from the API too.
+    jira.add_user(FakeUser::new("ghost", "JIRAUSER10400", None));
     jira.add_user(FakeUser::new(
         "dave",
         "JIRAUSER10300",
@@ -152,6 +154,8 @@ async fn run_scenario(launch: Launch, deployment: &Deployment) {
     let hank = Some(jira_user("hidden.hank", "JIRAUSER10200", None));
     // … and through the fake's user API (by user name).
     let dave = Some(jira_user("dave", "JIRAUSER10300", None));
+    // … or neither: nothing changes.
+    let ghost = Some(jira_user("ghost", "JIRAUSER10400", None));
     let duplicate = Delivery::status("SHOP-3", 302, 2, "1", "10102");
 
     // Each phase drains before the next, so the order of application is the order below.
@@ -160,6 +164,7 @@ async fn run_scenario(launch: Launch, deployment: &Deployment) {
             Delivery::assignee("SHOP-1", 101, 1, alice()),
             Delivery::assignee("SHOP-2", 201, 1, alice()),
             Delivery::assignee("SHOP-3", 301, 1, hank),
+            Delivery::assignee("SHOP-4", 400, 0, ghost),
             Delivery::assignee("SHOP-4", 401, 1, dave),
             duplicate.clone(),
             duplicate,
@@ -273,6 +278,19 @@ async fn run_scenario(launch: Launch, deployment: &Deployment) {
         ]
     );
 
+    let requests = jira.requests();
+    for name in ["dave", "ghost"] {
+        assert!(
+            requests
+                .iter()
+                .any(|request| request.path == "/rest/api/2/user"
+                    && request
+                        .query
+                        .as_deref()
+                        .is_some_and(|query| query.contains(name))),
+            "the user API was asked about {name}: {requests:?}"
+        );
+    }
     let refused: Vec<_> = jira
         .requests()
         .into_iter()
