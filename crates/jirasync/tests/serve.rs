@@ -150,3 +150,38 @@ fn a_port_in_use_fails_with_exit_1_naming_the_address() {
     );
     assert!(run.stdout.is_empty(), "{run:?}");
 }
+
+#[test]
+fn a_database_that_cannot_be_opened_fails_with_exit_1_naming_it() {
+    let workdir = Workdir::new();
+    let missing = workdir.path().join("no-such-dir/jirasync.db");
+    let url = format!("sqlite://{}", missing.display());
+
+    let run = workdir.run(&["serve", "--listen", "127.0.0.1:0", "--database-url", &url]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("error: cannot connect to the database at {url}")),
+        "{run:?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+#[test]
+fn a_refused_database_url_hides_its_password() {
+    let workdir = Workdir::new();
+    let run = workdir.run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        "postgres://jirasync:hunter2@127.0.0.1:1/jirasync",
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("postgres://jirasync:***@127.0.0.1:1/jirasync"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("hunter2"), "{run:?}");
+}

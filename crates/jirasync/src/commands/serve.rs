@@ -18,7 +18,6 @@ use crate::store::open_store;
 pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_store(config).await?;
     let state = app_state(&store, config)?;
-    let setup = SetupState::new(Arc::clone(&store) as Arc<dyn Store>, &config.public_url);
     let signals = Signals::watch()?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -31,13 +30,20 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         address: config.listen,
         source,
     })?;
+    // The default public URL follows the listen address: with port 0, use the port bound.
+    let public_url = if config.public_url == format!("http://{}", config.listen) {
+        format!("http://{address}")
+    } else {
+        config.public_url.clone()
+    };
+    let setup = SetupState::new(Arc::clone(&store) as Arc<dyn Store>, &public_url);
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
     tracing::info!(
         %address,
         mode = ?config.mode,
-        public_url = %config.public_url,
+        %public_url,
         "jirasync listening on http://{address}"
     );
 
