@@ -24,6 +24,12 @@ pub struct Cli {
 /// The sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the HTTP service: the Jira webhook, the setup pages, health and metrics, and (in inbox
+    /// mode) the workers that apply stored deliveries. Stops cleanly on SIGINT or SIGTERM.
+    Serve,
+    /// Connect a Jira from the terminal: the OAuth 1.0a dance with an out-of-band verification
+    /// code, the issue webhook, and the stored installation.
+    Connect(ConnectArgs),
     /// Write an RSA key pair for Jira's Application Link and print the steps to set it up.
     Keygen(KeygenArgs),
     /// Open the database, apply any pending migrations, and print its schema version.
@@ -34,11 +40,38 @@ pub enum Command {
     /// Inspect the webhook inbox and replay dead deliveries.
     #[command(subcommand)]
     Inbox(InboxCommand),
-    /// List or delete the webhooks registered in an installed Jira.
+    /// List, ensure or delete the webhooks registered in an installed Jira.
     #[command(subcommand)]
     Webhook(WebhookCommand),
     /// Check the database, Jira, the clock, the credentials and the webhook; one line per check.
     Doctor(IntegrationChoice),
+}
+
+/// `connect` flags.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Jira's base URL, such as `https://jira.example.com` (with its context path, if any).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The consumer key of Jira's Application Link.
+    #[arg(long, value_name = "KEY")]
+    pub consumer_key: String,
+    /// The PEM file of the Application Link's RSA private key (as `jirasync keygen` writes it).
+    #[arg(long, value_name = "FILE")]
+    pub private_key: PathBuf,
+    /// The organization that installs; may be left out when the database holds only one.
+    #[arg(long, value_name = "ID")]
+    pub organization: Option<u64>,
+    /// Do not check Jira's TLS certificate (a self-signed test instance only).
+    #[arg(long)]
+    pub no_verify_ssl: bool,
+    /// Register no webhook; print its URL for a Jira administrator instead.
+    #[arg(long)]
+    pub manual_webhook: bool,
+    /// The verification code Jira shows after access is allowed; read from standard input when
+    /// left out.
+    #[arg(long, value_name = "CODE")]
+    pub verifier: Option<String>,
 }
 
 /// `keygen` flags.
@@ -129,6 +162,9 @@ pub struct IntegrationChoice {
 pub enum WebhookCommand {
     /// List the webhooks registered in Jira (tokens in URLs are hidden).
     List(IntegrationChoice),
+    /// Make sure Jira has exactly one issue webhook posting to the configured public URL
+    /// (created when missing, duplicates removed).
+    Ensure(IntegrationChoice),
     /// Delete one webhook from Jira.
     Delete {
         /// The webhook's id, as `webhook list` shows it.

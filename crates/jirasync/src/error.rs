@@ -155,6 +155,80 @@ pub enum CliError {
         /// How many checks failed.
         failed: usize,
     },
+    /// The listen address could not be bound.
+    #[error(
+        "cannot listen on {address}: {source} (is another process using the port? choose another with --listen or JIRASYNC_LISTEN)"
+    )]
+    Bind {
+        /// The configured address.
+        address: std::net::SocketAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The HTTP server failed while serving.
+    #[error("the HTTP server stopped with an error: {source}")]
+    Serve {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The termination signals could not be watched.
+    #[error("cannot watch for SIGINT and SIGTERM: {source}")]
+    Signals {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The service's state could not be built from the configuration.
+    #[error("cannot set up the webhook service: {0}")]
+    AppState(#[from] jirasync_axum::BuildError),
+    /// `connect` without `--organization` and no organization in the database.
+    #[error(
+        "the database holds no organization to install for: import a state file with the organization first (`jirasync state import FILE`, see docs/state-format.md)"
+    )]
+    NoOrganizationToInstall,
+    /// `connect` without `--organization` and several organizations in the database.
+    #[error(
+        "the database holds several organizations ({}): choose the one that installs with --organization ID",
+        list_or_none(organizations)
+    )]
+    SeveralOrganizationsToInstall {
+        /// Their ids.
+        organizations: Vec<u64>,
+    },
+    /// `connect`'s flags were refused, with the setup form's messages.
+    #[error("cannot connect: {}", messages.join(" "))]
+    ConnectRefused {
+        /// One message per refused flag, naming it.
+        messages: Vec<String>,
+    },
+    /// No verification code was given to `connect`.
+    #[error(
+        "no verification code was given: paste the code Jira shows after you allow access, or pass --verifier CODE"
+    )]
+    MissingVerifier,
+    /// Standard input could not be read.
+    #[error("cannot read the verification code from standard input: {source}")]
+    Input {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The install after the OAuth dance failed; nothing was stored.
+    #[error("cannot install the Jira integration (nothing was stored): {0}")]
+    Install(#[from] jirasync_axum::setup::InstallerError),
+    /// `webhook ensure` failed: Jira did not list, create or delete the webhook.
+    #[error("cannot make sure Jira has the webhook: {0}")]
+    EnsureWebhook(#[source] jirasync_axum::setup::InstallerError),
+    /// The integration has no webhook secret, so no webhook URL can be made.
+    #[error(
+        "the integration {external_id} has no webhook secret: connect it again (`jirasync connect`) to get one"
+    )]
+    NoWebhookSecret {
+        /// The integration.
+        external_id: String,
+    },
     /// Standard output could not be written.
     #[error("cannot write to standard output: {source}")]
     Output {

@@ -19,11 +19,17 @@ const CONSUMER_KEY_MAX_CHARS: usize = 200;
 
 /// A field of the setup forms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Field {
+#[non_exhaustive]
+pub enum Field {
+    /// The Jira base URL.
     Url,
+    /// The Application Link's consumer key.
     ConsumerKey,
+    /// The consumer's RSA private key (PEM).
     PrivateKey,
+    /// The installing organization.
     Organization,
+    /// The request token of Jira's callback.
     OAuthToken,
 }
 
@@ -53,7 +59,7 @@ impl Field {
 
 /// The messages for each refused field, in the order they were found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct FieldErrors(Vec<(Field, String)>);
+pub struct FieldErrors(Vec<(Field, String)>);
 
 impl FieldErrors {
     pub(super) fn add(&mut self, field: Field, message: impl Into<String>) {
@@ -65,12 +71,21 @@ impl FieldErrors {
         self.0.extend(other.0);
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    /// Whether no field was refused.
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
+    /// Every refused field with one of its messages, in the order found (a field may appear more
+    /// than once).
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
+        self.0
+            .iter()
+            .map(|(field, message)| (*field, message.as_str()))
+    }
+
     /// The messages for one field.
-    pub(super) fn messages(&self, field: Field) -> impl Iterator<Item = &str> {
+    pub fn messages(&self, field: Field) -> impl Iterator<Item = &str> {
         self.0
             .iter()
             .filter(move |(refused, _)| *refused == field)
@@ -94,13 +109,20 @@ impl FieldErrors {
 
 /// The installation form as received: absent fields are `None`.
 #[derive(Debug, Clone, Default)]
-pub(super) struct InstallationInput {
-    pub(super) url: Option<String>,
-    pub(super) consumer_key: Option<String>,
-    pub(super) private_key: Option<SecretString>,
-    pub(super) verify_ssl: bool,
-    pub(super) manual_webhook: bool,
-    pub(super) organization: Option<String>,
+#[non_exhaustive]
+pub struct InstallationInput {
+    /// The Jira base URL as typed.
+    pub url: Option<String>,
+    /// The consumer key as typed.
+    pub consumer_key: Option<String>,
+    /// The private key's PEM text.
+    pub private_key: Option<SecretString>,
+    /// Whether Jira's TLS certificate is checked.
+    pub verify_ssl: bool,
+    /// Whether a Jira administrator registers the webhook by hand.
+    pub manual_webhook: bool,
+    /// The organization id as typed (ignored when the organization is fixed).
+    pub organization: Option<String>,
 }
 
 /// The value of a text field, trimmed; `None` (with "This field is required.") when absent or
@@ -113,10 +135,14 @@ fn required<'a>(value: Option<&'a str>, field: Field, errors: &mut FieldErrors) 
     value
 }
 
-/// Checks the form. `fixed_organization` is the organization the service installs for, if it is
+/// Checks the form with the reference's rules and messages. `fixed_organization` is the organization the service installs for, if it is
 /// configured; otherwise the form's organization id must name an existing organization.
 /// `Ok(Err(_))` lists the refused fields; `Err(_)` is a store failure.
-pub(super) async fn validate_installation(
+///
+/// # Errors
+///
+/// A [`StoreError`] when the organization could not be looked up.
+pub async fn validate_installation(
     input: &InstallationInput,
     fixed_organization: Option<OrganizationId>,
     store: &dyn DirectoryStore,

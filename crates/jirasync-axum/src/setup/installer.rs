@@ -159,18 +159,9 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
             );
             let jira = JiraClient::new(&install.client_options, credentials)
                 .map_err(InstallerError::Client)?;
-            let outcome = jira
-                .ensure_webhook(&NewWebhook::issue_sync(DEFAULT_WEBHOOK_NAME, &webhook_url))
-                .await
-                .map_err(|error| {
-                    tracing::warn!(
-                        %error,
-                        external_id = external_id.as_str(),
-                        "jira-server.webhook.failed"
-                    );
-                    InstallerError::Webhook(error)
-                })?;
-            WebhookRegistration::Ensured(outcome)
+            WebhookRegistration::Ensured(
+                ensure_issue_webhook(&jira, &external_id, &webhook_url).await?,
+            )
         }
         WebhookMode::Manual => WebhookRegistration::Manual,
     };
@@ -198,4 +189,30 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
         webhook_url: SecretString::new(webhook_url),
         webhook,
     })
+}
+
+/// Makes sure `jira` has exactly one issue webhook (named [`DEFAULT_WEBHOOK_NAME`], events
+/// `jira:issue_created` and `jira:issue_updated`) posting to `webhook_url`: lists first, reuses a
+/// match, removes duplicates, creates one only when none exists. [`install_jira`] calls it, and so
+/// does `jirasync webhook ensure` for an installed integration. `webhook_url` holds the URL token:
+/// it is never logged.
+///
+/// # Errors
+///
+/// [`InstallerError::Webhook`] with Jira's explanation when Jira does not take the webhook.
+pub async fn ensure_issue_webhook(
+    jira: &JiraClient,
+    external_id: &ExternalId,
+    webhook_url: &str,
+) -> Result<EnsureWebhookOutcome, InstallerError> {
+    jira.ensure_webhook(&NewWebhook::issue_sync(DEFAULT_WEBHOOK_NAME, webhook_url))
+        .await
+        .map_err(|error| {
+            tracing::warn!(
+                %error,
+                external_id = external_id.as_str(),
+                "jira-server.webhook.failed"
+            );
+            InstallerError::Webhook(error)
+        })
 }

@@ -47,8 +47,10 @@ use jirasync_client::{BaseUrl, ClientOptions};
 use jirasync_domain::Store;
 use jirasync_domain::ids::OrganizationId;
 
+pub use form::{Field, FieldErrors, InstallationInput, validate_installation};
 pub use installer::{
-    InstalledJira, InstallerError, JiraInstall, WebhookMode, WebhookRegistration, install_jira,
+    InstalledJira, InstallerError, JiraInstall, WebhookMode, WebhookRegistration,
+    ensure_issue_webhook, install_jira,
 };
 pub use pipeline::{
     CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore,

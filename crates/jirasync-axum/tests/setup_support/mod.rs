@@ -41,12 +41,10 @@ pub const WEBHOOKS: &str = "/jira/rest/webhooks/1.0/webhook";
 pub const NO_PERMISSION: &str =
     "You do not have permission to create WebHook 'jirasync Issue Sync'.";
 
+/// The test key, found relative to this file so that other crates' tests can include this module
+/// (`jirasync`'s `tests/connect.rs` does).
 pub fn private_key_pem() -> String {
-    std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/rsa-2048-pkcs8.pem"
-    ))
-    .unwrap()
+    include_str!("../fixtures/rsa-2048-pkcs8.pem").to_owned()
 }
 
 pub fn test_key() -> PrivateKey {

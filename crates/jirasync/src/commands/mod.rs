@@ -6,10 +6,12 @@ use crate::cli::Command;
 use crate::config::Config;
 use crate::error::CliError;
 
+mod connect;
 mod doctor;
 mod inbox;
 mod keygen;
 mod migrate;
+mod serve;
 mod state;
 mod webhook;
 
@@ -20,6 +22,8 @@ pub(crate) async fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     match command {
+        Command::Serve => serve::run(config, out).await,
+        Command::Connect(args) => connect::run(&args, config, out).await,
         Command::Keygen(args) => keygen::run(&args, config, out),
         Command::Migrate => migrate::run(config, out).await,
         Command::State(command) => state::run(command, config, out).await,

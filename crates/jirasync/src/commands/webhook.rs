@@ -1,8 +1,12 @@
-//! `jirasync webhook list` and `jirasync webhook delete ID` for an installed integration.
+//! `jirasync webhook list`, `jirasync webhook ensure` and `jirasync webhook delete ID` for an
+//! installed integration.
 
 use std::io::Write;
 
-use jirasync_client::{Webhook, WebhookId};
+use jirasync_axum::setup::ensure_issue_webhook;
+use jirasync_client::{
+    EnsureWebhookOutcome, JiraClient, Webhook, WebhookAction, WebhookApi, WebhookId,
+};
 use jirasync_webhook::redact_webhook_url;
 
 use crate::cli::WebhookCommand;
@@ -18,36 +22,100 @@ pub(super) async fn run(
 ) -> Result<(), CliError> {
     let store = open_store(config).await?;
     let choice = match &command {
-        WebhookCommand::List(choice) | WebhookCommand::Delete { choice, .. } => choice,
+        WebhookCommand::List(choice)
+        | WebhookCommand::Ensure(choice)
+        | WebhookCommand::Delete { choice, .. } => choice,
     };
     let installation = Installation::find(store.as_ref(), choice).await?;
     let client = installation.client()?;
-    let api = client
+    match command {
+        WebhookCommand::List(_) => list(&client, out).await,
+        WebhookCommand::Ensure(_) => ensure(&installation, &client, config, out).await,
+        WebhookCommand::Delete { id, .. } => delete(&client, &id, out).await,
+    }
+}
+
+/// The API generation Jira's version calls for.
+async fn webhook_api(client: &JiraClient) -> Result<WebhookApi, CliError> {
+    client
         .webhook_api()
         .await
-        .map_err(CliError::jira("read Jira's version (serverInfo)"))?;
-    match command {
-        WebhookCommand::List(_) => {
-            let webhooks = client
-                .list_webhooks(api)
-                .await
-                .map_err(CliError::jira("list the webhooks"))?;
-            if webhooks.is_empty() {
-                writeln!(out, "no webhooks are registered in {}", client.base_url())?;
-                return Ok(());
-            }
-            writeln!(out, "id\tname\turl\tevents")?;
-            for webhook in &webhooks {
-                writeln!(out, "{}", webhook_line(webhook))?;
-            }
-        }
-        WebhookCommand::Delete { id, .. } => {
-            client
-                .delete_webhook(api, &WebhookId::new(&*id))
-                .await
-                .map_err(CliError::jira("delete the webhook"))?;
-            writeln!(out, "deleted webhook {id} from {}", client.base_url())?;
-        }
+        .map_err(CliError::jira("read Jira's version (serverInfo)"))
+}
+
+async fn list(client: &JiraClient, out: &mut dyn Write) -> Result<(), CliError> {
+    let webhooks = client
+        .list_webhooks(webhook_api(client).await?)
+        .await
+        .map_err(CliError::jira("list the webhooks"))?;
+    if webhooks.is_empty() {
+        writeln!(out, "no webhooks are registered in {}", client.base_url())?;
+        return Ok(());
+    }
+    writeln!(out, "id\tname\turl\tevents")?;
+    for webhook in &webhooks {
+        writeln!(out, "{}", webhook_line(webhook))?;
+    }
+    Ok(())
+}
+
+async fn delete(client: &JiraClient, id: &str, out: &mut dyn Write) -> Result<(), CliError> {
+    client
+        .delete_webhook(webhook_api(client).await?, &WebhookId::new(id))
+        .await
+        .map_err(CliError::jira("delete the webhook"))?;
+    writeln!(out, "deleted webhook {id} from {}", client.base_url())?;
+    Ok(())
+}
+
+/// Makes sure Jira has exactly one issue webhook posting to the installation's webhook URL under
+/// the configured public URL, as `connect` and the setup pages do.
+async fn ensure(
+    installation: &Installation,
+    client: &JiraClient,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let external_id = &installation.integration.external_id;
+    // The first secret signs new tokens, as install_jira chooses it.
+    let url = installation
+        .webhook_urls(&config.public_url)
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::NoWebhookSecret {
+            external_id: external_id.as_str().to_owned(),
+        })?;
+    let outcome = ensure_issue_webhook(client, external_id, &url)
+        .await
+        .map_err(CliError::EnsureWebhook)?;
+    writeln!(out, "Jira at {}:", client.base_url())?;
+    write_ensured(&outcome, &url, out)
+}
+
+/// What [`ensure_issue_webhook`] did, for `webhook ensure` and `connect`: the webhook's id, whether
+/// it was created, its URL with the token hidden, and any duplicates deleted.
+pub(super) fn write_ensured(
+    outcome: &EnsureWebhookOutcome,
+    url: &str,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let action = match outcome.action {
+        WebhookAction::Created => "created",
+        _ => "already registered",
+    };
+    let id = outcome
+        .webhook
+        .as_ref()
+        .and_then(|webhook| webhook.id.as_ref())
+        .map_or("-", WebhookId::as_str);
+    writeln!(out, "Webhook {id} {action}: {}", redact_webhook_url(url))?;
+    if !outcome.duplicates_removed.is_empty() {
+        let removed: Vec<&str> = outcome
+            .duplicates_removed
+            .iter()
+            .map(WebhookId::as_str)
+            .collect();
+        writeln!(out, "Deleted duplicate webhooks: {}", removed.join(", "))?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Running the real `jirasync` binary in a temporary directory, and seeding its SQLite database.
 
 // Shared by several test binaries, each using part of it; set-up failures fail the test.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,4 +125,147 @@ pub async fn install_for(
         })
         .await
         .unwrap()
+}
+
+/// A file under `crates/jirasync/tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A Jira webhook delivery under the workspace's `tests/fixtures/webhooks/`.
+pub fn webhook_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/webhooks")
+            .join(name),
+    )
+    .unwrap()
+}
+
+impl Workdir {
+    /// Runs `jirasync ARGS` here with an empty environment, `input` on standard input.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
+        run_in(self.path(), args, input)
+    }
+
+    /// Starts `jirasync serve --listen 127.0.0.1:0 ARGS` here and waits for its listening line.
+    /// Standard error goes to `serve.log` in the directory.
+    pub fn serve(&self, args: &[&str]) -> Served {
+        use std::io::BufRead as _;
+        use std::process::Stdio;
+        let log = self.path().join("serve.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jirasync"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(self.path())
+            .env_clear()
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let Some(address) = line
+            .trim_end()
+            .strip_prefix("jirasync listening on http://")
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "no listening line, got {line:?}; standard error:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        };
+        Served {
+            address: address.parse().unwrap(),
+            child: Some(child),
+            log,
+        }
+    }
+}
+
+/// A running `jirasync serve`; killed when dropped (use [`Served::terminate`] to stop it cleanly).
+pub struct Served {
+    pub address: std::net::SocketAddr,
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Served {
+    /// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole answer.
+    pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(self.address).unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
+            body.len()
+        )
+        .unwrap();
+        stream.write_all(body).unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        Answer {
+            status,
+            body: body.to_owned(),
+        }
+    }
+
+    /// Sends SIGTERM and waits for the process; its exit code and standard error.
+    pub fn terminate(mut self) -> (Option<i32>, String) {
+        let mut child = self.child.take().unwrap();
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -TERM failed");
+        let status = child.wait().unwrap();
+        (status.code(), std::fs::read_to_string(&self.log).unwrap())
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs `jirasync ARGS` in `dir` with an empty environment, `input` on standard input.
+pub fn run_in(dir: &Path, args: &[&str], input: &str) -> Run {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jirasync"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The binary may stop before reading (a refusal): a closed pipe is no failure here.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
 }

@@ -1,0 +1,187 @@
+//! `jirasync serve` through the real binary on 127.0.0.1 with a temporary SQLite file: the
+//! listening line, health, Jira-shaped deliveries in inbox and inline mode, a refused token, a
+//! clean stop on SIGTERM, and a port already in use.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a panic is a failed test"
+)]
+
+mod support;
+
+use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
+use serde_json::{Value, json};
+use support::{Served, WEBHOOK_SECRET, Workdir, fixture, webhook_fixture};
+
+/// The integration of `fixtures/serve-state.json`.
+const EXTERNAL_ID: &str = "jira.example.com:jirasync";
+
+/// A working directory whose database holds `fixtures/serve-state.json`: local issue 9, linked
+/// to APP-123, unassigned; user 2 (jess@example.com) reaches its project; sync flags on.
+fn workdir_with_state() -> Workdir {
+    let workdir = Workdir::new();
+    let state = fixture("serve-state.json");
+    let imported = workdir.run(&["state", "import", state.to_str().unwrap()]);
+    assert_eq!(imported.code, Some(0), "{imported:?}");
+    workdir
+}
+
+/// The path Jira posts to, with a token signed by the integration's secret.
+fn webhook_path() -> String {
+    webhook_url(
+        "",
+        &mint_token(EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET)),
+    )
+}
+
+/// Local issue 9's assignee, as `state export` shows it.
+fn assignee_of_issue_9(workdir: &Workdir) -> Value {
+    let exported = workdir.run(&["state", "export"]);
+    assert_eq!(exported.code, Some(0), "{exported:?}");
+    let state: Value = serde_json::from_str(&exported.stdout).unwrap();
+    let issue = state["local_issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|issue| issue["id"] == json!(9))
+        .unwrap()
+        .clone();
+    issue["assignee"].clone()
+}
+
+fn stop(served: Served) -> String {
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    log
+}
+
+#[test]
+fn answers_health_checks() {
+    let workdir = Workdir::new();
+    let served = workdir.serve(&[]);
+    let health = served.request("GET", "/healthz", b"");
+    assert_eq!(health.status, 200, "{health:?}");
+    let log = stop(served);
+    assert!(
+        log.contains("jirasync listening on http://127.0.0.1:"),
+        "{log}"
+    );
+}
+
+#[test]
+fn inbox_mode_accepts_a_delivery_with_202_and_a_worker_applies_it() {
+    let workdir = workdir_with_state();
+    assert_eq!(assignee_of_issue_9(&workdir), Value::Null);
+    let served = workdir.serve(&["--workers", "1"]);
+
+    let answer = served.request(
+        "POST",
+        &webhook_path(),
+        &webhook_fixture("assignee_set.json"),
+    );
+    assert_eq!(answer.status, 202, "{answer:?}");
+
+    // The worker applies it in the background: look until it has (bounded).
+    let mut assignee = Value::Null;
+    for _ in 0..200 {
+        assignee = assignee_of_issue_9(&workdir);
+        if assignee != Value::Null {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(assignee, json!({"user": 2}));
+    stop(served);
+}
+
+#[test]
+fn inline_mode_applies_a_delivery_before_answering_200() {
+    let workdir = workdir_with_state();
+    let served = workdir.serve(&["--mode", "inline"]);
+
+    let answer = served.request(
+        "POST",
+        &webhook_path(),
+        &webhook_fixture("assignee_set.json"),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(assignee_of_issue_9(&workdir), json!({"user": 2}));
+    stop(served);
+}
+
+#[test]
+fn refuses_a_bad_token_with_400_and_a_json_detail_and_changes_nothing() {
+    let workdir = workdir_with_state();
+    let served = workdir.serve(&[]);
+
+    let forged = mint_token(EXTERNAL_ID, &WebhookSecret::new("some other secret"));
+    let answer = served.request(
+        "POST",
+        &webhook_url("", &forged),
+        &webhook_fixture("assignee_set.json"),
+    );
+    assert_eq!(answer.status, 400, "{answer:?}");
+    let body: Value = serde_json::from_str(&answer.body).unwrap();
+    assert!(body["detail"].is_string(), "{body}");
+    let log = stop(served);
+
+    assert_eq!(assignee_of_issue_9(&workdir), Value::Null);
+    let inbox = workdir.run(&["inbox", "list"]);
+    assert_eq!(inbox.code, Some(0), "{inbox:?}");
+    assert!(!inbox.stdout.contains("APP-123"), "{inbox:?}");
+    assert!(
+        !log.contains(forged.expose()),
+        "the token reached the log:\n{log}"
+    );
+}
+
+#[test]
+fn a_port_in_use_fails_with_exit_1_naming_the_address() {
+    let workdir = Workdir::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+
+    let run = workdir.run(&["serve", "--listen", &address]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("error: cannot listen on {address}:")),
+        "{run:?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_fails_with_exit_1_naming_it() {
+    let workdir = Workdir::new();
+    let missing = workdir.path().join("no-such-dir/jirasync.db");
+    let url = format!("sqlite://{}", missing.display());
+
+    let run = workdir.run(&["serve", "--listen", "127.0.0.1:0", "--database-url", &url]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("error: cannot connect to the database at {url}")),
+        "{run:?}"
+    );
+    assert!(run.stdout.is_empty(), "{run:?}");
+}
+
+#[test]
+fn a_refused_database_url_hides_its_password() {
+    let workdir = Workdir::new();
+    let run = workdir.run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        "postgres://jirasync:hunter2@127.0.0.1:1/jirasync",
+    ]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("postgres://jirasync:***@127.0.0.1:1/jirasync"),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("hunter2"), "{run:?}");
+}
