@@ -24,6 +24,8 @@ mod database_url;
 mod migration;
 mod open;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_error;
 
 #[cfg(feature = "postgres")]

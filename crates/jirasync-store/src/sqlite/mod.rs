@@ -30,7 +30,6 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod seed;
-mod values;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -151,6 +150,11 @@ impl SqliteStore {
             .await
             .map_err(|error| store_error(what, error))
     }
+}
+
+impl crate::sql::Dialect for SqliteStore {
+    // SQLite has no boolean type: the schema stores 0 / 1 and its partial indexes say `= 1`.
+    const TRUE: &'static str = "1";
 }
 
 /// Puts the database file in WAL mode (it stays so: the mode is recorded in the file).
