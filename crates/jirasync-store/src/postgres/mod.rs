@@ -4,19 +4,36 @@
 //! URL names (TLS as its `sslmode` asks) and brings the schema up to date with the embedded
 //! migrations, under an advisory lock so that instances starting together do not race.
 //!
-//! The inbox ([`Inbox`](crate::inbox::Inbox)) is implemented in `inbox.rs`: claims take the
-//! head of each ordering key with `FOR UPDATE SKIP LOCKED`, so several workers on several
-//! instances never claim the same delivery.
+//! It implements every storage trait of `jirasync-domain`, its `Seed` trait, and
+//! [`Inbox`](crate::inbox::Inbox), with the same SQL as the SQLite store (see `sql/`). Each plan
+//! is one transaction that locks the plan's `external_issues` rows (in organization order, so
+//! two plans never deadlock) before it reads their watermarks: two instances on one database
+//! never apply an older event after a newer one. The inbox's claims take the head of each
+//! ordering key with `FOR UPDATE SKIP LOCKED`, so several workers on several instances never
+//! claim the same delivery.
+//!
+//! A failure of the database during a call (connection lost, pool closed, serialization
+//! failure, deadlock) is a retryable [`StoreError::Unavailable`].
 
+mod directory;
+mod external_actors;
 mod inbox;
+mod integrations;
+mod issue_links;
+mod issue_sync;
 mod migrate;
+mod seed;
 mod time;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use jirasync_domain::StoreError;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
 
+use crate::sql_error::store_error;
 use crate::{DatabaseUrl, OpenError};
 
 /// How [`PostgresStore::connect_with`] sets up its pool.
@@ -93,6 +110,28 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// A connection of the pool, for several reads in a row.
+    async fn connection(&self, what: &str) -> Result<PoolConnection<Postgres>, StoreError> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(|error| store_error(what, error))
+    }
+
+    /// Starts a write transaction (`READ COMMITTED`: each statement sees what committed before
+    /// it, and the row locks a plan takes order it after the plans holding them). Dropping it
+    /// without commit rolls it back.
+    async fn begin_write(&self, what: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool
+            .begin()
+            .await
+            .map_err(|error| store_error(what, error))
+    }
+}
+
+impl crate::sql::Dialect for PostgresStore {
+    const TRUE: &'static str = "TRUE";
 }
 
 /// `name` as a PostgreSQL quoted identifier: in double quotes, inner double quotes doubled.
