@@ -23,7 +23,6 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod seed;
-mod time;
 
 use std::str::FromStr;
 use std::time::Duration;
