@@ -21,7 +21,15 @@ use jirasync_domain::{
 use jirasync_store::postgres::PostgresStore;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
-use postgres_support::{create_fresh_schema, drop_schema, options_in, test_database_url};
+use postgres_support::TestSchema;
+
+/// A fresh schema, a store on it, and the conformance fixture seeded through the store.
+async fn scene() -> Option<(TestSchema, PostgresStore, Fixture<PostgresStore>)> {
+    let schema = TestSchema::create().await?;
+    let store = schema.store().await;
+    let f = Fixture::new(store.clone()).await;
+    Some((schema, store, f))
+}
 
 /// A plan assigning `user` to the fixture's issue at 5 000 ms, with a delivery key.
 fn plan_assigning(f: &Fixture<PostgresStore>, user: UserId) -> AssigneePlan {
@@ -65,14 +73,9 @@ async fn assert_untouched(store: &PostgresStore, f: &Fixture<PostgresStore>) {
 
 #[tokio::test]
 async fn plan_on_a_closed_pool_is_unavailable_and_changes_nothing() {
-    let Some(url) = test_database_url() else {
+    let Some((schema, store, f)) = scene().await else {
         return;
     };
-    let schema = create_fresh_schema(&url).await;
-    let store = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
-    let f = Fixture::new(store.clone()).await;
 
     store.close().await;
     let error = store
@@ -86,24 +89,17 @@ async fn plan_on_a_closed_pool_is_unavailable_and_changes_nothing() {
         "{error}"
     );
 
-    let reopened = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
+    let reopened = schema.store().await;
     assert_untouched(&reopened, &f).await;
     reopened.close().await;
-    drop_schema(&url, &schema).await;
+    schema.drop().await;
 }
 
 #[tokio::test]
 async fn plan_refused_by_a_foreign_key_is_invalid_and_rolled_back() {
-    let Some(url) = test_database_url() else {
+    let Some((schema, store, f)) = scene().await else {
         return;
     };
-    let schema = create_fresh_schema(&url).await;
-    let store = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
-    let f = Fixture::new(store.clone()).await;
 
     // No such user: the assignee row's foreign key refuses it, after the delivery was logged
     // and the external issue locked in the same transaction.
@@ -122,19 +118,14 @@ async fn plan_refused_by_a_foreign_key_is_invalid_and_rolled_back() {
         .unwrap();
     assert!(matches!(applied, PlanApplied::Applied(_)), "{applied:?}");
     store.close().await;
-    drop_schema(&url, &schema).await;
+    schema.drop().await;
 }
 
 #[tokio::test]
 async fn duplicate_external_actor_is_a_conflict_and_keeps_the_first() {
-    let Some(url) = test_database_url() else {
+    let Some((schema, store, f)) = scene().await else {
         return;
     };
-    let schema = create_fresh_schema(&url).await;
-    let store = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
-    let f = Fixture::new(store.clone()).await;
     let actor = NewExternalActor {
         organization_id: f.organization,
         integration_id: f.integration,
@@ -158,5 +149,5 @@ async fn duplicate_external_actor_is_a_conflict_and_keeps_the_first() {
         .unwrap();
     assert_eq!(named, vec![first]);
     store.close().await;
-    drop_schema(&url, &schema).await;
+    schema.drop().await;
 }

@@ -25,7 +25,7 @@ use jirasync_domain::{IssueLinkStore, IssueSyncStore, StaticJiraDirectory, Water
 use jirasync_store::postgres::PostgresStore;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
-use postgres_support::{create_fresh_schema, drop_schema, options_in, test_database_url};
+use postgres_support::TestSchema;
 
 /// Events of each kind; odd, so that the newest (index `EVENTS - 1`) is even.
 const EVENTS: i64 = 49;
@@ -111,16 +111,11 @@ fn assert_log_is_ordered(activities: &[Activity]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_apply_shuffled_events_in_jira_order_and_duplicates_once() {
-    let Some(url) = test_database_url() else {
+    let Some(schema) = TestSchema::create().await else {
         return;
     };
-    let schema = create_fresh_schema(&url).await;
-    let first = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
-    let second = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
+    let first = schema.store().await;
+    let second = schema.store().await;
 
     // Acme (the fixture) and Globex both link KEY; Alice has an account in each.
     let f = Fixture::new(first.clone()).await;
@@ -181,5 +176,5 @@ async fn two_instances_apply_shuffled_events_in_jira_order_and_duplicates_once()
 
     first.close().await;
     second.close().await;
-    drop_schema(&url, &schema).await;
+    schema.drop().await;
 }

@@ -13,7 +13,6 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use jirasync_domain::StoreError;
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
-use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::PostgresStore;

@@ -27,12 +27,9 @@ mod seed;
 use std::str::FromStr;
 use std::time::Duration;
 
-use jirasync_domain::StoreError;
-use sqlx::pool::PoolConnection;
+use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
 
-use crate::sql_error::store_error;
 use crate::{DatabaseUrl, OpenError};
 
 /// How [`PostgresStore::connect_with`] sets up its pool.
@@ -109,27 +106,13 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    /// A connection of the pool, for several reads in a row.
-    async fn connection(&self, what: &str) -> Result<PoolConnection<Postgres>, StoreError> {
-        self.pool
-            .acquire()
-            .await
-            .map_err(|error| store_error(what, error))
-    }
-
-    /// Starts a write transaction (`READ COMMITTED`: each statement sees what committed before
-    /// it, and the row locks a plan takes order it after the plans holding them). Dropping it
-    /// without commit rolls it back.
-    async fn begin_write(&self, what: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
-        self.pool
-            .begin()
-            .await
-            .map_err(|error| store_error(what, error))
-    }
 }
 
 impl crate::sql::Dialect for PostgresStore {
+    type Database = Postgres;
+    // READ COMMITTED: each statement sees what committed before it, and the row locks a plan
+    // takes order it after the plans holding them.
+    const BEGIN_WRITE: &'static str = "BEGIN";
     const TRUE: &'static str = "TRUE";
 }
 

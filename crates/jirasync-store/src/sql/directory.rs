@@ -154,7 +154,7 @@ macro_rules! directory_store {
                 }
                 let what = "reading users";
                 let list = placeholders(1, ids.len());
-                let mut connection = self.connection(what).await?;
+                let mut connection = $crate::sql::connection(&self.pool, what).await?;
                 let users = rows_for_ids(
                     &mut connection,
                     &format!("SELECT id, active FROM users WHERE id IN ({list}) ORDER BY id"),
@@ -185,7 +185,7 @@ macro_rules! directory_store {
                 }
                 let what = "reading project access";
                 let list = placeholders(1, ids.len());
-                let mut connection = self.connection(what).await?;
+                let mut connection = $crate::sql::connection(&self.pool, what).await?;
                 let active = rows_for_ids(
                     &mut connection,
                     &format!(

@@ -156,7 +156,8 @@ macro_rules! issue_link_store {
                 &self,
                 id: LocalIssueId,
             ) -> Result<Option<LocalIssue>, StoreError> {
-                let mut connection = self.connection("reading a local issue").await?;
+                let mut connection =
+                    $crate::sql::connection(&self.pool, "reading a local issue").await?;
                 local_issue(&mut connection, sql_id(id.get())).await
             }
         }

@@ -126,6 +126,17 @@ pub(crate) fn guarded_status_plan(plan: StatusPlan) -> GuardedPlan {
     (guard, organizations)
 }
 
+/// The lock step of a back-end whose write transaction already excludes every other writer
+/// (SQLite's `BEGIN IMMEDIATE` holds the database's write lock): nothing more to lock.
+#[allow(clippy::unused_async)] // the frame awaits every back-end's lock step
+pub(crate) async fn nothing_more_to_lock<C>(
+    _connection: &mut C,
+    _guard: &PlanGuard,
+    _organizations: &[i64],
+) -> Result<(), StoreError> {
+    Ok(())
+}
+
 /// The columns of an [`ActivityRow`].
 pub(crate) const SELECT_ACTIVITY: &str = "SELECT id, local_issue_id, kind, provider, \
     provider_key, integration_id, assignee_user_id, assignee_team_id, sync_source, occurred_at \
@@ -415,7 +426,7 @@ macro_rules! issue_sync_store {
                 organizations: Vec<(OrganizationId, IssueChanges)>,
             ) -> Result<PlanApplied, StoreError> {
                 let what = what(guard.kind);
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 if !record_delivery(&mut transaction, &guard).await? {
                     // Nothing was written: dropping the transaction rolls it back.
                     return Ok(PlanApplied::Duplicate);
@@ -514,7 +525,7 @@ macro_rules! issue_sync_store {
                 key: &IssueKey,
                 kind: SyncKind,
             ) -> Result<Option<EventTime>, StoreError> {
-                let mut connection = self.connection("reading a watermark").await?;
+                let mut connection = $crate::sql::connection(&self.pool, "reading a watermark").await?;
                 stored_watermark(
                     &mut connection,
                     sql_id(organization_id.get()),

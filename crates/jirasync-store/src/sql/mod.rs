@@ -16,9 +16,40 @@ pub(crate) mod issue_sync;
 pub(crate) mod seed;
 pub(crate) mod values;
 
-/// The few words of SQL the back-ends spell differently.
+use jirasync_domain::StoreError;
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Pool, Transaction};
+
+use crate::sql_error::store_error;
+
+/// What a back-end's store spells its own way.
 pub(crate) trait Dialect {
+    /// The driver's database.
+    type Database: Database;
+    /// The statement that starts a plan's write transaction.
+    const BEGIN_WRITE: &'static str;
     /// A boolean true in a comparison (`1` on SQLite, `TRUE` on PostgreSQL), spelled as the
     /// partial indexes spell it so that the planner uses them.
     const TRUE: &'static str;
+}
+
+/// A connection of `pool`, for several reads in a row.
+pub(crate) async fn connection<DB: Database>(
+    pool: &Pool<DB>,
+    what: &str,
+) -> Result<PoolConnection<DB>, StoreError> {
+    pool.acquire()
+        .await
+        .map_err(|error| store_error(what, error))
+}
+
+/// Starts a write transaction of the store `S` with its [`Dialect::BEGIN_WRITE`]. Dropping it
+/// without commit rolls it back.
+pub(crate) async fn begin_write<S: Dialect>(
+    pool: &Pool<S::Database>,
+    what: &str,
+) -> Result<Transaction<'static, S::Database>, StoreError> {
+    pool.begin_with(S::BEGIN_WRITE)
+        .await
+        .map_err(|error| store_error(what, error))
 }

@@ -36,6 +36,25 @@ macro_rules! seed_store {
                 .map_err(|error| store_error(what, error))
         }
 
+        /// Inserts a row of `table` (teams or projects: an organization and a name); returns
+        /// its id.
+        async fn insert_named(
+            pool: &::sqlx::Pool<$database>,
+            table: &str,
+            organization_id: OrganizationId,
+            name: &str,
+        ) -> Result<u64, StoreError> {
+            let id: i64 = ::sqlx::query_scalar(&format!(
+                "INSERT INTO {table} (organization_id, name) VALUES ($1, $2) RETURNING id"
+            ))
+            .bind(sql_id(organization_id.get()))
+            .bind(name)
+            .fetch_one(pool)
+            .await
+            .map_err(|error| store_error(&format!("seeding a row of {table}"), error))?;
+            domain_id(id)
+        }
+
         #[async_trait]
         impl Seed for $store {
             async fn seed_organization(
@@ -58,7 +77,7 @@ macro_rules! seed_store {
 
             async fn seed_user(&self, active: bool, emails: Vec<UserEmail>) -> Result<UserId, StoreError> {
                 let what = "seeding a user";
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let id: i64 = ::sqlx::query_scalar("INSERT INTO users (active) VALUES ($1) RETURNING id")
                     .bind(active)
                     .fetch_one(&mut *transaction)
@@ -104,15 +123,8 @@ macro_rules! seed_store {
                 organization_id: OrganizationId,
                 name: &str,
             ) -> Result<TeamId, StoreError> {
-                let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO teams (organization_id, name) VALUES ($1, $2) RETURNING id",
-                )
-                .bind(sql_id(organization_id.get()))
-                .bind(name)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|error| store_error("seeding a team", error))?;
-                Ok(TeamId::new(domain_id(id)?))
+                let id = insert_named(&self.pool, "teams", organization_id, name).await?;
+                Ok(TeamId::new(id))
             }
 
             async fn seed_team_member(
@@ -122,7 +134,7 @@ macro_rules! seed_store {
                 active: bool,
             ) -> Result<(), StoreError> {
                 let what = "seeding a team membership";
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let team = sql_id(team_id.get());
                 let user = sql_id(user_id.get());
                 // The membership comes first: a missing team or user fails its foreign keys.
@@ -154,15 +166,8 @@ macro_rules! seed_store {
                 organization_id: OrganizationId,
                 name: &str,
             ) -> Result<ProjectId, StoreError> {
-                let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO projects (organization_id, name) VALUES ($1, $2) RETURNING id",
-                )
-                .bind(sql_id(organization_id.get()))
-                .bind(name)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(|error| store_error("seeding a project", error))?;
-                Ok(ProjectId::new(domain_id(id)?))
+                let id = insert_named(&self.pool, "projects", organization_id, name).await?;
+                Ok(ProjectId::new(id))
             }
 
             async fn seed_team_project(
@@ -171,7 +176,7 @@ macro_rules! seed_store {
                 project_id: ProjectId,
             ) -> Result<(), StoreError> {
                 let what = "seeding a team's project";
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let organizations: Option<(i64, i64)> = ::sqlx::query_as(
                     "SELECT t.organization_id, p.organization_id FROM teams t, projects p \
                      WHERE t.id = $1 AND p.id = $2",
@@ -206,7 +211,7 @@ macro_rules! seed_store {
                 assignee: Option<Assignee>,
             ) -> Result<LocalIssueId, StoreError> {
                 let what = "seeding a local issue";
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 // The organization is the project's; a missing project leaves it NULL, which the schema
                 // refuses.
                 let id: i64 = ::sqlx::query_scalar(
@@ -241,7 +246,7 @@ macro_rules! seed_store {
                 metadata: IntegrationMetadata,
             ) -> Result<IntegrationId, StoreError> {
                 let what = "seeding an integration";
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let id: i64 = ::sqlx::query_scalar(
                     "INSERT INTO integrations \
                      (provider, external_id, name, base_url, domain_name, verify_ssl) \
@@ -320,7 +325,7 @@ macro_rules! seed_store {
                 local_issue_id: LocalIssueId,
             ) -> Result<ExternalIssueId, StoreError> {
                 let what = "seeding an issue link";
-                let mut transaction = self.begin_write(what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 // The row may exist already (another local issue, or a watermark written before).
                 let external_issue_id: i64 = ::sqlx::query_scalar(
                     "INSERT INTO external_issues (organization_id, integration_id, key) VALUES ($1, $2, $3) \

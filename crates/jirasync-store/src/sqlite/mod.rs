@@ -40,7 +40,6 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use crate::sql_error::store_error;
 use crate::{DatabaseUrl, OpenError};
 
 /// The SQLite store. Cloning it is cheap and gives another handle to the same pool.
@@ -136,23 +135,21 @@ impl SqliteStore {
 
     /// A connection of the pool, for several reads in a row.
     async fn connection(&self, what: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
-        self.pool
-            .acquire()
-            .await
-            .map_err(|error| store_error(what, error))
+        crate::sql::connection(&self.pool, what).await
     }
 
     /// Starts a write transaction holding the database's write lock from its first statement
     /// (`BEGIN IMMEDIATE`). Dropping it without commit rolls it back.
     async fn begin_write(&self, what: &str) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|error| store_error(what, error))
+        crate::sql::begin_write::<Self>(&self.pool, what).await
     }
 }
 
 impl crate::sql::Dialect for SqliteStore {
+    type Database = Sqlite;
+    // Concurrent plans queue on the write lock instead of failing when a reader tries to
+    // become a writer.
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     // SQLite has no boolean type: the schema stores 0 / 1 and its partial indexes say `= 1`.
     const TRUE: &'static str = "1";
 }
