@@ -1,5 +1,4 @@
-//! [`DirectoryStore`](jirasync_domain::DirectoryStore) on PostgreSQL: the shared SQL of
-//! `sql/directory.rs`.
+//! [`DirectoryStore`] on PostgreSQL: the shared SQL of `sql/directory.rs`.
 
 use super::PostgresStore;
 

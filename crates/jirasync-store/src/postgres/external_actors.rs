@@ -1,5 +1,4 @@
-//! [`ExternalActorStore`](jirasync_domain::ExternalActorStore) on PostgreSQL: the shared SQL of
-//! `sql/external_actors.rs`.
+//! [`ExternalActorStore`] on PostgreSQL: the shared SQL of `sql/external_actors.rs`.
 
 use super::PostgresStore;
 

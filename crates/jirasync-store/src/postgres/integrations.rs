@@ -1,5 +1,4 @@
-//! [`IntegrationStore`](jirasync_domain::IntegrationStore) on PostgreSQL: the shared SQL of
-//! `sql/integrations.rs`.
+//! [`IntegrationStore`] on PostgreSQL: the shared SQL of `sql/integrations.rs`.
 
 use super::PostgresStore;
 

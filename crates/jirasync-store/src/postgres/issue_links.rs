@@ -1,5 +1,4 @@
-//! [`IssueLinkStore`](jirasync_domain::IssueLinkStore) on PostgreSQL: the shared SQL of
-//! `sql/issue_links.rs`.
+//! [`IssueLinkStore`] on PostgreSQL: the shared SQL of `sql/issue_links.rs`.
 
 use super::PostgresStore;
 

@@ -13,7 +13,8 @@
 //! claim the same delivery.
 //!
 //! A failure of the database during a call (connection lost, pool closed, serialization
-//! failure, deadlock) is a retryable [`StoreError::Unavailable`].
+//! failure, deadlock) is a retryable
+//! [`StoreError::Unavailable`](jirasync_domain::StoreError::Unavailable).
 
 mod directory;
 mod external_actors;

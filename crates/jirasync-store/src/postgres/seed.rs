@@ -1,4 +1,4 @@
-//! [`Seed`](jirasync_domain::Seed) on PostgreSQL: the shared SQL of `sql/seed.rs`.
+//! [`Seed`] on PostgreSQL: the shared SQL of `sql/seed.rs`.
 
 use super::PostgresStore;
 

@@ -128,6 +128,7 @@ pub(crate) fn guarded_status_plan(plan: StatusPlan) -> GuardedPlan {
 
 /// The lock step of a back-end whose write transaction already excludes every other writer
 /// (SQLite's `BEGIN IMMEDIATE` holds the database's write lock): nothing more to lock.
+#[cfg(feature = "sqlite")]
 #[allow(clippy::unused_async)] // the frame awaits every back-end's lock step
 pub(crate) async fn nothing_more_to_lock<C>(
     _connection: &mut C,

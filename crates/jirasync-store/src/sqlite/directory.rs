@@ -1,5 +1,4 @@
-//! [`DirectoryStore`](jirasync_domain::DirectoryStore) on SQLite: the shared SQL of
-//! `sql/directory.rs`.
+//! [`DirectoryStore`] on SQLite: the shared SQL of `sql/directory.rs`.
 
 use super::SqliteStore;
 

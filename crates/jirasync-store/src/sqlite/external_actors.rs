@@ -1,5 +1,4 @@
-//! [`ExternalActorStore`](jirasync_domain::ExternalActorStore) on SQLite: the shared SQL of
-//! `sql/external_actors.rs`.
+//! [`ExternalActorStore`] on SQLite: the shared SQL of `sql/external_actors.rs`.
 
 use super::SqliteStore;
 

@@ -1,5 +1,4 @@
-//! [`IntegrationStore`](jirasync_domain::IntegrationStore) on SQLite: the shared SQL of
-//! `sql/integrations.rs`.
+//! [`IntegrationStore`] on SQLite: the shared SQL of `sql/integrations.rs`.
 
 use super::SqliteStore;
 

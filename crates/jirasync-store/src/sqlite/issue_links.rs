@@ -1,5 +1,4 @@
-//! [`IssueLinkStore`](jirasync_domain::IssueLinkStore) on SQLite: the shared SQL of
-//! `sql/issue_links.rs`.
+//! [`IssueLinkStore`] on SQLite: the shared SQL of `sql/issue_links.rs`.
 
 use super::SqliteStore;
 

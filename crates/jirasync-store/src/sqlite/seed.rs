@@ -1,4 +1,4 @@
-//! [`Seed`](jirasync_domain::Seed) on SQLite: the shared SQL of `sql/seed.rs`.
+//! [`Seed`] on SQLite: the shared SQL of `sql/seed.rs`.
 
 use super::SqliteStore;
 
