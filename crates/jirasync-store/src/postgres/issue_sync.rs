@@ -1,5 +1,4 @@
-//! [`IssueSyncStore`] and
-//! [`WatermarkStore`] on PostgreSQL: the shared SQL of
+//! [`IssueSyncStore`] and [`WatermarkStore`] on PostgreSQL: the shared SQL of
 //! `sql/issue_sync.rs`, with the ordering guard held by row locks so that several instances on
 //! one database apply a Jira issue's events as if one after the other.
 

@@ -450,7 +450,8 @@ macro_rules! integration_store {
                 &self,
                 id: IntegrationId,
             ) -> Result<Option<Integration>, StoreError> {
-                let mut connection = $crate::sql::connection(&self.pool, "reading an integration").await?;
+                let mut connection =
+                    $crate::sql::connection(&self.pool, "reading an integration").await?;
                 integration_by_id(&mut connection, sql_id(id.get())).await
             }
 
@@ -459,7 +460,8 @@ macro_rules! integration_store {
                 provider: &str,
                 external_id: &ExternalId,
             ) -> Result<Option<Integration>, StoreError> {
-                let mut connection = $crate::sql::connection(&self.pool, "reading an integration").await?;
+                let mut connection =
+                    $crate::sql::connection(&self.pool, "reading an integration").await?;
                 let row: Option<IntegrationRow> = ::sqlx::query_as(&format!(
                     "{SELECT_INTEGRATION} WHERE provider = $1 AND external_id = $2"
                 ))
@@ -514,7 +516,8 @@ macro_rules! integration_store {
                 organization_id: OrganizationId,
                 integration_id: IntegrationId,
             ) -> Result<Option<Identity>, StoreError> {
-                let mut connection = $crate::sql::connection(&self.pool, "reading an identity").await?;
+                let mut connection =
+                    $crate::sql::connection(&self.pool, "reading an identity").await?;
                 identity(
                     &mut connection,
                     sql_id(organization_id.get()),
@@ -524,7 +527,8 @@ macro_rules! integration_store {
             }
 
             async fn install(&self, record: InstallRecord) -> Result<Installation, StoreError> {
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, "recording an install").await?;
+                let mut transaction =
+                    $crate::sql::begin_write::<Self>(&self.pool, "recording an install").await?;
                 let organization_id = sql_id(record.organization_id.get());
                 let organization_exists: Option<i64> =
                     ::sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")

@@ -526,7 +526,8 @@ macro_rules! issue_sync_store {
                 key: &IssueKey,
                 kind: SyncKind,
             ) -> Result<Option<EventTime>, StoreError> {
-                let mut connection = $crate::sql::connection(&self.pool, "reading a watermark").await?;
+                let mut connection =
+                    $crate::sql::connection(&self.pool, "reading a watermark").await?;
                 stored_watermark(
                     &mut connection,
                     sql_id(organization_id.get()),

@@ -63,7 +63,8 @@ macro_rules! seed_store {
                 features: OrganizationFeatures,
             ) -> Result<OrganizationId, StoreError> {
                 let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO organizations (name, issue_sync, external_actors) VALUES ($1, $2, $3) \
+                    "INSERT INTO organizations (name, issue_sync, external_actors) \
+                     VALUES ($1, $2, $3) \
                      RETURNING id",
                 )
                 .bind(name)
@@ -75,17 +76,23 @@ macro_rules! seed_store {
                 Ok(OrganizationId::new(domain_id(id)?))
             }
 
-            async fn seed_user(&self, active: bool, emails: Vec<UserEmail>) -> Result<UserId, StoreError> {
+            async fn seed_user(
+                &self,
+                active: bool,
+                emails: Vec<UserEmail>,
+            ) -> Result<UserId, StoreError> {
                 let what = "seeding a user";
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
-                let id: i64 = ::sqlx::query_scalar("INSERT INTO users (active) VALUES ($1) RETURNING id")
+                let id: i64 =
+                    ::sqlx::query_scalar("INSERT INTO users (active) VALUES ($1) RETURNING id")
                     .bind(active)
                     .fetch_one(&mut *transaction)
                     .await
                     .map_err(|error| store_error(what, error))?;
                 for (position, email) in (0_i64..).zip(&emails) {
                     ::sqlx::query(
-                        "INSERT INTO user_emails (user_id, position, address, address_lower, verified) \
+                        "INSERT INTO user_emails \
+                         (user_id, position, address, address_lower, verified) \
                          VALUES ($1, $2, $3, $4, $5)",
                     )
                     .bind(id)
@@ -194,7 +201,8 @@ macro_rules! seed_store {
                     )));
                 }
                 ::sqlx::query(
-                    "INSERT INTO team_projects (team_id, project_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    "INSERT INTO team_projects (team_id, project_id) VALUES ($1, $2) \
+                     ON CONFLICT DO NOTHING",
                 )
                 .bind(sql_id(team_id.get()))
                 .bind(sql_id(project_id.get()))
@@ -212,11 +220,12 @@ macro_rules! seed_store {
             ) -> Result<LocalIssueId, StoreError> {
                 let what = "seeding a local issue";
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
-                // The organization is the project's; a missing project leaves it NULL, which the schema
-                // refuses.
+                // The organization is the project's; a missing project leaves it NULL, which
+                // the schema refuses.
                 let id: i64 = ::sqlx::query_scalar(
                     "INSERT INTO local_issues (organization_id, project_id, status) \
-                     VALUES ((SELECT organization_id FROM projects WHERE id = $1), $1, $2) RETURNING id",
+                     VALUES ((SELECT organization_id FROM projects WHERE id = $1), $1, $2) \
+                     RETURNING id",
                 )
                 .bind(sql_id(project_id.get()))
                 .bind(status_name(status))
@@ -226,7 +235,8 @@ macro_rules! seed_store {
                 if let Some(assignee) = assignee {
                     let (user, team) = assignee_columns(Some(assignee));
                     ::sqlx::query(
-                        "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) VALUES ($1, $2, $3)",
+                        "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) \
+                         VALUES ($1, $2, $3)",
                     )
                     .bind(id)
                     .bind(user)
@@ -263,7 +273,8 @@ macro_rules! seed_store {
                 .map_err(|error| store_error(what, error))?;
                 for (position, secret) in (0_i64..).zip(&metadata.webhook_secrets) {
                     ::sqlx::query(
-                        "INSERT INTO integration_webhook_secrets (integration_id, position, secret) \
+                        "INSERT INTO integration_webhook_secrets \
+                         (integration_id, position, secret) \
                          VALUES ($1, $2, $3)",
                     )
                     .bind(id)
@@ -284,14 +295,16 @@ macro_rules! seed_store {
                 status: LinkStatus,
                 config: SyncConfig,
             ) -> Result<(), StoreError> {
-                // Creating or replacing the link; its default identity is the organization's identity
-                // for the integration, if it has one.
+                // Creating or replacing the link; its default identity is the organization's
+                // identity for the integration, if it has one.
                 ::sqlx::query(
-                    "INSERT INTO organization_integrations (organization_id, integration_id, status, \
+                    "INSERT INTO organization_integrations (organization_id, integration_id, \
+                     status, \
                      sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
                      sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     (SELECT id FROM identities WHERE organization_id = $1 AND integration_id = $2)) \
+                     (SELECT id FROM identities \
+                      WHERE organization_id = $1 AND integration_id = $2)) \
                      ON CONFLICT (organization_id, integration_id) DO UPDATE SET \
                      status = excluded.status, \
                      sync_reverse_assignment = excluded.sync_reverse_assignment, \
@@ -328,8 +341,10 @@ macro_rules! seed_store {
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 // The row may exist already (another local issue, or a watermark written before).
                 let external_issue_id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO external_issues (organization_id, integration_id, key) VALUES ($1, $2, $3) \
-                     ON CONFLICT (organization_id, integration_id, key) DO UPDATE SET key = excluded.key \
+                    "INSERT INTO external_issues (organization_id, integration_id, key) \
+                     VALUES ($1, $2, $3) \
+                     ON CONFLICT (organization_id, integration_id, key) \
+                     DO UPDATE SET key = excluded.key \
                      RETURNING id",
                 )
                 .bind(sql_id(organization_id.get()))
@@ -339,7 +354,8 @@ macro_rules! seed_store {
                 .await
                 .map_err(|error| store_error(what, error))?;
                 ::sqlx::query(
-                    "INSERT INTO external_issue_links (external_issue_id, local_issue_id) VALUES ($1, $2) \
+                    "INSERT INTO external_issue_links (external_issue_id, local_issue_id) \
+                     VALUES ($1, $2) \
                      ON CONFLICT DO NOTHING",
                 )
                 .bind(external_issue_id)

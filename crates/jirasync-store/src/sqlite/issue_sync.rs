@@ -1,5 +1,4 @@
-//! [`IssueSyncStore`] and
-//! [`WatermarkStore`] on SQLite: the shared SQL of
+//! [`IssueSyncStore`] and [`WatermarkStore`] on SQLite: the shared SQL of
 //! `sql/issue_sync.rs`. Each plan runs in a `BEGIN IMMEDIATE` transaction, which holds the
 //! database's write lock: no other plan runs until it commits, so there is nothing more to lock.
 
