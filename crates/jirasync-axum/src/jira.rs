@@ -81,9 +81,17 @@ pub fn jira_client(
     integration: &Integration,
     credentials: &JiraCredentials,
 ) -> Result<JiraClient, JiraClientError> {
-    let options = client_options(integration)?;
+    jira_client_with(&client_options(integration)?, credentials)
+}
+
+/// A client with these options (usually [`client_options`] with a change, such as the retry
+/// policy), authenticating with `credentials`.
+pub fn jira_client_with(
+    options: &ClientOptions,
+    credentials: &JiraCredentials,
+) -> Result<JiraClient, JiraClientError> {
     let credentials = client_credentials(credentials)?;
-    JiraClient::new(&options, credentials).map_err(|source| JiraClientError::Client { source })
+    JiraClient::new(options, credentials).map_err(|source| JiraClientError::Client { source })
 }
 
 #[cfg(test)]

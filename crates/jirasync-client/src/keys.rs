@@ -16,6 +16,10 @@ use crate::oauth1::RsaSha1Signer;
 /// The size of keys made by [`PrivateKey::generate`].
 pub const GENERATED_KEY_BITS: usize = 2048;
 
+/// The smallest and largest sizes [`PrivateKey::generate_with_bits`] makes: below 2048 bits RSA is
+/// too weak, above 8192 generation takes minutes and Jira gains nothing.
+pub const GENERATED_KEY_BITS_RANGE: std::ops::RangeInclusive<usize> = 2048..=8192;
+
 /// An RSA private key, the consumer's half of a Jira Application Link. `Debug` and `Display` never
 /// show it.
 #[derive(Clone)]
@@ -76,7 +80,23 @@ impl PrivateKey {
     /// Generates a new RSA key pair of [`GENERATED_KEY_BITS`] bits with the operating system's
     /// random numbers. Takes a fraction of a second to a few seconds.
     pub fn generate() -> Result<Self, KeyError> {
-        RsaPrivateKey::new(&mut OsRng, GENERATED_KEY_BITS)
+        Self::generate_with_bits(GENERATED_KEY_BITS)
+    }
+
+    /// Generates a new RSA key pair of `bits` bits (within [`GENERATED_KEY_BITS_RANGE`]) with the
+    /// operating system's random numbers. Larger keys take much longer: 4096 bits can take tens of
+    /// seconds.
+    pub fn generate_with_bits(bits: usize) -> Result<Self, KeyError> {
+        if !GENERATED_KEY_BITS_RANGE.contains(&bits) {
+            return Err(KeyError::Generate {
+                reason: format!(
+                    "{bits} bits is outside the supported sizes {}..={} bits",
+                    GENERATED_KEY_BITS_RANGE.start(),
+                    GENERATED_KEY_BITS_RANGE.end()
+                ),
+            });
+        }
+        RsaPrivateKey::new(&mut OsRng, bits)
             .map(Self::from_rsa)
             .map_err(|error| KeyError::Generate {
                 reason: error.to_string(),

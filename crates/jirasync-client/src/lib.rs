@@ -122,7 +122,7 @@ pub use api::webhooks::{
 pub use client::JiraClient;
 pub use credentials::{AccessToken, ConsumerKey, Credentials, RequestTokenValue};
 pub use error::{ApiError, ConfigError, Error, KeyError, SignError};
-pub use keys::{GENERATED_KEY_BITS, PrivateKey, PublicKey};
+pub use keys::{GENERATED_KEY_BITS, GENERATED_KEY_BITS_RANGE, PrivateKey, PublicKey};
 pub use oauth1::dance::{AccessTokenPair, OAuthCallback, OAuthDance, RequestToken};
 pub use options::{BaseUrl, ClientOptions, DEFAULT_USER_AGENT};
 pub use retry::{RetryPolicy, parse_retry_after};

@@ -144,3 +144,16 @@ fn generates_2048_bit_key_pair_that_signs_and_verifies() {
     let reloaded = PrivateKey::from_pem(&key.to_pkcs8_pem().unwrap()).unwrap();
     assert_eq!(reloaded.public_key(), key.public_key());
 }
+
+#[test]
+fn refuses_to_generate_keys_outside_the_supported_sizes() {
+    for bits in [1024, 2047, 8193] {
+        let error = PrivateKey::generate_with_bits(bits).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "Could not generate an RSA key pair: {bits} bits is outside the supported sizes 2048..=8192 bits"
+            )
+        );
+    }
+}

@@ -139,6 +139,33 @@ pub enum ActorTarget {
     Team(TeamId),
 }
 
+/// Which of an organization's external actors a listing gives: the external-actor API lists
+/// the actors of users and of teams apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ActorFilter {
+    /// Every actor.
+    #[default]
+    All,
+    /// The actors of users.
+    Users,
+    /// The actors of teams.
+    Teams,
+    /// The actors of this user or team.
+    Target(ActorTarget),
+}
+
+impl ActorFilter {
+    /// Whether an actor of `target` passes the filter.
+    pub fn admits(self, target: ActorTarget) -> bool {
+        match self {
+            Self::All => true,
+            Self::Users => matches!(target, ActorTarget::User(_)),
+            Self::Teams => matches!(target, ActorTarget::Team(_)),
+            Self::Target(wanted) => wanted == target,
+        }
+    }
+}
+
 /// An external name mapped to a user or a team of one organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExternalActor {

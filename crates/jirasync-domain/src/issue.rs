@@ -69,3 +69,15 @@ pub struct LinkedIssue {
     /// The local issue as it is now.
     pub issue: LocalIssue,
 }
+
+/// A local issue's link to a Jira issue, as [`crate::store::IssueLinkStore::link_issue`] leaves
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueLink {
+    /// The organization's row for the Jira issue, with its watermarks.
+    pub external_issue: ExternalIssue,
+    /// The linked local issue.
+    pub local_issue_id: LocalIssueId,
+    /// Whether this call created the link (false: it existed already).
+    pub created: bool,
+}

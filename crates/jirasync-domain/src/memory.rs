@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 use crate::activity::{Activity, ActivityData, ActivityKind};
-use crate::external_actor::{ActorTarget, ExternalActor, ExternalProvider, NewExternalActor};
+use crate::external_actor::{
+    ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
+};
 use crate::ids::{
     ActivityId, ExternalActorId, ExternalIssueId, IdentityId, IntegrationId, LocalIssueId,
     OrganizationId, ProjectId, TeamId, UserId,
@@ -22,9 +24,10 @@ use crate::integration::{
     ExternalId, Identity, Integration, IntegrationMetadata, JIRA_SERVER_PROVIDER,
     JIRA_SERVER_PROVIDER_NAME, LinkStatus, OrganizationIntegration, SyncConfig,
 };
-use crate::issue::{Assignee, ExternalIssue, LinkedIssue, LocalIssue, ResolutionStatus};
+use crate::issue::{Assignee, ExternalIssue, IssueLink, LinkedIssue, LocalIssue, ResolutionStatus};
 use crate::organization::{Organization, OrganizationFeatures};
 use crate::people::{Project, ProjectAccess, Team, User, UserEmail};
+use crate::store::missing::{missing_issue_link, missing_local_issue, missing_organization_link};
 use crate::store::{
     AssigneePlan, AssigneeTarget, DirectoryStore, ExternalActorStore, InstallRecord, Installation,
     IntegrationStore, IssueLinkStore, IssueSyncStore, OrganizationApplied, OrganizationLink,
@@ -506,6 +509,10 @@ impl IntegrationStore for InMemoryStore {
         Ok(self.lock().integrations.get(&id).cloned())
     }
 
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+        Ok(self.lock().integrations.values().cloned().collect())
+    }
+
     async fn integration_by_external_id(
         &self,
         provider: &str,
@@ -559,6 +566,21 @@ impl IntegrationStore for InMemoryStore {
         state.require_organization(record.organization_id)?;
         Ok(state.install(record))
     }
+
+    async fn update_sync_config(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        config: SyncConfig,
+    ) -> Result<OrganizationIntegration, StoreError> {
+        let mut state = self.lock();
+        let link = state
+            .links
+            .get_mut(&(integration_id, organization_id))
+            .ok_or_else(|| missing_organization_link(organization_id, integration_id))?;
+        link.config = config;
+        Ok(link.clone())
+    }
 }
 
 #[async_trait]
@@ -594,12 +616,67 @@ impl IssueLinkStore for InMemoryStore {
     async fn local_issue(&self, id: LocalIssueId) -> Result<Option<LocalIssue>, StoreError> {
         Ok(self.lock().local_issues.get(&id).cloned())
     }
+
+    async fn link_issue(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        local_issue_id: LocalIssueId,
+    ) -> Result<IssueLink, StoreError> {
+        let mut state = self.lock();
+        let in_organization = state
+            .local_issues
+            .get(&local_issue_id)
+            .is_some_and(|issue| issue.organization_id == organization_id);
+        if !in_organization {
+            return Err(missing_local_issue(organization_id, local_issue_id));
+        }
+        if !state.links.contains_key(&(integration_id, organization_id)) {
+            return Err(missing_organization_link(organization_id, integration_id));
+        }
+        let row = state.external_issue_row(integration_id, key, organization_id);
+        let created = row.local_issues.insert(local_issue_id);
+        Ok(IssueLink {
+            external_issue: row.row.clone(),
+            local_issue_id,
+            created,
+        })
+    }
+
+    async fn unlink_issue(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        local_issue_id: LocalIssueId,
+    ) -> Result<(), StoreError> {
+        let removed = self
+            .lock()
+            .external_issues
+            .get_mut(&(integration_id, key.clone(), organization_id))
+            .is_some_and(|row| row.local_issues.remove(&local_issue_id));
+        if removed {
+            Ok(())
+        } else {
+            Err(missing_issue_link(
+                organization_id,
+                integration_id,
+                key,
+                local_issue_id,
+            ))
+        }
+    }
 }
 
 #[async_trait]
 impl DirectoryStore for InMemoryStore {
     async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError> {
         Ok(self.lock().organizations.get(&id).cloned())
+    }
+
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+        Ok(self.lock().organizations.values().cloned().collect())
     }
 
     async fn active_users_with_verified_email(
@@ -727,6 +804,20 @@ impl ExternalActorStore for InMemoryStore {
             .get(&id)
             .filter(|actor| actor.organization_id == organization_id)
             .cloned())
+    }
+
+    async fn external_actors(
+        &self,
+        organization_id: OrganizationId,
+        filter: ActorFilter,
+    ) -> Result<Vec<ExternalActor>, StoreError> {
+        Ok(self
+            .lock()
+            .external_actors
+            .values()
+            .filter(|actor| actor.organization_id == organization_id && filter.admits(actor.target))
+            .cloned()
+            .collect())
     }
 
     async fn external_actors_named(

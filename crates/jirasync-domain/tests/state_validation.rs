@@ -163,6 +163,20 @@ async fn empty_email_address_is_refused() {
 }
 
 #[tokio::test]
+async fn email_address_listed_twice_is_refused() {
+    let message = refused(|s| {
+        let mut again = s.users[1].emails[0].clone();
+        again.verified = false;
+        s.users[1].emails.push(again);
+    })
+    .await;
+    assert_eq!(
+        message,
+        "users[1] (id 3): e-mail address \"bob@example.com\" is listed twice"
+    );
+}
+
+#[tokio::test]
 async fn membership_of_an_unknown_organization_is_refused() {
     let message = refused(|s| s.organization_members[0].organization_id = 99).await;
     assert_eq!(

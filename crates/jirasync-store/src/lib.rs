@@ -7,8 +7,9 @@
 //! enforced in the database.
 //!
 //! * `sqlite::SqliteStore` and `postgres::PostgresStore` each implement every storage trait of
-//!   `jirasync-domain`, its `Seed` trait, and [`Inbox`](inbox::Inbox). They share the schema's
-//!   tables and run the same SQL (one text per query, in the private `sql` module); PostgreSQL
+//!   `jirasync-domain` (including `StateStore`, the state file's import and export), its `Seed`
+//!   trait, and [`Inbox`](inbox::Inbox). They share the schema's tables
+//!   and run the same SQL (one text per query, in the private `sql` module); PostgreSQL
 //!   plans also lock their external issue rows so several instances can share one database.
 //! * [`open`] picks the back-end from a URL, connects and applies the embedded migrations.
 //! * [`inbox`] holds the inbox contract, a retry policy and an in-memory inbox.
@@ -27,6 +28,8 @@ mod open;
 mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod state_rows;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -34,4 +37,4 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use database_url::{Backend, DatabaseUrl};
-pub use open::{AnyStore, OpenError, open};
+pub use open::{AnyStore, OpenError, SCHEMA_VERSION, open};

@@ -2,16 +2,20 @@
 
 use std::sync::Arc;
 
-use jirasync_domain::{Seed, Store};
+use jirasync_domain::{Seed, StateStore, Store};
 
 use crate::DatabaseUrl;
 use crate::inbox::Inbox;
 
-/// Everything the service needs from one database: the domain's storage traits, seeding, and
-/// the inbox. Implemented by every store of this crate.
-pub trait AnyStore: Store + Seed + Inbox + std::fmt::Debug {}
+/// The schema version [`open`] brings a database to: the newest migration this build embeds, on
+/// every back-end. `open` refuses a database migrated further by a newer build.
+pub const SCHEMA_VERSION: i64 = 1;
 
-impl<T> AnyStore for T where T: Store + Seed + Inbox + std::fmt::Debug + ?Sized {}
+/// Everything the service needs from one database: the domain's storage traits, seeding, the
+/// whole-state import and export, and the inbox. Implemented by every store of this crate.
+pub trait AnyStore: Store + Seed + StateStore + Inbox + std::fmt::Debug {}
+
+impl<T> AnyStore for T where T: Store + Seed + StateStore + Inbox + std::fmt::Debug + ?Sized {}
 
 /// Why a store could not be opened. Every message names the database by its URL without the
 /// password.

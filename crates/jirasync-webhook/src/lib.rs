@@ -80,5 +80,5 @@ pub use payload::{
 pub use secret::WebhookSecret;
 pub use token::{
     MAX_TOKEN_LEN, TokenError, VerifiedToken, WEBHOOK_PATH_PREFIX, WebhookToken, mint_token,
-    peek_external_id, verify_token, verify_token_at, webhook_url,
+    peek_external_id, redact_webhook_url, verify_token, verify_token_at, webhook_url,
 };

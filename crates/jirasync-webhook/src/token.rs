@@ -188,6 +188,28 @@ pub fn webhook_url(public_url: &str, token: &WebhookToken) -> String {
     url
 }
 
+/// A webhook URL that is safe to show and log: the token after [`WEBHOOK_PATH_PREFIX`] replaced by
+/// `[redacted]`. A URL without the prefix is returned as it is.
+///
+/// ```
+/// use jirasync_webhook::redact_webhook_url;
+///
+/// assert_eq!(
+///     redact_webhook_url("https://sync.example.com/extensions/jira-server/issue-updated/eyJh.eyJp.c2ln/"),
+///     "https://sync.example.com/extensions/jira-server/issue-updated/[redacted]/"
+/// );
+/// ```
+pub fn redact_webhook_url(url: &str) -> String {
+    match url.split_once(WEBHOOK_PATH_PREFIX) {
+        Some((base, after_prefix)) => {
+            let tail = after_prefix.split_once('/').map_or("", |(_, tail)| tail);
+            let slash = if after_prefix.contains('/') { "/" } else { "" };
+            format!("{base}{WEBHOOK_PATH_PREFIX}[redacted]{slash}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Mints the URL token for an installation: HS256 over the claims `{"id": external_id}`, no expiry.
 ///
 /// Deterministic (the same inputs give the same token) and byte-for-byte what PyJWT's
@@ -440,6 +462,7 @@ fn push_python_json_string(out: &mut String, value: &str) {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
 
     fn secret() -> WebhookSecret {
@@ -567,5 +590,23 @@ mod tests {
         let token = forge(HS256_HEADER, r#"{"id":"i","nbf":1500.9}"#, &secret());
         let now = OffsetDateTime::from_unix_timestamp(1500).unwrap();
         assert!(verify_token_at(&token, &[secret()], now).is_ok());
+    }
+
+    #[test]
+    fn redacts_the_token_of_a_webhook_url_and_keeps_the_rest() {
+        assert_eq!(
+            redact_webhook_url(
+                "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/a.b.c/?x=1"
+            ),
+            "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/[redacted]/?x=1"
+        );
+        assert_eq!(
+            redact_webhook_url("https://h/extensions/jira-server/issue-updated/a.b.c"),
+            "https://h/extensions/jira-server/issue-updated/[redacted]"
+        );
+        assert_eq!(
+            redact_webhook_url("https://other.example.com/hook"),
+            "https://other.example.com/hook"
+        );
     }
 }

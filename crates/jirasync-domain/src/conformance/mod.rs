@@ -22,6 +22,7 @@
 )]
 
 mod actors;
+mod admin;
 mod assignee;
 mod concurrency;
 pub mod fixture;
@@ -29,6 +30,7 @@ mod install;
 mod status;
 
 pub use actors::*;
+pub use admin::*;
 pub use assignee::*;
 pub use concurrency::*;
 pub use fixture::Fixture;
@@ -119,6 +121,18 @@ macro_rules! conformance_tests {
             external_id_is_cut_to_64_characters,
             second_organization_can_install_the_same_jira,
             reinstall_is_idempotent,
+            lists_every_organization,
+            lists_every_integration,
+            update_sync_config_replaces_the_links_config,
+            update_sync_config_without_a_link_is_not_found,
+            link_issue_creates_the_external_issue_and_the_link,
+            link_issue_is_idempotent,
+            link_issue_keeps_the_watermarks,
+            link_issue_of_another_organizations_issue_is_not_found,
+            link_issue_without_an_organization_link_is_not_found,
+            unlink_issue_removes_the_link_and_keeps_the_watermark,
+            lists_external_actors_by_filter,
+            link_jira_issue_refuses_a_malformed_key,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;

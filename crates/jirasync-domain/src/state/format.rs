@@ -465,3 +465,97 @@ pub enum ActivityKindRecord {
     /// The issue was reopened.
     SetUnresolved,
 }
+
+/// `as_str` and `from_name` for a record enum: the words of the file, which SQL stores keep as
+/// they are in their text columns.
+macro_rules! record_names {
+    ($record:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $record {
+            /// The word the state file (and an SQL store's column) writes for this value.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)+
+                }
+            }
+
+            /// The value this word names, if any.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+record_names!(IssueStatusRecord {
+    Unresolved => "unresolved",
+    Resolved => "resolved",
+});
+
+record_names!(LinkStatusRecord {
+    Active => "active",
+    Disabled => "disabled",
+});
+
+record_names!(ResolutionStrategyRecord {
+    Resolve => "resolve",
+    ResolveCurrentRelease => "resolve_current_release",
+    ResolveNextRelease => "resolve_next_release",
+});
+
+record_names!(ActivityKindRecord {
+    Assigned => "assigned",
+    Unassigned => "unassigned",
+    SetResolved => "set_resolved",
+    SetUnresolved => "set_unresolved",
+});
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a test fails by panicking
+
+    use super::*;
+
+    /// The words of `as_str` are the serde names of the file, and `from_name` reads them back.
+    #[test]
+    fn record_names_are_the_file_words() {
+        fn check<T>(values: &[T])
+        where
+            T: Copy + PartialEq + std::fmt::Debug + Serialize,
+            T: RecordName,
+        {
+            for value in values {
+                let json = serde_json::to_string(value).unwrap();
+                assert_eq!(json, format!("\"{}\"", value.name()));
+                assert_eq!(T::parse(value.name()), Some(*value));
+            }
+            assert_eq!(T::parse("Resolved "), None);
+        }
+        trait RecordName: Sized {
+            fn name(self) -> &'static str;
+            fn parse(name: &str) -> Option<Self>;
+        }
+        macro_rules! record_name {
+            ($($record:ident),+) => {$(
+                impl RecordName for $record {
+                    fn name(self) -> &'static str { self.as_str() }
+                    fn parse(name: &str) -> Option<Self> { Self::from_name(name) }
+                }
+            )+};
+        }
+        record_name!(
+            IssueStatusRecord,
+            LinkStatusRecord,
+            ResolutionStrategyRecord,
+            ActivityKindRecord
+        );
+        use ActivityKindRecord as A;
+        use ResolutionStrategyRecord as R;
+        check(&[IssueStatusRecord::Unresolved, IssueStatusRecord::Resolved]);
+        check(&[LinkStatusRecord::Active, LinkStatusRecord::Disabled]);
+        check(&[R::Resolve, R::ResolveCurrentRelease, R::ResolveNextRelease]);
+        check(&[A::Assigned, A::Unassigned, A::SetResolved, A::SetUnresolved]);
+    }
+}

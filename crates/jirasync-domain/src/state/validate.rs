@@ -250,6 +250,19 @@ impl Seen {
         {
             return Err(at.invalid("e-mail address is empty"));
         }
+        // A user holds an address once (an SQL store keys the addresses by user and address).
+        for (position, email) in record.emails.iter().enumerate() {
+            let earlier = record.emails.iter().take(position);
+            if earlier
+                .into_iter()
+                .any(|other| other.address == email.address)
+            {
+                return Err(at.invalid(format!(
+                    "e-mail address {:?} is listed twice",
+                    email.address
+                )));
+            }
+        }
         Ok(())
     }
 

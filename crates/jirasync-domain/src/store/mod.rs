@@ -9,6 +9,7 @@
 //! implementation should pass the conformance suite (`conformance` module, `testing` feature).
 
 mod error;
+pub mod missing;
 mod plan;
 mod seed;
 
@@ -24,10 +25,12 @@ pub use plan::{
 pub use seed::Seed;
 
 use crate::activity::Activity;
-use crate::external_actor::{ActorTarget, ExternalActor, ExternalProvider, NewExternalActor};
+use crate::external_actor::{
+    ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
+};
 use crate::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
-use crate::integration::{ExternalId, Identity, Integration, OrganizationIntegration};
-use crate::issue::{LinkedIssue, LocalIssue};
+use crate::integration::{ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig};
+use crate::issue::{IssueLink, LinkedIssue, LocalIssue};
 use crate::organization::Organization;
 use crate::people::{ProjectAccess, Team, User};
 
@@ -45,6 +48,9 @@ pub struct OrganizationLink {
 pub trait IntegrationStore: Send + Sync {
     /// The integration with this id.
     async fn integration(&self, id: IntegrationId) -> Result<Option<Integration>, StoreError>;
+
+    /// Every integration, in id order.
+    async fn integrations(&self) -> Result<Vec<Integration>, StoreError>;
 
     /// The integration of `provider` with this external id (the webhook token's `id` claim).
     async fn integration_by_external_id(
@@ -72,6 +78,16 @@ pub trait IntegrationStore: Send + Sync {
     /// replaces the organization's identity; creates the organization's link (empty config) or
     /// re-activates an existing one keeping its config, with the identity as default.
     async fn install(&self, record: InstallRecord) -> Result<Installation, StoreError>;
+
+    /// Replaces the sync configuration of the organization's link to the integration, keeping
+    /// its status and default identity; returns the link as stored.
+    /// [`StoreError::NotFound`] when the organization has no link to the integration.
+    async fn update_sync_config(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        config: SyncConfig,
+    ) -> Result<OrganizationIntegration, StoreError>;
 }
 
 /// Local issues and their links to Jira issues.
@@ -88,6 +104,33 @@ pub trait IssueLinkStore: Send + Sync {
 
     /// The local issue with this id.
     async fn local_issue(&self, id: LocalIssueId) -> Result<Option<LocalIssue>, StoreError>;
+
+    /// Links the local issue to the Jira issue `key` (exact) as the organization sees it through
+    /// the integration, atomically: creates the organization's external issue row when it is
+    /// missing (an existing one keeps its watermarks), then the link. Linking twice is not an
+    /// error: the second call returns the link with `created: false` and writes nothing.
+    ///
+    /// [`StoreError::NotFound`] (writing nothing) when the local issue does not exist or is in
+    /// another organization, or when the organization has no link to the integration.
+    async fn link_issue(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        local_issue_id: LocalIssueId,
+    ) -> Result<IssueLink, StoreError>;
+
+    /// Removes the link [`IssueLinkStore::link_issue`] makes. The external issue row stays, with
+    /// its watermarks, so an older event is still refused if the issue is linked again.
+    /// [`StoreError::NotFound`] when the organization does not link that local issue to `key`
+    /// through the integration.
+    async fn unlink_issue(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+        key: &IssueKey,
+        local_issue_id: LocalIssueId,
+    ) -> Result<(), StoreError>;
 }
 
 /// Organizations, users, teams and who reaches which project.
@@ -95,6 +138,9 @@ pub trait IssueLinkStore: Send + Sync {
 pub trait DirectoryStore: Send + Sync {
     /// The organization with this id.
     async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError>;
+
+    /// Every organization, in id order.
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError>;
 
     /// The **active** users owning a **verified** e-mail equal to `email` ignoring case, in
     /// ascending id order (reference §4.3: any verified address counts, not only the primary).
@@ -181,6 +227,13 @@ pub trait ExternalActorStore: Send + Sync {
         organization_id: OrganizationId,
         id: ExternalActorId,
     ) -> Result<Option<ExternalActor>, StoreError>;
+
+    /// The organization's actors that pass `filter`, in id order.
+    async fn external_actors(
+        &self,
+        organization_id: OrganizationId,
+        filter: ActorFilter,
+    ) -> Result<Vec<ExternalActor>, StoreError>;
 
     /// The actors of `target` in the organization for `provider` whose external name equals
     /// `external_name` ignoring case, in id order.

@@ -20,6 +20,10 @@ const MIGRATIONS: &[Migration] = &[Migration {
     sql: include_str!("../../migrations/postgres/0001_initial.sql"),
 }];
 
+// `SCHEMA_VERSION` must name the newest migration, which `open` brings a database to.
+const _: () =
+    assert!(matches!(MIGRATIONS.last(), Some(newest) if newest.version == crate::SCHEMA_VERSION));
+
 /// Applies the migrations the database lacks, in one transaction under the advisory lock.
 pub(super) async fn apply_migrations(pool: &PgPool) -> Result<(), MigrateError> {
     let mut transaction = pool

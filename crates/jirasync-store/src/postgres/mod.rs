@@ -4,9 +4,9 @@
 //! URL names (TLS as its `sslmode` asks) and brings the schema up to date with the embedded
 //! migrations, under an advisory lock so that instances starting together do not race.
 //!
-//! It implements every storage trait of `jirasync-domain`, its `Seed` trait, and
-//! [`Inbox`](crate::inbox::Inbox), with the same SQL as the SQLite store (see `sql/`). Each plan
-//! is one transaction that locks the plan's `external_issues` rows (in organization order, so
+//! It implements every storage trait of `jirasync-domain` (including `StateStore`), its `Seed`
+//! trait, and [`Inbox`](crate::inbox::Inbox), with the same SQL as the SQLite store (see
+//! `sql/`). Each plan is one transaction that locks the plan's `external_issues` rows (in organization order, so
 //! two plans never deadlock) before it reads their watermarks: two instances on one database
 //! never apply an older event after a newer one. The inbox's claims take the head of each
 //! ordering key with `FOR UPDATE SKIP LOCKED`, so several workers on several instances never
@@ -24,6 +24,7 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod seed;
+mod state;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -114,6 +115,8 @@ impl crate::sql::Dialect for PostgresStore {
     // READ COMMITTED: each statement sees what committed before it, and the row locks a plan
     // takes order it after the plans holding them.
     const BEGIN_WRITE: &'static str = "BEGIN";
+    // READ COMMITTED would give each statement its own snapshot.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     const TRUE: &'static str = "TRUE";
 }
 

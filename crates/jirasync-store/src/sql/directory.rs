@@ -128,6 +128,27 @@ macro_rules! directory_store {
                 }))
             }
 
+            async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+                let rows: Vec<(i64, String, bool, bool)> = ::sqlx::query_as(
+                    "SELECT id, name, issue_sync, external_actors FROM organizations ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|error| store_error("reading organizations", error))?;
+                rows.into_iter()
+                    .map(|(id, name, issue_sync, external_actors)| {
+                        Ok(Organization {
+                            id: OrganizationId::new(domain_id(id)?),
+                            name,
+                            features: OrganizationFeatures {
+                                issue_sync,
+                                external_actors,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
             async fn active_users_with_verified_email(
                 &self,
                 email: &str,

@@ -84,7 +84,7 @@ macro_rules! external_actor_store {
     ($store:ident) => {
         use ::async_trait::async_trait;
         use ::jirasync_domain::external_actor::{
-            ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
+            ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
         };
         use ::jirasync_domain::ids::{ExternalActorId, IntegrationId, OrganizationId, UserId};
         use ::jirasync_domain::{ExternalActorStore, StoreError};
@@ -112,6 +112,36 @@ macro_rules! external_actor_store {
                 .await
                 .map_err(|error| store_error("reading an external actor", error))?;
                 row.map(actor_from_row).transpose()
+            }
+
+            async fn external_actors(
+                &self,
+                organization_id: OrganizationId,
+                filter: ActorFilter,
+            ) -> Result<Vec<ExternalActor>, StoreError> {
+                // An actor has exactly one target (the schema checks it), so a target is
+                // matched by its one column.
+                let (condition, target_id) = match filter {
+                    ActorFilter::All => (String::new(), None),
+                    ActorFilter::Users => (" AND user_id IS NOT NULL".to_owned(), None),
+                    ActorFilter::Teams => (" AND team_id IS NOT NULL".to_owned(), None),
+                    ActorFilter::Target(target) => {
+                        let (column, id) = target_column(target);
+                        (format!(" AND {column} = $2"), Some(id))
+                    }
+                };
+                let sql =
+                    format!("{SELECT_ACTOR} WHERE organization_id = $1{condition} ORDER BY id");
+                let mut query =
+                    ::sqlx::query_as::<_, ActorRow>(&sql).bind(sql_id(organization_id.get()));
+                if let Some(target_id) = target_id {
+                    query = query.bind(target_id);
+                }
+                let rows = query
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|error| store_error("listing external actors", error))?;
+                rows.into_iter().map(actor_from_row).collect()
             }
 
             async fn external_actors_named(

@@ -2,57 +2,27 @@
 //! organization links and identities, and installs.
 
 use jirasync_domain::StoreError;
-use jirasync_domain::ids::{IdentityId, IntegrationId, OrganizationId, UserId};
+use jirasync_domain::ids::{IdentityId, IntegrationId, OrganizationId};
 use jirasync_domain::integration::{
     ExternalId, Identity, Integration, IntegrationMetadata, JiraCredentials,
     OrganizationIntegration, SyncConfig,
 };
-use jirasync_domain::secret::SecretString;
 use jirasync_webhook::WebhookSecret;
 
-use super::values::{domain_id, link_status_from_name, strategy_from_name};
-
-/// An `integrations` row: id, provider, external id, name, base URL, domain name, TLS flag.
-pub(crate) type IntegrationRow = (i64, String, String, String, String, String, bool);
+use super::values::{domain_id, link_status_from_name, strategy_from_name, strategy_name};
+use crate::state_rows::identity_record;
+pub(crate) use crate::state_rows::{
+    IdentityRow, IntegrationRow, OrganizationIntegrationRow as LinkRow,
+};
 
 /// The columns of an [`IntegrationRow`].
 pub(crate) const SELECT_INTEGRATION: &str =
     "SELECT id, provider, external_id, name, base_url, domain_name, verify_ssl FROM integrations";
 
-/// An `organization_integrations` row: organization, integration, status, the five sync flags,
-/// the resolution strategy, the default identity.
-pub(crate) type LinkRow = (
-    i64,
-    i64,
-    String,
-    bool,
-    bool,
-    bool,
-    bool,
-    bool,
-    String,
-    Option<i64>,
-);
-
 /// The columns of a [`LinkRow`], from `organization_integrations l`.
 pub(crate) const LINK_COLUMNS: &str = "l.organization_id, l.integration_id, l.status, \
     l.sync_reverse_assignment, l.sync_status_reverse, l.sync_forward_assignment, \
     l.sync_status_forward, l.sync_comments, l.resolution_strategy, l.default_identity_id";
-
-/// An `identities` row: id, organization, integration, installer, then the credential columns
-/// (kind, consumer key, private key, access token, token secret, bearer token).
-pub(crate) type IdentityRow = (
-    i64,
-    i64,
-    i64,
-    Option<i64>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
 
 /// The columns of an [`IdentityRow`].
 pub(crate) const SELECT_IDENTITY: &str = "SELECT id, organization_id, integration_id, \
@@ -112,52 +82,10 @@ pub(crate) fn link_from_row(row: LinkRow) -> Result<OrganizationIntegration, Sto
     })
 }
 
-/// The identity a row describes; incomplete credentials are an error.
+/// The identity a row describes; incomplete credentials are an error. The state file reads
+/// rows the same way, so both stay alike.
 pub(crate) fn identity_from_row(row: IdentityRow) -> Result<Identity, StoreError> {
-    let (
-        id,
-        organization_id,
-        integration_id,
-        installed_by,
-        kind,
-        consumer_key,
-        private_key_pem,
-        access_token,
-        access_token_secret,
-        bearer_token,
-    ) = row;
-    let credentials = match (
-        kind.as_str(),
-        consumer_key,
-        private_key_pem,
-        access_token,
-        access_token_secret,
-        bearer_token,
-    ) {
-        ("oauth1", Some(consumer_key), Some(private_key), Some(access_token), Some(secret), _) => {
-            JiraCredentials::OAuth1 {
-                consumer_key,
-                private_key_pem: SecretString::new(private_key),
-                access_token,
-                access_token_secret: SecretString::new(secret),
-            }
-        }
-        ("bearer", _, _, _, _, Some(token)) => JiraCredentials::Bearer {
-            token: SecretString::new(token),
-        },
-        (kind, ..) => {
-            return Err(StoreError::other(format!(
-                "identity {id} has incomplete {kind:?} credentials"
-            )));
-        }
-    };
-    Ok(Identity {
-        id: IdentityId::new(domain_id(id)?),
-        organization_id: OrganizationId::new(domain_id(organization_id)?),
-        integration_id: IntegrationId::new(domain_id(integration_id)?),
-        installed_by: installed_by.map(domain_id).transpose()?.map(UserId::new),
-        credentials,
-    })
+    Ok(identity_record(row)?.to_identity())
 }
 
 /// The credential columns of an identity: kind, consumer key, private key, access token, token
@@ -198,6 +126,21 @@ pub(crate) fn credential_columns(
     }
 }
 
+/// The six columns of a sync configuration, in table order: the five flags, then the
+/// resolution strategy's name.
+pub(crate) fn sync_config_columns(
+    config: SyncConfig,
+) -> (bool, bool, bool, bool, bool, &'static str) {
+    (
+        config.sync_reverse_assignment,
+        config.sync_status_reverse,
+        config.sync_forward_assignment,
+        config.sync_status_forward,
+        config.sync_comments,
+        strategy_name(config.resolution_strategy),
+    )
+}
+
 /// A row that must exist because this transaction just wrote it.
 pub(crate) fn written(what: &str) -> StoreError {
     StoreError::other(format!("{what} vanished inside its own transaction"))
@@ -220,9 +163,10 @@ macro_rules! integration_store {
         use $crate::sql::integrations::{
             IdentityRow, IntegrationRow, LINK_COLUMNS, LinkRow, SELECT_IDENTITY,
             SELECT_INTEGRATION, credential_columns, identity_from_row, integration_from_row,
-            link_from_row, written,
+            link_from_row, sync_config_columns, written,
         };
-        use $crate::sql::values::{column, link_status_name, sql_id, strategy_name};
+        use ::jirasync_domain::store::missing::missing_organization_link;
+        use $crate::sql::values::{column, link_status_name, sql_id};
         use $crate::sql_error::store_error;
 
         /// The integration a row describes, with its webhook secrets read.
@@ -421,7 +365,8 @@ macro_rules! integration_store {
             if updated.rows_affected() > 0 {
                 return Ok(false);
             }
-            let config = SyncConfig::default();
+            let (reverse, status_reverse, forward, status_forward, comments, strategy) =
+                sync_config_columns(SyncConfig::default());
             ::sqlx::query(
                 "INSERT INTO organization_integrations (organization_id, integration_id, status, \
                  sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
@@ -431,12 +376,12 @@ macro_rules! integration_store {
             .bind(organization_id)
             .bind(integration_id)
             .bind(link_status_name(LinkStatus::Active))
-            .bind(config.sync_reverse_assignment)
-            .bind(config.sync_status_reverse)
-            .bind(config.sync_forward_assignment)
-            .bind(config.sync_status_forward)
-            .bind(config.sync_comments)
-            .bind(strategy_name(config.resolution_strategy))
+            .bind(reverse)
+            .bind(status_reverse)
+            .bind(forward)
+            .bind(status_forward)
+            .bind(comments)
+            .bind(strategy)
             .bind(identity_id)
             .execute(&mut *connection)
             .await
@@ -453,6 +398,21 @@ macro_rules! integration_store {
                 let mut connection =
                     $crate::sql::connection(&self.pool, "reading an integration").await?;
                 integration_by_id(&mut connection, sql_id(id.get())).await
+            }
+
+            async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
+                let what = "reading integrations";
+                let mut connection = $crate::sql::connection(&self.pool, what).await?;
+                let rows: Vec<IntegrationRow> =
+                    ::sqlx::query_as(&format!("{SELECT_INTEGRATION} ORDER BY id"))
+                        .fetch_all(&mut *connection)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                let mut integrations = Vec::with_capacity(rows.len());
+                for row in rows {
+                    integrations.push(with_secrets(&mut connection, row).await?);
+                }
+                Ok(integrations)
             }
 
             async fn integration_by_external_id(
@@ -576,6 +536,45 @@ macro_rules! integration_store {
                     integration_created,
                     link_created,
                 })
+            }
+
+            async fn update_sync_config(
+                &self,
+                organization_id: OrganizationId,
+                integration_id: IntegrationId,
+                config: SyncConfig,
+            ) -> Result<OrganizationIntegration, StoreError> {
+                let what = "updating a sync configuration";
+                let organization = sql_id(organization_id.get());
+                let integration = sql_id(integration_id.get());
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let (reverse, status_reverse, forward, status_forward, comments, strategy) =
+                    sync_config_columns(config);
+                ::sqlx::query(
+                    "UPDATE organization_integrations SET sync_reverse_assignment = $1, \
+                     sync_status_reverse = $2, sync_forward_assignment = $3, \
+                     sync_status_forward = $4, sync_comments = $5, resolution_strategy = $6 \
+                     WHERE organization_id = $7 AND integration_id = $8",
+                )
+                .bind(reverse)
+                .bind(status_reverse)
+                .bind(forward)
+                .bind(status_forward)
+                .bind(comments)
+                .bind(strategy)
+                .bind(organization)
+                .bind(integration)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                let updated = link(&mut transaction, organization, integration)
+                    .await?
+                    .ok_or_else(|| missing_organization_link(organization_id, integration_id))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                Ok(updated)
             }
         }
     };

@@ -17,6 +17,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 use super::issue_links::assignee_from_columns;
 use super::values::{activity_kind_from_name, domain_id, sql_id};
+pub(crate) use crate::state_rows::ActivityRow;
 
 /// What the ordering guard and the delivery log of one plan need.
 #[derive(Debug)]
@@ -142,21 +143,6 @@ pub(crate) async fn nothing_more_to_lock<C>(
 pub(crate) const SELECT_ACTIVITY: &str = "SELECT id, local_issue_id, kind, provider, \
     provider_key, integration_id, assignee_user_id, assignee_team_id, sync_source, occurred_at \
     FROM activities";
-
-/// An `activities` row: id, issue, kind, provider, provider key, integration, assigned user,
-/// assigned team, sync source, occurred at.
-pub(crate) type ActivityRow = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
 
 /// The activity a row describes.
 pub(crate) fn activity_from_row(row: ActivityRow) -> Result<Activity, StoreError> {

@@ -14,6 +14,7 @@ pub(crate) mod integrations;
 pub(crate) mod issue_links;
 pub(crate) mod issue_sync;
 pub(crate) mod seed;
+pub(crate) mod state;
 pub(crate) mod values;
 
 use jirasync_domain::StoreError;
@@ -28,6 +29,9 @@ pub(crate) trait Dialect {
     type Database: Database;
     /// The statement that starts a plan's write transaction.
     const BEGIN_WRITE: &'static str;
+    /// The statement that starts a read-only transaction whose every statement sees the same
+    /// snapshot of the database (a state export).
+    const BEGIN_SNAPSHOT: &'static str;
     /// A boolean true in a comparison (`1` on SQLite, `TRUE` on PostgreSQL), spelled as the
     /// partial indexes spell it so that the planner uses them.
     const TRUE: &'static str;

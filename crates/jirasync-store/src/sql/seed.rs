@@ -22,7 +22,8 @@ macro_rules! seed_store {
         use ::jirasync_webhook::IssueKey;
 
         use $crate::sql::issue_links::assignee_columns;
-        use $crate::sql::values::{domain_id, link_status_name, sql_id, status_name, strategy_name};
+        use $crate::sql::integrations::sync_config_columns;
+        use $crate::sql::values::{domain_id, link_status_name, sql_id, status_name};
         use $crate::sql_error::store_error;
 
         /// Commits a seeding transaction.
@@ -297,6 +298,8 @@ macro_rules! seed_store {
             ) -> Result<(), StoreError> {
                 // Creating or replacing the link; its default identity is the organization's
                 // identity for the integration, if it has one.
+                let (reverse, status_reverse, forward, status_forward, comments, strategy) =
+                    sync_config_columns(config);
                 ::sqlx::query(
                     "INSERT INTO organization_integrations (organization_id, integration_id, \
                      status, \
@@ -318,12 +321,12 @@ macro_rules! seed_store {
                 .bind(sql_id(organization_id.get()))
                 .bind(sql_id(integration_id.get()))
                 .bind(link_status_name(status))
-                .bind(config.sync_reverse_assignment)
-                .bind(config.sync_status_reverse)
-                .bind(config.sync_forward_assignment)
-                .bind(config.sync_status_forward)
-                .bind(config.sync_comments)
-                .bind(strategy_name(config.resolution_strategy))
+                .bind(reverse)
+                .bind(status_reverse)
+                .bind(forward)
+                .bind(status_forward)
+                .bind(comments)
+                .bind(strategy)
                 .execute(&self.pool)
                 .await
                 .map_err(|error| store_error("seeding an organization's link", error))?;
@@ -340,29 +343,15 @@ macro_rules! seed_store {
                 let what = "seeding an issue link";
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 // The row may exist already (another local issue, or a watermark written before).
-                let external_issue_id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO external_issues (organization_id, integration_id, key) \
-                     VALUES ($1, $2, $3) \
-                     ON CONFLICT (organization_id, integration_id, key) \
-                     DO UPDATE SET key = excluded.key \
-                     RETURNING id",
+                let (external_issue_id, _) = super::issue_links::upsert_issue_link(
+                    &mut transaction,
+                    sql_id(organization_id.get()),
+                    sql_id(integration_id.get()),
+                    key,
+                    sql_id(local_issue_id.get()),
+                    what,
                 )
-                .bind(sql_id(organization_id.get()))
-                .bind(sql_id(integration_id.get()))
-                .bind(key.as_str())
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| store_error(what, error))?;
-                ::sqlx::query(
-                    "INSERT INTO external_issue_links (external_issue_id, local_issue_id) \
-                     VALUES ($1, $2) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(external_issue_id)
-                .bind(sql_id(local_issue_id.get()))
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| store_error(what, error))?;
+                .await?;
                 commit(transaction, what).await?;
                 Ok(ExternalIssueId::new(domain_id(external_issue_id)?))
             }

@@ -16,6 +16,10 @@ const MIGRATIONS: &[Migration] = &[Migration {
     sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
 }];
 
+// `SCHEMA_VERSION` must name the newest migration, which `open` brings a database to.
+const _: () =
+    assert!(matches!(MIGRATIONS.last(), Some(newest) if newest.version == crate::SCHEMA_VERSION));
+
 const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS jirasync_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,

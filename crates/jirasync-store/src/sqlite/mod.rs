@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file (SQLite is compiled in, nothing to install).
 //!
-//! [`SqliteStore`] implements every storage trait of `jirasync-domain`, its `Seed` trait, and
-//! [`Inbox`](crate::inbox::Inbox). The database runs in WAL mode (readers never wait for the
-//! writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
+//! [`SqliteStore`] implements every storage trait of `jirasync-domain` (including `StateStore`),
+//! its `Seed` trait, and [`Inbox`](crate::inbox::Inbox). The database runs in WAL mode (readers
+//! never wait for the writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
 //! survives a crash of the process; a power cut may lose the last ones, never corrupt the file).
 //!
 //! The first open of a new file switches it to WAL mode, after the migrations.
@@ -30,6 +30,7 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod seed;
+mod state;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -150,6 +151,8 @@ impl crate::sql::Dialect for SqliteStore {
     // Concurrent plans queue on the write lock instead of failing when a reader tries to
     // become a writer.
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    // A deferred transaction reads one snapshot from its first read to its end (WAL mode).
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     // SQLite has no boolean type: the schema stores 0 / 1 and its partial indexes say `= 1`.
     const TRUE: &'static str = "1";
 }

@@ -1,0 +1,118 @@
+//! The routes of this crate, and request tracing that never records the webhook token.
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use jirasync_webhook::WEBHOOK_PATH_PREFIX;
+use tower_http::trace::{HttpMakeClassifier, TraceLayer};
+use tracing::Span;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::webhook::{WEBHOOK_ROUTE, WEBHOOK_ROUTE_WITHOUT_SLASH};
+use crate::{health, webhook};
+
+/// What request spans record in place of the webhook token.
+pub const REDACTED: &str = "[redacted]";
+
+/// The whole application of this crate: [`routes`] with the state applied and [`trace_layer`]
+/// around them. Merge or nest it into an existing [`Router`].
+pub fn router(state: AppState) -> Router {
+    routes(&state).layer(trace_layer()).with_state(state)
+}
+
+/// The routes of this crate, still waiting for their state: for merging with other routers that
+/// take an [`AppState`] (the setup and admin routers) before calling `.with_state`.
+///
+/// - `POST /extensions/jira-server/issue-updated/{token}/` (and without the trailing `/`),
+///   limited to `state`'s body limit;
+/// - `GET /healthz`, `GET /readyz`, `GET /metrics`.
+///
+/// Other methods on these paths get 405 with a JSON body. No tracing layer is added: use
+/// [`trace_layer`] (or record [`redacted_path`], never the raw URI).
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let webhook = || {
+        post(webhook::receive)
+            .fallback(|| method_not_allowed("POST"))
+            .layer(DefaultBodyLimit::max(state.body_limit()))
+    };
+    Router::new()
+        .route(WEBHOOK_ROUTE, webhook())
+        .route(WEBHOOK_ROUTE_WITHOUT_SLASH, webhook())
+        .route("/healthz", get_only(get(health::healthz)))
+        .route("/readyz", get_only(get(health::readyz)))
+        .route("/metrics", get_only(get(health::metrics)))
+}
+
+fn get_only(route: MethodRouter<AppState>) -> MethodRouter<AppState> {
+    route.fallback(|| method_not_allowed("GET, HEAD"))
+}
+
+/// 405 with `Allow` and a JSON body.
+async fn method_not_allowed(allow: &'static str) -> Response {
+    let detail = format!("Method not allowed: use {allow}");
+    let mut response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, detail).into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// The span a [`TraceLayer`] opens for each request, with `method` and `path` where `path` is
+/// the matched route template (`/extensions/jira-server/issue-updated/{token}/`) or, for
+/// unmatched requests, [`redacted_path`]. Neither the URI nor the query string is recorded.
+pub fn request_span<B>(request: &Request<B>) -> Span {
+    let path = request.extensions().get::<MatchedPath>().map_or_else(
+        || redacted_path(request.uri().path()),
+        |matched| matched.as_str().to_owned(),
+    );
+    tracing::info_span!("request", method = %request.method(), path = %path)
+}
+
+/// A [`TraceLayer`] whose spans come from [`request_span`].
+pub fn trace_layer() -> TraceLayer<HttpMakeClassifier, fn(&Request<axum::body::Body>) -> Span> {
+    TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body> as fn(&_) -> Span)
+}
+
+/// `path` with whatever follows the webhook prefix replaced by [`REDACTED`] (a trailing `/`
+/// kept); other paths unchanged.
+///
+/// ```
+/// use jirasync_axum::router::redacted_path;
+///
+/// assert_eq!(
+///     redacted_path("/extensions/jira-server/issue-updated/eyJhbGciOi.x.y/"),
+///     "/extensions/jira-server/issue-updated/[redacted]/"
+/// );
+/// assert_eq!(redacted_path("/healthz"), "/healthz");
+/// ```
+pub fn redacted_path(path: &str) -> String {
+    match path.strip_prefix(WEBHOOK_PATH_PREFIX) {
+        Some(rest) if !rest.is_empty() => {
+            let slash = if rest.ends_with('/') { "/" } else { "" };
+            format!("{WEBHOOK_PATH_PREFIX}{REDACTED}{slash}")
+        }
+        _ => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_the_token_with_or_without_trailing_slash() {
+        let prefix = WEBHOOK_PATH_PREFIX;
+        assert_eq!(
+            redacted_path(&format!("{prefix}secret.token.here")),
+            format!("{prefix}[redacted]")
+        );
+        assert_eq!(
+            redacted_path(&format!("{prefix}a/b/c/")),
+            format!("{prefix}[redacted]/")
+        );
+        assert_eq!(redacted_path(prefix), prefix);
+    }
+}

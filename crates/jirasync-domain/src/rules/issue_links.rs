@@ -1,0 +1,104 @@
+//! Linking a local issue to a Jira issue by its key, as an operator asks for it (the admin API,
+//! the CLI): the key is checked here, then the store links atomically
+//! ([`IssueLinkStore::link_issue`], which refuses an issue of another organization and an
+//! organization without a link to the integration).
+
+use jirasync_webhook::IssueKey;
+
+use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
+use crate::issue::IssueLink;
+use crate::store::{IssueLinkStore, StoreError};
+
+/// Why an issue could not be linked. An adapter answers `InvalidKey` with 400 and maps `Store`
+/// by its kind (`NotFound` 404, `Unavailable` 503).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueLinkError {
+    /// The text is not a Jira issue key.
+    #[error(
+        "{key:?} is not a Jira issue key: a key is a project key, a hyphen and the issue's \
+         number, e.g. SHOP-12"
+    )]
+    InvalidKey {
+        /// The text as given.
+        key: String,
+    },
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The Jira issue key `text` names: a project key without blanks, a hyphen, and the issue's
+/// number in digits. Keys are compared exactly (case-sensitive), so the text is kept as given,
+/// not upper-cased.
+///
+/// # Errors
+///
+/// [`IssueLinkError::InvalidKey`] for anything else (empty, blanks, no number).
+pub fn parse_issue_key(text: &str) -> Result<IssueKey, IssueLinkError> {
+    let invalid = || IssueLinkError::InvalidKey {
+        key: text.to_owned(),
+    };
+    let (project, number) = text.rsplit_once('-').ok_or_else(invalid)?;
+    let project_ok = !project.is_empty()
+        && project
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control());
+    let number_ok = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+    if project_ok && number_ok {
+        Ok(IssueKey::new(text))
+    } else {
+        Err(invalid())
+    }
+}
+
+/// Links the local issue to the Jira issue `key` for the organization through the integration.
+/// Linking twice is not an error (`created: false`).
+///
+/// # Errors
+///
+/// [`IssueLinkError::InvalidKey`] (nothing written) for a text that is not a key;
+/// [`IssueLinkError::Store`] with [`StoreError::NotFound`] when the local issue is not in the
+/// organization or the organization has no link to the integration.
+pub async fn link_jira_issue<S: IssueLinkStore + ?Sized>(
+    store: &S,
+    organization_id: OrganizationId,
+    integration_id: IntegrationId,
+    key: &str,
+    local_issue_id: LocalIssueId,
+) -> Result<IssueLink, IssueLinkError> {
+    let key = parse_issue_key(key)?;
+    Ok(store
+        .link_issue(organization_id, integration_id, &key, local_issue_id)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a test fails by panicking
+
+    use super::*;
+
+    #[test]
+    fn accepts_project_key_hyphen_number() {
+        for key in ["SHOP-1", "MOB_2-700", "A1-0", "ab-12"] {
+            assert_eq!(parse_issue_key(key).unwrap().as_str(), key);
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_key() {
+        for key in [
+            "", "SHOP", "SHOP-", "-12", "SHOP-1a", "SHOP 1-2", " SHOP-1", "SHOP-1 ",
+        ] {
+            let error = parse_issue_key(key).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "{key:?} is not a Jira issue key: a key is a project key, a hyphen and the \
+                     issue's number, e.g. SHOP-12"
+                )
+            );
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The command line: sub-commands and their flags. The configuration flags are global
+//! ([`ConfigArgs`]); each sub-command adds its own.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use jirasync_client::GENERATED_KEY_BITS;
+use jirasync_store::inbox::DeliveryState;
+
+use crate::config::ConfigArgs;
+
+/// jirasync: keeps an application's issues in sync with Jira Server / Data Center.
+#[derive(Debug, Parser)]
+#[command(name = "jirasync", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Configuration, from flags, `JIRASYNC_*` variables and an optional TOML file.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write an RSA key pair for Jira's Application Link and print the steps to set it up.
+    Keygen(KeygenArgs),
+    /// Open the database, apply any pending migrations, and print its schema version.
+    Migrate,
+    /// Import or export the whole state as a state file (docs/state-format.md).
+    #[command(subcommand)]
+    State(StateCommand),
+    /// Inspect the webhook inbox and replay dead deliveries.
+    #[command(subcommand)]
+    Inbox(InboxCommand),
+    /// List or delete the webhooks registered in an installed Jira.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    /// Check the database, Jira, the clock, the credentials and the webhook; one line per check.
+    Doctor(IntegrationChoice),
+}
+
+/// `keygen` flags.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The directory to write `jira_privatekey.pem` and `jira_publickey.pem` into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// The key size in bits (2048 to 8192).
+    #[arg(long, default_value_t = GENERATED_KEY_BITS, value_parser = parse_key_bits)]
+    pub bits: usize,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_key_bits(text: &str) -> Result<usize, String> {
+    let range = jirasync_client::GENERATED_KEY_BITS_RANGE;
+    match text.parse::<usize>() {
+        Ok(bits) if range.contains(&bits) => Ok(bits),
+        _ => Err(format!(
+            "expected a whole number of bits from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
+}
+
+/// `state` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Replace the whole state with a state file; a bad file changes nothing.
+    Import {
+        /// The state file.
+        file: PathBuf,
+    },
+    /// Write the whole state as a state file (it holds secrets: store it like one).
+    Export {
+        /// Write to this file (created with mode 0600) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Reads a delivery state as the store names it: `pending`, `done` or `dead`.
+fn parse_delivery_state(text: &str) -> Result<DeliveryState, String> {
+    DeliveryState::from_name(text).ok_or_else(|| "expected pending, done or dead".to_owned())
+}
+
+/// `inbox` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// List deliveries, oldest first.
+    List {
+        /// Only deliveries in this state: pending (waiting, held by a worker, or waiting for a
+        /// retry), done, or dead (given up on; see `inbox replay`).
+        #[arg(long, value_name = "pending|done|dead", value_parser = parse_delivery_state)]
+        state: Option<DeliveryState>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
+    /// Put dead deliveries back to pending, so workers apply them again.
+    Replay {
+        /// The delivery to replay.
+        #[arg(required_unless_present = "all_dead", conflicts_with = "all_dead")]
+        id: Option<i64>,
+        /// Replay every dead delivery.
+        #[arg(long)]
+        all_dead: bool,
+    },
+}
+
+/// Which installed integration, and whose credentials, to use.
+#[derive(Debug, Clone, Default, Args)]
+pub struct IntegrationChoice {
+    /// The integration's external id (HOST[:PORT]:CONSUMER_KEY); may be left out when only one
+    /// is installed.
+    #[arg(long, value_name = "EXTERNAL_ID")]
+    pub integration: Option<String>,
+    /// The organization whose credentials to use, when several installed the integration.
+    #[arg(long, value_name = "ID")]
+    pub organization: Option<u64>,
+}
+
+/// `webhook` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// List the webhooks registered in Jira (tokens in URLs are hidden).
+    List(IntegrationChoice),
+    /// Delete one webhook from Jira.
+    Delete {
+        /// The webhook's id, as `webhook list` shows it.
+        id: String,
+        /// Which integration.
+        #[command(flatten)]
+        choice: IntegrationChoice,
+    },
+}

@@ -1,0 +1,30 @@
+//! The sub-commands, one module each.
+
+use std::io::Write;
+
+use crate::cli::Command;
+use crate::config::Config;
+use crate::error::CliError;
+
+mod doctor;
+mod inbox;
+mod keygen;
+mod migrate;
+mod state;
+mod webhook;
+
+/// Runs one sub-command, writing its results to `out`.
+pub(crate) async fn run(
+    command: Command,
+    config: &Config,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    match command {
+        Command::Keygen(args) => keygen::run(&args, config, out),
+        Command::Migrate => migrate::run(config, out).await,
+        Command::State(command) => state::run(command, config, out).await,
+        Command::Inbox(command) => inbox::run(command, config, out).await,
+        Command::Webhook(command) => webhook::run(command, config, out).await,
+        Command::Doctor(choice) => doctor::run(&choice, config, out).await,
+    }
+}

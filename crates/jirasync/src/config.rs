@@ -1,0 +1,617 @@
+//! The service's configuration: every option of `jirasync serve`, resolved from four sources,
+//! highest first:
+//!
+//! 1. command-line flags (`--workers 4`),
+//! 2. `JIRASYNC_*` environment variables (`JIRASYNC_WORKERS=4`),
+//! 3. an optional TOML file named by `--config FILE` or `JIRASYNC_CONFIG` (`workers = 4`),
+//! 4. the defaults.
+//!
+//! Every value is checked the same way whatever its source, and a refusal names the flag,
+//! variable or file key it came from and the form expected. Unknown keys in the file are refused.
+//! The environment is passed in ([`Environment`]) rather than read here, so tests need not
+//! change the process environment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use jirasync_domain::secret::SecretString;
+use jirasync_store::DatabaseUrl;
+
+/// The database used when none is configured: an SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://jirasync.db";
+/// The address listened on when none is configured.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The largest webhook body accepted when no limit is configured: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: ByteSize = ByteSize(1024 * 1024);
+/// How many inbox workers run when no count is configured.
+pub const DEFAULT_WORKERS: NonZeroUsize = match NonZeroUsize::new(2) {
+    Some(workers) => workers,
+    None => NonZeroUsize::MIN,
+};
+/// The shortest admin token accepted: long enough that guessing it is hopeless.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
+/// The configuration flags, shared by every sub-command (`jirasync --workers 4 serve` and
+/// `jirasync serve --workers 4` are the same). Values are checked by [`Config::resolve`], so a
+/// refusal reads the same whichever source a value came from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// A TOML file with any of the options below (keys in snake_case, e.g. `database_url`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The database: `sqlite://FILE` (default `sqlite://jirasync.db`) or
+    /// `postgres://USER@HOST/DATABASE`.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// The address and port to listen on (default 127.0.0.1:8080).
+    #[arg(long, global = true, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// The public base URL Jira reaches this service at, used in webhook URLs
+    /// (default `http://` and the listen address).
+    #[arg(long, global = true, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// `inbox` (store each webhook, answer 202, apply it in a worker; the default) or `inline`
+    /// (apply it, then answer 200).
+    #[arg(long, global = true, value_name = "inbox|inline")]
+    pub mode: Option<String>,
+    /// The largest webhook body accepted: bytes, or a size such as `512KiB` or `1MiB` (default).
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub body_limit: Option<String>,
+    /// The bearer token of the admin API (at least 16 characters). Prefer `JIRASYNC_ADMIN_TOKEN`:
+    /// other users of the machine can see command lines.
+    #[arg(long, global = true, value_name = "TOKEN")]
+    pub admin_token: Option<String>,
+    /// How many inbox workers to run (default 2).
+    #[arg(long, global = true, value_name = "N")]
+    pub workers: Option<String>,
+    /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
+    #[arg(long, global = true, value_name = "human|json")]
+    pub log_format: Option<String>,
+}
+
+/// The process environment as the configuration sees it, and whether standard error is a
+/// terminal (which decides the default log format).
+#[derive(Clone, Default)]
+pub struct Environment {
+    variables: BTreeMap<String, String>,
+    stderr_is_terminal: bool,
+}
+
+impl Environment {
+    /// An environment from these variables.
+    pub fn new<K, V>(variables: impl IntoIterator<Item = (K, V)>, stderr_is_terminal: bool) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        Self {
+            variables: variables
+                .into_iter()
+                .map(|(name, value)| (name.into(), value.into()))
+                .collect(),
+            stderr_is_terminal,
+        }
+    }
+
+    /// The environment of this process. A value that is not UTF-8 is kept with its invalid bytes
+    /// replaced, so a check of it fails with a message rather than the variable being ignored.
+    pub fn from_process() -> Self {
+        use std::io::IsTerminal;
+        Self::new(
+            std::env::vars_os().map(|(name, value)| {
+                (
+                    name.to_string_lossy().into_owned(),
+                    value.to_string_lossy().into_owned(),
+                )
+            }),
+            std::io::stderr().is_terminal(),
+        )
+    }
+
+    /// The value of a variable, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.variables.get(name).map(String::as_str)
+    }
+
+    /// Whether standard error is a terminal.
+    pub fn stderr_is_terminal(&self) -> bool {
+        self.stderr_is_terminal
+    }
+}
+
+impl fmt::Debug for Environment {
+    /// Shows the variable names only: values may be secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Environment")
+            .field("variables", &self.variables.keys().collect::<Vec<_>>())
+            .field("stderr_is_terminal", &self.stderr_is_terminal)
+            .finish()
+    }
+}
+
+/// How webhooks are processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Store each delivery durably, answer 202, apply it in a worker.
+    #[default]
+    Inbox,
+    /// Apply each delivery, then answer 200.
+    Inline,
+}
+
+/// The format of log lines on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines for people.
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A size in bytes, written as bytes or with a binary unit (`512KiB`, `1MiB`, `1GiB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(u64);
+
+impl ByteSize {
+    /// The size in bytes.
+    pub const fn bytes(self) -> u64 {
+        self.0
+    }
+
+    /// Reads `1048576`, `1048576B`, `512KiB`, `1MiB` or `1GiB` (space before the unit allowed);
+    /// `None` for anything else, zero, or a size that does not fit in 64 bits.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let digits_end = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(digits_end);
+        let multiplier: u64 = match unit.trim_start() {
+            "" | "B" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            _ => return None,
+        };
+        let bytes = number.parse::<u64>().ok()?.checked_mul(multiplier)?;
+        (bytes > 0).then_some(Self(bytes))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let units = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+        match units
+            .iter()
+            .find(|(size, _)| self.0.is_multiple_of(*size) && self.0 >= *size)
+        {
+            Some((size, unit)) => write!(f, "{}{unit}", self.0 / size),
+            None => write!(f, "{}B", self.0),
+        }
+    }
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The database.
+    pub database_url: DatabaseUrl,
+    /// Where the server listens.
+    pub listen: SocketAddr,
+    /// The public base URL, without a trailing `/`.
+    pub public_url: String,
+    /// How webhooks are processed.
+    pub mode: Mode,
+    /// The largest webhook body accepted.
+    pub body_limit: ByteSize,
+    /// The admin API's bearer token; without one the admin API is off. Never shown.
+    pub admin_token: Option<SecretString>,
+    /// How many inbox workers run.
+    pub workers: NonZeroUsize,
+    /// The log line format.
+    pub log_format: LogFormat,
+    /// The `RUST_LOG` filter, if set.
+    pub log_filter: Option<String>,
+}
+
+/// Where a value came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueOrigin {
+    /// A command-line flag, such as `--workers`.
+    Flag(&'static str),
+    /// An environment variable, such as `JIRASYNC_WORKERS`.
+    Variable(&'static str),
+    /// A key of the configuration file.
+    FileKey {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: &'static str,
+    },
+}
+
+impl fmt::Display for ValueOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag(flag) => write!(f, "flag {flag}"),
+            Self::Variable(name) => write!(f, "environment variable {name}"),
+            Self::FileKey { path, key } => write!(f, "key `{key}` in {}", path.display()),
+        }
+    }
+}
+
+/// Why the configuration was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("cannot read the configuration file {}: {source}", path.display())]
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is not TOML.
+    #[error("the configuration file {} is not valid TOML: {message}", path.display())]
+    MalformedFile {
+        /// The file.
+        path: PathBuf,
+        /// The TOML parser's explanation, with line and column.
+        message: String,
+    },
+    /// The configuration file has a key that is no option.
+    #[error(
+        "unknown key `{key}` in the configuration file {}: the keys are {}",
+        path.display(),
+        KNOWN_KEYS.join(", ")
+    )]
+    UnknownKey {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: String,
+    },
+    /// A value is not of the expected form.
+    #[error("invalid {origin}{}: expected {expected}", shown_value(.value.as_deref()))]
+    InvalidValue {
+        /// Where the value came from.
+        origin: ValueOrigin,
+        /// The value as given; `None` for a secret, which is never shown.
+        value: Option<String>,
+        /// The form expected.
+        expected: &'static str,
+    },
+}
+
+fn shown_value(value: Option<&str>) -> String {
+    value.map_or_else(String::new, |value| format!(" {value:?}"))
+}
+
+/// One option: its file key, flag and variable, whether it is a secret, and the form expected.
+struct OptionSpec {
+    key: &'static str,
+    flag: &'static str,
+    variable: &'static str,
+    secret: bool,
+    expected: &'static str,
+}
+
+const DATABASE_URL: OptionSpec = OptionSpec {
+    key: "database_url",
+    flag: "--database-url",
+    variable: "JIRASYNC_DATABASE_URL",
+    secret: false,
+    expected: "sqlite://FILE, a file path, or postgres://USER@HOST/DATABASE",
+};
+const LISTEN: OptionSpec = OptionSpec {
+    key: "listen",
+    flag: "--listen",
+    variable: "JIRASYNC_LISTEN",
+    secret: false,
+    expected: "an IP address and port such as 127.0.0.1:8080 or [::1]:8080",
+};
+const PUBLIC_URL: OptionSpec = OptionSpec {
+    key: "public_url",
+    flag: "--public-url",
+    variable: "JIRASYNC_PUBLIC_URL",
+    secret: false,
+    expected: "an http:// or https:// URL with a host and no query or fragment, such as https://sync.example.com",
+};
+const MODE: OptionSpec = OptionSpec {
+    key: "mode",
+    flag: "--mode",
+    variable: "JIRASYNC_MODE",
+    secret: false,
+    expected: "inbox or inline",
+};
+const BODY_LIMIT: OptionSpec = OptionSpec {
+    key: "body_limit",
+    flag: "--body-limit",
+    variable: "JIRASYNC_BODY_LIMIT",
+    secret: false,
+    expected: "a size above zero in bytes, or with a unit: B, KiB, MiB or GiB (such as 512KiB or 1MiB)",
+};
+const ADMIN_TOKEN: OptionSpec = OptionSpec {
+    key: "admin_token",
+    flag: "--admin-token",
+    variable: "JIRASYNC_ADMIN_TOKEN",
+    secret: true,
+    expected: "at least 16 visible ASCII characters without spaces (the value is not shown)",
+};
+const WORKERS: OptionSpec = OptionSpec {
+    key: "workers",
+    flag: "--workers",
+    variable: "JIRASYNC_WORKERS",
+    secret: false,
+    expected: "a whole number of at least 1",
+};
+const LOG_FORMAT: OptionSpec = OptionSpec {
+    key: "log_format",
+    flag: "--log-format",
+    variable: "JIRASYNC_LOG_FORMAT",
+    secret: false,
+    expected: "human or json",
+};
+
+/// The keys a configuration file may hold.
+const KNOWN_KEYS: [&str; 8] = [
+    DATABASE_URL.key,
+    LISTEN.key,
+    PUBLIC_URL.key,
+    MODE.key,
+    BODY_LIMIT.key,
+    ADMIN_TOKEN.key,
+    WORKERS.key,
+    LOG_FORMAT.key,
+];
+
+/// The environment variable naming the configuration file.
+pub const CONFIG_FILE_VARIABLE: &str = "JIRASYNC_CONFIG";
+/// The environment variable holding the log filter.
+pub const LOG_FILTER_VARIABLE: &str = "RUST_LOG";
+
+/// The configuration file's values, by key.
+struct ConfigFile {
+    path: PathBuf,
+    values: BTreeMap<String, toml::Value>,
+}
+
+impl ConfigFile {
+    fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        let values: BTreeMap<String, toml::Value> =
+            toml::from_str(&text).map_err(|error| ConfigError::MalformedFile {
+                path: path.to_owned(),
+                message: error.to_string().trim_end().to_owned(),
+            })?;
+        if let Some(key) = values
+            .keys()
+            .find(|key| !KNOWN_KEYS.contains(&key.as_str()))
+        {
+            return Err(ConfigError::UnknownKey {
+                path: path.to_owned(),
+                key: key.clone(),
+            });
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            values,
+        })
+    }
+}
+
+/// Finds an option's value in the highest source that sets it.
+struct Sources<'a> {
+    env: &'a Environment,
+    file: Option<ConfigFile>,
+}
+
+impl Sources<'_> {
+    /// The option's raw text and where it came from; `Ok(None)` when no source sets it.
+    fn lookup(
+        &self,
+        spec: &OptionSpec,
+        flag: Option<&str>,
+    ) -> Result<Option<(String, ValueOrigin)>, ConfigError> {
+        if let Some(value) = flag {
+            return Ok(Some((value.to_owned(), ValueOrigin::Flag(spec.flag))));
+        }
+        if let Some(value) = self.env.get(spec.variable) {
+            return Ok(Some((
+                value.to_owned(),
+                ValueOrigin::Variable(spec.variable),
+            )));
+        }
+        let Some(file) = &self.file else {
+            return Ok(None);
+        };
+        let Some(value) = file.values.get(spec.key) else {
+            return Ok(None);
+        };
+        let origin = ValueOrigin::FileKey {
+            path: file.path.clone(),
+            key: spec.key,
+        };
+        match value {
+            toml::Value::String(text) => Ok(Some((text.clone(), origin))),
+            toml::Value::Integer(number) => Ok(Some((number.to_string(), origin))),
+            other => Err(ConfigError::InvalidValue {
+                origin,
+                value: (!spec.secret).then(|| other.to_string()),
+                expected: spec.expected,
+            }),
+        }
+    }
+
+    /// The option's value parsed by `parse`, or `None` when no source sets it.
+    fn value<T>(
+        &self,
+        spec: &OptionSpec,
+        flag: Option<&str>,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, ConfigError> {
+        let Some((text, origin)) = self.lookup(spec, flag)? else {
+            return Ok(None);
+        };
+        match parse(&text) {
+            Some(value) => Ok(Some(value)),
+            None => Err(ConfigError::InvalidValue {
+                origin,
+                value: (!spec.secret).then_some(text),
+                expected: spec.expected,
+            }),
+        }
+    }
+}
+
+impl Config {
+    /// Resolves the configuration from the flags, the environment, the configuration file (from
+    /// `--config` or `JIRASYNC_CONFIG`, read here if named) and the defaults.
+    ///
+    /// # Errors
+    ///
+    /// A [`ConfigError`] naming the first refused value's flag, variable or file key, an unknown
+    /// file key, or a file that cannot be read or is not TOML.
+    pub fn resolve(args: &ConfigArgs, env: &Environment) -> Result<Self, ConfigError> {
+        let file_path = args
+            .config
+            .clone()
+            .or_else(|| env.get(CONFIG_FILE_VARIABLE).map(PathBuf::from));
+        let file = file_path.as_deref().map(ConfigFile::read).transpose()?;
+        let sources = Sources { env, file };
+
+        let database_url = sources
+            .value(
+                &DATABASE_URL,
+                args.database_url.as_deref(),
+                parse_database_url,
+            )?
+            .unwrap_or_else(|| DatabaseUrl::new(DEFAULT_DATABASE_URL));
+        let listen = match sources.value(&LISTEN, args.listen.as_deref(), |text| {
+            text.trim().parse::<SocketAddr>().ok()
+        })? {
+            Some(listen) => listen,
+            None => default_listen(),
+        };
+        let public_url = sources
+            .value(&PUBLIC_URL, args.public_url.as_deref(), parse_public_url)?
+            .unwrap_or_else(|| format!("http://{listen}"));
+        let mode = sources
+            .value(&MODE, args.mode.as_deref(), |text| match text.trim() {
+                "inbox" => Some(Mode::Inbox),
+                "inline" => Some(Mode::Inline),
+                _ => None,
+            })?
+            .unwrap_or_default();
+        let body_limit = sources
+            .value(&BODY_LIMIT, args.body_limit.as_deref(), ByteSize::parse)?
+            .unwrap_or(DEFAULT_BODY_LIMIT);
+        let admin_token =
+            sources.value(&ADMIN_TOKEN, args.admin_token.as_deref(), parse_admin_token)?;
+        let workers = sources
+            .value(&WORKERS, args.workers.as_deref(), |text| {
+                text.trim().parse::<NonZeroUsize>().ok()
+            })?
+            .unwrap_or(DEFAULT_WORKERS);
+        let log_format = sources
+            .value(&LOG_FORMAT, args.log_format.as_deref(), |text| {
+                match text.trim() {
+                    "human" => Some(LogFormat::Human),
+                    "json" => Some(LogFormat::Json),
+                    _ => None,
+                }
+            })?
+            .unwrap_or(if env.stderr_is_terminal() {
+                LogFormat::Human
+            } else {
+                LogFormat::Json
+            });
+        Ok(Self {
+            database_url,
+            listen,
+            public_url,
+            mode,
+            body_limit,
+            admin_token,
+            workers,
+            log_format,
+            log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
+        })
+    }
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn parse_database_url(text: &str) -> Option<DatabaseUrl> {
+    let url = DatabaseUrl::new(text.trim());
+    (!text.trim().is_empty() && url.backend().is_some()).then_some(url)
+}
+
+fn parse_public_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    let usable = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|host| !host.is_empty())
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    usable.then(|| url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn parse_admin_token(text: &str) -> Option<SecretString> {
+    let usable =
+        text.chars().count() >= MIN_ADMIN_TOKEN_CHARS && text.chars().all(|c| c.is_ascii_graphic());
+    usable.then(|| SecretString::new(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_listen_address_is_the_documented_one() {
+        assert_eq!(default_listen().to_string(), DEFAULT_LISTEN);
+    }
+
+    #[test]
+    fn reads_sizes_with_and_without_units() {
+        assert_eq!(ByteSize::parse("1MiB"), Some(ByteSize(1_048_576)));
+        assert_eq!(ByteSize::parse("512KiB"), Some(ByteSize(524_288)));
+        assert_eq!(ByteSize::parse("512 KiB"), Some(ByteSize(524_288)));
+        assert_eq!(ByteSize::parse("2048"), Some(ByteSize(2048)));
+        assert_eq!(ByteSize::parse("2048B"), Some(ByteSize(2048)));
+        assert_eq!(ByteSize::parse("1GiB"), Some(ByteSize(1 << 30)));
+        for refused in [
+            "",
+            "0",
+            "0MiB",
+            "1MB",
+            "1 mib",
+            "-1",
+            "1.5MiB",
+            "MiB",
+            "99999999999GiB",
+        ] {
+            assert_eq!(ByteSize::parse(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn shows_sizes_in_the_largest_exact_unit() {
+        assert_eq!(DEFAULT_BODY_LIMIT.to_string(), "1MiB");
+        assert_eq!(ByteSize(524_288).to_string(), "512KiB");
+        assert_eq!(ByteSize(1000).to_string(), "1000B");
+    }
+}

@@ -1,0 +1,198 @@
+//! The binary's error: every way a sub-command fails, with a message an operator can act on, and
+//! the exit code it ends the process with.
+
+use std::path::PathBuf;
+
+use jirasync_domain::StoreError;
+use jirasync_domain::state::StateError;
+
+use crate::config::ConfigError;
+use crate::logging::LoggingError;
+
+/// The exit code of a failure.
+pub const EXIT_FAILURE: u8 = 1;
+/// The exit code of a usage error: a bad flag, variable or configuration value.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Why a sub-command failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// The configuration was refused.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Logging could not be set up.
+    #[error(transparent)]
+    Logging(#[from] LoggingError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {source}")]
+    Runtime {
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Open(#[from] jirasync_store::OpenError),
+    /// The database failed a read or write.
+    #[error("cannot {what}: {source}")]
+    Store {
+        /// What was being done, e.g. `list the inbox`.
+        what: String,
+        /// The store's error.
+        #[source]
+        source: StoreError,
+    },
+    /// A file could not be read or written.
+    #[error("cannot {what} {}: {source}", path.display())]
+    File {
+        /// What was being done, e.g. `write`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file exists and `--force` was not given.
+    #[error("{} already exists: pass --force to replace it (Jira's Application Link then needs the new public key)", path.display())]
+    WouldOverwrite {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A key could not be generated or encoded.
+    #[error(transparent)]
+    Key(#[from] jirasync_client::KeyError),
+    /// A state file was refused or the state could not be read or written. Nothing was imported.
+    #[error("{0}")]
+    State(#[from] StateError),
+    /// No integration matches `--integration`.
+    #[error(
+        "no Jira integration has the external id {external_id:?}: the external id is HOST[:PORT]:CONSUMER_KEY, as `jirasync state export` shows"
+    )]
+    IntegrationNotFound {
+        /// The external id given.
+        external_id: String,
+    },
+    /// No integration is installed.
+    #[error("no Jira integration is installed: connect one first")]
+    NoIntegration,
+    /// Several integrations are installed and none was chosen.
+    #[error("several Jira integrations are installed ({}): choose one with --integration EXTERNAL_ID", external_ids.join(", "))]
+    SeveralIntegrations {
+        /// Their external ids.
+        external_ids: Vec<String>,
+    },
+    /// The chosen organization has not installed the integration.
+    #[error(
+        "organization {organization} has not installed the integration {external_id}; the organizations that have: {}",
+        list_or_none(organizations)
+    )]
+    OrganizationNotLinked {
+        /// The organization given.
+        organization: u64,
+        /// The integration.
+        external_id: String,
+        /// The organizations that installed it.
+        organizations: Vec<u64>,
+    },
+    /// Several organizations installed the integration and none was chosen.
+    #[error(
+        "the integration {external_id} is installed by organizations {}: choose whose credentials to use with --organization ID",
+        list_or_none(organizations)
+    )]
+    SeveralOrganizations {
+        /// The integration.
+        external_id: String,
+        /// The organizations that installed it.
+        organizations: Vec<u64>,
+    },
+    /// No organization installed the integration.
+    #[error("no organization has installed the integration {external_id}: connect it again")]
+    NoOrganization {
+        /// The integration.
+        external_id: String,
+    },
+    /// The organization holds no credentials for the integration.
+    #[error(
+        "organization {organization} holds no credentials for the integration {external_id}: connect it again"
+    )]
+    NoCredentials {
+        /// The organization.
+        organization: u64,
+        /// The integration.
+        external_id: String,
+    },
+    /// No Jira client could be built from the stored integration.
+    #[error(transparent)]
+    JiraClient(#[from] jirasync_axum::JiraClientError),
+    /// A call to Jira failed.
+    #[error("cannot {what}: {source}")]
+    Jira {
+        /// What was being done, e.g. `list the webhooks`.
+        what: &'static str,
+        /// The client's error, with Jira's explanation and advice.
+        #[source]
+        source: jirasync_client::Error,
+    },
+    /// No inbox delivery has this id.
+    #[error("no inbox delivery has the id {id}: `jirasync inbox list` shows the ids")]
+    DeliveryNotFound {
+        /// The id given.
+        id: i64,
+    },
+    /// The delivery is not dead, so it cannot be replayed.
+    #[error(
+        "inbox delivery {id} is not dead: only dead deliveries can be replayed (`jirasync inbox list --state dead`)"
+    )]
+    DeliveryNotDead {
+        /// The id given.
+        id: i64,
+    },
+    /// `doctor` found problems; each was printed with what to fix.
+    #[error("{failed} doctor check(s) failed: fix what the lines marked FAIL say")]
+    ChecksFailed {
+        /// How many checks failed.
+        failed: usize,
+    },
+    /// Standard output could not be written.
+    #[error("cannot write to standard output: {source}")]
+    Output {
+        /// The operating system's error.
+        #[from]
+        source: std::io::Error,
+    },
+}
+
+fn list_or_none(ids: &[u64]) -> String {
+    if ids.is_empty() {
+        "none".to_owned()
+    } else {
+        ids.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl CliError {
+    /// The process exit code for this failure: [`EXIT_USAGE`] for configuration refusals,
+    /// [`EXIT_FAILURE`] otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Logging(_) => EXIT_USAGE,
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    /// A [`CliError::Store`] maker for `map_err`, saying what was being done.
+    pub(crate) fn store(what: impl Into<String>) -> impl FnOnce(StoreError) -> Self {
+        let what = what.into();
+        move |source| Self::Store { what, source }
+    }
+
+    /// A [`CliError::Jira`] maker for `map_err`, saying what was being done.
+    pub(crate) fn jira(what: &'static str) -> impl FnOnce(jirasync_client::Error) -> Self {
+        move |source| Self::Jira { what, source }
+    }
+}

@@ -1,0 +1,384 @@
+//! Configuration: each source, their precedence (flags > JIRASYNC_* > TOML file > defaults), and
+//! each refusal, naming the flag, variable or key and the form expected.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a panic is a failed test"
+)]
+
+mod support;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+use jirasync::Cli;
+use jirasync::config::{ByteSize, Config, ConfigError, Environment, LogFormat, Mode};
+
+/// Resolves the configuration of `jirasync FLAGS migrate` in `env`.
+fn resolve(flags: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let args = std::iter::once("jirasync")
+        .chain(flags.iter().copied())
+        .chain(["migrate"]);
+    let cli = Cli::try_parse_from(args).unwrap();
+    Config::resolve(&cli.config, &Environment::new(env.iter().copied(), false))
+}
+
+fn config_file(text: &str) -> (tempfile::NamedTempFile, String) {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    let path = file.path().to_str().unwrap().to_owned();
+    (file, path)
+}
+
+fn error(flags: &[&str], env: &[(&str, &str)]) -> String {
+    resolve(flags, env).unwrap_err().to_string()
+}
+
+#[test]
+fn defaults_apply_when_nothing_is_set() {
+    let config = resolve(&[], &[]).unwrap();
+    assert_eq!(config.database_url.expose(), "sqlite://jirasync.db");
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(config.public_url, "http://127.0.0.1:8080");
+    assert_eq!(config.mode, Mode::Inbox);
+    assert_eq!(config.body_limit, ByteSize::parse("1MiB").unwrap());
+    assert!(config.admin_token.is_none());
+    assert_eq!(config.workers.get(), 2);
+    // Standard error is not a terminal here.
+    assert_eq!(config.log_format, LogFormat::Json);
+    assert_eq!(config.log_filter, None);
+}
+
+#[test]
+fn log_format_defaults_to_human_on_a_terminal() {
+    let cli = Cli::try_parse_from(["jirasync", "migrate"]).unwrap();
+    let env = Environment::new(Vec::<(String, String)>::new(), true);
+    assert_eq!(
+        Config::resolve(&cli.config, &env).unwrap().log_format,
+        LogFormat::Human
+    );
+}
+
+#[test]
+fn flags_set_every_option() {
+    let config = resolve(
+        &[
+            "--database-url=postgres://app:db-password@db.example/jirasync",
+            "--listen=0.0.0.0:9000",
+            "--public-url=https://sync.example.com/",
+            "--mode=inline",
+            "--body-limit=512KiB",
+            "--admin-token=0123456789abcdefXYZ",
+            "--workers=8",
+            "--log-format=human",
+        ],
+        &[("RUST_LOG", "jirasync=debug")],
+    )
+    .unwrap();
+    assert_eq!(
+        config.database_url.expose(),
+        "postgres://app:db-password@db.example/jirasync"
+    );
+    assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
+    assert_eq!(config.public_url, "https://sync.example.com");
+    assert_eq!(config.mode, Mode::Inline);
+    assert_eq!(config.body_limit.bytes(), 512 * 1024);
+    assert_eq!(
+        config.admin_token.as_ref().unwrap().expose(),
+        "0123456789abcdefXYZ"
+    );
+    assert_eq!(config.workers.get(), 8);
+    assert_eq!(config.log_format, LogFormat::Human);
+    assert_eq!(config.log_filter.as_deref(), Some("jirasync=debug"));
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("0123456789abcdefXYZ"), "{shown}");
+    assert!(!shown.contains("db-password"), "{shown}");
+}
+
+#[test]
+fn environment_variables_set_every_option() {
+    let config = resolve(
+        &[],
+        &[
+            ("JIRASYNC_DATABASE_URL", "sqlite://other.db"),
+            ("JIRASYNC_LISTEN", "[::1]:8081"),
+            ("JIRASYNC_MODE", "inline"),
+            ("JIRASYNC_BODY_LIMIT", "2048"),
+            ("JIRASYNC_ADMIN_TOKEN", "from-the-environment-0123"),
+            ("JIRASYNC_WORKERS", "3"),
+            ("JIRASYNC_LOG_FORMAT", "human"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.database_url.expose(), "sqlite://other.db");
+    assert_eq!(config.listen.to_string(), "[::1]:8081");
+    // The public URL follows the listen address when not set.
+    assert_eq!(config.public_url, "http://[::1]:8081");
+    assert_eq!(config.mode, Mode::Inline);
+    assert_eq!(config.body_limit.bytes(), 2048);
+    assert_eq!(
+        config.admin_token.unwrap().expose(),
+        "from-the-environment-0123"
+    );
+    assert_eq!(config.workers.get(), 3);
+    assert_eq!(config.log_format, LogFormat::Human);
+}
+
+#[test]
+fn a_toml_file_sets_every_option() {
+    let (_file, path) = config_file(
+        r#"
+database_url = "sqlite://file.db"
+listen = "127.0.0.1:7000"
+public_url = "https://file.example.com"
+mode = "inline"
+body_limit = 4096
+admin_token = "from-the-file-0123456"
+workers = 5
+log_format = "human"
+"#,
+    );
+    let config = resolve(&["--config", &path], &[]).unwrap();
+    assert_eq!(config.database_url.expose(), "sqlite://file.db");
+    assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
+    assert_eq!(config.public_url, "https://file.example.com");
+    assert_eq!(config.mode, Mode::Inline);
+    assert_eq!(config.body_limit.bytes(), 4096);
+    assert_eq!(
+        config.admin_token.unwrap().expose(),
+        "from-the-file-0123456"
+    );
+    assert_eq!(config.workers.get(), 5);
+    assert_eq!(config.log_format, LogFormat::Human);
+}
+
+#[test]
+fn jirasync_config_names_the_file_when_no_flag_does() {
+    let (_file, path) = config_file("workers = 6\n");
+    let config = resolve(&[], &[("JIRASYNC_CONFIG", &path)]).unwrap();
+    assert_eq!(config.workers.get(), 6);
+}
+
+#[test]
+fn flags_beat_variables_which_beat_the_file_which_beats_the_defaults() {
+    let (_file, path) = config_file("workers = 5\nmode = \"inline\"\nbody_limit = \"2MiB\"\n");
+    let env = [
+        ("JIRASYNC_CONFIG", path.as_str()),
+        ("JIRASYNC_WORKERS", "4"),
+        ("JIRASYNC_MODE", "inbox"),
+    ];
+    let config = resolve(&["--workers", "3"], &env).unwrap();
+    assert_eq!(config.workers.get(), 3, "flag over variable and file");
+    assert_eq!(config.mode, Mode::Inbox, "variable over file");
+    assert_eq!(config.body_limit.bytes(), 2 << 20, "file over default");
+    assert_eq!(config.listen.to_string(), "127.0.0.1:8080", "default");
+}
+
+#[test]
+fn the_config_flag_beats_jirasync_config() {
+    let (_flag_file, flag_path) = config_file("workers = 7\n");
+    let (_env_file, env_path) = config_file("workers = 9\n");
+    let config = resolve(&["--config", &flag_path], &[("JIRASYNC_CONFIG", &env_path)]).unwrap();
+    assert_eq!(config.workers.get(), 7);
+}
+
+#[test]
+fn refuses_bad_flag_values_naming_the_flag_and_the_form() {
+    let cases: [(&str, &str); 7] = [
+        (
+            "--workers=0",
+            "invalid flag --workers \"0\": expected a whole number of at least 1",
+        ),
+        (
+            "--listen=localhost",
+            "invalid flag --listen \"localhost\": expected an IP address and port such as 127.0.0.1:8080 or [::1]:8080",
+        ),
+        (
+            "--mode=batch",
+            "invalid flag --mode \"batch\": expected inbox or inline",
+        ),
+        (
+            "--body-limit=1MB",
+            "invalid flag --body-limit \"1MB\": expected a size above zero in bytes, or with a unit: B, KiB, MiB or GiB (such as 512KiB or 1MiB)",
+        ),
+        (
+            "--log-format=xml",
+            "invalid flag --log-format \"xml\": expected human or json",
+        ),
+        (
+            "--database-url=mysql://db/x",
+            "invalid flag --database-url \"mysql://db/x\": expected sqlite://FILE, a file path, or postgres://USER@HOST/DATABASE",
+        ),
+        (
+            "--public-url=ftp://sync.example.com",
+            "invalid flag --public-url \"ftp://sync.example.com\": expected an http:// or https:// URL with a host and no query or fragment, such as https://sync.example.com",
+        ),
+    ];
+    for (flag, expected) in cases {
+        assert_eq!(error(&[flag], &[]), expected, "{flag}");
+    }
+}
+
+#[test]
+fn refuses_a_public_url_with_a_query() {
+    let message = error(
+        &[],
+        &[("JIRASYNC_PUBLIC_URL", "https://sync.example.com/?a=1")],
+    );
+    assert!(
+        message.starts_with("invalid environment variable JIRASYNC_PUBLIC_URL \"https://sync.example.com/?a=1\": expected an http:// or https:// URL"),
+        "{message}"
+    );
+}
+
+#[test]
+fn refuses_a_short_admin_token_without_showing_it() {
+    let message = error(&[], &[("JIRASYNC_ADMIN_TOKEN", "short-secret")]);
+    assert_eq!(
+        message,
+        "invalid environment variable JIRASYNC_ADMIN_TOKEN: expected at least 16 visible ASCII characters without spaces (the value is not shown)"
+    );
+}
+
+#[test]
+fn refuses_bad_variable_values_naming_the_variable() {
+    assert_eq!(
+        error(&[], &[("JIRASYNC_WORKERS", "many")]),
+        "invalid environment variable JIRASYNC_WORKERS \"many\": expected a whole number of at least 1"
+    );
+}
+
+#[test]
+fn refuses_bad_file_values_naming_the_key_and_file() {
+    let (_file, path) = config_file("workers = -1\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `workers` in {path} \"-1\": expected a whole number of at least 1")
+    );
+    let (_file, path) = config_file("mode = true\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `mode` in {path} \"true\": expected inbox or inline")
+    );
+}
+
+#[test]
+fn refuses_unknown_keys_in_the_file() {
+    let (_file, path) = config_file("workers = 2\nwokers = 3\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!(
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format"
+        )
+    );
+}
+
+#[test]
+fn refuses_a_file_that_is_not_toml() {
+    let (_file, path) = config_file("workers = = 2\n");
+    let message = error(&["--config", &path], &[]);
+    assert!(
+        message.starts_with(&format!(
+            "the configuration file {path} is not valid TOML: "
+        )),
+        "{message}"
+    );
+    assert!(message.contains("line 1"), "{message}");
+}
+
+#[test]
+fn refuses_a_missing_file() {
+    let path = PathBuf::from("/nonexistent/jirasync.toml");
+    let message = error(&["--config", path.to_str().unwrap()], &[]);
+    assert!(
+        message.starts_with("cannot read the configuration file /nonexistent/jirasync.toml: "),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_binary_exits_2_on_a_bad_value_and_writes_nothing() {
+    let workdir = support::Workdir::new();
+    let run = workdir.run_with_env(&["migrate"], &[("JIRASYNC_WORKERS", "0")]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "error: invalid environment variable JIRASYNC_WORKERS \"0\": expected a whole number of at least 1\n"
+    );
+    assert_eq!(run.stdout, "");
+    assert!(!workdir.database().exists(), "no database was created");
+}
+
+#[test]
+fn the_binary_exits_2_on_a_bad_log_filter() {
+    let workdir = support::Workdir::new();
+    let run = workdir.run_with_env(&["migrate"], &[("RUST_LOG", "jirasync=loud")]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("error: invalid environment variable RUST_LOG \"jirasync=loud\": "),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn the_binary_exits_2_on_an_unknown_flag() {
+    let run = support::Workdir::new().run(&["migrate", "--wokers", "2"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("--wokers"), "{run:?}");
+}
+
+#[test]
+fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag() {
+    let workdir = support::Workdir::new();
+    std::fs::write(
+        workdir.path().join("jirasync.toml"),
+        "database_url = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let env = [("JIRASYNC_CONFIG", "jirasync.toml")];
+    let run = workdir.run_with_env(&["migrate"], &env);
+    assert_eq!(
+        run.stdout,
+        "database sqlite://from-file.db is at schema version 1 (up to date)\n"
+    );
+    let env = [
+        ("JIRASYNC_CONFIG", "jirasync.toml"),
+        ("JIRASYNC_DATABASE_URL", "sqlite://from-env.db"),
+    ];
+    let run = workdir.run_with_env(&["migrate"], &env);
+    assert_eq!(
+        run.stdout,
+        "database sqlite://from-env.db is at schema version 1 (up to date)\n"
+    );
+    let run = workdir.run_with_env(
+        &["migrate", "--database-url", "sqlite://from-flag.db"],
+        &env,
+    );
+    assert_eq!(
+        run.stdout,
+        "database sqlite://from-flag.db is at schema version 1 (up to date)\n"
+    );
+    for file in ["from-file.db", "from-env.db", "from-flag.db"] {
+        assert!(workdir.path().join(file).exists(), "{file}");
+    }
+}
+
+#[test]
+fn help_and_version_are_results_on_standard_output() {
+    let workdir = support::Workdir::new();
+    let help = workdir.run(&["--help"]);
+    assert_eq!(help.code, Some(0), "{help:?}");
+    assert!(
+        help.stdout.contains("Usage: jirasync [OPTIONS] <COMMAND>"),
+        "{help:?}"
+    );
+    let version = workdir.run(&["--version"]);
+    assert_eq!(version.code, Some(0), "{version:?}");
+    assert_eq!(
+        version.stdout,
+        format!("jirasync {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}

@@ -1,0 +1,181 @@
+//! `jirasync state import` / `state export`: a state file round-trips, and a bad file is refused
+//! naming its first bad record, with nothing written.
+//!
+//! The import and export run in-process on the in-memory store; through the binary, only the
+//! refusal of a bad file is covered, as the SQL stores do not implement `StateStore` yet.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a panic is a failed test"
+)]
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use jirasync::state_file::{check_state_file, export_state_file, import_state_file};
+use jirasync_domain::InMemoryStore;
+use jirasync_domain::state::export_state_json;
+
+fn example_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state/example.json")
+}
+
+/// The example with user 3 given user 2's id: the second user record is the first bad one.
+fn write_bad_state_file(dir: &Path) -> PathBuf {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(example_path()).unwrap()).unwrap();
+    json["users"][1]["id"] = serde_json::json!(2);
+    let path = dir.join("bad.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&json).unwrap()).unwrap();
+    path
+}
+
+const BAD_RECORD: &str = "users[1] (id 2)";
+
+#[tokio::test]
+async fn imports_the_example_and_exports_it_back_unchanged() {
+    let store = InMemoryStore::new();
+    let mut out = Vec::new();
+    import_state_file(&store, &example_path(), &mut out)
+        .await
+        .unwrap();
+    let summary = String::from_utf8(out).unwrap();
+    assert!(
+        summary.ends_with("example.json: organizations: 1, users: 3, organization_members: 3, teams: 2, team_members: 4, projects: 2, team_projects: 2, local_issues: 4, integrations: 1, identities: 1, organization_integrations: 1, external_issues: 3, external_actors: 2, activities: 2\n"),
+        "{summary}"
+    );
+
+    let mut exported = Vec::new();
+    export_state_file(&store, None, &mut exported)
+        .await
+        .unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(example_path()).unwrap()).unwrap();
+    let exported: serde_json::Value = serde_json::from_slice(&exported).unwrap();
+    assert_eq!(exported, expected);
+}
+
+#[tokio::test]
+async fn exports_to_a_file_readable_only_by_its_owner() {
+    let store = InMemoryStore::new();
+    import_state_file(&store, &example_path(), &mut Vec::new())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state.json");
+    let mut out = Vec::new();
+    export_state_file(&store, Some(&file), &mut out)
+        .await
+        .unwrap();
+    assert!(out.is_empty(), "the state goes to the file only");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        export_state_json(&store).await.unwrap()
+    );
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[tokio::test]
+async fn a_bad_file_is_refused_naming_the_record_and_changes_nothing() {
+    let store = InMemoryStore::new();
+    import_state_file(&store, &example_path(), &mut Vec::new())
+        .await
+        .unwrap();
+    let before = export_state_json(&store).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_bad_state_file(dir.path());
+
+    let mut out = Vec::new();
+    let error = import_state_file(&store, &bad, &mut out)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with(BAD_RECORD), "{error}");
+    assert!(out.is_empty());
+    assert_eq!(export_state_json(&store).await.unwrap(), before);
+    assert_eq!(
+        check_state_file(&bad).unwrap_err().to_string(),
+        error,
+        "the check before opening the database says the same"
+    );
+}
+
+#[test]
+fn a_missing_file_is_refused_naming_it() {
+    let error = check_state_file(Path::new("/nonexistent/state.json"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("cannot read the state file /nonexistent/state.json: "),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_binary_refuses_a_bad_file_before_touching_the_database() {
+    let workdir = support::Workdir::new();
+    let bad = write_bad_state_file(workdir.path());
+    let run = workdir.run(&["state", "import", bad.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!("error: {BAD_RECORD}")),
+        "{run:?}"
+    );
+    assert_eq!(run.stdout, "");
+    assert!(!workdir.database().exists(), "no database was created");
+}
+
+#[test]
+fn the_binary_refuses_malformed_json_naming_line_and_column() {
+    let workdir = support::Workdir::new();
+    std::fs::write(
+        workdir.path().join("broken.json"),
+        "{\"format_version\": 1,\n  \"users\": [}\n",
+    )
+    .unwrap();
+    let run = workdir.run(&["state", "import", "broken.json"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "error: the state file is malformed at users[0] (line 2, column 13): expected value"
+        ),
+        "{run:?}"
+    );
+    assert!(!workdir.database().exists());
+}
+
+#[tokio::test]
+async fn the_binary_leaves_an_existing_database_as_it_was_after_a_bad_file() {
+    let workdir = support::Workdir::new();
+    let installation =
+        support::install(workdir.store().await.as_ref(), "http://jira.example.com").await;
+    let bad = write_bad_state_file(workdir.path());
+    let run = workdir.run(&["state", "import", bad.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let integration = workdir
+        .store()
+        .await
+        .integration(installation.integration.id)
+        .await
+        .unwrap();
+    assert_eq!(integration, Some(installation.integration));
+}
+
+/// The binary imports the example into a new SQLite database and exports it back unchanged.
+#[test]
+fn the_binary_round_trips_the_example_through_sqlite() {
+    let workdir = support::Workdir::new();
+    let import = workdir.run(&["state", "import", example_path().to_str().unwrap()]);
+    assert_eq!(import.code, Some(0), "{import:?}");
+    let export = workdir.run(&["state", "export"]);
+    assert_eq!(export.code, Some(0), "{export:?}");
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(example_path()).unwrap()).unwrap();
+    let exported: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    assert_eq!(exported, expected);
+}
