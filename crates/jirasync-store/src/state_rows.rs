@@ -666,7 +666,8 @@ pub(crate) fn identity_record(row: IdentityRow) -> Result<IdentityRecord, StoreE
     })
 }
 
-fn organization_integration_record(
+/// The organization link record a row describes (also the stores' reading of the row).
+pub(crate) fn organization_integration_record(
     row: OrganizationIntegrationRow,
 ) -> Result<OrganizationIntegrationRecord, StoreError> {
     let (

@@ -2,18 +2,18 @@
 //! organization links and identities, and installs.
 
 use jirasync_domain::StoreError;
-use jirasync_domain::ids::{IdentityId, IntegrationId, OrganizationId};
+use jirasync_domain::ids::IntegrationId;
 use jirasync_domain::integration::{
     ExternalId, Identity, Integration, IntegrationMetadata, JiraCredentials,
-    OrganizationIntegration, SyncConfig,
+    OrganizationIntegration,
 };
 use jirasync_webhook::WebhookSecret;
 
-use super::values::{domain_id, link_status_from_name, strategy_from_name, strategy_name};
-use crate::state_rows::identity_record;
+use super::values::domain_id;
 pub(crate) use crate::state_rows::{
     IdentityRow, IntegrationRow, OrganizationIntegrationRow as LinkRow,
 };
+use crate::state_rows::{identity_record, organization_integration_record};
 
 /// The columns of an [`IntegrationRow`].
 pub(crate) const SELECT_INTEGRATION: &str =
@@ -49,37 +49,10 @@ pub(crate) fn integration_from_row(
     })
 }
 
-/// The organization's link a row describes.
+/// The organization's link a row describes (read as the state file reads it, so both stay
+/// alike).
 pub(crate) fn link_from_row(row: LinkRow) -> Result<OrganizationIntegration, StoreError> {
-    let (
-        organization_id,
-        integration_id,
-        status,
-        sync_reverse_assignment,
-        sync_status_reverse,
-        sync_forward_assignment,
-        sync_status_forward,
-        sync_comments,
-        resolution_strategy,
-        default_identity_id,
-    ) = row;
-    Ok(OrganizationIntegration {
-        organization_id: OrganizationId::new(domain_id(organization_id)?),
-        integration_id: IntegrationId::new(domain_id(integration_id)?),
-        status: link_status_from_name(&status)?,
-        config: SyncConfig {
-            sync_reverse_assignment,
-            sync_status_reverse,
-            sync_forward_assignment,
-            sync_status_forward,
-            sync_comments,
-            resolution_strategy: strategy_from_name(&resolution_strategy)?,
-        },
-        default_identity_id: default_identity_id
-            .map(domain_id)
-            .transpose()?
-            .map(IdentityId::new),
-    })
+    Ok(organization_integration_record(row)?.to_organization_integration())
 }
 
 /// The identity a row describes; incomplete credentials are an error. The state file reads
@@ -126,20 +99,24 @@ pub(crate) fn credential_columns(
     }
 }
 
-/// The six columns of a sync configuration, in table order: the five flags, then the
-/// resolution strategy's name.
-pub(crate) fn sync_config_columns(
-    config: SyncConfig,
-) -> (bool, bool, bool, bool, bool, &'static str) {
-    (
-        config.sync_reverse_assignment,
-        config.sync_status_reverse,
-        config.sync_forward_assignment,
-        config.sync_status_forward,
-        config.sync_comments,
-        strategy_name(config.resolution_strategy),
-    )
+/// Binds the six columns of a sync configuration to `$query`, in table order: the five flags,
+/// then the resolution strategy's name.
+macro_rules! bind_sync_config {
+    ($query:expr, $config:expr) => {{
+        let config: ::jirasync_domain::integration::SyncConfig = $config;
+        $query
+            .bind(config.sync_reverse_assignment)
+            .bind(config.sync_status_reverse)
+            .bind(config.sync_forward_assignment)
+            .bind(config.sync_status_forward)
+            .bind(config.sync_comments)
+            .bind($crate::sql::values::strategy_name(
+                config.resolution_strategy,
+            ))
+    }};
 }
+
+pub(crate) use bind_sync_config;
 
 /// A row that must exist because this transaction just wrote it.
 pub(crate) fn written(what: &str) -> StoreError {
@@ -163,7 +140,7 @@ macro_rules! integration_store {
         use $crate::sql::integrations::{
             IdentityRow, IntegrationRow, LINK_COLUMNS, LinkRow, SELECT_IDENTITY,
             SELECT_INTEGRATION, credential_columns, identity_from_row, integration_from_row,
-            link_from_row, sync_config_columns, written,
+            bind_sync_config, link_from_row, written,
         };
         use ::jirasync_domain::store::missing::missing_organization_link;
         use $crate::sql::values::{column, link_status_name, sql_id};
@@ -365,9 +342,7 @@ macro_rules! integration_store {
             if updated.rows_affected() > 0 {
                 return Ok(false);
             }
-            let (reverse, status_reverse, forward, status_forward, comments, strategy) =
-                sync_config_columns(SyncConfig::default());
-            ::sqlx::query(
+            let insert = ::sqlx::query(
                 "INSERT INTO organization_integrations (organization_id, integration_id, status, \
                  sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
                  sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
@@ -375,17 +350,12 @@ macro_rules! integration_store {
             )
             .bind(organization_id)
             .bind(integration_id)
-            .bind(link_status_name(LinkStatus::Active))
-            .bind(reverse)
-            .bind(status_reverse)
-            .bind(forward)
-            .bind(status_forward)
-            .bind(comments)
-            .bind(strategy)
-            .bind(identity_id)
-            .execute(&mut *connection)
-            .await
-            .map_err(|error| store_error(what, error))?;
+            .bind(link_status_name(LinkStatus::Active));
+            bind_sync_config!(insert, SyncConfig::default())
+                .bind(identity_id)
+                .execute(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
             Ok(true)
         }
 
@@ -548,25 +518,18 @@ macro_rules! integration_store {
                 let organization = sql_id(organization_id.get());
                 let integration = sql_id(integration_id.get());
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
-                let (reverse, status_reverse, forward, status_forward, comments, strategy) =
-                    sync_config_columns(config);
-                ::sqlx::query(
+                let update = ::sqlx::query(
                     "UPDATE organization_integrations SET sync_reverse_assignment = $1, \
                      sync_status_reverse = $2, sync_forward_assignment = $3, \
                      sync_status_forward = $4, sync_comments = $5, resolution_strategy = $6 \
                      WHERE organization_id = $7 AND integration_id = $8",
-                )
-                .bind(reverse)
-                .bind(status_reverse)
-                .bind(forward)
-                .bind(status_forward)
-                .bind(comments)
-                .bind(strategy)
-                .bind(organization)
-                .bind(integration)
-                .execute(&mut *transaction)
-                .await
-                .map_err(|error| store_error(what, error))?;
+                );
+                bind_sync_config!(update, config)
+                    .bind(organization)
+                    .bind(integration)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
                 let updated = link(&mut transaction, organization, integration)
                     .await?
                     .ok_or_else(|| missing_organization_link(organization_id, integration_id))?;

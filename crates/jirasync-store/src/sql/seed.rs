@@ -22,7 +22,7 @@ macro_rules! seed_store {
         use ::jirasync_webhook::IssueKey;
 
         use $crate::sql::issue_links::assignee_columns;
-        use $crate::sql::integrations::sync_config_columns;
+        use $crate::sql::integrations::bind_sync_config;
         use $crate::sql::values::{domain_id, link_status_name, sql_id, status_name};
         use $crate::sql_error::store_error;
 
@@ -298,9 +298,7 @@ macro_rules! seed_store {
             ) -> Result<(), StoreError> {
                 // Creating or replacing the link; its default identity is the organization's
                 // identity for the integration, if it has one.
-                let (reverse, status_reverse, forward, status_forward, comments, strategy) =
-                    sync_config_columns(config);
-                ::sqlx::query(
+                let link = ::sqlx::query(
                     "INSERT INTO organization_integrations (organization_id, integration_id, \
                      status, \
                      sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
@@ -320,15 +318,10 @@ macro_rules! seed_store {
                 )
                 .bind(sql_id(organization_id.get()))
                 .bind(sql_id(integration_id.get()))
-                .bind(link_status_name(status))
-                .bind(reverse)
-                .bind(status_reverse)
-                .bind(forward)
-                .bind(status_forward)
-                .bind(comments)
-                .bind(strategy)
-                .execute(&self.pool)
-                .await
+                .bind(link_status_name(status));
+                bind_sync_config!(link, config)
+                    .execute(&self.pool)
+                    .await
                 .map_err(|error| store_error("seeding an organization's link", error))?;
                 Ok(())
             }

@@ -104,31 +104,12 @@ pub(crate) const fn link_status_name(status: LinkStatus) -> &'static str {
     }
 }
 
-/// The link status with this stored name.
-pub(crate) fn link_status_from_name(name: &str) -> Result<LinkStatus, StoreError> {
-    match name {
-        "active" => Ok(LinkStatus::Active),
-        "disabled" => Ok(LinkStatus::Disabled),
-        other => Err(unknown("link status", other)),
-    }
-}
-
 /// The stored name of a resolution strategy.
 pub(crate) const fn strategy_name(strategy: ResolutionStrategy) -> &'static str {
     match strategy {
         ResolutionStrategy::Resolve => "resolve",
         ResolutionStrategy::ResolveCurrentRelease => "resolve_current_release",
         ResolutionStrategy::ResolveNextRelease => "resolve_next_release",
-    }
-}
-
-/// The resolution strategy with this stored name.
-pub(crate) fn strategy_from_name(name: &str) -> Result<ResolutionStrategy, StoreError> {
-    match name {
-        "resolve" => Ok(ResolutionStrategy::Resolve),
-        "resolve_current_release" => Ok(ResolutionStrategy::ResolveCurrentRelease),
-        "resolve_next_release" => Ok(ResolutionStrategy::ResolveNextRelease),
-        other => Err(unknown("resolution strategy", other)),
     }
 }
 
