@@ -7,6 +7,8 @@
 //!   the [`Metrics`] and the clock, shared by the routes and the workers;
 //! - [`spawn_workers`]: the inbox workers that apply stored deliveries;
 //! - [`ClientJiraDirectory`]: the domain's Jira look-ups over Jira's REST API.
+//! - [`admin`]: the admin JSON API behind a bearer token ([`admin::router`]): organization
+//!   integration config, external users and teams, issue links, local issues.
 //! - [`setup`]: connecting a Jira instance: the installation form and the OAuth 1.0a dance as pages
 //!   and as JSON steps, and [`setup::install_jira`], which the command line calls too.
 //!
@@ -65,6 +67,7 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(example()).unwrap();
 //! ```
 
+pub mod admin;
 pub mod delivery;
 pub mod directory;
 pub mod error;

@@ -207,6 +207,11 @@ pub async fn send(app: &Router, method: &str, path: &str, body: Vec<u8>) -> Answ
         .header("user-agent", "Atlassian HttpClient 3.0.0")
         .body(Body::from(body))
         .unwrap();
+    send_request(app, request).await
+}
+
+/// Sends a request built by the caller through the router, without a port.
+pub async fn send_request(app: &Router, request: Request<Body>) -> Answer {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let header = |name| {

@@ -1,0 +1,73 @@
+//! The JSON body of an admin request: the content type, the size and the shape checked, each
+//! refusal with its own status and a message naming what is wrong.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use serde::de::DeserializeOwned;
+
+use super::ADMIN_BODY_LIMIT;
+use crate::error::ApiError;
+
+/// A JSON body decoded into `T`: 415 without `Content-Type: application/json`, 413 over
+/// [`ADMIN_BODY_LIMIT`], 400 with the JSON path of a malformed member.
+#[derive(Debug)]
+pub(super) struct AdminJson<T>(pub(super) T);
+
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Decodes `bytes` as `T`, naming the path of the first member that does not fit.
+pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if path == "." {
+            ApiError::bad_request(format!("The body is not valid: {inner}."))
+        } else {
+            ApiError::bad_request(format!("The body is not valid: {path}: {inner}."))
+        }
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::bad_request(format!("The body is not valid: {error}.")))?;
+    Ok(value)
+}
+
+impl<S, T> FromRequest<S> for AdminJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(&request) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send the body as JSON with Content-Type: application/json.",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("The body is larger than the limit of {ADMIN_BODY_LIMIT} bytes."),
+                    )
+                } else {
+                    ApiError::new(rejection.status(), rejection.body_text())
+                }
+            })?;
+        decode(&bytes).map(Self)
+    }
+}

@@ -1,0 +1,180 @@
+//! Two service instances on one database receive a burst of deliveries for overlapping Jira
+//! issues, sent alternately to each: every delivery is applied exactly once (one activity each)
+//! and every issue ends at its newest assignee.
+//!
+//! The deployment's shape is PostgreSQL (`JIRASYNC_TEST_DATABASE_URL`); the same burst also runs
+//! on one shared SQLite file, which is what this build can verify today. The `*_binary` tests
+//! need `jirasync serve` and are `#[ignore]`d until it is in this build.
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a panic is a failed test"
+)]
+
+mod e2e_support;
+
+use e2e_support::service::{Deployment, Launch};
+use e2e_support::{CONSUMER_KEY, Delivery, PRIVATE_KEY_PEM, jira_user, post, wait_until_drained};
+use jirasync_webhook::{WebhookSecret, mint_token};
+use serde_json::{Value, json};
+
+const ISSUES: i64 = 10;
+const UPDATES_PER_ISSUE: u32 = 20;
+const WEBHOOK_SECRET: &str = "two-instances-webhook-secret-0123456789";
+const EXTERNAL_ID: &str = "jira.example.com:jirasync-e2e";
+
+/// Alice (2) and Bob (3) in the team of project 7; local issues 100+k linked to SHOP-k; Jira
+/// installed with inbound assignee sync on.
+fn state() -> Value {
+    let user = |id: i64, email: &str| json!({"id": id, "active": true, "emails": [{"address": email, "verified": true}]});
+    json!({
+        "format_version": 1,
+        "organizations": [{"id": 1, "name": "acme", "features": {"issue_sync": true, "external_actors": true}}],
+        "users": [user(2, "alice@example.com"), user(3, "bob@example.com")],
+        "organization_members": [{"organization_id": 1, "user_id": 2}, {"organization_id": 1, "user_id": 3}],
+        "teams": [{"id": 6, "organization_id": 1, "name": "web"}],
+        "team_members": [{"team_id": 6, "user_id": 2, "active": true}, {"team_id": 6, "user_id": 3, "active": true}],
+        "projects": [{"id": 7, "organization_id": 1, "name": "storefront"}],
+        "team_projects": [{"team_id": 6, "project_id": 7}],
+        "local_issues": (1..=ISSUES).map(|k| json!({
+            "id": 100 + k, "organization_id": 1, "project_id": 7, "status": "unresolved", "assignee": null,
+        })).collect::<Vec<_>>(),
+        "integrations": [{
+            "id": 13, "provider": "jira_server", "external_id": EXTERNAL_ID, "name": CONSUMER_KEY,
+            "base_url": "https://jira.example.com", "domain_name": "jira.example.com",
+            "verify_ssl": true, "webhook_secrets": [WEBHOOK_SECRET],
+        }],
+        "identities": [{
+            "id": 14, "organization_id": 1, "integration_id": 13, "installed_by": 2,
+            "credentials": {
+                "kind": "oauth1", "consumer_key": CONSUMER_KEY, "private_key_pem": PRIVATE_KEY_PEM,
+                "access_token": "access-token", "access_token_secret": "access-token-secret",
+            },
+        }],
+        "organization_integrations": [{
+            "organization_id": 1, "integration_id": 13, "status": "active",
+            "config": {
+                "sync_reverse_assignment": true, "sync_status_reverse": false,
+                "sync_forward_assignment": false, "sync_status_forward": false,
+                "sync_comments": false, "resolution_strategy": "resolve",
+            },
+            "default_identity_id": 14,
+        }],
+        "external_issues": (1..=ISSUES).map(|k| json!({
+            "id": 200 + k, "organization_id": 1, "integration_id": 13, "key": format!("SHOP-{k}"),
+            "assignee_updated_at": null, "status_updated_at": null, "local_issues": [100 + k],
+        })).collect::<Vec<_>>(),
+        "external_actors": [],
+        "activities": [],
+    })
+}
+
+/// Update `update` of SHOP-`issue` assigns alice or bob, alternating, so every one changes the
+/// assignee and, applied once, writes exactly one activity.
+fn assignee_of(issue: i64, update: u32) -> i64 {
+    if (i64::from(update) + issue) % 2 == 0 {
+        2
+    } else {
+        3
+    }
+}
+
+fn delivery(issue: i64, update: u32) -> Delivery {
+    let (name, email) = match assignee_of(issue, update) {
+        2 => ("alice", "alice@example.com"),
+        _ => ("bob", "bob@example.com"),
+    };
+    let changelog = u64::try_from(issue).unwrap() * 1000 + u64::from(update);
+    Delivery::assignee(
+        &format!("SHOP-{issue}"),
+        changelog,
+        update,
+        Some(jira_user(name, name, Some(email))),
+    )
+}
+
+async fn run_burst(launch: Launch, deployment: &Deployment) {
+    let path = deployment.workdir.join("state.json");
+    std::fs::write(&path, serde_json::to_vec(&state()).unwrap()).unwrap();
+    deployment.jirasync(&["state", "import", path.to_str().unwrap()]);
+
+    let instances = [
+        launch.serve(deployment, 2).await,
+        launch.serve(deployment, 2).await,
+    ];
+    let token = mint_token(EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET));
+    let webhook = jirasync_webhook::webhook_url("", &token);
+    let client = reqwest::Client::new();
+    let mut sent = 0_usize;
+    for update in 0..UPDATES_PER_ISSUE {
+        for issue in 1..=ISSUES {
+            let instance = &instances[sent % 2];
+            let answer = post(
+                &client,
+                instance.url(),
+                &webhook,
+                delivery(issue, update).bytes(),
+            )
+            .await;
+            assert_eq!(answer.status, 202, "{answer:?}");
+            sent += 1;
+        }
+    }
+    let store = deployment.open_store().await;
+    wait_until_drained(store.as_ref()).await;
+    for instance in instances {
+        instance.stop().await;
+    }
+
+    let exported: Value = serde_json::from_str(&deployment.jirasync(&["state", "export"])).unwrap();
+    let activities = exported["activities"].as_array().unwrap();
+    assert_eq!(activities.len(), sent, "one activity per delivery");
+    for issue in 1..=ISSUES {
+        let local = 100 + issue;
+        let applied = activities
+            .iter()
+            .filter(|activity| activity["local_issue_id"] == json!(local))
+            .count();
+        assert_eq!(
+            applied,
+            usize::try_from(UPDATES_PER_ISSUE).unwrap(),
+            "issue {local}"
+        );
+        let newest = assignee_of(issue, UPDATES_PER_ISSUE - 1);
+        let record = exported["local_issues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|record| record["id"] == json!(local))
+            .unwrap();
+        assert_eq!(record["assignee"], json!({"user": newest}), "issue {local}");
+    }
+}
+
+async fn on_postgres(launch: Launch) {
+    e2e_support::on_fresh_postgres(async |deployment| run_burst(launch, deployment).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_on_one_postgres_in_process() {
+    on_postgres(Launch::InProcess).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs `jirasync serve` (the serve branch)"]
+async fn burst_on_one_postgres_binary() {
+    on_postgres(Launch::Binary).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn burst_on_one_sqlite_file_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    run_burst(Launch::InProcess, &Deployment::sqlite_in(&dir)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs `jirasync serve` (the serve branch)"]
+async fn burst_on_one_sqlite_file_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    run_burst(Launch::Binary, &Deployment::sqlite_in(&dir)).await;
+}
