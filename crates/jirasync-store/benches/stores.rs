@@ -2,7 +2,7 @@
 //!
 //! * `inbound_assignee/<store>`: one inbound assignee event applied through the domain rules to a
 //!   Jira key linked to 10 local issues (every issue changes and gets an activity), on the
-//!   in-memory and SQLite stores. Events alternate between two users with growing
+//!   in-memory, SQLite and PostgreSQL stores. Events alternate between two users with growing
 //!   times, so every event writes.
 //! * `inbox/<store>/<workers>`: deliveries enqueued, claimed and completed by 1 or 2 worker tasks,
 //!   on SQLite and PostgreSQL; throughput in deliveries per second.
@@ -118,6 +118,10 @@ fn inbound_assignee(c: &mut Criterion) {
     bench_assignee(&mut group, &runtime, "memory", &memory);
     let sqlite = runtime.block_on(async { seeded(sqlite_store(&dir, "assignee.db").await).await });
     bench_assignee(&mut group, &runtime, "sqlite", &sqlite);
+    if let Some(postgres) = runtime.block_on(postgres_store("jirasync_bench_assignee")) {
+        let postgres = runtime.block_on(seeded(postgres));
+        bench_assignee(&mut group, &runtime, "postgres", &postgres);
+    }
     group.finish();
 }
 

@@ -6,11 +6,11 @@
 //! to a store as one plan, which a store applies in one transaction, with the ordering guard
 //! enforced in the database.
 //!
-//! * `sqlite::SqliteStore` implements every storage trait of `jirasync-domain` (including
-//!   `StateStore`, the state file's import and export), its `Seed` trait, and
-//!   [`Inbox`](inbox::Inbox).
-//! * `postgres::PostgresStore` shares the schema and implements [`Inbox`](inbox::Inbox); the
-//!   domain's storage traits on PostgreSQL are still to come.
+//! * `sqlite::SqliteStore` and `postgres::PostgresStore` each implement every storage trait of
+//!   `jirasync-domain` (including `StateStore`, the state file's import and export), its `Seed`
+//!   trait, and [`Inbox`](inbox::Inbox). They share the schema's tables
+//!   and run the same SQL (one text per query, in the private `sql` module); PostgreSQL
+//!   plans also lock their external issue rows so several instances can share one database.
 //! * [`open`] picks the back-end from a URL, connects and applies the embedded migrations.
 //! * [`inbox`] holds the inbox contract, a retry policy and an in-memory inbox.
 //!
@@ -25,10 +25,10 @@ mod database_url;
 mod migration;
 mod open;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-mod sql_error;
-// Only SQLite uses it so far; the PostgreSQL store's `StateStore` is to come.
+mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+mod sql_error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod state_rows;
 
 #[cfg(feature = "postgres")]

@@ -71,6 +71,10 @@ pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn AnyStore>, OpenError> {
         // Each back-end adds its arm here.
         #[cfg(feature = "sqlite")]
         Some(crate::Backend::Sqlite) => Ok(Arc::new(crate::sqlite::SqliteStore::open(url).await?)),
+        #[cfg(feature = "postgres")]
+        Some(crate::Backend::Postgres) => Ok(Arc::new(
+            crate::postgres::PostgresStore::connect(url).await?,
+        )),
         _ => Err(OpenError::UnsupportedUrl {
             url: url.redacted(),
         }),

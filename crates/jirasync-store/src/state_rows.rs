@@ -35,12 +35,13 @@ pub(crate) struct Table {
 impl Table {
     /// `SELECT <columns> FROM <table> ORDER BY <order>`.
     pub(crate) fn select(&self) -> String {
-        format!(
-            "SELECT {} FROM {} ORDER BY {}",
-            self.columns.join(", "),
-            self.name,
-            self.order_by
-        )
+        format!("{} ORDER BY {}", self.select_columns(), self.order_by)
+    }
+
+    /// `SELECT <columns> FROM <table>`, to which a caller adds its `WHERE`: the columns of the
+    /// table's row tuple.
+    pub(crate) fn select_columns(&self) -> String {
+        format!("SELECT {} FROM {}", self.columns.join(", "), self.name)
     }
 
     /// `INSERT INTO <table> (<columns>) VALUES (…)`, with `placeholder(n)` for the `n`th value
@@ -665,7 +666,8 @@ pub(crate) fn identity_record(row: IdentityRow) -> Result<IdentityRecord, StoreE
     })
 }
 
-fn organization_integration_record(
+/// The organization link record a row describes (also the stores' reading of the row).
+pub(crate) fn organization_integration_record(
     row: OrganizationIntegrationRow,
 ) -> Result<OrganizationIntegrationRecord, StoreError> {
     let (

@@ -10,6 +10,7 @@ mod postgres_support;
 
 use std::time::Duration;
 
+use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_store::postgres::{PostgresOptions, PostgresStore};
 use jirasync_store::{DatabaseUrl, OpenError};
 
@@ -141,5 +142,29 @@ async fn database_newer_than_this_build_is_refused() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("newer"), "{error}");
+    drop_schema(&url, &schema).await;
+}
+
+#[tokio::test]
+async fn open_gives_a_postgres_store_with_every_trait() {
+    let Some(url) = test_database_url() else {
+        return;
+    };
+    let schema = create_fresh_schema(&url).await;
+    // The schema through the URL, as an operator would set it.
+    let separator = if url.expose().contains('?') { '&' } else { '?' };
+    let in_schema = DatabaseUrl::new(format!(
+        "{}{separator}options=-c%20search_path%3D{schema}",
+        url.expose()
+    ));
+    let store = jirasync_store::open(&in_schema).await.unwrap();
+    assert!(format!("{store:?}").contains("PostgresStore"), "{store:?}");
+    let id = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let organization = store.organization(id).await.unwrap().unwrap();
+    assert_eq!(organization.name, "acme");
+    drop(store);
     drop_schema(&url, &schema).await;
 }

@@ -43,10 +43,19 @@ use crate::store::{Seed, Store, SyncKind};
 
 /// Expands to one `#[tokio::test]` per state conformance behaviour, each running on a store made
 /// by evaluating `$factory.await` (an `async` block giving a fresh store that implements
-/// [`Store`], [`Seed`] and [`StateStore`]).
+/// [`Store`], [`Seed`] and [`StateStore`]). With `optional:`, the block gives an `Option` of a
+/// store and `None` skips the test (the factory prints why), as in
+/// [`conformance_tests!`](crate::conformance_tests):
+///
+/// ```ignore
+/// jirasync_domain::state_conformance_tests!(optional: async { connect_if_configured().await });
+/// ```
 #[macro_export]
 macro_rules! state_conformance_tests {
     ($factory:expr) => {
+        $crate::state_conformance_tests!(optional: async { Some($factory.await) });
+    };
+    (optional: $factory:expr) => {
         $crate::state_conformance_tests!(
             @each $factory;
             state_round_trip_through_an_emptied_store_is_byte_identical,
@@ -61,7 +70,9 @@ macro_rules! state_conformance_tests {
         $(
             #[tokio::test]
             async fn $name() {
-                $crate::state::conformance::$name($factory.await).await;
+                if let Some(store) = $factory.await {
+                    $crate::state::conformance::$name(store).await;
+                }
             }
         )*
     };

@@ -13,16 +13,15 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use jirasync_domain::StoreError;
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
-use sqlx::Row;
 use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
-use super::time::{from_unix_millis, to_unix_millis};
 use crate::inbox::headers::{decode_headers, encode_headers};
 use crate::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,
 };
+use crate::sql::values::{self, optional_system_time, system_time, unix_millis};
 use crate::sql_error::store_error;
 
 /// "`a` sorts before `d`" in processing order, `NULLS FIRST` on `occurred_at`, then by id.
@@ -48,7 +47,7 @@ impl Inbox for PostgresStore {
         .bind(delivery.token.expose())
         .bind(&delivery.body)
         .bind(encode_headers(&delivery.headers))
-        .bind(to_unix_millis(delivery.received_at))
+        .bind(unix_millis(delivery.received_at)?)
         .bind(delivery.ordering_key.as_deref())
         .bind(delivery.occurred_at.map(EventTime::unix_millis))
         .bind(delivery.delivery_key.as_ref().map(DeliveryKey::as_str))
@@ -91,8 +90,8 @@ impl Inbox for PostgresStore {
                 .join(", "),
         );
         let rows = sqlx::query(&query)
-            .bind(to_unix_millis(now))
-            .bind(to_unix_millis(leased_until))
+            .bind(unix_millis(now)?)
+            .bind(unix_millis(leased_until)?)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await
@@ -147,7 +146,7 @@ impl Inbox for PostgresStore {
         .bind(i64::from(attempt))
         .bind(next_state.as_str())
         .bind(error)
-        .bind(retry_at.map(to_unix_millis))
+        .bind(retry_at.map(unix_millis).transpose()?)
         .execute(&self.pool)
         .await
         .map_err(|driver| store_error("failing an inbox delivery", driver))?;
@@ -212,7 +211,7 @@ impl Inbox for PostgresStore {
                  COUNT(*) FILTER (WHERE state = 'dead')
              FROM inbox_deliveries",
         )
-        .bind(to_unix_millis(now))
+        .bind(unix_millis(now)?)
         .fetch_one(&self.pool)
         .await
         .map_err(|error| store_error("counting inbox deliveries", error))?;
@@ -226,7 +225,7 @@ impl Inbox for PostgresStore {
     async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError> {
         let deleted =
             sqlx::query("DELETE FROM inbox_deliveries WHERE state = 'done' AND received_at < $1")
-                .bind(to_unix_millis(before))
+                .bind(unix_millis(before)?)
                 .execute(&self.pool)
                 .await
                 .map_err(|error| store_error("purging done inbox deliveries", error))?;
@@ -263,8 +262,7 @@ fn column<'r, T>(row: &'r PgRow, name: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    row.try_get(name)
-        .map_err(|error| store_error("reading an inbox delivery", error))
+    values::column(row, name, "reading an inbox delivery")
 }
 
 fn attempts_of(row: &PgRow) -> Result<u32, StoreError> {
@@ -285,14 +283,12 @@ fn claimed_delivery(row: &PgRow) -> Result<ClaimedDelivery, StoreError> {
     Ok(ClaimedDelivery {
         id: DeliveryId::new(column(row, "id")?),
         attempt: attempts_of(row)?,
-        leased_until: leased_until
-            .map(from_unix_millis)
-            .unwrap_or(SystemTime::UNIX_EPOCH),
+        leased_until: optional_system_time(leased_until)?.unwrap_or(SystemTime::UNIX_EPOCH),
         delivery: NewDelivery {
             token: WebhookToken::new(token),
             body: column(row, "body")?,
             headers: decode_headers(&headers),
-            received_at: from_unix_millis(column(row, "received_at")?),
+            received_at: system_time(column(row, "received_at")?)?,
             ordering_key,
             occurred_at: occurred_at.map(EventTime::from_unix_millis),
             delivery_key: delivery_key.map(DeliveryKey::from_stored),
@@ -314,12 +310,12 @@ fn summary(row: &PgRow) -> Result<DeliverySummary, StoreError> {
         id: DeliveryId::new(column(row, "id")?),
         state,
         attempts: attempts_of(row)?,
-        received_at: from_unix_millis(column(row, "received_at")?),
+        received_at: system_time(column(row, "received_at")?)?,
         ordering_key: column(row, "ordering_key")?,
         occurred_at: occurred_at.map(EventTime::from_unix_millis),
         delivery_key: delivery_key.map(DeliveryKey::from_stored),
-        available_at: available_at.map(from_unix_millis),
-        leased_until: leased_until.map(from_unix_millis),
+        available_at: optional_system_time(available_at)?,
+        leased_until: optional_system_time(leased_until)?,
         last_error: column(row, "last_error")?,
     })
 }

@@ -10,8 +10,6 @@ use sqlx::{Executor, PgConnection};
 
 use crate::migration::{MigrateError, Migration, RecordedMigration, pending};
 
-use super::time::to_unix_millis;
-
 /// The advisory lock key all jirasync instances take while migrating ("jirasync" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x6a69_7261_7379_6e63;
 
@@ -75,12 +73,11 @@ async fn apply(connection: &mut PgConnection, migration: &Migration) -> Result<(
         .map_err(MigrateError::driver("applying a migration"))?;
     sqlx::query(
         "INSERT INTO jirasync_migrations (version, name, checksum, applied_at)
-         VALUES ($1, $2, $3, $4)",
+         VALUES ($1, $2, $3, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT)",
     )
     .bind(migration.version)
     .bind(migration.name)
     .bind(migration.checksum())
-    .bind(to_unix_millis(std::time::SystemTime::now()))
     .execute(&mut *connection)
     .await
     .map_err(MigrateError::driver("recording a migration"))?;

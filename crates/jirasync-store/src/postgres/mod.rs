@@ -4,17 +4,32 @@
 //! URL names (TLS as its `sslmode` asks) and brings the schema up to date with the embedded
 //! migrations, under an advisory lock so that instances starting together do not race.
 //!
-//! The inbox ([`Inbox`](crate::inbox::Inbox)) is implemented in `inbox.rs`: claims take the
-//! head of each ordering key with `FOR UPDATE SKIP LOCKED`, so several workers on several
-//! instances never claim the same delivery.
+//! It implements every storage trait of `jirasync-domain` (including `StateStore`), its `Seed`
+//! trait, and [`Inbox`](crate::inbox::Inbox), with the same SQL as the SQLite store (see
+//! `sql/`). Each plan is one transaction that locks the plan's `external_issues` rows (in organization order, so
+//! two plans never deadlock) before it reads their watermarks: two instances on one database
+//! never apply an older event after a newer one. The inbox's claims take the head of each
+//! ordering key with `FOR UPDATE SKIP LOCKED`, so several workers on several instances never
+//! claim the same delivery.
+//!
+//! A failure of the database during a call (connection lost, pool closed, serialization
+//! failure, deadlock) is a retryable
+//! [`StoreError::Unavailable`](jirasync_domain::StoreError::Unavailable).
 
+mod directory;
+mod external_actors;
 mod inbox;
+mod integrations;
+mod issue_links;
+mod issue_sync;
 mod migrate;
-mod time;
+mod seed;
+mod state;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::{DatabaseUrl, OpenError};
@@ -93,6 +108,16 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+impl crate::sql::Dialect for PostgresStore {
+    type Database = Postgres;
+    // READ COMMITTED: each statement sees what committed before it, and the row locks a plan
+    // takes order it after the plans holding them.
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    // READ COMMITTED would give each statement its own snapshot.
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    const TRUE: &'static str = "TRUE";
 }
 
 /// `name` as a PostgreSQL quoted identifier: in double quotes, inner double quotes doubled.

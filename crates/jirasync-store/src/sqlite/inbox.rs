@@ -13,12 +13,12 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use super::values::{column, optional_system_time, system_time, unix_millis, unknown};
 use crate::inbox::headers::{decode_headers, encode_headers};
 use crate::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,
 };
+use crate::sql::values::{column, optional_system_time, system_time, unix_millis, unknown};
 use crate::sql_error::store_error;
 
 /// Whether a pending delivery `o` comes before `d` in processing order: oldest change first
@@ -48,14 +48,14 @@ fn state_from(stored: &str) -> Result<DeliveryState, StoreError> {
 fn delivery_from_row(row: &SqliteRow, what: &str) -> Result<NewDelivery, StoreError> {
     let headers: String = column(row, "headers", what)?;
     Ok(NewDelivery {
-        token: WebhookToken::new(column::<String>(row, "token", what)?),
+        token: WebhookToken::new(column::<String, _>(row, "token", what)?),
         body: column(row, "body", what)?,
         headers: decode_headers(&headers),
         received_at: system_time(column(row, "received_at", what)?)?,
         ordering_key: column(row, "ordering_key", what)?,
-        occurred_at: column::<Option<i64>>(row, "occurred_at", what)?
+        occurred_at: column::<Option<i64>, _>(row, "occurred_at", what)?
             .map(EventTime::from_unix_millis),
-        delivery_key: column::<Option<String>>(row, "delivery_key", what)?
+        delivery_key: column::<Option<String>, _>(row, "delivery_key", what)?
             .map(DeliveryKey::from_stored),
     })
 }
@@ -64,13 +64,13 @@ fn summary_from_row(row: &SqliteRow) -> Result<DeliverySummary, StoreError> {
     let what = "listing inbox deliveries";
     Ok(DeliverySummary {
         id: DeliveryId::new(column(row, "id", what)?),
-        state: state_from(&column::<String>(row, "state", what)?)?,
+        state: state_from(&column::<String, _>(row, "state", what)?)?,
         attempts: attempts_from(column(row, "attempts", what)?),
         received_at: system_time(column(row, "received_at", what)?)?,
         ordering_key: column(row, "ordering_key", what)?,
-        occurred_at: column::<Option<i64>>(row, "occurred_at", what)?
+        occurred_at: column::<Option<i64>, _>(row, "occurred_at", what)?
             .map(EventTime::from_unix_millis),
-        delivery_key: column::<Option<String>>(row, "delivery_key", what)?
+        delivery_key: column::<Option<String>, _>(row, "delivery_key", what)?
             .map(DeliveryKey::from_stored),
         available_at: optional_system_time(column(row, "available_at", what)?)?,
         leased_until: optional_system_time(column(row, "leased_until", what)?)?,

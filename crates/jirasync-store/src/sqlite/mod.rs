@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file (SQLite is compiled in, nothing to install).
 //!
-//! [`SqliteStore`] implements every storage trait of `jirasync-domain`, its `Seed` trait, and
-//! [`Inbox`](crate::inbox::Inbox). The database runs in WAL mode (readers never wait for the
-//! writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
+//! [`SqliteStore`] implements every storage trait of `jirasync-domain` (including `StateStore`),
+//! its `Seed` trait, and [`Inbox`](crate::inbox::Inbox). The database runs in WAL mode (readers
+//! never wait for the writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
 //! survives a crash of the process; a power cut may lose the last ones, never corrupt the file).
 //!
 //! The first open of a new file switches it to WAL mode, after the migrations.
@@ -31,7 +31,6 @@ mod issue_sync;
 mod migrate;
 mod seed;
 mod state;
-mod values;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -42,7 +41,6 @@ use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use crate::sql_error::store_error;
 use crate::{DatabaseUrl, OpenError};
 
 /// The SQLite store. Cloning it is cheap and gives another handle to the same pool.
@@ -138,20 +136,25 @@ impl SqliteStore {
 
     /// A connection of the pool, for several reads in a row.
     async fn connection(&self, what: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
-        self.pool
-            .acquire()
-            .await
-            .map_err(|error| store_error(what, error))
+        crate::sql::connection(&self.pool, what).await
     }
 
     /// Starts a write transaction holding the database's write lock from its first statement
     /// (`BEGIN IMMEDIATE`). Dropping it without commit rolls it back.
     async fn begin_write(&self, what: &str) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|error| store_error(what, error))
+        crate::sql::begin_write::<Self>(&self.pool, what).await
     }
+}
+
+impl crate::sql::Dialect for SqliteStore {
+    type Database = Sqlite;
+    // Concurrent plans queue on the write lock instead of failing when a reader tries to
+    // become a writer.
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    // A deferred transaction reads one snapshot from its first read to its end (WAL mode).
+    const BEGIN_SNAPSHOT: &'static str = "BEGIN";
+    // SQLite has no boolean type: the schema stores 0 / 1 and its partial indexes say `= 1`.
+    const TRUE: &'static str = "1";
 }
 
 /// Puts the database file in WAL mode (it stays so: the mode is recorded in the file).

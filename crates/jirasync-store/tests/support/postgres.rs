@@ -81,3 +81,31 @@ pub(crate) async fn fresh_store() -> Option<PostgresStore> {
             .expect("connect the store"),
     )
 }
+
+/// A fresh schema of the test database, for a test that connects several stores to it.
+pub(crate) struct TestSchema {
+    url: DatabaseUrl,
+    name: String,
+}
+
+impl TestSchema {
+    /// Creates the schema, or gives `None` (after printing why) when no test database is
+    /// configured.
+    pub(crate) async fn create() -> Option<Self> {
+        let url = test_database_url()?;
+        let name = create_fresh_schema(&url).await;
+        Some(Self { url, name })
+    }
+
+    /// A new store (its own pool) working in the schema.
+    pub(crate) async fn store(&self) -> PostgresStore {
+        PostgresStore::connect_with(&self.url, options_in(&self.name))
+            .await
+            .expect("connect a store to the test schema")
+    }
+
+    /// Drops the schema with everything in it (close the stores first).
+    pub(crate) async fn drop(self) {
+        drop_schema(&self.url, &self.name).await;
+    }
+}

@@ -1,4 +1,5 @@
-//! Domain values to SQLite columns and back: ids, times, and the names enums are stored under.
+//! Domain values to SQL columns and back, alike on SQLite and PostgreSQL: ids, times, and the
+//! names enums are stored under.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -8,36 +9,41 @@ use jirasync_domain::integration::{LinkStatus, ResolutionStrategy};
 use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::store::SyncKind;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use crate::sql_error::store_error;
 
 /// A domain id as stored. Stored ids are positive, so an id beyond `i64` (which no row can have)
 /// becomes `-1`, which finds nothing and refers to nothing.
-pub(super) fn sql_id(raw: u64) -> i64 {
+pub(crate) fn sql_id(raw: u64) -> i64 {
     i64::try_from(raw).unwrap_or(-1)
 }
 
 /// A stored id as the domain's `u64`.
-pub(super) fn domain_id(raw: i64) -> Result<u64, StoreError> {
+pub(crate) fn domain_id(raw: i64) -> Result<u64, StoreError> {
     u64::try_from(raw).map_err(|_| StoreError::other(format!("a stored id is negative: {raw}")))
 }
 
 /// The column `name` of a row read while doing `what`.
-pub(super) fn column<'r, T>(row: &'r SqliteRow, name: &str, what: &str) -> Result<T, StoreError>
+pub(crate) fn column<'r, T, R>(row: &'r R, name: &str, what: &str) -> Result<T, StoreError>
 where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    R: Row,
+    for<'n> &'n str: sqlx::ColumnIndex<R>,
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     row.try_get(name).map_err(|error| store_error(what, error))
 }
 
-/// `?, ?, ?` with `count` placeholders, for an `IN (…)` list.
-pub(super) fn placeholders(count: usize) -> String {
-    vec!["?"; count].join(", ")
+/// `$first, $first+1, …` with `count` numbered placeholders, for an `IN (…)` list. Both
+/// back-ends take `$N` (sqlx binds SQLite's `$N` to the N-th argument).
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|number| format!("${number}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A time as Unix epoch milliseconds (negative before 1970), rounded down.
-pub(super) fn unix_millis(at: SystemTime) -> Result<i64, StoreError> {
+pub(crate) fn unix_millis(at: SystemTime) -> Result<i64, StoreError> {
     let out_of_range = || StoreError::invalid(format!("time out of range: {at:?}"));
     match at.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_millis()).map_err(|_| out_of_range()),
@@ -53,7 +59,7 @@ pub(super) fn unix_millis(at: SystemTime) -> Result<i64, StoreError> {
 }
 
 /// A stored Unix epoch millisecond time.
-pub(super) fn system_time(millis: i64) -> Result<SystemTime, StoreError> {
+pub(crate) fn system_time(millis: i64) -> Result<SystemTime, StoreError> {
     let offset = Duration::from_millis(millis.unsigned_abs());
     let at = if millis >= 0 {
         UNIX_EPOCH.checked_add(offset)
@@ -64,17 +70,17 @@ pub(super) fn system_time(millis: i64) -> Result<SystemTime, StoreError> {
 }
 
 /// A stored optional time.
-pub(super) fn optional_system_time(millis: Option<i64>) -> Result<Option<SystemTime>, StoreError> {
+pub(crate) fn optional_system_time(millis: Option<i64>) -> Result<Option<SystemTime>, StoreError> {
     millis.map(system_time).transpose()
 }
 
 /// A stored value no name of the domain matches.
-pub(super) fn unknown(what: &str, stored: &str) -> StoreError {
+pub(crate) fn unknown(what: &str, stored: &str) -> StoreError {
     StoreError::other(format!("unknown {what} stored: {stored:?}"))
 }
 
 /// The stored name of a resolution status.
-pub(super) const fn status_name(status: ResolutionStatus) -> &'static str {
+pub(crate) const fn status_name(status: ResolutionStatus) -> &'static str {
     match status {
         ResolutionStatus::Unresolved => "unresolved",
         ResolutionStatus::Resolved => "resolved",
@@ -82,7 +88,7 @@ pub(super) const fn status_name(status: ResolutionStatus) -> &'static str {
 }
 
 /// The resolution status with this stored name.
-pub(super) fn status_from_name(name: &str) -> Result<ResolutionStatus, StoreError> {
+pub(crate) fn status_from_name(name: &str) -> Result<ResolutionStatus, StoreError> {
     match name {
         "unresolved" => Ok(ResolutionStatus::Unresolved),
         "resolved" => Ok(ResolutionStatus::Resolved),
@@ -91,24 +97,15 @@ pub(super) fn status_from_name(name: &str) -> Result<ResolutionStatus, StoreErro
 }
 
 /// The stored name of a link status.
-pub(super) const fn link_status_name(status: LinkStatus) -> &'static str {
+pub(crate) const fn link_status_name(status: LinkStatus) -> &'static str {
     match status {
         LinkStatus::Active => "active",
         LinkStatus::Disabled => "disabled",
     }
 }
 
-/// The link status with this stored name.
-pub(super) fn link_status_from_name(name: &str) -> Result<LinkStatus, StoreError> {
-    match name {
-        "active" => Ok(LinkStatus::Active),
-        "disabled" => Ok(LinkStatus::Disabled),
-        other => Err(unknown("link status", other)),
-    }
-}
-
 /// The stored name of a resolution strategy.
-pub(super) const fn strategy_name(strategy: ResolutionStrategy) -> &'static str {
+pub(crate) const fn strategy_name(strategy: ResolutionStrategy) -> &'static str {
     match strategy {
         ResolutionStrategy::Resolve => "resolve",
         ResolutionStrategy::ResolveCurrentRelease => "resolve_current_release",
@@ -116,18 +113,8 @@ pub(super) const fn strategy_name(strategy: ResolutionStrategy) -> &'static str 
     }
 }
 
-/// The resolution strategy with this stored name.
-pub(super) fn strategy_from_name(name: &str) -> Result<ResolutionStrategy, StoreError> {
-    match name {
-        "resolve" => Ok(ResolutionStrategy::Resolve),
-        "resolve_current_release" => Ok(ResolutionStrategy::ResolveCurrentRelease),
-        "resolve_next_release" => Ok(ResolutionStrategy::ResolveNextRelease),
-        other => Err(unknown("resolution strategy", other)),
-    }
-}
-
 /// The stored name of an activity kind.
-pub(super) const fn activity_kind_name(kind: ActivityKind) -> &'static str {
+pub(crate) const fn activity_kind_name(kind: ActivityKind) -> &'static str {
     match kind {
         ActivityKind::Assigned => "assigned",
         ActivityKind::Unassigned => "unassigned",
@@ -137,7 +124,7 @@ pub(super) const fn activity_kind_name(kind: ActivityKind) -> &'static str {
 }
 
 /// The activity kind with this stored name.
-pub(super) fn activity_kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
+pub(crate) fn activity_kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
     match name {
         "assigned" => Ok(ActivityKind::Assigned),
         "unassigned" => Ok(ActivityKind::Unassigned),
@@ -148,7 +135,7 @@ pub(super) fn activity_kind_from_name(name: &str) -> Result<ActivityKind, StoreE
 }
 
 /// The stored name of a sync kind (the delivery log's `kind`).
-pub(super) const fn sync_kind_name(kind: SyncKind) -> &'static str {
+pub(crate) const fn sync_kind_name(kind: SyncKind) -> &'static str {
     match kind {
         SyncKind::Assignee => "assignee",
         SyncKind::Status => "status",
@@ -181,7 +168,7 @@ mod tests {
 
     #[test]
     fn placeholders_are_comma_separated() {
-        assert_eq!(placeholders(0), "");
-        assert_eq!(placeholders(3), "?, ?, ?");
+        assert_eq!(placeholders(1, 0), "");
+        assert_eq!(placeholders(2, 3), "$2, $3, $4");
     }
 }

@@ -1,0 +1,5 @@
+//! [`IntegrationStore`] on PostgreSQL: the shared SQL of `sql/integrations.rs`.
+
+use super::PostgresStore;
+
+crate::sql::integrations::integration_store!(PostgresStore, ::sqlx::PgConnection);

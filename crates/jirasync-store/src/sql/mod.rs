@@ -1,0 +1,59 @@
+//! The SQL both back-ends run, written once.
+//!
+//! SQLite and PostgreSQL share the schema's tables and column names, and sqlx binds `$N`
+//! placeholders on both, so one SQL text serves both. Each file here holds the pure parts of one
+//! storage trait (row → domain conversions, stored names) as functions, and the parts that talk
+//! to the database as a macro each back-end expands for its own store and connection types
+//! (`sqlite/integrations.rs` and `postgres/integrations.rs` are such expansions). What really
+//! differs stays in the back-ends: how a write transaction starts (`begin_write`), what a plan
+//! locks before it reads its watermarks (`lock_plan_rows`), and the [`Dialect`] constants.
+
+pub(crate) mod directory;
+pub(crate) mod external_actors;
+pub(crate) mod integrations;
+pub(crate) mod issue_links;
+pub(crate) mod issue_sync;
+pub(crate) mod seed;
+pub(crate) mod state;
+pub(crate) mod values;
+
+use jirasync_domain::StoreError;
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Pool, Transaction};
+
+use crate::sql_error::store_error;
+
+/// What a back-end's store spells its own way.
+pub(crate) trait Dialect {
+    /// The driver's database.
+    type Database: Database;
+    /// The statement that starts a plan's write transaction.
+    const BEGIN_WRITE: &'static str;
+    /// The statement that starts a read-only transaction whose every statement sees the same
+    /// snapshot of the database (a state export).
+    const BEGIN_SNAPSHOT: &'static str;
+    /// A boolean true in a comparison (`1` on SQLite, `TRUE` on PostgreSQL), spelled as the
+    /// partial indexes spell it so that the planner uses them.
+    const TRUE: &'static str;
+}
+
+/// A connection of `pool`, for several reads in a row.
+pub(crate) async fn connection<DB: Database>(
+    pool: &Pool<DB>,
+    what: &str,
+) -> Result<PoolConnection<DB>, StoreError> {
+    pool.acquire()
+        .await
+        .map_err(|error| store_error(what, error))
+}
+
+/// Starts a write transaction of the store `S` with its [`Dialect::BEGIN_WRITE`]. Dropping it
+/// without commit rolls it back.
+pub(crate) async fn begin_write<S: Dialect>(
+    pool: &Pool<S::Database>,
+    what: &str,
+) -> Result<Transaction<'static, S::Database>, StoreError> {
+    pool.begin_with(S::BEGIN_WRITE)
+        .await
+        .map_err(|error| store_error(what, error))
+}
