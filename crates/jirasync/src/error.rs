@@ -183,6 +183,9 @@ pub enum CliError {
     /// The service's state could not be built from the configuration.
     #[error("cannot set up the webhook service: {0}")]
     AppState(#[from] jirasync_axum::BuildError),
+    /// The configured admin token cannot be used.
+    #[error("the admin token (--admin-token / JIRASYNC_ADMIN_TOKEN) cannot be used: {0}")]
+    AdminToken(#[source] jirasync_axum::admin::AdminTokenError),
     /// `connect` without `--organization` and no organization in the database.
     #[error(
         "the database holds no organization to install for: import a state file with the organization first (`jirasync state import FILE`, see docs/state-format.md)"

@@ -7,10 +7,9 @@
 //! then `state export`, add the issue links, external actors and sync flags to the file, and
 //! `state import` it back (the export keeps the integration, its credentials and webhook secret).
 //!
-//! The `*_in_process` tests run the service and `connect` through the library today; the
-//! `*_binary` tests run the same scenario through `jirasync serve` and `jirasync connect` and
-//! are `#[ignore]`d until those sub-commands are in this build: run them with
-//! `cargo test -p jirasync --test e2e_flow -- --include-ignored`.
+//! The `*_in_process` tests run the service and `connect` through the library (what an embedder
+//! does); the `*_binary` tests run the same scenario through `jirasync serve` and
+//! `jirasync connect`.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -309,7 +308,6 @@ async fn full_flow_on_sqlite_in_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs `jirasync serve` and `jirasync connect` (the serve branch)"]
 async fn full_flow_on_sqlite_binary() {
     let dir = tempfile::tempdir().unwrap();
     run_scenario(Launch::Binary, &Deployment::sqlite_in(&dir)).await;
@@ -325,7 +323,6 @@ async fn full_flow_on_postgres_in_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs `jirasync serve` and `jirasync connect` (the serve branch)"]
 async fn full_flow_on_postgres_binary() {
     on_postgres(Launch::Binary).await;
 }

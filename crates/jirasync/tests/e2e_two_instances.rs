@@ -2,9 +2,9 @@
 //! issues, sent alternately to each: every delivery is applied exactly once (one activity each)
 //! and every issue ends at its newest assignee.
 //!
-//! The deployment's shape is PostgreSQL (`JIRASYNC_TEST_DATABASE_URL`); the same burst also runs
-//! on one shared SQLite file, which is what this build can verify today. The `*_binary` tests
-//! need `jirasync serve` and are `#[ignore]`d until it is in this build.
+//! The deployment's shape is PostgreSQL (`JIRASYNC_TEST_DATABASE_URL`): the `*_binary` test runs
+//! two `jirasync serve` processes on one database. The same burst also runs on one shared SQLite
+//! file, and in-process through the library.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -161,7 +161,6 @@ async fn burst_on_one_postgres_in_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs `jirasync serve` (the serve branch)"]
 async fn burst_on_one_postgres_binary() {
     on_postgres(Launch::Binary).await;
 }
@@ -173,7 +172,6 @@ async fn burst_on_one_sqlite_file_in_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs `jirasync serve` (the serve branch)"]
 async fn burst_on_one_sqlite_file_binary() {
     let dir = tempfile::tempdir().unwrap();
     run_burst(Launch::Binary, &Deployment::sqlite_in(&dir)).await;

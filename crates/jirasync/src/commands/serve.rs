@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use jirasync_axum::admin::{AdminState, AdminToken};
 use jirasync_axum::setup::SetupState;
 use jirasync_axum::{AppState, ClientJiraDirectory, WebhookMode};
 use jirasync_domain::Store;
@@ -37,6 +38,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         config.public_url.clone()
     };
     let setup = SetupState::new(Arc::clone(&store) as Arc<dyn Store>, &public_url);
+    let admin = admin_state(&store, config)?;
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
@@ -52,7 +54,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         Mode::Inbox => jirasync_axum::spawn_workers(&state, config.workers.get(), &shutdown),
         Mode::Inline => Vec::new(),
     };
-    let served = axum::serve(listener, app(state, setup))
+    let served = axum::serve(listener, app(state, setup, admin))
         .with_graceful_shutdown(signals.received())
         .await;
 
@@ -70,12 +72,27 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 
 /// The whole HTTP application of `jirasync serve`: the webhook, health and metrics routes on
 /// `state`, and the setup pages and JSON steps on `setup`, with request tracing that never records
-/// the webhook token. The admin API router joins here, when an admin token is configured.
-pub(crate) fn app(state: AppState, setup: SetupState) -> axum::Router {
-    jirasync_axum::routes(&state)
+/// the webhook token. The admin API is mounted only when an admin token is configured.
+pub(crate) fn app(state: AppState, setup: SetupState, admin: Option<AdminState>) -> axum::Router {
+    let mut app = jirasync_axum::routes(&state)
         .with_state(state)
-        .merge(jirasync_axum::setup::router(setup))
-        .layer(jirasync_axum::router::trace_layer())
+        .merge(jirasync_axum::setup::router(setup));
+    if let Some(admin) = admin {
+        app = app.merge(jirasync_axum::admin::router(admin));
+    }
+    app.layer(jirasync_axum::router::trace_layer())
+}
+
+/// The admin API's state, when the configuration has an admin token.
+fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<AdminState>, CliError> {
+    let Some(token) = &config.admin_token else {
+        return Ok(None);
+    };
+    let token = AdminToken::new(token.expose()).map_err(CliError::AdminToken)?;
+    Ok(Some(AdminState::new(
+        Arc::clone(store) as Arc<dyn Store>,
+        token,
+    )))
 }
 
 /// The webhook routes' and workers' state on `store` (also the inbox and, through

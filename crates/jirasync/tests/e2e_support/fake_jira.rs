@@ -376,7 +376,7 @@ fn form(pairs: &[(&str, &str)]) -> Response {
 }
 
 fn form_urlencode(pairs: &[(&str, &str)]) -> String {
-    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (key, value) in pairs {
         serializer.append_pair(key, value);
     }
@@ -405,7 +405,7 @@ async fn request_token(State(shared): Shared, request: Incoming) -> Response {
 }
 
 async fn authorize(State(shared): Shared, uri: Uri) -> Response {
-    let token = url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+    let token = form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "oauth_token")
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
@@ -472,7 +472,7 @@ async fn myself(State(shared): Shared, request: Incoming) -> Response {
 async fn user(State(shared): Shared, request: Incoming) -> Response {
     signed(&shared, &request, TokenKind::Access, |inner, _| {
         let query: Vec<(String, String)> =
-            url::form_urlencoded::parse(request.uri.query().unwrap_or_default().as_bytes())
+            form_urlencoded::parse(request.uri.query().unwrap_or_default().as_bytes())
                 .into_owned()
                 .collect();
         let found = inner.users.iter().find(|user| {

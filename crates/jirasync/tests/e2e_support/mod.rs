@@ -249,34 +249,17 @@ async fn run_postgres(url: &str, sql: &str) {
 }
 
 /// Runs `scenario` on a fresh schema of the PostgreSQL test database and drops the schema after;
-/// skips (printing why) when no test database is configured or this build cannot open it.
+/// skips (printing why) when no test database is configured.
 pub async fn on_fresh_postgres(scenario: impl AsyncFnOnce(&service::Deployment)) {
     let Some(base_url) = postgres_url() else {
         return;
     };
     let (schema, url) = fresh_postgres_schema(&base_url).await;
-    if store_supports(&url).await {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let deployment = service::Deployment {
-            workdir: dir.path().to_owned(),
-            database_url: url,
-        };
-        scenario(&deployment).await;
-    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let deployment = service::Deployment {
+        workdir: dir.path().to_owned(),
+        database_url: url,
+    };
+    scenario(&deployment).await;
     drop_postgres_schema(&base_url, &schema).await;
-}
-
-/// Whether this build's store opens `url` with the domain's storage traits; prints why the test
-/// is skipped when it does not (PostgreSQL before its domain store lands).
-pub async fn store_supports(url: &str) -> bool {
-    match jirasync_store::open(&jirasync_store::DatabaseUrl::new(url)).await {
-        Ok(_) => true,
-        Err(jirasync_store::OpenError::UnsupportedUrl { url }) => {
-            eprintln!(
-                "skipped: this build's jirasync_store::open does not open {url} (the PostgreSQL domain store is not in this build)"
-            );
-            false
-        }
-        Err(error) => panic!("open {url}: {error}"),
-    }
 }
