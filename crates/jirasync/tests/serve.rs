@@ -69,6 +69,39 @@ fn answers_health_checks() {
 }
 
 #[test]
+fn mounts_the_admin_api_only_with_an_admin_token() {
+    let workdir = workdir_with_state();
+    let token = "an-admin-token-of-32-characters!";
+    let served = workdir.serve(&["--admin-token", token]);
+    let authorization = format!("Bearer {token}");
+    let listed = served.request_with(
+        "GET",
+        "/api/0/organizations/",
+        &[("Authorization", &authorization)],
+        b"",
+    );
+    assert_eq!(listed.status, 200, "{listed:?}");
+    assert!(listed.body.contains("\"acme\""), "{listed:?}");
+    let refused = served.request("GET", "/api/0/organizations/", b"");
+    assert_eq!(refused.status, 401, "{refused:?}");
+    let log = stop(served);
+    assert!(
+        !log.contains(token),
+        "the admin token reached the log: {log}"
+    );
+
+    let without = workdir.serve(&[]);
+    let absent = without.request_with(
+        "GET",
+        "/api/0/organizations/",
+        &[("Authorization", &authorization)],
+        b"",
+    );
+    assert_eq!(absent.status, 404, "{absent:?}");
+    stop(without);
+}
+
+#[test]
 fn inbox_mode_accepts_a_delivery_with_202_and_a_worker_applies_it() {
     let workdir = workdir_with_state();
     assert_eq!(assignee_of_issue_9(&workdir), Value::Null);

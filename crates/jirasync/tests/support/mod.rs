@@ -204,11 +204,26 @@ pub struct Answer {
 impl Served {
     /// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole answer.
     pub fn request(&self, method: &str, path: &str, body: &[u8]) -> Answer {
+        self.request_with(method, path, &[], body)
+    }
+
+    /// As [`Served::request`], with extra headers.
+    pub fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Answer {
         use std::io::{Read as _, Write as _};
         let mut stream = std::net::TcpStream::connect(self.address).unwrap();
+        let extra: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
             self.address,
             body.len()
         )
