@@ -144,6 +144,7 @@ mod tests {
             www_authenticate: None,
             retry_after: None,
             location: None,
+            date: None,
             body: body.to_owned(),
         }
     }

@@ -27,6 +27,8 @@ pub(crate) struct RawResponse {
     pub(crate) www_authenticate: Option<String>,
     pub(crate) retry_after: Option<String>,
     pub(crate) location: Option<String>,
+    /// The `Date` header: Jira's clock when it answered.
+    pub(crate) date: Option<String>,
     pub(crate) body: String,
 }
 
@@ -98,6 +100,7 @@ impl Transport {
         let www_authenticate = header_text(header::WWW_AUTHENTICATE);
         let retry_after = header_text(header::RETRY_AFTER);
         let location = header_text(header::LOCATION);
+        let date = header_text(header::DATE);
         let body = response
             .text()
             .await
@@ -108,6 +111,7 @@ impl Transport {
             www_authenticate,
             retry_after,
             location,
+            date,
             body,
         })
     }

@@ -53,6 +53,21 @@ async fn server_info_reads_version_numbers_under_context_path() {
 }
 
 #[tokio::test]
+async fn server_info_keeps_the_answers_date_header() {
+    let server = jira_get(
+        "/rest/api/2/serverInfo",
+        json_answer(json!({"version": "9.12.2"}))
+            .insert_header("Date", "Tue, 01 Dec 2026 18:00:00 GMT"),
+    )
+    .await;
+    let info = oauth_client(&server).server_info().await.unwrap();
+    assert_eq!(
+        info.response_date.as_deref(),
+        Some("Tue, 01 Dec 2026 18:00:00 GMT")
+    );
+}
+
+#[tokio::test]
 async fn server_info_falls_back_to_version_string() {
     let server = jira_get(
         "/rest/api/2/serverInfo",

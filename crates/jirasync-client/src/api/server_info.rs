@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::webhooks::WebhookApi;
 use crate::client::JiraClient;
 use crate::error::Error;
+use crate::response::{check_status, parse_json};
 
 const SERVER_INFO_PATH: &str = "/rest/api/2/serverInfo";
 
@@ -37,6 +38,10 @@ pub struct ServerInfo {
     /// The instance title set by the administrator.
     #[serde(default)]
     pub server_title: Option<String>,
+    /// The answer's `Date` header (an HTTP date, such as `Tue, 01 Dec 2026 18:00:00 GMT`): Jira's
+    /// clock when it answered, present even when the body has no `serverTime`. Not in the JSON.
+    #[serde(skip)]
+    pub response_date: Option<String>,
 }
 
 /// A Jira version as numbers.
@@ -110,9 +115,14 @@ impl ServerInfo {
 }
 
 impl JiraClient {
-    /// `GET /rest/api/2/serverInfo`.
+    /// `GET /rest/api/2/serverInfo`, with the answer's `Date` header in
+    /// [`ServerInfo::response_date`].
     pub async fn server_info(&self) -> Result<ServerInfo, Error> {
-        self.get_json(SERVER_INFO_PATH, &[]).await
+        let (call, response) = self.get(SERVER_INFO_PATH, &[]).await?;
+        check_status(call, &response)?;
+        let mut info: ServerInfo = parse_json(call, &response)?;
+        info.response_date = response.date;
+        Ok(info)
     }
 }
 

@@ -150,7 +150,11 @@ async fn run_checks(
         Ok(info) => {
             report.record(&Check::ok("jira", format!("{base_url} answers serverInfo")))?;
             report.record(&version_check(&info))?;
-            report.record(&clock_check(info.server_time.as_deref(), now))?;
+            report.record(&clock_check(
+                info.response_date.as_deref(),
+                info.server_time.as_deref(),
+                now,
+            ))?;
             info.webhook_api().ok()
         }
         // Jira answered, but refused: the credentials check below says why.
@@ -235,21 +239,32 @@ fn version_check(info: &ServerInfo) -> Check {
     }
 }
 
-/// The difference between Jira's clock (`serverTime`) and this machine's at `now`.
-fn clock_check(server_time: Option<&str>, now: SystemTime) -> Check {
-    let Some(text) = server_time else {
-        return Check::warn(
-            "clock",
-            "Jira's serverInfo has no serverTime, so the clocks were not compared",
-        );
+/// The difference between Jira's clock and this machine's at `now`: Jira's clock is read from
+/// the `Date` header of its serverInfo answer (what OAuth timestamps are checked against), or,
+/// without a readable one, from the body's `serverTime`.
+fn clock_check(date_header: Option<&str>, server_time: Option<&str>, now: SystemTime) -> Check {
+    let from_header = date_header.and_then(|text| httpdate::parse_http_date(text).ok());
+    let from_body = server_time
+        .and_then(EventTime::parse_jira)
+        .and_then(EventTime::to_datetime)
+        .map(SystemTime::from);
+    let server = match (from_header, from_body, server_time) {
+        (Some(at), _, _) | (None, Some(at), _) => at,
+        (None, None, Some(text)) => {
+            return Check::warn(
+                "clock",
+                format!(
+                    "Jira sent no readable Date header and its serverTime {text:?} is not a date-time; the clocks were not compared"
+                ),
+            );
+        }
+        (None, None, None) => {
+            return Check::warn(
+                "clock",
+                "Jira sent neither a readable Date header nor a serverTime, so the clocks were not compared",
+            );
+        }
     };
-    let Some(server) = EventTime::parse_jira(text).and_then(EventTime::to_datetime) else {
-        return Check::warn(
-            "clock",
-            format!("Jira's serverTime {text:?} is not a date-time; the clocks were not compared"),
-        );
-    };
-    let server = SystemTime::from(server);
     let (skew, direction) = match server.duration_since(now) {
         Ok(ahead) => (ahead, "ahead of"),
         Err(behind) => (behind.duration(), "behind"),
@@ -349,7 +364,7 @@ mod tests {
 
     #[test]
     fn clocks_within_a_minute_are_ok() {
-        let check = clock_check(Some("2024-05-01T12:00:30.000+0000"), at(NOON));
+        let check = clock_check(None, Some("2024-05-01T12:00:30.000+0000"), at(NOON));
         assert_eq!(
             check,
             Check::ok("clock", "Jira's clock is 30 s ahead of this machine's")
@@ -358,7 +373,7 @@ mod tests {
 
     #[test]
     fn warns_about_skew_over_a_minute() {
-        let check = clock_check(Some("2024-05-01T13:58:00.000+0200"), at(NOON));
+        let check = clock_check(None, Some("2024-05-01T13:58:00.000+0200"), at(NOON));
         assert_eq!(check.verdict, Verdict::Warn);
         assert!(
             check
@@ -370,15 +385,43 @@ mod tests {
 
     #[test]
     fn fails_on_skew_jira_refuses() {
-        let check = clock_check(Some("2024-05-01T12:06:00.000+0000"), at(NOON));
+        let check = clock_check(None, Some("2024-05-01T12:06:00.000+0000"), at(NOON));
         assert_eq!(check.verdict, Verdict::Fail);
         assert!(check.detail.contains("timestamp_refused"), "{check}");
     }
 
     #[test]
+    fn reads_jiras_clock_from_the_date_header_first() {
+        // The header says 10 minutes ahead; the body's serverTime (agreeing) is not needed.
+        let check = clock_check(
+            Some("Wed, 01 May 2024 12:10:00 GMT"),
+            Some("2024-05-01T12:00:00.000+0000"),
+            at(NOON),
+        );
+        assert_eq!(check.verdict, Verdict::Fail);
+        assert!(
+            check.detail.starts_with("Jira's clock is 600 s ahead"),
+            "{check}"
+        );
+    }
+
+    #[test]
+    fn falls_back_to_server_time_when_the_date_header_is_unreadable() {
+        let check = clock_check(
+            Some("not a date"),
+            Some("2024-05-01T12:00:30.000+0000"),
+            at(NOON),
+        );
+        assert_eq!(
+            check,
+            Check::ok("clock", "Jira's clock is 30 s ahead of this machine's")
+        );
+    }
+
+    #[test]
     fn warns_when_server_time_is_missing_or_unreadable() {
-        assert_eq!(clock_check(None, at(NOON)).verdict, Verdict::Warn);
-        let check = clock_check(Some("yesterday"), at(NOON));
+        assert_eq!(clock_check(None, None, at(NOON)).verdict, Verdict::Warn);
+        let check = clock_check(Some("garbage"), Some("yesterday"), at(NOON));
         assert_eq!(check.verdict, Verdict::Warn);
         assert!(check.detail.contains("\"yesterday\""), "{check}");
     }
