@@ -154,3 +154,41 @@ async fn a_refused_webhook_records_nothing() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_refused_record_removes_the_webhook_it_created() {
+    let store = InMemoryStore::new();
+    let jira = FakeJira::start().await;
+    // No organization 404 exists: the store refuses the record after the webhook was created.
+    let error = install(&store, &jira, OrganizationId::new(404), WebhookMode::Ensure)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, InstallerError::Record(_)), "{error:?}");
+    assert!(jira.webhooks.all().is_empty(), "{:?}", jira.webhooks.all());
+    assert_eq!(
+        store
+            .integration_by_external_id("jira_server", &jira.external_id())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_refused_record_keeps_a_webhook_it_reused() {
+    let store = InMemoryStore::new();
+    let jira = FakeJira::start().await;
+    install(
+        &store,
+        &jira,
+        organization(&store, "a").await,
+        WebhookMode::Ensure,
+    )
+    .await
+    .unwrap();
+    install(&store, &jira, OrganizationId::new(404), WebhookMode::Ensure)
+        .await
+        .unwrap_err();
+    // The first install's webhook still serves it.
+    assert_eq!(jira.webhooks.all().len(), 1);
+}

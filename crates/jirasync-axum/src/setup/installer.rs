@@ -6,7 +6,7 @@
 
 use jirasync_client::{
     AccessTokenPair, ClientOptions, ConsumerKey, Credentials, DEFAULT_WEBHOOK_NAME,
-    EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey,
+    EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey, WebhookAction,
 };
 use jirasync_domain::IntegrationStore;
 use jirasync_domain::ids::{OrganizationId, UserId};
@@ -149,7 +149,7 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
         &mint_token(external_id.as_str(), &webhook_secret),
     );
 
-    let webhook = match mode {
+    let (jira, webhook) = match mode {
         WebhookMode::Ensure => {
             let credentials = Credentials::oauth1_rsa(
                 install.consumer_key.clone(),
@@ -159,14 +159,13 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
             );
             let jira = JiraClient::new(&install.client_options, credentials)
                 .map_err(InstallerError::Client)?;
-            WebhookRegistration::Ensured(
-                ensure_issue_webhook(&jira, &external_id, &webhook_url).await?,
-            )
+            let outcome = ensure_issue_webhook(&jira, &external_id, &webhook_url).await?;
+            (Some(jira), WebhookRegistration::Ensured(outcome))
         }
-        WebhookMode::Manual => WebhookRegistration::Manual,
+        WebhookMode::Manual => (None, WebhookRegistration::Manual),
     };
 
-    let installation = install_jira_server(
+    let recorded = install_jira_server(
         store,
         InstallRequest {
             organization_id: install.organization_id,
@@ -183,12 +182,49 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
             installed_by: install.installed_by,
         },
     )
-    .await?;
+    .await;
+    let installation = match recorded {
+        Ok(installation) => installation,
+        Err(error) => {
+            if let (Some(jira), WebhookRegistration::Ensured(outcome)) = (&jira, &webhook) {
+                remove_created_webhook(jira, &external_id, outcome).await;
+            }
+            return Err(error.into());
+        }
+    };
     Ok(InstalledJira {
         installation,
         webhook_url: SecretString::new(webhook_url),
         webhook,
     })
+}
+
+/// Undoes the webhook this install created when the install could not be recorded: a fresh
+/// secret would otherwise give the next attempt another URL, and the first webhook would stay in
+/// Jira posting tokens nothing accepts. A reused webhook is left alone (it serves the existing
+/// install); a failed removal is logged, not raised: the install's own error is what matters.
+async fn remove_created_webhook(
+    jira: &JiraClient,
+    external_id: &ExternalId,
+    outcome: &EnsureWebhookOutcome,
+) {
+    if outcome.action != WebhookAction::Created {
+        return;
+    }
+    let Some(id) = outcome
+        .webhook
+        .as_ref()
+        .and_then(|webhook| webhook.id.as_ref())
+    else {
+        return;
+    };
+    if let Err(error) = jira.delete_webhook(outcome.api, id).await {
+        tracing::warn!(
+            %error,
+            external_id = external_id.as_str(),
+            "jira-server.webhook.orphaned"
+        );
+    }
 }
 
 /// Makes sure `jira` has exactly one issue webhook (named [`DEFAULT_WEBHOOK_NAME`], events

@@ -29,7 +29,7 @@ use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::{InMemoryStore, IntegrationStore, Seed};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const CONSUMER_KEY: &str = "jirasync-test";
@@ -164,6 +164,15 @@ impl Respond for WebhookEndpoint {
         if request.method.as_str() == "GET" {
             return ResponseTemplate::new(200).set_body_json(webhooks.clone());
         }
+        if request.method.as_str() == "DELETE" {
+            let own = format!("http://jira/rest/webhooks/1.0/webhook/{}", {
+                let path = request.url.path();
+                path.rsplit('/').next().unwrap_or_default().to_owned()
+            });
+            let before = webhooks.len();
+            webhooks.retain(|webhook| webhook["self"] != json!(own));
+            return ResponseTemplate::new(if webhooks.len() < before { 204 } else { 404 });
+        }
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         let id = webhooks.len() + 1;
         let created = json!({
@@ -286,6 +295,14 @@ impl FakeJira {
 
     pub async fn serve_webhooks(&self) {
         Mock::given(path(WEBHOOKS))
+            .respond_with(WebhookEndpoint {
+                seen: self.seen.clone(),
+                webhooks: self.webhooks.clone(),
+            })
+            .mount(&self.server)
+            .await;
+        Mock::given(method("DELETE"))
+            .and(path_regex(format!("^{WEBHOOKS}/[0-9]+$")))
             .respond_with(WebhookEndpoint {
                 seen: self.seen.clone(),
                 webhooks: self.webhooks.clone(),
