@@ -188,6 +188,13 @@ async fn reads_an_issue_with_its_assignee_status_and_activities() {
     let world = AdminWorld::new().await;
     let fresh = world.call("GET", &issue_path(&world), None).await;
     fresh.assert_status(StatusCode::OK);
+    let linked = world
+        .world
+        .store
+        .external_issues_of(world.world.issue)
+        .await
+        .unwrap();
+    assert_eq!(linked.len(), 1);
     assert_eq!(
         fresh.json,
         json!({
@@ -195,6 +202,12 @@ async fn reads_an_issue_with_its_assignee_status_and_activities() {
             "projectId": world.world.local_issue().await.project_id.to_string(),
             "status": "unresolved",
             "assignee": null,
+            "externalIssues": [{
+                "id": linked[0].id.to_string(),
+                "key": "APP-123",
+                "integrationId": world.world.integration_id.to_string(),
+                "localIssueId": world.world.issue.to_string(),
+            }],
             "activities": [],
         })
     );

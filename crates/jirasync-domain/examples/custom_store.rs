@@ -36,7 +36,7 @@ use jirasync_domain::integration::{
     ExternalId, Identity, Integration, IntegrationMetadata, LinkStatus, OrganizationIntegration,
     SyncConfig,
 };
-use jirasync_domain::issue::{IssueLink, LinkedIssue, LocalIssue, ResolutionStatus};
+use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue, LocalIssue, ResolutionStatus};
 use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_domain::people::{ProjectAccess, Team, User, UserEmail};
 use jirasync_domain::store::{
@@ -166,6 +166,13 @@ impl IssueLinkStore for PlanLoggingStore {
         self.inner
             .link_issue(organization_id, integration_id, key, local_issue_id)
             .await
+    }
+
+    async fn external_issues_of(
+        &self,
+        local_issue_id: LocalIssueId,
+    ) -> Result<Vec<ExternalIssue>, StoreError> {
+        self.inner.external_issues_of(local_issue_id).await
     }
 
     async fn unlink_issue(

@@ -644,6 +644,21 @@ impl IssueLinkStore for InMemoryStore {
         })
     }
 
+    async fn external_issues_of(
+        &self,
+        local_issue_id: LocalIssueId,
+    ) -> Result<Vec<ExternalIssue>, StoreError> {
+        let mut linked: Vec<ExternalIssue> = self
+            .lock()
+            .external_issues
+            .values()
+            .filter(|row| row.local_issues.contains(&local_issue_id))
+            .map(|row| row.row.clone())
+            .collect();
+        linked.sort_by_key(|issue| issue.id);
+        Ok(linked)
+    }
+
     async fn unlink_issue(
         &self,
         organization_id: OrganizationId,

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use jirasync_domain::activity::Activity;
 use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
-use jirasync_domain::issue::{IssueLink, LocalIssue};
+use jirasync_domain::issue::{ExternalIssue, IssueLink, LocalIssue};
 use jirasync_domain::rules::issue_links::{IssueLinkError, link_jira_issue, parse_issue_key};
 use jirasync_domain::state::{ActivityRecord, LocalIssueRecord, UserOrTeam};
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,7 @@ pub(super) struct IssueBody {
     project_id: String,
     status: &'static str,
     assignee: Option<ActorRefBody>,
+    external_issues: Vec<IssueLinkBody>,
     activities: Vec<ActivityBody>,
 }
 
@@ -92,13 +93,17 @@ impl From<&Activity> for ActivityBody {
 }
 
 impl IssueBody {
-    fn new(issue: &LocalIssue, activities: &[Activity]) -> Self {
+    fn new(issue: &LocalIssue, external_issues: &[ExternalIssue], activities: &[Activity]) -> Self {
         let record = LocalIssueRecord::from(issue);
         Self {
             id: record.id.to_string(),
             project_id: record.project_id.to_string(),
             status: record.status.as_str(),
             assignee: record.assignee.map(ActorRefBody::from),
+            external_issues: external_issues
+                .iter()
+                .map(|external| IssueLinkBody::new(external, issue.id))
+                .collect(),
             activities: activities.iter().map(ActivityBody::from).collect(),
         }
     }
@@ -114,14 +119,20 @@ struct IssueLinkBody {
     local_issue_id: String,
 }
 
+impl IssueLinkBody {
+    fn new(external_issue: &ExternalIssue, local_issue_id: LocalIssueId) -> Self {
+        Self {
+            id: external_issue.id.to_string(),
+            key: external_issue.key.as_str().to_owned(),
+            integration_id: external_issue.integration_id.to_string(),
+            local_issue_id: local_issue_id.to_string(),
+        }
+    }
+}
+
 impl From<&IssueLink> for IssueLinkBody {
     fn from(link: &IssueLink) -> Self {
-        Self {
-            id: link.external_issue.id.to_string(),
-            key: link.external_issue.key.as_str().to_owned(),
-            integration_id: link.external_issue.integration_id.to_string(),
-            local_issue_id: link.local_issue_id.to_string(),
-        }
+        Self::new(&link.external_issue, link.local_issue_id)
     }
 }
 
@@ -164,8 +175,16 @@ pub(super) async fn read_issue(
         .await?
         .filter(|issue| issue.organization_id == organization_id)
         .ok_or_else(|| ApiError::not_found(DOES_NOT_EXIST))?;
+    // Links other organizations made to the same local issue are theirs to see.
+    let external_issues: Vec<ExternalIssue> = state
+        .store
+        .external_issues_of(issue.id)
+        .await?
+        .into_iter()
+        .filter(|external| external.organization_id == organization_id)
+        .collect();
     let activities = state.store.activities(issue.id).await?;
-    Ok(Json(IssueBody::new(&issue, &activities)))
+    Ok(Json(IssueBody::new(&issue, &external_issues, &activities)))
 }
 
 /// `POST /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/`: 201 linked, 200

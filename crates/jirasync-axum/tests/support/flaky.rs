@@ -16,7 +16,7 @@ use jirasync_domain::ids::{
 use jirasync_domain::integration::{
     ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig,
 };
-use jirasync_domain::issue::{IssueLink, LinkedIssue, LocalIssue};
+use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue, LocalIssue};
 use jirasync_domain::organization::Organization;
 use jirasync_domain::people::{ProjectAccess, Team, User};
 use jirasync_domain::store::{
@@ -145,6 +145,14 @@ impl IssueLinkStore for FlakyStore {
         self.inner
             .link_issue(organization_id, integration_id, key, local_issue_id)
             .await
+    }
+
+    async fn external_issues_of(
+        &self,
+        local_issue_id: LocalIssueId,
+    ) -> Result<Vec<ExternalIssue>, StoreError> {
+        self.switch.check()?;
+        self.inner.external_issues_of(local_issue_id).await
     }
 
     async fn unlink_issue(

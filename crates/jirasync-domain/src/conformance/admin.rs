@@ -196,6 +196,45 @@ pub async fn link_issue_is_idempotent<S: Store + Seed + 'static>(store: S) {
     assert_eq!(linked_to(&f, KEY).await, [f.issue, second]);
 }
 
+/// Behaviour: a local issue lists the Jira issues it is linked to, in external issue id order,
+/// and an unlinked one none.
+pub async fn external_issues_of_lists_a_local_issues_links<S: Store + Seed + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let other = f
+        .store
+        .link_issue(
+            f.organization,
+            f.integration,
+            &IssueKey::new("APP-2"),
+            f.issue,
+        )
+        .await
+        .unwrap();
+    let keys: Vec<String> = f
+        .store
+        .external_issues_of(f.issue)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|issue| issue.key.as_str().to_owned())
+        .collect();
+    assert_eq!(keys, [KEY, "APP-2"]);
+    let second = unlinked_issue(&f, f.project).await;
+    assert_eq!(f.store.external_issues_of(second).await.unwrap(), []);
+    f.store
+        .unlink_issue(
+            f.organization,
+            f.integration,
+            &IssueKey::new("APP-2"),
+            f.issue,
+        )
+        .await
+        .unwrap();
+    let remaining = f.store.external_issues_of(f.issue).await.unwrap();
+    assert_eq!(remaining.len(), 1);
+    assert_ne!(remaining[0].id, other.external_issue.id);
+}
+
 /// Behaviour: linking to a Jira issue whose row exists keeps its watermarks, so an older event
 /// is still refused.
 pub async fn link_issue_keeps_the_watermarks<S: Store + Seed + 'static>(store: S) {

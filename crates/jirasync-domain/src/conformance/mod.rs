@@ -127,6 +127,7 @@ macro_rules! conformance_tests {
             update_sync_config_without_a_link_is_not_found,
             link_issue_creates_the_external_issue_and_the_link,
             link_issue_is_idempotent,
+            external_issues_of_lists_a_local_issues_links,
             link_issue_keeps_the_watermarks,
             link_issue_of_another_organizations_issue_is_not_found,
             link_issue_without_an_organization_link_is_not_found,

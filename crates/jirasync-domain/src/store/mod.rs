@@ -30,7 +30,7 @@ use crate::external_actor::{
 };
 use crate::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
 use crate::integration::{ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig};
-use crate::issue::{IssueLink, LinkedIssue, LocalIssue};
+use crate::issue::{ExternalIssue, IssueLink, LinkedIssue, LocalIssue};
 use crate::organization::Organization;
 use crate::people::{ProjectAccess, Team, User};
 
@@ -119,6 +119,13 @@ pub trait IssueLinkStore: Send + Sync {
         key: &IssueKey,
         local_issue_id: LocalIssueId,
     ) -> Result<IssueLink, StoreError>;
+
+    /// The Jira issues a local issue is linked to, by any organization and integration, in
+    /// external issue id order (with their watermarks).
+    async fn external_issues_of(
+        &self,
+        local_issue_id: LocalIssueId,
+    ) -> Result<Vec<ExternalIssue>, StoreError>;
 
     /// Removes the link [`IssueLinkStore::link_issue`] makes. The external issue row stays, with
     /// its watermarks, so an older event is still refused if the issue is linked again.

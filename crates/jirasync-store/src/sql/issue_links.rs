@@ -108,7 +108,7 @@ macro_rules! issue_link_store {
     ($store:ident, $connection:ty) => {
         use ::async_trait::async_trait;
         use ::jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
-        use ::jirasync_domain::issue::{IssueLink, LinkedIssue, LocalIssue};
+        use ::jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue, LocalIssue};
         use ::jirasync_domain::store::missing::{
             missing_issue_link, missing_local_issue, missing_organization_link,
         };
@@ -277,6 +277,22 @@ macro_rules! issue_link_store {
                     local_issue_id,
                     created,
                 })
+            }
+
+            async fn external_issues_of(
+                &self,
+                local_issue_id: LocalIssueId,
+            ) -> Result<Vec<ExternalIssue>, StoreError> {
+                let rows: Vec<ExternalIssueRow> = ::sqlx::query_as(&format!(
+                    "{} WHERE id IN (SELECT external_issue_id FROM external_issue_links \
+                     WHERE local_issue_id = $1) ORDER BY id",
+                    $crate::state_rows::EXTERNAL_ISSUES.select_columns()
+                ))
+                .bind(sql_id(local_issue_id.get()))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|error| store_error("reading a local issue's Jira issues", error))?;
+                rows.into_iter().map(external_issue_from_row).collect()
             }
 
             async fn unlink_issue(
