@@ -69,6 +69,7 @@
 
 pub mod admin;
 pub mod delivery;
+pub mod detach;
 pub mod directory;
 pub mod error;
 mod health;

@@ -3,12 +3,14 @@
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath};
 use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use jirasync_webhook::WEBHOOK_PATH_PREFIX;
 use tower_http::trace::{HttpMakeClassifier, TraceLayer};
 use tracing::Span;
 
+use crate::detach::detached;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::webhook::{WEBHOOK_ROUTE, WEBHOOK_ROUTE_WITHOUT_SLASH};
@@ -30,7 +32,8 @@ pub fn router(state: AppState) -> Router {
 ///   limited to `state`'s body limit;
 /// - `GET /healthz`, `GET /readyz`, `GET /metrics`.
 ///
-/// Other methods on these paths get 405 with a JSON body. No tracing layer is added: use
+/// Other methods on these paths get 405 with a JSON body. Each request runs to its end even when
+/// its client hangs up ([`detached`]). No tracing layer is added: use
 /// [`trace_layer`] (or record [`redacted_path`], never the raw URI).
 pub fn routes(state: &AppState) -> Router<AppState> {
     let webhook = || {
@@ -44,6 +47,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/healthz", get_only(get(health::healthz)))
         .route("/readyz", get_only(get(health::readyz)))
         .route("/metrics", get_only(get(health::metrics)))
+        .layer(from_fn(detached))
 }
 
 fn get_only(route: MethodRouter<AppState>) -> MethodRouter<AppState> {

@@ -25,6 +25,8 @@ mod database_url;
 mod migration;
 mod open;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod pool;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql_error;

@@ -45,6 +45,15 @@ fn plan_assigning(f: &Fixture<PostgresStore>, user: UserId) -> AssigneePlan {
     }
 }
 
+/// The plan assigning Alice is applied, not refused as a duplicate.
+async fn assert_assigning_alice_applies(store: &PostgresStore, f: &Fixture<PostgresStore>) {
+    let applied = store
+        .apply_assignee_plan(plan_assigning(f, f.alice))
+        .await
+        .unwrap();
+    assert!(matches!(applied, PlanApplied::Applied(_)), "{applied:?}");
+}
+
 fn delivery_key() -> DeliveryKey {
     DeliveryKey::new(KEY, "20001", "jira:issue_updated")
 }
@@ -112,11 +121,7 @@ async fn plan_refused_by_a_foreign_key_is_invalid_and_rolled_back() {
     assert_untouched(&store, &f).await;
 
     // The same delivery, now valid, is applied: the refused attempt left no log entry.
-    let applied = store
-        .apply_assignee_plan(plan_assigning(&f, f.alice))
-        .await
-        .unwrap();
-    assert!(matches!(applied, PlanApplied::Applied(_)), "{applied:?}");
+    assert_assigning_alice_applies(&store, &f).await;
     store.close().await;
     schema.drop().await;
 }
@@ -148,6 +153,45 @@ async fn duplicate_external_actor_is_a_conflict_and_keeps_the_first() {
         .await
         .unwrap();
     assert_eq!(named, vec![first]);
+    store.close().await;
+    schema.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_closed_are_replaced_before_a_call_uses_them() {
+    let Some((schema, store, f)) = scene().await else {
+        return;
+    };
+    // Every connection the pool holds (it opens up to five for the test schema)...
+    let mut held = Vec::new();
+    let mut pids = Vec::new();
+    for _ in 0..5 {
+        let mut connection = store.pool().acquire().await.unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap();
+        pids.push(pid);
+        held.push(connection);
+    }
+    drop(held);
+    // ...is closed by the server, as a restart or an idle timeout would.
+    let admin = sqlx::PgPool::connect(postgres_support::test_database_url().unwrap().expose())
+        .await
+        .unwrap();
+    for pid in pids {
+        let closed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+            .bind(pid)
+            .fetch_one(&admin)
+            .await
+            .unwrap();
+        assert!(closed, "backend {pid} was terminated");
+    }
+    admin.close().await;
+
+    // The next call still succeeds: the pool finds each dead connection before using it.
+    assert_assigning_alice_applies(&store, &f).await;
+
     store.close().await;
     schema.drop().await;
 }

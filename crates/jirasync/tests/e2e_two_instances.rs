@@ -14,60 +14,16 @@
 mod e2e_support;
 
 use e2e_support::service::{Deployment, Launch};
-use e2e_support::{CONSUMER_KEY, Delivery, PRIVATE_KEY_PEM, jira_user, post, wait_until_drained};
+use e2e_support::{
+    BURST_EXTERNAL_ID, Delivery, import_state, jira_user, post, storefront_state,
+    wait_until_drained,
+};
 use jirasync_webhook::{WebhookSecret, mint_token};
 use serde_json::{Value, json};
 
 const ISSUES: i64 = 10;
 const UPDATES_PER_ISSUE: u32 = 20;
 const WEBHOOK_SECRET: &str = "two-instances-webhook-secret-0123456789";
-const EXTERNAL_ID: &str = "jira.example.com:jirasync-e2e";
-
-/// Alice (2) and Bob (3) in the team of project 7; local issues 100+k linked to SHOP-k; Jira
-/// installed with inbound assignee sync on.
-fn state() -> Value {
-    let user = |id: i64, email: &str| json!({"id": id, "active": true, "emails": [{"address": email, "verified": true}]});
-    json!({
-        "format_version": 1,
-        "organizations": [{"id": 1, "name": "acme", "features": {"issue_sync": true, "external_actors": true}}],
-        "users": [user(2, "alice@example.com"), user(3, "bob@example.com")],
-        "organization_members": [{"organization_id": 1, "user_id": 2}, {"organization_id": 1, "user_id": 3}],
-        "teams": [{"id": 6, "organization_id": 1, "name": "web"}],
-        "team_members": [{"team_id": 6, "user_id": 2, "active": true}, {"team_id": 6, "user_id": 3, "active": true}],
-        "projects": [{"id": 7, "organization_id": 1, "name": "storefront"}],
-        "team_projects": [{"team_id": 6, "project_id": 7}],
-        "local_issues": (1..=ISSUES).map(|k| json!({
-            "id": 100 + k, "organization_id": 1, "project_id": 7, "status": "unresolved", "assignee": null,
-        })).collect::<Vec<_>>(),
-        "integrations": [{
-            "id": 13, "provider": "jira_server", "external_id": EXTERNAL_ID, "name": CONSUMER_KEY,
-            "base_url": "https://jira.example.com", "domain_name": "jira.example.com",
-            "verify_ssl": true, "webhook_secrets": [WEBHOOK_SECRET],
-        }],
-        "identities": [{
-            "id": 14, "organization_id": 1, "integration_id": 13, "installed_by": 2,
-            "credentials": {
-                "kind": "oauth1", "consumer_key": CONSUMER_KEY, "private_key_pem": PRIVATE_KEY_PEM,
-                "access_token": "access-token", "access_token_secret": "access-token-secret",
-            },
-        }],
-        "organization_integrations": [{
-            "organization_id": 1, "integration_id": 13, "status": "active",
-            "config": {
-                "sync_reverse_assignment": true, "sync_status_reverse": false,
-                "sync_forward_assignment": false, "sync_status_forward": false,
-                "sync_comments": false, "resolution_strategy": "resolve",
-            },
-            "default_identity_id": 14,
-        }],
-        "external_issues": (1..=ISSUES).map(|k| json!({
-            "id": 200 + k, "organization_id": 1, "integration_id": 13, "key": format!("SHOP-{k}"),
-            "assignee_updated_at": null, "status_updated_at": null, "local_issues": [100 + k],
-        })).collect::<Vec<_>>(),
-        "external_actors": [],
-        "activities": [],
-    })
-}
 
 /// Update `update` of SHOP-`issue` assigns alice or bob, alternating, so every one changes the
 /// assignee and, applied once, writes exactly one activity.
@@ -94,15 +50,16 @@ fn delivery(issue: i64, update: u32) -> Delivery {
 }
 
 async fn run_burst(launch: Launch, deployment: &Deployment) {
-    let path = deployment.workdir.join("state.json");
-    std::fs::write(&path, serde_json::to_vec(&state()).unwrap()).unwrap();
-    deployment.jirasync(&["state", "import", path.to_str().unwrap()]);
+    // Alice (2) and Bob (3); local issues 100+k linked to SHOP-k.
+    let users = [(2, "alice@example.com"), (3, "bob@example.com")];
+    let state = storefront_state(WEBHOOK_SECRET, &users, ISSUES, 100, 200);
+    import_state(deployment, &state);
 
     let instances = [
         launch.serve(deployment, 2).await,
         launch.serve(deployment, 2).await,
     ];
-    let token = mint_token(EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET));
+    let token = mint_token(BURST_EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET));
     let webhook = jirasync_webhook::webhook_url("", &token);
     let client = reqwest::Client::new();
     let mut sent = 0_usize;

@@ -53,7 +53,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
 use jirasync_domain::Store;
 use jirasync_domain::secret::SecretString;
@@ -124,7 +124,8 @@ impl fmt::Debug for AdminState {
     }
 }
 
-/// The admin routes, each behind the bearer token. Merge the result into the service's router.
+/// The admin routes, each behind the bearer token, each running to its end even when its client
+/// hangs up. Merge the result into the service's router.
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .route(
@@ -169,6 +170,7 @@ pub fn router(state: AdminState) -> Router {
         )
         .route_layer(from_fn_with_state(state.clone(), auth::require_admin_token))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .layer(from_fn(crate::detach::detached))
         .with_state(state)
 }
 

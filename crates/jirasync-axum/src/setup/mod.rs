@@ -144,7 +144,8 @@ impl SetupState {
     }
 }
 
-/// The setup routes, ready to merge into the application's router.
+/// The setup routes, ready to merge into the application's router; each request runs to its end
+/// even when its client hangs up.
 pub fn router(state: SetupState) -> Router {
     Router::new()
         .route(
@@ -153,5 +154,6 @@ pub fn router(state: SetupState) -> Router {
         )
         .route(SETUP_API_PATH, post(json::step))
         .layer(DefaultBodyLimit::max(SETUP_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::detach::detached))
         .with_state(state)
 }

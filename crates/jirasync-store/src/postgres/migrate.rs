@@ -26,8 +26,7 @@ const _: () =
 
 /// Applies the migrations the database lacks, in one transaction under the advisory lock.
 pub(super) async fn apply_migrations(pool: &PgPool) -> Result<(), MigrateError> {
-    let mut transaction = pool
-        .begin()
+    let mut transaction = crate::pool::begin(pool, "BEGIN")
         .await
         .map_err(MigrateError::driver("starting the migration transaction"))?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -83,7 +83,11 @@ impl PostgresStore {
         if let Some(schema) = &options.schema {
             connect_options = connect_options.options([("search_path", quoted_identifier(schema))]);
         }
+        // The ping before each use stays: it replaces connections the server closed (a restart,
+        // a fail-over, an idle timeout) before a call fails on them. A connection returned inside
+        // a transaction is rolled back first (see `crate::pool`).
         let pool = PgPoolOptions::new()
+            .after_release(crate::pool::roll_back_abandoned::<Postgres>)
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect_options)

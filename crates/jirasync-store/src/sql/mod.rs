@@ -48,12 +48,13 @@ pub(crate) async fn connection<DB: Database>(
 }
 
 /// Starts a write transaction of the store `S` with its [`Dialect::BEGIN_WRITE`]. Dropping it
-/// without commit rolls it back.
+/// without commit rolls it back; a caller dropped while it starts leaves nothing open
+/// ([`crate::pool::begin`]).
 pub(crate) async fn begin_write<S: Dialect>(
     pool: &Pool<S::Database>,
     what: &str,
 ) -> Result<Transaction<'static, S::Database>, StoreError> {
-    pool.begin_with(S::BEGIN_WRITE)
+    crate::pool::begin(pool, S::BEGIN_WRITE)
         .await
         .map_err(|error| store_error(what, error))
 }

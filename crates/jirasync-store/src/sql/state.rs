@@ -289,11 +289,10 @@ macro_rules! state_store {
         impl StateStore for $store {
             async fn export_state(&self) -> Result<StateSnapshot, StoreError> {
                 // One snapshot: every table is read as the database stood at the first read.
-                let mut transaction = self
-                    .pool
-                    .begin_with(<$store as Dialect>::BEGIN_SNAPSHOT)
-                    .await
-                    .map_err(|error| store_error(EXPORTING, error))?;
+                let mut transaction =
+                    $crate::pool::begin(&self.pool, <$store as Dialect>::BEGIN_SNAPSHOT)
+                        .await
+                        .map_err(|error| store_error(EXPORTING, error))?;
                 let rows = read_rows(&mut transaction).await?;
                 transaction
                     .commit()

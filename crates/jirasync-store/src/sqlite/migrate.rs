@@ -29,8 +29,7 @@ const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS jirasync_migra
 
 /// Brings the schema up to date; a no-op when it is.
 pub(super) async fn apply(pool: &SqlitePool) -> Result<(), MigrateError> {
-    let mut transaction = pool
-        .begin_with("BEGIN IMMEDIATE")
+    let mut transaction = crate::pool::begin(pool, "BEGIN IMMEDIATE")
         .await
         .map_err(MigrateError::driver("starting the migration transaction"))?;
     sqlx::raw_sql(CREATE_MIGRATIONS_TABLE)

@@ -9,7 +9,8 @@
 //!
 //! Every write that must be atomic runs in a `BEGIN IMMEDIATE` transaction: it takes the write
 //! lock when it starts, so two concurrent plans queue on the lock (up to the busy timeout)
-//! instead of failing when a reader tries to become a writer.
+//! instead of failing when a reader tries to become a writer. A caller dropped while its
+//! transaction starts or runs never leaves the write lock held (see `crate::pool`).
 //!
 //! ```no_run
 //! use jirasync_store::DatabaseUrl;
@@ -101,15 +102,20 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
             .synchronous(SqliteSynchronous::Normal);
+        // A connection to a local file does not go stale: no ping before each use. A connection
+        // returned inside a transaction is rolled back first (see `crate::pool`).
+        let pool_options = SqlitePoolOptions::new()
+            .test_before_acquire(false)
+            .after_release(crate::pool::roll_back_abandoned::<Sqlite>);
         let pool_options = if in_memory {
             // The database lives as long as its one connection: never close it.
-            SqlitePoolOptions::new()
+            pool_options
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
         } else {
-            SqlitePoolOptions::new().max_connections(options.max_connections.max(1))
+            pool_options.max_connections(options.max_connections.max(1))
         };
         let pool = pool_options
             .connect_with(connect_options)

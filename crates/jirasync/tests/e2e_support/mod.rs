@@ -132,6 +132,76 @@ impl Delivery {
     }
 }
 
+/// A deployment's state file for the burst tests: organization 1 with `users` (id, e-mail; all
+/// in team 6, which reaches project 7), Jira installed as integration 13 (identity 14, external
+/// id [`BURST_EXTERNAL_ID`], `webhook_secret`) with inbound assignee sync on, and `issues` local
+/// issues `first_local_id + k` (unassigned) linked to SHOP-k as external issues
+/// `first_external_id + k`, for k in 1..=`issues`.
+pub fn storefront_state(
+    webhook_secret: &str,
+    users: &[(i64, &str)],
+    issues: i64,
+    first_local_id: i64,
+    first_external_id: i64,
+) -> Value {
+    json!({
+        "format_version": 1,
+        "organizations": [{"id": 1, "name": "acme", "features": {"issue_sync": true, "external_actors": true}}],
+        "users": users.iter().map(|(id, email)| json!({
+            "id": id, "active": true, "emails": [{"address": email, "verified": true}],
+        })).collect::<Vec<_>>(),
+        "organization_members": users.iter().map(|(id, _)| json!({"organization_id": 1, "user_id": id})).collect::<Vec<_>>(),
+        "teams": [{"id": 6, "organization_id": 1, "name": "web"}],
+        "team_members": users.iter().map(|(id, _)| json!({"team_id": 6, "user_id": id, "active": true})).collect::<Vec<_>>(),
+        "projects": [{"id": 7, "organization_id": 1, "name": "storefront"}],
+        "team_projects": [{"team_id": 6, "project_id": 7}],
+        "local_issues": (1..=issues).map(|k| json!({
+            "id": first_local_id + k, "organization_id": 1, "project_id": 7, "status": "unresolved", "assignee": null,
+        })).collect::<Vec<_>>(),
+        "integrations": [{
+            "id": 13, "provider": "jira_server", "external_id": BURST_EXTERNAL_ID, "name": CONSUMER_KEY,
+            "base_url": "https://jira.example.com", "domain_name": "jira.example.com",
+            "verify_ssl": true, "webhook_secrets": [webhook_secret],
+        }],
+        "identities": [{
+            "id": 14, "organization_id": 1, "integration_id": 13, "installed_by": users.first().map(|(id, _)| *id),
+            "credentials": {
+                "kind": "oauth1", "consumer_key": CONSUMER_KEY, "private_key_pem": PRIVATE_KEY_PEM,
+                "access_token": "access-token", "access_token_secret": "access-token-secret",
+            },
+        }],
+        "organization_integrations": [{
+            "organization_id": 1, "integration_id": 13, "status": "active",
+            "config": {
+                "sync_reverse_assignment": true, "sync_status_reverse": false,
+                "sync_forward_assignment": false, "sync_status_forward": false,
+                "sync_comments": false, "resolution_strategy": "resolve",
+            },
+            "default_identity_id": 14,
+        }],
+        "external_issues": (1..=issues).map(|k| json!({
+            "id": first_external_id + k, "organization_id": 1, "integration_id": 13, "key": format!("SHOP-{k}"),
+            "assignee_updated_at": null, "status_updated_at": null, "local_issues": [first_local_id + k],
+        })).collect::<Vec<_>>(),
+        "external_actors": [],
+        "activities": [],
+    })
+}
+
+/// The external id of the integration in [`storefront_state`].
+pub const BURST_EXTERNAL_ID: &str = "jira.example.com:jirasync-e2e";
+
+/// Imports `state` into `deployment` with `jirasync state import`.
+pub fn import_state(deployment: &service::Deployment, state: &Value) {
+    let path = deployment.workdir.join("state.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec(state).expect("a JSON value serializes"),
+    )
+    .expect("write the state file");
+    deployment.jirasync(&["state", "import", &path.to_string_lossy()]);
+}
+
 /// What the service answered.
 #[derive(Debug)]
 pub struct Answer {

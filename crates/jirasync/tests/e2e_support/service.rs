@@ -104,7 +104,7 @@ enum Running {
         workers: Vec<JoinHandle<()>>,
     },
     Binary {
-        child: Child,
+        child: KillOnDrop,
         /// Kept open so the binary never writes into a closed pipe.
         _stdout: BufReader<ChildStdout>,
     },
@@ -114,12 +114,23 @@ impl Launch {
     /// Starts the service on `deployment`'s database, listening on 127.0.0.1 port 0, in inbox
     /// mode with `workers` workers.
     pub async fn serve(self, deployment: &Deployment, workers: usize) -> Service {
+        self.serve_in_mode(deployment, workers, WebhookMode::Inbox)
+            .await
+    }
+
+    /// Starts the service as [`Launch::serve`] does, in webhook mode `mode`.
+    pub async fn serve_in_mode(
+        self,
+        deployment: &Deployment,
+        workers: usize,
+        mode: WebhookMode,
+    ) -> Service {
         match self {
-            Self::InProcess => serve_in_process(deployment, workers).await,
+            Self::InProcess => serve_in_process(deployment, workers, mode).await,
             Self::Binary => {
                 // It blocks until the binary listens: off the runtime's threads.
                 let deployment = deployment.clone();
-                tokio::task::spawn_blocking(move || serve_binary(&deployment, workers))
+                tokio::task::spawn_blocking(move || serve_binary(&deployment, workers, mode))
                     .await
                     .expect("start jirasync serve")
             }
@@ -195,7 +206,8 @@ impl Service {
                     let _ = worker.await;
                 }
             }
-            Running::Binary { mut child, _stdout } => {
+            Running::Binary { child, _stdout } => {
+                let mut child = child.disarm();
                 let status = Command::new("kill")
                     .args(["-TERM", &child.id().to_string()])
                     .status()
@@ -211,14 +223,14 @@ impl Service {
     }
 }
 
-async fn serve_in_process(deployment: &Deployment, workers: usize) -> Service {
+async fn serve_in_process(deployment: &Deployment, workers: usize, mode: WebhookMode) -> Service {
     let store = deployment.open_store().await;
     let domain: Arc<dyn Store> = store.clone();
     let inbox: Arc<dyn Inbox> = store;
     let directory = Arc::new(ClientJiraDirectory::new(Arc::clone(&domain)));
     let state = AppState::builder(domain, directory)
         .inbox(inbox)
-        .mode(WebhookMode::Inbox)
+        .mode(mode)
         .worker_options(WorkerOptions {
             // Another instance's deliveries are found by polling: keep the wait short.
             idle_poll: Duration::from_millis(50),
@@ -248,10 +260,37 @@ async fn serve_in_process(deployment: &Deployment, workers: usize) -> Service {
     }
 }
 
+/// A `jirasync serve` child killed when a failing test drops it, so that no orphan keeps the
+/// test's output pipe open.
+#[derive(Debug)]
+struct KillOnDrop(Option<Child>);
+
+impl KillOnDrop {
+    /// The child, no longer killed on drop.
+    fn disarm(mut self) -> Child {
+        self.0
+            .take()
+            .expect("a guard holds its child until disarmed")
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// The line `jirasync serve` prints once it listens.
 const LISTENING: &str = "jirasync listening on ";
 
-fn serve_binary(deployment: &Deployment, workers: usize) -> Service {
+fn serve_binary(deployment: &Deployment, workers: usize, mode: WebhookMode) -> Service {
+    let mode = match mode {
+        WebhookMode::Inline => "inline",
+        WebhookMode::Inbox => "inbox",
+    };
     let mut child = Command::new(env!("CARGO_BIN_EXE_jirasync"))
         .args([
             "serve",
@@ -262,7 +301,7 @@ fn serve_binary(deployment: &Deployment, workers: usize) -> Service {
             "--public-url",
             "http://127.0.0.1",
             "--mode",
-            "inbox",
+            mode,
             "--workers",
             &workers.to_string(),
         ])
@@ -288,7 +327,7 @@ fn serve_binary(deployment: &Deployment, workers: usize) -> Service {
     Service {
         url,
         running: Running::Binary {
-            child,
+            child: KillOnDrop(Some(child)),
             _stdout: stdout,
         },
     }
