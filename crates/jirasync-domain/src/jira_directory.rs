@@ -72,6 +72,7 @@ impl Clock for SystemClock {
     }
 }
 
+#[cfg(feature = "testing")]
 /// A clock that moves only when told to, for tests.
 #[derive(Debug)]
 pub struct ManualClock {
@@ -79,6 +80,7 @@ pub struct ManualClock {
     elapsed: Mutex<Duration>,
 }
 
+#[cfg(feature = "testing")]
 impl ManualClock {
     /// A clock standing at the moment it was made.
     pub fn new() -> Self {
@@ -95,12 +97,14 @@ impl ManualClock {
     }
 }
 
+#[cfg(feature = "testing")]
 impl Default for ManualClock {
     fn default() -> Self {
         Self::new()
     }
 }
 
+#[cfg(feature = "testing")]
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
         let elapsed = *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -166,6 +170,7 @@ impl DoneStatusCache {
     }
 }
 
+#[cfg(feature = "testing")]
 /// A [`JiraDirectory`] that answers from fixed data: for tests, examples and the conformance
 /// suite. It can be told to fail, and counts its status look-ups.
 #[derive(Debug, Default)]
@@ -176,6 +181,7 @@ pub struct StaticJiraDirectory {
     status_lookups: std::sync::atomic::AtomicUsize,
 }
 
+#[cfg(feature = "testing")]
 impl StaticJiraDirectory {
     /// A directory that knows no user and no `done` status.
     pub fn new() -> Self {
@@ -214,6 +220,7 @@ impl StaticJiraDirectory {
     }
 }
 
+#[cfg(feature = "testing")]
 #[async_trait]
 impl JiraDirectory for StaticJiraDirectory {
     async fn find_user(

@@ -90,10 +90,13 @@
 
 pub mod activity;
 pub mod external_actor;
+pub mod host;
 pub mod ids;
+pub mod inbox;
 pub mod integration;
 pub mod issue;
 pub mod jira_directory;
+#[cfg(feature = "testing")]
 pub mod memory;
 pub mod organization;
 pub mod people;
@@ -106,11 +109,18 @@ mod text;
 #[cfg(feature = "testing")]
 pub mod conformance;
 
-pub use jira_directory::{JiraDirectory, StaticJiraDirectory};
+pub use host::{Host, HostError, HostIssue, IssueChange};
+pub use inbox::Inbox;
+pub use jira_directory::JiraDirectory;
+#[cfg(feature = "testing")]
+pub use jira_directory::StaticJiraDirectory;
+#[cfg(feature = "testing")]
 pub use memory::InMemoryStore;
 pub use rules::inbound::InboundSync;
 pub use state::StateStore;
+#[cfg(feature = "testing")]
+pub use store::Seed;
 pub use store::{
-    DirectoryStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, Seed,
-    Store, StoreError, WatermarkStore,
+    ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, LocalIssueStore,
+    OrganizationStore, StoreError, SyncStore,
 };

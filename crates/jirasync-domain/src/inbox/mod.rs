@@ -25,12 +25,11 @@
 //!   next attempt time with exponential back-off, or `None` to dead-letter the delivery.
 //! * **Replay.** A dead delivery goes back to pending with its attempt count reset, by command.
 //!
-//! Implementations: [`MemoryInbox`] for tests and embeddings without a database; the SQLite and
-//! PostgreSQL stores of this crate. Every implementation passes the conformance suite
-//! (`conformance` module, `testing` feature).
+//! Implementations: the SQLite and PostgreSQL stores of `jirasync-store`; `MemoryInbox` for
+//! tests (`testing` feature). Every implementation passes the conformance suite
+//! (`inbox::conformance`, `testing` feature).
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) mod headers;
+#[cfg(feature = "testing")]
 mod memory;
 mod retry;
 
@@ -41,9 +40,12 @@ use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use jirasync_domain::StoreError;
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
 
+use crate::ids::IntegrationId;
+use crate::store::StoreError;
+
+#[cfg(feature = "testing")]
 pub use memory::MemoryInbox;
 pub use retry::RetryPolicy;
 
@@ -78,12 +80,25 @@ pub struct DeliveryHeader {
     pub value: String,
 }
 
+/// Whose delivery it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliverySource {
+    /// The integration whose URL token the receiver verified: the worker trusts it and does not
+    /// verify again, so a secret rotated out between receipt and processing does not make a
+    /// genuine delivery fail.
+    Integration(IntegrationId),
+    /// A delivery stored by a version of jirasync that kept the URL token and verified it in the
+    /// worker: its token (a secret, redacted in `Debug`), verified once more when processed. No
+    /// delivery is stored this way any more.
+    LegacyToken(WebhookToken),
+}
+
 /// A webhook delivery as received, with what the receiver extracted from it to order and
 /// de-duplicate it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewDelivery {
-    /// The URL token the delivery came with (a secret: never logged, redacted in `Debug`).
-    pub token: WebhookToken,
+    /// Whose delivery it is: the integration its verified URL token named.
+    pub source: DeliverySource,
     /// The request body, byte for byte.
     pub body: Vec<u8>,
     /// The request headers that matter for processing or diagnosis.
@@ -102,7 +117,7 @@ pub struct NewDelivery {
 impl fmt::Debug for NewDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NewDelivery")
-            .field("token", &"[redacted]")
+            .field("source", &self.source)
             .field("body_len", &self.body.len())
             .field("headers", &self.headers)
             .field("received_at", &self.received_at)

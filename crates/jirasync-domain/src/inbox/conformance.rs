@@ -6,10 +6,10 @@
 //!
 //! ```ignore
 //! // A fresh, empty inbox per test:
-//! jirasync_store::inbox_conformance_tests!(async { my_inbox().await });
+//! jirasync_domain::inbox_conformance_tests!(async { my_inbox().await });
 //! // Or, when the back-end may be missing (a database URL not set), an `Option`:
 //! // `None` skips the test, after the factory printed why.
-//! jirasync_store::inbox_conformance_tests!(optional: async { maybe_inbox().await });
+//! jirasync_domain::inbox_conformance_tests!(optional: async { maybe_inbox().await });
 //! ```
 //!
 //! Every function here panics when the inbox breaks the contract: that is how a test fails.
@@ -26,13 +26,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use jirasync_domain::StoreError;
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
 
 use super::{
-    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliveryState, FailOutcome, Inbox, InboxDepth,
-    NewDelivery,
+    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliverySource, DeliveryState, FailOutcome,
+    Inbox, InboxDepth, NewDelivery,
 };
+use crate::ids::IntegrationId;
+use crate::store::StoreError;
 
 /// Expands to one `#[tokio::test]` per inbox behaviour. `$factory` is an `async` block giving a
 /// fresh inbox; with `optional:` it gives an `Option` of one, and `None` skips the test.
@@ -42,6 +43,7 @@ macro_rules! inbox_conformance_tests {
         $crate::__inbox_conformance_tests!(
             $factory;
             enqueued_delivery_is_claimed_as_it_was_stored,
+            legacy_token_delivery_is_claimed_with_its_token,
             claim_counts_an_attempt_and_sets_the_lease,
             leased_delivery_is_not_claimed_before_its_lease_ends,
             expired_lease_is_claimed_again_as_the_next_attempt,
@@ -100,7 +102,7 @@ const LEASE: Duration = Duration::from_secs(30);
 pub fn delivery(key: Option<&str>, changed_ms: Option<i64>) -> NewDelivery {
     let base_ms = 1_700_000_000_000_i64;
     NewDelivery {
-        token: WebhookToken::new("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"),
+        source: DeliverySource::Integration(IntegrationId::new(13)),
         body: br#"{"webhookEvent":"jira:issue_updated"}"#.to_vec(),
         headers: vec![DeliveryHeader {
             name: "content-type".to_owned(),
@@ -137,8 +139,8 @@ async fn claimed_ids<I: Inbox + ?Sized>(
         .collect()
 }
 
-/// A delivery comes back from `claim` byte for byte: token, body (any bytes), headers, times and
-/// keys.
+/// A delivery comes back from `claim` byte for byte: source, body (any bytes), headers, times
+/// and keys.
 pub async fn enqueued_delivery_is_claimed_as_it_was_stored<I: Inbox + ?Sized>(inbox: Arc<I>) {
     let mut sent = delivery(Some("jira:1/PROJ-1"), Some(5));
     sent.body = vec![0x7b, 0x00, 0xff, 0xfe, b'"', b'\n', 0x7d];
@@ -150,6 +152,18 @@ pub async fn enqueued_delivery_is_claimed_as_it_was_stored<I: Inbox + ?Sized>(in
     sent.received_at = t0() + Duration::from_millis(1_234);
     let id = enqueue(&*inbox, sent.clone()).await;
 
+    let claimed = claim(&*inbox, at(1), 10).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, id);
+    assert_eq!(claimed[0].delivery, sent);
+}
+
+/// A delivery stored by an older version, with its URL token instead of its integration, comes
+/// back with the token.
+pub async fn legacy_token_delivery_is_claimed_with_its_token<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let mut sent = delivery(Some("jira:1/PROJ-2"), Some(1));
+    sent.source = DeliverySource::LegacyToken(WebhookToken::new("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"));
+    let id = enqueue(&*inbox, sent.clone()).await;
     let claimed = claim(&*inbox, at(1), 10).await;
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].id, id);
