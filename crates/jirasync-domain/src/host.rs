@@ -168,7 +168,10 @@ impl HostError {
     }
 
     /// A [`HostError::Other`] with its cause.
-    pub fn other(message: impl Into<String>, source: impl StdError + Send + Sync + 'static) -> Self {
+    pub fn other(
+        message: impl Into<String>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
         Self::Other {
             message: message.into(),
             source: Some(Box::new(source)),

@@ -2,10 +2,10 @@
 
 use jirasync_webhook::{EventTime, IssueKey};
 
-use crate::store::SyncKind;
 use crate::ids::{
     ExternalIssueId, IntegrationId, LocalIssueId, OrganizationId, ProjectId, TeamId, UserId,
 };
+use crate::store::SyncKind;
 
 /// Who an issue is assigned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

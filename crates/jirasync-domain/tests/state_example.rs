@@ -17,7 +17,8 @@ use jirasync_domain::ids::{IntegrationId, LocalIssueId, UserId};
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::state::{ImportSummary, StateSnapshot, export_state_json, import_state};
 use jirasync_domain::{
-    ExternalActorStore, InMemoryStore, InboundSync, LocalIssueStore, StateStore, StaticJiraDirectory,
+    ExternalActorStore, InMemoryStore, InboundSync, LocalIssueStore, StateStore,
+    StaticJiraDirectory,
 };
 use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
 

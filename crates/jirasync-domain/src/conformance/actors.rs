@@ -233,9 +233,7 @@ pub async fn blank_external_id_is_rejected<S: World + 'static>(store: S) {
 }
 
 /// Behaviour: external id longer than 64 characters is rejected.
-pub async fn external_id_longer_than_64_characters_is_rejected<S: World + 'static>(
-    store: S,
-) {
+pub async fn external_id_longer_than_64_characters_is_rejected<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let result = create_external_actor(
         f.store.as_ref(),

@@ -36,10 +36,7 @@ async fn linked_to<S: World + 'static>(f: &Fixture<S>, key: &str) -> Vec<LocalIs
 }
 
 /// A new unassigned, unresolved local issue in `project`, linked to nothing.
-async fn unlinked_issue<S: World + 'static>(
-    f: &Fixture<S>,
-    project: ProjectId,
-) -> LocalIssueId {
+async fn unlinked_issue<S: World + 'static>(f: &Fixture<S>, project: ProjectId) -> LocalIssueId {
     f.store
         .seed_local_issue(project, ResolutionStatus::Unresolved, None)
         .await
@@ -150,9 +147,7 @@ pub async fn update_sync_config_without_a_link_is_not_found<S: World + 'static>(
 }
 
 /// Behaviour: linking a local issue to a new key creates the external issue row and the link.
-pub async fn link_issue_creates_the_external_issue_and_the_link<S: World + 'static>(
-    store: S,
-) {
+pub async fn link_issue_creates_the_external_issue_and_the_link<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = unlinked_issue(&f, f.project).await;
     let link = f
@@ -260,9 +255,7 @@ pub async fn link_issue_keeps_the_watermarks<S: World + 'static>(store: S) {
 
 /// Behaviour: a local issue of another organization (or none) cannot be linked: `NotFound`,
 /// nothing written.
-pub async fn link_issue_of_another_organizations_issue_is_not_found<S: World + 'static>(
-    store: S,
-) {
+pub async fn link_issue_of_another_organizations_issue_is_not_found<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (_, other_project, _) = f.other_organization("bob@example.com").await;
     let foreign = unlinked_issue(&f, other_project).await;
@@ -301,9 +294,7 @@ pub async fn link_issue_of_another_organizations_issue_is_not_found<S: World + '
 
 /// Behaviour: an organization without a link to the integration cannot link issues through
 /// it: `NotFound`, nothing written.
-pub async fn link_issue_without_an_organization_link_is_not_found<S: World + 'static>(
-    store: S,
-) {
+pub async fn link_issue_without_an_organization_link_is_not_found<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let unlinked = f
         .store
@@ -334,9 +325,7 @@ pub async fn link_issue_without_an_organization_link_is_not_found<S: World + 'st
 
 /// Behaviour: unlinking removes the link only; the row keeps its watermark, and unlinking
 /// again is `NotFound`.
-pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: World + 'static>(
-    store: S,
-) {
+pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign(&assigned_to_email("alice@example.com", 5_000))
         .await;
@@ -375,7 +364,15 @@ pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: World + 's
 pub async fn link_jira_issue_refuses_a_malformed_key<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = unlinked_issue(&f, f.project).await;
-    let result = link_jira_issue(&*f.store, &*f.store, f.organization, f.integration, "APP 9", issue).await;
+    let result = link_jira_issue(
+        &*f.store,
+        &*f.store,
+        f.organization,
+        f.integration,
+        "APP 9",
+        issue,
+    )
+    .await;
     match result {
         Err(error @ IssueLinkError::InvalidKey { .. }) => assert_eq!(
             error.to_string(),
@@ -387,9 +384,16 @@ pub async fn link_jira_issue_refuses_a_malformed_key<S: World + 'static>(store: 
     for key in ["APP 9", "APP", "APP-9"] {
         assert!(linked_to(&f, key).await.is_empty(), "{key}");
     }
-    let link = link_jira_issue(&*f.store, &*f.store, f.organization, f.integration, "APP-9", issue)
-        .await
-        .unwrap();
+    let link = link_jira_issue(
+        &*f.store,
+        &*f.store,
+        f.organization,
+        f.integration,
+        "APP-9",
+        issue,
+    )
+    .await
+    .unwrap();
     assert!(link.created);
     assert_eq!(linked_to(&f, "APP-9").await, [issue]);
 }

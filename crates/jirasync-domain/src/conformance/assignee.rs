@@ -22,9 +22,7 @@ use crate::store::SyncKind;
 use super::World;
 
 /// Behaviour: where should sync keeps only active links with feature and flag.
-pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
-    S: World + 'static,
->(
+pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<S: World + 'static>(
     store: S,
 ) {
     let f = Fixture::new(store).await;
@@ -163,9 +161,7 @@ pub async fn inactive_user_is_not_assigned<S: World + 'static>(store: S) {
 }
 
 /// Behaviour: first member wins when several users share the email.
-pub async fn first_member_wins_when_several_users_share_the_email<S: World + 'static>(
-    store: S,
-) {
+pub async fn first_member_wins_when_several_users_share_the_email<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Not a member of the project: skipped even though its id is the lowest.
     let outsider = f
@@ -182,9 +178,7 @@ pub async fn first_member_wins_when_several_users_share_the_email<S: World + 'st
 }
 
 /// Behaviour: user without project access leaves issue untouched.
-pub async fn user_without_project_access_leaves_issue_untouched<S: World + 'static>(
-    store: S,
-) {
+pub async fn user_without_project_access_leaves_issue_untouched<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let previous = f
         .linked_issue_with(
@@ -298,9 +292,7 @@ pub async fn assigns_in_every_organization_that_syncs<S: World + 'static>(store:
 }
 
 /// Behaviour: organizations without inbound assignee are left alone.
-pub async fn organizations_without_inbound_assignee_are_left_alone<S: World + 'static>(
-    store: S,
-) {
+pub async fn organizations_without_inbound_assignee_are_left_alone<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, other_project, _) = f.other_organization("alice@example.com").await;
     let config = SyncConfig {
@@ -700,9 +692,7 @@ pub async fn external_actor_of_another_integration_is_ignored<S: World + 'static
 }
 
 /// Behaviour: inactive actor user falls through to the jira directory.
-pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: World + 'static>(
-    store: S,
-) {
+pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: World + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().with_user(JiraUser {
         name: Some("asmith".into()),
         email_address: Some("alice@example.com".into()),

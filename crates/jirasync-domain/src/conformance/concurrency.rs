@@ -7,7 +7,6 @@ use super::fixture::{DONE, Fixture, IN_PROGRESS, assigned_to_email, status_chang
 use crate::activity::Activity;
 use crate::issue::{Assignee, ResolutionStatus};
 
-
 use super::World;
 
 /// How many events the concurrency test sends.
@@ -40,9 +39,7 @@ fn assert_log_moves_forward(activities: &[Activity]) {
 }
 
 /// Behaviour: concurrent shuffled assignee events converge on the newest.
-pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
-    S: World + 'static,
->(
+pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<S: World + 'static>(
     store: S,
 ) {
     let f = Arc::new(Fixture::new(store).await);

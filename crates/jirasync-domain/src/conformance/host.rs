@@ -123,13 +123,20 @@ pub async fn host_finds_active_users_by_verified_email_ignoring_case<
 ) {
     let org = scene.organization("acme").await;
     let alice = scene
-        .user(org, true, &[("alice@work.example", false), ("Alice@Example.com", true)])
+        .user(
+            org,
+            true,
+            &[("alice@work.example", false), ("Alice@Example.com", true)],
+        )
         .await;
     let twin = scene.user(org, true, &[("alice@example.com", true)]).await;
     scene.user(org, false, &[("alice@example.com", true)]).await;
     scene.user(org, true, &[("carol@example.com", false)]).await;
 
-    let found = host.users_with_verified_email("ALICE@example.com").await.unwrap();
+    let found = host
+        .users_with_verified_email("ALICE@example.com")
+        .await
+        .unwrap();
     let mut expected = vec![alice, twin];
     expected.sort_unstable();
     assert_eq!(found, expected);
@@ -211,7 +218,10 @@ pub async fn host_reads_an_issue<S: SyncStore + ?Sized, H: Host + ?Sized, C: Hos
     assert_eq!(read.organization_id, org);
     assert_eq!(read.assignee, None);
     assert_eq!(read.status, ResolutionStatus::Unresolved);
-    assert_eq!(host.issue(LocalIssueId::new(999_999_999)).await.unwrap(), None);
+    assert_eq!(
+        host.issue(LocalIssueId::new(999_999_999)).await.unwrap(),
+        None
+    );
 }
 
 /// Behaviour: each kind of change sets its value, and the same change twice leaves the same
@@ -363,7 +373,11 @@ pub async fn host_syncs_an_inbound_assignee_and_status_end_to_end<
     let key = DeliveryKey::new("10007", "40001", "jira:issue_updated");
 
     let assigned = sync
-        .sync_assignee(integration, &assigned_to("alice@example.com", 1_000), Some(&key))
+        .sync_assignee(
+            integration,
+            &assigned_to("alice@example.com", 1_000),
+            Some(&key),
+        )
         .await
         .unwrap();
     assert_eq!((assigned.changed, assigned.halt), (1, None));
@@ -382,7 +396,11 @@ pub async fn host_syncs_an_inbound_assignee_and_status_end_to_end<
     assert_eq!(read.status, ResolutionStatus::Resolved);
 
     let again = sync
-        .sync_assignee(integration, &assigned_to("alice@example.com", 1_000), Some(&key))
+        .sync_assignee(
+            integration,
+            &assigned_to("alice@example.com", 1_000),
+            Some(&key),
+        )
         .await
         .unwrap();
     assert_eq!(again.halt, Some(HaltReason::DuplicateDelivery));

@@ -248,7 +248,11 @@ pub async fn concurrent_installs_of_one_jira_all_succeed<S: World + 'static>(sto
     assert_eq!(secrets, expected);
     for organization in organizations {
         let links = store.organization_links(stored.id).await.unwrap();
-        assert!(links.iter().any(|link| link.organization.id == organization));
+        assert!(
+            links
+                .iter()
+                .any(|link| link.organization.id == organization)
+        );
     }
 }
 
@@ -294,7 +298,9 @@ pub async fn save_install_refuses_a_plan_made_on_a_stale_read<S: World + 'static
         identity: Some(first.identity.id),
         link: true,
     };
-    let refused = store.save_install(merge_install(&existing, record("s3"))).await;
+    let refused = store
+        .save_install(merge_install(&existing, record("s3")))
+        .await;
     assert!(
         matches!(refused, Err(StoreError::Conflict { .. })),
         "{refused:?}"

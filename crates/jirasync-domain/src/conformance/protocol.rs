@@ -146,9 +146,7 @@ pub async fn crash_after_the_host_write_is_repaired_by_the_redelivery<S: World +
 
 /// Behaviour: with two linked issues, a crash after the first write leaves the second for the
 /// redelivery, which changes only that one: each issue ends changed once.
-pub async fn crash_between_two_issues_is_completed_by_the_redelivery<S: World + 'static>(
-    store: S,
-) {
+pub async fn crash_between_two_issues_is_completed_by_the_redelivery<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (globex, globex_project, globex_alice) = f.other_organization("alice@example.com").await;
     let second = f.linked_issue(globex, globex_project, KEY).await;
@@ -175,7 +173,10 @@ pub async fn crash_between_two_issues_is_completed_by_the_redelivery<S: World + 
         .unwrap();
     assert_eq!((again.changed, again.unchanged), (1, 1));
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
-    assert_eq!(f.assignee_of(second).await, Some(Assignee::User(globex_alice)));
+    assert_eq!(
+        f.assignee_of(second).await,
+        Some(Assignee::User(globex_alice))
+    );
     assert_eq!(f.activity_count(f.issue).await, 1);
     assert_eq!(f.activity_count(second).await, 1);
 }

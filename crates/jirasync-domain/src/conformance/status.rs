@@ -68,9 +68,7 @@ pub async fn move_within_one_category_changes_nothing<S: World + 'static>(store:
 }
 
 /// Behaviour: issue already resolved gets no duplicate activity.
-pub async fn issue_already_resolved_gets_no_duplicate_activity<S: World + 'static>(
-    store: S,
-) {
+pub async fn issue_already_resolved_gets_no_duplicate_activity<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let resolved = f
         .linked_issue_with(
@@ -109,9 +107,7 @@ pub async fn status_sync_requires_sync_status_reverse<S: World + 'static>(store:
 }
 
 /// Behaviour: failing jira directory is a retryable status error.
-pub async fn failing_jira_directory_is_a_retryable_status_error<S: World + 'static>(
-    store: S,
-) {
+pub async fn failing_jira_directory_is_a_retryable_status_error<S: World + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
         message: "timed out".into(),
     });
@@ -206,9 +202,7 @@ pub async fn noop_status_change_leaves_the_watermark<S: World + 'static>(store: 
 }
 
 /// Behaviour: status is synced in every organization that syncs.
-pub async fn status_is_synced_in_every_organization_that_syncs<S: World + 'static>(
-    store: S,
-) {
+pub async fn status_is_synced_in_every_organization_that_syncs<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, other_project, _) = f.other_organization("someone@globex.example").await;
     let other_issue = f.linked_issue(other, other_project, KEY).await;

@@ -76,14 +76,20 @@ impl<H: Host + ?Sized> TestHost<H> {
     }
 
     fn enter(&self, issue: LocalIssueId) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let count = in_flight.entry(issue).or_default();
         *count += 1;
         self.max_overlap.fetch_max(*count, Ordering::SeqCst);
     }
 
     fn leave(&self, issue: LocalIssueId) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if let Some(count) = in_flight.get_mut(&issue) {
             *count -= 1;
         }

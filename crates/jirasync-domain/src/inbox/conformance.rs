@@ -29,8 +29,8 @@ use std::time::{Duration, SystemTime};
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
 
 use super::{
-    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliverySource, DeliveryState, FailOutcome,
-    Inbox, InboxDepth, NewDelivery,
+    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliverySource, DeliveryState, FailOutcome, Inbox,
+    InboxDepth, NewDelivery,
 };
 use crate::ids::IntegrationId;
 use crate::store::StoreError;

@@ -2,8 +2,8 @@
 //! (reference §5.3, §5.4; `jira_server` added to the accepted providers).
 
 use crate::external_actor::{ActorTarget, ExternalActor, ExternalProvider, NewExternalActor};
-use crate::ids::{ExternalActorId, IntegrationId, OrganizationId};
 use crate::host::{Host, HostError};
+use crate::ids::{ExternalActorId, IntegrationId, OrganizationId};
 use crate::store::{StoreError, SyncStore};
 
 /// The longest external name of a strict provider (github, gitlab).
@@ -224,8 +224,14 @@ pub async fn create_external_actor<S: SyncStore + ?Sized, H: Host + ?Sized>(
     let provider = validate_provider(&input.provider)?;
     validate_external_name(provider, &input.external_name)?;
     validate_external_id(input.external_id.as_deref())?;
-    validate_in_organization(store, host, organization_id, input.integration_id, input.target)
-        .await?;
+    validate_in_organization(
+        store,
+        host,
+        organization_id,
+        input.integration_id,
+        input.target,
+    )
+    .await?;
 
     if let Some(existing) = existing_actor(
         store,
@@ -319,8 +325,14 @@ pub async fn update_external_actor<S: SyncStore + ?Sized, H: Host + ?Sized>(
     }
     validate_external_name(actor.provider, &actor.external_name)?;
     validate_external_id(actor.external_id.as_deref())?;
-    validate_in_organization(store, host, organization_id, actor.integration_id, actor.target)
-        .await?;
+    validate_in_organization(
+        store,
+        host,
+        organization_id,
+        actor.integration_id,
+        actor.target,
+    )
+    .await?;
     match store.update_external_actor(actor).await {
         Ok(actor) => Ok(actor),
         Err(StoreError::Conflict { .. }) => Err(ExternalActorError::NameTaken),

@@ -7,8 +7,7 @@ use jirasync_webhook::WebhookSecret;
 
 use crate::ids::{IdentityId, OrganizationId, UserId};
 use crate::integration::{
-    ExternalId, Integration, IntegrationMetadata, JIRA_SERVER_PROVIDER, JiraCredentials,
-    SyncConfig,
+    ExternalId, Integration, IntegrationMetadata, JIRA_SERVER_PROVIDER, JiraCredentials, SyncConfig,
 };
 use crate::store::{
     IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite, StoreError, SyncStore,
@@ -179,7 +178,9 @@ pub async fn install_jira_server<S: SyncStore + ?Sized>(
         return Err(InstallError::EmptyConsumerKey);
     }
     if store.organization(request.organization_id).await?.is_none() {
-        return Err(StoreError::not_found(format!("organization {}", request.organization_id)).into());
+        return Err(
+            StoreError::not_found(format!("organization {}", request.organization_id)).into(),
+        );
     }
     let record = InstallRecord {
         organization_id: request.organization_id,
@@ -197,7 +198,10 @@ pub async fn install_jira_server<S: SyncStore + ?Sized>(
     let mut attempt = 1;
     loop {
         let existing = existing_install(store, &record).await?;
-        match store.save_install(merge_install(&existing, record.clone())).await {
+        match store
+            .save_install(merge_install(&existing, record.clone()))
+            .await
+        {
             Err(StoreError::Conflict { message }) if attempt < INSTALL_ATTEMPTS => {
                 tracing::info!(%message, attempt, "install-replanned");
                 attempt += 1;
@@ -285,6 +289,86 @@ mod tests {
                 matches!(jira_host(url), Err(InstallError::InvalidBaseUrl { .. })),
                 "{url}"
             );
+        }
+    }
+
+    fn record(secret: &str) -> InstallRecord {
+        InstallRecord {
+            organization_id: OrganizationId::new(1),
+            external_id: ExternalId::for_jira("jira.example.com", "jirasync"),
+            name: "jirasync".into(),
+            metadata: IntegrationMetadata {
+                base_url: "https://jira.example.com".into(),
+                domain_name: "jira.example.com".into(),
+                verify_ssl: false,
+                webhook_secrets: vec![WebhookSecret::new(secret)],
+            },
+            credentials: JiraCredentials::Bearer {
+                token: crate::secret::SecretString::new("pat"),
+            },
+            installed_by: None,
+        }
+    }
+
+    #[test]
+    fn a_first_install_creates_everything_with_an_empty_configuration() {
+        let plan = merge_install(&ExistingInstall::default(), record("s1"));
+        assert!(matches!(
+            &plan.integration,
+            IntegrationWrite::Create { provider, metadata, .. }
+                if provider == JIRA_SERVER_PROVIDER
+                    && metadata.webhook_secrets == [WebhookSecret::new("s1")]
+        ));
+        assert_eq!(plan.identity.existing, None);
+        assert_eq!(
+            plan.link,
+            LinkWrite::Create {
+                config: SyncConfig::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_reinstall_adds_missing_secrets_after_the_existing_ones_and_keeps_the_rest() {
+        let stored = Integration {
+            id: crate::ids::IntegrationId::new(9),
+            provider: JIRA_SERVER_PROVIDER.into(),
+            external_id: ExternalId::for_jira("jira.example.com", "jirasync"),
+            name: "renamed".into(),
+            metadata: IntegrationMetadata {
+                base_url: "https://old.example.com".into(),
+                domain_name: "old.example.com".into(),
+                verify_ssl: true,
+                webhook_secrets: vec![WebhookSecret::new("s0"), WebhookSecret::new("s1")],
+            },
+        };
+        let existing = ExistingInstall {
+            integration: Some(stored.clone()),
+            identity: Some(IdentityId::new(4)),
+            link: true,
+        };
+        for (secret, expected) in [("s1", vec!["s0", "s1"]), ("s2", vec!["s0", "s1", "s2"])] {
+            let plan = merge_install(&existing, record(secret));
+            let IntegrationWrite::Update {
+                id,
+                expected_secrets,
+                metadata,
+            } = plan.integration
+            else {
+                panic!("an existing integration is updated");
+            };
+            assert_eq!(id, stored.id);
+            assert_eq!(expected_secrets, stored.metadata.webhook_secrets);
+            let secrets: Vec<&str> = metadata
+                .webhook_secrets
+                .iter()
+                .map(WebhookSecret::expose)
+                .collect();
+            assert_eq!(secrets, expected);
+            assert_eq!(metadata.base_url, "https://jira.example.com");
+            assert!(!metadata.verify_ssl);
+            assert_eq!(plan.identity.existing, Some(IdentityId::new(4)));
+            assert_eq!(plan.link, LinkWrite::Reactivate);
         }
     }
 

@@ -5,9 +5,9 @@
 
 use jirasync_webhook::IssueKey;
 
+use crate::host::{Host, HostError};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::issue::IssueLink;
-use crate::host::{Host, HostError};
 use crate::store::missing::missing_local_issue;
 use crate::store::{IssueLinkStore, StoreError};
 

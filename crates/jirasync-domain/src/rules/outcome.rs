@@ -2,9 +2,9 @@
 
 use std::fmt;
 
+use crate::host::HostError;
 use crate::ids::IntegrationId;
 use crate::jira_directory::DirectoryError;
-use crate::host::HostError;
 use crate::store::StoreError;
 
 /// Why a sync stopped short of changing everything it was asked to. A halt is not an error: the

@@ -26,6 +26,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, WebhookSecret};
 use super::{StateError, StateSnapshot, StateStore, export_state_json, import_state};
 use crate::StaticJiraDirectory;
 use crate::conformance::Fixture;
+use crate::conformance::World;
 use crate::conformance::fixture::{DONE, IN_PROGRESS, KEY, assigned_to_email, status_changed};
 use crate::external_actor::{ActorTarget, ExternalProvider, NewExternalActor};
 use crate::ids::{
@@ -38,7 +39,6 @@ use crate::rules::external_actors::{ExternalActorInput, create_external_actor};
 use crate::rules::inbound::InboundSync;
 use crate::rules::install::{InstallRequest, install_jira_server};
 use crate::secret::SecretString;
-use crate::conformance::World;
 use crate::store::SyncKind;
 
 /// Expands to one `#[tokio::test]` per state conformance behaviour, each running on a store made
@@ -329,9 +329,7 @@ pub async fn state_round_trip_through_an_emptied_store_is_byte_identical<
 
 /// Importing [`SCENE`] over a seeded store drops the old state and gives exactly the file's
 /// records, ids included, to every read of the store.
-pub async fn state_import_replaces_everything_and_keeps_ids<
-    S: World + StateStore + 'static,
->(
+pub async fn state_import_replaces_everything_and_keeps_ids<S: World + StateStore + 'static>(
     store: S,
 ) {
     let fixture = Fixture::new(store).await;

@@ -101,6 +101,8 @@ pub trait IssueSyncSession: Send {
 
     /// Ends the sync: records the request's delivery key (if any) and moves each watermark in
     /// `advance` forward to its time (never back), in one write, then frees the issue.
-    async fn commit(self: Box<Self>, advance: &[(OrganizationId, EventTime)])
-    -> Result<(), StoreError>;
+    async fn commit(
+        self: Box<Self>,
+        advance: &[(OrganizationId, EventTime)],
+    ) -> Result<(), StoreError>;
 }
