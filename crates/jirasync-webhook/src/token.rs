@@ -2,16 +2,37 @@
 //!
 //! Jira calls `/extensions/jira-server/issue-updated/<token>/` with no other authentication, so the
 //! token is the only thing that proves a delivery comes from a Jira instance we registered
-//! (reference-behaviour §2.1, §3.2). It is a small, direct implementation over `hmac` + `sha2` +
-//! `base64` rather than a general JWT library: it accepts HS256 only, needs an exact error for each
-//! way a token can be wrong, and runs on every delivery (see `docs/decisions/0003-webhook-token.md`).
+//! (reference-behaviour §2.1, §3.2).
+//!
+//! - **Verification** ([`verify_token`], [`verify_token_at`]) goes through the `jsonwebtoken` crate
+//!   (RustCrypto back-end): [`jsonwebtoken::decode`] with a [`Validation`] that accepts HS256 only,
+//!   requires no claim, has no leeway and no audience, issuer or subject check, and leaves `exp` and
+//!   `nbf` to us. Signatures are compared in constant time inside it (`hmac`'s `verify_slice`).
+//!   Before calling it we check what its error kinds would blur, in the order the checks have
+//!   always run: length, emptiness, three segments, base64url, the header's JSON and its `alg`
+//!   (anything but HS256 is refused before any key is built). After the signature matched we read
+//!   `id` and apply PyJWT's `exp`/`nbf` rules against the clock we are given. Segments are read as
+//!   jsonwebtoken reads them: base64url without padding (neither PyJWT nor [`mint_token`] writes
+//!   any), and a header whose every field its `Header` type accepts.
+//! - **Minting** ([`mint_token`]) stays a direct implementation over `hmac` + `sha2` + `base64`:
+//!   its bytes must be exactly PyJWT's (its header, Python's JSON escaping), which a general JWT
+//!   encoder does not promise.
+//! - [`peek_external_id`] reads `id` without verifying anything, to find which installation's
+//!   secrets to try.
+//!
+//! Reasons and measurements: `docs/decisions/0003-webhook-token.md`.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::LazyLock;
 
 use base64::Engine as _;
 use base64::alphabet;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, Mac};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -29,13 +50,19 @@ const ALGORITHM: &str = "HS256";
 /// the one we write, so the same install always yields the same token.
 const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
-/// base64url as JWTs use it: no padding written, padding tolerated when reading (as PyJWT does).
+/// base64url for minting (no padding written) and for [`peek_external_id`] (padding tolerated, as
+/// PyJWT does).
 const BASE64URL: GeneralPurpose = GeneralPurpose::new(
     &alphabet::URL_SAFE,
     GeneralPurposeConfig::new()
         .with_encode_padding(false)
         .with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
+
+/// base64url as verification reads it: the engine `jsonwebtoken` decodes every segment with (no
+/// padding, canonical trailing bits). Our checks before calling it use the same one, so a segment
+/// they pass is one it can decode.
+const VERIFY_BASE64URL: GeneralPurpose = URL_SAFE_NO_PAD;
 
 /// SHA-256 block size: HMAC keys are hashed (when longer) and zero-padded to this length.
 const SHA256_BLOCK_LEN: usize = 64;
@@ -247,8 +274,9 @@ pub fn peek_external_id(token: &str) -> Result<String, TokenError> {
 /// Verifies a URL token against the installation's secrets and returns its `id` claim.
 ///
 /// Accepts HS256 only. `secrets` holds every secret currently valid (during a rotation the old one
-/// and the new one); the signature is compared in constant time with each. `exp` and `nbf` are
-/// checked against the system clock only when present, as PyJWT does (tokens we mint have neither).
+/// and the new one); they are tried in order through `jsonwebtoken`, which compares the signature
+/// in constant time. `exp` and `nbf` are checked against the system clock only when present, as
+/// PyJWT does (tokens we mint have neither).
 pub fn verify_token(token: &str, secrets: &[WebhookSecret]) -> Result<VerifiedToken, TokenError> {
     verify_token_at(token, secrets, OffsetDateTime::now_utc())
 }
@@ -259,45 +287,149 @@ pub fn verify_token_at(
     secrets: &[WebhookSecret],
     now: OffsetDateTime,
 ) -> Result<VerifiedToken, TokenError> {
+    // Everything jsonwebtoken would report coarsely, or only after building a key, is checked
+    // first, in the order these checks have always run.
     let parts = split_token(token)?;
     check_header(parts.header_b64)?;
-
-    let mut signature = [0u8; SHA256_BLOCK_LEN];
-    let signature = match BASE64URL.decode_slice(parts.signature_b64, &mut signature) {
-        Ok(len) => signature.get(..len).unwrap_or_default(),
-        // Longer than any SHA-256 signature: valid base64 or not, it cannot match.
-        Err(base64::DecodeSliceError::OutputSliceTooSmall) => return Err(TokenError::BadSignature),
-        Err(base64::DecodeSliceError::DecodeError(_)) => {
-            return Err(TokenError::Malformed {
-                reason: "the signature is not base64url",
-            });
-        }
-    };
-    // The claims are decoded before the signature check so that "not a JWT" is reported as such,
-    // but they are only interpreted once the signature has matched.
+    check_signature_segment(parts.signature_b64)?;
+    // Decoded now so that "not a JWT" is reported as such whatever the secrets; the claims are only
+    // interpreted once a signature has matched.
     let claims_bytes = decode_segment(parts.claims_b64, "the claims are not base64url")?;
-
     if secrets.is_empty() {
         return Err(TokenError::NoSecrets);
     }
-    let signed = parts.signed_part.as_bytes();
-    let secret_index = secrets
-        .iter()
-        .position(|secret| {
-            hmac_sha256(secret.expose().as_bytes())
-                .chain_update(signed)
-                .verify_slice(signature)
-                .is_ok()
-        })
-        .ok_or(TokenError::BadSignature)?;
 
-    let claims = parse_claims(&claims_bytes)?;
-    let external_id = external_id_from(&claims)?;
-    check_time_claims(&claims, now.unix_timestamp())?;
-    Ok(VerifiedToken {
-        external_id,
-        secret_index,
-    })
+    for (secret_index, secret) in secrets.iter().enumerate() {
+        let key = DecodingKey::from_secret(secret.expose().as_bytes());
+        match jsonwebtoken::decode::<Map<String, Value>>(token, &key, &VALIDATION) {
+            Ok(data) => {
+                let external_id = external_id_from(&data.claims)?;
+                check_time_claims(&data.claims, now.unix_timestamp())?;
+                return Ok(VerifiedToken {
+                    external_id,
+                    secret_index,
+                });
+            }
+            Err(error) => match refusal(error.kind(), &claims_bytes, now) {
+                Refusal::NotThisSecret => {}
+                Refusal::Token(error) => return Err(error),
+            },
+        }
+    }
+    Err(TokenError::BadSignature)
+}
+
+/// What `jsonwebtoken` is told to check. Every field is spelled out, so a field added by a later
+/// release fails to compile here instead of taking a default nobody chose.
+static VALIDATION: LazyLock<Validation> = LazyLock::new(|| Validation {
+    // HS256 and nothing else. `check_header` has already refused any other `alg`; this is the
+    // second lock on the same door.
+    algorithms: vec![Algorithm::HS256],
+    // Our tokens carry `id` only; no registered claim is required.
+    required_spec_claims: HashSet::new(),
+    leeway: 0,
+    reject_tokens_expiring_in_less_than: 0,
+    // `exp` and `nbf` are checked by `check_time_claims` after decoding, because jsonwebtoken's
+    // checks cannot give today's answers: they read the system clock (so `verify_token_at` could
+    // not pass its `now`), accept `exp == now` (PyJWT and our tests say expired), round fractional
+    // seconds (PyJWT truncates) and call a negative `exp` malformed (PyJWT: expired).
+    validate_exp: false,
+    validate_nbf: false,
+    // No audience, issuer or subject is part of our tokens. With `validate_aud` on, any `aud`
+    // claim would be refused, which PyJWT (given no audience) does not do.
+    validate_aud: false,
+    aud: None,
+    iss: None,
+    sub: None,
+});
+
+/// What one `jsonwebtoken` error means while trying the secrets in turn.
+enum Refusal {
+    /// This secret did not verify the token; try the next one.
+    NotThisSecret,
+    /// The token is refused whatever the remaining secrets.
+    Token(TokenError),
+}
+
+/// Maps a `jsonwebtoken` error kind to ours. The checks before the call leave only
+/// `InvalidSignature` and claims it cannot read as kinds that occur; every other kind is listed
+/// with the variant it would mean, so nothing is folded in by accident.
+fn refusal(kind: &ErrorKind, claims: &[u8], now: OffsetDateTime) -> Refusal {
+    match kind {
+        ErrorKind::InvalidSignature => Refusal::NotThisSecret,
+        // A secret that cannot be made into a key verifies nothing, which is what a signature that
+        // does not match means too: try the next secret, and end in `BadSignature` if none
+        // matches. (HMAC takes a key of any length, so these do not occur with our keys.)
+        ErrorKind::InvalidKeyFormat
+        | ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::InvalidRsaKey(_)
+        | ErrorKind::RsaFailedSigning
+        | ErrorKind::Signing(_)
+        | ErrorKind::Provider(_) => Refusal::NotThisSecret,
+        // The header has been checked against jsonwebtoken's own `Header` type, so a JSON error
+        // comes from the claims, which it reads only after the signature matched. Our own reading
+        // names what is wrong; the one shape it accepts and jsonwebtoken does not is a `sub`
+        // (or `exp`/`nbf`, which we report first) given as an array or an object.
+        ErrorKind::Json(_) => Refusal::Token(claims_refusal(
+            claims,
+            now,
+            "the claims have a `sub` that jsonwebtoken cannot read",
+        )),
+        // The validations behind these are switched off in `VALIDATION`. Should a release run
+        // them anyway, the claims were refused after the signature matched: report what our own
+        // reading finds, else say that jsonwebtoken refused a claim we accept.
+        ErrorKind::ExpiredSignature
+        | ErrorKind::ImmatureSignature
+        | ErrorKind::InvalidClaimFormat(_)
+        | ErrorKind::MissingRequiredClaim(_)
+        | ErrorKind::InvalidAudience
+        | ErrorKind::InvalidIssuer
+        | ErrorKind::InvalidSubject => Refusal::Token(claims_refusal(
+            claims,
+            now,
+            "jsonwebtoken refused a registered claim that jirasync accepts",
+        )),
+        // The header's `alg` was checked to be HS256 before the call, so these mean `VALIDATION`
+        // or the crypto provider no longer accepts HS256: still a refusal about the algorithm.
+        ErrorKind::InvalidAlgorithm
+        | ErrorKind::UnsupportedAlgorithm
+        | ErrorKind::MissingAlgorithm
+        | ErrorKind::InvalidAlgorithmName => Refusal::Token(TokenError::UnsupportedAlgorithm {
+            alg: ALGORITHM.to_owned(),
+        }),
+        // Segment count and base64url were checked with jsonwebtoken's own rules (the same split,
+        // the same engine) before the call; should it disagree, the token is still not a JWT it
+        // can read.
+        ErrorKind::InvalidToken => Refusal::Token(TokenError::Malformed {
+            reason: "a JWT has three segments separated by `.`",
+        }),
+        ErrorKind::Base64(_) => Refusal::Token(TokenError::Malformed {
+            reason: "a segment is not base64url",
+        }),
+        ErrorKind::Utf8(_) => Refusal::Token(TokenError::Malformed {
+            reason: "a segment is not valid UTF-8",
+        }),
+        // `ErrorKind` is non-exhaustive. A kind added by a later release is a refusal we cannot
+        // name: `Malformed` says so, rather than claiming a bad signature or an expiry.
+        _ => Refusal::Token(TokenError::Malformed {
+            reason: "jsonwebtoken refused the token for a reason this jirasync does not name",
+        }),
+    }
+}
+
+/// Names what is wrong with claims `jsonwebtoken` refused after the signature matched, by our own
+/// reading and in our order: not a JSON object, no `id`, `id` not a string, a time claim that is
+/// not a number, expired, not yet valid. `otherwise` when our reading finds nothing wrong.
+fn claims_refusal(claims: &[u8], now: OffsetDateTime, otherwise: &'static str) -> TokenError {
+    let found = parse_claims(claims).and_then(|claims| {
+        external_id_from(&claims)?;
+        check_time_claims(&claims, now.unix_timestamp())
+    });
+    match found {
+        Err(error) => error,
+        Ok(()) => TokenError::Malformed { reason: otherwise },
+    }
 }
 
 /// The three segments of a compact JWS.
@@ -305,8 +437,6 @@ struct TokenParts<'a> {
     header_b64: &'a str,
     claims_b64: &'a str,
     signature_b64: &'a str,
-    /// `header.claims`, the bytes the signature covers.
-    signed_part: &'a str,
 }
 
 fn split_token(token: &str) -> Result<TokenParts<'_>, TokenError> {
@@ -328,18 +458,21 @@ fn split_token(token: &str) -> Result<TokenParts<'_>, TokenError> {
         header_b64,
         claims_b64,
         signature_b64,
-        signed_part,
     })
 }
 
+/// Decodes a segment for verification, with the engine `jsonwebtoken` uses.
 fn decode_segment(segment: &str, reason: &'static str) -> Result<Vec<u8>, TokenError> {
-    BASE64URL
+    VERIFY_BASE64URL
         .decode(segment)
         .map_err(|_| TokenError::Malformed { reason })
 }
 
+/// The header: base64url, a JSON object, `alg` a string equal to `HS256`, and every field one that
+/// `jsonwebtoken`'s `Header` can read (so it cannot fail on the header after we let it through).
 fn check_header(header_b64: &str) -> Result<(), TokenError> {
-    // Every token we or PyJWT mint carries exactly this header: skip the JSON parse.
+    // Every token we or PyJWT mint carries exactly this header (a test shows jsonwebtoken reads it
+    // as HS256): skip the JSON parses.
     if header_b64 == HEADER_B64 {
         return Ok(());
     }
@@ -349,26 +482,61 @@ fn check_header(header_b64: &str) -> Result<(), TokenError> {
             reason: "the header is not a JSON object",
         })?;
     match header.get("alg") {
-        Some(Value::String(alg)) if alg == ALGORITHM => Ok(()),
-        Some(Value::String(alg)) => Err(TokenError::UnsupportedAlgorithm {
-            // It comes from the request and ends up in logs: short, printable ASCII only.
-            alg: alg
-                .chars()
-                .take(32)
-                .map(|c| if c.is_ascii_graphic() { c } else { '?' })
-                .collect(),
+        Some(Value::String(alg)) if alg == ALGORITHM => {}
+        Some(Value::String(alg)) => {
+            return Err(TokenError::UnsupportedAlgorithm {
+                // It comes from the request and ends up in logs: short, printable ASCII only.
+                alg: alg
+                    .chars()
+                    .take(32)
+                    .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+                    .collect(),
+            });
+        }
+        Some(_) => {
+            return Err(TokenError::Malformed {
+                reason: "the header's `alg` is not a string",
+            });
+        }
+        None => {
+            return Err(TokenError::Malformed {
+                reason: "the header has no `alg`",
+            });
+        }
+    }
+    match serde_json::from_slice::<jsonwebtoken::Header>(&bytes) {
+        Ok(parsed) if parsed.alg == Algorithm::HS256 => Ok(()),
+        // jsonwebtoken 11 refuses any repeated field (the `Err` arm below); should a release read
+        // a repeated `alg` as its first value where the map above kept the last, refuse it here.
+        Ok(_) => Err(TokenError::Malformed {
+            reason: "the header has more than one `alg`",
         }),
-        Some(_) => Err(TokenError::Malformed {
-            reason: "the header's `alg` is not a string",
+        Err(_) => Err(TokenError::Malformed {
+            reason: "the header has a field jsonwebtoken cannot read (a `typ` or `kid` not a string, a repeated field)",
         }),
-        None => Err(TokenError::Malformed {
-            reason: "the header has no `alg`",
+    }
+}
+
+/// The signature segment, before any key is used: base64url, and not longer than any HMAC-SHA256
+/// signature could be.
+fn check_signature_segment(signature_b64: &str) -> Result<(), TokenError> {
+    let mut buffer = [0u8; SHA256_BLOCK_LEN];
+    match VERIFY_BASE64URL.decode_slice(signature_b64, &mut buffer) {
+        Ok(_) => Ok(()),
+        // Longer than any SHA-256 signature: valid base64 or not, it cannot match.
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => Err(TokenError::BadSignature),
+        Err(base64::DecodeSliceError::DecodeError(_)) => Err(TokenError::Malformed {
+            reason: "the signature is not base64url",
         }),
     }
 }
 
 fn decode_claims(claims_b64: &str) -> Result<Map<String, Value>, TokenError> {
-    let bytes = decode_segment(claims_b64, "the claims are not base64url")?;
+    let bytes = BASE64URL
+        .decode(claims_b64)
+        .map_err(|_| TokenError::Malformed {
+            reason: "the claims are not base64url",
+        })?;
     parse_claims(&bytes)
 }
 
@@ -590,6 +758,65 @@ mod tests {
         let token = forge(HS256_HEADER, r#"{"id":"i","nbf":1500.9}"#, &secret());
         let now = OffsetDateTime::from_unix_timestamp(1500).unwrap();
         assert!(verify_token_at(&token, &[secret()], now).is_ok());
+    }
+
+    #[test]
+    fn validation_accepts_hs256_only_and_requires_nothing() {
+        assert_eq!(VALIDATION.algorithms, [Algorithm::HS256]);
+        assert!(VALIDATION.required_spec_claims.is_empty());
+        assert_eq!(VALIDATION.leeway, 0);
+        assert_eq!(VALIDATION.reject_tokens_expiring_in_less_than, 0);
+        assert!(!VALIDATION.validate_exp && !VALIDATION.validate_nbf && !VALIDATION.validate_aud);
+        assert_eq!(
+            (&VALIDATION.aud, &VALIDATION.iss, &VALIDATION.sub),
+            (&None, &None, &None)
+        );
+    }
+
+    #[test]
+    fn jsonwebtoken_reads_the_header_check_header_skips_as_hs256() {
+        let bytes = BASE64URL.decode(HEADER_B64).unwrap();
+        let header: jsonwebtoken::Header = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(header.alg, Algorithm::HS256);
+        let minted = mint_token("x", &secret());
+        assert_eq!(
+            jsonwebtoken::decode_header(minted.expose()).unwrap().alg,
+            Algorithm::HS256
+        );
+    }
+
+    #[test]
+    fn maps_jsonwebtoken_kinds_to_our_variants() {
+        let now = OffsetDateTime::from_unix_timestamp(1500).unwrap();
+        let refused = |kind, claims: &str| match refusal(&kind, claims.as_bytes(), now) {
+            Refusal::NotThisSecret => None,
+            Refusal::Token(error) => Some(error),
+        };
+        assert_eq!(refused(ErrorKind::InvalidSignature, "{}"), None);
+        assert_eq!(refused(ErrorKind::InvalidKeyFormat, "{}"), None);
+        assert_eq!(
+            refused(ErrorKind::ExpiredSignature, r#"{"id":"i","exp":1000}"#),
+            Some(TokenError::Expired { exp: 1000 })
+        );
+        assert_eq!(
+            refused(ErrorKind::ImmatureSignature, r#"{"id":"i","nbf":2000}"#),
+            Some(TokenError::NotYetValid { nbf: 2000 })
+        );
+        // jsonwebtoken disagreeing with our reading is named as its refusal, not as an expiry.
+        assert!(matches!(
+            refused(ErrorKind::ExpiredSignature, r#"{"id":"i","exp":2000}"#),
+            Some(TokenError::Malformed { reason }) if reason.contains("jsonwebtoken")
+        ));
+        assert_eq!(
+            refused(ErrorKind::InvalidAlgorithm, "{}"),
+            Some(TokenError::UnsupportedAlgorithm {
+                alg: "HS256".to_owned()
+            })
+        );
+        assert!(matches!(
+            refused(ErrorKind::InvalidToken, "{}"),
+            Some(TokenError::Malformed { .. })
+        ));
     }
 
     #[test]

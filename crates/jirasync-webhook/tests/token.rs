@@ -268,6 +268,177 @@ fn peeks_the_external_id_without_a_secret() {
 }
 
 #[test]
+fn verifies_with_secrets_of_any_length() {
+    for secret in [
+        WebhookSecret::new(""),
+        WebhookSecret::new("k"),
+        WebhookSecret::new("s".repeat(200)),
+    ] {
+        let token = mint_token("jira:1", &secret);
+        assert_eq!(
+            verify_token(token.expose(), std::slice::from_ref(&secret))
+                .unwrap()
+                .external_id(),
+            "jira:1"
+        );
+    }
+}
+
+#[test]
+fn reports_a_bad_signature_before_what_is_wrong_with_the_claims() {
+    for claims in [
+        r#"{"sub":"x"}"#,
+        r#"{"id":1}"#,
+        r#"["x"]"#,
+        r#"{"id":"x","exp":1}"#,
+    ] {
+        let token = hs256(HEADER, claims, "not-the-secret");
+        assert_eq!(
+            verify_token(&token, &[secret()]),
+            Err(TokenError::BadSignature),
+            "{claims}"
+        );
+    }
+}
+
+#[test]
+fn reports_the_claims_once_the_second_secret_of_a_rotation_matched() {
+    let token = hs256(HEADER, r#"{"sub":"x"}"#, secret().expose());
+    assert_eq!(
+        verify_token(&token, &[WebhookSecret::new("old"), secret()]),
+        Err(TokenError::MissingId)
+    );
+}
+
+#[test]
+fn refuses_the_algorithm_before_looking_at_the_secrets() {
+    let token = hs256(
+        r#"{"alg":"HS384","typ":"JWT"}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    assert_eq!(
+        verify_token(&token, &[]),
+        Err(TokenError::UnsupportedAlgorithm {
+            alg: "HS384".to_owned()
+        })
+    );
+}
+
+#[test]
+fn refuses_a_repeated_alg_whichever_comes_last() {
+    let last_none = hs256(
+        r#"{"alg":"HS256","alg":"none"}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    assert_eq!(
+        verify_token(&last_none, &[secret()]),
+        Err(TokenError::UnsupportedAlgorithm {
+            alg: "none".to_owned()
+        })
+    );
+    let last_hs256 = hs256(
+        r#"{"alg":"RS256","alg":"HS256"}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    assert!(matches!(
+        verify_token(&last_hs256, &[secret()]),
+        Err(TokenError::Malformed { .. })
+    ));
+}
+
+/// jsonwebtoken reads the whole header into its `Header` type; a field of the wrong type there is
+/// refused by us, before any key is used, rather than by it.
+#[test]
+fn refuses_a_header_field_jsonwebtoken_cannot_read() {
+    let token = hs256(
+        r#"{"alg":"HS256","kid":5}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    for secrets in [&[secret()][..], &[]] {
+        assert!(matches!(
+            verify_token(&token, secrets),
+            Err(TokenError::Malformed { reason }) if reason.contains("header")
+        ));
+    }
+    let extra_fields = hs256(
+        r#"{"alg":"HS256","typ":"JWT","kid":"k1","x-custom":[1,{}]}"#,
+        r#"{"id":"x"}"#,
+        secret().expose(),
+    );
+    assert!(verify_token(&extra_fields, &[secret()]).is_ok());
+}
+
+/// jsonwebtoken decodes base64url without padding; PyJWT and `mint_token` never write any.
+#[test]
+fn refuses_padded_base64_that_peeking_tolerates() {
+    let token = mint_token("jira:1", &secret());
+    let padded = format!("{}=", token.expose());
+    assert_eq!(
+        verify_token(&padded, &[secret()]),
+        Err(TokenError::Malformed {
+            reason: "the signature is not base64url"
+        })
+    );
+    assert_eq!(peek_external_id(&padded).unwrap(), "jira:1");
+}
+
+#[test]
+fn ignores_audience_issuer_and_subject() {
+    let token = hs256(
+        HEADER,
+        r#"{"id":"x","aud":"someone-else","iss":"elsewhere","sub":"y"}"#,
+        secret().expose(),
+    );
+    assert_eq!(
+        verify_token(&token, &[secret()]).unwrap().external_id(),
+        "x"
+    );
+}
+
+/// jsonwebtoken cannot read a `sub` that is an array or an object; `exp` and `nbf` of that shape
+/// keep their own variant.
+#[test]
+fn names_claims_of_a_shape_jsonwebtoken_cannot_read() {
+    let token = hs256(HEADER, r#"{"id":"x","sub":{"a":1}}"#, secret().expose());
+    assert!(matches!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::Malformed { reason }) if reason.contains("`sub`")
+    ));
+    let token = hs256(HEADER, r#"{"id":"x","nbf":[1]}"#, secret().expose());
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::InvalidTimeClaim { claim: "nbf" })
+    );
+    let token = hs256(HEADER, r#"{"exp":[1]}"#, secret().expose());
+    assert_eq!(
+        verify_token(&token, &[secret()]),
+        Err(TokenError::MissingId)
+    );
+}
+
+#[test]
+fn applies_pyjwt_time_rules_at_the_boundaries() {
+    let at = |now| OffsetDateTime::from_unix_timestamp(now).unwrap();
+    let exp = hs256(HEADER, r#"{"id":"x","exp":1500}"#, secret().expose());
+    assert!(verify_token_at(&exp, &[secret()], at(1499)).is_ok());
+    let nbf = hs256(HEADER, r#"{"id":"x","nbf":1500}"#, secret().expose());
+    assert!(verify_token_at(&nbf, &[secret()], at(1500)).is_ok());
+    assert_eq!(
+        verify_token_at(&nbf, &[secret()], at(1499)),
+        Err(TokenError::NotYetValid { nbf: 1500 })
+    );
+    let negative = hs256(HEADER, r#"{"id":"x","exp":-5}"#, secret().expose());
+    assert_eq!(
+        verify_token_at(&negative, &[secret()], at(1500)),
+        Err(TokenError::Expired { exp: -5 })
+    );
+}
+
+#[test]
 fn error_messages_follow_the_reference_wording() {
     assert_eq!(TokenError::Empty.to_string(), "Token was empty");
     assert_eq!(
