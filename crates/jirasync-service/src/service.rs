@@ -1,46 +1,29 @@
-//! What every route and worker shares: the store, the inbox, the sync rules, the settings.
+//! [`SyncService`]: what the receiver and the inbox workers share: jirasync's store, the
+//! application's host, the Jira look-ups, the inbox, the settings, the metrics and the clock.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use jirasync_domain::{InboundSync, JiraDirectory, Store};
-use jirasync_store::inbox::Inbox;
+use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
 use tokio::sync::Notify;
 
+use crate::clock::{SystemWallClock, WallClock};
 use crate::metrics::Metrics;
 use crate::worker::WorkerOptions;
 
-/// The default request body limit of the webhook route: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-
-/// What the webhook route does with a valid delivery.
+/// What the service does with a valid delivery that has something to sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WebhookMode {
-    /// Store it in the inbox and answer 202; workers apply it ([`crate::spawn_workers`]).
+    /// Store it in the inbox ([`WebhookReceipt::Accepted`](crate::WebhookReceipt::Accepted));
+    /// workers apply it ([`spawn_workers`](crate::spawn_workers)).
     #[default]
     Inbox,
-    /// Apply it in the request and answer 200.
+    /// Apply it at once ([`WebhookReceipt::Applied`](crate::WebhookReceipt::Applied)).
     Inline,
 }
 
-/// A source of wall-clock time (receipt times, inbox leases), injectable for tests.
-pub trait WallClock: fmt::Debug + Send + Sync {
-    /// Now.
-    fn now(&self) -> SystemTime;
-}
-
-/// The operating system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemWallClock;
-
-impl WallClock for SystemWallClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
-
-/// Why an [`AppState`] could not be built.
+/// Why a [`SyncService`] could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -49,26 +32,23 @@ pub enum BuildError {
         "the webhook mode is `inbox` but no inbox was given: pass one with `.inbox(...)` or choose `WebhookMode::Inline`"
     )]
     InboxModeWithoutInbox,
-    /// The body limit is zero.
-    #[error("the webhook body limit is 0 bytes: every delivery would be refused; use at least 1")]
-    ZeroBodyLimit,
 }
 
-/// The state of the routes of this crate and of the inbox workers. Cheap to clone: clones share
-/// everything.
+/// jirasync's service: receives webhook deliveries
+/// ([`receive_webhook`](SyncService::receive_webhook)) and applies stored ones
+/// ([`spawn_workers`](crate::spawn_workers), [`process_available`](crate::process_available)).
+/// Cheap to clone: clones share everything.
 ///
-/// Build it with [`AppState::builder`].
+/// Build it with [`SyncService::builder`].
 #[derive(Clone)]
-pub struct AppState {
+pub struct SyncService {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    store: Arc<dyn Store>,
     inbox: Option<Arc<dyn Inbox>>,
-    sync: InboundSync<dyn Store, dyn JiraDirectory>,
+    sync: InboundSync<dyn SyncStore, dyn Host, dyn JiraDirectory>,
     mode: WebhookMode,
-    body_limit: usize,
     metrics: Metrics,
     clock: Arc<dyn WallClock>,
     workers: WorkerOptions,
@@ -76,36 +56,44 @@ struct Inner {
     enqueued: Notify,
 }
 
-impl fmt::Debug for AppState {
+impl fmt::Debug for SyncService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppState")
+        f.debug_struct("SyncService")
             .field("mode", &self.inner.mode)
             .field("inbox", &self.inner.inbox.is_some())
-            .field("body_limit", &self.inner.body_limit)
             .field("workers", &self.inner.workers)
             .finish_non_exhaustive()
     }
 }
 
-impl AppState {
-    /// A builder on `store` (the domain's storage traits) and `directory` (the Jira look-ups, such
-    /// as [`crate::ClientJiraDirectory`]).
-    pub fn builder(store: Arc<dyn Store>, directory: Arc<dyn JiraDirectory>) -> AppStateBuilder {
-        AppStateBuilder {
+impl SyncService {
+    /// A builder on `store` (jirasync's own bookkeeping), `host` (the application's users and
+    /// issues) and `directory` (the Jira look-ups, such as [`crate::ClientJiraDirectory`]).
+    pub fn builder(
+        store: Arc<dyn SyncStore>,
+        host: Arc<dyn Host>,
+        directory: Arc<dyn JiraDirectory>,
+    ) -> SyncServiceBuilder {
+        SyncServiceBuilder {
             store,
+            host,
             directory,
             inbox: None,
             mode: WebhookMode::default(),
-            body_limit: DEFAULT_BODY_LIMIT,
             metrics: Metrics::new(),
             clock: Arc::new(SystemWallClock),
             workers: WorkerOptions::default(),
         }
     }
 
-    /// The store.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.inner.store
+    /// jirasync's store.
+    pub fn store(&self) -> &Arc<dyn SyncStore> {
+        self.inner.sync.store()
+    }
+
+    /// The application's host.
+    pub fn host(&self) -> &Arc<dyn Host> {
+        self.inner.sync.host()
     }
 
     /// The inbox, if one was given.
@@ -113,8 +101,8 @@ impl AppState {
         self.inner.inbox.as_ref()
     }
 
-    /// The inbound sync rules on the store and the Jira directory.
-    pub fn sync(&self) -> &InboundSync<dyn Store, dyn JiraDirectory> {
+    /// The inbound sync rules on the store, the host and the Jira directory.
+    pub fn sync(&self) -> &InboundSync<dyn SyncStore, dyn Host, dyn JiraDirectory> {
         &self.inner.sync
     }
 
@@ -123,17 +111,12 @@ impl AppState {
         self.inner.mode
     }
 
-    /// The webhook route's body limit in bytes.
-    pub fn body_limit(&self) -> usize {
-        self.inner.body_limit
-    }
-
     /// The metrics registry.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
 
-    /// Now, on the state's clock.
+    /// Now, on the service's clock.
     pub fn now(&self) -> SystemTime {
         self.inner.clock.now()
     }
@@ -143,35 +126,44 @@ impl AppState {
         &self.inner.workers
     }
 
+    /// The inbox new deliveries go to: the inbox in [`WebhookMode::Inbox`] (which
+    /// [`SyncServiceBuilder::build`] guarantees), `None` in [`WebhookMode::Inline`].
+    pub(crate) fn receiving_inbox(&self) -> Option<&Arc<dyn Inbox>> {
+        match self.inner.mode {
+            WebhookMode::Inbox => self.inner.inbox.as_ref(),
+            WebhookMode::Inline => None,
+        }
+    }
+
     pub(crate) fn enqueued(&self) -> &Notify {
         &self.inner.enqueued
     }
 }
 
-/// Builds an [`AppState`]; see [`AppState::builder`].
+/// Builds a [`SyncService`]; see [`SyncService::builder`].
 #[must_use]
-pub struct AppStateBuilder {
-    store: Arc<dyn Store>,
+pub struct SyncServiceBuilder {
+    store: Arc<dyn SyncStore>,
+    host: Arc<dyn Host>,
     directory: Arc<dyn JiraDirectory>,
     inbox: Option<Arc<dyn Inbox>>,
     mode: WebhookMode,
-    body_limit: usize,
     metrics: Metrics,
     clock: Arc<dyn WallClock>,
     workers: WorkerOptions,
 }
 
-impl fmt::Debug for AppStateBuilder {
+impl fmt::Debug for SyncServiceBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppStateBuilder")
+        f.debug_struct("SyncServiceBuilder")
             .field("mode", &self.mode)
             .field("inbox", &self.inbox.is_some())
-            .field("body_limit", &self.body_limit)
+            .field("workers", &self.workers)
             .finish_non_exhaustive()
     }
 }
 
-impl AppStateBuilder {
+impl SyncServiceBuilder {
     /// The durable inbox deliveries are stored in (required in [`WebhookMode::Inbox`]).
     pub fn inbox(mut self, inbox: Arc<dyn Inbox>) -> Self {
         self.inbox = Some(inbox);
@@ -181,12 +173,6 @@ impl AppStateBuilder {
     /// The webhook mode ([`WebhookMode::Inbox`] by default).
     pub fn mode(mut self, mode: WebhookMode) -> Self {
         self.mode = mode;
-        self
-    }
-
-    /// The webhook route's body limit in bytes ([`DEFAULT_BODY_LIMIT`] by default).
-    pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
         self
     }
 
@@ -208,22 +194,20 @@ impl AppStateBuilder {
         self
     }
 
-    /// The state, or why these settings do not work together.
-    pub fn build(self) -> Result<AppState, BuildError> {
+    /// The service, or why these settings do not work together.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InboxModeWithoutInbox`] in [`WebhookMode::Inbox`] without an inbox.
+    pub fn build(self) -> Result<SyncService, BuildError> {
         if self.mode == WebhookMode::Inbox && self.inbox.is_none() {
             return Err(BuildError::InboxModeWithoutInbox);
         }
-        if self.body_limit == 0 {
-            return Err(BuildError::ZeroBodyLimit);
-        }
-        let sync = InboundSync::new(Arc::clone(&self.store), self.directory);
-        Ok(AppState {
+        Ok(SyncService {
             inner: Arc::new(Inner {
-                store: self.store,
                 inbox: self.inbox,
-                sync,
+                sync: InboundSync::new(self.store, self.host, self.directory),
                 mode: self.mode,
-                body_limit: self.body_limit,
                 metrics: self.metrics,
                 clock: self.clock,
                 workers: self.workers,
@@ -239,11 +223,9 @@ mod tests {
 
     use super::*;
 
-    fn builder() -> AppStateBuilder {
-        AppState::builder(
-            Arc::new(InMemoryStore::new()),
-            Arc::new(StaticJiraDirectory::new()),
-        )
+    fn builder() -> SyncServiceBuilder {
+        let store = Arc::new(InMemoryStore::new());
+        SyncService::builder(store.clone(), store, Arc::new(StaticJiraDirectory::new()))
     }
 
     #[test]
@@ -253,18 +235,8 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_body_limit_is_refused() {
-        let error = builder()
-            .mode(WebhookMode::Inline)
-            .body_limit(0)
-            .build()
-            .err();
-        assert_eq!(error, Some(BuildError::ZeroBodyLimit));
-    }
-
-    #[test]
     fn inline_mode_needs_no_inbox() {
-        let state = builder().mode(WebhookMode::Inline).build();
-        assert!(state.is_ok_and(|state| state.inbox().is_none()));
+        let service = builder().mode(WebhookMode::Inline).build();
+        assert!(service.is_ok_and(|service| service.inbox().is_none()));
     }
 }

@@ -19,12 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use jirasync_domain::inbox::InboxDepth;
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 use jirasync_domain::rules::outcome::HaltReason;
-use jirasync_store::inbox::InboxDepth;
 
 /// The content type of the exposition.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The upper bounds, in seconds, of the processing latency histogram's buckets.
 pub const LATENCY_BUCKETS: [f64; 11] = [
