@@ -27,7 +27,7 @@ use crate::error::ApiError;
 ///
 /// let app: Router = Router::new()
 ///     .route("/work", post(|| async { "done" }))
-///     .layer(from_fn(jirasync_axum::detach::detached));
+///     .layer(from_fn(jirasync_axum::detached));
 /// # drop(app);
 /// ```
 pub async fn detached(request: Request, next: Next) -> Response {

@@ -84,7 +84,7 @@ pub fn trace_layer() -> TraceLayer<HttpMakeClassifier, fn(&Request<axum::body::B
 /// kept); other paths unchanged.
 ///
 /// ```
-/// use jirasync_axum::router::redacted_path;
+/// use jirasync_axum::redacted_path;
 ///
 /// assert_eq!(
 ///     redacted_path("/extensions/jira-server/issue-updated/eyJhbGciOi.x.y/"),

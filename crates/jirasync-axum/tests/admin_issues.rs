@@ -43,7 +43,7 @@ async fn linked_to(world: &AdminWorld, key: &str) -> bool {
         .await
         .unwrap()
         .iter()
-        .any(|linked| linked.issue.id == world.world.issue)
+        .any(|linked| linked.local_issue_id == world.world.issue)
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@ async fn readyz_follows_the_store() {
     let store = Arc::new(FlakyStore::default());
     let app = router(state_on(
         store.clone(),
+        store.inner.clone(),
         Arc::new(StaticJiraDirectory::new()),
         None,
     ));
@@ -59,6 +60,7 @@ async fn readyz_follows_the_inbox() {
     let inbox = Arc::new(FlakyInbox::default());
     inbox.switch.set_down(true);
     let app = router(state_on(
+        world.store.clone(),
         world.store.clone(),
         Arc::new(StaticJiraDirectory::new()),
         Some(inbox),
@@ -134,7 +136,7 @@ async fn routes_merge_with_another_router_on_the_same_state() {
         axum::Router::new().route("/admin/ping", axum::routing::get(|| async { "pong" }));
     let app = jirasync_axum::routes(&state)
         .merge(admin)
-        .layer(router::trace_layer())
+        .layer(jirasync_axum::trace_layer())
         .with_state(state);
 
     assert_eq!(

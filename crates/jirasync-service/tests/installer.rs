@@ -8,12 +8,10 @@
     reason = "tests: a panic is a failed test"
 )]
 
-#[path = "support/fake_jira.rs"]
-mod fake_jira;
+mod support;
 
 use std::sync::Arc;
 
-use fake_jira::{CONSUMER_KEY, FakeJira, NO_PERMISSION, PUBLIC_URL, private_key_pem, test_key};
 use jirasync_client::{
     AccessTokenPair, BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, WebhookAction,
 };
@@ -24,6 +22,9 @@ use jirasync_domain::{InMemoryStore, IntegrationStore, Seed};
 use jirasync_service::{
     InstalledJira, InstallerError, JiraInstall, WebhookRegistration, WebhookRegistrationMode,
     install_jira,
+};
+use support::fake_jira::{
+    CONSUMER_KEY, FakeJira, NO_PERMISSION, PUBLIC_URL, private_key_pem, test_key,
 };
 
 fn options(jira: &FakeJira) -> ClientOptions {
