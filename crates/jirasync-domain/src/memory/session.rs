@@ -12,11 +12,12 @@ use super::InMemoryStore;
 use crate::ids::{IntegrationId, OrganizationId};
 use crate::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, StoreError};
 
+/// One Jira issue's lock: held by the session that syncs it.
+type IssueLock = Arc<tokio::sync::Mutex<()>>;
+
 /// The per-issue locks of one store (shared by its clones).
 #[derive(Debug, Clone, Default)]
-pub(super) struct IssueLocks(
-    Arc<Mutex<HashMap<(IntegrationId, IssueKey), Arc<tokio::sync::Mutex<()>>>>>,
-);
+pub(super) struct IssueLocks(Arc<Mutex<HashMap<(IntegrationId, IssueKey), IssueLock>>>);
 
 impl IssueLocks {
     /// Waits until the issue is free, and holds it.
