@@ -1,21 +1,5 @@
-//! Receiving one webhook delivery: the decision table of reference §3.3 without HTTP, with
-//! jirasync's answers where the reference fails. The HTTP layer hands over the URL token, the
-//! body and the headers, and answers from the [`WebhookReceipt`]:
-//!
-//! | # | condition | receipt | HTTP answer | outcome label |
-//! |---|---|---|---|---|
-//! | 1 | body over the limit (decided by the HTTP layer) | — | 413 | `too_large` |
-//! | 2 | token refused, or no `jira_server` integration has its `id` | `Refused` | 400, the reference's message | `invalid_token` |
-//! | 3 | body not JSON, or not a usable payload | `Refused` | 400, the parser's message | `bad_payload` |
-//! | 4 | no changelog, or one touching neither assignee nor status | `Ignored` | 200, nothing stored | `ignored` |
-//! | 5 | inbox mode: stored in the inbox | `Accepted` | 202 | `accepted` |
-//! | 6 | inline mode: applied (halts included) | `Applied` | 200 | `applied` |
-//! | 7 | the store (or, inline, Jira) is unavailable | `Refused` | 503 | `unavailable` |
-//! | 8 | inline: the sync cannot succeed; any mode: the store failed otherwise | `Refused` | 400 / 500 | `failed` |
-//!
-//! The token is verified **once**, here: an inbox row records the integration it named
-//! ([`DeliverySource::Integration`]), and the worker trusts it. The token is a secret: no log
-//! line holds it.
+//! Receiving one webhook delivery ([`SyncService::receive_webhook`], whose documentation holds
+//! the decision table) and its [`WebhookReceipt`].
 
 use jirasync_domain::inbox::{DeliveryHeader, DeliveryId, DeliverySource, NewDelivery};
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
@@ -30,8 +14,8 @@ const KEPT_HEADERS: [&str; 3] = ["content-type", "user-agent", "content-length"]
 /// The prefix of Jira's own request headers (`x-atlassian-webhook-identifier`, …), all kept.
 const JIRA_HEADER_PREFIX: &str = "x-atlassian-";
 
-/// What the service did with a delivery; the HTTP layer answers from it (see the
-/// [module documentation](self) for the table).
+/// What the service did with a delivery; the HTTP layer answers from it (see
+/// [`SyncService::receive_webhook`] for the table).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookReceipt {
@@ -70,6 +54,24 @@ impl SyncService {
     ///
     /// `headers` are the request's headers that are text, as `(name, value)`; names are matched
     /// ignoring case.
+    ///
+    /// The decision table of reference §3.3, with jirasync's answers where the reference fails
+    /// (a 400 with the reason instead of a 500), and the HTTP answer an adapter gives:
+    ///
+    /// | # | condition | receipt | HTTP answer | outcome label |
+    /// |---|---|---|---|---|
+    /// | 1 | body over the limit (decided by the HTTP layer) | — | 413 | `too_large` |
+    /// | 2 | token refused, or no `jira_server` integration has its `id` | `Refused` | 400, the reference's message | `invalid_token` |
+    /// | 3 | body not JSON, or not a usable payload | `Refused` | 400, the parser's message | `bad_payload` |
+    /// | 4 | no changelog, or one touching neither assignee nor status | `Ignored` | 200, nothing stored | `ignored` |
+    /// | 5 | inbox mode: stored in the inbox | `Accepted` | 202 | `accepted` |
+    /// | 6 | inline mode: applied (halts included) | `Applied` | 200 | `applied` |
+    /// | 7 | the store (or, inline, Jira or the host) is unavailable | `Refused` | 503 | `unavailable` |
+    /// | 8 | inline: the sync cannot succeed; any mode: the store failed otherwise | `Refused` | 400 / 500 | `failed` |
+    ///
+    /// The token is verified **once**, here: an inbox row records the integration it named
+    /// ([`DeliverySource::Integration`]), and the worker trusts it, so a secret rotated out
+    /// between receipt and processing does not fail a genuine delivery.
     pub async fn receive_webhook(
         &self,
         token: &str,

@@ -44,6 +44,13 @@ impl Default for WorkerOptions {
 /// Starts `count` workers on `service`'s inbox. Each stops claiming once `shutdown` is triggered and
 /// returns after finishing the delivery it holds; await the handles to drain.
 ///
+/// A worker claims a delivery under a lease ([`WorkerOptions::lease`]), loads the integration
+/// its token was verified for at receipt (not verified again; rows stored by earlier versions
+/// carry their token and are verified once here), parses and applies it, then marks it done, or
+/// records the failure for a retry or the dead-letter state ([`WorkerOptions::retry`]). Order
+/// per Jira issue is the inbox's business: it hands out one issue's deliveries one at a time,
+/// oldest first, so any number of workers, on any number of instances, apply them in order.
+///
 /// Without an inbox (inline mode) no worker is started.
 pub fn spawn_workers(
     service: &SyncService,

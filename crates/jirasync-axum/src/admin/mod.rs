@@ -1,54 +1,4 @@
-//! The admin JSON API: what an operator of a deployment changes and inspects over HTTP, behind a
-//! bearer token (`docs/admin-api.md` has every shape and curl examples).
-//!
-//! | route | what |
-//! |---|---|
-//! | `GET /api/0/organizations/` | the organizations |
-//! | `GET /api/0/organizations/{org}/integrations/` | the organization's links, with their config |
-//! | `GET\|PUT /api/0/organizations/{org}/integrations/{integration_id}/config/` | the sync flags (PUT is partial) |
-//! | `GET\|POST /api/0/organizations/{org}/external-users/` | external users |
-//! | `PUT\|DELETE /api/0/organizations/{org}/external-users/{id}/` | one external user |
-//! | `GET\|POST /api/0/teams/{org}/{team}/external-teams/` | a team's external names |
-//! | `PUT\|DELETE /api/0/teams/{org}/{team}/external-teams/{id}/` | one external team |
-//! | `POST /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/` | link a Jira key |
-//! | `DELETE /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/{key}/?integrationId=N` | unlink it |
-//! | `GET /api/0/organizations/{org}/issues/{local_issue_id}/` | a local issue with its activities (standalone service only) |
-//!
-//! Every route needs `Authorization: Bearer <admin token>` ([`AdminToken`], compared in constant
-//! time): without it 401 `Authentication credentials were not provided.`, with another token 401
-//! `Invalid token.`. The routes hold no rules: external actors go through
-//! [`jirasync_domain::rules::external_actors`], links through
-//! [`jirasync_domain::rules::issue_links`] (both ask the application's
-//! [`Host`](jirasync_domain::Host) whether a user, team or issue is the organization's), and each
-//! refusal maps to one status.
-//!
-//! Reading a local issue with its activities needs the standalone service's own issues
-//! ([`AdminState::with_local_issues`]); an application that keeps its issues itself has nothing
-//! to give there, and the route answers 404.
-//!
-//! Path ids (`{org}`, `{team}`, `{id}`, `{integration_id}`, `{local_issue_id}`) are decimal
-//! numbers; one that does not parse names nothing and is answered 404, as an unknown id is.
-//! Bodies are JSON (`Content-Type: application/json`, else 415) of at most
-//! [`ADMIN_BODY_LIMIT`] bytes (else 413); a malformed body is 400 with the JSON path of what is
-//! wrong.
-//!
-//! ```
-//! use std::sync::Arc;
-//!
-//! use jirasync_axum::{AdminState, AdminToken, AdminTokenError, admin_router};
-//! use jirasync_domain::InMemoryStore;
-//!
-//! # fn example() -> Result<(), AdminTokenError> {
-//! // The in-memory store is jirasync's store, the host, and the standalone issues at once.
-//! let store = Arc::new(InMemoryStore::new());
-//! let state = AdminState::new(store.clone(), store.clone(), AdminToken::new("s3cret-admin")?)
-//!     .with_local_issues(store);
-//! let app: axum::Router = admin_router(state);
-//! # let _ = app;
-//! # Ok(())
-//! # }
-//! # example().unwrap();
-//! ```
+//! The admin JSON API ([`admin_router`]): what an operator changes and inspects over HTTP.
 
 mod auth;
 mod body;
@@ -154,6 +104,58 @@ impl fmt::Debug for AdminState {
 
 /// The admin routes, each behind the bearer token, each running to its end even when its client
 /// hangs up. Merge the result into the service's router.
+///
+/// The admin JSON API: what an operator of a deployment changes and inspects over HTTP, behind a
+/// bearer token (`docs/admin-api.md` has every shape and curl examples).
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /api/0/organizations/` | the organizations |
+/// | `GET /api/0/organizations/{org}/integrations/` | the organization's links, with their config |
+/// | `GET\|PUT /api/0/organizations/{org}/integrations/{integration_id}/config/` | the sync flags (PUT is partial) |
+/// | `GET\|POST /api/0/organizations/{org}/external-users/` | external users |
+/// | `PUT\|DELETE /api/0/organizations/{org}/external-users/{id}/` | one external user |
+/// | `GET\|POST /api/0/teams/{org}/{team}/external-teams/` | a team's external names |
+/// | `PUT\|DELETE /api/0/teams/{org}/{team}/external-teams/{id}/` | one external team |
+/// | `POST /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/` | link a Jira key |
+/// | `DELETE /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/{key}/?integrationId=N` | unlink it |
+/// | `GET /api/0/organizations/{org}/issues/{local_issue_id}/` | a local issue with its activities (standalone service only) |
+///
+/// Every route needs `Authorization: Bearer <admin token>` ([`AdminToken`], compared in constant
+/// time): without it 401 `Authentication credentials were not provided.`, with another token 401
+/// `Invalid token.`. The routes hold no rules: external actors go through
+/// [`jirasync_domain::rules::external_actors`], links through
+/// [`jirasync_domain::rules::issue_links`] (both ask the application's
+/// [`Host`](jirasync_domain::Host) whether a user, team or issue is the organization's), and each
+/// refusal maps to one status.
+///
+/// Reading a local issue with its activities needs the standalone service's own issues
+/// ([`AdminState::with_local_issues`]); an application that keeps its issues itself has nothing
+/// to give there, and the route answers 404.
+///
+/// Path ids (`{org}`, `{team}`, `{id}`, `{integration_id}`, `{local_issue_id}`) are decimal
+/// numbers; one that does not parse names nothing and is answered 404, as an unknown id is.
+/// Bodies are JSON (`Content-Type: application/json`, else 415) of at most
+/// [`ADMIN_BODY_LIMIT`] bytes (else 413); a malformed body is 400 with the JSON path of what is
+/// wrong.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use jirasync_axum::{AdminState, AdminToken, AdminTokenError, admin_router};
+/// use jirasync_domain::InMemoryStore;
+///
+/// # fn example() -> Result<(), AdminTokenError> {
+/// // The in-memory store is jirasync's store, the host, and the standalone issues at once.
+/// let store = Arc::new(InMemoryStore::new());
+/// let state = AdminState::new(store.clone(), store.clone(), AdminToken::new("s3cret-admin")?)
+///     .with_local_issues(store);
+/// let app: axum::Router = admin_router(state);
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// # example().unwrap();
+/// ```
 pub fn admin_router(state: AdminState) -> Router {
     Router::new()
         .route(

@@ -1,38 +1,5 @@
-//! Connecting a Jira instance: the installation form, the OAuth 1.0a dance, the webhook and the
-//! install record (reference-behaviour §1.3, §1.4, §2), as server-rendered pages and as JSON steps.
-//!
-//! | route | what |
-//! |---|---|
-//! | `GET /extensions/jira-server/setup/` | the form; with `oauth_token` in the query, Jira's callback |
-//! | `POST /extensions/jira-server/setup/` | submit the form (302 to Jira's approval page) |
-//! | `POST /extensions/jira-server/setup/api/` | the JSON steps (`docs/setup-api.md`) |
-//!
-//! Pipeline state lives server-side ([`PipelineStore`]) under a random id in an `HttpOnly`,
-//! `SameSite=Lax` cookie; every state-changing request must carry the pipeline's CSRF token (a
-//! hidden form field, or the `X-CSRF-Token` header for JSON). Any failure shows its message and
-//! records nothing. The routes do not authenticate the person installing: mount them where only
-//! administrators reach them (behind the host's own authentication layer).
-//!
-//! The form's rules ([`validate_installation`]) and, after the dance, the install itself
-//! ([`install_jira`], which the command line calls too) are `jirasync-service`'s; these routes
-//! translate HTTP to them and back.
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//!
-//! use jirasync_axum::{SetupState, setup_router};
-//! use jirasync_domain::InMemoryStore;
-//! use jirasync_domain::ids::OrganizationId;
-//!
-//! let store = Arc::new(InMemoryStore::new());
-//! let state = SetupState::new(store, "https://sync.example.com")
-//!     .with_organization(OrganizationId::new(1));
-//! let app: axum::Router = setup_router(state);
-//! # let _ = app;
-//! ```
-//!
-//! [`validate_installation`]: jirasync_service::validate_installation
-//! [`install_jira`]: jirasync_service::install_jira
+//! Connecting a Jira instance over HTTP ([`setup_router`]): the installation form and the OAuth
+//! 1.0a dance as pages and as JSON steps.
 
 mod flow;
 mod html;
@@ -142,6 +109,42 @@ impl SetupState {
 
 /// The setup routes, ready to merge into the application's router; each request runs to its end
 /// even when its client hangs up.
+///
+/// Connecting a Jira instance: the installation form, the OAuth 1.0a dance, the webhook and the
+/// install record (reference-behaviour §1.3, §1.4, §2), as server-rendered pages and as JSON steps.
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /extensions/jira-server/setup/` | the form; with `oauth_token` in the query, Jira's callback |
+/// | `POST /extensions/jira-server/setup/` | submit the form (302 to Jira's approval page) |
+/// | `POST /extensions/jira-server/setup/api/` | the JSON steps (`docs/setup-api.md`) |
+///
+/// Pipeline state lives server-side ([`PipelineStore`]) under a random id in an `HttpOnly`,
+/// `SameSite=Lax` cookie; every state-changing request must carry the pipeline's CSRF token (a
+/// hidden form field, or the `X-CSRF-Token` header for JSON). Any failure shows its message and
+/// records nothing. The routes do not authenticate the person installing: mount them where only
+/// administrators reach them (behind the host's own authentication layer).
+///
+/// The form's rules ([`validate_installation`]) and, after the dance, the install itself
+/// ([`install_jira`], which the command line calls too) are `jirasync-service`'s; these routes
+/// translate HTTP to them and back.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use jirasync_axum::{SetupState, setup_router};
+/// use jirasync_domain::InMemoryStore;
+/// use jirasync_domain::ids::OrganizationId;
+///
+/// let store = Arc::new(InMemoryStore::new());
+/// let state = SetupState::new(store, "https://sync.example.com")
+///     .with_organization(OrganizationId::new(1));
+/// let app: axum::Router = setup_router(state);
+/// # let _ = app;
+/// ```
+///
+/// [`validate_installation`]: jirasync_service::validate_installation
+/// [`install_jira`]: jirasync_service::install_jira
 pub fn setup_router(state: SetupState) -> Router {
     Router::new()
         .route(
