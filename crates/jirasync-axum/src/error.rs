@@ -65,6 +65,15 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
     }
 
+    /// 500 naming what failed, without its internals (they may quote data or connection
+    /// settings): the details go to the log.
+    fn internal(what: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {what} failed; see the service log"),
+        )
+    }
+
     /// The status of the answer.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -85,10 +94,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => Self::not_found(error.to_string()),
             _ => {
                 tracing::error!(%error, "store-error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error: the store failed; see the service log",
-                )
+                Self::internal("the store")
             }
         }
     }
@@ -101,10 +107,7 @@ impl From<HostError> for ApiError {
             HostError::Refused { .. } => Self::bad_request(error.to_string()),
             _ => {
                 tracing::error!(%error, "host-error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error: the application failed; see the service log",
-                )
+                Self::internal("the application")
             }
         }
     }

@@ -22,7 +22,7 @@ use jirasync_service::WebhookOutcome;
 use jirasync_webhook::{JiraUser, WEBHOOK_PATH_PREFIX, WebhookSecret, mint_token, webhook_url};
 use serde_json::Value;
 use support::flaky::{FlakyInbox, FlakyStore};
-use support::{World, fixture, fixture_json, post, send, state_on};
+use support::{World, fixture, fixture_json, post, send, service_on};
 
 fn jira_down() -> StaticJiraDirectory {
     StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
@@ -483,13 +483,13 @@ async fn a_store_that_is_down_gives_503_in_both_modes() {
     let inbox = Arc::new(MemoryInbox::new());
     let directory = Arc::new(StaticJiraDirectory::new());
     let host = flaky.inner.clone();
-    let inbox_state = state_on(
+    let inbox_state = AppState::new(service_on(
         flaky.clone(),
         host.clone(),
         directory.clone(),
         Some(inbox.clone()),
-    );
-    let inline_state = state_on(flaky.clone(), host, directory, None);
+    ));
+    let inline_state = AppState::new(service_on(flaky.clone(), host, directory, None));
 
     for state in [inbox_state, inline_state] {
         let answer = post(
@@ -524,12 +524,12 @@ async fn an_inbox_that_is_down_gives_503_and_stores_nothing() {
     let world = World::new().await;
     let inbox = Arc::new(FlakyInbox::default());
     inbox.switch.set_down(true);
-    let state = state_on(
+    let state = AppState::new(service_on(
         world.store.clone(),
         world.store.clone(),
         Arc::new(StaticJiraDirectory::new()),
         Some(inbox.clone()),
-    );
+    ));
 
     let answer = post(&router(state), &world.path(), fixture("assignee_set.json")).await;
 

@@ -15,7 +15,9 @@ use std::time::SystemTime;
 
 use jirasync_domain::StaticJiraDirectory;
 use jirasync_domain::ids::IntegrationId;
-use jirasync_domain::inbox::{DeliverySource, DeliveryState, Inbox, MemoryInbox, NewDelivery};
+use jirasync_domain::inbox::{
+    DeliverySource, DeliveryState, DeliverySummary, Inbox, MemoryInbox, NewDelivery,
+};
 use jirasync_domain::issue::Assignee;
 use jirasync_service::{WebhookReceipt, process_available, shutdown_channel, spawn_workers};
 use jirasync_webhook::{WebhookSecret, mint_token};
@@ -37,6 +39,25 @@ async fn enqueue(inbox: &MemoryInbox, source: DeliverySource) {
         .unwrap();
 }
 
+/// Asserts that the one delivery is done and assigned the issue to jess.
+async fn assert_applied(world: &World, inbox: &MemoryInbox) {
+    let done = inbox.list(Some(DeliveryState::Done), 10).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(
+        world.local_issue().await.assignee,
+        Some(Assignee::User(world.jess))
+    );
+}
+
+/// The one dead delivery, once asserted that it died at its first attempt and changed nothing.
+async fn dead_at_once(world: &World, inbox: &MemoryInbox) -> DeliverySummary {
+    let mut dead = inbox.list(Some(DeliveryState::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 1, "not retryable: dead at once");
+    assert_eq!(world.local_issue().await.assignee, None);
+    dead.remove(0)
+}
+
 #[tokio::test]
 async fn a_delivery_accepted_at_receipt_is_applied_by_a_worker_pass() {
     let world = World::new().await;
@@ -52,18 +73,7 @@ async fn a_delivery_accepted_at_receipt_is_applied_by_a_worker_pass() {
     );
     assert_eq!(process_available(&service).await.unwrap(), 1);
 
-    assert_eq!(
-        inbox
-            .list(Some(DeliveryState::Done), 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        world.local_issue().await.assignee,
-        Some(Assignee::User(world.jess))
-    );
+    assert_applied(&world, &inbox).await;
 }
 
 #[tokio::test]
@@ -75,18 +85,7 @@ async fn a_stored_integration_is_trusted_without_a_token() {
 
     process_available(&service).await.unwrap();
 
-    assert_eq!(
-        inbox
-            .list(Some(DeliveryState::Done), 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        world.local_issue().await.assignee,
-        Some(Assignee::User(world.jess))
-    );
+    assert_applied(&world, &inbox).await;
 }
 
 #[tokio::test]
@@ -97,17 +96,14 @@ async fn a_delivery_whose_integration_is_gone_is_dead_at_once() {
 
     process_available(&service).await.unwrap();
 
-    let dead = inbox.list(Some(DeliveryState::Dead), 10).await.unwrap();
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].attempts, 1, "not retryable: dead at once");
+    let dead = dead_at_once(&world, &inbox).await;
     assert_eq!(
-        dead[0].last_error.as_deref(),
+        dead.last_error.as_deref(),
         Some(
             "integration 999 no longer exists: it was removed after this delivery was received, \
              so there is nothing to apply it to"
         )
     );
-    assert_eq!(world.local_issue().await.assignee, None);
 }
 
 #[tokio::test]
@@ -123,17 +119,13 @@ async fn a_legacy_rows_token_is_verified_when_the_delivery_is_processed() {
 
     process_available(&service).await.unwrap();
 
-    let dead = inbox.list(Some(DeliveryState::Dead), 10).await.unwrap();
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].attempts, 1, "not retryable: dead at once");
+    let dead = dead_at_once(&world, &inbox).await;
     assert!(
-        dead[0]
-            .last_error
+        dead.last_error
             .as_deref()
             .is_some_and(|error| error.starts_with("Could not validate JWT. Got a signature")),
         "{dead:?}"
     );
-    assert_eq!(world.local_issue().await.assignee, None);
 }
 
 #[tokio::test]
@@ -144,18 +136,7 @@ async fn a_legacy_row_with_a_valid_token_is_applied() {
 
     process_available(&service).await.unwrap();
 
-    assert_eq!(
-        inbox
-            .list(Some(DeliveryState::Done), 10)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        world.local_issue().await.assignee,
-        Some(Assignee::User(world.jess))
-    );
+    assert_applied(&world, &inbox).await;
 }
 
 #[tokio::test]

@@ -20,8 +20,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode};
 use jirasync_axum::AppState;
-use jirasync_domain::inbox::{Inbox, MemoryInbox};
-use jirasync_domain::{Host, JiraDirectory, StaticJiraDirectory, SyncStore};
+use jirasync_domain::StaticJiraDirectory;
+use jirasync_domain::inbox::MemoryInbox;
 use serde_json::Value;
 use tower::ServiceExt;
 pub use world::*;
@@ -37,16 +37,6 @@ impl World {
         let (service, inbox) = self.inbox_service(directory);
         (AppState::new(service), inbox)
     }
-}
-
-/// A state on any store, host, directory and inbox: inbox mode with an inbox, else inline.
-pub fn state_on(
-    store: Arc<dyn SyncStore>,
-    host: Arc<dyn Host>,
-    directory: Arc<dyn JiraDirectory>,
-    inbox: Option<Arc<dyn Inbox>>,
-) -> AppState {
-    AppState::new(service_on(store, host, directory, inbox))
 }
 
 /// An answer: status, `Allow` header, body as JSON (`Null` when empty or not JSON).
