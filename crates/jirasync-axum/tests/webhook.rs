@@ -477,21 +477,10 @@ async fn inline_mode_answers_200_for_a_halt_and_counts_its_reason() {
 
 #[tokio::test]
 async fn a_store_that_is_down_gives_503_in_both_modes() {
-    let flaky = Arc::new(FlakyStore::default());
-    let world = World::on(flaky.inner.clone()).await;
-    flaky.switch.set_down(true);
     let inbox = Arc::new(MemoryInbox::new());
-    let directory = Arc::new(StaticJiraDirectory::new());
-    let host = flaky.inner.clone();
-    let inbox_state = AppState::new(service_on(
-        flaky.clone(),
-        host.clone(),
-        directory.clone(),
-        Some(inbox.clone()),
-    ));
-    let inline_state = AppState::new(service_on(flaky.clone(), host, directory, None));
+    let (world, flaky, services) = FlakyStore::down_in_both_modes(inbox.clone()).await;
 
-    for state in [inbox_state, inline_state] {
+    for state in services.map(AppState::new) {
         let answer = post(
             &router(state.clone()),
             &world.path(),

@@ -209,21 +209,10 @@ async fn inline_mode_refuses_for_now_when_jira_is_unreachable() {
 
 #[tokio::test]
 async fn a_store_that_is_down_refuses_for_now_in_both_modes() {
-    let flaky = Arc::new(FlakyStore::default());
-    let world = World::on(flaky.inner.clone()).await;
-    flaky.switch.set_down(true);
-    let directory = Arc::new(StaticJiraDirectory::new());
     let inbox = Arc::new(FlakyInbox::default());
-    let host = flaky.inner.clone();
-    let inbox_mode = service_on(
-        flaky.clone(),
-        host.clone(),
-        directory.clone(),
-        Some(inbox.clone()),
-    );
-    let inline_mode = service_on(flaky.clone(), host, directory, None);
+    let (world, _flaky, services) = FlakyStore::down_in_both_modes(inbox.clone()).await;
 
-    for service in [inbox_mode, inline_mode] {
+    for service in services {
         let receipt = service
             .receive_webhook(world.token().expose(), &fixture("assignee_set.json"), &[])
             .await;

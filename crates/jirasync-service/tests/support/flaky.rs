@@ -25,9 +25,12 @@ use jirasync_domain::store::{
 };
 use jirasync_domain::{
     ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore, IssueSyncStore,
-    OrganizationStore, StoreError,
+    OrganizationStore, StaticJiraDirectory, StoreError,
 };
+use jirasync_service::SyncService;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
+
+use super::{World, service_on};
 
 /// Whether a flaky thing is down.
 #[derive(Debug, Default)]
@@ -53,6 +56,21 @@ impl Switch {
 pub struct FlakyStore {
     pub inner: Arc<InMemoryStore>,
     pub switch: Switch,
+}
+
+impl FlakyStore {
+    /// The seeded world on a flaky store that is down (the host, the same in-memory store, stays
+    /// up), with a service on it in inbox mode (on `inbox`) and one in inline mode.
+    pub async fn down_in_both_modes(inbox: Arc<dyn Inbox>) -> (World, Arc<Self>, [SyncService; 2]) {
+        let flaky = Arc::new(Self::default());
+        let world = World::on(flaky.inner.clone()).await;
+        flaky.switch.set_down(true);
+        let directory = Arc::new(StaticJiraDirectory::new());
+        let host = flaky.inner.clone();
+        let inbox_mode = service_on(flaky.clone(), host.clone(), directory.clone(), Some(inbox));
+        let inline_mode = service_on(flaky.clone(), host, directory, None);
+        (world, flaky, [inbox_mode, inline_mode])
+    }
 }
 
 /// Implements `$trait` for `$flaky` by checking the switch, then calling `inner`.
