@@ -35,6 +35,26 @@ pub fn router(state: AppState) -> Router {
 /// Other methods on these paths get 405 with a JSON body. Each request runs to its end even when
 /// its client hangs up ([`detached`]). No tracing layer is added: use
 /// [`trace_layer`] (or record [`redacted_path`], never the raw URI).
+///
+/// The webhook route hands each delivery to
+/// [`SyncService::receive_webhook`](jirasync_service::SyncService::receive_webhook), whose
+/// documentation holds the decision table of reference §3.3 (with jirasync's answers where the
+/// reference fails: a 400 with the reason instead of a 500), and answers its receipt:
+///
+/// | receipt | answer |
+/// |---|---|
+/// | — (the body is over the limit; checked here, before the token) | 413 |
+/// | `Ignored` (no changelog, or nothing to sync) | 200, empty body |
+/// | `Accepted` (inbox mode) | 202, empty body |
+/// | `Applied` (inline mode, halts included) | 200, empty body |
+/// | `Refused` | by [`ApiError`]'s mapping of the error: 400, 503 or 500 |
+///
+/// The path without the trailing `/` is accepted too: Jira admins often drop it when they type the
+/// URL by hand, and a redirect would not help, since Jira does not follow redirects for a webhook
+/// POST (and 301/302 turn a POST into a GET in most clients). Every error body is
+/// `{"detail": "..."}`; other methods get 405 with `Allow: POST`.
+///
+/// The token is a secret: no log line or trace field holds it (see [`request_span`]).
 pub fn routes(state: &AppState) -> Router<AppState> {
     let webhook = || {
         post(webhook::receive)
@@ -84,7 +104,7 @@ pub fn trace_layer() -> TraceLayer<HttpMakeClassifier, fn(&Request<axum::body::B
 /// kept); other paths unchanged.
 ///
 /// ```
-/// use jirasync_axum::router::redacted_path;
+/// use jirasync_axum::redacted_path;
 ///
 /// assert_eq!(
 ///     redacted_path("/extensions/jira-server/issue-updated/eyJhbGciOi.x.y/"),

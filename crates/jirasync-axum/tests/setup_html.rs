@@ -11,7 +11,7 @@
 mod setup_support;
 
 use axum::http::StatusCode;
-use jirasync_axum::setup::SETUP_PATH;
+use jirasync_axum::SETUP_PATH;
 use jirasync_domain::IntegrationStore;
 use jirasync_domain::integration::JiraCredentials;
 use serde_json::json;
@@ -622,7 +622,7 @@ async fn refuses_bodies_over_the_limit() {
     let setup = Setup::new().await;
     let mut browser = setup.browser();
     let csrf = browser.get(SETUP_PATH).await.csrf_field();
-    let huge = "a".repeat(jirasync_axum::setup::SETUP_BODY_LIMIT + 1);
+    let huge = "a".repeat(jirasync_axum::SETUP_BODY_LIMIT + 1);
     let answer = browser
         .post_form(SETUP_PATH, &[("csrf_token", &csrf), ("private_key", &huge)])
         .await;

@@ -11,7 +11,7 @@
 mod setup_support;
 
 use axum::http::StatusCode;
-use jirasync_axum::setup::SETUP_API_PATH;
+use jirasync_axum::SETUP_API_PATH;
 use serde_json::{Value, json};
 use setup_support::{
     Answer, Browser, CONSUMER_KEY, FakeJira, NO_PERMISSION, REQUEST_TOKEN, Setup, private_key_pem,
@@ -394,7 +394,7 @@ async fn the_html_callback_of_a_json_pipeline_leaves_it_to_the_application() {
     let popup = browser
         .get(&format!(
             "{}?oauth_token={REQUEST_TOKEN}",
-            jirasync_axum::setup::SETUP_PATH
+            jirasync_axum::SETUP_PATH
         ))
         .await;
     assert!(popup.body.contains("Close this window"), "{}", popup.body);

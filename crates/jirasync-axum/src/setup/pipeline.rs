@@ -10,15 +10,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use jirasync_client::RequestToken;
 use jirasync_client::oauth1::{Clock, SystemClock};
-use jirasync_client::{BaseUrl, ConsumerKey, PrivateKey, RequestToken};
 use jirasync_domain::StoreError;
-use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
+use jirasync_service::InstallationData;
 use rand_core::{OsRng, RngCore};
 use subtle::ConstantTimeEq;
-
-use super::installer::WebhookMode;
 
 /// How long a pipeline lives after its last change unless configured otherwise: Jira's request
 /// tokens live about as long.
@@ -97,26 +94,6 @@ pub enum PipelineFlow {
     Html,
     /// The JSON steps.
     Json,
-}
-
-/// The validated installation form.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct InstallationData {
-    /// The installing organization.
-    pub organization_id: OrganizationId,
-    /// The Jira base URL, trailing `/` stripped.
-    pub base_url: BaseUrl,
-    /// The consumer key of the Application Link.
-    pub consumer_key: ConsumerKey,
-    /// The private key as entered.
-    pub private_key_pem: SecretString,
-    /// The private key, loaded.
-    pub private_key: PrivateKey,
-    /// Whether Jira's TLS certificate is checked.
-    pub verify_ssl: bool,
-    /// How the webhook gets into Jira.
-    pub webhook_mode: WebhookMode,
 }
 
 /// Where a pipeline is.

@@ -8,13 +8,10 @@
     reason = "tests: a panic is a failed test"
 )]
 
-mod setup_support;
+mod support;
 
 use std::sync::Arc;
 
-use jirasync_axum::setup::{
-    InstallerError, JiraInstall, WebhookMode, WebhookRegistration, install_jira,
-};
 use jirasync_client::{
     AccessTokenPair, BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, WebhookAction,
 };
@@ -22,7 +19,13 @@ use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::secret::SecretString;
 use jirasync_domain::{InMemoryStore, IntegrationStore, Seed};
-use setup_support::{CONSUMER_KEY, FakeJira, NO_PERMISSION, PUBLIC_URL, private_key_pem, test_key};
+use jirasync_service::{
+    InstalledJira, InstallerError, JiraInstall, WebhookRegistration, WebhookRegistrationMode,
+    install_jira,
+};
+use support::fake_jira::{
+    CONSUMER_KEY, FakeJira, NO_PERMISSION, PUBLIC_URL, private_key_pem, test_key,
+};
 
 fn options(jira: &FakeJira) -> ClientOptions {
     ClientOptions::new(BaseUrl::parse(&jira.url()).unwrap())
@@ -47,8 +50,8 @@ async fn install(
     store: &InMemoryStore,
     jira: &FakeJira,
     organization: OrganizationId,
-    mode: WebhookMode,
-) -> Result<jirasync_axum::setup::InstalledJira, InstallerError> {
+    mode: WebhookRegistrationMode,
+) -> Result<InstalledJira, InstallerError> {
     let install = JiraInstall::new(
         organization,
         options(jira),
@@ -75,7 +78,7 @@ async fn a_second_organization_shares_the_secret_and_the_webhook() {
         &store,
         &jira,
         organization(&store, "a").await,
-        WebhookMode::Ensure,
+        WebhookRegistrationMode::Ensure,
     )
     .await
     .unwrap();
@@ -83,7 +86,7 @@ async fn a_second_organization_shares_the_secret_and_the_webhook() {
         &store,
         &jira,
         organization(&store, "b").await,
-        WebhookMode::Ensure,
+        WebhookRegistrationMode::Ensure,
     )
     .await
     .unwrap();
@@ -113,7 +116,7 @@ async fn manual_mode_calls_no_webhook_endpoint_and_gives_the_url() {
         &store,
         &jira,
         organization(&store, "a").await,
-        WebhookMode::Manual,
+        WebhookRegistrationMode::Manual,
     )
     .await
     .unwrap();
@@ -137,7 +140,7 @@ async fn a_refused_webhook_records_nothing() {
         &store,
         &jira,
         organization(&store, "a").await,
-        WebhookMode::Ensure,
+        WebhookRegistrationMode::Ensure,
     )
     .await
     .unwrap_err();
@@ -160,9 +163,14 @@ async fn a_refused_record_removes_the_webhook_it_created() {
     let store = InMemoryStore::new();
     let jira = FakeJira::start().await;
     // No organization 404 exists: the store refuses the record after the webhook was created.
-    let error = install(&store, &jira, OrganizationId::new(404), WebhookMode::Ensure)
-        .await
-        .unwrap_err();
+    let error = install(
+        &store,
+        &jira,
+        OrganizationId::new(404),
+        WebhookRegistrationMode::Ensure,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, InstallerError::Record(_)), "{error:?}");
     assert!(jira.webhooks.all().is_empty(), "{:?}", jira.webhooks.all());
     assert_eq!(
@@ -182,13 +190,18 @@ async fn a_refused_record_keeps_a_webhook_it_reused() {
         &store,
         &jira,
         organization(&store, "a").await,
-        WebhookMode::Ensure,
+        WebhookRegistrationMode::Ensure,
     )
     .await
     .unwrap();
-    install(&store, &jira, OrganizationId::new(404), WebhookMode::Ensure)
-        .await
-        .unwrap_err();
+    install(
+        &store,
+        &jira,
+        OrganizationId::new(404),
+        WebhookRegistrationMode::Ensure,
+    )
+    .await
+    .unwrap_err();
     // The first install's webhook still serves it.
     assert_eq!(jira.webhooks.all().len(), 1);
 }

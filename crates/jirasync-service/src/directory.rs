@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use jirasync_client::{JiraClient, RetryPolicy};
 use jirasync_domain::integration::{Identity, Integration, LinkStatus};
 use jirasync_domain::jira_directory::DirectoryError;
-use jirasync_domain::{JiraDirectory, Store};
+use jirasync_domain::{IntegrationStore, JiraDirectory};
 use jirasync_webhook::{JiraUser, StatusId};
 
 use crate::jira::{client_options, jira_client_with};
@@ -26,7 +26,7 @@ use crate::jira::{client_options, jira_client_with};
 /// [`DirectoryError::NoCredentials`].
 #[derive(Clone)]
 pub struct ClientJiraDirectory {
-    store: Arc<dyn Store>,
+    store: Arc<dyn IntegrationStore>,
     retry: Option<RetryPolicy>,
 }
 
@@ -39,8 +39,9 @@ impl fmt::Debug for ClientJiraDirectory {
 }
 
 impl ClientJiraDirectory {
-    /// A directory reading integrations' credentials from `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    /// A directory reading integrations' credentials from `store` (jirasync's
+    /// [`SyncStore`](jirasync_domain::SyncStore), or any store of integrations).
+    pub fn new(store: Arc<dyn IntegrationStore>) -> Self {
         Self { store, retry: None }
     }
 

@@ -2,13 +2,14 @@
 //! installation's webhook secret, make sure Jira posts to the webhook URL, and only then record the
 //! install (reference-behaviour §1.6, §2).
 //!
-//! Nothing here knows about HTTP servers: [`install_jira`] takes the dance's results and a store.
+//! Nothing here knows about HTTP servers: [`install_jira`] takes the dance's results and a store;
+//! the setup pages and JSON steps call it, and so does the command line.
 
 use jirasync_client::{
     AccessTokenPair, ClientOptions, ConsumerKey, Credentials, DEFAULT_WEBHOOK_NAME,
     EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey, WebhookAction,
 };
-use jirasync_domain::IntegrationStore;
+use jirasync_domain::SyncStore;
 use jirasync_domain::ids::{OrganizationId, UserId};
 use jirasync_domain::integration::{ExternalId, JIRA_SERVER_PROVIDER, JiraCredentials};
 use jirasync_domain::rules::install::{
@@ -21,7 +22,7 @@ use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 /// How the issue webhook gets into Jira.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum WebhookMode {
+pub enum WebhookRegistrationMode {
     /// jirasync registers it (list first, reuse a match, remove duplicates). The approving Jira
     /// user must be a Jira administrator.
     #[default]
@@ -127,14 +128,14 @@ pub enum InstallerError {
 /// 1. The webhook secret: the existing integration's first secret when this Jira and consumer key
 ///    are installed already (so the webhook URL Jira knows stays valid), else a fresh random one.
 /// 2. The webhook URL `<public_url>/extensions/jira-server/issue-updated/<token>/`.
-/// 3. [`WebhookMode::Ensure`]: makes sure Jira has exactly one webhook with that URL; a failure
-///    ends the install with nothing recorded. [`WebhookMode::Manual`] skips this.
+/// 3. [`WebhookRegistrationMode::Ensure`]: makes sure Jira has exactly one webhook with that URL; a failure
+///    ends the install with nothing recorded. [`WebhookRegistrationMode::Manual`] skips this.
 /// 4. Records the integration, the organization's identity and link in one store call.
-pub async fn install_jira<S: IntegrationStore + ?Sized>(
+pub async fn install_jira<S: SyncStore + ?Sized>(
     store: &S,
     install: JiraInstall,
     public_url: &str,
-    mode: WebhookMode,
+    mode: WebhookRegistrationMode,
 ) -> Result<InstalledJira, InstallerError> {
     let base_url = install.client_options.base_url.as_str().to_owned();
     let consumer_key = install.consumer_key.as_str().trim().to_owned();
@@ -150,7 +151,7 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
     );
 
     let (jira, webhook) = match mode {
-        WebhookMode::Ensure => {
+        WebhookRegistrationMode::Ensure => {
             let credentials = Credentials::oauth1_rsa(
                 install.consumer_key.clone(),
                 install.private_key,
@@ -162,7 +163,7 @@ pub async fn install_jira<S: IntegrationStore + ?Sized>(
             let outcome = ensure_issue_webhook(&jira, &external_id, &webhook_url).await?;
             (Some(jira), WebhookRegistration::Ensured(outcome))
         }
-        WebhookMode::Manual => (None, WebhookRegistration::Manual),
+        WebhookRegistrationMode::Manual => (None, WebhookRegistration::Manual),
     };
 
     let recorded = install_jira_server(

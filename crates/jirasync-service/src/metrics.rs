@@ -1,17 +1,5 @@
 //! The metrics registry and its Prometheus text exposition (format 0.0.4), hand-written: see
 //! `docs/decisions/0006-metrics.md`.
-//!
-//! Names are stable; each is documented in the crate README:
-//!
-//! | name | type | labels |
-//! |---|---|---|
-//! | `jirasync_webhooks_received_total` | counter | `outcome`: see [`WebhookOutcome`] |
-//! | `jirasync_webhook_invalid_tokens_total` | counter | — |
-//! | `jirasync_sync_outcomes_total` | counter | `kind` (`assignee`, `status`), `outcome` (`synced`, `halted`) |
-//! | `jirasync_sync_halts_total` | counter | `kind`, `reason` (the domain's halt reason names) |
-//! | `jirasync_sync_failures_total` | counter | `retryable` (`true`, `false`) |
-//! | `jirasync_inbox_depth` | gauge | `state` (`ready`, `leased`, `dead`), read at scrape time |
-//! | `jirasync_delivery_processing_seconds` | histogram | `path` (`inline`, `worker`) |
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -19,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use jirasync_domain::inbox::InboxDepth;
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 use jirasync_domain::rules::outcome::HaltReason;
-use jirasync_store::inbox::InboxDepth;
 
 /// The content type of the exposition.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The upper bounds, in seconds, of the processing latency histogram's buckets.
 pub const LATENCY_BUCKETS: [f64; 11] = [
@@ -120,7 +108,20 @@ impl ProcessingPath {
     }
 }
 
-/// The metrics of one service, cheap to clone (clones share the counters).
+/// The metrics of one service, cheap to clone (clones share the counters), rendered as
+/// Prometheus text (format 0.0.4) by [`Metrics::render`].
+///
+/// Names are stable; each is documented in the crate README:
+///
+/// | name | type | labels |
+/// |---|---|---|
+/// | `jirasync_webhooks_received_total` | counter | `outcome`: see [`WebhookOutcome`] |
+/// | `jirasync_webhook_invalid_tokens_total` | counter | — |
+/// | `jirasync_sync_outcomes_total` | counter | `kind` (`assignee`, `status`), `outcome` (`synced`, `halted`) |
+/// | `jirasync_sync_halts_total` | counter | `kind`, `reason` (the domain's halt reason names) |
+/// | `jirasync_sync_failures_total` | counter | `retryable` (`true`, `false`) |
+/// | `jirasync_inbox_depth` | gauge | `state` (`ready`, `leased`, `dead`), read at scrape time |
+/// | `jirasync_delivery_processing_seconds` | histogram | `path` (`inline`, `worker`) |
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     registry: Arc<Registry>,

@@ -1,16 +1,15 @@
 //! The installation form's rules and messages (reference-behaviour §1.2), shared by the HTML form
-//! and the JSON step.
+//! and the JSON step of the setup flow.
 
 use jirasync_client::{BaseUrl, ConsumerKey, PrivateKey};
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::secret::SecretString;
-use jirasync_domain::{DirectoryStore, StoreError};
+use jirasync_domain::{OrganizationStore, StoreError};
 
-use super::installer::WebhookMode;
-use super::pipeline::InstallationData;
+use super::installer::WebhookRegistrationMode;
 
 /// A required field is missing or blank.
-pub(super) const REQUIRED: &str = "This field is required.";
+const REQUIRED: &str = "This field is required.";
 const INVALID_URL: &str = "Enter a valid URL.";
 const CONSUMER_KEY_TOO_LONG: &str = "Consumer key is limited to 200 characters.";
 const INVALID_PRIVATE_KEY: &str =
@@ -35,7 +34,7 @@ pub enum Field {
 
 impl Field {
     /// The field's name in the HTML form.
-    pub(super) fn form_name(self) -> &'static str {
+    pub fn form_name(self) -> &'static str {
         match self {
             Self::Url => "url",
             Self::ConsumerKey => "consumer_key",
@@ -45,8 +44,8 @@ impl Field {
         }
     }
 
-    /// The field's name in the JSON steps.
-    pub(super) fn json_name(self) -> &'static str {
+    /// The field's name in the JSON steps (`docs/setup-api.md`).
+    pub fn json_name(self) -> &'static str {
         match self {
             Self::Url => "url",
             Self::ConsumerKey => "consumerKey",
@@ -62,12 +61,18 @@ impl Field {
 pub struct FieldErrors(Vec<(Field, String)>);
 
 impl FieldErrors {
-    pub(super) fn add(&mut self, field: Field, message: impl Into<String>) {
+    /// Refuses `field` with `message`.
+    pub fn add(&mut self, field: Field, message: impl Into<String>) {
         self.0.push((field, message.into()));
     }
 
+    /// Refuses `field` as missing: "This field is required.".
+    pub fn add_required(&mut self, field: Field) {
+        self.add(field, REQUIRED);
+    }
+
     /// Adds every message of `other`.
-    pub(super) fn merge(&mut self, other: Self) {
+    pub fn merge(&mut self, other: Self) {
         self.0.extend(other.0);
     }
 
@@ -91,20 +96,27 @@ impl FieldErrors {
             .filter(move |(refused, _)| *refused == field)
             .map(|(_, message)| message.as_str())
     }
+}
 
-    /// Every refused field with its messages, as JSON `{"<jsonName>": ["message", ...]}`.
-    pub(super) fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut map = serde_json::Map::new();
-        for (field, message) in &self.0 {
-            if let serde_json::Value::Array(messages) = map
-                .entry(field.json_name())
-                .or_insert_with(|| serde_json::Value::Array(Vec::new()))
-            {
-                messages.push(serde_json::Value::String(message.clone()));
-            }
-        }
-        map
-    }
+/// The validated installation form: what the OAuth dance and [`install_jira`](crate::install_jira)
+/// need.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InstallationData {
+    /// The installing organization.
+    pub organization_id: OrganizationId,
+    /// The Jira base URL, trailing `/` stripped.
+    pub base_url: BaseUrl,
+    /// The consumer key of the Application Link.
+    pub consumer_key: ConsumerKey,
+    /// The private key as entered.
+    pub private_key_pem: SecretString,
+    /// The private key, loaded.
+    pub private_key: PrivateKey,
+    /// Whether Jira's TLS certificate is checked.
+    pub verify_ssl: bool,
+    /// How the webhook gets into Jira.
+    pub webhook_mode: WebhookRegistrationMode,
 }
 
 /// The installation form as received: absent fields are `None`.
@@ -130,13 +142,14 @@ pub struct InstallationInput {
 fn required<'a>(value: Option<&'a str>, field: Field, errors: &mut FieldErrors) -> Option<&'a str> {
     let value = value.map(str::trim).filter(|value| !value.is_empty());
     if value.is_none() {
-        errors.add(field, REQUIRED);
+        errors.add_required(field);
     }
     value
 }
 
-/// Checks the form with the reference's rules and messages. `fixed_organization` is the organization the service installs for, if it is
-/// configured; otherwise the form's organization id must name an existing organization.
+/// Checks the form with the reference's rules and messages. `fixed_organization` is the
+/// organization the service installs for, if it is configured; otherwise the form's organization
+/// id must name an existing organization.
 /// `Ok(Err(_))` lists the refused fields; `Err(_)` is a store failure.
 ///
 /// # Errors
@@ -145,7 +158,7 @@ fn required<'a>(value: Option<&'a str>, field: Field, errors: &mut FieldErrors) 
 pub async fn validate_installation(
     input: &InstallationInput,
     fixed_organization: Option<OrganizationId>,
-    store: &dyn DirectoryStore,
+    store: &dyn OrganizationStore,
 ) -> Result<Result<InstallationData, FieldErrors>, StoreError> {
     let mut errors = FieldErrors::default();
 
@@ -230,9 +243,9 @@ pub async fn validate_installation(
                 private_key,
                 verify_ssl: input.verify_ssl,
                 webhook_mode: if input.manual_webhook {
-                    WebhookMode::Manual
+                    WebhookRegistrationMode::Manual
                 } else {
-                    WebhookMode::Ensure
+                    WebhookRegistrationMode::Ensure
                 },
             }),
             _ => Err(errors),

@@ -1,13 +1,16 @@
-//! From a URL token and a body to the changes to apply, and applying them: the steps the webhook
-//! route (inline and inbox modes) and the inbox workers share.
+//! From a URL token (or a stored delivery's source) and a body to the changes to apply, and
+//! applying them: the steps the receiver (inline and inbox modes) and the inbox workers share.
 //!
 //! Data flows one way: token → integration (looked up by provider **and** external id, then
-//! verified against every stored secret) → payload → change set → sync rules → outcome.
+//! verified against every stored secret) → payload → change set → sync rules → outcome. A
+//! stored delivery names the integration its token was verified for at receipt, and is not
+//! verified again.
 
 use std::time::Instant;
 
-use axum::http::StatusCode;
 use jirasync_domain::StoreError;
+use jirasync_domain::ids::IntegrationId;
+use jirasync_domain::inbox::DeliverySource;
 use jirasync_domain::integration::{ExternalId, Integration, JIRA_SERVER_PROVIDER};
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 use jirasync_domain::rules::outcome::SyncError;
@@ -16,9 +19,8 @@ use jirasync_webhook::{
     peek_external_id, verify_token,
 };
 
-use crate::error::ApiError;
 use crate::metrics::{ProcessingPath, WebhookOutcome};
-use crate::state::AppState;
+use crate::service::SyncService;
 
 /// Why a delivery was not (fully) handled.
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +32,18 @@ pub enum DeliveryError {
     /// The token is well formed but no `jira_server` integration has its external id.
     #[error("Could not find integration for token")]
     UnknownIntegration,
+    /// A stored delivery's integration was removed after the delivery was received.
+    #[error(
+        "integration {integration_id} no longer exists: it was removed after this delivery was received, so there is nothing to apply it to"
+    )]
+    IntegrationGone {
+        /// The integration whose token was verified at receipt.
+        integration_id: IntegrationId,
+    },
     /// The body is not a usable Jira payload.
     #[error(transparent)]
     Payload(#[from] PayloadError),
-    /// The store failed while looking up the integration.
+    /// The store (or the inbox) failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The sync rules failed.
@@ -45,7 +55,10 @@ impl DeliveryError {
     /// Whether handling the delivery again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Token(_) | Self::UnknownIntegration | Self::Payload(_) => false,
+            Self::Token(_)
+            | Self::UnknownIntegration
+            | Self::IntegrationGone { .. }
+            | Self::Payload(_) => false,
             Self::Store(error) => error.is_retryable(),
             Self::Sync(error) => error.is_retryable(),
         }
@@ -57,42 +70,24 @@ impl DeliveryError {
             Self::Token(_) | Self::UnknownIntegration => WebhookOutcome::InvalidToken,
             Self::Payload(_) => WebhookOutcome::BadPayload,
             _ if self.is_retryable() => WebhookOutcome::Unavailable,
-            Self::Store(_) | Self::Sync(_) => WebhookOutcome::Failed,
+            Self::IntegrationGone { .. } | Self::Store(_) | Self::Sync(_) => WebhookOutcome::Failed,
         }
     }
 }
 
-impl From<DeliveryError> for ApiError {
-    /// Store failures as [`ApiError`] maps them (503 when unavailable); token and payload
-    /// refusals → 400 with their message; other retryable failures (Jira unreachable) → 503; a
-    /// sync that cannot succeed → 400.
-    fn from(error: DeliveryError) -> Self {
-        match error {
-            DeliveryError::Store(error) | DeliveryError::Sync(SyncError::Store(error)) => {
-                Self::from(error)
-            }
-            error if error.is_retryable() => Self::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("{error}; Jira may send the delivery again later"),
-            ),
-            error => Self::bad_request(error.to_string()),
-        }
-    }
-}
-
-/// A delivery whose token was verified and whose body was read.
+/// A delivery whose integration is known and whose body was read.
 #[derive(Debug)]
-pub struct OpenedDelivery {
+pub(crate) struct OpenedDelivery {
     /// The integration the token names.
-    pub integration: Integration,
+    pub(crate) integration: Integration,
     /// The changes to sync; `None` when there is nothing to sync (no changelog, or one that
     /// touches neither the assignee nor the status).
-    pub changes: Option<ChangeSet>,
+    pub(crate) changes: Option<ChangeSet>,
 }
 
 impl OpenedDelivery {
     /// The Jira issue the changes are about.
-    pub fn issue_key(&self) -> Option<&IssueKey> {
+    fn issue_key(&self) -> Option<&IssueKey> {
         let changes = self.changes.as_ref()?;
         changes
             .assignee
@@ -102,7 +97,7 @@ impl OpenedDelivery {
     }
 
     /// When the changes happened in Jira.
-    pub fn occurred_at(&self) -> Option<EventTime> {
+    pub(crate) fn occurred_at(&self) -> Option<EventTime> {
         let changes = self.changes.as_ref()?;
         changes
             .assignee
@@ -118,7 +113,7 @@ impl OpenedDelivery {
 
     /// The inbox ordering key: deliveries of one issue of one integration are applied one at a
     /// time, oldest first.
-    pub fn ordering_key(&self) -> Option<String> {
+    pub(crate) fn ordering_key(&self) -> Option<String> {
         self.issue_key()
             .map(|key| format!("{}:{}", self.integration.id, key.as_str()))
     }
@@ -126,9 +121,9 @@ impl OpenedDelivery {
 
 /// The `jira_server` integration a URL token names, once the token verifies against one of its
 /// webhook secrets (reference §3.2, with the provider filter it lacks).
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Integration, DeliveryError> {
+async fn authenticate(service: &SyncService, token: &str) -> Result<Integration, DeliveryError> {
     let external_id = ExternalId::new(peek_external_id(token)?);
-    let integration = state
+    let integration = service
         .store()
         .integration_by_external_id(JIRA_SERVER_PROVIDER, &external_id)
         .await?
@@ -137,33 +132,66 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Integration, 
     Ok(integration)
 }
 
-/// Verifies the token, then parses and classifies the body.
-pub async fn open(
-    state: &AppState,
+/// The changes a body asks for: parsed and classified; `None` when there is nothing to sync.
+fn read_changes(body: &[u8]) -> Result<Option<ChangeSet>, DeliveryError> {
+    Ok(match classify(&parse(body)?)? {
+        Classification::Changes(changes) if !changes.is_empty() => Some(changes),
+        _ => None,
+    })
+}
+
+/// Verifies the token, then reads the body.
+pub(crate) async fn open(
+    service: &SyncService,
     token: &str,
     body: &[u8],
 ) -> Result<OpenedDelivery, DeliveryError> {
-    let integration = authenticate(state, token).await?;
-    let changes = match classify(&parse(body)?)? {
-        Classification::Changes(changes) if !changes.is_empty() => Some(changes),
-        _ => None,
-    };
+    let integration = authenticate(service, token).await?;
+    let changes = read_changes(body)?;
     Ok(OpenedDelivery {
         integration,
         changes,
     })
 }
 
+/// Opens a stored delivery: the integration verified at receipt is loaded as it is now (not
+/// verified again, so a secret rotated out since then does not fail a genuine delivery); a
+/// legacy row's token is verified as it was before the inbox kept integrations.
+pub(crate) async fn open_stored(
+    service: &SyncService,
+    source: &DeliverySource,
+    body: &[u8],
+) -> Result<OpenedDelivery, DeliveryError> {
+    match source {
+        DeliverySource::Integration(integration_id) => {
+            let integration = service.store().integration(*integration_id).await?.ok_or(
+                DeliveryError::IntegrationGone {
+                    integration_id: *integration_id,
+                },
+            )?;
+            let changes = read_changes(body)?;
+            Ok(OpenedDelivery {
+                integration,
+                changes,
+            })
+        }
+        DeliverySource::LegacyToken(token) => open(service, token.expose(), body).await,
+    }
+}
+
 /// Applies a delivery's changes with the sync rules, counting the outcome and the time taken.
-pub async fn apply(
-    state: &AppState,
+pub(crate) async fn apply(
+    service: &SyncService,
     integration: &Integration,
     changes: &ChangeSet,
     path: ProcessingPath,
 ) -> Result<ChangeSetOutcome, DeliveryError> {
     let started = Instant::now();
-    let result = state.sync().apply_change_set(integration.id, changes).await;
-    let metrics = state.metrics();
+    let result = service
+        .sync()
+        .apply_change_set(integration.id, changes)
+        .await;
+    let metrics = service.metrics();
     metrics.observe_processing(path, started.elapsed());
     match result {
         Ok(outcome) => {
@@ -180,49 +208,28 @@ pub async fn apply(
 
 #[cfg(test)]
 mod tests {
-    use jirasync_domain::ids::IntegrationId;
     use jirasync_domain::jira_directory::DirectoryError;
 
     use super::*;
 
-    fn status(error: DeliveryError) -> StatusCode {
-        ApiError::from(error).status()
-    }
-
     #[test]
-    fn refusals_of_the_input_are_400() {
-        assert_eq!(
-            status(TokenError::MissingId.into()),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            status(DeliveryError::UnknownIntegration),
-            StatusCode::BAD_REQUEST
-        );
-    }
-
-    #[test]
-    fn retryable_failures_are_503_and_others_400() {
-        let jira_down = SyncError::Directory(DirectoryError::Unreachable {
-            message: "timed out".into(),
-        });
-        assert_eq!(status(jira_down.into()), StatusCode::SERVICE_UNAVAILABLE);
-        let gone = SyncError::UnknownIntegration {
-            integration_id: IntegrationId::new(9),
+    fn refusals_of_the_input_are_not_retried() {
+        let missing_id = DeliveryError::from(TokenError::MissingId);
+        assert_eq!(missing_id.outcome(), WebhookOutcome::InvalidToken);
+        assert!(!missing_id.is_retryable());
+        let gone = DeliveryError::IntegrationGone {
+            integration_id: IntegrationId::new(7),
         };
-        let gone = DeliveryError::from(gone);
         assert_eq!(gone.outcome(), WebhookOutcome::Failed);
-        assert_eq!(status(gone), StatusCode::BAD_REQUEST);
-        let store_down = SyncError::Store(StoreError::unavailable("pool timed out"));
-        assert_eq!(status(store_down.into()), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(!gone.is_retryable());
     }
 
     #[test]
-    fn store_failures_keep_their_kind() {
-        let broken = DeliveryError::Store(StoreError::other("disk full"));
-        assert_eq!(broken.outcome(), WebhookOutcome::Failed);
-        assert_eq!(status(broken), StatusCode::INTERNAL_SERVER_ERROR);
-        let down = DeliveryError::Store(StoreError::unavailable("down"));
-        assert_eq!(down.outcome(), WebhookOutcome::Unavailable);
+    fn jira_being_unreachable_is_retried() {
+        let jira_down = DeliveryError::from(SyncError::Directory(DirectoryError::Unreachable {
+            message: "timed out".into(),
+        }));
+        assert!(jira_down.is_retryable());
+        assert_eq!(jira_down.outcome(), WebhookOutcome::Unavailable);
     }
 }

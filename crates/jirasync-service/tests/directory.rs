@@ -8,17 +8,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use jirasync_axum::ClientJiraDirectory;
 use jirasync_client::RetryPolicy;
 use jirasync_domain::integration::{
     ExternalId, Integration, IntegrationMetadata, JiraCredentials, LinkStatus, SyncConfig,
 };
 use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::organization::OrganizationFeatures;
+use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
 use jirasync_domain::secret::SecretString;
-use jirasync_domain::store::InstallRecord;
 use jirasync_domain::{InMemoryStore, IntegrationStore, JiraDirectory, Seed};
-use jirasync_webhook::{JiraUser, StatusId};
+use jirasync_service::ClientJiraDirectory;
+use jirasync_webhook::{JiraUser, StatusId, WebhookSecret};
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -39,19 +39,22 @@ async fn installed(base_url: &str) -> (ClientJiraDirectory, Integration) {
         .seed_organization("acme", OrganizationFeatures::all())
         .await
         .unwrap();
-    let installation = store
-        .install(InstallRecord {
+    let installation = install_jira_server(
+        store.as_ref(),
+        InstallRequest {
             organization_id: org,
-            external_id: ExternalId::for_jira("127.0.0.1", "jirasync"),
-            name: "jirasync".to_owned(),
-            metadata: metadata(base_url),
+            base_url: base_url.to_owned(),
+            consumer_key: "jirasync".to_owned(),
+            verify_ssl: true,
+            webhook_secret: WebhookSecret::generate(),
             credentials: JiraCredentials::Bearer {
                 token: SecretString::new("personal-access-token"),
             },
             installed_by: None,
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     let directory = ClientJiraDirectory::new(store).with_retry(RetryPolicy::never());
     (directory, installation.integration)
 }
