@@ -67,6 +67,8 @@ pub(crate) fn options_in(schema: &str) -> PostgresOptions {
         max_connections: 5,
         acquire_timeout: Duration::from_secs(10),
         schema: Some(schema.to_owned()),
+        host_connections: 2,
+        ..PostgresOptions::default()
     }
 }
 
