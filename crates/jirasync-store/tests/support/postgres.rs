@@ -99,6 +99,11 @@ impl TestSchema {
         Some(Self { url, name })
     }
 
+    /// The schema's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// A new store (its own pool) working in the schema.
     pub(crate) async fn store(&self) -> PostgresStore {
         PostgresStore::connect_with(&self.url, options_in(&self.name))
