@@ -20,12 +20,12 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use jirasync_domain::conformance::fixture::{Fixture, KEY};
 use jirasync_domain::InMemoryStore;
 use jirasync_domain::conformance::World;
+use jirasync_domain::conformance::fixture::{Fixture, KEY};
 use jirasync_domain::ids::IntegrationId;
-use jirasync_store::DatabaseUrl;
 use jirasync_domain::inbox::{DeliverySource, Inbox, NewDelivery};
+use jirasync_store::DatabaseUrl;
 use jirasync_store::postgres::{PostgresOptions, PostgresStore};
 use jirasync_store::sqlite::SqliteStore;
 use jirasync_webhook::EventTime;

@@ -157,7 +157,10 @@ pub(crate) fn pending<'m>(
                 known_version,
             });
         };
-        if !migration.scripts().any(|script| script.checksum() == *checksum) {
+        if !migration
+            .scripts()
+            .any(|script| script.checksum() == *checksum)
+        {
             return Err(MigrateError::ChecksumMismatch {
                 version: *version,
                 name: name.clone(),

@@ -68,7 +68,11 @@ async fn connecting_twice_applies_the_migrations_once() {
         .unwrap();
     let recorded = applied_migrations(&first).await;
     let versions: Vec<i64> = recorded.iter().map(|(version, _)| *version).collect();
-    assert_eq!(versions, [2, 3], "a fresh schema gets the new layout directly");
+    assert_eq!(
+        versions,
+        [2, 3],
+        "a fresh schema gets the new layout directly"
+    );
     let second = PostgresStore::connect_with(&url, options_in(&schema))
         .await
         .unwrap();

@@ -92,14 +92,13 @@ async fn sync_on_a_closed_pool_is_unavailable_and_changes_nothing() {
     };
 
     store.close().await;
-    let error = store
-        .begin_issue_sync(sync_request(&f))
-        .await
-        .unwrap_err();
+    let error = store.begin_issue_sync(sync_request(&f)).await.unwrap_err();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
     assert!(error.is_retryable());
     assert!(
-        error.to_string().contains("starting the sync of a Jira issue"),
+        error
+            .to_string()
+            .contains("starting the sync of a Jira issue"),
         "{error}"
     );
 

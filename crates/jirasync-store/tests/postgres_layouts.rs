@@ -69,7 +69,10 @@ async fn a_bookkeeping_schema_connected_standalone_gets_the_standalone_tables() 
     let store = connect(&schema, Layout::Standalone).await;
     let tables = tables(&store).await;
     for standalone in layouts::STANDALONE_TABLES {
-        assert!(tables.iter().any(|table| table == standalone), "{standalone}");
+        assert!(
+            tables.iter().any(|table| table == standalone),
+            "{standalone}"
+        );
     }
     store
         .seed_project(OrganizationId::new(42), "web")

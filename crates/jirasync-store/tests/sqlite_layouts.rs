@@ -67,7 +67,10 @@ async fn a_bookkeeping_file_has_only_jirasync_tables_beside_the_applications() {
         .iter()
         .filter(|table| **table != "users")
     {
-        assert!(!tables.iter().any(|table| table == standalone), "{standalone}");
+        assert!(
+            !tables.iter().any(|table| table == standalone),
+            "{standalone}"
+        );
     }
 }
 
@@ -89,7 +92,10 @@ async fn a_bookkeeping_file_opened_standalone_gets_the_standalone_tables() {
     let store = SqliteStore::open(&url).await.unwrap();
     let tables = tables(&url).await;
     for standalone in layouts::STANDALONE_TABLES {
-        assert!(tables.iter().any(|table| table == standalone), "{standalone}");
+        assert!(
+            tables.iter().any(|table| table == standalone),
+            "{standalone}"
+        );
     }
     // The organization registered before is the standalone host's too.
     let project = store

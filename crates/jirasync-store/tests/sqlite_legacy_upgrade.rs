@@ -116,7 +116,9 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
     ] {
         assert!(!tables.iter().any(|table| table == old), "{old} is left");
         assert!(
-            tables.iter().any(|table| *table == format!("jirasync_{old}")),
+            tables
+                .iter()
+                .any(|table| *table == format!("jirasync_{old}")),
             "jirasync_{old} is missing"
         );
     }

@@ -57,7 +57,11 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
         .into_iter()
         .map(|(version, _, _)| version)
         .collect();
-    assert_eq!(versions, [2, 3], "a fresh file gets the new layout directly");
+    assert_eq!(
+        versions,
+        [2, 3],
+        "a fresh file gets the new layout directly"
+    );
 }
 
 #[tokio::test]
@@ -235,9 +239,7 @@ async fn a_team_membership_of_a_missing_user_is_refused_and_nothing_is_written()
 async fn a_team_in_a_missing_organization_is_refused() {
     let (_directory, url) = fresh_file();
     let store = SqliteStore::open(&url).await.unwrap();
-    let refused = store
-        .seed_team(OrganizationId::new(7), "web")
-        .await;
+    let refused = store.seed_team(OrganizationId::new(7), "web").await;
     assert!(
         matches!(refused, Err(StoreError::Invalid { .. })),
         "{refused:?}"

@@ -58,10 +58,16 @@ async fn a_commit_after_the_lease_was_taken_over_fails_and_writes_nothing() {
     let error = slow.commit(&[(f.organization, at)]).await.unwrap_err();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
     assert!(
-        error.to_string().contains(&format!("the lease on {KEY} expired")),
+        error
+            .to_string()
+            .contains(&format!("the lease on {KEY} expired")),
         "{error}"
     );
-    assert_eq!(f.watermark(jirasync_domain::store::SyncKind::Assignee).await, None);
+    assert_eq!(
+        f.watermark(jirasync_domain::store::SyncKind::Assignee)
+            .await,
+        None
+    );
     next.commit(&[]).await.unwrap();
 }
 
@@ -94,6 +100,10 @@ async fn a_session_of_another_process_is_waited_for_until_it_commits() {
     held.commit(&[(f.organization, at)]).await.unwrap();
     let (started_at, watermarks, session) = other.await.unwrap();
     assert!(started_at >= committed, "the second process did not wait");
-    assert_eq!(watermarks, [(f.organization, Some(at))], "it read the commit");
+    assert_eq!(
+        watermarks,
+        [(f.organization, Some(at))],
+        "it read the commit"
+    );
     session.commit(&[]).await.unwrap();
 }

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use jirasync_domain::conformance::Fixture;
 use jirasync_domain::conformance::fixture::{assigned_to_email, unassigned};
-use jirasync_domain::issue::Assignee;
-use jirasync_domain::{InboundSync, LocalIssueStore, StaticJiraDirectory};
 use jirasync_domain::inbox::conformance::{delivery, t0};
 use jirasync_domain::inbox::{DeliveryState, Inbox};
+use jirasync_domain::issue::Assignee;
+use jirasync_domain::{InboundSync, LocalIssueStore, StaticJiraDirectory};
 use jirasync_store::sqlite::SqliteStore;
 
 use sqlite_support::fresh_file;

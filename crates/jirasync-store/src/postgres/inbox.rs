@@ -18,12 +18,12 @@ use sqlx::postgres::PgRow;
 use super::PostgresStore;
 use crate::inbox_headers::{decode_headers, encode_headers};
 use crate::sql::inbox::{source_columns, source_from_columns};
+use crate::sql::values::{self, optional_system_time, system_time, unix_millis};
+use crate::sql_error::store_error;
 use jirasync_domain::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,
 };
-use crate::sql::values::{self, optional_system_time, system_time, unix_millis};
-use crate::sql_error::store_error;
 
 /// "`a` sorts before `d`" in processing order, `NULLS FIRST` on `occurred_at`, then by id.
 const SORTS_BEFORE: &str = "(
@@ -226,12 +226,13 @@ impl Inbox for PostgresStore {
     }
 
     async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError> {
-        let deleted =
-            sqlx::query("DELETE FROM jirasync_inbox_deliveries WHERE state = 'done' AND received_at < $1")
-                .bind(unix_millis(before)?)
-                .execute(&self.pool)
-                .await
-                .map_err(|error| store_error("purging done inbox deliveries", error))?;
+        let deleted = sqlx::query(
+            "DELETE FROM jirasync_inbox_deliveries WHERE state = 'done' AND received_at < $1",
+        )
+        .bind(unix_millis(before)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| store_error("purging done inbox deliveries", error))?;
         Ok(deleted.rows_affected())
     }
 }

@@ -47,7 +47,10 @@ async fn lock_out_writers(connection: &mut PgConnection) -> Result<(), StoreErro
 
 /// Moves the identity sequence of `table` so that its next value is above both the table's
 /// largest id and every value it gave before (after rows were written with their own ids).
-pub(super) async fn follow_ids(connection: &mut PgConnection, table: &str) -> Result<(), StoreError> {
+pub(super) async fn follow_ids(
+    connection: &mut PgConnection,
+    table: &str,
+) -> Result<(), StoreError> {
     // `nextval` hands out a value no one has had; the next id is the larger of it and the
     // largest stored id plus one.
     let sequence = format!("pg_get_serial_sequence('{table}', 'id')");

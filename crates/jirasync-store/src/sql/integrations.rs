@@ -18,8 +18,7 @@ pub(crate) use crate::state_rows::{
 use crate::state_rows::{identity_record, organization_integration_record};
 
 /// The columns of an [`IntegrationRow`].
-pub(crate) const SELECT_INTEGRATION: &str =
-    "SELECT id, provider, external_id, name, base_url, domain_name, verify_ssl FROM jirasync_integrations";
+pub(crate) const SELECT_INTEGRATION: &str = "SELECT id, provider, external_id, name, base_url, domain_name, verify_ssl FROM jirasync_integrations";
 
 /// The columns of a [`LinkRow`], from `jirasync_organization_integrations l`.
 pub(crate) const LINK_COLUMNS: &str = "l.organization_id, l.integration_id, l.status, \

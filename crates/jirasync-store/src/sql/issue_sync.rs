@@ -76,7 +76,11 @@ macro_rules! issue_sync_store {
                  ORDER BY organization_id{}",
                 watermark_column(kind),
                 placeholders(3, organizations.len()),
-                if lock { <$store as Dialect>::FOR_UPDATE } else { "" },
+                if lock {
+                    <$store as Dialect>::FOR_UPDATE
+                } else {
+                    ""
+                },
             );
             let mut query = ::sqlx::query_as::<_, (i64, Option<i64>)>(&sql)
                 .bind(integration_id)

@@ -12,7 +12,6 @@ pub(crate) use crate::state_rows::OrganizationRow;
 pub(crate) const SELECT_ORGANIZATION: &str =
     "SELECT id, name, issue_sync, external_actors FROM jirasync_organizations";
 
-
 /// The organization a row describes.
 pub(crate) fn organization_from_row(row: OrganizationRow) -> Result<Organization, StoreError> {
     let (id, name, issue_sync, external_actors) = row;

@@ -24,15 +24,12 @@ pub(crate) fn domain_id(raw: i64) -> Result<u64, StoreError> {
 /// An id the application chose (an organization's), as stored; [`StoreError::Invalid`] for one
 /// no row can have, as the in-memory store answers.
 pub(crate) fn chosen_id(raw: u64, what: &str) -> Result<i64, StoreError> {
-    i64::try_from(raw)
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            StoreError::invalid(format!(
-                "{what} id {raw} is out of range: ids run from 1 to {}",
-                i64::MAX
-            ))
-        })
+    i64::try_from(raw).ok().filter(|id| *id > 0).ok_or_else(|| {
+        StoreError::invalid(format!(
+            "{what} id {raw} is out of range: ids run from 1 to {}",
+            i64::MAX
+        ))
+    })
 }
 
 /// The column `name` of a row read while doing `what`.

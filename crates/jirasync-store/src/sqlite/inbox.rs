@@ -15,12 +15,12 @@ use sqlx::{Row, SqliteConnection};
 use super::SqliteStore;
 use crate::inbox_headers::{decode_headers, encode_headers};
 use crate::sql::inbox::{source_columns, source_from_columns};
+use crate::sql::values::{column, optional_system_time, system_time, unix_millis, unknown};
+use crate::sql_error::store_error;
 use jirasync_domain::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,
 };
-use crate::sql::values::{column, optional_system_time, system_time, unix_millis, unknown};
-use crate::sql_error::store_error;
 
 /// Whether a pending delivery `o` comes before `d` in processing order: oldest change first
 /// (no change time first, as `NULLS FIRST`), then oldest enqueued.
@@ -85,10 +85,11 @@ fn summary_from_row(row: &SqliteRow) -> Result<DeliverySummary, StoreError> {
 /// Why `attempt` could not act on delivery `id`: it does not exist, or that attempt no longer
 /// holds it.
 async fn not_held(connection: &mut SqliteConnection, id: DeliveryId, attempt: u32) -> StoreError {
-    let exists = sqlx::query_scalar::<_, i64>("SELECT id FROM jirasync_inbox_deliveries WHERE id = ?")
-        .bind(id.get())
-        .fetch_optional(connection)
-        .await;
+    let exists =
+        sqlx::query_scalar::<_, i64>("SELECT id FROM jirasync_inbox_deliveries WHERE id = ?")
+            .bind(id.get())
+            .fetch_optional(connection)
+            .await;
     match exists {
         Ok(Some(_)) => StoreError::conflict(format!(
             "inbox delivery {id} is no longer held by attempt {attempt}"
@@ -314,12 +315,13 @@ impl Inbox for SqliteStore {
     }
 
     async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError> {
-        let deleted =
-            sqlx::query("DELETE FROM jirasync_inbox_deliveries WHERE state = 'done' AND received_at < ?")
-                .bind(unix_millis(before)?)
-                .execute(&self.pool)
-                .await
-                .map_err(|error| store_error("purging done inbox deliveries", error))?;
+        let deleted = sqlx::query(
+            "DELETE FROM jirasync_inbox_deliveries WHERE state = 'done' AND received_at < ?",
+        )
+        .bind(unix_millis(before)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| store_error("purging done inbox deliveries", error))?;
         Ok(deleted.rows_affected())
     }
 }

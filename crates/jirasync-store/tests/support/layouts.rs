@@ -14,8 +14,7 @@ use jirasync_domain::inbox::conformance::delivery;
 use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_domain::state::StateSnapshot;
 use jirasync_domain::{
-    Host, HostError, IssueChange, LocalIssueStore, OrganizationStore, Seed, StateStore,
-    StoreError,
+    Host, HostError, IssueChange, LocalIssueStore, OrganizationStore, Seed, StateStore, StoreError,
 };
 
 /// What a bookkeeping-only store answers about the host's tables.
@@ -92,7 +91,10 @@ where
     };
     store.save_organization(organization.clone()).await.unwrap();
     assert_eq!(store.organizations().await.unwrap(), [organization]);
-    store.enqueue(delivery(Some("jira:1/APP-1"), Some(1))).await.unwrap();
+    store
+        .enqueue(delivery(Some("jira:1/APP-1"), Some(1)))
+        .await
+        .unwrap();
     let depth = store.depth(SystemTime::now()).await.unwrap();
     assert_eq!(depth.ready, 1);
 }

@@ -62,7 +62,11 @@ where
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].link.status, LinkStatus::Active);
     assert!(links[0].link.config.sync_reverse_assignment);
-    let identity = store.identity(organization, integration).await.unwrap().unwrap();
+    let identity = store
+        .identity(organization, integration)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(links[0].link.default_identity_id, Some(identity.id));
     assert_eq!(identity.installed_by, Some(alice));
     assert!(matches!(
@@ -128,7 +132,11 @@ where
     assert_eq!(activities[0].kind, ActivityKind::Assigned);
     let exported = store.export_state().await.unwrap();
     assert_eq!(
-        (exported.teams.len(), exported.projects.len(), exported.team_projects.len()),
+        (
+            exported.teams.len(),
+            exported.projects.len(),
+            exported.team_projects.len()
+        ),
         (1, 1, 1)
     );
 

@@ -31,7 +31,9 @@ pub(crate) async fn started<S: IssueSyncStore + ?Sized>(
 ) -> Box<dyn IssueSyncSession> {
     match store.begin_issue_sync(request).await.unwrap() {
         IssueSyncStart::Started(session) => session,
-        IssueSyncStart::Duplicate => panic!("a request without a delivery key is never a duplicate"),
+        IssueSyncStart::Duplicate => {
+            panic!("a request without a delivery key is never a duplicate")
+        }
     }
 }
 
@@ -55,6 +57,10 @@ pub(crate) async fn waiting_too_long_is_unavailable_and_a_dropped_session_frees_
     let next = tokio::time::timeout(Duration::from_secs(5), started(waiter, request(f)))
         .await
         .expect("the dropped session freed the issue");
-    assert!(freed.elapsed() < Duration::from_secs(2), "{:?}", freed.elapsed());
+    assert!(
+        freed.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        freed.elapsed()
+    );
     next.commit(&[]).await.unwrap();
 }

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use jirasync_domain::InboundSync;
+use jirasync_domain::StaticJiraDirectory;
 use jirasync_domain::activity::{Activity, ActivityKind};
 use jirasync_domain::conformance::World;
 use jirasync_domain::conformance::fixture::{
@@ -18,7 +19,6 @@ use jirasync_domain::conformance::fixture::{
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
 use jirasync_domain::rules::outcome::HaltReason;
 use jirasync_domain::store::SyncKind;
-use jirasync_domain::StaticJiraDirectory;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 /// Events of each kind; odd, so that the newest (index `EVENTS - 1`) is even.
@@ -110,7 +110,6 @@ pub(crate) async fn two_stores_apply_shuffled_events_in_jira_order_and_duplicate
 ) where
     S: World + Clone + 'static,
 {
-
     // Acme (the fixture) and Globex both link KEY; Alice has an account in each.
     let f = Fixture::new(first.clone()).await;
     let (globex, globex_project, globex_alice) = f.other_organization("alice@example.com").await;
