@@ -12,11 +12,12 @@ use super::InMemoryStore;
 use crate::ids::{IntegrationId, OrganizationId};
 use crate::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, StoreError};
 
+/// One asynchronous lock per (integration, Jira issue key).
+type LocksByIssue = HashMap<(IntegrationId, IssueKey), Arc<tokio::sync::Mutex<()>>>;
+
 /// The per-issue locks of one store (shared by its clones).
 #[derive(Debug, Clone, Default)]
-pub(super) struct IssueLocks(
-    Arc<Mutex<HashMap<(IntegrationId, IssueKey), Arc<tokio::sync::Mutex<()>>>>>,
-);
+pub(super) struct IssueLocks(Arc<Mutex<LocksByIssue>>);
 
 impl IssueLocks {
     /// Waits until the issue is free, and holds it.
