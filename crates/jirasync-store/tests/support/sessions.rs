@@ -3,7 +3,7 @@
 //! store's limit is `Unavailable`, naming the issue).
 
 // Assertions are how a test fails.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
