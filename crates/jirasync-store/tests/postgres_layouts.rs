@@ -13,9 +13,6 @@ mod layouts;
 #[path = "support/postgres.rs"]
 mod postgres_support;
 
-use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::organization::OrganizationFeatures;
-use jirasync_domain::{OrganizationStore, Seed};
 use jirasync_store::Layout;
 use jirasync_store::postgres::PostgresStore;
 
@@ -74,16 +71,7 @@ async fn a_bookkeeping_schema_connected_standalone_gets_the_standalone_tables() 
             "{standalone}"
         );
     }
-    store
-        .seed_project(OrganizationId::new(42), "web")
-        .await
-        .unwrap();
-    let seeded = store
-        .seed_organization("globex", OrganizationFeatures::all())
-        .await
-        .unwrap();
-    assert!(seeded.get() > 42, "ids follow the application's");
-    assert_eq!(store.organizations().await.unwrap().len(), 2);
+    layouts::assert_the_standalone_part_serves_the_registered_organization(&store).await;
     store.close().await;
     schema.drop().await;
 }

@@ -40,27 +40,16 @@ async fn a_version_1_schema_is_upgraded_in_place_with_every_row() {
     };
     let name = schema.name().to_owned();
     let pool = connect(&name).await;
-    sqlx::raw_sql(VERSION_1).execute(&pool).await.unwrap();
-    sqlx::raw_sql(&legacy::version_1_rows("BYTEA"))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let database = legacy::version_1_database(VERSION_1, "BYTEA", "BIGINT");
+    sqlx::raw_sql(&database).execute(&pool).await.unwrap();
     // The rows came with their ids; a build of version 1 had handed them out of the sequences.
     sqlx::raw_sql(
         "SELECT setval(pg_get_serial_sequence('external_actors', 'id'), 2); \
-         SELECT setval(pg_get_serial_sequence('inbox_deliveries', 'id'), 10); \
-         CREATE TABLE jirasync_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, \
-         checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+         SELECT setval(pg_get_serial_sequence('inbox_deliveries', 'id'), 10)",
     )
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query("INSERT INTO jirasync_migrations VALUES (1, 'initial', $1, 0)")
-        .bind(legacy::recorded_checksum(VERSION_1))
-        .execute(&pool)
-        .await
-        .unwrap();
-
     let url = test_database_url().unwrap();
     let store = PostgresStore::connect_with(&url, options_in(&name))
         .await

@@ -11,25 +11,8 @@ mod layouts;
 #[allow(dead_code)]
 mod sqlite_support;
 
-use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::organization::OrganizationFeatures;
-use jirasync_domain::{OrganizationStore, Seed};
+use jirasync_store::Layout;
 use jirasync_store::sqlite::{SqliteOptions, SqliteStore};
-use jirasync_store::{DatabaseUrl, Layout};
-
-/// The file's tables, by name.
-async fn tables(url: &DatabaseUrl) -> Vec<String> {
-    let pool = sqlx::SqlitePool::connect(url.expose()).await.unwrap();
-    let tables = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
-    tables
-}
 
 fn bookkeeping() -> SqliteOptions {
     SqliteOptions::default().layout(Layout::Bookkeeping)
@@ -53,7 +36,7 @@ async fn a_bookkeeping_file_has_only_jirasync_tables_beside_the_applications() {
 
     let store = jirasync_store::open_bookkeeping(&url).await.unwrap();
     layouts::assert_the_bookkeeping_works(&*store).await;
-    let tables = tables(&url).await;
+    let tables = sqlite_support::tables(&url).await;
     let ours: Vec<&String> = tables
         .iter()
         .filter(|table| !["users", "organizations"].contains(&table.as_str()))
@@ -90,23 +73,12 @@ async fn a_bookkeeping_file_opened_standalone_gets_the_standalone_tables() {
     drop(store);
 
     let store = SqliteStore::open(&url).await.unwrap();
-    let tables = tables(&url).await;
+    let tables = sqlite_support::tables(&url).await;
     for standalone in layouts::STANDALONE_TABLES {
         assert!(
             tables.iter().any(|table| table == standalone),
             "{standalone}"
         );
     }
-    // The organization registered before is the standalone host's too.
-    let project = store
-        .seed_project(OrganizationId::new(42), "web")
-        .await
-        .unwrap();
-    assert!(project.get() > 0);
-    let seeded = store
-        .seed_organization("globex", OrganizationFeatures::all())
-        .await
-        .unwrap();
-    assert!(seeded.get() > 42, "ids follow the application's");
-    assert_eq!(store.organizations().await.unwrap().len(), 2);
+    layouts::assert_the_standalone_part_serves_the_registered_organization(&store).await;
 }

@@ -36,23 +36,8 @@ async fn connect(url: &DatabaseUrl) -> SqlitePool {
 async fn version_1_file() -> (TempDir, DatabaseUrl) {
     let (directory, url) = sqlite_support::fresh_file();
     let pool = connect(&url).await;
-    sqlx::raw_sql(VERSION_1).execute(&pool).await.unwrap();
-    sqlx::raw_sql(&legacy::version_1_rows("BLOB"))
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(
-        "CREATE TABLE jirasync_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
-         checksum TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
-    sqlx::query("INSERT INTO jirasync_migrations VALUES (1, 'initial', $1, 0)")
-        .bind(legacy::recorded_checksum(VERSION_1))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let database = legacy::version_1_database(VERSION_1, "BLOB", "INTEGER");
+    sqlx::raw_sql(&database).execute(&pool).await.unwrap();
     pool.close().await;
     (directory, url)
 }
@@ -64,20 +49,6 @@ async fn history(url: &DatabaseUrl) -> Vec<(i64, String)> {
         .fetch_all(&pool)
         .await
         .unwrap();
-    pool.close().await;
-    rows
-}
-
-/// The names of the file's tables.
-async fn tables(url: &DatabaseUrl) -> Vec<String> {
-    let pool = connect(url).await;
-    let rows = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         ORDER BY name",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
     pool.close().await;
     rows
 }
@@ -102,7 +73,7 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (3, "standalone_from_0001")
         ]
     );
-    let tables = tables(&url).await;
+    let tables = sqlite_support::tables(&url).await;
     for old in [
         "organizations",
         "integrations",

@@ -98,3 +98,21 @@ where
     let depth = store.depth(SystemTime::now()).await.unwrap();
     assert_eq!(depth.ready, 1);
 }
+
+/// Once a database [`assert_the_bookkeeping_works`] ran on is opened standalone, the
+/// organization it registered takes projects, and the ids the store assigns follow its id.
+pub(crate) async fn assert_the_standalone_part_serves_the_registered_organization<S>(store: &S)
+where
+    S: OrganizationStore + Seed,
+{
+    store
+        .seed_project(OrganizationId::new(42), "web")
+        .await
+        .unwrap();
+    let seeded = store
+        .seed_organization("globex", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    assert!(seeded.get() > 42, "ids follow the application's");
+    assert_eq!(store.organizations().await.unwrap().len(), 2);
+}

@@ -19,9 +19,18 @@ use jirasync_domain::store::{IssueSyncRequest, IssueSyncStart, SyncKind};
 use jirasync_domain::{Host, LocalIssueStore, StateStore, SyncStore};
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, WebhookSecret};
 
-/// The rows, with `blob` as the back-end's binary type.
-pub(crate) fn version_1_rows(blob: &str) -> String {
-    include_str!("../fixtures/version_1_rows.sql").replace("{blob}", blob)
+/// What jirasync 0.1 left in a database: its schema (`schema`, that back-end's
+/// `0001_initial.sql`), the rows of `fixtures/version_1_rows.sql` (`blob` and `integer` are the
+/// back-end's binary and 64-bit integer types) and its migration history.
+pub(crate) fn version_1_database(schema: &str, blob: &str, integer: &str) -> String {
+    let rows = include_str!("../fixtures/version_1_rows.sql").replace("{blob}", blob);
+    let checksum = recorded_checksum(schema);
+    format!(
+        "{schema}\n{rows}\n\
+         CREATE TABLE jirasync_migrations (version {integer} PRIMARY KEY, name TEXT NOT NULL, \
+         checksum TEXT NOT NULL, applied_at {integer} NOT NULL);\n\
+         INSERT INTO jirasync_migrations VALUES (1, 'initial', '{checksum}', 0);\n"
+    )
 }
 
 /// The checksum a version-1 build recorded for its migration (64-bit FNV-1a of the SQL, as
