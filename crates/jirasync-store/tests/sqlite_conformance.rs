@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use jirasync_domain::conformance::host::SeedScene;
 
+#[allow(dead_code)]
 mod sqlite_support;
 
 jirasync_domain::conformance_tests!(sqlite_support::fresh_store());

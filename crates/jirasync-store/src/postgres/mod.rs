@@ -29,7 +29,7 @@
 //!
 //! A failure of the database during a call (connection lost, pool closed, serialization
 //! failure, deadlock, a lock wait beyond `lock_timeout`) is a retryable
-//! [`StoreError::Unavailable`](jirasync_domain::StoreError::Unavailable).
+//! [`StoreError::Unavailable`].
 
 mod external_actors;
 mod host;
