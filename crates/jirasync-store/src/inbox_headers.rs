@@ -2,7 +2,7 @@
 //! shell. A backslash, a line break or a carriage return in a name or value is escaped (`\\`,
 //! `\n`, `\r`), and so is a colon in a name (`\:`), so any header round-trips.
 
-use crate::inbox::DeliveryHeader;
+use jirasync_domain::inbox::DeliveryHeader;
 
 /// The stored text of `headers`.
 pub(crate) fn encode_headers(headers: &[DeliveryHeader]) -> String {

@@ -12,17 +12,18 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use jirasync_domain::StoreError;
-use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
+use jirasync_webhook::{DeliveryKey, EventTime};
 use sqlx::postgres::PgRow;
 
 use super::PostgresStore;
-use crate::inbox::headers::{decode_headers, encode_headers};
-use crate::inbox::{
+use crate::inbox_headers::{decode_headers, encode_headers};
+use crate::sql::inbox::{source_columns, source_from_columns};
+use crate::sql::values::{self, optional_system_time, system_time, unix_millis};
+use crate::sql_error::store_error;
+use jirasync_domain::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,
 };
-use crate::sql::values::{self, optional_system_time, system_time, unix_millis};
-use crate::sql_error::store_error;
 
 /// "`a` sorts before `d`" in processing order, `NULLS FIRST` on `occurred_at`, then by id.
 const SORTS_BEFORE: &str = "(
@@ -32,19 +33,21 @@ const SORTS_BEFORE: &str = "(
     OR (a.occurred_at = d.occurred_at AND a.id < d.id)
 )";
 
-const DELIVERY_COLUMNS: &str = "id, token, body, headers, received_at, ordering_key, \
+const DELIVERY_COLUMNS: &str = "id, integration_id, token, body, headers, received_at, ordering_key, \
                                 occurred_at, delivery_key, attempts, leased_until";
 
 #[async_trait]
 impl Inbox for PostgresStore {
     async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
+        let (integration_id, token) = source_columns(&delivery.source);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO inbox_deliveries (token, body, headers, received_at, ordering_key,
-                 occurred_at, delivery_key, state, attempts)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0)
+            "INSERT INTO jirasync_inbox_deliveries (integration_id, token, body, headers,
+                 received_at, ordering_key, occurred_at, delivery_key, state, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0)
              RETURNING id",
         )
-        .bind(delivery.token.expose())
+        .bind(integration_id)
+        .bind(token)
         .bind(&delivery.body)
         .bind(encode_headers(&delivery.headers))
         .bind(unix_millis(delivery.received_at)?)
@@ -68,24 +71,24 @@ impl Inbox for PostgresStore {
         })?;
         let query = format!(
             "WITH picked AS (
-                 SELECT d.id FROM inbox_deliveries d
+                 SELECT d.id FROM jirasync_inbox_deliveries d
                  WHERE d.state = 'pending'
                    AND (d.leased_until IS NULL OR d.leased_until <= $1)
                    AND (d.available_at IS NULL OR d.available_at <= $1)
                    AND (d.ordering_key IS NULL OR NOT EXISTS (
-                       SELECT 1 FROM inbox_deliveries a
+                       SELECT 1 FROM jirasync_inbox_deliveries a
                        WHERE a.state = 'pending' AND a.ordering_key = d.ordering_key
                          AND {SORTS_BEFORE}))
                  ORDER BY d.occurred_at NULLS FIRST, d.id
                  LIMIT $3
                  FOR UPDATE SKIP LOCKED
              )
-             UPDATE inbox_deliveries SET attempts = attempts + 1, leased_until = $2
-             FROM picked WHERE inbox_deliveries.id = picked.id
+             UPDATE jirasync_inbox_deliveries SET attempts = attempts + 1, leased_until = $2
+             FROM picked WHERE jirasync_inbox_deliveries.id = picked.id
              RETURNING {columns}",
             columns = DELIVERY_COLUMNS
                 .split(", ")
-                .map(|column| format!("inbox_deliveries.{}", column.trim()))
+                .map(|column| format!("jirasync_inbox_deliveries.{}", column.trim()))
                 .collect::<Vec<_>>()
                 .join(", "),
         );
@@ -111,7 +114,7 @@ impl Inbox for PostgresStore {
 
     async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
         let updated = sqlx::query(
-            "UPDATE inbox_deliveries SET state = 'done', leased_until = NULL, available_at = NULL
+            "UPDATE jirasync_inbox_deliveries SET state = 'done', leased_until = NULL, available_at = NULL
              WHERE id = $1 AND state = 'pending' AND attempts = $2 AND leased_until IS NOT NULL",
         )
         .bind(id.get())
@@ -138,7 +141,7 @@ impl Inbox for PostgresStore {
             DeliveryState::Dead
         };
         let updated = sqlx::query(
-            "UPDATE inbox_deliveries
+            "UPDATE jirasync_inbox_deliveries
              SET state = $3, leased_until = NULL, last_error = $4, available_at = $5
              WHERE id = $1 AND state = 'pending' AND attempts = $2 AND leased_until IS NOT NULL",
         )
@@ -161,7 +164,7 @@ impl Inbox for PostgresStore {
 
     async fn replay(&self, id: DeliveryId) -> Result<(), StoreError> {
         let updated = sqlx::query(
-            "UPDATE inbox_deliveries
+            "UPDATE jirasync_inbox_deliveries
              SET state = 'pending', attempts = 0, available_at = NULL, leased_until = NULL,
                  last_error = NULL
              WHERE id = $1 AND state = 'dead'",
@@ -189,7 +192,7 @@ impl Inbox for PostgresStore {
         let rows = sqlx::query(
             "SELECT id, state, attempts, received_at, ordering_key, occurred_at, delivery_key,
                     available_at, leased_until, last_error
-             FROM inbox_deliveries
+             FROM jirasync_inbox_deliveries
              WHERE $1::TEXT IS NULL OR state = $1
              ORDER BY id
              LIMIT $2",
@@ -209,7 +212,7 @@ impl Inbox for PostgresStore {
                      AND (leased_until IS NULL OR leased_until <= $1)),
                  COUNT(*) FILTER (WHERE state = 'pending' AND leased_until > $1),
                  COUNT(*) FILTER (WHERE state = 'dead')
-             FROM inbox_deliveries",
+             FROM jirasync_inbox_deliveries",
         )
         .bind(unix_millis(now)?)
         .fetch_one(&self.pool)
@@ -223,12 +226,13 @@ impl Inbox for PostgresStore {
     }
 
     async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError> {
-        let deleted =
-            sqlx::query("DELETE FROM inbox_deliveries WHERE state = 'done' AND received_at < $1")
-                .bind(unix_millis(before)?)
-                .execute(&self.pool)
-                .await
-                .map_err(|error| store_error("purging done inbox deliveries", error))?;
+        let deleted = sqlx::query(
+            "DELETE FROM jirasync_inbox_deliveries WHERE state = 'done' AND received_at < $1",
+        )
+        .bind(unix_millis(before)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| store_error("purging done inbox deliveries", error))?;
         Ok(deleted.rows_affected())
     }
 }
@@ -246,7 +250,7 @@ impl PostgresStore {
     }
 
     async fn state_of(&self, id: DeliveryId) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar("SELECT state FROM inbox_deliveries WHERE id = $1")
+        sqlx::query_scalar("SELECT state FROM jirasync_inbox_deliveries WHERE id = $1")
             .bind(id.get())
             .fetch_optional(&self.pool)
             .await
@@ -276,7 +280,7 @@ fn attempts_of(row: &PgRow) -> Result<u32, StoreError> {
 fn claimed_delivery(row: &PgRow) -> Result<ClaimedDelivery, StoreError> {
     let leased_until: Option<i64> = column(row, "leased_until")?;
     let headers: String = column(row, "headers")?;
-    let token: String = column(row, "token")?;
+    let source = source_from_columns(column(row, "integration_id")?, column(row, "token")?)?;
     let ordering_key: Option<String> = column(row, "ordering_key")?;
     let occurred_at: Option<i64> = column(row, "occurred_at")?;
     let delivery_key: Option<String> = column(row, "delivery_key")?;
@@ -285,7 +289,7 @@ fn claimed_delivery(row: &PgRow) -> Result<ClaimedDelivery, StoreError> {
         attempt: attempts_of(row)?,
         leased_until: optional_system_time(leased_until)?.unwrap_or(SystemTime::UNIX_EPOCH),
         delivery: NewDelivery {
-            token: WebhookToken::new(token),
+            source,
             body: column(row, "body")?,
             headers: decode_headers(&headers),
             received_at: system_time(column(row, "received_at")?)?,

@@ -1,4 +1,4 @@
-//! [`Inbox`] on SQLite: the `inbox_deliveries` table, claimed in `BEGIN IMMEDIATE` transactions
+//! [`Inbox`] on SQLite: the `jirasync_inbox_deliveries` table, claimed in `BEGIN IMMEDIATE` transactions
 //! so concurrent workers take turns and never claim one delivery twice.
 //!
 //! Times are stored as Unix epoch milliseconds: a sub-millisecond part of a `SystemTime` (such as
@@ -8,18 +8,19 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use jirasync_domain::StoreError;
-use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
+use jirasync_webhook::{DeliveryKey, EventTime};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use super::SqliteStore;
-use crate::inbox::headers::{decode_headers, encode_headers};
-use crate::inbox::{
+use crate::inbox_headers::{decode_headers, encode_headers};
+use crate::sql::inbox::{source_columns, source_from_columns};
+use crate::sql::values::{column, optional_system_time, system_time, unix_millis, unknown};
+use crate::sql_error::store_error;
+use jirasync_domain::inbox::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
     NewDelivery,
 };
-use crate::sql::values::{column, optional_system_time, system_time, unix_millis, unknown};
-use crate::sql_error::store_error;
 
 /// Whether a pending delivery `o` comes before `d` in processing order: oldest change first
 /// (no change time first, as `NULLS FIRST`), then oldest enqueued.
@@ -48,7 +49,10 @@ fn state_from(stored: &str) -> Result<DeliveryState, StoreError> {
 fn delivery_from_row(row: &SqliteRow, what: &str) -> Result<NewDelivery, StoreError> {
     let headers: String = column(row, "headers", what)?;
     Ok(NewDelivery {
-        token: WebhookToken::new(column::<String, _>(row, "token", what)?),
+        source: source_from_columns(
+            column(row, "integration_id", what)?,
+            column(row, "token", what)?,
+        )?,
         body: column(row, "body", what)?,
         headers: decode_headers(&headers),
         received_at: system_time(column(row, "received_at", what)?)?,
@@ -81,10 +85,11 @@ fn summary_from_row(row: &SqliteRow) -> Result<DeliverySummary, StoreError> {
 /// Why `attempt` could not act on delivery `id`: it does not exist, or that attempt no longer
 /// holds it.
 async fn not_held(connection: &mut SqliteConnection, id: DeliveryId, attempt: u32) -> StoreError {
-    let exists = sqlx::query_scalar::<_, i64>("SELECT id FROM inbox_deliveries WHERE id = ?")
-        .bind(id.get())
-        .fetch_optional(connection)
-        .await;
+    let exists =
+        sqlx::query_scalar::<_, i64>("SELECT id FROM jirasync_inbox_deliveries WHERE id = ?")
+            .bind(id.get())
+            .fetch_optional(connection)
+            .await;
     match exists {
         Ok(Some(_)) => StoreError::conflict(format!(
             "inbox delivery {id} is no longer held by attempt {attempt}"
@@ -105,12 +110,14 @@ fn lease_end(now: i64, lease: Duration) -> Result<i64, StoreError> {
 #[async_trait]
 impl Inbox for SqliteStore {
     async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
+        let (integration_id, token) = source_columns(&delivery.source);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO inbox_deliveries (token, body, headers, received_at, ordering_key, \
-             occurred_at, delivery_key, state, attempts) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0) RETURNING id",
+            "INSERT INTO jirasync_inbox_deliveries (integration_id, token, body, headers, \
+             received_at, ordering_key, occurred_at, delivery_key, state, attempts) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0) RETURNING id",
         )
-        .bind(delivery.token.expose())
+        .bind(integration_id)
+        .bind(token)
         .bind(&delivery.body)
         .bind(encode_headers(&delivery.headers))
         .bind(unix_millis(delivery.received_at)?)
@@ -139,15 +146,15 @@ impl Inbox for SqliteStore {
         // Claimable: pending, lease free or ended, retry time reached, and first of its ordering
         // key among every pending delivery (leased or waiting ones hold the key too).
         let rows = sqlx::query(&format!(
-            "UPDATE inbox_deliveries \
+            "UPDATE jirasync_inbox_deliveries \
              SET attempts = MIN(attempts + 1, {MAX_ATTEMPTS}), leased_until = ?1 \
              WHERE id IN ( \
-                 SELECT d.id FROM inbox_deliveries d \
+                 SELECT d.id FROM jirasync_inbox_deliveries d \
                  WHERE d.state = 'pending' \
                  AND (d.leased_until IS NULL OR d.leased_until <= ?2) \
                  AND (d.available_at IS NULL OR d.available_at <= ?2) \
                  AND (d.ordering_key IS NULL OR NOT EXISTS ( \
-                     SELECT 1 FROM inbox_deliveries o \
+                     SELECT 1 FROM jirasync_inbox_deliveries o \
                      WHERE o.state = 'pending' AND o.ordering_key = d.ordering_key \
                      AND {SORTS_BEFORE_D})) \
                  ORDER BY d.occurred_at, d.id LIMIT ?3) \
@@ -189,7 +196,7 @@ impl Inbox for SqliteStore {
         let what = "completing an inbox delivery";
         let mut connection = self.connection(what).await?;
         let updated = sqlx::query(
-            "UPDATE inbox_deliveries SET state = 'done', leased_until = NULL, available_at = NULL \
+            "UPDATE jirasync_inbox_deliveries SET state = 'done', leased_until = NULL, available_at = NULL \
              WHERE id = ? AND state = 'pending' AND attempts = ? AND leased_until IS NOT NULL",
         )
         .bind(id.get())
@@ -214,7 +221,7 @@ impl Inbox for SqliteStore {
         let retry_at_millis = retry_at.map(unix_millis).transpose()?;
         let mut connection = self.connection(what).await?;
         let updated = sqlx::query(
-            "UPDATE inbox_deliveries SET leased_until = NULL, last_error = ?, available_at = ?, \
+            "UPDATE jirasync_inbox_deliveries SET leased_until = NULL, last_error = ?, available_at = ?, \
              state = CASE WHEN ? IS NULL THEN 'dead' ELSE 'pending' END \
              WHERE id = ? AND state = 'pending' AND attempts = ? AND leased_until IS NOT NULL",
         )
@@ -239,7 +246,7 @@ impl Inbox for SqliteStore {
         let what = "replaying an inbox delivery";
         let mut connection = self.connection(what).await?;
         let updated = sqlx::query(
-            "UPDATE inbox_deliveries SET state = 'pending', attempts = 0, available_at = NULL, \
+            "UPDATE jirasync_inbox_deliveries SET state = 'pending', attempts = 0, available_at = NULL, \
              leased_until = NULL, last_error = NULL WHERE id = ? AND state = 'dead'",
         )
         .bind(id.get())
@@ -250,7 +257,7 @@ impl Inbox for SqliteStore {
             return Ok(());
         }
         let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM inbox_deliveries WHERE id = ?")
+            sqlx::query_scalar("SELECT state FROM jirasync_inbox_deliveries WHERE id = ?")
                 .bind(id.get())
                 .fetch_optional(&mut *connection)
                 .await
@@ -270,7 +277,7 @@ impl Inbox for SqliteStore {
     ) -> Result<Vec<DeliverySummary>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, state, attempts, received_at, ordering_key, occurred_at, delivery_key, \
-             available_at, leased_until, last_error FROM inbox_deliveries \
+             available_at, leased_until, last_error FROM jirasync_inbox_deliveries \
              WHERE ?1 IS NULL OR state = ?1 ORDER BY id LIMIT ?2",
         )
         .bind(state.map(DeliveryState::as_str))
@@ -288,7 +295,7 @@ impl Inbox for SqliteStore {
              COUNT(*) FILTER (WHERE state = 'pending' AND (leased_until IS NULL OR leased_until <= ?1)) AS ready, \
              COUNT(*) FILTER (WHERE state = 'pending' AND leased_until > ?1) AS leased, \
              COUNT(*) FILTER (WHERE state = 'dead') AS dead \
-             FROM inbox_deliveries",
+             FROM jirasync_inbox_deliveries",
         )
         .bind(now)
         .fetch_one(&self.pool)
@@ -308,12 +315,13 @@ impl Inbox for SqliteStore {
     }
 
     async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError> {
-        let deleted =
-            sqlx::query("DELETE FROM inbox_deliveries WHERE state = 'done' AND received_at < ?")
-                .bind(unix_millis(before)?)
-                .execute(&self.pool)
-                .await
-                .map_err(|error| store_error("purging done inbox deliveries", error))?;
+        let deleted = sqlx::query(
+            "DELETE FROM jirasync_inbox_deliveries WHERE state = 'done' AND received_at < ?",
+        )
+        .bind(unix_millis(before)?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| store_error("purging done inbox deliveries", error))?;
         Ok(deleted.rows_affected())
     }
 }

@@ -67,6 +67,8 @@ pub(crate) fn options_in(schema: &str) -> PostgresOptions {
         max_connections: 5,
         acquire_timeout: Duration::from_secs(10),
         schema: Some(schema.to_owned()),
+        host_connections: 2,
+        ..PostgresOptions::default()
     }
 }
 
@@ -95,6 +97,11 @@ impl TestSchema {
         let url = test_database_url()?;
         let name = create_fresh_schema(&url).await;
         Some(Self { url, name })
+    }
+
+    /// The schema's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// A new store (its own pool) working in the schema.
