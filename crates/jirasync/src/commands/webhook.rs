@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use jirasync_axum::setup::ensure_issue_webhook;
+use jirasync_service::ensure_issue_webhook;
 use jirasync_client::{
     EnsureWebhookOutcome, JiraClient, Webhook, WebhookAction, WebhookApi, WebhookId,
 };
