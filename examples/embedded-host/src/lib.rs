@@ -74,7 +74,10 @@ fn id_list(ids: impl IntoIterator<Item = u64>) -> String {
 }
 
 fn user_ids(rows: Vec<i64>) -> Vec<UserId> {
-    rows.into_iter().filter_map(|id| u64::try_from(id).ok()).map(UserId::new).collect()
+    rows.into_iter()
+        .filter_map(|id| u64::try_from(id).ok())
+        .map(UserId::new)
+        .collect()
 }
 
 /// The application's database errors, as jirasync reads them: worth a retry.
@@ -151,7 +154,9 @@ impl Host for TicketsHost {
     async fn apply_change(&self, change: &IssueChange) -> Result<(), HostError> {
         let ticket = i64::try_from(change.issue.get()).unwrap_or(-1);
         let update = match (change.assignee(), change.status()) {
-            (Some(None), _) => sqlx::query("UPDATE app_tickets SET assignee_id = NULL WHERE id = ?"),
+            (Some(None), _) => {
+                sqlx::query("UPDATE app_tickets SET assignee_id = NULL WHERE id = ?")
+            }
             (Some(Some(Assignee::User(user))), _) => {
                 sqlx::query("UPDATE app_tickets SET assignee_id = ? WHERE id = ?")
                     .bind(i64::try_from(user.get()).unwrap_or(-1))
@@ -170,13 +175,15 @@ impl Host for TicketsHost {
             .await
             .map_err(failed)?;
         if updated.rows_affected() == 1 {
-            sqlx::query("INSERT INTO app_ticket_history (ticket_id, what, source) VALUES (?, ?, ?)")
-                .bind(ticket)
-                .bind(change.kind.as_str())
-                .bind(&change.data.provider)
-                .execute(&mut *transaction)
-                .await
-                .map_err(failed)?;
+            sqlx::query(
+                "INSERT INTO app_ticket_history (ticket_id, what, source) VALUES (?, ?, ?)",
+            )
+            .bind(ticket)
+            .bind(change.kind.as_str())
+            .bind(&change.data.provider)
+            .execute(&mut *transaction)
+            .await
+            .map_err(failed)?;
         }
         transaction.commit().await.map_err(failed)
     }

@@ -108,10 +108,14 @@ fn sync_service(store: &Arc<dyn AnyStore>, config: &Config) -> Result<SyncServic
         Mode::Inbox => WebhookMode::Inbox,
         Mode::Inline => WebhookMode::Inline,
     };
-    Ok(SyncService::builder(sync_store, Arc::clone(store) as Arc<dyn Host>, Arc::new(directory))
-        .inbox(Arc::clone(store) as Arc<dyn Inbox>)
-        .mode(mode)
-        .build()?)
+    Ok(SyncService::builder(
+        sync_store,
+        Arc::clone(store) as Arc<dyn Host>,
+        Arc::new(directory),
+    )
+    .inbox(Arc::clone(store) as Arc<dyn Inbox>)
+    .mode(mode)
+    .build()?)
 }
 
 /// SIGINT and SIGTERM, watched from before the server starts so none is missed.

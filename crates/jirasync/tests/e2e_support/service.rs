@@ -14,15 +14,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jirasync_axum::{AppState, router};
+use jirasync_client::{BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, PrivateKey};
+use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::secret::SecretString;
+use jirasync_domain::{Host, Inbox, SyncStore};
 use jirasync_service::{
     ClientJiraDirectory, JiraInstall, ShutdownTrigger, SyncService, WebhookMode,
     WebhookRegistrationMode as InstallWebhookMode, WorkerOptions, install_jira, shutdown_channel,
     spawn_workers,
 };
-use jirasync_client::{BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, PrivateKey};
-use jirasync_domain::{Host, Inbox, SyncStore};
-use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
 use jirasync_store::{AnyStore, DatabaseUrl};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
