@@ -150,9 +150,9 @@ async fn the_whole_flow_installs_and_creates_the_webhook() {
         panic!("not OAuth credentials");
     };
     assert_eq!(consumer_key, CONSUMER_KEY);
-    assert_eq!(pem.expose(), private_key_pem().trim());
+    assert_eq!(pem.expose_secret(), private_key_pem().trim());
     assert_eq!(access_token, ACCESS_TOKEN);
-    assert_eq!(access_token_secret.expose(), "access-secret");
+    assert_eq!(access_token_secret.expose_secret(), "access-secret");
 
     let links = setup
         .store

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A secret string (private key, token secret, bearer token). `Debug` and `Display` show
-/// `<redacted>`; read the value with [`SecretString::expose`] only where it is used.
+/// `<redacted>`; read the value with [`SecretString::expose_secret`] only where it is used.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretString(String);
 
@@ -40,6 +40,6 @@ mod tests {
         let secret = SecretString::new("hunter2");
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert!(!format!("{secret}").contains("hunter2"));
-        assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(secret.expose_secret(), "hunter2");
     }
 }

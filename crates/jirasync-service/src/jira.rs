@@ -59,17 +59,17 @@ pub fn client_credentials(credentials: &JiraCredentials) -> Result<Credentials, 
             access_token,
             access_token_secret,
         } => {
-            let key = PrivateKey::from_pem(private_key_pem.expose())
+            let key = PrivateKey::from_pem(private_key_pem.expose_secret())
                 .map_err(|source| JiraClientError::PrivateKey { source })?;
             Ok(Credentials::oauth1_rsa(
                 ConsumerKey::new(consumer_key.as_str()),
                 key,
                 AccessToken::new(access_token.as_str()),
-                TokenSecret::new(access_token_secret.expose()),
+                TokenSecret::new(access_token_secret.expose_secret()),
             ))
         }
         JiraCredentials::Bearer { token } => {
-            Ok(Credentials::bearer(BearerToken::new(token.expose())))
+            Ok(Credentials::bearer(BearerToken::new(token.expose_secret())))
         }
         _ => Err(JiraClientError::UnknownCredentials),
     }

@@ -89,7 +89,7 @@
 //!     "changelog": {"id": "20001", "items": [{"field": "assignee", "to": "alice"}]}
 //! }"#;
 //! let headers = [("content-type", "application/json")];
-//! let receipt = service.receive_webhook(token.expose(), body, &headers).await;
+//! let receipt = service.receive_webhook(token.expose_secret(), body, &headers).await;
 //! assert!(matches!(receipt, WebhookReceipt::Accepted(_)), "{receipt:?}");
 //!
 //! // A worker pass applies what the inbox holds.

@@ -51,7 +51,7 @@ impl AdminToken {
 
     /// Whether `presented` is this token, compared in constant time (only the length may show).
     pub fn matches(&self, presented: &str) -> bool {
-        bool::from(self.0.expose().as_bytes().ct_eq(presented.as_bytes()))
+        bool::from(self.0.expose_secret().as_bytes().ct_eq(presented.as_bytes()))
     }
 }
 

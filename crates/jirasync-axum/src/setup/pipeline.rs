@@ -337,11 +337,11 @@ mod tests {
     #[test]
     fn csrf_tokens_compare_exactly_and_never_print() {
         let token = CsrfToken::generate();
-        assert!(token.matches(token.expose()));
+        assert!(token.matches(token.expose_secret()));
         assert!(!token.matches(""));
-        assert!(!token.matches(token.expose().get(1..).unwrap()));
-        assert!(!format!("{token:?}").contains(token.expose()));
+        assert!(!token.matches(token.expose_secret().get(1..).unwrap()));
+        assert!(!format!("{token:?}").contains(token.expose_secret()));
         let id = PipelineId::generate();
-        assert!(!format!("{id:?}").contains(id.expose()));
+        assert!(!format!("{id:?}").contains(id.expose_secret()));
     }
 }

@@ -211,7 +211,7 @@ impl From<&Integration> for IntegrationRecord {
             webhook_secrets: metadata
                 .webhook_secrets
                 .iter()
-                .map(|secret| SecretText::new(secret.expose()))
+                .map(|secret| SecretText::new(secret.expose_secret()))
                 .collect(),
         }
     }
@@ -232,7 +232,7 @@ impl IntegrationRecord {
                 webhook_secrets: self
                     .webhook_secrets
                     .iter()
-                    .map(|secret| WebhookSecret::new(secret.expose()))
+                    .map(|secret| WebhookSecret::new(secret.expose_secret()))
                     .collect(),
             },
         }
@@ -249,12 +249,12 @@ impl From<&JiraCredentials> for CredentialsRecord {
                 access_token_secret,
             } => Self::OAuth1 {
                 consumer_key: consumer_key.clone(),
-                private_key_pem: SecretText::new(private_key_pem.expose()),
+                private_key_pem: SecretText::new(private_key_pem.expose_secret()),
                 access_token: access_token.clone(),
-                access_token_secret: SecretText::new(access_token_secret.expose()),
+                access_token_secret: SecretText::new(access_token_secret.expose_secret()),
             },
             JiraCredentials::Bearer { token } => Self::Bearer {
-                token: SecretText::new(token.expose()),
+                token: SecretText::new(token.expose_secret()),
             },
         }
     }
@@ -271,12 +271,12 @@ impl CredentialsRecord {
                 access_token_secret,
             } => JiraCredentials::OAuth1 {
                 consumer_key: consumer_key.clone(),
-                private_key_pem: SecretString::new(private_key_pem.expose()),
+                private_key_pem: SecretString::new(private_key_pem.expose_secret()),
                 access_token: access_token.clone(),
-                access_token_secret: SecretString::new(access_token_secret.expose()),
+                access_token_secret: SecretString::new(access_token_secret.expose_secret()),
             },
             Self::Bearer { token } => JiraCredentials::Bearer {
-                token: SecretString::new(token.expose()),
+                token: SecretString::new(token.expose_secret()),
             },
         }
     }

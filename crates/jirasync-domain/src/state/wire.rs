@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A secret as the state file holds it (a webhook secret, a private key, a token), in clear text:
 /// the file is needed to restore a deployment. `Debug` and `Display` show `<redacted>`; read the
-/// value with [`SecretText::expose`].
+/// value with [`SecretText::expose_secret`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SecretText(String);
@@ -98,7 +98,7 @@ mod tests {
         let secret = SecretText::new("hunter2");
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert!(!format!("{secret}").contains("hunter2"));
-        assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(secret.expose_secret(), "hunter2");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::values::{domain_id, sql_id};
 pub(crate) fn source_columns(source: &DeliverySource) -> (Option<i64>, Option<&str>) {
     match source {
         DeliverySource::Integration(integration) => (Some(sql_id(integration.get())), None),
-        DeliverySource::LegacyToken(token) => (None, Some(token.expose())),
+        DeliverySource::LegacyToken(token) => (None, Some(token.expose_secret())),
     }
 }
 
