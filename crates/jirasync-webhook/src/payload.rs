@@ -306,10 +306,10 @@ pub fn parse(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
     // a refused body is read a second time to say where the problem is.
     match serde_json::from_slice::<Object<WebhookPayload>>(body) {
         Ok(Object(payload)) => Ok(payload),
-        Err(error) if !error.is_data() => Err(PayloadError::refusal(JsonError::from(error))),
+        Err(error) if !error.is_data() => Err(PayloadError::refusal(&JsonError::from(error))),
         Err(error) => Err(parse_with_path(body).err().unwrap_or_else(|| {
             // Both passes read the same bytes; should they ever disagree, report what we have.
-            PayloadError::refusal(JsonError::from(error))
+            PayloadError::refusal(&JsonError::from(error))
         })),
     }
 }
@@ -318,13 +318,13 @@ pub fn parse(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
 fn parse_with_path(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
     decode_json::<Object<WebhookPayload>>(body)
         .map(|Object(payload)| payload)
-        .map_err(PayloadError::refusal)
+        .map_err(|error| PayloadError::refusal(&error))
 }
 
 impl PayloadError {
     /// The refusal of a body that did not decode: bad JSON, or a member (named by its path) that
     /// does not fit.
-    fn refusal(error: JsonError) -> Self {
+    fn refusal(error: &JsonError) -> Self {
         if !error.is_data() {
             return Self::InvalidJson {
                 message: error.message(),
