@@ -47,6 +47,10 @@ impl Clock for SystemClock {
 /// A clock that moves only when told to, for tests and known-answer examples. Both readings
 /// move together by [`advance`](Self::advance).
 ///
+/// It counts from the Unix epoch, so [`unix_timestamp`](Clock::unix_timestamp) is exact for any
+/// `u64` (a signature test may use any timestamp); [`now`](Clock::now) gives the Unix epoch for a
+/// time beyond what [`SystemTime`] can hold.
+///
 /// ```
 /// use std::time::Duration;
 ///
@@ -60,7 +64,7 @@ impl Clock for SystemClock {
 /// ```
 #[derive(Debug)]
 pub struct ManualClock {
-    wall_start: SystemTime,
+    since_epoch: Duration,
     monotonic_start: Instant,
     elapsed: Mutex<Duration>,
 }
@@ -68,21 +72,25 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at the Unix epoch.
     pub fn new() -> Self {
-        Self::at(UNIX_EPOCH)
+        Self::since_epoch(Duration::ZERO)
     }
 
-    /// A clock standing at `wall_time`.
+    /// A clock standing at `wall_time` (at the Unix epoch for a time before it).
     pub fn at(wall_time: SystemTime) -> Self {
-        Self {
-            wall_start: wall_time,
-            monotonic_start: Instant::now(),
-            elapsed: Mutex::new(Duration::ZERO),
-        }
+        Self::since_epoch(wall_time.duration_since(UNIX_EPOCH).unwrap_or_default())
     }
 
     /// A clock standing `seconds` after the Unix epoch.
     pub fn at_unix_timestamp(seconds: u64) -> Self {
-        Self::at(UNIX_EPOCH + Duration::from_secs(seconds))
+        Self::since_epoch(Duration::from_secs(seconds))
+    }
+
+    fn since_epoch(since_epoch: Duration) -> Self {
+        Self {
+            since_epoch,
+            monotonic_start: Instant::now(),
+            elapsed: Mutex::new(Duration::ZERO),
+        }
     }
 
     /// Moves the clock forward.
@@ -94,6 +102,10 @@ impl ManualClock {
     fn elapsed(&self) -> Duration {
         *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    fn wall(&self) -> Duration {
+        self.since_epoch.saturating_add(self.elapsed())
+    }
 }
 
 impl Default for ManualClock {
@@ -104,10 +116,7 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        let elapsed = self.elapsed();
-        self.wall_start
-            .checked_add(elapsed)
-            .unwrap_or(self.wall_start)
+        UNIX_EPOCH.checked_add(self.wall()).unwrap_or(UNIX_EPOCH)
     }
 
     fn monotonic(&self) -> Instant {
@@ -115,6 +124,10 @@ impl Clock for ManualClock {
         self.monotonic_start
             .checked_add(elapsed)
             .unwrap_or(self.monotonic_start)
+    }
+
+    fn unix_timestamp(&self) -> u64 {
+        self.wall().as_secs()
     }
 }
 
@@ -139,8 +152,18 @@ mod tests {
     }
 
     #[test]
-    fn a_wall_clock_before_1970_reads_as_zero_seconds() {
+    fn a_manual_clock_set_before_1970_stands_at_the_epoch() {
         let clock = ManualClock::at(UNIX_EPOCH - Duration::from_secs(10));
         assert_eq!(clock.unix_timestamp(), 0);
+    }
+
+    #[test]
+    fn any_unix_timestamp_reads_back_exactly() {
+        assert_eq!(
+            ManualClock::at_unix_timestamp(u64::MAX).unix_timestamp(),
+            u64::MAX
+        );
+        let clock = ManualClock::at(UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+        assert_eq!(clock.unix_timestamp(), 1_700_000_000);
     }
 }
