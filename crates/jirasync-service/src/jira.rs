@@ -65,12 +65,12 @@ pub fn client_credentials(credentials: &JiraCredentials) -> Result<Credentials, 
                 ConsumerKey::new(consumer_key.as_str()),
                 key,
                 AccessToken::new(access_token.as_str()),
-                TokenSecret::new(access_token_secret.expose_secret()),
+                TokenSecret::from(access_token_secret.as_secret().clone()),
             ))
         }
-        JiraCredentials::Bearer { token } => {
-            Ok(Credentials::bearer(BearerToken::new(token.expose_secret())))
-        }
+        JiraCredentials::Bearer { token } => Ok(Credentials::bearer(BearerToken::from(
+            token.as_secret().clone(),
+        ))),
         _ => Err(JiraClientError::UnknownCredentials),
     }
 }
