@@ -68,7 +68,9 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
 async fn a_file_database_runs_in_wal_mode() {
     let (_directory, url) = fresh_file();
     drop(SqliteStore::open(&url).await.unwrap());
-    let pool = sqlx::SqlitePool::connect(url.expose_secret()).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&pool)
         .await

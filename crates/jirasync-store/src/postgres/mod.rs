@@ -132,9 +132,11 @@ impl PostgresStore {
         options: PostgresOptions,
     ) -> Result<Self, OpenError> {
         let mut connect_options =
-            PgConnectOptions::from_str(url.expose_secret()).map_err(|error| OpenError::InvalidUrl {
-                url: url.redacted(),
-                message: without_password(url, &error.to_string()),
+            PgConnectOptions::from_str(url.expose_secret()).map_err(|error| {
+                OpenError::InvalidUrl {
+                    url: url.redacted(),
+                    message: without_password(url, &error.to_string()),
+                }
             })?;
         if let Some(schema) = &options.schema {
             connect_options = connect_options.options([("search_path", quoted_identifier(schema))]);

@@ -91,9 +91,14 @@ pub(crate) fn credential_columns(
             Some(access_token_secret.expose_secret()),
             None,
         )),
-        JiraCredentials::Bearer { token } => {
-            Ok(("bearer", None, None, None, None, Some(token.expose_secret())))
-        }
+        JiraCredentials::Bearer { token } => Ok((
+            "bearer",
+            None,
+            None,
+            None,
+            None,
+            Some(token.expose_secret()),
+        )),
         _ => Err(StoreError::invalid(
             "this store cannot keep this kind of Jira credentials",
         )),
