@@ -427,7 +427,7 @@ async fn an_expired_pipeline_shows_an_error_and_stores_nothing() {
     let jira = FakeJira::start().await;
     let mut browser = setup.browser();
     submit(&mut browser, &jira, &[]).await;
-    setup.clock.advance(601);
+    setup.clock.advance(std::time::Duration::from_secs(601));
     let answer = browser
         .get(&format!(
             "{SETUP_PATH}?oauth_token={REQUEST_TOKEN}&oauth_verifier=v"
