@@ -4,8 +4,17 @@
 //! file, in its own `jirasync_*` tables (`jirasync-store`, bookkeeping layout).
 //!
 //! The six methods of [`Host`] are all an application implements to receive Jira's webhooks and
-//! sync inbound (see `tests/webhook.rs` for a delivery end to end, and `src/main.rs` for the
-//! service).
+//! sync inbound. [`Embedded`] puts the pieces together; `tests/webhook.rs` takes a Jira delivery
+//! through the HTTP route end to end, `tests/host_conformance.rs` runs jirasync's host suite on
+//! [`TicketsHost`], and `src/main.rs` is the same as a program:
+//!
+//! ```sh
+//! cargo run -p jirasync-example-embedded-host
+//! ```
+
+mod wiring;
+
+pub use wiring::{Embedded, demo_scene};
 
 use async_trait::async_trait;
 use jirasync_domain::external_actor::ActorTarget;

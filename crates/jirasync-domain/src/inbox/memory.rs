@@ -186,18 +186,14 @@ impl Inbox for MemoryInbox {
         error: &str,
         retry_at: Option<SystemTime>,
     ) -> Result<FailOutcome, StoreError> {
+        let outcome = FailOutcome::from_retry_at(retry_at);
         let mut state = self.lock();
         let row = held_row(&mut state, id, attempt)?;
+        row.state = outcome.state();
         row.leased_until = None;
         row.last_error = Some(error.to_owned());
         row.available_at = retry_at;
-        Ok(match retry_at {
-            Some(at) => FailOutcome::RetryAt(at),
-            None => {
-                row.state = DeliveryState::Dead;
-                FailOutcome::DeadLettered
-            }
-        })
+        Ok(outcome)
     }
 
     async fn replay(&self, id: DeliveryId) -> Result<(), StoreError> {

@@ -233,6 +233,25 @@ pub enum FailOutcome {
     DeadLettered,
 }
 
+impl FailOutcome {
+    /// What failing a delivery does: with `retry_at` it waits until then, with `None` it is
+    /// dead-lettered.
+    pub const fn from_retry_at(retry_at: Option<SystemTime>) -> Self {
+        match retry_at {
+            Some(at) => Self::RetryAt(at),
+            None => Self::DeadLettered,
+        }
+    }
+
+    /// The state the failed delivery is left in: pending until its retry, or dead.
+    pub const fn state(self) -> DeliveryState {
+        match self {
+            Self::RetryAt(_) => DeliveryState::Pending,
+            Self::DeadLettered => DeliveryState::Dead,
+        }
+    }
+}
+
 /// Durable storage of webhook deliveries. Every method is atomic.
 #[async_trait]
 pub trait Inbox: Send + Sync {

@@ -7,8 +7,10 @@
 //! (`sqlite/integrations.rs` and `postgres/integrations.rs` are such expansions). What really
 //! differs stays in the back-ends: how a write transaction starts (`begin_write`), how the syncs
 //! of one Jira issue are serialised (`sqlite/session.rs`: a lease row; `postgres/session.rs`: row
-//! locks held by a transaction), which pool the standalone host's calls use, and the
-//! [`Dialect`] constants.
+//! locks held by a transaction), how the inbox's claim keeps two workers from claiming one
+//! delivery (`sqlite/inbox.rs`: a `BEGIN IMMEDIATE` transaction; `postgres/inbox.rs`: one
+//! statement with `FOR UPDATE SKIP LOCKED`), which pool the standalone host's calls use, and
+//! the [`Dialect`] constants.
 
 pub(crate) mod external_actors;
 pub(crate) mod host;

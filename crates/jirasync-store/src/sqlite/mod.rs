@@ -48,7 +48,6 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use jirasync_domain::StoreError;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
@@ -197,11 +196,6 @@ impl SqliteStore {
             Layout::Standalone => Ok(&self.pool),
             Layout::Bookkeeping => Err(bookkeeping_only()),
         }
-    }
-
-    /// A connection of the pool, for several reads in a row.
-    async fn connection(&self, what: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
-        crate::sql::connection(&self.pool, what).await
     }
 
     /// Starts a write transaction holding the database's write lock from its first statement

@@ -78,17 +78,21 @@ impl HostScene for TicketsScene {
             .await;
         }
         let ticket = self
-            .insert("INSERT INTO app_tickets (project_id) VALUES (?)", &[project])
+            .insert(
+                "INSERT INTO app_tickets (project_id) VALUES (?)",
+                &[project],
+            )
             .await;
         LocalIssueId::new(ticket.unsigned_abs())
     }
 
     async fn activity_count(&self, issue: LocalIssueId) -> Option<usize> {
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM app_ticket_history WHERE ticket_id = ?")
-            .bind(id(issue.get()))
-            .fetch_one(&self.0)
-            .await
-            .expect("read the history");
+        let count: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM app_ticket_history WHERE ticket_id = ?")
+                .bind(id(issue.get()))
+                .fetch_one(&self.0)
+                .await
+                .expect("read the history");
         Some(usize::try_from(count).unwrap_or_default())
     }
 }
