@@ -5,8 +5,8 @@ use secrecy::zeroize::Zeroizing;
 
 /// `BYTES` random bytes from the operating system, as lower-case hex (two characters a byte).
 ///
-/// The bytes are zeroed once encoded, and the text is built at its final size, so wrapping it in a
-/// [`Secret`](crate::Secret) leaves no copy behind.
+/// The random bytes are zeroed once encoded; wrap the text in a [`Secret`](crate::Secret) (which
+/// zeroes the `String` it is given) when it is one.
 ///
 /// ```
 /// let nonce = jirasync_core::random_hex::<16>();

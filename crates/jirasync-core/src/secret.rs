@@ -15,6 +15,7 @@ use std::hash::{Hash, Hasher};
 
 pub use secrecy::ExposeSecret;
 use secrecy::SecretString;
+use secrecy::zeroize::Zeroize;
 use subtle::ConstantTimeEq;
 
 /// What a secret prints in `Debug` and `Display`, unless its type says otherwise.
@@ -35,9 +36,13 @@ pub const REDACTED: &str = "<redacted>";
 pub struct Secret(SecretString);
 
 impl Secret {
-    /// Wraps a secret value.
+    /// Wraps a secret value. The `String` it is given is zeroed, spare capacity included, once
+    /// copied.
     pub fn new(value: impl Into<String>) -> Self {
-        Self(SecretString::from(value.into()))
+        let mut value: String = value.into();
+        let secret = SecretString::from(value.as_str());
+        value.zeroize();
+        Self(secret)
     }
 
     /// `BYTES` random bytes from the operating system, as lower-case hex (two characters a byte).
