@@ -100,7 +100,7 @@ async fn no_span_or_event_holds_the_token() {
     send(
         &app,
         "GET",
-        &format!("{path}?token={}", token.expose()),
+        &format!("{path}?token={}", token.expose_secret()),
         Vec::new(),
     )
     .await;
@@ -121,7 +121,7 @@ async fn no_span_or_event_holds_the_token() {
         "{lines:#?}"
     );
     // And none of it holds either token, or even one of their signatures.
-    for secret in [token.expose(), wrong_token.expose()] {
+    for secret in [token.expose_secret(), wrong_token.expose_secret()] {
         let signature = secret.rsplit('.').next().unwrap();
         for line in &lines {
             assert!(!line.contains(signature), "token in {line:?}");

@@ -150,9 +150,9 @@ async fn the_whole_flow_installs_and_creates_the_webhook() {
         panic!("not OAuth credentials");
     };
     assert_eq!(consumer_key, CONSUMER_KEY);
-    assert_eq!(pem.expose(), private_key_pem().trim());
+    assert_eq!(pem.expose_secret(), private_key_pem().trim());
     assert_eq!(access_token, ACCESS_TOKEN);
-    assert_eq!(access_token_secret.expose(), "access-secret");
+    assert_eq!(access_token_secret.expose_secret(), "access-secret");
 
     let links = setup
         .store
@@ -427,7 +427,7 @@ async fn an_expired_pipeline_shows_an_error_and_stores_nothing() {
     let jira = FakeJira::start().await;
     let mut browser = setup.browser();
     submit(&mut browser, &jira, &[]).await;
-    setup.clock.advance(601);
+    setup.clock.advance(std::time::Duration::from_secs(601));
     let answer = browser
         .get(&format!(
             "{SETUP_PATH}?oauth_token={REQUEST_TOKEN}&oauth_verifier=v"

@@ -255,7 +255,7 @@ async fn refuses_steps_without_a_live_session() {
     assert!(detail(&answer).contains("setup session has expired"));
 
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
-    setup.clock.advance(601);
+    setup.clock.advance(std::time::Duration::from_secs(601));
     let answer = approve(&mut browser, &csrf).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(detail(&answer).contains("setup session has expired"));

@@ -32,11 +32,7 @@ fn options(max_attempts: u32) -> WorkerOptions {
     WorkerOptions {
         lease: Duration::from_secs(30),
         idle_poll: Duration::from_millis(5),
-        retry: RetryPolicy {
-            max_attempts,
-            base_delay: Duration::ZERO,
-            max_delay: Duration::ZERO,
-        },
+        retry: RetryPolicy::new(max_attempts, Duration::ZERO, Duration::ZERO).without_jitter(),
     }
 }
 

@@ -56,61 +56,9 @@ pub trait JiraDirectory: Send + Sync {
     ) -> Result<BTreeSet<StatusId>, DirectoryError>;
 }
 
-/// A source of monotonic time, injectable so cache expiry is testable.
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> Instant;
-}
-
-/// The operating system's monotonic clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-#[cfg(feature = "testing")]
-/// A clock that moves only when told to, for tests.
-#[derive(Debug)]
-pub struct ManualClock {
-    start: Instant,
-    elapsed: Mutex<Duration>,
-}
-
-#[cfg(feature = "testing")]
-impl ManualClock {
-    /// A clock standing at the moment it was made.
-    pub fn new() -> Self {
-        Self {
-            start: Instant::now(),
-            elapsed: Mutex::new(Duration::ZERO),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        let mut elapsed = self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
-        *elapsed = elapsed.saturating_add(by);
-    }
-}
-
-#[cfg(feature = "testing")]
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[cfg(feature = "testing")]
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        let elapsed = *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
-        self.start.checked_add(elapsed).unwrap_or(self.start)
-    }
-}
+// The cache ages its entries on jirasync's one clock (its monotonic reading), injectable so expiry
+// is testable.
+pub use jirasync_core::{Clock, ManualClock, SystemClock};
 
 /// When a `done` set was fetched, and the set.
 type CachedStatuses = (Instant, Arc<BTreeSet<StatusId>>);
@@ -147,7 +95,7 @@ impl DoneStatusCache {
         directory: &D,
         integration: &Integration,
     ) -> Result<Arc<BTreeSet<StatusId>>, DirectoryError> {
-        let now = self.clock.now();
+        let now = self.clock.monotonic();
         if let Some(cached) = self.fresh(integration.id, now) {
             return Ok(cached);
         }

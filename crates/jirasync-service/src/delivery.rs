@@ -175,7 +175,7 @@ pub(crate) async fn open_stored(
                 changes,
             })
         }
-        DeliverySource::LegacyToken(token) => open(service, token.expose(), body).await,
+        DeliverySource::LegacyToken(token) => open(service, token.expose_secret(), body).await,
     }
 }
 

@@ -59,18 +59,18 @@ pub fn client_credentials(credentials: &JiraCredentials) -> Result<Credentials, 
             access_token,
             access_token_secret,
         } => {
-            let key = PrivateKey::from_pem(private_key_pem.expose())
+            let key = PrivateKey::from_pem(private_key_pem.expose_secret())
                 .map_err(|source| JiraClientError::PrivateKey { source })?;
             Ok(Credentials::oauth1_rsa(
                 ConsumerKey::new(consumer_key.as_str()),
                 key,
                 AccessToken::new(access_token.as_str()),
-                TokenSecret::new(access_token_secret.expose()),
+                TokenSecret::from(access_token_secret.as_secret().clone()),
             ))
         }
-        JiraCredentials::Bearer { token } => {
-            Ok(Credentials::bearer(BearerToken::new(token.expose())))
-        }
+        JiraCredentials::Bearer { token } => Ok(Credentials::bearer(BearerToken::from(
+            token.as_secret().clone(),
+        ))),
         _ => Err(JiraClientError::UnknownCredentials),
     }
 }

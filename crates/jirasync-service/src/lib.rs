@@ -89,7 +89,7 @@
 //!     "changelog": {"id": "20001", "items": [{"field": "assignee", "to": "alice"}]}
 //! }"#;
 //! let headers = [("content-type", "application/json")];
-//! let receipt = service.receive_webhook(token.expose(), body, &headers).await;
+//! let receipt = service.receive_webhook(token.expose_secret(), body, &headers).await;
 //! assert!(matches!(receipt, WebhookReceipt::Accepted(_)), "{receipt:?}");
 //!
 //! // A worker pass applies what the inbox holds.
@@ -101,7 +101,6 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(example()).unwrap();
 //! ```
 
-mod clock;
 mod delivery;
 mod directory;
 mod health;
@@ -113,7 +112,7 @@ mod service;
 mod shutdown;
 mod worker;
 
-pub use clock::{SystemWallClock, WallClock};
+// The clock of a service: jirasync's one clock.
 pub use delivery::DeliveryError;
 pub use directory::ClientJiraDirectory;
 pub use health::ReadinessError;
@@ -127,6 +126,7 @@ pub use install::installer::{
 pub use jira::{
     JiraClientError, client_credentials, client_options, jira_client, jira_client_with,
 };
+pub use jirasync_core::{Clock, ManualClock, SystemClock};
 pub use metrics::{LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, ProcessingPath, WebhookOutcome};
 pub use receive::WebhookReceipt;
 pub use service::{BuildError, SyncService, SyncServiceBuilder, WebhookMode};

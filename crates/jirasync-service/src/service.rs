@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use jirasync_core::{Clock, SystemClock};
 use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
 use tokio::sync::Notify;
 
-use crate::clock::{SystemWallClock, WallClock};
 use crate::metrics::Metrics;
 use crate::worker::WorkerOptions;
 
@@ -50,7 +50,7 @@ struct Inner {
     sync: InboundSync<dyn SyncStore, dyn Host, dyn JiraDirectory>,
     mode: WebhookMode,
     metrics: Metrics,
-    clock: Arc<dyn WallClock>,
+    clock: Arc<dyn Clock>,
     workers: WorkerOptions,
     /// Woken when a delivery is enqueued, so idle workers need not wait for their next poll.
     enqueued: Notify,
@@ -81,7 +81,7 @@ impl SyncService {
             inbox: None,
             mode: WebhookMode::default(),
             metrics: Metrics::new(),
-            clock: Arc::new(SystemWallClock),
+            clock: Arc::new(SystemClock),
             workers: WorkerOptions::default(),
         }
     }
@@ -149,7 +149,7 @@ pub struct SyncServiceBuilder {
     inbox: Option<Arc<dyn Inbox>>,
     mode: WebhookMode,
     metrics: Metrics,
-    clock: Arc<dyn WallClock>,
+    clock: Arc<dyn Clock>,
     workers: WorkerOptions,
 }
 
@@ -182,8 +182,9 @@ impl SyncServiceBuilder {
         self
     }
 
-    /// The wall clock ([`SystemWallClock`] by default).
-    pub fn clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+    /// The clock ([`SystemClock`] by default): receipt times, retry times, and the age of the
+    /// cached `done` statuses.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
@@ -206,7 +207,12 @@ impl SyncServiceBuilder {
         Ok(SyncService {
             inner: Arc::new(Inner {
                 inbox: self.inbox,
-                sync: InboundSync::new(self.store, self.host, self.directory),
+                sync: InboundSync::with_clock(
+                    self.store,
+                    self.host,
+                    self.directory,
+                    Arc::clone(&self.clock),
+                ),
                 mode: self.mode,
                 metrics: self.metrics,
                 clock: self.clock,

@@ -10,7 +10,9 @@
 use std::time::Duration;
 
 use jirasync_domain::StoreError;
-use jirasync_domain::inbox::{ClaimedDelivery, DeliverySource, FailOutcome, Inbox, RetryPolicy};
+use jirasync_domain::inbox::{
+    ClaimedDelivery, DEFAULT_INBOX_RETRY_POLICY, DeliverySource, FailOutcome, Inbox, RetryPolicy,
+};
 use tokio::task::JoinHandle;
 
 use crate::delivery::{self, DeliveryError};
@@ -31,12 +33,12 @@ pub struct WorkerOptions {
 }
 
 impl Default for WorkerOptions {
-    /// A 60 s lease, a 1 s idle poll, [`RetryPolicy::default`].
+    /// A 60 s lease, a 1 s idle poll, [`DEFAULT_INBOX_RETRY_POLICY`].
     fn default() -> Self {
         Self {
             lease: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_INBOX_RETRY_POLICY,
         }
     }
 }

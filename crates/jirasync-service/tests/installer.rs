@@ -124,10 +124,10 @@ async fn manual_mode_calls_no_webhook_endpoint_and_gives_the_url() {
     assert!(
         installed
             .webhook_url
-            .expose()
+            .expose_secret()
             .starts_with("https://sync.example.com/extensions/jira-server/issue-updated/eyJ")
     );
-    assert!(!format!("{installed:?}").contains(installed.webhook_url.expose()));
+    assert!(!format!("{installed:?}").contains(installed.webhook_url.expose_secret()));
     assert_eq!(jira.requests_to("/webhook").await, 0);
     assert_eq!(jira.requests_to("/serverInfo").await, 0);
 }

@@ -35,7 +35,7 @@ async fn a_token_signed_with_another_secret_is_refused_and_counted() {
     let token = mint_token(world.external_id.as_str(), &WebhookSecret::new("not-it"));
 
     let receipt = service
-        .receive_webhook(token.expose(), &fixture("assignee_set.json"), &[])
+        .receive_webhook(token.expose_secret(), &fixture("assignee_set.json"), &[])
         .await;
 
     let WebhookReceipt::Refused(error) = &receipt else {
@@ -79,7 +79,7 @@ async fn a_body_that_is_not_a_payload_is_refused() {
     let service = world.inline_service(StaticJiraDirectory::new());
 
     let receipt = service
-        .receive_webhook(world.token().expose(), b"not json", &[])
+        .receive_webhook(world.token().expose_secret(), b"not json", &[])
         .await;
 
     assert!(
@@ -100,7 +100,11 @@ async fn a_delivery_without_changes_is_ignored_and_not_stored() {
     let (service, inbox) = world.inbox_service(StaticJiraDirectory::new());
 
     let receipt = service
-        .receive_webhook(world.token().expose(), &fixture("issue_created.json"), &[])
+        .receive_webhook(
+            world.token().expose_secret(),
+            &fixture("issue_created.json"),
+            &[],
+        )
         .await;
 
     assert!(matches!(receipt, WebhookReceipt::Ignored), "{receipt:?}");
@@ -119,7 +123,7 @@ async fn inbox_mode_stores_the_verified_integration_and_what_orders_the_delivery
     ];
 
     let receipt = service
-        .receive_webhook(world.token().expose(), &body, &headers)
+        .receive_webhook(world.token().expose_secret(), &body, &headers)
         .await;
 
     assert!(
@@ -170,7 +174,11 @@ async fn inline_mode_applies_and_gives_the_sync_outcome() {
     let service = world.inline_service(StaticJiraDirectory::new());
 
     let receipt = service
-        .receive_webhook(world.token().expose(), &fixture("assignee_set.json"), &[])
+        .receive_webhook(
+            world.token().expose_secret(),
+            &fixture("assignee_set.json"),
+            &[],
+        )
         .await;
 
     let WebhookReceipt::Applied(outcome) = &receipt else {
@@ -196,7 +204,11 @@ async fn inline_mode_refuses_for_now_when_jira_is_unreachable() {
     let service = world.inline_service(jira_down);
 
     let receipt = service
-        .receive_webhook(world.token().expose(), &fixture("status_changed.json"), &[])
+        .receive_webhook(
+            world.token().expose_secret(),
+            &fixture("status_changed.json"),
+            &[],
+        )
         .await;
 
     let WebhookReceipt::Refused(error) = &receipt else {
@@ -214,7 +226,11 @@ async fn a_store_that_is_down_refuses_for_now_in_both_modes() {
 
     for service in services {
         let receipt = service
-            .receive_webhook(world.token().expose(), &fixture("assignee_set.json"), &[])
+            .receive_webhook(
+                world.token().expose_secret(),
+                &fixture("assignee_set.json"),
+                &[],
+            )
             .await;
         assert!(
             matches!(&receipt, WebhookReceipt::Refused(DeliveryError::Store(error)) if error.is_retryable()),
@@ -238,7 +254,11 @@ async fn an_inbox_that_is_down_refuses_for_now_and_stores_nothing() {
     );
 
     let receipt = service
-        .receive_webhook(world.token().expose(), &fixture("assignee_set.json"), &[])
+        .receive_webhook(
+            world.token().expose_secret(),
+            &fixture("assignee_set.json"),
+            &[],
+        )
         .await;
 
     assert_eq!(receipt.outcome(), WebhookOutcome::Unavailable);
@@ -279,7 +299,11 @@ async fn the_metrics_show_the_inbox_depth_while_the_inbox_answers() {
         Some(inbox.clone()),
     );
     service
-        .receive_webhook(world.token().expose(), &fixture("assignee_set.json"), &[])
+        .receive_webhook(
+            world.token().expose_secret(),
+            &fixture("assignee_set.json"),
+            &[],
+        )
         .await;
 
     let text = service.render_metrics().await;

@@ -65,7 +65,7 @@ async fn a_delivery_accepted_at_receipt_is_applied_by_a_worker_pass() {
     let token = world.token();
 
     let receipt = service
-        .receive_webhook(token.expose(), &fixture("assignee_set.json"), &[])
+        .receive_webhook(token.expose_secret(), &fixture("assignee_set.json"), &[])
         .await;
     assert!(
         matches!(receipt, WebhookReceipt::Accepted(_)),

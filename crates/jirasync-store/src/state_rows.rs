@@ -376,7 +376,7 @@ impl StateRows {
             ));
             for (position, secret) in (0_i64..).zip(&record.webhook_secrets) {
                 rows.webhook_secrets
-                    .push((id, position, secret.expose().to_owned()));
+                    .push((id, position, secret.expose_secret().to_owned()));
             }
         }
         for record in &snapshot.identities {
@@ -598,9 +598,9 @@ fn identity_row(record: &IdentityRecord) -> Result<IdentityRow, StoreError> {
             installed_by,
             OAUTH1.to_owned(),
             Some(consumer_key.clone()),
-            Some(private_key_pem.expose().to_owned()),
+            Some(private_key_pem.expose_secret().to_owned()),
             Some(access_token.clone()),
-            Some(access_token_secret.expose().to_owned()),
+            Some(access_token_secret.expose_secret().to_owned()),
             None,
         ),
         CredentialsRecord::Bearer { token } => (
@@ -613,7 +613,7 @@ fn identity_row(record: &IdentityRecord) -> Result<IdentityRow, StoreError> {
             None,
             None,
             None,
-            Some(token.expose().to_owned()),
+            Some(token.expose_secret().to_owned()),
         ),
     })
 }

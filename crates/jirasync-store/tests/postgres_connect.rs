@@ -159,10 +159,14 @@ async fn open_gives_a_postgres_store_with_every_trait() {
     };
     let schema = create_fresh_schema(&url).await;
     // The schema through the URL, as an operator would set it.
-    let separator = if url.expose().contains('?') { '&' } else { '?' };
+    let separator = if url.expose_secret().contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let in_schema = DatabaseUrl::new(format!(
         "{}{separator}options=-c%20search_path%3D{schema}",
-        url.expose()
+        url.expose_secret()
     ));
     let store = jirasync_store::open(&in_schema).await.unwrap();
     assert!(format!("{store:?}").contains("PostgresStore"), "{store:?}");

@@ -193,9 +193,13 @@ async fn connections_the_server_closed_are_replaced_before_a_call_uses_them() {
     }
     drop(held);
     // ...is closed by the server, as a restart or an idle timeout would.
-    let admin = sqlx::PgPool::connect(postgres_support::test_database_url().unwrap().expose())
-        .await
-        .unwrap();
+    let admin = sqlx::PgPool::connect(
+        postgres_support::test_database_url()
+            .unwrap()
+            .expose_secret(),
+    )
+    .await
+    .unwrap();
     for pid in pids {
         let closed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
             .bind(pid)

@@ -27,7 +27,7 @@ const VERSION_1: &str = include_str!("../migrations/postgres/0001_initial.sql");
 /// A pool working in `schema`.
 async fn connect(schema: &str) -> PgPool {
     let url = test_database_url().unwrap();
-    let options = PgConnectOptions::from_str(url.expose())
+    let options = PgConnectOptions::from_str(url.expose_secret())
         .unwrap()
         .options([("search_path", schema)]);
     PgPool::connect_with(options).await.unwrap()

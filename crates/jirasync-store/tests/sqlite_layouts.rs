@@ -22,7 +22,7 @@ fn bookkeeping() -> SqliteOptions {
 async fn a_bookkeeping_file_has_only_jirasync_tables_beside_the_applications() {
     let (_directory, url) = sqlite_support::fresh_file();
     // The application's own tables, named like jirasync's standalone ones and version 1's.
-    let application = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", url.expose()))
+    let application = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", url.expose_secret()))
         .await
         .unwrap();
     sqlx::raw_sql(

@@ -25,7 +25,7 @@ use tempfile::TempDir;
 const VERSION_1: &str = include_str!("../migrations/sqlite/0001_initial.sql");
 
 async fn connect(url: &DatabaseUrl) -> SqlitePool {
-    let options = SqliteConnectOptions::from_str(url.expose())
+    let options = SqliteConnectOptions::from_str(url.expose_secret())
         .unwrap()
         .create_if_missing(true)
         .foreign_keys(true);

@@ -20,7 +20,7 @@ use sqlite_support::fresh_file;
 
 /// The rows of `jirasync_migrations` as (version, checksum, applied_at), read with the driver.
 async fn recorded_migrations(url: &DatabaseUrl) -> Vec<(i64, String, i64)> {
-    let pool = sqlx::SqlitePool::connect(url.expose())
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
         .await
         .expect("connect");
     let rows = sqlx::query_as(
@@ -35,7 +35,7 @@ async fn recorded_migrations(url: &DatabaseUrl) -> Vec<(i64, String, i64)> {
 
 /// Runs one statement on the database with the driver, behind the store's back.
 async fn execute(url: &DatabaseUrl, sql: &str) {
-    let pool = sqlx::SqlitePool::connect(url.expose())
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
         .await
         .expect("connect");
     sqlx::query(sql).execute(&pool).await.expect("execute");
@@ -68,7 +68,9 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
 async fn a_file_database_runs_in_wal_mode() {
     let (_directory, url) = fresh_file();
     drop(SqliteStore::open(&url).await.unwrap());
-    let pool = sqlx::SqlitePool::connect(url.expose()).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&pool)
         .await
@@ -126,7 +128,7 @@ async fn refuses_a_database_whose_applied_migration_was_edited() {
     assert!(matches!(error, OpenError::Migrate { .. }), "{error}");
     let message = error.to_string();
     assert!(message.contains("different SQL"), "{message}");
-    assert!(message.contains(url.expose()), "{message}");
+    assert!(message.contains(url.expose_secret()), "{message}");
 }
 
 #[tokio::test]

@@ -16,7 +16,6 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
 use jirasync_domain::secret::SecretString;
 use jirasync_domain::{Host, LocalIssueStore, SyncStore};
-use subtle::ConstantTimeEq;
 
 /// The largest request body the admin routes read.
 pub const ADMIN_BODY_LIMIT: usize = 64 * 1024;
@@ -51,7 +50,7 @@ impl AdminToken {
 
     /// Whether `presented` is this token, compared in constant time (only the length may show).
     pub fn matches(&self, presented: &str) -> bool {
-        bool::from(self.0.expose().as_bytes().ct_eq(presented.as_bytes()))
+        self.0.matches(presented)
     }
 }
 

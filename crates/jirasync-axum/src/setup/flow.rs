@@ -279,7 +279,7 @@ impl From<&InstalledJira> for InstallSummary {
             // Manual (or a later kind): the installing user needs the URL to hand to a Jira
             // administrator.
             _ => WebhookSummary::Manual {
-                url: installed.webhook_url.expose().to_owned(),
+                url: installed.webhook_url.expose_secret().to_owned(),
             },
         };
         Self {

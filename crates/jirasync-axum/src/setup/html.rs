@@ -90,7 +90,7 @@ fn form_page(
     let mut body = format!(
         "<form method=\"post\" action=\"{SETUP_PATH}\">\n\
          <input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{csrf}\">\n",
-        csrf = escape(pipeline.csrf_token.expose()),
+        csrf = escape(pipeline.csrf_token.expose_secret()),
     );
     if ask_organization {
         let _ = write!(

@@ -191,7 +191,7 @@ async fn authorized_pipeline(
 async fn initialize(state: &SetupState) -> Response {
     let id = PipelineId::generate();
     let pipeline = Pipeline::new(PipelineFlow::Json);
-    let csrf_token = pipeline.csrf_token.expose().to_owned();
+    let csrf_token = pipeline.csrf_token.expose_secret().to_owned();
     if let Err(error) = state.pipelines.insert(&id, pipeline).await {
         return setup_error(&SetupError::Pipelines(error));
     }

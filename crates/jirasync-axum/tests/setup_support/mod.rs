@@ -17,7 +17,6 @@ mod fake_jira;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -25,7 +24,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request as HttpRequest, StatusCode};
 pub use fake_jira::*;
 use jirasync_axum::{InMemoryPipelineStore, SetupState, setup_router};
-use jirasync_client::oauth1::Clock;
+use jirasync_client::oauth1::{Clock, ManualClock};
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::integration::{Integration, JIRA_SERVER_PROVIDER};
 use jirasync_domain::organization::OrganizationFeatures;
@@ -33,28 +32,13 @@ use jirasync_domain::{InMemoryStore, IntegrationStore, Seed};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
-/// A clock the test moves.
-#[derive(Debug, Default)]
-pub struct TestClock(AtomicU64);
-
-impl TestClock {
-    pub fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn unix_timestamp(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
 /// The service under test: the setup router on an in-memory store with one organization.
 pub struct Setup {
     pub app: Router,
     pub store: Arc<InMemoryStore>,
     pub organization: OrganizationId,
-    pub clock: Arc<TestClock>,
+    /// The clock the pipelines expire on; the test moves it.
+    pub clock: Arc<ManualClock>,
 }
 
 impl Setup {
@@ -70,7 +54,7 @@ impl Setup {
             .seed_organization("acme", OrganizationFeatures::all())
             .await
             .unwrap();
-        let clock = Arc::new(TestClock::default());
+        let clock = Arc::new(ManualClock::new());
         let pipelines = InMemoryPipelineStore::new(Duration::from_secs(600), 16)
             .with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
         let state = SetupState::new(Arc::clone(&store) as _, PUBLIC_URL)

@@ -241,7 +241,7 @@ pub async fn concurrent_installs_of_one_jira_all_succeed<S: World + 'static>(sto
         .metadata
         .webhook_secrets
         .iter()
-        .map(|secret| secret.expose().to_owned())
+        .map(|secret| secret.expose_secret().to_owned())
         .collect();
     secrets.sort();
     let expected: Vec<String> = (0..ORGANIZATIONS).map(|n| format!("secret-{n}")).collect();

@@ -22,7 +22,8 @@
 //!   claimable while an older one of its key is pending, leased or waiting for a retry. Dead
 //!   deliveries do not hold their key back. Deliveries without an ordering key are independent.
 //! * **Retries.** What to do after a failure is the caller's choice: [`RetryPolicy`] computes the
-//!   next attempt time with exponential back-off, or `None` to dead-letter the delivery.
+//!   next attempt time with exponential back-off and jitter ([`DEFAULT_INBOX_RETRY_POLICY`]), or
+//!   `None` to dead-letter the delivery.
 //! * **Replay.** A dead delivery goes back to pending with its attempt count reset, by command.
 //!
 //! Implementations: the SQLite and PostgreSQL stores of `jirasync-store`; `MemoryInbox` for
@@ -31,7 +32,6 @@
 
 #[cfg(feature = "testing")]
 mod memory;
-mod retry;
 
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -47,7 +47,16 @@ use crate::store::StoreError;
 
 #[cfg(feature = "testing")]
 pub use memory::MemoryInbox;
-pub use retry::RetryPolicy;
+// jirasync's one retry policy (capped exponential back-off with equal jitter), re-exported for the
+// inbox's callers.
+pub use jirasync_core::{Jitter, RetryPolicy};
+
+/// The inbox's retry policy unless configured otherwise: 8 attempts, waiting about 1 s, 2 s, 4 s …
+/// up to 5 minutes (about 4 minutes in all without jitter, between half of that and all of it
+/// with). Jitter is on: when the database or Jira is down, every delivery claimed at that moment
+/// fails together, and without jitter they would all come back together.
+pub const DEFAULT_INBOX_RETRY_POLICY: RetryPolicy =
+    RetryPolicy::new(8, Duration::from_secs(1), Duration::from_secs(300));
 
 /// An inbox row's id, given by the store in enqueue order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

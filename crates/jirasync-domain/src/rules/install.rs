@@ -362,7 +362,7 @@ mod tests {
             let secrets: Vec<&str> = metadata
                 .webhook_secrets
                 .iter()
-                .map(WebhookSecret::expose)
+                .map(WebhookSecret::expose_secret)
                 .collect();
             assert_eq!(secrets, expected);
             assert_eq!(metadata.base_url, "https://jira.example.com");

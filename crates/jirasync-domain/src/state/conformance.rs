@@ -375,7 +375,7 @@ pub async fn state_import_replaces_everything_and_keeps_ids<S: World + StateStor
         .metadata
         .webhook_secrets
         .iter()
-        .map(WebhookSecret::expose)
+        .map(WebhookSecret::expose_secret)
         .collect();
     assert_eq!(secrets, ["secret-one", "secret-two"]);
 
@@ -393,7 +393,7 @@ pub async fn state_import_replaces_everything_and_keeps_ids<S: World + StateStor
     let identity = store.identity(acme, jira).await.unwrap().unwrap();
     assert_eq!(identity.installed_by, Some(UserId::new(201)));
     match identity.credentials {
-        JiraCredentials::Bearer { token } => assert_eq!(token.expose(), "pat-of-acme"),
+        JiraCredentials::Bearer { token } => assert_eq!(token.expose_secret(), "pat-of-acme"),
         other => panic!("expected bearer credentials, got {other:?}"),
     }
 

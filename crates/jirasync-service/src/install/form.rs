@@ -185,7 +185,7 @@ pub async fn validate_installation(
     });
 
     let private_key = required(
-        input.private_key.as_ref().map(SecretString::expose),
+        input.private_key.as_ref().map(SecretString::expose_secret),
         Field::PrivateKey,
         &mut errors,
     )

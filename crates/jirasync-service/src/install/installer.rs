@@ -178,7 +178,9 @@ pub async fn install_jira<S: SyncStore + ?Sized>(
                 consumer_key,
                 private_key_pem: install.private_key_pem,
                 access_token: install.access_token.token.as_str().to_owned(),
-                access_token_secret: SecretString::new(install.access_token.secret.expose_secret()),
+                access_token_secret: SecretString::from(
+                    install.access_token.secret.as_secret().clone(),
+                ),
             },
             installed_by: install.installed_by,
         },

@@ -132,9 +132,11 @@ impl PostgresStore {
         options: PostgresOptions,
     ) -> Result<Self, OpenError> {
         let mut connect_options =
-            PgConnectOptions::from_str(url.expose()).map_err(|error| OpenError::InvalidUrl {
-                url: url.redacted(),
-                message: without_password(url, &error.to_string()),
+            PgConnectOptions::from_str(url.expose_secret()).map_err(|error| {
+                OpenError::InvalidUrl {
+                    url: url.redacted(),
+                    message: without_password(url, &error.to_string()),
+                }
             })?;
         if let Some(schema) = &options.schema {
             connect_options = connect_options.options([("search_path", quoted_identifier(schema))]);
@@ -223,7 +225,7 @@ fn quoted_identifier(name: &str) -> String {
 
 /// A driver message with the URL's password, should the driver quote it, hidden.
 fn without_password(url: &DatabaseUrl, message: &str) -> String {
-    let password = url::Url::parse(url.expose())
+    let password = url::Url::parse(url.expose_secret())
         .ok()
         .and_then(|parsed| parsed.password().map(str::to_owned));
     match password {

@@ -112,7 +112,7 @@ impl StoredClaim {
 pub(crate) fn source_columns(source: &DeliverySource) -> (Option<i64>, Option<&str>) {
     match source {
         DeliverySource::Integration(integration) => (Some(sql_id(integration.get())), None),
-        DeliverySource::LegacyToken(token) => (None, Some(token.expose())),
+        DeliverySource::LegacyToken(token) => (None, Some(token.expose_secret())),
     }
 }
 

@@ -86,14 +86,19 @@ pub(crate) fn credential_columns(
         } => Ok((
             "oauth1",
             Some(consumer_key.as_str()),
-            Some(private_key_pem.expose()),
+            Some(private_key_pem.expose_secret()),
             Some(access_token.as_str()),
-            Some(access_token_secret.expose()),
+            Some(access_token_secret.expose_secret()),
             None,
         )),
-        JiraCredentials::Bearer { token } => {
-            Ok(("bearer", None, None, None, None, Some(token.expose())))
-        }
+        JiraCredentials::Bearer { token } => Ok((
+            "bearer",
+            None,
+            None,
+            None,
+            None,
+            Some(token.expose_secret()),
+        )),
         _ => Err(StoreError::invalid(
             "this store cannot keep this kind of Jira credentials",
         )),
@@ -252,7 +257,7 @@ macro_rules! integration_store {
                 )
                 .bind(integration_id)
                 .bind(position)
-                .bind(secret.expose())
+                .bind(secret.expose_secret())
                 .execute(&mut *connection)
                 .await
                 .map_err(|error| store_error(what, error))?;
@@ -315,7 +320,7 @@ macro_rules! integration_store {
                     }
                     let stored = secrets(connection, integration_id).await?;
                     let expected: Vec<&str> =
-                        expected_secrets.iter().map(|secret| secret.expose()).collect();
+                        expected_secrets.iter().map(|secret| secret.expose_secret()).collect();
                     if stored != expected {
                         return Err(changed_meanwhile(&format!(
                             "the webhook secrets of integration {id}"

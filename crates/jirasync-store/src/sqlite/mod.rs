@@ -137,7 +137,7 @@ impl SqliteStore {
 
     /// Opens the database `url` names with these options, as [`SqliteStore::open`] does.
     pub async fn open_with(url: &DatabaseUrl, options: SqliteOptions) -> Result<Self, OpenError> {
-        let in_memory = names_memory_database(url.expose());
+        let in_memory = names_memory_database(url.expose_secret());
         let connect_options = connect_options(url, in_memory)?
             .create_if_missing(true)
             .foreign_keys(true)
@@ -258,7 +258,7 @@ fn is_busy(error: &sqlx::Error) -> bool {
 /// The driver's options for `url`. Bare paths are taken as file names as they are (a `?` in
 /// them is part of the name, not a query).
 fn connect_options(url: &DatabaseUrl, in_memory: bool) -> Result<SqliteConnectOptions, OpenError> {
-    let text = url.expose();
+    let text = url.expose_secret();
     if text.starts_with("sqlite:") || in_memory {
         let with_scheme = if text.starts_with("sqlite:") {
             text.to_owned()

@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
+use jirasync_core::RetryPolicy;
 use jirasync_domain::StoreError;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart};
@@ -41,10 +42,14 @@ use super::issue_sync::{delivery_recorded, finish_sync, request_watermarks};
 use crate::sql::values::{sql_id, unix_millis};
 use crate::sql_error::store_error;
 
-/// The first pause between two tries to take a lease another process holds.
-const FIRST_PAUSE: Duration = Duration::from_millis(1);
-/// The longest pause between two tries.
-const LONGEST_PAUSE: Duration = Duration::from_millis(50);
+/// The pause between two tries to take a lease another process holds: 1 ms, doubling up to 50 ms,
+/// with jitter so that processes waiting for the same issue do not try in step. The tries end at
+/// the lease wait's deadline, not after a count.
+const LEASE_POLL: RetryPolicy = RetryPolicy::new(
+    u32::MAX,
+    Duration::from_millis(1),
+    Duration::from_millis(50),
+);
 
 /// The leases of one store (shared by its clones): how long to wait for one and how long one
 /// lasts, and the signal that a session of this store released one.
@@ -100,7 +105,7 @@ pub(super) async fn begin(
 ) -> Result<IssueSyncStart, StoreError> {
     let leases = store.leases.clone();
     let deadline = Instant::now() + leases.wait;
-    let mut pause = FIRST_PAUSE;
+    let mut tries: u32 = 1;
     loop {
         // Listen before trying, so a release between the try and the wait is not missed.
         let released = leases.released.notified();
@@ -125,11 +130,14 @@ pub(super) async fn begin(
                 request.issue_key, request.integration_id, leases.wait
             )));
         };
+        let pause = LEASE_POLL
+            .delay_after(tries)
+            .unwrap_or(LEASE_POLL.max_delay);
         tokio::select! {
             () = &mut released => {}
             () = tokio::time::sleep(pause.min(left)) => {}
         }
-        pause = (pause * 2).min(LONGEST_PAUSE);
+        tries = tries.saturating_add(1);
     }
 }
 

@@ -26,7 +26,7 @@ pub(crate) async fn fresh_store() -> SqliteStore {
 
 /// The names of the file's tables.
 pub(crate) async fn tables(url: &DatabaseUrl) -> Vec<String> {
-    let pool = sqlx::SqlitePool::connect(url.expose())
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
         .await
         .expect("connect to the file");
     let tables = sqlx::query_scalar(

@@ -38,7 +38,7 @@ pub(crate) async fn create_fresh_schema(url: &DatabaseUrl) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
-    let pool = sqlx::PgPool::connect(url.expose())
+    let pool = sqlx::PgPool::connect(url.expose_secret())
         .await
         .expect("connect to the test database");
     sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
@@ -51,7 +51,7 @@ pub(crate) async fn create_fresh_schema(url: &DatabaseUrl) -> String {
 
 /// Drops a schema [`create_fresh_schema`] made, with everything in it.
 pub(crate) async fn drop_schema(url: &DatabaseUrl, schema: &str) {
-    let pool = sqlx::PgPool::connect(url.expose())
+    let pool = sqlx::PgPool::connect(url.expose_secret())
         .await
         .expect("connect to the test database");
     sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))

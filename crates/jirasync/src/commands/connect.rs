@@ -174,7 +174,7 @@ fn report(installed: &InstalledJira, out: &mut dyn Write) -> Result<(), CliError
             " (it was installed already: credentials replaced, settings kept)"
         },
     )?;
-    let url = installed.webhook_url.expose();
+    let url = installed.webhook_url.expose_secret();
     match &installed.webhook {
         WebhookRegistration::Ensured(outcome) => super::webhook::write_ensured(outcome, url, out)?,
         _ => {

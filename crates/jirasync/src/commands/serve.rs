@@ -89,7 +89,7 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
     let Some(token) = &config.admin_token else {
         return Ok(None);
     };
-    let token = AdminToken::new(token.expose()).map_err(CliError::AdminToken)?;
+    let token = AdminToken::new(token.expose_secret()).map_err(CliError::AdminToken)?;
     let admin = AdminState::new(
         Arc::clone(store) as Arc<dyn SyncStore>,
         Arc::clone(store) as Arc<dyn Host>,
