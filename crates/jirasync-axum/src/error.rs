@@ -150,8 +150,8 @@ impl std::error::Error for ApiError {}
 
 #[cfg(test)]
 mod tests {
+    use jirasync_domain::DirectoryError;
     use jirasync_domain::ids::IntegrationId;
-    use jirasync_domain::jira_directory::DirectoryError;
     use jirasync_service::WebhookOutcome;
     use jirasync_webhook::TokenError;
 

@@ -12,8 +12,8 @@ use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
 
 use jirasync_axum::router;
+use jirasync_domain::DirectoryError;
 use jirasync_domain::StaticJiraDirectory;
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_service::process_available;
 use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 use support::{World, fixture, post, send};

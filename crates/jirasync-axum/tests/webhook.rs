@@ -13,10 +13,10 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use jirasync_axum::{AppState, DEFAULT_BODY_LIMIT, router};
+use jirasync_domain::DirectoryError;
 use jirasync_domain::inbox::{DeliverySource, DeliveryState, Inbox, MemoryInbox};
 use jirasync_domain::integration::{ExternalId, IntegrationMetadata};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::{Seed, StaticJiraDirectory};
 use jirasync_service::WebhookOutcome;
 use jirasync_webhook::{JiraUser, WEBHOOK_PATH_PREFIX, WebhookSecret, mint_token, webhook_url};

@@ -18,9 +18,9 @@ use std::time::{Duration, SystemTime};
 
 use axum::http::StatusCode;
 use jirasync_axum::{AppState, router};
+use jirasync_domain::DirectoryError;
 use jirasync_domain::inbox::{DeliveryState, Inbox, MemoryInbox, RetryPolicy};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::{LocalIssueStore, StaticJiraDirectory};
 use jirasync_service::{
     SyncService, WorkerOptions, process_available, shutdown_channel, spawn_workers,

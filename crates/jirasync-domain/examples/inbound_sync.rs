@@ -11,12 +11,12 @@
 use std::error::Error;
 use std::sync::Arc;
 
+use jirasync_domain::SecretString;
 use jirasync_domain::integration::{JiraCredentials, LinkStatus, SyncConfig};
 use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::people::UserEmail;
 use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::{InMemoryStore, InboundSync, LocalIssueStore, Seed, StaticJiraDirectory};
 use jirasync_webhook::{
     AssigneeChanged, ChangeSet, DeliveryKey, EventTime, IssueKey, JiraUser, StatusChanged,

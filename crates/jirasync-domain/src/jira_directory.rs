@@ -65,7 +65,7 @@ type CachedStatuses = (Instant, Arc<BTreeSet<StatusId>>);
 
 /// The `done` status ids of each integration, fetched through a [`JiraDirectory`] and reused for
 /// [`DONE_STATUSES_TTL`]. Failures are not cached.
-pub struct DoneStatusCache {
+pub(crate) struct DoneStatusCache {
     clock: Arc<dyn Clock>,
     ttl: Duration,
     entries: Mutex<HashMap<IntegrationId, CachedStatuses>>,
@@ -81,7 +81,7 @@ impl fmt::Debug for DoneStatusCache {
 
 impl DoneStatusCache {
     /// A cache on `clock` keeping entries for [`DONE_STATUSES_TTL`].
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
             ttl: DONE_STATUSES_TTL,
@@ -90,7 +90,7 @@ impl DoneStatusCache {
     }
 
     /// The integration's `done` status ids, from the cache while fresh, else from `directory`.
-    pub async fn done_status_ids<D: JiraDirectory + ?Sized>(
+    pub(crate) async fn done_status_ids<D: JiraDirectory + ?Sized>(
         &self,
         directory: &D,
         integration: &Integration,

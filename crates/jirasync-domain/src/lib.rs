@@ -106,13 +106,13 @@ pub mod ids;
 pub mod inbox;
 pub mod integration;
 pub mod issue;
-pub mod jira_directory;
+mod jira_directory;
 #[cfg(feature = "testing")]
 pub mod memory;
 pub mod organization;
 pub mod people;
 pub mod rules;
-pub mod secret;
+mod secret;
 pub mod state;
 pub mod store;
 mod text;
@@ -122,12 +122,15 @@ pub mod conformance;
 
 pub use host::{Host, HostError, HostIssue, IssueChange};
 pub use inbox::Inbox;
-pub use jira_directory::JiraDirectory;
 #[cfg(feature = "testing")]
 pub use jira_directory::StaticJiraDirectory;
+pub use jira_directory::{
+    Clock, DONE_STATUSES_TTL, DirectoryError, JiraDirectory, ManualClock, SystemClock,
+};
 #[cfg(feature = "testing")]
 pub use memory::InMemoryStore;
 pub use rules::inbound::InboundSync;
+pub use secret::SecretString;
 pub use state::StateStore;
 #[cfg(feature = "testing")]
 pub use store::Seed;

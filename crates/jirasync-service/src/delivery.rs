@@ -208,7 +208,7 @@ pub(crate) async fn apply(
 
 #[cfg(test)]
 mod tests {
-    use jirasync_domain::jira_directory::DirectoryError;
+    use jirasync_domain::DirectoryError;
 
     use super::*;
 

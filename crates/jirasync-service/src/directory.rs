@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use jirasync_client::{JiraClient, RetryPolicy};
+use jirasync_domain::DirectoryError;
 use jirasync_domain::integration::{Identity, Integration, LinkStatus};
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::{IntegrationStore, JiraDirectory};
 use jirasync_webhook::{JiraUser, StatusId};
 

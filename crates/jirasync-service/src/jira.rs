@@ -96,9 +96,9 @@ pub fn jira_client_with(
 
 #[cfg(test)]
 mod tests {
+    use jirasync_domain::SecretString;
     use jirasync_domain::ids::IntegrationId;
     use jirasync_domain::integration::{ExternalId, IntegrationMetadata};
-    use jirasync_domain::secret::SecretString;
 
     use super::*;
 

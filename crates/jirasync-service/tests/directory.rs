@@ -9,13 +9,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jirasync_client::RetryPolicy;
+use jirasync_domain::DirectoryError;
+use jirasync_domain::SecretString;
 use jirasync_domain::integration::{
     ExternalId, Integration, IntegrationMetadata, JiraCredentials, LinkStatus, SyncConfig,
 };
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::{InMemoryStore, IntegrationStore, JiraDirectory, Seed};
 use jirasync_service::ClientJiraDirectory;
 use jirasync_webhook::{JiraUser, StatusId, WebhookSecret};

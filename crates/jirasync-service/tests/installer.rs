@@ -15,9 +15,9 @@ use std::sync::Arc;
 use jirasync_client::{
     AccessTokenPair, BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, WebhookAction,
 };
+use jirasync_domain::SecretString;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::organization::OrganizationFeatures;
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::{InMemoryStore, IntegrationStore, Seed};
 use jirasync_service::{
     InstalledJira, InstallerError, JiraInstall, WebhookRegistration, WebhookRegistrationMode,

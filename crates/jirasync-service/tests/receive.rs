@@ -12,10 +12,10 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use jirasync_domain::DirectoryError;
 use jirasync_domain::StaticJiraDirectory;
 use jirasync_domain::inbox::{DeliveryHeader, DeliverySource, Inbox};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_service::{DeliveryError, ReadinessError, WebhookOutcome, WebhookReceipt};
 use jirasync_webhook::{TokenError, WebhookSecret, mint_token};
 use support::flaky::{FlakyInbox, FlakyStore};

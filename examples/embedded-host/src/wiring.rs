@@ -70,11 +70,11 @@ impl Embedded {
 /// whose ticket 1 is linked to APP-123 of a Jira installed with a personal access token and
 /// inbound sync on. Returns the webhook URL path Jira would call.
 pub async fn demo_scene(app: &Embedded) -> Result<String, Box<dyn Error>> {
+    use jirasync_domain::SecretString;
     use jirasync_domain::ids::{LocalIssueId, OrganizationId};
     use jirasync_domain::integration::{JiraCredentials, SyncConfig};
     use jirasync_domain::organization::{Organization, OrganizationFeatures};
     use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
-    use jirasync_domain::secret::SecretString;
     use jirasync_domain::{IssueLinkStore, OrganizationStore};
     use jirasync_webhook::{IssueKey, WebhookSecret, mint_token, webhook_url};
 

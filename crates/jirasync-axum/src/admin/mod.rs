@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
-use jirasync_domain::secret::SecretString;
+use jirasync_domain::SecretString;
 use jirasync_domain::{Host, LocalIssueStore, SyncStore};
 
 /// The largest request body the admin routes read.

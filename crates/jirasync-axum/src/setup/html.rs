@@ -9,7 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use jirasync_domain::secret::SecretString;
+use jirasync_domain::SecretString;
 use jirasync_service::{Field, FieldErrors, InstallationInput, validate_installation};
 
 use super::flow::{

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use jirasync_domain::SecretString;
 use jirasync_domain::integration::JIRA_SERVER_PROVIDER;
-use jirasync_domain::secret::SecretString;
 use jirasync_service::{Field, FieldErrors, InstallationInput, validate_installation};
 use serde_json::{Map, Value, json};
 

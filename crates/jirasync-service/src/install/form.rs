@@ -2,8 +2,8 @@
 //! and the JSON step of the setup flow.
 
 use jirasync_client::{BaseUrl, ConsumerKey, PrivateKey};
+use jirasync_domain::SecretString;
 use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::{OrganizationStore, StoreError};
 
 use super::installer::WebhookRegistrationMode;

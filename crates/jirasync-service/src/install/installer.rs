@@ -9,13 +9,13 @@ use jirasync_client::{
     AccessTokenPair, ClientOptions, ConsumerKey, Credentials, DEFAULT_WEBHOOK_NAME,
     EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey, WebhookAction,
 };
+use jirasync_domain::SecretString;
 use jirasync_domain::SyncStore;
 use jirasync_domain::ids::{OrganizationId, UserId};
 use jirasync_domain::integration::{ExternalId, JIRA_SERVER_PROVIDER, JiraCredentials};
 use jirasync_domain::rules::install::{
     InstallError, InstallRequest, install_jira_server, jira_host,
 };
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::store::{Installation, StoreError};
 use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use jirasync_client::{ClientOptions, ISSUE_EVENTS, OAuthCallback, OAuthDance};
 use jirasync_domain::OrganizationStore;
+use jirasync_domain::SecretString;
 use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
 use jirasync_service::{
     Field, InstallationData, InstallationInput, InstalledJira, JiraInstall, WebhookRegistration,
     install_jira, validate_installation,

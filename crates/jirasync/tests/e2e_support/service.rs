@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use jirasync_axum::{AppState, router};
 use jirasync_client::{BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, PrivateKey};
+use jirasync_domain::SecretString;
 use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::{Host, Inbox, SyncStore};
 use jirasync_service::{
     ClientJiraDirectory, JiraInstall, ShutdownTrigger, SyncService, WebhookMode,

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use jirasync_domain::SecretString;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::integration::JiraCredentials;
 use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
-use jirasync_domain::secret::SecretString;
 use jirasync_domain::store::Installation;
 use jirasync_store::{AnyStore, DatabaseUrl};
 use jirasync_webhook::WebhookSecret;
