@@ -1,14 +1,16 @@
-//! Mount jirasync's webhook route into an existing axum application, on the in-memory store in
-//! inline mode, serve it on 127.0.0.1, post a Jira-shaped delivery to it over HTTP, and print the
-//! local issue's assignee before and after.
+//! Mount jirasync's webhook route into an existing axum application: build the service from
+//! jirasync's store and the application's host (both the in-memory store here), in inline mode,
+//! serve it on 127.0.0.1, post a Jira-shaped delivery to it over HTTP, and print the local
+//! issue's assignee before and after.
 //!
 //! ```sh
 //! cargo run -p jirasync-axum --example embed_router
 //! ```
 //!
-//! A production embedding swaps [`InMemoryStore`] for a SQL store from `jirasync-store` (or your
-//! own), [`StaticJiraDirectory`] for [`jirasync_axum::ClientJiraDirectory`], and usually keeps the
-//! default inbox mode with [`jirasync_axum::spawn_workers`] (see `docs/embedding.md`).
+//! A production embedding passes a SQL store from `jirasync-store` as the store, its own
+//! implementation of [`Host`] (six methods over its own tables) as the host,
+//! [`jirasync_service::ClientJiraDirectory`] instead of [`StaticJiraDirectory`], and usually keeps
+//! the default inbox mode with [`jirasync_service::spawn_workers`] (see `docs/embedding.md`).
 
 // An example reports on standard output.
 #![allow(clippy::print_stdout)]
@@ -20,13 +22,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use jirasync_axum::router::trace_layer;
-use jirasync_axum::{AppState, WebhookMode, routes};
+use jirasync_axum::{AppState, routes, trace_layer};
 use jirasync_domain::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
 use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::people::UserEmail;
-use jirasync_domain::{InMemoryStore, IssueLinkStore, Seed, StaticJiraDirectory};
+use jirasync_domain::{Host, InMemoryStore, LocalIssueStore, Seed, StaticJiraDirectory, SyncStore};
+use jirasync_service::{SyncService, WebhookMode};
 use jirasync_webhook::{IssueKey, WebhookSecret, mint_token, webhook_url};
 
 /// Jira Server 9 assigning APP-123 to jess@example.com.
@@ -72,13 +74,16 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .await?;
     println!("user {jess:?} is jess@example.com; local issue {issue:?} is linked to APP-123");
 
+    // jirasync's service: its own bookkeeping (integrations, links, watermarks) in `sync_store`,
+    // the application's users and issues behind `host`. The in-memory store plays both parts.
+    let sync_store: Arc<dyn SyncStore> = store.clone();
+    let host: Arc<dyn Host> = store.clone();
+    let service = SyncService::builder(sync_store, host, Arc::new(StaticJiraDirectory::new()))
+        .mode(WebhookMode::Inline)
+        .build()?;
+    let state = AppState::new(service);
+
     // The existing application, with a route of its own, and jirasync's routes merged in.
-    let state = AppState::builder(
-        Arc::clone(&store) as _,
-        Arc::new(StaticJiraDirectory::new()),
-    )
-    .mode(WebhookMode::Inline)
-    .build()?;
     let app = Router::new()
         .route(
             "/hello",

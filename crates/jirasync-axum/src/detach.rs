@@ -1,12 +1,4 @@
-//! Requests that finish whatever happens to their connection.
-//!
-//! When a client closes its connection while a request is in flight (Jira timing out on a slow
-//! webhook, a load generator stopping), the HTTP server drops the request's future at whatever
-//! `.await` it had reached: half-way through a store transaction, between a write and its
-//! acknowledgement. [`detached`] runs each request in a task of its own instead; the server
-//! then drops only the wait for the answer, and the request runs to its end: a delivery that was
-//! received whole is applied or stored, a transaction commits or rolls back, and the answer is
-//! thrown away when nobody listens. Every router of this crate is wrapped in it.
+//! Requests that finish whatever happens to their connection ([`detached`]).
 
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -20,6 +12,14 @@ use crate::error::ApiError;
 /// its own, so that a client hanging up never cancels it half-way. A handler that panics gets a
 /// 500 answer instead of a closed connection.
 ///
+/// When a client closes its connection while a request is in flight (Jira timing out on a slow
+/// webhook, a load generator stopping), the HTTP server drops the request's future at whatever
+/// `.await` it had reached: half-way through a store transaction, between a write and its
+/// acknowledgement. [`detached`] runs each request in a task of its own instead; the server
+/// then drops only the wait for the answer, and the request runs to its end: a delivery that was
+/// received whole is applied or stored, a transaction commits or rolls back, and the answer is
+/// thrown away when nobody listens. Every router of this crate is wrapped in it.
+///
 /// ```
 /// use axum::Router;
 /// use axum::middleware::from_fn;
@@ -27,7 +27,7 @@ use crate::error::ApiError;
 ///
 /// let app: Router = Router::new()
 ///     .route("/work", post(|| async { "done" }))
-///     .layer(from_fn(jirasync_axum::detach::detached));
+///     .layer(from_fn(jirasync_axum::detached));
 /// # drop(app);
 /// ```
 pub async fn detached(request: Request, next: Next) -> Response {

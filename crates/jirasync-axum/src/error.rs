@@ -3,14 +3,17 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use jirasync_domain::StoreError;
+use jirasync_domain::rules::outcome::SyncError;
+use jirasync_domain::{HostError, StoreError};
+use jirasync_service::DeliveryError;
 use serde::Serialize;
 
 /// An error answer: the status and the message a caller can act on.
 ///
 /// Store failures map by kind: [`StoreError::Unavailable`] → 503 (retry later),
 /// [`StoreError::Invalid`] → 400, [`StoreError::Conflict`] → 409, [`StoreError::NotFound`] → 404,
-/// anything else → 500 without the store's internals in the body.
+/// anything else → 500 without the store's internals in the body. The application's
+/// ([`HostError`]) likewise: unavailable → 503, refused → 400, anything else → 500.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     status: StatusCode,
@@ -62,6 +65,15 @@ impl ApiError {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, detail)
     }
 
+    /// 500 naming what failed, without its internals (they may quote data or connection
+    /// settings): the details go to the log.
+    fn internal(what: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error: {what} failed; see the service log"),
+        )
+    }
+
     /// The status of the answer.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -82,11 +94,39 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => Self::not_found(error.to_string()),
             _ => {
                 tracing::error!(%error, "store-error");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error: the store failed; see the service log",
-                )
+                Self::internal("the store")
             }
+        }
+    }
+}
+
+impl From<HostError> for ApiError {
+    fn from(error: HostError) -> Self {
+        match &error {
+            HostError::Unavailable { .. } => Self::unavailable(error.to_string()),
+            HostError::Refused { .. } => Self::bad_request(error.to_string()),
+            _ => {
+                tracing::error!(%error, "host-error");
+                Self::internal("the application")
+            }
+        }
+    }
+}
+
+impl From<DeliveryError> for ApiError {
+    /// Store failures as [`ApiError`] maps them (503 when unavailable); token and payload
+    /// refusals → 400 with their message; other retryable failures (Jira or the application
+    /// unreachable) → 503; a sync that cannot succeed → 400.
+    fn from(error: DeliveryError) -> Self {
+        match error {
+            DeliveryError::Store(error) | DeliveryError::Sync(SyncError::Store(error)) => {
+                Self::from(error)
+            }
+            error if error.is_retryable() => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{error}; Jira may send the delivery again later"),
+            ),
+            error => Self::bad_request(error.to_string()),
         }
     }
 }
@@ -110,6 +150,11 @@ impl std::error::Error for ApiError {}
 
 #[cfg(test)]
 mod tests {
+    use jirasync_domain::DirectoryError;
+    use jirasync_domain::ids::IntegrationId;
+    use jirasync_service::WebhookOutcome;
+    use jirasync_webhook::TokenError;
+
     use super::*;
 
     #[test]
@@ -132,5 +177,74 @@ mod tests {
     fn internal_errors_do_not_leak_the_store_message() {
         let error = ApiError::from(StoreError::other("password=hunter2"));
         assert!(!error.detail().contains("hunter2"));
+    }
+
+    fn delivery_status(error: DeliveryError) -> StatusCode {
+        ApiError::from(error).status()
+    }
+
+    #[test]
+    fn refusals_of_the_input_are_400() {
+        assert_eq!(
+            delivery_status(TokenError::MissingId.into()),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            delivery_status(DeliveryError::UnknownIntegration),
+            StatusCode::BAD_REQUEST
+        );
+    }
+
+    #[test]
+    fn retryable_failures_are_503_and_others_400() {
+        let jira_down = SyncError::Directory(DirectoryError::Unreachable {
+            message: "timed out".into(),
+        });
+        assert_eq!(
+            delivery_status(jira_down.into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let gone = SyncError::UnknownIntegration {
+            integration_id: IntegrationId::new(9),
+        };
+        let gone = DeliveryError::from(gone);
+        assert_eq!(gone.outcome(), WebhookOutcome::Failed);
+        assert_eq!(delivery_status(gone), StatusCode::BAD_REQUEST);
+        let store_down = SyncError::Store(StoreError::unavailable("pool timed out"));
+        assert_eq!(
+            delivery_status(store_down.into()),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn store_failures_keep_their_kind() {
+        let broken = DeliveryError::Store(StoreError::other("disk full"));
+        assert_eq!(broken.outcome(), WebhookOutcome::Failed);
+        assert_eq!(delivery_status(broken), StatusCode::INTERNAL_SERVER_ERROR);
+        let down = DeliveryError::Store(StoreError::unavailable("down"));
+        assert_eq!(down.outcome(), WebhookOutcome::Unavailable);
+    }
+
+    #[test]
+    fn host_errors_map_by_kind_without_leaking_internals() {
+        let down = HostError::Unavailable {
+            message: "pool timed out".into(),
+            source: None,
+        };
+        assert_eq!(
+            ApiError::from(down).status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            ApiError::from(HostError::refused("no teams here")).status(),
+            StatusCode::BAD_REQUEST
+        );
+        let broken = ApiError::from(HostError::Other {
+            message: "password=hunter2".into(),
+            source: None,
+        });
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!broken.detail().contains("hunter2"));
     }
 }

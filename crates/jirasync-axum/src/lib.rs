@@ -1,33 +1,38 @@
-//! jirasync's HTTP adapter for [axum]: it translates HTTP to the domain and back, and holds no
-//! business rules and no SQL.
+//! jirasync's HTTP adapter for [axum]: it translates HTTP to [`jirasync_service`] and the domain
+//! and back, and holds no business rules and no SQL.
 //!
-//! - [`router()`] / [`routes()`]: `POST /extensions/jira-server/issue-updated/{token}/` (the decision
-//!   table is in [`webhook`]), `GET /healthz`, `GET /readyz`, `GET /metrics`;
-//! - [`AppState`]: the store, the inbox, the Jira directory, the [`WebhookMode`], the body limit,
-//!   the [`Metrics`] and the clock, shared by the routes and the workers;
-//! - [`spawn_workers`]: the inbox workers that apply stored deliveries;
-//! - [`ClientJiraDirectory`]: the domain's Jira look-ups over Jira's REST API.
-//! - [`admin`]: the admin JSON API behind a bearer token ([`admin::router`]): organization
-//!   integration config, external users and teams, issue links, local issues.
-//! - [`setup`]: connecting a Jira instance: the installation form and the OAuth 1.0a dance as pages
-//!   and as JSON steps, and [`setup::install_jira`], which the command line calls too.
+//! - [`router()`] / [`routes()`]: `POST /extensions/jira-server/issue-updated/{token}/` (handed to
+//!   [`SyncService::receive_webhook`](jirasync_service::SyncService::receive_webhook), whose
+//!   receipt becomes the status), `GET /healthz`, `GET /readyz`, `GET /metrics`, on an
+//!   [`AppState`]: the [`SyncService`](jirasync_service::SyncService) and the body limit;
+//! - [`admin_router()`]: the admin JSON API behind a bearer token ([`AdminState`],
+//!   [`AdminToken`]): organization integration config, external users and teams, issue links,
+//!   local issues;
+//! - [`setup_router()`]: connecting a Jira instance: the installation form and the OAuth 1.0a
+//!   dance as pages and as JSON steps ([`SetupState`], with pipelines in a [`PipelineStore`]);
+//! - [`detached`]: the middleware that lets every request run to its end when its client hangs
+//!   up; [`trace_layer`]: request tracing that never records the webhook token.
+//!
+//! The inbox workers, the installer and the Jira look-ups are `jirasync-service`'s: an
+//! application runs [`jirasync_service::spawn_workers`] beside the routes.
 //!
 //! Every error answer is JSON `{"detail": "..."}` with the status the failure calls for
-//! ([`ApiError`]). The webhook token never reaches a log line or a trace field
-//! ([`router::trace_layer`]).
+//! ([`ApiError`]).
 //!
 //! # Example
 //!
-//! Build the router on the in-memory store, in inline mode, and post a delivery:
+//! Build the router on the in-memory store (both jirasync's store and the host), in inline
+//! mode, and post a delivery:
 //!
 //! ```
 //! use std::sync::Arc;
 //!
 //! use axum::body::Body;
 //! use axum::http::{Request, StatusCode};
-//! use jirasync_axum::{AppState, WebhookMode, router};
+//! use jirasync_axum::{AppState, router};
 //! use jirasync_domain::integration::{ExternalId, IntegrationMetadata};
 //! use jirasync_domain::{InMemoryStore, Seed, StaticJiraDirectory};
+//! use jirasync_service::{SyncService, WebhookMode};
 //! use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 //! use tower::ServiceExt;
 //!
@@ -48,10 +53,14 @@
 //!     )
 //!     .await?;
 //!
-//! let state = AppState::builder(store, Arc::new(StaticJiraDirectory::new()))
-//!     .mode(WebhookMode::Inline)
-//!     .build()?;
-//! let app = router(state);
+//! let service = SyncService::builder(
+//!     store.clone(),
+//!     store,
+//!     Arc::new(StaticJiraDirectory::new()),
+//! )
+//! .mode(WebhookMode::Inline)
+//! .build()?;
+//! let app = router(AppState::new(service));
 //!
 //! let token = mint_token(external_id.as_str(), &secret);
 //! let request = Request::post(webhook_url("", &token))
@@ -67,26 +76,23 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(example()).unwrap();
 //! ```
 
-pub mod admin;
-pub mod delivery;
-pub mod detach;
-pub mod directory;
-pub mod error;
+mod admin;
+mod detach;
+mod error;
 mod health;
-pub mod jira;
-pub mod metrics;
-pub mod router;
-pub mod setup;
-pub mod state;
-pub mod webhook;
-pub mod worker;
+mod router;
+mod setup;
+mod state;
+mod webhook;
 
-pub use directory::ClientJiraDirectory;
+pub use admin::{ADMIN_BODY_LIMIT, AdminState, AdminToken, AdminTokenError, admin_router};
+pub use detach::detached;
 pub use error::ApiError;
-pub use jira::{JiraClientError, jira_client};
-pub use metrics::{Metrics, WebhookOutcome};
-pub use router::{router, routes};
-pub use state::{AppState, AppStateBuilder, BuildError, DEFAULT_BODY_LIMIT, WebhookMode};
-pub use worker::{
-    Shutdown, ShutdownTrigger, WorkerOptions, process_available, shutdown_channel, spawn_workers,
+pub use router::{REDACTED, redacted_path, request_span, router, routes, trace_layer};
+pub use setup::pipeline::{
+    CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore, Pipeline,
+    PipelineFlow, PipelineId, PipelineStage, PipelineStore,
 };
+pub use setup::{SETUP_API_PATH, SETUP_BODY_LIMIT, SETUP_PATH, SetupState, setup_router};
+pub use state::{AppState, AppStateBuilder, BuildError, DEFAULT_BODY_LIMIT};
+pub use webhook::{WEBHOOK_ROUTE, WEBHOOK_ROUTE_WITHOUT_SLASH};

@@ -6,7 +6,6 @@ use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::middleware::from_fn;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use jirasync_webhook::WEBHOOK_PATH_PREFIX;
 use tower_http::trace::{HttpMakeClassifier, TraceLayer};
 use tracing::Span;
 
@@ -16,8 +15,9 @@ use crate::state::AppState;
 use crate::webhook::{WEBHOOK_ROUTE, WEBHOOK_ROUTE_WITHOUT_SLASH};
 use crate::{health, webhook};
 
-/// What request spans record in place of the webhook token.
-pub const REDACTED: &str = "[redacted]";
+// What request spans record in place of the webhook token, and how a path is redacted: the webhook
+// crate owns the path prefix, so it owns the one redaction every layer uses.
+pub use jirasync_webhook::{REDACTED_TOKEN as REDACTED, redact_webhook_url as redacted_path};
 
 /// The whole application of this crate: [`routes`] with the state applied and [`trace_layer`]
 /// around them. Merge or nest it into an existing [`Router`].
@@ -35,6 +35,26 @@ pub fn router(state: AppState) -> Router {
 /// Other methods on these paths get 405 with a JSON body. Each request runs to its end even when
 /// its client hangs up ([`detached`]). No tracing layer is added: use
 /// [`trace_layer`] (or record [`redacted_path`], never the raw URI).
+///
+/// The webhook route hands each delivery to
+/// [`SyncService::receive_webhook`](jirasync_service::SyncService::receive_webhook), whose
+/// documentation holds the decision table of reference §3.3 (with jirasync's answers where the
+/// reference fails: a 400 with the reason instead of a 500), and answers its receipt:
+///
+/// | receipt | answer |
+/// |---|---|
+/// | — (the body is over the limit; checked here, before the token) | 413 |
+/// | `Ignored` (no changelog, or nothing to sync) | 200, empty body |
+/// | `Accepted` (inbox mode) | 202, empty body |
+/// | `Applied` (inline mode, halts included) | 200, empty body |
+/// | `Refused` | by [`ApiError`]'s mapping of the error: 400, 503 or 500 |
+///
+/// The path without the trailing `/` is accepted too: Jira admins often drop it when they type the
+/// URL by hand, and a redirect would not help, since Jira does not follow redirects for a webhook
+/// POST (and 301/302 turn a POST into a GET in most clients). Every error body is
+/// `{"detail": "..."}`; other methods get 405 with `Allow: POST`.
+///
+/// The token is a secret: no log line or trace field holds it (see [`request_span`]).
 pub fn routes(state: &AppState) -> Router<AppState> {
     let webhook = || {
         post(webhook::receive)
@@ -78,45 +98,4 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
 /// A [`TraceLayer`] whose spans come from [`request_span`].
 pub fn trace_layer() -> TraceLayer<HttpMakeClassifier, fn(&Request<axum::body::Body>) -> Span> {
     TraceLayer::new_for_http().make_span_with(request_span::<axum::body::Body> as fn(&_) -> Span)
-}
-
-/// `path` with whatever follows the webhook prefix replaced by [`REDACTED`] (a trailing `/`
-/// kept); other paths unchanged.
-///
-/// ```
-/// use jirasync_axum::router::redacted_path;
-///
-/// assert_eq!(
-///     redacted_path("/extensions/jira-server/issue-updated/eyJhbGciOi.x.y/"),
-///     "/extensions/jira-server/issue-updated/[redacted]/"
-/// );
-/// assert_eq!(redacted_path("/healthz"), "/healthz");
-/// ```
-pub fn redacted_path(path: &str) -> String {
-    match path.strip_prefix(WEBHOOK_PATH_PREFIX) {
-        Some(rest) if !rest.is_empty() => {
-            let slash = if rest.ends_with('/') { "/" } else { "" };
-            format!("{WEBHOOK_PATH_PREFIX}{REDACTED}{slash}")
-        }
-        _ => path.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_the_token_with_or_without_trailing_slash() {
-        let prefix = WEBHOOK_PATH_PREFIX;
-        assert_eq!(
-            redacted_path(&format!("{prefix}secret.token.here")),
-            format!("{prefix}[redacted]")
-        );
-        assert_eq!(
-            redacted_path(&format!("{prefix}a/b/c/")),
-            format!("{prefix}[redacted]/")
-        );
-        assert_eq!(redacted_path(prefix), prefix);
-    }
 }

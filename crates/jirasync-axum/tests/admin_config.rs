@@ -12,7 +12,7 @@ mod support;
 
 use admin_support::{AdminWorld, DOES_NOT_EXIST, TOKEN};
 use axum::http::StatusCode;
-use jirasync_axum::admin::ADMIN_BODY_LIMIT;
+use jirasync_axum::ADMIN_BODY_LIMIT;
 use serde_json::json;
 
 fn config_path(world: &AdminWorld) -> String {

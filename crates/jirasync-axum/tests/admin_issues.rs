@@ -10,8 +10,9 @@
 mod admin_support;
 mod support;
 
-use admin_support::{AdminWorld, DOES_NOT_EXIST};
+use admin_support::{AdminWorld, DOES_NOT_EXIST, TOKEN};
 use axum::http::StatusCode;
+use jirasync_axum::{AdminState, AdminToken, admin_router};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
 use jirasync_domain::{IssueLinkStore, Seed, StaticJiraDirectory};
 use jirasync_webhook::IssueKey;
@@ -43,7 +44,7 @@ async fn linked_to(world: &AdminWorld, key: &str) -> bool {
         .await
         .unwrap()
         .iter()
-        .any(|linked| linked.issue.id == world.world.issue)
+        .any(|linked| linked.local_issue_id == world.world.issue)
 }
 
 #[tokio::test]
@@ -284,4 +285,23 @@ async fn an_issue_of_another_organization_or_unknown_is_404() {
             .assert_refused("GET", &path, None, 404, DOES_NOT_EXIST)
             .await;
     }
+}
+
+#[tokio::test]
+async fn without_local_issues_an_issue_cannot_be_read_but_can_be_linked() {
+    let mut world = AdminWorld::new().await;
+    // An application that keeps its issues itself gives the admin API no local issues.
+    let store = world.world.store.clone();
+    let state = AdminState::new(store.clone(), store, AdminToken::new(TOKEN).unwrap());
+    world.app = admin_router(state);
+
+    world
+        .assert_refused("GET", &issue_path(&world), None, 404, DOES_NOT_EXIST)
+        .await;
+    let body = json!({"integrationId": world.world.integration_id.to_string(), "key": "APP-9"});
+    world
+        .call("POST", &links_path(&world), Some(body))
+        .await
+        .assert_status(StatusCode::CREATED);
+    assert!(linked_to(&world, "APP-9").await);
 }

@@ -12,11 +12,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use jirasync_axum::{AppState, WebhookMode, router};
+use jirasync_axum::{AppState, router};
+use jirasync_domain::DirectoryError;
 use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::Assignee;
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::{JiraDirectory, StaticJiraDirectory};
+use jirasync_service::{SyncService, WebhookMode};
 use jirasync_webhook::{JiraUser, StatusId};
 use support::{World, fixture};
 use tokio::sync::Semaphore;
@@ -62,10 +63,11 @@ async fn a_delivery_whose_caller_hangs_up_mid_request_is_still_applied() {
         entered: Semaphore::new(0),
         release: Semaphore::new(0),
     });
-    let state = AppState::builder(world.store.clone(), directory.clone())
+    let service = SyncService::builder(world.store.clone(), world.store.clone(), directory.clone())
         .mode(WebhookMode::Inline)
         .build()
         .unwrap();
+    let state = AppState::new(service);
     let request = Request::post(world.path())
         .header("content-type", "application/json")
         .body(Body::from(fixture("assignee_hidden_email.json")))
@@ -100,7 +102,7 @@ async fn a_handler_that_panics_answers_500_with_a_json_body() {
     }
     let app: axum::Router = axum::Router::new()
         .route("/boom", axum::routing::get(boom))
-        .layer(axum::middleware::from_fn(jirasync_axum::detach::detached));
+        .layer(axum::middleware::from_fn(jirasync_axum::detached));
     let answer = support::send(&app, "GET", "/boom", Vec::new()).await;
     answer.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(

@@ -11,11 +11,11 @@ mod support;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use jirasync_axum::router;
+use jirasync_axum::{AppState, router};
 use jirasync_domain::StaticJiraDirectory;
 use serde_json::json;
 use support::flaky::{FlakyInbox, FlakyStore};
-use support::{World, fixture, post, send, state_on};
+use support::{World, fixture, post, send, service_on};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -34,11 +34,12 @@ async fn healthz_answers_ok() {
 #[tokio::test]
 async fn readyz_follows_the_store() {
     let store = Arc::new(FlakyStore::default());
-    let app = router(state_on(
+    let app = router(AppState::new(service_on(
         store.clone(),
+        store.inner.clone(),
         Arc::new(StaticJiraDirectory::new()),
         None,
-    ));
+    )));
 
     let ready = send(&app, "GET", "/readyz", Vec::new()).await;
     assert_eq!(ready.status, StatusCode::OK);
@@ -58,11 +59,12 @@ async fn readyz_follows_the_inbox() {
     let world = World::new().await;
     let inbox = Arc::new(FlakyInbox::default());
     inbox.switch.set_down(true);
-    let app = router(state_on(
+    let app = router(AppState::new(service_on(
+        world.store.clone(),
         world.store.clone(),
         Arc::new(StaticJiraDirectory::new()),
         Some(inbox),
-    ));
+    )));
     let answer = send(&app, "GET", "/readyz", Vec::new()).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(
@@ -130,11 +132,11 @@ async fn metrics_expose_outcomes_and_the_inbox_depth_in_prometheus_text() {
 async fn routes_merge_with_another_router_on_the_same_state() {
     let world = World::new().await;
     let state = world.inline(StaticJiraDirectory::new());
-    let admin: axum::Router<jirasync_axum::AppState> =
+    let admin: axum::Router<AppState> =
         axum::Router::new().route("/admin/ping", axum::routing::get(|| async { "pong" }));
     let app = jirasync_axum::routes(&state)
         .merge(admin)
-        .layer(router::trace_layer())
+        .layer(jirasync_axum::trace_layer())
         .with_state(state);
 
     assert_eq!(

@@ -11,9 +11,10 @@ mod support;
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex};
 
-use jirasync_axum::{process_available, router};
+use jirasync_axum::router;
+use jirasync_domain::DirectoryError;
 use jirasync_domain::StaticJiraDirectory;
-use jirasync_domain::jira_directory::DirectoryError;
+use jirasync_service::process_available;
 use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 use support::{World, fixture, post, send};
 use tracing::field::{Field, Visit};
@@ -99,12 +100,12 @@ async fn no_span_or_event_holds_the_token() {
     send(
         &app,
         "GET",
-        &format!("{path}?token={}", token.expose()),
+        &format!("{path}?token={}", token.expose_secret()),
         Vec::new(),
     )
     .await;
     post(&inline, &path, fixture("status_changed.json")).await;
-    process_available(&state).await.unwrap();
+    process_available(state.service()).await.unwrap();
 
     let lines = capture.lines();
     // The capture works: the refusals and the request spans are there.
@@ -120,7 +121,7 @@ async fn no_span_or_event_holds_the_token() {
         "{lines:#?}"
     );
     // And none of it holds either token, or even one of their signatures.
-    for secret in [token.expose(), wrong_token.expose()] {
+    for secret in [token.expose_secret(), wrong_token.expose_secret()] {
         let signature = secret.rsplit('.').next().unwrap();
         for line in &lines {
             assert!(!line.contains(signature), "token in {line:?}");

@@ -11,7 +11,7 @@
 mod setup_support;
 
 use axum::http::StatusCode;
-use jirasync_axum::setup::SETUP_PATH;
+use jirasync_axum::SETUP_PATH;
 use jirasync_domain::IntegrationStore;
 use jirasync_domain::integration::JiraCredentials;
 use serde_json::json;
@@ -150,9 +150,9 @@ async fn the_whole_flow_installs_and_creates_the_webhook() {
         panic!("not OAuth credentials");
     };
     assert_eq!(consumer_key, CONSUMER_KEY);
-    assert_eq!(pem.expose(), private_key_pem().trim());
+    assert_eq!(pem.expose_secret(), private_key_pem().trim());
     assert_eq!(access_token, ACCESS_TOKEN);
-    assert_eq!(access_token_secret.expose(), "access-secret");
+    assert_eq!(access_token_secret.expose_secret(), "access-secret");
 
     let links = setup
         .store
@@ -427,7 +427,7 @@ async fn an_expired_pipeline_shows_an_error_and_stores_nothing() {
     let jira = FakeJira::start().await;
     let mut browser = setup.browser();
     submit(&mut browser, &jira, &[]).await;
-    setup.clock.advance(601);
+    setup.clock.advance(std::time::Duration::from_secs(601));
     let answer = browser
         .get(&format!(
             "{SETUP_PATH}?oauth_token={REQUEST_TOKEN}&oauth_verifier=v"
@@ -622,7 +622,7 @@ async fn refuses_bodies_over_the_limit() {
     let setup = Setup::new().await;
     let mut browser = setup.browser();
     let csrf = browser.get(SETUP_PATH).await.csrf_field();
-    let huge = "a".repeat(jirasync_axum::setup::SETUP_BODY_LIMIT + 1);
+    let huge = "a".repeat(jirasync_axum::SETUP_BODY_LIMIT + 1);
     let answer = browser
         .post_form(SETUP_PATH, &[("csrf_token", &csrf), ("private_key", &huge)])
         .await;

@@ -11,7 +11,7 @@
 mod setup_support;
 
 use axum::http::StatusCode;
-use jirasync_axum::setup::SETUP_API_PATH;
+use jirasync_axum::SETUP_API_PATH;
 use serde_json::{Value, json};
 use setup_support::{
     Answer, Browser, CONSUMER_KEY, FakeJira, NO_PERMISSION, REQUEST_TOKEN, Setup, private_key_pem,
@@ -255,7 +255,7 @@ async fn refuses_steps_without_a_live_session() {
     assert!(detail(&answer).contains("setup session has expired"));
 
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
-    setup.clock.advance(601);
+    setup.clock.advance(std::time::Duration::from_secs(601));
     let answer = approve(&mut browser, &csrf).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
     assert!(detail(&answer).contains("setup session has expired"));
@@ -394,7 +394,7 @@ async fn the_html_callback_of_a_json_pipeline_leaves_it_to_the_application() {
     let popup = browser
         .get(&format!(
             "{}?oauth_token={REQUEST_TOKEN}",
-            jirasync_axum::setup::SETUP_PATH
+            jirasync_axum::SETUP_PATH
         ))
         .await;
     assert!(popup.body.contains("Close this window"), "{}", popup.body);

@@ -12,16 +12,17 @@ mod support;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use jirasync_axum::{DEFAULT_BODY_LIMIT, WebhookOutcome, router};
+use jirasync_axum::{AppState, DEFAULT_BODY_LIMIT, router};
+use jirasync_domain::DirectoryError;
+use jirasync_domain::inbox::{DeliverySource, DeliveryState, Inbox, MemoryInbox};
 use jirasync_domain::integration::{ExternalId, IntegrationMetadata};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::jira_directory::DirectoryError;
 use jirasync_domain::{Seed, StaticJiraDirectory};
-use jirasync_store::inbox::{DeliveryState, Inbox, MemoryInbox};
+use jirasync_service::WebhookOutcome;
 use jirasync_webhook::{JiraUser, WEBHOOK_PATH_PREFIX, WebhookSecret, mint_token, webhook_url};
 use serde_json::Value;
 use support::flaky::{FlakyInbox, FlakyStore};
-use support::{World, fixture, fixture_json, post, send, state_on};
+use support::{World, fixture, fixture_json, post, send, service_on};
 
 fn jira_down() -> StaticJiraDirectory {
     StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
@@ -61,7 +62,10 @@ async fn a_body_one_byte_over_the_limit_is_413_and_nothing_is_stored() {
         "The request body is over the limit of 1048576 bytes"
     );
     assert_eq!(
-        state.metrics().webhooks_received(WebhookOutcome::TooLarge),
+        state
+            .service()
+            .metrics()
+            .webhooks_received(WebhookOutcome::TooLarge),
         1
     );
     assert_eq!(inbox_len(inbox.as_ref()).await, 0);
@@ -94,12 +98,10 @@ async fn the_size_check_comes_before_the_token_check() {
 async fn the_body_limit_is_configurable() {
     let world = World::new().await;
     let body = fixture("assignee_set.json");
-    let state =
-        jirasync_axum::AppState::builder(world.store.clone(), Arc::new(StaticJiraDirectory::new()))
-            .mode(jirasync_axum::WebhookMode::Inline)
-            .body_limit(body.len() - 1)
-            .build()
-            .unwrap();
+    let state = AppState::builder(world.inline_service(StaticJiraDirectory::new()))
+        .body_limit(body.len() - 1)
+        .build()
+        .unwrap();
     let answer = post(&router(state), &world.path(), body).await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_issue_untouched(&world).await;
@@ -124,7 +126,7 @@ async fn assert_token_refused(path: &str, expected_detail: &str) {
             "{:?} does not start with {expected_detail:?}",
             answer.detail()
         );
-        let metrics = state.metrics();
+        let metrics = state.service().metrics();
         assert_eq!(metrics.webhooks_received(WebhookOutcome::InvalidToken), 1);
         assert!(
             metrics
@@ -245,6 +247,7 @@ async fn assert_payload_refused(body: Vec<u8>, expected_detail: &str) {
     }
     assert_eq!(
         state
+            .service()
             .metrics()
             .webhooks_received(WebhookOutcome::BadPayload),
         1
@@ -299,7 +302,10 @@ async fn a_delivery_without_changelog_is_200_and_nothing_is_stored() {
         assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.text);
         assert_eq!(answer.text, "", "{name}");
         assert_eq!(
-            state.metrics().webhooks_received(WebhookOutcome::Ignored),
+            state
+                .service()
+                .metrics()
+                .webhooks_received(WebhookOutcome::Ignored),
             1
         );
         assert_eq!(inbox_len(inbox.as_ref()).await, 0, "{name}");
@@ -319,7 +325,10 @@ async fn inbox_mode_stores_the_delivery_and_answers_202() {
 
     answer.assert_status(StatusCode::ACCEPTED);
     assert_eq!(
-        state.metrics().webhooks_received(WebhookOutcome::Accepted),
+        state
+            .service()
+            .metrics()
+            .webhooks_received(WebhookOutcome::Accepted),
         1
     );
     let stored = inbox.list(None, 10).await.unwrap();
@@ -338,7 +347,8 @@ async fn inbox_mode_stores_the_delivery_and_answers_202() {
         summary.occurred_at.map(|at| at.unix_millis()),
         Some(1_672_531_200_000)
     );
-    // Stored as received, with the token and the headers that matter; not applied yet.
+    // Stored as received, with the integration its token named and the headers that matter;
+    // not applied yet.
     let claimed = inbox
         .claim(
             std::time::SystemTime::now(),
@@ -349,7 +359,10 @@ async fn inbox_mode_stores_the_delivery_and_answers_202() {
         .unwrap();
     let delivery = &claimed[0].delivery;
     assert_eq!(delivery.body, body);
-    assert_eq!(delivery.token, world.token());
+    assert_eq!(
+        delivery.source,
+        DeliverySource::Integration(world.integration_id)
+    );
     let header_names: Vec<&str> = delivery.headers.iter().map(|h| h.name.as_str()).collect();
     assert!(header_names.contains(&"content-type"), "{header_names:?}");
     assert!(header_names.contains(&"user-agent"), "{header_names:?}");
@@ -390,7 +403,7 @@ async fn inline_mode_applies_an_assignee_change_and_answers_200() {
         Some(Assignee::User(world.jess))
     );
     assert_eq!(world.activity_count().await, 1);
-    let metrics = state.metrics().render(None);
+    let metrics = state.service().metrics().render(None);
     assert!(metrics.contains("jirasync_webhooks_received_total{outcome=\"applied\"} 1\n"));
     assert!(
         metrics.contains("jirasync_sync_outcomes_total{kind=\"assignee\",outcome=\"synced\"} 1\n")
@@ -451,7 +464,7 @@ async fn inline_mode_answers_200_for_a_halt_and_counts_its_reason() {
 
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(world.activity_count().await, 1);
-    let metrics = state.metrics().render(None);
+    let metrics = state.service().metrics().render(None);
     assert!(
         metrics.contains(
             "jirasync_sync_halts_total{kind=\"assignee\",reason=\"duplicate-delivery\"} 1\n"
@@ -464,15 +477,10 @@ async fn inline_mode_answers_200_for_a_halt_and_counts_its_reason() {
 
 #[tokio::test]
 async fn a_store_that_is_down_gives_503_in_both_modes() {
-    let flaky = Arc::new(FlakyStore::default());
-    let world = World::on(flaky.inner.clone()).await;
-    flaky.switch.set_down(true);
     let inbox = Arc::new(MemoryInbox::new());
-    let directory = Arc::new(StaticJiraDirectory::new());
-    let inbox_state = state_on(flaky.clone(), directory.clone(), Some(inbox.clone()));
-    let inline_state = state_on(flaky.clone(), directory, None);
+    let (world, flaky, services) = FlakyStore::down_in_both_modes(inbox.clone()).await;
 
-    for state in [inbox_state, inline_state] {
+    for state in services.map(AppState::new) {
         let answer = post(
             &router(state.clone()),
             &world.path(),
@@ -489,6 +497,7 @@ async fn a_store_that_is_down_gives_503_in_both_modes() {
         );
         assert_eq!(
             state
+                .service()
                 .metrics()
                 .webhooks_received(WebhookOutcome::Unavailable),
             1
@@ -504,11 +513,12 @@ async fn an_inbox_that_is_down_gives_503_and_stores_nothing() {
     let world = World::new().await;
     let inbox = Arc::new(FlakyInbox::default());
     inbox.switch.set_down(true);
-    let state = state_on(
+    let state = AppState::new(service_on(
+        world.store.clone(),
         world.store.clone(),
         Arc::new(StaticJiraDirectory::new()),
         Some(inbox.clone()),
-    );
+    ));
 
     let answer = post(&router(state), &world.path(), fixture("assignee_set.json")).await;
 
@@ -537,6 +547,7 @@ async fn inline_mode_gives_503_when_jira_is_unreachable() {
     );
     assert!(
         state
+            .service()
             .metrics()
             .render(None)
             .contains("jirasync_sync_failures_total{retryable=\"true\"} 1\n")

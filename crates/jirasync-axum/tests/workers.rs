@@ -1,6 +1,7 @@
-//! Inbox workers: deliveries posted in inbox mode get applied, failures are retried then
-//! dead-lettered, tokens are re-verified at processing time, one issue's deliveries are applied in
-//! order, and shutdown drains.
+//! Inbox workers behind the webhook route: deliveries posted in inbox mode get applied, failures
+//! are retried then dead-lettered, one issue's deliveries are applied in order, and shutdown
+//! drains. (What workers do with stored rows on their own is `jirasync-service`'s
+//! `tests/workers.rs`.)
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,15 +17,14 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::http::StatusCode;
-use jirasync_axum::{
-    AppState, WorkerOptions, process_available, router, shutdown_channel, spawn_workers,
-};
-use jirasync_domain::IssueSyncStore;
-use jirasync_domain::StaticJiraDirectory;
+use jirasync_axum::{AppState, router};
+use jirasync_domain::DirectoryError;
+use jirasync_domain::inbox::{DeliveryState, Inbox, MemoryInbox, RetryPolicy};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::jira_directory::DirectoryError;
-use jirasync_store::inbox::{DeliveryState, Inbox, MemoryInbox, NewDelivery, RetryPolicy};
-use jirasync_webhook::{WebhookSecret, mint_token};
+use jirasync_domain::{LocalIssueStore, StaticJiraDirectory};
+use jirasync_service::{
+    SyncService, WorkerOptions, process_available, shutdown_channel, spawn_workers,
+};
 use serde_json::Value;
 use support::{World, fixture, fixture_json, post};
 
@@ -32,11 +32,7 @@ fn options(max_attempts: u32) -> WorkerOptions {
     WorkerOptions {
         lease: Duration::from_secs(30),
         idle_poll: Duration::from_millis(5),
-        retry: RetryPolicy {
-            max_attempts,
-            base_delay: Duration::ZERO,
-            max_delay: Duration::ZERO,
-        },
+        retry: RetryPolicy::new(max_attempts, Duration::ZERO, Duration::ZERO).without_jitter(),
     }
 }
 
@@ -46,12 +42,16 @@ fn inbox_state(
     max_attempts: u32,
 ) -> (AppState, Arc<MemoryInbox>) {
     let inbox = Arc::new(MemoryInbox::new());
-    let state = AppState::builder(world.store.clone(), Arc::new(directory))
-        .inbox(inbox.clone())
-        .worker_options(options(max_attempts))
-        .build()
-        .unwrap();
-    (state, inbox)
+    let service = SyncService::builder(
+        world.store.clone(),
+        world.store.clone(),
+        Arc::new(directory),
+    )
+    .inbox(inbox.clone())
+    .worker_options(options(max_attempts))
+    .build()
+    .unwrap();
+    (AppState::new(service), inbox)
 }
 
 /// Polls `done` until it holds; the bound only keeps a broken build from hanging.
@@ -97,7 +97,7 @@ async fn a_delivery_posted_in_inbox_mode_is_applied_by_a_worker() {
     assert_eq!(answer.status, StatusCode::ACCEPTED);
     let (trigger, shutdown) = shutdown_channel();
 
-    let workers = spawn_workers(&state, 2, &shutdown);
+    let workers = spawn_workers(state.service(), 2, &shutdown);
     eventually(|| async { count(&inbox, DeliveryState::Done).await == 1 }).await;
     trigger.trigger();
     for worker in workers {
@@ -108,7 +108,7 @@ async fn a_delivery_posted_in_inbox_mode_is_applied_by_a_worker() {
         world.local_issue().await.assignee,
         Some(Assignee::User(world.jess))
     );
-    let metrics = state.metrics().render(None);
+    let metrics = state.service().metrics().render(None);
     assert!(
         metrics.contains("jirasync_delivery_processing_seconds_count{path=\"worker\"} 1\n"),
         "{metrics}"
@@ -129,7 +129,7 @@ async fn a_retryable_failure_is_retried_then_dead_lettered_with_its_error() {
     )
     .await;
 
-    let handled = process_available(&state).await.unwrap();
+    let handled = process_available(state.service()).await.unwrap();
 
     assert_eq!(handled, 3, "three attempts");
     let dead = inbox.list(Some(DeliveryState::Dead), 10).await.unwrap();
@@ -145,6 +145,7 @@ async fn a_retryable_failure_is_retried_then_dead_lettered_with_its_error() {
     );
     assert!(
         state
+            .service()
             .metrics()
             .render(None)
             .contains("jirasync_sync_failures_total{retryable=\"true\"} 3\n")
@@ -179,7 +180,8 @@ async fn a_retried_delivery_is_applied_once_it_succeeds() {
         .unwrap();
 
     // Jira is back: the same inbox, a working directory.
-    let working = AppState::builder(
+    let working = SyncService::builder(
+        world.store.clone(),
         world.store.clone(),
         Arc::new(StaticJiraDirectory::new().with_done_statuses(["10102"])),
     )
@@ -191,43 +193,6 @@ async fn a_retried_delivery_is_applied_once_it_succeeds() {
 
     assert_eq!(count(&inbox, DeliveryState::Done).await, 1);
     assert_eq!(world.local_issue().await.status, ResolutionStatus::Resolved);
-}
-
-#[tokio::test]
-async fn the_token_is_verified_again_when_the_delivery_is_processed() {
-    let world = World::new().await;
-    let (state, inbox) = inbox_state(&world, StaticJiraDirectory::new(), 5);
-    // As if the secret had been rotated away after receipt.
-    let stale_token = mint_token(
-        world.external_id.as_str(),
-        &WebhookSecret::new("rotated-away"),
-    );
-    inbox
-        .enqueue(NewDelivery {
-            token: stale_token,
-            body: fixture("assignee_set.json"),
-            headers: Vec::new(),
-            received_at: SystemTime::now(),
-            ordering_key: None,
-            occurred_at: None,
-            delivery_key: None,
-        })
-        .await
-        .unwrap();
-
-    process_available(&state).await.unwrap();
-
-    let dead = inbox.list(Some(DeliveryState::Dead), 10).await.unwrap();
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0].attempts, 1, "not retryable: dead at once");
-    assert!(
-        dead[0]
-            .last_error
-            .as_deref()
-            .is_some_and(|error| error.starts_with("Could not validate JWT. Got a signature")),
-        "{dead:?}"
-    );
-    assert_eq!(world.local_issue().await.assignee, None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -258,7 +223,7 @@ async fn workers_apply_one_issues_deliveries_oldest_first() {
     );
     let (trigger, shutdown) = shutdown_channel();
 
-    let workers = spawn_workers(&state, 2, &shutdown);
+    let workers = spawn_workers(state.service(), 2, &shutdown);
     eventually(|| async { count(&inbox, DeliveryState::Done).await == 2 }).await;
     trigger.trigger();
     for worker in workers {
@@ -294,7 +259,7 @@ async fn workers_stop_claiming_after_shutdown() {
     let (trigger, shutdown) = shutdown_channel();
     trigger.trigger();
 
-    let workers = spawn_workers(&state, 2, &shutdown);
+    let workers = spawn_workers(state.service(), 2, &shutdown);
     for worker in workers {
         worker.await.unwrap();
     }
@@ -307,12 +272,4 @@ async fn workers_stop_claiming_after_shutdown() {
 
     assert_eq!(count(&inbox, DeliveryState::Pending).await, 1);
     assert_eq!(world.local_issue().await.assignee, None);
-}
-
-#[tokio::test]
-async fn no_worker_is_started_without_an_inbox() {
-    let world = World::new().await;
-    let (_trigger, shutdown) = shutdown_channel();
-    let state = world.inline(StaticJiraDirectory::new());
-    assert!(spawn_workers(&state, 4, &shutdown).is_empty());
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jirasync_client::oauth1::{
-    FixedClock, FixedNonce, OAuth1Signer, RsaSha1Signer, SigningKey, SigningRequest,
+    FixedNonce, ManualClock, OAuth1Signer, RsaSha1Signer, SigningKey, SigningRequest,
 };
 use jirasync_client::{ConsumerKey, ConsumerSecret, PrivateKey, SignError, TokenSecret};
 use rsa::pkcs8::DecodePrivateKey;
@@ -61,7 +61,7 @@ fn sign_typical_request(c: &mut Criterion) {
     let mut group = c.benchmark_group("sign_request");
     for (name, signing_key) in signers {
         let signer = OAuth1Signer::new(ConsumerKey::new("jirasync"), signing_key)
-            .with_clock(Arc::new(FixedClock(1_700_000_000)))
+            .with_clock(Arc::new(ManualClock::at_unix_timestamp(1_700_000_000)))
             .with_nonce_source(Arc::new(FixedNonce(
                 "0123456789abcdef0123456789abcdef".to_owned(),
             )));

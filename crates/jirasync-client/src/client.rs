@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::oauth1::{Clock, NonceSource, OAuth1Signer, SigningKey, SigningRequest};
 use crate::options::{BaseUrl, ClientOptions};
 use crate::response::{Call, check_status, parse_json};
-use crate::retry::RetryPolicy;
+use crate::retry::{RetryPolicy, delay_before_retry};
 use crate::secret::{BearerToken, TokenSecret};
 use crate::transport::{OutgoingRequest, RawResponse, Transport};
 
@@ -116,7 +116,7 @@ impl JiraClient {
                 Err(Error::Connect { .. } | Error::Timeout { .. }) => None,
                 _ => return result.map(|response| (call, response)),
             };
-            let Some(delay) = self.retry.delay_after(attempt, retry_after) else {
+            let Some(delay) = delay_before_retry(&self.retry, attempt, retry_after) else {
                 return result.map(|response| (call, response));
             };
             tracing::debug!(

@@ -1,68 +1,23 @@
 //! Who the client acts as: an OAuth 1.0a consumer with an access token, or a personal access token.
 
-use std::fmt;
 use std::sync::Arc;
 
 use crate::oauth1::RsaSha1Signer;
 use crate::secret::{BearerToken, TokenSecret};
 
-macro_rules! identifier {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps the value.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
-            }
-
-            /// The value as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
-                Self(value)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self(value.to_owned())
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-
-identifier! {
+jirasync_core::string_newtype! {
     /// The consumer key of a Jira Application Link (`oauth_consumer_key`).
-    ConsumerKey
+    pub struct ConsumerKey;
 }
 
-identifier! {
+jirasync_core::string_newtype! {
     /// An OAuth 1.0a access token (`oauth_token`) that Jira issued for one user.
-    AccessToken
+    pub struct AccessToken;
 }
 
-identifier! {
+jirasync_core::string_newtype! {
     /// An OAuth 1.0a request token (`oauth_token`), valid for one authorisation.
-    RequestTokenValue
+    pub struct RequestTokenValue;
 }
 
 /// How the client proves who it is to Jira.

@@ -32,13 +32,13 @@
 //! ```
 //! use std::sync::Arc;
 //!
-//! use jirasync_client::oauth1::{FixedClock, FixedNonce, OAuth1Signer, SigningKey, SigningRequest};
+//! use jirasync_client::oauth1::{FixedNonce, ManualClock, OAuth1Signer, SigningKey, SigningRequest};
 //! use jirasync_client::{ConsumerKey, PrivateKey};
 //!
 //! # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oauth-net-test-key.pem"))?;
 //! let key = PrivateKey::from_pem(&pem)?;
 //! let signer = OAuth1Signer::new(ConsumerKey::new("dpf43f3p2l4k3l03"), SigningKey::RsaSha1(Arc::new(key)))
-//!     .with_clock(Arc::new(FixedClock(1_196_666_512)))
+//!     .with_clock(Arc::new(ManualClock::at_unix_timestamp(1_196_666_512)))
 //!     .with_nonce_source(Arc::new(FixedNonce("13917289812797014437".into())));
 //!
 //! let url = url::Url::parse("http://photos.example.net/photos?file=vacaction.jpg&size=original")?;
@@ -125,5 +125,5 @@ pub use error::{ApiError, ConfigError, Error, KeyError, SignError};
 pub use keys::{GENERATED_KEY_BITS, GENERATED_KEY_BITS_RANGE, PrivateKey, PublicKey};
 pub use oauth1::dance::{AccessTokenPair, OAuthCallback, OAuthDance, RequestToken};
 pub use options::{BaseUrl, ClientOptions, DEFAULT_USER_AGENT};
-pub use retry::{RetryPolicy, parse_retry_after};
+pub use retry::{DEFAULT_RETRY_POLICY, Jitter, RetryPolicy, parse_retry_after};
 pub use secret::{BearerToken, ConsumerSecret, TokenSecret};

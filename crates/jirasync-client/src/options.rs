@@ -6,7 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::ConfigError;
-use crate::retry::RetryPolicy;
+use crate::retry::{DEFAULT_RETRY_POLICY, RetryPolicy};
 
 /// The base URL of a Jira instance, such as `https://jira.example.com` or
 /// `https://example.com/jira` (with a context path). Trailing slashes are removed, as the reference
@@ -106,8 +106,8 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// Options with TLS verification on, a 10 s connect timeout, a 30 s request timeout and the
-    /// default retry policy.
+    /// Options with TLS verification on, a 10 s connect timeout, a 30 s request timeout and
+    /// [`DEFAULT_RETRY_POLICY`].
     pub fn new(base_url: BaseUrl) -> Self {
         Self {
             base_url,
@@ -115,7 +115,7 @@ impl ClientOptions {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             user_agent: DEFAULT_USER_AGENT.to_owned(),
-            retry: RetryPolicy::default(),
+            retry: DEFAULT_RETRY_POLICY,
         }
     }
 

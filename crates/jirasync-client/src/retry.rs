@@ -1,73 +1,34 @@
 //! When and how long to wait before an idempotent request is tried again.
 //!
-//! Only `GET` requests are retried, on connection failures, timeouts, 429 and 5xx answers. Each
-//! attempt is signed again with a fresh nonce and timestamp: Jira refuses a replayed nonce
-//! (`oauth_problem=nonce_used`), which is also why the HTTP client's own retries are turned off.
+//! Only `GET` requests are retried, on connection failures, timeouts, 429 and 5xx answers, under
+//! jirasync's one [`RetryPolicy`] (capped exponential back-off with equal jitter, so that
+//! instances that failed together do not come back together). A `Retry-After` from Jira is
+//! honoured as it is, without jitter, when it is within the policy's `max_delay`; a longer one is
+//! not waited for and the answer is returned instead. Each attempt is signed again with a fresh
+//! nonce and timestamp: Jira refuses a replayed nonce (`oauth_problem=nonce_used`), which is also
+//! why the HTTP client's own retries are turned off.
 
 use std::time::{Duration, SystemTime};
 
-/// Capped exponential backoff that honours `Retry-After`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Attempts in total, the first included. `1` turns retrying off.
-    pub max_attempts: u32,
-    /// The wait before the second attempt; it doubles for each further attempt.
-    pub initial_backoff: Duration,
-    /// The longest wait between two attempts. A `Retry-After` longer than this is not waited for:
-    /// the answer is returned instead.
-    pub max_backoff: Duration,
-}
+pub use jirasync_core::{Jitter, RetryPolicy};
 
-impl Default for RetryPolicy {
-    /// Three attempts, waiting 500 ms then 1 s, never more than 30 s.
-    fn default() -> Self {
-        Self {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
+/// The retry policy of [`ClientOptions::new`](crate::ClientOptions::new): three attempts,
+/// waiting about 500 ms then about 1 s (equal jitter), never more than 30 s.
+pub const DEFAULT_RETRY_POLICY: RetryPolicy =
+    RetryPolicy::new(3, Duration::from_millis(500), Duration::from_secs(30));
 
-impl RetryPolicy {
-    /// A policy with the given attempts and waits.
-    pub fn new(max_attempts: u32, initial_backoff: Duration, max_backoff: Duration) -> Self {
-        Self {
-            max_attempts,
-            initial_backoff,
-            max_backoff,
-        }
-    }
-
-    /// A policy that never retries.
-    pub fn never() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
-    /// How long to wait after failed attempt number `attempt` (1-based) before the next one, or
-    /// `None` when there is no next one: attempts are used up, or the server asked for a longer
-    /// wait than [`max_backoff`](Self::max_backoff).
-    pub fn delay_after(&self, attempt: u32, retry_after: Option<Duration>) -> Option<Duration> {
-        if attempt >= self.max_attempts {
-            return None;
-        }
-        match retry_after {
-            Some(wait) if wait > self.max_backoff => None,
-            Some(wait) => Some(wait),
-            None => {
-                let doublings = attempt.saturating_sub(1).min(31);
-                let factor = 1_u32.checked_shl(doublings).unwrap_or(u32::MAX);
-                Some(
-                    self.initial_backoff
-                        .saturating_mul(factor)
-                        .min(self.max_backoff),
-                )
-            }
-        }
+/// How long to wait after failed attempt number `attempt` (1-based) before the next one, or
+/// `None` when there is no next one: attempts are used up, or the server asked for a longer wait
+/// (`retry_after`) than the policy's `max_delay`.
+pub(crate) fn delay_before_retry(
+    policy: &RetryPolicy,
+    attempt: u32,
+    retry_after: Option<Duration>,
+) -> Option<Duration> {
+    let backoff = policy.delay_after(attempt)?;
+    match retry_after {
+        Some(wait) => (wait <= policy.max_delay).then_some(wait),
+        None => Some(backoff),
     }
 }
 
@@ -87,37 +48,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn doubles_and_caps_backoff() {
-        let policy = RetryPolicy::new(6, Duration::from_millis(100), Duration::from_millis(350));
-        let delays: Vec<_> = (1..=6)
-            .map(|attempt| policy.delay_after(attempt, None))
-            .collect();
+    fn honours_retry_after_within_cap_only() {
+        let policy = RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(5));
         assert_eq!(
-            delays,
-            vec![
-                Some(Duration::from_millis(100)),
-                Some(Duration::from_millis(200)),
-                Some(Duration::from_millis(350)),
-                Some(Duration::from_millis(350)),
-                Some(Duration::from_millis(350)),
-                None,
-            ]
+            delay_before_retry(&policy, 1, Some(Duration::from_secs(2))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            delay_before_retry(&policy, 1, Some(Duration::from_secs(60))),
+            None
         );
     }
 
     #[test]
-    fn honours_retry_after_within_cap_only() {
+    fn retry_after_does_not_outlast_the_attempts() {
         let policy = RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(5));
         assert_eq!(
-            policy.delay_after(1, Some(Duration::from_secs(2))),
-            Some(Duration::from_secs(2))
+            delay_before_retry(&policy, 3, Some(Duration::from_secs(2))),
+            None
         );
-        assert_eq!(policy.delay_after(1, Some(Duration::from_secs(60))), None);
+    }
+
+    #[test]
+    fn without_retry_after_waits_the_jittered_backoff() {
+        let policy = RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(5));
+        let wait = delay_before_retry(&policy, 2, None).unwrap_or_default();
+        assert!(
+            wait >= Duration::from_millis(100) && wait <= Duration::from_millis(200),
+            "{wait:?}"
+        );
+        assert_eq!(
+            delay_before_retry(&policy.without_jitter(), 2, None),
+            Some(Duration::from_millis(200))
+        );
     }
 
     #[test]
     fn never_retries_when_told_so() {
-        assert_eq!(RetryPolicy::never().delay_after(1, None), None);
+        assert_eq!(delay_before_retry(&RetryPolicy::never(), 1, None), None);
+    }
+
+    #[test]
+    fn default_policy_is_three_attempts_from_500_ms_with_jitter() {
+        let policy = DEFAULT_RETRY_POLICY;
+        assert_eq!(policy.max_attempts, 3);
+        assert_eq!(policy.backoff(1), Duration::from_millis(500));
+        assert_eq!(policy.backoff(2), Duration::from_secs(1));
+        assert_eq!(policy.max_delay, Duration::from_secs(30));
+        assert_eq!(policy.jitter, Jitter::Equal);
     }
 
     #[test]

@@ -1,66 +1,26 @@
-//! Secret values whose `Debug` and `Display` never show the secret, so they cannot reach a log line.
+//! The OAuth and personal-access-token secrets: named types over jirasync's one
+//! [`Secret`](jirasync_core::Secret), so their `Debug` and `Display` never show the secret (they
+//! print `[redacted]`, as they always have) and the value is zeroed when dropped.
 
-use std::fmt;
-
-macro_rules! secret_string {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps a secret value.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
-            }
-
-            /// The secret itself. Call this only where the value is sent or stored, never to log it.
-            pub fn expose_secret(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, concat!(stringify!($name), "([redacted])"))
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("[redacted]")
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
-                Self(value)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self(value.to_owned())
-            }
-        }
-    };
+jirasync_core::secret_newtype! {
+    /// The secret that comes with an OAuth 1.0a token (`oauth_token_secret`), for a request token
+    /// or an access token. RSA-SHA1 does not use it to sign, but Jira hands it out and HMAC-SHA1
+    /// needs it.
+    pub struct TokenSecret;
+    redacted = "[redacted]";
 }
 
-secret_string! {
-    /// The secret that comes with an OAuth 1.0a token (`oauth_token_secret`), for a request token or
-    /// an access token. RSA-SHA1 does not use it to sign, but Jira hands it out and HMAC-SHA1 needs it.
-    TokenSecret
+jirasync_core::secret_newtype! {
+    /// The consumer secret shared with the server, used by `HMAC-SHA1` and `PLAINTEXT` only.
+    /// Jira's Application Links use `RSA-SHA1` and have no consumer secret.
+    pub struct ConsumerSecret;
+    redacted = "[redacted]";
 }
 
-secret_string! {
-    /// The consumer secret shared with the server, used by `HMAC-SHA1` and `PLAINTEXT` only. Jira's
-    /// Application Links use `RSA-SHA1` and have no consumer secret.
-    ConsumerSecret
-}
-
-secret_string! {
+jirasync_core::secret_newtype! {
     /// A Jira personal access token, sent as `Authorization: Bearer <token>` (Jira 8.14 and later).
-    BearerToken
+    pub struct BearerToken;
+    redacted = "[redacted]";
 }
 
 #[cfg(test)]

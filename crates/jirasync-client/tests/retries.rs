@@ -100,7 +100,8 @@ async fn retries_get_after_connection_refused() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let base = BaseUrl::parse(&format!("http://127.0.0.1:{port}")).unwrap();
-    let policy = RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(1));
+    let policy =
+        RetryPolicy::new(3, Duration::from_millis(100), Duration::from_secs(1)).without_jitter();
     let client = JiraClient::new(
         &ClientOptions::new(base).retry(policy),
         common::oauth_credentials(),

@@ -19,7 +19,7 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use jirasync_client::oauth1::{
-    FixedClock, FixedNonce, OAuth1Signer, SigningKey, SigningRequest, base_string_uri,
+    FixedNonce, ManualClock, OAuth1Signer, SigningKey, SigningRequest, base_string_uri,
     percent_encode,
 };
 use jirasync_client::{ConsumerKey, ConsumerSecret, PrivateKey, TokenSecret};
@@ -147,7 +147,7 @@ fn any_case() -> impl Strategy<Value = Case> {
 
 fn ours(case: &Case, key: SigningKey) -> (String, String) {
     let signer = OAuth1Signer::new(ConsumerKey::new(case.consumer_key.clone()), key)
-        .with_clock(Arc::new(FixedClock(case.timestamp)))
+        .with_clock(Arc::new(ManualClock::at_unix_timestamp(case.timestamp)))
         .with_nonce_source(Arc::new(FixedNonce(case.nonce.clone())));
     let secret = case
         .token

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use jirasync_client::oauth1::{
-    FixedClock, FixedNonce, OAuth1Signer, SigningKey, SigningRequest, parse_authorization_header,
+    FixedNonce, ManualClock, OAuth1Signer, SigningKey, SigningRequest, parse_authorization_header,
     signature_base_string,
 };
 use jirasync_client::{ConsumerKey, ConsumerSecret, PrivateKey, TokenSecret};
@@ -45,7 +45,7 @@ fn oauth_net_signer() -> OAuth1Signer {
         ConsumerKey::new("dpf43f3p2l4k3l03"),
         SigningKey::RsaSha1(Arc::new(key)),
     )
-    .with_clock(Arc::new(FixedClock(1_196_666_512)))
+    .with_clock(Arc::new(ManualClock::at_unix_timestamp(1_196_666_512)))
     .with_nonce_source(Arc::new(FixedNonce("13917289812797014437".to_owned())))
 }
 

@@ -11,13 +11,13 @@
 use std::error::Error;
 use std::sync::Arc;
 
+use jirasync_domain::SecretString;
 use jirasync_domain::integration::{JiraCredentials, LinkStatus, SyncConfig};
 use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::people::UserEmail;
 use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
-use jirasync_domain::secret::SecretString;
-use jirasync_domain::{InMemoryStore, InboundSync, IssueLinkStore, Seed, StaticJiraDirectory};
+use jirasync_domain::{InMemoryStore, InboundSync, LocalIssueStore, Seed, StaticJiraDirectory};
 use jirasync_webhook::{
     AssigneeChanged, ChangeSet, DeliveryKey, EventTime, IssueKey, JiraUser, StatusChanged,
     StatusId, WebhookSecret,
@@ -95,7 +95,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
         }),
     };
     let directory = StaticJiraDirectory::new().with_done_statuses(["10002"]);
-    let sync = InboundSync::new(Arc::clone(&store), Arc::new(directory));
+    // The in-memory store is both jirasync's store and a standalone host.
+    let sync = InboundSync::new(Arc::clone(&store), Arc::clone(&store), Arc::new(directory));
 
     let outcome = sync.apply_change_set(jira, &changes).await?;
     if let Some(assignee) = &outcome.assignee {

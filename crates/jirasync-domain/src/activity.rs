@@ -1,12 +1,17 @@
 //! The activity log of local issues: what the sync changed, and where the change came from.
 
+use std::fmt;
+
 use jirasync_webhook::EventTime;
 
 use crate::ids::{ActivityId, IntegrationId, LocalIssueId};
+use crate::integration::{JIRA_SERVER_PROVIDER, JIRA_SERVER_PROVIDER_NAME};
 use crate::issue::Assignee;
 
-/// What happened to a local issue.
+/// What happened to a local issue. New kinds may come (comments, outbound results): match with a
+/// wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ActivityKind {
     /// The issue was assigned.
     Assigned,
@@ -16,6 +21,38 @@ pub enum ActivityKind {
     SetResolved,
     /// The issue was reopened.
     SetUnresolved,
+}
+
+impl ActivityKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Self; 4] = [
+        Self::Assigned,
+        Self::Unassigned,
+        Self::SetResolved,
+        Self::SetUnresolved,
+    ];
+
+    /// The stable name used in stores, the state file and logs (`assigned`, `unassigned`,
+    /// `set_resolved`, `set_unresolved`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Assigned => "assigned",
+            Self::Unassigned => "unassigned",
+            Self::SetResolved => "set_resolved",
+            Self::SetUnresolved => "set_unresolved",
+        }
+    }
+
+    /// The kind with this stable name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+impl fmt::Display for ActivityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One entry of a local issue's activity log.
@@ -50,6 +87,24 @@ pub struct ActivityData {
 }
 
 impl ActivityData {
+    /// The data of a change inbound sync makes: Jira Server as the provider, the integration as
+    /// both the integration and the sync source (so the change is never echoed back to it), and
+    /// the event's time in Jira.
+    pub fn inbound(
+        integration_id: IntegrationId,
+        assignee: Option<Assignee>,
+        occurred_at: Option<EventTime>,
+    ) -> Self {
+        Self {
+            provider: JIRA_SERVER_PROVIDER_NAME.to_owned(),
+            provider_key: JIRA_SERVER_PROVIDER.to_owned(),
+            integration_id,
+            assignee,
+            sync_source: Some(integration_id),
+            occurred_at,
+        }
+    }
+
     /// Whether this change should be sent to `integration`: never back to where it came from
     /// (reference §4.4: loop prevention through the assignment source).
     pub fn should_sync_outbound_to(&self, integration: IntegrationId) -> bool {

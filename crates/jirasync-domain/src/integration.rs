@@ -1,8 +1,6 @@
 //! Integrations (installed Jira instances), the per-organization link with its sync configuration,
 //! and the identity (credentials) an organization uses.
 
-use std::fmt;
-
 use jirasync_webhook::WebhookSecret;
 
 use crate::ids::{IdentityId, IntegrationId, OrganizationId, UserId};
@@ -17,32 +15,18 @@ pub const JIRA_SERVER_PROVIDER_NAME: &str = "Jira Server";
 /// The longest external id an integration may have; longer ones are cut (reference §1.6).
 pub const EXTERNAL_ID_MAX_CHARS: usize = 64;
 
-/// An integration's external id: `<host[:port]>:<consumer_key>`, at most 64 characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExternalId(String);
+jirasync_core::string_newtype! {
+    /// An integration's external id: `<host[:port]>:<consumer_key>`, at most 64 characters.
+    /// [`ExternalId::new`] wraps a stored id as it is.
+    pub struct ExternalId;
+}
 
 impl ExternalId {
-    /// Wraps a stored external id as it is.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
     /// Builds the id of a Jira instance the reference's way: `<host[:port]>:<consumer_key>`,
     /// cut to its first 64 characters (on a character boundary, never inside one).
     pub fn for_jira(host: &str, consumer_key: &str) -> Self {
         let full = format!("{host}:{consumer_key}");
         Self(full.chars().take(EXTERNAL_ID_MAX_CHARS).collect())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ExternalId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

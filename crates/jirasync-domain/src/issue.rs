@@ -5,6 +5,7 @@ use jirasync_webhook::{EventTime, IssueKey};
 use crate::ids::{
     ExternalIssueId, IntegrationId, LocalIssueId, OrganizationId, ProjectId, TeamId, UserId,
 };
+use crate::store::SyncKind;
 
 /// Who an issue is assigned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,13 +62,34 @@ pub struct ExternalIssue {
     pub status_updated_at: Option<EventTime>,
 }
 
+impl ExternalIssue {
+    /// The watermark of `kind`.
+    pub fn watermark(&self, kind: SyncKind) -> Option<EventTime> {
+        match kind {
+            SyncKind::Assignee => self.assignee_updated_at,
+            SyncKind::Status => self.status_updated_at,
+        }
+    }
+
+    /// Moves the watermark of `kind` forward to `time`; an older `time` leaves it as it is.
+    pub fn advance_watermark(&mut self, kind: SyncKind, time: EventTime) {
+        let slot = match kind {
+            SyncKind::Assignee => &mut self.assignee_updated_at,
+            SyncKind::Status => &mut self.status_updated_at,
+        };
+        if slot.is_none_or(|stored| stored < time) {
+            *slot = Some(time);
+        }
+    }
+}
+
 /// A local issue found through a Jira key, with the organization that linked it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LinkedIssue {
     /// The linking organization.
     pub organization_id: OrganizationId,
-    /// The local issue as it is now.
-    pub issue: LocalIssue,
+    /// The application's issue.
+    pub local_issue_id: LocalIssueId,
 }
 
 /// A local issue's link to a Jira issue, as [`crate::store::IssueLinkStore::link_issue`] leaves

@@ -56,64 +56,16 @@ pub trait JiraDirectory: Send + Sync {
     ) -> Result<BTreeSet<StatusId>, DirectoryError>;
 }
 
-/// A source of monotonic time, injectable so cache expiry is testable.
-pub trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> Instant;
-}
-
-/// The operating system's monotonic clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-/// A clock that moves only when told to, for tests.
-#[derive(Debug)]
-pub struct ManualClock {
-    start: Instant,
-    elapsed: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock standing at the moment it was made.
-    pub fn new() -> Self {
-        Self {
-            start: Instant::now(),
-            elapsed: Mutex::new(Duration::ZERO),
-        }
-    }
-
-    /// Moves the clock forward.
-    pub fn advance(&self, by: Duration) {
-        let mut elapsed = self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
-        *elapsed = elapsed.saturating_add(by);
-    }
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        let elapsed = *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner);
-        self.start.checked_add(elapsed).unwrap_or(self.start)
-    }
-}
+// The cache ages its entries on jirasync's one clock (its monotonic reading), injectable so expiry
+// is testable.
+pub use jirasync_core::{Clock, ManualClock, SystemClock};
 
 /// When a `done` set was fetched, and the set.
 type CachedStatuses = (Instant, Arc<BTreeSet<StatusId>>);
 
 /// The `done` status ids of each integration, fetched through a [`JiraDirectory`] and reused for
 /// [`DONE_STATUSES_TTL`]. Failures are not cached.
-pub struct DoneStatusCache {
+pub(crate) struct DoneStatusCache {
     clock: Arc<dyn Clock>,
     ttl: Duration,
     entries: Mutex<HashMap<IntegrationId, CachedStatuses>>,
@@ -129,7 +81,7 @@ impl fmt::Debug for DoneStatusCache {
 
 impl DoneStatusCache {
     /// A cache on `clock` keeping entries for [`DONE_STATUSES_TTL`].
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
         Self {
             clock,
             ttl: DONE_STATUSES_TTL,
@@ -138,12 +90,12 @@ impl DoneStatusCache {
     }
 
     /// The integration's `done` status ids, from the cache while fresh, else from `directory`.
-    pub async fn done_status_ids<D: JiraDirectory + ?Sized>(
+    pub(crate) async fn done_status_ids<D: JiraDirectory + ?Sized>(
         &self,
         directory: &D,
         integration: &Integration,
     ) -> Result<Arc<BTreeSet<StatusId>>, DirectoryError> {
-        let now = self.clock.now();
+        let now = self.clock.monotonic();
         if let Some(cached) = self.fresh(integration.id, now) {
             return Ok(cached);
         }
@@ -166,6 +118,7 @@ impl DoneStatusCache {
     }
 }
 
+#[cfg(feature = "testing")]
 /// A [`JiraDirectory`] that answers from fixed data: for tests, examples and the conformance
 /// suite. It can be told to fail, and counts its status look-ups.
 #[derive(Debug, Default)]
@@ -176,6 +129,7 @@ pub struct StaticJiraDirectory {
     status_lookups: std::sync::atomic::AtomicUsize,
 }
 
+#[cfg(feature = "testing")]
 impl StaticJiraDirectory {
     /// A directory that knows no user and no `done` status.
     pub fn new() -> Self {
@@ -214,6 +168,7 @@ impl StaticJiraDirectory {
     }
 }
 
+#[cfg(feature = "testing")]
 #[async_trait]
 impl JiraDirectory for StaticJiraDirectory {
     async fn find_user(

@@ -1,21 +1,30 @@
 //! jirasync's sync rules, behind storage traits.
 //!
 //! This crate turns the typed Jira events of [`jirasync_webhook`] into changes to the host
-//! application's issues, and owns the rules around them:
+//! application's issues, and owns the rules around them. It defines the two contracts everything
+//! else plugs into:
+//!
+//! - [`SyncStore`]: jirasync's own bookkeeping (integrations, credentials, organization links and
+//!   their configuration, links to Jira issues, watermarks, the delivery log, external actors),
+//!   implemented by jirasync itself (`jirasync-store`); and [`Inbox`], the durable webhook inbox;
+//! - [`Host`]: the six methods jirasync needs from the application (its users, who may be
+//!   assigned what, its issues), implemented by the application, or by the standalone service
+//!   over tables of its own.
+//!
+//! The rules:
 //!
 //! - [`rules::where_should_sync`]: which organizations sync a direction through an integration;
 //! - [`InboundSync::sync_assignee`]: inbound assignee sync (e-mail → external actor → Jira user
 //!   look-up), first project member wins;
 //! - [`InboundSync::sync_status`]: resolve / unresolve when an issue enters or leaves `done`;
-//! - the **ordering guard** and delivery de-duplication, applied by the store inside each rule's
-//!   single write ([`store::IssueSyncStore`]);
+//! - the **ordering guard**, "already as wanted" and the activity kinds ([`rules::ordering`]),
+//!   applied under the store's per-issue serialisation ([`store::IssueSyncSession`]) so a crash
+//!   between the host's write and jirasync's commit is repaired by the redelivery;
 //! - [`rules::external_actors`]: external-actor validation, create, update and delete;
-//! - [`rules::install`]: recording an install (integration, identity, organization link).
+//! - [`rules::install`]: the install merge (integration, identity, organization link).
 //!
-//! Each rule reads through the [`Store`] traits, decides, then makes **one** write call with the
-//! whole plan, so an SQL store can apply it in one transaction. [`memory::InMemoryStore`]
-//! implements every trait for tests, examples and small embeddings; the `testing` feature adds
-//! `conformance`, a test suite every store implementation runs.
+//! The `testing` feature adds an in-memory store (both a [`SyncStore`] and a standalone
+//! [`Host`]), test doubles, and the conformance suites every store and every host runs.
 //!
 //! [`state`] reads, checks and writes the state file, the whole domain state as one JSON
 //! document (`docs/state-format.md`), over the [`StateStore`] trait.
@@ -25,7 +34,8 @@
 //!
 //! # Example
 //!
-//! Seed the in-memory store, apply an assignee change from Jira, read the assignee back:
+//! Seed the in-memory store (jirasync's store and a standalone host in one value, `testing`
+//! feature), apply an assignee change from Jira, read the assignee back:
 //!
 //! ```
 //! use std::sync::Arc;
@@ -34,7 +44,7 @@
 //! use jirasync_domain::issue::{Assignee, ResolutionStatus};
 //! use jirasync_domain::organization::OrganizationFeatures;
 //! use jirasync_domain::people::UserEmail;
-//! use jirasync_domain::{InMemoryStore, InboundSync, IssueLinkStore, Seed, StaticJiraDirectory};
+//! use jirasync_domain::{InMemoryStore, InboundSync, LocalIssueStore, Seed, StaticJiraDirectory};
 //! use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -68,7 +78,8 @@
 //! store.seed_issue_link(org, jira, &IssueKey::new("APP-1"), issue).await?;
 //!
 //! // Jira says: APP-1 is now assigned to alice@example.com.
-//! let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+//! let directory = Arc::new(StaticJiraDirectory::new());
+//! let sync = InboundSync::new(Arc::clone(&store), Arc::clone(&store), directory);
 //! let event = AssigneeChanged {
 //!     issue_key: IssueKey::new("APP-1"),
 //!     issue_id: None,
@@ -90,15 +101,18 @@
 
 pub mod activity;
 pub mod external_actor;
+pub mod host;
 pub mod ids;
+pub mod inbox;
 pub mod integration;
 pub mod issue;
-pub mod jira_directory;
+mod jira_directory;
+#[cfg(feature = "testing")]
 pub mod memory;
 pub mod organization;
 pub mod people;
 pub mod rules;
-pub mod secret;
+mod secret;
 pub mod state;
 pub mod store;
 mod text;
@@ -106,11 +120,21 @@ mod text;
 #[cfg(feature = "testing")]
 pub mod conformance;
 
-pub use jira_directory::{JiraDirectory, StaticJiraDirectory};
+pub use host::{Host, HostError, HostIssue, IssueChange};
+pub use inbox::Inbox;
+#[cfg(feature = "testing")]
+pub use jira_directory::StaticJiraDirectory;
+pub use jira_directory::{
+    Clock, DONE_STATUSES_TTL, DirectoryError, JiraDirectory, ManualClock, SystemClock,
+};
+#[cfg(feature = "testing")]
 pub use memory::InMemoryStore;
 pub use rules::inbound::InboundSync;
+pub use secret::SecretString;
 pub use state::StateStore;
+#[cfg(feature = "testing")]
+pub use store::Seed;
 pub use store::{
-    DirectoryStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, Seed,
-    Store, StoreError, WatermarkStore,
+    ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, LocalIssueStore,
+    OrganizationStore, StoreError, SyncStore,
 };

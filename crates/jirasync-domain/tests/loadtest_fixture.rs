@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jirasync_domain::ids::{IntegrationId, LocalIssueId, UserId};
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::state::import_state;
-use jirasync_domain::{InMemoryStore, InboundSync, IssueLinkStore, StaticJiraDirectory};
+use jirasync_domain::{InMemoryStore, InboundSync, LocalIssueStore, StaticJiraDirectory};
 use jirasync_webhook::{Classification, parse_and_classify};
 
 fn loadtest_file(name: &str) -> String {
@@ -52,7 +52,11 @@ async fn loadtest_deliveries_reassign_the_seeded_issues() {
         .unwrap();
     assert_eq!(summary.external_issues, 50);
     let jira = IntegrationId::new(6);
-    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let sync = InboundSync::new(
+        Arc::clone(&store),
+        Arc::clone(&store),
+        Arc::new(StaticJiraDirectory::new()),
+    );
 
     for (user, expected, timestamp, changelog) in [
         ("jess", UserId::new(2), 1_700_000_000_011, 1_000_000_001),

@@ -3,7 +3,7 @@
 
 use jirasync_domain::conformance::fixture::{Fixture, assigned_to_email, unassigned};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::{InMemoryStore, IssueSyncStore};
+use jirasync_domain::{InMemoryStore, LocalIssueStore};
 use jirasync_webhook::AssigneeChanged;
 use proptest::prelude::*;
 

@@ -17,7 +17,8 @@ use jirasync_domain::ids::{IntegrationId, LocalIssueId, UserId};
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::state::{ImportSummary, StateSnapshot, export_state_json, import_state};
 use jirasync_domain::{
-    ExternalActorStore, InMemoryStore, InboundSync, IssueLinkStore, StateStore, StaticJiraDirectory,
+    ExternalActorStore, InMemoryStore, InboundSync, LocalIssueStore, StateStore,
+    StaticJiraDirectory,
 };
 use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey, JiraUser};
 
@@ -96,7 +97,11 @@ async fn imported_example_resolves_a_hidden_email_through_its_external_actor() {
     assert_eq!(actors, [UserId::new(2)]);
 
     // SHOP-2's issue is unassigned; Jira assigns it to alice.jones, whose e-mail Jira hides.
-    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let sync = InboundSync::new(
+        Arc::clone(&store),
+        Arc::clone(&store),
+        Arc::new(StaticJiraDirectory::new()),
+    );
     let event = AssigneeChanged {
         issue_key: IssueKey::new("SHOP-2"),
         issue_id: None,

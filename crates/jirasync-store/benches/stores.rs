@@ -20,13 +20,15 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use jirasync_domain::InMemoryStore;
+use jirasync_domain::conformance::World;
 use jirasync_domain::conformance::fixture::{Fixture, KEY};
-use jirasync_domain::{InMemoryStore, Seed, Store};
+use jirasync_domain::ids::IntegrationId;
+use jirasync_domain::inbox::{DeliverySource, Inbox, NewDelivery};
 use jirasync_store::DatabaseUrl;
-use jirasync_store::inbox::{Inbox, NewDelivery};
 use jirasync_store::postgres::{PostgresOptions, PostgresStore};
 use jirasync_store::sqlite::SqliteStore;
-use jirasync_webhook::{EventTime, WebhookToken};
+use jirasync_webhook::EventTime;
 use tokio::runtime::Runtime;
 
 const LINKED_ISSUES: usize = 10;
@@ -73,7 +75,7 @@ async fn postgres_store(schema: &str) -> Option<PostgresStore> {
 }
 
 /// The conformance fixture with [`LINKED_ISSUES`] issues linked to [`KEY`] and a second member.
-async fn seeded<S: Store + Seed + 'static>(store: S) -> Fixture<S> {
+async fn seeded<S: World + 'static>(store: S) -> Fixture<S> {
     let fixture = Fixture::new(store).await;
     for _ in 1..LINKED_ISSUES {
         fixture
@@ -84,7 +86,7 @@ async fn seeded<S: Store + Seed + 'static>(store: S) -> Fixture<S> {
     fixture
 }
 
-fn bench_assignee<S: Store + Seed + 'static>(
+fn bench_assignee<S: World + 'static>(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     runtime: &Runtime,
     name: &str,
@@ -127,7 +129,7 @@ fn inbound_assignee(c: &mut Criterion) {
 
 fn delivery(n: u64) -> NewDelivery {
     NewDelivery {
-        token: WebhookToken::new("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"),
+        source: DeliverySource::Integration(IntegrationId::new(1)),
         body: include_bytes!("../../../tests/fixtures/webhooks/assignee_set.json").to_vec(),
         headers: Vec::new(),
         received_at: SystemTime::now(),

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use jirasync_core::Secret;
+
 /// The back-end a database URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -11,24 +13,25 @@ pub enum Backend {
     Postgres,
 }
 
-/// A database URL as the operator gave it. `Display` and `Debug` hide the password.
+/// A database URL as the operator gave it. `Display` and `Debug` hide the password; the whole
+/// URL is held as a [`Secret`] (zeroed when dropped, compared in constant time).
 #[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
+pub struct DatabaseUrl(Secret);
 
 impl DatabaseUrl {
     /// Wraps a URL, or a bare file path meaning an SQLite file.
     pub fn new(url: impl Into<String>) -> Self {
-        Self(url.into())
+        Self(Secret::new(url))
     }
 
     /// The URL with its password, for the driver only.
-    pub fn expose(&self) -> &str {
-        &self.0
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
     }
 
     /// The back-end the URL names; `None` for an unknown scheme.
     pub fn backend(&self) -> Option<Backend> {
-        match self.0.split_once(':') {
+        match self.expose_secret().split_once(':') {
             Some(("sqlite", _)) => Some(Backend::Sqlite),
             Some(("postgres" | "postgresql", _)) => Some(Backend::Postgres),
             // A path (no scheme, or a Windows drive letter) is an SQLite file.
@@ -40,17 +43,18 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`, safe for messages and logs.
     pub fn redacted(&self) -> String {
-        match url::Url::parse(&self.0) {
+        let url = self.expose_secret();
+        match url::Url::parse(url) {
             Ok(mut parsed) if parsed.password().is_some() => {
                 // Only fails for URLs that cannot have a password, and this one has one.
                 let _ = parsed.set_password(Some("***"));
                 parsed.to_string()
             }
-            Ok(_) => self.0.clone(),
+            Ok(_) => url.to_owned(),
             // Not a URL we can parse: keep what comes before any '@', which may hold a password.
-            Err(_) => match self.0.rsplit_once('@') {
+            Err(_) => match url.rsplit_once('@') {
                 Some((_, host)) => format!("***@{host}"),
-                None => self.0.clone(),
+                None => url.to_owned(),
             },
         }
     }

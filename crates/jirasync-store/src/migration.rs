@@ -1,24 +1,133 @@
-//! What both back-ends' migrators share: the embedded migration, its checksum, the check of what a
-//! database already recorded, and the errors. Each back-end supplies only its SQL files and the
-//! transaction and lock that make applying safe from two processes at once.
+//! What both back-ends' migrators share: the embedded migrations, their checksums, the choice of
+//! what a database still needs for its layout, and the errors. Each back-end supplies only its
+//! SQL files and the transaction and lock that make applying safe from two processes at once.
+//!
+//! # Versions
+//!
+//! * **1 `initial`** (`0001_initial.sql`): the schema of jirasync 0.1, every table unprefixed and
+//!   the bookkeeping ones with foreign keys into the standalone ones. This build never applies
+//!   it; it recognises it (by its checksum) in a database's history.
+//! * **2 `bookkeeping`**: jirasync's own `jirasync_` tables, for every layout.
+//! * **3 `standalone`**: the standalone host's tables, only for [`Layout::Standalone`].
+//!
+//! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
+//! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
+//! one runs depends on whether the database recorded version 1; `jirasync_migrations` records
+//! the script that ran (its name and checksum), and either script of a version is accepted
+//! afterwards. A bookkeeping-only database never records version 3 and so never gets the
+//! standalone tables, until a standalone open applies it.
 
-use crate::{DatabaseUrl, OpenError};
+use crate::{DatabaseUrl, Layout, OpenError};
 
-/// One embedded migration.
+/// Which tables a migration is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Version 1: the whole schema of jirasync 0.1, never applied any more.
+    Legacy,
+    /// jirasync's own tables.
+    Bookkeeping,
+    /// The standalone host's tables.
+    Standalone,
+}
+
+/// One SQL script of a migration.
 #[derive(Debug)]
-pub(crate) struct Migration {
-    pub(crate) version: i64,
+pub(crate) struct Script {
+    /// The name recorded with the version.
     pub(crate) name: &'static str,
+    /// The statements.
     pub(crate) sql: &'static str,
 }
 
-impl Migration {
-    /// A fingerprint of the migration's SQL (64-bit FNV-1a, hex): it only needs to tell an edited
+impl Script {
+    /// A fingerprint of the script's SQL (64-bit FNV-1a, hex): it only needs to tell an edited
     /// file from the one that was applied, not to resist forgery.
     pub(crate) fn checksum(&self) -> String {
         checksum(self.sql)
     }
 }
+
+/// One embedded migration: a version, the tables it is about, and its scripts.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    pub(crate) version: i64,
+    pub(crate) part: Part,
+    /// The script for a database without version 1.
+    pub(crate) fresh: Script,
+    /// The script for a database at version 1, when it differs.
+    pub(crate) from_initial: Option<Script>,
+}
+
+impl Migration {
+    /// The scripts a database may have recorded for this version.
+    fn scripts(&self) -> impl Iterator<Item = &Script> {
+        std::iter::once(&self.fresh).chain(&self.from_initial)
+    }
+}
+
+/// Every migration of the back-end whose scripts are in `migrations/<$backend>/`, oldest first
+/// (a `&'static [Migration]`, for a module two levels under `src/`).
+macro_rules! embedded_migrations {
+    ($backend:literal) => {{
+        use $crate::migration::{Migration, Part, Script};
+        &[
+            Migration {
+                version: 1,
+                part: Part::Legacy,
+                fresh: Script {
+                    name: "initial",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0001_initial.sql")),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 2,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "bookkeeping",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0002_bookkeeping.sql"
+                    )),
+                },
+                from_initial: Some(Script {
+                    name: "bookkeeping_from_0001",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0002_bookkeeping_from_0001.sql"
+                    )),
+                }),
+            },
+            Migration {
+                version: 3,
+                part: Part::Standalone,
+                fresh: Script {
+                    name: "standalone",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0003_standalone.sql"
+                    )),
+                },
+                from_initial: Some(Script {
+                    name: "standalone_from_0001",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0003_standalone_from_0001.sql"
+                    )),
+                }),
+            },
+        ]
+    }};
+}
+
+pub(crate) use embedded_migrations;
+
+/// The version of the legacy schema whose presence selects the `from_initial` scripts.
+const INITIAL_VERSION: i64 = 1;
 
 fn checksum(sql: &str) -> String {
     const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
@@ -32,12 +141,14 @@ fn checksum(sql: &str) -> String {
 /// A row of `jirasync_migrations`: version, name, checksum.
 pub(crate) type RecordedMigration = (i64, String, String);
 
-/// The migrations of `known` (oldest first) that `recorded` lacks, after refusing a database with
-/// a migration this build does not know or one applied from different SQL.
+/// The scripts (with their versions, oldest first) that bring a database which `recorded` these
+/// migrations to `layout`, after refusing a database with a migration this build does not know
+/// or one applied from different SQL.
 pub(crate) fn pending<'m>(
     known: &'m [Migration],
     recorded: &[RecordedMigration],
-) -> Result<Vec<&'m Migration>, MigrateError> {
+    layout: Layout,
+) -> Result<Vec<(i64, &'m Script)>, MigrateError> {
     let known_version = known.last().map_or(0, |migration| migration.version);
     for (version, name, checksum) in recorded {
         let Some(migration) = known.iter().find(|known| known.version == *version) else {
@@ -46,22 +157,34 @@ pub(crate) fn pending<'m>(
                 known_version,
             });
         };
-        let expected = migration.checksum();
-        if *checksum != expected {
+        if !migration
+            .scripts()
+            .any(|script| script.checksum() == *checksum)
+        {
             return Err(MigrateError::ChecksumMismatch {
                 version: *version,
                 name: name.clone(),
                 recorded: checksum.clone(),
-                expected,
+                expected: migration.fresh.checksum(),
             });
         }
     }
+    let is_recorded = |version: i64| recorded.iter().any(|(recorded, _, _)| *recorded == version);
+    let from_initial = is_recorded(INITIAL_VERSION);
     Ok(known
         .iter()
-        .filter(|migration| {
-            !recorded
-                .iter()
-                .any(|(version, _, _)| *version == migration.version)
+        .filter(|migration| match migration.part {
+            Part::Legacy => false,
+            Part::Bookkeeping => true,
+            Part::Standalone => layout == Layout::Standalone,
+        })
+        .filter(|migration| !is_recorded(migration.version))
+        .map(|migration| {
+            let script = match (&migration.from_initial, from_initial) {
+                (Some(upgrade), true) => upgrade,
+                _ => &migration.fresh,
+            };
+            (migration.version, script)
         })
         .collect())
 }
@@ -143,22 +266,42 @@ mod tests {
     const KNOWN: &[Migration] = &[
         Migration {
             version: 1,
-            name: "initial",
-            sql: "CREATE TABLE a (x)",
+            part: Part::Legacy,
+            fresh: Script {
+                name: "initial",
+                sql: "CREATE TABLE a (x)",
+            },
+            from_initial: None,
         },
         Migration {
             version: 2,
-            name: "second",
-            sql: "CREATE TABLE b (y)",
+            part: Part::Bookkeeping,
+            fresh: Script {
+                name: "bookkeeping",
+                sql: "CREATE TABLE jirasync_a (x)",
+            },
+            from_initial: Some(Script {
+                name: "bookkeeping_from_0001",
+                sql: "ALTER TABLE a RENAME TO jirasync_a",
+            }),
+        },
+        Migration {
+            version: 3,
+            part: Part::Standalone,
+            fresh: Script {
+                name: "standalone",
+                sql: "CREATE TABLE b (y)",
+            },
+            from_initial: None,
         },
     ];
 
-    fn recorded(migration: &Migration) -> RecordedMigration {
-        (
-            migration.version,
-            migration.name.to_owned(),
-            migration.checksum(),
-        )
+    fn recorded(version: i64, script: &Script) -> RecordedMigration {
+        (version, script.name.to_owned(), script.checksum())
+    }
+
+    fn names(scripts: &[(i64, &Script)]) -> Vec<&'static str> {
+        scripts.iter().map(|(_, script)| script.name).collect()
     }
 
     #[test]
@@ -174,33 +317,43 @@ mod tests {
     }
 
     #[test]
-    fn a_fresh_database_needs_every_migration() {
-        let versions: Vec<_> = pending(KNOWN, &[])
-            .unwrap()
-            .iter()
-            .map(|m| m.version)
-            .collect();
-        assert_eq!(versions, vec![1, 2]);
+    fn a_fresh_standalone_database_gets_the_fresh_scripts_and_never_the_initial_one() {
+        let scripts = pending(KNOWN, &[], Layout::Standalone).unwrap();
+        assert_eq!(names(&scripts), ["bookkeeping", "standalone"]);
+        assert_eq!(scripts[0].0, 2);
     }
 
     #[test]
-    fn applied_migrations_are_not_pending() {
-        let versions: Vec<_> = pending(KNOWN, &[recorded(&KNOWN[0])])
-            .unwrap()
-            .iter()
-            .map(|m| m.version)
-            .collect();
-        assert_eq!(versions, vec![2]);
+    fn a_bookkeeping_database_never_gets_the_standalone_part() {
+        let scripts = pending(KNOWN, &[], Layout::Bookkeeping).unwrap();
+        assert_eq!(names(&scripts), ["bookkeeping"]);
+    }
+
+    #[test]
+    fn a_bookkeeping_database_opened_standalone_gets_the_standalone_part() {
+        let bookkeeping = recorded(2, &KNOWN[1].fresh);
+        let scripts = pending(KNOWN, &[bookkeeping], Layout::Standalone).unwrap();
+        assert_eq!(names(&scripts), ["standalone"]);
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_in_place() {
+        let initial = recorded(1, &KNOWN[0].fresh);
+        let scripts = pending(KNOWN, std::slice::from_ref(&initial), Layout::Standalone).unwrap();
+        assert_eq!(names(&scripts), ["bookkeeping_from_0001", "standalone"]);
+        let upgraded = recorded(2, KNOWN[1].from_initial.as_ref().unwrap());
+        let scripts = pending(KNOWN, &[initial, upgraded], Layout::Standalone).unwrap();
+        assert_eq!(names(&scripts), ["standalone"]);
     }
 
     #[test]
     fn unknown_recorded_version_is_refused() {
         let future = (999, "future".to_owned(), "0".to_owned());
         assert!(matches!(
-            pending(KNOWN, &[future]),
+            pending(KNOWN, &[future], Layout::Standalone),
             Err(MigrateError::NewerDatabase {
                 database_version: 999,
-                known_version: 2
+                known_version: 3
             })
         ));
     }
@@ -209,7 +362,7 @@ mod tests {
     fn changed_checksum_is_refused() {
         let edited = (1, "initial".to_owned(), "edited".to_owned());
         assert!(matches!(
-            pending(KNOWN, &[edited]),
+            pending(KNOWN, &[edited], Layout::Standalone),
             Err(MigrateError::ChecksumMismatch { version: 1, .. })
         ));
     }

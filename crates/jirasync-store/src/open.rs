@@ -1,21 +1,37 @@
-//! Opening the store a database URL names.
+//! Opening the store a database URL names: [`open`] for the standalone service (jirasync is its
+//! own host), [`open_bookkeeping`] for an application that is the host itself.
 
 use std::sync::Arc;
 
-use jirasync_domain::{Seed, StateStore, Store};
+use jirasync_domain::inbox::Inbox;
+use jirasync_domain::{Host, LocalIssueStore, StateStore, SyncStore};
 
-use crate::DatabaseUrl;
-use crate::inbox::Inbox;
+use crate::{DatabaseUrl, Layout};
 
-/// The schema version [`open`] brings a database to: the newest migration this build embeds, on
-/// every back-end. `open` refuses a database migrated further by a newer build.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The newest schema version this build knows (`crate::migration` lists them): [`open`] brings a
+/// database to it; [`open_bookkeeping`] applies every bookkeeping migration up to it and none of
+/// the standalone ones. A database migrated further by a newer build is refused.
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// Everything the service needs from one database: the domain's storage traits, seeding, the
-/// whole-state import and export, and the inbox. Implemented by every store of this crate.
-pub trait AnyStore: Store + Seed + StateStore + Inbox + std::fmt::Debug {}
+/// Everything the standalone service needs from one database: jirasync's bookkeeping, the
+/// inbox, the standalone host over its own tables, their issues and activities, and the
+/// whole-state import and export. Implemented by every store of this crate opened with
+/// [`Layout::Standalone`].
+pub trait AnyStore:
+    SyncStore + Inbox + Host + LocalIssueStore + StateStore + std::fmt::Debug
+{
+}
 
-impl<T> AnyStore for T where T: Store + Seed + StateStore + Inbox + std::fmt::Debug + ?Sized {}
+impl<T> AnyStore for T where
+    T: SyncStore + Inbox + Host + LocalIssueStore + StateStore + std::fmt::Debug + ?Sized
+{
+}
+
+/// What an application that is its own host needs from jirasync's tables: the bookkeeping and
+/// the inbox.
+pub trait BookkeepingStore: SyncStore + Inbox + std::fmt::Debug {}
+
+impl<T> BookkeepingStore for T where T: SyncStore + Inbox + std::fmt::Debug + ?Sized {}
 
 /// Why a store could not be opened. Every message names the database by its URL without the
 /// password.
@@ -62,7 +78,8 @@ pub enum OpenError {
     },
 }
 
-/// Connects to the database `url` names, applies the embedded migrations and returns the store.
+/// Connects to the database `url` names, applies the embedded migrations of the standalone
+/// layout and returns the store.
 ///
 /// `sqlite://FILE` (created when missing) or a bare path opens the embedded store;
 /// `postgres://…` connects a pool to PostgreSQL.
@@ -75,8 +92,34 @@ pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn AnyStore>, OpenError> {
         Some(crate::Backend::Postgres) => Ok(Arc::new(
             crate::postgres::PostgresStore::connect(url).await?,
         )),
-        _ => Err(OpenError::UnsupportedUrl {
-            url: url.redacted(),
-        }),
+        _ => Err(unsupported(url)),
+    }
+}
+
+/// Connects to the database `url` names with [`Layout::Bookkeeping`]: only jirasync's
+/// `jirasync_` tables are created (next to the application's own, if the database has them).
+pub async fn open_bookkeeping(url: &DatabaseUrl) -> Result<Arc<dyn BookkeepingStore>, OpenError> {
+    match url.backend() {
+        #[cfg(feature = "sqlite")]
+        Some(crate::Backend::Sqlite) => {
+            let options = crate::sqlite::SqliteOptions::default().layout(Layout::Bookkeeping);
+            Ok(Arc::new(
+                crate::sqlite::SqliteStore::open_with(url, options).await?,
+            ))
+        }
+        #[cfg(feature = "postgres")]
+        Some(crate::Backend::Postgres) => {
+            let options = crate::postgres::PostgresOptions::default().layout(Layout::Bookkeeping);
+            Ok(Arc::new(
+                crate::postgres::PostgresStore::connect_with(url, options).await?,
+            ))
+        }
+        _ => Err(unsupported(url)),
+    }
+}
+
+fn unsupported(url: &DatabaseUrl) -> OpenError {
+    OpenError::UnsupportedUrl {
+        url: url.redacted(),
     }
 }

@@ -9,6 +9,7 @@ use sqlx::error::ErrorKind;
 const RETRYABLE_CODES: &[&str] = &[
     "40001", // serialization_failure
     "40P01", // deadlock_detected
+    "55P03", // lock_not_available (a wait beyond lock_timeout)
     "53300", // too_many_connections
     "57P01", // admin_shutdown
     "57P02", // crash_shutdown

@@ -74,7 +74,7 @@ macro_rules! tables {
 }
 
 tables! {
-    ORGANIZATIONS = "organizations" ["id", "name", "issue_sync", "external_actors"] by "id";
+    ORGANIZATIONS = "jirasync_organizations" ["id", "name", "issue_sync", "external_actors"] by "id";
     USERS = "users" ["id", "active"] by "id";
     USER_EMAILS = "user_emails"
         ["user_id", "position", "address", "address_lower", "verified"] by "user_id, position";
@@ -87,28 +87,28 @@ tables! {
     LOCAL_ISSUES = "local_issues" ["id", "organization_id", "project_id", "status"] by "id";
     ISSUE_ASSIGNEES = "issue_assignees"
         ["local_issue_id", "user_id", "team_id"] by "local_issue_id";
-    INTEGRATIONS = "integrations"
+    INTEGRATIONS = "jirasync_integrations"
         ["id", "provider", "external_id", "name", "base_url", "domain_name", "verify_ssl"]
         by "id";
-    INTEGRATION_WEBHOOK_SECRETS = "integration_webhook_secrets"
+    INTEGRATION_WEBHOOK_SECRETS = "jirasync_integration_webhook_secrets"
         ["integration_id", "position", "secret"] by "integration_id, position";
-    IDENTITIES = "identities"
+    IDENTITIES = "jirasync_identities"
         ["id", "organization_id", "integration_id", "installed_by", "credential_kind",
          "consumer_key", "private_key_pem", "access_token", "access_token_secret",
          "bearer_token"]
         by "id";
-    ORGANIZATION_INTEGRATIONS = "organization_integrations"
+    ORGANIZATION_INTEGRATIONS = "jirasync_organization_integrations"
         ["organization_id", "integration_id", "status", "sync_reverse_assignment",
          "sync_status_reverse", "sync_forward_assignment", "sync_status_forward",
          "sync_comments", "resolution_strategy", "default_identity_id"]
         by "organization_id, integration_id";
-    EXTERNAL_ISSUES = "external_issues"
+    EXTERNAL_ISSUES = "jirasync_external_issues"
         ["id", "organization_id", "integration_id", "key", "assignee_updated_at",
          "status_updated_at"]
         by "id";
-    EXTERNAL_ISSUE_LINKS = "external_issue_links"
+    EXTERNAL_ISSUE_LINKS = "jirasync_external_issue_links"
         ["external_issue_id", "local_issue_id"] by "external_issue_id, local_issue_id";
-    EXTERNAL_ACTORS = "external_actors"
+    EXTERNAL_ACTORS = "jirasync_external_actors"
         ["id", "organization_id", "integration_id", "provider", "external_name",
          "external_name_lower", "external_id", "user_id", "team_id"]
         by "id";
@@ -119,7 +119,7 @@ tables! {
 }
 
 /// The delivery de-duplication log: not part of the state file, cleared by an import.
-pub(crate) const DELIVERY_LOG_TABLE: &str = "seen_deliveries";
+pub(crate) const DELIVERY_LOG_TABLE: &str = "jirasync_seen_deliveries";
 
 /// The stored kind of OAuth 1.0a credentials.
 const OAUTH1: &str = "oauth1";
@@ -376,7 +376,7 @@ impl StateRows {
             ));
             for (position, secret) in (0_i64..).zip(&record.webhook_secrets) {
                 rows.webhook_secrets
-                    .push((id, position, secret.expose().to_owned()));
+                    .push((id, position, secret.expose_secret().to_owned()));
             }
         }
         for record in &snapshot.identities {
@@ -598,9 +598,9 @@ fn identity_row(record: &IdentityRecord) -> Result<IdentityRow, StoreError> {
             installed_by,
             OAUTH1.to_owned(),
             Some(consumer_key.clone()),
-            Some(private_key_pem.expose().to_owned()),
+            Some(private_key_pem.expose_secret().to_owned()),
             Some(access_token.clone()),
-            Some(access_token_secret.expose().to_owned()),
+            Some(access_token_secret.expose_secret().to_owned()),
             None,
         ),
         CredentialsRecord::Bearer { token } => (
@@ -613,7 +613,7 @@ fn identity_row(record: &IdentityRecord) -> Result<IdentityRow, StoreError> {
             None,
             None,
             None,
-            Some(token.expose().to_owned()),
+            Some(token.expose_secret().to_owned()),
         ),
     })
 }

@@ -10,7 +10,8 @@ mod postgres_support;
 
 use std::time::Duration;
 
-use jirasync_domain::organization::OrganizationFeatures;
+use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_store::postgres::{PostgresOptions, PostgresStore};
 use jirasync_store::{DatabaseUrl, OpenError};
 
@@ -21,6 +22,7 @@ fn quick_options() -> PostgresOptions {
         max_connections: 1,
         acquire_timeout: Duration::from_millis(500),
         schema: None,
+        ..PostgresOptions::default()
     }
 }
 
@@ -65,7 +67,12 @@ async fn connecting_twice_applies_the_migrations_once() {
         .await
         .unwrap();
     let recorded = applied_migrations(&first).await;
-    assert_eq!(recorded.len(), 1);
+    let versions: Vec<i64> = recorded.iter().map(|(version, _)| *version).collect();
+    assert_eq!(
+        versions,
+        [2, 3],
+        "a fresh schema gets the new layout directly"
+    );
     let second = PostgresStore::connect_with(&url, options_in(&schema))
         .await
         .unwrap();
@@ -92,7 +99,7 @@ async fn concurrent_connects_migrate_once() {
     for connect in connects {
         stores.push(connect.await.unwrap().unwrap());
     }
-    assert_eq!(applied_migrations(&stores[0]).await.len(), 1);
+    assert_eq!(applied_migrations(&stores[0]).await.len(), 2);
     for store in stores {
         store.close().await;
     }
@@ -108,7 +115,7 @@ async fn changed_migration_checksum_is_refused() {
     let store = PostgresStore::connect_with(&url, options_in(&schema))
         .await
         .unwrap();
-    sqlx::query("UPDATE jirasync_migrations SET checksum = 'edited' WHERE version = 1")
+    sqlx::query("UPDATE jirasync_migrations SET checksum = 'edited' WHERE version = 2")
         .execute(store.pool())
         .await
         .unwrap();
@@ -152,17 +159,24 @@ async fn open_gives_a_postgres_store_with_every_trait() {
     };
     let schema = create_fresh_schema(&url).await;
     // The schema through the URL, as an operator would set it.
-    let separator = if url.expose().contains('?') { '&' } else { '?' };
+    let separator = if url.expose_secret().contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let in_schema = DatabaseUrl::new(format!(
         "{}{separator}options=-c%20search_path%3D{schema}",
-        url.expose()
+        url.expose_secret()
     ));
     let store = jirasync_store::open(&in_schema).await.unwrap();
     assert!(format!("{store:?}").contains("PostgresStore"), "{store:?}");
-    let id = store
-        .seed_organization("acme", OrganizationFeatures::all())
-        .await
-        .unwrap();
+    let id = OrganizationId::new(1);
+    let saved = Organization {
+        id,
+        name: "acme".into(),
+        features: OrganizationFeatures::all(),
+    };
+    store.save_organization(saved).await.unwrap();
     let organization = store.organization(id).await.unwrap().unwrap();
     assert_eq!(organization.name, "acme");
     drop(store);

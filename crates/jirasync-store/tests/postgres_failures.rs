@@ -1,22 +1,23 @@
 //! How the PostgreSQL store fails: a database it cannot reach is `Unavailable` (retry later), a
-//! write a constraint refuses is `Invalid` or `Conflict`, and neither leaves a trace.
+//! write a constraint refuses is `Invalid` (a refusal of the host) or `Conflict`, and neither
+//! leaves a trace.
 //! Skipped (passing) when `JIRASYNC_TEST_DATABASE_URL` is not set.
 #![cfg(feature = "postgres")]
 // Assertions are how a test fails.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 #[allow(dead_code)]
 #[path = "support/postgres.rs"]
 mod postgres_support;
 
-use jirasync_domain::conformance::fixture::{Fixture, KEY};
+use jirasync_domain::activity::{ActivityData, ActivityKind};
+use jirasync_domain::conformance::fixture::{Fixture, KEY, assigned_to_email};
 use jirasync_domain::external_actor::{ActorTarget, ExternalProvider, NewExternalActor};
 use jirasync_domain::ids::UserId;
-use jirasync_domain::store::{
-    AssigneePlan, AssigneeTarget, OrganizationAssignments, PlanApplied, SyncKind,
-};
+use jirasync_domain::issue::Assignee;
+use jirasync_domain::store::{IssueSyncRequest, IssueSyncStart, SyncKind};
 use jirasync_domain::{
-    ExternalActorStore, IssueLinkStore, IssueSyncStore, StoreError, WatermarkStore,
+    ExternalActorStore, Host, HostError, IssueChange, IssueSyncStore, LocalIssueStore, StoreError,
 };
 use jirasync_store::postgres::PostgresStore;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
@@ -31,27 +32,31 @@ async fn scene() -> Option<(TestSchema, PostgresStore, Fixture<PostgresStore>)> 
     Some((schema, store, f))
 }
 
-/// A plan assigning `user` to the fixture's issue at 5 000 ms, with a delivery key.
-fn plan_assigning(f: &Fixture<PostgresStore>, user: UserId) -> AssigneePlan {
-    AssigneePlan {
+/// The session an assignee sync of the fixture's issue starts, with the delivery key.
+fn sync_request(f: &Fixture<PostgresStore>) -> IssueSyncRequest {
+    IssueSyncRequest {
         integration_id: f.integration,
         issue_key: IssueKey::new(KEY),
-        occurred_at: Some(EventTime::from_unix_millis(5_000)),
+        kind: SyncKind::Assignee,
+        organizations: vec![f.organization],
         delivery_key: Some(delivery_key()),
-        organizations: vec![OrganizationAssignments {
-            organization_id: f.organization,
-            changes: vec![(f.issue, AssigneeTarget::User(user))],
-        }],
     }
 }
 
-/// The plan assigning Alice is applied, not refused as a duplicate.
+/// Inbound sync assigning Alice at 5 000 ms (with the delivery key) through `store` is applied,
+/// not refused as a duplicate.
 async fn assert_assigning_alice_applies(store: &PostgresStore, f: &Fixture<PostgresStore>) {
-    let applied = store
-        .apply_assignee_plan(plan_assigning(f, f.alice))
+    let sync = jirasync_domain::InboundSync::new(
+        std::sync::Arc::new(store.clone()),
+        std::sync::Arc::new(store.clone()),
+        std::sync::Arc::clone(&f.directory),
+    );
+    let event = assigned_to_email("alice@example.com", 5_000);
+    let applied = sync
+        .sync_assignee(f.integration, &event, Some(&delivery_key()))
         .await
         .unwrap();
-    assert!(matches!(applied, PlanApplied::Applied(_)), "{applied:?}");
+    assert_eq!((applied.changed, applied.halt), (1, None), "{applied:?}");
 }
 
 fn delivery_key() -> DeliveryKey {
@@ -81,20 +86,19 @@ async fn assert_untouched(store: &PostgresStore, f: &Fixture<PostgresStore>) {
 }
 
 #[tokio::test]
-async fn plan_on_a_closed_pool_is_unavailable_and_changes_nothing() {
+async fn sync_on_a_closed_pool_is_unavailable_and_changes_nothing() {
     let Some((schema, store, f)) = scene().await else {
         return;
     };
 
     store.close().await;
-    let error = store
-        .apply_assignee_plan(plan_assigning(&f, f.alice))
-        .await
-        .unwrap_err();
+    let error = store.begin_issue_sync(sync_request(&f)).await.unwrap_err();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
     assert!(error.is_retryable());
     assert!(
-        error.to_string().contains("applying an assignee plan"),
+        error
+            .to_string()
+            .contains("starting the sync of a Jira issue"),
         "{error}"
     );
 
@@ -105,19 +109,32 @@ async fn plan_on_a_closed_pool_is_unavailable_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn plan_refused_by_a_foreign_key_is_invalid_and_rolled_back() {
+async fn host_write_refused_by_a_foreign_key_is_refused_and_the_session_commits_nothing() {
     let Some((schema, store, f)) = scene().await else {
         return;
     };
 
-    // No such user: the assignee row's foreign key refuses it, after the delivery was logged
-    // and the external issue locked in the same transaction.
-    let error = store
-        .apply_assignee_plan(plan_assigning(&f, UserId::new(999_999)))
-        .await
-        .unwrap_err();
-    assert!(matches!(error, StoreError::Invalid { .. }), "{error:?}");
+    // No such user: the assignee row's foreign key refuses it (the store's `Invalid`, a refusal
+    // of the host), while the session holds the external issue locked; the session is then
+    // dropped without commit, as the rule does on an error.
+    let IssueSyncStart::Started(session) = store.begin_issue_sync(sync_request(&f)).await.unwrap()
+    else {
+        panic!("the delivery is new");
+    };
+    let change = IssueChange {
+        issue: f.issue,
+        kind: ActivityKind::Assigned,
+        data: ActivityData::inbound(
+            f.integration,
+            Some(Assignee::User(UserId::new(999_999))),
+            Some(EventTime::from_unix_millis(5_000)),
+        ),
+    };
+    let error = store.apply_change(&change).await.unwrap_err();
+    assert!(matches!(error, HostError::Refused { .. }), "{error:?}");
+    assert!(error.to_string().contains("invalid input"), "{error}");
     assert!(!error.is_retryable());
+    drop(session);
     assert_untouched(&store, &f).await;
 
     // The same delivery, now valid, is applied: the refused attempt left no log entry.
@@ -176,9 +193,13 @@ async fn connections_the_server_closed_are_replaced_before_a_call_uses_them() {
     }
     drop(held);
     // ...is closed by the server, as a restart or an idle timeout would.
-    let admin = sqlx::PgPool::connect(postgres_support::test_database_url().unwrap().expose())
-        .await
-        .unwrap();
+    let admin = sqlx::PgPool::connect(
+        postgres_support::test_database_url()
+            .unwrap()
+            .expose_secret(),
+    )
+    .await
+    .unwrap();
     for pid in pids {
         let closed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
             .bind(pid)

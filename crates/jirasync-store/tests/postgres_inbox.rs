@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jirasync_store::inbox::conformance::{delivery, t0};
-use jirasync_store::inbox::{DeliveryId, DeliveryState, Inbox};
+use jirasync_domain::inbox::conformance::{delivery, t0};
+use jirasync_domain::inbox::{DeliveryId, DeliveryState, Inbox};
 use jirasync_store::postgres::PostgresStore;
 
 use postgres_support::{create_fresh_schema, drop_schema, options_in, test_database_url};
 
-jirasync_store::inbox_conformance_tests!(optional: postgres_support::fresh_store());
+jirasync_domain::inbox_conformance_tests!(optional: postgres_support::fresh_store());
 
 /// Completions in the order workers made them: each delivery's ordering key and id.
 type CompletionLog = Arc<Mutex<Vec<(Option<String>, DeliveryId)>>>;

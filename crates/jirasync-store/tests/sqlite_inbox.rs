@@ -8,13 +8,13 @@ mod sqlite_support;
 use std::time::Duration;
 
 use jirasync_domain::StoreError;
-use jirasync_store::inbox::conformance::{delivery, t0};
-use jirasync_store::inbox::{DeliveryState, Inbox};
+use jirasync_domain::inbox::conformance::{delivery, t0};
+use jirasync_domain::inbox::{DeliveryState, Inbox};
 use jirasync_store::sqlite::SqliteStore;
 
 use sqlite_support::fresh_file;
 
-jirasync_store::inbox_conformance_tests!(sqlite_support::fresh_store());
+jirasync_domain::inbox_conformance_tests!(sqlite_support::fresh_store());
 
 const LEASE: Duration = Duration::from_secs(30);
 

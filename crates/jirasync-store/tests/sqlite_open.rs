@@ -7,11 +7,12 @@
 #[allow(dead_code)]
 mod sqlite_support;
 
-use jirasync_domain::ids::{LocalIssueId, ProjectId, TeamId, UserId};
+use jirasync_domain::external_actor::ActorTarget;
+use jirasync_domain::ids::{LocalIssueId, OrganizationId, ProjectId, TeamId, UserId};
 use jirasync_domain::issue::ResolutionStatus;
-use jirasync_domain::organization::OrganizationFeatures;
+use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_domain::people::UserEmail;
-use jirasync_domain::{DirectoryStore, IssueLinkStore, Seed, StoreError};
+use jirasync_domain::{Host, LocalIssueStore, OrganizationStore, Seed, StateStore, StoreError};
 use jirasync_store::sqlite::SqliteStore;
 use jirasync_store::{DatabaseUrl, OpenError};
 
@@ -19,7 +20,7 @@ use sqlite_support::fresh_file;
 
 /// The rows of `jirasync_migrations` as (version, checksum, applied_at), read with the driver.
 async fn recorded_migrations(url: &DatabaseUrl) -> Vec<(i64, String, i64)> {
-    let pool = sqlx::SqlitePool::connect(url.expose())
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
         .await
         .expect("connect");
     let rows = sqlx::query_as(
@@ -34,7 +35,7 @@ async fn recorded_migrations(url: &DatabaseUrl) -> Vec<(i64, String, i64)> {
 
 /// Runs one statement on the database with the driver, behind the store's back.
 async fn execute(url: &DatabaseUrl, sql: &str) {
-    let pool = sqlx::SqlitePool::connect(url.expose())
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
         .await
         .expect("connect");
     sqlx::query(sql).execute(&pool).await.expect("execute");
@@ -51,14 +52,25 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
         .await
         .unwrap();
     assert!(store.organization(organization).await.unwrap().is_some());
-    assert_eq!(recorded_migrations(&url).await.len(), 1);
+    let versions: Vec<i64> = recorded_migrations(&url)
+        .await
+        .into_iter()
+        .map(|(version, _, _)| version)
+        .collect();
+    assert_eq!(
+        versions,
+        [2, 3],
+        "a fresh file gets the new layout directly"
+    );
 }
 
 #[tokio::test]
 async fn a_file_database_runs_in_wal_mode() {
     let (_directory, url) = fresh_file();
     drop(SqliteStore::open(&url).await.unwrap());
-    let pool = sqlx::SqlitePool::connect(url.expose()).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .unwrap();
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&pool)
         .await
@@ -98,7 +110,7 @@ async fn two_opens_racing_on_a_fresh_file_both_succeed() {
             .await
             .unwrap();
         assert!(second.organization(organization).await.unwrap().is_some());
-        assert_eq!(recorded_migrations(&url).await.len(), 1);
+        assert_eq!(recorded_migrations(&url).await.len(), 2);
     }
 }
 
@@ -108,7 +120,7 @@ async fn refuses_a_database_whose_applied_migration_was_edited() {
     drop(SqliteStore::open(&url).await.unwrap());
     execute(
         &url,
-        "UPDATE jirasync_migrations SET checksum = 'edited' WHERE version = 1",
+        "UPDATE jirasync_migrations SET checksum = 'edited' WHERE version = 2",
     )
     .await;
 
@@ -116,7 +128,7 @@ async fn refuses_a_database_whose_applied_migration_was_edited() {
     assert!(matches!(error, OpenError::Migrate { .. }), "{error}");
     let message = error.to_string();
     assert!(message.contains("different SQL"), "{message}");
-    assert!(message.contains(url.expose()), "{message}");
+    assert!(message.contains(url.expose_secret()), "{message}");
 }
 
 #[tokio::test]
@@ -171,12 +183,15 @@ async fn opens_every_url_form() {
         let store = jirasync_store::open(&DatabaseUrl::new(form.clone()))
             .await
             .unwrap_or_else(|error| panic!("{form}: {error}"));
-        let organization = store
-            .seed_organization("acme", OrganizationFeatures::all())
-            .await
-            .unwrap();
-        assert!(
-            store.organization(organization).await.unwrap().is_some(),
+        let organization = Organization {
+            id: OrganizationId::new(1),
+            name: "acme".into(),
+            features: OrganizationFeatures::all(),
+        };
+        store.save_organization(organization.clone()).await.unwrap();
+        assert_eq!(
+            store.organization(organization.id).await.unwrap(),
+            Some(organization),
             "{form}"
         );
     }
@@ -214,21 +229,30 @@ async fn a_team_membership_of_a_missing_user_is_refused_and_nothing_is_written()
         matches!(refused, Err(StoreError::Invalid { .. })),
         "{refused:?}"
     );
-    assert!(!store.is_member(organization, missing).await.unwrap());
+    assert!(
+        !store
+            .in_organization(organization, ActorTarget::User(missing))
+            .await
+            .unwrap()
+    );
 }
 
 #[tokio::test]
 async fn a_team_in_a_missing_organization_is_refused() {
     let (_directory, url) = fresh_file();
     let store = SqliteStore::open(&url).await.unwrap();
-    let refused = store
-        .seed_team(jirasync_domain::ids::OrganizationId::new(7), "web")
-        .await;
+    let refused = store.seed_team(OrganizationId::new(7), "web").await;
     assert!(
         matches!(refused, Err(StoreError::Invalid { .. })),
         "{refused:?}"
     );
-    assert_eq!(store.team(TeamId::new(1)).await.unwrap(), None);
+    assert!(
+        !store
+            .in_organization(OrganizationId::new(7), ActorTarget::Team(TeamId::new(1)))
+            .await
+            .unwrap()
+    );
+    assert!(store.export_state().await.unwrap().teams.is_empty());
 }
 
 #[tokio::test]
@@ -240,16 +264,25 @@ async fn e_mails_keep_their_order_and_match_ignoring_unicode_case() {
         UserEmail::verified("ÉLODIE@Example.com"),
     ];
     let user = store.seed_user(true, emails.clone()).await.unwrap();
-    let users = store.users(&[user, user]).await.unwrap();
+    let users = store.export_state().await.unwrap().users;
     assert_eq!(users.len(), 1);
-    assert_eq!(users[0].emails, emails);
+    let stored: Vec<(String, bool)> = users[0]
+        .emails
+        .iter()
+        .map(|email| (email.address.clone(), email.verified))
+        .collect();
+    let given: Vec<(String, bool)> = emails
+        .iter()
+        .map(|email| (email.address.clone(), email.verified))
+        .collect();
+    assert_eq!(stored, given);
     let found = store
-        .active_users_with_verified_email("élodie@example.COM")
+        .users_with_verified_email("élodie@example.COM")
         .await
         .unwrap();
     assert_eq!(found, vec![user]);
     let unverified = store
-        .active_users_with_verified_email("ZOË@example.com")
+        .users_with_verified_email("ZOË@example.com")
         .await
         .unwrap();
     assert!(unverified.is_empty());

@@ -1,6 +1,6 @@
 //! Two stores on one file, as two `jirasync serve` processes sharing a database would be: their
-//! plan writes take turns on the write lock instead of failing, and their workers share the
-//! inbox without claiming one delivery twice.
+//! syncs of one Jira issue take turns through the lease table instead of failing, and their
+//! workers share the inbox without claiming one delivery twice.
 #![cfg(feature = "sqlite")]
 
 #[allow(dead_code)]
@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use jirasync_domain::conformance::Fixture;
 use jirasync_domain::conformance::fixture::{assigned_to_email, unassigned};
+use jirasync_domain::inbox::conformance::{delivery, t0};
+use jirasync_domain::inbox::{DeliveryState, Inbox};
 use jirasync_domain::issue::Assignee;
-use jirasync_domain::{InboundSync, IssueSyncStore, StaticJiraDirectory};
-use jirasync_store::inbox::conformance::{delivery, t0};
-use jirasync_store::inbox::{DeliveryState, Inbox};
+use jirasync_domain::{InboundSync, LocalIssueStore, StaticJiraDirectory};
 use jirasync_store::sqlite::SqliteStore;
 
 use sqlite_support::fresh_file;
@@ -29,8 +29,10 @@ async fn assignee_events_through_two_stores_converge_on_the_newest() {
     let second = SqliteStore::open(&url).await.unwrap();
     let f = Arc::new(Fixture::new(first).await);
     let bob = f.member(&["bob@example.com"]).await;
+    let second = Arc::new(second);
     let other_sync = Arc::new(InboundSync::new(
-        Arc::new(second),
+        Arc::clone(&second),
+        second,
         Arc::new(StaticJiraDirectory::new()),
     ));
 

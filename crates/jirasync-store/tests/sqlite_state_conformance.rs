@@ -27,7 +27,9 @@ async fn store_error_mid_import_leaves_the_previous_state() {
     let (_directory, url) = fresh_file();
     let store = SqliteStore::open(&url).await.unwrap();
     let refuse_activities = async {
-        let saboteur = sqlx::SqlitePool::connect(url.expose()).await.unwrap();
+        let saboteur = sqlx::SqlitePool::connect(url.expose_secret())
+            .await
+            .unwrap();
         sqlx::query(&format!(
             "CREATE TRIGGER refuse_activities BEFORE INSERT ON activities \
              BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"

@@ -28,8 +28,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // Receipt: read the unverified `id` claim to find the installation, then verify with its
     // secrets (during a rotation there are two).
-    let external_id = peek_external_id(token.expose())?;
-    let verified = verify_token(token.expose(), std::slice::from_ref(&secret))?;
+    let external_id = peek_external_id(token.expose_secret())?;
+    let verified = verify_token(token.expose_secret(), std::slice::from_ref(&secret))?;
     println!(
         "token verified: installation {:?} (claimed {external_id:?}), secret #{}",
         verified.external_id(),
@@ -37,13 +37,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     );
 
     // A token whose signature was altered is refused with a message the route returns as 400.
-    let tampered = tamper_with_signature(token.expose());
+    let tampered = tamper_with_signature(token.expose_secret());
     match verify_token(&tampered, std::slice::from_ref(&secret)) {
         Ok(_) => return Err("a tampered token was accepted".into()),
         Err(error) => println!("tampered token refused: {error}"),
     }
     // So is a genuine token checked against another installation's secret.
-    match verify_token(token.expose(), &[WebhookSecret::generate()]) {
+    match verify_token(token.expose_secret(), &[WebhookSecret::generate()]) {
         Ok(_) => return Err("a token was accepted with the wrong secret".into()),
         Err(error) => println!("token with another secret refused: {error}"),
     }

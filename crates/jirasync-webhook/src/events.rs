@@ -8,58 +8,25 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-macro_rules! string_newtype {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl $name {
-            /// Wraps a value.
-            pub fn new(value: impl Into<String>) -> Self {
-                Self(value.into())
-            }
-
-            /// The value as a string slice.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(value: &str) -> Self {
-                Self(value.to_owned())
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(value: String) -> Self {
-                Self(value)
-            }
-        }
-    };
-}
-
-string_newtype! {
+jirasync_core::string_newtype! {
     /// A Jira issue key such as `APP-123`. Compared exactly (case-sensitive), as the reference does.
-    IssueKey
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub struct IssueKey;
 }
 
-string_newtype! {
+jirasync_core::string_newtype! {
     /// A Jira issue id such as `10001` (Jira sends it as a string; numbers are accepted and kept as text).
-    IssueId
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub struct IssueId;
 }
 
-string_newtype! {
+jirasync_core::string_newtype! {
     /// A Jira status id such as `10102`, as found in a changelog item's `from` / `to`.
-    StatusId
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub struct StatusId;
 }
 
 /// When a change happened in Jira, to the millisecond (Unix epoch milliseconds, UTC).
@@ -143,11 +110,15 @@ pub struct JiraUser {
     pub active: Option<bool>,
 }
 
-/// The de-duplication key of one delivery: issue id (or key when the id is missing), changelog id
-/// and `webhookEvent`, joined with `:`. Two deliveries with the same key carry the same change.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct DeliveryKey(String);
+jirasync_core::string_newtype! {
+    /// The de-duplication key of one delivery: issue id (or key when the id is missing),
+    /// changelog id and `webhookEvent`, joined with `:`. Two deliveries with the same key carry the
+    /// same change. `From<String>` wraps a key read back from storage.
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    pub struct DeliveryKey;
+    without new;
+}
 
 impl DeliveryKey {
     /// Builds the key from its parts.
@@ -158,17 +129,6 @@ impl DeliveryKey {
     /// Wraps a key read back from storage.
     pub fn from_stored(key: impl Into<String>) -> Self {
         Self(key.into())
-    }
-
-    /// The key as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for DeliveryKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

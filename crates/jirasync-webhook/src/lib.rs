@@ -19,13 +19,13 @@
 //! let token = mint_token("jira.example.com:consumer-key", &secret);
 //! let url = format!(
 //!     "https://sync.example.com/extensions/jira-server/issue-updated/{}/",
-//!     token.expose()
+//!     token.expose_secret()
 //! );
 //! # let _ = url;
 //!
 //! // Receipt: find the installation from the unverified claim, then verify with its secrets.
-//! let external_id = peek_external_id(token.expose())?;
-//! let verified = verify_token(token.expose(), &[secret])?;
+//! let external_id = peek_external_id(token.expose_secret())?;
+//! let verified = verify_token(token.expose_secret(), &[secret])?;
 //! assert_eq!(verified.external_id(), external_id);
 //!
 //! let body = br#"{
@@ -67,6 +67,7 @@ mod events;
 mod payload;
 mod secret;
 mod token;
+mod url;
 
 pub use classify::{classify, parse_and_classify};
 pub use events::{
@@ -79,6 +80,7 @@ pub use payload::{
 };
 pub use secret::WebhookSecret;
 pub use token::{
-    MAX_TOKEN_LEN, TokenError, VerifiedToken, WEBHOOK_PATH_PREFIX, WebhookToken, mint_token,
-    peek_external_id, redact_webhook_url, verify_token, verify_token_at, webhook_url,
+    MAX_TOKEN_LEN, TokenError, VerifiedToken, WebhookToken, mint_token, peek_external_id,
+    verify_token, verify_token_at,
 };
+pub use url::{REDACTED_TOKEN, WEBHOOK_PATH_PREFIX, redact_webhook_url, webhook_url};

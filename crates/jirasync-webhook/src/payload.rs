@@ -10,6 +10,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use jirasync_core::{JsonError, decode_json};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -305,66 +306,43 @@ pub fn parse(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
     // a refused body is read a second time to say where the problem is.
     match serde_json::from_slice::<Object<WebhookPayload>>(body) {
         Ok(Object(payload)) => Ok(payload),
-        Err(error) if !error.is_data() => Err(PayloadError::from_json(&error)),
+        Err(error) if !error.is_data() => Err(PayloadError::refusal(&JsonError::from(error))),
         Err(error) => Err(parse_with_path(body).err().unwrap_or_else(|| {
             // Both passes read the same bytes; should they ever disagree, report what we have.
-            PayloadError::InvalidField {
-                path: "the body".to_owned(),
-                problem: describe_problem(&message_without_position(&error)),
-                line: error.line(),
-                column: error.column(),
-            }
+            PayloadError::refusal(&JsonError::from(error))
         })),
     }
 }
 
 /// The second, path-tracking pass over a body the first pass refused.
 fn parse_with_path(body: &[u8]) -> Result<WebhookPayload, PayloadError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let Object(payload) =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(PayloadError::from_serde)?;
-    deserializer
-        .end()
-        .map_err(|error| PayloadError::from_json(&error))?;
-    Ok(payload)
+    decode_json::<Object<WebhookPayload>>(body)
+        .map(|Object(payload)| payload)
+        .map_err(|error| PayloadError::refusal(&error))
 }
 
 impl PayloadError {
-    fn from_serde(error: serde_path_to_error::Error<serde_json::Error>) -> Self {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if !inner.is_data() {
-            return Self::from_json(&inner);
+    /// The refusal of a body that did not decode: bad JSON, or a member (named by its path) that
+    /// does not fit.
+    fn refusal(error: &JsonError) -> Self {
+        if !error.is_data() {
+            return Self::InvalidJson {
+                message: error.message(),
+                line: error.line(),
+                column: error.column(),
+            };
         }
-        let path = if path == "." {
-            "the body".to_owned()
-        } else {
-            path
+        let path = match error.path() {
+            "." => "the body".to_owned(),
+            path => path.to_owned(),
         };
         Self::InvalidField {
             path,
-            problem: describe_problem(&message_without_position(&inner)),
-            line: inner.line(),
-            column: inner.column(),
-        }
-    }
-
-    fn from_json(error: &serde_json::Error) -> Self {
-        Self::InvalidJson {
-            message: message_without_position(error),
+            problem: describe_problem(&error.message()),
             line: error.line(),
             column: error.column(),
         }
     }
-}
-
-/// serde_json's message without the ` at line L column C` it appends (we report them separately).
-fn message_without_position(error: &serde_json::Error) -> String {
-    let message = error.to_string();
-    let suffix = format!(" at line {} column {}", error.line(), error.column());
-    message
-        .strip_suffix(&suffix)
-        .map_or_else(|| message.clone(), str::to_owned)
 }
 
 /// Turns serde's `invalid type: string "x", expected an object or null` into

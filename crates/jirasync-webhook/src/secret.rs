@@ -1,52 +1,28 @@
 //! The secret that signs the webhook URL token.
 
-use std::fmt;
-
-use rand_core::{OsRng, RngCore};
 use sha1::{Digest, Sha1};
 
-/// The HS256 key of one installation's webhook URL token.
-///
-/// Two ways to make one: [`WebhookSecret::from_private_key_pem`] derives it the reference's way
-/// (lower-case hex SHA-1 of the private-key PEM text), so a Jira instance already wired to the
-/// reference keeps working; [`WebhookSecret::generate`] draws 32 random bytes from the operating
-/// system, which is what new installations should use. `Debug` and `Display` never show the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookSecret(String);
+jirasync_core::secret_newtype! {
+    /// The HS256 key of one installation's webhook URL token.
+    ///
+    /// Two ways to make one: [`WebhookSecret::from_private_key_pem`] derives it the reference's
+    /// way (lower-case hex SHA-1 of the private-key PEM text), so a Jira instance already wired to
+    /// the reference keeps working; [`WebhookSecret::generate`] draws 32 random bytes from the
+    /// operating system, which is what new installations should use. [`WebhookSecret::new`] wraps
+    /// one stored earlier (for example read back from a database). `Debug` and `Display` never
+    /// show the value; [`WebhookSecret::expose_secret`] gives it for signing and for storage.
+    pub struct WebhookSecret;
+}
 
 impl WebhookSecret {
-    /// Wraps a secret that was stored earlier (for example read back from a database).
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
     /// Derives the secret the reference's way: the lower-case hex SHA-1 of the PEM text, as UTF-8.
     pub fn from_private_key_pem(pem: &str) -> Self {
-        Self(hex::encode(Sha1::digest(pem.as_bytes())))
+        Self::new(hex::encode(Sha1::digest(pem.as_bytes())))
     }
 
     /// Draws a new random secret: 32 bytes from the operating system, hex-encoded.
     pub fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        Self(hex::encode(bytes))
-    }
-
-    /// The secret itself, for signing and for storage. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for WebhookSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WebhookSecret(<redacted>)")
-    }
-}
-
-impl fmt::Display for WebhookSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
+        Self::from(jirasync_core::Secret::random_hex::<32>())
     }
 }
 
@@ -58,7 +34,10 @@ mod tests {
     fn derives_the_reference_secret_from_the_pem_text() {
         // sha1("abc") is the FIPS 180 test vector.
         let secret = WebhookSecret::from_private_key_pem("abc");
-        assert_eq!(secret.expose(), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            secret.expose_secret(),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 
     #[test]
@@ -66,8 +45,8 @@ mod tests {
         let a = WebhookSecret::generate();
         let b = WebhookSecret::generate();
         assert_ne!(a, b);
-        assert_eq!(a.expose().len(), 64);
-        assert!(a.expose().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a.expose_secret().len(), 64);
+        assert!(a.expose_secret().bytes().all(|c| c.is_ascii_hexdigit()));
     }
 
     #[test]

@@ -23,7 +23,6 @@
 //! Reasons and measurements: `docs/decisions/0003-webhook-token.md`.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
@@ -67,35 +66,14 @@ const VERIFY_BASE64URL: GeneralPurpose = URL_SAFE_NO_PAD;
 /// SHA-256 block size: HMAC keys are hashed (when longer) and zero-padded to this length.
 const SHA256_BLOCK_LEN: usize = 64;
 
-/// A webhook URL token, as minted by [`mint_token`] or cut from a request path.
-///
-/// The token is a bearer secret: whoever knows it can post deliveries for the installation. `Debug`
-/// and `Display` never show it; use [`WebhookToken::expose`] to put it into the webhook URL.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WebhookToken(String);
-
-impl WebhookToken {
-    /// Wraps a token, for example the last segment of a request path.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self(token.into())
-    }
-
-    /// The token itself, for the webhook URL. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for WebhookToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WebhookToken(<redacted>)")
-    }
-}
-
-impl fmt::Display for WebhookToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
+jirasync_core::secret_newtype! {
+    /// A webhook URL token, as minted by [`mint_token`] or cut from a request path
+    /// ([`WebhookToken::new`]).
+    ///
+    /// The token is a bearer secret: whoever knows it can post deliveries for the installation.
+    /// `Debug` and `Display` never show it; use [`WebhookToken::expose_secret`] to put it into the
+    /// webhook URL.
+    pub struct WebhookToken;
 }
 
 /// A token whose signature matched one of the installation's secrets and whose time claims, if
@@ -187,56 +165,6 @@ pub enum TokenError {
     },
 }
 
-/// The path prefix of the webhook route; the token and a trailing `/` follow it
-/// (reference-behaviour §2.1: `/extensions/jira-server/issue-updated/<token>/`).
-pub const WEBHOOK_PATH_PREFIX: &str = "/extensions/jira-server/issue-updated/";
-
-/// The absolute webhook URL Jira is told to call: `public_url` (the service's public base URL,
-/// any trailing `/` ignored), the route prefix, the token and the trailing `/` the route requires.
-///
-/// The result contains the token: it is a secret, never log it.
-///
-/// ```
-/// use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
-///
-/// let token = mint_token("jira.example.com:jirasync", &WebhookSecret::new("s3cret"));
-/// let url = webhook_url("https://sync.example.com/", &token);
-/// assert!(url.starts_with("https://sync.example.com/extensions/jira-server/issue-updated/eyJ"));
-/// assert!(url.ends_with('/'));
-/// ```
-pub fn webhook_url(public_url: &str, token: &WebhookToken) -> String {
-    let base = public_url.trim_end_matches('/');
-    let mut url =
-        String::with_capacity(base.len() + WEBHOOK_PATH_PREFIX.len() + token.expose().len() + 1);
-    url.push_str(base);
-    url.push_str(WEBHOOK_PATH_PREFIX);
-    url.push_str(token.expose());
-    url.push('/');
-    url
-}
-
-/// A webhook URL that is safe to show and log: the token after [`WEBHOOK_PATH_PREFIX`] replaced by
-/// `[redacted]`. A URL without the prefix is returned as it is.
-///
-/// ```
-/// use jirasync_webhook::redact_webhook_url;
-///
-/// assert_eq!(
-///     redact_webhook_url("https://sync.example.com/extensions/jira-server/issue-updated/eyJh.eyJp.c2ln/"),
-///     "https://sync.example.com/extensions/jira-server/issue-updated/[redacted]/"
-/// );
-/// ```
-pub fn redact_webhook_url(url: &str) -> String {
-    match url.split_once(WEBHOOK_PATH_PREFIX) {
-        Some((base, after_prefix)) => {
-            let tail = after_prefix.split_once('/').map_or("", |(_, tail)| tail);
-            let slash = if after_prefix.contains('/') { "/" } else { "" };
-            format!("{base}{WEBHOOK_PATH_PREFIX}[redacted]{slash}{tail}")
-        }
-        None => url.to_owned(),
-    }
-}
-
 /// Mints the URL token for an installation: HS256 over the claims `{"id": external_id}`, no expiry.
 ///
 /// Deterministic (the same inputs give the same token) and byte-for-byte what PyJWT's
@@ -252,13 +180,13 @@ pub fn mint_token(external_id: &str, secret: &WebhookSecret) -> WebhookToken {
     token.push_str(HEADER_B64);
     token.push('.');
     BASE64URL.encode_string(claims.as_bytes(), &mut token);
-    let signature = hmac_sha256(secret.expose().as_bytes())
+    let signature = hmac_sha256(secret.expose_secret().as_bytes())
         .chain_update(token.as_bytes())
         .finalize()
         .into_bytes();
     token.push('.');
     BASE64URL.encode_string(signature, &mut token);
-    WebhookToken(token)
+    WebhookToken::new(token)
 }
 
 /// Reads the `id` claim **without** checking the signature, the algorithm or the time claims.
@@ -300,7 +228,7 @@ pub fn verify_token_at(
     }
 
     for (secret_index, secret) in secrets.iter().enumerate() {
-        let key = DecodingKey::from_secret(secret.expose().as_bytes());
+        let key = DecodingKey::from_secret(secret.expose_secret().as_bytes());
         match jsonwebtoken::decode::<Map<String, Value>>(token, &key, &VALIDATION) {
             Ok(data) => {
                 let external_id = external_id_from(&data.claims)?;
@@ -644,7 +572,7 @@ mod tests {
     /// A token with the given header and claims, signed with `secret`.
     fn forge(header: &str, claims: &str, secret: &WebhookSecret) -> String {
         let signed = format!("{}.{}", b64(header), b64(claims));
-        let signature = hmac_sha256(secret.expose().as_bytes())
+        let signature = hmac_sha256(secret.expose_secret().as_bytes())
             .chain_update(signed.as_bytes())
             .finalize()
             .into_bytes();
@@ -662,7 +590,7 @@ mod tests {
     fn mints_the_same_token_as_a_generic_hs256_signer() {
         let token = mint_token("jira:1234", &secret());
         assert_eq!(
-            token.expose(),
+            token.expose_secret(),
             forge(HS256_HEADER, r#"{"id":"jira:1234"}"#, &secret())
         );
     }
@@ -675,7 +603,7 @@ mod tests {
     #[test]
     fn minted_tokens_verify_and_carry_the_external_id() {
         let token = mint_token("jira:1234", &secret());
-        let verified = verify_token(token.expose(), &[secret()]).unwrap();
+        let verified = verify_token(token.expose_secret(), &[secret()]).unwrap();
         assert_eq!(verified.external_id(), "jira:1234");
         assert_eq!(verified.secret_index(), 0);
     }
@@ -780,7 +708,9 @@ mod tests {
         assert_eq!(header.alg, Algorithm::HS256);
         let minted = mint_token("x", &secret());
         assert_eq!(
-            jsonwebtoken::decode_header(minted.expose()).unwrap().alg,
+            jsonwebtoken::decode_header(minted.expose_secret())
+                .unwrap()
+                .alg,
             Algorithm::HS256
         );
     }
@@ -817,23 +747,5 @@ mod tests {
             refused(ErrorKind::InvalidToken, "{}"),
             Some(TokenError::Malformed { .. })
         ));
-    }
-
-    #[test]
-    fn redacts_the_token_of_a_webhook_url_and_keeps_the_rest() {
-        assert_eq!(
-            redact_webhook_url(
-                "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/a.b.c/?x=1"
-            ),
-            "http://127.0.0.1:8080/jira/extensions/jira-server/issue-updated/[redacted]/?x=1"
-        );
-        assert_eq!(
-            redact_webhook_url("https://h/extensions/jira-server/issue-updated/a.b.c"),
-            "https://h/extensions/jira-server/issue-updated/[redacted]"
-        );
-        assert_eq!(
-            redact_webhook_url("https://other.example.com/hook"),
-            "https://other.example.com/hook"
-        );
     }
 }

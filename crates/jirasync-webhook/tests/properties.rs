@@ -147,9 +147,9 @@ proptest! {
     fn minted_tokens_round_trip(id in ".{0,200}") {
         let secret = WebhookSecret::generate();
         let token = mint_token(&id, &secret);
-        let verified = verify_token(token.expose(), &[secret]).unwrap();
+        let verified = verify_token(token.expose_secret(), &[secret]).unwrap();
         prop_assert_eq!(verified.external_id(), id.as_str());
-        prop_assert_eq!(peek_external_id(token.expose()).unwrap(), id);
+        prop_assert_eq!(peek_external_id(token.expose_secret()).unwrap(), id);
     }
 
     #[test]
@@ -159,7 +159,7 @@ proptest! {
         replacement in proptest::char::range('-', 'z'),
     ) {
         let secret = WebhookSecret::generate();
-        let token = mint_token(&id, &secret).expose().to_owned();
+        let token = mint_token(&id, &secret).expose_secret().to_owned();
         let mut chars: Vec<char> = token.chars().collect();
         let at = position.index(chars.len());
         prop_assume!(chars[at] != replacement);

@@ -42,7 +42,7 @@ fn accepts_a_token_with_a_differently_ordered_header() {
     let token = hs256(
         r#"{"typ":"JWT","alg":"HS256"}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert_eq!(
         verify_token(&token, &[secret()]).unwrap().external_id(),
@@ -58,13 +58,13 @@ fn accepts_either_secret_during_a_rotation() {
     let from_new = mint_token("jira:1", &new);
     let both = [new, old];
     assert_eq!(
-        verify_token(from_old.expose(), &both)
+        verify_token(from_old.expose_secret(), &both)
             .unwrap()
             .secret_index(),
         1
     );
     assert_eq!(
-        verify_token(from_new.expose(), &both)
+        verify_token(from_new.expose_secret(), &both)
             .unwrap()
             .secret_index(),
         0
@@ -75,7 +75,7 @@ fn accepts_either_secret_during_a_rotation() {
 fn rejects_token_signed_with_other_secret() {
     let token = mint_token("jira:1", &WebhookSecret::new("other"));
     assert_eq!(
-        verify_token(token.expose(), &[secret()]),
+        verify_token(token.expose_secret(), &[secret()]),
         Err(TokenError::BadSignature)
     );
 }
@@ -83,7 +83,7 @@ fn rejects_token_signed_with_other_secret() {
 #[test]
 fn rejects_a_token_whose_claims_were_changed() {
     let token = mint_token("jira:1", &secret());
-    let parts: Vec<&str> = token.expose().split('.').collect();
+    let parts: Vec<&str> = token.expose_secret().split('.').collect();
     let forged = format!("{}.{}.{}", parts[0], b64(r#"{"id":"jira:2"}"#), parts[2]);
     assert_eq!(
         verify_token(&forged, &[secret()]),
@@ -140,7 +140,7 @@ fn rejects_rs256_even_when_signed_with_the_secret_as_hmac_key() {
     let token = hs256(
         r#"{"alg":"RS256","typ":"JWT"}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert_eq!(
         verify_token(&token, &[secret()]),
@@ -157,7 +157,7 @@ fn rejects_hs512() {
         b64(r#"{"alg":"HS512","typ":"JWT"}"#),
         b64(r#"{"id":"x"}"#)
     );
-    let mut mac = Hmac::<Sha512>::new_from_slice(secret().expose().as_bytes()).unwrap();
+    let mut mac = Hmac::<Sha512>::new_from_slice(secret().expose_secret().as_bytes()).unwrap();
     mac.update(signed.as_bytes());
     let token = format!("{signed}.{}", b64(mac.finalize().into_bytes()));
     assert_eq!(
@@ -170,7 +170,11 @@ fn rejects_hs512() {
 
 #[test]
 fn rejects_a_header_without_alg() {
-    let token = hs256(r#"{"typ":"JWT"}"#, r#"{"id":"x"}"#, secret().expose());
+    let token = hs256(
+        r#"{"typ":"JWT"}"#,
+        r#"{"id":"x"}"#,
+        secret().expose_secret(),
+    );
     assert!(matches!(
         verify_token(&token, &[secret()]),
         Err(TokenError::Malformed { .. })
@@ -179,7 +183,7 @@ fn rejects_a_header_without_alg() {
 
 #[test]
 fn rejects_claims_without_id() {
-    let token = hs256(HEADER, r#"{"sub":"x"}"#, secret().expose());
+    let token = hs256(HEADER, r#"{"sub":"x"}"#, secret().expose_secret());
     assert_eq!(
         verify_token(&token, &[secret()]),
         Err(TokenError::MissingId)
@@ -190,7 +194,7 @@ fn rejects_claims_without_id() {
 #[test]
 fn rejects_an_id_that_is_not_a_string() {
     for claims in [r#"{"id":12}"#, r#"{"id":null}"#, r#"{"id":["x"]}"#] {
-        let token = hs256(HEADER, claims, secret().expose());
+        let token = hs256(HEADER, claims, secret().expose_secret());
         assert_eq!(
             verify_token(&token, &[secret()]),
             Err(TokenError::IdNotString),
@@ -201,7 +205,7 @@ fn rejects_an_id_that_is_not_a_string() {
 
 #[test]
 fn rejects_claims_that_are_not_an_object() {
-    let token = hs256(HEADER, r#"["x"]"#, secret().expose());
+    let token = hs256(HEADER, r#"["x"]"#, secret().expose_secret());
     assert!(matches!(
         verify_token(&token, &[secret()]),
         Err(TokenError::Malformed { .. })
@@ -213,16 +217,16 @@ fn rejects_a_token_over_4_kib() {
     let long_id = "x".repeat(MAX_TOKEN_LEN);
     let token = mint_token(&long_id, &secret());
     assert_eq!(
-        verify_token(token.expose(), &[secret()]),
+        verify_token(token.expose_secret(), &[secret()]),
         Err(TokenError::TooLong {
-            len: token.expose().len()
+            len: token.expose_secret().len()
         })
     );
 }
 
 #[test]
 fn rejects_an_expired_token() {
-    let token = hs256(HEADER, r#"{"id":"x","exp":1000}"#, secret().expose());
+    let token = hs256(HEADER, r#"{"id":"x","exp":1000}"#, secret().expose_secret());
     let now = OffsetDateTime::from_unix_timestamp(2000).unwrap();
     assert_eq!(
         verify_token_at(&token, &[secret()], now),
@@ -232,7 +236,7 @@ fn rejects_an_expired_token() {
 
 #[test]
 fn rejects_a_token_not_yet_valid() {
-    let token = hs256(HEADER, r#"{"id":"x","nbf":3000}"#, secret().expose());
+    let token = hs256(HEADER, r#"{"id":"x","nbf":3000}"#, secret().expose_secret());
     let now = OffsetDateTime::from_unix_timestamp(2000).unwrap();
     assert_eq!(
         verify_token_at(&token, &[secret()], now),
@@ -242,7 +246,11 @@ fn rejects_a_token_not_yet_valid() {
 
 #[test]
 fn rejects_time_claims_that_are_not_numbers() {
-    let token = hs256(HEADER, r#"{"id":"x","exp":"tomorrow"}"#, secret().expose());
+    let token = hs256(
+        HEADER,
+        r#"{"id":"x","exp":"tomorrow"}"#,
+        secret().expose_secret(),
+    );
     assert_eq!(
         verify_token(&token, &[secret()]),
         Err(TokenError::InvalidTimeClaim { claim: "exp" })
@@ -253,7 +261,7 @@ fn rejects_time_claims_that_are_not_numbers() {
 fn rejects_every_token_when_no_secret_is_configured() {
     let token = mint_token("x", &secret());
     assert_eq!(
-        verify_token(token.expose(), &[]),
+        verify_token(token.expose_secret(), &[]),
         Err(TokenError::NoSecrets)
     );
 }
@@ -262,7 +270,7 @@ fn rejects_every_token_when_no_secret_is_configured() {
 fn peeks_the_external_id_without_a_secret() {
     let token = mint_token("jira.example.com:consumer", &WebhookSecret::generate());
     assert_eq!(
-        peek_external_id(token.expose()).unwrap(),
+        peek_external_id(token.expose_secret()).unwrap(),
         "jira.example.com:consumer"
     );
 }
@@ -276,7 +284,7 @@ fn verifies_with_secrets_of_any_length() {
     ] {
         let token = mint_token("jira:1", &secret);
         assert_eq!(
-            verify_token(token.expose(), std::slice::from_ref(&secret))
+            verify_token(token.expose_secret(), std::slice::from_ref(&secret))
                 .unwrap()
                 .external_id(),
             "jira:1"
@@ -303,7 +311,7 @@ fn reports_a_bad_signature_before_what_is_wrong_with_the_claims() {
 
 #[test]
 fn reports_the_claims_once_the_second_secret_of_a_rotation_matched() {
-    let token = hs256(HEADER, r#"{"sub":"x"}"#, secret().expose());
+    let token = hs256(HEADER, r#"{"sub":"x"}"#, secret().expose_secret());
     assert_eq!(
         verify_token(&token, &[WebhookSecret::new("old"), secret()]),
         Err(TokenError::MissingId)
@@ -315,7 +323,7 @@ fn refuses_the_algorithm_before_looking_at_the_secrets() {
     let token = hs256(
         r#"{"alg":"HS384","typ":"JWT"}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert_eq!(
         verify_token(&token, &[]),
@@ -330,7 +338,7 @@ fn refuses_a_repeated_alg_whichever_comes_last() {
     let last_none = hs256(
         r#"{"alg":"HS256","alg":"none"}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert_eq!(
         verify_token(&last_none, &[secret()]),
@@ -341,7 +349,7 @@ fn refuses_a_repeated_alg_whichever_comes_last() {
     let last_hs256 = hs256(
         r#"{"alg":"RS256","alg":"HS256"}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert!(matches!(
         verify_token(&last_hs256, &[secret()]),
@@ -356,7 +364,7 @@ fn refuses_a_header_field_jsonwebtoken_cannot_read() {
     let token = hs256(
         r#"{"alg":"HS256","kid":5}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     for secrets in [&[secret()][..], &[]] {
         assert!(matches!(
@@ -367,7 +375,7 @@ fn refuses_a_header_field_jsonwebtoken_cannot_read() {
     let extra_fields = hs256(
         r#"{"alg":"HS256","typ":"JWT","kid":"k1","x-custom":[1,{}]}"#,
         r#"{"id":"x"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert!(verify_token(&extra_fields, &[secret()]).is_ok());
 }
@@ -376,7 +384,7 @@ fn refuses_a_header_field_jsonwebtoken_cannot_read() {
 #[test]
 fn refuses_padded_base64_that_peeking_tolerates() {
     let token = mint_token("jira:1", &secret());
-    let padded = format!("{}=", token.expose());
+    let padded = format!("{}=", token.expose_secret());
     assert_eq!(
         verify_token(&padded, &[secret()]),
         Err(TokenError::Malformed {
@@ -391,7 +399,7 @@ fn ignores_audience_issuer_and_subject() {
     let token = hs256(
         HEADER,
         r#"{"id":"x","aud":"someone-else","iss":"elsewhere","sub":"y"}"#,
-        secret().expose(),
+        secret().expose_secret(),
     );
     assert_eq!(
         verify_token(&token, &[secret()]).unwrap().external_id(),
@@ -403,17 +411,21 @@ fn ignores_audience_issuer_and_subject() {
 /// keep their own variant.
 #[test]
 fn names_claims_of_a_shape_jsonwebtoken_cannot_read() {
-    let token = hs256(HEADER, r#"{"id":"x","sub":{"a":1}}"#, secret().expose());
+    let token = hs256(
+        HEADER,
+        r#"{"id":"x","sub":{"a":1}}"#,
+        secret().expose_secret(),
+    );
     assert!(matches!(
         verify_token(&token, &[secret()]),
         Err(TokenError::Malformed { reason }) if reason.contains("`sub`")
     ));
-    let token = hs256(HEADER, r#"{"id":"x","nbf":[1]}"#, secret().expose());
+    let token = hs256(HEADER, r#"{"id":"x","nbf":[1]}"#, secret().expose_secret());
     assert_eq!(
         verify_token(&token, &[secret()]),
         Err(TokenError::InvalidTimeClaim { claim: "nbf" })
     );
-    let token = hs256(HEADER, r#"{"exp":[1]}"#, secret().expose());
+    let token = hs256(HEADER, r#"{"exp":[1]}"#, secret().expose_secret());
     assert_eq!(
         verify_token(&token, &[secret()]),
         Err(TokenError::MissingId)
@@ -423,15 +435,15 @@ fn names_claims_of_a_shape_jsonwebtoken_cannot_read() {
 #[test]
 fn applies_pyjwt_time_rules_at_the_boundaries() {
     let at = |now| OffsetDateTime::from_unix_timestamp(now).unwrap();
-    let exp = hs256(HEADER, r#"{"id":"x","exp":1500}"#, secret().expose());
+    let exp = hs256(HEADER, r#"{"id":"x","exp":1500}"#, secret().expose_secret());
     assert!(verify_token_at(&exp, &[secret()], at(1499)).is_ok());
-    let nbf = hs256(HEADER, r#"{"id":"x","nbf":1500}"#, secret().expose());
+    let nbf = hs256(HEADER, r#"{"id":"x","nbf":1500}"#, secret().expose_secret());
     assert!(verify_token_at(&nbf, &[secret()], at(1500)).is_ok());
     assert_eq!(
         verify_token_at(&nbf, &[secret()], at(1499)),
         Err(TokenError::NotYetValid { nbf: 1500 })
     );
-    let negative = hs256(HEADER, r#"{"id":"x","exp":-5}"#, secret().expose());
+    let negative = hs256(HEADER, r#"{"id":"x","exp":-5}"#, secret().expose_secret());
     assert_eq!(
         verify_token_at(&negative, &[secret()], at(1500)),
         Err(TokenError::Expired { exp: -5 })
@@ -460,10 +472,10 @@ fn error_messages_follow_the_reference_wording() {
 #[test]
 fn token_debug_and_display_are_redacted() {
     let token = mint_token("x", &secret());
-    let text = token.expose().to_owned();
+    let text = token.expose_secret().to_owned();
     assert!(!format!("{token:?}").contains(&text));
     assert!(!format!("{token}").contains(&text));
-    assert_eq!(WebhookToken::new(text.clone()).expose(), text);
+    assert_eq!(WebhookToken::new(text.clone()).expose_secret(), text);
 }
 
 /// PyJWT interoperability: runs only where `python3 -c "import jwt"` works (the CI gate installs
@@ -503,7 +515,8 @@ print(jwt.encode({"id": external_id}, secret, algorithm="HS256"))
 print(json.dumps(jwt.decode(ours, secret, algorithms=["HS256"])))
 "#;
             let ours = mint_token(id, secret);
-            let input = serde_json::to_string(&(secret.expose(), id, ours.expose())).unwrap();
+            let input =
+                serde_json::to_string(&(secret.expose_secret(), id, ours.expose_secret())).unwrap();
             let output = run_python(script, &input);
             let mut lines = output.lines();
             let theirs = lines.next().unwrap();
@@ -511,7 +524,7 @@ print(json.dumps(jwt.decode(ours, secret, algorithms=["HS256"])))
 
             assert_eq!(
                 theirs,
-                ours.expose(),
+                ours.expose_secret(),
                 "PyJWT and jirasync mint the same bytes for {id:?}"
             );
             assert_eq!(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use jirasync_client::GENERATED_KEY_BITS;
-use jirasync_store::inbox::DeliveryState;
+use jirasync_domain::inbox::DeliveryState;
 
 use crate::config::ConfigArgs;
 

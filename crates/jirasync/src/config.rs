@@ -18,7 +18,7 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use jirasync_domain::secret::SecretString;
+use jirasync_domain::SecretString;
 use jirasync_store::DatabaseUrl;
 
 /// The database used when none is configured: an SQLite file in the working directory.

@@ -125,7 +125,7 @@ pub enum CliError {
     },
     /// No Jira client could be built from the stored integration.
     #[error(transparent)]
-    JiraClient(#[from] jirasync_axum::JiraClientError),
+    JiraClient(#[from] jirasync_service::JiraClientError),
     /// A call to Jira failed.
     #[error("cannot {what}: {source}")]
     Jira {
@@ -180,12 +180,15 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
-    /// The service's state could not be built from the configuration.
+    /// The sync service could not be built from the configuration.
+    #[error("cannot set up the webhook service: {0}")]
+    Service(#[from] jirasync_service::BuildError),
+    /// The HTTP state could not be built from the configuration.
     #[error("cannot set up the webhook service: {0}")]
     AppState(#[from] jirasync_axum::BuildError),
     /// The configured admin token cannot be used.
     #[error("the admin token (--admin-token / JIRASYNC_ADMIN_TOKEN) cannot be used: {0}")]
-    AdminToken(#[source] jirasync_axum::admin::AdminTokenError),
+    AdminToken(#[source] jirasync_axum::AdminTokenError),
     /// `connect` without `--organization` and no organization in the database.
     #[error(
         "the database holds no organization to install for: import a state file with the organization first (`jirasync state import FILE`, see docs/state-format.md)"
@@ -220,10 +223,10 @@ pub enum CliError {
     },
     /// The install after the OAuth dance failed; nothing was stored.
     #[error("cannot install the Jira integration (nothing was stored): {0}")]
-    Install(#[from] jirasync_axum::setup::InstallerError),
+    Install(#[from] jirasync_service::InstallerError),
     /// `webhook ensure` failed: Jira did not list, create or delete the webhook.
     #[error("cannot make sure Jira has the webhook: {0}")]
-    EnsureWebhook(#[source] jirasync_axum::setup::InstallerError),
+    EnsureWebhook(#[source] jirasync_service::InstallerError),
     /// The integration has no webhook secret, so no webhook URL can be made.
     #[error(
         "the integration {external_id} has no webhook secret: connect it again (`jirasync connect`) to get one"

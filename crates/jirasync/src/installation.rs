@@ -90,7 +90,7 @@ impl Installation {
 
     /// A Jira client acting with the chosen organization's credentials.
     pub(crate) fn client(&self) -> Result<JiraClient, CliError> {
-        Ok(jirasync_axum::jira_client(
+        Ok(jirasync_service::jira_client(
             &self.integration,
             &self.credentials,
         )?)

@@ -39,7 +39,7 @@ fn error(flags: &[&str], env: &[(&str, &str)]) -> String {
 #[test]
 fn defaults_apply_when_nothing_is_set() {
     let config = resolve(&[], &[]).unwrap();
-    assert_eq!(config.database_url.expose(), "sqlite://jirasync.db");
+    assert_eq!(config.database_url.expose_secret(), "sqlite://jirasync.db");
     assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.public_url, "http://127.0.0.1:8080");
     assert_eq!(config.mode, Mode::Inbox);
@@ -78,7 +78,7 @@ fn flags_set_every_option() {
     )
     .unwrap();
     assert_eq!(
-        config.database_url.expose(),
+        config.database_url.expose_secret(),
         "postgres://app:db-password@db.example/jirasync"
     );
     assert_eq!(config.listen.to_string(), "0.0.0.0:9000");
@@ -86,7 +86,7 @@ fn flags_set_every_option() {
     assert_eq!(config.mode, Mode::Inline);
     assert_eq!(config.body_limit.bytes(), 512 * 1024);
     assert_eq!(
-        config.admin_token.as_ref().unwrap().expose(),
+        config.admin_token.as_ref().unwrap().expose_secret(),
         "0123456789abcdefXYZ"
     );
     assert_eq!(config.workers.get(), 8);
@@ -112,14 +112,14 @@ fn environment_variables_set_every_option() {
         ],
     )
     .unwrap();
-    assert_eq!(config.database_url.expose(), "sqlite://other.db");
+    assert_eq!(config.database_url.expose_secret(), "sqlite://other.db");
     assert_eq!(config.listen.to_string(), "[::1]:8081");
     // The public URL follows the listen address when not set.
     assert_eq!(config.public_url, "http://[::1]:8081");
     assert_eq!(config.mode, Mode::Inline);
     assert_eq!(config.body_limit.bytes(), 2048);
     assert_eq!(
-        config.admin_token.unwrap().expose(),
+        config.admin_token.unwrap().expose_secret(),
         "from-the-environment-0123"
     );
     assert_eq!(config.workers.get(), 3);
@@ -141,13 +141,13 @@ log_format = "human"
 "#,
     );
     let config = resolve(&["--config", &path], &[]).unwrap();
-    assert_eq!(config.database_url.expose(), "sqlite://file.db");
+    assert_eq!(config.database_url.expose_secret(), "sqlite://file.db");
     assert_eq!(config.listen.to_string(), "127.0.0.1:7000");
     assert_eq!(config.public_url, "https://file.example.com");
     assert_eq!(config.mode, Mode::Inline);
     assert_eq!(config.body_limit.bytes(), 4096);
     assert_eq!(
-        config.admin_token.unwrap().expose(),
+        config.admin_token.unwrap().expose_secret(),
         "from-the-file-0123456"
     );
     assert_eq!(config.workers.get(), 5);
@@ -342,7 +342,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-file.db is at schema version 1 (up to date)\n"
+        "database sqlite://from-file.db is at schema version 3 (up to date)\n"
     );
     let env = [
         ("JIRASYNC_CONFIG", "jirasync.toml"),
@@ -351,7 +351,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-env.db is at schema version 1 (up to date)\n"
+        "database sqlite://from-env.db is at schema version 3 (up to date)\n"
     );
     let run = workdir.run_with_env(
         &["migrate", "--database-url", "sqlite://from-flag.db"],
@@ -359,7 +359,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     );
     assert_eq!(
         run.stdout,
-        "database sqlite://from-flag.db is at schema version 1 (up to date)\n"
+        "database sqlite://from-flag.db is at schema version 3 (up to date)\n"
     );
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");

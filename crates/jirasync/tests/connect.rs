@@ -22,10 +22,9 @@ async fn workdir(organizations: usize) -> Workdir {
     let workdir = Workdir::new();
     let store = workdir.store().await;
     for index in 0..organizations {
-        store
-            .seed_organization(&format!("org-{index}"), OrganizationFeatures::all())
-            .await
-            .unwrap();
+        let id = u64::try_from(index).unwrap() + 1;
+        let name = format!("org-{index}");
+        support::organization(store.as_ref(), id, &name, OrganizationFeatures::all()).await;
     }
     std::fs::write(
         workdir.path().join("key.pem"),

@@ -21,7 +21,7 @@ use e2e_support::{
     BURST_EXTERNAL_ID, Delivery, import_state, jira_user, post, storefront_state,
     wait_until_drained,
 };
-use jirasync_axum::WebhookMode;
+use jirasync_service::WebhookMode;
 use jirasync_webhook::{WebhookSecret, mint_token};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

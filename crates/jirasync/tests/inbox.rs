@@ -5,18 +5,19 @@ mod support;
 
 use std::time::{Duration, SystemTime};
 
-use jirasync_store::inbox::{DeliveryId, DeliveryState, NewDelivery};
+use jirasync_domain::inbox::{DeliveryId, DeliverySource, DeliveryState, NewDelivery};
 use jirasync_webhook::WebhookToken;
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJpZCI6InNlY3JldCJ9.c2ln";
 
-/// Enqueues one delivery and dead-letters it with an error of two lines.
+/// Enqueues one delivery and dead-letters it with an error of two lines. It is a delivery an older
+/// version stored with its URL token, the one kind of row that still holds a token.
 async fn seed_dead_delivery(workdir: &support::Workdir) -> DeliveryId {
     let store = workdir.store().await;
     let received_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_564_800);
     let id = store
         .enqueue(NewDelivery {
-            token: WebhookToken::new(TOKEN),
+            source: DeliverySource::LegacyToken(WebhookToken::new(TOKEN)),
             body: b"{}".to_vec(),
             headers: Vec::new(),
             received_at,

@@ -180,10 +180,8 @@ async fn asks_whose_credentials_when_several_organizations_installed() {
     let jira = healthy_jira().await;
     let workdir = installed(&jira).await;
     let store = workdir.store().await;
-    let second = store
-        .seed_organization("globex", OrganizationFeatures::default())
-        .await
-        .unwrap();
+    let second =
+        support::organization(store.as_ref(), 2, "globex", OrganizationFeatures::default()).await;
     support::install_for(store.as_ref(), second, &jira.uri()).await;
     let integration = external_id(&jira);
 
@@ -238,7 +236,7 @@ async fn doctor_passes_every_check_against_a_healthy_jira() {
     assert_eq!(run.code, Some(0), "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
     let expected_starts = [
-        "ok   database: sqlite://jirasync.db is reachable and at schema version 1",
+        "ok   database: sqlite://jirasync.db is reachable and at schema version 3",
         "ok   integration: ",
         "ok   jira: ",
         "ok   server version: Jira 9.12.2 (Server): webhooks through the legacy webhook API, /rest/webhooks/1.0/webhook",

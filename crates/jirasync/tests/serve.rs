@@ -163,7 +163,7 @@ fn refuses_a_bad_token_with_400_and_a_json_detail_and_changes_nothing() {
     assert_eq!(inbox.code, Some(0), "{inbox:?}");
     assert!(!inbox.stdout.contains("APP-123"), "{inbox:?}");
     assert!(
-        !log.contains(forged.expose()),
+        !log.contains(forged.expose_secret()),
         "the token reached the log:\n{log}"
     );
 }

@@ -5,6 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use jirasync_core::decode_json;
 use serde::de::DeserializeOwned;
 
 use super::ADMIN_BODY_LIMIT;
@@ -26,20 +27,11 @@ fn is_json(request: &Request) -> bool {
 
 /// Decodes `bytes` as `T`, naming the path of the first member that does not fit.
 pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." {
-            ApiError::bad_request(format!("The body is not valid: {inner}."))
-        } else {
-            ApiError::bad_request(format!("The body is not valid: {path}: {inner}."))
-        }
-    })?;
-    deserializer
-        .end()
-        .map_err(|error| ApiError::bad_request(format!("The body is not valid: {error}.")))?;
-    Ok(value)
+    decode_json(bytes).map_err(|error| match error.path() {
+        // The document itself, or text after it.
+        "." => ApiError::bad_request(format!("The body is not valid: {error}.")),
+        path => ApiError::bad_request(format!("The body is not valid: {path}: {error}.")),
+    })
 }
 
 impl<S, T> FromRequest<S> for AdminJson<T>

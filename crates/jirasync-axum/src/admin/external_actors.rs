@@ -116,6 +116,7 @@ fn refusal(error: ExternalActorError) -> Response {
         ExternalActorError::Ambiguous => ApiError::conflict(error.to_string()).into_response(),
         ExternalActorError::NameTaken => ApiError::bad_request(error.to_string()).into_response(),
         ExternalActorError::Store(error) => ApiError::from(error).into_response(),
+        ExternalActorError::Host(error) => ApiError::from(error).into_response(),
         other => {
             tracing::error!(error = %other, "external-actor-error");
             ApiError::new(
@@ -140,9 +141,11 @@ async fn organization_team(
 ) -> Result<(OrganizationId, TeamId), ApiError> {
     let organization = organization(state, org).await?;
     let team_id: TeamId = path_id(team)?;
-    match state.store.team(team_id).await? {
-        Some(team) if team.organization_id == organization.id => Ok((organization.id, team_id)),
-        _ => Err(ApiError::not_found(DOES_NOT_EXIST)),
+    let target = ActorTarget::Team(team_id);
+    if state.host.in_organization(organization.id, target).await? {
+        Ok((organization.id, team_id))
+    } else {
+        Err(ApiError::not_found(DOES_NOT_EXIST))
     }
 }
 
@@ -182,7 +185,14 @@ async fn create(
         integration_id: body.integration_id.to(),
         target,
     };
-    match create_external_actor(state.store.as_ref(), organization_id, input).await {
+    match create_external_actor(
+        state.store.as_ref(),
+        state.host.as_ref(),
+        organization_id,
+        input,
+    )
+    .await
+    {
         Ok(created) if created.created => actor_answer(StatusCode::CREATED, &created.actor),
         Ok(existing) => actor_answer(StatusCode::OK, &existing.actor),
         Err(error) => refusal(error),
@@ -195,7 +205,15 @@ async fn update(
     id: ExternalActorId,
     update: ExternalActorUpdate,
 ) -> Response {
-    match update_external_actor(state.store.as_ref(), organization_id, id, update).await {
+    match update_external_actor(
+        state.store.as_ref(),
+        state.host.as_ref(),
+        organization_id,
+        id,
+        update,
+    )
+    .await
+    {
         Ok(actor) => actor_answer(StatusCode::OK, &actor),
         Err(error) => refusal(error),
     }

@@ -148,6 +148,7 @@ fn link_refusal(error: IssueLinkError) -> ApiError {
     match error {
         IssueLinkError::InvalidKey { .. } => ApiError::bad_request(error.to_string()),
         IssueLinkError::Store(error) => ApiError::from(error),
+        IssueLinkError::Host(error) => ApiError::from(error),
         other => {
             tracing::error!(error = %other, "issue-link-error");
             ApiError::new(
@@ -163,14 +164,17 @@ fn issue_ids(org: &str, issue: &str) -> Result<(OrganizationId, LocalIssueId), A
 }
 
 /// `GET /api/0/organizations/{org}/issues/{local_issue_id}/`; an issue of another organization
-/// is 404.
+/// is 404, and so is every issue when the state has no local issues (the application keeps its
+/// issues itself).
 pub(super) async fn read_issue(
     State(state): State<AdminState>,
     Path((org, issue)): Path<(String, String)>,
 ) -> Result<Json<IssueBody>, ApiError> {
     let (organization_id, issue_id) = issue_ids(&org, &issue)?;
-    let issue = state
-        .store
+    let Some(local_issues) = &state.local_issues else {
+        return Err(ApiError::not_found(DOES_NOT_EXIST));
+    };
+    let issue = local_issues
         .local_issue(issue_id)
         .await?
         .filter(|issue| issue.organization_id == organization_id)
@@ -183,7 +187,7 @@ pub(super) async fn read_issue(
         .into_iter()
         .filter(|external| external.organization_id == organization_id)
         .collect();
-    let activities = state.store.activities(issue.id).await?;
+    let activities = local_issues.activities(issue.id).await?;
     Ok(Json(IssueBody::new(&issue, &external_issues, &activities)))
 }
 
@@ -197,6 +201,7 @@ pub(super) async fn link_issue(
     let (organization_id, issue_id) = issue_ids(&org, &issue)?;
     let link = link_jira_issue(
         state.store.as_ref(),
+        state.host.as_ref(),
         organization_id,
         body.integration_id.to(),
         &body.key,

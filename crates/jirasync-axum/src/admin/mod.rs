@@ -1,45 +1,4 @@
-//! The admin JSON API: what an operator of a deployment changes and inspects over HTTP, behind a
-//! bearer token (`docs/admin-api.md` has every shape and curl examples).
-//!
-//! | route | what |
-//! |---|---|
-//! | `GET /api/0/organizations/` | the organizations |
-//! | `GET /api/0/organizations/{org}/integrations/` | the organization's links, with their config |
-//! | `GET\|PUT /api/0/organizations/{org}/integrations/{integration_id}/config/` | the sync flags (PUT is partial) |
-//! | `GET\|POST /api/0/organizations/{org}/external-users/` | external users |
-//! | `PUT\|DELETE /api/0/organizations/{org}/external-users/{id}/` | one external user |
-//! | `GET\|POST /api/0/teams/{org}/{team}/external-teams/` | a team's external names |
-//! | `PUT\|DELETE /api/0/teams/{org}/{team}/external-teams/{id}/` | one external team |
-//! | `POST /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/` | link a Jira key |
-//! | `DELETE /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/{key}/?integrationId=N` | unlink it |
-//! | `GET /api/0/organizations/{org}/issues/{local_issue_id}/` | a local issue with its activities |
-//!
-//! Every route needs `Authorization: Bearer <admin token>` ([`AdminToken`], compared in constant
-//! time): without it 401 `Authentication credentials were not provided.`, with another token 401
-//! `Invalid token.`. The routes hold no rules: external actors go through
-//! [`jirasync_domain::rules::external_actors`], links through
-//! [`jirasync_domain::rules::issue_links`], and each refusal maps to one status.
-//!
-//! Path ids (`{org}`, `{team}`, `{id}`, `{integration_id}`, `{local_issue_id}`) are decimal
-//! numbers; one that does not parse names nothing and is answered 404, as an unknown id is.
-//! Bodies are JSON (`Content-Type: application/json`, else 415) of at most
-//! [`ADMIN_BODY_LIMIT`] bytes (else 413); a malformed body is 400 with the JSON path of what is
-//! wrong.
-//!
-//! ```
-//! use std::sync::Arc;
-//!
-//! use jirasync_axum::admin::{AdminState, AdminToken, router};
-//! use jirasync_domain::InMemoryStore;
-//!
-//! # fn example() -> Result<(), jirasync_axum::admin::AdminTokenError> {
-//! let state = AdminState::new(Arc::new(InMemoryStore::new()), AdminToken::new("s3cret-admin")?);
-//! let app: axum::Router = router(state);
-//! # let _ = app;
-//! # Ok(())
-//! # }
-//! # example().unwrap();
-//! ```
+//! The admin JSON API ([`admin_router`]): what an operator changes and inspects over HTTP.
 
 mod auth;
 mod body;
@@ -55,9 +14,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post, put};
-use jirasync_domain::Store;
-use jirasync_domain::secret::SecretString;
-use subtle::ConstantTimeEq;
+use jirasync_domain::SecretString;
+use jirasync_domain::{Host, LocalIssueStore, SyncStore};
 
 /// The largest request body the admin routes read.
 pub const ADMIN_BODY_LIMIT: usize = 64 * 1024;
@@ -92,7 +50,7 @@ impl AdminToken {
 
     /// Whether `presented` is this token, compared in constant time (only the length may show).
     pub fn matches(&self, presented: &str) -> bool {
-        bool::from(self.0.expose().as_bytes().ct_eq(presented.as_bytes()))
+        self.0.matches(presented)
     }
 }
 
@@ -102,17 +60,35 @@ impl fmt::Display for AdminToken {
     }
 }
 
-/// What the admin routes need: the store and the token.
+/// What the admin routes need: jirasync's store, the application's host, the standalone
+/// service's issues (when it has them) and the token.
 #[derive(Clone)]
 pub struct AdminState {
-    store: Arc<dyn Store>,
+    store: Arc<dyn SyncStore>,
+    host: Arc<dyn Host>,
+    local_issues: Option<Arc<dyn LocalIssueStore>>,
     token: AdminToken,
 }
 
 impl AdminState {
-    /// The admin API on this store, opened by this token.
-    pub fn new(store: Arc<dyn Store>, token: AdminToken) -> Self {
-        Self { store, token }
+    /// The admin API on jirasync's `store` and the application's `host`, opened by `token`.
+    /// Local issues cannot be read until [`with_local_issues`](Self::with_local_issues) gives
+    /// them.
+    pub fn new(store: Arc<dyn SyncStore>, host: Arc<dyn Host>, token: AdminToken) -> Self {
+        Self {
+            store,
+            host,
+            local_issues: None,
+            token,
+        }
+    }
+
+    /// Serves `GET /api/0/organizations/{org}/issues/{local_issue_id}/` from the standalone
+    /// service's own issues and their activity log.
+    #[must_use]
+    pub fn with_local_issues(mut self, local_issues: Arc<dyn LocalIssueStore>) -> Self {
+        self.local_issues = Some(local_issues);
+        self
     }
 }
 
@@ -120,13 +96,66 @@ impl fmt::Debug for AdminState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AdminState")
             .field("token", &self.token)
+            .field("local_issues", &self.local_issues.is_some())
             .finish_non_exhaustive()
     }
 }
 
 /// The admin routes, each behind the bearer token, each running to its end even when its client
 /// hangs up. Merge the result into the service's router.
-pub fn router(state: AdminState) -> Router {
+///
+/// The admin JSON API: what an operator of a deployment changes and inspects over HTTP, behind a
+/// bearer token (`docs/admin-api.md` has every shape and curl examples).
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /api/0/organizations/` | the organizations |
+/// | `GET /api/0/organizations/{org}/integrations/` | the organization's links, with their config |
+/// | `GET\|PUT /api/0/organizations/{org}/integrations/{integration_id}/config/` | the sync flags (PUT is partial) |
+/// | `GET\|POST /api/0/organizations/{org}/external-users/` | external users |
+/// | `PUT\|DELETE /api/0/organizations/{org}/external-users/{id}/` | one external user |
+/// | `GET\|POST /api/0/teams/{org}/{team}/external-teams/` | a team's external names |
+/// | `PUT\|DELETE /api/0/teams/{org}/{team}/external-teams/{id}/` | one external team |
+/// | `POST /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/` | link a Jira key |
+/// | `DELETE /api/0/organizations/{org}/issues/{local_issue_id}/external-issues/{key}/?integrationId=N` | unlink it |
+/// | `GET /api/0/organizations/{org}/issues/{local_issue_id}/` | a local issue with its activities (standalone service only) |
+///
+/// Every route needs `Authorization: Bearer <admin token>` ([`AdminToken`], compared in constant
+/// time): without it 401 `Authentication credentials were not provided.`, with another token 401
+/// `Invalid token.`. The routes hold no rules: external actors go through
+/// [`jirasync_domain::rules::external_actors`], links through
+/// [`jirasync_domain::rules::issue_links`] (both ask the application's
+/// [`Host`](jirasync_domain::Host) whether a user, team or issue is the organization's), and each
+/// refusal maps to one status.
+///
+/// Reading a local issue with its activities needs the standalone service's own issues
+/// ([`AdminState::with_local_issues`]); an application that keeps its issues itself has nothing
+/// to give there, and the route answers 404.
+///
+/// Path ids (`{org}`, `{team}`, `{id}`, `{integration_id}`, `{local_issue_id}`) are decimal
+/// numbers; one that does not parse names nothing and is answered 404, as an unknown id is.
+/// Bodies are JSON (`Content-Type: application/json`, else 415) of at most
+/// [`ADMIN_BODY_LIMIT`] bytes (else 413); a malformed body is 400 with the JSON path of what is
+/// wrong.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use jirasync_axum::{AdminState, AdminToken, AdminTokenError, admin_router};
+/// use jirasync_domain::InMemoryStore;
+///
+/// # fn example() -> Result<(), AdminTokenError> {
+/// // The in-memory store is jirasync's store, the host, and the standalone issues at once.
+/// let store = Arc::new(InMemoryStore::new());
+/// let state = AdminState::new(store.clone(), store.clone(), AdminToken::new("s3cret-admin")?)
+///     .with_local_issues(store);
+/// let app: axum::Router = admin_router(state);
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// # example().unwrap();
+/// ```
+pub fn admin_router(state: AdminState) -> Router {
     Router::new()
         .route(
             "/api/0/organizations/",

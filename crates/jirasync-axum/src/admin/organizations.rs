@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use jirasync_core::decode_json;
 use jirasync_domain::ids::{IntegrationId, OrganizationId};
 use jirasync_domain::integration::{Integration, OrganizationIntegration};
 use jirasync_domain::organization::Organization;
@@ -155,11 +156,14 @@ fn merged_config(
     current: SyncConfigRecord,
     changes: Map<String, Value>,
 ) -> Result<SyncConfigRecord, ApiError> {
-    let Ok(Value::Object(mut merged)) = serde_json::to_value(current) else {
-        return Err(ApiError::new(
+    let not_writable = || {
+        ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error: the sync configuration could not be written as JSON",
-        ));
+        )
+    };
+    let Ok(Value::Object(mut merged)) = serde_json::to_value(current) else {
+        return Err(not_writable());
     };
     for (key, value) in changes {
         if !merged.contains_key(&key) {
@@ -171,8 +175,7 @@ fn merged_config(
         }
         merged.insert(key, value);
     }
-    serde_path_to_error::deserialize(Value::Object(merged)).map_err(|error| {
-        let key = error.path().to_string();
-        ApiError::bad_request(format!("{key}: {}.", error.into_inner()))
-    })
+    let merged = serde_json::to_vec(&Value::Object(merged)).map_err(|_| not_writable())?;
+    decode_json(&merged)
+        .map_err(|error| ApiError::bad_request(format!("{}: {}.", error.path(), error.message())))
 }

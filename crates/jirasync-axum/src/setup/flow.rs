@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use jirasync_client::{OAuthCallback, OAuthDance, WebhookAction, WebhookApi};
 use jirasync_domain::StoreError;
 use jirasync_domain::rules::install::InstallError;
+use jirasync_service::{
+    InstallationData, InstalledJira, InstallerError, JiraInstall, WebhookRegistration, install_jira,
+};
 use serde::Serialize;
 use url::Url;
 
 use super::SetupState;
-use super::installer::{
-    InstalledJira, InstallerError, JiraInstall, WebhookRegistration, install_jira,
-};
-use super::pipeline::{InstallationData, Pipeline, PipelineId, PipelineStage};
+use super::pipeline::{Pipeline, PipelineId, PipelineStage};
 
 /// Why a setup step failed. Whatever the reason, nothing was recorded.
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +193,7 @@ pub(super) async fn finish_authorization(
         private_key,
         verify_ssl,
         webhook_mode,
+        ..
     } = *installation;
     let install = JiraInstall::new(
         organization_id,
@@ -275,9 +276,10 @@ impl From<&InstalledJira> for InstallSummary {
                     .map(ToString::to_string)
                     .collect(),
             },
-            // The installing user needs the URL to hand to a Jira administrator.
-            WebhookRegistration::Manual => WebhookSummary::Manual {
-                url: installed.webhook_url.expose().to_owned(),
+            // Manual (or a later kind): the installing user needs the URL to hand to a Jira
+            // administrator.
+            _ => WebhookSummary::Manual {
+                url: installed.webhook_url.expose_secret().to_owned(),
             },
         };
         Self {

@@ -9,12 +9,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use jirasync_domain::secret::SecretString;
+use jirasync_domain::SecretString;
+use jirasync_service::{Field, FieldErrors, InstallationInput, validate_installation};
 
 use super::flow::{
     InstallSummary, SetupError, WebhookSummary, finish_authorization, start_authorization,
 };
-use super::form::{Field, FieldErrors, InstallationInput, validate_installation};
 use super::pipeline::{Pipeline, PipelineFlow, PipelineId, PipelineStage};
 use super::session::{session_id, set_session_cookie};
 use super::{SETUP_PATH, SetupState};
@@ -90,7 +90,7 @@ fn form_page(
     let mut body = format!(
         "<form method=\"post\" action=\"{SETUP_PATH}\">\n\
          <input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{csrf}\">\n",
-        csrf = escape(pipeline.csrf_token.expose()),
+        csrf = escape(pipeline.csrf_token.expose_secret()),
     );
     if ask_organization {
         let _ = write!(
@@ -295,17 +295,16 @@ pub(super) async fn submit_form(
         return error_page(&SetupError::CsrfMismatch);
     }
     let checkbox = |name: &str| fields.get(name).is_some_and(|value| !value.is_empty());
-    let input = InstallationInput {
-        url: fields.get(Field::Url.form_name()).cloned(),
-        consumer_key: fields.get(Field::ConsumerKey.form_name()).cloned(),
-        private_key: fields
-            .get(Field::PrivateKey.form_name())
-            .map(SecretString::new),
-        // An unticked box is not sent: unticked means off (reference §1.2).
-        verify_ssl: checkbox("verify_ssl"),
-        manual_webhook: checkbox("manual_webhook"),
-        organization: fields.get(Field::Organization.form_name()).cloned(),
-    };
+    let mut input = InstallationInput::default();
+    input.url = fields.get(Field::Url.form_name()).cloned();
+    input.consumer_key = fields.get(Field::ConsumerKey.form_name()).cloned();
+    input.private_key = fields
+        .get(Field::PrivateKey.form_name())
+        .map(SecretString::new);
+    // An unticked box is not sent: unticked means off (reference §1.2).
+    input.verify_ssl = checkbox("verify_ssl");
+    input.manual_webhook = checkbox("manual_webhook");
+    input.organization = fields.get(Field::Organization.form_name()).cloned();
     let validated = validate_installation(&input, state.organization, state.store.as_ref()).await;
     let installation = match validated {
         Ok(Ok(installation)) => installation,

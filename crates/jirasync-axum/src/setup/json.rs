@@ -10,13 +10,13 @@ use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use jirasync_domain::SecretString;
 use jirasync_domain::integration::JIRA_SERVER_PROVIDER;
-use jirasync_domain::secret::SecretString;
+use jirasync_service::{Field, FieldErrors, InstallationInput, validate_installation};
 use serde_json::{Map, Value, json};
 
 use super::SetupState;
 use super::flow::{InstallSummary, SetupError, finish_authorization, start_authorization};
-use super::form::{Field, FieldErrors, InstallationInput, REQUIRED, validate_installation};
 use super::pipeline::{Pipeline, PipelineFlow, PipelineId, PipelineStage};
 use super::session::{session_id, set_session_cookie};
 
@@ -36,9 +36,26 @@ fn error_answer(status: StatusCode, detail: &str, errors: Option<&FieldErrors>) 
     let mut data = Map::new();
     data.insert("detail".to_owned(), Value::String(detail.to_owned()));
     if let Some(errors) = errors {
-        data.insert("errors".to_owned(), Value::Object(errors.to_json()));
+        data.insert(
+            "errors".to_owned(),
+            Value::Object(field_errors_json(errors)),
+        );
     }
     answer(status, json!({"status": "error", "data": data}))
+}
+
+/// Every refused field with its messages, as `{"<jsonName>": ["message", ...]}`.
+fn field_errors_json(errors: &FieldErrors) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (field, message) in errors.iter() {
+        if let Value::Array(messages) = map
+            .entry(field.json_name())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            messages.push(Value::String(message.to_owned()));
+        }
+    }
+    map
 }
 
 fn setup_error(error: &SetupError) -> Response {
@@ -174,7 +191,7 @@ async fn authorized_pipeline(
 async fn initialize(state: &SetupState) -> Response {
     let id = PipelineId::generate();
     let pipeline = Pipeline::new(PipelineFlow::Json);
-    let csrf_token = pipeline.csrf_token.expose().to_owned();
+    let csrf_token = pipeline.csrf_token.expose_secret().to_owned();
     if let Err(error) = state.pipelines.insert(&id, pipeline).await {
         return setup_error(&SetupError::Pipelines(error));
     }
@@ -202,13 +219,11 @@ async fn installation_config(
     body: &Map<String, Value>,
 ) -> Response {
     let mut errors = FieldErrors::default();
-    let mut input = InstallationInput {
-        url: string_member(body, Field::Url, &mut errors),
-        consumer_key: string_member(body, Field::ConsumerKey, &mut errors),
-        private_key: string_member(body, Field::PrivateKey, &mut errors).map(SecretString::new),
-        organization: string_member(body, Field::Organization, &mut errors),
-        ..InstallationInput::default()
-    };
+    let mut input = InstallationInput::default();
+    input.url = string_member(body, Field::Url, &mut errors);
+    input.consumer_key = string_member(body, Field::ConsumerKey, &mut errors);
+    input.private_key = string_member(body, Field::PrivateKey, &mut errors).map(SecretString::new);
+    input.organization = string_member(body, Field::Organization, &mut errors);
     let flags = bool_member(body, "verifySsl", true)
         .and_then(|verify| Ok((verify, bool_member(body, "manualWebhook", false)?)));
     match flags {
@@ -269,7 +284,7 @@ async fn oauth_callback(
     };
     if oauth_token.is_none() {
         if errors.is_empty() {
-            errors.add(Field::OAuthToken, REQUIRED);
+            errors.add_required(Field::OAuthToken);
         }
         return field_errors(&errors);
     }

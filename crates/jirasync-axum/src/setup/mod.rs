@@ -1,40 +1,10 @@
-//! Connecting a Jira instance: the installation form, the OAuth 1.0a dance, the webhook and the
-//! install record (reference-behaviour §1.3, §1.4, §2), as server-rendered pages and as JSON steps.
-//!
-//! | route | what |
-//! |---|---|
-//! | `GET /extensions/jira-server/setup/` | the form; with `oauth_token` in the query, Jira's callback |
-//! | `POST /extensions/jira-server/setup/` | submit the form (302 to Jira's approval page) |
-//! | `POST /extensions/jira-server/setup/api/` | the JSON steps (`docs/setup-api.md`) |
-//!
-//! Pipeline state lives server-side ([`PipelineStore`]) under a random id in an `HttpOnly`,
-//! `SameSite=Lax` cookie; every state-changing request must carry the pipeline's CSRF token (a
-//! hidden form field, or the `X-CSRF-Token` header for JSON). Any failure shows its message and
-//! records nothing. The routes do not authenticate the person installing: mount them where only
-//! administrators reach them (behind the host's own authentication layer).
-//!
-//! After the dance both front ends (and the command line) call [`install_jira`].
-//!
-//! ```no_run
-//! use std::sync::Arc;
-//!
-//! use jirasync_axum::setup::{SetupState, router};
-//! use jirasync_domain::InMemoryStore;
-//! use jirasync_domain::ids::OrganizationId;
-//!
-//! let store = Arc::new(InMemoryStore::new());
-//! let state = SetupState::new(store, "https://sync.example.com")
-//!     .with_organization(OrganizationId::new(1));
-//! let app: axum::Router = router(state);
-//! # let _ = app;
-//! ```
+//! Connecting a Jira instance over HTTP ([`setup_router`]): the installation form and the OAuth
+//! 1.0a dance as pages and as JSON steps.
 
 mod flow;
-mod form;
 mod html;
-pub mod installer;
 mod json;
-pub mod pipeline;
+pub(crate) mod pipeline;
 mod session;
 
 use std::sync::Arc;
@@ -44,18 +14,10 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use jirasync_client::{BaseUrl, ClientOptions};
-use jirasync_domain::Store;
+use jirasync_domain::SyncStore;
 use jirasync_domain::ids::OrganizationId;
 
-pub use form::{Field, FieldErrors, InstallationInput, validate_installation};
-pub use installer::{
-    InstalledJira, InstallerError, JiraInstall, WebhookMode, WebhookRegistration,
-    ensure_issue_webhook, install_jira,
-};
-pub use pipeline::{
-    CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore,
-    InstallationData, Pipeline, PipelineFlow, PipelineId, PipelineStage, PipelineStore,
-};
+use pipeline::{InMemoryPipelineStore, PipelineStore};
 
 /// The setup page, and the OAuth callback URL to set on Jira's Application Link (under the public
 /// URL).
@@ -67,10 +29,11 @@ pub const SETUP_API_PATH: &str = "/extensions/jira-server/setup/api/";
 /// The largest request body the setup routes read: a form with a 4096-bit key fits many times.
 pub const SETUP_BODY_LIMIT: usize = 64 * 1024;
 
-/// What the setup routes need: the store, where pipelines live, and how to reach Jira.
+/// What the setup routes need: jirasync's store (installs are recorded there), where pipelines
+/// live, and how to reach Jira.
 #[derive(Clone)]
 pub struct SetupState {
-    store: Arc<dyn Store>,
+    store: Arc<dyn SyncStore>,
     pipelines: Arc<dyn PipelineStore>,
     public_url: String,
     organization: Option<OrganizationId>,
@@ -94,7 +57,7 @@ impl SetupState {
     /// `public_url` is where Jira and browsers reach this service (webhook and callback URLs are
     /// built under it). The form asks for the organization; see
     /// [`with_organization`](Self::with_organization).
-    pub fn new(store: Arc<dyn Store>, public_url: impl Into<String>) -> Self {
+    pub fn new(store: Arc<dyn SyncStore>, public_url: impl Into<String>) -> Self {
         Self {
             store,
             pipelines: Arc::new(InMemoryPipelineStore::default()),
@@ -146,7 +109,43 @@ impl SetupState {
 
 /// The setup routes, ready to merge into the application's router; each request runs to its end
 /// even when its client hangs up.
-pub fn router(state: SetupState) -> Router {
+///
+/// Connecting a Jira instance: the installation form, the OAuth 1.0a dance, the webhook and the
+/// install record (reference-behaviour §1.3, §1.4, §2), as server-rendered pages and as JSON steps.
+///
+/// | route | what |
+/// |---|---|
+/// | `GET /extensions/jira-server/setup/` | the form; with `oauth_token` in the query, Jira's callback |
+/// | `POST /extensions/jira-server/setup/` | submit the form (302 to Jira's approval page) |
+/// | `POST /extensions/jira-server/setup/api/` | the JSON steps (`docs/setup-api.md`) |
+///
+/// Pipeline state lives server-side ([`PipelineStore`]) under a random id in an `HttpOnly`,
+/// `SameSite=Lax` cookie; every state-changing request must carry the pipeline's CSRF token (a
+/// hidden form field, or the `X-CSRF-Token` header for JSON). Any failure shows its message and
+/// records nothing. The routes do not authenticate the person installing: mount them where only
+/// administrators reach them (behind the host's own authentication layer).
+///
+/// The form's rules ([`validate_installation`]) and, after the dance, the install itself
+/// ([`install_jira`], which the command line calls too) are `jirasync-service`'s; these routes
+/// translate HTTP to them and back.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use jirasync_axum::{SetupState, setup_router};
+/// use jirasync_domain::InMemoryStore;
+/// use jirasync_domain::ids::OrganizationId;
+///
+/// let store = Arc::new(InMemoryStore::new());
+/// let state = SetupState::new(store, "https://sync.example.com")
+///     .with_organization(OrganizationId::new(1));
+/// let app: axum::Router = setup_router(state);
+/// # let _ = app;
+/// ```
+///
+/// [`validate_installation`]: jirasync_service::validate_installation
+/// [`install_jira`]: jirasync_service::install_jira
+pub fn setup_router(state: SetupState) -> Router {
     Router::new()
         .route(
             SETUP_PATH,

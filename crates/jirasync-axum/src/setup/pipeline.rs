@@ -10,15 +10,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jirasync_client::oauth1::{Clock, SystemClock};
-use jirasync_client::{BaseUrl, ConsumerKey, PrivateKey, RequestToken};
+use jirasync_client::RequestToken;
+use jirasync_core::{Clock, Secret, SystemClock};
 use jirasync_domain::StoreError;
-use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
-use rand_core::{OsRng, RngCore};
-use subtle::ConstantTimeEq;
-
-use super::installer::WebhookMode;
+use jirasync_service::InstallationData;
 
 /// How long a pipeline lives after its last change unless configured otherwise: Jira's request
 /// tokens live about as long.
@@ -27,65 +22,31 @@ pub const DEFAULT_PIPELINE_TTL: Duration = Duration::from_secs(10 * 60);
 /// How many pipelines the in-memory store keeps unless configured otherwise.
 pub const DEFAULT_PIPELINE_CAPACITY: usize = 1024;
 
-/// 32 random bytes from the operating system, hex-encoded.
-fn random_hex() -> String {
-    let mut bytes = [0_u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    hex::encode(bytes)
+jirasync_core::secret_newtype! {
+    /// The random id of a pipeline, carried by the session cookie. A credential: `Debug` and
+    /// `Display` hide it; [`PipelineId::new`] wraps one received in a cookie.
+    #[derive(Hash)]
+    pub struct PipelineId;
 }
-
-/// The random id of a pipeline, carried by the session cookie. A credential: `Debug` hides it.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct PipelineId(String);
 
 impl PipelineId {
-    /// A new random id.
+    /// A new random id: 32 bytes from the operating system, hex-encoded.
     pub fn generate() -> Self {
-        Self(random_hex())
-    }
-
-    /// An id as received in a cookie.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id, for the cookie. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
+        Self::from(Secret::random_hex::<32>())
     }
 }
 
-impl fmt::Debug for PipelineId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PipelineId(<redacted>)")
-    }
+jirasync_core::secret_newtype! {
+    /// The anti-CSRF token of a pipeline: put in the form (or given to the JSON client) and
+    /// required back with every state-changing request, where [`CsrfToken::matches`] compares it
+    /// in constant time.
+    pub struct CsrfToken;
 }
-
-/// The anti-CSRF token of a pipeline: put in the form (or given to the JSON client) and required
-/// back with every state-changing request.
-#[derive(Clone, PartialEq, Eq)]
-pub struct CsrfToken(String);
 
 impl CsrfToken {
-    /// A new random token.
+    /// A new random token: 32 bytes from the operating system, hex-encoded.
     pub fn generate() -> Self {
-        Self(random_hex())
-    }
-
-    /// The token, for the form or the JSON answer.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Whether `presented` is this token, compared in constant time.
-    pub fn matches(&self, presented: &str) -> bool {
-        bool::from(self.0.as_bytes().ct_eq(presented.as_bytes()))
-    }
-}
-
-impl fmt::Debug for CsrfToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("CsrfToken(<redacted>)")
+        Self::from(Secret::random_hex::<32>())
     }
 }
 
@@ -97,26 +58,6 @@ pub enum PipelineFlow {
     Html,
     /// The JSON steps.
     Json,
-}
-
-/// The validated installation form.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct InstallationData {
-    /// The installing organization.
-    pub organization_id: OrganizationId,
-    /// The Jira base URL, trailing `/` stripped.
-    pub base_url: BaseUrl,
-    /// The consumer key of the Application Link.
-    pub consumer_key: ConsumerKey,
-    /// The private key as entered.
-    pub private_key_pem: SecretString,
-    /// The private key, loaded.
-    pub private_key: PrivateKey,
-    /// Whether Jira's TLS certificate is checked.
-    pub verify_ssl: bool,
-    /// How the webhook gets into Jira.
-    pub webhook_mode: WebhookMode,
 }
 
 /// Where a pipeline is.
@@ -285,21 +226,12 @@ impl PipelineStore for InMemoryPipelineStore {
 mod tests {
     #![allow(clippy::unwrap_used, reason = "a panic is a failed test")]
 
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use jirasync_core::ManualClock;
 
     use super::*;
 
-    #[derive(Debug, Default)]
-    struct TestClock(AtomicU64);
-
-    impl Clock for TestClock {
-        fn unix_timestamp(&self) -> u64 {
-            self.0.load(Ordering::SeqCst)
-        }
-    }
-
-    fn store(capacity: usize) -> (InMemoryPipelineStore, Arc<TestClock>) {
-        let clock = Arc::new(TestClock::default());
+    fn store(capacity: usize) -> (InMemoryPipelineStore, Arc<ManualClock>) {
+        let clock = Arc::new(ManualClock::new());
         let store = InMemoryPipelineStore::new(Duration::from_secs(600), capacity)
             .with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
         (store, clock)
@@ -313,9 +245,9 @@ mod tests {
             .insert(&id, Pipeline::new(PipelineFlow::Html))
             .await
             .unwrap();
-        clock.0.store(599, Ordering::SeqCst);
+        clock.advance(Duration::from_secs(599));
         assert!(store.get(&id).await.unwrap().is_some());
-        clock.0.store(600, Ordering::SeqCst);
+        clock.advance(Duration::from_secs(1));
         assert!(store.get(&id).await.unwrap().is_none());
         assert!(store.is_empty());
     }
@@ -342,7 +274,7 @@ mod tests {
             .insert(&first, Pipeline::new(PipelineFlow::Html))
             .await
             .unwrap();
-        clock.0.store(10, Ordering::SeqCst);
+        clock.advance(Duration::from_secs(10));
         store
             .insert(&second, Pipeline::new(PipelineFlow::Html))
             .await
@@ -360,11 +292,11 @@ mod tests {
     #[test]
     fn csrf_tokens_compare_exactly_and_never_print() {
         let token = CsrfToken::generate();
-        assert!(token.matches(token.expose()));
+        assert!(token.matches(token.expose_secret()));
         assert!(!token.matches(""));
-        assert!(!token.matches(token.expose().get(1..).unwrap()));
-        assert!(!format!("{token:?}").contains(token.expose()));
+        assert!(!token.matches(token.expose_secret().get(1..).unwrap()));
+        assert!(!format!("{token:?}").contains(token.expose_secret()));
         let id = PipelineId::generate();
-        assert!(!format!("{id:?}").contains(id.expose()));
+        assert!(!format!("{id:?}").contains(id.expose_secret()));
     }
 }

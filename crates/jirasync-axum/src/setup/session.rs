@@ -31,7 +31,7 @@ pub(super) fn set_session_cookie(headers: &mut HeaderMap, id: &PipelineId, secur
     let secure = if secure { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path={SETUP_PATH}; HttpOnly; SameSite=Lax{secure}",
-        id.expose()
+        id.expose_secret()
     );
     // The id is hex and the rest is fixed text: always a valid header value.
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -56,7 +56,7 @@ mod tests {
         let id = PipelineId::generate();
         let found = session_id(&headers(&format!(
             "theme=dark; {SESSION_COOKIE}={}; x=y",
-            id.expose()
+            id.expose_secret()
         )));
         assert_eq!(found, Some(id));
     }

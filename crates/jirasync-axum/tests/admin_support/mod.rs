@@ -11,13 +11,13 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
-use jirasync_axum::admin::{AdminState, AdminToken, router};
+use jirasync_axum::{AdminState, AdminToken, admin_router};
 use jirasync_domain::ids::{OrganizationId, TeamId, UserId};
 use jirasync_domain::integration::{LinkStatus, SyncConfig};
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::people::UserEmail;
 use jirasync_domain::state::export_state_json;
-use jirasync_domain::{IssueLinkStore, Seed};
+use jirasync_domain::{LocalIssueStore, Seed};
 use serde_json::Value;
 
 use crate::support::{Answer, World, send_request};
@@ -99,10 +99,14 @@ impl AdminWorld {
             .unwrap();
         store.seed_member(no_feature_org, dave).await.unwrap();
 
-        let app = router(AdminState::new(
+        // The in-memory store is jirasync's store, the host and the standalone issues at once.
+        let state = AdminState::new(
+            store.clone(),
             store.clone(),
             AdminToken::new(TOKEN).unwrap(),
-        ));
+        )
+        .with_local_issues(store.clone());
+        let app = admin_router(state);
         Self {
             world,
             app,

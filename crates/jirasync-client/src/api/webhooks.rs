@@ -8,8 +8,6 @@
 //! `webhooks` or `results`; a webhook's id may be a number or a string, or only appear at the end
 //! of its `self` link; `enabled` may be called `active`.
 
-use std::fmt;
-
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -60,26 +58,9 @@ impl WebhookApi {
     }
 }
 
-/// The id Jira gave a webhook.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WebhookId(String);
-
-impl WebhookId {
-    /// Wraps an id.
-    pub fn new(id: impl Into<String>) -> Self {
-        Self(id.into())
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for WebhookId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+jirasync_core::string_newtype! {
+    /// The id Jira gave a webhook.
+    pub struct WebhookId;
 }
 
 /// A webhook registered in Jira.

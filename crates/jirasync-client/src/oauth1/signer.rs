@@ -7,9 +7,10 @@ use std::sync::Arc;
 use url::Url;
 
 use super::base_string::signature_base_string;
-use super::clock::{Clock, NonceSource, RandomNonce, SystemClock};
 use super::header::authorization_header_value;
+use super::nonce::{NonceSource, RandomNonce};
 use super::signature::SigningKey;
+use super::{Clock, SystemClock};
 use crate::credentials::ConsumerKey;
 use crate::error::SignError;
 use crate::secret::TokenSecret;
@@ -107,7 +108,7 @@ pub struct SignedRequest {
 
 /// Signs requests for one consumer with RFC 5849 OAuth 1.0a.
 ///
-/// The clock and the nonce source are injectable; with [`FixedClock`](super::FixedClock) and
+/// The clock and the nonce source are injectable; with [`ManualClock`](super::ManualClock) and
 /// [`FixedNonce`](super::FixedNonce) the output is fully deterministic.
 #[derive(Debug, Clone)]
 pub struct OAuth1Signer {

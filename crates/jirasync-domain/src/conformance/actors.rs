@@ -9,7 +9,8 @@ use crate::rules::external_actors::{
     CreatedExternalActor, ExternalActorError, ExternalActorInput, ExternalActorUpdate,
     create_external_actor, delete_external_actor, update_external_actor,
 };
-use crate::store::{Seed, Store};
+
+use super::World;
 
 fn input(
     f_integration: IntegrationId,
@@ -27,13 +28,14 @@ fn input(
 }
 
 /// Creates an actor of the fixture's organization and integration.
-async fn create<S: Store + Seed + 'static>(
+async fn create<S: World + 'static>(
     f: &Fixture<S>,
     provider: &str,
     name: &str,
     target: ActorTarget,
 ) -> Result<CreatedExternalActor, ExternalActorError> {
     create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         input(f.integration, provider, name, target),
@@ -58,9 +60,10 @@ fn assert_validation(
 }
 
 /// Behaviour: creates external actor.
-pub async fn creates_external_actor<S: Store + Seed + 'static>(store: S) {
+pub async fn creates_external_actor<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let created = create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         ExternalActorInput {
@@ -88,7 +91,7 @@ pub async fn creates_external_actor<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: creating same actor twice returns existing.
-pub async fn creating_same_actor_twice_returns_existing<S: Store + Seed + 'static>(store: S) {
+pub async fn creating_same_actor_twice_returns_existing<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let first = create(&f, "github", "@alice", ActorTarget::User(f.alice))
         .await
@@ -101,7 +104,7 @@ pub async fn creating_same_actor_twice_returns_existing<S: Store + Seed + 'stati
 }
 
 /// Behaviour: same name for another user creates a new actor.
-pub async fn same_name_for_another_user_creates_a_new_actor<S: Store + Seed + 'static>(store: S) {
+pub async fn same_name_for_another_user_creates_a_new_actor<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
     let alice = create(&f, "github", "@shared", ActorTarget::User(f.alice))
@@ -115,13 +118,14 @@ pub async fn same_name_for_another_user_creates_a_new_actor<S: Store + Seed + 's
 }
 
 /// Behaviour: case variants of one actor are ambiguous.
-pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>(store: S) {
+pub async fn case_variants_of_one_actor_are_ambiguous<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let target = ActorTarget::User(f.alice);
     let lower = create(&f, "github", "@alice", target).await.unwrap();
     let other = create(&f, "github", "@other", target).await.unwrap();
     // Renaming bypasses the create-time match, leaving two rows that differ only by case.
     update_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         other.actor.id,
@@ -142,7 +146,7 @@ pub async fn case_variants_of_one_actor_are_ambiguous<S: Store + Seed + 'static>
 }
 
 /// Behaviour: rejects unknown provider.
-pub async fn rejects_unknown_provider<S: Store + Seed + 'static>(store: S) {
+pub async fn rejects_unknown_provider<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     for provider in ["bitbucket", "email", "perforce", ""] {
         let result = create(&f, provider, "someone", ActorTarget::User(f.alice)).await;
@@ -155,7 +159,7 @@ pub async fn rejects_unknown_provider<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: accepts jira server provider.
-pub async fn accepts_jira_server_provider<S: Store + Seed + 'static>(store: S) {
+pub async fn accepts_jira_server_provider<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Not a strict provider: no handle format.
     let created = create(&f, "jira_server", "alice smith", ActorTarget::User(f.alice))
@@ -165,7 +169,7 @@ pub async fn accepts_jira_server_provider<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: strict provider names must be handles.
-pub async fn strict_provider_names_must_be_handles<S: Store + Seed + 'static>(store: S) {
+pub async fn strict_provider_names_must_be_handles<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     for provider in ["github", "gitlab"] {
         for name in ["alice", "@", "@with space", "@semi;colon"] {
@@ -192,7 +196,7 @@ pub async fn strict_provider_names_must_be_handles<S: Store + Seed + 'static>(st
 }
 
 /// Behaviour: strict provider names are at most 255 characters.
-pub async fn strict_provider_names_are_at_most_255_characters<S: Store + Seed + 'static>(store: S) {
+pub async fn strict_provider_names_are_at_most_255_characters<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let long = format!("@{}", "a".repeat(255));
     let result = create(&f, "github", &long, ActorTarget::User(f.alice)).await;
@@ -208,9 +212,10 @@ pub async fn strict_provider_names_are_at_most_255_characters<S: Store + Seed + 
 }
 
 /// Behaviour: blank external id is rejected.
-pub async fn blank_external_id_is_rejected<S: Store + Seed + 'static>(store: S) {
+pub async fn blank_external_id_is_rejected<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let result = create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         ExternalActorInput {
@@ -228,11 +233,10 @@ pub async fn blank_external_id_is_rejected<S: Store + Seed + 'static>(store: S) 
 }
 
 /// Behaviour: external id longer than 64 characters is rejected.
-pub async fn external_id_longer_than_64_characters_is_rejected<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn external_id_longer_than_64_characters_is_rejected<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let result = create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         ExternalActorInput {
@@ -254,7 +258,7 @@ pub async fn external_id_longer_than_64_characters_is_rejected<S: Store + Seed +
 }
 
 /// Behaviour: integration must belong to the organization.
-pub async fn integration_must_belong_to_the_organization<S: Store + Seed + 'static>(store: S) {
+pub async fn integration_must_belong_to_the_organization<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let elsewhere = f
         .store
@@ -272,6 +276,7 @@ pub async fn integration_must_belong_to_the_organization<S: Store + Seed + 'stat
         .unwrap();
     let result = create_external_actor(
         f.store.as_ref(),
+        f.store.as_ref(),
         f.organization,
         input(elsewhere, "github", "@alice", ActorTarget::User(f.alice)),
     )
@@ -284,7 +289,7 @@ pub async fn integration_must_belong_to_the_organization<S: Store + Seed + 'stat
 }
 
 /// Behaviour: user must be a member.
-pub async fn user_must_be_a_member<S: Store + Seed + 'static>(store: S) {
+pub async fn user_must_be_a_member<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let stranger = f.store.seed_user(true, Vec::new()).await.unwrap();
     let result = create(&f, "github", "@stranger", ActorTarget::User(stranger)).await;
@@ -292,7 +297,7 @@ pub async fn user_must_be_a_member<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: team must be in the organization.
-pub async fn team_must_be_in_the_organization<S: Store + Seed + 'static>(store: S) {
+pub async fn team_must_be_in_the_organization<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let other = f
         .store
@@ -305,7 +310,7 @@ pub async fn team_must_be_in_the_organization<S: Store + Seed + 'static>(store: 
 }
 
 /// Behaviour: external actors need the feature.
-pub async fn external_actors_need_the_feature<S: Store + Seed + 'static>(store: S) {
+pub async fn external_actors_need_the_feature<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let plain = f
         .store
@@ -329,6 +334,7 @@ pub async fn external_actors_need_the_feature<S: Store + Seed + 'static>(store: 
         .unwrap();
     let result = create_external_actor(
         f.store.as_ref(),
+        f.store.as_ref(),
         plain,
         input(
             f.integration,
@@ -342,12 +348,13 @@ pub async fn external_actors_need_the_feature<S: Store + Seed + 'static>(store: 
 }
 
 /// Behaviour: update clash is reported as name taken.
-pub async fn update_clash_is_reported_as_name_taken<S: Store + Seed + 'static>(store: S) {
+pub async fn update_clash_is_reported_as_name_taken<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let target = ActorTarget::User(f.alice);
     create(&f, "github", "@taken", target).await.unwrap();
     let other = create(&f, "github", "@free", target).await.unwrap();
     let error = update_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         other.actor.id,
@@ -366,12 +373,13 @@ pub async fn update_clash_is_reported_as_name_taken<S: Store + Seed + 'static>(s
 }
 
 /// Behaviour: update ignores id in body.
-pub async fn update_ignores_id_in_body<S: Store + Seed + 'static>(store: S) {
+pub async fn update_ignores_id_in_body<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
         .await
         .unwrap();
     let updated = update_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         created.actor.id,
@@ -395,13 +403,14 @@ pub async fn update_ignores_id_in_body<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: actor of another organization is not found.
-pub async fn actor_of_another_organization_is_not_found<S: Store + Seed + 'static>(store: S) {
+pub async fn actor_of_another_organization_is_not_found<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, _, _) = f.other_organization("someone@globex.example").await;
     let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
         .await
         .unwrap();
     let update = update_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         other,
         created.actor.id,
@@ -414,7 +423,7 @@ pub async fn actor_of_another_organization_is_not_found<S: Store + Seed + 'stati
 }
 
 /// Behaviour: deletes external actor.
-pub async fn deletes_external_actor<S: Store + Seed + 'static>(store: S) {
+pub async fn deletes_external_actor<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let created = create(&f, "github", "@alice", ActorTarget::User(f.alice))
         .await

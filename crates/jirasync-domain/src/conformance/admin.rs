@@ -12,7 +12,9 @@ use crate::integration::{
 use crate::issue::ResolutionStatus;
 use crate::organization::OrganizationFeatures;
 use crate::rules::issue_links::{IssueLinkError, link_jira_issue};
-use crate::store::{Seed, Store, StoreError, SyncKind};
+use crate::store::{StoreError, SyncKind};
+
+use super::World;
 
 /// Asserts a [`StoreError::NotFound`] with exactly this message.
 fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, message: &str) {
@@ -23,21 +25,18 @@ fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, message: 
 }
 
 /// The ids of the local issues linked to `key` by the fixture's organization.
-async fn linked_to<S: Store + Seed + 'static>(f: &Fixture<S>, key: &str) -> Vec<LocalIssueId> {
+async fn linked_to<S: World + 'static>(f: &Fixture<S>, key: &str) -> Vec<LocalIssueId> {
     f.store
         .linked_issues(f.integration, &IssueKey::new(key), &[f.organization])
         .await
         .unwrap()
         .into_iter()
-        .map(|linked| linked.issue.id)
+        .map(|linked| linked.local_issue_id)
         .collect()
 }
 
 /// A new unassigned, unresolved local issue in `project`, linked to nothing.
-async fn unlinked_issue<S: Store + Seed + 'static>(
-    f: &Fixture<S>,
-    project: ProjectId,
-) -> LocalIssueId {
+async fn unlinked_issue<S: World + 'static>(f: &Fixture<S>, project: ProjectId) -> LocalIssueId {
     f.store
         .seed_local_issue(project, ResolutionStatus::Unresolved, None)
         .await
@@ -45,7 +44,7 @@ async fn unlinked_issue<S: Store + Seed + 'static>(
 }
 
 /// Behaviour: every organization is listed, in id order.
-pub async fn lists_every_organization<S: Store + Seed + 'static>(store: S) {
+pub async fn lists_every_organization<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, _, _) = f.other_organization("bob@example.com").await;
     let third = f
@@ -70,7 +69,7 @@ pub async fn lists_every_organization<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: every integration is listed, in id order, with its metadata.
-pub async fn lists_every_integration<S: Store + Seed + 'static>(store: S) {
+pub async fn lists_every_integration<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let second = f
         .store
@@ -97,7 +96,7 @@ pub async fn lists_every_integration<S: Store + Seed + 'static>(store: S) {
 
 /// Behaviour: the sync configuration of a link is replaced; its status and default identity
 /// stay.
-pub async fn update_sync_config_replaces_the_links_config<S: Store + Seed + 'static>(store: S) {
+pub async fn update_sync_config_replaces_the_links_config<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let before = f.store.organization_links(f.integration).await.unwrap();
     let config = SyncConfig {
@@ -125,7 +124,7 @@ pub async fn update_sync_config_replaces_the_links_config<S: Store + Seed + 'sta
 
 /// Behaviour: updating the config of a link that does not exist is `NotFound` and writes
 /// nothing.
-pub async fn update_sync_config_without_a_link_is_not_found<S: Store + Seed + 'static>(store: S) {
+pub async fn update_sync_config_without_a_link_is_not_found<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let unlinked = f
         .store
@@ -148,9 +147,7 @@ pub async fn update_sync_config_without_a_link_is_not_found<S: Store + Seed + 's
 }
 
 /// Behaviour: linking a local issue to a new key creates the external issue row and the link.
-pub async fn link_issue_creates_the_external_issue_and_the_link<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn link_issue_creates_the_external_issue_and_the_link<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = unlinked_issue(&f, f.project).await;
     let link = f
@@ -174,7 +171,7 @@ pub async fn link_issue_creates_the_external_issue_and_the_link<S: Store + Seed 
 
 /// Behaviour: linking again changes nothing and says so; a second local issue joins the same
 /// external issue row.
-pub async fn link_issue_is_idempotent<S: Store + Seed + 'static>(store: S) {
+pub async fn link_issue_is_idempotent<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let key = IssueKey::new(KEY);
     let again = f
@@ -198,7 +195,7 @@ pub async fn link_issue_is_idempotent<S: Store + Seed + 'static>(store: S) {
 
 /// Behaviour: a local issue lists the Jira issues it is linked to, in external issue id order,
 /// and an unlinked one none.
-pub async fn external_issues_of_lists_a_local_issues_links<S: Store + Seed + 'static>(store: S) {
+pub async fn external_issues_of_lists_a_local_issues_links<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let other = f
         .store
@@ -237,7 +234,7 @@ pub async fn external_issues_of_lists_a_local_issues_links<S: Store + Seed + 'st
 
 /// Behaviour: linking to a Jira issue whose row exists keeps its watermarks, so an older event
 /// is still refused.
-pub async fn link_issue_keeps_the_watermarks<S: Store + Seed + 'static>(store: S) {
+pub async fn link_issue_keeps_the_watermarks<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign(&assigned_to_email("alice@example.com", 5_000))
         .await;
@@ -258,18 +255,26 @@ pub async fn link_issue_keeps_the_watermarks<S: Store + Seed + 'static>(store: S
 
 /// Behaviour: a local issue of another organization (or none) cannot be linked: `NotFound`,
 /// nothing written.
-pub async fn link_issue_of_another_organizations_issue_is_not_found<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn link_issue_of_another_organizations_issue_is_not_found<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (_, other_project, _) = f.other_organization("bob@example.com").await;
     let foreign = unlinked_issue(&f, other_project).await;
     let key = IssueKey::new("APP-9");
     for issue in [foreign, LocalIssueId::new(999_999)] {
-        let result = f
-            .store
-            .link_issue(f.organization, f.integration, &key, issue)
-            .await;
+        // The store does not know the application's issues: the rule asks the host.
+        let result = link_jira_issue(
+            &*f.store,
+            &*f.store,
+            f.organization,
+            f.integration,
+            key.as_str(),
+            issue,
+        )
+        .await
+        .map_err(|error| match error {
+            IssueLinkError::Store(error) => error,
+            other => panic!("expected a store error, got {other:?}"),
+        });
         assert_not_found(
             result,
             &format!(
@@ -289,9 +294,7 @@ pub async fn link_issue_of_another_organizations_issue_is_not_found<S: Store + S
 
 /// Behaviour: an organization without a link to the integration cannot link issues through
 /// it: `NotFound`, nothing written.
-pub async fn link_issue_without_an_organization_link_is_not_found<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn link_issue_without_an_organization_link_is_not_found<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let unlinked = f
         .store
@@ -322,9 +325,7 @@ pub async fn link_issue_without_an_organization_link_is_not_found<S: Store + See
 
 /// Behaviour: unlinking removes the link only; the row keeps its watermark, and unlinking
 /// again is `NotFound`.
-pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign(&assigned_to_email("alice@example.com", 5_000))
         .await;
@@ -360,10 +361,18 @@ pub async fn unlink_issue_removes_the_link_and_keeps_the_watermark<S: Store + Se
 
 /// Behaviour: the linking rule refuses a text that is not a Jira key, naming it, and writes
 /// nothing; a key links through the store.
-pub async fn link_jira_issue_refuses_a_malformed_key<S: Store + Seed + 'static>(store: S) {
+pub async fn link_jira_issue_refuses_a_malformed_key<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = unlinked_issue(&f, f.project).await;
-    let result = link_jira_issue(&*f.store, f.organization, f.integration, "APP 9", issue).await;
+    let result = link_jira_issue(
+        &*f.store,
+        &*f.store,
+        f.organization,
+        f.integration,
+        "APP 9",
+        issue,
+    )
+    .await;
     match result {
         Err(error @ IssueLinkError::InvalidKey { .. }) => assert_eq!(
             error.to_string(),
@@ -375,16 +384,23 @@ pub async fn link_jira_issue_refuses_a_malformed_key<S: Store + Seed + 'static>(
     for key in ["APP 9", "APP", "APP-9"] {
         assert!(linked_to(&f, key).await.is_empty(), "{key}");
     }
-    let link = link_jira_issue(&*f.store, f.organization, f.integration, "APP-9", issue)
-        .await
-        .unwrap();
+    let link = link_jira_issue(
+        &*f.store,
+        &*f.store,
+        f.organization,
+        f.integration,
+        "APP-9",
+        issue,
+    )
+    .await
+    .unwrap();
     assert!(link.created);
     assert_eq!(linked_to(&f, "APP-9").await, [issue]);
 }
 
 /// Behaviour: an organization's external actors are listed in id order, all of them or those
 /// of users, of teams or of one target; other organizations' actors never.
-pub async fn lists_external_actors_by_filter<S: Store + Seed + 'static>(store: S) {
+pub async fn lists_external_actors_by_filter<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, _, bob) = f.other_organization("bob@example.com").await;
     let insert = |organization, name: &str, target| NewExternalActor {

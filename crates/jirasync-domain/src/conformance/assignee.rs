@@ -17,12 +17,12 @@ use crate::rules::assignee::{AssigneeAction, MatchMethod};
 use crate::rules::external_actors::{ExternalActorInput, create_external_actor};
 use crate::rules::outcome::{HaltReason, SyncError};
 use crate::rules::where_should_sync::{NotSyncedReason, where_should_sync};
-use crate::store::{Seed, Store, SyncKind};
+use crate::store::SyncKind;
+
+use super::World;
 
 /// Behaviour: where should sync keeps only active links with feature and flag.
-pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
-    S: Store + Seed + 'static,
->(
+pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<S: World + 'static>(
     store: S,
 ) {
     let f = Fixture::new(store).await;
@@ -100,7 +100,7 @@ pub async fn where_should_sync_keeps_only_active_links_with_feature_and_flag<
 }
 
 /// Behaviour: assigns user with matching verified email.
-pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static>(store: S) {
+pub async fn assigns_user_with_matching_verified_email<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f.assign_email("alice@example.com", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
@@ -118,14 +118,14 @@ pub async fn assigns_user_with_matching_verified_email<S: Store + Seed + 'static
 }
 
 /// Behaviour: email match ignores case.
-pub async fn email_match_ignores_case<S: Store + Seed + 'static>(store: S) {
+pub async fn email_match_ignores_case<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("Alice@Example.COM", 1_000).await;
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
 /// Behaviour: any verified email of the user matches.
-pub async fn any_verified_email_of_the_user_matches<S: Store + Seed + 'static>(store: S) {
+pub async fn any_verified_email_of_the_user_matches<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com", "bob@work.example"]).await;
     f.assign_email("bob@work.example", 1_000).await;
@@ -133,7 +133,7 @@ pub async fn any_verified_email_of_the_user_matches<S: Store + Seed + 'static>(s
 }
 
 /// Behaviour: unverified email does not match.
-pub async fn unverified_email_does_not_match<S: Store + Seed + 'static>(store: S) {
+pub async fn unverified_email_does_not_match<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let carol = f
         .store
@@ -147,7 +147,7 @@ pub async fn unverified_email_does_not_match<S: Store + Seed + 'static>(store: S
 }
 
 /// Behaviour: inactive user is not assigned.
-pub async fn inactive_user_is_not_assigned<S: Store + Seed + 'static>(store: S) {
+pub async fn inactive_user_is_not_assigned<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let dave = f
         .store
@@ -161,9 +161,7 @@ pub async fn inactive_user_is_not_assigned<S: Store + Seed + 'static>(store: S) 
 }
 
 /// Behaviour: first member wins when several users share the email.
-pub async fn first_member_wins_when_several_users_share_the_email<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn first_member_wins_when_several_users_share_the_email<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Not a member of the project: skipped even though its id is the lowest.
     let outsider = f
@@ -180,9 +178,7 @@ pub async fn first_member_wins_when_several_users_share_the_email<S: Store + See
 }
 
 /// Behaviour: user without project access leaves issue untouched.
-pub async fn user_without_project_access_leaves_issue_untouched<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn user_without_project_access_leaves_issue_untouched<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let previous = f
         .linked_issue_with(
@@ -211,7 +207,7 @@ pub async fn user_without_project_access_leaves_issue_untouched<S: Store + Seed 
 }
 
 /// Behaviour: inactive team membership gives no access.
-pub async fn inactive_team_membership_gives_no_access<S: Store + Seed + 'static>(store: S) {
+pub async fn inactive_team_membership_gives_no_access<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let frank = f
         .store
@@ -228,7 +224,7 @@ pub async fn inactive_team_membership_gives_no_access<S: Store + Seed + 'static>
 }
 
 /// Behaviour: unassigns when assignee is null.
-pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S) {
+pub async fn unassigns_when_assignee_is_null<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("alice@example.com", 1_000).await;
     let outcome = f.assign(&unassigned(2_000)).await;
@@ -243,7 +239,7 @@ pub async fn unassigns_when_assignee_is_null<S: Store + Seed + 'static>(store: S
 }
 
 /// Behaviour: unassign of unassigned issue writes no activity.
-pub async fn unassign_of_unassigned_issue_writes_no_activity<S: Store + Seed + 'static>(store: S) {
+pub async fn unassign_of_unassigned_issue_writes_no_activity<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f.assign(&unassigned(1_000)).await;
     assert_eq!((outcome.changed, outcome.unchanged), (0, 1));
@@ -251,7 +247,7 @@ pub async fn unassign_of_unassigned_issue_writes_no_activity<S: Store + Seed + '
 }
 
 /// Behaviour: unassign clears a team assignee.
-pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S) {
+pub async fn unassign_clears_a_team_assignee<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = f
         .linked_issue_with(
@@ -268,7 +264,7 @@ pub async fn unassign_clears_a_team_assignee<S: Store + Seed + 'static>(store: S
 }
 
 /// Behaviour: reassigning current assignee writes nothing.
-pub async fn reassigning_current_assignee_writes_nothing<S: Store + Seed + 'static>(store: S) {
+pub async fn reassigning_current_assignee_writes_nothing<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_to_email("alice@example.com", 1_000);
     f.assign(&event).await;
@@ -280,7 +276,7 @@ pub async fn reassigning_current_assignee_writes_nothing<S: Store + Seed + 'stat
 }
 
 /// Behaviour: assigns in every organization that syncs.
-pub async fn assigns_in_every_organization_that_syncs<S: Store + Seed + 'static>(store: S) {
+pub async fn assigns_in_every_organization_that_syncs<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     // Alice's address is also the address of a member of the second organization.
     let (other, other_project, other_alice) = f.other_organization("alice@example.com").await;
@@ -296,9 +292,7 @@ pub async fn assigns_in_every_organization_that_syncs<S: Store + Seed + 'static>
 }
 
 /// Behaviour: organizations without inbound assignee are left alone.
-pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn organizations_without_inbound_assignee_are_left_alone<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, other_project, _) = f.other_organization("alice@example.com").await;
     let config = SyncConfig {
@@ -329,7 +323,7 @@ pub async fn organizations_without_inbound_assignee_are_left_alone<S: Store + Se
 }
 
 /// Behaviour: no linked issue is a halt.
-pub async fn no_linked_issue_is_a_halt<S: Store + Seed + 'static>(store: S) {
+pub async fn no_linked_issue_is_a_halt<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_on(
         "APP-999",
@@ -342,7 +336,7 @@ pub async fn no_linked_issue_is_a_halt<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: issue key match is case sensitive.
-pub async fn issue_key_match_is_case_sensitive<S: Store + Seed + 'static>(store: S) {
+pub async fn issue_key_match_is_case_sensitive<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned_on(
         "app-1",
@@ -355,9 +349,10 @@ pub async fn issue_key_match_is_case_sensitive<S: Store + Seed + 'static>(store:
 }
 
 /// Behaviour: external actor resolves hidden email.
-pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(store: S) {
+pub async fn external_actor_resolves_hidden_email<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         ExternalActorInput {
@@ -382,6 +377,7 @@ pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(sto
     let f2_issue = f.linked_issue(f.organization, f.project, "APP-2").await;
     create_external_actor(
         f.store.as_ref(),
+        f.store.as_ref(),
         f.organization,
         ExternalActorInput {
             provider: "jira_server".into(),
@@ -403,7 +399,7 @@ pub async fn external_actor_resolves_hidden_email<S: Store + Seed + 'static>(sto
 }
 
 /// Behaviour: jira directory learns hidden email.
-pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store: S) {
+pub async fn jira_directory_learns_hidden_email<S: World + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().with_user(JiraUser {
         name: Some("asmith".into()),
         key: Some("JIRAUSER10300".into()),
@@ -418,7 +414,7 @@ pub async fn jira_directory_learns_hidden_email<S: Store + Seed + 'static>(store
 }
 
 /// Behaviour: failing jira directory counts as not found.
-pub async fn failing_jira_directory_counts_as_not_found<S: Store + Seed + 'static>(store: S) {
+pub async fn failing_jira_directory_counts_as_not_found<S: World + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
         message: "connection refused".into(),
     });
@@ -436,7 +432,7 @@ pub async fn failing_jira_directory_counts_as_not_found<S: Store + Seed + 'stati
 }
 
 /// Behaviour: assignee activity records its sync source.
-pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static>(store: S) {
+pub async fn assignee_activity_records_its_sync_source<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("alice@example.com", 1_000).await;
     let activities = f.store.activities(f.issue).await.unwrap();
@@ -450,7 +446,7 @@ pub async fn assignee_activity_records_its_sync_source<S: Store + Seed + 'static
 }
 
 /// Behaviour: older event does not override newer assignee.
-pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'static>(store: S) {
+pub async fn older_event_does_not_override_newer_assignee<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
     f.assign_email("bob@example.com", 2_000).await;
@@ -465,7 +461,7 @@ pub async fn older_event_does_not_override_newer_assignee<S: Store + Seed + 'sta
 }
 
 /// Behaviour: equal timestamp is reapplied.
-pub async fn equal_timestamp_is_reapplied<S: Store + Seed + 'static>(store: S) {
+pub async fn equal_timestamp_is_reapplied<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
     f.assign_email("alice@example.com", 1_000).await;
@@ -475,7 +471,7 @@ pub async fn equal_timestamp_is_reapplied<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: user not found still moves the watermark.
-pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
+pub async fn user_not_found_still_moves_the_watermark<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f.assign_email("nobody@example.com", 2_000).await;
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
@@ -487,7 +483,7 @@ pub async fn user_not_found_still_moves_the_watermark<S: Store + Seed + 'static>
 }
 
 /// Behaviour: missing email still moves the watermark.
-pub async fn missing_email_still_moves_the_watermark<S: Store + Seed + 'static>(store: S) {
+pub async fn missing_email_still_moves_the_watermark<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let event = assigned(jira_user_without_email("ghost", "JIRAUSER99999"), 3_000);
     let outcome = f.assign(&event).await;
@@ -498,7 +494,7 @@ pub async fn missing_email_still_moves_the_watermark<S: Store + Seed + 'static>(
 }
 
 /// Behaviour: event without time skips the guard.
-pub async fn event_without_time_skips_the_guard<S: Store + Seed + 'static>(store: S) {
+pub async fn event_without_time_skips_the_guard<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.assign_email("alice@example.com", 5_000).await;
     let timeless = assigned_on(KEY, None, None);
@@ -510,7 +506,7 @@ pub async fn event_without_time_skips_the_guard<S: Store + Seed + 'static>(store
 }
 
 /// Behaviour: duplicate delivery is applied once.
-pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store: S) {
+pub async fn duplicate_delivery_is_applied_once<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let key = DeliveryKey::new("10001", "20001", "jira:issue_updated");
     let first = f
@@ -546,7 +542,7 @@ pub async fn duplicate_delivery_is_applied_once<S: Store + Seed + 'static>(store
 }
 
 /// Behaviour: assignee and status have separate watermarks.
-pub async fn assignee_and_status_have_separate_watermarks<S: Store + Seed + 'static>(store: S) {
+pub async fn assignee_and_status_have_separate_watermarks<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.change_status(&status_changed(IN_PROGRESS, DONE, 5_000))
         .await;
@@ -560,7 +556,7 @@ pub async fn assignee_and_status_have_separate_watermarks<S: Store + Seed + 'sta
 }
 
 /// Behaviour: change set applies assignee then status.
-pub async fn change_set_applies_assignee_then_status<S: Store + Seed + 'static>(store: S) {
+pub async fn change_set_applies_assignee_then_status<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let changes = ChangeSet {
         delivery_key: Some(DeliveryKey::new("10001", "20002", "jira:issue_updated")),
@@ -606,7 +602,7 @@ pub async fn change_set_applies_assignee_then_status<S: Store + Seed + 'static>(
 }
 
 /// Behaviour: watermark is kept per organization.
-pub async fn watermark_is_kept_per_organization<S: Store + Seed + 'static>(store: S) {
+pub async fn watermark_is_kept_per_organization<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, other_project, other_alice) = f.other_organization("alice@example.com").await;
     // The second organization links the issue only after the first applied a newer event.
@@ -622,10 +618,11 @@ pub async fn watermark_is_kept_per_organization<S: Store + Seed + 'static>(store
 }
 
 /// Behaviour: email match comes before external actors.
-pub async fn email_match_comes_before_external_actors<S: Store + Seed + 'static>(store: S) {
+pub async fn email_match_comes_before_external_actors<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let bob = f.member(&["bob@example.com"]).await;
     create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         ExternalActorInput {
@@ -645,7 +642,7 @@ pub async fn email_match_comes_before_external_actors<S: Store + Seed + 'static>
 }
 
 /// Behaviour: external actor of another integration is ignored.
-pub async fn external_actor_of_another_integration_is_ignored<S: Store + Seed + 'static>(store: S) {
+pub async fn external_actor_of_another_integration_is_ignored<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let other = f
         .store
@@ -672,6 +669,7 @@ pub async fn external_actor_of_another_integration_is_ignored<S: Store + Seed + 
         .unwrap();
     create_external_actor(
         f.store.as_ref(),
+        f.store.as_ref(),
         f.organization,
         ExternalActorInput {
             provider: "jira_server".into(),
@@ -694,9 +692,7 @@ pub async fn external_actor_of_another_integration_is_ignored<S: Store + Seed + 
 }
 
 /// Behaviour: inactive actor user falls through to the jira directory.
-pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: World + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().with_user(JiraUser {
         name: Some("asmith".into()),
         email_address: Some("alice@example.com".into()),
@@ -710,6 +706,7 @@ pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: Store + 
         .unwrap();
     f.store.seed_member(f.organization, gone).await.unwrap();
     create_external_actor(
+        f.store.as_ref(),
         f.store.as_ref(),
         f.organization,
         ExternalActorInput {
@@ -733,7 +730,7 @@ pub async fn inactive_actor_user_falls_through_to_the_jira_directory<S: Store + 
 }
 
 /// Behaviour: unknown integration is an error.
-pub async fn unknown_integration_is_an_error<S: Store + Seed + 'static>(store: S) {
+pub async fn unknown_integration_is_an_error<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let missing = crate::ids::IntegrationId::new(u64::MAX);
     let error = f
@@ -746,7 +743,7 @@ pub async fn unknown_integration_is_an_error<S: Store + Seed + 'static>(store: S
 }
 
 /// Behaviour: integration lookup filters by provider.
-pub async fn integration_lookup_filters_by_provider<S: Store + Seed + 'static>(store: S) {
+pub async fn integration_lookup_filters_by_provider<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let external_id = crate::integration::ExternalId::for_jira("jira.example.com", "jirasync");
     let found = f

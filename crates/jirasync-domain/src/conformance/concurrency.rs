@@ -6,7 +6,8 @@ use std::sync::Arc;
 use super::fixture::{DONE, Fixture, IN_PROGRESS, assigned_to_email, status_changed, unassigned};
 use crate::activity::Activity;
 use crate::issue::{Assignee, ResolutionStatus};
-use crate::store::{Seed, Store};
+
+use super::World;
 
 /// How many events the concurrency test sends.
 const EVENTS: i64 = 64;
@@ -38,9 +39,7 @@ fn assert_log_moves_forward(activities: &[Activity]) {
 }
 
 /// Behaviour: concurrent shuffled assignee events converge on the newest.
-pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
-    S: Store + Seed + 'static,
->(
+pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<S: World + 'static>(
     store: S,
 ) {
     let f = Arc::new(Fixture::new(store).await);
@@ -71,7 +70,7 @@ pub async fn concurrent_shuffled_assignee_events_converge_on_the_newest<
 }
 
 /// Behaviour: concurrent shuffled status events converge on the newest.
-pub async fn concurrent_shuffled_status_events_converge_on_the_newest<S: Store + Seed + 'static>(
+pub async fn concurrent_shuffled_status_events_converge_on_the_newest<S: World + 'static>(
     store: S,
 ) {
     let f = Arc::new(Fixture::new(store).await);

@@ -13,7 +13,9 @@ use crate::people::UserEmail;
 use crate::rules::assignee::InboundAssigneeOutcome;
 use crate::rules::inbound::InboundSync;
 use crate::rules::status::InboundStatusOutcome;
-use crate::store::{Seed, Store, SyncKind};
+use crate::store::SyncKind;
+
+use super::World;
 
 /// The Jira key of the fixture's linked issue.
 pub const KEY: &str = "APP-1";
@@ -30,13 +32,13 @@ pub const CLOSED: &str = "6";
 /// project reached by one team, Alice (`alice@example.com`, verified) in that team, and one local
 /// issue linked to [`KEY`].
 #[allow(missing_debug_implementations)]
-pub struct Fixture<S: Store + Seed + ?Sized, D: JiraDirectory + ?Sized = StaticJiraDirectory> {
+pub struct Fixture<S: World + ?Sized, D: JiraDirectory + ?Sized = StaticJiraDirectory> {
     /// The store under test.
     pub store: Arc<S>,
     /// The Jira directory the rules use.
     pub directory: Arc<D>,
-    /// Inbound sync on the store and directory.
-    pub sync: InboundSync<S, D>,
+    /// Inbound sync on the store (jirasync's store and the host) and directory.
+    pub sync: InboundSync<S, S, D>,
     /// The organization.
     pub organization: OrganizationId,
     /// The Jira integration, linked to the organization.
@@ -51,7 +53,7 @@ pub struct Fixture<S: Store + Seed + ?Sized, D: JiraDirectory + ?Sized = StaticJ
     pub issue: LocalIssueId,
 }
 
-impl<S: Store + Seed + 'static> Fixture<S, StaticJiraDirectory> {
+impl<S: World + 'static> Fixture<S, StaticJiraDirectory> {
     /// The scene, with a directory that knows no user and [`DONE`] / [`CLOSED`] as `done`.
     pub async fn new(store: S) -> Self {
         Self::with_directory(
@@ -62,7 +64,7 @@ impl<S: Store + Seed + 'static> Fixture<S, StaticJiraDirectory> {
     }
 }
 
-impl<S: Store + Seed + 'static, D: JiraDirectory + 'static> Fixture<S, D> {
+impl<S: World + 'static, D: JiraDirectory + 'static> Fixture<S, D> {
     /// The scene with this directory, on the system clock.
     pub async fn with_directory(store: S, directory: D) -> Self {
         Self::with_directory_and_clock(store, directory, Arc::new(SystemClock)).await
@@ -106,7 +108,12 @@ impl<S: Store + Seed + 'static, D: JiraDirectory + 'static> Fixture<S, D> {
             .await
             .unwrap();
         store.seed_team_member(team, alice, true).await.unwrap();
-        let sync = InboundSync::with_clock(Arc::clone(&store), Arc::clone(&directory), clock);
+        let sync = InboundSync::with_clock(
+            Arc::clone(&store),
+            Arc::clone(&store),
+            Arc::clone(&directory),
+            clock,
+        );
         let mut fixture = Self {
             store,
             directory,

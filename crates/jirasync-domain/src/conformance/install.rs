@@ -9,7 +9,8 @@ use crate::integration::{
 use crate::organization::OrganizationFeatures;
 use crate::rules::install::{InstallRequest, install_jira_server};
 use crate::secret::SecretString;
-use crate::store::{Seed, Store};
+
+use super::World;
 
 fn request(
     organization_id: OrganizationId,
@@ -34,7 +35,7 @@ fn request(
 }
 
 /// Behaviour: install records integration identity and link.
-pub async fn install_records_integration_identity_and_link<S: Store + Seed + 'static>(store: S) {
+pub async fn install_records_integration_identity_and_link<S: World + 'static>(store: S) {
     let organization = store
         .seed_organization("acme", OrganizationFeatures::all())
         .await
@@ -91,7 +92,7 @@ pub async fn install_records_integration_identity_and_link<S: Store + Seed + 'st
 }
 
 /// Behaviour: external id is cut to 64 characters.
-pub async fn external_id_is_cut_to_64_characters<S: Store + Seed + 'static>(store: S) {
+pub async fn external_id_is_cut_to_64_characters<S: World + 'static>(store: S) {
     let organization = store
         .seed_organization("acme", OrganizationFeatures::all())
         .await
@@ -117,7 +118,7 @@ pub async fn external_id_is_cut_to_64_characters<S: Store + Seed + 'static>(stor
 }
 
 /// Behaviour: second organization can install the same jira.
-pub async fn second_organization_can_install_the_same_jira<S: Store + Seed + 'static>(store: S) {
+pub async fn second_organization_can_install_the_same_jira<S: World + 'static>(store: S) {
     let first = store
         .seed_organization("acme", OrganizationFeatures::all())
         .await
@@ -152,7 +153,7 @@ pub async fn second_organization_can_install_the_same_jira<S: Store + Seed + 'st
 }
 
 /// Behaviour: reinstall is idempotent.
-pub async fn reinstall_is_idempotent<S: Store + Seed + 'static>(store: S) {
+pub async fn reinstall_is_idempotent<S: World + 'static>(store: S) {
     let organization = store
         .seed_organization("acme", OrganizationFeatures::all())
         .await
@@ -192,5 +193,158 @@ pub async fn reinstall_is_idempotent<S: Store + Seed + 'static>(store: S) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// Behaviour: installs of one Jira by several organizations at the same moment all succeed
+/// (the one whose write finds the rows changed plans again), and the integration ends with
+/// every organization's secret.
+pub async fn concurrent_installs_of_one_jira_all_succeed<S: World + 'static>(store: S) {
+    const ORGANIZATIONS: usize = 6;
+    let store = std::sync::Arc::new(store);
+    let mut organizations = Vec::new();
+    for n in 0..ORGANIZATIONS {
+        let name = format!("org-{n}");
+        organizations.push(
+            store
+                .seed_organization(&name, OrganizationFeatures::all())
+                .await
+                .unwrap(),
+        );
+    }
+    let tasks: Vec<_> = organizations
+        .iter()
+        .enumerate()
+        .map(|(n, organization)| {
+            let store = std::sync::Arc::clone(&store);
+            let request = request(
+                *organization,
+                "https://jira.example.com",
+                "jirasync",
+                &format!("secret-{n}"),
+            );
+            tokio::spawn(async move { install_jira_server(&*store, request).await })
+        })
+        .collect();
+    let mut integration = None;
+    for task in tasks {
+        let installed = task.await.unwrap().expect("every install succeeds");
+        integration.get_or_insert(installed.integration.id);
+        assert_eq!(Some(installed.integration.id), integration);
+    }
+    let stored = store
+        .integration(integration.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut secrets: Vec<String> = stored
+        .metadata
+        .webhook_secrets
+        .iter()
+        .map(|secret| secret.expose_secret().to_owned())
+        .collect();
+    secrets.sort();
+    let expected: Vec<String> = (0..ORGANIZATIONS).map(|n| format!("secret-{n}")).collect();
+    assert_eq!(secrets, expected);
+    for organization in organizations {
+        let links = store.organization_links(stored.id).await.unwrap();
+        assert!(
+            links
+                .iter()
+                .any(|link| link.organization.id == organization)
+        );
+    }
+}
+
+/// Behaviour: a plan made on secrets that changed since is refused as a conflict and writes
+/// nothing; the same for a plan that creates an integration that exists by now.
+pub async fn save_install_refuses_a_plan_made_on_a_stale_read<S: World + 'static>(store: S) {
+    use crate::rules::install::{ExistingInstall, InstallRecord, merge_install};
+    use crate::store::StoreError;
+
+    let organization = store
+        .seed_organization("acme", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    let first = install_jira_server(
+        &store,
+        request(organization, "https://jira.example.com", "jirasync", "s1"),
+    )
+    .await
+    .unwrap();
+    let record = |secret: &str| InstallRecord {
+        organization_id: organization,
+        external_id: first.integration.external_id.clone(),
+        name: "jirasync".into(),
+        metadata: crate::integration::IntegrationMetadata {
+            webhook_secrets: vec![WebhookSecret::new(secret)],
+            ..first.integration.metadata.clone()
+        },
+        credentials: first.identity.credentials.clone(),
+        installed_by: None,
+    };
+    // Planned as if nothing existed: the integration exists.
+    let stale = merge_install(&ExistingInstall::default(), record("s2"));
+    let refused = store.save_install(stale).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    // Planned on an older list of secrets.
+    let mut older = first.integration.clone();
+    older.metadata.webhook_secrets = Vec::new();
+    let existing = ExistingInstall {
+        integration: Some(older),
+        identity: Some(first.identity.id),
+        link: true,
+    };
+    let refused = store
+        .save_install(merge_install(&existing, record("s3")))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    let stored = store
+        .integration(first.integration.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored, first.integration, "a refused plan wrote nothing");
+}
+
+/// Behaviour: an organization is registered with the application's id, and saving it again
+/// replaces its name and flags; id 0 is refused.
+pub async fn save_organization_creates_and_replaces<S: World + 'static>(store: S) {
+    use crate::organization::Organization;
+    use crate::store::StoreError;
+
+    let mut organization = Organization {
+        id: OrganizationId::new(4_242),
+        name: "acme".into(),
+        features: OrganizationFeatures::all(),
+    };
+    store.save_organization(organization.clone()).await.unwrap();
+    assert_eq!(
+        store.organization(organization.id).await.unwrap(),
+        Some(organization.clone())
+    );
+    organization.name = "acme corp".into();
+    organization.features.external_actors = false;
+    store.save_organization(organization.clone()).await.unwrap();
+    assert_eq!(
+        store.organization(organization.id).await.unwrap(),
+        Some(organization.clone())
+    );
+    assert_eq!(store.organizations().await.unwrap(), vec![organization]);
+    let zero = Organization {
+        id: OrganizationId::new(0),
+        name: "zero".into(),
+        features: OrganizationFeatures::all(),
+    };
+    let refused = store.save_organization(zero).await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid { .. })),
+        "{refused:?}"
     );
 }

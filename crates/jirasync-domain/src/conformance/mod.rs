@@ -26,8 +26,11 @@ mod admin;
 mod assignee;
 mod concurrency;
 pub mod fixture;
+pub mod host;
 mod install;
+mod protocol;
 mod status;
+pub mod test_host;
 
 pub use actors::*;
 pub use admin::*;
@@ -35,7 +38,18 @@ pub use assignee::*;
 pub use concurrency::*;
 pub use fixture::Fixture;
 pub use install::*;
+pub use protocol::*;
 pub use status::*;
+
+use crate::host::Host;
+use crate::store::{LocalIssueStore, Seed, SyncStore};
+
+/// What the rule conformance suite runs on: jirasync's store and a standalone host over its own
+/// tables, in one value (the in-memory store; the SQL stores of `jirasync-store`), seeded
+/// through [`Seed`] and read back through [`LocalIssueStore`].
+pub trait World: SyncStore + Host + LocalIssueStore + Seed {}
+
+impl<T: SyncStore + Host + LocalIssueStore + Seed + ?Sized> World for T {}
 
 /// Expands to one `#[tokio::test]` per conformance behaviour, each running on a store made by
 /// evaluating `$factory.await` (an `async` block giving a fresh store). With `optional:`, the
@@ -121,6 +135,8 @@ macro_rules! conformance_tests {
             external_id_is_cut_to_64_characters,
             second_organization_can_install_the_same_jira,
             reinstall_is_idempotent,
+            save_install_refuses_a_plan_made_on_a_stale_read,
+            save_organization_creates_and_replaces,
             lists_every_organization,
             lists_every_integration,
             update_sync_config_replaces_the_links_config,
@@ -134,11 +150,18 @@ macro_rules! conformance_tests {
             unlink_issue_removes_the_link_and_keeps_the_watermark,
             lists_external_actors_by_filter,
             link_jira_issue_refuses_a_malformed_key,
+            host_failure_commits_nothing_and_the_redelivery_applies_once,
+            crash_after_the_host_write_is_repaired_by_the_redelivery,
+            crash_between_two_issues_is_completed_by_the_redelivery,
+            crash_after_a_status_write_is_repaired_by_the_redelivery,
+            older_event_after_a_repaired_crash_is_stale,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;
             concurrent_shuffled_assignee_events_converge_on_the_newest,
             concurrent_shuffled_status_events_converge_on_the_newest,
+            syncs_of_one_issue_never_write_at_the_same_time,
+            concurrent_installs_of_one_jira_all_succeed,
         );
     };
 }

@@ -12,10 +12,12 @@ use crate::issue::ResolutionStatus;
 use crate::jira_directory::{DirectoryError, ManualClock, StaticJiraDirectory};
 use crate::rules::outcome::{HaltReason, SyncError};
 use crate::rules::status::ResolveAction;
-use crate::store::{Seed, Store, SyncKind};
+use crate::store::SyncKind;
+
+use super::World;
 
 /// Behaviour: resolves when status moves into done.
-pub async fn resolves_when_status_moves_into_done<S: Store + Seed + 'static>(store: S) {
+pub async fn resolves_when_status_moves_into_done<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f
         .change_status(&status_changed(IN_PROGRESS, DONE, 1_000))
@@ -31,7 +33,7 @@ pub async fn resolves_when_status_moves_into_done<S: Store + Seed + 'static>(sto
 }
 
 /// Behaviour: unresolves when status leaves done.
-pub async fn unresolves_when_status_leaves_done<S: Store + Seed + 'static>(store: S) {
+pub async fn unresolves_when_status_leaves_done<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let issue = f
         .linked_issue_with(
@@ -52,7 +54,7 @@ pub async fn unresolves_when_status_leaves_done<S: Store + Seed + 'static>(store
 }
 
 /// Behaviour: move within one category changes nothing.
-pub async fn move_within_one_category_changes_nothing<S: Store + Seed + 'static>(store: S) {
+pub async fn move_within_one_category_changes_nothing<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let outcome = f
         .change_status(&status_changed(TO_DO, IN_PROGRESS, 1_000))
@@ -66,9 +68,7 @@ pub async fn move_within_one_category_changes_nothing<S: Store + Seed + 'static>
 }
 
 /// Behaviour: issue already resolved gets no duplicate activity.
-pub async fn issue_already_resolved_gets_no_duplicate_activity<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn issue_already_resolved_gets_no_duplicate_activity<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let resolved = f
         .linked_issue_with(
@@ -88,7 +88,7 @@ pub async fn issue_already_resolved_gets_no_duplicate_activity<S: Store + Seed +
 }
 
 /// Behaviour: status sync requires sync status reverse.
-pub async fn status_sync_requires_sync_status_reverse<S: Store + Seed + 'static>(store: S) {
+pub async fn status_sync_requires_sync_status_reverse<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let config = SyncConfig {
         sync_status_reverse: false,
@@ -107,9 +107,7 @@ pub async fn status_sync_requires_sync_status_reverse<S: Store + Seed + 'static>
 }
 
 /// Behaviour: failing jira directory is a retryable status error.
-pub async fn failing_jira_directory_is_a_retryable_status_error<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn failing_jira_directory_is_a_retryable_status_error<S: World + 'static>(store: S) {
     let directory = StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
         message: "timed out".into(),
     });
@@ -129,7 +127,7 @@ pub async fn failing_jira_directory_is_a_retryable_status_error<S: Store + Seed 
 }
 
 /// Behaviour: older status event is stale.
-pub async fn older_status_event_is_stale<S: Store + Seed + 'static>(store: S) {
+pub async fn older_status_event_is_stale<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.change_status(&status_changed(DONE, IN_PROGRESS, 2_000))
         .await;
@@ -146,7 +144,7 @@ pub async fn older_status_event_is_stale<S: Store + Seed + 'static>(store: S) {
 }
 
 /// Behaviour: duplicate status delivery is applied once.
-pub async fn duplicate_status_delivery_is_applied_once<S: Store + Seed + 'static>(store: S) {
+pub async fn duplicate_status_delivery_is_applied_once<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let key = DeliveryKey::new("10001", "30001", "jira:issue_updated");
     let event = status_changed(IN_PROGRESS, DONE, 1_000);
@@ -166,7 +164,7 @@ pub async fn duplicate_status_delivery_is_applied_once<S: Store + Seed + 'static
 }
 
 /// Behaviour: done statuses are cached for 240 seconds.
-pub async fn done_statuses_are_cached_for_240_seconds<S: Store + Seed + 'static>(store: S) {
+pub async fn done_statuses_are_cached_for_240_seconds<S: World + 'static>(store: S) {
     let clock = Arc::new(ManualClock::new());
     let directory = StaticJiraDirectory::new().with_done_statuses([DONE]);
     let f = Fixture::with_directory_and_clock(store, directory, clock.clone()).await;
@@ -190,7 +188,7 @@ pub async fn done_statuses_are_cached_for_240_seconds<S: Store + Seed + 'static>
 }
 
 /// Behaviour: noop status change leaves the watermark.
-pub async fn noop_status_change_leaves_the_watermark<S: Store + Seed + 'static>(store: S) {
+pub async fn noop_status_change_leaves_the_watermark<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     f.change_status(&status_changed(TO_DO, IN_PROGRESS, 3_000))
         .await;
@@ -204,9 +202,7 @@ pub async fn noop_status_change_leaves_the_watermark<S: Store + Seed + 'static>(
 }
 
 /// Behaviour: status is synced in every organization that syncs.
-pub async fn status_is_synced_in_every_organization_that_syncs<S: Store + Seed + 'static>(
-    store: S,
-) {
+pub async fn status_is_synced_in_every_organization_that_syncs<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let (other, other_project, _) = f.other_organization("someone@globex.example").await;
     let other_issue = f.linked_issue(other, other_project, KEY).await;

@@ -5,13 +5,16 @@ use std::collections::BTreeMap;
 
 use jirasync_webhook::{AssigneeChanged, DeliveryKey, IssueKey, JiraUser};
 
-use super::inbound::{AffectedIssues, InboundSync, PlanSummary};
+use super::inbound::{AffectedIssues, GuardedEvent, InboundSync};
+use super::ordering::{AssigneeTarget, assignee_change};
 use super::outcome::{HaltReason, SyncError};
+use crate::activity::ActivityData;
 use crate::external_actor::ExternalProvider;
-use crate::ids::{IntegrationId, OrganizationId, UserId};
+use crate::host::{Host, IssueChange};
+use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use crate::integration::{Integration, SyncDirection};
 use crate::jira_directory::{DirectoryError, JiraDirectory};
-use crate::store::{AssigneePlan, AssigneeTarget, OrganizationAssignments, Store};
+use crate::store::{SyncKind, SyncStore};
 use crate::text::eq_ignore_case;
 
 /// Whether the event assigns or unassigns.
@@ -76,22 +79,27 @@ pub struct InboundAssigneeOutcome {
     pub halt: Option<HaltReason>,
 }
 
-impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
+impl<S, H, D> InboundSync<S, H, D>
+where
+    S: SyncStore + ?Sized,
+    H: Host + ?Sized,
+    D: JiraDirectory + ?Sized,
+{
     /// Applies an assignee change from Jira.
     ///
     /// Finds the local issues linked to the key in the organizations that sync inbound assignees.
     /// A `None` assignee unassigns all of them. Otherwise the Jira user is matched to local
     /// users by the first step of this chain that yields any: verified e-mail → external actor
     /// (`jira_server`, username or user key) → e-mail learnt from the [`JiraDirectory`]. Each issue
-    /// gets the lowest-id matched user who reaches its project through an active team membership;
-    /// issues without one stay as they are (halt `inbound-assignee-not-found`).
+    /// gets the lowest-id matched user the host lets be assigned it; issues without one stay as
+    /// they are (halt `inbound-assignee-not-found`).
     ///
     /// A failing directory look-up counts as "not found" and is reported in
     /// [`InboundAssigneeOutcome::directory_error`]: the earlier steps had their chance, and the
     /// watermark must still move.
     ///
-    /// One [`AssigneePlan`] carries every organization with linked issues, including those where
-    /// nothing resolved, so the ordering guard and the delivery log apply on every path.
+    /// Every organization with linked issues takes part in the ordering guard and the delivery
+    /// log, including those where nothing resolved, so both apply on every path.
     pub async fn sync_assignee(
         &self,
         integration_id: IntegrationId,
@@ -137,29 +145,18 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
         }
 
         // Every organization with linked issues gets an entry, even an empty one, so its
-        // watermark moves (reference §4.3 step 7: "even for groups that did not resolve").
-        let mut per_organization: BTreeMap<OrganizationId, OrganizationAssignments> = linked
+        // watermark moves.
+        let mut work: BTreeMap<OrganizationId, Vec<(LocalIssueId, AssigneeTarget)>> = linked
             .iter()
-            .map(|linked| {
-                (
-                    linked.organization_id,
-                    OrganizationAssignments {
-                        organization_id: linked.organization_id,
-                        changes: Vec::new(),
-                    },
-                )
-            })
+            .map(|linked| (linked.organization_id, Vec::new()))
             .collect();
         let mut not_found_per_organization: BTreeMap<OrganizationId, usize> = BTreeMap::new();
-
         match &event.assignee {
             None => {
                 for linked in &linked {
-                    if let Some(entry) = per_organization.get_mut(&linked.organization_id) {
-                        entry
-                            .changes
-                            .push((linked.issue.id, AssigneeTarget::Unassign));
-                    }
+                    work.entry(linked.organization_id)
+                        .or_default()
+                        .push((linked.local_issue_id, AssigneeTarget::Unassign));
                 }
             }
             Some(jira_user) => {
@@ -167,48 +164,57 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
                     .match_jira_user(&integration, jira_user, &mut outcome)
                     .await?;
                 outcome.method = method;
-                let access = if users.is_empty() {
-                    Vec::new()
-                } else {
-                    self.store.project_access(&users).await?
-                };
-                outcome.matched_users = users;
                 for linked in &linked {
                     // reference-behaviour §4.3: the first member (lowest id) wins.
-                    let user = access
-                        .iter()
-                        .find(|access| access.projects.contains(&linked.issue.project_id));
-                    match (user, per_organization.get_mut(&linked.organization_id)) {
-                        (Some(user), Some(entry)) => entry
-                            .changes
-                            .push((linked.issue.id, AssigneeTarget::User(user.user_id))),
-                        _ => {
+                    let assignable = if users.is_empty() {
+                        Vec::new()
+                    } else {
+                        self.host
+                            .assignable_users(linked.local_issue_id, &users)
+                            .await?
+                    };
+                    match assignable.into_iter().min() {
+                        Some(user) => work
+                            .entry(linked.organization_id)
+                            .or_default()
+                            .push((linked.local_issue_id, AssigneeTarget::User(user))),
+                        None => {
                             *not_found_per_organization
                                 .entry(linked.organization_id)
                                 .or_default() += 1;
                         }
                     }
                 }
+                outcome.matched_users = users;
             }
         }
 
-        let plan = AssigneePlan {
+        let guarded = GuardedEvent {
             integration_id,
-            issue_key: event.issue_key.clone(),
+            issue_key: &event.issue_key,
+            kind: SyncKind::Assignee,
             occurred_at: event.occurred_at,
-            delivery_key: delivery_key.cloned(),
-            organizations: per_organization.into_values().collect(),
+            delivery_key,
         };
-        let summary = PlanSummary::of(&self.store.apply_assignee_plan(plan).await?);
-        outcome.changed = summary.changed;
-        outcome.unchanged = summary.unchanged;
-        outcome.stale_organizations = summary.stale_organizations;
+        let applied = self
+            .apply_under_guard(guarded, work, |issue, current, target| {
+                let (assignee, kind) = assignee_change(current.assignee, target)?;
+                Some(IssueChange {
+                    issue,
+                    kind,
+                    data: ActivityData::inbound(integration_id, assignee, event.occurred_at),
+                })
+            })
+            .await?;
+        outcome.changed = applied.changed;
+        outcome.unchanged = applied.unchanged;
+        outcome.stale_organizations = applied.stale.len();
         outcome.not_found = not_found_per_organization
             .iter()
-            .filter(|(organization, _)| summary.applied_organizations.contains(organization))
+            .filter(|(organization, _)| applied.applied_organizations.contains(organization))
             .map(|(_, count)| count)
             .sum();
-        outcome.halt = summary.halt(outcome.not_found > 0);
+        outcome.halt = applied.halt(outcome.not_found > 0);
         if let Some(halt) = outcome.halt {
             tracing::info!(
                 %integration_id,
@@ -231,7 +237,7 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
     ) -> Result<(Option<MatchMethod>, Vec<UserId>), SyncError> {
         let email = non_blank(jira_user.email_address.as_deref());
         if let Some(email) = email {
-            let users = self.store.active_users_with_verified_email(email).await?;
+            let users = self.host.users_with_verified_email(email).await?;
             if !users.is_empty() {
                 return Ok((Some(MatchMethod::Email), users));
             }
@@ -248,14 +254,11 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
                 .store
                 .users_with_external_name(integration.id, ExternalProvider::JiraServer, &names)
                 .await?;
-            let users: Vec<UserId> = self
-                .store
-                .users(&candidates)
-                .await?
-                .into_iter()
-                .filter(|user| user.active)
-                .map(|user| user.id)
-                .collect();
+            let users = if candidates.is_empty() {
+                Vec::new()
+            } else {
+                self.host.active_users(&candidates).await?
+            };
             if !users.is_empty() {
                 return Ok((Some(MatchMethod::ExternalActor), users));
             }
@@ -265,7 +268,7 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
                     let learnt = non_blank(found.email_address.as_deref())
                         .filter(|learnt| !email.is_some_and(|email| eq_ignore_case(email, learnt)));
                     if let Some(learnt) = learnt {
-                        let users = self.store.active_users_with_verified_email(learnt).await?;
+                        let users = self.host.users_with_verified_email(learnt).await?;
                         if !users.is_empty() {
                             return Ok((Some(MatchMethod::JiraDirectory), users));
                         }

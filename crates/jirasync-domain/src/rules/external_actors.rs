@@ -2,8 +2,9 @@
 //! (reference §5.3, §5.4; `jira_server` added to the accepted providers).
 
 use crate::external_actor::{ActorTarget, ExternalActor, ExternalProvider, NewExternalActor};
+use crate::host::{Host, HostError};
 use crate::ids::{ExternalActorId, IntegrationId, OrganizationId};
-use crate::store::{Store, StoreError};
+use crate::store::{StoreError, SyncStore};
 
 /// The longest external name of a strict provider (github, gitlab).
 pub const EXTERNAL_NAME_MAX_CHARS: usize = 255;
@@ -40,6 +41,9 @@ pub enum ExternalActorError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The application failed to say whether the user or team is the organization's.
+    #[error(transparent)]
+    Host(#[from] HostError),
 }
 
 impl ExternalActorError {
@@ -165,10 +169,11 @@ pub fn validate_external_id(external_id: Option<&str>) -> Result<(), ExternalAct
     Ok(())
 }
 
-/// The checks that need the store: the integration is installed in the organization, the user
-/// is a member or the team belongs to it.
-async fn validate_in_organization<S: Store + ?Sized>(
+/// The checks that need the stores: the integration is installed in the organization (jirasync's
+/// store), the user is a member or the team belongs to it (the application).
+async fn validate_in_organization<S: SyncStore + ?Sized, H: Host + ?Sized>(
     store: &S,
+    host: &H,
     organization_id: OrganizationId,
     integration_id: IntegrationId,
     target: ActorTarget,
@@ -184,32 +189,17 @@ async fn validate_in_organization<S: Store + ?Sized>(
             "Integration does not exist for this organization",
         ));
     }
-    match target {
-        ActorTarget::User(user_id) => {
-            if !store.is_member(organization_id, user_id).await? {
-                return Err(ExternalActorError::validation(
-                    "userId",
-                    "This member does not exist.",
-                ));
-            }
-        }
-        ActorTarget::Team(team_id) => {
-            let in_organization = store
-                .team(team_id)
-                .await?
-                .is_some_and(|team| team.organization_id == organization_id);
-            if !in_organization {
-                return Err(ExternalActorError::validation(
-                    "teamId",
-                    "This team does not exist.",
-                ));
-            }
-        }
+    if !host.in_organization(organization_id, target).await? {
+        let (field, message) = match target {
+            ActorTarget::User(_) => ("userId", "This member does not exist."),
+            ActorTarget::Team(_) => ("teamId", "This team does not exist."),
+        };
+        return Err(ExternalActorError::validation(field, message));
     }
     Ok(())
 }
 
-async fn check_feature<S: Store + ?Sized>(
+async fn check_feature<S: SyncStore + ?Sized>(
     store: &S,
     organization_id: OrganizationId,
 ) -> Result<(), ExternalActorError> {
@@ -224,8 +214,9 @@ async fn check_feature<S: Store + ?Sized>(
 
 /// Creates an external actor, or returns the one the same user or team already has under this
 /// name ignoring case (reference §5.4). Two such rows → [`ExternalActorError::Ambiguous`].
-pub async fn create_external_actor<S: Store + ?Sized>(
+pub async fn create_external_actor<S: SyncStore + ?Sized, H: Host + ?Sized>(
     store: &S,
+    host: &H,
     organization_id: OrganizationId,
     input: ExternalActorInput,
 ) -> Result<CreatedExternalActor, ExternalActorError> {
@@ -233,7 +224,14 @@ pub async fn create_external_actor<S: Store + ?Sized>(
     let provider = validate_provider(&input.provider)?;
     validate_external_name(provider, &input.external_name)?;
     validate_external_id(input.external_id.as_deref())?;
-    validate_in_organization(store, organization_id, input.integration_id, input.target).await?;
+    validate_in_organization(
+        store,
+        host,
+        organization_id,
+        input.integration_id,
+        input.target,
+    )
+    .await?;
 
     if let Some(existing) = existing_actor(
         store,
@@ -281,7 +279,7 @@ pub async fn create_external_actor<S: Store + ?Sized>(
     }
 }
 
-async fn existing_actor<S: Store + ?Sized>(
+async fn existing_actor<S: SyncStore + ?Sized>(
     store: &S,
     organization_id: OrganizationId,
     provider: ExternalProvider,
@@ -298,8 +296,9 @@ async fn existing_actor<S: Store + ?Sized>(
 }
 
 /// Updates the given fields of an actor of the organization; an `id` in the update is ignored.
-pub async fn update_external_actor<S: Store + ?Sized>(
+pub async fn update_external_actor<S: SyncStore + ?Sized, H: Host + ?Sized>(
     store: &S,
+    host: &H,
     organization_id: OrganizationId,
     id: ExternalActorId,
     update: ExternalActorUpdate,
@@ -326,7 +325,14 @@ pub async fn update_external_actor<S: Store + ?Sized>(
     }
     validate_external_name(actor.provider, &actor.external_name)?;
     validate_external_id(actor.external_id.as_deref())?;
-    validate_in_organization(store, organization_id, actor.integration_id, actor.target).await?;
+    validate_in_organization(
+        store,
+        host,
+        organization_id,
+        actor.integration_id,
+        actor.target,
+    )
+    .await?;
     match store.update_external_actor(actor).await {
         Ok(actor) => Ok(actor),
         Err(StoreError::Conflict { .. }) => Err(ExternalActorError::NameTaken),
@@ -336,7 +342,7 @@ pub async fn update_external_actor<S: Store + ?Sized>(
 }
 
 /// Deletes an actor of the organization (no feature check, as in the reference).
-pub async fn delete_external_actor<S: Store + ?Sized>(
+pub async fn delete_external_actor<S: SyncStore + ?Sized>(
     store: &S,
     organization_id: OrganizationId,
     id: ExternalActorId,

@@ -1,33 +1,40 @@
-//! The entry point of inbound sync: a store, a Jira directory and the `done` status cache.
+//! The entry point of inbound sync: jirasync's store, the application's host, a Jira directory
+//! and the `done` status cache; and the protocol every inbound change runs under.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use jirasync_webhook::{ChangeSet, IssueKey};
+use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime, IssueKey};
 
 use super::assignee::InboundAssigneeOutcome;
+use super::ordering::{GuardDecision, guard};
 use super::outcome::{HaltReason, SyncError};
 use super::status::InboundStatusOutcome;
 use super::where_should_sync::select_sync_targets;
-use crate::ids::{IntegrationId, OrganizationId};
+use crate::host::{Host, HostIssue, IssueChange};
+use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::{Integration, SyncDirection};
 use crate::issue::LinkedIssue;
 use crate::jira_directory::{Clock, DoneStatusCache, JiraDirectory, SystemClock};
-use crate::store::{OrganizationResult, PlanApplied, Store};
+use crate::store::{IssueSyncRequest, IssueSyncStart, SyncKind, SyncStore};
 
-/// Applies Jira events to the host's issues: [`InboundSync::sync_assignee`],
-/// [`InboundSync::sync_status`], or both from one delivery with [`InboundSync::apply_change_set`].
+/// Applies Jira events to the application's issues: [`InboundSync::sync_assignee`],
+/// [`InboundSync::sync_status`], or both from one delivery with
+/// [`InboundSync::apply_change_set`].
 ///
-/// Each call reads through the store, decides, and writes with one plan call, so it is safe to
-/// run many at once, on one instance or several sharing a database.
-pub struct InboundSync<S: ?Sized, D: ?Sized> {
+/// It reads links and configuration from the [`SyncStore`], the application's users and issues
+/// through the [`Host`], decides, and changes the host's issues under the store's serialisation
+/// of the Jira issue (see [`crate::store::IssueSyncSession`]), so it is safe to run many at once,
+/// on one instance or several sharing a database.
+pub struct InboundSync<S: ?Sized, H: ?Sized, D: ?Sized> {
     pub(super) store: Arc<S>,
+    pub(super) host: Arc<H>,
     pub(super) directory: Arc<D>,
     pub(super) done_statuses: DoneStatusCache,
 }
 
-impl<S: ?Sized, D: ?Sized> fmt::Debug for InboundSync<S, D> {
+impl<S: ?Sized, H: ?Sized, D: ?Sized> fmt::Debug for InboundSync<S, H, D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("InboundSync")
             .field("done_statuses", &self.done_statuses)
@@ -44,29 +51,45 @@ pub struct ChangeSetOutcome {
     pub status: Option<InboundStatusOutcome>,
 }
 
-impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
+impl<S, H, D> InboundSync<S, H, D>
+where
+    S: SyncStore + ?Sized,
+    H: Host + ?Sized,
+    D: JiraDirectory + ?Sized,
+{
     /// Inbound sync on the system clock.
-    pub fn new(store: Arc<S>, directory: Arc<D>) -> Self {
-        Self::with_clock(store, directory, Arc::new(SystemClock))
+    pub fn new(store: Arc<S>, host: Arc<H>, directory: Arc<D>) -> Self {
+        Self::with_clock(store, host, directory, Arc::new(SystemClock))
     }
 
     /// Inbound sync whose `done` status cache runs on `clock`.
-    pub fn with_clock(store: Arc<S>, directory: Arc<D>, clock: Arc<dyn Clock>) -> Self {
+    pub fn with_clock(
+        store: Arc<S>,
+        host: Arc<H>,
+        directory: Arc<D>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
+            host,
             directory,
             done_statuses: DoneStatusCache::new(clock),
         }
     }
 
-    /// The store.
+    /// jirasync's store.
     pub fn store(&self) -> &Arc<S> {
         &self.store
     }
 
+    /// The application's host.
+    pub fn host(&self) -> &Arc<H> {
+        &self.host
+    }
+
     /// Applies a delivery's assignee change, then its status change (the reference's order).
     /// A failure of either is returned; handling the delivery again is safe, since what was
-    /// applied is recognised by the delivery key or re-applied idempotently.
+    /// applied is recognised by the delivery key or found already done.
     pub async fn apply_change_set(
         &self,
         integration_id: IntegrationId,
@@ -131,6 +154,73 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             .await?
             .ok_or(SyncError::UnknownIntegration { integration_id })
     }
+
+    /// Applies one event to the host's issues under the store's serialisation of the Jira issue:
+    /// begin (the delivery log, the watermarks), then per organization the ordering guard and,
+    /// for each issue, `decide` on its current state (a change to make, or `None` when it is
+    /// already as wanted), then commit the delivery key and the watermarks.
+    ///
+    /// Every organization of `work` takes part, even one without issues to change: its
+    /// watermark moves too (reference §4.3 step 7, "even for groups that did not resolve").
+    pub(super) async fn apply_under_guard<T: Copy>(
+        &self,
+        event: GuardedEvent<'_>,
+        work: BTreeMap<OrganizationId, Vec<(LocalIssueId, T)>>,
+        decide: impl Fn(LocalIssueId, &HostIssue, T) -> Option<IssueChange>,
+    ) -> Result<Applied, SyncError> {
+        let request = IssueSyncRequest {
+            integration_id: event.integration_id,
+            issue_key: event.issue_key.clone(),
+            kind: event.kind,
+            organizations: work.keys().copied().collect(),
+            delivery_key: event.delivery_key.cloned(),
+        };
+        let session = match self.store.begin_issue_sync(request).await? {
+            IssueSyncStart::Duplicate => return Ok(Applied::default().duplicate()),
+            IssueSyncStart::Started(session) => session,
+        };
+        let watermarks: BTreeMap<OrganizationId, Option<EventTime>> =
+            session.watermarks().iter().copied().collect();
+        let mut applied = Applied::default();
+        let mut advance = Vec::new();
+        for (organization_id, issues) in work {
+            let watermark = watermarks.get(&organization_id).copied().flatten();
+            match guard(watermark, event.occurred_at) {
+                GuardDecision::Stale { watermark } => {
+                    applied.stale.push((organization_id, watermark));
+                }
+                GuardDecision::Apply { advance_to } => {
+                    for (issue, target) in issues {
+                        // An issue the application no longer has is skipped.
+                        let Some(current) = self.host.issue(issue).await? else {
+                            continue;
+                        };
+                        match decide(issue, &current, target) {
+                            Some(change) => {
+                                self.host.apply_change(&change).await?;
+                                applied.changed += 1;
+                            }
+                            None => applied.unchanged += 1,
+                        }
+                    }
+                    applied.applied_organizations.push(organization_id);
+                    advance.extend(advance_to.map(|time| (organization_id, time)));
+                }
+            }
+        }
+        session.commit(&advance).await?;
+        Ok(applied)
+    }
+}
+
+/// What the ordering guard and the delivery log of one event need.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct GuardedEvent<'a> {
+    pub(super) integration_id: IntegrationId,
+    pub(super) issue_key: &'a IssueKey,
+    pub(super) kind: SyncKind,
+    pub(super) occurred_at: Option<EventTime>,
+    pub(super) delivery_key: Option<&'a DeliveryKey>,
 }
 
 /// The local issues an event touches.
@@ -144,18 +234,27 @@ pub(super) struct AffectedIssues {
     pub(super) halt: Option<HaltReason>,
 }
 
-/// What a store reported for a plan, summed up.
+/// What [`InboundSync::apply_under_guard`] did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(super) struct PlanSummary {
+pub(super) struct Applied {
+    /// The delivery was applied before: nothing was done.
     pub(super) duplicate: bool,
+    /// Issues changed (one activity each).
     pub(super) changed: usize,
+    /// Issues already as wanted.
     pub(super) unchanged: usize,
-    pub(super) stale_organizations: usize,
-    /// The organizations where the plan was applied (not stale).
-    pub(super) applied_organizations: BTreeSet<OrganizationId>,
+    /// Organizations that had applied a newer event, with their watermark.
+    pub(super) stale: Vec<(OrganizationId, EventTime)>,
+    /// The organizations where the event was applied.
+    pub(super) applied_organizations: Vec<OrganizationId>,
 }
 
-impl PlanSummary {
+impl Applied {
+    fn duplicate(mut self) -> Self {
+        self.duplicate = true;
+        self
+    }
+
     /// The halt to report: a duplicate first, then `inbound-assignee-not-found` when some
     /// issues found no user, then a stale organization.
     pub(super) fn halt(&self, assignee_not_found: bool) -> Option<HaltReason> {
@@ -163,32 +262,10 @@ impl PlanSummary {
             Some(HaltReason::DuplicateDelivery)
         } else if assignee_not_found {
             Some(HaltReason::AssigneeNotFound)
-        } else if self.stale_organizations > 0 {
+        } else if !self.stale.is_empty() {
             Some(HaltReason::StaleEvent)
         } else {
             None
         }
-    }
-
-    pub(super) fn of(applied: &PlanApplied) -> Self {
-        let mut summary = Self::default();
-        match applied {
-            PlanApplied::Duplicate => summary.duplicate = true,
-            PlanApplied::Applied(organizations) => {
-                for organization in organizations {
-                    match &organization.result {
-                        OrganizationResult::Stale { .. } => summary.stale_organizations += 1,
-                        OrganizationResult::Applied { changed, unchanged } => {
-                            summary.changed += changed.len();
-                            summary.unchanged += unchanged.len();
-                            summary
-                                .applied_organizations
-                                .insert(organization.organization_id);
-                        }
-                    }
-                }
-            }
-        }
-        summary
     }
 }

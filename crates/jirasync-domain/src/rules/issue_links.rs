@@ -1,12 +1,14 @@
 //! Linking a local issue to a Jira issue by its key, as an operator asks for it (the admin API,
-//! the CLI): the key is checked here, then the store links atomically
-//! ([`IssueLinkStore::link_issue`], which refuses an issue of another organization and an
+//! the CLI): the key is checked here, and that the issue is the organization's (through the
+//! [`Host`]), then the store links atomically ([`IssueLinkStore::link_issue`], which refuses an
 //! organization without a link to the integration).
 
 use jirasync_webhook::IssueKey;
 
+use crate::host::{Host, HostError};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::issue::IssueLink;
+use crate::store::missing::missing_local_issue;
 use crate::store::{IssueLinkStore, StoreError};
 
 /// Why an issue could not be linked. An adapter answers `InvalidKey` with 400 and maps `Store`
@@ -26,6 +28,9 @@ pub enum IssueLinkError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The application failed to say whether the issue is the organization's.
+    #[error(transparent)]
+    Host(#[from] HostError),
 }
 
 /// The Jira issue key `text` names: a project key without blanks, a hyphen, and the issue's
@@ -59,15 +64,24 @@ pub fn parse_issue_key(text: &str) -> Result<IssueKey, IssueLinkError> {
 ///
 /// [`IssueLinkError::InvalidKey`] (nothing written) for a text that is not a key;
 /// [`IssueLinkError::Store`] with [`StoreError::NotFound`] when the local issue is not in the
-/// organization or the organization has no link to the integration.
-pub async fn link_jira_issue<S: IssueLinkStore + ?Sized>(
+/// organization or the organization has no link to the integration;
+/// [`IssueLinkError::Host`] when the application cannot say.
+pub async fn link_jira_issue<S: IssueLinkStore + ?Sized, H: Host + ?Sized>(
     store: &S,
+    host: &H,
     organization_id: OrganizationId,
     integration_id: IntegrationId,
     key: &str,
     local_issue_id: LocalIssueId,
 ) -> Result<IssueLink, IssueLinkError> {
     let key = parse_issue_key(key)?;
+    let in_organization = host
+        .issue(local_issue_id)
+        .await?
+        .is_some_and(|issue| issue.organization_id == organization_id);
+    if !in_organization {
+        return Err(missing_local_issue(organization_id, local_issue_id).into());
+    }
     Ok(store
         .link_issue(organization_id, integration_id, &key, local_issue_id)
         .await?)

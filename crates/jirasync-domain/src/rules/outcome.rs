@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::host::HostError;
 use crate::ids::IntegrationId;
 use crate::jira_directory::DirectoryError;
 use crate::store::StoreError;
@@ -50,9 +51,12 @@ impl fmt::Display for HaltReason {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SyncError {
-    /// The store failed.
+    /// jirasync's store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The application (the [`Host`](crate::Host)) failed or refused.
+    #[error(transparent)]
+    Host(#[from] HostError),
     /// A Jira look-up the rule cannot do without failed (the `done` statuses for status sync).
     #[error("a Jira look-up failed: {0}")]
     Directory(#[from] DirectoryError),
@@ -65,11 +69,12 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Whether handling the same delivery again later may succeed: store outages and Jira
-    /// look-up failures are retryable, a missing integration is not.
+    /// Whether handling the same delivery again later may succeed: store and application
+    /// outages and Jira look-up failures are retryable, a missing integration is not.
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Store(error) => error.is_retryable(),
+            Self::Host(error) => error.is_retryable(),
             Self::Directory(_) => true,
             Self::UnknownIntegration { .. } => false,
         }

@@ -5,13 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jirasync_webhook::{DeliveryKey, IssueKey, StatusChanged, StatusId};
 
-use super::inbound::{AffectedIssues, InboundSync, PlanSummary};
+use super::inbound::{AffectedIssues, GuardedEvent, InboundSync};
+use super::ordering::status_change;
 use super::outcome::{HaltReason, SyncError};
-use crate::ids::{IntegrationId, OrganizationId};
+use crate::activity::ActivityData;
+use crate::host::{Host, IssueChange};
+use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::SyncDirection;
 use crate::issue::ResolutionStatus;
 use crate::jira_directory::JiraDirectory;
-use crate::store::{OrganizationIssues, StatusPlan, Store};
+use crate::store::{SyncKind, SyncStore};
 
 /// What a status change asks of local issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,7 +65,12 @@ pub struct InboundStatusOutcome {
     pub halt: Option<HaltReason>,
 }
 
-impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
+impl<S, H, D> InboundSync<S, H, D>
+where
+    S: SyncStore + ?Sized,
+    H: Host + ?Sized,
+    D: JiraDirectory + ?Sized,
+{
     /// Applies a status change from Jira to the local issues linked to the key, in the
     /// organizations with `sync_status_reverse` on.
     ///
@@ -125,32 +133,33 @@ impl<S: Store + ?Sized, D: JiraDirectory + ?Sized> InboundSync<S, D> {
             }
         };
 
-        let mut per_organization: BTreeMap<OrganizationId, Vec<_>> = BTreeMap::new();
+        let mut work: BTreeMap<OrganizationId, Vec<(LocalIssueId, ResolutionStatus)>> =
+            BTreeMap::new();
         for linked in &linked {
-            per_organization
-                .entry(linked.organization_id)
+            work.entry(linked.organization_id)
                 .or_default()
-                .push(linked.issue.id);
+                .push((linked.local_issue_id, target));
         }
-        let plan = StatusPlan {
+        let guarded = GuardedEvent {
             integration_id,
-            issue_key: event.issue_key.clone(),
+            issue_key: &event.issue_key,
+            kind: SyncKind::Status,
             occurred_at: event.occurred_at,
-            delivery_key: delivery_key.cloned(),
-            target,
-            organizations: per_organization
-                .into_iter()
-                .map(|(organization_id, issues)| OrganizationIssues {
-                    organization_id,
-                    issues,
-                })
-                .collect(),
+            delivery_key,
         };
-        let summary = PlanSummary::of(&self.store.apply_status_plan(plan).await?);
-        outcome.changed = summary.changed;
-        outcome.unchanged = summary.unchanged;
-        outcome.stale_organizations = summary.stale_organizations;
-        outcome.halt = summary.halt(false);
+        let applied = self
+            .apply_under_guard(guarded, work, |issue, current, target| {
+                Some(IssueChange {
+                    issue,
+                    kind: status_change(current.status, target)?,
+                    data: ActivityData::inbound(integration_id, None, event.occurred_at),
+                })
+            })
+            .await?;
+        outcome.changed = applied.changed;
+        outcome.unchanged = applied.unchanged;
+        outcome.stale_organizations = applied.stale.len();
+        outcome.halt = applied.halt(false);
         if let Some(halt) = outcome.halt {
             tracing::info!(
                 %integration_id,

@@ -19,7 +19,6 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, WebhookSecret};
@@ -27,6 +26,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, WebhookSecret};
 use super::{StateError, StateSnapshot, StateStore, export_state_json, import_state};
 use crate::StaticJiraDirectory;
 use crate::conformance::Fixture;
+use crate::conformance::World;
 use crate::conformance::fixture::{DONE, IN_PROGRESS, KEY, assigned_to_email, status_changed};
 use crate::external_actor::{ActorTarget, ExternalProvider, NewExternalActor};
 use crate::ids::{
@@ -39,11 +39,11 @@ use crate::rules::external_actors::{ExternalActorInput, create_external_actor};
 use crate::rules::inbound::InboundSync;
 use crate::rules::install::{InstallRequest, install_jira_server};
 use crate::secret::SecretString;
-use crate::store::{Seed, Store, SyncKind};
+use crate::store::SyncKind;
 
 /// Expands to one `#[tokio::test]` per state conformance behaviour, each running on a store made
 /// by evaluating `$factory.await` (an `async` block giving a fresh store that implements
-/// [`Store`], [`Seed`] and [`StateStore`]). With `optional:`, the block gives an `Option` of a
+/// the conformance [`World`] and [`StateStore`]). With `optional:`, the block gives an `Option` of a
 /// store and `None` skips the test (the factory prints why), as in
 /// [`conformance_tests!`](crate::conformance_tests):
 ///
@@ -176,7 +176,7 @@ const SCENE_ASSIGNEE_WATERMARK: i64 = 1_714_564_800_000;
 /// sync, install, external actors), exports it, empties the store by importing an empty file,
 /// imports the export again: the second export is byte for byte the first.
 pub async fn state_round_trip_through_an_emptied_store_is_byte_identical<
-    S: Store + Seed + StateStore + 'static,
+    S: World + StateStore + 'static,
 >(
     store: S,
 ) {
@@ -247,6 +247,7 @@ pub async fn state_round_trip_through_an_emptied_store_is_byte_identical<
         ("github", "@acme/web", ActorTarget::Team(fixture.team)),
     ] {
         create_external_actor(
+            &*store,
             &*store,
             fixture.organization,
             ExternalActorInput {
@@ -328,9 +329,7 @@ pub async fn state_round_trip_through_an_emptied_store_is_byte_identical<
 
 /// Importing [`SCENE`] over a seeded store drops the old state and gives exactly the file's
 /// records, ids included, to every read of the store.
-pub async fn state_import_replaces_everything_and_keeps_ids<
-    S: Store + Seed + StateStore + 'static,
->(
+pub async fn state_import_replaces_everything_and_keeps_ids<S: World + StateStore + 'static>(
     store: S,
 ) {
     let fixture = Fixture::new(store).await;
@@ -376,7 +375,7 @@ pub async fn state_import_replaces_everything_and_keeps_ids<
         .metadata
         .webhook_secrets
         .iter()
-        .map(WebhookSecret::expose)
+        .map(WebhookSecret::expose_secret)
         .collect();
     assert_eq!(secrets, ["secret-one", "secret-two"]);
 
@@ -394,7 +393,7 @@ pub async fn state_import_replaces_everything_and_keeps_ids<
     let identity = store.identity(acme, jira).await.unwrap().unwrap();
     assert_eq!(identity.installed_by, Some(UserId::new(201)));
     match identity.credentials {
-        JiraCredentials::Bearer { token } => assert_eq!(token.expose(), "pat-of-acme"),
+        JiraCredentials::Bearer { token } => assert_eq!(token.expose_secret(), "pat-of-acme"),
         other => panic!("expected bearer credentials, got {other:?}"),
     }
 
@@ -417,7 +416,7 @@ pub async fn state_import_replaces_everything_and_keeps_ids<
         .linked_issues(jira, &key, &[acme, globex])
         .await
         .unwrap();
-    let linked: Vec<LocalIssueId> = linked.iter().map(|linked| linked.issue.id).collect();
+    let linked: Vec<LocalIssueId> = linked.iter().map(|linked| linked.local_issue_id).collect();
     assert_eq!(linked, [LocalIssueId::new(501), LocalIssueId::new(502)]);
 
     let activities = store.activities(LocalIssueId::new(502)).await.unwrap();
@@ -432,16 +431,23 @@ pub async fn state_import_replaces_everything_and_keeps_ids<
         .unwrap();
     assert_eq!(actor.provider, ExternalProvider::GitHub);
     assert_eq!(actor.external_id.as_deref(), Some("42"));
-    assert!(store.is_member(acme, UserId::new(201)).await.unwrap());
-    assert!(!store.is_member(acme, UserId::new(202)).await.unwrap());
-    let access = store.project_access(&[UserId::new(201)]).await.unwrap();
-    assert_eq!(access[0].projects, BTreeSet::from([ProjectId::new(401)]));
+    let alice = ActorTarget::User(UserId::new(201));
+    let bob = ActorTarget::User(UserId::new(202));
+    assert!(store.in_organization(acme, alice).await.unwrap());
+    assert!(!store.in_organization(acme, bob).await.unwrap());
+    // Alice reaches project 401 of issue 501 through team 301; bob is in the other organization.
+    let candidates = [UserId::new(201), UserId::new(202)];
+    let assignable = store
+        .assignable_users(LocalIssueId::new(501), &candidates)
+        .await
+        .unwrap();
+    assert_eq!(assignable, [UserId::new(201)]);
 }
 
 /// After an import, ids the store assigns never collide with imported ones: each new record's
 /// id is larger than every imported id of its collection.
 pub async fn state_ids_assigned_after_an_import_follow_the_imported_ones<
-    S: Store + Seed + StateStore + 'static,
+    S: World + StateStore + 'static,
 >(
     store: S,
 ) {
@@ -467,7 +473,11 @@ pub async fn state_ids_assigned_after_an_import_follow_the_imported_ones<
         actor.id
     );
 
-    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let sync = InboundSync::new(
+        Arc::clone(&store),
+        Arc::clone(&store),
+        Arc::new(StaticJiraDirectory::new()),
+    );
     let outcome = sync
         .sync_assignee(
             IntegrationId::new(601),
@@ -488,7 +498,7 @@ pub async fn state_ids_assigned_after_an_import_follow_the_imported_ones<
 /// A file the import refuses (malformed, another version, a bad record) leaves the store as it
 /// was, and the error names what is wrong; so does a bad snapshot given to
 /// [`StateStore::replace_state`] directly.
-pub async fn state_refused_file_changes_nothing<S: Store + Seed + StateStore + 'static>(store: S) {
+pub async fn state_refused_file_changes_nothing<S: World + StateStore + 'static>(store: S) {
     let store = Arc::new(store);
     import_state(&*store, SCENE.as_bytes()).await.unwrap();
     let before = export_state_json(&*store).await.unwrap();
@@ -527,7 +537,7 @@ pub async fn state_refused_file_changes_nothing<S: Store + Seed + StateStore + '
 /// The delivery de-duplication log is not part of the file: an import clears it. The watermarks
 /// come from the file, so a replayed older event is still refused as stale.
 pub async fn state_import_clears_the_delivery_log_and_keeps_watermarks<
-    S: Store + Seed + StateStore + 'static,
+    S: World + StateStore + 'static,
 >(
     store: S,
 ) {
@@ -574,10 +584,14 @@ pub async fn state_import_clears_the_delivery_log_and_keeps_watermarks<
 
 /// An imported state is live: inbound sync uses its links, configuration, members, project
 /// access and watermarks.
-pub async fn state_imported_state_syncs<S: Store + Seed + StateStore + 'static>(store: S) {
+pub async fn state_imported_state_syncs<S: World + StateStore + 'static>(store: S) {
     let store = Arc::new(store);
     import_state(&*store, SCENE.as_bytes()).await.unwrap();
-    let sync = InboundSync::new(Arc::clone(&store), Arc::new(StaticJiraDirectory::new()));
+    let sync = InboundSync::new(
+        Arc::clone(&store),
+        Arc::clone(&store),
+        Arc::new(StaticJiraDirectory::new()),
+    );
     let jira = IntegrationId::new(601);
 
     let older = sync

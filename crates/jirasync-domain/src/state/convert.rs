@@ -211,7 +211,7 @@ impl From<&Integration> for IntegrationRecord {
             webhook_secrets: metadata
                 .webhook_secrets
                 .iter()
-                .map(|secret| SecretText::new(secret.expose()))
+                .map(|secret| SecretText::from(secret.as_secret().clone()))
                 .collect(),
         }
     }
@@ -232,7 +232,7 @@ impl IntegrationRecord {
                 webhook_secrets: self
                     .webhook_secrets
                     .iter()
-                    .map(|secret| WebhookSecret::new(secret.expose()))
+                    .map(|secret| WebhookSecret::from(secret.as_secret().clone()))
                     .collect(),
             },
         }
@@ -249,12 +249,12 @@ impl From<&JiraCredentials> for CredentialsRecord {
                 access_token_secret,
             } => Self::OAuth1 {
                 consumer_key: consumer_key.clone(),
-                private_key_pem: SecretText::new(private_key_pem.expose()),
+                private_key_pem: SecretText::from(private_key_pem.as_secret().clone()),
                 access_token: access_token.clone(),
-                access_token_secret: SecretText::new(access_token_secret.expose()),
+                access_token_secret: SecretText::from(access_token_secret.as_secret().clone()),
             },
             JiraCredentials::Bearer { token } => Self::Bearer {
-                token: SecretText::new(token.expose()),
+                token: SecretText::from(token.as_secret().clone()),
             },
         }
     }
@@ -271,12 +271,12 @@ impl CredentialsRecord {
                 access_token_secret,
             } => JiraCredentials::OAuth1 {
                 consumer_key: consumer_key.clone(),
-                private_key_pem: SecretString::new(private_key_pem.expose()),
+                private_key_pem: SecretString::from(private_key_pem.as_secret().clone()),
                 access_token: access_token.clone(),
-                access_token_secret: SecretString::new(access_token_secret.expose()),
+                access_token_secret: SecretString::from(access_token_secret.as_secret().clone()),
             },
             Self::Bearer { token } => JiraCredentials::Bearer {
-                token: SecretString::new(token.expose()),
+                token: SecretString::from(token.as_secret().clone()),
             },
         }
     }

@@ -1,5 +1,6 @@
 //! Reading a state file's bytes into a [`StateSnapshot`], with errors that point into the file.
 
+use jirasync_core::decode_json;
 use serde::Deserialize;
 
 use super::error::StateError;
@@ -30,16 +31,12 @@ impl StateSnapshot {
         {
             return Err(StateError::UnsupportedVersion { found });
         }
-        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-        let snapshot: Self =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-                let path = readable_path(&error.path().to_string());
-                malformed(path, &error.into_inner())
-            })?;
-        deserializer
-            .end()
-            .map_err(|error| malformed(".".to_owned(), &error))?;
-        Ok(snapshot)
+        decode_json(bytes).map_err(|error| StateError::Malformed {
+            path: readable_path(error.path()),
+            line: error.line(),
+            column: error.column(),
+            message: error.message(),
+        })
     }
 }
 
@@ -51,21 +48,6 @@ fn readable_path(path: &str) -> String {
         ".".to_owned()
     } else {
         trimmed.to_owned()
-    }
-}
-
-fn malformed(path: String, error: &serde_json::Error) -> StateError {
-    let line = error.line();
-    let column = error.column();
-    let full = error.to_string();
-    // serde_json's Display ends with " at line L column C"; the variant carries both apart.
-    let suffix = format!(" at line {line} column {column}");
-    let message = full.strip_suffix(&suffix).unwrap_or(&full).to_owned();
-    StateError::Malformed {
-        path,
-        line,
-        column,
-        message,
     }
 }
 

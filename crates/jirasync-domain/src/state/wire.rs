@@ -1,38 +1,25 @@
 //! How the state file writes the two values that need care: secrets and times.
 
-use std::fmt;
-
 use jirasync_webhook::EventTime;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A secret as the state file holds it (a webhook secret, a private key, a token), in clear text:
-/// the file is needed to restore a deployment. `Debug` and `Display` show `<redacted>`; read the
-/// value with [`SecretText::expose`].
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct SecretText(String);
+jirasync_core::secret_newtype! {
+    /// A secret as the state file holds it (a webhook secret, a private key, a token), in clear
+    /// text: the file is needed to restore a deployment. `Debug` and `Display` show `<redacted>`;
+    /// read the value with [`SecretText::expose_secret`].
+    pub struct SecretText;
+}
 
-impl SecretText {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Self(secret.into())
-    }
-
-    /// The secret itself. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
+/// Written as the JSON string it is: the one secret type that is part of a file format.
+impl Serialize for SecretText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose_secret())
     }
 }
 
-impl fmt::Debug for SecretText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretText(<redacted>)")
-    }
-}
-
-impl fmt::Display for SecretText {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
+impl<'de> Deserialize<'de> for SecretText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self::new)
     }
 }
 
@@ -98,7 +85,7 @@ mod tests {
         let secret = SecretText::new("hunter2");
         assert!(!format!("{secret:?}").contains("hunter2"));
         assert!(!format!("{secret}").contains("hunter2"));
-        assert_eq!(secret.expose(), "hunter2");
+        assert_eq!(secret.expose_secret(), "hunter2");
     }
 
     #[test]

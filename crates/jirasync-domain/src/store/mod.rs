@@ -1,38 +1,42 @@
-//! The storage traits the rules run on, split by concern and composed into [`Store`].
+//! jirasync's own bookkeeping: the storage traits jirasync implements itself (`jirasync-store`
+//! on SQLite and PostgreSQL, an in-memory store for tests), composed into [`SyncStore`].
 //!
-//! Reads are plain queries. Writes take a whole plan ([`AssigneePlan`], [`StatusPlan`],
-//! [`InstallRecord`]) so an implementation can apply each rule's write in one transaction and
-//! enforce the ordering guard in the database. Every trait is object safe, `Send + Sync`, and
-//! returns [`StoreError`].
+//! What is here is jirasync's, never the application's: organizations as jirasync knows them
+//! (their feature flags), integrations and credentials, organization links and their sync
+//! configuration, the links from Jira issues to local issue ids, the ordering-guard watermarks,
+//! the delivery log and external actors. The application's own data (users, who may be assigned
+//! what, its issues) is reached through [`Host`](crate::Host); the webhook inbox is
+//! [`Inbox`](crate::inbox::Inbox).
 //!
-//! Implementations: [`crate::memory::InMemoryStore`] here; SQL stores elsewhere. Every
-//! implementation should pass the conformance suite (`conformance` module, `testing` feature).
+//! Stores persist; the rules decide. Every decision (the ordering guard, "already assigned", the
+//! install merge) is in [`crate::rules`]; a store writes what the rule handed it, atomically, and
+//! serialises the syncs of one Jira issue ([`IssueSyncStore::begin_issue_sync`]). Every trait is
+//! object safe, `Send + Sync`, and returns [`StoreError`].
 
 mod error;
+mod install;
 pub mod missing;
-mod plan;
+#[cfg(feature = "testing")]
 mod seed;
+mod session;
 
 use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 pub use error::{BoxError, StoreError};
-pub use plan::{
-    AssigneePlan, AssigneeTarget, InstallRecord, Installation, OrganizationApplied,
-    OrganizationAssignments, OrganizationIssues, OrganizationResult, PlanApplied, StatusPlan,
-    SyncKind,
-};
+pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
+#[cfg(feature = "testing")]
 pub use seed::Seed;
+pub use session::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};
 
 use crate::activity::Activity;
 use crate::external_actor::{
     ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
 };
-use crate::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
+use crate::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, UserId};
 use crate::integration::{ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig};
 use crate::issue::{ExternalIssue, IssueLink, LinkedIssue, LocalIssue};
 use crate::organization::Organization;
-use crate::people::{ProjectAccess, Team, User};
 
 /// An organization's link to an integration, with the organization (for its feature flags).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +45,22 @@ pub struct OrganizationLink {
     pub organization: Organization,
     /// Its link to the integration.
     pub link: OrganizationIntegration,
+}
+
+/// Organizations as jirasync knows them: an id (the application's), a name, feature flags.
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    /// The organization with this id.
+    async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError>;
+
+    /// Every organization, in id order.
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError>;
+
+    /// Creates the organization with its id (the application's), or replaces the name and
+    /// feature flags of the one with that id. An application registers each organization that
+    /// syncs this way; [`StoreError::Invalid`] for an id the store cannot hold (0, or above
+    /// 2^63 - 1).
+    async fn save_organization(&self, organization: Organization) -> Result<(), StoreError>;
 }
 
 /// Integrations, their organization links and identities.
@@ -72,12 +92,13 @@ pub trait IntegrationStore: Send + Sync {
         integration_id: IntegrationId,
     ) -> Result<Option<Identity>, StoreError>;
 
-    /// Records an install atomically: gets or creates the integration by (`jira_server`, external
-    /// id) and updates its base URL, domain name and TLS flag, adds the record's webhook secrets
-    /// that it lacks (keeping the others, so another organization's tokens stay valid); creates or
-    /// replaces the organization's identity; creates the organization's link (empty config) or
-    /// re-activates an existing one keeping its config, with the identity as default.
-    async fn install(&self, record: InstallRecord) -> Result<Installation, StoreError>;
+    /// Writes an install as [`crate::rules::install::merge_install`] planned it, atomically, and
+    /// returns what was stored. Each part of the plan says whether it creates a row or changes
+    /// one the plan was made from; when the store no longer holds what the plan expects (another
+    /// install got in between: the row exists already, or the integration's webhook secrets
+    /// changed) it writes nothing and answers [`StoreError::Conflict`], and the rule plans again.
+    /// [`StoreError::NotFound`] when the organization does not exist.
+    async fn save_install(&self, plan: InstallPlan) -> Result<Installation, StoreError>;
 
     /// Replaces the sync configuration of the organization's link to the integration, keeping
     /// its status and default identity; returns the link as stored.
@@ -90,7 +111,7 @@ pub trait IntegrationStore: Send + Sync {
     ) -> Result<OrganizationIntegration, StoreError>;
 }
 
-/// Local issues and their links to Jira issues.
+/// The links from Jira issues to the application's issue ids.
 #[async_trait]
 pub trait IssueLinkStore: Send + Sync {
     /// The local issues linked to the Jira issue `key` (exact, case-sensitive) through
@@ -102,16 +123,15 @@ pub trait IssueLinkStore: Send + Sync {
         organizations: &[OrganizationId],
     ) -> Result<Vec<LinkedIssue>, StoreError>;
 
-    /// The local issue with this id.
-    async fn local_issue(&self, id: LocalIssueId) -> Result<Option<LocalIssue>, StoreError>;
-
     /// Links the local issue to the Jira issue `key` (exact) as the organization sees it through
     /// the integration, atomically: creates the organization's external issue row when it is
     /// missing (an existing one keeps its watermarks), then the link. Linking twice is not an
     /// error: the second call returns the link with `created: false` and writes nothing.
     ///
-    /// [`StoreError::NotFound`] (writing nothing) when the local issue does not exist or is in
-    /// another organization, or when the organization has no link to the integration.
+    /// The store does not know the application's issues: checking that the issue exists in the
+    /// organization is the rule's ([`crate::rules::issue_links::link_jira_issue`]).
+    /// [`StoreError::NotFound`] (writing nothing) when the organization has no link to the
+    /// integration.
     async fn link_issue(
         &self,
         organization_id: OrganizationId,
@@ -140,74 +160,23 @@ pub trait IssueLinkStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// Organizations, users, teams and who reaches which project.
-#[async_trait]
-pub trait DirectoryStore: Send + Sync {
-    /// The organization with this id.
-    async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError>;
-
-    /// Every organization, in id order.
-    async fn organizations(&self) -> Result<Vec<Organization>, StoreError>;
-
-    /// The **active** users owning a **verified** e-mail equal to `email` ignoring case, in
-    /// ascending id order (reference §4.3: any verified address counts, not only the primary).
-    async fn active_users_with_verified_email(
-        &self,
-        email: &str,
-    ) -> Result<Vec<UserId>, StoreError>;
-
-    /// The users with these ids that exist, in ascending id order.
-    async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError>;
-
-    /// For each **active** user among `ids`, the projects reached through teams where their
-    /// membership is active; in ascending user id order. Users reaching nothing may be left out.
-    async fn project_access(&self, ids: &[UserId]) -> Result<Vec<ProjectAccess>, StoreError>;
-
-    /// Whether the user is a member of the organization.
-    async fn is_member(
-        &self,
-        organization_id: OrganizationId,
-        user_id: UserId,
-    ) -> Result<bool, StoreError>;
-
-    /// The team with this id.
-    async fn team(&self, id: TeamId) -> Result<Option<Team>, StoreError>;
-}
-
-/// Assignments and resolutions with their activities, applied as whole plans.
+/// The ordering guard's state and the delivery log, and the serialisation of the syncs of one
+/// Jira issue.
 #[async_trait]
 pub trait IssueSyncStore: Send + Sync {
-    /// Applies an assignee plan atomically:
+    /// Starts the sync of one Jira issue (see [`IssueSyncSession`] for the protocol): waits until
+    /// no other session of the same integration and key runs (in this process or another one
+    /// sharing the store), then answers [`IssueSyncStart::Duplicate`] when the request's delivery
+    /// key was recorded for its kind and integration, or a session holding the stored watermark
+    /// of each of the request's organizations.
     ///
-    /// 1. If the plan has a delivery key already recorded for ([`SyncKind::Assignee`],
-    ///    integration), write nothing and return [`PlanApplied::Duplicate`]; else record it.
-    /// 2. Per organization, when the plan has `occurred_at`: if the (organization, integration,
-    ///    key) assignee watermark is strictly newer, skip the organization
-    ///    ([`OrganizationResult::Stale`]); an equal one is re-applied.
-    /// 3. Apply each change: assigning the current user assignee, or unassigning an issue without
-    ///    assignee, writes nothing (`unchanged`); any other change sets the assignee (clearing a
-    ///    team) and writes one `Assigned` / `Unassigned` activity with the plan's integration as
-    ///    sync source and the plan's `occurred_at`.
-    /// 4. Move the watermark to `occurred_at` when it is absent or older, also for organizations
-    ///    whose change list is empty. It never moves back.
-    ///
-    /// Changes to issues that no longer exist are skipped.
-    async fn apply_assignee_plan(&self, plan: AssigneePlan) -> Result<PlanApplied, StoreError>;
+    /// [`StoreError::Unavailable`] when the wait is longer than the store allows.
+    async fn begin_issue_sync(
+        &self,
+        request: IssueSyncRequest,
+    ) -> Result<IssueSyncStart, StoreError>;
 
-    /// Applies a status plan atomically, as [`IssueSyncStore::apply_assignee_plan`] does with the
-    /// [`SyncKind::Status`] watermark and delivery log: issues already in the target status are
-    /// `unchanged` (no activity); the others move to it with one `SetResolved` /
-    /// `SetUnresolved` activity each.
-    async fn apply_status_plan(&self, plan: StatusPlan) -> Result<PlanApplied, StoreError>;
-
-    /// A local issue's activities, oldest first.
-    async fn activities(&self, local_issue_id: LocalIssueId) -> Result<Vec<Activity>, StoreError>;
-}
-
-/// The ordering-guard state, for inspection (the plans write it).
-#[async_trait]
-pub trait WatermarkStore: Send + Sync {
-    /// The newest `occurred_at` applied for (organization, integration, key) and `kind`.
+    /// The newest event time applied for (organization, integration, key) and `kind`.
     async fn watermark(
         &self,
         organization_id: OrganizationId,
@@ -284,24 +253,31 @@ pub trait ExternalActorStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// Every storage concern in one trait, implemented for any type that implements them all.
-pub trait Store:
-    IntegrationStore
-    + IssueLinkStore
-    + DirectoryStore
-    + IssueSyncStore
-    + WatermarkStore
-    + ExternalActorStore
+/// Everything jirasync keeps of its own, in one trait, implemented for any type that
+/// implements its parts.
+pub trait SyncStore:
+    OrganizationStore + IntegrationStore + IssueLinkStore + IssueSyncStore + ExternalActorStore
 {
 }
 
-impl<T> Store for T where
-    T: IntegrationStore
+impl<T> SyncStore for T where
+    T: OrganizationStore
+        + IntegrationStore
         + IssueLinkStore
-        + DirectoryStore
         + IssueSyncStore
-        + WatermarkStore
         + ExternalActorStore
         + ?Sized
 {
+}
+
+/// The standalone host's own issues and their activity log, for reading (the admin API, state
+/// export, tests). An application that embeds jirasync keeps these in its own tables and does
+/// not implement this.
+#[async_trait]
+pub trait LocalIssueStore: Send + Sync {
+    /// The local issue with this id.
+    async fn local_issue(&self, id: LocalIssueId) -> Result<Option<LocalIssue>, StoreError>;
+
+    /// A local issue's activities, oldest first.
+    async fn activities(&self, local_issue_id: LocalIssueId) -> Result<Vec<Activity>, StoreError>;
 }

@@ -8,24 +8,22 @@
 use sqlx::postgres::PgPool;
 use sqlx::{Executor, PgConnection};
 
-use crate::migration::{MigrateError, Migration, RecordedMigration, pending};
+use crate::Layout;
+use crate::migration::{MigrateError, Migration, RecordedMigration, Script, pending};
 
 /// The advisory lock key all jirasync instances take while migrating ("jirasync" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x6a69_7261_7379_6e63;
 
 /// Every migration this build knows, in version order.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/postgres/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = crate::migration::embedded_migrations!("postgres");
 
 // `SCHEMA_VERSION` must name the newest migration, which `open` brings a database to.
 const _: () =
     assert!(matches!(MIGRATIONS.last(), Some(newest) if newest.version == crate::SCHEMA_VERSION));
 
-/// Applies the migrations the database lacks, in one transaction under the advisory lock.
-pub(super) async fn apply_migrations(pool: &PgPool) -> Result<(), MigrateError> {
+/// Applies the migrations the database lacks for `layout`, in one transaction under the
+/// advisory lock.
+pub(super) async fn apply_migrations(pool: &PgPool, layout: Layout) -> Result<(), MigrateError> {
     let mut transaction = crate::pool::begin(pool, "BEGIN")
         .await
         .map_err(MigrateError::driver("starting the migration transaction"))?;
@@ -50,8 +48,8 @@ pub(super) async fn apply_migrations(pool: &PgPool) -> Result<(), MigrateError> 
             .fetch_all(&mut *transaction)
             .await
             .map_err(MigrateError::driver("reading the applied migrations"))?;
-    for migration in pending(MIGRATIONS, &recorded)? {
-        apply(&mut transaction, migration).await?;
+    for (version, script) in pending(MIGRATIONS, &recorded, layout)? {
+        apply(&mut transaction, version, script).await?;
     }
     transaction
         .commit()
@@ -59,24 +57,24 @@ pub(super) async fn apply_migrations(pool: &PgPool) -> Result<(), MigrateError> 
         .map_err(MigrateError::driver("committing the migrations"))
 }
 
-async fn apply(connection: &mut PgConnection, migration: &Migration) -> Result<(), MigrateError> {
-    tracing::info!(
-        version = migration.version,
-        name = migration.name,
-        "applying migration"
-    );
+async fn apply(
+    connection: &mut PgConnection,
+    version: i64,
+    script: &Script,
+) -> Result<(), MigrateError> {
+    tracing::info!(version, name = script.name, "applying migration");
     // Several statements: the simple query protocol (no parameters) runs them in one go.
     connection
-        .execute(migration.sql)
+        .execute(script.sql)
         .await
         .map_err(MigrateError::driver("applying a migration"))?;
     sqlx::query(
         "INSERT INTO jirasync_migrations (version, name, checksum, applied_at)
          VALUES ($1, $2, $3, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT)",
     )
-    .bind(migration.version)
-    .bind(migration.name)
-    .bind(migration.checksum())
+    .bind(version)
+    .bind(script.name)
+    .bind(script.checksum())
     .execute(&mut *connection)
     .await
     .map_err(MigrateError::driver("recording a migration"))?;

@@ -1,29 +1,47 @@
 //! The PostgreSQL store: one database shared by several `jirasync serve` instances.
 //!
-//! [`PostgresStore`] wraps a connection pool. [`PostgresStore::connect`] reaches the server the
+//! [`PostgresStore`] wraps connection pools. [`PostgresStore::connect`] reaches the server the
 //! URL names (TLS as its `sslmode` asks) and brings the schema up to date with the embedded
 //! migrations, under an advisory lock so that instances starting together do not race.
 //!
-//! It implements every storage trait of `jirasync-domain` (including `StateStore`), its `Seed`
-//! trait, and [`Inbox`](crate::inbox::Inbox), with the same SQL as the SQLite store (see
-//! `sql/`). Each plan is one transaction that locks the plan's `external_issues` rows (in organization order, so
-//! two plans never deadlock) before it reads their watermarks: two instances on one database
-//! never apply an older event after a newer one. The inbox's claims take the head of each
-//! ordering key with `FOR UPDATE SKIP LOCKED`, so several workers on several instances never
-//! claim the same delivery.
+//! It implements the domain's [`SyncStore`](jirasync_domain::SyncStore) and
+//! [`Inbox`](jirasync_domain::inbox::Inbox), and with [`Layout::Standalone`] (the default) the
+//! standalone [`Host`](jirasync_domain::Host) over its own tables, `LocalIssueStore`,
+//! `StateStore` and (`testing` feature) `Seed`, with the same SQL as the SQLite store (see
+//! `sql/`). The inbox's claims take the head of each ordering key with `FOR UPDATE SKIP
+//! LOCKED`, so several workers on several instances never claim the same delivery.
+//!
+//! # Two pools, and why they cannot deadlock
+//!
+//! A sync session (`session.rs`) is a transaction holding the Jira issue's
+//! `jirasync_external_issues` rows locked **while the host runs**, so it keeps one connection of
+//! the main pool from `begin_issue_sync` to its commit. If the host's calls took connections
+//! from the same pool, as many sessions as the pool has connections would hold them all while
+//! each waits for one more for its host call: every instance would stop until the acquire
+//! timeout. So the standalone host's calls (and `Seed`) run on a second, smaller pool of their
+//! own ([`PostgresOptions::host_connections`]). A host call holds its connection only for its
+//! own short statements and never waits for a session, so it always gets one in time; and a
+//! session waiting for the main pool holds nothing. The database's own locks cannot form a
+//! cycle either: sessions lock `jirasync_external_issues` rows in organization order, host calls
+//! never touch them, and a state import locks `jirasync_external_issues` before any table a
+//! host call writes (`state.rs`). Calls inside a session never use the main pool: the rule
+//! reads the bookkeeping it needs before it begins.
 //!
 //! A failure of the database during a call (connection lost, pool closed, serialization
-//! failure, deadlock) is a retryable
-//! [`StoreError::Unavailable`](jirasync_domain::StoreError::Unavailable).
+//! failure, deadlock, a lock wait beyond `lock_timeout`) is a retryable
+//! [`StoreError::Unavailable`].
 
-mod directory;
 mod external_actors;
+mod host;
 mod inbox;
 mod integrations;
 mod issue_links;
 mod issue_sync;
 mod migrate;
+mod organizations;
+#[cfg(feature = "testing")]
 mod seed;
+mod session;
 mod state;
 
 use std::str::FromStr;
@@ -32,7 +50,10 @@ use std::time::Duration;
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use crate::{DatabaseUrl, OpenError};
+use jirasync_domain::StoreError;
+
+use crate::layout::bookkeeping_only;
+use crate::{DatabaseUrl, Layout, OpenError};
 
 /// How [`PostgresStore::connect_with`] sets up its pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +65,14 @@ pub struct PostgresOptions {
     /// The schema every connection works in (its `search_path`); `None` keeps the server's
     /// default (normally `public`). The schema must exist.
     pub schema: Option<String>,
+    /// How long the start of a Jira issue's sync waits for another session of the same issue
+    /// (on any instance) before it fails with [`StoreError::Unavailable`] (its `lock_timeout`).
+    pub issue_lock_wait: Duration,
+    /// The most connections of the standalone host's own pool (see the module docs). Not opened
+    /// with [`Layout::Bookkeeping`].
+    pub host_connections: u32,
+    /// Which tables the store creates and serves.
+    pub layout: Layout,
 }
 
 impl Default for PostgresOptions {
@@ -52,14 +81,41 @@ impl Default for PostgresOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
             schema: None,
+            issue_lock_wait: Duration::from_secs(30),
+            host_connections: 5,
+            layout: Layout::Standalone,
         }
     }
 }
 
-/// The PostgreSQL store: a pool of connections to one database whose schema is up to date.
+impl PostgresOptions {
+    /// Sets [`PostgresOptions::issue_lock_wait`].
+    pub fn issue_lock_wait(mut self, wait: Duration) -> Self {
+        self.issue_lock_wait = wait;
+        self
+    }
+
+    /// Sets [`PostgresOptions::host_connections`] (at least one).
+    pub fn host_connections(mut self, connections: u32) -> Self {
+        self.host_connections = connections.max(1);
+        self
+    }
+
+    /// Sets [`PostgresOptions::layout`].
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
+}
+
+/// The PostgreSQL store: pools of connections to one database whose schema is up to date.
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
+    /// jirasync's bookkeeping, the inbox, and the sync sessions.
     pool: PgPool,
+    /// The standalone host's calls; `None` with [`Layout::Bookkeeping`].
+    host_pool: Option<PgPool>,
+    issue_lock_wait: Duration,
 }
 
 impl PostgresStore {
@@ -76,41 +132,76 @@ impl PostgresStore {
         options: PostgresOptions,
     ) -> Result<Self, OpenError> {
         let mut connect_options =
-            PgConnectOptions::from_str(url.expose()).map_err(|error| OpenError::InvalidUrl {
-                url: url.redacted(),
-                message: without_password(url, &error.to_string()),
+            PgConnectOptions::from_str(url.expose_secret()).map_err(|error| {
+                OpenError::InvalidUrl {
+                    url: url.redacted(),
+                    message: without_password(url, &error.to_string()),
+                }
             })?;
         if let Some(schema) = &options.schema {
             connect_options = connect_options.options([("search_path", quoted_identifier(schema))]);
         }
-        // The ping before each use stays: it replaces connections the server closed (a restart,
-        // a fail-over, an idle timeout) before a call fails on them. A connection returned inside
-        // a transaction is rolled back first (see `crate::pool`).
-        let pool = PgPoolOptions::new()
-            .after_release(crate::pool::roll_back_abandoned::<Postgres>)
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect_options)
+        let connect = |connections: u32| {
+            // The ping before each use stays: it replaces connections the server closed (a
+            // restart, a fail-over, an idle timeout) before a call fails on them. A connection
+            // returned inside a transaction is rolled back first (see `crate::pool`).
+            PgPoolOptions::new()
+                .after_release(crate::pool::roll_back_abandoned::<Postgres>)
+                .max_connections(connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect_options.clone())
+        };
+        let connect_error = |error: sqlx::Error| OpenError::Connect {
+            url: url.redacted(),
+            message: without_password(url, &error.to_string()),
+            source: Some(error),
+        };
+        let pool = connect(options.max_connections)
             .await
-            .map_err(|error| OpenError::Connect {
-                url: url.redacted(),
-                message: without_password(url, &error.to_string()),
-                source: Some(error),
-            })?;
-        migrate::apply_migrations(&pool)
+            .map_err(connect_error)?;
+        migrate::apply_migrations(&pool, options.layout)
             .await
             .map_err(|failure| failure.into_open_error(url))?;
-        Ok(Self { pool })
+        let host_pool = match options.layout {
+            Layout::Standalone => Some(
+                connect(options.host_connections.max(1))
+                    .await
+                    .map_err(connect_error)?,
+            ),
+            Layout::Bookkeeping => None,
+        };
+        Ok(Self {
+            pool,
+            host_pool,
+            issue_lock_wait: options.issue_lock_wait,
+        })
     }
 
-    /// The connection pool, for callers that need a query of their own (diagnostics, tests).
+    /// Which tables the store serves.
+    pub fn layout(&self) -> Layout {
+        match self.host_pool {
+            Some(_) => Layout::Standalone,
+            None => Layout::Bookkeeping,
+        }
+    }
+
+    /// The pool the standalone host's calls run on; refused on a bookkeeping-only store.
+    fn host_pool(&self) -> Result<&PgPool, StoreError> {
+        self.host_pool.as_ref().ok_or_else(bookkeeping_only)
+    }
+
+    /// The main connection pool, for callers that need a query of their own (diagnostics,
+    /// tests).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
-    /// Closes every connection of the pool; later calls fail with `Unavailable`.
+    /// Closes every connection of both pools; later calls fail with `Unavailable`.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(host_pool) = &self.host_pool {
+            host_pool.close().await;
+        }
     }
 }
 
@@ -122,6 +213,9 @@ impl crate::sql::Dialect for PostgresStore {
     // READ COMMITTED would give each statement its own snapshot.
     const BEGIN_SNAPSHOT: &'static str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     const TRUE: &'static str = "TRUE";
+    // READ COMMITTED lets two transactions read the same row: the one that writes from what it
+    // read locks the row first.
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
 }
 
 /// `name` as a PostgreSQL quoted identifier: in double quotes, inner double quotes doubled.
@@ -131,7 +225,7 @@ fn quoted_identifier(name: &str) -> String {
 
 /// A driver message with the URL's password, should the driver quote it, hidden.
 fn without_password(url: &DatabaseUrl, message: &str) -> String {
-    let password = url::Url::parse(url.expose())
+    let password = url::Url::parse(url.expose_secret())
         .ok()
         .and_then(|parsed| parsed.password().map(str::to_owned));
     match password {

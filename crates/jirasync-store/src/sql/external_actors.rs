@@ -12,7 +12,7 @@ use crate::sql_error::store_error;
 
 /// The columns of an [`ActorRow`].
 pub(crate) const SELECT_ACTOR: &str = "SELECT id, organization_id, integration_id, provider, \
-    external_name, external_id, user_id, team_id FROM external_actors";
+    external_name, external_id, user_id, team_id FROM jirasync_external_actors";
 
 /// An `external_actors` row: id, organization, integration, provider, name, external id, user,
 /// team.
@@ -177,7 +177,7 @@ macro_rules! external_actor_store {
                 }
                 // reference §5.2: names compared ignoring case.
                 let sql = format!(
-                    "SELECT DISTINCT user_id FROM external_actors \
+                    "SELECT DISTINCT user_id FROM jirasync_external_actors \
                      WHERE integration_id = $1 AND provider = $2 AND user_id IS NOT NULL \
                      AND external_name_lower IN ({}) ORDER BY user_id",
                     placeholders(3, names.len())
@@ -204,7 +204,7 @@ macro_rules! external_actor_store {
                 let what = "inserting an external actor";
                 let (user, team) = target_columns(actor.target);
                 let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO external_actors (organization_id, integration_id, provider, \
+                    "INSERT INTO jirasync_external_actors (organization_id, integration_id, provider, \
                      external_name, external_name_lower, external_id, user_id, team_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
                 )
@@ -239,7 +239,7 @@ macro_rules! external_actor_store {
                 // One statement: it finds the actor in its organization and applies the
                 // uniqueness rule atomically; no row changed means no such actor there.
                 let updated = ::sqlx::query(
-                    "UPDATE external_actors SET integration_id = $1, provider = $2, \
+                    "UPDATE jirasync_external_actors SET integration_id = $1, provider = $2, \
                      external_name = $3, external_name_lower = $4, external_id = $5, \
                      user_id = $6, team_id = $7 WHERE id = $8 AND organization_id = $9",
                 )
@@ -270,7 +270,7 @@ macro_rules! external_actor_store {
                 id: ExternalActorId,
             ) -> Result<(), StoreError> {
                 let deleted = ::sqlx::query(
-                    "DELETE FROM external_actors WHERE id = $1 AND organization_id = $2",
+                    "DELETE FROM jirasync_external_actors WHERE id = $1 AND organization_id = $2",
                 )
                 .bind(sql_id(id.get()))
                 .bind(sql_id(organization_id.get()))

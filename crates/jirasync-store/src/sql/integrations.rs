@@ -1,5 +1,7 @@
 //! [`IntegrationStore`](jirasync_domain::IntegrationStore) in SQL: integrations, their
-//! organization links and identities, and installs.
+//! organization links and identities, and the writes of an install as the install rule planned
+//! them (`jirasync_domain::rules::install::merge_install`): the store checks that the rows are
+//! still as the plan read them and writes what it says, nothing more.
 
 use jirasync_domain::StoreError;
 use jirasync_domain::ids::IntegrationId;
@@ -16,10 +18,9 @@ pub(crate) use crate::state_rows::{
 use crate::state_rows::{identity_record, organization_integration_record};
 
 /// The columns of an [`IntegrationRow`].
-pub(crate) const SELECT_INTEGRATION: &str =
-    "SELECT id, provider, external_id, name, base_url, domain_name, verify_ssl FROM integrations";
+pub(crate) const SELECT_INTEGRATION: &str = "SELECT id, provider, external_id, name, base_url, domain_name, verify_ssl FROM jirasync_integrations";
 
-/// The columns of a [`LinkRow`], from `organization_integrations l`.
+/// The columns of a [`LinkRow`], from `jirasync_organization_integrations l`.
 pub(crate) const LINK_COLUMNS: &str = "l.organization_id, l.integration_id, l.status, \
     l.sync_reverse_assignment, l.sync_status_reverse, l.sync_forward_assignment, \
     l.sync_status_forward, l.sync_comments, l.resolution_strategy, l.default_identity_id";
@@ -27,7 +28,7 @@ pub(crate) const LINK_COLUMNS: &str = "l.organization_id, l.integration_id, l.st
 /// The columns of an [`IdentityRow`].
 pub(crate) const SELECT_IDENTITY: &str = "SELECT id, organization_id, integration_id, \
     installed_by, credential_kind, consumer_key, private_key_pem, access_token, \
-    access_token_secret, bearer_token FROM identities";
+    access_token_secret, bearer_token FROM jirasync_identities";
 
 /// The integration a row describes, with its webhook secrets in the order they were added.
 pub(crate) fn integration_from_row(
@@ -85,14 +86,19 @@ pub(crate) fn credential_columns(
         } => Ok((
             "oauth1",
             Some(consumer_key.as_str()),
-            Some(private_key_pem.expose()),
+            Some(private_key_pem.expose_secret()),
             Some(access_token.as_str()),
-            Some(access_token_secret.expose()),
+            Some(access_token_secret.expose_secret()),
             None,
         )),
-        JiraCredentials::Bearer { token } => {
-            Ok(("bearer", None, None, None, None, Some(token.expose())))
-        }
+        JiraCredentials::Bearer { token } => Ok((
+            "bearer",
+            None,
+            None,
+            None,
+            None,
+            Some(token.expose_secret()),
+        )),
         _ => Err(StoreError::invalid(
             "this store cannot keep this kind of Jira credentials",
         )),
@@ -123,42 +129,60 @@ pub(crate) fn written(what: &str) -> StoreError {
     StoreError::other(format!("{what} vanished inside its own transaction"))
 }
 
+/// The refusal of a plan made on rows that changed since it was read: nothing is written, and
+/// the install rule plans again.
+pub(crate) fn changed_meanwhile(what: &str) -> StoreError {
+    StoreError::conflict(format!("{what} changed meanwhile"))
+}
+
 /// Implements `IntegrationStore` for `$store`, whose connections are `$connection`.
 macro_rules! integration_store {
     ($store:ident, $connection:ty) => {
         use ::async_trait::async_trait;
         use ::jirasync_domain::ids::{IntegrationId, OrganizationId};
         use ::jirasync_domain::integration::{
-            ExternalId, Identity, Integration, JIRA_SERVER_PROVIDER, LinkStatus,
+            ExternalId, Identity, Integration, IntegrationMetadata, LinkStatus,
             OrganizationIntegration, SyncConfig,
         };
-        use ::jirasync_domain::organization::{Organization, OrganizationFeatures};
-        use ::jirasync_domain::store::{InstallRecord, Installation, OrganizationLink};
+        use ::jirasync_domain::store::missing::missing_organization_link;
+        use ::jirasync_domain::store::{
+            IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite,
+            OrganizationLink,
+        };
         use ::jirasync_domain::{IntegrationStore, StoreError};
         use ::sqlx::FromRow;
 
+        use $crate::sql::Dialect;
         use $crate::sql::integrations::{
             IdentityRow, IntegrationRow, LINK_COLUMNS, LinkRow, SELECT_IDENTITY,
-            SELECT_INTEGRATION, credential_columns, identity_from_row, integration_from_row,
-            bind_sync_config, link_from_row, written,
+            SELECT_INTEGRATION, bind_sync_config, changed_meanwhile, credential_columns,
+            identity_from_row, integration_from_row, link_from_row, written,
         };
-        use ::jirasync_domain::store::missing::missing_organization_link;
-        use $crate::sql::values::{column, link_status_name, sql_id};
+        use $crate::sql::organizations::{OrganizationRow, organization_from_row};
+        use $crate::sql::values::{link_status_name, sql_id};
         use $crate::sql_error::store_error;
+
+        /// The webhook secrets of an integration, in the order they were added.
+        async fn secrets(
+            connection: &mut $connection,
+            integration_id: i64,
+        ) -> Result<Vec<String>, StoreError> {
+            ::sqlx::query_scalar(
+                "SELECT secret FROM jirasync_integration_webhook_secrets \
+                 WHERE integration_id = $1 ORDER BY position",
+            )
+            .bind(integration_id)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(|error| store_error("reading webhook secrets", error))
+        }
 
         /// The integration a row describes, with its webhook secrets read.
         async fn with_secrets(
             connection: &mut $connection,
             row: IntegrationRow,
         ) -> Result<Integration, StoreError> {
-            let secrets: Vec<String> = ::sqlx::query_scalar(
-                "SELECT secret FROM integration_webhook_secrets WHERE integration_id = $1 \
-                 ORDER BY position",
-            )
-            .bind(row.0)
-            .fetch_all(&mut *connection)
-            .await
-            .map_err(|error| store_error("reading webhook secrets", error))?;
+            let secrets = secrets(connection, row.0).await?;
             integration_from_row(row, secrets)
         }
 
@@ -186,7 +210,7 @@ macro_rules! integration_store {
             integration_id: i64,
         ) -> Result<Option<OrganizationIntegration>, StoreError> {
             let row: Option<LinkRow> = ::sqlx::query_as(&format!(
-                "SELECT {LINK_COLUMNS} FROM organization_integrations l \
+                "SELECT {LINK_COLUMNS} FROM jirasync_organization_integrations l \
                  WHERE l.organization_id = $1 AND l.integration_id = $2"
             ))
             .bind(organization_id)
@@ -214,149 +238,216 @@ macro_rules! integration_store {
             row.map(identity_from_row).transpose()
         }
 
-        /// Gets or creates the `jira_server` integration of the record and brings its metadata
-        /// up to date; returns its id and whether it was created.
-        async fn upsert_integration(
+        /// Writes the plan's webhook secrets as the integration's list, in their order.
+        async fn write_secrets(
             connection: &mut $connection,
-            record: &InstallRecord,
-        ) -> Result<(i64, bool), StoreError> {
+            integration_id: i64,
+            metadata: &IntegrationMetadata,
+            what: &str,
+        ) -> Result<(), StoreError> {
+            ::sqlx::query("DELETE FROM jirasync_integration_webhook_secrets WHERE integration_id = $1")
+                .bind(integration_id)
+                .execute(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+            for (position, secret) in (0_i64..).zip(&metadata.webhook_secrets) {
+                ::sqlx::query(
+                    "INSERT INTO jirasync_integration_webhook_secrets \
+                     (integration_id, position, secret) VALUES ($1, $2, $3)",
+                )
+                .bind(integration_id)
+                .bind(position)
+                .bind(secret.expose_secret())
+                .execute(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+            }
+            Ok(())
+        }
+
+        /// Creates the integration, or updates the existing one the plan was made on; returns
+        /// its id. The existing row is locked first (PostgreSQL), so two installs updating one
+        /// integration take turns and the second finds the secrets changed.
+        pub(super) async fn write_integration(
+            connection: &mut $connection,
+            write: &IntegrationWrite,
+        ) -> Result<i64, StoreError> {
             let what = "recording the integration";
-            let metadata = &record.metadata;
-            let existing: Option<i64> = ::sqlx::query_scalar(
-                "SELECT id FROM integrations WHERE provider = $1 AND external_id = $2",
-            )
-            .bind(JIRA_SERVER_PROVIDER)
-            .bind(record.external_id.as_str())
-            .fetch_optional(&mut *connection)
-            .await
-            .map_err(|error| store_error(what, error))?;
-            let (id, created) = match existing {
-                Some(id) => {
+            match write {
+                IntegrationWrite::Create {
+                    provider,
+                    external_id,
+                    name,
+                    metadata,
+                } => {
+                    // A concurrent create of the same integration fails the unique constraint:
+                    // a conflict too.
+                    let id: i64 = ::sqlx::query_scalar(
+                        "INSERT INTO jirasync_integrations \
+                         (provider, external_id, name, base_url, domain_name, verify_ssl) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (provider, external_id) DO NOTHING RETURNING id",
+                    )
+                    .bind(provider)
+                    .bind(external_id.as_str())
+                    .bind(name)
+                    .bind(&metadata.base_url)
+                    .bind(&metadata.domain_name)
+                    .bind(metadata.verify_ssl)
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?
+                    .ok_or_else(|| changed_meanwhile(&format!("integration {external_id}")))?;
+                    write_secrets(connection, id, metadata, what).await?;
+                    Ok(id)
+                }
+                IntegrationWrite::Update {
+                    id,
+                    expected_secrets,
+                    metadata,
+                } => {
+                    let integration_id = sql_id(id.get());
+                    let locked: Option<i64> = ::sqlx::query_scalar(&format!(
+                        "SELECT id FROM jirasync_integrations WHERE id = $1{}",
+                        <$store as Dialect>::FOR_UPDATE
+                    ))
+                    .bind(integration_id)
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    if locked.is_none() {
+                        return Err(StoreError::not_found(format!("integration {id}")));
+                    }
+                    let stored = secrets(connection, integration_id).await?;
+                    let expected: Vec<&str> =
+                        expected_secrets.iter().map(|secret| secret.expose_secret()).collect();
+                    if stored != expected {
+                        return Err(changed_meanwhile(&format!(
+                            "the webhook secrets of integration {id}"
+                        )));
+                    }
                     ::sqlx::query(
-                        "UPDATE integrations SET base_url = $1, domain_name = $2, \
+                        "UPDATE jirasync_integrations SET base_url = $1, domain_name = $2, \
                          verify_ssl = $3 WHERE id = $4",
                     )
                     .bind(&metadata.base_url)
                     .bind(&metadata.domain_name)
                     .bind(metadata.verify_ssl)
-                    .bind(id)
+                    .bind(integration_id)
                     .execute(&mut *connection)
                     .await
                     .map_err(|error| store_error(what, error))?;
-                    (id, false)
+                    write_secrets(connection, integration_id, metadata, what).await?;
+                    Ok(integration_id)
                 }
-                None => {
-                    let id = ::sqlx::query_scalar(
-                        "INSERT INTO integrations \
-                         (provider, external_id, name, base_url, domain_name, verify_ssl) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                    )
-                    .bind(JIRA_SERVER_PROVIDER)
-                    .bind(record.external_id.as_str())
-                    .bind(&record.name)
-                    .bind(&metadata.base_url)
-                    .bind(&metadata.domain_name)
-                    .bind(metadata.verify_ssl)
-                    .fetch_one(&mut *connection)
-                    .await
-                    .map_err(|error| store_error(what, error))?;
-                    (id, true)
-                }
-            };
-            // Keep every secret already there, so other organizations' tokens stay valid.
-            for secret in &metadata.webhook_secrets {
-                ::sqlx::query(
-                    "INSERT INTO integration_webhook_secrets (integration_id, position, secret) \
-                     SELECT $1, (SELECT COALESCE(MAX(position) + 1, 0) \
-                                 FROM integration_webhook_secrets WHERE integration_id = $1), $2 \
-                     WHERE NOT EXISTS (SELECT 1 FROM integration_webhook_secrets \
-                                       WHERE integration_id = $1 AND secret = $2)",
-                )
-                .bind(id)
-                .bind(secret.expose())
-                .execute(&mut *connection)
-                .await
-                .map_err(|error| store_error("recording a webhook secret", error))?;
             }
-            Ok((id, created))
         }
 
-        /// Creates or replaces the organization's identity for the integration; returns its id.
-        async fn upsert_identity(
+        /// Creates the organization's identity, or replaces the credentials of the one the
+        /// plan was made on; returns its id.
+        async fn write_identity(
             connection: &mut $connection,
             organization_id: i64,
             integration_id: i64,
-            record: &InstallRecord,
+            write: &IdentityWrite,
         ) -> Result<i64, StoreError> {
-            let (kind, consumer_key, private_key, access_token, token_secret, bearer_token) =
-                credential_columns(&record.credentials)?;
-            ::sqlx::query_scalar(
-                "INSERT INTO identities (organization_id, integration_id, installed_by, \
-                 credential_kind, consumer_key, private_key_pem, access_token, \
-                 access_token_secret, bearer_token) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                 ON CONFLICT (organization_id, integration_id) DO UPDATE SET \
-                 installed_by = excluded.installed_by, \
-                 credential_kind = excluded.credential_kind, \
-                 consumer_key = excluded.consumer_key, \
-                 private_key_pem = excluded.private_key_pem, \
-                 access_token = excluded.access_token, \
-                 access_token_secret = excluded.access_token_secret, \
-                 bearer_token = excluded.bearer_token \
-                 RETURNING id",
+            let what = "recording the identity";
+            let stored: Option<i64> = ::sqlx::query_scalar(
+                "SELECT id FROM jirasync_identities \
+                 WHERE organization_id = $1 AND integration_id = $2",
             )
             .bind(organization_id)
             .bind(integration_id)
-            .bind(record.installed_by.map(|user| sql_id(user.get())))
-            .bind(kind)
-            .bind(consumer_key)
-            .bind(private_key)
-            .bind(access_token)
-            .bind(token_secret)
-            .bind(bearer_token)
-            .fetch_one(&mut *connection)
-            .await
-            .map_err(|error| store_error("recording the identity", error))
-        }
-
-        /// Creates the organization's link (empty config) or re-activates it keeping its
-        /// config, with `identity_id` as default; returns whether it was created.
-        async fn upsert_link(
-            connection: &mut $connection,
-            organization_id: i64,
-            integration_id: i64,
-            identity_id: i64,
-        ) -> Result<bool, StoreError> {
-            let what = "recording the organization's link";
-            let updated = ::sqlx::query(
-                "UPDATE organization_integrations SET status = $1, default_identity_id = $2 \
-                 WHERE organization_id = $3 AND integration_id = $4",
-            )
-            .bind(link_status_name(LinkStatus::Active))
-            .bind(identity_id)
-            .bind(organization_id)
-            .bind(integration_id)
-            .execute(&mut *connection)
+            .fetch_optional(&mut *connection)
             .await
             .map_err(|error| store_error(what, error))?;
-            if updated.rows_affected() > 0 {
-                return Ok(false);
+            if stored != write.existing.map(|id| sql_id(id.get())) {
+                return Err(changed_meanwhile("the organization's identity"));
             }
-            let insert = ::sqlx::query(
-                "INSERT INTO organization_integrations (organization_id, integration_id, status, \
-                 sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
-                 sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(organization_id)
-            .bind(integration_id)
-            .bind(link_status_name(LinkStatus::Active));
-            bind_sync_config!(insert, SyncConfig::default())
-                .bind(identity_id)
-                .execute(&mut *connection)
+            let (kind, consumer_key, private_key, access_token, token_secret, bearer_token) =
+                credential_columns(&write.credentials)?;
+            let installed_by = write.installed_by.map(|user| sql_id(user.get()));
+            let statement = match stored {
+                Some(_) => ::sqlx::query_scalar(
+                    "UPDATE jirasync_identities SET installed_by = $3, credential_kind = $4, \
+                     consumer_key = $5, private_key_pem = $6, access_token = $7, \
+                     access_token_secret = $8, bearer_token = $9 \
+                     WHERE organization_id = $1 AND integration_id = $2 RETURNING id",
+                ),
+                // A concurrent create fails the unique constraint: a conflict too.
+                None => ::sqlx::query_scalar(
+                    "INSERT INTO jirasync_identities (organization_id, integration_id, \
+                     installed_by, credential_kind, consumer_key, private_key_pem, \
+                     access_token, access_token_secret, bearer_token) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                ),
+            };
+            statement
+                .bind(organization_id)
+                .bind(integration_id)
+                .bind(installed_by)
+                .bind(kind)
+                .bind(consumer_key)
+                .bind(private_key)
+                .bind(access_token)
+                .bind(token_secret)
+                .bind(bearer_token)
+                .fetch_one(&mut *connection)
                 .await
-                .map_err(|error| store_error(what, error))?;
-            Ok(true)
+                .map_err(|error| store_error(what, error))
+        }
+
+        /// Creates the organization's link or re-activates the existing one, as the plan
+        /// says, with `identity_id` as its default.
+        async fn write_link(
+            connection: &mut $connection,
+            organization_id: i64,
+            integration_id: i64,
+            write: &LinkWrite,
+            identity_id: i64,
+        ) -> Result<(), StoreError> {
+            let what = "recording the organization's link";
+            let active = link_status_name(LinkStatus::Active);
+            match write {
+                LinkWrite::Reactivate => {
+                    let updated = ::sqlx::query(
+                        "UPDATE jirasync_organization_integrations \
+                         SET status = $1, default_identity_id = $2 \
+                         WHERE organization_id = $3 AND integration_id = $4",
+                    )
+                    .bind(active)
+                    .bind(identity_id)
+                    .bind(organization_id)
+                    .bind(integration_id)
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    if updated.rows_affected() == 0 {
+                        return Err(changed_meanwhile("the organization's link"));
+                    }
+                }
+                LinkWrite::Create { config } => {
+                    let insert = ::sqlx::query(
+                        "INSERT INTO jirasync_organization_integrations (organization_id, \
+                         integration_id, status, sync_reverse_assignment, sync_status_reverse, \
+                         sync_forward_assignment, sync_status_forward, sync_comments, \
+                         resolution_strategy, default_identity_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(organization_id)
+                    .bind(integration_id)
+                    .bind(active);
+                    let inserted = bind_sync_config!(insert, *config)
+                        .bind(identity_id)
+                        .execute(&mut *connection)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                    if inserted.rows_affected() == 0 {
+                        return Err(changed_meanwhile("the organization's link"));
+                    }
+                }
+            }
+            Ok(())
         }
 
         #[async_trait]
@@ -412,9 +503,9 @@ macro_rules! integration_store {
             ) -> Result<Vec<OrganizationLink>, StoreError> {
                 let what = "reading an integration's links";
                 let rows = ::sqlx::query(&format!(
-                    "SELECT {LINK_COLUMNS}, o.name, o.issue_sync, o.external_actors \
-                     FROM organization_integrations l \
-                     JOIN organizations o ON o.id = l.organization_id \
+                    "SELECT {LINK_COLUMNS}, o.id, o.name, o.issue_sync, o.external_actors \
+                     FROM jirasync_organization_integrations l \
+                     JOIN jirasync_organizations o ON o.id = l.organization_id \
                      WHERE l.integration_id = $1 ORDER BY l.organization_id"
                 ))
                 .bind(sql_id(integration_id.get()))
@@ -426,15 +517,14 @@ macro_rules! integration_store {
                         let link = link_from_row(
                             LinkRow::from_row(row).map_err(|e| store_error(what, e))?,
                         )?;
+                        let organization: OrganizationRow = (
+                            $crate::sql::values::column(row, "id", what)?,
+                            $crate::sql::values::column(row, "name", what)?,
+                            $crate::sql::values::column(row, "issue_sync", what)?,
+                            $crate::sql::values::column(row, "external_actors", what)?,
+                        );
                         Ok(OrganizationLink {
-                            organization: Organization {
-                                id: link.organization_id,
-                                name: column(row, "name", what)?,
-                                features: OrganizationFeatures {
-                                    issue_sync: column(row, "issue_sync", what)?,
-                                    external_actors: column(row, "external_actors", what)?,
-                                },
-                            },
+                            organization: organization_from_row(organization)?,
                             link,
                         })
                     })
@@ -456,31 +546,36 @@ macro_rules! integration_store {
                 .await
             }
 
-            async fn install(&self, record: InstallRecord) -> Result<Installation, StoreError> {
-                let mut transaction =
-                    $crate::sql::begin_write::<Self>(&self.pool, "recording an install").await?;
-                let organization_id = sql_id(record.organization_id.get());
+            async fn save_install(&self, plan: InstallPlan) -> Result<Installation, StoreError> {
+                let what = "recording an install";
+                let organization_id = sql_id(plan.organization_id.get());
+                // Any refusal below drops the transaction uncommitted: nothing is written.
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let organization_exists: Option<i64> =
-                    ::sqlx::query_scalar("SELECT id FROM organizations WHERE id = $1")
+                    ::sqlx::query_scalar("SELECT id FROM jirasync_organizations WHERE id = $1")
                         .bind(organization_id)
                         .fetch_optional(&mut *transaction)
                         .await
-                        .map_err(|error| store_error("recording an install", error))?;
+                        .map_err(|error| store_error(what, error))?;
                 if organization_exists.is_none() {
                     return Err(StoreError::not_found(format!(
                         "organization {}",
-                        record.organization_id
+                        plan.organization_id
                     )));
                 }
-                let (integration_id, integration_created) =
-                    upsert_integration(&mut transaction, &record).await?;
-                let identity_id =
-                    upsert_identity(&mut transaction, organization_id, integration_id, &record)
-                        .await?;
-                let link_created = upsert_link(
+                let integration_id = write_integration(&mut transaction, &plan.integration).await?;
+                let identity_id = write_identity(
                     &mut transaction,
                     organization_id,
                     integration_id,
+                    &plan.identity,
+                )
+                .await?;
+                write_link(
+                    &mut transaction,
+                    organization_id,
+                    integration_id,
+                    &plan.link,
                     identity_id,
                 )
                 .await?;
@@ -498,13 +593,13 @@ macro_rules! integration_store {
                 transaction
                     .commit()
                     .await
-                    .map_err(|error| store_error("committing an install", error))?;
+                    .map_err(|error| store_error(what, error))?;
                 Ok(Installation {
                     integration,
                     organization_integration,
                     identity,
-                    integration_created,
-                    link_created,
+                    integration_created: matches!(plan.integration, IntegrationWrite::Create { .. }),
+                    link_created: matches!(plan.link, LinkWrite::Create { .. }),
                 })
             }
 
@@ -519,7 +614,7 @@ macro_rules! integration_store {
                 let integration = sql_id(integration_id.get());
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let update = ::sqlx::query(
-                    "UPDATE organization_integrations SET sync_reverse_assignment = $1, \
+                    "UPDATE jirasync_organization_integrations SET sync_reverse_assignment = $1, \
                      sync_status_reverse = $2, sync_forward_assignment = $3, \
                      sync_status_forward = $4, sync_comments = $5, resolution_strategy = $6 \
                      WHERE organization_id = $7 AND integration_id = $8",

@@ -5,14 +5,21 @@
 //! storage trait (row → domain conversions, stored names) as functions, and the parts that talk
 //! to the database as a macro each back-end expands for its own store and connection types
 //! (`sqlite/integrations.rs` and `postgres/integrations.rs` are such expansions). What really
-//! differs stays in the back-ends: how a write transaction starts (`begin_write`), what a plan
-//! locks before it reads its watermarks (`lock_plan_rows`), and the [`Dialect`] constants.
+//! differs stays in the back-ends: how a write transaction starts (`begin_write`), how the syncs
+//! of one Jira issue are serialised (`sqlite/session.rs`: a lease row; `postgres/session.rs`: row
+//! locks held by a transaction), how the inbox's claim keeps two workers from claiming one
+//! delivery (`sqlite/inbox.rs`: a `BEGIN IMMEDIATE` transaction; `postgres/inbox.rs`: one
+//! statement with `FOR UPDATE SKIP LOCKED`), which pool the standalone host's calls use, and
+//! the [`Dialect`] constants.
 
-pub(crate) mod directory;
 pub(crate) mod external_actors;
+pub(crate) mod host;
+pub(crate) mod inbox;
 pub(crate) mod integrations;
 pub(crate) mod issue_links;
 pub(crate) mod issue_sync;
+pub(crate) mod organizations;
+#[cfg(feature = "testing")]
 pub(crate) mod seed;
 pub(crate) mod state;
 pub(crate) mod values;
@@ -35,6 +42,10 @@ pub(crate) trait Dialect {
     /// A boolean true in a comparison (`1` on SQLite, `TRUE` on PostgreSQL), spelled as the
     /// partial indexes spell it so that the planner uses them.
     const TRUE: &'static str;
+    /// What ends a `SELECT` whose rows the transaction must keep from other writers until it
+    /// ends: ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose `BEGIN IMMEDIATE` already
+    /// holds the database's write lock.
+    const FOR_UPDATE: &'static str;
 }
 
 /// A connection of `pool`, for several reads in a row.

@@ -1,8 +1,9 @@
-//! [`Seed`](jirasync_domain::Seed) in SQL: rows written directly, for tests and examples. The
-//! schema's constraints refuse bad rows: a reference to a missing row is
+//! [`Seed`](jirasync_domain::Seed) in SQL (`testing` feature): rows written directly, for tests
+//! and examples, into the standalone layout's tables and jirasync's. The schema's constraints
+//! refuse bad rows: a reference to a missing row is
 //! [`StoreError::Invalid`](jirasync_domain::StoreError::Invalid) (a foreign key or `NOT NULL`
 //! violation), and a call that writes several rows writes them in one transaction, so a refused
-//! call writes nothing.
+//! call writes nothing. Every call runs on the host pool, refused on a bookkeeping-only store.
 
 /// Implements `Seed` for `$store`, whose transactions run on `$database`.
 macro_rules! seed_store {
@@ -15,13 +16,14 @@ macro_rules! seed_store {
         use ::jirasync_domain::integration::{
             ExternalId, IntegrationMetadata, JIRA_SERVER_PROVIDER, LinkStatus, SyncConfig,
         };
+        use ::jirasync_domain::store::IntegrationWrite;
         use ::jirasync_domain::issue::{Assignee, ResolutionStatus};
         use ::jirasync_domain::organization::OrganizationFeatures;
         use ::jirasync_domain::people::UserEmail;
         use ::jirasync_domain::{Seed, StoreError};
         use ::jirasync_webhook::IssueKey;
 
-        use $crate::sql::issue_links::assignee_columns;
+        use $crate::sql::host::assignee_columns;
         use $crate::sql::integrations::bind_sync_config;
         use $crate::sql::values::{domain_id, link_status_name, sql_id, status_name};
         use $crate::sql_error::store_error;
@@ -64,14 +66,14 @@ macro_rules! seed_store {
                 features: OrganizationFeatures,
             ) -> Result<OrganizationId, StoreError> {
                 let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO organizations (name, issue_sync, external_actors) \
+                    "INSERT INTO jirasync_organizations (name, issue_sync, external_actors) \
                      VALUES ($1, $2, $3) \
                      RETURNING id",
                 )
                 .bind(name)
                 .bind(features.issue_sync)
                 .bind(features.external_actors)
-                .fetch_one(&self.pool)
+                .fetch_one(self.host_pool()?)
                 .await
                 .map_err(|error| store_error("seeding an organization", error))?;
                 Ok(OrganizationId::new(domain_id(id)?))
@@ -83,7 +85,7 @@ macro_rules! seed_store {
                 emails: Vec<UserEmail>,
             ) -> Result<UserId, StoreError> {
                 let what = "seeding a user";
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
                 let id: i64 =
                     ::sqlx::query_scalar("INSERT INTO users (active) VALUES ($1) RETURNING id")
                     .bind(active)
@@ -120,7 +122,7 @@ macro_rules! seed_store {
                 )
                 .bind(sql_id(organization_id.get()))
                 .bind(sql_id(user_id.get()))
-                .execute(&self.pool)
+                .execute(self.host_pool()?)
                 .await
                 .map_err(|error| store_error("seeding a membership", error))?;
                 Ok(())
@@ -131,7 +133,7 @@ macro_rules! seed_store {
                 organization_id: OrganizationId,
                 name: &str,
             ) -> Result<TeamId, StoreError> {
-                let id = insert_named(&self.pool, "teams", organization_id, name).await?;
+                let id = insert_named(self.host_pool()?, "teams", organization_id, name).await?;
                 Ok(TeamId::new(id))
             }
 
@@ -142,7 +144,7 @@ macro_rules! seed_store {
                 active: bool,
             ) -> Result<(), StoreError> {
                 let what = "seeding a team membership";
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
                 let team = sql_id(team_id.get());
                 let user = sql_id(user_id.get());
                 // The membership comes first: a missing team or user fails its foreign keys.
@@ -174,7 +176,7 @@ macro_rules! seed_store {
                 organization_id: OrganizationId,
                 name: &str,
             ) -> Result<ProjectId, StoreError> {
-                let id = insert_named(&self.pool, "projects", organization_id, name).await?;
+                let id = insert_named(self.host_pool()?, "projects", organization_id, name).await?;
                 Ok(ProjectId::new(id))
             }
 
@@ -184,7 +186,7 @@ macro_rules! seed_store {
                 project_id: ProjectId,
             ) -> Result<(), StoreError> {
                 let what = "seeding a team's project";
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
                 let organizations: Option<(i64, i64)> = ::sqlx::query_as(
                     "SELECT t.organization_id, p.organization_id FROM teams t, projects p \
                      WHERE t.id = $1 AND p.id = $2",
@@ -220,7 +222,7 @@ macro_rules! seed_store {
                 assignee: Option<Assignee>,
             ) -> Result<LocalIssueId, StoreError> {
                 let what = "seeding a local issue";
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
                 // The organization is the project's; a missing project leaves it NULL, which
                 // the schema refuses.
                 let id: i64 = ::sqlx::query_scalar(
@@ -257,34 +259,14 @@ macro_rules! seed_store {
                 metadata: IntegrationMetadata,
             ) -> Result<IntegrationId, StoreError> {
                 let what = "seeding an integration";
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
-                let id: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO integrations \
-                     (provider, external_id, name, base_url, domain_name, verify_ssl) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(JIRA_SERVER_PROVIDER)
-                .bind(external_id.as_str())
-                .bind(name)
-                .bind(&metadata.base_url)
-                .bind(&metadata.domain_name)
-                .bind(metadata.verify_ssl)
-                .fetch_one(&mut *transaction)
-                .await
-                .map_err(|error| store_error(what, error))?;
-                for (position, secret) in (0_i64..).zip(&metadata.webhook_secrets) {
-                    ::sqlx::query(
-                        "INSERT INTO integration_webhook_secrets \
-                         (integration_id, position, secret) \
-                         VALUES ($1, $2, $3)",
-                    )
-                    .bind(id)
-                    .bind(position)
-                    .bind(secret.expose())
-                    .execute(&mut *transaction)
-                    .await
-                    .map_err(|error| store_error(what, error))?;
-                }
+                let mut transaction = $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
+                let write = IntegrationWrite::Create {
+                    provider: JIRA_SERVER_PROVIDER.to_owned(),
+                    external_id,
+                    name: name.to_owned(),
+                    metadata,
+                };
+                let id = super::integrations::write_integration(&mut transaction, &write).await?;
                 commit(transaction, what).await?;
                 Ok(IntegrationId::new(domain_id(id)?))
             }
@@ -299,12 +281,12 @@ macro_rules! seed_store {
                 // Creating or replacing the link; its default identity is the organization's
                 // identity for the integration, if it has one.
                 let link = ::sqlx::query(
-                    "INSERT INTO organization_integrations (organization_id, integration_id, \
+                    "INSERT INTO jirasync_organization_integrations (organization_id, integration_id, \
                      status, \
                      sync_reverse_assignment, sync_status_reverse, sync_forward_assignment, \
                      sync_status_forward, sync_comments, resolution_strategy, default_identity_id) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                     (SELECT id FROM identities \
+                     (SELECT id FROM jirasync_identities \
                       WHERE organization_id = $1 AND integration_id = $2)) \
                      ON CONFLICT (organization_id, integration_id) DO UPDATE SET \
                      status = excluded.status, \
@@ -320,7 +302,7 @@ macro_rules! seed_store {
                 .bind(sql_id(integration_id.get()))
                 .bind(link_status_name(status));
                 bind_sync_config!(link, config)
-                    .execute(&self.pool)
+                    .execute(self.host_pool()?)
                     .await
                 .map_err(|error| store_error("seeding an organization's link", error))?;
                 Ok(())
@@ -334,7 +316,17 @@ macro_rules! seed_store {
                 local_issue_id: LocalIssueId,
             ) -> Result<ExternalIssueId, StoreError> {
                 let what = "seeding an issue link";
-                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let mut transaction = $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
+                // jirasync's links hold plain issue ids: the seed checks what a foreign key would.
+                let issue: Option<i64> =
+                    ::sqlx::query_scalar("SELECT id FROM local_issues WHERE id = $1")
+                        .bind(sql_id(local_issue_id.get()))
+                        .fetch_optional(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                if issue.is_none() {
+                    return Err(StoreError::not_found(format!("local issue {local_issue_id}")));
+                }
                 // The row may exist already (another local issue, or a watermark written before).
                 let (external_issue_id, _) = super::issue_links::upsert_issue_link(
                     &mut transaction,

@@ -2,9 +2,12 @@
 //! one snapshot of the database, and replaced in one write transaction, as rows of
 //! [`crate::state_rows`].
 //!
+//! The state file holds the standalone deployment: jirasync's bookkeeping and the standalone
+//! host's tables, replaced together; a store opened for bookkeeping only refuses both calls.
+//!
 //! What differs per back-end is passed to the macro: what a replacement locks before it deletes
 //! (`lock`), and how ids assigned after an import are made to follow the imported ones
-//! (`follow_ids`).
+//! (`follow_ids`, called for each table with an `id` column).
 
 /// Inserts every row of a table with `$n` placeholders, binding each row tuple's fields in column
 /// order; an error is reported as `$what` failing.
@@ -25,8 +28,9 @@ pub(crate) use insert_rows;
 
 /// Implements `StateStore` for `$store`, whose connections are `$connection` and rows `$row`.
 ///
-/// `lock(connection)` runs first in the replacing transaction, `follow_ids(connection)` after
-/// the last insert; both return `Result<(), StoreError>`.
+/// `lock(connection)` runs first in the replacing transaction, `follow_ids(connection, table)`
+/// after the last insert for each table with an `id` column; both return
+/// `Result<(), StoreError>`.
 macro_rules! state_store {
     (
         $store:ident,
@@ -288,6 +292,7 @@ macro_rules! state_store {
         #[async_trait]
         impl StateStore for $store {
             async fn export_state(&self) -> Result<StateSnapshot, StoreError> {
+                self.host_pool()?;
                 // One snapshot: every table is read as the database stood at the first read.
                 let mut transaction =
                     $crate::pool::begin(&self.pool, <$store as Dialect>::BEGIN_SNAPSHOT)
@@ -302,6 +307,7 @@ macro_rules! state_store {
             }
 
             async fn replace_state(&self, snapshot: &StateSnapshot) -> Result<(), StoreError> {
+                self.host_pool()?;
                 // The file's rules first, with the file's positions in the message; the
                 // schema's constraints then refuse whatever the rules do not cover.
                 snapshot
@@ -314,7 +320,12 @@ macro_rules! state_store {
                 $lock(&mut transaction).await?;
                 delete_state(&mut transaction).await?;
                 insert_state(&mut transaction, &rows).await?;
-                $follow_ids(&mut transaction).await?;
+                let with_ids = DOMAIN_TABLES
+                    .iter()
+                    .filter(|table| table.columns.first() == Some(&"id"));
+                for table in with_ids {
+                    $follow_ids(&mut transaction, table.name).await?;
+                }
                 transaction
                     .commit()
                     .await

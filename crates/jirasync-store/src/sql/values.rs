@@ -4,10 +4,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jirasync_domain::StoreError;
-use jirasync_domain::activity::ActivityKind;
 use jirasync_domain::integration::{LinkStatus, ResolutionStrategy};
 use jirasync_domain::issue::ResolutionStatus;
-use jirasync_domain::store::SyncKind;
 use sqlx::Row;
 
 use crate::sql_error::store_error;
@@ -21,6 +19,17 @@ pub(crate) fn sql_id(raw: u64) -> i64 {
 /// A stored id as the domain's `u64`.
 pub(crate) fn domain_id(raw: i64) -> Result<u64, StoreError> {
     u64::try_from(raw).map_err(|_| StoreError::other(format!("a stored id is negative: {raw}")))
+}
+
+/// An id the application chose (an organization's), as stored; [`StoreError::Invalid`] for one
+/// no row can have, as the in-memory store answers.
+pub(crate) fn chosen_id(raw: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(raw).ok().filter(|id| *id > 0).ok_or_else(|| {
+        StoreError::invalid(format!(
+            "{what} id {raw} is out of range: ids run from 1 to {}",
+            i64::MAX
+        ))
+    })
 }
 
 /// The column `name` of a row read while doing `what`.
@@ -110,35 +119,6 @@ pub(crate) const fn strategy_name(strategy: ResolutionStrategy) -> &'static str 
         ResolutionStrategy::Resolve => "resolve",
         ResolutionStrategy::ResolveCurrentRelease => "resolve_current_release",
         ResolutionStrategy::ResolveNextRelease => "resolve_next_release",
-    }
-}
-
-/// The stored name of an activity kind.
-pub(crate) const fn activity_kind_name(kind: ActivityKind) -> &'static str {
-    match kind {
-        ActivityKind::Assigned => "assigned",
-        ActivityKind::Unassigned => "unassigned",
-        ActivityKind::SetResolved => "set_resolved",
-        ActivityKind::SetUnresolved => "set_unresolved",
-    }
-}
-
-/// The activity kind with this stored name.
-pub(crate) fn activity_kind_from_name(name: &str) -> Result<ActivityKind, StoreError> {
-    match name {
-        "assigned" => Ok(ActivityKind::Assigned),
-        "unassigned" => Ok(ActivityKind::Unassigned),
-        "set_resolved" => Ok(ActivityKind::SetResolved),
-        "set_unresolved" => Ok(ActivityKind::SetUnresolved),
-        other => Err(unknown("activity kind", other)),
-    }
-}
-
-/// The stored name of a sync kind (the delivery log's `kind`).
-pub(crate) const fn sync_kind_name(kind: SyncKind) -> &'static str {
-    match kind {
-        SyncKind::Assignee => "assignee",
-        SyncKind::Status => "status",
     }
 }
 

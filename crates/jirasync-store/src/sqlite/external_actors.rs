@@ -1,4 +1,5 @@
-//! [`ExternalActorStore`] on SQLite: the shared SQL of `sql/external_actors.rs`.
+//! [`ExternalActorStore`](jirasync_domain::ExternalActorStore) on SQLite: the shared SQL of
+//! `sql/external_actors.rs`.
 
 use super::SqliteStore;
 

@@ -1,20 +1,18 @@
-//! The embedded migrations and the migrator that applies them when the store opens.
+//! The embedded migrations and the migrator that applies them when the store opens (see
+//! `crate::migration` for the versions and the choice of scripts).
 //!
-//! Each migration is an SQL file under `migrations/sqlite/`, compiled in. The table
+//! Each script is an SQL file under `migrations/sqlite/`, compiled in. The table
 //! `jirasync_migrations` records what was applied, with a checksum of the SQL. Applying runs in
 //! one `BEGIN IMMEDIATE` transaction around check and apply, so two processes opening one fresh
 //! file at once take turns: the second finds everything applied and does nothing.
 
 use sqlx::SqlitePool;
 
+use crate::Layout;
 use crate::migration::{MigrateError, Migration, RecordedMigration, pending};
 
 /// Every migration this build knows, oldest first.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../../migrations/sqlite/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = crate::migration::embedded_migrations!("sqlite");
 
 // `SCHEMA_VERSION` must name the newest migration, which `open` brings a database to.
 const _: () =
@@ -27,8 +25,8 @@ const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS jirasync_migra
     applied_at INTEGER NOT NULL
 )";
 
-/// Brings the schema up to date; a no-op when it is.
-pub(super) async fn apply(pool: &SqlitePool) -> Result<(), MigrateError> {
+/// Brings the schema up to date for `layout`; a no-op when it is.
+pub(super) async fn apply(pool: &SqlitePool, layout: Layout) -> Result<(), MigrateError> {
     let mut transaction = crate::pool::begin(pool, "BEGIN IMMEDIATE")
         .await
         .map_err(MigrateError::driver("starting the migration transaction"))?;
@@ -41,12 +39,9 @@ pub(super) async fn apply(pool: &SqlitePool) -> Result<(), MigrateError> {
             .fetch_all(&mut *transaction)
             .await
             .map_err(MigrateError::driver("reading the applied migrations"))?;
-    for migration in pending(MIGRATIONS, &recorded)? {
-        let what = format!(
-            "applying migration {} ({})",
-            migration.version, migration.name
-        );
-        sqlx::raw_sql(migration.sql)
+    for (version, script) in pending(MIGRATIONS, &recorded, layout)? {
+        let what = format!("applying migration {version} ({})", script.name);
+        sqlx::raw_sql(script.sql)
             .execute(&mut *transaction)
             .await
             .map_err(MigrateError::driver(what.clone()))?;
@@ -54,9 +49,9 @@ pub(super) async fn apply(pool: &SqlitePool) -> Result<(), MigrateError> {
             "INSERT INTO jirasync_migrations (version, name, checksum, applied_at) \
              VALUES (?, ?, ?, CAST(unixepoch('subsec') * 1000 AS INTEGER))",
         )
-        .bind(migration.version)
-        .bind(migration.name)
-        .bind(migration.checksum())
+        .bind(version)
+        .bind(script.name)
+        .bind(script.checksum())
         .execute(&mut *transaction)
         .await
         .map_err(MigrateError::driver(what))?;

@@ -1,16 +1,23 @@
 //! The embedded store: one SQLite file (SQLite is compiled in, nothing to install).
 //!
-//! [`SqliteStore`] implements every storage trait of `jirasync-domain` (including `StateStore`),
-//! its `Seed` trait, and [`Inbox`](crate::inbox::Inbox). The database runs in WAL mode (readers
-//! never wait for the writer), with foreign keys enforced and `synchronous = NORMAL` (a committed transaction
-//! survives a crash of the process; a power cut may lose the last ones, never corrupt the file).
+//! [`SqliteStore`] implements the domain's [`SyncStore`](jirasync_domain::SyncStore) and
+//! [`Inbox`](jirasync_domain::inbox::Inbox), and with [`Layout::Standalone`] (the default) the
+//! standalone [`Host`](jirasync_domain::Host) over its own tables, `LocalIssueStore`,
+//! `StateStore` and (`testing` feature) `Seed`. With [`Layout::Bookkeeping`] the file holds only
+//! jirasync's `jirasync_` tables, next to an application's own. The database runs in WAL mode
+//! (readers never wait for the writer), with foreign keys enforced and `synchronous = NORMAL` (a
+//! committed transaction survives a crash of the process; a power cut may lose the last ones,
+//! never corrupt the file).
 //!
 //! The first open of a new file switches it to WAL mode, after the migrations.
 //!
-//! Every write that must be atomic runs in a `BEGIN IMMEDIATE` transaction: it takes the write
-//! lock when it starts, so two concurrent plans queue on the lock (up to the busy timeout)
-//! instead of failing when a reader tries to become a writer. A caller dropped while its
-//! transaction starts or runs never leaves the write lock held (see `crate::pool`).
+//! Every write that must be atomic runs in a short `BEGIN IMMEDIATE` transaction: it takes the
+//! write lock when it starts, so two concurrent writers queue on the lock (up to the busy
+//! timeout) instead of failing when a reader tries to become a writer. No transaction is held
+//! while the host runs: the syncs of one Jira issue are serialised by a lease row instead
+//! (`session.rs`), so an application writing to the same file is never kept waiting by
+//! jirasync. A caller dropped while its transaction starts or runs never leaves the write lock
+//! held (see `crate::pool`).
 //!
 //! ```no_run
 //! use jirasync_store::DatabaseUrl;
@@ -23,14 +30,17 @@
 //! # }
 //! ```
 
-mod directory;
 mod external_actors;
+mod host;
 mod inbox;
 mod integrations;
 mod issue_links;
 mod issue_sync;
 mod migrate;
+mod organizations;
+#[cfg(feature = "testing")]
 mod seed;
+mod session;
 mod state;
 
 use std::path::Path;
@@ -38,16 +48,18 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use jirasync_domain::StoreError;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use crate::{DatabaseUrl, OpenError};
+use crate::layout::bookkeeping_only;
+use crate::{DatabaseUrl, Layout, OpenError};
 
 /// The SQLite store. Cloning it is cheap and gives another handle to the same pool.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    layout: Layout,
+    leases: session::IssueLeases,
 }
 
 /// How [`SqliteStore::open_with`] sets up the connection pool.
@@ -60,6 +72,14 @@ pub struct SqliteOptions {
     /// How long a statement waits for another connection's write lock before the call fails
     /// with a retryable [`StoreError::Unavailable`].
     pub busy_timeout: Duration,
+    /// How long the start of a Jira issue's sync waits for another session of the same issue
+    /// (in this process or another) before it fails with [`StoreError::Unavailable`].
+    pub issue_lock_wait: Duration,
+    /// How long a session's lease on a Jira issue lasts: after it, a session that crashed (or a
+    /// host slower than this) loses the issue to the next one.
+    pub issue_lock_lease: Duration,
+    /// Which tables the store creates and serves.
+    pub layout: Layout,
 }
 
 impl Default for SqliteOptions {
@@ -67,6 +87,9 @@ impl Default for SqliteOptions {
         Self {
             max_connections: 8,
             busy_timeout: Duration::from_secs(5),
+            issue_lock_wait: Duration::from_secs(30),
+            issue_lock_lease: Duration::from_secs(60),
+            layout: Layout::Standalone,
         }
     }
 }
@@ -83,11 +106,29 @@ impl SqliteOptions {
         self.busy_timeout = busy_timeout;
         self
     }
+
+    /// Sets [`SqliteOptions::issue_lock_wait`].
+    pub fn issue_lock_wait(mut self, wait: Duration) -> Self {
+        self.issue_lock_wait = wait;
+        self
+    }
+
+    /// Sets [`SqliteOptions::issue_lock_lease`].
+    pub fn issue_lock_lease(mut self, lease: Duration) -> Self {
+        self.issue_lock_lease = lease;
+        self
+    }
+
+    /// Sets [`SqliteOptions::layout`].
+    pub fn layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
+        self
+    }
 }
 
 impl SqliteStore {
     /// Opens (creating it when missing) the database `url` names with the default
-    /// [`SqliteOptions`], and applies the embedded migrations.
+    /// [`SqliteOptions`] (the standalone layout), and applies the embedded migrations.
     ///
     /// Accepted forms: `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:` and a bare file path.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, OpenError> {
@@ -96,7 +137,7 @@ impl SqliteStore {
 
     /// Opens the database `url` names with these options, as [`SqliteStore::open`] does.
     pub async fn open_with(url: &DatabaseUrl, options: SqliteOptions) -> Result<Self, OpenError> {
-        let in_memory = names_memory_database(url.expose());
+        let in_memory = names_memory_database(url.expose_secret());
         let connect_options = connect_options(url, in_memory)?
             .create_if_missing(true)
             .foreign_keys(true)
@@ -125,7 +166,7 @@ impl SqliteStore {
                 message: source.to_string(),
                 source: Some(source),
             })?;
-        migrate::apply(&pool)
+        migrate::apply(&pool, options.layout)
             .await
             .map_err(|error| error.into_open_error(url))?;
         if !in_memory {
@@ -137,12 +178,24 @@ impl SqliteStore {
                     source: Some(source),
                 })?;
         }
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            layout: options.layout,
+            leases: session::IssueLeases::new(options.issue_lock_wait, options.issue_lock_lease),
+        })
     }
 
-    /// A connection of the pool, for several reads in a row.
-    async fn connection(&self, what: &str) -> Result<PoolConnection<Sqlite>, StoreError> {
-        crate::sql::connection(&self.pool, what).await
+    /// Which tables the store serves.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The pool the standalone host's calls run on; refused on a bookkeeping-only store.
+    fn host_pool(&self) -> Result<&SqlitePool, StoreError> {
+        match self.layout {
+            Layout::Standalone => Ok(&self.pool),
+            Layout::Bookkeeping => Err(bookkeeping_only()),
+        }
     }
 
     /// Starts a write transaction holding the database's write lock from its first statement
@@ -161,6 +214,8 @@ impl crate::sql::Dialect for SqliteStore {
     const BEGIN_SNAPSHOT: &'static str = "BEGIN";
     // SQLite has no boolean type: the schema stores 0 / 1 and its partial indexes say `= 1`.
     const TRUE: &'static str = "1";
+    // `BEGIN IMMEDIATE` holds the database's write lock: no row lock to ask for.
+    const FOR_UPDATE: &'static str = "";
 }
 
 /// Puts the database file in WAL mode (it stays so: the mode is recorded in the file).
@@ -203,7 +258,7 @@ fn is_busy(error: &sqlx::Error) -> bool {
 /// The driver's options for `url`. Bare paths are taken as file names as they are (a `?` in
 /// them is part of the name, not a query).
 fn connect_options(url: &DatabaseUrl, in_memory: bool) -> Result<SqliteConnectOptions, OpenError> {
-    let text = url.expose();
+    let text = url.expose_secret();
     if text.starts_with("sqlite:") || in_memory {
         let with_scheme = if text.starts_with("sqlite:") {
             text.to_owned()

@@ -3,7 +3,7 @@
 //!
 //! Ids assigned after an import continue after the largest imported ones: `INTEGER PRIMARY KEY`
 //! tables take the largest id in the table plus one, and the `AUTOINCREMENT` ones
-//! (`external_actors`, `activities`) move their `sqlite_sequence` entry up to any larger id
+//! (`jirasync_external_actors`, `activities`) move their `sqlite_sequence` entry up to any larger id
 //! inserted, so they never give an id used before either.
 
 use sqlx::SqliteConnection;
@@ -17,9 +17,13 @@ async fn write_lock_held(_connection: &mut SqliteConnection) -> Result<(), Store
     Ok(())
 }
 
-/// SQLite's ids follow the largest stored id by themselves (see the module's documentation).
-#[allow(clippy::unused_async)] // the shared frame awaits every back-end's step
-async fn ids_follow_by_themselves(_connection: &mut SqliteConnection) -> Result<(), StoreError> {
+/// SQLite's ids follow the largest stored id by themselves (see the module's documentation),
+/// after an import as after an organization saved with the application's id.
+#[allow(clippy::unused_async)] // the shared frames await every back-end's step
+pub(super) async fn ids_follow_by_themselves(
+    _connection: &mut SqliteConnection,
+    _table: &str,
+) -> Result<(), StoreError> {
     Ok(())
 }
 

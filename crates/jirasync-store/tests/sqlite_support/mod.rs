@@ -23,3 +23,19 @@ pub(crate) async fn fresh_store() -> SqliteStore {
     Box::leak(Box::new(directory));
     SqliteStore::open(&url).await.expect("open a fresh store")
 }
+
+/// The names of the file's tables.
+pub(crate) async fn tables(url: &DatabaseUrl) -> Vec<String> {
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .expect("connect to the file");
+    let tables = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("list the tables");
+    pool.close().await;
+    tables
+}

@@ -11,11 +11,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
+use jirasync_domain::conformance::World;
 use jirasync_domain::conformance::fixture::{Fixture, KEY, assigned_to_email};
+use jirasync_domain::ids::IntegrationId;
+use jirasync_domain::inbox::{DeliveryId, DeliverySource, DeliveryState, Inbox, NewDelivery};
 use jirasync_domain::rules::outcome::HaltReason;
-use jirasync_domain::store::{Seed, Store};
-use jirasync_store::inbox::{DeliveryId, DeliveryState, Inbox, NewDelivery};
-use jirasync_webhook::{DeliveryKey, WebhookToken};
+use jirasync_webhook::DeliveryKey;
 
 /// Calls of each kind started in one storm.
 const CALLS: u32 = 120;
@@ -98,7 +99,7 @@ pub(crate) async fn maybe_cancelled<F: Future>(rng: &mut Rng, call: F) -> Option
 
 fn new_delivery(n: u32) -> NewDelivery {
     NewDelivery {
-        token: WebhookToken::new(format!("token-{n}")),
+        source: DeliverySource::Integration(IntegrationId::new(1 + u64::from(n % 3))),
         body: format!("{{\"n\":{n}}}").into_bytes(),
         headers: Vec::new(),
         received_at: SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(n)),
@@ -118,7 +119,7 @@ fn delivery_key(n: u32) -> DeliveryKey {
 /// delivery log (its second application is refused as a duplicate).
 pub(crate) async fn storm_then_write<S>(store: S, seed: u64)
 where
-    S: Store + Seed + Inbox + Clone + 'static,
+    S: World + Inbox + Clone + 'static,
 {
     let fixture = Arc::new(Fixture::new(store.clone()).await);
     let inbox = Arc::new(store);

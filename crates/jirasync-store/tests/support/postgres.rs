@@ -38,7 +38,7 @@ pub(crate) async fn create_fresh_schema(url: &DatabaseUrl) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
-    let pool = sqlx::PgPool::connect(url.expose())
+    let pool = sqlx::PgPool::connect(url.expose_secret())
         .await
         .expect("connect to the test database");
     sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
@@ -51,7 +51,7 @@ pub(crate) async fn create_fresh_schema(url: &DatabaseUrl) -> String {
 
 /// Drops a schema [`create_fresh_schema`] made, with everything in it.
 pub(crate) async fn drop_schema(url: &DatabaseUrl, schema: &str) {
-    let pool = sqlx::PgPool::connect(url.expose())
+    let pool = sqlx::PgPool::connect(url.expose_secret())
         .await
         .expect("connect to the test database");
     sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -67,6 +67,8 @@ pub(crate) fn options_in(schema: &str) -> PostgresOptions {
         max_connections: 5,
         acquire_timeout: Duration::from_secs(10),
         schema: Some(schema.to_owned()),
+        host_connections: 2,
+        ..PostgresOptions::default()
     }
 }
 
@@ -95,6 +97,11 @@ impl TestSchema {
         let url = test_database_url()?;
         let name = create_fresh_schema(&url).await;
         Some(Self { url, name })
+    }
+
+    /// The schema's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// A new store (its own pool) working in the schema.

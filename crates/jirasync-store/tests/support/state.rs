@@ -9,11 +9,11 @@ use std::future::Future;
 
 use jirasync_domain::external_actor::{ActorTarget, ExternalProvider, NewExternalActor};
 use jirasync_domain::ids::{IntegrationId, OrganizationId, UserId};
+use jirasync_domain::inbox::conformance::delivery;
+use jirasync_domain::inbox::{DeliveryState, Inbox};
 use jirasync_domain::state::conformance::{SCENE, scene};
 use jirasync_domain::state::{EmailRecord, StateStore, export_state_json, import_state};
 use jirasync_domain::{ExternalActorStore, StoreError};
-use jirasync_store::inbox::conformance::delivery;
-use jirasync_store::inbox::{DeliveryState, Inbox};
 
 /// The example of `docs/state-format.md`, written exactly as an export writes it.
 pub(crate) const EXAMPLE: &[u8] = include_bytes!("../../../../tests/fixtures/state/example.json");

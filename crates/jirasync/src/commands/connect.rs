@@ -5,14 +5,14 @@
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 
-use jirasync_axum::setup::{
+use jirasync_client::{ClientOptions, ISSUE_EVENTS, OAuthCallback, OAuthDance};
+use jirasync_domain::OrganizationStore;
+use jirasync_domain::SecretString;
+use jirasync_domain::ids::OrganizationId;
+use jirasync_service::{
     Field, InstallationData, InstallationInput, InstalledJira, JiraInstall, WebhookRegistration,
     install_jira, validate_installation,
 };
-use jirasync_client::{ClientOptions, ISSUE_EVENTS, OAuthCallback, OAuthDance};
-use jirasync_domain::DirectoryStore;
-use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
 use jirasync_store::AnyStore;
 
 use crate::cli::ConnectArgs;
@@ -108,7 +108,7 @@ async fn only_organization(store: &dyn AnyStore) -> Result<OrganizationId, CliEr
 async fn validated(
     args: &ConnectArgs,
     organization: OrganizationId,
-    store: &dyn DirectoryStore,
+    store: &dyn OrganizationStore,
 ) -> Result<InstallationData, CliError> {
     let pem = std::fs::read_to_string(&args.private_key).map_err(|source| CliError::File {
         what: "read the private key",
@@ -174,7 +174,7 @@ fn report(installed: &InstalledJira, out: &mut dyn Write) -> Result<(), CliError
             " (it was installed already: credentials replaced, settings kept)"
         },
     )?;
-    let url = installed.webhook_url.expose();
+    let url = installed.webhook_url.expose_secret();
     match &installed.webhook {
         WebhookRegistration::Ensured(outcome) => super::webhook::write_ensured(outcome, url, out)?,
         _ => {

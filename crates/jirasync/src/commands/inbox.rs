@@ -4,8 +4,8 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use jirasync_domain::StoreError;
+use jirasync_domain::inbox::{DeliveryId, DeliveryState, DeliverySummary};
 use jirasync_store::AnyStore;
-use jirasync_store::inbox::{DeliveryId, DeliveryState, DeliverySummary};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 

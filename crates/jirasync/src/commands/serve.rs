@@ -5,12 +5,10 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use jirasync_axum::admin::{AdminState, AdminToken};
-use jirasync_axum::setup::SetupState;
-use jirasync_axum::{AppState, ClientJiraDirectory, WebhookMode};
-use jirasync_domain::Store;
+use jirasync_axum::{AdminState, AdminToken, AppState, SetupState};
+use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
+use jirasync_service::{ClientJiraDirectory, SyncService, WebhookMode};
 use jirasync_store::AnyStore;
-use jirasync_store::inbox::Inbox;
 
 use crate::config::{Config, Mode};
 use crate::error::CliError;
@@ -18,7 +16,10 @@ use crate::store::open_store;
 
 pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
     let store = open_store(config).await?;
-    let state = app_state(&store, config)?;
+    let service = sync_service(&store, config)?;
+    let state = AppState::builder(service.clone())
+        .body_limit(usize::try_from(config.body_limit.bytes()).unwrap_or(usize::MAX))
+        .build()?;
     let signals = Signals::watch()?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -37,7 +38,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     } else {
         config.public_url.clone()
     };
-    let setup = SetupState::new(Arc::clone(&store) as Arc<dyn Store>, &public_url);
+    let setup = SetupState::new(Arc::clone(&store) as Arc<dyn SyncStore>, &public_url);
     let admin = admin_state(&store, config)?;
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
@@ -49,9 +50,9 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         "jirasync listening on http://{address}"
     );
 
-    let (trigger, shutdown) = jirasync_axum::shutdown_channel();
+    let (trigger, shutdown) = jirasync_service::shutdown_channel();
     let workers = match config.mode {
-        Mode::Inbox => jirasync_axum::spawn_workers(&state, config.workers.get(), &shutdown),
+        Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
         Mode::Inline => Vec::new(),
     };
     let served = axum::serve(listener, app(state, setup, admin))
@@ -76,11 +77,11 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 pub(crate) fn app(state: AppState, setup: SetupState, admin: Option<AdminState>) -> axum::Router {
     let mut app = jirasync_axum::routes(&state)
         .with_state(state)
-        .merge(jirasync_axum::setup::router(setup));
+        .merge(jirasync_axum::setup_router(setup));
     if let Some(admin) = admin {
-        app = app.merge(jirasync_axum::admin::router(admin));
+        app = app.merge(jirasync_axum::admin_router(admin));
     }
-    app.layer(jirasync_axum::router::trace_layer())
+    app.layer(jirasync_axum::trace_layer())
 }
 
 /// The admin API's state, when the configuration has an admin token.
@@ -88,27 +89,33 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
     let Some(token) = &config.admin_token else {
         return Ok(None);
     };
-    let token = AdminToken::new(token.expose()).map_err(CliError::AdminToken)?;
-    Ok(Some(AdminState::new(
-        Arc::clone(store) as Arc<dyn Store>,
+    let token = AdminToken::new(token.expose_secret()).map_err(CliError::AdminToken)?;
+    let admin = AdminState::new(
+        Arc::clone(store) as Arc<dyn SyncStore>,
+        Arc::clone(store) as Arc<dyn Host>,
         token,
-    )))
+    )
+    .with_local_issues(Arc::clone(store) as Arc<dyn LocalIssueStore>);
+    Ok(Some(admin))
 }
 
-/// The webhook routes' and workers' state on `store` (also the inbox and, through
-/// [`ClientJiraDirectory`], the source of Jira credentials).
-fn app_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<AppState, CliError> {
-    let domain_store = Arc::clone(store) as Arc<dyn Store>;
-    let directory = ClientJiraDirectory::new(Arc::clone(&domain_store));
+/// The sync service on `store`: jirasync's store, the standalone host over the same database,
+/// the inbox, and, through [`ClientJiraDirectory`], Jira look-ups with the stored credentials.
+fn sync_service(store: &Arc<dyn AnyStore>, config: &Config) -> Result<SyncService, CliError> {
+    let sync_store = Arc::clone(store) as Arc<dyn SyncStore>;
+    let directory = ClientJiraDirectory::new(Arc::clone(store) as _);
     let mode = match config.mode {
         Mode::Inbox => WebhookMode::Inbox,
         Mode::Inline => WebhookMode::Inline,
     };
-    Ok(AppState::builder(domain_store, Arc::new(directory))
-        .inbox(Arc::clone(store) as Arc<dyn Inbox>)
-        .mode(mode)
-        .body_limit(usize::try_from(config.body_limit.bytes()).unwrap_or(usize::MAX))
-        .build()?)
+    Ok(SyncService::builder(
+        sync_store,
+        Arc::clone(store) as Arc<dyn Host>,
+        Arc::new(directory),
+    )
+    .inbox(Arc::clone(store) as Arc<dyn Inbox>)
+    .mode(mode)
+    .build()?)
 }
 
 /// SIGINT and SIGTERM, watched from before the server starts so none is missed.

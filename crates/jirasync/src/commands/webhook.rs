@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
-use jirasync_axum::setup::ensure_issue_webhook;
 use jirasync_client::{
     EnsureWebhookOutcome, JiraClient, Webhook, WebhookAction, WebhookApi, WebhookId,
 };
+use jirasync_service::ensure_issue_webhook;
 use jirasync_webhook::redact_webhook_url;
 
 use crate::cli::WebhookCommand;

@@ -28,7 +28,7 @@ pub const CONSUMER_KEY: &str = "jirasync-e2e";
 
 /// The PEM of the consumer's private key (a fixture: generating one per test is slow).
 pub const PRIVATE_KEY_PEM: &str =
-    include_str!("../../../jirasync-axum/tests/fixtures/rsa-2048-pkcs8.pem");
+    include_str!("../../../jirasync-service/tests/fixtures/rsa-2048-pkcs8.pem");
 
 /// The variable naming the PostgreSQL test database.
 pub const POSTGRES_VARIABLE: &str = "JIRASYNC_TEST_DATABASE_URL";

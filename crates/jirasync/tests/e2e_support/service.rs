@@ -13,16 +13,16 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use jirasync_axum::setup::{JiraInstall, WebhookMode as InstallWebhookMode, install_jira};
-use jirasync_axum::{
-    AppState, ClientJiraDirectory, ShutdownTrigger, WebhookMode, WorkerOptions, router,
-    shutdown_channel, spawn_workers,
-};
+use jirasync_axum::{AppState, router};
 use jirasync_client::{BaseUrl, ClientOptions, ConsumerKey, OAuthCallback, OAuthDance, PrivateKey};
-use jirasync_domain::Store;
+use jirasync_domain::SecretString;
 use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::secret::SecretString;
-use jirasync_store::inbox::Inbox;
+use jirasync_domain::{Host, Inbox, SyncStore};
+use jirasync_service::{
+    ClientJiraDirectory, JiraInstall, ShutdownTrigger, SyncService, WebhookMode,
+    WebhookRegistrationMode as InstallWebhookMode, WorkerOptions, install_jira, shutdown_channel,
+    spawn_workers,
+};
 use jirasync_store::{AnyStore, DatabaseUrl};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -225,10 +225,11 @@ impl Service {
 
 async fn serve_in_process(deployment: &Deployment, workers: usize, mode: WebhookMode) -> Service {
     let store = deployment.open_store().await;
-    let domain: Arc<dyn Store> = store.clone();
-    let inbox: Arc<dyn Inbox> = store;
-    let directory = Arc::new(ClientJiraDirectory::new(Arc::clone(&domain)));
-    let state = AppState::builder(domain, directory)
+    let sync_store: Arc<dyn SyncStore> = store.clone();
+    let host: Arc<dyn Host> = store.clone();
+    let inbox: Arc<dyn Inbox> = store.clone();
+    let directory = Arc::new(ClientJiraDirectory::new(store));
+    let service = SyncService::builder(sync_store, host, directory)
         .inbox(inbox)
         .mode(mode)
         .worker_options(WorkerOptions {
@@ -237,9 +238,10 @@ async fn serve_in_process(deployment: &Deployment, workers: usize, mode: Webhook
             ..WorkerOptions::default()
         })
         .build()
-        .expect("build the app state");
+        .expect("build the sync service");
+    let state = AppState::new(service.clone());
     let (trigger, shutdown) = shutdown_channel();
-    let worker_handles = spawn_workers(&state, workers, &shutdown);
+    let worker_handles = spawn_workers(&service, workers, &shutdown);
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the service");

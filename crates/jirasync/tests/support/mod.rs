@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use jirasync_domain::integration::{ExternalId, IntegrationMetadata, JiraCredentials};
-use jirasync_domain::organization::OrganizationFeatures;
-use jirasync_domain::secret::SecretString;
-use jirasync_domain::store::{InstallRecord, Installation};
+use jirasync_domain::SecretString;
+use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::integration::JiraCredentials;
+use jirasync_domain::organization::{Organization, OrganizationFeatures};
+use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
+use jirasync_domain::store::Installation;
 use jirasync_store::{AnyStore, DatabaseUrl};
 use jirasync_webhook::WebhookSecret;
 
@@ -82,49 +84,50 @@ impl Workdir {
 pub const PRIVATE_KEY_PEM: &str =
     include_str!("../../../jirasync-client/tests/fixtures/rsa-2048-pkcs8.pem");
 
-/// Installs an integration for Jira at `base_url` (OAuth 1.0a credentials) for a new organization.
+/// Registers organization `id` named `name` with these features.
+pub async fn organization(
+    store: &dyn AnyStore,
+    id: u64,
+    name: &str,
+    features: OrganizationFeatures,
+) -> OrganizationId {
+    let organization = Organization {
+        id: OrganizationId::new(id),
+        name: name.to_owned(),
+        features,
+    };
+    store.save_organization(organization).await.unwrap();
+    OrganizationId::new(id)
+}
+
+/// Installs an integration for Jira at `base_url` (OAuth 1.0a credentials) for a new organization
+/// (1, `acme`).
 pub async fn install(store: &dyn AnyStore, base_url: &str) -> Installation {
-    let organization = store
-        .seed_organization(
-            "acme",
-            OrganizationFeatures {
-                issue_sync: true,
-                external_actors: true,
-            },
-        )
-        .await
-        .unwrap();
+    let organization = organization(store, 1, "acme", OrganizationFeatures::all()).await;
     install_for(store, organization, base_url).await
 }
 
 /// Installs the integration for Jira at `base_url` for `organization`.
 pub async fn install_for(
     store: &dyn AnyStore,
-    organization: jirasync_domain::ids::OrganizationId,
+    organization: OrganizationId,
     base_url: &str,
 ) -> Installation {
-    let domain_name = base_url.trim_start_matches("http://").to_owned();
-    store
-        .install(InstallRecord {
-            organization_id: organization,
-            external_id: ExternalId::for_jira(&domain_name, CONSUMER_KEY),
-            name: CONSUMER_KEY.to_owned(),
-            metadata: IntegrationMetadata {
-                base_url: base_url.to_owned(),
-                domain_name,
-                verify_ssl: false,
-                webhook_secrets: vec![WebhookSecret::new(WEBHOOK_SECRET)],
-            },
-            credentials: JiraCredentials::OAuth1 {
-                consumer_key: CONSUMER_KEY.to_owned(),
-                private_key_pem: SecretString::new(PRIVATE_KEY_PEM),
-                access_token: "access-token".to_owned(),
-                access_token_secret: SecretString::new("access-token-secret"),
-            },
-            installed_by: None,
-        })
-        .await
-        .unwrap()
+    let request = InstallRequest {
+        organization_id: organization,
+        base_url: base_url.to_owned(),
+        consumer_key: CONSUMER_KEY.to_owned(),
+        verify_ssl: false,
+        webhook_secret: WebhookSecret::new(WEBHOOK_SECRET),
+        credentials: JiraCredentials::OAuth1 {
+            consumer_key: CONSUMER_KEY.to_owned(),
+            private_key_pem: SecretString::new(PRIVATE_KEY_PEM),
+            access_token: "access-token".to_owned(),
+            access_token_secret: SecretString::new("access-token-secret"),
+        },
+        installed_by: None,
+    };
+    install_jira_server(store, request).await.unwrap()
 }
 
 /// A file under `crates/jirasync/tests/fixtures/`.

@@ -1,0 +1,551 @@
+//! The inbox conformance suite: one async test per behaviour of the [`Inbox`] contract, run
+//! against any implementation.
+//!
+//! Enabled by the `testing` feature. An implementation's crate runs the whole suite with one
+//! macro call in an integration test; each behaviour becomes its own `#[tokio::test]`:
+//!
+//! ```ignore
+//! // A fresh, empty inbox per test:
+//! jirasync_domain::inbox_conformance_tests!(async { my_inbox().await });
+//! // Or, when the back-end may be missing (a database URL not set), an `Option`:
+//! // `None` skips the test, after the factory printed why.
+//! jirasync_domain::inbox_conformance_tests!(optional: async { maybe_inbox().await });
+//! ```
+//!
+//! Every function here panics when the inbox breaks the contract: that is how a test fails.
+
+// Assertions are how a conformance test reports a broken contract.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
+
+use super::{
+    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliverySource, DeliveryState, FailOutcome, Inbox,
+    InboxDepth, NewDelivery,
+};
+use crate::ids::IntegrationId;
+use crate::store::StoreError;
+
+/// Expands to one `#[tokio::test]` per inbox behaviour. `$factory` is an `async` block giving a
+/// fresh inbox; with `optional:` it gives an `Option` of one, and `None` skips the test.
+#[macro_export]
+macro_rules! inbox_conformance_tests {
+    (optional: $factory:expr) => {
+        $crate::__inbox_conformance_tests!(
+            $factory;
+            enqueued_delivery_is_claimed_as_it_was_stored,
+            legacy_token_delivery_is_claimed_with_its_token,
+            claim_counts_an_attempt_and_sets_the_lease,
+            leased_delivery_is_not_claimed_before_its_lease_ends,
+            expired_lease_is_claimed_again_as_the_next_attempt,
+            completed_delivery_is_never_claimed_again,
+            stale_attempt_cannot_complete_or_fail,
+            unknown_delivery_is_not_found,
+            failed_delivery_waits_for_its_retry_time,
+            failure_without_retry_dead_letters_with_the_error,
+            dead_delivery_does_not_hold_its_key_back,
+            one_key_is_claimed_one_delivery_at_a_time_oldest_change_first,
+            retry_wait_holds_later_deliveries_of_its_key_back,
+            different_keys_and_keyless_deliveries_are_claimed_together,
+            claim_respects_the_limit,
+            claim_orders_by_change_time_then_enqueue_order,
+            replay_puts_a_dead_delivery_back_with_no_attempts,
+            only_a_dead_delivery_can_be_replayed,
+            list_filters_by_state_and_stops_at_the_limit,
+            depth_counts_ready_leased_and_dead,
+            purge_removes_only_old_done_deliveries,
+            concurrent_workers_process_each_delivery_once_in_key_order,
+        );
+    };
+    ($factory:expr) => {
+        $crate::inbox_conformance_tests!(optional: async { Some($factory.await) });
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __inbox_conformance_tests {
+    ($factory:expr; $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if let Some(inbox) = $factory.await {
+                    $crate::inbox::conformance::$name(::std::sync::Arc::new(inbox)).await;
+                }
+            }
+        )+
+    };
+}
+
+/// The time the suite's clock starts at.
+pub fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn at(seconds: u64) -> SystemTime {
+    t0() + Duration::from_secs(seconds)
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// A delivery for the Jira issue `key` (the ordering key), changed at `changed_ms` milliseconds
+/// after the suite's start.
+pub fn delivery(key: Option<&str>, changed_ms: Option<i64>) -> NewDelivery {
+    let base_ms = 1_700_000_000_000_i64;
+    NewDelivery {
+        source: DeliverySource::Integration(IntegrationId::new(13)),
+        body: br#"{"webhookEvent":"jira:issue_updated"}"#.to_vec(),
+        headers: vec![DeliveryHeader {
+            name: "content-type".to_owned(),
+            value: "application/json".to_owned(),
+        }],
+        received_at: t0(),
+        ordering_key: key.map(str::to_owned),
+        occurred_at: changed_ms.map(|ms| EventTime::from_unix_millis(base_ms + ms)),
+        delivery_key: None,
+    }
+}
+
+async fn enqueue<I: Inbox + ?Sized>(inbox: &I, delivery: NewDelivery) -> DeliveryId {
+    inbox.enqueue(delivery).await.expect("enqueue")
+}
+
+async fn claim<I: Inbox + ?Sized>(
+    inbox: &I,
+    now: SystemTime,
+    limit: usize,
+) -> Vec<ClaimedDelivery> {
+    inbox.claim(now, LEASE, limit).await.expect("claim")
+}
+
+async fn claimed_ids<I: Inbox + ?Sized>(
+    inbox: &I,
+    now: SystemTime,
+    limit: usize,
+) -> Vec<DeliveryId> {
+    claim(inbox, now, limit)
+        .await
+        .iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+/// A delivery comes back from `claim` byte for byte: source, body (any bytes), headers, times
+/// and keys.
+pub async fn enqueued_delivery_is_claimed_as_it_was_stored<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let mut sent = delivery(Some("jira:1/PROJ-1"), Some(5));
+    sent.body = vec![0x7b, 0x00, 0xff, 0xfe, b'"', b'\n', 0x7d];
+    sent.headers.push(DeliveryHeader {
+        name: "x-atlassian-webhook-identifier".to_owned(),
+        value: "1234-abcd".to_owned(),
+    });
+    sent.delivery_key = Some(DeliveryKey::new("10001", "20002", "jira:issue_updated"));
+    sent.received_at = t0() + Duration::from_millis(1_234);
+    let id = enqueue(&*inbox, sent.clone()).await;
+
+    let claimed = claim(&*inbox, at(1), 10).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, id);
+    assert_eq!(claimed[0].delivery, sent);
+}
+
+/// A delivery stored by an older version, with its URL token instead of its integration, comes
+/// back with the token.
+pub async fn legacy_token_delivery_is_claimed_with_its_token<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let mut sent = delivery(Some("jira:1/PROJ-2"), Some(1));
+    sent.source = DeliverySource::LegacyToken(WebhookToken::new("eyJhbGciOiJIUzI1NiJ9.e30.c2ln"));
+    let id = enqueue(&*inbox, sent.clone()).await;
+    let claimed = claim(&*inbox, at(1), 10).await;
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, id);
+    assert_eq!(claimed[0].delivery, sent);
+}
+
+/// Each claim is one attempt, under a lease ending `lease` after `now`.
+pub async fn claim_counts_an_attempt_and_sets_the_lease<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    enqueue(&*inbox, delivery(None, None)).await;
+    let claimed = claim(&*inbox, at(10), 1).await;
+    assert_eq!(claimed[0].attempt, 1);
+    assert_eq!(claimed[0].leased_until, at(10) + LEASE);
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed[0].attempts, 1);
+    assert_eq!(listed[0].leased_until, Some(at(10) + LEASE));
+    assert_eq!(listed[0].state, DeliveryState::Pending);
+}
+
+/// A worker's lease keeps the delivery from other workers until it ends.
+pub async fn leased_delivery_is_not_claimed_before_its_lease_ends<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    enqueue(&*inbox, delivery(None, None)).await;
+    assert_eq!(claim(&*inbox, at(0), 10).await.len(), 1);
+    assert!(claim(&*inbox, at(29), 10).await.is_empty());
+}
+
+/// A crashed worker's delivery is claimed again once its lease has ended, as the next attempt.
+pub async fn expired_lease_is_claimed_again_as_the_next_attempt<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(None, None)).await;
+    claim(&*inbox, at(0), 10).await;
+    let again = claim(&*inbox, at(30), 10).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempt), (id, 2));
+}
+
+/// Done is final.
+pub async fn completed_delivery_is_never_claimed_again<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let claimed = claim(&*inbox, at(0), 10).await;
+    inbox.complete(id, claimed[0].attempt).await.unwrap();
+    assert!(claim(&*inbox, at(1), 10).await.is_empty());
+    assert!(claim(&*inbox, at(3_600), 10).await.is_empty());
+    let listed = inbox.list(Some(DeliveryState::Done), 10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].leased_until, None);
+}
+
+/// A worker whose lease expired and whose delivery was claimed again can neither complete nor
+/// fail it: the new holder owns it.
+pub async fn stale_attempt_cannot_complete_or_fail<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(None, None)).await;
+    claim(&*inbox, at(0), 10).await;
+    claim(&*inbox, at(31), 10).await;
+
+    let complete = inbox.complete(id, 1).await;
+    assert!(
+        matches!(complete, Err(StoreError::Conflict { .. })),
+        "{complete:?}"
+    );
+    let fail = inbox.fail(id, 1, "late", None).await;
+    assert!(matches!(fail, Err(StoreError::Conflict { .. })), "{fail:?}");
+
+    // The current holder is unaffected.
+    inbox.complete(id, 2).await.unwrap();
+    // And a done delivery cannot be completed twice.
+    let twice = inbox.complete(id, 2).await;
+    assert!(
+        matches!(twice, Err(StoreError::Conflict { .. })),
+        "{twice:?}"
+    );
+}
+
+/// Acting on a delivery that does not exist says so.
+pub async fn unknown_delivery_is_not_found<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let missing = DeliveryId::new(987_654);
+    assert!(matches!(
+        inbox.complete(missing, 1).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        inbox.fail(missing, 1, "x", None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        inbox.replay(missing).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+/// A failure with a retry time frees the delivery, which waits until then.
+pub async fn failed_delivery_waits_for_its_retry_time<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(None, None)).await;
+    claim(&*inbox, at(0), 10).await;
+    let outcome = inbox
+        .fail(id, 1, "store unavailable", Some(at(60)))
+        .await
+        .unwrap();
+    assert_eq!(outcome, FailOutcome::RetryAt(at(60)));
+    assert!(claim(&*inbox, at(59), 10).await.is_empty());
+    let retried = claim(&*inbox, at(60), 10).await;
+    assert_eq!((retried[0].id, retried[0].attempt), (id, 2));
+
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed[0].last_error.as_deref(), Some("store unavailable"));
+}
+
+/// A failure without a retry time makes the delivery dead, with its error.
+pub async fn failure_without_retry_dead_letters_with_the_error<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(None, None)).await;
+    claim(&*inbox, at(0), 10).await;
+    let outcome = inbox
+        .fail(id, 1, "payload: missing issue", None)
+        .await
+        .unwrap();
+    assert_eq!(outcome, FailOutcome::DeadLettered);
+    assert!(claim(&*inbox, at(10_000), 10).await.is_empty());
+    let dead = inbox.list(Some(DeliveryState::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, id);
+    assert_eq!(dead[0].attempts, 1);
+    assert_eq!(
+        dead[0].last_error.as_deref(),
+        Some("payload: missing issue")
+    );
+}
+
+/// A dead delivery does not block the later deliveries of its issue forever.
+pub async fn dead_delivery_does_not_hold_its_key_back<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let first = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let second = enqueue(&*inbox, delivery(Some("k"), Some(2))).await;
+    assert_eq!(claimed_ids(&*inbox, at(0), 10).await, vec![first]);
+    inbox.fail(first, 1, "poison", None).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(1), 10).await, vec![second]);
+}
+
+/// Deliveries of one issue go out one at a time, the oldest change first, whatever the order
+/// they arrived in.
+pub async fn one_key_is_claimed_one_delivery_at_a_time_oldest_change_first<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let newer = enqueue(&*inbox, delivery(Some("k"), Some(200))).await;
+    let older = enqueue(&*inbox, delivery(Some("k"), Some(100))).await;
+
+    let first = claim(&*inbox, at(0), 10).await;
+    assert_eq!(first.iter().map(|c| c.id).collect::<Vec<_>>(), vec![older]);
+    assert!(
+        claim(&*inbox, at(1), 10).await.is_empty(),
+        "the key is busy"
+    );
+    inbox.complete(older, first[0].attempt).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(2), 10).await, vec![newer]);
+}
+
+/// While the oldest delivery of an issue waits for its retry, the later ones wait too.
+pub async fn retry_wait_holds_later_deliveries_of_its_key_back<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let first = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let second = enqueue(&*inbox, delivery(Some("k"), Some(2))).await;
+    claim(&*inbox, at(0), 10).await;
+    inbox.fail(first, 1, "busy", Some(at(100))).await.unwrap();
+    assert!(claim(&*inbox, at(50), 10).await.is_empty());
+    assert_eq!(claimed_ids(&*inbox, at(100), 10).await, vec![first]);
+    inbox.complete(first, 2).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(101), 10).await, vec![second]);
+}
+
+/// Different issues, and deliveries without an ordering key, do not wait for each other.
+pub async fn different_keys_and_keyless_deliveries_are_claimed_together<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let a = enqueue(&*inbox, delivery(Some("a"), Some(1))).await;
+    let b = enqueue(&*inbox, delivery(Some("b"), Some(2))).await;
+    let free1 = enqueue(&*inbox, delivery(None, Some(3))).await;
+    let free2 = enqueue(&*inbox, delivery(None, Some(4))).await;
+    let claimed: BTreeSet<_> = claimed_ids(&*inbox, at(0), 10).await.into_iter().collect();
+    assert_eq!(claimed, BTreeSet::from([a, b, free1, free2]));
+}
+
+/// No more than `limit` deliveries per claim; a limit of zero claims nothing.
+pub async fn claim_respects_the_limit<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    for _ in 0..5 {
+        enqueue(&*inbox, delivery(None, None)).await;
+    }
+    assert!(claim(&*inbox, at(0), 0).await.is_empty());
+    assert_eq!(claim(&*inbox, at(0), 2).await.len(), 2);
+    assert_eq!(claim(&*inbox, at(0), 10).await.len(), 3);
+}
+
+/// Across issues the oldest change goes first; deliveries without a change time first of all;
+/// equal times in enqueue order.
+pub async fn claim_orders_by_change_time_then_enqueue_order<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let late = enqueue(&*inbox, delivery(Some("a"), Some(300))).await;
+    let tie1 = enqueue(&*inbox, delivery(Some("b"), Some(100))).await;
+    let untimed = enqueue(&*inbox, delivery(Some("c"), None)).await;
+    let tie2 = enqueue(&*inbox, delivery(Some("d"), Some(100))).await;
+    assert_eq!(
+        claimed_ids(&*inbox, at(0), 10).await,
+        vec![untimed, tie1, tie2, late]
+    );
+}
+
+/// Replay gives a dead delivery a fresh start.
+pub async fn replay_puts_a_dead_delivery_back_with_no_attempts<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    claim(&*inbox, at(0), 10).await;
+    inbox.fail(id, 1, "boom", None).await.unwrap();
+    inbox.replay(id).await.unwrap();
+
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed[0].state, DeliveryState::Pending);
+    assert_eq!(listed[0].attempts, 0);
+    assert_eq!(listed[0].last_error, None);
+    let claimed = claim(&*inbox, at(1), 10).await;
+    assert_eq!((claimed[0].id, claimed[0].attempt), (id, 1));
+}
+
+/// Replaying a pending or done delivery is refused and changes nothing.
+pub async fn only_a_dead_delivery_can_be_replayed<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let pending = enqueue(&*inbox, delivery(None, None)).await;
+    let result = inbox.replay(pending).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict { .. })),
+        "{result:?}"
+    );
+
+    claim(&*inbox, at(0), 10).await;
+    inbox.complete(pending, 1).await.unwrap();
+    let result = inbox.replay(pending).await;
+    assert!(
+        matches!(result, Err(StoreError::Conflict { .. })),
+        "{result:?}"
+    );
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed[0].state, DeliveryState::Done);
+    assert_eq!(listed[0].attempts, 1);
+}
+
+/// `list` shows deliveries by id, in one state or all, up to the limit.
+pub async fn list_filters_by_state_and_stops_at_the_limit<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let ids = [
+        enqueue(&*inbox, delivery(None, None)).await,
+        enqueue(&*inbox, delivery(None, None)).await,
+        enqueue(&*inbox, delivery(None, None)).await,
+    ];
+    claim(&*inbox, at(0), 1).await;
+    inbox.fail(ids[0], 1, "bad", None).await.unwrap();
+
+    let all: Vec<_> = inbox
+        .list(None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(all, ids.to_vec());
+    let pending: Vec<_> = inbox
+        .list(Some(DeliveryState::Pending), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(pending, ids[1..].to_vec());
+    assert_eq!(inbox.list(None, 2).await.unwrap().len(), 2);
+}
+
+/// `depth` tells ready, leased and dead deliveries apart, at the given time.
+pub async fn depth_counts_ready_leased_and_dead<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    assert_eq!(inbox.depth(at(0)).await.unwrap(), InboxDepth::default());
+    let ids = [
+        enqueue(&*inbox, delivery(None, None)).await,
+        enqueue(&*inbox, delivery(None, None)).await,
+        enqueue(&*inbox, delivery(None, None)).await,
+        enqueue(&*inbox, delivery(None, None)).await,
+    ];
+    claim(&*inbox, at(0), 3).await;
+    inbox.fail(ids[0], 1, "bad", None).await.unwrap();
+    inbox.complete(ids[1], 1).await.unwrap();
+
+    let depth = inbox.depth(at(1)).await.unwrap();
+    assert_eq!(
+        depth,
+        InboxDepth {
+            ready: 1,
+            leased: 1,
+            dead: 1
+        }
+    );
+    // Once the lease has ended, the leased delivery counts as ready.
+    let later = inbox.depth(at(31)).await.unwrap();
+    assert_eq!(
+        later,
+        InboxDepth {
+            ready: 2,
+            leased: 0,
+            dead: 1
+        }
+    );
+}
+
+/// `purge_done` removes done deliveries received before the cut-off, and nothing else.
+pub async fn purge_removes_only_old_done_deliveries<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let mut old = delivery(None, None);
+    old.received_at = at(0);
+    let mut recent = delivery(None, None);
+    recent.received_at = at(100);
+    let old_done = enqueue(&*inbox, old.clone()).await;
+    let recent_done = enqueue(&*inbox, recent).await;
+    let old_pending = enqueue(&*inbox, old).await;
+    claim(&*inbox, at(200), 2).await;
+    inbox.complete(old_done, 1).await.unwrap();
+    inbox.complete(recent_done, 1).await.unwrap();
+
+    assert_eq!(inbox.purge_done(at(50)).await.unwrap(), 1);
+    let left: Vec<_> = inbox
+        .list(None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.id)
+        .collect();
+    assert_eq!(left, vec![recent_done, old_pending]);
+}
+
+/// Several workers polling one inbox at once: every delivery is completed exactly once, and the
+/// deliveries of each issue complete in change-time order.
+pub async fn concurrent_workers_process_each_delivery_once_in_key_order<I>(inbox: Arc<I>)
+where
+    I: Inbox + ?Sized + 'static,
+{
+    const KEYS: i64 = 5;
+    const PER_KEY: i64 = 8;
+    let mut expected: BTreeMap<String, Vec<DeliveryId>> = BTreeMap::new();
+    // Enqueue newest first so enqueue order and change order disagree.
+    for step in (0..PER_KEY).rev() {
+        for key in 0..KEYS {
+            let name = format!("PROJ-{key}");
+            let id = enqueue(&*inbox, delivery(Some(&name), Some(step * 10 + key))).await;
+            expected.entry(name).or_default().insert(0, id);
+        }
+    }
+
+    let completed = Arc::new(tokio::sync::Mutex::new(Vec::<(String, DeliveryId)>::new()));
+    let mut workers = Vec::new();
+    for _ in 0..4 {
+        let inbox = Arc::clone(&inbox);
+        let completed = Arc::clone(&completed);
+        workers.push(tokio::spawn(async move {
+            let mut idle_rounds = 0;
+            while idle_rounds < 50 {
+                let claimed = inbox.claim(at(0), LEASE, 3).await.expect("claim");
+                if claimed.is_empty() {
+                    idle_rounds += 1;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                idle_rounds = 0;
+                for delivery in claimed {
+                    // Record before completing: the next delivery of the key is claimable only
+                    // after `complete`, so the record order is the processing order.
+                    let key = delivery.delivery.ordering_key.clone().unwrap();
+                    completed.lock().await.push((key, delivery.id));
+                    inbox
+                        .complete(delivery.id, delivery.attempt)
+                        .await
+                        .expect("complete");
+                }
+            }
+        }));
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+
+    let completed = completed.lock().await;
+    let total = usize::try_from(KEYS * PER_KEY).unwrap();
+    assert_eq!(completed.len(), total, "every delivery exactly once");
+    let distinct: BTreeSet<_> = completed.iter().map(|(_, id)| *id).collect();
+    assert_eq!(distinct.len(), total, "no delivery twice");
+    let mut per_key: BTreeMap<String, Vec<DeliveryId>> = BTreeMap::new();
+    for (key, id) in completed.iter() {
+        per_key.entry(key.clone()).or_default().push(*id);
+    }
+    assert_eq!(per_key, expected, "each issue in change-time order");
+}

@@ -1,0 +1,301 @@
+//! The durable webhook inbox: a delivery is stored **before** Jira gets its answer, then workers
+//! claim it with a lease, apply it, and mark it done, or record the failure and retry it later.
+//!
+//! # Life of a delivery
+//!
+//! ```text
+//!   enqueue ──► pending ──claim──► leased ──complete──► done
+//!                 ▲                  │
+//!                 │   fail(retry_at) │ fail(None) / attempts exhausted
+//!                 └──────────────────┤
+//!                                    ▼
+//!           replay ◄──────────── dead (last error kept)
+//! ```
+//!
+//! * **Leases.** [`Inbox::claim`] hands out deliveries whose lease is free or has expired, and
+//!   counts one attempt. A worker that crashes keeps its lease until it expires; then the
+//!   delivery is claimed again. Each claim carries its attempt number: [`Inbox::complete`] and
+//!   [`Inbox::fail`] only act when the delivery is still held by that attempt, so a worker whose
+//!   lease expired cannot complete a delivery another worker now holds.
+//! * **Order.** Deliveries with the same [`NewDelivery::ordering_key`] (the Jira issue) are handed
+//!   out one at a time, oldest `occurred_at` first (then oldest enqueued): a delivery is not
+//!   claimable while an older one of its key is pending, leased or waiting for a retry. Dead
+//!   deliveries do not hold their key back. Deliveries without an ordering key are independent.
+//! * **Retries.** What to do after a failure is the caller's choice: [`RetryPolicy`] computes the
+//!   next attempt time with exponential back-off and jitter ([`DEFAULT_INBOX_RETRY_POLICY`]), or
+//!   `None` to dead-letter the delivery.
+//! * **Replay.** A dead delivery goes back to pending with its attempt count reset, by command.
+//!
+//! Implementations: the SQLite and PostgreSQL stores of `jirasync-store`; `MemoryInbox` for
+//! tests (`testing` feature). Every implementation passes the conformance suite
+//! (`inbox::conformance`, `testing` feature).
+
+#[cfg(feature = "testing")]
+mod memory;
+
+#[cfg(feature = "testing")]
+pub mod conformance;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
+
+use crate::ids::IntegrationId;
+use crate::store::StoreError;
+
+#[cfg(feature = "testing")]
+pub use memory::MemoryInbox;
+// jirasync's one retry policy (capped exponential back-off with equal jitter), re-exported for the
+// inbox's callers.
+pub use jirasync_core::{Jitter, RetryPolicy};
+
+/// The inbox's retry policy unless configured otherwise: 8 attempts, waiting about 1 s, 2 s, 4 s …
+/// up to 5 minutes (about 4 minutes in all without jitter, between half of that and all of it
+/// with). Jitter is on: when the database or Jira is down, every delivery claimed at that moment
+/// fails together, and without jitter they would all come back together.
+pub const DEFAULT_INBOX_RETRY_POLICY: RetryPolicy =
+    RetryPolicy::new(8, Duration::from_secs(1), Duration::from_secs(300));
+
+/// An inbox row's id, given by the store in enqueue order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeliveryId(i64);
+
+impl DeliveryId {
+    /// Wraps a stored id.
+    pub const fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    /// The stored id.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A request header kept with a delivery (content type, user agent, Jira's webhook identifier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryHeader {
+    /// The header name, lower-case.
+    pub name: String,
+    /// The header value, as text.
+    pub value: String,
+}
+
+/// Whose delivery it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliverySource {
+    /// The integration whose URL token the receiver verified: the worker trusts it and does not
+    /// verify again, so a secret rotated out between receipt and processing does not make a
+    /// genuine delivery fail.
+    Integration(IntegrationId),
+    /// A delivery stored by a version of jirasync that kept the URL token and verified it in the
+    /// worker: its token (a secret, redacted in `Debug`), verified once more when processed. No
+    /// delivery is stored this way any more.
+    LegacyToken(WebhookToken),
+}
+
+/// A webhook delivery as received, with what the receiver extracted from it to order and
+/// de-duplicate it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Whose delivery it is: the integration its verified URL token named.
+    pub source: DeliverySource,
+    /// The request body, byte for byte.
+    pub body: Vec<u8>,
+    /// The request headers that matter for processing or diagnosis.
+    pub headers: Vec<DeliveryHeader>,
+    /// When the delivery was received.
+    pub received_at: SystemTime,
+    /// Deliveries with the same key are processed one at a time, in `occurred_at` order: the
+    /// receiver uses the integration and the Jira issue key.
+    pub ordering_key: Option<String>,
+    /// When the change happened in Jira, if the payload says.
+    pub occurred_at: Option<EventTime>,
+    /// The delivery's de-duplication key, if it has one (kept for inspection).
+    pub delivery_key: Option<DeliveryKey>,
+}
+
+impl fmt::Debug for NewDelivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewDelivery")
+            .field("source", &self.source)
+            .field("body_len", &self.body.len())
+            .field("headers", &self.headers)
+            .field("received_at", &self.received_at)
+            .field("ordering_key", &self.ordering_key)
+            .field("occurred_at", &self.occurred_at)
+            .field("delivery_key", &self.delivery_key)
+            .finish()
+    }
+}
+
+/// A delivery a worker holds: the stored delivery, and the attempt this claim is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedDelivery {
+    /// The delivery's id.
+    pub id: DeliveryId,
+    /// This claim's attempt number, from 1. Pass it back to [`Inbox::complete`] / [`Inbox::fail`].
+    pub attempt: u32,
+    /// The lease ends at this time; after it the delivery may be claimed again.
+    pub leased_until: SystemTime,
+    /// The delivery as enqueued.
+    pub delivery: NewDelivery,
+}
+
+/// Where a delivery is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryState {
+    /// Waiting for a worker, or held by one under a lease, or waiting for its retry time.
+    Pending,
+    /// Processed.
+    Done,
+    /// Gave up after its attempts; kept with its last error until replayed.
+    Dead,
+}
+
+impl DeliveryState {
+    /// The name stored in the database and shown by `inbox list`: `pending`, `done`, `dead`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Dead => "dead",
+        }
+    }
+
+    /// The state named by [`DeliveryState::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "pending" => Some(Self::Pending),
+            "done" => Some(Self::Done),
+            "dead" => Some(Self::Dead),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DeliveryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One delivery as `inbox list` shows it (no token, no body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliverySummary {
+    /// The delivery's id.
+    pub id: DeliveryId,
+    /// Its state.
+    pub state: DeliveryState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When it was received.
+    pub received_at: SystemTime,
+    /// Its ordering key.
+    pub ordering_key: Option<String>,
+    /// When the change happened in Jira.
+    pub occurred_at: Option<EventTime>,
+    /// Its de-duplication key.
+    pub delivery_key: Option<DeliveryKey>,
+    /// Not claimable before this time (retry back-off), if set.
+    pub available_at: Option<SystemTime>,
+    /// Held under a lease until this time, if leased.
+    pub leased_until: Option<SystemTime>,
+    /// The last failure's message.
+    pub last_error: Option<String>,
+}
+
+/// How many deliveries are in each state, for metrics and health.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboxDepth {
+    /// Pending deliveries not held by a live lease (including those waiting for a retry).
+    pub ready: u64,
+    /// Pending deliveries held by a live lease.
+    pub leased: u64,
+    /// Dead deliveries.
+    pub dead: u64,
+}
+
+/// What [`Inbox::fail`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// The delivery waits until this time for its next attempt.
+    RetryAt(SystemTime),
+    /// The delivery is dead.
+    DeadLettered,
+}
+
+impl FailOutcome {
+    /// What failing a delivery does: with `retry_at` it waits until then, with `None` it is
+    /// dead-lettered.
+    pub const fn from_retry_at(retry_at: Option<SystemTime>) -> Self {
+        match retry_at {
+            Some(at) => Self::RetryAt(at),
+            None => Self::DeadLettered,
+        }
+    }
+
+    /// The state the failed delivery is left in: pending until its retry, or dead.
+    pub const fn state(self) -> DeliveryState {
+        match self {
+            Self::RetryAt(_) => DeliveryState::Pending,
+            Self::DeadLettered => DeliveryState::Dead,
+        }
+    }
+}
+
+/// Durable storage of webhook deliveries. Every method is atomic.
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    /// Stores a delivery, pending. Returns once it is durable: only then may the receiver answer.
+    async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError>;
+
+    /// Claims up to `limit` claimable deliveries at `now` under a lease of `lease`, oldest first
+    /// (see the module docs for the order), counting one attempt on each.
+    async fn claim(
+        &self,
+        now: SystemTime,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+
+    /// Marks a claimed delivery done. [`StoreError::Conflict`] when the claim's attempt no longer
+    /// holds it (its lease expired and it was claimed again, or it was replayed).
+    async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError>;
+
+    /// Records a failed attempt with its message: with `retry_at` the delivery waits until then,
+    /// with `None` it is dead-lettered. [`StoreError::Conflict`] as for [`Inbox::complete`].
+    async fn fail(
+        &self,
+        id: DeliveryId,
+        attempt: u32,
+        error: &str,
+        retry_at: Option<SystemTime>,
+    ) -> Result<FailOutcome, StoreError>;
+
+    /// Puts a dead delivery back to pending with no attempts and no error.
+    /// [`StoreError::NotFound`] when there is no such delivery; [`StoreError::Conflict`] when it is
+    /// not dead.
+    async fn replay(&self, id: DeliveryId) -> Result<(), StoreError>;
+
+    /// Deliveries in `state` (all states with `None`), by id, at most `limit`.
+    async fn list(
+        &self,
+        state: Option<DeliveryState>,
+        limit: usize,
+    ) -> Result<Vec<DeliverySummary>, StoreError>;
+
+    /// How many deliveries are ready, leased and dead at `now`.
+    async fn depth(&self, now: SystemTime) -> Result<InboxDepth, StoreError>;
+
+    /// Deletes done deliveries received before `before`; returns how many.
+    async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,108 @@
+//! Serialising the syncs of one Jira issue, and the protocol that keeps jirasync's bookkeeping
+//! and the application's data consistent without one transaction spanning both
+//! (`docs/decisions/0008-host-contract.md`).
+//!
+//! 1. [`IssueSyncStore::begin_issue_sync`](super::IssueSyncStore::begin_issue_sync) waits for
+//!    the Jira issue to be free, checks the delivery log and reads the watermarks.
+//! 2. The rule decides with [`crate::rules::ordering::guard`], reads the application's issues
+//!    through the [`Host`](crate::Host) and calls its idempotent writes.
+//! 3. [`IssueSyncSession::commit`] records the delivery key and moves the watermarks, in one
+//!    write, and frees the issue.
+//!
+//! A failure (or a crash) between 2 and 3 leaves the watermarks and the delivery log as they
+//! were: the redelivery passes the guard again, finds the host's issues already changed, writes
+//! nothing to them and commits. Dropping a session without committing frees the issue.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
+
+use super::StoreError;
+use crate::ids::{IntegrationId, OrganizationId};
+
+/// Which ordering-guard watermark and which delivery log a sync uses.
+///
+/// Assignee and status each have **their own** watermark per (organization, integration, key), as
+/// the reference's `provider_assignee_updated_at` is for the assignee only: the two fields change
+/// independently in Jira, so a newer status change says nothing about whether an older assignee
+/// change is outdated. Sharing one watermark would drop a late assignee change because of an
+/// unrelated status change. Delivery keys are recorded per kind too, because one delivery often
+/// carries both an assignee and a status change. The full reasoning is in the project's
+/// `docs/decisions/0004-ordering-guard.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SyncKind {
+    /// Assignee events.
+    Assignee,
+    /// Status events.
+    Status,
+}
+
+impl SyncKind {
+    /// The stable name used in stores and logs (`assignee`, `status`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Assignee => "assignee",
+            Self::Status => "status",
+        }
+    }
+
+    /// The kind with this stable name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Assignee, Self::Status]
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+}
+
+/// What a sync of one Jira issue locks and reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueSyncRequest {
+    /// The integration the event came through.
+    pub integration_id: IntegrationId,
+    /// The Jira issue.
+    pub issue_key: IssueKey,
+    /// Which watermark and which delivery log.
+    pub kind: SyncKind,
+    /// The organizations whose copy of the Jira issue the sync reads and may move (sorted,
+    /// without repeats).
+    pub organizations: Vec<OrganizationId>,
+    /// The delivery's de-duplication key, if it has one.
+    pub delivery_key: Option<DeliveryKey>,
+}
+
+/// How a sync of one Jira issue started.
+pub enum IssueSyncStart {
+    /// The delivery key was recorded before for this kind and integration: nothing to do.
+    Duplicate,
+    /// The issue is held by this session until it is committed or dropped.
+    Started(Box<dyn IssueSyncSession>),
+}
+
+impl fmt::Debug for IssueSyncStart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Duplicate => f.write_str("Duplicate"),
+            Self::Started(session) => f
+                .debug_tuple("Started")
+                .field(&session.watermarks())
+                .finish(),
+        }
+    }
+}
+
+/// A sync of one Jira issue in progress: no other session of the same integration and key runs
+/// until this one is committed or dropped.
+#[async_trait]
+pub trait IssueSyncSession: Send {
+    /// The stored watermark of each organization of the request, in the request's order (`None`
+    /// where nothing was applied with an event time yet).
+    fn watermarks(&self) -> &[(OrganizationId, Option<EventTime>)];
+
+    /// Ends the sync: records the request's delivery key (if any) and moves each watermark in
+    /// `advance` forward to its time (never back), in one write, then frees the issue.
+    async fn commit(
+        self: Box<Self>,
+        advance: &[(OrganizationId, EventTime)],
+    ) -> Result<(), StoreError>;
+}

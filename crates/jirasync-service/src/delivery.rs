@@ -1,0 +1,235 @@
+//! From a URL token (or a stored delivery's source) and a body to the changes to apply, and
+//! applying them: the steps the receiver (inline and inbox modes) and the inbox workers share.
+//!
+//! Data flows one way: token → integration (looked up by provider **and** external id, then
+//! verified against every stored secret) → payload → change set → sync rules → outcome. A
+//! stored delivery names the integration its token was verified for at receipt, and is not
+//! verified again.
+
+use std::time::Instant;
+
+use jirasync_domain::StoreError;
+use jirasync_domain::ids::IntegrationId;
+use jirasync_domain::inbox::DeliverySource;
+use jirasync_domain::integration::{ExternalId, Integration, JIRA_SERVER_PROVIDER};
+use jirasync_domain::rules::inbound::ChangeSetOutcome;
+use jirasync_domain::rules::outcome::SyncError;
+use jirasync_webhook::{
+    ChangeSet, Classification, EventTime, IssueKey, PayloadError, TokenError, classify, parse,
+    peek_external_id, verify_token,
+};
+
+use crate::metrics::{ProcessingPath, WebhookOutcome};
+use crate::service::SyncService;
+
+/// Why a delivery was not (fully) handled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliveryError {
+    /// The URL token was refused (its message is the reference's, e.g. ``Token did not contain `id` ``).
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    /// The token is well formed but no `jira_server` integration has its external id.
+    #[error("Could not find integration for token")]
+    UnknownIntegration,
+    /// A stored delivery's integration was removed after the delivery was received.
+    #[error(
+        "integration {integration_id} no longer exists: it was removed after this delivery was received, so there is nothing to apply it to"
+    )]
+    IntegrationGone {
+        /// The integration whose token was verified at receipt.
+        integration_id: IntegrationId,
+    },
+    /// The body is not a usable Jira payload.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The store (or the inbox) failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The sync rules failed.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+impl DeliveryError {
+    /// Whether handling the delivery again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Token(_)
+            | Self::UnknownIntegration
+            | Self::IntegrationGone { .. }
+            | Self::Payload(_) => false,
+            Self::Store(error) => error.is_retryable(),
+            Self::Sync(error) => error.is_retryable(),
+        }
+    }
+
+    /// The metric outcome of a delivery refused with this error.
+    pub fn outcome(&self) -> WebhookOutcome {
+        match self {
+            Self::Token(_) | Self::UnknownIntegration => WebhookOutcome::InvalidToken,
+            Self::Payload(_) => WebhookOutcome::BadPayload,
+            _ if self.is_retryable() => WebhookOutcome::Unavailable,
+            Self::IntegrationGone { .. } | Self::Store(_) | Self::Sync(_) => WebhookOutcome::Failed,
+        }
+    }
+}
+
+/// A delivery whose integration is known and whose body was read.
+#[derive(Debug)]
+pub(crate) struct OpenedDelivery {
+    /// The integration the token names.
+    pub(crate) integration: Integration,
+    /// The changes to sync; `None` when there is nothing to sync (no changelog, or one that
+    /// touches neither the assignee nor the status).
+    pub(crate) changes: Option<ChangeSet>,
+}
+
+impl OpenedDelivery {
+    /// The Jira issue the changes are about.
+    fn issue_key(&self) -> Option<&IssueKey> {
+        let changes = self.changes.as_ref()?;
+        changes
+            .assignee
+            .as_ref()
+            .map(|change| &change.issue_key)
+            .or_else(|| changes.status.as_ref().map(|change| &change.issue_key))
+    }
+
+    /// When the changes happened in Jira.
+    pub(crate) fn occurred_at(&self) -> Option<EventTime> {
+        let changes = self.changes.as_ref()?;
+        changes
+            .assignee
+            .as_ref()
+            .and_then(|change| change.occurred_at)
+            .or_else(|| {
+                changes
+                    .status
+                    .as_ref()
+                    .and_then(|change| change.occurred_at)
+            })
+    }
+
+    /// The inbox ordering key: deliveries of one issue of one integration are applied one at a
+    /// time, oldest first.
+    pub(crate) fn ordering_key(&self) -> Option<String> {
+        self.issue_key()
+            .map(|key| format!("{}:{}", self.integration.id, key.as_str()))
+    }
+}
+
+/// The `jira_server` integration a URL token names, once the token verifies against one of its
+/// webhook secrets (reference §3.2, with the provider filter it lacks).
+async fn authenticate(service: &SyncService, token: &str) -> Result<Integration, DeliveryError> {
+    let external_id = ExternalId::new(peek_external_id(token)?);
+    let integration = service
+        .store()
+        .integration_by_external_id(JIRA_SERVER_PROVIDER, &external_id)
+        .await?
+        .ok_or(DeliveryError::UnknownIntegration)?;
+    verify_token(token, &integration.metadata.webhook_secrets)?;
+    Ok(integration)
+}
+
+/// The changes a body asks for: parsed and classified; `None` when there is nothing to sync.
+fn read_changes(body: &[u8]) -> Result<Option<ChangeSet>, DeliveryError> {
+    Ok(match classify(&parse(body)?)? {
+        Classification::Changes(changes) if !changes.is_empty() => Some(changes),
+        _ => None,
+    })
+}
+
+/// Verifies the token, then reads the body.
+pub(crate) async fn open(
+    service: &SyncService,
+    token: &str,
+    body: &[u8],
+) -> Result<OpenedDelivery, DeliveryError> {
+    let integration = authenticate(service, token).await?;
+    let changes = read_changes(body)?;
+    Ok(OpenedDelivery {
+        integration,
+        changes,
+    })
+}
+
+/// Opens a stored delivery: the integration verified at receipt is loaded as it is now (not
+/// verified again, so a secret rotated out since then does not fail a genuine delivery); a
+/// legacy row's token is verified as it was before the inbox kept integrations.
+pub(crate) async fn open_stored(
+    service: &SyncService,
+    source: &DeliverySource,
+    body: &[u8],
+) -> Result<OpenedDelivery, DeliveryError> {
+    match source {
+        DeliverySource::Integration(integration_id) => {
+            let integration = service.store().integration(*integration_id).await?.ok_or(
+                DeliveryError::IntegrationGone {
+                    integration_id: *integration_id,
+                },
+            )?;
+            let changes = read_changes(body)?;
+            Ok(OpenedDelivery {
+                integration,
+                changes,
+            })
+        }
+        DeliverySource::LegacyToken(token) => open(service, token.expose_secret(), body).await,
+    }
+}
+
+/// Applies a delivery's changes with the sync rules, counting the outcome and the time taken.
+pub(crate) async fn apply(
+    service: &SyncService,
+    integration: &Integration,
+    changes: &ChangeSet,
+    path: ProcessingPath,
+) -> Result<ChangeSetOutcome, DeliveryError> {
+    let started = Instant::now();
+    let result = service
+        .sync()
+        .apply_change_set(integration.id, changes)
+        .await;
+    let metrics = service.metrics();
+    metrics.observe_processing(path, started.elapsed());
+    match result {
+        Ok(outcome) => {
+            metrics.sync_applied(&outcome);
+            Ok(outcome)
+        }
+        Err(error) => {
+            metrics.sync_failed(error.is_retryable());
+            tracing::info!(integration_id = %integration.id, %error, "sync-failed");
+            Err(error.into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jirasync_domain::DirectoryError;
+
+    use super::*;
+
+    #[test]
+    fn refusals_of_the_input_are_not_retried() {
+        let missing_id = DeliveryError::from(TokenError::MissingId);
+        assert_eq!(missing_id.outcome(), WebhookOutcome::InvalidToken);
+        assert!(!missing_id.is_retryable());
+        let gone = DeliveryError::IntegrationGone {
+            integration_id: IntegrationId::new(7),
+        };
+        assert_eq!(gone.outcome(), WebhookOutcome::Failed);
+        assert!(!gone.is_retryable());
+    }
+
+    #[test]
+    fn jira_being_unreachable_is_retried() {
+        let jira_down = DeliveryError::from(SyncError::Directory(DirectoryError::Unreachable {
+            message: "timed out".into(),
+        }));
+        assert!(jira_down.is_retryable());
+        assert_eq!(jira_down.outcome(), WebhookOutcome::Unavailable);
+    }
+}

@@ -1,0 +1,163 @@
+//! A Jira REST client for an installed integration: the domain's stored metadata and credentials
+//! turned into `jirasync-client`'s options and credentials.
+
+use jirasync_client::{
+    AccessToken, BaseUrl, BearerToken, ClientOptions, ConsumerKey, Credentials, JiraClient,
+    PrivateKey, TokenSecret,
+};
+use jirasync_domain::integration::{Integration, JiraCredentials};
+
+/// Why no client could be built for an integration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JiraClientError {
+    /// The stored base URL is not a usable Jira URL.
+    #[error("the integration's Jira URL {base_url:?} is not usable: {source}")]
+    BaseUrl {
+        /// The stored URL.
+        base_url: String,
+        /// Why it was refused.
+        #[source]
+        source: jirasync_client::ConfigError,
+    },
+    /// The stored private key does not load.
+    #[error("the integration's stored private key does not load ({source}): reinstall it")]
+    PrivateKey {
+        /// Why it was refused.
+        #[source]
+        source: jirasync_client::KeyError,
+    },
+    /// The stored credentials are of a kind this build cannot use.
+    #[error("the integration's stored credentials are of an unknown kind: reinstall it")]
+    UnknownCredentials,
+    /// The HTTP client could not be set up.
+    #[error("could not set up the Jira client: {source}")]
+    Client {
+        /// The client's error.
+        #[source]
+        source: jirasync_client::Error,
+    },
+}
+
+/// The client options for an integration: its base URL and TLS verification flag, with the
+/// client's default timeouts and retry policy.
+pub fn client_options(integration: &Integration) -> Result<ClientOptions, JiraClientError> {
+    let base_url = &integration.metadata.base_url;
+    let parsed = BaseUrl::parse(base_url).map_err(|source| JiraClientError::BaseUrl {
+        base_url: base_url.clone(),
+        source,
+    })?;
+    Ok(ClientOptions::new(parsed).verify_ssl(integration.metadata.verify_ssl))
+}
+
+/// The client's credentials for the domain's stored ones.
+pub fn client_credentials(credentials: &JiraCredentials) -> Result<Credentials, JiraClientError> {
+    match credentials {
+        JiraCredentials::OAuth1 {
+            consumer_key,
+            private_key_pem,
+            access_token,
+            access_token_secret,
+        } => {
+            let key = PrivateKey::from_pem(private_key_pem.expose_secret())
+                .map_err(|source| JiraClientError::PrivateKey { source })?;
+            Ok(Credentials::oauth1_rsa(
+                ConsumerKey::new(consumer_key.as_str()),
+                key,
+                AccessToken::new(access_token.as_str()),
+                TokenSecret::from(access_token_secret.as_secret().clone()),
+            ))
+        }
+        JiraCredentials::Bearer { token } => Ok(Credentials::bearer(BearerToken::from(
+            token.as_secret().clone(),
+        ))),
+        _ => Err(JiraClientError::UnknownCredentials),
+    }
+}
+
+/// A client for `integration`'s Jira, authenticating with `credentials` (an organization's
+/// identity for it).
+pub fn jira_client(
+    integration: &Integration,
+    credentials: &JiraCredentials,
+) -> Result<JiraClient, JiraClientError> {
+    jira_client_with(&client_options(integration)?, credentials)
+}
+
+/// A client with these options (usually [`client_options`] with a change, such as the retry
+/// policy), authenticating with `credentials`.
+pub fn jira_client_with(
+    options: &ClientOptions,
+    credentials: &JiraCredentials,
+) -> Result<JiraClient, JiraClientError> {
+    let credentials = client_credentials(credentials)?;
+    JiraClient::new(options, credentials).map_err(|source| JiraClientError::Client { source })
+}
+
+#[cfg(test)]
+mod tests {
+    use jirasync_domain::SecretString;
+    use jirasync_domain::ids::IntegrationId;
+    use jirasync_domain::integration::{ExternalId, IntegrationMetadata};
+
+    use super::*;
+
+    fn integration(base_url: &str) -> Integration {
+        Integration {
+            id: IntegrationId::new(1),
+            provider: "jira_server".to_owned(),
+            external_id: ExternalId::for_jira("jira.example.com", "jirasync"),
+            name: "jirasync".to_owned(),
+            metadata: IntegrationMetadata {
+                base_url: base_url.to_owned(),
+                domain_name: "jira.example.com".to_owned(),
+                verify_ssl: false,
+                webhook_secrets: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn builds_a_bearer_client_for_a_stored_integration() {
+        let credentials = JiraCredentials::Bearer {
+            token: SecretString::new("pat"),
+        };
+        let client = jira_client(&integration("https://jira.example.com"), &credentials);
+        assert!(client.is_ok(), "{client:?}");
+    }
+
+    #[test]
+    fn refuses_a_stored_url_that_is_not_a_jira_url() {
+        let credentials = JiraCredentials::Bearer {
+            token: SecretString::new("pat"),
+        };
+        let error = jira_client(&integration("not a url"), &credentials)
+            .err()
+            .map(|error| error.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|message| message.contains("\"not a url\" is not usable")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_stored_private_key_that_does_not_load() {
+        let credentials = JiraCredentials::OAuth1 {
+            consumer_key: "jirasync".to_owned(),
+            private_key_pem: SecretString::new("-----BEGIN NOTHING-----"),
+            access_token: "token".to_owned(),
+            access_token_secret: SecretString::new("secret"),
+        };
+        let error = jira_client(&integration("https://jira.example.com"), &credentials)
+            .err()
+            .map(|error| error.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|message| message.contains("private key does not load")),
+            "{error:?}"
+        );
+    }
+}

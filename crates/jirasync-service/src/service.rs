@@ -1,0 +1,248 @@
+//! [`SyncService`]: what the receiver and the inbox workers share: jirasync's store, the
+//! application's host, the Jira look-ups, the inbox, the settings, the metrics and the clock.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use jirasync_core::{Clock, SystemClock};
+use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
+use tokio::sync::Notify;
+
+use crate::metrics::Metrics;
+use crate::worker::WorkerOptions;
+
+/// What the service does with a valid delivery that has something to sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WebhookMode {
+    /// Store it in the inbox ([`WebhookReceipt::Accepted`](crate::WebhookReceipt::Accepted));
+    /// workers apply it ([`spawn_workers`](crate::spawn_workers)).
+    #[default]
+    Inbox,
+    /// Apply it at once ([`WebhookReceipt::Applied`](crate::WebhookReceipt::Applied)).
+    Inline,
+}
+
+/// Why a [`SyncService`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Inbox mode was chosen without an inbox.
+    #[error(
+        "the webhook mode is `inbox` but no inbox was given: pass one with `.inbox(...)` or choose `WebhookMode::Inline`"
+    )]
+    InboxModeWithoutInbox,
+}
+
+/// jirasync's service: receives webhook deliveries
+/// ([`receive_webhook`](SyncService::receive_webhook)) and applies stored ones
+/// ([`spawn_workers`](crate::spawn_workers), [`process_available`](crate::process_available)).
+/// Cheap to clone: clones share everything.
+///
+/// Build it with [`SyncService::builder`].
+#[derive(Clone)]
+pub struct SyncService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    inbox: Option<Arc<dyn Inbox>>,
+    sync: InboundSync<dyn SyncStore, dyn Host, dyn JiraDirectory>,
+    mode: WebhookMode,
+    metrics: Metrics,
+    clock: Arc<dyn Clock>,
+    workers: WorkerOptions,
+    /// Woken when a delivery is enqueued, so idle workers need not wait for their next poll.
+    enqueued: Notify,
+}
+
+impl fmt::Debug for SyncService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncService")
+            .field("mode", &self.inner.mode)
+            .field("inbox", &self.inner.inbox.is_some())
+            .field("workers", &self.inner.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncService {
+    /// A builder on `store` (jirasync's own bookkeeping), `host` (the application's users and
+    /// issues) and `directory` (the Jira look-ups, such as [`crate::ClientJiraDirectory`]).
+    pub fn builder(
+        store: Arc<dyn SyncStore>,
+        host: Arc<dyn Host>,
+        directory: Arc<dyn JiraDirectory>,
+    ) -> SyncServiceBuilder {
+        SyncServiceBuilder {
+            store,
+            host,
+            directory,
+            inbox: None,
+            mode: WebhookMode::default(),
+            metrics: Metrics::new(),
+            clock: Arc::new(SystemClock),
+            workers: WorkerOptions::default(),
+        }
+    }
+
+    /// jirasync's store.
+    pub fn store(&self) -> &Arc<dyn SyncStore> {
+        self.inner.sync.store()
+    }
+
+    /// The application's host.
+    pub fn host(&self) -> &Arc<dyn Host> {
+        self.inner.sync.host()
+    }
+
+    /// The inbox, if one was given.
+    pub fn inbox(&self) -> Option<&Arc<dyn Inbox>> {
+        self.inner.inbox.as_ref()
+    }
+
+    /// The inbound sync rules on the store, the host and the Jira directory.
+    pub fn sync(&self) -> &InboundSync<dyn SyncStore, dyn Host, dyn JiraDirectory> {
+        &self.inner.sync
+    }
+
+    /// The webhook mode.
+    pub fn mode(&self) -> WebhookMode {
+        self.inner.mode
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Now, on the service's clock.
+    pub fn now(&self) -> SystemTime {
+        self.inner.clock.now()
+    }
+
+    /// The inbox workers' settings.
+    pub fn worker_options(&self) -> &WorkerOptions {
+        &self.inner.workers
+    }
+
+    /// The inbox new deliveries go to: the inbox in [`WebhookMode::Inbox`] (which
+    /// [`SyncServiceBuilder::build`] guarantees), `None` in [`WebhookMode::Inline`].
+    pub(crate) fn receiving_inbox(&self) -> Option<&Arc<dyn Inbox>> {
+        match self.inner.mode {
+            WebhookMode::Inbox => self.inner.inbox.as_ref(),
+            WebhookMode::Inline => None,
+        }
+    }
+
+    pub(crate) fn enqueued(&self) -> &Notify {
+        &self.inner.enqueued
+    }
+}
+
+/// Builds a [`SyncService`]; see [`SyncService::builder`].
+#[must_use]
+pub struct SyncServiceBuilder {
+    store: Arc<dyn SyncStore>,
+    host: Arc<dyn Host>,
+    directory: Arc<dyn JiraDirectory>,
+    inbox: Option<Arc<dyn Inbox>>,
+    mode: WebhookMode,
+    metrics: Metrics,
+    clock: Arc<dyn Clock>,
+    workers: WorkerOptions,
+}
+
+impl fmt::Debug for SyncServiceBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncServiceBuilder")
+            .field("mode", &self.mode)
+            .field("inbox", &self.inbox.is_some())
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncServiceBuilder {
+    /// The durable inbox deliveries are stored in (required in [`WebhookMode::Inbox`]).
+    pub fn inbox(mut self, inbox: Arc<dyn Inbox>) -> Self {
+        self.inbox = Some(inbox);
+        self
+    }
+
+    /// The webhook mode ([`WebhookMode::Inbox`] by default).
+    pub fn mode(mut self, mode: WebhookMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// The metrics registry (a new one by default).
+    pub fn metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// The clock ([`SystemClock`] by default): receipt times, retry times, and the age of the
+    /// cached `done` statuses.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The inbox workers' settings.
+    pub fn worker_options(mut self, options: WorkerOptions) -> Self {
+        self.workers = options;
+        self
+    }
+
+    /// The service, or why these settings do not work together.
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::InboxModeWithoutInbox`] in [`WebhookMode::Inbox`] without an inbox.
+    pub fn build(self) -> Result<SyncService, BuildError> {
+        if self.mode == WebhookMode::Inbox && self.inbox.is_none() {
+            return Err(BuildError::InboxModeWithoutInbox);
+        }
+        Ok(SyncService {
+            inner: Arc::new(Inner {
+                inbox: self.inbox,
+                sync: InboundSync::with_clock(
+                    self.store,
+                    self.host,
+                    self.directory,
+                    Arc::clone(&self.clock),
+                ),
+                mode: self.mode,
+                metrics: self.metrics,
+                clock: self.clock,
+                workers: self.workers,
+                enqueued: Notify::new(),
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jirasync_domain::{InMemoryStore, StaticJiraDirectory};
+
+    use super::*;
+
+    fn builder() -> SyncServiceBuilder {
+        let store = Arc::new(InMemoryStore::new());
+        SyncService::builder(store.clone(), store, Arc::new(StaticJiraDirectory::new()))
+    }
+
+    #[test]
+    fn inbox_mode_needs_an_inbox() {
+        let error = builder().build().err();
+        assert_eq!(error, Some(BuildError::InboxModeWithoutInbox));
+    }
+
+    #[test]
+    fn inline_mode_needs_no_inbox() {
+        let service = builder().mode(WebhookMode::Inline).build();
+        assert!(service.is_ok_and(|service| service.inbox().is_none()));
+    }
+}

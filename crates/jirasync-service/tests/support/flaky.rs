@@ -1,0 +1,235 @@
+//! A store and an inbox that answer like the in-memory ones until switched off, then fail every
+//! call with `StoreError::Unavailable`. This crate's tests use them, and so do `jirasync-axum`'s,
+//! which include this file.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use jirasync_domain::external_actor::{
+    ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
+};
+use jirasync_domain::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, UserId};
+use jirasync_domain::inbox::{
+    ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
+    MemoryInbox, NewDelivery,
+};
+use jirasync_domain::integration::{
+    ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig,
+};
+use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue};
+use jirasync_domain::organization::Organization;
+use jirasync_domain::store::{
+    InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, OrganizationLink, SyncKind,
+};
+use jirasync_domain::{
+    ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore, IssueSyncStore,
+    OrganizationStore, StaticJiraDirectory, StoreError,
+};
+use jirasync_service::SyncService;
+use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
+
+use super::{World, service_on};
+
+/// Whether a flaky thing is down.
+#[derive(Debug, Default)]
+pub struct Switch(AtomicBool);
+
+impl Switch {
+    pub fn set_down(&self, down: bool) {
+        self.0.store(down, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.0.load(Ordering::SeqCst) {
+            Err(StoreError::unavailable("connection refused (test switch)"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An [`InMemoryStore`] that can be switched off: jirasync's store, without the host (the
+/// application stays up; use `inner` as the host).
+#[derive(Debug, Default)]
+pub struct FlakyStore {
+    pub inner: Arc<InMemoryStore>,
+    pub switch: Switch,
+}
+
+impl FlakyStore {
+    /// The seeded world on a flaky store that is down (the host, the same in-memory store, stays
+    /// up), with a service on it in inbox mode (on `inbox`) and one in inline mode.
+    pub async fn down_in_both_modes(inbox: Arc<dyn Inbox>) -> (World, Arc<Self>, [SyncService; 2]) {
+        let flaky = Arc::new(Self::default());
+        let world = World::on(flaky.inner.clone()).await;
+        flaky.switch.set_down(true);
+        let directory = Arc::new(StaticJiraDirectory::new());
+        let host = flaky.inner.clone();
+        let inbox_mode = service_on(flaky.clone(), host.clone(), directory.clone(), Some(inbox));
+        let inline_mode = service_on(flaky.clone(), host, directory, None);
+        (world, flaky, [inbox_mode, inline_mode])
+    }
+}
+
+/// Implements `$trait` for `$flaky` by checking the switch, then calling `inner`.
+macro_rules! flaky {
+    ($trait:ident for $flaky:ty {
+        $(async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $out:ty;)*
+    }) => {
+        #[async_trait]
+        impl $trait for $flaky {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> Result<$out, StoreError> {
+                    self.switch.check()?;
+                    self.inner.$name($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+flaky! {
+    OrganizationStore for FlakyStore {
+        async fn organization(&self, id: OrganizationId) -> Option<Organization>;
+        async fn organizations(&self) -> Vec<Organization>;
+        async fn save_organization(&self, organization: Organization) -> ();
+    }
+}
+
+flaky! {
+    IntegrationStore for FlakyStore {
+        async fn integration(&self, id: IntegrationId) -> Option<Integration>;
+        async fn integrations(&self) -> Vec<Integration>;
+        async fn integration_by_external_id(
+            &self,
+            provider: &str,
+            external_id: &ExternalId,
+        ) -> Option<Integration>;
+        async fn organization_links(&self, integration_id: IntegrationId) -> Vec<OrganizationLink>;
+        async fn identity(
+            &self,
+            organization_id: OrganizationId,
+            integration_id: IntegrationId,
+        ) -> Option<Identity>;
+        async fn save_install(&self, plan: InstallPlan) -> Installation;
+        async fn update_sync_config(
+            &self,
+            organization_id: OrganizationId,
+            integration_id: IntegrationId,
+            config: SyncConfig,
+        ) -> OrganizationIntegration;
+    }
+}
+
+flaky! {
+    IssueLinkStore for FlakyStore {
+        async fn linked_issues(
+            &self,
+            integration_id: IntegrationId,
+            key: &IssueKey,
+            organizations: &[OrganizationId],
+        ) -> Vec<LinkedIssue>;
+        async fn link_issue(
+            &self,
+            organization_id: OrganizationId,
+            integration_id: IntegrationId,
+            key: &IssueKey,
+            local_issue_id: LocalIssueId,
+        ) -> IssueLink;
+        async fn external_issues_of(&self, local_issue_id: LocalIssueId) -> Vec<ExternalIssue>;
+        async fn unlink_issue(
+            &self,
+            organization_id: OrganizationId,
+            integration_id: IntegrationId,
+            key: &IssueKey,
+            local_issue_id: LocalIssueId,
+        ) -> ();
+    }
+}
+
+flaky! {
+    IssueSyncStore for FlakyStore {
+        async fn begin_issue_sync(&self, request: IssueSyncRequest) -> IssueSyncStart;
+        async fn watermark(
+            &self,
+            organization_id: OrganizationId,
+            integration_id: IntegrationId,
+            key: &IssueKey,
+            kind: SyncKind,
+        ) -> Option<EventTime>;
+        async fn delivery_seen(
+            &self,
+            integration_id: IntegrationId,
+            kind: SyncKind,
+            delivery_key: &DeliveryKey,
+        ) -> bool;
+    }
+}
+
+flaky! {
+    ExternalActorStore for FlakyStore {
+        async fn external_actor(
+            &self,
+            organization_id: OrganizationId,
+            id: ExternalActorId,
+        ) -> Option<ExternalActor>;
+        async fn external_actors(
+            &self,
+            organization_id: OrganizationId,
+            filter: ActorFilter,
+        ) -> Vec<ExternalActor>;
+        async fn external_actors_named(
+            &self,
+            organization_id: OrganizationId,
+            provider: ExternalProvider,
+            target: ActorTarget,
+            external_name: &str,
+        ) -> Vec<ExternalActor>;
+        async fn users_with_external_name(
+            &self,
+            integration_id: IntegrationId,
+            provider: ExternalProvider,
+            names: &[&str],
+        ) -> Vec<UserId>;
+        async fn insert_external_actor(&self, actor: NewExternalActor) -> ExternalActor;
+        async fn update_external_actor(&self, actor: ExternalActor) -> ExternalActor;
+        async fn delete_external_actor(
+            &self,
+            organization_id: OrganizationId,
+            id: ExternalActorId,
+        ) -> ();
+    }
+}
+
+/// A [`MemoryInbox`] that can be switched off.
+#[derive(Debug, Default)]
+pub struct FlakyInbox {
+    pub inner: MemoryInbox,
+    pub switch: Switch,
+}
+
+flaky! {
+    Inbox for FlakyInbox {
+        async fn enqueue(&self, delivery: NewDelivery) -> DeliveryId;
+        async fn claim(
+            &self,
+            now: SystemTime,
+            lease: Duration,
+            limit: usize,
+        ) -> Vec<ClaimedDelivery>;
+        async fn complete(&self, id: DeliveryId, attempt: u32) -> ();
+        async fn fail(
+            &self,
+            id: DeliveryId,
+            attempt: u32,
+            error: &str,
+            retry_at: Option<SystemTime>,
+        ) -> FailOutcome;
+        async fn replay(&self, id: DeliveryId) -> ();
+        async fn list(&self, state: Option<DeliveryState>, limit: usize) -> Vec<DeliverySummary>;
+        async fn depth(&self, now: SystemTime) -> InboxDepth;
+        async fn purge_done(&self, before: SystemTime) -> u64;
+    }
+}

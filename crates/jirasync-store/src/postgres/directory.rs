@@ -1,9 +1,0 @@
-//! [`DirectoryStore`] on PostgreSQL: the shared SQL of `sql/directory.rs`.
-
-use super::PostgresStore;
-
-crate::sql::directory::directory_store!(
-    PostgresStore,
-    ::sqlx::PgConnection,
-    ::sqlx::postgres::PgRow
-);

@@ -1,0 +1,524 @@
+//! [`Inbox`](jirasync_domain::inbox::Inbox) in SQL: the `jirasync_inbox_deliveries` table.
+//!
+//! Times are stored as Unix epoch milliseconds, rounded down: a sub-millisecond part of a
+//! `SystemTime` (such as `received_at`, or a lease's end) is dropped. Headers are stored as
+//! `crate::inbox_headers` encodes them. A delivery names the integration whose URL token the
+//! receiver verified, or (a row stored by version 1) keeps its token, verified again when
+//! processed; the schema checks that exactly one is set.
+//!
+//! Every call is one SQL text on both back-ends but the claim, which must keep two workers (of
+//! one process or of several) from claiming one delivery: SQLite leases the [`CLAIMABLE`] rows
+//! in a `BEGIN IMMEDIATE` transaction (`sqlite/inbox.rs`), PostgreSQL picks them with
+//! `FOR UPDATE SKIP LOCKED` and leases them in the same statement (`postgres/inbox.rs`). Both
+//! return the [`CLAIMED_COLUMNS`], decoded and put in order here.
+
+use std::time::{Duration, SystemTime};
+
+use jirasync_domain::StoreError;
+use jirasync_domain::ids::IntegrationId;
+use jirasync_domain::inbox::{
+    ClaimedDelivery, DeliveryId, DeliverySource, DeliveryState, DeliverySummary, NewDelivery,
+};
+use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
+
+use super::values::{domain_id, optional_system_time, sql_id, system_time, unix_millis, unknown};
+use crate::inbox_headers::decode_headers;
+
+/// `FROM … LIMIT $3`: the first `$3` deliveries claimable at `$1`, as `d`, in processing order
+/// (oldest change first, no change time first, then oldest enqueued). Claimable: pending, lease
+/// free or ended, retry time reached, and first of its ordering key in processing order among
+/// every pending delivery (leased or waiting ones hold the key too).
+pub(crate) const CLAIMABLE: &str = "FROM jirasync_inbox_deliveries d \
+    WHERE d.state = 'pending' \
+    AND (d.leased_until IS NULL OR d.leased_until <= $1) \
+    AND (d.available_at IS NULL OR d.available_at <= $1) \
+    AND (d.ordering_key IS NULL OR NOT EXISTS ( \
+        SELECT 1 FROM jirasync_inbox_deliveries o \
+        WHERE o.state = 'pending' AND o.ordering_key = d.ordering_key \
+        AND ((o.occurred_at IS NULL AND d.occurred_at IS NOT NULL) \
+            OR (o.occurred_at IS NULL AND d.occurred_at IS NULL AND o.id < d.id) \
+            OR (o.occurred_at < d.occurred_at) \
+            OR (o.occurred_at = d.occurred_at AND o.id < d.id)))) \
+    ORDER BY d.occurred_at NULLS FIRST, d.id LIMIT $3";
+
+/// The columns of a [`ClaimedRow`], as a claim returns them.
+pub(crate) const CLAIMED_COLUMNS: &str = "id, integration_id, token, body, headers, received_at, \
+    ordering_key, occurred_at, delivery_key, attempts, leased_until";
+
+/// A delivery a claim leased: id, integration, token, body, headers, receipt time, ordering key,
+/// change time, delivery key, attempts, lease end.
+pub(crate) type ClaimedRow = (
+    i64,
+    Option<i64>,
+    Option<String>,
+    Vec<u8>,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// The `SELECT` of [`SummaryRow`]s.
+pub(crate) const SELECT_SUMMARY: &str = "SELECT id, state, attempts, received_at, ordering_key, \
+    occurred_at, delivery_key, available_at, leased_until, last_error \
+    FROM jirasync_inbox_deliveries";
+
+/// A delivery as listed: id, state, attempts, receipt time, ordering key, change time, delivery
+/// key, retry time, lease end, last error.
+pub(crate) type SummaryRow = (
+    i64,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// A claim as its statement binds it: `$1` the time it claims at, `$2` the end of the lease it
+/// takes, `$3` how many deliveries at the most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StoredClaim {
+    /// The claim's time, in stored milliseconds.
+    pub(crate) now: i64,
+    /// The lease's end, in stored milliseconds.
+    pub(crate) leased_until: i64,
+    /// How many deliveries at the most, as SQL's `LIMIT`.
+    pub(crate) limit: i64,
+}
+
+impl StoredClaim {
+    /// A claim at `now` of up to `limit` deliveries under a lease of `lease`.
+    /// [`StoreError::Invalid`] when the lease would end out of range.
+    pub(crate) fn new(now: SystemTime, lease: Duration, limit: usize) -> Result<Self, StoreError> {
+        let leased_until = now.checked_add(lease).ok_or_else(|| {
+            StoreError::invalid(format!("a lease of {lease:?} ends past the last time"))
+        })?;
+        Ok(Self {
+            now: unix_millis(now)?,
+            leased_until: unix_millis(leased_until)?,
+            limit: sql_limit(limit),
+        })
+    }
+}
+
+/// The (integration, token) columns a delivery's source is stored in.
+pub(crate) fn source_columns(source: &DeliverySource) -> (Option<i64>, Option<&str>) {
+    match source {
+        DeliverySource::Integration(integration) => (Some(sql_id(integration.get())), None),
+        DeliverySource::LegacyToken(token) => (None, Some(token.expose_secret())),
+    }
+}
+
+/// The source stored as (integration, token) columns.
+pub(crate) fn source_from_columns(
+    integration_id: Option<i64>,
+    token: Option<String>,
+) -> Result<DeliverySource, StoreError> {
+    match (integration_id, token) {
+        (Some(integration_id), None) => Ok(DeliverySource::Integration(IntegrationId::new(
+            domain_id(integration_id)?,
+        ))),
+        (None, Some(token)) => Ok(DeliverySource::LegacyToken(WebhookToken::new(token))),
+        _ => Err(StoreError::other(
+            "an inbox delivery names neither one integration nor one token",
+        )),
+    }
+}
+
+/// The deliveries a claim leased, oldest first, as they were chosen (`RETURNING` gives no
+/// order).
+pub(crate) fn claimed_in_order(rows: Vec<ClaimedRow>) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let mut claimed = rows
+        .into_iter()
+        .map(claimed_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    claimed.sort_by_key(|claim| {
+        (
+            claim.delivery.occurred_at.map(EventTime::unix_millis),
+            claim.id,
+        )
+    });
+    Ok(claimed)
+}
+
+/// The claimed delivery a row describes.
+fn claimed_from_row(row: ClaimedRow) -> Result<ClaimedDelivery, StoreError> {
+    let (
+        id,
+        integration_id,
+        token,
+        body,
+        headers,
+        received_at,
+        ordering_key,
+        occurred_at,
+        delivery_key,
+        attempts,
+        leased_until,
+    ) = row;
+    Ok(ClaimedDelivery {
+        id: DeliveryId::new(id),
+        attempt: attempts_from(attempts)?,
+        leased_until: system_time(leased_until)?,
+        delivery: NewDelivery {
+            source: source_from_columns(integration_id, token)?,
+            body,
+            headers: decode_headers(&headers),
+            received_at: system_time(received_at)?,
+            ordering_key,
+            occurred_at: occurred_at.map(EventTime::from_unix_millis),
+            delivery_key: delivery_key.map(DeliveryKey::from_stored),
+        },
+    })
+}
+
+/// The summary a row describes.
+pub(crate) fn summary_from_row(row: SummaryRow) -> Result<DeliverySummary, StoreError> {
+    let (
+        id,
+        state,
+        attempts,
+        received_at,
+        ordering_key,
+        occurred_at,
+        delivery_key,
+        available_at,
+        leased_until,
+        last_error,
+    ) = row;
+    Ok(DeliverySummary {
+        id: DeliveryId::new(id),
+        state: DeliveryState::from_name(&state)
+            .ok_or_else(|| unknown("inbox delivery state", &state))?,
+        attempts: attempts_from(attempts)?,
+        received_at: system_time(received_at)?,
+        ordering_key,
+        occurred_at: occurred_at.map(EventTime::from_unix_millis),
+        delivery_key: delivery_key.map(DeliveryKey::from_stored),
+        available_at: optional_system_time(available_at)?,
+        leased_until: optional_system_time(leased_until)?,
+        last_error,
+    })
+}
+
+/// A stored attempt count as the domain's `u32`.
+fn attempts_from(stored: i64) -> Result<u32, StoreError> {
+    u32::try_from(stored)
+        .map_err(|_| StoreError::other(format!("a stored attempt count is out of range: {stored}")))
+}
+
+/// A `usize` limit as SQL's `LIMIT`.
+pub(crate) fn sql_limit(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+/// A stored count as a `u64` (a count is never negative).
+pub(crate) fn count_from(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or_default()
+}
+
+/// Implements `Inbox` for `$store`, whose connections are `$connection`, with the claim's
+/// statement delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
+/// Result<Vec<ClaimedRow>, StoreError>`): it leases the [`CLAIMABLE`] deliveries, counting an
+/// attempt on each, and returns their [`CLAIMED_COLUMNS`].
+macro_rules! inbox_store {
+    ($store:ident, $connection:ty, claim = $claim:path) => {
+        // A block of its own: the expansion's imports stay out of the back-end's module, which
+        // has its own for its claim.
+        const _: () = {
+            use ::std::time::{Duration, SystemTime};
+
+            use ::async_trait::async_trait;
+            use ::jirasync_domain::StoreError;
+            use ::jirasync_domain::inbox::{
+                ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox,
+                InboxDepth, NewDelivery,
+            };
+            use ::jirasync_webhook::{DeliveryKey, EventTime};
+
+            use $crate::inbox_headers::encode_headers;
+            use $crate::sql::inbox::{
+                SELECT_SUMMARY, StoredClaim, SummaryRow, claimed_in_order, count_from,
+                source_columns, sql_limit, summary_from_row,
+            };
+            use $crate::sql::values::unix_millis;
+            use $crate::sql_error::store_error;
+
+            /// The stored state of delivery `id`, if there is such a delivery.
+            async fn stored_state(
+                connection: &mut $connection,
+                id: DeliveryId,
+            ) -> Result<Option<String>, ::sqlx::Error> {
+                ::sqlx::query_scalar("SELECT state FROM jirasync_inbox_deliveries WHERE id = $1")
+                    .bind(id.get())
+                    .fetch_optional(connection)
+                    .await
+            }
+
+            /// Why `attempt` could not act on delivery `id`: it does not exist, or that attempt no
+            /// longer holds it.
+            async fn not_held(
+                connection: &mut $connection,
+                id: DeliveryId,
+                attempt: u32,
+            ) -> StoreError {
+                match stored_state(connection, id).await {
+                    Ok(Some(_)) => StoreError::conflict(format!(
+                        "inbox delivery {id} is no longer held by attempt {attempt}"
+                    )),
+                    Ok(None) => StoreError::not_found(format!("inbox delivery {id}")),
+                    Err(error) => store_error("reading an inbox delivery", error),
+                }
+            }
+
+            #[async_trait]
+            impl Inbox for $store {
+                async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
+                    let (integration_id, token) = source_columns(&delivery.source);
+                    let id: i64 = ::sqlx::query_scalar(
+                        "INSERT INTO jirasync_inbox_deliveries (integration_id, token, body, \
+                         headers, received_at, ordering_key, occurred_at, delivery_key, state, \
+                         attempts) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) RETURNING id",
+                    )
+                    .bind(integration_id)
+                    .bind(token)
+                    .bind(&delivery.body)
+                    .bind(encode_headers(&delivery.headers))
+                    .bind(unix_millis(delivery.received_at)?)
+                    .bind(delivery.ordering_key.as_deref())
+                    .bind(delivery.occurred_at.map(EventTime::unix_millis))
+                    .bind(delivery.delivery_key.as_ref().map(DeliveryKey::as_str))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|error| store_error("enqueueing an inbox delivery", error))?;
+                    Ok(DeliveryId::new(id))
+                }
+
+                async fn claim(
+                    &self,
+                    now: SystemTime,
+                    lease: Duration,
+                    limit: usize,
+                ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+                    // Nothing to claim: no statement (on SQLite it would take the write lock).
+                    if limit == 0 {
+                        return Ok(Vec::new());
+                    }
+                    let claim = StoredClaim::new(now, lease, limit)?;
+                    let rows = $claim(self, claim, "claiming inbox deliveries").await?;
+                    claimed_in_order(rows)
+                }
+
+                async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
+                    let what = "completing an inbox delivery";
+                    let mut connection = $crate::sql::connection(&self.pool, what).await?;
+                    let updated = ::sqlx::query(
+                        "UPDATE jirasync_inbox_deliveries \
+                         SET state = 'done', leased_until = NULL, available_at = NULL \
+                         WHERE id = $1 AND state = 'pending' AND attempts = $2 \
+                         AND leased_until IS NOT NULL",
+                    )
+                    .bind(id.get())
+                    .bind(i64::from(attempt))
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    if updated.rows_affected() == 0 {
+                        return Err(not_held(&mut connection, id, attempt).await);
+                    }
+                    Ok(())
+                }
+
+                async fn fail(
+                    &self,
+                    id: DeliveryId,
+                    attempt: u32,
+                    error: &str,
+                    retry_at: Option<SystemTime>,
+                ) -> Result<FailOutcome, StoreError> {
+                    let what = "recording an inbox delivery's failure";
+                    let outcome = FailOutcome::from_retry_at(retry_at);
+                    let retry_at = retry_at.map(unix_millis).transpose()?;
+                    let mut connection = $crate::sql::connection(&self.pool, what).await?;
+                    let updated = ::sqlx::query(
+                        "UPDATE jirasync_inbox_deliveries \
+                         SET state = $3, leased_until = NULL, last_error = $4, available_at = $5 \
+                         WHERE id = $1 AND state = 'pending' AND attempts = $2 \
+                         AND leased_until IS NOT NULL",
+                    )
+                    .bind(id.get())
+                    .bind(i64::from(attempt))
+                    .bind(outcome.state().as_str())
+                    .bind(error)
+                    .bind(retry_at)
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    if updated.rows_affected() == 0 {
+                        return Err(not_held(&mut connection, id, attempt).await);
+                    }
+                    Ok(outcome)
+                }
+
+                async fn replay(&self, id: DeliveryId) -> Result<(), StoreError> {
+                    let what = "replaying an inbox delivery";
+                    let mut connection = $crate::sql::connection(&self.pool, what).await?;
+                    let updated = ::sqlx::query(
+                        "UPDATE jirasync_inbox_deliveries SET state = 'pending', attempts = 0, \
+                         available_at = NULL, leased_until = NULL, last_error = NULL \
+                         WHERE id = $1 AND state = 'dead'",
+                    )
+                    .bind(id.get())
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    if updated.rows_affected() > 0 {
+                        return Ok(());
+                    }
+                    let state = stored_state(&mut connection, id)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                    Err(match state {
+                        None => StoreError::not_found(format!("inbox delivery {id}")),
+                        Some(state) => StoreError::conflict(format!(
+                            "inbox delivery {id} is {state}, only a dead delivery can be replayed"
+                        )),
+                    })
+                }
+
+                async fn list(
+                    &self,
+                    state: Option<DeliveryState>,
+                    limit: usize,
+                ) -> Result<Vec<DeliverySummary>, StoreError> {
+                    // The cast: PostgreSQL must know the type of a parameter compared with NULL.
+                    let rows: Vec<SummaryRow> = ::sqlx::query_as(&format!(
+                        "{SELECT_SUMMARY} WHERE CAST($1 AS TEXT) IS NULL OR state = $1 \
+                         ORDER BY id LIMIT $2"
+                    ))
+                    .bind(state.map(DeliveryState::as_str))
+                    .bind(sql_limit(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|error| store_error("listing inbox deliveries", error))?;
+                    rows.into_iter().map(summary_from_row).collect()
+                }
+
+                async fn depth(&self, now: SystemTime) -> Result<InboxDepth, StoreError> {
+                    let (ready, leased, dead): (i64, i64, i64) = ::sqlx::query_as(
+                        "SELECT \
+                         COUNT(*) FILTER (WHERE state = 'pending' \
+                             AND (leased_until IS NULL OR leased_until <= $1)) AS ready, \
+                         COUNT(*) FILTER (WHERE state = 'pending' \
+                             AND leased_until > $1) AS leased, \
+                         COUNT(*) FILTER (WHERE state = 'dead') AS dead \
+                         FROM jirasync_inbox_deliveries",
+                    )
+                    .bind(unix_millis(now)?)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(|error| store_error("counting inbox deliveries", error))?;
+                    Ok(InboxDepth {
+                        ready: count_from(ready),
+                        leased: count_from(leased),
+                        dead: count_from(dead),
+                    })
+                }
+
+                async fn purge_done(&self, before: SystemTime) -> Result<u64, StoreError> {
+                    let deleted = ::sqlx::query(
+                        "DELETE FROM jirasync_inbox_deliveries \
+                         WHERE state = 'done' AND received_at < $1",
+                    )
+                    .bind(unix_millis(before)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|error| store_error("purging done inbox deliveries", error))?;
+                    Ok(deleted.rows_affected())
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use inbox_store;
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use super::*;
+
+    #[test]
+    fn a_claim_binds_its_time_and_lease_end_in_milliseconds() {
+        let now = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        let claim = StoredClaim::new(now, Duration::from_secs(30), 5).unwrap();
+        assert_eq!(
+            claim,
+            StoredClaim {
+                now: 1_700_000_000_000,
+                leased_until: 1_700_000_030_000,
+                limit: 5,
+            }
+        );
+    }
+
+    #[test]
+    fn a_lease_end_is_the_end_time_rounded_down() {
+        let now = UNIX_EPOCH + Duration::from_micros(600);
+        let claim = StoredClaim::new(now, Duration::from_micros(600), 1).unwrap();
+        assert_eq!((claim.now, claim.leased_until), (0, 1));
+    }
+
+    #[test]
+    fn a_lease_ending_out_of_range_is_invalid() {
+        let error = StoredClaim::new(UNIX_EPOCH, Duration::MAX, 1).unwrap_err();
+        assert!(matches!(error, StoreError::Invalid { .. }), "{error}");
+    }
+
+    #[test]
+    fn claimed_deliveries_come_oldest_change_first_then_oldest_enqueued() {
+        let row = |id: i64, occurred_at: Option<i64>| -> ClaimedRow {
+            (
+                id,
+                Some(1),
+                None,
+                Vec::new(),
+                String::new(),
+                0,
+                None,
+                occurred_at,
+                None,
+                1,
+                30_000,
+            )
+        };
+        let rows = vec![
+            row(4, Some(5)),
+            row(3, Some(5)),
+            row(2, None),
+            row(1, Some(9)),
+        ];
+        let ids: Vec<i64> = claimed_in_order(rows)
+            .unwrap()
+            .iter()
+            .map(|claim| claim.id.get())
+            .collect();
+        assert_eq!(ids, [2, 3, 4, 1]);
+    }
+
+    #[test]
+    fn an_attempt_count_beyond_u32_is_an_error() {
+        assert_eq!(attempts_from(3).unwrap(), 3);
+        assert!(attempts_from(i64::from(u32::MAX) + 1).is_err());
+        assert!(attempts_from(-1).is_err());
+    }
+}
