@@ -1,5 +1,5 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
-//! the listen address, runs the inbox workers (inbox mode), and on SIGINT or SIGTERM stops
+//! the listen address, runs the inbox workers (in both modes), and on SIGINT or SIGTERM stops
 //! accepting, finishes the requests in flight, then lets each worker finish its delivery.
 
 use std::io::Write;
@@ -51,10 +51,9 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     );
 
     let (trigger, shutdown) = jirasync_service::shutdown_channel();
-    let workers = match config.mode {
-        Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
-        Mode::Inline => Vec::new(),
-    };
+    // Inline mode runs them too: they apply the deliveries kept in the inbox while Jira could
+    // not be reached.
+    let workers = jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown);
     let served = axum::serve(listener, app(state, setup, admin))
         .with_graceful_shutdown(signals.received())
         .await;
