@@ -88,7 +88,9 @@ mod webhook;
 pub use admin::{ADMIN_BODY_LIMIT, AdminState, AdminToken, AdminTokenError, admin_router};
 pub use detach::detached;
 pub use error::ApiError;
-pub use router::{REDACTED, redacted_path, request_span, router, routes, trace_layer};
+pub use router::{
+    REDACTED, UNMATCHED_PATH, redacted_path, request_span, router, routes, trace_layer,
+};
 pub use setup::pipeline::{
     CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore, Pipeline,
     PipelineFlow, PipelineId, PipelineStage, PipelineStore,
