@@ -17,6 +17,10 @@ use crate::worker::WorkerOptions;
 /// always accepted.
 pub const DEFAULT_EVENT_TIME_TOLERANCE: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How long [`SyncService::check_ready`] waits for the store and the inbox unless configured
+/// otherwise ([`SyncServiceBuilder::readiness_timeout`]): 1 second.
+pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// What the service does with a valid delivery that has something to sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum WebhookMode {
@@ -58,6 +62,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     workers: WorkerOptions,
     event_time_tolerance: Duration,
+    readiness_timeout: Duration,
     /// Woken when a delivery is enqueued, so idle workers need not wait for their next poll.
     enqueued: Notify,
 }
@@ -90,6 +95,7 @@ impl SyncService {
             clock: Arc::new(SystemClock),
             workers: WorkerOptions::default(),
             event_time_tolerance: DEFAULT_EVENT_TIME_TOLERANCE,
+            readiness_timeout: DEFAULT_READINESS_TIMEOUT,
         }
     }
 
@@ -140,6 +146,11 @@ impl SyncService {
         self.inner.event_time_tolerance
     }
 
+    /// How long [`check_ready`](Self::check_ready) waits for the store and the inbox.
+    pub fn readiness_timeout(&self) -> Duration {
+        self.inner.readiness_timeout
+    }
+
     /// The inbox new deliveries go to: the inbox in [`WebhookMode::Inbox`] (which
     /// [`SyncServiceBuilder::build`] guarantees), `None` in [`WebhookMode::Inline`].
     pub(crate) fn receiving_inbox(&self) -> Option<&Arc<dyn Inbox>> {
@@ -166,6 +177,7 @@ pub struct SyncServiceBuilder {
     clock: Arc<dyn Clock>,
     workers: WorkerOptions,
     event_time_tolerance: Duration,
+    readiness_timeout: Duration,
 }
 
 impl fmt::Debug for SyncServiceBuilder {
@@ -219,6 +231,15 @@ impl SyncServiceBuilder {
         self
     }
 
+    /// How long [`SyncService::check_ready`] waits for the store and the inbox before it
+    /// answers [`ReadinessError::TimedOut`](crate::ReadinessError::TimedOut)
+    /// ([`DEFAULT_READINESS_TIMEOUT`] by default), so `/readyz` answers within it even when the
+    /// database hangs.
+    pub fn readiness_timeout(mut self, timeout: Duration) -> Self {
+        self.readiness_timeout = timeout;
+        self
+    }
+
     /// The service, or why these settings do not work together.
     ///
     /// # Errors
@@ -242,6 +263,7 @@ impl SyncServiceBuilder {
                 clock: self.clock,
                 workers: self.workers,
                 event_time_tolerance: self.event_time_tolerance,
+                readiness_timeout: self.readiness_timeout,
                 enqueued: Notify::new(),
             }),
         })
