@@ -11,7 +11,9 @@
 //! - [`setup_router()`]: connecting a Jira instance: the installation form and the OAuth 1.0a
 //!   dance as pages and as JSON steps ([`SetupState`], with pipelines in a [`PipelineStore`]);
 //! - [`detached`]: the middleware that lets every request run to its end when its client hangs
-//!   up; [`trace_layer`]: request tracing that never records the webhook token.
+//!   up; [`trace_layer`]: request tracing that never records the webhook token;
+//! - [`serve_bounded`]: serving an application with a header-read timeout, a body-read
+//!   deadline (408) and a connection limit ([`ServerLimits`]).
 //!
 //! The inbox workers, the installer and the Jira look-ups are `jirasync-service`'s: an
 //! application runs [`jirasync_service::spawn_workers`] beside the routes.
@@ -81,6 +83,7 @@ mod detach;
 mod error;
 mod health;
 mod router;
+mod server;
 mod setup;
 mod state;
 mod webhook;
@@ -88,7 +91,10 @@ mod webhook;
 pub use admin::{ADMIN_BODY_LIMIT, AdminState, AdminToken, AdminTokenError, admin_router};
 pub use detach::detached;
 pub use error::ApiError;
-pub use router::{REDACTED, redacted_path, request_span, router, routes, trace_layer};
+pub use router::{
+    REDACTED, UNMATCHED_PATH, redacted_path, request_span, router, routes, trace_layer,
+};
+pub use server::{ServerLimits, serve_bounded};
 pub use setup::pipeline::{
     CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore, Pipeline,
     PipelineFlow, PipelineId, PipelineStage, PipelineStore,

@@ -19,6 +19,12 @@ use crate::{health, webhook};
 // crate owns the path prefix, so it owns the one redaction every layer uses.
 pub use jirasync_webhook::{REDACTED_TOKEN as REDACTED, redact_webhook_url as redacted_path};
 
+/// What request spans record as the path of a request no route matched. Such a path is never
+/// recorded, not even redacted: a near miss of the webhook route (`/Extensions/…`, `//extensions/…`,
+/// a `%2F` in place of a `/`, the token under another prefix) still holds the token, and no
+/// redaction can know every way a client may misspell the route.
+pub const UNMATCHED_PATH: &str = "<unmatched>";
+
 /// The whole application of this crate: [`routes`] with the state applied and [`trace_layer`]
 /// around them. Merge or nest it into an existing [`Router`].
 pub fn router(state: AppState) -> Router {
@@ -34,7 +40,7 @@ pub fn router(state: AppState) -> Router {
 ///
 /// Other methods on these paths get 405 with a JSON body. Each request runs to its end even when
 /// its client hangs up ([`detached`]). No tracing layer is added: use
-/// [`trace_layer`] (or record [`redacted_path`], never the raw URI).
+/// [`trace_layer`] (or record the matched route, never the raw URI).
 ///
 /// The webhook route hands each delivery to
 /// [`SyncService::receive_webhook`](jirasync_service::SyncService::receive_webhook), whose
@@ -86,12 +92,13 @@ async fn method_not_allowed(allow: &'static str) -> Response {
 
 /// The span a [`TraceLayer`] opens for each request, with `method` and `path` where `path` is
 /// the matched route template (`/extensions/jira-server/issue-updated/{token}/`) or, for
-/// unmatched requests, [`redacted_path`]. Neither the URI nor the query string is recorded.
+/// unmatched requests, [`UNMATCHED_PATH`]. Neither the URI nor the query string is recorded: a
+/// raw request path may hold the webhook token.
 pub fn request_span<B>(request: &Request<B>) -> Span {
-    let path = request.extensions().get::<MatchedPath>().map_or_else(
-        || redacted_path(request.uri().path()),
-        |matched| matched.as_str().to_owned(),
-    );
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or(UNMATCHED_PATH, MatchedPath::as_str);
     tracing::info_span!("request", method = %request.method(), path = %path)
 }
 

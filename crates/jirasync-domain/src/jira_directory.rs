@@ -38,6 +38,21 @@ pub enum DirectoryError {
     },
 }
 
+impl DirectoryError {
+    /// Whether the same look-up may succeed later without anyone changing anything: Jira
+    /// unreachable or failing. A refusal or missing credentials need an operator
+    /// ([`DirectoryError::needs_operator`]).
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+
+    /// Whether the installation's configuration is at fault (no credentials, or credentials
+    /// Jira refuses): retrying will not help until an operator fixes it.
+    pub fn needs_operator(&self) -> bool {
+        matches!(self, Self::Refused { .. } | Self::NoCredentials { .. })
+    }
+}
+
 /// The Jira look-ups the rules need. An adapter implements it with the REST client.
 #[async_trait]
 pub trait JiraDirectory: Send + Sync {

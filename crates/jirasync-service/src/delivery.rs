@@ -6,11 +6,11 @@
 //! stored delivery names the integration its token was verified for at receipt, and is not
 //! verified again.
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jirasync_domain::StoreError;
 use jirasync_domain::ids::IntegrationId;
-use jirasync_domain::inbox::DeliverySource;
+use jirasync_domain::inbox::{DeliveryId, DeliverySource};
 use jirasync_domain::integration::{ExternalId, Integration, JIRA_SERVER_PROVIDER};
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 use jirasync_domain::rules::outcome::SyncError;
@@ -64,12 +64,38 @@ impl DeliveryError {
         }
     }
 
+    /// Whether the delivery can be applied once an operator fixes the installation (it has no
+    /// credentials to call Jira with, or Jira refuses them): not retried on its own, kept for a
+    /// replay.
+    pub fn needs_operator(&self) -> bool {
+        matches!(self, Self::Sync(error) if error.needs_operator())
+    }
+
+    /// Whether the failure lies with Jira or with this installation, not with the delivery: Jira
+    /// unreachable, or an installation that cannot call it ([`DeliveryError::needs_operator`]).
+    /// Inline mode keeps such a delivery in the inbox instead of refusing it.
+    pub fn is_jira_unavailable(&self) -> bool {
+        matches!(self, Self::Sync(SyncError::Directory(_)))
+    }
+
+    /// The message an inbox row keeps for this failure, which `jirasync inbox list` shows: the
+    /// error, and for a delivery waiting for an operator what to do about it.
+    pub fn inbox_message(&self, id: DeliveryId) -> String {
+        if self.needs_operator() {
+            format!(
+                "parked, not retried: {self}; fix the installation's credentials, then run `jirasync inbox replay {id}`"
+            )
+        } else {
+            self.to_string()
+        }
+    }
+
     /// The metric outcome of a delivery refused with this error.
     pub fn outcome(&self) -> WebhookOutcome {
         match self {
             Self::Token(_) | Self::UnknownIntegration => WebhookOutcome::InvalidToken,
             Self::Payload(_) => WebhookOutcome::BadPayload,
-            _ if self.is_retryable() => WebhookOutcome::Unavailable,
+            _ if self.is_retryable() || self.needs_operator() => WebhookOutcome::Unavailable,
             Self::IntegrationGone { .. } | Self::Store(_) | Self::Sync(_) => WebhookOutcome::Failed,
         }
     }
@@ -140,14 +166,75 @@ fn read_changes(body: &[u8]) -> Result<Option<ChangeSet>, DeliveryError> {
     })
 }
 
-/// Verifies the token, then reads the body.
+/// The changes a body asks for, with any event time later than `received_at` plus the
+/// service's tolerance dropped (see [`bound_event_times`]); `Some(time)` for a dropped one.
+fn read_bounded_changes(
+    service: &SyncService,
+    body: &[u8],
+    received_at: SystemTime,
+) -> Result<(Option<ChangeSet>, Option<EventTime>), DeliveryError> {
+    let mut changes = read_changes(body)?;
+    let ignored = changes.as_mut().and_then(|changes| {
+        bound_event_times(changes, received_at, service.event_time_tolerance())
+    });
+    Ok((changes, ignored))
+}
+
+/// Drops the event times of `changes` that lie more than `tolerance` after `received_at`, and
+/// returns the latest one dropped. Such a time cannot be right (Jira's clock, or a forged
+/// payload): stored as a watermark it would make every later change of the issue look stale.
+/// Without its time the change is applied and leaves the watermark where it is, as a change
+/// without a time always did. Times in the past are kept.
+pub(crate) fn bound_event_times(
+    changes: &mut ChangeSet,
+    received_at: SystemTime,
+    tolerance: Duration,
+) -> Option<EventTime> {
+    let latest_allowed = received_at
+        .checked_add(tolerance)
+        .and_then(|latest| latest.duration_since(UNIX_EPOCH).ok())
+        .map_or(i64::MAX, |since_epoch| {
+            i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+        });
+    let mut dropped = None;
+    let times = [
+        changes
+            .assignee
+            .as_mut()
+            .map(|change| &mut change.occurred_at),
+        changes
+            .status
+            .as_mut()
+            .map(|change| &mut change.occurred_at),
+    ];
+    for time in times.into_iter().flatten() {
+        if let Some(at) = time.filter(|at| at.unix_millis() > latest_allowed) {
+            *time = None;
+            dropped = dropped.max(Some(at));
+        }
+    }
+    dropped
+}
+
+/// Verifies the token, then reads the body; an event time beyond the tolerance window is
+/// dropped, logged as `event-time-ignored` and counted.
 pub(crate) async fn open(
     service: &SyncService,
     token: &str,
     body: &[u8],
 ) -> Result<OpenedDelivery, DeliveryError> {
     let integration = authenticate(service, token).await?;
-    let changes = read_changes(body)?;
+    let received_at = service.now();
+    let (changes, ignored) = read_bounded_changes(service, body, received_at)?;
+    if let Some(event_time) = ignored {
+        tracing::warn!(
+            integration_id = %integration.id,
+            event_time_ms = event_time.unix_millis(),
+            tolerance_secs = service.event_time_tolerance().as_secs(),
+            "event-time-ignored"
+        );
+        service.metrics().event_time_ignored();
+    }
     Ok(OpenedDelivery {
         integration,
         changes,
@@ -156,11 +243,13 @@ pub(crate) async fn open(
 
 /// Opens a stored delivery: the integration verified at receipt is loaded as it is now (not
 /// verified again, so a secret rotated out since then does not fail a genuine delivery); a
-/// legacy row's token is verified as it was before the inbox kept integrations.
+/// legacy row's token is verified as it was before the inbox kept integrations. Event times are
+/// bounded as at receipt, against `received_at` (the receiver already logged and counted them).
 pub(crate) async fn open_stored(
     service: &SyncService,
     source: &DeliverySource,
     body: &[u8],
+    received_at: SystemTime,
 ) -> Result<OpenedDelivery, DeliveryError> {
     match source {
         DeliverySource::Integration(integration_id) => {
@@ -169,7 +258,7 @@ pub(crate) async fn open_stored(
                     integration_id: *integration_id,
                 },
             )?;
-            let changes = read_changes(body)?;
+            let (changes, _) = read_bounded_changes(service, body, received_at)?;
             Ok(OpenedDelivery {
                 integration,
                 changes,
@@ -230,6 +319,83 @@ mod tests {
             message: "timed out".into(),
         }));
         assert!(jira_down.is_retryable());
+        assert!(jira_down.is_jira_unavailable());
         assert_eq!(jira_down.outcome(), WebhookOutcome::Unavailable);
+        assert_eq!(
+            jira_down.inbox_message(DeliveryId::new(3)),
+            jira_down.to_string()
+        );
+    }
+
+    #[test]
+    fn missing_credentials_wait_for_an_operator() {
+        let error = DeliveryError::from(SyncError::Directory(DirectoryError::NoCredentials {
+            integration_id: IntegrationId::new(7),
+        }));
+        assert!(!error.is_retryable());
+        assert!(error.needs_operator());
+        assert!(error.is_jira_unavailable());
+        assert_eq!(error.outcome(), WebhookOutcome::Unavailable);
+        let message = error.inbox_message(DeliveryId::new(12));
+        assert!(message.starts_with("parked, not retried: "), "{message}");
+        assert!(
+            message.contains("no credentials for integration 7"),
+            "{message}"
+        );
+        assert!(message.contains("`jirasync inbox replay 12`"), "{message}");
+    }
+
+    #[test]
+    fn event_times_beyond_the_tolerance_are_dropped_and_past_ones_kept() {
+        use jirasync_webhook::{AssigneeChanged, StatusChanged};
+        let received_at = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let now_ms = 1_700_000_000_000;
+        let hour = Duration::from_secs(3600);
+        let mut changes = ChangeSet {
+            delivery_key: None,
+            assignee: Some(AssigneeChanged {
+                issue_key: IssueKey::new("APP-1"),
+                issue_id: None,
+                assignee: None,
+                occurred_at: Some(EventTime::from_unix_millis(i64::MAX)),
+            }),
+            status: Some(StatusChanged {
+                issue_key: IssueKey::new("APP-1"),
+                issue_id: None,
+                from: None,
+                to: None,
+                from_name: None,
+                to_name: None,
+                occurred_at: Some(EventTime::from_unix_millis(now_ms + 3_600_000)),
+            }),
+        };
+        assert_eq!(
+            bound_event_times(&mut changes, received_at, hour),
+            Some(EventTime::from_unix_millis(i64::MAX))
+        );
+        let assignee = changes
+            .assignee
+            .as_ref()
+            .and_then(|change| change.occurred_at);
+        let status = changes
+            .status
+            .as_ref()
+            .and_then(|change| change.occurred_at);
+        assert_eq!(assignee, None);
+        // Exactly at the edge of the window: kept.
+        assert_eq!(
+            status,
+            Some(EventTime::from_unix_millis(now_ms + 3_600_000))
+        );
+
+        if let Some(change) = changes.assignee.as_mut() {
+            change.occurred_at = Some(EventTime::from_unix_millis(i64::MIN));
+        }
+        assert_eq!(bound_event_times(&mut changes, received_at, hour), None);
+        let assignee = changes
+            .assignee
+            .as_ref()
+            .and_then(|change| change.occurred_at);
+        assert_eq!(assignee, Some(EventTime::from_unix_millis(i64::MIN)));
     }
 }

@@ -1,6 +1,8 @@
 //! What the health and metrics endpoints report: whether the store and the inbox answer, and the
 //! Prometheus exposition with the inbox depth read now.
 
+use std::time::Duration;
+
 use jirasync_domain::StoreError;
 use jirasync_domain::ids::IntegrationId;
 
@@ -16,16 +18,35 @@ pub enum ReadinessError {
     /// The inbox did not answer a read.
     #[error("the inbox failed: {0}")]
     Inbox(#[source] StoreError),
+    /// The store and the inbox did not both answer within the readiness timeout
+    /// ([`SyncServiceBuilder::readiness_timeout`](crate::SyncServiceBuilder::readiness_timeout)).
+    #[error("the store did not answer within {} s, retry later", after.as_secs_f64())]
+    TimedOut {
+        /// The readiness timeout.
+        after: Duration,
+    },
 }
 
 impl SyncService {
-    /// Whether the store (and the inbox, if any) answers a read now; a failure is logged
-    /// (`readiness-store-failed`, `readiness-inbox-failed`).
+    /// Whether the store (and the inbox, if any) answers a read within the readiness timeout
+    /// (1 s by default); a failure is logged (`readiness-store-failed`,
+    /// `readiness-inbox-failed`, `readiness-timed-out`).
     ///
     /// # Errors
     ///
     /// The [`ReadinessError`] naming what did not answer.
     pub async fn check_ready(&self) -> Result<(), ReadinessError> {
+        let after = self.readiness_timeout();
+        match tokio::time::timeout(after, self.read_store_and_inbox()).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(timeout_secs = after.as_secs_f64(), "readiness-timed-out");
+                Err(ReadinessError::TimedOut { after })
+            }
+        }
+    }
+
+    async fn read_store_and_inbox(&self) -> Result<(), ReadinessError> {
         // Any cheap read proves the store answers; id 0 is never assigned.
         if let Err(error) = self.store().integration(IntegrationId::new(0)).await {
             tracing::warn!(%error, "readiness-store-failed");

@@ -129,6 +129,9 @@ pub use jira::{
 pub use jirasync_core::{Clock, ManualClock, SystemClock};
 pub use metrics::{LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, ProcessingPath, WebhookOutcome};
 pub use receive::WebhookReceipt;
-pub use service::{BuildError, SyncService, SyncServiceBuilder, WebhookMode};
+pub use service::{
+    BuildError, DEFAULT_EVENT_TIME_TOLERANCE, DEFAULT_READINESS_TIMEOUT, SyncService,
+    SyncServiceBuilder, WebhookMode,
+};
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_channel};
 pub use worker::{WorkerOptions, process_available, spawn_workers};

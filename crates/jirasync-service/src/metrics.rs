@@ -122,6 +122,8 @@ impl ProcessingPath {
 /// | `jirasync_sync_failures_total` | counter | `retryable` (`true`, `false`) |
 /// | `jirasync_inbox_depth` | gauge | `state` (`ready`, `leased`, `dead`), read at scrape time |
 /// | `jirasync_delivery_processing_seconds` | histogram | `path` (`inline`, `worker`) |
+/// | `jirasync_event_times_ignored_total` | counter | — |
+/// | `jirasync_deliveries_deferred_total` | counter | `reason` (`jira_unreachable`, `configuration`) |
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     registry: Arc<Registry>,
@@ -138,6 +140,10 @@ struct Registry {
     /// [not retryable, retryable].
     failures: [AtomicU64; 2],
     latency: Mutex<BTreeMap<ProcessingPath, Histogram>>,
+    /// Deliveries whose event time was further in the future than the tolerance.
+    event_times_ignored: AtomicU64,
+    /// [Jira unreachable, configuration]: inline deliveries kept in the inbox for later.
+    deferred: [AtomicU64; 2],
 }
 
 #[derive(Debug, Default, Clone)]
@@ -221,6 +227,27 @@ impl Metrics {
         }
     }
 
+    /// Counts a delivery whose event time lay further in the future than the tolerance, and
+    /// was ignored.
+    pub fn event_time_ignored(&self) {
+        self.registry
+            .event_times_ignored
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many deliveries had their event time ignored.
+    pub fn event_times_ignored(&self) -> u64 {
+        self.registry.event_times_ignored.load(Ordering::Relaxed)
+    }
+
+    /// Counts an inline delivery kept in the inbox for a later retry, because Jira could not
+    /// be reached (`configuration` false) or the installation cannot call Jira (`true`).
+    pub fn delivery_deferred(&self, configuration: bool) {
+        if let Some(counter) = self.registry.deferred.get(usize::from(configuration)) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Records how long applying one delivery took.
     pub fn observe_processing(&self, path: ProcessingPath, elapsed: Duration) {
         let mut latency = self
@@ -295,6 +322,35 @@ impl Metrics {
             writeln!(
                 out,
                 "jirasync_sync_failures_total{{retryable=\"{retryable}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            )?;
+        }
+
+        header(
+            out,
+            "jirasync_event_times_ignored_total",
+            "counter",
+            "Deliveries whose event time lay beyond the tolerance window and was ignored.",
+        )?;
+        writeln!(
+            out,
+            "jirasync_event_times_ignored_total {}",
+            registry.event_times_ignored.load(Ordering::Relaxed)
+        )?;
+
+        header(
+            out,
+            "jirasync_deliveries_deferred_total",
+            "counter",
+            "Inline deliveries kept in the inbox for a retry, by why they could not be applied.",
+        )?;
+        for (reason, counter) in ["jira_unreachable", "configuration"]
+            .iter()
+            .zip(&registry.deferred)
+        {
+            writeln!(
+                out,
+                "jirasync_deliveries_deferred_total{{reason=\"{reason}\"}} {}",
                 counter.load(Ordering::Relaxed)
             )?;
         }
@@ -432,5 +488,23 @@ mod tests {
         let text = metrics.render(None);
         assert!(text.contains("jirasync_sync_failures_total{retryable=\"true\"} 2\n"));
         assert!(text.contains("jirasync_sync_failures_total{retryable=\"false\"} 1\n"));
+    }
+
+    #[test]
+    fn ignored_event_times_and_deferred_deliveries_are_counted() {
+        let metrics = Metrics::new();
+        metrics.event_time_ignored();
+        metrics.delivery_deferred(false);
+        metrics.delivery_deferred(true);
+        metrics.delivery_deferred(true);
+        let text = metrics.render(None);
+        assert!(
+            text.contains("jirasync_event_times_ignored_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jirasync_deliveries_deferred_total{reason=\"jira_unreachable\"} 1\n")
+        );
+        assert!(text.contains("jirasync_deliveries_deferred_total{reason=\"configuration\"} 2\n"));
     }
 }

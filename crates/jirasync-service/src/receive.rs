@@ -1,7 +1,10 @@
 //! Receiving one webhook delivery ([`SyncService::receive_webhook`], whose documentation holds
 //! the decision table) and its [`WebhookReceipt`].
 
-use jirasync_domain::inbox::{DeliveryHeader, DeliveryId, DeliverySource, NewDelivery};
+use std::sync::Arc;
+
+use jirasync_domain::StoreError;
+use jirasync_domain::inbox::{DeliveryHeader, DeliveryId, DeliverySource, Inbox, NewDelivery};
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 
 use crate::delivery::{self, DeliveryError, OpenedDelivery};
@@ -22,7 +25,9 @@ pub enum WebhookReceipt {
     /// Nothing to sync (no changelog, or one touching neither assignee nor status); nothing was
     /// stored. Answer 200.
     Ignored,
-    /// Stored in the inbox under this id; a worker applies it. Answer 202.
+    /// Stored in the inbox under this id; a worker applies it. Answer 202. In inline mode, a
+    /// delivery that needed an unreachable Jira (or an installation without usable
+    /// credentials) is kept this way too.
     Accepted(DeliveryId),
     /// Applied at once (inline mode), halts included. Answer 200.
     Applied(ChangeSetOutcome),
@@ -66,7 +71,8 @@ impl SyncService {
     /// | 4 | no changelog, or one touching neither assignee nor status | `Ignored` | 200, nothing stored | `ignored` |
     /// | 5 | inbox mode: stored in the inbox | `Accepted` | 202 | `accepted` |
     /// | 6 | inline mode: applied (halts included) | `Applied` | 200 | `applied` |
-    /// | 7 | the store (or, inline, Jira or the host) is unavailable | `Refused` | 503 | `unavailable` |
+    /// | 6b | inline mode: applying needed Jira, which is unreachable, or the installation has no usable credentials; kept in the inbox for the workers (retried, or parked for an operator) | `Accepted` | 202 | `accepted` |
+    /// | 7 | the store (or, inline, the host; or Jira without an inbox to keep the delivery in) is unavailable | `Refused` | 503 | `unavailable` |
     /// | 8 | inline: the sync cannot succeed; any mode: the store failed otherwise | `Refused` | 400 / 500 | `failed` |
     ///
     /// The token is verified **once**, here: an inbox row records the integration it named
@@ -110,27 +116,80 @@ impl SyncService {
         };
         match self.receiving_inbox() {
             None => {
-                let outcome =
+                let applied =
                     delivery::apply(self, &opened.integration, changes, ProcessingPath::Inline)
-                        .await?;
-                Ok(WebhookReceipt::Applied(outcome))
-            }
-            Some(inbox) => {
-                let delivery = self.new_delivery(&opened, body, headers);
-                match inbox.enqueue(delivery).await {
-                    Ok(id) => {
-                        tracing::debug!(integration_id = %opened.integration.id, delivery_id = %id, "delivery-enqueued");
-                        self.enqueued().notify_one();
-                        Ok(WebhookReceipt::Accepted(id))
+                        .await;
+                match applied {
+                    Ok(outcome) => Ok(WebhookReceipt::Applied(outcome)),
+                    Err(error) if error.is_jira_unavailable() => {
+                        self.defer(&opened, body, headers, error).await
                     }
-                    Err(error) => {
-                        // Logged here under its own name, not as a refusal of the delivery.
-                        tracing::warn!(integration_id = %opened.integration.id, %error, "enqueue-failed");
-                        Ok(WebhookReceipt::Refused(error.into()))
-                    }
+                    Err(error) => Err(error),
                 }
             }
+            Some(inbox) => match self.enqueue(inbox, &opened, body, headers).await {
+                Ok(id) => Ok(WebhookReceipt::Accepted(id)),
+                Err(error) => Ok(WebhookReceipt::Refused(error.into())),
+            },
         }
+    }
+
+    /// Stores an opened delivery in `inbox` and wakes an idle worker.
+    async fn enqueue(
+        &self,
+        inbox: &Arc<dyn Inbox>,
+        opened: &OpenedDelivery,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Result<DeliveryId, StoreError> {
+        let delivery = self.new_delivery(opened, body, headers);
+        match inbox.enqueue(delivery).await {
+            Ok(id) => {
+                tracing::debug!(integration_id = %opened.integration.id, delivery_id = %id, "delivery-enqueued");
+                self.enqueued().notify_one();
+                Ok(id)
+            }
+            Err(error) => {
+                // Logged here under its own name, not as a refusal of the delivery.
+                tracing::warn!(integration_id = %opened.integration.id, %error, "enqueue-failed");
+                Err(error)
+            }
+        }
+    }
+
+    /// Inline mode, when applying needed Jira and Jira could not be reached or the installation
+    /// cannot call it: the failure is not the sender's, and Jira ≤ 9 never sends a delivery
+    /// again, so it is kept in the inbox (when the service has one) and accepted. The workers
+    /// retry it when Jira was unreachable, and park it (dead, with the reason) when an operator
+    /// must fix the installation first; `jirasync inbox replay` applies it after that. Without
+    /// an inbox, or when storing fails, the delivery is refused with `error` (503).
+    async fn defer(
+        &self,
+        opened: &OpenedDelivery,
+        body: &[u8],
+        headers: &[(&str, &str)],
+        error: DeliveryError,
+    ) -> Result<WebhookReceipt, DeliveryError> {
+        let Some(inbox) = self.inbox() else {
+            return Err(error);
+        };
+        let Ok(id) = self.enqueue(inbox, opened, body, headers).await else {
+            return Err(error);
+        };
+        let reason = if error.needs_operator() {
+            "configuration"
+        } else {
+            "jira_unreachable"
+        };
+        tracing::warn!(
+            integration_id = %opened.integration.id,
+            delivery_id = %id,
+            reason,
+            %error,
+            "delivery-deferred"
+        );
+        self.metrics().delivery_deferred(error.needs_operator());
+        Ok(WebhookReceipt::Accepted(id))
     }
 
     /// The inbox row of an opened delivery.

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use jirasync_core::{Clock, SystemClock};
 use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
@@ -11,6 +11,15 @@ use tokio::sync::Notify;
 
 use crate::metrics::Metrics;
 use crate::worker::WorkerOptions;
+
+/// How far past its receipt a delivery's event time may lie before it is ignored, unless
+/// configured otherwise ([`SyncServiceBuilder::event_time_tolerance`]): 24 hours. Past times are
+/// always accepted.
+pub const DEFAULT_EVENT_TIME_TOLERANCE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long [`SyncService::check_ready`] waits for the store and the inbox unless configured
+/// otherwise ([`SyncServiceBuilder::readiness_timeout`]): 1 second.
+pub const DEFAULT_READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// What the service does with a valid delivery that has something to sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,6 +61,8 @@ struct Inner {
     metrics: Metrics,
     clock: Arc<dyn Clock>,
     workers: WorkerOptions,
+    event_time_tolerance: Duration,
+    readiness_timeout: Duration,
     /// Woken when a delivery is enqueued, so idle workers need not wait for their next poll.
     enqueued: Notify,
 }
@@ -83,6 +94,8 @@ impl SyncService {
             metrics: Metrics::new(),
             clock: Arc::new(SystemClock),
             workers: WorkerOptions::default(),
+            event_time_tolerance: DEFAULT_EVENT_TIME_TOLERANCE,
+            readiness_timeout: DEFAULT_READINESS_TIMEOUT,
         }
     }
 
@@ -126,6 +139,18 @@ impl SyncService {
         &self.inner.workers
     }
 
+    /// How far past its receipt a delivery's event time may lie: a later one is ignored (the
+    /// change is applied without moving the ordering watermark), logged as
+    /// `event-time-ignored` and counted in `jirasync_event_times_ignored_total`.
+    pub fn event_time_tolerance(&self) -> Duration {
+        self.inner.event_time_tolerance
+    }
+
+    /// How long [`check_ready`](Self::check_ready) waits for the store and the inbox.
+    pub fn readiness_timeout(&self) -> Duration {
+        self.inner.readiness_timeout
+    }
+
     /// The inbox new deliveries go to: the inbox in [`WebhookMode::Inbox`] (which
     /// [`SyncServiceBuilder::build`] guarantees), `None` in [`WebhookMode::Inline`].
     pub(crate) fn receiving_inbox(&self) -> Option<&Arc<dyn Inbox>> {
@@ -151,6 +176,8 @@ pub struct SyncServiceBuilder {
     metrics: Metrics,
     clock: Arc<dyn Clock>,
     workers: WorkerOptions,
+    event_time_tolerance: Duration,
+    readiness_timeout: Duration,
 }
 
 impl fmt::Debug for SyncServiceBuilder {
@@ -195,6 +222,24 @@ impl SyncServiceBuilder {
         self
     }
 
+    /// How far past its receipt a delivery's event time may lie before it is ignored
+    /// ([`DEFAULT_EVENT_TIME_TOLERANCE`] by default). A Jira whose clock runs ahead by more than
+    /// this has its event times ignored: its changes are still applied, without the ordering
+    /// guard.
+    pub fn event_time_tolerance(mut self, tolerance: Duration) -> Self {
+        self.event_time_tolerance = tolerance;
+        self
+    }
+
+    /// How long [`SyncService::check_ready`] waits for the store and the inbox before it
+    /// answers [`ReadinessError::TimedOut`](crate::ReadinessError::TimedOut)
+    /// ([`DEFAULT_READINESS_TIMEOUT`] by default), so `/readyz` answers within it even when the
+    /// database hangs.
+    pub fn readiness_timeout(mut self, timeout: Duration) -> Self {
+        self.readiness_timeout = timeout;
+        self
+    }
+
     /// The service, or why these settings do not work together.
     ///
     /// # Errors
@@ -217,6 +262,8 @@ impl SyncServiceBuilder {
                 metrics: self.metrics,
                 clock: self.clock,
                 workers: self.workers,
+                event_time_tolerance: self.event_time_tolerance,
+                readiness_timeout: self.readiness_timeout,
                 enqueued: Notify::new(),
             }),
         })

@@ -7,7 +7,7 @@
 //! at a time, oldest first, so any number of workers (on any number of instances) apply them in
 //! order.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use jirasync_domain::StoreError;
 use jirasync_domain::inbox::{
@@ -53,7 +53,8 @@ impl Default for WorkerOptions {
 /// per Jira issue is the inbox's business: it hands out one issue's deliveries one at a time,
 /// oldest first, so any number of workers, on any number of instances, apply them in order.
 ///
-/// Without an inbox (inline mode) no worker is started.
+/// Without an inbox no worker is started. In inline mode with an inbox, the workers apply the
+/// deliveries the receiver kept there because Jira could not be reached.
 pub fn spawn_workers(
     service: &SyncService,
     count: usize,
@@ -133,7 +134,13 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         delivery,
         ..
     } = claimed;
-    let result = apply_stored(service, &delivery.source, &delivery.body).await;
+    let result = apply_stored(
+        service,
+        &delivery.source,
+        &delivery.body,
+        delivery.received_at,
+    )
+    .await;
     let recorded = match result {
         Ok(()) => inbox.complete(id, attempt).await,
         Err(error) => {
@@ -145,7 +152,10 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
             } else {
                 None
             };
-            match inbox.fail(id, attempt, &error.to_string(), retry_at).await {
+            match inbox
+                .fail(id, attempt, &error.inbox_message(id), retry_at)
+                .await
+            {
                 Ok(FailOutcome::RetryAt(_)) => {
                     tracing::info!(delivery_id = %id, attempt, %error, "delivery-retry-scheduled");
                     Ok(())
@@ -169,8 +179,9 @@ async fn apply_stored(
     service: &SyncService,
     source: &DeliverySource,
     body: &[u8],
+    received_at: SystemTime,
 ) -> Result<(), DeliveryError> {
-    let opened = delivery::open_stored(service, source, body).await?;
+    let opened = delivery::open_stored(service, source, body, received_at).await?;
     if let Some(changes) = &opened.changes {
         delivery::apply(
             service,

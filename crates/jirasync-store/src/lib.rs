@@ -48,4 +48,7 @@ pub mod sqlite;
 
 pub use database_url::{Backend, DatabaseUrl};
 pub use layout::Layout;
-pub use open::{AnyStore, BookkeepingStore, OpenError, SCHEMA_VERSION, open, open_bookkeeping};
+pub use open::{
+    AnyStore, BookkeepingStore, OpenError, OpenOptions, SCHEMA_VERSION, open, open_bookkeeping,
+    open_with,
+};

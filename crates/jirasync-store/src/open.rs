@@ -2,6 +2,7 @@
 //! own host), [`open_bookkeeping`] for an application that is the host itself.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jirasync_domain::inbox::Inbox;
 use jirasync_domain::{Host, LocalIssueStore, StateStore, SyncStore};
@@ -78,20 +79,58 @@ pub enum OpenError {
     },
 }
 
+/// How [`open_with`] reaches a database server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OpenOptions {
+    /// PostgreSQL: how long a call waits for a connection, opening one included
+    /// ([`PostgresOptions::acquire_timeout`](crate::postgres::PostgresOptions::acquire_timeout)),
+    /// so how soon a call fails with a retryable `StoreError::Unavailable`, and opening fails,
+    /// when the database is down. Not used by SQLite, a local file.
+    pub connect_timeout: Duration,
+}
+
+impl OpenOptions {
+    /// Options with this connect timeout.
+    pub const fn with_connect_timeout(connect_timeout: Duration) -> Self {
+        Self { connect_timeout }
+    }
+}
+
+impl Default for OpenOptions {
+    /// The back-ends' defaults (PostgreSQL: 30 s).
+    fn default() -> Self {
+        Self::with_connect_timeout(Duration::from_secs(30))
+    }
+}
+
 /// Connects to the database `url` names, applies the embedded migrations of the standalone
 /// layout and returns the store.
 ///
 /// `sqlite://FILE` (created when missing) or a bare path opens the embedded store;
 /// `postgres://…` connects a pool to PostgreSQL.
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn AnyStore>, OpenError> {
+    open_with(url, OpenOptions::default()).await
+}
+
+/// [`open`] with these options.
+#[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
+pub async fn open_with(
+    url: &DatabaseUrl,
+    options: OpenOptions,
+) -> Result<Arc<dyn AnyStore>, OpenError> {
     match url.backend() {
         // Each back-end adds its arm here.
         #[cfg(feature = "sqlite")]
         Some(crate::Backend::Sqlite) => Ok(Arc::new(crate::sqlite::SqliteStore::open(url).await?)),
         #[cfg(feature = "postgres")]
-        Some(crate::Backend::Postgres) => Ok(Arc::new(
-            crate::postgres::PostgresStore::connect(url).await?,
-        )),
+        Some(crate::Backend::Postgres) => {
+            let postgres = crate::postgres::PostgresOptions::default()
+                .acquire_timeout(options.connect_timeout);
+            Ok(Arc::new(
+                crate::postgres::PostgresStore::connect_with(url, postgres).await?,
+            ))
+        }
         _ => Err(unsupported(url)),
     }
 }

@@ -24,8 +24,9 @@ pub struct Cli {
 /// The sub-commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the HTTP service: the Jira webhook, the setup pages, health and metrics, and (in inbox
-    /// mode) the workers that apply stored deliveries. Stops cleanly on SIGINT or SIGTERM.
+    /// Run the HTTP service: the Jira webhook, the setup pages, health and metrics, and the
+    /// workers that apply stored deliveries (in inline mode, those kept while Jira was
+    /// unreachable). Stops cleanly on SIGINT or SIGTERM.
     Serve,
     /// Connect a Jira from the terminal: the OAuth 1.0a dance with an out-of-band verification
     /// code, the issue webhook, and the stored installation.

@@ -16,6 +16,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use jirasync_domain::SecretString;
@@ -32,6 +33,20 @@ pub const DEFAULT_WORKERS: NonZeroUsize = match NonZeroUsize::new(2) {
     Some(workers) => workers,
     None => NonZeroUsize::MIN,
 };
+/// How long a request's line and headers may take to arrive when no timeout is configured.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request's body may take to arrive when no timeout is configured.
+pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How many connections are served at once when no limit is configured.
+pub const DEFAULT_MAX_CONNECTIONS: NonZeroUsize = match NonZeroUsize::new(512) {
+    Some(connections) => connections,
+    None => NonZeroUsize::MIN,
+};
+/// How long a database call waits for a connection when no timeout is configured: when
+/// PostgreSQL is down, webhooks and `/readyz` answer 503 and commands fail after about this.
+pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(1);
+/// How far past its receipt a delivery's event time may lie when no tolerance is configured.
+pub const DEFAULT_EVENT_TIME_TOLERANCE: Duration = Duration::from_secs(24 * 60 * 60);
 /// The shortest admin token accepted: long enough that guessing it is hopeless.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
@@ -71,6 +86,25 @@ pub struct ConfigArgs {
     /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
     #[arg(long, global = true, value_name = "human|json")]
     pub log_format: Option<String>,
+    /// How long a client may take to send a request's line and headers before the connection
+    /// is closed: a duration such as `10s` (default) or `500ms`.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+    /// How long a client may take to send a request's body, from the end of its headers,
+    /// before it is answered 408 (default `30s`).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub body_read_timeout: Option<String>,
+    /// How many connections are served at once; one more is answered 503 (default 512).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_connections: Option<String>,
+    /// How long a database call waits for a connection (PostgreSQL): when the database is down,
+    /// webhooks and `/readyz` answer 503 and commands fail after about this (default `1s`).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub database_timeout: Option<String>,
+    /// How far past its receipt a webhook's event time may lie before it is ignored (the change
+    /// is applied without the ordering guard; default `24h`).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub event_time_tolerance: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -217,6 +251,16 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
+    /// How long a request's line and headers may take to arrive.
+    pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive, from the end of its headers.
+    pub body_read_timeout: Duration,
+    /// How many connections are served at once.
+    pub max_connections: NonZeroUsize,
+    /// How long a database call waits for a connection (PostgreSQL).
+    pub database_timeout: Duration,
+    /// How far past its receipt a webhook's event time may lie.
+    pub event_time_tolerance: Duration,
 }
 
 /// Where a value came from, for messages.
@@ -360,8 +404,46 @@ const LOG_FORMAT: OptionSpec = OptionSpec {
     expected: "human or json",
 };
 
+const DURATION_EXPECTED: &str =
+    "a duration above zero: a whole number with a unit, ms, s, m or h (such as 500ms, 10s, 24h)";
+const HEADER_READ_TIMEOUT: OptionSpec = OptionSpec {
+    key: "header_read_timeout",
+    flag: "--header-read-timeout",
+    variable: "JIRASYNC_HEADER_READ_TIMEOUT",
+    secret: false,
+    expected: DURATION_EXPECTED,
+};
+const BODY_READ_TIMEOUT: OptionSpec = OptionSpec {
+    key: "body_read_timeout",
+    flag: "--body-read-timeout",
+    variable: "JIRASYNC_BODY_READ_TIMEOUT",
+    secret: false,
+    expected: DURATION_EXPECTED,
+};
+const MAX_CONNECTIONS: OptionSpec = OptionSpec {
+    key: "max_connections",
+    flag: "--max-connections",
+    variable: "JIRASYNC_MAX_CONNECTIONS",
+    secret: false,
+    expected: "a whole number of at least 1",
+};
+const DATABASE_TIMEOUT: OptionSpec = OptionSpec {
+    key: "database_timeout",
+    flag: "--database-timeout",
+    variable: "JIRASYNC_DATABASE_TIMEOUT",
+    secret: false,
+    expected: DURATION_EXPECTED,
+};
+const EVENT_TIME_TOLERANCE: OptionSpec = OptionSpec {
+    key: "event_time_tolerance",
+    flag: "--event-time-tolerance",
+    variable: "JIRASYNC_EVENT_TIME_TOLERANCE",
+    secret: false,
+    expected: DURATION_EXPECTED,
+};
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 8] = [
+const KNOWN_KEYS: [&str; 13] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -370,6 +452,11 @@ const KNOWN_KEYS: [&str; 8] = [
     ADMIN_TOKEN.key,
     WORKERS.key,
     LOG_FORMAT.key,
+    HEADER_READ_TIMEOUT.key,
+    BODY_READ_TIMEOUT.key,
+    MAX_CONNECTIONS.key,
+    DATABASE_TIMEOUT.key,
+    EVENT_TIME_TOLERANCE.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -536,6 +623,36 @@ impl Config {
             } else {
                 LogFormat::Json
             });
+        let duration = |spec: &OptionSpec, flag: Option<&str>, default: Duration| {
+            sources
+                .value(spec, flag, parse_duration)
+                .map(|value| value.unwrap_or(default))
+        };
+        let header_read_timeout = duration(
+            &HEADER_READ_TIMEOUT,
+            args.header_read_timeout.as_deref(),
+            DEFAULT_HEADER_READ_TIMEOUT,
+        )?;
+        let body_read_timeout = duration(
+            &BODY_READ_TIMEOUT,
+            args.body_read_timeout.as_deref(),
+            DEFAULT_BODY_READ_TIMEOUT,
+        )?;
+        let max_connections = sources
+            .value(&MAX_CONNECTIONS, args.max_connections.as_deref(), |text| {
+                text.trim().parse::<NonZeroUsize>().ok()
+            })?
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS);
+        let database_timeout = duration(
+            &DATABASE_TIMEOUT,
+            args.database_timeout.as_deref(),
+            DEFAULT_DATABASE_TIMEOUT,
+        )?;
+        let event_time_tolerance = duration(
+            &EVENT_TIME_TOLERANCE,
+            args.event_time_tolerance.as_deref(),
+            DEFAULT_EVENT_TIME_TOLERANCE,
+        )?;
         Ok(Self {
             database_url,
             listen,
@@ -546,6 +663,11 @@ impl Config {
             workers,
             log_format,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
+            header_read_timeout,
+            body_read_timeout,
+            max_connections,
+            database_timeout,
+            event_time_tolerance,
         })
     }
 }
@@ -568,6 +690,24 @@ fn parse_public_url(text: &str) -> Option<String> {
         && url.username().is_empty()
         && url.password().is_none();
     usable.then(|| url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Reads `500ms`, `10s`, `5m` or `24h` (a whole number above zero and a unit, space between
+/// allowed); `None` for anything else, or more than a year.
+fn parse_duration(text: &str) -> Option<Duration> {
+    const LONGEST: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+    let text = text.trim();
+    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(digits_end);
+    let number = number.parse::<u64>().ok().filter(|number| *number > 0)?;
+    let duration = match unit.trim_start() {
+        "ms" => Duration::from_millis(number),
+        "s" => Duration::from_secs(number),
+        "m" => Duration::from_secs(number.checked_mul(60)?),
+        "h" => Duration::from_secs(number.checked_mul(3600)?),
+        _ => return None,
+    };
+    (duration <= LONGEST).then_some(duration)
 }
 
 fn parse_admin_token(text: &str) -> Option<SecretString> {
@@ -605,6 +745,29 @@ mod tests {
             "99999999999GiB",
         ] {
             assert_eq!(ByteSize::parse(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn reads_durations_with_a_unit() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration(" 10 s "), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        for refused in [
+            "",
+            "10",
+            "0s",
+            "-1s",
+            "1.5s",
+            "s",
+            "10 sec",
+            "10S",
+            "9000h",
+            "99999999999999999999s",
+        ] {
+            assert_eq!(parse_duration(refused), None, "{refused}");
         }
     }
 

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use jirasync_store::AnyStore;
+use jirasync_store::{AnyStore, OpenOptions};
 
 use crate::config::Config;
 use crate::error::CliError;
 
-/// Opens the configured database, applying any pending migrations.
+/// Opens the configured database, applying any pending migrations. A PostgreSQL server that
+/// does not answer fails it after the configured database timeout.
 pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn AnyStore>, CliError> {
     tracing::debug!(database = %config.database_url, "opening the database");
-    Ok(jirasync_store::open(&config.database_url).await?)
+    let options = OpenOptions::with_connect_timeout(config.database_timeout);
+    Ok(jirasync_store::open_with(&config.database_url, options).await?)
 }

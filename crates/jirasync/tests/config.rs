@@ -270,7 +270,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance"
         )
     );
 }
@@ -380,5 +380,63 @@ fn help_and_version_are_results_on_standard_output() {
     assert_eq!(
         version.stdout,
         format!("jirasync {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn the_receiver_bounds_default_and_come_from_every_source() {
+    use std::time::Duration;
+    let config = resolve(&[], &[]).unwrap();
+    assert_eq!(config.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(config.body_read_timeout, Duration::from_secs(30));
+    assert_eq!(config.max_connections.get(), 512);
+    assert_eq!(config.database_timeout, Duration::from_secs(1));
+    assert_eq!(config.event_time_tolerance, Duration::from_secs(86_400));
+
+    let (_file, path) = config_file("header_read_timeout = \"5s\"\nmax_connections = 64\n");
+    let config = resolve(
+        &[
+            "--config",
+            &path,
+            "--body-read-timeout",
+            "2m",
+            "--database-timeout",
+            "500ms",
+        ],
+        &[("JIRASYNC_EVENT_TIME_TOLERANCE", "1h")],
+    )
+    .unwrap();
+    assert_eq!(config.header_read_timeout, Duration::from_secs(5));
+    assert_eq!(config.body_read_timeout, Duration::from_secs(120));
+    assert_eq!(config.max_connections.get(), 64);
+    assert_eq!(config.database_timeout, Duration::from_millis(500));
+    assert_eq!(config.event_time_tolerance, Duration::from_secs(3600));
+}
+
+#[test]
+fn refuses_bad_receiver_bounds_naming_the_source_and_the_form() {
+    let duration = "expected a duration above zero: a whole number with a unit, ms, s, m or h (such as 500ms, 10s, 24h)";
+    assert_eq!(
+        error(&["--header-read-timeout", "10"], &[]),
+        format!("invalid flag --header-read-timeout \"10\": {duration}")
+    );
+    assert_eq!(
+        error(&["--body-read-timeout", "0s"], &[]),
+        format!("invalid flag --body-read-timeout \"0s\": {duration}")
+    );
+    assert_eq!(
+        error(&[], &[("JIRASYNC_DATABASE_TIMEOUT", "1.5s")]),
+        format!("invalid environment variable JIRASYNC_DATABASE_TIMEOUT \"1.5s\": {duration}")
+    );
+    assert_eq!(
+        error(&["--event-time-tolerance", "forever"], &[]),
+        format!("invalid flag --event-time-tolerance \"forever\": {duration}")
+    );
+    let (_file, path) = config_file("max_connections = 0\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!(
+            "invalid key `max_connections` in {path} \"0\": expected a whole number of at least 1"
+        )
     );
 }

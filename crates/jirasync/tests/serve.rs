@@ -218,3 +218,69 @@ fn a_refused_database_url_hides_its_password() {
     );
     assert!(!run.stderr.contains("hunter2"), "{run:?}");
 }
+
+/// The external issue APP-123 as `state export` shows it.
+fn external_issue(workdir: &Workdir) -> Value {
+    let exported = workdir.run(&["state", "export"]);
+    assert_eq!(exported.code, Some(0), "{exported:?}");
+    let state: Value = serde_json::from_str(&exported.stdout).unwrap();
+    state["external_issues"][0].clone()
+}
+
+#[test]
+fn inline_mode_parks_a_delivery_the_installation_cannot_apply_and_lists_why() {
+    // The installation has no default identity: the status sync cannot ask Jira which statuses
+    // are `done`.
+    let workdir = workdir_with_state();
+    let served = workdir.serve(&["--mode", "inline", "--workers", "1"]);
+
+    let answer = served.request(
+        "POST",
+        &webhook_path(),
+        &webhook_fixture("status_changed.json"),
+    );
+    assert_eq!(answer.status, 202, "{answer:?}");
+
+    // A worker parks it at its first attempt: look until it has (bounded).
+    let mut listed = String::new();
+    for _ in 0..200 {
+        listed = workdir.run(&["inbox", "list", "--state", "dead"]).stdout;
+        if listed.contains("parked") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let line = listed
+        .lines()
+        .find(|line| line.contains("parked"))
+        .unwrap_or_else(|| panic!("no parked delivery in {listed:?}"));
+    assert!(line.starts_with("1\tdead\t1\t"), "{line}");
+    assert!(
+        line.contains("parked, not retried: a Jira look-up failed: no credentials for integration 13: reinstall it; fix the installation's credentials, then run `jirasync inbox replay 1`"),
+        "{line}"
+    );
+    stop(served);
+}
+
+#[test]
+fn a_webhook_dated_year_10000_is_applied_without_moving_the_watermark() {
+    let workdir = workdir_with_state();
+    let served = workdir.serve(&["--mode", "inline"]);
+    let mut body: Value = serde_json::from_slice(&webhook_fixture("assignee_set.json")).unwrap();
+    body["timestamp"] = json!(253_402_300_800_000_i64);
+    body["issue"]["fields"]["updated"] = json!("10000-01-01T00:00:00.000+0000");
+
+    let answer = served.request("POST", &webhook_path(), &serde_json::to_vec(&body).unwrap());
+
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(assignee_of_issue_9(&workdir), json!({"user": 2}));
+    assert_eq!(external_issue(&workdir)["assignee_updated_at"], Value::Null);
+    let metrics = served.request("GET", "/metrics", b"");
+    assert!(
+        metrics
+            .body
+            .contains("jirasync_event_times_ignored_total 1\n"),
+        "{metrics:?}"
+    );
+    stop(served);
+}

@@ -179,3 +179,45 @@ fn the_binary_round_trips_the_example_through_sqlite() {
     let exported: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
     assert_eq!(exported, expected);
 }
+
+/// A watermark no RFC 3339 time can express (left by a webhook with an absurd timestamp before
+/// the receiver ignored such times) is exported as the latest time the file can hold, and the
+/// export succeeds.
+#[tokio::test]
+async fn the_binary_exports_a_watermark_beyond_the_year_9999() {
+    use std::sync::Arc;
+
+    use jirasync_domain::ids::IntegrationId;
+    use jirasync_domain::{Host, InboundSync, JiraDirectory, StaticJiraDirectory, SyncStore};
+    use jirasync_webhook::{AssigneeChanged, EventTime, IssueKey};
+
+    let workdir = support::Workdir::new();
+    let state = support::fixture("serve-state.json");
+    let import = workdir.run(&["state", "import", state.to_str().unwrap()]);
+    assert_eq!(import.code, Some(0), "{import:?}");
+    let store = workdir.store().await;
+    let sync = InboundSync::new(
+        Arc::clone(&store) as Arc<dyn SyncStore>,
+        Arc::clone(&store) as Arc<dyn Host>,
+        Arc::new(StaticJiraDirectory::new()) as Arc<dyn JiraDirectory>,
+    );
+    let unassigned_at_the_end_of_time = AssigneeChanged {
+        issue_key: IssueKey::new("APP-123"),
+        issue_id: None,
+        assignee: None,
+        occurred_at: Some(EventTime::from_unix_millis(i64::MAX)),
+    };
+    sync.sync_assignee(IntegrationId::new(13), &unassigned_at_the_end_of_time, None)
+        .await
+        .unwrap();
+    drop(sync);
+    drop(store);
+
+    let export = workdir.run(&["state", "export"]);
+    assert_eq!(export.code, Some(0), "{export:?}");
+    let exported: serde_json::Value = serde_json::from_str(&export.stdout).unwrap();
+    assert_eq!(
+        exported["external_issues"][0]["assignee_updated_at"],
+        "9999-12-31T23:59:59.999Z"
+    );
+}

@@ -413,22 +413,31 @@ pub async fn jira_directory_learns_hidden_email<S: World + 'static>(store: S) {
     assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
 }
 
-/// Behaviour: failing jira directory counts as not found.
-pub async fn failing_jira_directory_counts_as_not_found<S: World + 'static>(store: S) {
+/// Behaviour: a failing jira directory fails the sync and writes nothing, so the delivery can
+/// be applied again once Jira answers.
+pub async fn failing_jira_directory_fails_the_sync_and_writes_nothing<S: World + 'static>(
+    store: S,
+) {
     let directory = StaticJiraDirectory::new().failing(DirectoryError::Unreachable {
         message: "connection refused".into(),
     });
     let f = Fixture::with_directory(store, directory).await;
     let event = assigned(jira_user_without_email("asmith", "JIRAUSER10300"), 1_000);
-    let outcome = f.assign(&event).await;
-    assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
-    assert!(matches!(
-        outcome.directory_error,
-        Some(DirectoryError::Unreachable { .. })
-    ));
+    let error = f
+        .sync
+        .sync_assignee(f.integration, &event, None)
+        .await
+        .expect_err("the look-up failed");
+    assert!(
+        matches!(
+            error,
+            SyncError::Directory(DirectoryError::Unreachable { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(error.is_retryable());
     assert_eq!(f.assignee_of(f.issue).await, None);
-    let watermark = f.watermark(SyncKind::Assignee).await;
-    assert_eq!(watermark, Some(EventTime::from_unix_millis(1_000)));
+    assert_eq!(f.watermark(SyncKind::Assignee).await, None);
 }
 
 /// Behaviour: assignee activity records its sync source.
@@ -488,7 +497,6 @@ pub async fn missing_email_still_moves_the_watermark<S: World + 'static>(store: 
     let event = assigned(jira_user_without_email("ghost", "JIRAUSER99999"), 3_000);
     let outcome = f.assign(&event).await;
     assert_eq!(outcome.halt, Some(HaltReason::AssigneeNotFound));
-    assert_eq!(outcome.directory_error, None);
     let watermark = f.watermark(SyncKind::Assignee).await;
     assert_eq!(watermark, Some(EventTime::from_unix_millis(3_000)));
 }

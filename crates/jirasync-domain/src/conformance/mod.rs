@@ -86,7 +86,7 @@ macro_rules! conformance_tests {
             issue_key_match_is_case_sensitive,
             external_actor_resolves_hidden_email,
             jira_directory_learns_hidden_email,
-            failing_jira_directory_counts_as_not_found,
+            failing_jira_directory_fails_the_sync_and_writes_nothing,
             assignee_activity_records_its_sync_source,
             older_event_does_not_override_newer_assignee,
             equal_timestamp_is_reapplied,

@@ -13,7 +13,7 @@ use crate::external_actor::ExternalProvider;
 use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use crate::integration::{Integration, SyncDirection};
-use crate::jira_directory::{DirectoryError, JiraDirectory};
+use crate::jira_directory::JiraDirectory;
 use crate::store::{SyncKind, SyncStore};
 use crate::text::eq_ignore_case;
 
@@ -73,8 +73,6 @@ pub struct InboundAssigneeOutcome {
     pub not_found: usize,
     /// Organizations skipped because they had applied a newer event.
     pub stale_organizations: usize,
-    /// A failed Jira user look-up, treated as "not found" (the assignee step never fails on it).
-    pub directory_error: Option<DirectoryError>,
     /// Why the sync stopped short, if it did.
     pub halt: Option<HaltReason>,
 }
@@ -94,9 +92,10 @@ where
     /// gets the lowest-id matched user the host lets be assigned it; issues without one stay as
     /// they are (halt `inbound-assignee-not-found`).
     ///
-    /// A failing directory look-up counts as "not found" and is reported in
-    /// [`InboundAssigneeOutcome::directory_error`]: the earlier steps had their chance, and the
-    /// watermark must still move.
+    /// A failing directory look-up fails the sync with [`SyncError::Directory`] and writes
+    /// nothing (no change, no watermark, no delivery record), so the delivery can be applied
+    /// again once Jira answers: retryable when Jira was unreachable, waiting for an operator when
+    /// the installation's credentials are missing or refused ([`SyncError::needs_operator`]).
     ///
     /// Every organization with linked issues takes part in the ordering guard and the delivery
     /// log, including those where nothing resolved, so both apply on every path.
@@ -122,7 +121,6 @@ where
             unchanged: 0,
             not_found: 0,
             stale_organizations: 0,
-            directory_error: None,
             halt: None,
         };
 
@@ -160,9 +158,7 @@ where
                 }
             }
             Some(jira_user) => {
-                let (method, users) = self
-                    .match_jira_user(&integration, jira_user, &mut outcome)
-                    .await?;
+                let (method, users) = self.match_jira_user(&integration, jira_user).await?;
                 outcome.method = method;
                 for linked in &linked {
                     // reference-behaviour §4.3: the first member (lowest id) wins.
@@ -233,7 +229,6 @@ where
         &self,
         integration: &Integration,
         jira_user: &JiraUser,
-        outcome: &mut InboundAssigneeOutcome,
     ) -> Result<(Option<MatchMethod>, Vec<UserId>), SyncError> {
         let email = non_blank(jira_user.email_address.as_deref());
         if let Some(email) = email {
@@ -276,12 +271,15 @@ where
                 }
                 Ok(None) => {}
                 Err(error) => {
+                    // Nothing is written: the delivery can be applied once Jira answers (or
+                    // its credentials are fixed), instead of halting and moving the watermark
+                    // past a change that was never applied.
                     tracing::warn!(
                         integration_id = %integration.id,
                         %error,
                         "jira-user-lookup-failed"
                     );
-                    outcome.directory_error = Some(error);
+                    return Err(SyncError::Directory(error));
                 }
             }
         }

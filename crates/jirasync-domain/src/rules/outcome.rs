@@ -70,14 +70,22 @@ pub enum SyncError {
 
 impl SyncError {
     /// Whether handling the same delivery again later may succeed: store and application
-    /// outages and Jira look-up failures are retryable, a missing integration is not.
+    /// outages and an unreachable Jira are retryable; a missing integration is not, nor is a
+    /// Jira look-up the installation's configuration prevents ([`SyncError::needs_operator`]).
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::Store(error) => error.is_retryable(),
             Self::Host(error) => error.is_retryable(),
-            Self::Directory(_) => true,
+            Self::Directory(error) => error.is_retryable(),
             Self::UnknownIntegration { .. } => false,
         }
+    }
+
+    /// Whether the sync needs an operator before it can succeed: a Jira look-up failed because
+    /// the installation has no credentials or Jira refuses them
+    /// ([`DirectoryError::needs_operator`]). Once fixed, the same delivery can be applied.
+    pub fn needs_operator(&self) -> bool {
+        matches!(self, Self::Directory(error) if error.needs_operator())
     }
 }
 
@@ -105,6 +113,11 @@ mod tests {
             message: "timeout".into(),
         };
         assert!(SyncError::Directory(jira).is_retryable());
+        let no_credentials = SyncError::Directory(DirectoryError::NoCredentials {
+            integration_id: IntegrationId::new(1),
+        });
+        assert!(!no_credentials.is_retryable());
+        assert!(no_credentials.needs_operator());
         let gone = SyncError::UnknownIntegration {
             integration_id: IntegrationId::new(1),
         };

@@ -25,13 +25,14 @@ impl<'de> Deserialize<'de> for SecretText {
 
 /// `Option<EventTime>` as RFC 3339 text (`2024-05-01T12:00:00.250Z`) or `null`.
 ///
-/// Reading also accepts Jira's own `+0000` offsets ([`EventTime::parse_jira`]); writing refuses an
-/// instant RFC 3339 cannot express (outside the years 0000-9999), so an export never writes a
-/// time it could not read back.
+/// Reading also accepts Jira's own `+0000` offsets ([`EventTime::parse_jira`]). Writing is total:
+/// an instant RFC 3339 cannot express (outside the years 0000-9999, which a store may hold from an
+/// absurd webhook timestamp) is written as the nearest one it can, [`EARLIEST_WRITABLE`] or
+/// [`LATEST_WRITABLE`]; both compare with any real event time as the stored instant did, so the
+/// ordering guard decides the same after an import.
 pub(crate) mod optional_rfc3339 {
     use jirasync_webhook::EventTime;
     use serde::de::Error as _;
-    use serde::ser::Error as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(crate) fn serialize<S: Serializer>(
@@ -40,13 +41,7 @@ pub(crate) mod optional_rfc3339 {
     ) -> Result<S::Ok, S::Error> {
         match value {
             None => serializer.serialize_none(),
-            Some(time) => match super::rfc3339_text(*time) {
-                Some(text) => serializer.serialize_str(&text),
-                None => Err(S::Error::custom(format!(
-                    "the time {} ms after the Unix epoch cannot be written as RFC 3339",
-                    time.unix_millis()
-                ))),
-            },
+            Some(time) => serializer.serialize_str(&super::writable_text(*time)),
         }
     }
 
@@ -64,10 +59,15 @@ pub(crate) mod optional_rfc3339 {
     }
 }
 
-/// The RFC 3339 text of `time`, when it reads back as the same instant.
-fn rfc3339_text(time: EventTime) -> Option<String> {
-    let text = time.to_string();
-    (EventTime::parse_jira(&text) == Some(time)).then_some(text)
+/// The earliest instant the state file can write: `0000-01-01T00:00:00Z`.
+pub(crate) const EARLIEST_WRITABLE: EventTime = EventTime::from_unix_millis(-62_167_219_200_000);
+
+/// The latest instant the state file can write: `9999-12-31T23:59:59.999Z`.
+pub(crate) const LATEST_WRITABLE: EventTime = EventTime::from_unix_millis(253_402_300_799_999);
+
+/// The RFC 3339 text of `time`, clamped to the years RFC 3339 can write.
+fn writable_text(time: EventTime) -> String {
+    time.clamp(EARLIEST_WRITABLE, LATEST_WRITABLE).to_string()
 }
 
 #[cfg(test)]
@@ -130,10 +130,23 @@ mod tests {
     }
 
     #[test]
-    fn refuses_to_write_a_time_rfc3339_cannot_express() {
-        let stamped = Stamped {
-            at: Some(EventTime::from_unix_millis(i64::MAX)),
+    fn writes_a_time_rfc3339_cannot_express_as_the_nearest_one_it_can() {
+        let written = |millis| {
+            let stamped = Stamped {
+                at: Some(EventTime::from_unix_millis(millis)),
+            };
+            serde_json::to_string(&stamped).unwrap()
         };
-        assert!(serde_json::to_string(&stamped).is_err());
+        // Year 10000, i64::MAX ms, and their opposites.
+        for future in [253_402_300_800_000, i64::MAX] {
+            assert_eq!(written(future), r#"{"at":"9999-12-31T23:59:59.999Z"}"#);
+        }
+        for past in [-62_167_219_200_001, i64::MIN] {
+            assert_eq!(written(past), r#"{"at":"0000-01-01T00:00:00Z"}"#);
+        }
+        let read: Stamped = serde_json::from_str(&written(i64::MAX)).unwrap();
+        assert_eq!(read.at, Some(LATEST_WRITABLE));
+        let read: Stamped = serde_json::from_str(&written(i64::MIN)).unwrap();
+        assert_eq!(read.at, Some(EARLIEST_WRITABLE));
     }
 }

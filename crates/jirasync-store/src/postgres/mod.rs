@@ -60,7 +60,10 @@ use crate::{DatabaseUrl, Layout, OpenError};
 pub struct PostgresOptions {
     /// The most connections the pool opens.
     pub max_connections: u32,
-    /// How long a query waits for a free connection (and the first connection may take).
+    /// How long a call waits for a free connection of the pool, opening one included; when
+    /// the database is down, how long a call takes to fail with [`StoreError::Unavailable`] and
+    /// [`PostgresStore::connect_with`] to fail. 30 s by default; `jirasync serve` and the CLI use
+    /// their `database_timeout` option (1 s by default) to fail fast.
     pub acquire_timeout: Duration,
     /// The schema every connection works in (its `search_path`); `None` keeps the server's
     /// default (normally `public`). The schema must exist.
@@ -89,6 +92,12 @@ impl Default for PostgresOptions {
 }
 
 impl PostgresOptions {
+    /// Sets [`PostgresOptions::acquire_timeout`].
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout;
+        self
+    }
+
     /// Sets [`PostgresOptions::issue_lock_wait`].
     pub fn issue_lock_wait(mut self, wait: Duration) -> Self {
         self.issue_lock_wait = wait;
@@ -156,9 +165,20 @@ impl PostgresStore {
             message: without_password(url, &error.to_string()),
             source: Some(error),
         };
-        let pool = connect(options.max_connections)
-            .await
-            .map_err(connect_error)?;
+        let pool = match connect(options.max_connections).await {
+            Ok(pool) => pool,
+            // The pool retries until its timeout and then only says it timed out: one more
+            // attempt, bounded the same way, tells the operator why.
+            Err(sqlx::Error::PoolTimedOut) => {
+                let cause = why_no_connection(&connect_options, options.acquire_timeout).await;
+                return Err(OpenError::Connect {
+                    url: url.redacted(),
+                    message: without_password(url, &cause),
+                    source: Some(sqlx::Error::PoolTimedOut),
+                });
+            }
+            Err(error) => return Err(connect_error(error)),
+        };
         migrate::apply_migrations(&pool, options.layout)
             .await
             .map_err(|failure| failure.into_open_error(url))?;
@@ -216,6 +236,20 @@ impl crate::sql::Dialect for PostgresStore {
     // READ COMMITTED lets two transactions read the same row: the one that writes from what it
     // read locks the row first.
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+}
+
+/// Why no connection could be opened within `timeout`, from one direct attempt.
+async fn why_no_connection(options: &PgConnectOptions, timeout: Duration) -> String {
+    use sqlx::Connection as _;
+    let within = format!("no connection within {} s", timeout.as_secs_f64());
+    match tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(options)).await {
+        Ok(Err(error)) => format!("{within}: {error}"),
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            format!("{within} (the server answered a later attempt: it may be overloaded)")
+        }
+        Err(_) => format!("{within}: the server did not answer"),
+    }
 }
 
 /// `name` as a PostgreSQL quoted identifier: in double quotes, inner double quotes doubled.

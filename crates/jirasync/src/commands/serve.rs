@@ -1,11 +1,12 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
-//! the listen address, runs the inbox workers (inbox mode), and on SIGINT or SIGTERM stops
+//! the listen address, serves within the configured bounds (header and body read timeouts, a
+//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes), and on SIGINT or SIGTERM stops
 //! accepting, finishes the requests in flight, then lets each worker finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use jirasync_axum::{AdminState, AdminToken, AppState, SetupState};
+use jirasync_axum::{AdminState, AdminToken, AppState, ServerLimits, SetupState, serve_bounded};
 use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
 use jirasync_service::{ClientJiraDirectory, SyncService, WebhookMode};
 use jirasync_store::AnyStore;
@@ -51,13 +52,21 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     );
 
     let (trigger, shutdown) = jirasync_service::shutdown_channel();
-    let workers = match config.mode {
-        Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
-        Mode::Inline => Vec::new(),
+    // Inline mode runs them too: they apply the deliveries kept in the inbox while Jira could
+    // not be reached.
+    let workers = jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown);
+    let limits = ServerLimits {
+        header_read_timeout: config.header_read_timeout,
+        body_read_timeout: config.body_read_timeout,
+        max_connections: config.max_connections.get(),
     };
-    let served = axum::serve(listener, app(state, setup, admin))
-        .with_graceful_shutdown(signals.received())
-        .await;
+    let served = serve_bounded(
+        listener,
+        app(state, setup, admin),
+        limits,
+        signals.received(),
+    )
+    .await;
 
     // Requests are done (or the server failed): let each worker finish its current delivery.
     trigger.trigger();
@@ -115,6 +124,7 @@ fn sync_service(store: &Arc<dyn AnyStore>, config: &Config) -> Result<SyncServic
     )
     .inbox(Arc::clone(store) as Arc<dyn Inbox>)
     .mode(mode)
+    .event_time_tolerance(config.event_time_tolerance)
     .build()?)
 }
 
