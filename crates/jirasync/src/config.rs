@@ -16,6 +16,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use jirasync_domain::SecretString;
@@ -32,6 +33,8 @@ pub const DEFAULT_WORKERS: NonZeroUsize = match NonZeroUsize::new(2) {
     Some(workers) => workers,
     None => NonZeroUsize::MIN,
 };
+/// How long done inbox deliveries are kept when no retention is configured: 7 days.
+pub const DEFAULT_INBOX_RETENTION: Duration = jirasync_service::DEFAULT_DONE_RETENTION;
 /// The shortest admin token accepted: long enough that guessing it is hopeless.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
@@ -71,6 +74,10 @@ pub struct ConfigArgs {
     /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
     #[arg(long, global = true, value_name = "human|json")]
     pub log_format: Option<String>,
+    /// How long done inbox deliveries (bodies included) are kept before `serve` deletes them:
+    /// seconds, or a number with a unit s, m, h or d (default 7d).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub inbox_retention: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -215,6 +222,8 @@ pub struct Config {
     pub workers: NonZeroUsize,
     /// The log line format.
     pub log_format: LogFormat,
+    /// How long done inbox deliveries are kept.
+    pub inbox_retention: Duration,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
 }
@@ -359,9 +368,16 @@ const LOG_FORMAT: OptionSpec = OptionSpec {
     secret: false,
     expected: "human or json",
 };
+const INBOX_RETENTION: OptionSpec = OptionSpec {
+    key: "inbox_retention",
+    flag: "--inbox-retention",
+    variable: "JIRASYNC_INBOX_RETENTION",
+    secret: false,
+    expected: "a duration above zero: seconds, or a whole number with a unit s, m, h or d (such as 3600, 12h or 7d)",
+};
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 8] = [
+const KNOWN_KEYS: [&str; 9] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -370,6 +386,7 @@ const KNOWN_KEYS: [&str; 8] = [
     ADMIN_TOKEN.key,
     WORKERS.key,
     LOG_FORMAT.key,
+    INBOX_RETENTION.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -536,6 +553,13 @@ impl Config {
             } else {
                 LogFormat::Json
             });
+        let inbox_retention = sources
+            .value(
+                &INBOX_RETENTION,
+                args.inbox_retention.as_deref(),
+                parse_duration,
+            )?
+            .unwrap_or(DEFAULT_INBOX_RETENTION);
         Ok(Self {
             database_url,
             listen,
@@ -545,6 +569,7 @@ impl Config {
             admin_token,
             workers,
             log_format,
+            inbox_retention,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
         })
     }
@@ -568,6 +593,25 @@ fn parse_public_url(text: &str) -> Option<String> {
         && url.username().is_empty()
         && url.password().is_none();
     usable.then(|| url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Reads `3600`, `3600s`, `90m`, `12h` or `7d` (space before the unit allowed); `None` for
+/// anything else, zero, or a duration past `u64` seconds.
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let seconds_per_unit: u64 = match unit.trim_start() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 60 * 60,
+        "d" => 24 * 60 * 60,
+        _ => return None,
+    };
+    let seconds = number.parse::<u64>().ok()?.checked_mul(seconds_per_unit)?;
+    (seconds > 0).then(|| Duration::from_secs(seconds))
 }
 
 fn parse_admin_token(text: &str) -> Option<SecretString> {
@@ -605,6 +649,29 @@ mod tests {
             "99999999999GiB",
         ] {
             assert_eq!(ByteSize::parse(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn reads_durations_in_seconds_or_with_a_unit() {
+        assert_eq!(parse_duration("3600"), Some(Duration::from_secs(3_600)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1_800)));
+        assert_eq!(parse_duration("12 h"), Some(Duration::from_secs(43_200)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
+        for refused in [
+            "",
+            "0",
+            "0d",
+            "-1d",
+            "1.5h",
+            "1w",
+            "1 day",
+            "d",
+            "99999999999999999999d",
+            "999999999999999999d",
+        ] {
+            assert_eq!(parse_duration(refused), None, "{refused}");
         }
     }
 

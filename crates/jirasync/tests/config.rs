@@ -11,6 +11,7 @@ mod support;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use jirasync::Cli;
@@ -270,7 +271,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, inbox_retention"
         )
     );
 }
@@ -381,4 +382,61 @@ fn help_and_version_are_results_on_standard_output() {
         version.stdout,
         format!("jirasync {}\n", env!("CARGO_PKG_VERSION"))
     );
+}
+
+const RETENTION_FORM: &str = "expected a duration above zero: seconds, or a whole number with a unit s, m, h or d (such as 3600, 12h or 7d)";
+
+#[test]
+fn inbox_retention_defaults_to_a_week_and_is_read_from_each_source() {
+    let day = Duration::from_secs(86_400);
+    assert_eq!(resolve(&[], &[]).unwrap().inbox_retention, 7 * day);
+    let flag = resolve(&["--inbox-retention", "12h"], &[]).unwrap();
+    assert_eq!(flag.inbox_retention, Duration::from_secs(43_200));
+    let variable = resolve(&[], &[("JIRASYNC_INBOX_RETENTION", "3600")]).unwrap();
+    assert_eq!(variable.inbox_retention, Duration::from_secs(3_600));
+    let (_file, path) = config_file("inbox_retention = \"30d\"\n");
+    let file = resolve(&["--config", &path], &[]).unwrap();
+    assert_eq!(file.inbox_retention, 30 * day);
+    let (_file, path) = config_file("inbox_retention = 600\n");
+    let seconds = resolve(&["--config", &path], &[("JIRASYNC_INBOX_RETENTION", "2d")]).unwrap();
+    assert_eq!(
+        seconds.inbox_retention,
+        2 * day,
+        "the variable beats the file"
+    );
+}
+
+#[test]
+fn refuses_a_bad_inbox_retention_naming_its_source() {
+    assert_eq!(
+        error(&["--inbox-retention=0"], &[]),
+        format!("invalid flag --inbox-retention \"0\": {RETENTION_FORM}")
+    );
+    assert_eq!(
+        error(&[], &[("JIRASYNC_INBOX_RETENTION", "1w")]),
+        format!("invalid environment variable JIRASYNC_INBOX_RETENTION \"1w\": {RETENTION_FORM}")
+    );
+    let (_file, path) = config_file("inbox_retention = -5\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `inbox_retention` in {path} \"-5\": {RETENTION_FORM}")
+    );
+    let (_file, path) = config_file("inbox_retention = 1.5\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `inbox_retention` in {path} \"1.5\": {RETENTION_FORM}")
+    );
+}
+
+#[test]
+fn the_binary_exits_2_on_a_bad_inbox_retention_and_writes_nothing() {
+    let workdir = support::Workdir::new();
+    let run = workdir.run_with_env(&["migrate", "--inbox-retention", "7 days"], &[]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!("error: invalid flag --inbox-retention \"7 days\": {RETENTION_FORM}\n")
+    );
+    assert_eq!(run.stdout, "");
+    assert!(!workdir.database().exists(), "no database was created");
 }

@@ -1,13 +1,14 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
-//! the listen address, runs the inbox workers (inbox mode), and on SIGINT or SIGTERM stops
-//! accepting, finishes the requests in flight, then lets each worker finish its delivery.
+//! the listen address, runs the inbox workers (inbox mode) and the inbox retention task, and on
+//! SIGINT or SIGTERM stops accepting, finishes the requests in flight, then lets each worker
+//! finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use jirasync_axum::{AdminState, AdminToken, AppState, SetupState};
 use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
-use jirasync_service::{ClientJiraDirectory, SyncService, WebhookMode};
+use jirasync_service::{ClientJiraDirectory, InboxRetention, SyncService, WebhookMode};
 use jirasync_store::AnyStore;
 
 use crate::config::{Config, Mode};
@@ -55,6 +56,12 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
         Mode::Inline => Vec::new(),
     };
+    // Done deliveries hold bodies: deleted after the retention, in either mode.
+    let retention = InboxRetention {
+        done: config.inbox_retention,
+        ..InboxRetention::default()
+    };
+    let purging = jirasync_service::spawn_retention(&service, retention, &shutdown);
     let served = axum::serve(listener, app(state, setup, admin))
         .with_graceful_shutdown(signals.received())
         .await;
@@ -65,6 +72,12 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         if let Err(error) = worker.await {
             tracing::warn!(%error, "an inbox worker ended abnormally");
         }
+    }
+    if let Some(Err(error)) = match purging {
+        Some(purging) => Some(purging.await),
+        None => None,
+    } {
+        tracing::warn!(%error, "the inbox retention task ended abnormally");
     }
     served.map_err(|source| CliError::Serve { source })?;
     tracing::info!("jirasync stopped");
