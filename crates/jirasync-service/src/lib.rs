@@ -10,6 +10,8 @@
 //!   receipt;
 //! - [`spawn_workers`] and [`process_available`]: the inbox workers that apply stored deliveries
 //!   (with a [`shutdown_channel`] to stop them), retrying and dead-lettering by [`WorkerOptions`];
+//! - [`spawn_retention`] and [`purge_done_deliveries`]: deleting done deliveries after an
+//!   [`InboxRetention`];
 //! - [`install_jira`] and [`ensure_issue_webhook`]: installing a Jira once the OAuth dance is
 //!   done; [`validate_installation`]: the installation form's rules;
 //! - [`ClientJiraDirectory`] and [`jira_client`]: the domain's Jira look-ups over Jira's REST
@@ -108,6 +110,7 @@ mod install;
 mod jira;
 mod metrics;
 mod receive;
+mod retention;
 mod service;
 mod shutdown;
 mod worker;
@@ -129,9 +132,13 @@ pub use jira::{
 pub use jirasync_core::{Clock, ManualClock, SystemClock};
 pub use metrics::{LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, ProcessingPath, WebhookOutcome};
 pub use receive::WebhookReceipt;
+pub use retention::{
+    DEFAULT_DONE_RETENTION, DEFAULT_PURGE_INTERVAL, InboxRetention, purge_done_deliveries,
+    spawn_retention,
+};
 pub use service::{
     BuildError, DEFAULT_EVENT_TIME_TOLERANCE, DEFAULT_READINESS_TIMEOUT, SyncService,
     SyncServiceBuilder, WebhookMode,
 };
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_channel};
-pub use worker::{WorkerOptions, process_available, spawn_workers};
+pub use worker::{DEFAULT_INBOX_LEASE, WorkerOptions, process_available, spawn_workers};

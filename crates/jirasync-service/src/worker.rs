@@ -7,11 +7,13 @@
 //! at a time, oldest first, so any number of workers (on any number of instances) apply them in
 //! order.
 
+use std::convert::Infallible;
 use std::time::{Duration, SystemTime};
 
 use jirasync_domain::StoreError;
 use jirasync_domain::inbox::{
-    ClaimedDelivery, DEFAULT_INBOX_RETRY_POLICY, DeliverySource, FailOutcome, Inbox, RetryPolicy,
+    ClaimedDelivery, DEFAULT_INBOX_RETRY_POLICY, DeliveryId, DeliverySource, FailOutcome, Inbox,
+    RetryPolicy,
 };
 use tokio::task::JoinHandle;
 
@@ -23,7 +25,10 @@ use crate::shutdown::Shutdown;
 /// How workers claim and retry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerOptions {
-    /// How long a claim holds a delivery; another worker may take it after that.
+    /// How long a claim holds a delivery; another worker may take it after that. A worker
+    /// renews its lease every third of this while it applies the delivery, so the lease bounds
+    /// how long a crashed worker's delivery (and the later changes of its issue) waits, not
+    /// how long an application may take.
     pub lease: Duration,
     /// How long an idle worker waits before looking again (it is woken sooner when this process
     /// enqueues a delivery).
@@ -33,20 +38,25 @@ pub struct WorkerOptions {
 }
 
 impl Default for WorkerOptions {
-    /// A 60 s lease, a 1 s idle poll, [`DEFAULT_INBOX_RETRY_POLICY`].
+    /// A [`DEFAULT_INBOX_LEASE`] (renewed every 5 s), a 1 s idle poll, [`DEFAULT_INBOX_RETRY_POLICY`].
     fn default() -> Self {
         Self {
-            lease: Duration::from_secs(60),
+            lease: DEFAULT_INBOX_LEASE,
             idle_poll: Duration::from_secs(1),
             retry: DEFAULT_INBOX_RETRY_POLICY,
         }
     }
 }
 
+/// The lease of a claim unless configured otherwise: 15 s. A crashed instance's deliveries are
+/// claimed again within 15 s; a live worker renews its lease every 5 s.
+pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(15);
+
 /// Starts `count` workers on `service`'s inbox. Each stops claiming once `shutdown` is triggered and
 /// returns after finishing the delivery it holds; await the handles to drain.
 ///
-/// A worker claims a delivery under a lease ([`WorkerOptions::lease`]), loads the integration
+/// A worker claims a delivery under a lease ([`WorkerOptions::lease`], renewed while the
+/// delivery is applied), loads the integration
 /// its token was verified for at receipt (not verified again; rows stored by earlier versions
 /// carry their token and are verified once here), parses and applies it, then marks it done, or
 /// records the failure for a retry or the dead-letter state ([`WorkerOptions::retry`]). Order
@@ -134,13 +144,10 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         delivery,
         ..
     } = claimed;
-    let result = apply_stored(
-        service,
-        &delivery.source,
-        &delivery.body,
-        delivery.received_at,
-    )
-    .await;
+    let result = tokio::select! {
+        result = apply_stored(service, &delivery.source, &delivery.body, delivery.received_at) => result,
+        never = keep_leased(service, inbox, id, attempt) => match never {},
+    };
     let recorded = match result {
         Ok(()) => inbox.complete(id, attempt).await,
         Err(error) => {
@@ -172,6 +179,38 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         // The lease will expire and the delivery be claimed again; re-applying is safe.
         tracing::warn!(delivery_id = %id, attempt, %error, "inbox-record-failed");
     }
+}
+
+/// Renews the lease of `attempt` on delivery `id` every third of the lease, for as long as it is
+/// polled (beside the delivery's application), so that a worker applying a delivery for longer
+/// than a lease keeps it, while a crashed worker's delivery is free a short lease after its last
+/// renewal. Stops renewing once the inbox says the attempt no longer holds the delivery (its
+/// complete or fail will then be refused as well); a renewal that fails otherwise is tried again
+/// at the next tick.
+async fn keep_leased(
+    service: &SyncService,
+    inbox: &dyn Inbox,
+    id: DeliveryId,
+    attempt: u32,
+) -> Infallible {
+    let lease = service.worker_options().lease;
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let Some(until) = service.now().checked_add(lease) else {
+            break;
+        };
+        match inbox.renew(id, attempt, until).await {
+            Ok(()) => tracing::trace!(delivery_id = %id, attempt, "inbox-lease-renewed"),
+            Err(error @ (StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {
+                tracing::warn!(delivery_id = %id, attempt, %error, "inbox-lease-lost");
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(delivery_id = %id, attempt, %error, "inbox-lease-renewal-failed");
+            }
+        }
+    }
+    std::future::pending().await
 }
 
 /// Opens and applies a stored delivery. A delivery with nothing to sync is done.

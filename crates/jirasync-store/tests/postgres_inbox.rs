@@ -3,6 +3,9 @@
 #![cfg(feature = "postgres")]
 
 #[allow(dead_code)]
+#[path = "support/inbox_backlog.rs"]
+mod inbox_backlog;
+#[allow(dead_code)]
 #[path = "support/postgres.rs"]
 mod postgres_support;
 
@@ -124,5 +127,28 @@ async fn workers_on_two_stores_complete_each_delivery_once_in_key_order() {
 
     first.close().await;
     second.close().await;
+    drop_schema(&url, &schema).await;
+}
+
+#[tokio::test]
+async fn migration_4_makes_a_version_3_backlog_claimable_in_order() {
+    let Some(url) = test_database_url() else {
+        return;
+    };
+    let schema = create_fresh_schema(&url).await;
+    let store = PostgresStore::connect_with(&url, options_in(&schema))
+        .await
+        .unwrap();
+    sqlx::raw_sql(inbox_backlog::BACKLOG_AT_VERSION_3)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+
+    let store = PostgresStore::connect_with(&url, options_in(&schema))
+        .await
+        .unwrap();
+    inbox_backlog::assert_the_backlog_drains_in_order(&store).await;
+    store.close().await;
     drop_schema(&url, &schema).await;
 }

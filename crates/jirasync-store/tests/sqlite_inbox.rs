@@ -3,6 +3,9 @@
 #![cfg(feature = "sqlite")]
 
 #[allow(dead_code)]
+#[path = "support/inbox_backlog.rs"]
+mod inbox_backlog;
+#[allow(dead_code)]
 mod sqlite_support;
 
 use std::time::Duration;
@@ -73,4 +76,21 @@ async fn crashed_workers_attempt_cannot_complete_after_the_delivery_was_claimed_
     let late = store.complete(id, 1).await;
     assert!(matches!(late, Err(StoreError::Conflict { .. })), "{late:?}");
     store.complete(id, 2).await.unwrap();
+}
+
+#[tokio::test]
+async fn migration_4_makes_a_version_3_backlog_claimable_in_order() {
+    let (_directory, url) = fresh_file();
+    drop(SqliteStore::open(&url).await.unwrap());
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .unwrap();
+    sqlx::raw_sql(inbox_backlog::BACKLOG_AT_VERSION_3)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    inbox_backlog::assert_the_backlog_drains_in_order(&store).await;
 }

@@ -47,6 +47,8 @@ pub const DEFAULT_MAX_CONNECTIONS: NonZeroUsize = match NonZeroUsize::new(512) {
 pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(1);
 /// How far past its receipt a delivery's event time may lie when no tolerance is configured.
 pub const DEFAULT_EVENT_TIME_TOLERANCE: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long done inbox deliveries are kept when no retention is configured: 7 days.
+pub const DEFAULT_INBOX_RETENTION: Duration = jirasync_service::DEFAULT_DONE_RETENTION;
 /// The shortest admin token accepted: long enough that guessing it is hopeless.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
@@ -105,6 +107,10 @@ pub struct ConfigArgs {
     /// is applied without the ordering guard; default `24h`).
     #[arg(long, global = true, value_name = "DURATION")]
     pub event_time_tolerance: Option<String>,
+    /// How long done inbox deliveries (bodies included) are kept before `serve` deletes them:
+    /// seconds, or a number with a unit s, m, h or d (default 7d).
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub inbox_retention: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -249,6 +255,8 @@ pub struct Config {
     pub workers: NonZeroUsize,
     /// The log line format.
     pub log_format: LogFormat,
+    /// How long done inbox deliveries are kept.
+    pub inbox_retention: Duration,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
     /// How long a request's line and headers may take to arrive.
@@ -403,9 +411,15 @@ const LOG_FORMAT: OptionSpec = OptionSpec {
     secret: false,
     expected: "human or json",
 };
+const INBOX_RETENTION: OptionSpec = OptionSpec {
+    key: "inbox_retention",
+    flag: "--inbox-retention",
+    variable: "JIRASYNC_INBOX_RETENTION",
+    secret: false,
+    expected: DURATION_EXPECTED,
+};
 
-const DURATION_EXPECTED: &str =
-    "a duration above zero: a whole number with a unit, ms, s, m or h (such as 500ms, 10s, 24h)";
+const DURATION_EXPECTED: &str = "a duration above zero and at most a year: seconds, or a whole number with a unit ms, s, m, h or d (such as 500ms, 3600, 24h or 7d)";
 const HEADER_READ_TIMEOUT: OptionSpec = OptionSpec {
     key: "header_read_timeout",
     flag: "--header-read-timeout",
@@ -443,7 +457,7 @@ const EVENT_TIME_TOLERANCE: OptionSpec = OptionSpec {
 };
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 13] = [
+const KNOWN_KEYS: [&str; 14] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -457,6 +471,7 @@ const KNOWN_KEYS: [&str; 13] = [
     MAX_CONNECTIONS.key,
     DATABASE_TIMEOUT.key,
     EVENT_TIME_TOLERANCE.key,
+    INBOX_RETENTION.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -653,6 +668,11 @@ impl Config {
             args.event_time_tolerance.as_deref(),
             DEFAULT_EVENT_TIME_TOLERANCE,
         )?;
+        let inbox_retention = duration(
+            &INBOX_RETENTION,
+            args.inbox_retention.as_deref(),
+            DEFAULT_INBOX_RETENTION,
+        )?;
         Ok(Self {
             database_url,
             listen,
@@ -662,6 +682,7 @@ impl Config {
             admin_token,
             workers,
             log_format,
+            inbox_retention,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
             header_read_timeout,
             body_read_timeout,
@@ -692,19 +713,23 @@ fn parse_public_url(text: &str) -> Option<String> {
     usable.then(|| url.as_str().trim_end_matches('/').to_owned())
 }
 
-/// Reads `500ms`, `10s`, `5m` or `24h` (a whole number above zero and a unit, space between
-/// allowed); `None` for anything else, or more than a year.
+/// Reads a duration: a whole number of seconds (`3600`), or a whole number with a unit `ms`,
+/// `s`, `m`, `h` or `d` (`500ms`, `10s`, `5m`, `24h`, `7d`; a space before the unit allowed);
+/// `None` for anything else, zero, or more than a year.
 fn parse_duration(text: &str) -> Option<Duration> {
     const LONGEST: Duration = Duration::from_secs(366 * 24 * 60 * 60);
     let text = text.trim();
-    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(digits_end);
     let number = number.parse::<u64>().ok().filter(|number| *number > 0)?;
     let duration = match unit.trim_start() {
         "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
+        "" | "s" => Duration::from_secs(number),
         "m" => Duration::from_secs(number.checked_mul(60)?),
-        "h" => Duration::from_secs(number.checked_mul(3600)?),
+        "h" => Duration::from_secs(number.checked_mul(60 * 60)?),
+        "d" => Duration::from_secs(number.checked_mul(24 * 60 * 60)?),
         _ => return None,
     };
     (duration <= LONGEST).then_some(duration)
@@ -749,23 +774,32 @@ mod tests {
     }
 
     #[test]
-    fn reads_durations_with_a_unit() {
+    fn reads_durations_in_seconds_or_with_a_unit() {
         assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3600"), Some(Duration::from_secs(3_600)));
         assert_eq!(parse_duration("10s"), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration(" 10 s "), Some(Duration::from_secs(10)));
         assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
-        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86_400)));
+        assert_eq!(parse_duration("12 h"), Some(Duration::from_secs(43_200)));
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(604_800)));
         for refused in [
             "",
-            "10",
+            "0",
             "0s",
+            "0d",
             "-1s",
             "1.5s",
+            "1.5h",
             "s",
+            "d",
+            "1w",
             "10 sec",
+            "1 day",
             "10S",
             "9000h",
+            "367d",
             "99999999999999999999s",
+            "999999999999999999d",
         ] {
             assert_eq!(parse_duration(refused), None, "{refused}");
         }

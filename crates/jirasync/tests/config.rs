@@ -11,6 +11,7 @@ mod support;
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
 use jirasync::Cli;
@@ -270,7 +271,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention"
         )
     );
 }
@@ -342,7 +343,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-file.db is at schema version 3 (up to date)\n"
+        "database sqlite://from-file.db is at schema version 4 (up to date)\n"
     );
     let env = [
         ("JIRASYNC_CONFIG", "jirasync.toml"),
@@ -351,7 +352,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-env.db is at schema version 3 (up to date)\n"
+        "database sqlite://from-env.db is at schema version 4 (up to date)\n"
     );
     let run = workdir.run_with_env(
         &["migrate", "--database-url", "sqlite://from-flag.db"],
@@ -359,7 +360,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     );
     assert_eq!(
         run.stdout,
-        "database sqlite://from-flag.db is at schema version 3 (up to date)\n"
+        "database sqlite://from-flag.db is at schema version 4 (up to date)\n"
     );
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");
@@ -385,7 +386,6 @@ fn help_and_version_are_results_on_standard_output() {
 
 #[test]
 fn the_receiver_bounds_default_and_come_from_every_source() {
-    use std::time::Duration;
     let config = resolve(&[], &[]).unwrap();
     assert_eq!(config.header_read_timeout, Duration::from_secs(10));
     assert_eq!(config.body_read_timeout, Duration::from_secs(30));
@@ -415,10 +415,10 @@ fn the_receiver_bounds_default_and_come_from_every_source() {
 
 #[test]
 fn refuses_bad_receiver_bounds_naming_the_source_and_the_form() {
-    let duration = "expected a duration above zero: a whole number with a unit, ms, s, m or h (such as 500ms, 10s, 24h)";
+    let duration = DURATION_FORM;
     assert_eq!(
-        error(&["--header-read-timeout", "10"], &[]),
-        format!("invalid flag --header-read-timeout \"10\": {duration}")
+        error(&["--header-read-timeout", "10 sec"], &[]),
+        format!("invalid flag --header-read-timeout \"10 sec\": {duration}")
     );
     assert_eq!(
         error(&["--body-read-timeout", "0s"], &[]),
@@ -439,4 +439,61 @@ fn refuses_bad_receiver_bounds_naming_the_source_and_the_form() {
             "invalid key `max_connections` in {path} \"0\": expected a whole number of at least 1"
         )
     );
+}
+
+const DURATION_FORM: &str = "expected a duration above zero and at most a year: seconds, or a whole number with a unit ms, s, m, h or d (such as 500ms, 3600, 24h or 7d)";
+
+#[test]
+fn inbox_retention_defaults_to_a_week_and_is_read_from_each_source() {
+    let day = Duration::from_secs(86_400);
+    assert_eq!(resolve(&[], &[]).unwrap().inbox_retention, 7 * day);
+    let flag = resolve(&["--inbox-retention", "12h"], &[]).unwrap();
+    assert_eq!(flag.inbox_retention, Duration::from_secs(43_200));
+    let variable = resolve(&[], &[("JIRASYNC_INBOX_RETENTION", "3600")]).unwrap();
+    assert_eq!(variable.inbox_retention, Duration::from_secs(3_600));
+    let (_file, path) = config_file("inbox_retention = \"30d\"\n");
+    let file = resolve(&["--config", &path], &[]).unwrap();
+    assert_eq!(file.inbox_retention, 30 * day);
+    let (_file, path) = config_file("inbox_retention = 600\n");
+    let seconds = resolve(&["--config", &path], &[("JIRASYNC_INBOX_RETENTION", "2d")]).unwrap();
+    assert_eq!(
+        seconds.inbox_retention,
+        2 * day,
+        "the variable beats the file"
+    );
+}
+
+#[test]
+fn refuses_a_bad_inbox_retention_naming_its_source() {
+    assert_eq!(
+        error(&["--inbox-retention=0"], &[]),
+        format!("invalid flag --inbox-retention \"0\": {DURATION_FORM}")
+    );
+    assert_eq!(
+        error(&[], &[("JIRASYNC_INBOX_RETENTION", "1w")]),
+        format!("invalid environment variable JIRASYNC_INBOX_RETENTION \"1w\": {DURATION_FORM}")
+    );
+    let (_file, path) = config_file("inbox_retention = -5\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `inbox_retention` in {path} \"-5\": {DURATION_FORM}")
+    );
+    let (_file, path) = config_file("inbox_retention = 1.5\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `inbox_retention` in {path} \"1.5\": {DURATION_FORM}")
+    );
+}
+
+#[test]
+fn the_binary_exits_2_on_a_bad_inbox_retention_and_writes_nothing() {
+    let workdir = support::Workdir::new();
+    let run = workdir.run_with_env(&["migrate", "--inbox-retention", "7 days"], &[]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        format!("error: invalid flag --inbox-retention \"7 days\": {DURATION_FORM}\n")
+    );
+    assert_eq!(run.stdout, "");
+    assert!(!workdir.database().exists(), "no database was created");
 }

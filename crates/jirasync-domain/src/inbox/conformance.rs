@@ -64,6 +64,12 @@ macro_rules! inbox_conformance_tests {
             depth_counts_ready_leased_and_dead,
             purge_removes_only_old_done_deliveries,
             concurrent_workers_process_each_delivery_once_in_key_order,
+            renew_moves_the_lease_end_of_the_holding_attempt,
+            only_the_holding_attempt_can_renew,
+            expired_leases_are_claimed_again_oldest_change_first,
+            older_delivery_arriving_while_its_key_is_held_goes_next,
+            replayed_head_goes_before_the_later_deliveries_of_its_key,
+            many_keys_with_long_backlogs_drain_in_key_order,
         );
     };
     ($factory:expr) => {
@@ -548,4 +554,164 @@ where
         per_key.entry(key.clone()).or_default().push(*id);
     }
     assert_eq!(per_key, expected, "each issue in change-time order");
+}
+
+/// A worker still applying a delivery renews its lease: the delivery stays its own until the
+/// new end, and is claimable again from then.
+pub async fn renew_moves_the_lease_end_of_the_holding_attempt<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let later = enqueue(&*inbox, delivery(Some("k"), Some(2))).await;
+    claim(&*inbox, at(0), 10).await;
+    inbox.renew(id, 1, at(50)).await.unwrap();
+
+    let listed = inbox.list(Some(DeliveryState::Pending), 10).await.unwrap();
+    assert_eq!(listed[0].leased_until, Some(at(50)));
+    assert!(
+        claim(&*inbox, at(40), 10).await.is_empty(),
+        "renewed past the first lease's end, and its key held"
+    );
+    let again = claim(&*inbox, at(50), 10).await;
+    assert_eq!((again.len(), again[0].id, again[0].attempt), (1, id, 2));
+    inbox.complete(id, 2).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(51), 10).await, vec![later]);
+}
+
+/// A worker whose delivery was claimed again, completed, or never existed cannot renew it.
+pub async fn only_the_holding_attempt_can_renew<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let id = enqueue(&*inbox, delivery(None, None)).await;
+    claim(&*inbox, at(0), 10).await;
+    claim(&*inbox, at(31), 10).await;
+
+    let stale = inbox.renew(id, 1, at(100)).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed[0].leased_until, Some(at(31) + LEASE), "unchanged");
+
+    inbox.complete(id, 2).await.unwrap();
+    let done = inbox.renew(id, 2, at(100)).await;
+    assert!(matches!(done, Err(StoreError::Conflict { .. })), "{done:?}");
+    let missing = inbox.renew(DeliveryId::new(987_654), 1, at(100)).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+}
+
+/// Leases that ended together are handed out again in processing order, across keys.
+pub async fn expired_leases_are_claimed_again_oldest_change_first<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let a = enqueue(&*inbox, delivery(Some("a"), Some(3))).await;
+    let b = enqueue(&*inbox, delivery(Some("b"), Some(1))).await;
+    let c = enqueue(&*inbox, delivery(Some("c"), Some(2))).await;
+    assert_eq!(claim(&*inbox, at(0), 10).await.len(), 3);
+    assert_eq!(claimed_ids(&*inbox, at(30), 1).await, vec![b]);
+    assert_eq!(claimed_ids(&*inbox, at(30), 1).await, vec![c]);
+    assert_eq!(claimed_ids(&*inbox, at(30), 1).await, vec![a]);
+    assert!(claim(&*inbox, at(30), 10).await.is_empty());
+}
+
+/// A delivery older than the one of its key a worker holds does not overtake it: the key stays
+/// busy, and the older delivery goes next, before the later ones.
+pub async fn older_delivery_arriving_while_its_key_is_held_goes_next<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let held = enqueue(&*inbox, delivery(Some("k"), Some(200))).await;
+    assert_eq!(claimed_ids(&*inbox, at(0), 10).await, vec![held]);
+    let older = enqueue(&*inbox, delivery(Some("k"), Some(100))).await;
+    let newer = enqueue(&*inbox, delivery(Some("k"), Some(300))).await;
+    assert!(
+        claim(&*inbox, at(1), 10).await.is_empty(),
+        "the key is busy"
+    );
+    inbox.complete(held, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(2), 10).await, vec![older]);
+    inbox.complete(older, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(3), 10).await, vec![newer]);
+}
+
+/// A dead delivery replayed takes its place again before the later deliveries of its key (after
+/// the one a worker holds, if any).
+pub async fn replayed_head_goes_before_the_later_deliveries_of_its_key<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let first = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let second = enqueue(&*inbox, delivery(Some("k"), Some(2))).await;
+    let third = enqueue(&*inbox, delivery(Some("k"), Some(3))).await;
+    claim(&*inbox, at(0), 10).await;
+    inbox.fail(first, 1, "poison", None).await.unwrap();
+    // Nobody holds the key: the replayed delivery is its head again at once.
+    inbox.replay(first).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(1), 10).await, vec![first]);
+    inbox.fail(first, 1, "poison again", None).await.unwrap();
+
+    // `second` is held now: the replayed delivery waits for it, then goes before `third`.
+    assert_eq!(claimed_ids(&*inbox, at(2), 10).await, vec![second]);
+    inbox.replay(first).await.unwrap();
+    assert!(claim(&*inbox, at(3), 10).await.is_empty());
+    inbox.complete(second, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(4), 10).await, vec![first]);
+    inbox.complete(first, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(5), 10).await, vec![third]);
+}
+
+/// Many keys, each with a long backlog enqueued out of change order, with some retries: every
+/// delivery is handed out once per attempt, never two of one key in a claim or at once, and each
+/// key's deliveries complete in change order.
+pub async fn many_keys_with_long_backlogs_drain_in_key_order<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    const KEYS: i64 = 12;
+    const PER_KEY: i64 = 20;
+    let mut expected: BTreeMap<String, Vec<(i64, DeliveryId)>> = BTreeMap::new();
+    for step in 0..PER_KEY {
+        // Change times that disagree with enqueue order: 0, 19, 1, 18, …
+        let change = if step % 2 == 0 {
+            step / 2
+        } else {
+            PER_KEY - 1 - step / 2
+        };
+        for key in 0..KEYS {
+            let name = format!("ISSUE-{key}");
+            let id = enqueue(&*inbox, delivery(Some(&name), Some(change * 100 + key))).await;
+            expected.entry(name).or_default().push((change, id));
+        }
+    }
+
+    let mut completed: BTreeMap<String, Vec<DeliveryId>> = BTreeMap::new();
+    let mut retried = BTreeSet::new();
+    let mut now = 0;
+    let total = usize::try_from(KEYS * PER_KEY).unwrap();
+    while completed.values().map(Vec::len).sum::<usize>() < total {
+        now += 1;
+        assert!(now < 10_000, "the backlog drains");
+        let claimed = claim(&*inbox, at(now), 7).await;
+        let keys: BTreeSet<_> = claimed
+            .iter()
+            .map(|c| c.delivery.ordering_key.clone())
+            .collect();
+        assert_eq!(keys.len(), claimed.len(), "one delivery per key at once");
+        for delivery in claimed {
+            let key = delivery.delivery.ordering_key.clone().unwrap();
+            // Every fifth delivery fails once and comes back a second later.
+            if delivery.id.get() % 5 == 0 && retried.insert(delivery.id) {
+                inbox
+                    .fail(delivery.id, delivery.attempt, "busy", Some(at(now + 1)))
+                    .await
+                    .unwrap();
+                continue;
+            }
+            inbox.complete(delivery.id, delivery.attempt).await.unwrap();
+            completed.entry(key).or_default().push(delivery.id);
+        }
+    }
+    assert!(claim(&*inbox, at(now + 100), 10).await.is_empty());
+    for (key, mut ids) in expected {
+        ids.sort();
+        let in_order: Vec<DeliveryId> = ids.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(completed[&key], in_order, "key {key} in change order");
+    }
+    let depth = inbox.depth(at(now + 100)).await.unwrap();
+    assert_eq!(depth, InboxDepth::default());
 }

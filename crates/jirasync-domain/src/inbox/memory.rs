@@ -123,16 +123,19 @@ impl Inbox for MemoryInbox {
         limit: usize,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let mut state = self.lock();
-        // The head of each ordering key: its first pending row in processing order.
-        let mut heads: BTreeMap<&str, (Option<i64>, DeliveryId)> = BTreeMap::new();
+        // The head of each ordering key: the pending row a claim holds, else its first pending
+        // row in processing order.
+        let mut heads: BTreeMap<&str, (bool, Option<i64>, DeliveryId)> = BTreeMap::new();
         for (&id, row) in &state.rows {
             if let (true, Some(key)) = (row.blocks_its_key(), row.delivery.ordering_key.as_deref())
             {
-                let order = processing_order(row, id);
+                let (order, id) = processing_order(row, id);
+                // `false` sorts first: a held row before any other.
+                let rank = (row.leased_until.is_none(), order, id);
                 heads
                     .entry(key)
-                    .and_modify(|head| *head = (*head).min(order))
-                    .or_insert(order);
+                    .and_modify(|head| *head = (*head).min(rank))
+                    .or_insert(rank);
             }
         }
         let mut claimable: Vec<(Option<i64>, DeliveryId)> = state
@@ -146,7 +149,7 @@ impl Inbox for MemoryInbox {
                         .delivery
                         .ordering_key
                         .as_deref()
-                        .is_none_or(|key| heads.get(key).map(|head| head.1) == Some(**id))
+                        .is_none_or(|key| heads.get(key).map(|head| head.2) == Some(**id))
             })
             .map(|(&id, row)| processing_order(row, id))
             .collect();
@@ -168,6 +171,17 @@ impl Inbox for MemoryInbox {
             }
         }
         Ok(claimed)
+    }
+
+    async fn renew(
+        &self,
+        id: DeliveryId,
+        attempt: u32,
+        until: SystemTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        held_row(&mut state, id, attempt)?.leased_until = Some(until);
+        Ok(())
     }
 
     async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {

@@ -14,13 +14,17 @@
 //!
 //! * **Leases.** [`Inbox::claim`] hands out deliveries whose lease is free or has expired, and
 //!   counts one attempt. A worker that crashes keeps its lease until it expires; then the
-//!   delivery is claimed again. Each claim carries its attempt number: [`Inbox::complete`] and
+//!   delivery is claimed again. Leases are short and a worker renews its lease
+//!   ([`Inbox::renew`]) while it applies the delivery, so a crash holds an issue back only for
+//!   a short lease. Each claim carries its attempt number: [`Inbox::complete`] and
 //!   [`Inbox::fail`] only act when the delivery is still held by that attempt, so a worker whose
 //!   lease expired cannot complete a delivery another worker now holds.
 //! * **Order.** Deliveries with the same [`NewDelivery::ordering_key`] (the Jira issue) are handed
 //!   out one at a time, oldest `occurred_at` first (then oldest enqueued): a delivery is not
 //!   claimable while an older one of its key is pending, leased or waiting for a retry. Dead
 //!   deliveries do not hold their key back. Deliveries without an ordering key are independent.
+//!   A delivery that arrives (or is replayed) while a later one of its key is held by a worker
+//!   waits for that one to finish, then goes next: a key is never claimed twice at once.
 //! * **Retries.** What to do after a failure is the caller's choice: [`RetryPolicy`] computes the
 //!   next attempt time with exponential back-off and jitter ([`DEFAULT_INBOX_RETRY_POLICY`]), or
 //!   `None` to dead-letter the delivery.
@@ -266,6 +270,17 @@ pub trait Inbox: Send + Sync {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<ClaimedDelivery>, StoreError>;
+
+    /// Moves the end of a claim's lease to `until`, while its worker is still applying it, so
+    /// that a short lease protects a long application and a crashed worker's delivery is free
+    /// soon. [`StoreError::Conflict`] as for [`Inbox::complete`]; [`StoreError::NotFound`] when
+    /// there is no such delivery.
+    async fn renew(
+        &self,
+        id: DeliveryId,
+        attempt: u32,
+        until: SystemTime,
+    ) -> Result<(), StoreError>;
 
     /// Marks a claimed delivery done. [`StoreError::Conflict`] when the claim's attempt no longer
     /// holds it (its lease expired and it was claimed again, or it was replayed).

@@ -219,6 +219,7 @@ flaky! {
             lease: Duration,
             limit: usize,
         ) -> Vec<ClaimedDelivery>;
+        async fn renew(&self, id: DeliveryId, attempt: u32, until: SystemTime) -> ();
         async fn complete(&self, id: DeliveryId, attempt: u32) -> ();
         async fn fail(
             &self,

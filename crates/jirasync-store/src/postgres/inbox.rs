@@ -1,33 +1,44 @@
 //! [`Inbox`](jirasync_domain::inbox::Inbox) on PostgreSQL: the shared SQL of `sql/inbox.rs`,
-//! with deliveries claimed by one statement that picks them `FOR UPDATE SKIP LOCKED` and leases
-//! them: workers on several instances never claim one delivery twice, and a key's deliveries
-//! are handed out one at a time.
+//! with deliveries claimed by one statement that picks the first claimable heads
+//! `FOR UPDATE SKIP LOCKED` over their index and leases them: workers on several instances never
+//! claim one delivery twice, and a key's deliveries are handed out one at a time.
 
 use jirasync_domain::StoreError;
 
 use super::PostgresStore;
-use crate::sql::inbox::{CLAIMABLE, CLAIMED_COLUMNS, ClaimedRow, StoredClaim};
+use crate::sql::inbox::{CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, StoredClaim};
 use crate::sql_error::store_error;
 
 crate::sql::inbox::inbox_store!(PostgresStore, ::sqlx::PgConnection, claim = lease_claimable);
 
-/// Leases the claimable deliveries, oldest first, and counts an attempt on each.
+/// Makes the due heads claimable, then leases the first claimable ones, oldest first, and
+/// counts an attempt on each.
 async fn lease_claimable(
     store: &PostgresStore,
     claim: StoredClaim,
     what: &str,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
-    // Rows another worker's claim holds are skipped, not waited for. `picked_id`: an `id` of
-    // `picked` would make the table's ambiguous in `RETURNING`.
-    sqlx::query_as(&format!(
-        "WITH picked AS (SELECT d.id AS picked_id {CLAIMABLE} FOR UPDATE SKIP LOCKED) \
-         UPDATE jirasync_inbox_deliveries SET attempts = attempts + 1, leased_until = $2 \
-         FROM picked WHERE jirasync_inbox_deliveries.id = picked.picked_id \
-         RETURNING {CLAIMED_COLUMNS}"
+    // Heads another transaction holds are skipped: the next claim makes them claimable if they
+    // are still due.
+    sqlx::query(&format!(
+        "UPDATE jirasync_inbox_heads SET waiting_until = NULL WHERE delivery_id IN \
+         ({DUE_HEADS} FOR UPDATE SKIP LOCKED)"
     ))
     .bind(claim.now)
-    .bind(claim.leased_until)
+    .execute(&store.pool)
+    .await
+    .map_err(|error| store_error(what, error))?;
+    // Heads another worker's claim holds are skipped, not waited for.
+    sqlx::query_as(&format!(
+        "WITH picked AS ({CLAIMABLE_HEADS} FOR UPDATE SKIP LOCKED), \
+         held AS (UPDATE jirasync_inbox_heads SET waiting_until = $2, held = TRUE \
+             FROM picked WHERE jirasync_inbox_heads.delivery_id = picked.delivery_id) \
+         UPDATE jirasync_inbox_deliveries SET attempts = attempts + 1, leased_until = $2 \
+         FROM picked WHERE jirasync_inbox_deliveries.id = picked.delivery_id \
+         RETURNING {CLAIMED_COLUMNS}"
+    ))
     .bind(claim.limit)
+    .bind(claim.leased_until)
     .fetch_all(&store.pool)
     .await
     .map_err(|error| store_error(what, error))

@@ -1,4 +1,5 @@
-//! [`Inbox`](jirasync_domain::inbox::Inbox) in SQL: the `jirasync_inbox_deliveries` table.
+//! [`Inbox`](jirasync_domain::inbox::Inbox) in SQL: the `jirasync_inbox_deliveries` table and
+//! its heads, `jirasync_inbox_heads`.
 //!
 //! Times are stored as Unix epoch milliseconds, rounded down: a sub-millisecond part of a
 //! `SystemTime` (such as `received_at`, or a lease's end) is dropped. Headers are stored as
@@ -6,11 +7,32 @@
 //! receiver verified, or (a row stored by version 1) keeps its token, verified again when
 //! processed; the schema checks that exactly one is set.
 //!
+//! # Heads: a claim reads only what it claims
+//!
+//! A claim never looks at the backlog behind a key. `jirasync_inbox_heads` holds one row per
+//! delivery a claim may hand out: the first pending delivery of each ordering key in processing
+//! order, and every pending delivery without a key. Each change keeps it true in the same
+//! transaction, touching one head:
+//!
+//! * **enqueue** and **replay** make the delivery its key's head ([`BECOME_HEAD`]) when the key
+//!   has none, or when it comes before the head and no claim holds the head;
+//! * **claim** takes the first claimable heads in processing order and marks them held until
+//!   the lease ends ([`HOLD_HEAD`]); **renew** moves that end; a failure with a retry time
+//!   releases the head until then;
+//! * **complete** and **dead-lettering** move the head to the key's next pending delivery
+//!   ([`ADVANCE_HEAD`]), or drop it ([`DROP_HEAD`]).
+//!
+//! A head whose lease or retry time has passed is made claimable again by the next claim
+//! ([`DUE_HEADS`]), once per lease or retry. Every step is an index look-up, so a claim costs
+//! the same behind 100 pending deliveries and behind 100,000.
+//!
 //! Every call is one SQL text on both back-ends but the claim, which must keep two workers (of
-//! one process or of several) from claiming one delivery: SQLite leases the [`CLAIMABLE`] rows
-//! in a `BEGIN IMMEDIATE` transaction (`sqlite/inbox.rs`), PostgreSQL picks them with
-//! `FOR UPDATE SKIP LOCKED` and leases them in the same statement (`postgres/inbox.rs`). Both
-//! return the [`CLAIMED_COLUMNS`], decoded and put in order here.
+//! one process or of several) from claiming one delivery: SQLite leases the heads in a
+//! `BEGIN IMMEDIATE` transaction (`sqlite/inbox.rs`), PostgreSQL picks them with
+//! `FOR UPDATE SKIP LOCKED` over the heads' index and leases them in the same statement
+//! (`postgres/inbox.rs`). Both return the [`CLAIMED_COLUMNS`], decoded and put in order here. On
+//! PostgreSQL a key's head row is also the lock that orders the changes of the key: complete,
+//! fail and renew lock it ([`LOCK_HEAD`]) before the delivery, as a claim does.
 
 use std::time::{Duration, SystemTime};
 
@@ -24,22 +46,69 @@ use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
 use super::values::{domain_id, optional_system_time, sql_id, system_time, unix_millis, unknown};
 use crate::inbox_headers::decode_headers;
 
-/// `FROM … LIMIT $3`: the first `$3` deliveries claimable at `$1`, as `d`, in processing order
-/// (oldest change first, no change time first, then oldest enqueued). Claimable: pending, lease
-/// free or ended, retry time reached, and first of its ordering key in processing order among
-/// every pending delivery (leased or waiting ones hold the key too).
-pub(crate) const CLAIMABLE: &str = "FROM jirasync_inbox_deliveries d \
-    WHERE d.state = 'pending' \
-    AND (d.leased_until IS NULL OR d.leased_until <= $1) \
-    AND (d.available_at IS NULL OR d.available_at <= $1) \
-    AND (d.ordering_key IS NULL OR NOT EXISTS ( \
-        SELECT 1 FROM jirasync_inbox_deliveries o \
-        WHERE o.state = 'pending' AND o.ordering_key = d.ordering_key \
-        AND ((o.occurred_at IS NULL AND d.occurred_at IS NOT NULL) \
-            OR (o.occurred_at IS NULL AND d.occurred_at IS NULL AND o.id < d.id) \
-            OR (o.occurred_at < d.occurred_at) \
-            OR (o.occurred_at = d.occurred_at AND o.id < d.id)))) \
-    ORDER BY d.occurred_at NULLS FIRST, d.id LIMIT $3";
+/// `SELECT delivery_id … LIMIT $1`: the first `$1` heads claimable now, in processing order
+/// (oldest change first, no change time first, then oldest enqueued), from the index of the
+/// claimable heads.
+pub(crate) const CLAIMABLE_HEADS: &str = "SELECT delivery_id FROM jirasync_inbox_heads \
+    WHERE waiting_until IS NULL ORDER BY occurred_at NULLS FIRST, delivery_id LIMIT $1";
+
+/// `SELECT delivery_id … WHERE waiting_until <= $1`: the heads whose lease or retry time has
+/// come at `$1`, from the index of the waiting heads. A claim makes them claimable
+/// (`waiting_until = NULL`).
+pub(crate) const DUE_HEADS: &str =
+    "SELECT delivery_id FROM jirasync_inbox_heads WHERE waiting_until <= $1";
+
+/// Makes the pending delivery `$1` (ordering key `$2`, change time `$3`) a head: a delivery
+/// without a key always is one; a key gets it as its head when it has none, or when it comes
+/// before the head in processing order and no claim holds the head (a held head stays, so that
+/// one key is never claimed twice at once; the older delivery comes next).
+pub(crate) const BECOME_HEAD: &str = "INSERT INTO jirasync_inbox_heads \
+    (delivery_id, ordering_key, occurred_at, waiting_until, held) \
+    VALUES ($1, $2, $3, NULL, FALSE) \
+    ON CONFLICT (ordering_key) DO UPDATE SET delivery_id = excluded.delivery_id, \
+    occurred_at = excluded.occurred_at, waiting_until = NULL, held = FALSE \
+    WHERE NOT jirasync_inbox_heads.held \
+    AND ((excluded.occurred_at IS NULL AND jirasync_inbox_heads.occurred_at IS NOT NULL) \
+        OR excluded.occurred_at < jirasync_inbox_heads.occurred_at \
+        OR ((excluded.occurred_at = jirasync_inbox_heads.occurred_at \
+            OR (excluded.occurred_at IS NULL AND jirasync_inbox_heads.occurred_at IS NULL)) \
+            AND excluded.delivery_id < jirasync_inbox_heads.delivery_id))";
+
+/// The head of delivery `$1`, if it is one (ends with the back-end's `FOR UPDATE`).
+pub(crate) const LOCK_HEAD: &str = "SELECT held FROM jirasync_inbox_heads WHERE delivery_id = $1";
+
+/// Sets head `$1` to wait until `$2` (the end of a lease or a retry time), held by a claim or
+/// not (`$3`).
+pub(crate) const HOLD_HEAD: &str = "UPDATE jirasync_inbox_heads \
+    SET waiting_until = $2, held = $3 WHERE delivery_id = $1";
+
+/// Moves head `$1` (done or dead now) to the next pending delivery of its key `$2`, if there is
+/// one; a key-less head, or a key with nothing left, is left for [`DROP_HEAD`].
+pub(crate) const ADVANCE_HEAD: &str = "UPDATE jirasync_inbox_heads \
+    SET delivery_id = next.id, occurred_at = next.occurred_at, \
+    waiting_until = COALESCE(next.leased_until, next.available_at), \
+    held = next.leased_until IS NOT NULL \
+    FROM (SELECT id, occurred_at, leased_until, available_at FROM jirasync_inbox_deliveries \
+        WHERE state = 'pending' AND ordering_key = $2 \
+        ORDER BY occurred_at NULLS FIRST, id LIMIT 1) AS next \
+    WHERE jirasync_inbox_heads.delivery_id = $1";
+
+/// Removes head `$1` if [`ADVANCE_HEAD`] left it in place.
+pub(crate) const DROP_HEAD: &str = "DELETE FROM jirasync_inbox_heads WHERE delivery_id = $1";
+
+/// What a change of a held delivery does to its head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadChange {
+    /// The head waits until this stored time, held by a claim (a lease renewed) or not (a retry).
+    Hold {
+        /// Until when, in stored milliseconds.
+        until: i64,
+        /// Whether a claim still holds it.
+        held: bool,
+    },
+    /// The delivery is done or dead: the next pending delivery of its key becomes the head.
+    Advance,
+}
 
 /// The columns of a [`ClaimedRow`], as a claim returns them.
 pub(crate) const CLAIMED_COLUMNS: &str = "id, integration_id, token, body, headers, received_at, \
@@ -81,8 +150,8 @@ pub(crate) type SummaryRow = (
     Option<String>,
 );
 
-/// A claim as its statement binds it: `$1` the time it claims at, `$2` the end of the lease it
-/// takes, `$3` how many deliveries at the most.
+/// A claim as its statements bind it: the time it claims at, the end of the lease it takes, how
+/// many deliveries at the most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct StoredClaim {
     /// The claim's time, in stored milliseconds.
@@ -225,9 +294,10 @@ pub(crate) fn count_from(stored: i64) -> u64 {
 }
 
 /// Implements `Inbox` for `$store`, whose connections are `$connection`, with the claim's
-/// statement delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
-/// Result<Vec<ClaimedRow>, StoreError>`): it leases the [`CLAIMABLE`] deliveries, counting an
-/// attempt on each, and returns their [`CLAIMED_COLUMNS`].
+/// statements delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
+/// Result<Vec<ClaimedRow>, StoreError>`): it makes the [`DUE_HEADS`] claimable, leases the
+/// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns their
+/// [`CLAIMED_COLUMNS`].
 macro_rules! inbox_store {
     ($store:ident, $connection:ty, claim = $claim:path) => {
         // A block of its own: the expansion's imports stay out of the back-end's module, which
@@ -244,9 +314,11 @@ macro_rules! inbox_store {
             use ::jirasync_webhook::{DeliveryKey, EventTime};
 
             use $crate::inbox_headers::encode_headers;
+            use $crate::sql::Dialect;
             use $crate::sql::inbox::{
-                SELECT_SUMMARY, StoredClaim, SummaryRow, claimed_in_order, count_from,
-                source_columns, sql_limit, summary_from_row,
+                ADVANCE_HEAD, BECOME_HEAD, DROP_HEAD, HOLD_HEAD, HeadChange, LOCK_HEAD,
+                SELECT_SUMMARY, StoredClaim, SummaryRow, claimed_in_order, count_from, source_columns, sql_limit,
+                summary_from_row,
             };
             use $crate::sql::values::unix_millis;
             use $crate::sql_error::store_error;
@@ -278,10 +350,130 @@ macro_rules! inbox_store {
                 }
             }
 
+            /// Makes pending delivery `id` a head, or its key's head, when it comes first.
+            async fn become_head(
+                connection: &mut $connection,
+                id: DeliveryId,
+                ordering_key: Option<&str>,
+                occurred_at: Option<i64>,
+            ) -> Result<(), ::sqlx::Error> {
+                ::sqlx::query(BECOME_HEAD)
+                    .bind(id.get())
+                    .bind(ordering_key)
+                    .bind(occurred_at)
+                    .execute(connection)
+                    .await
+                    .map(drop)
+            }
+
+            /// Locks delivery `id`'s head, if it is one, before the delivery is changed: the
+            /// order a claim takes them in.
+            async fn lock_head(
+                connection: &mut $connection,
+                id: DeliveryId,
+            ) -> Result<(), ::sqlx::Error> {
+                ::sqlx::query(&format!("{LOCK_HEAD}{}", <$store as Dialect>::FOR_UPDATE))
+                    .bind(id.get())
+                    .fetch_optional(connection)
+                    .await
+                    .map(drop)
+            }
+
+            /// Hands the head of delivery `id`, done or dead now, to the next pending
+            /// delivery of its key, or removes it.
+            async fn advance_head(
+                connection: &mut $connection,
+                id: DeliveryId,
+                ordering_key: Option<&str>,
+            ) -> Result<(), ::sqlx::Error> {
+                ::sqlx::query(ADVANCE_HEAD)
+                    .bind(id.get())
+                    .bind(ordering_key)
+                    .execute(&mut *connection)
+                    .await?;
+                ::sqlx::query(DROP_HEAD)
+                    .bind(id.get())
+                    .execute(connection)
+                    .await
+                    .map(drop)
+            }
+
+            /// Sets the head of delivery `id` to wait until `until`, held by a claim or not.
+            async fn hold_head(
+                connection: &mut $connection,
+                id: DeliveryId,
+                until: Option<i64>,
+                held: bool,
+            ) -> Result<(), ::sqlx::Error> {
+                ::sqlx::query(HOLD_HEAD)
+                    .bind(id.get())
+                    .bind(until)
+                    .bind(held)
+                    .execute(connection)
+                    .await
+                    .map(drop)
+            }
+
+            /// Runs `update` on delivery `id` if `attempt` still holds it, with its head locked
+            /// first, then changes the head as `then` says. `update` has its own values bound;
+            /// the id and the attempt are bound after them, and it returns the delivery's
+            /// ordering key. [`StoreError::Conflict`] / [`StoreError::NotFound`] when `attempt`
+            /// does not hold the delivery.
+            async fn change_held<'q>(
+                store: &$store,
+                what: &str,
+                id: DeliveryId,
+                attempt: u32,
+                update: ::sqlx::query::QueryScalar<
+                    'q,
+                    <$store as Dialect>::Database,
+                    Option<String>,
+                    <<$store as Dialect>::Database as ::sqlx::Database>::Arguments<'q>,
+                >,
+                then: HeadChange,
+            ) -> Result<(), StoreError> {
+                let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, what).await?;
+                let result: Result<(), ::sqlx::Error> = async {
+                    lock_head(&mut transaction, id).await?;
+                    let Some(ordering_key) = update
+                        .bind(id.get())
+                        .bind(i64::from(attempt))
+                        .fetch_optional(&mut *transaction)
+                        .await?
+                    else {
+                        return Err(::sqlx::Error::RowNotFound);
+                    };
+                    match then {
+                        HeadChange::Hold { until, held } => {
+                            hold_head(&mut transaction, id, Some(until), held).await
+                        }
+                        HeadChange::Advance => {
+                            advance_head(&mut transaction, id, ordering_key.as_deref()).await
+                        }
+                    }
+                }
+                .await;
+                match result {
+                    Ok(()) => transaction
+                        .commit()
+                        .await
+                        .map_err(|error| store_error(what, error)),
+                    Err(::sqlx::Error::RowNotFound) => {
+                        Err(not_held(&mut transaction, id, attempt).await)
+                    }
+                    Err(error) => Err(store_error(what, error)),
+                }
+            }
+
             #[async_trait]
             impl Inbox for $store {
                 async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
+                    let what = "enqueueing an inbox delivery";
                     let (integration_id, token) = source_columns(&delivery.source);
+                    let occurred_at = delivery.occurred_at.map(EventTime::unix_millis);
+                    let received_at = unix_millis(delivery.received_at)?;
+                    let mut transaction =
+                        $crate::sql::begin_write::<$store>(&self.pool, what).await?;
                     let id: i64 = ::sqlx::query_scalar(
                         "INSERT INTO jirasync_inbox_deliveries (integration_id, token, body, \
                          headers, received_at, ordering_key, occurred_at, delivery_key, state, \
@@ -292,14 +484,27 @@ macro_rules! inbox_store {
                     .bind(token)
                     .bind(&delivery.body)
                     .bind(encode_headers(&delivery.headers))
-                    .bind(unix_millis(delivery.received_at)?)
+                    .bind(received_at)
                     .bind(delivery.ordering_key.as_deref())
-                    .bind(delivery.occurred_at.map(EventTime::unix_millis))
+                    .bind(occurred_at)
                     .bind(delivery.delivery_key.as_ref().map(DeliveryKey::as_str))
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *transaction)
                     .await
-                    .map_err(|error| store_error("enqueueing an inbox delivery", error))?;
-                    Ok(DeliveryId::new(id))
+                    .map_err(|error| store_error(what, error))?;
+                    let id = DeliveryId::new(id);
+                    become_head(
+                        &mut transaction,
+                        id,
+                        delivery.ordering_key.as_deref(),
+                        occurred_at,
+                    )
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    transaction
+                        .commit()
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                    Ok(id)
                 }
 
                 async fn claim(
@@ -317,24 +522,32 @@ macro_rules! inbox_store {
                     claimed_in_order(rows)
                 }
 
+                async fn renew(
+                    &self,
+                    id: DeliveryId,
+                    attempt: u32,
+                    until: SystemTime,
+                ) -> Result<(), StoreError> {
+                    let until = unix_millis(until)?;
+                    let update = ::sqlx::query_scalar(
+                        "UPDATE jirasync_inbox_deliveries SET leased_until = $1 \
+                         WHERE id = $2 AND state = 'pending' AND attempts = $3 \
+                         AND leased_until IS NOT NULL RETURNING ordering_key",
+                    );
+                    let then = HeadChange::Hold { until, held: true };
+                    change_held(self, "renewing an inbox lease", id, attempt, update.bind(until), then)
+                        .await
+                }
+
                 async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
-                    let what = "completing an inbox delivery";
-                    let mut connection = $crate::sql::connection(&self.pool, what).await?;
-                    let updated = ::sqlx::query(
+                    let update = ::sqlx::query_scalar(
                         "UPDATE jirasync_inbox_deliveries \
                          SET state = 'done', leased_until = NULL, available_at = NULL \
                          WHERE id = $1 AND state = 'pending' AND attempts = $2 \
-                         AND leased_until IS NOT NULL",
-                    )
-                    .bind(id.get())
-                    .bind(i64::from(attempt))
-                    .execute(&mut *connection)
-                    .await
-                    .map_err(|error| store_error(what, error))?;
-                    if updated.rows_affected() == 0 {
-                        return Err(not_held(&mut connection, id, attempt).await);
-                    }
-                    Ok(())
+                         AND leased_until IS NOT NULL RETURNING ordering_key",
+                    );
+                    let what = "completing an inbox delivery";
+                    change_held(self, what, id, attempt, update, HeadChange::Advance).await
                 }
 
                 async fn fail(
@@ -344,46 +557,50 @@ macro_rules! inbox_store {
                     error: &str,
                     retry_at: Option<SystemTime>,
                 ) -> Result<FailOutcome, StoreError> {
-                    let what = "recording an inbox delivery's failure";
                     let outcome = FailOutcome::from_retry_at(retry_at);
                     let retry_at = retry_at.map(unix_millis).transpose()?;
-                    let mut connection = $crate::sql::connection(&self.pool, what).await?;
-                    let updated = ::sqlx::query(
+                    let update = ::sqlx::query_scalar(
                         "UPDATE jirasync_inbox_deliveries \
-                         SET state = $3, leased_until = NULL, last_error = $4, available_at = $5 \
-                         WHERE id = $1 AND state = 'pending' AND attempts = $2 \
-                         AND leased_until IS NOT NULL",
+                         SET state = $1, last_error = $2, available_at = $3, leased_until = NULL \
+                         WHERE id = $4 AND state = 'pending' AND attempts = $5 \
+                         AND leased_until IS NOT NULL RETURNING ordering_key",
                     )
-                    .bind(id.get())
-                    .bind(i64::from(attempt))
                     .bind(outcome.state().as_str())
                     .bind(error)
-                    .bind(retry_at)
-                    .execute(&mut *connection)
-                    .await
-                    .map_err(|error| store_error(what, error))?;
-                    if updated.rows_affected() == 0 {
-                        return Err(not_held(&mut connection, id, attempt).await);
-                    }
+                    .bind(retry_at);
+                    // A retry keeps the key's head until then; a dead delivery hands it on.
+                    let then = match retry_at {
+                        Some(until) => HeadChange::Hold { until, held: false },
+                        None => HeadChange::Advance,
+                    };
+                    let what = "recording an inbox delivery's failure";
+                    change_held(self, what, id, attempt, update, then).await?;
                     Ok(outcome)
                 }
 
                 async fn replay(&self, id: DeliveryId) -> Result<(), StoreError> {
                     let what = "replaying an inbox delivery";
-                    let mut connection = $crate::sql::connection(&self.pool, what).await?;
-                    let updated = ::sqlx::query(
+                    let mut transaction =
+                        $crate::sql::begin_write::<$store>(&self.pool, what).await?;
+                    let replayed: Option<(Option<String>, Option<i64>)> = ::sqlx::query_as(
                         "UPDATE jirasync_inbox_deliveries SET state = 'pending', attempts = 0, \
                          available_at = NULL, leased_until = NULL, last_error = NULL \
-                         WHERE id = $1 AND state = 'dead'",
+                         WHERE id = $1 AND state = 'dead' RETURNING ordering_key, occurred_at",
                     )
                     .bind(id.get())
-                    .execute(&mut *connection)
+                    .fetch_optional(&mut *transaction)
                     .await
                     .map_err(|error| store_error(what, error))?;
-                    if updated.rows_affected() > 0 {
-                        return Ok(());
+                    if let Some((ordering_key, occurred_at)) = replayed {
+                        become_head(&mut transaction, id, ordering_key.as_deref(), occurred_at)
+                            .await
+                            .map_err(|error| store_error(what, error))?;
+                        return transaction
+                            .commit()
+                            .await
+                            .map_err(|error| store_error(what, error));
                     }
-                    let state = stored_state(&mut connection, id)
+                    let state = stored_state(&mut transaction, id)
                         .await
                         .map_err(|error| store_error(what, error))?;
                     Err(match state {

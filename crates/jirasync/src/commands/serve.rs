@@ -1,14 +1,15 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
 //! the listen address, serves within the configured bounds (header and body read timeouts, a
-//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes), and on SIGINT or SIGTERM stops
-//! accepting, finishes the requests in flight, then lets each worker finish its delivery.
+//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes) and the inbox
+//! retention task, and on SIGINT or SIGTERM stops accepting, finishes the requests in flight,
+//! then lets each worker finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
 
 use jirasync_axum::{AdminState, AdminToken, AppState, ServerLimits, SetupState, serve_bounded};
 use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
-use jirasync_service::{ClientJiraDirectory, SyncService, WebhookMode};
+use jirasync_service::{ClientJiraDirectory, InboxRetention, SyncService, WebhookMode};
 use jirasync_store::AnyStore;
 
 use crate::config::{Config, Mode};
@@ -60,6 +61,12 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         body_read_timeout: config.body_read_timeout,
         max_connections: config.max_connections.get(),
     };
+    // Done deliveries hold bodies: deleted after the retention, in either mode.
+    let retention = InboxRetention {
+        done: config.inbox_retention,
+        ..InboxRetention::default()
+    };
+    let purging = jirasync_service::spawn_retention(&service, retention, &shutdown);
     let served = serve_bounded(
         listener,
         app(state, setup, admin),
@@ -74,6 +81,12 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         if let Err(error) = worker.await {
             tracing::warn!(%error, "an inbox worker ended abnormally");
         }
+    }
+    if let Some(Err(error)) = match purging {
+        Some(purging) => Some(purging.await),
+        None => None,
+    } {
+        tracing::warn!(%error, "the inbox retention task ended abnormally");
     }
     served.map_err(|source| CliError::Serve { source })?;
     tracing::info!("jirasync stopped");

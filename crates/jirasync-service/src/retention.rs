@@ -1,0 +1,95 @@
+//! Inbox retention: a done delivery keeps its body (and a legacy row its URL token), so the
+//! inbox deletes done deliveries some time after their receipt. Pending and dead deliveries are
+//! kept: they still need a worker or an operator.
+
+use std::time::Duration;
+
+use jirasync_domain::StoreError;
+use tokio::task::JoinHandle;
+
+use crate::service::SyncService;
+use crate::shutdown::Shutdown;
+
+/// How long done deliveries are kept unless configured otherwise: 7 days, long enough to look
+/// into last week's deliveries with `jirasync inbox list`.
+pub const DEFAULT_DONE_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// How often the retention task purges unless configured otherwise: hourly.
+pub const DEFAULT_PURGE_INTERVAL: Duration = Duration::from_secs(60 * 60);
+
+/// How long the inbox keeps done deliveries, and how often it purges them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxRetention {
+    /// Done deliveries received longer ago than this are deleted.
+    pub done: Duration,
+    /// How long the retention task waits between two purges.
+    pub interval: Duration,
+}
+
+impl Default for InboxRetention {
+    /// [`DEFAULT_DONE_RETENTION`], purged every [`DEFAULT_PURGE_INTERVAL`].
+    fn default() -> Self {
+        Self {
+            done: DEFAULT_DONE_RETENTION,
+            interval: DEFAULT_PURGE_INTERVAL,
+        }
+    }
+}
+
+/// Deletes the done deliveries of `service`'s inbox received more than `retention.done` before
+/// the service's clock says now, and logs how many (`inbox-purged`). Returns how many; none
+/// without an inbox, or when the retention reaches back before the clock's epoch.
+pub async fn purge_done_deliveries(
+    service: &SyncService,
+    retention: &InboxRetention,
+) -> Result<u64, StoreError> {
+    let Some(inbox) = service.inbox() else {
+        return Ok(0);
+    };
+    let Some(before) = service.now().checked_sub(retention.done) else {
+        return Ok(0);
+    };
+    let purged = inbox.purge_done(before).await?;
+    tracing::info!(
+        purged,
+        retention_secs = retention.done.as_secs(),
+        "inbox-purged"
+    );
+    Ok(purged)
+}
+
+/// Starts the retention task: it purges once at start, then every `retention.interval`, until
+/// `shutdown`. A failed purge is logged (`inbox-purge-failed`) and tried again at the next
+/// interval. Without an inbox no task is started.
+pub fn spawn_retention(
+    service: &SyncService,
+    retention: InboxRetention,
+    shutdown: &Shutdown,
+) -> Option<JoinHandle<()>> {
+    service.inbox()?;
+    let service = service.clone();
+    let shutdown = shutdown.clone();
+    Some(tokio::spawn(async move {
+        while !shutdown.is_triggered() {
+            if let Err(error) = purge_done_deliveries(&service, &retention).await {
+                tracing::warn!(%error, "inbox-purge-failed");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(retention.interval) => {}
+                () = shutdown.clone().triggered() => {}
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_deliveries_are_kept_a_week_and_purged_hourly_by_default() {
+        let retention = InboxRetention::default();
+        assert_eq!(retention.done, Duration::from_secs(604_800));
+        assert_eq!(retention.interval, Duration::from_secs(3_600));
+    }
+}
