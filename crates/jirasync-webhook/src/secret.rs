@@ -20,6 +20,26 @@ impl WebhookSecret {
         Self::new(hex::encode(Sha1::digest(pem.as_bytes())))
     }
 
+    /// The secrets the reference may have derived from this private key: the SHA-1 of the PEM
+    /// text as given, of the text without surrounding white space (its installation form strips
+    /// it), and of that text with CRLF line breaks (a browser submits a pasted key with CRLF)
+    /// and with LF ones; each once, the text as given first. Accepting all of them lets the
+    /// tokens of a Jira wired to the reference through any of these paths verify
+    /// (`docs/migrating-from-sentry.md`).
+    pub fn reference_candidates(pem: &str) -> Vec<Self> {
+        let stripped = pem.trim();
+        let lf = stripped.replace("\r\n", "\n");
+        let crlf = lf.replace('\n', "\r\n");
+        let mut secrets: Vec<Self> = Vec::with_capacity(4);
+        for text in [pem, stripped, &crlf, &lf] {
+            let secret = Self::from_private_key_pem(text);
+            if !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        }
+        secrets
+    }
+
     /// Draws a new random secret: 32 bytes from the operating system, hex-encoded.
     pub fn generate() -> Self {
         Self::from(jirasync_core::Secret::random_hex::<32>())
@@ -38,6 +58,23 @@ mod tests {
             secret.expose_secret(),
             "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
+    }
+
+    #[test]
+    fn reference_candidates_cover_stripped_and_crlf_texts_once_each() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+        let candidates = WebhookSecret::reference_candidates(pem);
+        let expected: Vec<WebhookSecret> = [
+            pem,
+            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+            "-----BEGIN PRIVATE KEY-----\r\nMIIE\r\n-----END PRIVATE KEY-----",
+        ]
+        .into_iter()
+        .map(WebhookSecret::from_private_key_pem)
+        .collect();
+        assert_eq!(candidates, expected);
+        // A text already stripped, with LF: itself and its CRLF form.
+        assert_eq!(WebhookSecret::reference_candidates("a\nb").len(), 2);
     }
 
     #[test]

@@ -14,8 +14,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use jirasync_domain::SecretString;
@@ -32,6 +33,19 @@ pub const DEFAULT_WORKERS: NonZeroUsize = match NonZeroUsize::new(2) {
     Some(workers) => workers,
     None => NonZeroUsize::MIN,
 };
+/// How often `serve` reconciles with Jira when no interval is configured: every 10 minutes.
+pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(600);
+/// How far before the last reconciled point a reconcile reads again when no overlap is configured.
+pub const DEFAULT_RECONCILE_OVERLAP: Duration = Duration::from_secs(300);
+/// The most search requests per second a reconcile sends to one Jira when no rate is configured.
+pub const DEFAULT_RECONCILE_RATE: f64 = 5.0;
+/// How many issue keys one reconcile query names when no batch size is configured.
+pub const DEFAULT_RECONCILE_BATCH: NonZeroU32 = match NonZeroU32::new(100) {
+    Some(batch) => batch,
+    None => NonZeroU32::MIN,
+};
+/// The most issue keys one reconcile query may name (the JQL travels in the URL).
+pub const MAX_RECONCILE_BATCH: u32 = 500;
 /// The shortest admin token accepted: long enough that guessing it is hopeless.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
@@ -71,6 +85,21 @@ pub struct ConfigArgs {
     /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
     #[arg(long, global = true, value_name = "human|json")]
     pub log_format: Option<String>,
+    /// How often `serve` reconciles with Jira, catching changes whose webhook never came: a
+    /// duration such as `30s`, `10m` (default) or `1h`, or `off` (also `0`) to never reconcile.
+    #[arg(long, global = true, value_name = "DURATION|off")]
+    pub reconcile_interval: Option<String>,
+    /// How far before the last reconciled point a reconcile reads again (default `5m`): covers
+    /// issues updated while the last one read, and Jira's clock running ahead of this one.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub reconcile_overlap: Option<String>,
+    /// The most search requests per second a reconcile sends to one Jira (default 5; `0.5` is one
+    /// every two seconds).
+    #[arg(long, global = true, value_name = "PER_SECOND")]
+    pub reconcile_rate: Option<String>,
+    /// How many linked issue keys one reconcile query names (default 100, at most 500).
+    #[arg(long, global = true, value_name = "N")]
+    pub reconcile_batch: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -195,6 +224,20 @@ impl fmt::Display for ByteSize {
     }
 }
 
+/// How and when the service reconciles with Jira (`docs/operations.md`, "Reconcile").
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct ReconcileConfig {
+    /// How often `serve` reconciles; `None`: never (`off`).
+    pub interval: Option<Duration>,
+    /// How far before the last reconciled point a reconcile reads again.
+    pub overlap: Duration,
+    /// The most search requests per second to one Jira (finite, above zero).
+    pub rate: f64,
+    /// How many issue keys one query names.
+    pub batch: NonZeroU32,
+}
+
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -217,6 +260,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
+    /// The reconcile with Jira.
+    pub reconcile: ReconcileConfig,
 }
 
 /// Where a value came from, for messages.
@@ -360,8 +405,37 @@ const LOG_FORMAT: OptionSpec = OptionSpec {
     expected: "human or json",
 };
 
+const RECONCILE_INTERVAL: OptionSpec = OptionSpec {
+    key: "reconcile_interval",
+    flag: "--reconcile-interval",
+    variable: "JIRASYNC_RECONCILE_INTERVAL",
+    secret: false,
+    expected: "a duration such as 30s, 10m or 1h (a whole number with ms, s, m or h), or off (also 0) to never reconcile",
+};
+const RECONCILE_OVERLAP: OptionSpec = OptionSpec {
+    key: "reconcile_overlap",
+    flag: "--reconcile-overlap",
+    variable: "JIRASYNC_RECONCILE_OVERLAP",
+    secret: false,
+    expected: "a duration such as 5m or 90s (a whole number with ms, s, m or h; 0 for none)",
+};
+const RECONCILE_RATE: OptionSpec = OptionSpec {
+    key: "reconcile_rate",
+    flag: "--reconcile-rate",
+    variable: "JIRASYNC_RECONCILE_RATE",
+    secret: false,
+    expected: "a number of requests per second above zero, such as 5 or 0.5",
+};
+const RECONCILE_BATCH: OptionSpec = OptionSpec {
+    key: "reconcile_batch",
+    flag: "--reconcile-batch",
+    variable: "JIRASYNC_RECONCILE_BATCH",
+    secret: false,
+    expected: "a whole number of issue keys from 1 to 500",
+};
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 8] = [
+const KNOWN_KEYS: [&str; 12] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -370,6 +444,10 @@ const KNOWN_KEYS: [&str; 8] = [
     ADMIN_TOKEN.key,
     WORKERS.key,
     LOG_FORMAT.key,
+    RECONCILE_INTERVAL.key,
+    RECONCILE_OVERLAP.key,
+    RECONCILE_RATE.key,
+    RECONCILE_BATCH.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -445,6 +523,7 @@ impl Sources<'_> {
         match value {
             toml::Value::String(text) => Ok(Some((text.clone(), origin))),
             toml::Value::Integer(number) => Ok(Some((number.to_string(), origin))),
+            toml::Value::Float(number) => Ok(Some((number.to_string(), origin))),
             other => Err(ConfigError::InvalidValue {
                 origin,
                 value: (!spec.secret).then(|| other.to_string()),
@@ -536,6 +615,42 @@ impl Config {
             } else {
                 LogFormat::Json
             });
+        let reconcile = ReconcileConfig {
+            interval: sources
+                .value(
+                    &RECONCILE_INTERVAL,
+                    args.reconcile_interval.as_deref(),
+                    |text| match text.trim() {
+                        "off" => Some(None),
+                        text => parse_duration(text)
+                            .map(|interval| (!interval.is_zero()).then_some(interval)),
+                    },
+                )?
+                .unwrap_or(Some(DEFAULT_RECONCILE_INTERVAL)),
+            overlap: sources
+                .value(
+                    &RECONCILE_OVERLAP,
+                    args.reconcile_overlap.as_deref(),
+                    parse_duration,
+                )?
+                .unwrap_or(DEFAULT_RECONCILE_OVERLAP),
+            rate: sources
+                .value(&RECONCILE_RATE, args.reconcile_rate.as_deref(), |text| {
+                    text.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|rate| rate.is_finite() && *rate > 0.0)
+                })?
+                .unwrap_or(DEFAULT_RECONCILE_RATE),
+            batch: sources
+                .value(&RECONCILE_BATCH, args.reconcile_batch.as_deref(), |text| {
+                    text.trim()
+                        .parse::<NonZeroU32>()
+                        .ok()
+                        .filter(|batch| batch.get() <= MAX_RECONCILE_BATCH)
+                })?
+                .unwrap_or(DEFAULT_RECONCILE_BATCH),
+        };
         Ok(Self {
             database_url,
             listen,
@@ -546,8 +661,31 @@ impl Config {
             workers,
             log_format,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
+            reconcile,
         })
     }
+}
+
+/// Reads a duration: a whole number followed by `ms`, `s`, `m` or `h` (`30s`, `10m`), or `0`;
+/// `None` for anything else or one too long to hold.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text == "0" {
+        return Some(Duration::ZERO);
+    }
+    let digits_end = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(digits_end);
+    let number: u64 = number.parse().ok()?;
+    let millis_per_unit: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    number
+        .checked_mul(millis_per_unit)
+        .map(Duration::from_millis)
 }
 
 fn default_listen() -> SocketAddr {
@@ -605,6 +743,28 @@ mod tests {
             "99999999999GiB",
         ] {
             assert_eq!(ByteSize::parse(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn reads_durations_with_their_unit() {
+        assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration(" 10m "), Some(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("0s"), Some(Duration::ZERO));
+        for refused in [
+            "",
+            "10",
+            "5 m",
+            "1.5m",
+            "-1s",
+            "10d",
+            "m",
+            "99999999999999999999h",
+        ] {
+            assert_eq!(parse_duration(refused), None, "{refused}");
         }
     }
 

@@ -1,6 +1,7 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
-//! the listen address, runs the inbox workers (inbox mode), and on SIGINT or SIGTERM stops
-//! accepting, finishes the requests in flight, then lets each worker finish its delivery.
+//! the listen address, runs the inbox workers (inbox mode) and the periodic reconcile with Jira
+//! (unless `--reconcile-interval off`), and on SIGINT or SIGTERM stops accepting, finishes the
+//! requests in flight, then lets each worker finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -55,6 +56,10 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
         Mode::Inline => Vec::new(),
     };
+    let reconciler = config.reconcile.interval.map(|interval| {
+        let reconciler = super::reconcile::reconciler(&store, service.clone(), config);
+        jirasync_service::spawn_reconciler(reconciler, interval, &shutdown)
+    });
     let served = axum::serve(listener, app(state, setup, admin))
         .with_graceful_shutdown(signals.received())
         .await;
@@ -65,6 +70,11 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         if let Err(error) = worker.await {
             tracing::warn!(%error, "an inbox worker ended abnormally");
         }
+    }
+    if let Some(reconciler) = reconciler
+        && let Err(error) = reconciler.await
+    {
+        tracing::warn!(%error, "the reconciler ended abnormally");
     }
     served.map_err(|source| CliError::Serve { source })?;
     tracing::info!("jirasync stopped");
@@ -101,7 +111,10 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,
 /// the inbox, and, through [`ClientJiraDirectory`], Jira look-ups with the stored credentials.
-fn sync_service(store: &Arc<dyn AnyStore>, config: &Config) -> Result<SyncService, CliError> {
+pub(super) fn sync_service(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+) -> Result<SyncService, CliError> {
     let sync_store = Arc::clone(store) as Arc<dyn SyncStore>;
     let directory = ClientJiraDirectory::new(Arc::clone(store) as _);
     let mode = match config.mode {
