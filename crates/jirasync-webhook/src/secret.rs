@@ -22,16 +22,16 @@ impl WebhookSecret {
 
     /// The secrets the reference may have derived from this private key: the SHA-1 of the PEM
     /// text as given, of the text without surrounding white space (its installation form strips
-    /// it), and of that text with CRLF line breaks (a browser submits a pasted key with CRLF)
-    /// and with LF ones; each once, the text as given first. Accepting all of them lets the
-    /// tokens of a Jira wired to the reference through any of these paths verify
-    /// (`docs/migrating-from-sentry.md`).
+    /// it), of that text with one final newline (as a PEM file holds it), and of that text with
+    /// CRLF line breaks (a browser submits a pasted key with CRLF); each once, in this order.
+    /// Accepting all of them lets the tokens of a Jira wired to the reference through any of
+    /// these paths verify (`docs/migrating-from-sentry.md`).
     pub fn reference_candidates(pem: &str) -> Vec<Self> {
-        let stripped = pem.trim();
-        let lf = stripped.replace("\r\n", "\n");
-        let crlf = lf.replace('\n', "\r\n");
+        let stripped = pem.trim().replace("\r\n", "\n");
+        let with_newline = format!("{stripped}\n");
+        let crlf = stripped.replace('\n', "\r\n");
         let mut secrets: Vec<Self> = Vec::with_capacity(4);
-        for text in [pem, stripped, &crlf, &lf] {
+        for text in [pem, &stripped, &with_newline, &crlf] {
             let secret = Self::from_private_key_pem(text);
             if !secrets.contains(&secret) {
                 secrets.push(secret);
@@ -61,20 +61,28 @@ mod tests {
     }
 
     #[test]
-    fn reference_candidates_cover_stripped_and_crlf_texts_once_each() {
-        let pem = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
-        let candidates = WebhookSecret::reference_candidates(pem);
-        let expected: Vec<WebhookSecret> = [
-            pem,
-            "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
-            "-----BEGIN PRIVATE KEY-----\r\nMIIE\r\n-----END PRIVATE KEY-----",
-        ]
-        .into_iter()
-        .map(WebhookSecret::from_private_key_pem)
-        .collect();
-        assert_eq!(candidates, expected);
-        // A text already stripped, with LF: itself and its CRLF form.
-        assert_eq!(WebhookSecret::reference_candidates("a\nb").len(), 2);
+    fn reference_candidates_cover_stripped_file_and_crlf_texts_once_each() {
+        let stripped = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----";
+        let file = format!("{stripped}\n");
+        let crlf = "-----BEGIN PRIVATE KEY-----\r\nMIIE\r\n-----END PRIVATE KEY-----";
+        let expected: Vec<WebhookSecret> = [file.as_str(), stripped, crlf]
+            .into_iter()
+            .map(WebhookSecret::from_private_key_pem)
+            .collect();
+        assert_eq!(WebhookSecret::reference_candidates(&file), expected);
+        // The stripped text gives the same three, itself first.
+        let from_stripped = WebhookSecret::reference_candidates(stripped);
+        assert_eq!(from_stripped.len(), 3);
+        assert_eq!(
+            from_stripped[0],
+            WebhookSecret::from_private_key_pem(stripped)
+        );
+        assert!(from_stripped.iter().all(|secret| expected.contains(secret)));
+        // A pasted CRLF text with surrounding blanks: the same three and itself.
+        let pasted = format!("  {crlf}\r\n");
+        let from_pasted = WebhookSecret::reference_candidates(&pasted);
+        assert_eq!(from_pasted.len(), 4);
+        assert!(expected.iter().all(|secret| from_pasted.contains(secret)));
     }
 
     #[test]

@@ -433,14 +433,14 @@ fn refuses_bad_reconcile_settings_naming_the_source_and_the_form() {
     );
     for rate in ["0", "-2", "fast", "inf", "NaN"] {
         assert!(
-            error(&["--reconcile-rate", rate], &[])
+            error(&[&format!("--reconcile-rate={rate}")], &[])
                 .ends_with("expected a number of requests per second above zero, such as 5 or 0.5"),
             "{rate}"
         );
     }
     for batch in ["0", "501", "ten"] {
         assert_eq!(
-            error(&["--reconcile-batch", batch], &[]),
+            error(&[&format!("--reconcile-batch={batch}")], &[]),
             format!(
                 "invalid flag --reconcile-batch \"{batch}\": expected a whole number of issue keys from 1 to 500"
             )

@@ -13,8 +13,8 @@ mod e2e_support;
 use e2e_support::fake_jira::FakeJira;
 use e2e_support::service::{Connect, Deployment, Launch};
 use e2e_support::{
-    BURST_EXTERNAL_ID, CONSUMER_KEY, Delivery, PRIVATE_KEY_PEM, import_state, jira_user, post,
-    private_key, storefront_state, wait_until_drained,
+    Answer, BURST_EXTERNAL_ID, CONSUMER_KEY, Delivery, PRIVATE_KEY_PEM, import_state, jira_user,
+    post, private_key, storefront_state, wait_until_drained,
 };
 use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 use serde_json::{Value, json};
@@ -46,8 +46,8 @@ fn organization_only() -> Value {
 }
 
 /// Connects the fake Jira with the binary (with or without the option), serves, and posts a
-/// delivery signed the way Sentry signs: returns the status answered.
-async fn connect_and_post_sentry_token(accept: bool) -> u16 {
+/// delivery signed the way Sentry signs: returns the answer.
+async fn connect_and_post_sentry_token(accept: bool) -> Answer {
     let dir = tempfile::tempdir().unwrap();
     let deployment = Deployment::sqlite_in(&dir);
     import_state(&deployment, &organization_only());
@@ -55,33 +55,50 @@ async fn connect_and_post_sentry_token(accept: bool) -> u16 {
     let mut connect = Connect::for_organization_1(&jira, &deployment, "https://sync.example.com");
     connect.accept_sentry_tokens = accept;
     Launch::Binary.connect(&deployment, &connect).await;
+    let exported: Value = serde_json::from_str(&deployment.jirasync(&["state", "export"])).unwrap();
+    let secrets = exported["integrations"][0]["webhook_secrets"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        secrets,
+        if accept { 4 } else { 1 },
+        "jirasync's own, then Sentry's"
+    );
     let address = jira.base_url().trim_start_matches("http://");
     let external_id = format!("{address}:{CONSUMER_KEY}");
 
     let service = Launch::Binary.serve(&deployment, 1).await;
-    // The PEM text exactly as the file `connect` was given holds it.
-    let pem = std::fs::read_to_string(&connect.private_key_file).unwrap();
+    // Sentry hashed the key as its installation form kept it: without surrounding white space.
+    let file = std::fs::read_to_string(&connect.private_key_file).unwrap();
+    let pem = file.trim();
     let delivery = Delivery::assignee("APP-1", 401, 1, None);
     let answer = post(
         &reqwest::Client::new(),
         service.url(),
-        &sentry_webhook_path(&external_id, &pem),
+        &sentry_webhook_path(&external_id, pem),
         delivery.bytes(),
     )
     .await;
     wait_until_drained(deployment.open_store().await.as_ref()).await;
     service.stop().await;
-    answer.status
+    answer
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_with_accept_sentry_tokens_accepts_sentrys_tokens() {
-    assert_eq!(connect_and_post_sentry_token(true).await, 202);
+    let answer = connect_and_post_sentry_token(true).await;
+    assert_eq!(answer.status, 202, "{answer:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_without_the_option_refuses_sentrys_tokens() {
-    assert_eq!(connect_and_post_sentry_token(false).await, 400);
+    let answer = connect_and_post_sentry_token(false).await;
+    assert_eq!(answer.status, 400, "{answer:?}");
+    assert!(
+        answer.detail().starts_with("Could not validate JWT"),
+        "{answer:?}"
+    );
 }
 
 /// Imports a deployment whose integration has only its own random secret (optionally with
@@ -114,6 +131,7 @@ async fn import_and_post_sentry_token(accept: bool) -> (u16, Value) {
 
     let service = Launch::Binary.serve(&deployment, 1).await;
     let alice = jira_user("alice", "JIRAUSER10200", Some("alice@example.com"));
+    // Here Sentry was given the key exactly as the file holds it (its final newline included).
     let answer = post(
         &reqwest::Client::new(),
         service.url(),
