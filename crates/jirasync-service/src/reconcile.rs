@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use jirasync_client::JiraClient;
 use jirasync_domain::ids::IntegrationId;
 use jirasync_domain::rules::outcome::SyncError;
-use jirasync_domain::rules::reconcile::IssueSnapshot;
+use jirasync_domain::rules::reconcile::{IssueSnapshot, syncs_inbound};
 use jirasync_domain::{DirectoryError, ReconcileStore, StoreError};
 use jirasync_webhook::{EventTime, IssueKey, StatusId};
 use tokio::sync::Mutex;
@@ -386,6 +386,21 @@ impl Reconciler {
         };
         let mut report = IntegrationReconcile::new(integration_id);
         report.ran = true;
+        let links = self
+            .service
+            .store()
+            .organization_links(integration_id)
+            .await
+            .map_err(store_failed)?;
+        if !syncs_inbound(&links, integration_id) {
+            tracing::debug!(%integration_id, "reconcile-nothing-syncs-inbound");
+            report.point = self
+                .store
+                .reconcile_point(integration_id)
+                .await
+                .map_err(store_failed)?;
+            return Ok(report);
+        }
         let point = self
             .store
             .reconcile_point(integration_id)

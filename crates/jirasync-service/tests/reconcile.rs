@@ -505,3 +505,37 @@ async fn unknown_integration_is_an_error() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn integration_nobody_syncs_inbound_is_not_searched() {
+    let scene = Scene::new().await;
+    let org = scene
+        .store
+        .organization_links(scene.integration)
+        .await
+        .unwrap()[0]
+        .link
+        .organization_id;
+    let mut config = SyncConfig::all_on();
+    config.sync_reverse_assignment = false;
+    config.sync_status_reverse = false;
+    scene
+        .store
+        .update_sync_config(org, scene.integration, config)
+        .await
+        .unwrap();
+    scene
+        .jira
+        .set("APP-1", Some("jess@example.com"), "10102", minutes_ago(2));
+
+    let report = scene
+        .reconciler(small_batches())
+        .reconcile_integration(scene.integration, None)
+        .await
+        .unwrap();
+
+    assert!(report.ran);
+    assert_eq!((report.requests, report.issues_read), (0, 0));
+    assert!(scene.jira.queries().is_empty());
+    assert_eq!(scene.activities().await, 0);
+}

@@ -14,12 +14,13 @@ use super::assignee::InboundAssigneeOutcome;
 use super::inbound::{AffectedIssues, InboundSync};
 use super::outcome::SyncError;
 use super::status::{InboundStatusOutcome, ResolveAction};
+use super::where_should_sync::select_sync_targets;
 use crate::host::Host;
 use crate::ids::IntegrationId;
 use crate::integration::SyncDirection;
 use crate::issue::ResolutionStatus;
 use crate::jira_directory::JiraDirectory;
-use crate::store::SyncStore;
+use crate::store::{OrganizationLink, SyncStore};
 
 /// Jira's view of one issue at its last update, as a search reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,19 @@ pub fn status_target(snapshot: &IssueSnapshot, done: &BTreeSet<StatusId>) -> Res
     } else {
         ResolutionStatus::Unresolved
     }
+}
+
+/// Whether any organization syncs an inbound direction (assignee or status) through the
+/// integration, by [`select_sync_targets`]: reconciling an integration nobody syncs inbound
+/// would read Jira for nothing.
+pub fn syncs_inbound(links: &[OrganizationLink], integration_id: IntegrationId) -> bool {
+    [SyncDirection::InboundAssignee, SyncDirection::InboundStatus]
+        .into_iter()
+        .any(|direction| {
+            !select_sync_targets(links, integration_id, direction, None, None)
+                .organizations
+                .is_empty()
+        })
 }
 
 /// What reconciling one issue did.
