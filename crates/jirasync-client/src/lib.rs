@@ -1,5 +1,5 @@
 //! A client for Jira Server / Data Center: OAuth 1.0a (RSA-SHA1) request signing, the three-legged
-//! token exchange, and the REST calls jirasync needs (server info, webhooks, users, statuses).
+//! token exchange, and the REST calls jirasync needs (server info, webhooks, users, statuses, JQL search).
 //!
 //! # Layout
 //!
@@ -112,6 +112,7 @@ mod secret;
 pub mod testing;
 mod transport;
 
+pub use api::search::{FoundIssue, MAX_RESULTS_LIMIT, SEARCH_FIELDS, SearchPage};
 pub use api::server_info::{JiraVersion, ServerInfo};
 pub use api::statuses::{JiraStatus, StatusCategory};
 pub use api::users::JiraUser;

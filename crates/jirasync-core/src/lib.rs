@@ -16,10 +16,12 @@
 //! | [`string_newtype!`] | a typed string (`IssueKey`, `ConsumerKey`, …) with the usual conversions |
 //! | [`decode_json`], [`JsonError`] | JSON bytes into a `T`, naming the path, line and column of a refusal |
 //! | [`random_hex`] | random hex text from the operating system |
+//! | [`parse_jira_datetime`] | a date-time as Jira Server (`2023-01-01T00:00:00.000+0000`) or RFC 3339 writes it |
 //!
 //! Why `secrecy`, and what each item replaced: `docs/decisions/0009-vocabulary.md`.
 
 mod clock;
+mod datetime;
 mod json;
 mod random;
 mod retry;
@@ -27,6 +29,7 @@ mod secret;
 mod string_newtype;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use datetime::parse_jira_datetime;
 pub use json::{JsonError, decode_json};
 pub use random::random_hex;
 pub use retry::{Jitter, RetryPolicy};

@@ -136,5 +136,5 @@ pub use state::StateStore;
 pub use store::Seed;
 pub use store::{
     ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, LocalIssueStore,
-    OrganizationStore, StoreError, SyncStore,
+    OrganizationStore, ReconcileStore, StoreError, SyncStore,
 };

@@ -84,7 +84,12 @@ impl ClientJiraDirectory {
         })
     }
 
-    async fn client(&self, integration: &Integration) -> Result<JiraClient, DirectoryError> {
+    /// A client for `integration`'s Jira with the credentials this directory uses (also the
+    /// reconcile's searches).
+    pub(crate) async fn client(
+        &self,
+        integration: &Integration,
+    ) -> Result<JiraClient, DirectoryError> {
         let identity = self.identity(integration).await?;
         let refused = |error: crate::jira::JiraClientError| DirectoryError::Refused {
             message: error.to_string(),
@@ -99,7 +104,7 @@ impl ClientJiraDirectory {
 
 /// Unreachable (retry later) when Jira could not be reached or answered with a server error;
 /// refused otherwise.
-fn directory_error(error: &jirasync_client::Error) -> DirectoryError {
+pub(crate) fn directory_error(error: &jirasync_client::Error) -> DirectoryError {
     let message = error.to_string();
     let unreachable = match error {
         jirasync_client::Error::Timeout { .. }
@@ -116,7 +121,8 @@ fn directory_error(error: &jirasync_client::Error) -> DirectoryError {
     }
 }
 
-fn domain_user(user: jirasync_client::JiraUser) -> JiraUser {
+/// The webhook crate's user for a user the REST API returned.
+pub(crate) fn domain_user(user: jirasync_client::JiraUser) -> JiraUser {
     JiraUser {
         name: user.name,
         key: user.key,

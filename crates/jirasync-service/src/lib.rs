@@ -16,6 +16,9 @@
 //!   done; [`validate_installation`]: the installation form's rules;
 //! - [`ClientJiraDirectory`] and [`jira_client`]: the domain's Jira look-ups over Jira's REST
 //!   API, with an installed integration's stored credentials;
+//! - [`Reconciler`] and [`spawn_reconciler`]: the catch-up for webhooks Jira never delivered
+//!   (a paged JQL search of the linked issues updated since the last reconcile, applied through
+//!   the same rules and ordering guard);
 //! - [`Metrics`] and its Prometheus text ([`SyncService::render_metrics`]), and readiness
 //!   ([`SyncService::check_ready`]).
 //!
@@ -110,6 +113,7 @@ mod install;
 mod jira;
 mod metrics;
 mod receive;
+mod reconcile;
 mod retention;
 mod service;
 mod shutdown;
@@ -130,8 +134,14 @@ pub use jira::{
     JiraClientError, client_credentials, client_options, jira_client, jira_client_with,
 };
 pub use jirasync_core::{Clock, ManualClock, SystemClock};
-pub use metrics::{LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, ProcessingPath, WebhookOutcome};
+pub use metrics::{
+    LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, ProcessingPath, ReconcileRunOutcome,
+    WebhookOutcome,
+};
 pub use receive::WebhookReceipt;
+pub use reconcile::{
+    IntegrationReconcile, ReconcileError, ReconcileOptions, Reconciler, spawn_reconciler,
+};
 pub use retention::{
     DEFAULT_DONE_RETENTION, DEFAULT_PURGE_INTERVAL, InboxRetention, purge_done_deliveries,
     spawn_retention,

@@ -124,6 +124,9 @@ impl ProcessingPath {
 /// | `jirasync_delivery_processing_seconds` | histogram | `path` (`inline`, `worker`) |
 /// | `jirasync_event_times_ignored_total` | counter | — |
 /// | `jirasync_deliveries_deferred_total` | counter | `reason` (`jira_unreachable`, `configuration`) |
+/// | `jirasync_reconcile_runs_total` | counter | `outcome`: see [`ReconcileRunOutcome`] |
+/// | `jirasync_reconcile_issues_read_total` | counter | — |
+/// | `jirasync_reconcile_missed_changes_total` | counter | `kind` (`assignee`, `status`): changes Jira made that no webhook had delivered |
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     registry: Arc<Registry>,
@@ -144,6 +147,45 @@ struct Registry {
     event_times_ignored: AtomicU64,
     /// [Jira unreachable, configuration]: inline deliveries kept in the inbox for later.
     deferred: [AtomicU64; 2],
+    reconcile_runs: [AtomicU64; ReconcileRunOutcome::ALL.len()],
+    reconcile_issues_read: AtomicU64,
+    /// [assignee, status].
+    reconcile_missed: [AtomicU64; 2],
+}
+
+/// How one reconcile of one integration ended: the `outcome` label of
+/// `jirasync_reconcile_runs_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ReconcileRunOutcome {
+    /// Every linked issue Jira changed in the window was read and applied; the point moved.
+    Completed,
+    /// Another instance holds the integration's reconcile lease: nothing was done.
+    Skipped,
+    /// Jira, the store or a sync failed; the point stayed, the next run reads the window again.
+    Failed,
+}
+
+impl ReconcileRunOutcome {
+    /// Every outcome, in exposition order.
+    pub const ALL: [Self; 3] = [Self::Completed, Self::Skipped, Self::Failed];
+
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            Self::Completed => 0,
+            Self::Skipped => 1,
+            Self::Failed => 2,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -261,6 +303,45 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Counts a reconcile of one integration that ended with `outcome`.
+    pub fn reconcile_run(&self, outcome: ReconcileRunOutcome) {
+        if let Some(counter) = self.registry.reconcile_runs.get(outcome.index()) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many reconciles ended with `outcome`.
+    pub fn reconcile_runs(&self, outcome: ReconcileRunOutcome) -> u64 {
+        self.registry
+            .reconcile_runs
+            .get(outcome.index())
+            .map_or(0, |counter| counter.load(Ordering::Relaxed))
+    }
+
+    /// Counts issues a reconcile read from Jira.
+    pub fn reconcile_issues_read(&self, issues: u64) {
+        self.registry
+            .reconcile_issues_read
+            .fetch_add(issues, Ordering::Relaxed);
+    }
+
+    /// Counts local issues a reconcile changed: changes of Jira that no webhook had delivered
+    /// (the sign that Jira drops webhooks).
+    pub fn reconcile_missed_changes(&self, assignee: u64, status: u64) {
+        let [assignee_counter, status_counter] = &self.registry.reconcile_missed;
+        assignee_counter.fetch_add(assignee, Ordering::Relaxed);
+        status_counter.fetch_add(status, Ordering::Relaxed);
+    }
+
+    /// The changes reconciles found that no webhook had delivered, (assignee, status).
+    pub fn reconcile_missed(&self) -> (u64, u64) {
+        let [assignee, status] = &self.registry.reconcile_missed;
+        (
+            assignee.load(Ordering::Relaxed),
+            status.load(Ordering::Relaxed),
+        )
+    }
+
     /// The exposition, with the inbox depth when one was read.
     pub fn render(&self, inbox_depth: Option<InboxDepth>) -> String {
         let mut out = String::with_capacity(4096);
@@ -373,6 +454,47 @@ impl Metrics {
 
         header(
             out,
+            "jirasync_reconcile_runs_total",
+            "counter",
+            "Reconciles of one integration with Jira, by how they ended.",
+        )?;
+        for outcome in ReconcileRunOutcome::ALL {
+            writeln!(
+                out,
+                "jirasync_reconcile_runs_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
+                self.reconcile_runs(outcome)
+            )?;
+        }
+        header(
+            out,
+            "jirasync_reconcile_issues_read_total",
+            "counter",
+            "Issues reconciles read from Jira.",
+        )?;
+        writeln!(
+            out,
+            "jirasync_reconcile_issues_read_total {}",
+            registry.reconcile_issues_read.load(Ordering::Relaxed)
+        )?;
+        header(
+            out,
+            "jirasync_reconcile_missed_changes_total",
+            "counter",
+            "Changes a reconcile applied that no webhook had delivered: Jira dropped webhooks.",
+        )?;
+        let (assignee, status) = self.reconcile_missed();
+        writeln!(
+            out,
+            "jirasync_reconcile_missed_changes_total{{kind=\"assignee\"}} {assignee}"
+        )?;
+        writeln!(
+            out,
+            "jirasync_reconcile_missed_changes_total{{kind=\"status\"}} {status}"
+        )?;
+
+        header(
+            out,
             "jirasync_delivery_processing_seconds",
             "histogram",
             "Time to apply one delivery, inline or by a worker.",
@@ -477,6 +599,22 @@ mod tests {
         let text = Metrics::new().render(Some(depth));
         assert!(text.contains("jirasync_inbox_depth{state=\"ready\"} 3\n"));
         assert!(text.contains("jirasync_inbox_depth{state=\"dead\"} 2\n"));
+    }
+
+    #[test]
+    fn reconcile_counters_are_exposed_even_at_zero() {
+        let metrics = Metrics::new();
+        let text = metrics.render(None);
+        assert!(text.contains("jirasync_reconcile_runs_total{outcome=\"completed\"} 0\n"));
+        assert!(text.contains("jirasync_reconcile_missed_changes_total{kind=\"status\"} 0\n"));
+        metrics.reconcile_run(ReconcileRunOutcome::Skipped);
+        metrics.reconcile_issues_read(7);
+        metrics.reconcile_missed_changes(2, 1);
+        let text = metrics.render(None);
+        assert!(text.contains("jirasync_reconcile_runs_total{outcome=\"skipped\"} 1\n"));
+        assert!(text.contains("jirasync_reconcile_issues_read_total 7\n"));
+        assert!(text.contains("jirasync_reconcile_missed_changes_total{kind=\"assignee\"} 2\n"));
+        assert!(text.contains("jirasync_reconcile_missed_changes_total{kind=\"status\"} 1\n"));
     }
 
     #[test]

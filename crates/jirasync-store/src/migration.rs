@@ -11,6 +11,8 @@
 //! * **3 `standalone`**: the standalone host's tables, only for [`Layout::Standalone`].
 //! * **4 `inbox_heads`**: the inbox's head table and indexes, filled from the pending
 //!   deliveries, so that a claim reads only what it claims.
+//! * **5 `reconcile`**: `jirasync_reconcile_points`, each integration's reconcile point and
+//!   lease, for every layout.
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -131,6 +133,19 @@ macro_rules! embedded_migrations {
                         "../../migrations/",
                         $backend,
                         "/0004_inbox_heads.sql"
+                    )),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 5,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "reconcile",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0005_reconcile.sql"
                     )),
                 },
                 from_initial: None,

@@ -5,34 +5,42 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jirasync_domain::inbox::Inbox;
-use jirasync_domain::{Host, LocalIssueStore, StateStore, SyncStore};
+use jirasync_domain::{Host, LocalIssueStore, ReconcileStore, StateStore, SyncStore};
 
 use crate::{DatabaseUrl, Layout};
 
 /// The newest schema version this build knows (`crate::migration` lists them): [`open`] brings a
 /// database to it; [`open_bookkeeping`] applies every bookkeeping migration up to it and none of
 /// the standalone ones. A database migrated further by a newer build is refused.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Everything the standalone service needs from one database: jirasync's bookkeeping, the
-/// inbox, the standalone host over its own tables, their issues and activities, and the
-/// whole-state import and export. Implemented by every store of this crate opened with
+/// inbox, the reconcile bookkeeping, the standalone host over its own tables, their issues and
+/// activities, and the whole-state import and export. Implemented by every store of this crate opened with
 /// [`Layout::Standalone`].
 pub trait AnyStore:
-    SyncStore + Inbox + Host + LocalIssueStore + StateStore + std::fmt::Debug
+    SyncStore + Inbox + ReconcileStore + Host + LocalIssueStore + StateStore + std::fmt::Debug
 {
 }
 
 impl<T> AnyStore for T where
-    T: SyncStore + Inbox + Host + LocalIssueStore + StateStore + std::fmt::Debug + ?Sized
+    T: SyncStore
+        + Inbox
+        + ReconcileStore
+        + Host
+        + LocalIssueStore
+        + StateStore
+        + std::fmt::Debug
+        + ?Sized
 {
 }
 
-/// What an application that is its own host needs from jirasync's tables: the bookkeeping and
-/// the inbox.
-pub trait BookkeepingStore: SyncStore + Inbox + std::fmt::Debug {}
+/// What an application that is its own host needs from jirasync's tables: the bookkeeping, the
+/// inbox and the reconcile bookkeeping.
+pub trait BookkeepingStore: SyncStore + Inbox + ReconcileStore + std::fmt::Debug {}
 
-impl<T> BookkeepingStore for T where T: SyncStore + Inbox + std::fmt::Debug + ?Sized {}
+impl<T> BookkeepingStore for T where T: SyncStore + Inbox + ReconcileStore + std::fmt::Debug + ?Sized
+{}
 
 /// Why a store could not be opened. Every message names the database by its URL without the
 /// password.

@@ -21,3 +21,11 @@ mod host {
         Some((store.clone(), store.clone(), SeedScene(Arc::new(store))))
     });
 }
+
+mod reconcile {
+    use super::*;
+
+    jirasync_domain::reconcile_conformance_tests!(optional: async {
+        postgres_support::fresh_store().await
+    });
+}

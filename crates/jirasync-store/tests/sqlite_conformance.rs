@@ -19,3 +19,9 @@ mod host {
         (store.clone(), store.clone(), SeedScene(Arc::new(store)))
     });
 }
+
+mod reconcile {
+    use super::*;
+
+    jirasync_domain::reconcile_conformance_tests!(sqlite_support::fresh_store());
+}

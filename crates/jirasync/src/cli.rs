@@ -46,6 +46,33 @@ pub enum Command {
     Webhook(WebhookCommand),
     /// Check the database, Jira, the clock, the credentials and the webhook; one line per check.
     Doctor(IntegrationChoice),
+    /// Reconcile with Jira now: read the linked issues Jira updated since the last reconcile and
+    /// apply what no webhook delivered; print what was found, one line per integration.
+    Reconcile(ReconcileArgs),
+}
+
+/// `reconcile` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ReconcileArgs {
+    /// Only this integration: its external id (HOST[:PORT]:CONSUMER_KEY) or its numeric id
+    /// (default: every integration).
+    #[arg(long, value_name = "EXTERNAL_ID|ID")]
+    pub integration: Option<String>,
+    /// Read the issues Jira updated since this time (RFC 3339, such as
+    /// `2026-06-01T10:00:00Z`) instead of since the last reconciled point minus the overlap.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub since: Option<std::time::SystemTime>,
+}
+
+/// Reads an RFC 3339 time, such as `2026-06-01T10:00:00Z` or `2026-06-01T12:00:00+02:00`.
+fn parse_rfc3339(text: &str) -> Result<std::time::SystemTime, String> {
+    time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+        .map(std::time::SystemTime::from)
+        .map_err(|_| {
+            "expected an RFC 3339 time with a date, a time and an offset, such as \
+             2026-06-01T10:00:00Z or 2026-06-01T12:00:00+02:00"
+                .to_owned()
+        })
 }
 
 /// `connect` flags.
@@ -73,6 +100,10 @@ pub struct ConnectArgs {
     /// left out.
     #[arg(long, value_name = "CODE")]
     pub verifier: Option<String>,
+    /// Also accept the webhook tokens of a Jira wired to Sentry's Jira Server integration (signed
+    /// with the SHA-1 of this private key's PEM text): see docs/migrating-from-sentry.md.
+    #[arg(long)]
+    pub accept_sentry_tokens: bool,
 }
 
 /// `keygen` flags.
@@ -108,6 +139,11 @@ pub enum StateCommand {
     Import {
         /// The state file.
         file: PathBuf,
+        /// Also accept, for each integration with OAuth 1.0a credentials, the webhook tokens of a
+        /// Jira wired to Sentry (signed with the SHA-1 of the private key's PEM text): see
+        /// docs/migrating-from-sentry.md.
+        #[arg(long)]
+        accept_sentry_tokens: bool,
     },
     /// Write the whole state as a state file (it holds secrets: store it like one).
     Export {

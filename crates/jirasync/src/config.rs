@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -49,6 +49,19 @@ pub const DEFAULT_DATABASE_TIMEOUT: Duration = Duration::from_secs(1);
 pub const DEFAULT_EVENT_TIME_TOLERANCE: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long done inbox deliveries are kept when no retention is configured: 7 days.
 pub const DEFAULT_INBOX_RETENTION: Duration = jirasync_service::DEFAULT_DONE_RETENTION;
+/// How often `serve` reconciles with Jira when no interval is configured: every 10 minutes.
+pub const DEFAULT_RECONCILE_INTERVAL: Duration = Duration::from_secs(600);
+/// How far before the last reconciled point a reconcile reads again when no overlap is configured.
+pub const DEFAULT_RECONCILE_OVERLAP: Duration = Duration::from_secs(300);
+/// The most search requests per second a reconcile sends to one Jira when no rate is configured.
+pub const DEFAULT_RECONCILE_RATE: f64 = 5.0;
+/// How many issue keys one reconcile query names when no batch size is configured.
+pub const DEFAULT_RECONCILE_BATCH: NonZeroU32 = match NonZeroU32::new(100) {
+    Some(batch) => batch,
+    None => NonZeroU32::MIN,
+};
+/// The most issue keys one reconcile query may name (the JQL travels in the URL).
+pub const MAX_RECONCILE_BATCH: u32 = 500;
 /// The shortest admin token accepted: long enough that guessing it is hopeless.
 pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
 
@@ -111,6 +124,21 @@ pub struct ConfigArgs {
     /// seconds, or a number with a unit s, m, h or d (default 7d).
     #[arg(long, global = true, value_name = "DURATION")]
     pub inbox_retention: Option<String>,
+    /// How often `serve` reconciles with Jira, catching changes whose webhook never came: a
+    /// duration such as `30s`, `10m` (default) or `1h`, or `off` (also `0`) to never reconcile.
+    #[arg(long, global = true, value_name = "DURATION|off")]
+    pub reconcile_interval: Option<String>,
+    /// How far before the last reconciled point a reconcile reads again (default `5m`): covers
+    /// issues updated while the last one read, and Jira's clock running ahead of this one.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub reconcile_overlap: Option<String>,
+    /// The most search requests per second a reconcile sends to one Jira (default 5; `0.5` is one
+    /// every two seconds).
+    #[arg(long, global = true, value_name = "PER_SECOND")]
+    pub reconcile_rate: Option<String>,
+    /// How many linked issue keys one reconcile query names (default 100, at most 500).
+    #[arg(long, global = true, value_name = "N")]
+    pub reconcile_batch: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -235,6 +263,20 @@ impl fmt::Display for ByteSize {
     }
 }
 
+/// How and when the service reconciles with Jira (`docs/operations.md`, "Reconcile").
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct ReconcileConfig {
+    /// How often `serve` reconciles; `None`: never (`off`).
+    pub interval: Option<Duration>,
+    /// How far before the last reconciled point a reconcile reads again.
+    pub overlap: Duration,
+    /// The most search requests per second to one Jira (finite, above zero).
+    pub rate: f64,
+    /// How many issue keys one query names.
+    pub batch: NonZeroU32,
+}
+
 /// The resolved configuration.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -269,6 +311,8 @@ pub struct Config {
     pub database_timeout: Duration,
     /// How far past its receipt a webhook's event time may lie.
     pub event_time_tolerance: Duration,
+    /// The reconcile with Jira.
+    pub reconcile: ReconcileConfig,
 }
 
 /// Where a value came from, for messages.
@@ -456,8 +500,37 @@ const EVENT_TIME_TOLERANCE: OptionSpec = OptionSpec {
     expected: DURATION_EXPECTED,
 };
 
+const RECONCILE_INTERVAL: OptionSpec = OptionSpec {
+    key: "reconcile_interval",
+    flag: "--reconcile-interval",
+    variable: "JIRASYNC_RECONCILE_INTERVAL",
+    secret: false,
+    expected: "a duration such as 30s, 10m or 1h (seconds, or a whole number with ms, s, m, h or d; at most a year), or off (also 0) to never reconcile",
+};
+const RECONCILE_OVERLAP: OptionSpec = OptionSpec {
+    key: "reconcile_overlap",
+    flag: "--reconcile-overlap",
+    variable: "JIRASYNC_RECONCILE_OVERLAP",
+    secret: false,
+    expected: "a duration such as 5m or 90s (seconds, or a whole number with ms, s, m, h or d; at most a year; 0 for none)",
+};
+const RECONCILE_RATE: OptionSpec = OptionSpec {
+    key: "reconcile_rate",
+    flag: "--reconcile-rate",
+    variable: "JIRASYNC_RECONCILE_RATE",
+    secret: false,
+    expected: "a number of requests per second above zero, such as 5 or 0.5",
+};
+const RECONCILE_BATCH: OptionSpec = OptionSpec {
+    key: "reconcile_batch",
+    flag: "--reconcile-batch",
+    variable: "JIRASYNC_RECONCILE_BATCH",
+    secret: false,
+    expected: "a whole number of issue keys from 1 to 500",
+};
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 14] = [
+const KNOWN_KEYS: [&str; 18] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -472,6 +545,10 @@ const KNOWN_KEYS: [&str; 14] = [
     DATABASE_TIMEOUT.key,
     EVENT_TIME_TOLERANCE.key,
     INBOX_RETENTION.key,
+    RECONCILE_INTERVAL.key,
+    RECONCILE_OVERLAP.key,
+    RECONCILE_RATE.key,
+    RECONCILE_BATCH.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -547,6 +624,7 @@ impl Sources<'_> {
         match value {
             toml::Value::String(text) => Ok(Some((text.clone(), origin))),
             toml::Value::Integer(number) => Ok(Some((number.to_string(), origin))),
+            toml::Value::Float(number) => Ok(Some((number.to_string(), origin))),
             other => Err(ConfigError::InvalidValue {
                 origin,
                 value: (!spec.secret).then(|| other.to_string()),
@@ -673,6 +751,42 @@ impl Config {
             args.inbox_retention.as_deref(),
             DEFAULT_INBOX_RETENTION,
         )?;
+        let reconcile = ReconcileConfig {
+            interval: sources
+                .value(
+                    &RECONCILE_INTERVAL,
+                    args.reconcile_interval.as_deref(),
+                    |text| match text.trim() {
+                        "off" => Some(None),
+                        text => parse_duration_or_zero(text)
+                            .map(|interval| (!interval.is_zero()).then_some(interval)),
+                    },
+                )?
+                .unwrap_or(Some(DEFAULT_RECONCILE_INTERVAL)),
+            overlap: sources
+                .value(
+                    &RECONCILE_OVERLAP,
+                    args.reconcile_overlap.as_deref(),
+                    parse_duration_or_zero,
+                )?
+                .unwrap_or(DEFAULT_RECONCILE_OVERLAP),
+            rate: sources
+                .value(&RECONCILE_RATE, args.reconcile_rate.as_deref(), |text| {
+                    text.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|rate| rate.is_finite() && *rate > 0.0)
+                })?
+                .unwrap_or(DEFAULT_RECONCILE_RATE),
+            batch: sources
+                .value(&RECONCILE_BATCH, args.reconcile_batch.as_deref(), |text| {
+                    text.trim()
+                        .parse::<NonZeroU32>()
+                        .ok()
+                        .filter(|batch| batch.get() <= MAX_RECONCILE_BATCH)
+                })?
+                .unwrap_or(DEFAULT_RECONCILE_BATCH),
+        };
         Ok(Self {
             database_url,
             listen,
@@ -689,7 +803,25 @@ impl Config {
             max_connections,
             database_timeout,
             event_time_tolerance,
+            reconcile,
         })
+    }
+}
+
+/// Reads a duration as [`parse_duration`] does, or `0` (with or without a unit) for none.
+fn parse_duration_or_zero(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let zero = !number.is_empty()
+        && number.bytes().all(|digit| digit == b'0')
+        && matches!(unit.trim_start(), "" | "ms" | "s" | "m" | "h" | "d");
+    if zero {
+        Some(Duration::ZERO)
+    } else {
+        parse_duration(text)
     }
 }
 
@@ -803,6 +935,11 @@ mod tests {
         ] {
             assert_eq!(parse_duration(refused), None, "{refused}");
         }
+        for zero in ["0", "0s", "00m", " 0 ms "] {
+            assert_eq!(parse_duration_or_zero(zero), Some(Duration::ZERO), "{zero}");
+        }
+        assert_eq!(parse_duration_or_zero("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration_or_zero("-0"), None);
     }
 
     #[test]

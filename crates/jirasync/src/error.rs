@@ -235,6 +235,15 @@ pub enum CliError {
         /// The integration.
         external_id: String,
     },
+    /// A reconcile failed for some integrations (each failure was printed); their reconciled
+    /// point stayed, so the next reconcile reads the same changes again.
+    #[error("the reconcile failed for {failed} of {total} integrations (see above)")]
+    ReconcileFailed {
+        /// How many failed.
+        failed: usize,
+        /// How many were reconciled.
+        total: usize,
+    },
     /// Standard output could not be written.
     #[error("cannot write to standard output: {source}")]
     Output {

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use jirasync_domain::StateStore;
-use jirasync_domain::state::{StateSnapshot, export_state_json, import_state};
+use jirasync_domain::state::{StateSnapshot, export_state_json, import_snapshot, import_state};
 
 use crate::error::CliError;
 use crate::files::{SECRET_FILE_MODE, write_file};
@@ -42,6 +42,29 @@ pub async fn import_state_file(
 ) -> Result<(), CliError> {
     let summary = import_state(store, &read_state_file(path)?).await?;
     writeln!(out, "imported {}: {summary}", path.display())?;
+    Ok(())
+}
+
+/// [`import_state_file`], with every integration of the file also accepting the webhook tokens of
+/// a Jira wired to Sentry ([`StateSnapshot::accept_reference_tokens`]); says how many secrets
+/// that added.
+///
+/// # Errors
+///
+/// As [`import_state_file`].
+pub async fn import_state_file_accepting_sentry_tokens(
+    store: &dyn StateStore,
+    path: &Path,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let mut snapshot = StateSnapshot::from_json(&read_state_file(path)?)?;
+    let added = snapshot.accept_reference_tokens();
+    let summary = import_snapshot(store, &snapshot).await?;
+    writeln!(out, "imported {}: {summary}", path.display())?;
+    writeln!(
+        out,
+        "accepting Sentry's webhook tokens: {added} webhook secrets derived from private keys added"
+    )?;
     Ok(())
 }
 

@@ -271,7 +271,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch"
         )
     );
 }
@@ -343,7 +343,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-file.db is at schema version 4 (up to date)\n"
+        "database sqlite://from-file.db is at schema version 5 (up to date)\n"
     );
     let env = [
         ("JIRASYNC_CONFIG", "jirasync.toml"),
@@ -352,7 +352,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-env.db is at schema version 4 (up to date)\n"
+        "database sqlite://from-env.db is at schema version 5 (up to date)\n"
     );
     let run = workdir.run_with_env(
         &["migrate", "--database-url", "sqlite://from-flag.db"],
@@ -360,7 +360,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     );
     assert_eq!(
         run.stdout,
-        "database sqlite://from-flag.db is at schema version 4 (up to date)\n"
+        "database sqlite://from-flag.db is at schema version 5 (up to date)\n"
     );
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");
@@ -496,4 +496,73 @@ fn the_binary_exits_2_on_a_bad_inbox_retention_and_writes_nothing() {
     );
     assert_eq!(run.stdout, "");
     assert!(!workdir.database().exists(), "no database was created");
+}
+
+#[test]
+fn reconcile_settings_default_and_come_from_every_source() {
+    let config = resolve(&[], &[]).unwrap();
+    assert_eq!(
+        config.reconcile.interval,
+        Some(Duration::from_secs(600)),
+        "every 10 minutes by default"
+    );
+    assert_eq!(config.reconcile.overlap, Duration::from_secs(300));
+    assert!((config.reconcile.rate - 5.0).abs() < f64::EPSILON);
+    assert_eq!(config.reconcile.batch.get(), 100);
+
+    let (_file, path) =
+        config_file("reconcile_interval = \"90s\"\nreconcile_batch = 250\nreconcile_rate = 0.5\n");
+    let config = resolve(
+        &["--reconcile-overlap", "2m"],
+        &[
+            ("JIRASYNC_CONFIG", &path),
+            ("JIRASYNC_RECONCILE_BATCH", "20"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.reconcile.interval, Some(Duration::from_secs(90)));
+    assert_eq!(config.reconcile.overlap, Duration::from_secs(120));
+    assert!((config.reconcile.rate - 0.5).abs() < f64::EPSILON);
+    assert_eq!(config.reconcile.batch.get(), 20, "variable over file");
+}
+
+#[test]
+fn reconcile_interval_off_or_zero_turns_it_off() {
+    for off in ["off", "0", "0s"] {
+        let config = resolve(&["--reconcile-interval", off], &[]).unwrap();
+        assert_eq!(config.reconcile.interval, None, "{off}");
+    }
+}
+
+#[test]
+fn refuses_bad_reconcile_settings_naming_the_source_and_the_form() {
+    assert_eq!(
+        error(&["--reconcile-interval=5 minutes"], &[]),
+        "invalid flag --reconcile-interval \"5 minutes\": expected a duration such as 30s, 10m or 1h (seconds, or a whole number with ms, s, m, h or d; at most a year), or off (also 0) to never reconcile"
+    );
+    assert_eq!(
+        error(&[], &[("JIRASYNC_RECONCILE_OVERLAP", "-1m")]),
+        "invalid environment variable JIRASYNC_RECONCILE_OVERLAP \"-1m\": expected a duration such as 5m or 90s (seconds, or a whole number with ms, s, m, h or d; at most a year; 0 for none)"
+    );
+    for rate in ["0", "-2", "fast", "inf", "NaN"] {
+        assert!(
+            error(&[&format!("--reconcile-rate={rate}")], &[])
+                .ends_with("expected a number of requests per second above zero, such as 5 or 0.5"),
+            "{rate}"
+        );
+    }
+    for batch in ["0", "501", "ten"] {
+        assert_eq!(
+            error(&[&format!("--reconcile-batch={batch}")], &[]),
+            format!(
+                "invalid flag --reconcile-batch \"{batch}\": expected a whole number of issue keys from 1 to 500"
+            )
+        );
+    }
+    let (_file, path) = config_file("reconcile_interval = true\n");
+    let message = error(&[], &[("JIRASYNC_CONFIG", &path)]);
+    assert!(
+        message.starts_with("invalid key `reconcile_interval` in "),
+        "{message}"
+    );
 }

@@ -1,5 +1,6 @@
 //! Jira REST resources, one file each. Answers are typed and ignore fields they do not name.
 
+pub mod search;
 pub mod server_info;
 pub mod statuses;
 pub mod users;

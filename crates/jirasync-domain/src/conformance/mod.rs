@@ -29,6 +29,7 @@ pub mod fixture;
 pub mod host;
 mod install;
 mod protocol;
+mod reconcile;
 mod status;
 pub mod test_host;
 
@@ -39,6 +40,7 @@ pub use concurrency::*;
 pub use fixture::Fixture;
 pub use install::*;
 pub use protocol::*;
+pub use reconcile::*;
 pub use status::*;
 
 use crate::host::Host;

@@ -15,6 +15,7 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
@@ -37,7 +38,7 @@ use crate::store::missing::{missing_issue_link, missing_organization_link};
 use crate::store::{
     ExternalActorStore, IdentityWrite, InstallPlan, Installation, IntegrationStore,
     IntegrationWrite, IssueLinkStore, IssueSyncRequest, IssueSyncStart, IssueSyncStore, LinkWrite,
-    OrganizationLink, OrganizationStore, StoreError, SyncKind,
+    OrganizationLink, OrganizationStore, ReconcileStore, StoreError, SyncKind,
 };
 use crate::text::eq_ignore_case;
 
@@ -68,6 +69,13 @@ struct ExternalIssueRow {
     local_issues: BTreeSet<LocalIssueId>,
 }
 
+/// An integration's reconcile point and lease.
+#[derive(Debug, Default)]
+struct ReconcileRow {
+    point: Option<EventTime>,
+    lease: Option<(String, SystemTime)>,
+}
+
 #[derive(Debug, Default)]
 struct State {
     next_id: u64,
@@ -79,6 +87,7 @@ struct State {
     external_issues: BTreeMap<(IntegrationId, IssueKey, OrganizationId), ExternalIssueRow>,
     deliveries: HashSet<(IntegrationId, SyncKind, DeliveryKey)>,
     external_actors: BTreeMap<ExternalActorId, ExternalActor>,
+    reconcile: BTreeMap<IntegrationId, ReconcileRow>,
     // The standalone host's own data.
     members: BTreeSet<(OrganizationId, UserId)>,
     users: BTreeMap<UserId, User>,
@@ -106,6 +115,19 @@ impl State {
                 "organization {organization_id}"
             )))
         }
+    }
+
+    /// The reconcile row of an existing integration, created when missing.
+    fn reconcile_row(
+        &mut self,
+        integration_id: IntegrationId,
+    ) -> Result<&mut ReconcileRow, StoreError> {
+        if !self.integrations.contains_key(&integration_id) {
+            return Err(StoreError::not_found(format!(
+                "integration {integration_id}"
+            )));
+        }
+        Ok(self.reconcile.entry(integration_id).or_default())
     }
 
     /// The external issue row of (integration, key, organization), created when missing so the
@@ -539,6 +561,89 @@ impl IssueSyncStore for InMemoryStore {
             .lock()
             .deliveries
             .contains(&(integration_id, kind, delivery_key.clone())))
+    }
+}
+
+#[async_trait]
+impl ReconcileStore for InMemoryStore {
+    async fn linked_issue_keys(
+        &self,
+        integration_id: IntegrationId,
+        after: Option<&IssueKey>,
+        limit: u32,
+    ) -> Result<Vec<IssueKey>, StoreError> {
+        let state = self.lock();
+        let mut keys: Vec<IssueKey> = state
+            .external_issues
+            .iter()
+            .filter(|((integration, key, _), row)| {
+                *integration == integration_id
+                    && !row.local_issues.is_empty()
+                    && after.is_none_or(|after| key > after)
+            })
+            .map(|((_, key, _), _)| key.clone())
+            .collect();
+        // The map's order is (integration, key, organization): equal keys are adjacent.
+        keys.dedup();
+        keys.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(keys)
+    }
+
+    async fn reconcile_point(
+        &self,
+        integration_id: IntegrationId,
+    ) -> Result<Option<EventTime>, StoreError> {
+        Ok(self
+            .lock()
+            .reconcile
+            .get(&integration_id)
+            .and_then(|row| row.point))
+    }
+
+    async fn advance_reconcile_point(
+        &self,
+        integration_id: IntegrationId,
+        point: EventTime,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock();
+        let row = state.reconcile_row(integration_id)?;
+        row.point = Some(row.point.map_or(point, |stored| stored.max(point)));
+        Ok(())
+    }
+
+    async fn acquire_reconcile_lease(
+        &self,
+        integration_id: IntegrationId,
+        holder: &str,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        let row = state.reconcile_row(integration_id)?;
+        let free = match &row.lease {
+            None => true,
+            Some((current, expires)) => current == holder || *expires <= now,
+        };
+        if free {
+            row.lease = Some((holder.to_owned(), until));
+        }
+        Ok(free)
+    }
+
+    async fn release_reconcile_lease(
+        &self,
+        integration_id: IntegrationId,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        if let Some(row) = self.lock().reconcile.get_mut(&integration_id)
+            && row
+                .lease
+                .as_ref()
+                .is_some_and(|(current, _)| current == holder)
+        {
+            row.lease = None;
+        }
+        Ok(())
     }
 }
 

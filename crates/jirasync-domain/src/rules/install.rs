@@ -172,6 +172,28 @@ pub async fn install_jira_server<S: SyncStore + ?Sized>(
     store: &S,
     request: InstallRequest,
 ) -> Result<Installation, InstallError> {
+    install_jira_server_accepting(store, request, Vec::new()).await
+}
+
+/// [`install_jira_server`], with the integration also accepting URL tokens signed with
+/// `also_accepted` (such as the reference's secrets,
+/// [`WebhookSecret::reference_candidates`]): they are added after the install's own secret,
+/// and a reinstall keeps them, as it keeps every stored secret.
+///
+/// # Errors
+///
+/// As [`install_jira_server`].
+pub async fn install_jira_server_accepting<S: SyncStore + ?Sized>(
+    store: &S,
+    request: InstallRequest,
+    also_accepted: Vec<WebhookSecret>,
+) -> Result<Installation, InstallError> {
+    let mut webhook_secrets = vec![request.webhook_secret];
+    for secret in also_accepted {
+        if !webhook_secrets.contains(&secret) {
+            webhook_secrets.push(secret);
+        }
+    }
     let host = jira_host(&request.base_url)?;
     let consumer_key = request.consumer_key.trim();
     if consumer_key.is_empty() {
@@ -190,7 +212,7 @@ pub async fn install_jira_server<S: SyncStore + ?Sized>(
             base_url: strip_base_url(&request.base_url).to_owned(),
             domain_name: host.to_owned(),
             verify_ssl: request.verify_ssl,
-            webhook_secrets: vec![request.webhook_secret],
+            webhook_secrets,
         },
         credentials: request.credentials,
         installed_by: request.installed_by,

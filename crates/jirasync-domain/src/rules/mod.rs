@@ -1,7 +1,7 @@
 //! The sync rules: read jirasync's store and the application's host, decide, then write what
 //! was decided. Every decision is here, once: which organizations sync
 //! ([`where_should_sync`]), the ordering guard and "already as wanted" ([`ordering`]), inbound
-//! assignee and status ([`inbound`]), the install merge ([`install`]), issue links and external
+//! assignee and status ([`inbound`]), reconciling with Jira ([`reconcile`]), the install merge ([`install`]), issue links and external
 //! actors.
 
 pub mod assignee;
@@ -11,5 +11,6 @@ pub mod install;
 pub mod issue_links;
 pub mod ordering;
 pub mod outcome;
+pub mod reconcile;
 pub mod status;
 pub mod where_should_sync;

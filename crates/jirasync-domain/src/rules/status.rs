@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jirasync_webhook::{DeliveryKey, IssueKey, StatusChanged, StatusId};
+use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, StatusChanged, StatusId};
 
 use super::inbound::{AffectedIssues, GuardedEvent, InboundSync};
 use super::ordering::status_change;
@@ -12,7 +12,7 @@ use crate::activity::ActivityData;
 use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::SyncDirection;
-use crate::issue::ResolutionStatus;
+use crate::issue::{LinkedIssue, ResolutionStatus};
 use crate::jira_directory::JiraDirectory;
 use crate::store::{SyncKind, SyncStore};
 
@@ -133,18 +133,36 @@ where
             }
         };
 
+        self.apply_status_target(&linked, target, event.occurred_at, delivery_key, outcome)
+            .await
+    }
+
+    /// Moves the linked local issues to `target` under the ordering guard of the status
+    /// watermark (event time `occurred_at`), recording the delivery key: the part of a status
+    /// sync after its target is known, shared by webhooks and reconcile. The integration and the
+    /// key are the outcome's.
+    pub(super) async fn apply_status_target(
+        &self,
+        linked: &[LinkedIssue],
+        target: ResolutionStatus,
+        occurred_at: Option<EventTime>,
+        delivery_key: Option<&DeliveryKey>,
+        mut outcome: InboundStatusOutcome,
+    ) -> Result<InboundStatusOutcome, SyncError> {
+        let integration_id = outcome.integration_id;
+        let issue_key = outcome.issue_key.clone();
         let mut work: BTreeMap<OrganizationId, Vec<(LocalIssueId, ResolutionStatus)>> =
             BTreeMap::new();
-        for linked in &linked {
+        for linked in linked {
             work.entry(linked.organization_id)
                 .or_default()
                 .push((linked.local_issue_id, target));
         }
         let guarded = GuardedEvent {
             integration_id,
-            issue_key: &event.issue_key,
+            issue_key: &issue_key,
             kind: SyncKind::Status,
-            occurred_at: event.occurred_at,
+            occurred_at,
             delivery_key,
         };
         let applied = self
@@ -152,7 +170,7 @@ where
                 Some(IssueChange {
                     issue,
                     kind: status_change(current.status, target)?,
-                    data: ActivityData::inbound(integration_id, None, event.occurred_at),
+                    data: ActivityData::inbound(integration_id, None, occurred_at),
                 })
             })
             .await?;
@@ -163,7 +181,7 @@ where
         if let Some(halt) = outcome.halt {
             tracing::info!(
                 %integration_id,
-                issue_key = %event.issue_key,
+                %issue_key,
                 stale_organizations = outcome.stale_organizations,
                 "{halt}"
             );

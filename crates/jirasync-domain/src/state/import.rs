@@ -2,9 +2,12 @@
 
 use std::fmt;
 
+use jirasync_webhook::WebhookSecret;
+
 use super::error::StateError;
-use super::format::StateSnapshot;
+use super::format::{CredentialsRecord, StateSnapshot};
 use super::store::StateStore;
+use super::wire::SecretText;
 
 /// How many records of each collection an import wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -91,6 +94,42 @@ impl fmt::Display for ImportSummary {
 }
 
 impl StateSnapshot {
+    /// Makes each integration also accept the webhook URL tokens of a Jira wired to the reference
+    /// (Sentry): adds the secrets [`WebhookSecret::reference_candidates`] derives from the
+    /// private key of each of its OAuth 1.0a identities, after its own and only those it lacks.
+    /// Returns how many were added.
+    pub fn accept_reference_tokens(&mut self) -> usize {
+        let mut added = 0;
+        for identity in &self.identities {
+            let CredentialsRecord::OAuth1 {
+                private_key_pem, ..
+            } = &identity.credentials
+            else {
+                continue;
+            };
+            let candidates = WebhookSecret::reference_candidates(private_key_pem.expose_secret());
+            let integration = self
+                .integrations
+                .iter_mut()
+                .find(|integration| integration.id == identity.integration_id);
+            let Some(integration) = integration else {
+                continue;
+            };
+            for candidate in candidates {
+                let text = candidate.expose_secret();
+                if !integration
+                    .webhook_secrets
+                    .iter()
+                    .any(|stored| stored.expose_secret() == text)
+                {
+                    integration.webhook_secrets.push(SecretText::new(text));
+                    added += 1;
+                }
+            }
+        }
+        added
+    }
+
     /// The state file's bytes: pretty JSON (two-space indents) with a final newline.
     ///
     /// # Errors
@@ -122,10 +161,23 @@ pub async fn import_state<S: StateStore + ?Sized>(
     store: &S,
     bytes: &[u8],
 ) -> Result<ImportSummary, StateError> {
-    let snapshot = StateSnapshot::from_json(bytes)?;
+    import_snapshot(store, &StateSnapshot::from_json(bytes)?).await
+}
+
+/// Imports a state already read (see [`import_state`]): checks it, and replaces the store's
+/// whole state with it.
+///
+/// # Errors
+///
+/// [`StateError::InvalidRecord`] naming the first bad record, [`StateError::Store`] when the
+/// store fails; either way the store is unchanged.
+pub async fn import_snapshot<S: StateStore + ?Sized>(
+    store: &S,
+    snapshot: &StateSnapshot,
+) -> Result<ImportSummary, StateError> {
     snapshot.validate()?;
-    store.replace_state(&snapshot).await?;
-    Ok(ImportSummary::of(&snapshot))
+    store.replace_state(snapshot).await?;
+    Ok(ImportSummary::of(snapshot))
 }
 
 /// Exports the store's whole state as a state file (see [`StateSnapshot::to_json`]). The file

@@ -61,7 +61,7 @@ pub use format::{
     StateSnapshot, SyncConfigRecord, TeamMemberRecord, TeamProjectRecord, TeamRecord, UserOrTeam,
     UserRecord,
 };
-pub use import::{ImportSummary, export_state_json, import_state};
+pub use import::{ImportSummary, export_state_json, import_snapshot, import_state};
 pub use store::StateStore;
 pub use validate::MAX_ID;
 pub use wire::SecretText;

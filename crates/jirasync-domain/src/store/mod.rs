@@ -16,6 +16,7 @@
 mod error;
 mod install;
 pub mod missing;
+mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
@@ -25,6 +26,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 pub use error::{BoxError, StoreError};
 pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
+pub use reconcile::ReconcileStore;
 #[cfg(feature = "testing")]
 pub use seed::Seed;
 pub use session::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};

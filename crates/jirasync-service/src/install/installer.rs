@@ -14,7 +14,7 @@ use jirasync_domain::SyncStore;
 use jirasync_domain::ids::{OrganizationId, UserId};
 use jirasync_domain::integration::{ExternalId, JIRA_SERVER_PROVIDER, JiraCredentials};
 use jirasync_domain::rules::install::{
-    InstallError, InstallRequest, install_jira_server, jira_host,
+    InstallError, InstallRequest, install_jira_server_accepting, jira_host,
 };
 use jirasync_domain::store::{Installation, StoreError};
 use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
@@ -49,6 +49,9 @@ pub struct JiraInstall {
     pub access_token: AccessTokenPair,
     /// The installing user of the host application, if known.
     pub installed_by: Option<UserId>,
+    /// Also accept webhook URL tokens signed the reference's way (SHA-1 of the private key PEM),
+    /// for a Jira still posting to the reference's URLs (`docs/migrating-from-sentry.md`).
+    pub accept_reference_tokens: bool,
 }
 
 impl JiraInstall {
@@ -69,7 +72,17 @@ impl JiraInstall {
             private_key,
             access_token,
             installed_by: None,
+            accept_reference_tokens: false,
         }
+    }
+
+    /// Also accepts the webhook URL tokens a Jira wired to the reference (Sentry) posts: the
+    /// secrets [`WebhookSecret::reference_candidates`] derives from the private key are added to
+    /// the integration's webhook secrets. The webhook jirasync registers keeps its own secret.
+    #[must_use]
+    pub fn accept_reference_tokens(mut self) -> Self {
+        self.accept_reference_tokens = true;
+        self
     }
 
     /// Records the installing user.
@@ -166,7 +179,12 @@ pub async fn install_jira<S: SyncStore + ?Sized>(
         WebhookRegistrationMode::Manual => (None, WebhookRegistration::Manual),
     };
 
-    let recorded = install_jira_server(
+    let also_accepted = if install.accept_reference_tokens {
+        WebhookSecret::reference_candidates(install.private_key_pem.expose_secret())
+    } else {
+        Vec::new()
+    };
+    let recorded = install_jira_server_accepting(
         store,
         InstallRequest {
             organization_id: install.organization_id,
@@ -184,6 +202,7 @@ pub async fn install_jira<S: SyncStore + ?Sized>(
             },
             installed_by: install.installed_by,
         },
+        also_accepted,
     )
     .await;
     let installation = match recorded {

@@ -39,6 +39,7 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod organizations;
+mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;

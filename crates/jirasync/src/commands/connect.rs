@@ -72,7 +72,7 @@ pub(super) async fn run(
         webhook_mode,
         ..
     } = installation;
-    let install = JiraInstall::new(
+    let mut install = JiraInstall::new(
         organization_id,
         options,
         consumer_key,
@@ -80,6 +80,9 @@ pub(super) async fn run(
         private_key,
         access_token,
     );
+    if args.accept_sentry_tokens {
+        install = install.accept_reference_tokens();
+    }
     let installed = install_jira(store.as_ref(), install, &config.public_url, webhook_mode).await?;
     report(&installed, out)?;
     Ok(())

@@ -11,6 +11,7 @@ mod doctor;
 mod inbox;
 mod keygen;
 mod migrate;
+mod reconcile;
 mod serve;
 mod state;
 mod webhook;
@@ -30,5 +31,6 @@ pub(crate) async fn run(
         Command::Inbox(command) => inbox::run(command, config, out).await,
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
+        Command::Reconcile(args) => reconcile::run(&args, config, out).await,
     }
 }

@@ -1,8 +1,9 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
 //! the listen address, serves within the configured bounds (header and body read timeouts, a
-//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes) and the inbox
-//! retention task, and on SIGINT or SIGTERM stops accepting, finishes the requests in flight,
-//! then lets each worker finish its delivery.
+//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes), the inbox
+//! retention task and the periodic reconcile with Jira (unless `--reconcile-interval off`), and
+//! on SIGINT or SIGTERM stops accepting, finishes the requests in flight, then lets each worker
+//! finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -67,6 +68,10 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         ..InboxRetention::default()
     };
     let purging = jirasync_service::spawn_retention(&service, retention, &shutdown);
+    let reconciler = config.reconcile.interval.map(|interval| {
+        let reconciler = super::reconcile::reconciler(&store, service.clone(), config);
+        jirasync_service::spawn_reconciler(reconciler, interval, &shutdown)
+    });
     let served = serve_bounded(
         listener,
         app(state, setup, admin),
@@ -87,6 +92,11 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         None => None,
     } {
         tracing::warn!(%error, "the inbox retention task ended abnormally");
+    }
+    if let Some(reconciler) = reconciler
+        && let Err(error) = reconciler.await
+    {
+        tracing::warn!(%error, "the reconciler ended abnormally");
     }
     served.map_err(|source| CliError::Serve { source })?;
     tracing::info!("jirasync stopped");
@@ -123,7 +133,10 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,
 /// the inbox, and, through [`ClientJiraDirectory`], Jira look-ups with the stored credentials.
-fn sync_service(store: &Arc<dyn AnyStore>, config: &Config) -> Result<SyncService, CliError> {
+pub(super) fn sync_service(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+) -> Result<SyncService, CliError> {
     let sync_store = Arc::clone(store) as Arc<dyn SyncStore>;
     let directory = ClientJiraDirectory::new(Arc::clone(store) as _);
     let mode = match config.mode {

@@ -2,7 +2,8 @@
 //!
 //! It implements the three OAuth 1.0a endpoints, `serverInfo`, the webhook resource of both
 //! generations (9.x `/rest/webhooks/1.0/webhook`, 10.x `/rest/jira-webhook/1.0/webhooks`), user
-//! look-ups, statuses and `myself`. Every signed request is checked the way Jira checks it: the
+//! look-ups, statuses, `myself`, and the issue search (`/rest/api/2/search`) over issues a test
+//! changes without sending any webhook, as Jira does when it drops them. Every signed request is checked the way Jira checks it: the
 //! RSA-SHA1 signature against the consumer's public key (rebuilt from the request as received),
 //! the nonce against every nonce seen, the token against the tokens it issued. Refusals are 401
 //! with `oauth_problem=signature_invalid`, `nonce_used` or `token_rejected` in the body and in
@@ -61,6 +62,17 @@ impl FakeUser {
     }
 }
 
+/// An issue in the fake, as its search shows it.
+#[derive(Debug, Clone)]
+pub struct FakeIssue {
+    /// The assignee, `None` when unassigned.
+    pub assignee: Option<FakeUser>,
+    /// The status id (`1`, `3` or `10102`).
+    pub status: String,
+    /// `fields.updated`, as Jira writes it (`2026-06-01T10:05:00.000+0000`).
+    pub updated: String,
+}
+
 /// A webhook registered in the fake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeWebhook {
@@ -111,6 +123,7 @@ struct Inner {
     webhooks: Vec<FakeWebhook>,
     next_id: u64,
     requests: Vec<RecordedRequest>,
+    issues: BTreeMap<String, FakeIssue>,
 }
 
 /// A running fake Jira. Dropping it leaves the server task running until the test's runtime ends.
@@ -156,6 +169,7 @@ impl FakeJira {
             webhooks: Vec::new(),
             next_id: 1,
             requests: Vec::new(),
+            issues: BTreeMap::new(),
         }));
         let app = Router::new()
             .route("/plugins/servlet/oauth/request-token", post(request_token))
@@ -165,6 +179,7 @@ impl FakeJira {
             .route("/rest/api/2/myself", get(myself))
             .route("/rest/api/2/user", get(user))
             .route("/rest/api/2/status", get(statuses_list))
+            .route("/rest/api/2/search", get(search))
             .route(LEGACY_WEBHOOKS, any(webhook_collection))
             .route(JIRA10_WEBHOOKS, any(webhook_collection))
             .route(&format!("{LEGACY_WEBHOOKS}/{{id}}"), any(webhook_item))
@@ -200,6 +215,27 @@ impl FakeJira {
     /// The webhooks registered now.
     pub fn webhooks(&self) -> Vec<FakeWebhook> {
         self.lock().webhooks.clone()
+    }
+
+    /// Sets an issue as Jira has it now, sending no webhook.
+    pub fn set_issue(&self, key: &str, issue: FakeIssue) {
+        self.lock().issues.insert(key.to_owned(), issue);
+    }
+
+    /// Trusts an access token issued elsewhere (an imported state's credentials).
+    pub fn trust_access_token(&self, token: &str, secret: &str) {
+        self.lock()
+            .access_tokens
+            .insert(token.to_owned(), secret.to_owned());
+    }
+
+    /// How many search requests were answered 200 so far.
+    pub fn searches(&self) -> usize {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|request| request.path == "/rest/api/2/search" && request.status == 200)
+            .count()
     }
 
     /// Every request received so far.
@@ -609,5 +645,98 @@ async fn webhook_item(
             return not_found();
         }
         StatusCode::NO_CONTENT.into_response()
+    })
+}
+
+/// `GET /rest/api/2/search` as Jira Server answers it, for the JQL a reconcile sends:
+/// `key in ("A-1", …)`, optionally `AND updated >= "-Nm"` (relative to now), `ORDER BY key ASC`.
+async fn search(State(shared): Shared, request: Incoming) -> Response {
+    signed(&shared, &request, TokenKind::Access, |inner, _| {
+        let query: BTreeMap<String, String> =
+            form_urlencoded::parse(request.uri.query().unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let jql = query.get("jql").cloned().unwrap_or_default();
+        let number = |name: &str| {
+            query
+                .get(name)
+                .and_then(|value| value.parse::<usize>().ok())
+        };
+        let (Some(start_at), Some(max_results)) = (number("startAt"), number("maxResults")) else {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(
+                    json!({"errorMessages": ["startAt and maxResults are required"], "errors": {}}),
+                ),
+            )
+                .into_response();
+        };
+        let Some(keys) = jql
+            .split_once("key in (")
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(keys, _)| {
+                keys.split(',')
+                    .map(|key| key.trim().trim_matches('"').to_owned())
+                    .collect::<Vec<_>>()
+            })
+        else {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"errorMessages": [format!("Error in the JQL Query: {jql}")], "errors": {}})),
+            )
+                .into_response();
+        };
+        let since = jql.split_once("updated >= \"-").and_then(|(_, rest)| {
+            let minutes: i64 = rest.split_once("m\"")?.0.parse().ok()?;
+            Some(jirasync_webhook::EventTime::from_datetime(
+                time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes),
+            ))
+        });
+        let base_url = inner.base_url.clone();
+        let found: Vec<Value> = inner
+            .issues
+            .iter()
+            .filter(|(key, issue)| {
+                keys.contains(key)
+                    && since.is_none_or(|since| {
+                        jirasync_webhook::EventTime::parse_jira(&issue.updated)
+                            .is_some_and(|updated| updated >= since)
+                    })
+            })
+            .map(|(key, issue)| {
+                let (name, category) = inner
+                    .statuses
+                    .get(&issue.status)
+                    .cloned()
+                    .unwrap_or_else(|| ("Unknown".to_owned(), "undefined".to_owned()));
+                let id = key.rsplit('-').next().unwrap_or("0");
+                json!({
+                    "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
+                    "id": format!("2{id:0>4}"),
+                    "self": format!("{base_url}/rest/api/2/issue/{key}"),
+                    "key": key,
+                    "fields": {
+                        "assignee": issue.assignee.as_ref().map(|user| user.json(&base_url)),
+                        "updated": issue.updated,
+                        "status": {
+                            "self": format!("{base_url}/rest/api/2/status/{}", issue.status),
+                            "name": name,
+                            "id": issue.status,
+                            "statusCategory": {"key": category, "name": category},
+                        },
+                    },
+                })
+            })
+            .collect();
+        let total = found.len();
+        let page: Vec<Value> = found.into_iter().skip(start_at).take(max_results).collect();
+        axum::Json(json!({
+            "expand": "schema,names",
+            "startAt": start_at,
+            "maxResults": max_results,
+            "total": total,
+            "issues": page,
+        }))
+        .into_response()
     })
 }

@@ -130,7 +130,7 @@ impl Launch {
             Self::Binary => {
                 // It blocks until the binary listens: off the runtime's threads.
                 let deployment = deployment.clone();
-                tokio::task::spawn_blocking(move || serve_binary(&deployment, workers, mode))
+                tokio::task::spawn_blocking(move || serve_binary(&deployment, workers, mode, &[]))
                     .await
                     .expect("start jirasync serve")
             }
@@ -167,6 +167,8 @@ pub struct Connect {
     pub organization: u64,
     /// The service's public URL, under which the webhook URL is built.
     pub public_url: String,
+    /// Also accept the webhook tokens of a Jira wired to Sentry (`--accept-sentry-tokens`).
+    pub accept_sentry_tokens: bool,
 }
 
 impl Connect {
@@ -181,6 +183,7 @@ impl Connect {
             private_key_file,
             organization: 1,
             public_url: public_url.to_owned(),
+            accept_sentry_tokens: false,
         }
     }
 }
@@ -288,7 +291,25 @@ impl Drop for KillOnDrop {
 /// The line `jirasync serve` prints once it listens.
 const LISTENING: &str = "jirasync listening on ";
 
-fn serve_binary(deployment: &Deployment, workers: usize, mode: WebhookMode) -> Service {
+/// Starts `jirasync serve` on `deployment` in inbox mode with `workers` workers and the
+/// extra flags `extra` (such as `--reconcile-interval 1s`).
+pub async fn serve_binary_with(deployment: &Deployment, workers: usize, extra: &[&str]) -> Service {
+    let deployment = deployment.clone();
+    let extra: Vec<String> = extra.iter().map(|flag| (*flag).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        serve_binary(&deployment, workers, WebhookMode::Inbox, &extra)
+    })
+    .await
+    .expect("start jirasync serve")
+}
+
+fn serve_binary(
+    deployment: &Deployment,
+    workers: usize,
+    mode: WebhookMode,
+    extra: &[&str],
+) -> Service {
     let mode = match mode {
         WebhookMode::Inline => "inline",
         WebhookMode::Inbox => "inbox",
@@ -307,6 +328,7 @@ fn serve_binary(deployment: &Deployment, workers: usize, mode: WebhookMode) -> S
             "--workers",
             &workers.to_string(),
         ])
+        .args(extra)
         .current_dir(&deployment.workdir)
         .env_clear()
         .stdin(Stdio::null())
@@ -342,6 +364,7 @@ async fn connect_in_process(deployment: &Deployment, connect: &Connect) {
         private_key_file,
         organization,
         public_url,
+        accept_sentry_tokens,
     } = connect;
     let pem = std::fs::read_to_string(private_key_file).expect("read the private key");
     let key = PrivateKey::from_pem(&pem).expect("key");
@@ -365,7 +388,7 @@ async fn connect_in_process(deployment: &Deployment, connect: &Connect) {
         .await
         .expect("access token");
     let store = deployment.open_store().await;
-    let install = JiraInstall::new(
+    let mut install = JiraInstall::new(
         OrganizationId::new(*organization),
         options,
         ConsumerKey::new(consumer_key),
@@ -373,6 +396,9 @@ async fn connect_in_process(deployment: &Deployment, connect: &Connect) {
         key,
         access,
     );
+    if *accept_sentry_tokens {
+        install = install.accept_reference_tokens();
+    }
     install_jira(
         store.as_ref(),
         install,
@@ -393,6 +419,7 @@ fn connect_binary(deployment: &Deployment, connect: &Connect) {
         private_key_file,
         organization,
         public_url,
+        accept_sentry_tokens,
     } = connect;
     let mut env = deployment.env();
     env.push(("JIRASYNC_PUBLIC_URL", public_url.to_owned()));
@@ -411,6 +438,7 @@ fn connect_binary(deployment: &Deployment, connect: &Connect) {
             &organization.to_string(),
             "--no-verify-ssl",
         ])
+        .args(accept_sentry_tokens.then_some("--accept-sentry-tokens"))
         .current_dir(&deployment.workdir)
         .env_clear()
         .envs(env)
