@@ -29,6 +29,7 @@ pub mod fixture;
 pub mod host;
 mod install;
 mod protocol;
+pub mod setup;
 mod status;
 pub mod test_host;
 

@@ -42,6 +42,7 @@ mod organizations;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
+mod setup;
 mod state;
 
 use std::str::FromStr;

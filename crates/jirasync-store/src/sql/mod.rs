@@ -21,6 +21,7 @@ pub(crate) mod issue_sync;
 pub(crate) mod organizations;
 #[cfg(feature = "testing")]
 pub(crate) mod seed;
+pub(crate) mod setup;
 pub(crate) mod state;
 pub(crate) mod values;
 

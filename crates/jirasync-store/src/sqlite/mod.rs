@@ -41,6 +41,7 @@ mod organizations;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
+mod setup;
 mod state;
 
 use std::path::Path;
