@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use jirasync_domain::SecretString;
+use jirasync_service::JiraHosts;
 use jirasync_store::DatabaseUrl;
 
 /// The database used when none is configured: an SQLite file in the working directory.
@@ -71,6 +72,14 @@ pub struct ConfigArgs {
     /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
     #[arg(long, global = true, value_name = "human|json")]
     pub log_format: Option<String>,
+    /// Do not serve the setup pages and JSON steps (they answer 404); `jirasync connect` still
+    /// works.
+    #[arg(long, global = true)]
+    pub no_setup: bool,
+    /// The only Jira hosts the setup pages and `connect` may reach, comma-separated:
+    /// `jira.example.com`, `jira.example.com:8443`, `*.example.com` (default: any host).
+    #[arg(long, global = true, value_name = "HOSTS")]
+    pub jira_allowed_hosts: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -217,6 +226,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
+    /// Whether `public_url` was configured (a flag, variable or file key) rather than defaulted:
+    /// without it, commands use the public URL saved by the last install.
+    pub public_url_configured: bool,
+    /// Whether `serve` serves the setup pages and JSON steps.
+    pub setup_enabled: bool,
+    /// The Jira hosts the setup pages and `connect` may reach.
+    pub jira_hosts: JiraHosts,
 }
 
 /// Where a value came from, for messages.
@@ -360,8 +376,23 @@ const LOG_FORMAT: OptionSpec = OptionSpec {
     expected: "human or json",
 };
 
+const NO_SETUP: OptionSpec = OptionSpec {
+    key: "no_setup",
+    flag: "--no-setup",
+    variable: "JIRASYNC_NO_SETUP",
+    secret: false,
+    expected: "true or false",
+};
+const JIRA_ALLOWED_HOSTS: OptionSpec = OptionSpec {
+    key: "jira_allowed_hosts",
+    flag: "--jira-allowed-hosts",
+    variable: "JIRASYNC_JIRA_ALLOWED_HOSTS",
+    secret: false,
+    expected: "comma-separated hosts, each a host name or address with an optional :PORT, or *.DOMAIN (such as jira.example.com,*.corp.example)",
+};
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 8] = [
+const KNOWN_KEYS: [&str; 10] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -370,6 +401,8 @@ const KNOWN_KEYS: [&str; 8] = [
     ADMIN_TOKEN.key,
     WORKERS.key,
     LOG_FORMAT.key,
+    NO_SETUP.key,
+    JIRA_ALLOWED_HOSTS.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -445,6 +478,16 @@ impl Sources<'_> {
         match value {
             toml::Value::String(text) => Ok(Some((text.clone(), origin))),
             toml::Value::Integer(number) => Ok(Some((number.to_string(), origin))),
+            toml::Value::Boolean(value) => Ok(Some((value.to_string(), origin))),
+            // A list of strings reads as the comma-separated text a flag would give.
+            toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => Ok(Some((
+                items
+                    .iter()
+                    .filter_map(toml::Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                origin,
+            ))),
             other => Err(ConfigError::InvalidValue {
                 origin,
                 value: (!spec.secret).then(|| other.to_string()),
@@ -503,9 +546,10 @@ impl Config {
             Some(listen) => listen,
             None => default_listen(),
         };
-        let public_url = sources
-            .value(&PUBLIC_URL, args.public_url.as_deref(), parse_public_url)?
-            .unwrap_or_else(|| format!("http://{listen}"));
+        let configured_public_url =
+            sources.value(&PUBLIC_URL, args.public_url.as_deref(), parse_public_url)?;
+        let public_url_configured = configured_public_url.is_some();
+        let public_url = configured_public_url.unwrap_or_else(|| format!("http://{listen}"));
         let mode = sources
             .value(&MODE, args.mode.as_deref(), |text| match text.trim() {
                 "inbox" => Some(Mode::Inbox),
@@ -536,6 +580,16 @@ impl Config {
             } else {
                 LogFormat::Json
             });
+        let no_setup = sources
+            .value(&NO_SETUP, args.no_setup.then_some("true"), parse_bool)?
+            .unwrap_or(false);
+        let jira_hosts = sources
+            .value(
+                &JIRA_ALLOWED_HOSTS,
+                args.jira_allowed_hosts.as_deref(),
+                parse_jira_hosts,
+            )?
+            .unwrap_or_default();
         Ok(Self {
             database_url,
             listen,
@@ -546,6 +600,9 @@ impl Config {
             workers,
             log_format,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
+            public_url_configured,
+            setup_enabled: !no_setup,
+            jira_hosts,
         })
     }
 }
@@ -568,6 +625,26 @@ fn parse_public_url(text: &str) -> Option<String> {
         && url.username().is_empty()
         && url.password().is_none();
     usable.then(|| url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_jira_hosts(text: &str) -> Option<JiraHosts> {
+    let entries: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    JiraHosts::allow_only(entries).ok()
 }
 
 fn parse_admin_token(text: &str) -> Option<SecretString> {

@@ -12,6 +12,7 @@ mod inbox;
 mod keygen;
 mod migrate;
 mod serve;
+mod setup_link;
 mod state;
 mod webhook;
 
@@ -30,5 +31,6 @@ pub(crate) async fn run(
         Command::Inbox(command) => inbox::run(command, config, out).await,
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
+        Command::SetupLink(args) => setup_link::run(&args, config, out).await,
     }
 }
