@@ -362,7 +362,11 @@ async fn a_failed_install_gives_the_link_back() {
         .unwrap()
         .unwrap();
     assert_eq!(stored.used_at, None);
-    // The same link starts over.
+    // "Start again" in the same browser shows the form again; the same link starts over too.
+    assert!(done.body.contains("Start again"), "{}", done.body);
+    let again = browser.get(SETUP_PATH).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert!(again.body.contains("Connect Jira Server"));
     let form = open_link(&mut setup.anonymous_browser(), &token).await;
     assert_eq!(form.status, StatusCode::OK);
 }

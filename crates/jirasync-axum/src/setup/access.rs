@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -19,6 +18,7 @@ use jirasync_domain::setup::{SetupLinkRefusal, SetupTokenHash};
 use super::flow::SetupError;
 use super::{SETUP_API_PATH, SETUP_TOKEN_PARAMETER, SetupState};
 use crate::admin::AdminToken;
+use crate::admin::auth::bearer_token;
 
 /// What opened a setup session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,14 +104,6 @@ impl fmt::Debug for SetupAccess {
             .field("links", &self.links.is_some())
             .finish_non_exhaustive()
     }
-}
-
-/// The token of `Authorization: Bearer <token>`; the scheme is matched ignoring case.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl SetupAccess {

@@ -40,11 +40,30 @@ fn escape(text: &str) -> String {
     escaped
 }
 
+/// The pages' look: readable on any screen, fields under their labels. Inline, so a page needs
+/// nothing else from the server.
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;\
+max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#172b4d}\
+h1{font-size:1.6rem;margin-bottom:1.5rem}\
+label{display:block;font-weight:600;margin-bottom:.25rem}\
+label.check{font-weight:normal}\
+input[type=url],input:not([type]),textarea{display:block;width:100%;box-sizing:border-box;\
+padding:.45rem;font:inherit;border:1px solid #8993a4;border-radius:3px}\
+textarea{font-family:ui-monospace,monospace;font-size:.8rem}\
+form p{margin:0 0 1rem}\
+button{padding:.5rem 1.4rem;font:inherit;font-weight:600;color:#fff;background:#0052cc;\
+border:0;border-radius:3px;cursor:pointer}\
+.error{color:#bf2600;font-weight:600}\
+dt{font-weight:600}dd{margin:0 0 .75rem}\
+pre{white-space:pre-wrap;word-break:break-all;background:#f4f5f7;padding:.75rem}";
+
 /// A whole page. `body` is HTML built from escaped parts.
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{title} · jirasync</title>\n</head>\n<body>\n<h1>{title}</h1>\n{body}</body>\n</html>\n",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · jirasync</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{title}</h1>\n{body}</body>\n</html>\n",
         title = escape(title),
     );
     let mut response = (status, Html(html)).into_response();
@@ -58,8 +77,13 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 
 /// The "Setup Error" page with the message.
 pub(super) fn error_page(error: &SetupError) -> Response {
+    // Without a credential, the form would only refuse again: the message says what to do.
+    let start_again = match error {
+        SetupError::Access(_) | SetupError::SessionExpired => String::new(),
+        _ => format!("<p><a href=\"{SETUP_PATH}\">Start again</a></p>\n"),
+    };
     let body = format!(
-        "<p class=\"error\">{}</p>\n<p><a href=\"{SETUP_PATH}\">Start again</a></p>\n",
+        "<p class=\"error\">{}</p>\n{start_again}",
         escape(&error.to_string())
     );
     let mut response = page(error.page_status(), "Setup Error", &body);
@@ -115,8 +139,8 @@ fn form_page(
          <p><label for=\"private_key\">Private key</label>\n\
          <textarea id=\"private_key\" name=\"private_key\" rows=\"10\" cols=\"70\" \
          placeholder=\"-----BEGIN PRIVATE KEY-----\" required></textarea></p>\n{pem_errors}\
-         <p><label><input type=\"checkbox\" name=\"verify_ssl\" value=\"on\"{verify}> Verify SSL</label></p>\n\
-         <p><label><input type=\"checkbox\" name=\"manual_webhook\" value=\"on\"{manual}> \
+         <p><label class=\"check\"><input type=\"checkbox\" name=\"verify_ssl\" value=\"on\"{verify}> Verify SSL</label></p>\n\
+         <p><label class=\"check\"><input type=\"checkbox\" name=\"manual_webhook\" value=\"on\"{manual}> \
          A Jira administrator will create the webhook (show me its URL)</label></p>\n\
          <p><button type=\"submit\">Submit</button></p>\n</form>\n",
         url = escape(&values.url),
@@ -172,6 +196,12 @@ fn success_page(summary: &InstallSummary) -> Response {
             );
         }
     }
+    body.push_str(
+        "<p>Next: nothing syncs until your application's issues are linked to Jira issues and \
+         sync is turned on for the organization. The operator of jirasync does that with \
+         <code>jirasync config set</code> and <code>jirasync link ISSUE JIRA-KEY</code>, or \
+         the application through jirasync's HTTP API (see docs/api.md).</p>\n",
+    );
     page(StatusCode::OK, "Jira Server connected", &body)
 }
 
@@ -302,6 +332,7 @@ async fn callback(
         Ok(None) => return error_page(&SetupError::SessionExpired),
         Err(error) => return error_page(&SetupError::Pipelines(error)),
     };
+    let grant = pipeline.grant.clone();
     let outcome = finish_authorization(
         state,
         pipeline,
@@ -311,7 +342,15 @@ async fn callback(
     .await;
     match outcome {
         Ok(installed) => success_page(&InstallSummary::from(&installed)),
-        Err(error) => error_page(&error),
+        Err(error) => {
+            // The request token is spent, but the session may start over from the form ("Start
+            // again") with what opened it, as long as that still holds.
+            let _ = state
+                .pipelines
+                .insert(&id, Pipeline::new(PipelineFlow::Html, grant))
+                .await;
+            error_page(&error)
+        }
     }
 }
 

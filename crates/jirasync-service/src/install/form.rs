@@ -170,6 +170,11 @@ pub async fn validate_installation(
         let checked = BaseUrl::parse(url)
             .map_err(|error| match error {
                 jirasync_client::ConfigError::InvalidBaseUrl { reason, .. } => {
+                    let reason = if reason == "relative URL without a base" {
+                        "it has no scheme: write https:// (or http://) before the host"
+                    } else {
+                        reason.as_str()
+                    };
                     format!("The Jira URL is not usable: {reason}.")
                 }
                 other => other.to_string(),
