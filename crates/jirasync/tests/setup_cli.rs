@@ -250,6 +250,13 @@ async fn connect_saves_the_public_url_says_what_to_do_next_and_later_commands_re
         )),
         "{ensured:?}"
     );
+    let doctor = run(&workdir, &["doctor"]).await;
+    assert!(
+        doctor.stdout.contains(&format!(
+            "webhook: webhook 1 posts to {PUBLIC_URL}/extensions/jira-server/issue-updated/[redacted]/"
+        )),
+        "{doctor:?}"
+    );
     let link = run(&workdir, &["setup-link"]).await;
     assert!(
         link.stdout.starts_with(&format!(
