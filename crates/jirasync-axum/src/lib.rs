@@ -99,6 +99,9 @@ pub use setup::pipeline::{
     CsrfToken, DEFAULT_PIPELINE_CAPACITY, DEFAULT_PIPELINE_TTL, InMemoryPipelineStore, Pipeline,
     PipelineFlow, PipelineId, PipelineStage, PipelineStore,
 };
-pub use setup::{SETUP_API_PATH, SETUP_BODY_LIMIT, SETUP_PATH, SetupState, setup_router};
+pub use setup::{
+    SETUP_API_PATH, SETUP_BODY_LIMIT, SETUP_PATH, SETUP_TOKEN_PARAMETER, SetupGrant, SetupState,
+    setup_router,
+};
 pub use state::{AppState, AppStateBuilder, BuildError, DEFAULT_BODY_LIMIT};
 pub use webhook::{WEBHOOK_ROUTE, WEBHOOK_ROUTE_WITHOUT_SLASH};

@@ -412,7 +412,8 @@ async fn refuses_a_post_without_a_session() {
     let answer = browser
         .post_form(SETUP_PATH, &[("url", "https://jira.example.com")])
         .await;
-    assert_eq!(answer.status, StatusCode::OK);
+    // No session is no credential.
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(answer.body.contains("Setup Error"));
     assert!(
         answer.body.contains("setup session has expired"),
@@ -433,7 +434,7 @@ async fn an_expired_pipeline_shows_an_error_and_stores_nothing() {
             "{SETUP_PATH}?oauth_token={REQUEST_TOKEN}&oauth_verifier=v"
         ))
         .await;
-    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(answer.body.contains("Setup Error"));
     assert!(
         answer.body.contains("setup session has expired"),

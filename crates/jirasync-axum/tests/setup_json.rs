@@ -251,13 +251,13 @@ async fn refuses_steps_without_a_live_session() {
     let answer = browser
         .post_json(SETUP_API_PATH, Some(&"0".repeat(64)), &config(&jira))
         .await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(detail(&answer).contains("setup session has expired"));
 
     let (csrf, _) = configure(&mut browser, &jira, json!({})).await;
     setup.clock.advance(std::time::Duration::from_secs(601));
     let answer = approve(&mut browser, &csrf).await;
-    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
     assert!(detail(&answer).contains("setup session has expired"));
     assert_eq!(jira.requests_to("/access-token").await, 0);
     setup.assert_nothing_stored(&jira).await;

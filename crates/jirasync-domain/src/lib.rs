@@ -113,6 +113,7 @@ pub mod organization;
 pub mod people;
 pub mod rules;
 mod secret;
+pub mod setup;
 pub mod state;
 pub mod store;
 mod text;
@@ -131,6 +132,7 @@ pub use jira_directory::{
 pub use memory::InMemoryStore;
 pub use rules::inbound::InboundSync;
 pub use secret::SecretString;
+pub use setup::SetupStore;
 pub use state::StateStore;
 #[cfg(feature = "testing")]
 pub use store::Seed;

@@ -127,9 +127,10 @@ pub use install::form::{
     Field, FieldErrors, InstallationData, InstallationInput, validate_installation,
 };
 pub use install::installer::{
-    InstalledJira, InstallerError, JiraInstall, WebhookRegistration, WebhookRegistrationMode,
-    ensure_issue_webhook, install_jira,
+    InstalledJira, InstallerError, JiraInstall, RemovedWebhook, WebhookRegistration,
+    WebhookRegistrationMode, ensure_issue_webhook, install_jira, remove_stale_webhooks,
 };
+pub use install::jira_hosts::{InvalidHostPattern, JiraHosts};
 pub use jira::{
     JiraClientError, client_credentials, client_options, jira_client, jira_client_with,
 };

@@ -13,6 +13,8 @@
 //!   deliveries, so that a claim reads only what it claims.
 //! * **5 `reconcile`**: `jirasync_reconcile_points`, each integration's reconcile point and
 //!   lease, for every layout.
+//! * **6 `setup`**: one-time set-up links and the saved public URL (`jirasync_setup_links`,
+//!   `jirasync_settings`).
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -147,6 +149,15 @@ macro_rules! embedded_migrations {
                         $backend,
                         "/0005_reconcile.sql"
                     )),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 6,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "setup",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0006_setup.sql")),
                 },
                 from_initial: None,
             },

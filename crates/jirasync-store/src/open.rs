@@ -5,21 +5,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jirasync_domain::inbox::Inbox;
-use jirasync_domain::{Host, LocalIssueStore, ReconcileStore, StateStore, SyncStore};
+use jirasync_domain::{Host, LocalIssueStore, ReconcileStore, SetupStore, StateStore, SyncStore};
 
 use crate::{DatabaseUrl, Layout};
 
 /// The newest schema version this build knows (`crate::migration` lists them): [`open`] brings a
 /// database to it; [`open_bookkeeping`] applies every bookkeeping migration up to it and none of
 /// the standalone ones. A database migrated further by a newer build is refused.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Everything the standalone service needs from one database: jirasync's bookkeeping, the
 /// inbox, the reconcile bookkeeping, the standalone host over its own tables, their issues and
-/// activities, and the whole-state import and export. Implemented by every store of this crate opened with
-/// [`Layout::Standalone`].
+/// activities, the whole-state import and export, and the set-up links and saved public URL.
+/// Implemented by every store of this crate opened with [`Layout::Standalone`].
 pub trait AnyStore:
-    SyncStore + Inbox + ReconcileStore + Host + LocalIssueStore + StateStore + std::fmt::Debug
+    SyncStore
+    + Inbox
+    + ReconcileStore
+    + Host
+    + LocalIssueStore
+    + StateStore
+    + SetupStore
+    + std::fmt::Debug
 {
 }
 
@@ -30,6 +37,7 @@ impl<T> AnyStore for T where
         + Host
         + LocalIssueStore
         + StateStore
+        + SetupStore
         + std::fmt::Debug
         + ?Sized
 {

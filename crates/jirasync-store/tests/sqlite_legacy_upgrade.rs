@@ -72,7 +72,8 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (2, "bookkeeping_from_0001"),
             (3, "standalone_from_0001"),
             (4, "inbox_heads"),
-            (5, "reconcile")
+            (5, "reconcile"),
+            (6, "setup")
         ]
     );
     let tables = sqlite_support::tables(&url).await;
@@ -114,7 +115,8 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
             (1, "initial"),
             (2, "bookkeeping_from_0001"),
             (4, "inbox_heads"),
-            (5, "reconcile")
+            (5, "reconcile"),
+            (6, "setup")
         ]
     );
     drop(bookkeeping);

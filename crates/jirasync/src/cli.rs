@@ -46,6 +46,9 @@ pub enum Command {
     Webhook(WebhookCommand),
     /// Check the database, Jira, the clock, the credentials and the webhook; one line per check.
     Doctor(IntegrationChoice),
+    /// Print a one-time link to the setup pages, for connecting a Jira from a browser without
+    /// the admin token. It works once, until it expires.
+    SetupLink(SetupLinkArgs),
     /// Reconcile with Jira now: read the linked issues Jira updated since the last reconcile and
     /// apply what no webhook delivered; print what was found, one line per integration.
     Reconcile(ReconcileArgs),
@@ -210,4 +213,61 @@ pub enum WebhookCommand {
         #[command(flatten)]
         choice: IntegrationChoice,
     },
+}
+
+/// `setup-link` flags.
+#[derive(Debug, Args)]
+pub struct SetupLinkArgs {
+    /// The organization the link installs for (the form then does not ask); may be left out
+    /// when the database holds only one organization or the form should ask.
+    #[arg(long, value_name = "ID")]
+    pub organization: Option<u64>,
+    /// How long the link works: seconds, or a number with s, m, h or d (at most 7d).
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_link_ttl)]
+    pub ttl: LinkTtl,
+}
+
+/// How long a set-up link works, in seconds (1 second to 7 days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkTtl(pub u64);
+
+/// The longest a set-up link may work.
+pub const MAX_LINK_TTL_SECONDS: u64 = 7 * 24 * 3600;
+
+fn parse_link_ttl(text: &str) -> Result<LinkTtl, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let multiplier = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 24 * 3600,
+        _ => 0,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(multiplier))
+        .filter(|seconds| (1..=MAX_LINK_TTL_SECONDS).contains(seconds))
+        .map(LinkTtl)
+        .ok_or_else(|| "expected a duration from 1s to 7d, such as 900, 30m, 1h or 2d".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_link_lifetimes() {
+        assert_eq!(parse_link_ttl("1h"), Ok(LinkTtl(3600)));
+        assert_eq!(parse_link_ttl("30m"), Ok(LinkTtl(1800)));
+        assert_eq!(parse_link_ttl("900"), Ok(LinkTtl(900)));
+        assert_eq!(parse_link_ttl("7d"), Ok(LinkTtl(MAX_LINK_TTL_SECONDS)));
+        for refused in ["", "0", "8d", "1w", "h", "-1h", "1.5h"] {
+            assert!(parse_link_ttl(refused).is_err(), "{refused}");
+        }
+    }
 }

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use clap::Args;
 use jirasync_domain::SecretString;
+use jirasync_service::JiraHosts;
 use jirasync_store::DatabaseUrl;
 
 /// The database used when none is configured: an SQLite file in the working directory.
@@ -139,6 +140,14 @@ pub struct ConfigArgs {
     /// How many linked issue keys one reconcile query names (default 100, at most 500).
     #[arg(long, global = true, value_name = "N")]
     pub reconcile_batch: Option<String>,
+    /// Do not serve the setup pages and JSON steps (they answer 404); `jirasync connect` still
+    /// works.
+    #[arg(long, global = true)]
+    pub no_setup: bool,
+    /// The only Jira hosts the setup pages and `connect` may reach, comma-separated:
+    /// `jira.example.com`, `jira.example.com:8443`, `*.example.com` (default: any host).
+    #[arg(long, global = true, value_name = "HOSTS")]
+    pub jira_allowed_hosts: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -313,6 +322,13 @@ pub struct Config {
     pub event_time_tolerance: Duration,
     /// The reconcile with Jira.
     pub reconcile: ReconcileConfig,
+    /// Whether `public_url` was configured (a flag, variable or file key) rather than defaulted:
+    /// without it, commands use the public URL saved by the last install.
+    pub public_url_configured: bool,
+    /// Whether `serve` serves the setup pages and JSON steps.
+    pub setup_enabled: bool,
+    /// The Jira hosts the setup pages and `connect` may reach.
+    pub jira_hosts: JiraHosts,
 }
 
 /// Where a value came from, for messages.
@@ -529,8 +545,23 @@ const RECONCILE_BATCH: OptionSpec = OptionSpec {
     expected: "a whole number of issue keys from 1 to 500",
 };
 
+const NO_SETUP: OptionSpec = OptionSpec {
+    key: "no_setup",
+    flag: "--no-setup",
+    variable: "JIRASYNC_NO_SETUP",
+    secret: false,
+    expected: "true or false",
+};
+const JIRA_ALLOWED_HOSTS: OptionSpec = OptionSpec {
+    key: "jira_allowed_hosts",
+    flag: "--jira-allowed-hosts",
+    variable: "JIRASYNC_JIRA_ALLOWED_HOSTS",
+    secret: false,
+    expected: "comma-separated hosts, each a host name or address with an optional :PORT, or *.DOMAIN (such as jira.example.com,*.corp.example)",
+};
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 18] = [
+const KNOWN_KEYS: [&str; 20] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -549,6 +580,8 @@ const KNOWN_KEYS: [&str; 18] = [
     RECONCILE_OVERLAP.key,
     RECONCILE_RATE.key,
     RECONCILE_BATCH.key,
+    NO_SETUP.key,
+    JIRA_ALLOWED_HOSTS.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -625,6 +658,16 @@ impl Sources<'_> {
             toml::Value::String(text) => Ok(Some((text.clone(), origin))),
             toml::Value::Integer(number) => Ok(Some((number.to_string(), origin))),
             toml::Value::Float(number) => Ok(Some((number.to_string(), origin))),
+            toml::Value::Boolean(value) => Ok(Some((value.to_string(), origin))),
+            // A list of strings reads as the comma-separated text a flag would give.
+            toml::Value::Array(items) if items.iter().all(toml::Value::is_str) => Ok(Some((
+                items
+                    .iter()
+                    .filter_map(toml::Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                origin,
+            ))),
             other => Err(ConfigError::InvalidValue {
                 origin,
                 value: (!spec.secret).then(|| other.to_string()),
@@ -683,9 +726,10 @@ impl Config {
             Some(listen) => listen,
             None => default_listen(),
         };
-        let public_url = sources
-            .value(&PUBLIC_URL, args.public_url.as_deref(), parse_public_url)?
-            .unwrap_or_else(|| format!("http://{listen}"));
+        let configured_public_url =
+            sources.value(&PUBLIC_URL, args.public_url.as_deref(), parse_public_url)?;
+        let public_url_configured = configured_public_url.is_some();
+        let public_url = configured_public_url.unwrap_or_else(|| format!("http://{listen}"));
         let mode = sources
             .value(&MODE, args.mode.as_deref(), |text| match text.trim() {
                 "inbox" => Some(Mode::Inbox),
@@ -787,6 +831,16 @@ impl Config {
                 })?
                 .unwrap_or(DEFAULT_RECONCILE_BATCH),
         };
+        let no_setup = sources
+            .value(&NO_SETUP, args.no_setup.then_some("true"), parse_bool)?
+            .unwrap_or(false);
+        let jira_hosts = sources
+            .value(
+                &JIRA_ALLOWED_HOSTS,
+                args.jira_allowed_hosts.as_deref(),
+                parse_jira_hosts,
+            )?
+            .unwrap_or_default();
         Ok(Self {
             database_url,
             listen,
@@ -804,6 +858,9 @@ impl Config {
             database_timeout,
             event_time_tolerance,
             reconcile,
+            public_url_configured,
+            setup_enabled: !no_setup,
+            jira_hosts,
         })
     }
 }
@@ -865,6 +922,26 @@ fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (duration <= LONGEST).then_some(duration)
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_jira_hosts(text: &str) -> Option<JiraHosts> {
+    let entries: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    JiraHosts::allow_only(entries).ok()
 }
 
 fn parse_admin_token(text: &str) -> Option<SecretString> {

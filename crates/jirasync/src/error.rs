@@ -251,6 +251,22 @@ pub enum CliError {
         #[from]
         source: std::io::Error,
     },
+    /// `setup-link --organization ID` names no organization.
+    #[error(
+        "organization {organization} does not exist: the organizations are {}",
+        list_or_none(organizations)
+    )]
+    UnknownOrganization {
+        /// The id given.
+        organization: u64,
+        /// The ids that exist.
+        organizations: Vec<u64>,
+    },
+    /// `setup-link` while the setup pages are turned off.
+    #[error(
+        "the setup pages are turned off (--no-setup, JIRASYNC_NO_SETUP or no_setup in the configuration file), so a set-up link would only find 404: turn them on, or connect from the terminal with jirasync connect"
+    )]
+    SetupDisabled,
 }
 
 fn list_or_none(ids: &[u64]) -> String {

@@ -294,7 +294,7 @@ async fn refuses_a_bad_url_and_key_file_with_the_setup_form_messages() {
     let refused = run(&workdir, args, "").await;
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert!(
-        refused.stderr.contains("error: cannot connect: --url: Enter a valid URL. --private-key bad.pem: Private key must be a valid SSH private key encoded in a PEM format."),
+        refused.stderr.contains("error: cannot connect: --url: Enter a valid URL. --url: The Jira URL is not usable: it has no scheme: write https:// (or http://) before the host. --private-key bad.pem: Private key must be a valid SSH private key encoded in a PEM format."),
         "{refused:?}"
     );
     assert!(jira.server.received_requests().await.unwrap().is_empty());

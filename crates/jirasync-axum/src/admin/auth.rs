@@ -16,7 +16,7 @@ pub(super) const MISSING_CREDENTIALS: &str = "Authentication credentials were no
 pub(super) const INVALID_TOKEN: &str = "Invalid token.";
 
 /// The token of `Authorization: Bearer <token>`; the scheme is matched ignoring case.
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();

@@ -1,6 +1,6 @@
 //! The admin JSON API ([`admin_router`]): what an operator changes and inspects over HTTP.
 
-mod auth;
+pub(crate) mod auth;
 mod body;
 mod external_actors;
 mod ids;

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::header::WWW_AUTHENTICATE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
 use jirasync_client::{OAuthCallback, OAuthDance, WebhookAction, WebhookApi};
 use jirasync_domain::StoreError;
 use jirasync_domain::rules::install::InstallError;
@@ -14,6 +16,7 @@ use serde::Serialize;
 use url::Url;
 
 use super::SetupState;
+use super::access::AccessRefusal;
 use super::pipeline::{Pipeline, PipelineId, PipelineStage};
 
 /// Why a setup step failed. Whatever the reason, nothing was recorded.
@@ -21,8 +24,8 @@ use super::pipeline::{Pipeline, PipelineId, PipelineStage};
 pub(super) enum SetupError {
     /// No live pipeline for this browser.
     #[error(
-        "Your setup session has expired or was not started in this browser. Open the setup page \
-         again to start over."
+        "Your setup session has expired or was not started in this browser. Open the set-up link \
+         again (or ask for a new one: jirasync setup-link) to start over."
     )]
     SessionExpired,
     /// The CSRF token is missing or wrong.
@@ -58,12 +61,18 @@ pub(super) enum SetupError {
     /// Reading the organizations failed.
     #[error("Could not read the organizations: {0}")]
     Store(#[source] StoreError),
+    /// No credential, a wrong one, or a set-up link that no longer opens setup.
+    #[error(transparent)]
+    Access(#[from] AccessRefusal),
 }
 
 impl SetupError {
     /// The HTTP status of the JSON answer.
     pub(super) fn json_status(&self) -> StatusCode {
         match self {
+            Self::Access(refusal) => refusal.status(),
+            // No session is no credential: the setup must be opened again with one.
+            Self::SessionExpired => StatusCode::UNAUTHORIZED,
             Self::CsrfMismatch => StatusCode::FORBIDDEN,
             Self::Pipelines(error) | Self::Store(error) => store_status(error),
             Self::Install(
@@ -73,12 +82,28 @@ impl SetupError {
         }
     }
 
-    /// The HTTP status of the "Setup Error" page: 200 as the reference, except a CSRF refusal
-    /// (403) and a store outage (503).
+    /// The HTTP status of the "Setup Error" page: 200 as the reference, except a refused
+    /// credential (401, 403), a CSRF refusal (403) and a store outage (503).
     pub(super) fn page_status(&self) -> StatusCode {
+        if let Self::Access(refusal) = self {
+            return refusal.status();
+        }
         match self.json_status() {
-            status @ (StatusCode::FORBIDDEN | StatusCode::SERVICE_UNAVAILABLE) => status,
+            status @ (StatusCode::UNAUTHORIZED
+            | StatusCode::FORBIDDEN
+            | StatusCode::SERVICE_UNAVAILABLE) => status,
             _ => StatusCode::OK,
+        }
+    }
+}
+
+impl SetupError {
+    /// Adds `WWW-Authenticate: Bearer` to a 401: the request lacks a credential.
+    pub(super) fn decorate(&self, response: &mut Response) {
+        if response.status() == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
     }
 }
@@ -203,13 +228,30 @@ pub(super) async fn finish_authorization(
         private_key,
         access_token,
     );
-    Ok(install_jira(
+    // A set-up link installs once: use it before the install, give it back if the install fails.
+    state.access.use_link(&pipeline.grant).await?;
+    let installed = install_jira(
         state.store.as_ref(),
         install,
         &state.public_url,
         webhook_mode,
     )
-    .await?)
+    .await;
+    let installed = match installed {
+        Ok(installed) => installed,
+        Err(error) => {
+            state.access.release_link(&pipeline.grant).await;
+            return Err(error.into());
+        }
+    };
+    if let Some(links) = &state.access.links {
+        // Later commands (webhook ensure, doctor, setup-link) reuse it; the install stands even
+        // if this fails.
+        if let Err(error) = links.save_public_url(&state.public_url).await {
+            tracing::warn!(%error, "jira-server.setup.public-url-not-saved");
+        }
+    }
+    Ok(installed)
 }
 
 /// What an install left, for the success page and the JSON answer.

@@ -4,20 +4,22 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION};
+use axum::http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use jirasync_domain::SecretString;
 use jirasync_service::{Field, FieldErrors, InstallationInput, validate_installation};
 
+use super::access::AccessRefusal;
 use super::flow::{
     InstallSummary, SetupError, WebhookSummary, finish_authorization, start_authorization,
 };
 use super::pipeline::{Pipeline, PipelineFlow, PipelineId, PipelineStage};
 use super::session::{session_id, set_session_cookie};
-use super::{SETUP_PATH, SetupState};
+use super::{SETUP_PATH, SETUP_TOKEN_PARAMETER, SetupGrant, SetupState};
 
 /// The form's hidden CSRF field.
 const CSRF_FIELD: &str = "csrf_token";
@@ -38,28 +40,55 @@ fn escape(text: &str) -> String {
     escaped
 }
 
+/// The pages' look: readable on any screen, fields under their labels. Inline, so a page needs
+/// nothing else from the server.
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;\
+max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#172b4d}\
+h1{font-size:1.6rem;margin-bottom:1.5rem}\
+label{display:block;font-weight:600;margin-bottom:.25rem}\
+label.check{font-weight:normal}\
+input[type=url],input:not([type]),textarea{display:block;width:100%;box-sizing:border-box;\
+padding:.45rem;font:inherit;border:1px solid #8993a4;border-radius:3px}\
+textarea{font-family:ui-monospace,monospace;font-size:.8rem}\
+form p{margin:0 0 1rem}\
+button{padding:.5rem 1.4rem;font:inherit;font-weight:600;color:#fff;background:#0052cc;\
+border:0;border-radius:3px;cursor:pointer}\
+.error{color:#bf2600;font-weight:600}\
+dt{font-weight:600}dd{margin:0 0 .75rem}\
+pre{white-space:pre-wrap;word-break:break-all;background:#f4f5f7;padding:.75rem}";
+
 /// A whole page. `body` is HTML built from escaped parts.
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>{title} · jirasync</title>\n</head>\n<body>\n<h1>{title}</h1>\n{body}</body>\n</html>\n",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · jirasync</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>{title}</h1>\n{body}</body>\n</html>\n",
         title = escape(title),
     );
     let mut response = (status, Html(html)).into_response();
-    // Pages carry a CSRF token or install details: never cache them.
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Pages carry a CSRF token or install details: never cache them, and never tell another
+    // site which page (and query) a link came from.
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
 }
 
 /// The "Setup Error" page with the message.
-fn error_page(error: &SetupError) -> Response {
+pub(super) fn error_page(error: &SetupError) -> Response {
+    // Without a credential, the form would only refuse again: the message says what to do.
+    let start_again = match error {
+        SetupError::Access(_) | SetupError::SessionExpired => String::new(),
+        _ => format!("<p><a href=\"{SETUP_PATH}\">Start again</a></p>\n"),
+    };
     let body = format!(
-        "<p class=\"error\">{}</p>\n<p><a href=\"{SETUP_PATH}\">Start again</a></p>\n",
+        "<p class=\"error\">{}</p>\n{start_again}",
         escape(&error.to_string())
     );
-    page(error.page_status(), "Setup Error", &body)
+    let mut response = page(error.page_status(), "Setup Error", &body);
+    error.decorate(&mut response);
+    response
 }
 
 /// What the form shows again after a refused submission.
@@ -110,8 +139,8 @@ fn form_page(
          <p><label for=\"private_key\">Private key</label>\n\
          <textarea id=\"private_key\" name=\"private_key\" rows=\"10\" cols=\"70\" \
          placeholder=\"-----BEGIN PRIVATE KEY-----\" required></textarea></p>\n{pem_errors}\
-         <p><label><input type=\"checkbox\" name=\"verify_ssl\" value=\"on\"{verify}> Verify SSL</label></p>\n\
-         <p><label><input type=\"checkbox\" name=\"manual_webhook\" value=\"on\"{manual}> \
+         <p><label class=\"check\"><input type=\"checkbox\" name=\"verify_ssl\" value=\"on\"{verify}> Verify SSL</label></p>\n\
+         <p><label class=\"check\"><input type=\"checkbox\" name=\"manual_webhook\" value=\"on\"{manual}> \
          A Jira administrator will create the webhook (show me its URL)</label></p>\n\
          <p><button type=\"submit\">Submit</button></p>\n</form>\n",
         url = escape(&values.url),
@@ -167,6 +196,12 @@ fn success_page(summary: &InstallSummary) -> Response {
             );
         }
     }
+    body.push_str(
+        "<p>Next: nothing syncs until your application's issues are linked to Jira issues and \
+         sync is turned on for the organization. The operator of jirasync does that with \
+         <code>jirasync config set</code> and <code>jirasync link ISSUE JIRA-KEY</code>, or \
+         the application through jirasync's HTTP API (see docs/api.md).</p>\n",
+    );
     page(StatusCode::OK, "Jira Server connected", &body)
 }
 
@@ -187,7 +222,20 @@ fn query_pairs(query: Option<&str>) -> HashMap<String, String> {
 }
 
 fn redirect(location: &str) -> Response {
-    let mut response = StatusCode::FOUND.into_response();
+    redirect_with(StatusCode::FOUND, location)
+}
+
+/// 303 to a page of this service, fetched with GET.
+fn see_other(location: &str) -> Response {
+    let mut response = redirect_with(StatusCode::SEE_OTHER, location);
+    response
+        .headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+fn redirect_with(status: StatusCode, location: &str) -> Response {
+    let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
     }
@@ -195,9 +243,13 @@ fn redirect(location: &str) -> Response {
 }
 
 /// `GET /extensions/jira-server/setup/`: Jira's callback when the query has `oauth_token` or
-/// `oauth_verifier`, else the form (starting a pipeline when this browser has none).
+/// `oauth_verifier`, else the form. A credential (the admin token as bearer, or a set-up link's
+/// `setup_token`) starts a session; a link's token is then taken out of the address bar by a
+/// redirect. Without a credential the browser's live session shows the form again; without
+/// either the answer is 401.
 pub(super) async fn show_form_or_callback(
     State(state): State<SetupState>,
+    grant: Option<Extension<SetupGrant>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
@@ -205,35 +257,56 @@ pub(super) async fn show_form_or_callback(
     if query.contains_key("oauth_token") || query.contains_key("oauth_verifier") {
         return callback(&state, &headers, &query).await;
     }
+    let setup_token = query.get(SETUP_TOKEN_PARAMETER).map(String::as_str);
+    let grant = grant.map(|Extension(grant)| grant);
     let existing = match session_id(&headers) {
         Some(id) => match state.pipelines.get(&id).await {
-            Ok(pipeline) => pipeline.map(|pipeline| (id, pipeline)),
+            Ok(pipeline) => pipeline
+                .filter(|pipeline| pipeline.flow == PipelineFlow::Html)
+                .map(|pipeline| (id, pipeline)),
             Err(error) => return error_page(&SetupError::Pipelines(error)),
         },
         None => None,
     };
-    // Opening the form again starts over, keeping this browser's session and CSRF token.
-    let (id, pipeline) = match existing {
-        Some((id, mut pipeline)) if pipeline.flow == PipelineFlow::Html => {
+    // Opening the form again starts over, keeping this browser's session and CSRF token; a new
+    // credential starts a new session.
+    let (id, pipeline) = match (existing, grant) {
+        (Some((id, mut pipeline)), grant)
+            if grant.as_ref().is_none_or(|grant| *grant == pipeline.grant) =>
+        {
+            if let Err(refusal) = state.access.recheck(&pipeline.grant).await {
+                return error_page(&refusal.into());
+            }
             pipeline.stage = PipelineStage::Config;
             (id, pipeline)
         }
-        _ => (PipelineId::generate(), Pipeline::new(PipelineFlow::Html)),
+        (_, Some(grant)) => (
+            PipelineId::generate(),
+            Pipeline::new(PipelineFlow::Html, grant),
+        ),
+        (None | Some(_), None) => {
+            return error_page(&SetupError::Access(AccessRefusal::Missing));
+        }
     };
     if let Err(error) = state.pipelines.insert(&id, pipeline.clone()).await {
         return error_page(&SetupError::Pipelines(error));
     }
-    let values = FormValues {
-        verify_ssl: true,
-        organization: query.get("organization").cloned().unwrap_or_default(),
-        ..FormValues::default()
+    let mut response = if setup_token.is_some() {
+        // Keep the link's token out of the address bar, the history and any Referer.
+        see_other(SETUP_PATH)
+    } else {
+        let values = FormValues {
+            verify_ssl: true,
+            organization: query.get("organization").cloned().unwrap_or_default(),
+            ..FormValues::default()
+        };
+        form_page(
+            &pipeline,
+            state.organization_for(&pipeline.grant).is_none(),
+            &values,
+            &FieldErrors::default(),
+        )
     };
-    let mut response = form_page(
-        &pipeline,
-        state.organization.is_none(),
-        &values,
-        &FieldErrors::default(),
-    );
     set_session_cookie(response.headers_mut(), &id, state.secure_cookie());
     response
 }
@@ -259,6 +332,7 @@ async fn callback(
         Ok(None) => return error_page(&SetupError::SessionExpired),
         Err(error) => return error_page(&SetupError::Pipelines(error)),
     };
+    let grant = pipeline.grant.clone();
     let outcome = finish_authorization(
         state,
         pipeline,
@@ -268,7 +342,15 @@ async fn callback(
     .await;
     match outcome {
         Ok(installed) => success_page(&InstallSummary::from(&installed)),
-        Err(error) => error_page(&error),
+        Err(error) => {
+            // The request token is spent, but the session may start over from the form ("Start
+            // again") with what opened it, as long as that still holds.
+            let _ = state
+                .pipelines
+                .insert(&id, Pipeline::new(PipelineFlow::Html, grant))
+                .await;
+            error_page(&error)
+        }
     }
 }
 
@@ -287,6 +369,9 @@ pub(super) async fn submit_form(
         Ok(_) => return error_page(&SetupError::SessionExpired),
         Err(error) => return error_page(&SetupError::Pipelines(error)),
     };
+    if let Err(refusal) = state.access.recheck(&pipeline.grant).await {
+        return error_page(&refusal.into());
+    }
     let fields: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
     let csrf_ok = fields
         .get(CSRF_FIELD)
@@ -305,7 +390,14 @@ pub(super) async fn submit_form(
     input.verify_ssl = checkbox("verify_ssl");
     input.manual_webhook = checkbox("manual_webhook");
     input.organization = fields.get(Field::Organization.form_name()).cloned();
-    let validated = validate_installation(&input, state.organization, state.store.as_ref()).await;
+    let organization = state.organization_for(&pipeline.grant);
+    let validated = validate_installation(
+        &input,
+        organization,
+        &state.jira_hosts,
+        state.store.as_ref(),
+    )
+    .await;
     let installation = match validated {
         Ok(Ok(installation)) => installation,
         Ok(Err(errors)) => {
@@ -316,7 +408,7 @@ pub(super) async fn submit_form(
                 manual_webhook: input.manual_webhook,
                 organization: input.organization.unwrap_or_default(),
             };
-            return form_page(&pipeline, state.organization.is_none(), &values, &errors);
+            return form_page(&pipeline, organization.is_none(), &values, &errors);
         }
         Err(error) => return error_page(&SetupError::Store(error)),
     };

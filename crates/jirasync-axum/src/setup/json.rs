@@ -4,21 +4,22 @@
 //! steps `installation_config` and `oauth_callback` need the cookie and the token in the
 //! `X-CSRF-Token` header.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use jirasync_domain::SecretString;
 use jirasync_domain::integration::JIRA_SERVER_PROVIDER;
 use jirasync_service::{Field, FieldErrors, InstallationInput, validate_installation};
 use serde_json::{Map, Value, json};
 
-use super::SetupState;
+use super::access::AccessRefusal;
 use super::flow::{InstallSummary, SetupError, finish_authorization, start_authorization};
 use super::pipeline::{Pipeline, PipelineFlow, PipelineId, PipelineStage};
 use super::session::{session_id, set_session_cookie};
+use super::{SetupGrant, SetupState};
 
 /// The header that carries the pipeline's CSRF token.
 pub(super) const CSRF_HEADER: &str = "x-csrf-token";
@@ -58,8 +59,10 @@ fn field_errors_json(errors: &FieldErrors) -> Map<String, Value> {
     map
 }
 
-fn setup_error(error: &SetupError) -> Response {
-    error_answer(error.json_status(), &error.to_string(), None)
+pub(super) fn setup_error(error: &SetupError) -> Response {
+    let mut response = error_answer(error.json_status(), &error.to_string(), None);
+    error.decorate(&mut response);
+    response
 }
 
 fn field_errors(errors: &FieldErrors) -> Response {
@@ -99,6 +102,7 @@ fn bool_member(body: &Map<String, Value>, name: &str, default: bool) -> Result<b
 /// `POST /extensions/jira-server/setup/api/`: one step of the pipeline.
 pub(super) async fn step(
     State(state): State<SetupState>,
+    grant: Option<Extension<SetupGrant>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -133,7 +137,7 @@ pub(super) async fn step(
     };
     if let Some(action) = body.get("action") {
         return match action.as_str() {
-            Some("initialize") => initialize(&state).await,
+            Some("initialize") => initialize(&state, grant.map(|Extension(grant)| grant)).await,
             _ => error_answer(
                 StatusCode::BAD_REQUEST,
                 "Unknown action: the only action is \"initialize\".",
@@ -185,12 +189,19 @@ async fn authorized_pipeline(
     if !pipeline.csrf_token.matches(presented) {
         return Err(SetupError::CsrfMismatch);
     }
+    state.access.recheck(&pipeline.grant).await?;
     Ok((id, pipeline))
 }
 
-async fn initialize(state: &SetupState) -> Response {
+/// Starts a pipeline for the holder of the admin token or of a set-up link's token, each sent
+/// as `Authorization: Bearer <token>`.
+async fn initialize(state: &SetupState, grant: Option<SetupGrant>) -> Response {
+    let Some(grant) = grant else {
+        return setup_error(&SetupError::Access(AccessRefusal::Missing));
+    };
+    let organization_required = state.organization_for(&grant).is_none();
     let id = PipelineId::generate();
-    let pipeline = Pipeline::new(PipelineFlow::Json);
+    let pipeline = Pipeline::new(PipelineFlow::Json, grant);
     let csrf_token = pipeline.csrf_token.expose_secret().to_owned();
     if let Err(error) = state.pipelines.insert(&id, pipeline).await {
         return setup_error(&SetupError::Pipelines(error));
@@ -204,7 +215,7 @@ async fn initialize(state: &SetupState) -> Response {
             "totalSteps": TOTAL_STEPS,
             "data": {
                 "csrfToken": csrf_token,
-                "organizationRequired": state.organization.is_none(),
+                "organizationRequired": organization_required,
             },
         }),
     );
@@ -233,7 +244,13 @@ async fn installation_config(
         }
         Err(message) => return error_answer(StatusCode::BAD_REQUEST, &message, None),
     }
-    let validated = validate_installation(&input, state.organization, state.store.as_ref()).await;
+    let validated = validate_installation(
+        &input,
+        state.organization_for(&pipeline.grant),
+        &state.jira_hosts,
+        state.store.as_ref(),
+    )
+    .await;
     let installation = match validated {
         // A mistyped member and the form's own checks are reported together.
         Ok(Ok(installation)) if errors.is_empty() => installation,

@@ -15,6 +15,8 @@ use jirasync_core::{Clock, Secret, SystemClock};
 use jirasync_domain::StoreError;
 use jirasync_service::InstallationData;
 
+use super::SetupGrant;
+
 /// How long a pipeline lives after its last change unless configured otherwise: Jira's request
 /// tokens live about as long.
 pub const DEFAULT_PIPELINE_TTL: Duration = Duration::from_secs(10 * 60);
@@ -85,15 +87,18 @@ pub struct Pipeline {
     pub flow: PipelineFlow,
     /// Where it is.
     pub stage: PipelineStage,
+    /// What opened it: the admin token or a one-time set-up link.
+    pub grant: SetupGrant,
 }
 
 impl Pipeline {
-    /// A new pipeline at the form, with a fresh CSRF token.
-    pub fn new(flow: PipelineFlow) -> Self {
+    /// A new pipeline at the form, opened by `grant`, with a fresh CSRF token.
+    pub fn new(flow: PipelineFlow, grant: SetupGrant) -> Self {
         Self {
             csrf_token: CsrfToken::generate(),
             flow,
             stage: PipelineStage::Config,
+            grant,
         }
     }
 }
@@ -242,7 +247,7 @@ mod tests {
         let (store, clock) = store(4);
         let id = PipelineId::generate();
         store
-            .insert(&id, Pipeline::new(PipelineFlow::Html))
+            .insert(&id, Pipeline::new(PipelineFlow::Html, SetupGrant::Admin))
             .await
             .unwrap();
         clock.advance(Duration::from_secs(599));
@@ -257,7 +262,7 @@ mod tests {
         let (store, _clock) = store(4);
         let id = PipelineId::generate();
         store
-            .insert(&id, Pipeline::new(PipelineFlow::Json))
+            .insert(&id, Pipeline::new(PipelineFlow::Json, SetupGrant::Admin))
             .await
             .unwrap();
         assert!(store.take(&id).await.unwrap().is_some());
@@ -271,16 +276,19 @@ mod tests {
         let second = PipelineId::generate();
         let third = PipelineId::generate();
         store
-            .insert(&first, Pipeline::new(PipelineFlow::Html))
+            .insert(&first, Pipeline::new(PipelineFlow::Html, SetupGrant::Admin))
             .await
             .unwrap();
         clock.advance(Duration::from_secs(10));
         store
-            .insert(&second, Pipeline::new(PipelineFlow::Html))
+            .insert(
+                &second,
+                Pipeline::new(PipelineFlow::Html, SetupGrant::Admin),
+            )
             .await
             .unwrap();
         store
-            .insert(&third, Pipeline::new(PipelineFlow::Html))
+            .insert(&third, Pipeline::new(PipelineFlow::Html, SetupGrant::Admin))
             .await
             .unwrap();
         assert_eq!(store.len(), 2);

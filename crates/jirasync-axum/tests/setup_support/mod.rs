@@ -23,7 +23,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request as HttpRequest, StatusCode};
 pub use fake_jira::*;
-use jirasync_axum::{InMemoryPipelineStore, SetupState, setup_router};
+use jirasync_axum::{AdminToken, InMemoryPipelineStore, SetupState, setup_router};
 use jirasync_client::oauth1::{Clock, ManualClock};
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::integration::{Integration, JIRA_SERVER_PROVIDER};
@@ -32,7 +32,11 @@ use jirasync_domain::{InMemoryStore, IntegrationStore, Seed};
 use serde_json::Value;
 use tower::ServiceExt as _;
 
-/// The service under test: the setup router on an in-memory store with one organization.
+/// The admin token the setup routes accept in these tests.
+pub const ADMIN_TOKEN: &str = "setup-tests-admin-token-0123456789";
+
+/// The service under test: the setup router on an in-memory store with one organization, opened
+/// by [`ADMIN_TOKEN`] or a set-up link kept in the same store.
 pub struct Setup {
     pub app: Router,
     pub store: Arc<InMemoryStore>,
@@ -59,7 +63,10 @@ impl Setup {
             .with_clock(Arc::clone(&clock) as Arc<dyn Clock>);
         let state = SetupState::new(Arc::clone(&store) as _, PUBLIC_URL)
             .with_pipeline_store(Arc::new(pipelines))
-            .with_timeouts(Duration::from_secs(2), Duration::from_secs(5));
+            .with_timeouts(Duration::from_secs(2), Duration::from_secs(5))
+            .with_admin_token(AdminToken::new(ADMIN_TOKEN).unwrap())
+            .with_setup_links(Arc::clone(&store) as _)
+            .with_clock(Arc::clone(&clock) as _);
         let app = setup_router(configure(state, organization));
         Self {
             app,
@@ -69,10 +76,21 @@ impl Setup {
         }
     }
 
+    /// A browser that sends the admin token with every request.
     pub fn browser(&self) -> Browser {
         Browser {
             app: self.app.clone(),
             cookie: None,
+            authorization: Some(format!("Bearer {ADMIN_TOKEN}")),
+        }
+    }
+
+    /// A browser that sends no credential of its own (only the session cookie it is given).
+    pub fn anonymous_browser(&self) -> Browser {
+        Browser {
+            app: self.app.clone(),
+            cookie: None,
+            authorization: None,
         }
     }
 
@@ -125,6 +143,8 @@ impl Answer {
 pub struct Browser {
     app: Router,
     pub cookie: Option<String>,
+    /// The `Authorization` header sent with every request.
+    pub authorization: Option<String>,
 }
 
 impl Browser {
@@ -134,6 +154,13 @@ impl Browser {
             request
                 .headers_mut()
                 .insert("cookie", cookie.parse().unwrap());
+        }
+        if let Some(authorization) = &self.authorization
+            && !request.headers().contains_key("authorization")
+        {
+            request
+                .headers_mut()
+                .insert("authorization", authorization.parse().unwrap());
         }
         let response = self.app.clone().oneshot(request).await.unwrap();
         if let Some(set) = response.headers().get("set-cookie") {

@@ -30,6 +30,7 @@ pub mod host;
 mod install;
 mod protocol;
 mod reconcile;
+pub mod setup;
 mod status;
 pub mod test_host;
 

@@ -9,6 +9,7 @@
 mod host;
 mod seed;
 mod session;
+mod setup;
 mod state;
 
 use std::collections::btree_map::Entry;
@@ -47,6 +48,7 @@ use crate::text::eq_ignore_case;
 pub struct InMemoryStore {
     state: Arc<Mutex<State>>,
     issue_locks: session::IssueLocks,
+    setup: setup::SetupRecords,
 }
 
 impl fmt::Debug for InMemoryStore {

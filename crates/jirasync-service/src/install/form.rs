@@ -7,6 +7,7 @@ use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::{OrganizationStore, StoreError};
 
 use super::installer::WebhookRegistrationMode;
+use super::jira_hosts::JiraHosts;
 
 /// A required field is missing or blank.
 const REQUIRED: &str = "This field is required.";
@@ -149,7 +150,8 @@ fn required<'a>(value: Option<&'a str>, field: Field, errors: &mut FieldErrors) 
 
 /// Checks the form with the reference's rules and messages. `fixed_organization` is the
 /// organization the service installs for, if it is configured; otherwise the form's organization
-/// id must name an existing organization.
+/// id must name an existing organization. The Jira URL must name one of `hosts`: a refused URL
+/// gets "Enter a valid URL." and the precise reason, and no request is ever made to it.
 /// `Ok(Err(_))` lists the refused fields; `Err(_)` is a store failure.
 ///
 /// # Errors
@@ -158,17 +160,35 @@ fn required<'a>(value: Option<&'a str>, field: Field, errors: &mut FieldErrors) 
 pub async fn validate_installation(
     input: &InstallationInput,
     fixed_organization: Option<OrganizationId>,
+    hosts: &JiraHosts,
     store: &dyn OrganizationStore,
 ) -> Result<Result<InstallationData, FieldErrors>, StoreError> {
     let mut errors = FieldErrors::default();
 
     let base_url = required(input.url.as_deref(), Field::Url, &mut errors).and_then(|url| {
         // reference §1.2: a URL with a scheme and a host; all trailing `/` are stripped.
-        let parsed = BaseUrl::parse(url).ok();
-        if parsed.is_none() {
-            errors.add(Field::Url, INVALID_URL);
+        let checked = BaseUrl::parse(url)
+            .map_err(|error| match error {
+                jirasync_client::ConfigError::InvalidBaseUrl { reason, .. } => {
+                    let reason = if reason == "relative URL without a base" {
+                        "it has no scheme: write https:// (or http://) before the host"
+                    } else {
+                        reason.as_str()
+                    };
+                    format!("The Jira URL is not usable: {reason}.")
+                }
+                other => other.to_string(),
+            })
+            .and_then(|parsed| hosts.check(&parsed).map(|()| parsed));
+        match checked {
+            Ok(parsed) => Some(parsed),
+            Err(reason) => {
+                errors.add(Field::Url, INVALID_URL);
+                // The precise reason says what to change.
+                errors.add(Field::Url, reason);
+                None
+            }
         }
-        parsed
     });
 
     let consumer_key = required(

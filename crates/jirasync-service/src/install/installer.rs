@@ -7,7 +7,7 @@
 
 use jirasync_client::{
     AccessTokenPair, ClientOptions, ConsumerKey, Credentials, DEFAULT_WEBHOOK_NAME,
-    EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey, WebhookAction,
+    EnsureWebhookOutcome, JiraClient, NewWebhook, PrivateKey, WebhookAction, WebhookApi, WebhookId,
 };
 use jirasync_domain::SecretString;
 use jirasync_domain::SyncStore;
@@ -17,7 +17,9 @@ use jirasync_domain::rules::install::{
     InstallError, InstallRequest, install_jira_server_accepting, jira_host,
 };
 use jirasync_domain::store::{Installation, StoreError};
-use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
+use jirasync_webhook::{
+    WEBHOOK_PATH_PREFIX, WebhookSecret, mint_token, redact_webhook_url, verify_token, webhook_url,
+};
 
 /// How the issue webhook gets into Jira.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -273,4 +275,59 @@ pub async fn ensure_issue_webhook(
             );
             InstallerError::Webhook(error)
         })
+}
+
+/// A webhook of this installation, left behind at an older public URL, that
+/// [`remove_stale_webhooks`] deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RemovedWebhook {
+    /// Its id in Jira.
+    pub id: WebhookId,
+    /// The URL it posted to, with the token hidden.
+    pub redacted_url: String,
+}
+
+/// Deletes the webhooks in Jira that belong to this installation but post under another public
+/// URL than `public_url`: left behind when jirasync moved. A webhook belongs to the installation
+/// when its URL carries a token that verifies with one of `secrets` (so the webhooks of another
+/// jirasync using the same Jira are never touched). Answers what was deleted.
+///
+/// # Errors
+///
+/// [`InstallerError::Webhook`] when Jira does not list or delete them.
+pub async fn remove_stale_webhooks(
+    jira: &JiraClient,
+    api: WebhookApi,
+    secrets: &[WebhookSecret],
+    public_url: &str,
+) -> Result<Vec<RemovedWebhook>, InstallerError> {
+    let public_url = public_url.trim_end_matches('/');
+    let webhooks = jira
+        .list_webhooks(api)
+        .await
+        .map_err(InstallerError::Webhook)?;
+    let mut removed = Vec::new();
+    for webhook in webhooks {
+        let Some((base, after_prefix)) = webhook.url.split_once(WEBHOOK_PATH_PREFIX) else {
+            continue;
+        };
+        let token = after_prefix.split('/').next().unwrap_or_default();
+        let ours = verify_token(token, secrets).is_ok();
+        if !ours || base.trim_end_matches('/') == public_url {
+            continue;
+        }
+        let Some(id) = webhook.id else { continue };
+        match jira.delete_webhook(api, &id).await {
+            // Another instance may have removed it first.
+            Ok(()) => {}
+            Err(jirasync_client::Error::Api(answer)) if answer.status == 404 => {}
+            Err(error) => return Err(InstallerError::Webhook(error)),
+        }
+        removed.push(RemovedWebhook {
+            id,
+            redacted_url: redact_webhook_url(&webhook.url),
+        });
+    }
+    Ok(removed)
 }

@@ -132,6 +132,19 @@ impl Webhooks {
     pub fn all(&self) -> Vec<Value> {
         self.0.lock().unwrap().clone()
     }
+
+    /// Registers a webhook as another client of Jira would.
+    pub fn add(&self, name: &str, url: &str) {
+        let mut webhooks = self.0.lock().unwrap();
+        let id = webhooks.len() + 1;
+        webhooks.push(json!({
+            "self": format!("http://jira/rest/webhooks/1.0/webhook/{id}"),
+            "name": name,
+            "url": url,
+            "events": ["jira:issue_created", "jira:issue_updated"],
+            "enabled": true,
+        }));
+    }
 }
 
 struct WebhookEndpoint {

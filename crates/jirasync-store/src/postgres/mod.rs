@@ -43,6 +43,7 @@ mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
+mod setup;
 mod state;
 
 use std::str::FromStr;

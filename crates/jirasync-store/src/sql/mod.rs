@@ -22,6 +22,7 @@ pub(crate) mod organizations;
 pub(crate) mod reconcile;
 #[cfg(feature = "testing")]
 pub(crate) mod seed;
+pub(crate) mod setup;
 pub(crate) mod state;
 pub(crate) mod values;
 

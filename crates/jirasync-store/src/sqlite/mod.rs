@@ -42,6 +42,7 @@ mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
+mod setup;
 mod state;
 
 use std::path::Path;

@@ -18,6 +18,7 @@ use jirasync_store::AnyStore;
 use crate::cli::ConnectArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::public_url::loopback_warning;
 use crate::store::open_store;
 
 pub(super) async fn run(
@@ -26,11 +27,17 @@ pub(super) async fn run(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let store = open_store(config).await?;
+    let public_url = crate::public_url::resolve(config, store.as_ref())
+        .await?
+        .url;
+    if let Some(warning) = loopback_warning(&public_url) {
+        writeln!(out, "{warning}")?;
+    }
     let organization = match args.organization {
         Some(organization) => OrganizationId::new(organization),
         None => only_organization(store.as_ref()).await?,
     };
-    let installation = validated(args, organization, store.as_ref()).await?;
+    let installation = validated(args, organization, config, store.as_ref()).await?;
     let options =
         ClientOptions::new(installation.base_url.clone()).verify_ssl(installation.verify_ssl);
     let dance = OAuthDance::new(
@@ -83,8 +90,38 @@ pub(super) async fn run(
     if args.accept_sentry_tokens {
         install = install.accept_reference_tokens();
     }
-    let installed = install_jira(store.as_ref(), install, &config.public_url, webhook_mode).await?;
+    let installed = install_jira(store.as_ref(), install, &public_url, webhook_mode).await?;
+    // Later commands (webhook ensure, doctor, setup-link, serve) reuse it.
+    store
+        .save_public_url(&public_url)
+        .await
+        .map_err(CliError::store("save the public URL"))?;
     report(&installed, out)?;
+    next_steps(&installed, out)?;
+    Ok(())
+}
+
+/// What to do after connecting: link issues and turn sync on (`docs/api.md` has the API).
+fn next_steps(installed: &InstalledJira, out: &mut dyn Write) -> Result<(), CliError> {
+    let organization = installed
+        .installation
+        .organization_integration
+        .organization_id
+        .get();
+    let external_id = installed.installation.integration.external_id.as_str();
+    write!(
+        out,
+        "
+Next steps: nothing syncs until issues are linked and sync is turned on.
+  1. Turn on the sync you want for organization {organization}:
+       jirasync config set --organization {organization} --integration {external_id} ...
+  2. Link each of your application's issues to its Jira issue:
+       jirasync link ISSUE JIRA-KEY
+  Or do both from your application through the HTTP API (POST /api/v1/..., with the admin
+  token): see docs/api.md.
+  Then check the whole set-up with: jirasync doctor
+"
+    )?;
     Ok(())
 }
 
@@ -111,6 +148,7 @@ async fn only_organization(store: &dyn AnyStore) -> Result<OrganizationId, CliEr
 async fn validated(
     args: &ConnectArgs,
     organization: OrganizationId,
+    config: &Config,
     store: &dyn OrganizationStore,
 ) -> Result<InstallationData, CliError> {
     let pem = std::fs::read_to_string(&args.private_key).map_err(|source| CliError::File {
@@ -125,7 +163,7 @@ async fn validated(
     input.verify_ssl = !args.no_verify_ssl;
     input.manual_webhook = args.manual_webhook;
     input.organization = Some(organization.get().to_string());
-    validate_installation(&input, None, store)
+    validate_installation(&input, None, &config.jira_hosts, store)
         .await
         .map_err(CliError::store("look up the organization"))?
         .map_err(|errors| CliError::ConnectRefused {

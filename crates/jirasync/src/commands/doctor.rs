@@ -127,6 +127,10 @@ async fn run_checks(
         ),
     ))?;
 
+    let public_url = match crate::public_url::resolve(config, store.as_ref()).await {
+        Ok(public_url) => public_url.url,
+        Err(error) => return report.record(&Check::fail("database", error.to_string())),
+    };
     let installation = match Installation::find(store.as_ref(), choice).await {
         Ok(installation) => installation,
         Err(error) => return report.record(&Check::fail("integration", error.to_string())),
@@ -193,9 +197,9 @@ async fn run_checks(
         Some(api) => match client.list_webhooks(api).await {
             Ok(webhooks) => webhook_check(
                 &webhooks,
-                &installation.webhook_urls(&config.public_url),
+                &installation.webhook_urls(&public_url),
                 installation.integration.external_id.as_str(),
-                &config.public_url,
+                &public_url,
             ),
             Err(error) => Check::fail("webhook", format!("cannot list the webhooks: {error}")),
         },

@@ -52,6 +52,9 @@ pub(super) fn run(args: &KeygenArgs, config: &Config, out: &mut dyn Write) -> Re
         "{}",
         instructions(&private_path, &public_path, &public_pem, &config.public_url)
     )?;
+    if let Some(warning) = crate::public_url::loopback_warning(&config.public_url) {
+        writeln!(out, "\n{warning}")?;
+    }
     Ok(())
 }
 

@@ -13,6 +13,7 @@ mod keygen;
 mod migrate;
 mod reconcile;
 mod serve;
+mod setup_link;
 mod state;
 mod webhook;
 
@@ -32,5 +33,6 @@ pub(crate) async fn run(
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
         Command::Reconcile(args) => reconcile::run(&args, config, out).await,
+        Command::SetupLink(args) => setup_link::run(&args, config, out).await,
     }
 }

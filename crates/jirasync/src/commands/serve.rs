@@ -9,12 +9,13 @@ use std::io::Write;
 use std::sync::Arc;
 
 use jirasync_axum::{AdminState, AdminToken, AppState, ServerLimits, SetupState, serve_bounded};
-use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
+use jirasync_domain::{Host, Inbox, LocalIssueStore, SetupStore, SyncStore};
 use jirasync_service::{ClientJiraDirectory, InboxRetention, SyncService, WebhookMode};
 use jirasync_store::AnyStore;
 
 use crate::config::{Config, Mode};
 use crate::error::CliError;
+use crate::public_url::{PublicUrl, PublicUrlSource};
 use crate::store::open_store;
 
 pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliError> {
@@ -35,14 +36,17 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         address: config.listen,
         source,
     })?;
-    // The default public URL follows the listen address: with port 0, use the port bound.
-    let public_url = if config.public_url == format!("http://{}", config.listen) {
-        format!("http://{address}")
-    } else {
-        config.public_url.clone()
+    // The configured public URL, else the one saved by the last install, else the listen
+    // address (with port 0, the port bound).
+    let public_url = match crate::public_url::resolve(config, store.as_ref()).await? {
+        PublicUrl {
+            source: PublicUrlSource::Default,
+            ..
+        } => format!("http://{address}"),
+        PublicUrl { url, .. } => url,
     };
-    let setup = SetupState::new(Arc::clone(&store) as Arc<dyn SyncStore>, &public_url);
     let admin = admin_state(&store, config)?;
+    let setup = setup_state(&store, config, &public_url)?;
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
@@ -104,16 +108,44 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 }
 
 /// The whole HTTP application of `jirasync serve`: the webhook, health and metrics routes on
-/// `state`, and the setup pages and JSON steps on `setup`, with request tracing that never records
-/// the webhook token. The admin API is mounted only when an admin token is configured.
-pub(crate) fn app(state: AppState, setup: SetupState, admin: Option<AdminState>) -> axum::Router {
-    let mut app = jirasync_axum::routes(&state)
-        .with_state(state)
-        .merge(jirasync_axum::setup_router(setup));
+/// `state`, and the setup pages and JSON steps on `setup` (unless setup is turned off: they then
+/// answer 404), with request tracing that never records the webhook token. The admin API is
+/// mounted only when an admin token is configured.
+pub(crate) fn app(
+    state: AppState,
+    setup: Option<SetupState>,
+    admin: Option<AdminState>,
+) -> axum::Router {
+    let mut app = jirasync_axum::routes(&state).with_state(state);
+    if let Some(setup) = setup {
+        app = app.merge(jirasync_axum::setup_router(setup));
+    }
     if let Some(admin) = admin {
         app = app.merge(jirasync_axum::admin_router(admin));
     }
     app.layer(jirasync_axum::trace_layer())
+}
+
+/// The setup routes' state, unless setup is turned off: opened by the admin token (when one is
+/// configured) or a one-time set-up link (`jirasync setup-link`), limited to the allowed Jira
+/// hosts.
+fn setup_state(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+    public_url: &str,
+) -> Result<Option<SetupState>, CliError> {
+    if !config.setup_enabled {
+        return Ok(None);
+    }
+    let mut setup = SetupState::new(Arc::clone(store) as Arc<dyn SyncStore>, public_url)
+        .with_setup_links(Arc::clone(store) as Arc<dyn SetupStore>)
+        .with_jira_hosts(config.jira_hosts.clone());
+    if let Some(token) = &config.admin_token {
+        setup = setup.with_admin_token(
+            AdminToken::new(token.expose_secret()).map_err(CliError::AdminToken)?,
+        );
+    }
+    Ok(Some(setup))
 }
 
 /// The admin API's state, when the configuration has an admin token.

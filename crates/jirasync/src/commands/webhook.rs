@@ -6,7 +6,8 @@ use std::io::Write;
 use jirasync_client::{
     EnsureWebhookOutcome, JiraClient, Webhook, WebhookAction, WebhookApi, WebhookId,
 };
-use jirasync_service::ensure_issue_webhook;
+use jirasync_service::{ensure_issue_webhook, remove_stale_webhooks};
+use jirasync_store::AnyStore;
 use jirasync_webhook::redact_webhook_url;
 
 use crate::cli::WebhookCommand;
@@ -30,7 +31,9 @@ pub(super) async fn run(
     let client = installation.client()?;
     match command {
         WebhookCommand::List(_) => list(&client, out).await,
-        WebhookCommand::Ensure(_) => ensure(&installation, &client, config, out).await,
+        WebhookCommand::Ensure(_) => {
+            ensure(&installation, &client, store.as_ref(), config, out).await
+        }
         WebhookCommand::Delete { id, .. } => delete(&client, &id, out).await,
     }
 }
@@ -69,17 +72,21 @@ async fn delete(client: &JiraClient, id: &str, out: &mut dyn Write) -> Result<()
 }
 
 /// Makes sure Jira has exactly one issue webhook posting to the installation's webhook URL under
-/// the configured public URL, as `connect` and the setup pages do.
+/// the public URL (configured, else saved by the install), as `connect` and the setup pages do;
+/// then deletes this installation's webhooks that still post under an older public URL, and
+/// saves the public URL for later commands.
 async fn ensure(
     installation: &Installation,
     client: &JiraClient,
+    store: &dyn AnyStore,
     config: &Config,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let external_id = &installation.integration.external_id;
+    let public_url = crate::public_url::resolve(config, store).await?.url;
     // The first secret signs new tokens, as install_jira chooses it.
     let url = installation
-        .webhook_urls(&config.public_url)
+        .webhook_urls(&public_url)
         .into_iter()
         .next()
         .ok_or_else(|| CliError::NoWebhookSecret {
@@ -89,7 +96,27 @@ async fn ensure(
         .await
         .map_err(CliError::EnsureWebhook)?;
     writeln!(out, "Jira at {}:", client.base_url())?;
-    write_ensured(&outcome, &url, out)
+    write_ensured(&outcome, &url, out)?;
+    let removed = remove_stale_webhooks(
+        client,
+        outcome.api,
+        &installation.integration.metadata.webhook_secrets,
+        &public_url,
+    )
+    .await
+    .map_err(CliError::EnsureWebhook)?;
+    for webhook in &removed {
+        writeln!(
+            out,
+            "Deleted webhook {} of this installation that posted to an old URL: {}",
+            webhook.id, webhook.redacted_url
+        )?;
+    }
+    store
+        .save_public_url(&public_url)
+        .await
+        .map_err(CliError::store("save the public URL"))?;
+    Ok(())
 }
 
 /// What [`ensure_issue_webhook`] did, for `webhook ensure` and `connect`: the webhook's id, whether

@@ -446,15 +446,45 @@ async fn authorize(State(shared): Shared, uri: Uri) -> Response {
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
     let mut inner = lock(&shared);
-    let response = match approve_token(&mut inner, &token) {
-        Some(verifier) => {
+    let callback = inner
+        .request_tokens
+        .get(&token)
+        .and_then(|entry| entry.callback.clone())
+        .filter(|callback| callback != "oob");
+    let response = match (approve_token(&mut inner, &token), callback) {
+        // A callback URL: Jira's approval page, whose Allow button sends the browser back.
+        (Some(verifier), Some(callback)) => allow_page(&callback, &token, &verifier),
+        (Some(verifier), None) => {
             format!("<html><body>Your verification code is '{verifier}'.</body></html>")
                 .into_response()
         }
-        None => oauth_problem("token_rejected"),
+        (None, _) => oauth_problem("token_rejected"),
     };
     record(&mut inner, &Method::GET, &uri, &response, None);
     response
+}
+
+/// The approval page a browser sees: a form whose Allow button goes to the callback with the
+/// token and its verifier, as Jira's does.
+fn allow_page(callback: &str, token: &str, verifier: &str) -> Response {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html><head><title>Welcome to Jira</title></head><body>\
+         <h1>An application would like to connect to your Jira account</h1>\
+         <form method=\"get\" action=\"{}\">\
+         <input type=\"hidden\" name=\"oauth_token\" value=\"{}\">\
+         <input type=\"hidden\" name=\"oauth_verifier\" value=\"{}\">\
+         <button type=\"submit\" id=\"approve\">Allow</button></form></body></html>",
+        escape(callback),
+        escape(token),
+        escape(verifier)
+    ))
+    .into_response()
 }
 
 async fn access_token(State(shared): Shared, request: Incoming) -> Response {

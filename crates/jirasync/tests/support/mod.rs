@@ -156,6 +156,11 @@ impl Workdir {
     /// Starts `jirasync serve --listen 127.0.0.1:0 ARGS` here and waits for its listening line.
     /// Standard error goes to `serve.log` in the directory.
     pub fn serve(&self, args: &[&str]) -> Served {
+        self.serve_with_env(args, &[])
+    }
+
+    /// [`Workdir::serve`] with the variables `env` (and none inherited).
+    pub fn serve_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Served {
         use std::io::BufRead as _;
         use std::process::Stdio;
         let log = self.path().join("serve.log");
@@ -164,6 +169,7 @@ impl Workdir {
             .args(args)
             .current_dir(self.path())
             .env_clear()
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
