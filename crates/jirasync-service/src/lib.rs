@@ -14,6 +14,9 @@
 //!   done; [`validate_installation`]: the installation form's rules;
 //! - [`ClientJiraDirectory`] and [`jira_client`]: the domain's Jira look-ups over Jira's REST
 //!   API, with an installed integration's stored credentials;
+//! - [`events`]: outgoing events, pushed to subscribers by the [`events::EventDispatcher`]
+//!   (signed per Standard Webhooks, retried, dead-lettered) and read by cursor through the
+//!   [`events::EventFeed`] (long poll);
 //! - [`Metrics`] and its Prometheus text ([`SyncService::render_metrics`]), and readiness
 //!   ([`SyncService::check_ready`]).
 //!
@@ -103,6 +106,7 @@
 
 mod delivery;
 mod directory;
+pub mod events;
 mod health;
 mod install;
 mod jira;

@@ -9,6 +9,8 @@
 //!   it; it recognises it (by its checksum) in a database's history.
 //! * **2 `bookkeeping`**: jirasync's own `jirasync_` tables, for every layout.
 //! * **3 `standalone`**: the standalone host's tables, only for [`Layout::Standalone`].
+//! * **7 `events`**: the outbox of outgoing events, its subscribers and their deliveries
+//!   (bookkeeping).
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -119,6 +121,15 @@ macro_rules! embedded_migrations {
                         "/0003_standalone_from_0001.sql"
                     )),
                 }),
+            },
+            Migration {
+                version: 7,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "events",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0007_events.sql")),
+                },
+                from_initial: None,
             },
         ]
     }};
