@@ -16,6 +16,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use jirasync_domain::SecretString;
@@ -71,6 +72,10 @@ pub struct ConfigArgs {
     /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
     #[arg(long, global = true, value_name = "human|json")]
     pub log_format: Option<String>,
+    /// How long an outgoing event is retried for a subscriber before it is dead-lettered, in
+    /// seconds (default 86400, a day).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub event_retry_for: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -215,6 +220,8 @@ pub struct Config {
     pub workers: NonZeroUsize,
     /// The log line format.
     pub log_format: LogFormat,
+    /// How long an outgoing event is retried for a subscriber before it is dead-lettered.
+    pub event_retry_for: Duration,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
 }
@@ -360,8 +367,19 @@ const LOG_FORMAT: OptionSpec = OptionSpec {
     expected: "human or json",
 };
 
+const EVENT_RETRY_FOR: OptionSpec = OptionSpec {
+    key: "event_retry_for",
+    flag: "--event-retry-for",
+    variable: "JIRASYNC_EVENT_RETRY_FOR",
+    secret: false,
+    expected: "a whole number of seconds of at least 1",
+};
+
+/// How long an outgoing event is retried when no retry time is configured: a day.
+pub const DEFAULT_EVENT_RETRY_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 8] = [
+const KNOWN_KEYS: [&str; 9] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -370,6 +388,7 @@ const KNOWN_KEYS: [&str; 8] = [
     ADMIN_TOKEN.key,
     WORKERS.key,
     LOG_FORMAT.key,
+    EVENT_RETRY_FOR.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -536,6 +555,15 @@ impl Config {
             } else {
                 LogFormat::Json
             });
+        let event_retry_for = sources
+            .value(&EVENT_RETRY_FOR, args.event_retry_for.as_deref(), |text| {
+                text.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|seconds| *seconds >= 1)
+                    .map(Duration::from_secs)
+            })?
+            .unwrap_or(DEFAULT_EVENT_RETRY_FOR);
         Ok(Self {
             database_url,
             listen,
@@ -545,6 +573,7 @@ impl Config {
             admin_token,
             workers,
             log_format,
+            event_retry_for,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
         })
     }

@@ -270,7 +270,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, event_retry_for"
         )
     );
 }

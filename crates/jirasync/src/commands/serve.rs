@@ -1,13 +1,15 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
-//! the listen address, runs the inbox workers (inbox mode), and on SIGINT or SIGTERM stops
-//! accepting, finishes the requests in flight, then lets each worker finish its delivery.
+//! the listen address, runs the inbox workers (inbox mode) and the event dispatcher, and on
+//! SIGINT or SIGTERM stops accepting, finishes the requests in flight, then lets each worker
+//! finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use jirasync_axum::{AdminState, AdminToken, AppState, SetupState};
-use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
-use jirasync_service::{ClientJiraDirectory, SyncService, WebhookMode};
+use jirasync_axum::{AdminState, AdminToken, AppState, EventsState, SetupState};
+use jirasync_domain::{EventStore, Host, Inbox, LocalIssueStore, SyncStore};
+use jirasync_service::events::{DispatcherOptions, EventDispatcher, EventFeed};
+use jirasync_service::{ClientJiraDirectory, SyncService, SystemClock, WebhookMode};
 use jirasync_store::AnyStore;
 
 use crate::config::{Config, Mode};
@@ -51,10 +53,12 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     );
 
     let (trigger, shutdown) = jirasync_service::shutdown_channel();
-    let workers = match config.mode {
+    let mut workers = match config.mode {
         Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
         Mode::Inline => Vec::new(),
     };
+    // The outgoing events' pushes run whatever the mode.
+    workers.push(event_dispatcher(&store, config)?.spawn(&shutdown));
     let served = axum::serve(listener, app(state, setup, admin))
         .with_graceful_shutdown(signals.received())
         .await;
@@ -73,19 +77,29 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 
 /// The whole HTTP application of `jirasync serve`: the webhook, health and metrics routes on
 /// `state`, and the setup pages and JSON steps on `setup`, with request tracing that never records
-/// the webhook token. The admin API is mounted only when an admin token is configured.
-pub(crate) fn app(state: AppState, setup: SetupState, admin: Option<AdminState>) -> axum::Router {
+/// the webhook token. The admin API and the events API are mounted only when an admin token is
+/// configured.
+pub(crate) fn app(
+    state: AppState,
+    setup: SetupState,
+    admin: Option<(AdminState, EventsState)>,
+) -> axum::Router {
     let mut app = jirasync_axum::routes(&state)
         .with_state(state)
         .merge(jirasync_axum::setup_router(setup));
-    if let Some(admin) = admin {
-        app = app.merge(jirasync_axum::admin_router(admin));
+    if let Some((admin, events)) = admin {
+        app = app
+            .merge(jirasync_axum::admin_router(admin))
+            .merge(jirasync_axum::events_router(events));
     }
     app.layer(jirasync_axum::trace_layer())
 }
 
-/// The admin API's state, when the configuration has an admin token.
-fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<AdminState>, CliError> {
+/// The admin API's and the events API's states, when the configuration has an admin token.
+fn admin_state(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+) -> Result<Option<(AdminState, EventsState)>, CliError> {
     let Some(token) = &config.admin_token else {
         return Ok(None);
     };
@@ -93,10 +107,33 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
     let admin = AdminState::new(
         Arc::clone(store) as Arc<dyn SyncStore>,
         Arc::clone(store) as Arc<dyn Host>,
-        token,
+        token.clone(),
     )
     .with_local_issues(Arc::clone(store) as Arc<dyn LocalIssueStore>);
-    Ok(Some(admin))
+    let events = EventsState::new(
+        EventFeed::new(Arc::clone(store) as Arc<dyn EventStore>),
+        Arc::new(SystemClock),
+        token,
+    );
+    Ok(Some((admin, events)))
+}
+
+/// The dispatcher that pushes outgoing events to the subscribers, retrying for the configured
+/// time.
+fn event_dispatcher(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+) -> Result<EventDispatcher, CliError> {
+    let options = DispatcherOptions {
+        retry_for: config.event_retry_for,
+        ..DispatcherOptions::default()
+    };
+    EventDispatcher::new(
+        Arc::clone(store) as Arc<dyn EventStore>,
+        Arc::new(SystemClock),
+        options,
+    )
+    .map_err(|source| CliError::EventDispatcher { source })
 }
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,
