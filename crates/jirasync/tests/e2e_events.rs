@@ -45,6 +45,11 @@ struct Serve {
 
 impl Serve {
     fn start(deployment: &Deployment) -> Self {
+        Self::start_with(deployment, &[])
+    }
+
+    /// `jirasync serve` with these extra flags.
+    fn start_with(deployment: &Deployment, flags: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_jirasync"))
             .args([
                 "serve",
@@ -53,6 +58,7 @@ impl Serve {
                 "--public-url",
                 "http://127.0.0.1",
             ])
+            .args(flags)
             .current_dir(&deployment.workdir)
             .env_clear()
             .env("JIRASYNC_DATABASE_URL", &deployment.database_url)
@@ -271,6 +277,67 @@ async fn events_pending_at_a_kill_9_are_all_delivered_after_the_restart() {
 
     // The signatures verify with an independent implementation.
     verify_with_standardwebhooks(&pushes);
+    drop(serve);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_never_answers_is_dead_lettered_after_the_configured_time_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = Deployment::sqlite_in(&dir);
+    import_state(
+        &deployment,
+        &storefront_state("webhook-secret", &[(5, "alice@example.com")], 1, 100, 200),
+    );
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let serve = tokio::task::spawn_blocking({
+        let deployment = deployment.clone();
+        move || Serve::start_with(&deployment, &["--event-retry-for", "2"])
+    })
+    .await
+    .unwrap();
+    let (status, _) = api(
+        reqwest::Method::POST,
+        format!("{}/api/v1/subscriptions", serve.url),
+        Some(json!({"url": format!("http://127.0.0.1:{port}/hook")})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let store = deployment.open_store().await;
+    store
+        .link_issue(
+            OrganizationId::new(1),
+            IntegrationId::new(13),
+            &IssueKey::new("SHOP-9"),
+            LocalIssueId::new(101),
+        )
+        .await
+        .unwrap();
+    let event = store.events_after(EventCursor::START, 10).await.unwrap()[0]
+        .event
+        .id
+        .to_string();
+    wait_for("the dead letter", async || {
+        !store
+            .deliveries(DeliveryFilter {
+                status: Some(DeliveryStatus::Dead),
+                limit: 0,
+            })
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let listed = deployment.jirasync(&["events", "list", "--dead"]);
+    let line = listed
+        .lines()
+        .find(|line| line.starts_with(&event))
+        .unwrap_or_else(|| panic!("{event} is not listed:\n{listed}"));
+    assert!(line.contains("\tissue.linked\t"), "{line}");
+    assert!(line.contains("\tdead\t"), "{line}");
+    assert!(line.contains("could not connect"), "{line}");
     drop(serve);
 }
 

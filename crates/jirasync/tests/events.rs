@@ -1,5 +1,9 @@
 //! `jirasync events list [--dead]` and `events replay ID` on a dead-lettered event delivery.
-#![allow(clippy::unwrap_used, reason = "a panic is a failed test")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "a panic is a failed test"
+)]
 
 mod support;
 
