@@ -109,12 +109,12 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
     assert_eq!(bookkeeping.organizations().await.unwrap().len(), 1);
     assert_eq!(
         names(&history(&url).await),
-        [(1, "initial"), (2, "bookkeeping_from_0001")]
+        [(1, "initial"), (2, "bookkeeping_from_0001"), (7, "events")]
     );
     drop(bookkeeping);
 
     let standalone = SqliteStore::open(&url).await.unwrap();
-    assert_eq!(history(&url).await.len(), 3);
+    assert_eq!(history(&url).await.len(), 4);
     let issue = standalone.issue(LocalIssueId::new(5)).await.unwrap();
     assert!(issue.is_some(), "the issue kept through both opens");
 }
