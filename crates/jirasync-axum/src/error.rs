@@ -26,6 +26,13 @@ struct ErrorBody<'a> {
     detail: &'a str,
 }
 
+/// The JSON body of an error answer, for the OpenAPI document.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// What was wrong, in words a caller can act on.
+    detail: String,
+}
+
 impl ApiError {
     /// An error answer with this status and detail.
     pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {

@@ -8,6 +8,8 @@
 //! - [`admin_router()`]: the admin JSON API behind a bearer token ([`AdminState`],
 //!   [`AdminToken`]): organization integration config, external users and teams, issue links,
 //!   local issues;
+//! - [`events_router()`]: outgoing events behind the admin token: subscribers and the long-poll
+//!   feed, with their OpenAPI document ([`EventsApiDoc`], [`EventsState`]);
 //! - [`setup_router()`]: connecting a Jira instance: the installation form and the OAuth 1.0a
 //!   dance as pages and as JSON steps ([`SetupState`], with pipelines in a [`PipelineStore`]);
 //! - [`detached`]: the middleware that lets every request run to its end when its client hangs
@@ -81,6 +83,7 @@
 mod admin;
 mod detach;
 mod error;
+mod events;
 mod health;
 mod router;
 mod server;
@@ -91,6 +94,7 @@ mod webhook;
 pub use admin::{ADMIN_BODY_LIMIT, AdminState, AdminToken, AdminTokenError, admin_router};
 pub use detach::detached;
 pub use error::ApiError;
+pub use events::{DEFAULT_MAX_WAIT, EVENTS_OPENAPI_PATH, EventsApiDoc, EventsState, events_router};
 pub use router::{
     REDACTED, UNMATCHED_PATH, redacted_path, request_span, router, routes, trace_layer,
 };

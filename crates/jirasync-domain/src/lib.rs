@@ -100,6 +100,7 @@
 //! ```
 
 pub mod activity;
+pub mod events;
 pub mod external_actor;
 pub mod host;
 pub mod ids;
@@ -137,6 +138,6 @@ pub use state::StateStore;
 #[cfg(feature = "testing")]
 pub use store::Seed;
 pub use store::{
-    ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore, LocalIssueStore,
-    OrganizationStore, ReconcileStore, StoreError, SyncStore,
+    EventStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore,
+    LocalIssueStore, OrganizationStore, ReconcileStore, StoreError, SyncStore,
 };

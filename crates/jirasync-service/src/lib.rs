@@ -19,6 +19,9 @@
 //! - [`Reconciler`] and [`spawn_reconciler`]: the catch-up for webhooks Jira never delivered
 //!   (a paged JQL search of the linked issues updated since the last reconcile, applied through
 //!   the same rules and ordering guard);
+//! - [`events`]: outgoing events, pushed to subscribers by the [`events::EventDispatcher`]
+//!   (signed per Standard Webhooks, retried, dead-lettered) and read by cursor through the
+//!   [`events::EventFeed`] (long poll);
 //! - [`Metrics`] and its Prometheus text ([`SyncService::render_metrics`]), and readiness
 //!   ([`SyncService::check_ready`]).
 //!
@@ -108,6 +111,7 @@
 
 mod delivery;
 mod directory;
+pub mod events;
 mod health;
 mod install;
 mod jira;

@@ -15,6 +15,8 @@
 //!   lease, for every layout.
 //! * **6 `setup`**: one-time set-up links and the saved public URL (`jirasync_setup_links`,
 //!   `jirasync_settings`).
+//! * **7 `events`**: the outbox of outgoing events, its subscribers and their deliveries
+//!   (bookkeeping).
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -158,6 +160,15 @@ macro_rules! embedded_migrations {
                 fresh: Script {
                     name: "setup",
                     sql: include_str!(concat!("../../migrations/", $backend, "/0006_setup.sql")),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 7,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "events",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0007_events.sql")),
                 },
                 from_initial: None,
             },

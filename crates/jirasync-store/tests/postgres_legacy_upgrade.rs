@@ -72,7 +72,8 @@ async fn a_version_1_schema_is_upgraded_in_place_with_every_row() {
             (3, "standalone_from_0001"),
             (4, "inbox_heads"),
             (5, "reconcile"),
-            (6, "setup")
+            (6, "setup"),
+            (7, "events")
         ]
     );
     // Nothing of the bookkeeping keeps its old name, down to constraints and indexes.

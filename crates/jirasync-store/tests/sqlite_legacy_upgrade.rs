@@ -73,7 +73,8 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (3, "standalone_from_0001"),
             (4, "inbox_heads"),
             (5, "reconcile"),
-            (6, "setup")
+            (6, "setup"),
+            (7, "events")
         ]
     );
     let tables = sqlite_support::tables(&url).await;
@@ -116,7 +117,8 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
             (2, "bookkeeping_from_0001"),
             (4, "inbox_heads"),
             (5, "reconcile"),
-            (6, "setup")
+            (6, "setup"),
+            (7, "events")
         ]
     );
     drop(bookkeeping);

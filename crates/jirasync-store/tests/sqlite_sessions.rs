@@ -44,7 +44,7 @@ async fn a_lease_left_by_a_crashed_session_is_taken_over_once_it_ends() {
         "taken over before the lease ended: {:?}",
         waited.elapsed()
     );
-    next.commit(&[]).await.unwrap();
+    next.commit(&[], Vec::new()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,7 +55,10 @@ async fn a_commit_after_the_lease_was_taken_over_fails_and_writes_nothing() {
     let next = started(&*f.store, request(&f)).await;
 
     let at = jirasync_webhook::EventTime::from_unix_millis(9_000);
-    let error = slow.commit(&[(f.organization, at)]).await.unwrap_err();
+    let error = slow
+        .commit(&[(f.organization, at)], Vec::new())
+        .await
+        .unwrap_err();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
     assert!(
         error
@@ -68,7 +71,7 @@ async fn a_commit_after_the_lease_was_taken_over_fails_and_writes_nothing() {
             .await,
         None
     );
-    next.commit(&[]).await.unwrap();
+    next.commit(&[], Vec::new()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +100,9 @@ async fn a_session_of_another_process_is_waited_for_until_it_commits() {
     tokio::time::sleep(Duration::from_millis(150)).await;
     let at = jirasync_webhook::EventTime::from_unix_millis(4_000);
     let committed = Instant::now();
-    held.commit(&[(f.organization, at)]).await.unwrap();
+    held.commit(&[(f.organization, at)], Vec::new())
+        .await
+        .unwrap();
     let (started_at, watermarks, session) = other.await.unwrap();
     assert!(started_at >= committed, "the second process did not wait");
     assert_eq!(
@@ -105,5 +110,5 @@ async fn a_session_of_another_process_is_waited_for_until_it_commits() {
         [(f.organization, Some(at))],
         "it read the commit"
     );
-    session.commit(&[]).await.unwrap();
+    session.commit(&[], Vec::new()).await.unwrap();
 }

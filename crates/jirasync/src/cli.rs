@@ -41,6 +41,9 @@ pub enum Command {
     /// Inspect the webhook inbox and replay dead deliveries.
     #[command(subcommand)]
     Inbox(InboxCommand),
+    /// Inspect the outgoing events' deliveries to subscribers and replay dead-lettered ones.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// List, ensure or delete the webhooks registered in an installed Jira.
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -182,6 +185,26 @@ pub enum InboxCommand {
         /// Replay every dead delivery.
         #[arg(long)]
         all_dead: bool,
+    },
+}
+
+/// `events` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// List deliveries of events to subscribers, newest event first.
+    List {
+        /// Only the dead-lettered ones (retried until the retry time ran out; see
+        /// `events replay`).
+        #[arg(long)]
+        dead: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
+    /// Deliver an event again to every subscriber (dead-lettered or not).
+    Replay {
+        /// The event's id (`evt_…`), as `events list` shows it.
+        id: String,
     },
 }
 

@@ -148,6 +148,10 @@ pub struct ConfigArgs {
     /// `jira.example.com`, `jira.example.com:8443`, `*.example.com` (default: any host).
     #[arg(long, global = true, value_name = "HOSTS")]
     pub jira_allowed_hosts: Option<String>,
+    /// How long an outgoing event is retried for a subscriber before it is dead-lettered, in
+    /// seconds (default 86400, a day).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub event_retry_for: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -308,6 +312,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long done inbox deliveries are kept.
     pub inbox_retention: Duration,
+    /// How long an outgoing event is retried for a subscriber before it is dead-lettered.
+    pub event_retry_for: Duration,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
     /// How long a request's line and headers may take to arrive.
@@ -560,8 +566,19 @@ const JIRA_ALLOWED_HOSTS: OptionSpec = OptionSpec {
     expected: "comma-separated hosts, each a host name or address with an optional :PORT, or *.DOMAIN (such as jira.example.com,*.corp.example)",
 };
 
+const EVENT_RETRY_FOR: OptionSpec = OptionSpec {
+    key: "event_retry_for",
+    flag: "--event-retry-for",
+    variable: "JIRASYNC_EVENT_RETRY_FOR",
+    secret: false,
+    expected: "a whole number of seconds of at least 1",
+};
+
+/// How long an outgoing event is retried when no retry time is configured: a day.
+pub const DEFAULT_EVENT_RETRY_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 20] = [
+const KNOWN_KEYS: [&str; 21] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -582,6 +599,7 @@ const KNOWN_KEYS: [&str; 20] = [
     RECONCILE_BATCH.key,
     NO_SETUP.key,
     JIRA_ALLOWED_HOSTS.key,
+    EVENT_RETRY_FOR.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -841,6 +859,15 @@ impl Config {
                 parse_jira_hosts,
             )?
             .unwrap_or_default();
+        let event_retry_for = sources
+            .value(&EVENT_RETRY_FOR, args.event_retry_for.as_deref(), |text| {
+                text.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|seconds| *seconds >= 1)
+                    .map(Duration::from_secs)
+            })?
+            .unwrap_or(DEFAULT_EVENT_RETRY_FOR);
         Ok(Self {
             database_url,
             listen,
@@ -851,6 +878,7 @@ impl Config {
             workers,
             log_format,
             inbox_retention,
+            event_retry_for,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
             header_read_timeout,
             body_read_timeout,

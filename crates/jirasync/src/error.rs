@@ -186,6 +186,22 @@ pub enum CliError {
     /// The HTTP state could not be built from the configuration.
     #[error("cannot set up the webhook service: {0}")]
     AppState(#[from] jirasync_axum::BuildError),
+    /// The event dispatcher's HTTP client could not be built.
+    #[error("cannot start the event dispatcher: {source}")]
+    EventDispatcher {
+        /// Why.
+        #[source]
+        source: jirasync_service::events::DispatcherError,
+    },
+    /// `events replay` with an id that is not an event id.
+    #[error("{0}")]
+    EventId(#[source] jirasync_domain::events::EventIdError),
+    /// `events replay` with an event the database does not hold.
+    #[error("no event {id} in the database: `jirasync events list` shows the ids")]
+    EventNotFound {
+        /// The id given.
+        id: String,
+    },
     /// The configured admin token cannot be used.
     #[error("the admin token (--admin-token / JIRASYNC_ADMIN_TOKEN) cannot be used: {0}")]
     AdminToken(#[source] jirasync_axum::AdminTokenError),

@@ -271,7 +271,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for"
         )
     );
 }
@@ -343,7 +343,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-file.db is at schema version 6 (up to date)\n"
+        "database sqlite://from-file.db is at schema version 7 (up to date)\n"
     );
     let env = [
         ("JIRASYNC_CONFIG", "jirasync.toml"),
@@ -352,7 +352,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-env.db is at schema version 6 (up to date)\n"
+        "database sqlite://from-env.db is at schema version 7 (up to date)\n"
     );
     let run = workdir.run_with_env(
         &["migrate", "--database-url", "sqlite://from-flag.db"],
@@ -360,7 +360,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     );
     assert_eq!(
         run.stdout,
-        "database sqlite://from-flag.db is at schema version 6 (up to date)\n"
+        "database sqlite://from-flag.db is at schema version 7 (up to date)\n"
     );
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");

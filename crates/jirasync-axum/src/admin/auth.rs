@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AdminState;
+use super::{AdminState, AdminToken};
 use crate::error::ApiError;
 
 /// 401 when no bearer token is sent (no header, another scheme, an empty token).
@@ -30,8 +30,17 @@ pub(super) async fn require_admin_token(
     request: Request,
     next: Next,
 ) -> Response {
-    let refusal = match bearer_token(request.headers()) {
-        Some(token) if state.token.matches(token) => return next.run(request).await,
+    match refuse_without_token(request.headers(), &state.token) {
+        None => next.run(request).await,
+        Some(refusal) => refusal,
+    }
+}
+
+/// The 401 answer (with `WWW-Authenticate: Bearer`) for a request without `token` as its bearer
+/// token; `None` lets it through.
+pub(crate) fn refuse_without_token(headers: &HeaderMap, token: &AdminToken) -> Option<Response> {
+    let refusal = match bearer_token(headers) {
+        Some(presented) if token.matches(presented) => return None,
         Some(_) => INVALID_TOKEN,
         None => MISSING_CREDENTIALS,
     };
@@ -39,5 +48,5 @@ pub(super) async fn require_admin_token(
     response
         .headers_mut()
         .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    response
+    Some(response)
 }

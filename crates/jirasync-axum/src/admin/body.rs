@@ -14,7 +14,7 @@ use crate::error::ApiError;
 /// A JSON body decoded into `T`: 415 without `Content-Type: application/json`, 413 over
 /// [`ADMIN_BODY_LIMIT`], 400 with the JSON path of a malformed member.
 #[derive(Debug)]
-pub(super) struct AdminJson<T>(pub(super) T);
+pub(crate) struct AdminJson<T>(pub(crate) T);
 
 fn is_json(request: &Request) -> bool {
     request
@@ -26,7 +26,7 @@ fn is_json(request: &Request) -> bool {
 }
 
 /// Decodes `bytes` as `T`, naming the path of the first member that does not fit.
-pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     decode_json(bytes).map_err(|error| match error.path() {
         // The document itself, or text after it.
         "." => ApiError::bad_request(format!("The body is not valid: {error}.")),

@@ -1,7 +1,7 @@
 //! The admin JSON API ([`admin_router`]): what an operator changes and inspects over HTTP.
 
 pub(crate) mod auth;
-mod body;
+pub(crate) mod body;
 mod external_actors;
 mod ids;
 mod issues;

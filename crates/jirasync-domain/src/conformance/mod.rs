@@ -25,6 +25,7 @@ mod actors;
 mod admin;
 mod assignee;
 mod concurrency;
+mod events;
 pub mod fixture;
 pub mod host;
 mod install;
@@ -38,6 +39,7 @@ pub use actors::*;
 pub use admin::*;
 pub use assignee::*;
 pub use concurrency::*;
+pub use events::*;
 pub use fixture::Fixture;
 pub use install::*;
 pub use protocol::*;
@@ -158,6 +160,17 @@ macro_rules! conformance_tests {
             crash_between_two_issues_is_completed_by_the_redelivery,
             crash_after_a_status_write_is_repaired_by_the_redelivery,
             older_event_after_a_repaired_crash_is_stale,
+            applied_assignee_change_writes_exactly_its_event,
+            applied_status_change_writes_its_event,
+            failed_sync_writes_no_event,
+            link_and_unlink_write_their_events,
+            install_writes_integration_installed,
+            events_are_read_in_cursor_order,
+            deliveries_keep_the_order_of_one_issue,
+            retry_dead_letter_and_replay,
+            subscribers_rotate_secrets_and_are_deleted,
+            deleting_a_subscriber_drops_its_deliveries,
+            listeners_hear_of_committed_events,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;

@@ -6,6 +6,7 @@
 //! never awaits while holding it. The syncs of one Jira issue are serialised by a per-issue
 //! asynchronous lock, held by the [`IssueSyncSession`](crate::store::IssueSyncSession).
 
+mod events;
 mod host;
 mod seed;
 mod session;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 use crate::activity::Activity;
+use crate::events::{EventIds, NewEvent};
 use crate::external_actor::{
     ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
 };
@@ -37,7 +39,7 @@ use crate::organization::Organization;
 use crate::people::{Project, Team, User};
 use crate::store::missing::{missing_issue_link, missing_organization_link};
 use crate::store::{
-    ExternalActorStore, IdentityWrite, InstallPlan, Installation, IntegrationStore,
+    EventHub, ExternalActorStore, IdentityWrite, InstallPlan, Installation, IntegrationStore,
     IntegrationWrite, IssueLinkStore, IssueSyncRequest, IssueSyncStart, IssueSyncStore, LinkWrite,
     OrganizationLink, OrganizationStore, ReconcileStore, StoreError, SyncKind,
 };
@@ -49,6 +51,7 @@ pub struct InMemoryStore {
     state: Arc<Mutex<State>>,
     issue_locks: session::IssueLocks,
     setup: setup::SetupRecords,
+    events: EventHub,
 }
 
 impl fmt::Debug for InMemoryStore {
@@ -101,6 +104,8 @@ struct State {
     local_issues: BTreeMap<LocalIssueId, LocalIssue>,
     activities: BTreeMap<LocalIssueId, Vec<Activity>>,
     activity_count: u64,
+    // The outbox of outgoing events (kept by a state import).
+    outbox: events::Outbox,
 }
 
 impl State {
@@ -327,6 +332,14 @@ impl InMemoryStore {
         Self::default()
     }
 
+    /// An empty store whose events take their ids and timestamps from `ids`.
+    pub fn with_event_ids(ids: EventIds) -> Self {
+        Self {
+            events: EventHub::new(ids),
+            ..Self::default()
+        }
+    }
+
     /// The state. A panic cannot leave it half-written (no write panics), so a poisoned lock
     /// is taken over as it is.
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -425,7 +438,14 @@ impl IntegrationStore for InMemoryStore {
     }
 
     async fn save_install(&self, plan: InstallPlan) -> Result<Installation, StoreError> {
-        self.lock().save_install(plan)
+        let installation = {
+            let mut state = self.lock();
+            let installation = state.save_install(plan)?;
+            state.append_events(self.stamp(vec![NewEvent::of_install(&installation)]));
+            installation
+        };
+        self.appended(true);
+        Ok(installation)
     }
 
     async fn update_sync_config(
@@ -479,17 +499,31 @@ impl IssueLinkStore for InMemoryStore {
         key: &IssueKey,
         local_issue_id: LocalIssueId,
     ) -> Result<IssueLink, StoreError> {
-        let mut state = self.lock();
-        if !state.links.contains_key(&(integration_id, organization_id)) {
-            return Err(missing_organization_link(organization_id, integration_id));
-        }
-        let row = state.external_issue_row(integration_id, key, organization_id);
-        let created = row.local_issues.insert(local_issue_id);
-        Ok(IssueLink {
-            external_issue: row.row.clone(),
-            local_issue_id,
-            created,
-        })
+        let link = {
+            let mut state = self.lock();
+            if !state.links.contains_key(&(integration_id, organization_id)) {
+                return Err(missing_organization_link(organization_id, integration_id));
+            }
+            let row = state.external_issue_row(integration_id, key, organization_id);
+            let created = row.local_issues.insert(local_issue_id);
+            let link = IssueLink {
+                external_issue: row.row.clone(),
+                local_issue_id,
+                created,
+            };
+            if created {
+                state.append_events(self.stamp(vec![NewEvent::of_link(
+                    organization_id,
+                    integration_id,
+                    key,
+                    local_issue_id,
+                    true,
+                )]));
+            }
+            link
+        };
+        self.appended(link.created);
+        Ok(link)
     }
 
     async fn external_issues_of(
@@ -514,11 +548,24 @@ impl IssueLinkStore for InMemoryStore {
         key: &IssueKey,
         local_issue_id: LocalIssueId,
     ) -> Result<(), StoreError> {
-        let removed = self
-            .lock()
-            .external_issues
-            .get_mut(&(integration_id, key.clone(), organization_id))
-            .is_some_and(|row| row.local_issues.remove(&local_issue_id));
+        let removed = {
+            let mut state = self.lock();
+            let removed = state
+                .external_issues
+                .get_mut(&(integration_id, key.clone(), organization_id))
+                .is_some_and(|row| row.local_issues.remove(&local_issue_id));
+            if removed {
+                state.append_events(self.stamp(vec![NewEvent::of_link(
+                    organization_id,
+                    integration_id,
+                    key,
+                    local_issue_id,
+                    false,
+                )]));
+            }
+            removed
+        };
+        self.appended(removed);
         if removed {
             Ok(())
         } else {

@@ -9,6 +9,7 @@ use jirasync_webhook::{EventTime, IssueKey};
 use tokio::sync::OwnedMutexGuard;
 
 use super::InMemoryStore;
+use crate::events::NewEvent;
 use crate::ids::{IntegrationId, OrganizationId};
 use crate::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, StoreError};
 
@@ -90,7 +91,10 @@ impl IssueSyncSession for MemorySession {
     async fn commit(
         self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
+        events: Vec<NewEvent>,
     ) -> Result<(), StoreError> {
+        let appended = !events.is_empty();
+        let events = self.store.stamp(events);
         let IssueSyncRequest {
             integration_id,
             issue_key,
@@ -110,6 +114,9 @@ impl IssueSyncSession for MemorySession {
                 .row
                 .advance_watermark(*kind, *time);
         }
+        state.append_events(events);
+        drop(state);
+        self.store.appended(appended);
         Ok(())
     }
 }

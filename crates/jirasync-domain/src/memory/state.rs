@@ -224,8 +224,11 @@ impl StateStore for InMemoryStore {
         snapshot
             .validate()
             .map_err(|error| StoreError::invalid(error.to_string()))?;
-        let state = State::from_snapshot(snapshot)?;
-        *self.lock() = state;
+        let mut state = State::from_snapshot(snapshot)?;
+        let mut current = self.lock();
+        // The outbox is not part of the state file: events already recorded stay.
+        state.outbox = std::mem::take(&mut current.outbox);
+        *current = state;
         Ok(())
     }
 }

@@ -12,6 +12,7 @@ use super::ordering::{GuardDecision, guard};
 use super::outcome::{HaltReason, SyncError};
 use super::status::InboundStatusOutcome;
 use super::where_should_sync::select_sync_targets;
+use crate::events::NewEvent;
 use crate::host::{Host, HostIssue, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::{Integration, SyncDirection};
@@ -158,7 +159,8 @@ where
     /// Applies one event to the host's issues under the store's serialisation of the Jira issue:
     /// begin (the delivery log, the watermarks), then per organization the ordering guard and,
     /// for each issue, `decide` on its current state (a change to make, or `None` when it is
-    /// already as wanted), then commit the delivery key and the watermarks.
+    /// already as wanted), then commit the delivery key, the watermarks and the event of each
+    /// change ([`crate::events`]).
     ///
     /// Every organization of `work` takes part, even one without issues to change: its
     /// watermark moves too (reference §4.3 step 7, "even for groups that did not resolve").
@@ -183,6 +185,7 @@ where
             session.watermarks().iter().copied().collect();
         let mut applied = Applied::default();
         let mut advance = Vec::new();
+        let mut events = Vec::new();
         for (organization_id, issues) in work {
             let watermark = watermarks.get(&organization_id).copied().flatten();
             match guard(watermark, event.occurred_at) {
@@ -198,6 +201,12 @@ where
                         match decide(issue, &current, target) {
                             Some(change) => {
                                 self.host.apply_change(&change).await?;
+                                events.extend(NewEvent::of_inbound_change(
+                                    event.integration_id,
+                                    event.issue_key,
+                                    &current,
+                                    &change,
+                                ));
                                 applied.changed += 1;
                             }
                             None => applied.unchanged += 1,
@@ -208,7 +217,7 @@ where
                 }
             }
         }
-        session.commit(&advance).await?;
+        session.commit(&advance, events).await?;
         Ok(applied)
     }
 }

@@ -4,6 +4,7 @@
 use jirasync_webhook::IssueKey;
 
 use super::StoreError;
+use crate::events::{DeliveryClaim, SubscriberId};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 
 /// The organization has no link to the integration.
@@ -36,5 +37,19 @@ pub fn missing_issue_link(
     StoreError::not_found(format!(
         "a link of local issue {local_issue_id} to {key} through integration {integration_id} \
          in organization {organization_id}"
+    ))
+}
+
+/// The refusal of a subscriber id the store does not hold.
+pub fn missing_subscriber(id: SubscriberId) -> StoreError {
+    StoreError::not_found(format!("subscriber {id}"))
+}
+
+/// The refusal to finish a delivery whose claim was taken over or ended.
+pub fn lost_claim(claim: &DeliveryClaim) -> StoreError {
+    StoreError::conflict(format!(
+        "the delivery of event {} to subscriber {} is no longer claimed by this dispatcher \
+         (its lease ran out and another took it over)",
+        claim.cursor, claim.subscriber_id
     ))
 }

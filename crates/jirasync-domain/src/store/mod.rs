@@ -4,7 +4,7 @@
 //! What is here is jirasync's, never the application's: organizations as jirasync knows them
 //! (their feature flags), integrations and credentials, organization links and their sync
 //! configuration, the links from Jira issues to local issue ids, the ordering-guard watermarks,
-//! the delivery log and external actors. The application's own data (users, who may be assigned
+//! the delivery log, external actors and the outbox of outgoing events. The application's own data (users, who may be assigned
 //! what, its issues) is reached through [`Host`](crate::Host); the webhook inbox is
 //! [`Inbox`](crate::inbox::Inbox).
 //!
@@ -14,6 +14,7 @@
 //! object safe, `Send + Sync`, and returns [`StoreError`].
 
 mod error;
+mod events;
 mod install;
 pub mod missing;
 mod reconcile;
@@ -25,6 +26,7 @@ use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 pub use error::{BoxError, StoreError};
+pub use events::{EventHub, EventListener, EventStore};
 pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
 pub use reconcile::ReconcileStore;
 #[cfg(feature = "testing")]
@@ -100,6 +102,9 @@ pub trait IntegrationStore: Send + Sync {
     /// install got in between: the row exists already, or the integration's webhook secrets
     /// changed) it writes nothing and answers [`StoreError::Conflict`], and the rule plans again.
     /// [`StoreError::NotFound`] when the organization does not exist.
+    ///
+    /// In the same transaction it appends an `integration.installed` event
+    /// ([`crate::events`]).
     async fn save_install(&self, plan: InstallPlan) -> Result<Installation, StoreError>;
 
     /// Replaces the sync configuration of the organization's link to the integration, keeping
@@ -133,7 +138,7 @@ pub trait IssueLinkStore: Send + Sync {
     /// The store does not know the application's issues: checking that the issue exists in the
     /// organization is the rule's ([`crate::rules::issue_links::link_jira_issue`]).
     /// [`StoreError::NotFound`] (writing nothing) when the organization has no link to the
-    /// integration.
+    /// integration. A new link appends an `issue.linked` event in the same transaction.
     async fn link_issue(
         &self,
         organization_id: OrganizationId,
@@ -152,7 +157,8 @@ pub trait IssueLinkStore: Send + Sync {
     /// Removes the link [`IssueLinkStore::link_issue`] makes. The external issue row stays, with
     /// its watermarks, so an older event is still refused if the issue is linked again.
     /// [`StoreError::NotFound`] when the organization does not link that local issue to `key`
-    /// through the integration.
+    /// through the integration. The removal appends an `issue.unlinked` event in the same
+    /// transaction.
     async fn unlink_issue(
         &self,
         organization_id: OrganizationId,
@@ -258,7 +264,12 @@ pub trait ExternalActorStore: Send + Sync {
 /// Everything jirasync keeps of its own, in one trait, implemented for any type that
 /// implements its parts.
 pub trait SyncStore:
-    OrganizationStore + IntegrationStore + IssueLinkStore + IssueSyncStore + ExternalActorStore
+    OrganizationStore
+    + IntegrationStore
+    + IssueLinkStore
+    + IssueSyncStore
+    + ExternalActorStore
+    + EventStore
 {
 }
 
@@ -268,6 +279,7 @@ impl<T> SyncStore for T where
         + IssueLinkStore
         + IssueSyncStore
         + ExternalActorStore
+        + EventStore
         + ?Sized
 {
 }

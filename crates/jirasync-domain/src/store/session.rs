@@ -6,8 +6,8 @@
 //!    the Jira issue to be free, checks the delivery log and reads the watermarks.
 //! 2. The rule decides with [`crate::rules::ordering::guard`], reads the application's issues
 //!    through the [`Host`](crate::Host) and calls its idempotent writes.
-//! 3. [`IssueSyncSession::commit`] records the delivery key and moves the watermarks, in one
-//!    write, and frees the issue.
+//! 3. [`IssueSyncSession::commit`] records the delivery key, moves the watermarks and appends
+//!    the events of the changes made, in one write, and frees the issue.
 //!
 //! A failure (or a crash) between 2 and 3 leaves the watermarks and the delivery log as they
 //! were: the redelivery passes the guard again, finds the host's issues already changed, writes
@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 use super::StoreError;
+use crate::events::NewEvent;
 use crate::ids::{IntegrationId, OrganizationId};
 
 /// Which ordering-guard watermark and which delivery log a sync uses.
@@ -99,10 +100,13 @@ pub trait IssueSyncSession: Send {
     /// where nothing was applied with an event time yet).
     fn watermarks(&self) -> &[(OrganizationId, Option<EventTime>)];
 
-    /// Ends the sync: records the request's delivery key (if any) and moves each watermark in
-    /// `advance` forward to its time (never back), in one write, then frees the issue.
+    /// Ends the sync: records the request's delivery key (if any), moves each watermark in
+    /// `advance` forward to its time (never back) and appends `events` (the changes the sync
+    /// made, [`crate::events`]) with a pending delivery per subscriber, in one write, then frees
+    /// the issue.
     async fn commit(
         self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
+        events: Vec<NewEvent>,
     ) -> Result<(), StoreError>;
 }

@@ -7,6 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use jirasync_domain::events::{
+    DeliveryClaim, DeliveryFilter, DeliveryJob, DeliveryRecord, DeliveryResult, EventCursor,
+    EventId, EventTimestamp, NewSubscriber, SigningSecret, StoredEvent, Subscriber, SubscriberId,
+};
 use jirasync_domain::external_actor::{
     ActorFilter, ActorTarget, ExternalActor, ExternalProvider, NewExternalActor,
 };
@@ -21,11 +25,12 @@ use jirasync_domain::integration::{
 use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue};
 use jirasync_domain::organization::Organization;
 use jirasync_domain::store::{
-    InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, OrganizationLink, SyncKind,
+    EventHub, InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, OrganizationLink,
+    SyncKind,
 };
 use jirasync_domain::{
-    ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore, IssueSyncStore,
-    OrganizationStore, StaticJiraDirectory, StoreError,
+    EventStore, ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore,
+    IssueSyncStore, OrganizationStore, StaticJiraDirectory, StoreError,
 };
 use jirasync_service::SyncService;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
@@ -73,13 +78,20 @@ impl FlakyStore {
     }
 }
 
-/// Implements `$trait` for `$flaky` by checking the switch, then calling `inner`.
+/// Implements `$trait` for `$flaky` by checking the switch, then calling `inner` (plain `fn`s
+/// call `inner` without checking).
 macro_rules! flaky {
     ($trait:ident for $flaky:ty {
+        $(fn $plain:ident(&self) -> $plain_out:ty;)*
         $(async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $out:ty;)*
     }) => {
         #[async_trait]
         impl $trait for $flaky {
+            $(
+                fn $plain(&self) -> $plain_out {
+                    self.inner.$plain()
+                }
+            )*
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> Result<$out, StoreError> {
                     self.switch.check()?;
@@ -200,6 +212,32 @@ flaky! {
             organization_id: OrganizationId,
             id: ExternalActorId,
         ) -> ();
+    }
+}
+
+flaky! {
+    EventStore for FlakyStore {
+        fn event_hub(&self) -> &EventHub;
+        async fn events_after(&self, after: EventCursor, limit: usize) -> Vec<StoredEvent>;
+        async fn event(&self, id: &EventId) -> Option<StoredEvent>;
+        async fn create_subscriber(&self, subscriber: NewSubscriber) -> Subscriber;
+        async fn subscribers(&self) -> Vec<Subscriber>;
+        async fn subscriber(&self, id: SubscriberId) -> Option<Subscriber>;
+        async fn rotate_subscriber_secret(
+            &self,
+            id: SubscriberId,
+            secret: SigningSecret,
+        ) -> Subscriber;
+        async fn delete_subscriber(&self, id: SubscriberId) -> ();
+        async fn claim_deliveries(
+            &self,
+            now: EventTimestamp,
+            lease: Duration,
+            limit: usize,
+        ) -> Vec<DeliveryJob>;
+        async fn finish_delivery(&self, claim: &DeliveryClaim, result: DeliveryResult) -> ();
+        async fn deliveries(&self, filter: DeliveryFilter) -> Vec<DeliveryRecord>;
+        async fn replay_event(&self, id: &EventId, now: EventTimestamp) -> usize;
     }
 }
 

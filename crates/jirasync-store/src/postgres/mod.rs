@@ -31,6 +31,7 @@
 //! failure, deadlock, a lock wait beyond `lock_timeout`) is a retryable
 //! [`StoreError::Unavailable`].
 
+mod events;
 mod external_actors;
 mod host;
 mod inbox;
@@ -53,6 +54,8 @@ use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use jirasync_domain::StoreError;
+use jirasync_domain::events::EventIds;
+use jirasync_domain::store::EventHub;
 
 use crate::layout::bookkeeping_only;
 use crate::{DatabaseUrl, Layout, OpenError};
@@ -127,6 +130,7 @@ pub struct PostgresStore {
     /// The standalone host's calls; `None` with [`Layout::Bookkeeping`].
     host_pool: Option<PgPool>,
     issue_lock_wait: Duration,
+    events: EventHub,
 }
 
 impl PostgresStore {
@@ -196,7 +200,16 @@ impl PostgresStore {
             pool,
             host_pool,
             issue_lock_wait: options.issue_lock_wait,
+            events: EventHub::default(),
         })
+    }
+
+    /// This store with its events' ids and timestamps drawn from `ids` (the system clock and
+    /// the operating system's randomness by default). Clones made before keep the old source.
+    #[must_use]
+    pub fn with_event_ids(mut self, ids: EventIds) -> Self {
+        self.events = EventHub::new(ids);
+        self
     }
 
     /// Which tables the store serves.
@@ -238,6 +251,9 @@ impl crate::sql::Dialect for PostgresStore {
     // READ COMMITTED lets two transactions read the same row: the one that writes from what it
     // read locks the row first.
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE OF d SKIP LOCKED";
+    // The key is arbitrary, the same for every instance sharing the database: "jirasync events".
+    const SERIALISE_EVENT_APPENDS: &'static str = "SELECT pg_advisory_xact_lock(7415012077)";
 }
 
 /// Why no connection could be opened within `timeout`, from one direct attempt.

@@ -6,7 +6,7 @@
 //! order (two sessions never wait for each other in a cycle), then checks the delivery log and
 //! reads the watermarks. A session of the same issue on any instance waits at the lock until this
 //! one ends, and then reads what it committed. **commit** records the delivery key, moves the
-//! watermarks and commits; a **dropped** session rolls back (the pool rolls back a connection
+//! watermarks, appends the sync's events and commits; a **dropped** session rolls back (the pool rolls back a connection
 //! returned inside a transaction, see `crate::pool`), and a crashed instance's connection ends
 //! with its transaction: its rows are free at once. A wait longer than `lock_timeout` is
 //! [`StoreError::Unavailable`] naming the Jira issue.
@@ -18,8 +18,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jirasync_domain::StoreError;
+use jirasync_domain::events::NewEvent;
 use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart};
+use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -34,6 +35,7 @@ const LOCK_NOT_AVAILABLE: &str = "55P03";
 /// A sync of one Jira issue holding its rows' locks in `transaction`.
 struct PostgresSession {
     transaction: Transaction<'static, Postgres>,
+    events: EventHub,
     request: IssueSyncRequest,
     watermarks: Vec<(OrganizationId, Option<EventTime>)>,
 }
@@ -45,13 +47,14 @@ pub(super) async fn begin(
 ) -> Result<IssueSyncStart, StoreError> {
     let pool = store.pool.clone();
     let wait = store.issue_lock_wait;
-    tokio::spawn(start(pool, wait, request))
+    tokio::spawn(start(pool, store.events.clone(), wait, request))
         .await
         .map_err(|error| StoreError::other(format!("the task starting a sync failed: {error}")))?
 }
 
 async fn start(
     pool: PgPool,
+    events: EventHub,
     wait: Duration,
     request: IssueSyncRequest,
 ) -> Result<IssueSyncStart, StoreError> {
@@ -90,6 +93,7 @@ async fn start(
     }
     Ok(IssueSyncStart::Started(Box::new(PostgresSession {
         transaction,
+        events,
         request,
         watermarks,
     })))
@@ -124,19 +128,26 @@ impl IssueSyncSession for PostgresSession {
     async fn commit(
         self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
+        events: Vec<NewEvent>,
     ) -> Result<(), StoreError> {
         let what = "committing the sync of a Jira issue";
         let Self {
             mut transaction,
+            events: hub,
             request,
             ..
         } = *self;
-        finish_sync(&mut transaction, &request, advance)
+        let events = hub.stamp(events);
+        finish_sync(&mut transaction, &request, advance, &events)
             .await
             .map_err(|error| store_error(what, error))?;
         transaction
             .commit()
             .await
-            .map_err(|error| store_error(what, error))
+            .map_err(|error| store_error(what, error))?;
+        if !events.is_empty() {
+            hub.appended();
+        }
+        Ok(())
     }
 }

@@ -590,17 +590,25 @@ macro_rules! integration_store {
                     link(&mut transaction, organization_id, integration_id)
                         .await?
                         .ok_or_else(|| written("the organization's link"))?;
-                transaction
-                    .commit()
-                    .await
-                    .map_err(|error| store_error(what, error))?;
-                Ok(Installation {
+                let installation = Installation {
                     integration,
                     organization_integration,
                     identity,
                     integration_created: matches!(plan.integration, IntegrationWrite::Create { .. }),
                     link_created: matches!(plan.link, LinkWrite::Create { .. }),
-                })
+                };
+                let events = self
+                    .events
+                    .stamp(vec![::jirasync_domain::events::NewEvent::of_install(&installation)]);
+                super::events::append_events(&mut transaction, &events)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                self.events.appended();
+                Ok(installation)
             }
 
             async fn update_sync_config(

@@ -54,6 +54,7 @@ pub(crate) fn linked_issues_from_rows(
 macro_rules! issue_link_store {
     ($store:ident, $connection:ty) => {
         use ::async_trait::async_trait;
+        use ::jirasync_domain::events::NewEvent;
         use ::jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
         use ::jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue};
         use ::jirasync_domain::store::missing::{missing_issue_link, missing_organization_link};
@@ -176,10 +177,27 @@ macro_rules! issue_link_store {
                 .fetch_one(&mut *transaction)
                 .await
                 .map_err(|error| store_error(what, error))?;
+                let events = if created {
+                    self.events.stamp(vec![NewEvent::of_link(
+                        organization_id,
+                        integration_id,
+                        key,
+                        local_issue_id,
+                        true,
+                    )])
+                } else {
+                    Vec::new()
+                };
+                super::events::append_events(&mut transaction, &events)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
                 transaction
                     .commit()
                     .await
                     .map_err(|error| store_error(what, error))?;
+                if created {
+                    self.events.appended();
+                }
                 Ok(IssueLink {
                     external_issue: external_issue_from_row(row)?,
                     local_issue_id,
@@ -210,6 +228,8 @@ macro_rules! issue_link_store {
                 key: &IssueKey,
                 local_issue_id: LocalIssueId,
             ) -> Result<(), StoreError> {
+                let what = "unlinking an issue";
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 // The external issue row stays: its watermarks still guard the Jira issue.
                 let deleted = ::sqlx::query(
                     "DELETE FROM jirasync_external_issue_links WHERE local_issue_id = $1 \
@@ -220,9 +240,9 @@ macro_rules! issue_link_store {
                 .bind(sql_id(organization_id.get()))
                 .bind(sql_id(integration_id.get()))
                 .bind(key.as_str())
-                .execute(&self.pool)
+                .execute(&mut *transaction)
                 .await
-                .map_err(|error| store_error("unlinking an issue", error))?;
+                .map_err(|error| store_error(what, error))?;
                 if deleted.rows_affected() == 0 {
                     return Err(missing_issue_link(
                         organization_id,
@@ -231,6 +251,21 @@ macro_rules! issue_link_store {
                         local_issue_id,
                     ));
                 }
+                let events = self.events.stamp(vec![NewEvent::of_link(
+                    organization_id,
+                    integration_id,
+                    key,
+                    local_issue_id,
+                    false,
+                )]);
+                super::events::append_events(&mut transaction, &events)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                self.events.appended();
                 Ok(())
             }
         }

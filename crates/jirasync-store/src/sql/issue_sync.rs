@@ -140,11 +140,13 @@ macro_rules! issue_sync_store {
         }
 
         /// The commit's writes: the request's delivery key recorded, each watermark of
-        /// `advance` moved forward (never back), its external issue row created when missing.
+        /// `advance` moved forward (never back), its external issue row created when missing,
+        /// and the sync's events appended.
         pub(super) async fn finish_sync(
             connection: &mut $connection,
             request: &IssueSyncRequest,
             advance: &[(OrganizationId, EventTime)],
+            events: &[::jirasync_domain::events::Event],
         ) -> Result<(), ::sqlx::Error> {
             let integration_id = sql_id(request.integration_id.get());
             if let Some(delivery_key) = &request.delivery_key {
@@ -176,7 +178,7 @@ macro_rules! issue_sync_store {
                     .execute(&mut *connection)
                     .await?;
             }
-            Ok(())
+            super::events::append_events(connection, events).await
         }
 
         #[async_trait]

@@ -12,6 +12,7 @@
 //! statement with `FOR UPDATE SKIP LOCKED`), which pool the standalone host's calls use, and
 //! the [`Dialect`] constants.
 
+pub(crate) mod events;
 pub(crate) mod external_actors;
 pub(crate) mod host;
 pub(crate) mod inbox;
@@ -48,6 +49,12 @@ pub(crate) trait Dialect {
     /// ends: ` FOR UPDATE` on PostgreSQL; nothing on SQLite, whose `BEGIN IMMEDIATE` already
     /// holds the database's write lock.
     const FOR_UPDATE: &'static str;
+    /// What ends the `SELECT` of a claim so that two claimers skip each other's rows:
+    /// ` FOR UPDATE OF d SKIP LOCKED` on PostgreSQL; nothing on SQLite (one writer).
+    const SKIP_LOCKED: &'static str;
+    /// The statement that serialises event appends until the transaction ends (PostgreSQL: a
+    /// transaction advisory lock, `sql/events.rs`); empty when the database has one writer.
+    const SERIALISE_EVENT_APPENDS: &'static str;
 }
 
 /// A connection of `pool`, for several reads in a row.

@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+mod events;
 mod external_actors;
 mod host;
 mod inbox;
@@ -50,6 +51,8 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use jirasync_domain::StoreError;
+use jirasync_domain::events::EventIds;
+use jirasync_domain::store::EventHub;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
@@ -62,6 +65,7 @@ pub struct SqliteStore {
     pool: SqlitePool,
     layout: Layout,
     leases: session::IssueLeases,
+    events: EventHub,
 }
 
 /// How [`SqliteStore::open_with`] sets up the connection pool.
@@ -184,7 +188,16 @@ impl SqliteStore {
             pool,
             layout: options.layout,
             leases: session::IssueLeases::new(options.issue_lock_wait, options.issue_lock_lease),
+            events: EventHub::default(),
         })
+    }
+
+    /// This store with its events' ids and timestamps drawn from `ids` (the system clock and
+    /// the operating system's randomness by default). Clones made before keep the old source.
+    #[must_use]
+    pub fn with_event_ids(mut self, ids: EventIds) -> Self {
+        self.events = EventHub::new(ids);
+        self
     }
 
     /// Which tables the store serves.
@@ -218,6 +231,9 @@ impl crate::sql::Dialect for SqliteStore {
     const TRUE: &'static str = "1";
     // `BEGIN IMMEDIATE` holds the database's write lock: no row lock to ask for.
     const FOR_UPDATE: &'static str = "";
+    const SKIP_LOCKED: &'static str = "";
+    // One writer at a time: sequences are committed in order.
+    const SERIALISE_EVENT_APPENDS: &'static str = "";
 }
 
 /// Puts the database file in WAL mode (it stays so: the mode is recorded in the file).

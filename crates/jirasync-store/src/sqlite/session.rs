@@ -31,8 +31,9 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use jirasync_core::RetryPolicy;
 use jirasync_domain::StoreError;
+use jirasync_domain::events::NewEvent;
 use jirasync_domain::ids::OrganizationId;
-use jirasync_domain::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart};
+use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
@@ -82,6 +83,7 @@ struct Lease {
 /// A sync of one Jira issue holding its lease.
 struct SqliteSession {
     pool: SqlitePool,
+    events: EventHub,
     leases: IssueLeases,
     lease: Lease,
     request: IssueSyncRequest,
@@ -113,6 +115,7 @@ pub(super) async fn begin(
         released.as_mut().enable();
         let attempt = tokio::spawn(try_take(
             store.pool.clone(),
+            store.events.clone(),
             leases.clone(),
             request.clone(),
         ))
@@ -145,6 +148,7 @@ pub(super) async fn begin(
 /// answer a duplicate (writing nothing) or start the session with the watermarks.
 async fn try_take(
     pool: SqlitePool,
+    events: EventHub,
     leases: IssueLeases,
     request: IssueSyncRequest,
 ) -> Result<Attempt, StoreError> {
@@ -184,6 +188,7 @@ async fn try_take(
         .map_err(|error| store_error(what, error))?;
     let session = SqliteSession {
         pool,
+        events,
         leases,
         lease: Lease {
             integration_id,
@@ -225,8 +230,10 @@ impl IssueSyncSession for SqliteSession {
     async fn commit(
         mut self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
+        events: Vec<NewEvent>,
     ) -> Result<(), StoreError> {
         let what = "committing the sync of a Jira issue";
+        let events = self.events.stamp(events);
         let mut transaction = crate::sql::begin_write::<SqliteStore>(&self.pool, what).await?;
         let lease = &self.lease;
         let still_ours = sqlx::query(
@@ -251,7 +258,7 @@ impl IssueSyncSession for SqliteSession {
                 lease.key
             )));
         }
-        finish_sync(&mut transaction, &self.request, advance)
+        finish_sync(&mut transaction, &self.request, advance, &events)
             .await
             .map_err(|error| store_error(what, error))?;
         transaction
@@ -260,6 +267,9 @@ impl IssueSyncSession for SqliteSession {
             .map_err(|error| store_error(what, error))?;
         self.released = true;
         self.leases.released.notify_waiters();
+        if !events.is_empty() {
+            self.events.appended();
+        }
         Ok(())
     }
 }

@@ -189,7 +189,10 @@ where
         panic!("no delivery key: never a duplicate");
     };
     let newer = EventTime::from_unix_millis(8_000);
-    session.commit(&[(organization, newer)]).await.unwrap();
+    session
+        .commit(&[(organization, newer)], Vec::new())
+        .await
+        .unwrap();
     assert_eq!(
         store
             .watermark(organization, integration, &key, SyncKind::Assignee)

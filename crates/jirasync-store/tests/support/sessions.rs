@@ -62,5 +62,5 @@ pub(crate) async fn waiting_too_long_is_unavailable_and_a_dropped_session_frees_
         "{:?}",
         freed.elapsed()
     );
-    next.commit(&[]).await.unwrap();
+    next.commit(&[], Vec::new()).await.unwrap();
 }

@@ -8,6 +8,7 @@ use crate::error::CliError;
 
 mod connect;
 mod doctor;
+mod events;
 mod inbox;
 mod keygen;
 mod migrate;
@@ -30,6 +31,7 @@ pub(crate) async fn run(
         Command::Migrate => migrate::run(config, out).await,
         Command::State(command) => state::run(command, config, out).await,
         Command::Inbox(command) => inbox::run(command, config, out).await,
+        Command::Events(command) => events::run(command, config, out).await,
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
         Command::Reconcile(args) => reconcile::run(&args, config, out).await,

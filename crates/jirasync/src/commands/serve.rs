@@ -1,16 +1,22 @@
 //! `jirasync serve`: the HTTP service. Opens the store, composes the application ([`app`]), binds
 //! the listen address, serves within the configured bounds (header and body read timeouts, a
-//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes), the inbox
-//! retention task and the periodic reconcile with Jira (unless `--reconcile-interval off`), and
-//! on SIGINT or SIGTERM stops accepting, finishes the requests in flight, then lets each worker
+//! connection limit: [`serve_bounded`]), runs the inbox workers (in both modes), the event
+//! dispatcher, the inbox retention task and the periodic reconcile with Jira (unless
+//! `--reconcile-interval off`), and on SIGINT or SIGTERM stops accepting, finishes the requests
+//! in flight, then lets each worker
 //! finish its delivery.
 
 use std::io::Write;
 use std::sync::Arc;
 
-use jirasync_axum::{AdminState, AdminToken, AppState, ServerLimits, SetupState, serve_bounded};
-use jirasync_domain::{Host, Inbox, LocalIssueStore, SetupStore, SyncStore};
-use jirasync_service::{ClientJiraDirectory, InboxRetention, SyncService, WebhookMode};
+use jirasync_axum::{
+    AdminState, AdminToken, AppState, EventsState, ServerLimits, SetupState, serve_bounded,
+};
+use jirasync_domain::{EventStore, Host, Inbox, LocalIssueStore, SetupStore, SyncStore};
+use jirasync_service::events::{DispatcherOptions, EventDispatcher, EventFeed};
+use jirasync_service::{
+    ClientJiraDirectory, InboxRetention, SyncService, SystemClock, WebhookMode,
+};
 use jirasync_store::AnyStore;
 
 use crate::config::{Config, Mode};
@@ -60,7 +66,9 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     let (trigger, shutdown) = jirasync_service::shutdown_channel();
     // Inline mode runs them too: they apply the deliveries kept in the inbox while Jira could
     // not be reached.
-    let workers = jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown);
+    let mut workers = jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown);
+    // The outgoing events' pushes run whatever the mode.
+    workers.push(event_dispatcher(&store, config)?.spawn(&shutdown));
     let limits = ServerLimits {
         header_read_timeout: config.header_read_timeout,
         body_read_timeout: config.body_read_timeout,
@@ -108,20 +116,22 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 }
 
 /// The whole HTTP application of `jirasync serve`: the webhook, health and metrics routes on
-/// `state`, and the setup pages and JSON steps on `setup` (unless setup is turned off: they then
-/// answer 404), with request tracing that never records the webhook token. The admin API is
-/// mounted only when an admin token is configured.
+/// `state`, the setup pages and JSON steps on `setup` (unless setup is turned off: they then
+/// answer 404), with request tracing that never records the webhook token. The admin API and the
+/// events API are mounted only when an admin token is configured.
 pub(crate) fn app(
     state: AppState,
     setup: Option<SetupState>,
-    admin: Option<AdminState>,
+    admin: Option<(AdminState, EventsState)>,
 ) -> axum::Router {
     let mut app = jirasync_axum::routes(&state).with_state(state);
     if let Some(setup) = setup {
         app = app.merge(jirasync_axum::setup_router(setup));
     }
-    if let Some(admin) = admin {
-        app = app.merge(jirasync_axum::admin_router(admin));
+    if let Some((admin, events)) = admin {
+        app = app
+            .merge(jirasync_axum::admin_router(admin))
+            .merge(jirasync_axum::events_router(events));
     }
     app.layer(jirasync_axum::trace_layer())
 }
@@ -148,8 +158,11 @@ fn setup_state(
     Ok(Some(setup))
 }
 
-/// The admin API's state, when the configuration has an admin token.
-fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<AdminState>, CliError> {
+/// The admin API's and the events API's states, when the configuration has an admin token.
+fn admin_state(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+) -> Result<Option<(AdminState, EventsState)>, CliError> {
     let Some(token) = &config.admin_token else {
         return Ok(None);
     };
@@ -157,10 +170,33 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
     let admin = AdminState::new(
         Arc::clone(store) as Arc<dyn SyncStore>,
         Arc::clone(store) as Arc<dyn Host>,
-        token,
+        token.clone(),
     )
     .with_local_issues(Arc::clone(store) as Arc<dyn LocalIssueStore>);
-    Ok(Some(admin))
+    let events = EventsState::new(
+        EventFeed::new(Arc::clone(store) as Arc<dyn EventStore>),
+        Arc::new(SystemClock),
+        token,
+    );
+    Ok(Some((admin, events)))
+}
+
+/// The dispatcher that pushes outgoing events to the subscribers, retrying for the configured
+/// time.
+fn event_dispatcher(
+    store: &Arc<dyn AnyStore>,
+    config: &Config,
+) -> Result<EventDispatcher, CliError> {
+    let options = DispatcherOptions {
+        retry_for: config.event_retry_for,
+        ..DispatcherOptions::default()
+    };
+    EventDispatcher::new(
+        Arc::clone(store) as Arc<dyn EventStore>,
+        Arc::new(SystemClock),
+        options,
+    )
+    .map_err(|source| CliError::EventDispatcher { source })
 }
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,

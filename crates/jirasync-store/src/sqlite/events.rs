@@ -1,0 +1,5 @@
+//! [`EventStore`](jirasync_domain::EventStore) on SQLite: the shared SQL of `sql/events.rs`.
+
+use super::SqliteStore;
+
+crate::sql::events::event_store!(SqliteStore, ::sqlx::SqliteConnection);
