@@ -9,6 +9,8 @@
 //!   it; it recognises it (by its checksum) in a database's history.
 //! * **2 `bookkeeping`**: jirasync's own `jirasync_` tables, for every layout.
 //! * **3 `standalone`**: the standalone host's tables, only for [`Layout::Standalone`].
+//! * **6 `app_ids`**: the application's own ids of the standalone host's records (the host
+//!   API's keys), only for [`Layout::Standalone`].
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -119,6 +121,15 @@ macro_rules! embedded_migrations {
                         "/0003_standalone_from_0001.sql"
                     )),
                 }),
+            },
+            Migration {
+                version: 6,
+                part: Part::Standalone,
+                fresh: Script {
+                    name: "app_ids",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0006_app_ids.sql")),
+                },
+                from_initial: None,
             },
         ]
     }};

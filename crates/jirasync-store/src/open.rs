@@ -4,26 +4,33 @@
 use std::sync::Arc;
 
 use jirasync_domain::inbox::Inbox;
-use jirasync_domain::{Host, LocalIssueStore, StateStore, SyncStore};
+use jirasync_domain::{ApplicationData, Host, LocalIssueStore, StateStore, SyncStore};
 
 use crate::{DatabaseUrl, Layout};
 
 /// The newest schema version this build knows (`crate::migration` lists them): [`open`] brings a
 /// database to it; [`open_bookkeeping`] applies every bookkeeping migration up to it and none of
 /// the standalone ones. A database migrated further by a newer build is refused.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Everything the standalone service needs from one database: jirasync's bookkeeping, the
-/// inbox, the standalone host over its own tables, their issues and activities, and the
-/// whole-state import and export. Implemented by every store of this crate opened with
-/// [`Layout::Standalone`].
+/// inbox, the standalone host over its own tables, their issues and activities, the
+/// application's writes by its own ids, and the whole-state import and export. Implemented by
+/// every store of this crate opened with [`Layout::Standalone`].
 pub trait AnyStore:
-    SyncStore + Inbox + Host + LocalIssueStore + StateStore + std::fmt::Debug
+    SyncStore + Inbox + Host + LocalIssueStore + StateStore + ApplicationData + std::fmt::Debug
 {
 }
 
 impl<T> AnyStore for T where
-    T: SyncStore + Inbox + Host + LocalIssueStore + StateStore + std::fmt::Debug + ?Sized
+    T: SyncStore
+        + Inbox
+        + Host
+        + LocalIssueStore
+        + StateStore
+        + ApplicationData
+        + std::fmt::Debug
+        + ?Sized
 {
 }
 

@@ -21,3 +21,11 @@ mod host {
         Some((store.clone(), store.clone(), SeedScene(Arc::new(store))))
     });
 }
+
+mod app_data {
+    use super::*;
+
+    jirasync_domain::app_data_conformance_tests!(optional: async {
+        postgres_support::fresh_store().await
+    });
+}

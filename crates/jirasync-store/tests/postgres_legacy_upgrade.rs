@@ -69,7 +69,8 @@ async fn a_version_1_schema_is_upgraded_in_place_with_every_row() {
         [
             (1, "initial"),
             (2, "bookkeeping_from_0001"),
-            (3, "standalone_from_0001")
+            (3, "standalone_from_0001"),
+            (6, "app_ids")
         ]
     );
     // Nothing of the bookkeeping keeps its old name, down to constraints and indexes.

@@ -19,3 +19,9 @@ mod host {
         (store.clone(), store.clone(), SeedScene(Arc::new(store)))
     });
 }
+
+mod app_data {
+    use super::*;
+
+    jirasync_domain::app_data_conformance_tests!(sqlite_support::fresh_store());
+}

@@ -70,7 +70,8 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
         [
             (1, "initial"),
             (2, "bookkeeping_from_0001"),
-            (3, "standalone_from_0001")
+            (3, "standalone_from_0001"),
+            (6, "app_ids")
         ]
     );
     let tables = sqlite_support::tables(&url).await;

@@ -6,6 +6,7 @@
 //! never awaits while holding it. The syncs of one Jira issue are serialised by a per-issue
 //! asynchronous lock, held by the [`IssueSyncSession`](crate::store::IssueSyncSession).
 
+mod app_data;
 mod host;
 mod seed;
 mod session;
@@ -62,13 +63,13 @@ impl fmt::Debug for InMemoryStore {
 }
 
 /// A Jira issue as one organization links it: the external issue row and its local issues.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExternalIssueRow {
     row: ExternalIssue,
     local_issues: BTreeSet<LocalIssueId>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct State {
     next_id: u64,
     // jirasync's bookkeeping.
@@ -90,6 +91,8 @@ struct State {
     local_issues: BTreeMap<LocalIssueId, LocalIssue>,
     activities: BTreeMap<LocalIssueId, Vec<Activity>>,
     activity_count: u64,
+    /// The application's ids of the standalone host's records.
+    app_ids: app_data::AppIds,
 }
 
 impl State {

@@ -12,4 +12,5 @@ pub mod issue_links;
 pub mod ordering;
 pub mod outcome;
 pub mod status;
+pub mod sync_config;
 pub mod where_should_sync;
