@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AdminState;
+use super::AdminToken;
 use crate::error::ApiError;
 
 /// 401 when no bearer token is sent (no header, another scheme, an empty token).
@@ -25,13 +25,13 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// Lets the request through only with the admin token. The token never reaches a log line: it is
 /// neither logged here nor kept in the answer.
-pub(super) async fn require_admin_token(
-    State(state): State<AdminState>,
+pub(crate) async fn require_admin_token(
+    State(token): State<AdminToken>,
     request: Request,
     next: Next,
 ) -> Response {
     let refusal = match bearer_token(request.headers()) {
-        Some(token) if state.token.matches(token) => return next.run(request).await,
+        Some(presented) if token.matches(presented) => return next.run(request).await,
         Some(_) => INVALID_TOKEN,
         None => MISSING_CREDENTIALS,
     };

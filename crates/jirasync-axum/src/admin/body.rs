@@ -11,10 +11,11 @@ use serde::de::DeserializeOwned;
 use super::ADMIN_BODY_LIMIT;
 use crate::error::ApiError;
 
-/// A JSON body decoded into `T`: 415 without `Content-Type: application/json`, 413 over
-/// [`ADMIN_BODY_LIMIT`], 400 with the JSON path of a malformed member.
+/// A JSON body decoded into `T`: 415 without `Content-Type: application/json`, 413 over `LIMIT`
+/// bytes ([`ADMIN_BODY_LIMIT`] for the admin routes; the router's `DefaultBodyLimit` must be the
+/// same), 400 with the JSON path of a malformed member.
 #[derive(Debug)]
-pub(super) struct AdminJson<T>(pub(super) T);
+pub(crate) struct AdminJson<T, const LIMIT: usize = ADMIN_BODY_LIMIT>(pub(crate) T);
 
 fn is_json(request: &Request) -> bool {
     request
@@ -26,7 +27,7 @@ fn is_json(request: &Request) -> bool {
 }
 
 /// Decodes `bytes` as `T`, naming the path of the first member that does not fit.
-pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     decode_json(bytes).map_err(|error| match error.path() {
         // The document itself, or text after it.
         "." => ApiError::bad_request(format!("The body is not valid: {error}.")),
@@ -34,7 +35,7 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-impl<S, T> FromRequest<S> for AdminJson<T>
+impl<S, T, const LIMIT: usize> FromRequest<S> for AdminJson<T, LIMIT>
 where
     S: Send + Sync,
     T: DeserializeOwned,
@@ -54,7 +55,7 @@ where
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("The body is larger than the limit of {ADMIN_BODY_LIMIT} bytes."),
+                        format!("The body is larger than the limit of {LIMIT} bytes."),
                     )
                 } else {
                     ApiError::new(rejection.status(), rejection.body_text())

@@ -9,6 +9,7 @@ pub mod external_actors;
 pub mod inbound;
 pub mod install;
 pub mod issue_links;
+pub mod organization_links;
 pub mod ordering;
 pub mod outcome;
 pub mod status;

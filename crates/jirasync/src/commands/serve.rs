@@ -5,8 +5,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use jirasync_axum::{AdminState, AdminToken, AppState, SetupState};
-use jirasync_domain::{Host, Inbox, LocalIssueStore, SyncStore};
+use jirasync_axum::{AdminState, AdminToken, ApiState, AppState, SetupState};
+use jirasync_domain::{ApplicationData, Host, Inbox, LocalIssueStore, SyncStore};
 use jirasync_service::{ClientJiraDirectory, SyncService, WebhookMode};
 use jirasync_store::AnyStore;
 
@@ -40,6 +40,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     };
     let setup = SetupState::new(Arc::clone(&store) as Arc<dyn SyncStore>, &public_url);
     let admin = admin_state(&store, config)?;
+    let api = api_state(&store, config)?;
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
@@ -55,7 +56,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         Mode::Inbox => jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown),
         Mode::Inline => Vec::new(),
     };
-    let served = axum::serve(listener, app(state, setup, admin))
+    let served = axum::serve(listener, app(state, setup, admin, api))
         .with_graceful_shutdown(signals.received())
         .await;
 
@@ -73,13 +74,22 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 
 /// The whole HTTP application of `jirasync serve`: the webhook, health and metrics routes on
 /// `state`, and the setup pages and JSON steps on `setup`, with request tracing that never records
-/// the webhook token. The admin API is mounted only when an admin token is configured.
-pub(crate) fn app(state: AppState, setup: SetupState, admin: Option<AdminState>) -> axum::Router {
+/// the webhook token. The admin API and the host API (`/api/v1`) are mounted only when an admin
+/// token is configured.
+pub(crate) fn app(
+    state: AppState,
+    setup: SetupState,
+    admin: Option<AdminState>,
+    api: Option<ApiState>,
+) -> axum::Router {
     let mut app = jirasync_axum::routes(&state)
         .with_state(state)
         .merge(jirasync_axum::setup_router(setup));
     if let Some(admin) = admin {
         app = app.merge(jirasync_axum::admin_router(admin));
+    }
+    if let Some(api) = api {
+        app = app.merge(jirasync_axum::api_router(api));
     }
     app.layer(jirasync_axum::trace_layer())
 }
@@ -97,6 +107,20 @@ fn admin_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<Admi
     )
     .with_local_issues(Arc::clone(store) as Arc<dyn LocalIssueStore>);
     Ok(Some(admin))
+}
+
+/// The host API's state, when the configuration has an admin token (the same token opens it).
+fn api_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<ApiState>, CliError> {
+    let Some(token) = &config.admin_token else {
+        return Ok(None);
+    };
+    let token = AdminToken::new(token.expose_secret()).map_err(CliError::AdminToken)?;
+    Ok(Some(ApiState::new(
+        Arc::clone(store) as Arc<dyn ApplicationData>,
+        Arc::clone(store) as Arc<dyn SyncStore>,
+        Arc::clone(store) as Arc<dyn Host>,
+        token,
+    )))
 }
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,
