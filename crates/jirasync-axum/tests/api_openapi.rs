@@ -1,5 +1,12 @@
 //! The OpenAPI document against the router: every route registered is documented with its
 //! method, every documented route is registered, and the document is served without the token.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "a test fails by panicking"
+)]
 
 #[allow(dead_code)]
 mod api_support;
@@ -82,10 +89,7 @@ async fn the_document_is_served_without_the_token_and_declares_the_bearer_scheme
         .await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(
-        answer.body["openapi"]
-            .as_str()
-            .unwrap()
-            .starts_with("3.1"),
+        answer.body["openapi"].as_str().unwrap().starts_with("3.1"),
         "{:?}",
         answer.body["openapi"]
     );
@@ -93,7 +97,10 @@ async fn the_document_is_served_without_the_token_and_declares_the_bearer_scheme
         answer.body["components"]["securitySchemes"]["admin_token"]["scheme"],
         "bearer"
     );
-    assert_eq!(answer.body["security"][0]["admin_token"], serde_json::json!([]));
+    assert_eq!(
+        answer.body["security"][0]["admin_token"],
+        serde_json::json!([])
+    );
     // Every operation but the document's own needs the token.
     assert_eq!(
         answer.body["paths"][OPENAPI_PATH]["get"]["security"],

@@ -21,11 +21,9 @@ use crate::error::ApiError;
 /// jirasync's id of the organization the path names, else 404.
 async fn organization(state: &ApiState, org: String) -> Result<(String, OrganizationId), ApiError> {
     let org = organization_id(org)?;
-    let (id, _) = state
-        .data
-        .app_organization(&org)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("not found: organization {:?}", org.as_str())))?;
+    let (id, _) = state.data.app_organization(&org).await?.ok_or_else(|| {
+        ApiError::not_found(format!("not found: organization {:?}", org.as_str()))
+    })?;
     Ok((org.to_string(), id))
 }
 
@@ -37,9 +35,9 @@ async fn link(
 ) -> Result<OrganizationIntegration, ApiError> {
     let (org, organization_id) = organization(state, org).await?;
     // A segment that is not a number names no integration.
-    let integration = integration.parse::<u64>().map_err(|_| {
-        ApiError::not_found(format!("not found: integration {integration:?}"))
-    })?;
+    let integration = integration
+        .parse::<u64>()
+        .map_err(|_| ApiError::not_found(format!("not found: integration {integration:?}")))?;
     let (_, link) = choose_link(
         state.store.as_ref(),
         organization_id,

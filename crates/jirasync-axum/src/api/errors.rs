@@ -19,6 +19,7 @@ pub(super) fn path_app_id(what: &str, segment: String) -> Result<AppId, ApiError
 }
 
 /// 413 for a batch over the limit, 422 for an item that breaks a rule (its JSON path first).
+#[allow(clippy::needless_pass_by_value, reason = "a `map_err` adapter")]
 pub(super) fn batch_refusal(error: BatchError) -> ApiError {
     let status = match error {
         BatchError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -28,6 +29,7 @@ pub(super) fn batch_refusal(error: BatchError) -> ApiError {
 }
 
 /// 422 for a change the configuration rules refuse.
+#[allow(clippy::needless_pass_by_value, reason = "a `map_err` adapter")]
 pub(super) fn config_refusal(error: SyncConfigError) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.to_string())
 }

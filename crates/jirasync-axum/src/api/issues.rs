@@ -135,11 +135,9 @@ async fn issue_ids(
 ) -> Result<(AppId, OrganizationId, LocalIssueId), ApiError> {
     let org = organization_id(org)?;
     let issue = path_app_id("issue", issue)?;
-    let (organization_id, _) = state
-        .data
-        .app_organization(&org)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("not found: organization {:?}", org.as_str())))?;
+    let (organization_id, _) = state.data.app_organization(&org).await?.ok_or_else(|| {
+        ApiError::not_found(format!("not found: organization {:?}", org.as_str()))
+    })?;
     let (issue_id, _) = state.data.app_issue(&org, &issue).await?.ok_or_else(|| {
         ApiError::not_found(format!(
             "not found: issue {:?} in organization {:?}",
@@ -263,8 +261,7 @@ pub(super) async fn link_issue(
     Path(path): Path<(String, String, String)>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<(StatusCode, Json<LinkResult>), ApiError> {
-    let (organization_id, integration_id, issue_id, key) =
-        chosen_link(&state, path, query).await?;
+    let (organization_id, integration_id, issue_id, key) = chosen_link(&state, path, query).await?;
     let link = link_jira_issue(
         state.store.as_ref(),
         state.host.as_ref(),
@@ -316,8 +313,7 @@ pub(super) async fn unlink_issue(
     Path(path): Path<(String, String, String)>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let (organization_id, integration_id, issue_id, key) =
-        chosen_link(&state, path, query).await?;
+    let (organization_id, integration_id, issue_id, key) = chosen_link(&state, path, query).await?;
     let key = parse_issue_key(&key).map_err(link_refusal)?;
     state
         .store

@@ -57,11 +57,9 @@ pub(super) async fn read_organization(
     Path(org): Path<String>,
 ) -> Result<Json<OrganizationBody>, ApiError> {
     let org = organization_id(org)?;
-    let (_, organization) = state
-        .data
-        .app_organization(&org)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("not found: organization {:?}", org.as_str())))?;
+    let (_, organization) = state.data.app_organization(&org).await?.ok_or_else(|| {
+        ApiError::not_found(format!("not found: organization {:?}", org.as_str()))
+    })?;
     Ok(Json(organization.into()))
 }
 

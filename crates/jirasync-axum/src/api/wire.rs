@@ -369,7 +369,11 @@ impl From<ProjectData> for ProjectBody {
         Self {
             id: data.id.to_string(),
             name: data.name,
-            teams: data.teams.into_iter().map(|team| team.to_string()).collect(),
+            teams: data
+                .teams
+                .into_iter()
+                .map(|team| team.to_string())
+                .collect(),
         }
     }
 }

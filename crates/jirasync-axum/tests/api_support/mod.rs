@@ -1,10 +1,10 @@
 //! The host API's test world: the in-memory store (the application's data, jirasync's store and
 //! the host at once), the API router on it, and a request helper.
 #![allow(
-    dead_code,
     unreachable_pub,
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::indexing_slicing,
     reason = "test support: each test file uses a part of it, and a failed setup should panic"
 )]
 
