@@ -216,6 +216,7 @@ pub async fn app_data_organization_features_are_kept_when_left_out<S: AppDataWor
         .unwrap();
     let (org_id, stored) = store.app_organization(&id("acme")).await.unwrap().unwrap();
     assert_eq!(stored.features, Some(OrganizationFeatures::all()));
+    assert_eq!(store.app_organizations().await.unwrap(), vec![id("acme")]);
     let mut with_features = organization("acme");
     with_features.features = Some(off);
     store.upsert_organizations(&[with_features]).await.unwrap();

@@ -159,6 +159,9 @@ pub trait ApplicationData: Send + Sync {
         organization: &AppId,
     ) -> Result<Option<(OrganizationId, OrganizationData)>, StoreError>;
 
+    /// The application ids of every organization that has one, in order.
+    async fn app_organizations(&self) -> Result<Vec<AppId>, StoreError>;
+
     /// Deletes an organization and everything of it.
     async fn delete_organization(&self, organization: &AppId) -> Result<(), StoreError>;
 

@@ -231,6 +231,17 @@ impl ApplicationData for InMemoryStore {
         }))
     }
 
+    async fn app_organizations(&self) -> Result<Vec<AppId>, StoreError> {
+        Ok(self
+            .lock()
+            .app_ids
+            .organizations
+            .forward
+            .keys()
+            .cloned()
+            .collect())
+    }
+
     async fn delete_organization(&self, organization: &AppId) -> Result<(), StoreError> {
         self.write_all(|state| {
             let id = state.app_organization_id(organization)?;

@@ -341,6 +341,16 @@ macro_rules! application_data {
                 .transpose()
             }
 
+            async fn app_organizations(&self) -> Result<Vec<AppId>, StoreError> {
+                let ids: Vec<String> = ::sqlx::query_scalar(
+                    "SELECT app_id FROM organization_app_ids ORDER BY app_id",
+                )
+                .fetch_all(self.host_pool()?)
+                .await
+                .map_err(|error| store_error("listing organizations", error))?;
+                Ok(ids.into_iter().map(AppId::new).collect())
+            }
+
             async fn delete_organization(&self, organization: &AppId) -> Result<(), StoreError> {
                 let what = "deleting an organization";
                 let mut transaction = self.begin_app_write(what).await?;

@@ -6,10 +6,12 @@ use crate::cli::Command;
 use crate::config::Config;
 use crate::error::CliError;
 
+mod config;
 mod connect;
 mod doctor;
 mod inbox;
 mod keygen;
+mod link;
 mod migrate;
 mod serve;
 mod state;
@@ -30,5 +32,8 @@ pub(crate) async fn run(
         Command::Inbox(command) => inbox::run(command, config, out).await,
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
+        Command::Config(command) => config::run(command, config, out).await,
+        Command::Link(args) => link::link(&args, config, out).await,
+        Command::Unlink(args) => link::unlink(&args, config, out).await,
     }
 }
