@@ -5,6 +5,8 @@
 //!   [`SyncService::receive_webhook`](jirasync_service::SyncService::receive_webhook), whose
 //!   receipt becomes the status), `GET /healthz`, `GET /readyz`, `GET /metrics`, on an
 //!   [`AppState`]: the [`SyncService`](jirasync_service::SyncService) and the body limit;
+//! - [`api_router()`]: the host API under `/api/v1` ([`ApiState`]): the application's data by its
+//!   own ids, issue links and sync configuration, with its OpenAPI document ([`api_document`]);
 //! - [`admin_router()`]: the admin JSON API behind a bearer token ([`AdminState`],
 //!   [`AdminToken`]): organization integration config, external users and teams, issue links,
 //!   local issues;
@@ -81,6 +83,7 @@
 //! ```
 
 mod admin;
+mod api;
 mod detach;
 mod error;
 mod events;
@@ -92,6 +95,9 @@ mod state;
 mod webhook;
 
 pub use admin::{ADMIN_BODY_LIMIT, AdminState, AdminToken, AdminTokenError, admin_router};
+pub use api::{
+    API_BODY_LIMIT, ApiDoc, ApiState, OPENAPI_PATH, api_document, api_router, api_routes,
+};
 pub use detach::detached;
 pub use error::ApiError;
 pub use events::{DEFAULT_MAX_WAIT, EVENTS_OPENAPI_PATH, EventsApiDoc, EventsState, events_router};

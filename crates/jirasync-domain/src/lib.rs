@@ -100,6 +100,7 @@
 //! ```
 
 pub mod activity;
+pub mod app_data;
 pub mod events;
 pub mod external_actor;
 pub mod host;
@@ -122,6 +123,7 @@ mod text;
 #[cfg(feature = "testing")]
 pub mod conformance;
 
+pub use app_data::ApplicationData;
 pub use host::{Host, HostError, HostIssue, IssueChange};
 pub use inbox::Inbox;
 #[cfg(feature = "testing")]

@@ -17,6 +17,8 @@
 //!   `jirasync_settings`).
 //! * **7 `events`**: the outbox of outgoing events, its subscribers and their deliveries
 //!   (bookkeeping).
+//! * **8 `app_ids`**: the application's own ids of the standalone host's records (the host
+//!   API's keys), only for [`Layout::Standalone`].
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -169,6 +171,15 @@ macro_rules! embedded_migrations {
                 fresh: Script {
                     name: "events",
                     sql: include_str!(concat!("../../migrations/", $backend, "/0007_events.sql")),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 8,
+                part: Part::Standalone,
+                fresh: Script {
+                    name: "app_ids",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0008_app_ids.sql")),
                 },
                 from_initial: None,
             },

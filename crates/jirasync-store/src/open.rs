@@ -5,18 +5,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jirasync_domain::inbox::Inbox;
-use jirasync_domain::{Host, LocalIssueStore, ReconcileStore, SetupStore, StateStore, SyncStore};
+use jirasync_domain::{
+    ApplicationData, Host, LocalIssueStore, ReconcileStore, SetupStore, StateStore, SyncStore,
+};
 
 use crate::{DatabaseUrl, Layout};
 
 /// The newest schema version this build knows (`crate::migration` lists them): [`open`] brings a
 /// database to it; [`open_bookkeeping`] applies every bookkeeping migration up to it and none of
 /// the standalone ones. A database migrated further by a newer build is refused.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Everything the standalone service needs from one database: jirasync's bookkeeping, the
 /// inbox, the reconcile bookkeeping, the standalone host over its own tables, their issues and
-/// activities, the whole-state import and export, and the set-up links and saved public URL.
+/// activities, the whole-state import and export, and the set-up links and saved public URL, and the application's writes by its own ids.
 /// Implemented by every store of this crate opened with [`Layout::Standalone`].
 pub trait AnyStore:
     SyncStore
@@ -26,6 +28,7 @@ pub trait AnyStore:
     + LocalIssueStore
     + StateStore
     + SetupStore
+    + ApplicationData
     + std::fmt::Debug
 {
 }
@@ -38,6 +41,7 @@ impl<T> AnyStore for T where
         + LocalIssueStore
         + StateStore
         + SetupStore
+        + ApplicationData
         + std::fmt::Debug
         + ?Sized
 {

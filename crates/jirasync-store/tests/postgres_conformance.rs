@@ -29,3 +29,11 @@ mod reconcile {
         postgres_support::fresh_store().await
     });
 }
+
+mod app_data {
+    use super::*;
+
+    jirasync_domain::app_data_conformance_tests!(optional: async {
+        postgres_support::fresh_store().await
+    });
+}

@@ -25,3 +25,9 @@ mod reconcile {
 
     jirasync_domain::reconcile_conformance_tests!(sqlite_support::fresh_store());
 }
+
+mod app_data {
+    use super::*;
+
+    jirasync_domain::app_data_conformance_tests!(sqlite_support::fresh_store());
+}

@@ -74,7 +74,8 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (4, "inbox_heads"),
             (5, "reconcile"),
             (6, "setup"),
-            (7, "events")
+            (7, "events"),
+            (8, "app_ids")
         ]
     );
     let tables = sqlite_support::tables(&url).await;

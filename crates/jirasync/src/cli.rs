@@ -55,6 +55,13 @@ pub enum Command {
     /// Reconcile with Jira now: read the linked issues Jira updated since the last reconcile and
     /// apply what no webhook delivered; print what was found, one line per integration.
     Reconcile(ReconcileArgs),
+    /// Show or change what syncs: an organization's sync flags for a Jira integration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Link an application issue to a Jira issue (ids as the application gives them, docs/api.md).
+    Link(LinkArgs),
+    /// Remove a link made by `link`.
+    Unlink(LinkArgs),
 }
 
 /// `reconcile` flags.
@@ -79,6 +86,53 @@ fn parse_rfc3339(text: &str) -> Result<std::time::SystemTime, String> {
              2026-06-01T10:00:00Z or 2026-06-01T12:00:00+02:00"
                 .to_owned()
         })
+}
+
+/// Which organization (by the application's id) and which of its Jira integrations.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LinkChoice {
+    /// The organization's application id; may be left out when the database holds one.
+    #[arg(long, value_name = "ORG")]
+    pub organization: Option<String>,
+    /// jirasync's id of the integration (as `config list` shows it); may be left out when the
+    /// organization has one.
+    #[arg(long, value_name = "ID")]
+    pub integration: Option<u64>,
+}
+
+/// `config` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// List the sync configuration of every organization's integrations (or one organization's).
+    List {
+        /// Only this organization (its application id).
+        #[arg(long, value_name = "ORG")]
+        organization: Option<String>,
+    },
+    /// Change sync flags, e.g. `sync_reverse_assignment=true sync_status_reverse=true`. Flags of
+    /// the application-to-Jira direction cannot be turned on yet. A refused setting changes
+    /// nothing.
+    Set {
+        /// Which organization and integration.
+        #[command(flatten)]
+        choice: LinkChoice,
+        /// KEY=VALUE settings: the flags take true or false, `resolution_strategy` takes
+        /// resolve, resolve_current_release or resolve_next_release.
+        #[arg(required = true, value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+    },
+}
+
+/// `link` and `unlink` arguments.
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The application's id of the issue.
+    pub issue: String,
+    /// The Jira issue key, e.g. SHOP-12.
+    pub key: String,
+    /// Which organization and integration.
+    #[command(flatten)]
+    pub choice: LinkChoice,
 }
 
 /// `connect` flags.

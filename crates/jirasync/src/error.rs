@@ -260,6 +260,43 @@ pub enum CliError {
         /// How many were reconciled.
         total: usize,
     },
+    /// A sync configuration setting was refused; nothing was stored.
+    #[error("{0} (nothing was changed)")]
+    SyncConfig(#[from] jirasync_domain::rules::sync_config::SyncConfigError),
+    /// No link of the organization could be chosen.
+    #[error(transparent)]
+    LinkChoice(#[from] jirasync_domain::rules::organization_links::LinkChoiceError),
+    /// The issue could not be linked.
+    #[error("cannot link the issue: {0}")]
+    IssueLink(#[from] jirasync_domain::rules::issue_links::IssueLinkError),
+    /// No organization has the application id given.
+    #[error(
+        "no organization has the application id {organization:?}; the organizations: {}",
+        list_or_none_text(known)
+    )]
+    UnknownOrganization {
+        /// The id given.
+        organization: String,
+        /// The organizations the database holds.
+        known: Vec<String>,
+    },
+    /// `--organization` was left out and the database does not hold exactly one organization.
+    #[error(
+        "choose the organization with --organization ORG; the organizations: {}",
+        list_or_none_text(known)
+    )]
+    ChooseOrganization {
+        /// The organizations the database holds.
+        known: Vec<String>,
+    },
+    /// No issue of the organization has the application id given.
+    #[error("organization {organization:?} has no issue with the application id {issue:?}")]
+    UnknownIssue {
+        /// The organization.
+        organization: String,
+        /// The issue id given.
+        issue: String,
+    },
     /// Standard output could not be written.
     #[error("cannot write to standard output: {source}")]
     Output {
@@ -272,7 +309,7 @@ pub enum CliError {
         "organization {organization} does not exist: the organizations are {}",
         list_or_none(organizations)
     )]
-    UnknownOrganization {
+    UnknownOrganizationId {
         /// The id given.
         organization: u64,
         /// The ids that exist.
@@ -296,12 +333,20 @@ fn list_or_none(ids: &[u64]) -> String {
     }
 }
 
+fn list_or_none_text(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none (create one through the host API, docs/api.md)".to_owned()
+    } else {
+        ids.join(", ")
+    }
+}
+
 impl CliError {
     /// The process exit code for this failure: [`EXIT_USAGE`] for configuration refusals,
     /// [`EXIT_FAILURE`] otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Logging(_) => EXIT_USAGE,
+            Self::Config(_) | Self::Logging(_) | Self::SyncConfig(_) => EXIT_USAGE,
             _ => EXIT_FAILURE,
         }
     }

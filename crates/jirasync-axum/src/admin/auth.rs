@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{AdminState, AdminToken};
+use super::AdminToken;
 use crate::error::ApiError;
 
 /// 401 when no bearer token is sent (no header, another scheme, an empty token).
@@ -25,12 +25,12 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 
 /// Lets the request through only with the admin token. The token never reaches a log line: it is
 /// neither logged here nor kept in the answer.
-pub(super) async fn require_admin_token(
-    State(state): State<AdminState>,
+pub(crate) async fn require_admin_token(
+    State(token): State<AdminToken>,
     request: Request,
     next: Next,
 ) -> Response {
-    match refuse_without_token(request.headers(), &state.token) {
+    match refuse_without_token(request.headers(), &token) {
         None => next.run(request).await,
         Some(refusal) => refusal,
     }

@@ -11,10 +11,11 @@ use serde::de::DeserializeOwned;
 use super::ADMIN_BODY_LIMIT;
 use crate::error::ApiError;
 
-/// A JSON body decoded into `T`: 415 without `Content-Type: application/json`, 413 over
-/// [`ADMIN_BODY_LIMIT`], 400 with the JSON path of a malformed member.
+/// A JSON body decoded into `T`: 415 without `Content-Type: application/json`, 413 over `LIMIT`
+/// bytes ([`ADMIN_BODY_LIMIT`] for the admin routes; the router's `DefaultBodyLimit` must be the
+/// same), 400 with the JSON path of a malformed member.
 #[derive(Debug)]
-pub(crate) struct AdminJson<T>(pub(crate) T);
+pub(crate) struct AdminJson<T, const LIMIT: usize = ADMIN_BODY_LIMIT>(pub(crate) T);
 
 fn is_json(request: &Request) -> bool {
     request
@@ -34,7 +35,7 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-impl<S, T> FromRequest<S> for AdminJson<T>
+impl<S, T, const LIMIT: usize> FromRequest<S> for AdminJson<T, LIMIT>
 where
     S: Send + Sync,
     T: DeserializeOwned,
@@ -54,7 +55,7 @@ where
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
-                        format!("The body is larger than the limit of {ADMIN_BODY_LIMIT} bytes."),
+                        format!("The body is larger than the limit of {LIMIT} bytes."),
                     )
                 } else {
                     ApiError::new(rejection.status(), rejection.body_text())

@@ -197,7 +197,10 @@ pub fn admin_router(state: AdminState) -> Router {
             "/api/0/organizations/{org}/issues/{local_issue_id}/external-issues/{key}/",
             axum::routing::delete(issues::unlink_issue),
         )
-        .route_layer(from_fn_with_state(state.clone(), auth::require_admin_token))
+        .route_layer(from_fn_with_state(
+            state.token.clone(),
+            auth::require_admin_token,
+        ))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .layer(from_fn(crate::detach::detached))
         .with_state(state)

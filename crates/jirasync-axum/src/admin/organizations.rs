@@ -8,6 +8,7 @@ use jirasync_core::decode_json;
 use jirasync_domain::ids::{IntegrationId, OrganizationId};
 use jirasync_domain::integration::{Integration, OrganizationIntegration};
 use jirasync_domain::organization::Organization;
+use jirasync_domain::rules::organization_links::organization_links;
 use jirasync_domain::state::{OrganizationIntegrationRecord, SyncConfigRecord};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -91,17 +92,13 @@ pub(super) async fn list_integrations(
     Path(org): Path<String>,
 ) -> Result<Json<Vec<IntegrationLinkBody>>, ApiError> {
     let organization = organization(&state, &org).await?;
-    let mut links = Vec::new();
-    for integration in state.store.integrations().await? {
-        let found = state.store.organization_links(integration.id).await?;
-        if let Some(found) = found
+    let links = organization_links(state.store.as_ref(), organization.id).await?;
+    Ok(Json(
+        links
             .iter()
-            .find(|found| found.organization.id == organization.id)
-        {
-            links.push(IntegrationLinkBody::new(&integration, &found.link));
-        }
-    }
-    Ok(Json(links))
+            .map(|(integration, link)| IntegrationLinkBody::new(integration, link))
+            .collect(),
+    ))
 }
 
 /// The organization's link to the integration the path names, else 404.

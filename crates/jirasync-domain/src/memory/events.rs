@@ -16,7 +16,7 @@ use crate::store::missing::{lost_claim, missing_subscriber};
 use crate::store::{EventHub, EventStore, StoreError};
 
 /// The outbox part of the state.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Outbox {
     events: Vec<StoredEvent>,
     subscribers: BTreeMap<SubscriberId, Subscriber>,

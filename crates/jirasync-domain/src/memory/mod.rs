@@ -6,6 +6,7 @@
 //! never awaits while holding it. The syncs of one Jira issue are serialised by a per-issue
 //! asynchronous lock, held by the [`IssueSyncSession`](crate::store::IssueSyncSession).
 
+mod app_data;
 mod events;
 mod host;
 mod seed;
@@ -68,20 +69,20 @@ impl fmt::Debug for InMemoryStore {
 }
 
 /// A Jira issue as one organization links it: the external issue row and its local issues.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ExternalIssueRow {
     row: ExternalIssue,
     local_issues: BTreeSet<LocalIssueId>,
 }
 
 /// An integration's reconcile point and lease.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct ReconcileRow {
     point: Option<EventTime>,
     lease: Option<(String, SystemTime)>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct State {
     next_id: u64,
     // jirasync's bookkeeping.
@@ -106,6 +107,8 @@ struct State {
     activity_count: u64,
     // The outbox of outgoing events (kept by a state import).
     outbox: events::Outbox,
+    /// The application's ids of the standalone host's records.
+    app_ids: app_data::AppIds,
 }
 
 impl State {

@@ -31,6 +31,7 @@
 //! failure, deadlock, a lock wait beyond `lock_timeout`) is a retryable
 //! [`StoreError::Unavailable`].
 
+mod app_data;
 mod events;
 mod external_actors;
 mod host;

@@ -12,6 +12,7 @@
 //! statement with `FOR UPDATE SKIP LOCKED`), which pool the standalone host's calls use, and
 //! the [`Dialect`] constants.
 
+pub(crate) mod app_data;
 pub(crate) mod events;
 pub(crate) mod external_actors;
 pub(crate) mod host;

@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+mod app_data;
 mod events;
 mod external_actors;
 mod host;

@@ -6,11 +6,13 @@ use crate::cli::Command;
 use crate::config::Config;
 use crate::error::CliError;
 
+mod config;
 mod connect;
 mod doctor;
 mod events;
 mod inbox;
 mod keygen;
+mod link;
 mod migrate;
 mod reconcile;
 mod serve;
@@ -36,5 +38,8 @@ pub(crate) async fn run(
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
         Command::Reconcile(args) => reconcile::run(&args, config, out).await,
         Command::SetupLink(args) => setup_link::run(&args, config, out).await,
+        Command::Config(command) => config::run(command, config, out).await,
+        Command::Link(args) => link::link(&args, config, out).await,
+        Command::Unlink(args) => link::unlink(&args, config, out).await,
     }
 }

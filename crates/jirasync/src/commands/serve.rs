@@ -10,9 +10,12 @@ use std::io::Write;
 use std::sync::Arc;
 
 use jirasync_axum::{
-    AdminState, AdminToken, AppState, EventsState, ServerLimits, SetupState, serve_bounded,
+    AdminState, AdminToken, ApiState, AppState, EventsState, ServerLimits, SetupState,
+    serve_bounded,
 };
-use jirasync_domain::{EventStore, Host, Inbox, LocalIssueStore, SetupStore, SyncStore};
+use jirasync_domain::{
+    ApplicationData, EventStore, Host, Inbox, LocalIssueStore, SetupStore, SyncStore,
+};
 use jirasync_service::events::{DispatcherOptions, EventDispatcher, EventFeed};
 use jirasync_service::{
     ClientJiraDirectory, InboxRetention, SyncService, SystemClock, WebhookMode,
@@ -53,6 +56,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     };
     let admin = admin_state(&store, config)?;
     let setup = setup_state(&store, config, &public_url)?;
+    let api = api_state(&store, config)?;
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
@@ -86,7 +90,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     });
     let served = serve_bounded(
         listener,
-        app(state, setup, admin),
+        app(state, setup, admin, api),
         limits,
         signals.received(),
     )
@@ -117,12 +121,13 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
 
 /// The whole HTTP application of `jirasync serve`: the webhook, health and metrics routes on
 /// `state`, the setup pages and JSON steps on `setup` (unless setup is turned off: they then
-/// answer 404), with request tracing that never records the webhook token. The admin API and the
-/// events API are mounted only when an admin token is configured.
+/// answer 404), with request tracing that never records the webhook token. The admin API, the
+/// host API (`/api/v1`) and the events API are mounted only when an admin token is configured.
 pub(crate) fn app(
     state: AppState,
     setup: Option<SetupState>,
     admin: Option<(AdminState, EventsState)>,
+    api: Option<ApiState>,
 ) -> axum::Router {
     let mut app = jirasync_axum::routes(&state).with_state(state);
     if let Some(setup) = setup {
@@ -132,6 +137,9 @@ pub(crate) fn app(
         app = app
             .merge(jirasync_axum::admin_router(admin))
             .merge(jirasync_axum::events_router(events));
+    }
+    if let Some(api) = api {
+        app = app.merge(jirasync_axum::api_router(api));
     }
     app.layer(jirasync_axum::trace_layer())
 }
@@ -197,6 +205,20 @@ fn event_dispatcher(
         options,
     )
     .map_err(|source| CliError::EventDispatcher { source })
+}
+
+/// The host API's state, when the configuration has an admin token (the same token opens it).
+fn api_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<ApiState>, CliError> {
+    let Some(token) = &config.admin_token else {
+        return Ok(None);
+    };
+    let token = AdminToken::new(token.expose_secret()).map_err(CliError::AdminToken)?;
+    Ok(Some(ApiState::new(
+        Arc::clone(store) as Arc<dyn ApplicationData>,
+        Arc::clone(store) as Arc<dyn SyncStore>,
+        Arc::clone(store) as Arc<dyn Host>,
+        token,
+    )))
 }
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,

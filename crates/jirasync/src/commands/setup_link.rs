@@ -35,7 +35,7 @@ pub(super) async fn run(
                 .iter()
                 .any(|organization| organization.id.get() == id)
             {
-                return Err(CliError::UnknownOrganization {
+                return Err(CliError::UnknownOrganizationId {
                     organization: id,
                     organizations: organizations.iter().map(|found| found.id.get()).collect(),
                 });

@@ -1,0 +1,339 @@
+//! The host API ([`api_router`]): JSON under `/api/v1/…`, behind the admin bearer token, through
+//! which an application keeps jirasync's copy of its data (organizations, users, memberships,
+//! teams, projects, issues), its issue links and its sync configuration up to date, by its own
+//! ids. `docs/api.md` has every route with curl examples; the OpenAPI document is served at
+//! `GET /api/v1/openapi.json` ([`api_document`]), without the token.
+//!
+//! | route | what |
+//! |---|---|
+//! | `PUT /api/v1/organizations` | create or replace organizations (batch) |
+//! | `GET\|DELETE /api/v1/organizations/{org}` | one organization |
+//! | `GET\|PUT /api/v1/organizations/{org}/members` | the members; add users (batch) |
+//! | `DELETE /api/v1/organizations/{org}/members/{user}` | remove a member |
+//! | `PUT /api/v1/users` | create or replace users (batch) |
+//! | `GET\|DELETE /api/v1/users/{user}` | one user |
+//! | `PUT /api/v1/organizations/{org}/teams` | create or replace teams with their members (batch) |
+//! | `GET\|DELETE /api/v1/organizations/{org}/teams/{team}` | one team |
+//! | `PUT /api/v1/organizations/{org}/projects` | create or replace projects with their teams (batch) |
+//! | `GET\|DELETE /api/v1/organizations/{org}/projects/{project}` | one project |
+//! | `PUT /api/v1/organizations/{org}/issues` | create or replace issues (batch) |
+//! | `GET\|DELETE /api/v1/organizations/{org}/issues/{issue}` | one issue, with its Jira links |
+//! | `PUT\|DELETE /api/v1/organizations/{org}/issues/{issue}/jira-links/{key}` | link / unlink a Jira issue |
+//! | `GET /api/v1/organizations/{org}/integrations` | the organization's Jira integrations |
+//! | `GET\|PUT\|PATCH /api/v1/organizations/{org}/integrations/{integration}/config` | sync flags |
+//!
+//! Refusals: 401 without the token, 400 for a body that is not JSON of the right shape (the JSON
+//! path of the member at fault), 413 over [`API_BODY_LIMIT`] bytes or
+//! [`MAX_BATCH_ITEMS`](jirasync_domain::app_data::MAX_BATCH_ITEMS) items, 422 for an item that
+//! breaks a rule (its JSON path), 404 for what the path names and does not exist, 409 for an
+//! item naming a record that does not exist; a refused call writes nothing.
+//!
+//! # Adding routes of another module
+//!
+//! Another module (say, events) keeps its own router and `#[derive(utoipa::OpenApi)]` document,
+//! and `serve` merges both in one line each:
+//!
+//! ```ignore
+//! let state = ApiState::new(store, sync_store, host, token)
+//!     .with_document(api_document().merge_from(EventsDoc::openapi()));
+//! let app = api_router(state).merge(events_router(events_state));
+//! ```
+//!
+//! and its route list joins [`api_routes`] in the test that compares routes and document.
+
+mod config;
+mod document;
+mod errors;
+mod issues;
+mod organizations;
+mod people;
+mod wire;
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use jirasync_domain::{ApplicationData, Host, SyncStore};
+
+pub use document::{ApiDoc, api_document};
+
+use crate::admin::AdminToken;
+
+/// The largest request body the host API reads: a full batch of users with a few addresses
+/// each fits with room to spare.
+pub const API_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// What the host API routes need: the application's data written by its ids, jirasync's store
+/// (organization links, issue links, sync configuration), the standalone host, the token, and
+/// the OpenAPI document served.
+#[derive(Clone)]
+pub struct ApiState {
+    data: Arc<dyn ApplicationData>,
+    store: Arc<dyn SyncStore>,
+    host: Arc<dyn Host>,
+    token: AdminToken,
+    document: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl ApiState {
+    /// The host API on `data` (the standalone host's records by application ids), jirasync's
+    /// `store` and the `host` over the same records, opened by the admin `token`; it serves
+    /// [`api_document`].
+    pub fn new(
+        data: Arc<dyn ApplicationData>,
+        store: Arc<dyn SyncStore>,
+        host: Arc<dyn Host>,
+        token: AdminToken,
+    ) -> Self {
+        Self {
+            data,
+            store,
+            host,
+            token,
+            document: Arc::new(api_document()),
+        }
+    }
+
+    /// Serves `document` at `GET /api/v1/openapi.json` instead: [`api_document`] merged with
+    /// the document of routes mounted beside [`api_router`].
+    #[must_use]
+    pub fn with_document(mut self, document: utoipa::openapi::OpenApi) -> Self {
+        self.document = Arc::new(document);
+        self
+    }
+}
+
+impl fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiState")
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The path of the OpenAPI document, served without the token.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// An HTTP method a host API route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Get,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Verb {
+    fn method(self) -> Method {
+        match self {
+            Self::Get => Method::GET,
+            Self::Put => Method::PUT,
+            Self::Patch => Method::PATCH,
+            Self::Delete => Method::DELETE,
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Self::Get => MethodFilter::GET,
+            Self::Put => MethodFilter::PUT,
+            Self::Patch => MethodFilter::PATCH,
+            Self::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// One route: the method, the path (axum and OpenAPI both write parameters `{name}`) and its
+/// handler.
+struct Route {
+    verb: Verb,
+    path: &'static str,
+    handler: MethodRouter<ApiState>,
+}
+
+fn route<H, T>(verb: Verb, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, ApiState>,
+    T: 'static,
+{
+    Route {
+        verb,
+        path,
+        handler: on(verb.filter(), handler),
+    }
+}
+
+/// Every route behind the token, once: the router is built from this table, and a test checks
+/// it against the OpenAPI document.
+fn token_routes() -> Vec<Route> {
+    use Verb::{Delete, Get, Patch, Put};
+    vec![
+        route(
+            Put,
+            "/api/v1/organizations",
+            organizations::upsert_organizations,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}",
+            organizations::read_organization,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}",
+            organizations::delete_organization,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/members",
+            organizations::list_members,
+        ),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/members",
+            organizations::add_members,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}/members/{user}",
+            organizations::remove_member,
+        ),
+        route(Put, "/api/v1/users", people::upsert_users),
+        route(Get, "/api/v1/users/{user}", people::read_user),
+        route(Delete, "/api/v1/users/{user}", people::delete_user),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/teams",
+            people::upsert_teams,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/teams/{team}",
+            people::read_team,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}/teams/{team}",
+            people::delete_team,
+        ),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/projects",
+            issues::upsert_projects,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/projects/{project}",
+            issues::read_project,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}/projects/{project}",
+            issues::delete_project,
+        ),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/issues",
+            issues::upsert_issues,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/issues/{issue}",
+            issues::read_issue,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}/issues/{issue}",
+            issues::delete_issue,
+        ),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/issues/{issue}/jira-links/{key}",
+            issues::link_issue,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}/issues/{issue}/jira-links/{key}",
+            issues::unlink_issue,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/integrations",
+            config::list_integrations,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/integrations/{integration}/config",
+            config::read_config,
+        ),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/integrations/{integration}/config",
+            config::replace_config,
+        ),
+        route(
+            Patch,
+            "/api/v1/organizations/{org}/integrations/{integration}/config",
+            config::patch_config,
+        ),
+    ]
+}
+
+/// Every route of [`api_router`] as (method, path), the document's route included, in the
+/// router's order.
+pub fn api_routes() -> Vec<(Method, &'static str)> {
+    std::iter::once((Method::GET, OPENAPI_PATH))
+        .chain(
+            token_routes()
+                .into_iter()
+                .map(|route| (route.verb.method(), route.path)),
+        )
+        .collect()
+}
+
+/// The host API routes, each behind the admin token except the OpenAPI document, each running
+/// to its end even when its client hangs up. Merge the result into the service's router.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use jirasync_axum::{AdminToken, AdminTokenError, ApiState, api_router};
+/// use jirasync_domain::InMemoryStore;
+///
+/// # fn example() -> Result<(), AdminTokenError> {
+/// // The in-memory store is the application's data, jirasync's store and the host at once.
+/// let store = Arc::new(InMemoryStore::new());
+/// let state = ApiState::new(
+///     store.clone(),
+///     store.clone(),
+///     store,
+///     AdminToken::new("s3cret-admin")?,
+/// );
+/// let app: axum::Router = api_router(state);
+/// # let _ = app;
+/// # Ok(())
+/// # }
+/// # example().unwrap();
+/// ```
+pub fn api_router(state: ApiState) -> Router {
+    let protected = token_routes()
+        .into_iter()
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, route.handler)
+        })
+        .route_layer(from_fn_with_state(
+            state.token.clone(),
+            crate::admin::auth::require_admin_token,
+        ));
+    Router::new()
+        .route(OPENAPI_PATH, axum::routing::get(document::serve_document))
+        .merge(protected)
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(from_fn(crate::detach::detached))
+        .with_state(state)
+}

@@ -1,0 +1,1000 @@
+//! [`ApplicationData`](jirasync_domain::ApplicationData) in SQL: the standalone host's records
+//! written by the application's own ids (the `app_id` columns of migration 6, and
+//! `organization_app_ids` beside jirasync's organizations).
+//!
+//! Each batch runs in one write transaction: an item naming a record that does not exist
+//! returns the conflict and drops the transaction, so nothing of the batch is written. Deletes
+//! rely on the schema's cascades, except for the links from Jira issues to local issues
+//! (`jirasync_external_issue_links` names local issues by id without a foreign key: it may live
+//! in an application's database), which are deleted here with the issues. Every call runs on the
+//! store's host pool, refused on a bookkeeping-only store.
+
+/// Implements `ApplicationData` for `$store`, whose connections are `$connection` on
+/// `$database`.
+macro_rules! application_data {
+    ($store:ident, $database:ty, $connection:ty) => {
+        use ::std::collections::HashMap;
+
+        use ::async_trait::async_trait;
+        use ::jirasync_domain::StoreError;
+        use ::jirasync_domain::app_data::{
+            AppAssignee, AppId, ApplicationData, IssueData, OrganizationData, ProjectData,
+            TeamData, TeamMemberData, UpsertSummary, UserData, missing_in_organization,
+            missing_organization, not_a_member, unknown_reference,
+        };
+        use ::jirasync_domain::ids::{LocalIssueId, OrganizationId};
+        use ::jirasync_domain::organization::OrganizationFeatures;
+        use ::jirasync_domain::people::UserEmail;
+
+        use $crate::sql::values::{domain_id, status_from_name, status_name};
+        use $crate::sql_error::store_error;
+
+        type Transaction = ::sqlx::Transaction<'static, $database>;
+
+        /// Commits a batch.
+        async fn commit(transaction: Transaction, what: &str) -> Result<(), StoreError> {
+            transaction
+                .commit()
+                .await
+                .map_err(|error| store_error(what, error))
+        }
+
+        /// Runs `sql` binding `binds` (integers, then one text), and gives the one integer it
+        /// selects, if any.
+        async fn select_id(
+            connection: &mut $connection,
+            sql: &str,
+            ints: &[i64],
+            text: &str,
+            what: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            let mut query = ::sqlx::query_scalar::<_, i64>(sql);
+            for int in ints {
+                query = query.bind(*int);
+            }
+            query
+                .bind(text)
+                .fetch_optional(connection)
+                .await
+                .map_err(|error| store_error(what, error))
+        }
+
+        /// Runs a statement binding integers only.
+        async fn execute_ints(
+            connection: &mut $connection,
+            sql: &str,
+            ints: &[i64],
+            what: &str,
+        ) -> Result<u64, StoreError> {
+            let mut query = ::sqlx::query(sql);
+            for int in ints {
+                query = query.bind(*int);
+            }
+            let done = query
+                .execute(connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+            Ok(done.rows_affected())
+        }
+
+        async fn organization_id(
+            connection: &mut $connection,
+            organization: &AppId,
+            what: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            select_id(
+                connection,
+                "SELECT organization_id FROM organization_app_ids WHERE app_id = $1",
+                &[],
+                organization.as_str(),
+                what,
+            )
+            .await
+        }
+
+        async fn require_organization(
+            connection: &mut $connection,
+            organization: &AppId,
+            what: &str,
+        ) -> Result<i64, StoreError> {
+            organization_id(connection, organization, what)
+                .await?
+                .ok_or_else(|| missing_organization(organization))
+        }
+
+        async fn user_id(
+            connection: &mut $connection,
+            user: &AppId,
+            what: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            select_id(
+                connection,
+                "SELECT id FROM users WHERE app_id = $1",
+                &[],
+                user.as_str(),
+                what,
+            )
+            .await
+        }
+
+        /// The id of the row of `table` (teams, projects, local_issues) with this app id in the
+        /// organization.
+        async fn scoped_id(
+            connection: &mut $connection,
+            table: &str,
+            organization_id: i64,
+            app_id: &AppId,
+            what: &str,
+        ) -> Result<Option<i64>, StoreError> {
+            select_id(
+                connection,
+                &format!("SELECT id FROM {table} WHERE organization_id = $1 AND app_id = $2"),
+                &[organization_id],
+                app_id.as_str(),
+                what,
+            )
+            .await
+        }
+
+        /// The user `user` names, a member of the organization, or the conflict naming `path`.
+        async fn member_id(
+            connection: &mut $connection,
+            path: &str,
+            organization: &AppId,
+            organization_id: i64,
+            user: &AppId,
+            what: &str,
+        ) -> Result<i64, StoreError> {
+            let user_id = user_id(connection, user, what)
+                .await?
+                .ok_or_else(|| unknown_reference(path, "user", user, None))?;
+            let member: Option<i64> = ::sqlx::query_scalar(
+                "SELECT user_id FROM organization_members \
+                 WHERE organization_id = $1 AND user_id = $2",
+            )
+            .bind(organization_id)
+            .bind(user_id)
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(|error| store_error(what, error))?;
+            member.ok_or_else(|| not_a_member(path, user, organization))
+        }
+
+        /// The team `team` names in the organization, or the conflict naming `path`.
+        async fn team_id(
+            connection: &mut $connection,
+            path: &str,
+            organization: &AppId,
+            organization_id: i64,
+            team: &AppId,
+            what: &str,
+        ) -> Result<i64, StoreError> {
+            scoped_id(connection, "teams", organization_id, team, what)
+                .await?
+                .ok_or_else(|| unknown_reference(path, "team", team, Some(organization)))
+        }
+
+        /// Deletes the links from Jira issues to the local issues `condition` selects (an SQL
+        /// condition on `local_issues`, binding `ints`).
+        async fn delete_issue_links(
+            connection: &mut $connection,
+            condition: &str,
+            ints: &[i64],
+            what: &str,
+        ) -> Result<(), StoreError> {
+            execute_ints(
+                connection,
+                &format!(
+                    "DELETE FROM jirasync_external_issue_links WHERE local_issue_id IN \
+                     (SELECT id FROM local_issues WHERE {condition})"
+                ),
+                ints,
+                what,
+            )
+            .await?;
+            Ok(())
+        }
+
+        /// Creates the row of `table` (teams or projects) with this app id and name in the
+        /// organization, or renames the existing one and deletes its rows of `children`
+        /// (`(table, column)`: its members, its project access); gives the row's id and whether
+        /// it existed.
+        async fn upsert_named(
+            connection: &mut $connection,
+            table: &str,
+            children: (&str, &str),
+            organization_id: i64,
+            app_id: &AppId,
+            name: &str,
+            what: &str,
+        ) -> Result<(i64, bool), StoreError> {
+            let existing = scoped_id(connection, table, organization_id, app_id, what).await?;
+            let Some(id) = existing else {
+                let id = ::sqlx::query_scalar(&format!(
+                    "INSERT INTO {table} (organization_id, name, app_id) VALUES ($1, $2, $3) \
+                     RETURNING id"
+                ))
+                .bind(organization_id)
+                .bind(name)
+                .bind(app_id.as_str())
+                .fetch_one(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                return Ok((id, false));
+            };
+            ::sqlx::query(&format!("UPDATE {table} SET name = $1 WHERE id = $2"))
+                .bind(name)
+                .bind(id)
+                .execute(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+            let (child_table, column) = children;
+            execute_ints(
+                connection,
+                &format!("DELETE FROM {child_table} WHERE {column} = $1"),
+                &[id],
+                what,
+            )
+            .await?;
+            Ok((id, true))
+        }
+
+        fn count(summary: &mut UpsertSummary, existed: bool) {
+            if existed {
+                summary.updated += 1;
+            } else {
+                summary.created += 1;
+            }
+        }
+
+        impl $store {
+            async fn begin_app_write(&self, what: &str) -> Result<Transaction, StoreError> {
+                $crate::sql::begin_write::<Self>(self.host_pool()?, what).await
+            }
+        }
+
+        #[async_trait]
+        impl ApplicationData for $store {
+            async fn upsert_organizations(
+                &self,
+                batch: &[OrganizationData],
+            ) -> Result<UpsertSummary, StoreError> {
+                let what = "writing organizations";
+                let mut transaction = self.begin_app_write(what).await?;
+                let mut summary = UpsertSummary::default();
+                for item in batch {
+                    let existing = organization_id(&mut transaction, &item.id, what).await?;
+                    count(&mut summary, existing.is_some());
+                    match existing {
+                        Some(id) => {
+                            let features = item.features;
+                            ::sqlx::query(
+                                "UPDATE jirasync_organizations SET name = $1, \
+                                 issue_sync = COALESCE($2, issue_sync), \
+                                 external_actors = COALESCE($3, external_actors) WHERE id = $4",
+                            )
+                            .bind(&item.name)
+                            .bind(features.map(|features| features.issue_sync))
+                            .bind(features.map(|features| features.external_actors))
+                            .bind(id)
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err(|error| store_error(what, error))?;
+                        }
+                        None => {
+                            let features = item.features.unwrap_or(OrganizationFeatures::all());
+                            let id: i64 = ::sqlx::query_scalar(
+                                "INSERT INTO jirasync_organizations \
+                                 (name, issue_sync, external_actors) VALUES ($1, $2, $3) \
+                                 RETURNING id",
+                            )
+                            .bind(&item.name)
+                            .bind(features.issue_sync)
+                            .bind(features.external_actors)
+                            .fetch_one(&mut *transaction)
+                            .await
+                            .map_err(|error| store_error(what, error))?;
+                            ::sqlx::query(
+                                "INSERT INTO organization_app_ids (organization_id, app_id) \
+                                 VALUES ($1, $2)",
+                            )
+                            .bind(id)
+                            .bind(item.id.as_str())
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err(|error| store_error(what, error))?;
+                        }
+                    }
+                }
+                commit(transaction, what).await?;
+                Ok(summary)
+            }
+
+            async fn app_organization(
+                &self,
+                organization: &AppId,
+            ) -> Result<Option<(OrganizationId, OrganizationData)>, StoreError> {
+                let what = "reading an organization";
+                let row: Option<(i64, String, bool, bool)> = ::sqlx::query_as(
+                    "SELECT o.id, o.name, o.issue_sync, o.external_actors \
+                     FROM organization_app_ids a \
+                     JOIN jirasync_organizations o ON o.id = a.organization_id \
+                     WHERE a.app_id = $1",
+                )
+                .bind(organization.as_str())
+                .fetch_optional(self.host_pool()?)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                row.map(|(id, name, issue_sync, external_actors)| {
+                    Ok((
+                        OrganizationId::new(domain_id(id)?),
+                        OrganizationData {
+                            id: organization.clone(),
+                            name,
+                            features: Some(OrganizationFeatures {
+                                issue_sync,
+                                external_actors,
+                            }),
+                        },
+                    ))
+                })
+                .transpose()
+            }
+
+            async fn app_organizations(&self) -> Result<Vec<AppId>, StoreError> {
+                let ids: Vec<String> = ::sqlx::query_scalar(
+                    "SELECT app_id FROM organization_app_ids ORDER BY app_id",
+                )
+                .fetch_all(self.host_pool()?)
+                .await
+                .map_err(|error| store_error("listing organizations", error))?;
+                Ok(ids.into_iter().map(AppId::new).collect())
+            }
+
+            async fn delete_organization(&self, organization: &AppId) -> Result<(), StoreError> {
+                let what = "deleting an organization";
+                let mut transaction = self.begin_app_write(what).await?;
+                let id = require_organization(&mut transaction, organization, what).await?;
+                // Its external issues (and their links) go with the organization's cascade.
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM jirasync_organizations WHERE id = $1",
+                    &[id],
+                    what,
+                )
+                .await?;
+                commit(transaction, what).await
+            }
+
+            async fn upsert_users(
+                &self,
+                batch: &[UserData],
+            ) -> Result<UpsertSummary, StoreError> {
+                let what = "writing users";
+                let mut transaction = self.begin_app_write(what).await?;
+                let mut summary = UpsertSummary::default();
+                for item in batch {
+                    let existing = user_id(&mut transaction, &item.id, what).await?;
+                    count(&mut summary, existing.is_some());
+                    let id = match existing {
+                        Some(id) => {
+                            ::sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                                .bind(item.active)
+                                .bind(id)
+                                .execute(&mut *transaction)
+                                .await
+                                .map_err(|error| store_error(what, error))?;
+                            execute_ints(
+                                &mut transaction,
+                                "DELETE FROM user_emails WHERE user_id = $1",
+                                &[id],
+                                what,
+                            )
+                            .await?;
+                            id
+                        }
+                        None => ::sqlx::query_scalar(
+                            "INSERT INTO users (active, app_id) VALUES ($1, $2) RETURNING id",
+                        )
+                        .bind(item.active)
+                        .bind(item.id.as_str())
+                        .fetch_one(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?,
+                    };
+                    for (position, email) in item.emails.iter().enumerate() {
+                        ::sqlx::query(
+                            "INSERT INTO user_emails \
+                             (user_id, position, address, address_lower, verified) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(id)
+                        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+                        .bind(&email.address)
+                        .bind(email.address.to_lowercase())
+                        .bind(email.verified)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                    }
+                }
+                commit(transaction, what).await?;
+                Ok(summary)
+            }
+
+            async fn app_user(&self, user: &AppId) -> Result<Option<UserData>, StoreError> {
+                let what = "reading a user";
+                let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
+                let row: Option<(i64, bool)> =
+                    ::sqlx::query_as("SELECT id, active FROM users WHERE app_id = $1")
+                        .bind(user.as_str())
+                        .fetch_optional(&mut *connection)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                let Some((id, active)) = row else {
+                    return Ok(None);
+                };
+                let emails: Vec<(String, bool)> = ::sqlx::query_as(
+                    "SELECT address, verified FROM user_emails WHERE user_id = $1 \
+                     ORDER BY position",
+                )
+                .bind(id)
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                Ok(Some(UserData {
+                    id: user.clone(),
+                    active,
+                    emails: emails
+                        .into_iter()
+                        .map(|(address, verified)| UserEmail { address, verified })
+                        .collect(),
+                }))
+            }
+
+            async fn delete_user(&self, user: &AppId) -> Result<(), StoreError> {
+                let what = "deleting a user";
+                let mut transaction = self.begin_app_write(what).await?;
+                let id = user_id(&mut transaction, user, what)
+                    .await?
+                    .ok_or_else(|| StoreError::not_found(format!("user {:?}", user.as_str())))?;
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM users WHERE id = $1",
+                    &[id],
+                    what,
+                )
+                .await?;
+                commit(transaction, what).await
+            }
+
+            async fn add_members(
+                &self,
+                organization: &AppId,
+                users: &[AppId],
+            ) -> Result<UpsertSummary, StoreError> {
+                let what = "adding organization members";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let mut summary = UpsertSummary::default();
+                for (index, user) in users.iter().enumerate() {
+                    let path = format!("items[{index}].user");
+                    let user_id = user_id(&mut transaction, user, what)
+                        .await?
+                        .ok_or_else(|| unknown_reference(&path, "user", user, None))?;
+                    let added = execute_ints(
+                        &mut transaction,
+                        "INSERT INTO organization_members (organization_id, user_id) \
+                         VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        &[organization_id, user_id],
+                        what,
+                    )
+                    .await?;
+                    count(&mut summary, added == 0);
+                }
+                commit(transaction, what).await?;
+                Ok(summary)
+            }
+
+            async fn app_members(&self, organization: &AppId) -> Result<Vec<AppId>, StoreError> {
+                let what = "reading organization members";
+                let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
+                let organization_id =
+                    require_organization(&mut connection, organization, what).await?;
+                let members: Vec<String> = ::sqlx::query_scalar(
+                    "SELECT u.app_id FROM organization_members m \
+                     JOIN users u ON u.id = m.user_id \
+                     WHERE m.organization_id = $1 AND u.app_id IS NOT NULL ORDER BY u.app_id",
+                )
+                .bind(organization_id)
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                Ok(members.into_iter().map(AppId::new).collect())
+            }
+
+            async fn remove_member(
+                &self,
+                organization: &AppId,
+                user: &AppId,
+            ) -> Result<(), StoreError> {
+                let what = "removing an organization member";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let user_id = user_id(&mut transaction, user, what).await?;
+                let removed = match user_id {
+                    Some(user_id) => {
+                        execute_ints(
+                            &mut transaction,
+                            "DELETE FROM organization_members \
+                             WHERE organization_id = $1 AND user_id = $2",
+                            &[organization_id, user_id],
+                            what,
+                        )
+                        .await?
+                    }
+                    None => 0,
+                };
+                let (Some(user_id), 1..) = (user_id, removed) else {
+                    return Err(missing_in_organization("member", user, organization));
+                };
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM team_members WHERE user_id = $1 AND team_id IN \
+                     (SELECT id FROM teams WHERE organization_id = $2)",
+                    &[user_id, organization_id],
+                    what,
+                )
+                .await?;
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM issue_assignees WHERE user_id = $1 AND local_issue_id IN \
+                     (SELECT id FROM local_issues WHERE organization_id = $2)",
+                    &[user_id, organization_id],
+                    what,
+                )
+                .await?;
+                commit(transaction, what).await
+            }
+
+            async fn upsert_teams(
+                &self,
+                organization: &AppId,
+                batch: &[TeamData],
+            ) -> Result<UpsertSummary, StoreError> {
+                let what = "writing teams";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let mut summary = UpsertSummary::default();
+                for (index, item) in batch.iter().enumerate() {
+                    let mut members = Vec::with_capacity(item.members.len());
+                    for (position, member) in item.members.iter().enumerate() {
+                        let path = format!("items[{index}].members[{position}].user");
+                        let user_id = member_id(
+                            &mut transaction,
+                            &path,
+                            organization,
+                            organization_id,
+                            &member.user,
+                            what,
+                        )
+                        .await?;
+                        members.push((user_id, member.active));
+                    }
+                    let (id, existed) = upsert_named(
+                        &mut transaction,
+                        "teams",
+                        ("team_members", "team_id"),
+                        organization_id,
+                        &item.id,
+                        &item.name,
+                        what,
+                    )
+                    .await?;
+                    count(&mut summary, existed);
+                    for (user_id, active) in members {
+                        ::sqlx::query(
+                            "INSERT INTO team_members (team_id, user_id, active) \
+                             VALUES ($1, $2, $3)",
+                        )
+                        .bind(id)
+                        .bind(user_id)
+                        .bind(active)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                    }
+                }
+                commit(transaction, what).await?;
+                Ok(summary)
+            }
+
+            async fn app_team(
+                &self,
+                organization: &AppId,
+                team: &AppId,
+            ) -> Result<Option<TeamData>, StoreError> {
+                let what = "reading a team";
+                let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
+                let organization_id =
+                    require_organization(&mut connection, organization, what).await?;
+                let row: Option<(i64, String)> = ::sqlx::query_as(
+                    "SELECT id, name FROM teams WHERE organization_id = $1 AND app_id = $2",
+                )
+                .bind(organization_id)
+                .bind(team.as_str())
+                .fetch_optional(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                let Some((id, name)) = row else {
+                    return Ok(None);
+                };
+                let members: Vec<(String, bool)> = ::sqlx::query_as(
+                    "SELECT u.app_id, m.active FROM team_members m \
+                     JOIN users u ON u.id = m.user_id \
+                     WHERE m.team_id = $1 AND u.app_id IS NOT NULL ORDER BY u.app_id",
+                )
+                .bind(id)
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                Ok(Some(TeamData {
+                    id: team.clone(),
+                    name,
+                    members: members
+                        .into_iter()
+                        .map(|(user, active)| TeamMemberData {
+                            user: AppId::new(user),
+                            active,
+                        })
+                        .collect(),
+                }))
+            }
+
+            async fn delete_team(
+                &self,
+                organization: &AppId,
+                team: &AppId,
+            ) -> Result<(), StoreError> {
+                let what = "deleting a team";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let id = scoped_id(&mut transaction, "teams", organization_id, team, what)
+                    .await?
+                    .ok_or_else(|| missing_in_organization("team", team, organization))?;
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM teams WHERE id = $1",
+                    &[id],
+                    what,
+                )
+                .await?;
+                commit(transaction, what).await
+            }
+
+            async fn upsert_projects(
+                &self,
+                organization: &AppId,
+                batch: &[ProjectData],
+            ) -> Result<UpsertSummary, StoreError> {
+                let what = "writing projects";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let mut summary = UpsertSummary::default();
+                for (index, item) in batch.iter().enumerate() {
+                    let mut teams = Vec::with_capacity(item.teams.len());
+                    for (position, team) in item.teams.iter().enumerate() {
+                        let path = format!("items[{index}].teams[{position}]");
+                        teams.push(
+                            team_id(
+                                &mut transaction,
+                                &path,
+                                organization,
+                                organization_id,
+                                team,
+                                what,
+                            )
+                            .await?,
+                        );
+                    }
+                    let (id, existed) = upsert_named(
+                        &mut transaction,
+                        "projects",
+                        ("team_projects", "project_id"),
+                        organization_id,
+                        &item.id,
+                        &item.name,
+                        what,
+                    )
+                    .await?;
+                    count(&mut summary, existed);
+                    for team in teams {
+                        execute_ints(
+                            &mut transaction,
+                            "INSERT INTO team_projects (team_id, project_id) VALUES ($1, $2)",
+                            &[team, id],
+                            what,
+                        )
+                        .await?;
+                    }
+                }
+                commit(transaction, what).await?;
+                Ok(summary)
+            }
+
+            async fn app_project(
+                &self,
+                organization: &AppId,
+                project: &AppId,
+            ) -> Result<Option<ProjectData>, StoreError> {
+                let what = "reading a project";
+                let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
+                let organization_id =
+                    require_organization(&mut connection, organization, what).await?;
+                let row: Option<(i64, String)> = ::sqlx::query_as(
+                    "SELECT id, name FROM projects WHERE organization_id = $1 AND app_id = $2",
+                )
+                .bind(organization_id)
+                .bind(project.as_str())
+                .fetch_optional(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                let Some((id, name)) = row else {
+                    return Ok(None);
+                };
+                let teams: Vec<String> = ::sqlx::query_scalar(
+                    "SELECT t.app_id FROM team_projects p JOIN teams t ON t.id = p.team_id \
+                     WHERE p.project_id = $1 AND t.app_id IS NOT NULL ORDER BY t.app_id",
+                )
+                .bind(id)
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                Ok(Some(ProjectData {
+                    id: project.clone(),
+                    name,
+                    teams: teams.into_iter().map(AppId::new).collect(),
+                }))
+            }
+
+            async fn delete_project(
+                &self,
+                organization: &AppId,
+                project: &AppId,
+            ) -> Result<(), StoreError> {
+                let what = "deleting a project";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let id = scoped_id(&mut transaction, "projects", organization_id, project, what)
+                    .await?
+                    .ok_or_else(|| missing_in_organization("project", project, organization))?;
+                delete_issue_links(&mut transaction, "project_id = $1", &[id], what).await?;
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM projects WHERE id = $1",
+                    &[id],
+                    what,
+                )
+                .await?;
+                commit(transaction, what).await
+            }
+
+            async fn upsert_issues(
+                &self,
+                organization: &AppId,
+                batch: &[IssueData],
+            ) -> Result<UpsertSummary, StoreError> {
+                let what = "writing issues";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let mut summary = UpsertSummary::default();
+                // A batch names few projects, teams and users many times over.
+                let mut projects: HashMap<&AppId, i64> = HashMap::new();
+                let mut members: HashMap<&AppId, i64> = HashMap::new();
+                let mut teams: HashMap<&AppId, i64> = HashMap::new();
+                for (index, item) in batch.iter().enumerate() {
+                    let project_id = match projects.get(&item.project) {
+                        Some(id) => *id,
+                        None => {
+                            let id = scoped_id(
+                                &mut transaction,
+                                "projects",
+                                organization_id,
+                                &item.project,
+                                what,
+                            )
+                            .await?
+                            .ok_or_else(|| {
+                                unknown_reference(
+                                    &format!("items[{index}].project"),
+                                    "project",
+                                    &item.project,
+                                    Some(organization),
+                                )
+                            })?;
+                            projects.insert(&item.project, id);
+                            id
+                        }
+                    };
+                    let assignee = match &item.assignee {
+                        Some(AppAssignee::User(user)) => match members.get(user) {
+                            Some(id) => (Some(*id), None),
+                            None => {
+                                let path = format!("items[{index}].assignee.user");
+                                let id = member_id(
+                                    &mut transaction,
+                                    &path,
+                                    organization,
+                                    organization_id,
+                                    user,
+                                    what,
+                                )
+                                .await?;
+                                members.insert(user, id);
+                                (Some(id), None)
+                            }
+                        },
+                        Some(AppAssignee::Team(team)) => match teams.get(team) {
+                            Some(id) => (None, Some(*id)),
+                            None => {
+                                let path = format!("items[{index}].assignee.team");
+                                let id = team_id(
+                                    &mut transaction,
+                                    &path,
+                                    organization,
+                                    organization_id,
+                                    team,
+                                    what,
+                                )
+                                .await?;
+                                teams.insert(team, id);
+                                (None, Some(id))
+                            }
+                        },
+                        None => (None, None),
+                    };
+                    let existing = scoped_id(
+                        &mut transaction,
+                        "local_issues",
+                        organization_id,
+                        &item.id,
+                        what,
+                    )
+                    .await?;
+                    count(&mut summary, existing.is_some());
+                    let id = match existing {
+                        Some(id) => {
+                            ::sqlx::query(
+                                "UPDATE local_issues SET project_id = $1, status = $2 \
+                                 WHERE id = $3",
+                            )
+                            .bind(project_id)
+                            .bind(status_name(item.status))
+                            .bind(id)
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err(|error| store_error(what, error))?;
+                            id
+                        }
+                        None => ::sqlx::query_scalar(
+                            "INSERT INTO local_issues (organization_id, project_id, status, \
+                             app_id) VALUES ($1, $2, $3, $4) RETURNING id",
+                        )
+                        .bind(organization_id)
+                        .bind(project_id)
+                        .bind(status_name(item.status))
+                        .bind(item.id.as_str())
+                        .fetch_one(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?,
+                    };
+                    match assignee {
+                        (None, None) if existing.is_some() => {
+                            execute_ints(
+                                &mut transaction,
+                                "DELETE FROM issue_assignees WHERE local_issue_id = $1",
+                                &[id],
+                                what,
+                            )
+                            .await?;
+                        }
+                        (None, None) => {}
+                        (user, team) => {
+                            ::sqlx::query(
+                                "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) \
+                                 VALUES ($1, $2, $3) ON CONFLICT (local_issue_id) \
+                                 DO UPDATE SET user_id = excluded.user_id, \
+                                 team_id = excluded.team_id",
+                            )
+                            .bind(id)
+                            .bind(user)
+                            .bind(team)
+                            .execute(&mut *transaction)
+                            .await
+                            .map_err(|error| store_error(what, error))?;
+                        }
+                    }
+                }
+                commit(transaction, what).await?;
+                Ok(summary)
+            }
+
+            async fn app_issue(
+                &self,
+                organization: &AppId,
+                issue: &AppId,
+            ) -> Result<Option<(LocalIssueId, IssueData)>, StoreError> {
+                let what = "reading an issue";
+                let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
+                let organization_id =
+                    require_organization(&mut connection, organization, what).await?;
+                let row: Option<(i64, Option<String>, String, Option<String>, Option<String>)> =
+                    ::sqlx::query_as(
+                        "SELECT li.id, p.app_id, li.status, u.app_id, t.app_id \
+                         FROM local_issues li JOIN projects p ON p.id = li.project_id \
+                         LEFT JOIN issue_assignees a ON a.local_issue_id = li.id \
+                         LEFT JOIN users u ON u.id = a.user_id \
+                         LEFT JOIN teams t ON t.id = a.team_id \
+                         WHERE li.organization_id = $1 AND li.app_id = $2",
+                    )
+                    .bind(organization_id)
+                    .bind(issue.as_str())
+                    .fetch_optional(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                let Some((id, project, status, user, team)) = row else {
+                    return Ok(None);
+                };
+                let project = project.ok_or_else(|| {
+                    StoreError::other("an issue's project has no application id")
+                })?;
+                let assignee = match (user, team) {
+                    (Some(user), _) => Some(AppAssignee::User(AppId::new(user))),
+                    (None, Some(team)) => Some(AppAssignee::Team(AppId::new(team))),
+                    (None, None) => None,
+                };
+                Ok(Some((
+                    LocalIssueId::new(domain_id(id)?),
+                    IssueData {
+                        id: issue.clone(),
+                        project: AppId::new(project),
+                        status: status_from_name(&status)?,
+                        assignee,
+                    },
+                )))
+            }
+
+            async fn delete_issue(
+                &self,
+                organization: &AppId,
+                issue: &AppId,
+            ) -> Result<(), StoreError> {
+                let what = "deleting an issue";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let id = scoped_id(&mut transaction, "local_issues", organization_id, issue, what)
+                    .await?
+                    .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
+                delete_issue_links(&mut transaction, "id = $1", &[id], what).await?;
+                execute_ints(
+                    &mut transaction,
+                    "DELETE FROM local_issues WHERE id = $1",
+                    &[id],
+                    what,
+                )
+                .await?;
+                commit(transaction, what).await
+            }
+        }
+    };
+}
+
+pub(crate) use application_data;
