@@ -125,7 +125,7 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
     drop(bookkeeping);
 
     let standalone = SqliteStore::open(&url).await.unwrap();
-    assert_eq!(history(&url).await.len(), 4);
+    assert_eq!(history(&url).await.len(), 8);
     let issue = standalone.issue(LocalIssueId::new(5)).await.unwrap();
     assert!(issue.is_some(), "the issue kept through both opens");
 }
