@@ -148,9 +148,9 @@ pub struct ConfigArgs {
     /// `jira.example.com`, `jira.example.com:8443`, `*.example.com` (default: any host).
     #[arg(long, global = true, value_name = "HOSTS")]
     pub jira_allowed_hosts: Option<String>,
-    /// How long an outgoing event is retried for a subscriber before it is dead-lettered, in
-    /// seconds (default 86400, a day).
-    #[arg(long, global = true, value_name = "SECONDS")]
+    /// How long an outgoing event is retried for a subscriber before it is dead-lettered: a
+    /// duration such as `86400` (seconds), `12h` or `1d` (default).
+    #[arg(long, global = true, value_name = "DURATION")]
     pub event_retry_for: Option<String>,
 }
 
@@ -571,7 +571,7 @@ const EVENT_RETRY_FOR: OptionSpec = OptionSpec {
     flag: "--event-retry-for",
     variable: "JIRASYNC_EVENT_RETRY_FOR",
     secret: false,
-    expected: "a whole number of seconds of at least 1",
+    expected: DURATION_EXPECTED,
 };
 
 /// How long an outgoing event is retried when no retry time is configured: a day.
@@ -859,15 +859,11 @@ impl Config {
                 parse_jira_hosts,
             )?
             .unwrap_or_default();
-        let event_retry_for = sources
-            .value(&EVENT_RETRY_FOR, args.event_retry_for.as_deref(), |text| {
-                text.trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|seconds| *seconds >= 1)
-                    .map(Duration::from_secs)
-            })?
-            .unwrap_or(DEFAULT_EVENT_RETRY_FOR);
+        let event_retry_for = duration(
+            &EVENT_RETRY_FOR,
+            args.event_retry_for.as_deref(),
+            DEFAULT_EVENT_RETRY_FOR,
+        )?;
         Ok(Self {
             database_url,
             listen,

@@ -566,3 +566,19 @@ fn refuses_bad_reconcile_settings_naming_the_source_and_the_form() {
         "{message}"
     );
 }
+
+#[test]
+fn event_retry_for_reads_the_shared_duration_form() {
+    assert_eq!(
+        resolve(&[], &[]).unwrap().event_retry_for,
+        Duration::from_secs(86_400)
+    );
+    let flag = resolve(&["--event-retry-for", "12h"], &[]).unwrap();
+    assert_eq!(flag.event_retry_for, Duration::from_secs(43_200));
+    let seconds = resolve(&[], &[("JIRASYNC_EVENT_RETRY_FOR", "90")]).unwrap();
+    assert_eq!(seconds.event_retry_for, Duration::from_secs(90));
+    assert_eq!(
+        error(&["--event-retry-for", "1w"], &[]),
+        format!("invalid flag --event-retry-for \"1w\": {DURATION_FORM}")
+    );
+}
