@@ -195,6 +195,35 @@ macro_rules! application_data {
             Ok(())
         }
 
+        /// Deletes the organization's row of `table` (teams, projects or local_issues, each a
+        /// `kind`) that `app_id` names, after the Jira links of the local issues `issue_links`
+        /// selects by the row's id (an SQL condition on `local_issues`), if any. `NotFound` when
+        /// the organization or the row does not exist.
+        async fn delete_scoped(
+            connection: &mut $connection,
+            organization: &AppId,
+            (table, kind): (&str, &str),
+            app_id: &AppId,
+            issue_links: Option<&str>,
+            what: &str,
+        ) -> Result<(), StoreError> {
+            let organization_id = require_organization(connection, organization, what).await?;
+            let id = scoped_id(connection, table, organization_id, app_id, what)
+                .await?
+                .ok_or_else(|| missing_in_organization(kind, app_id, organization))?;
+            if let Some(condition) = issue_links {
+                delete_issue_links(connection, condition, &[id], what).await?;
+            }
+            execute_ints(
+                connection,
+                &format!("DELETE FROM {table} WHERE id = $1"),
+                &[id],
+                what,
+            )
+            .await?;
+            Ok(())
+        }
+
         /// Creates the row of `table` (teams or projects) with this app id and name in the
         /// organization, or renames the existing one and deletes its rows of `children`
         /// (`(table, column)`: its members, its project access); gives the row's id and whether
@@ -661,15 +690,12 @@ macro_rules! application_data {
             ) -> Result<(), StoreError> {
                 let what = "deleting a team";
                 let mut transaction = self.begin_app_write(what).await?;
-                let organization_id =
-                    require_organization(&mut transaction, organization, what).await?;
-                let id = scoped_id(&mut transaction, "teams", organization_id, team, what)
-                    .await?
-                    .ok_or_else(|| missing_in_organization("team", team, organization))?;
-                execute_ints(
+                delete_scoped(
                     &mut transaction,
-                    "DELETE FROM teams WHERE id = $1",
-                    &[id],
+                    organization,
+                    ("teams", "team"),
+                    team,
+                    None,
                     what,
                 )
                 .await?;
@@ -769,16 +795,12 @@ macro_rules! application_data {
             ) -> Result<(), StoreError> {
                 let what = "deleting a project";
                 let mut transaction = self.begin_app_write(what).await?;
-                let organization_id =
-                    require_organization(&mut transaction, organization, what).await?;
-                let id = scoped_id(&mut transaction, "projects", organization_id, project, what)
-                    .await?
-                    .ok_or_else(|| missing_in_organization("project", project, organization))?;
-                delete_issue_links(&mut transaction, "project_id = $1", &[id], what).await?;
-                execute_ints(
+                delete_scoped(
                     &mut transaction,
-                    "DELETE FROM projects WHERE id = $1",
-                    &[id],
+                    organization,
+                    ("projects", "project"),
+                    project,
+                    Some("project_id = $1"),
                     what,
                 )
                 .await?;
@@ -978,16 +1000,12 @@ macro_rules! application_data {
             ) -> Result<(), StoreError> {
                 let what = "deleting an issue";
                 let mut transaction = self.begin_app_write(what).await?;
-                let organization_id =
-                    require_organization(&mut transaction, organization, what).await?;
-                let id = scoped_id(&mut transaction, "local_issues", organization_id, issue, what)
-                    .await?
-                    .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
-                delete_issue_links(&mut transaction, "id = $1", &[id], what).await?;
-                execute_ints(
+                delete_scoped(
                     &mut transaction,
-                    "DELETE FROM local_issues WHERE id = $1",
-                    &[id],
+                    organization,
+                    ("local_issues", "issue"),
+                    issue,
+                    Some("id = $1"),
                     what,
                 )
                 .await?;
