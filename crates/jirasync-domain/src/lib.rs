@@ -112,6 +112,7 @@ mod jira_directory;
 #[cfg(feature = "testing")]
 pub mod memory;
 pub mod organization;
+pub mod outbound;
 pub mod people;
 pub mod rules;
 mod secret;
@@ -141,5 +142,5 @@ pub use state::StateStore;
 pub use store::Seed;
 pub use store::{
     EventStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore,
-    LocalIssueStore, OrganizationStore, ReconcileStore, StoreError, SyncStore,
+    LocalIssueStore, OrganizationStore, OutboxStore, ReconcileStore, StoreError, SyncStore,
 };

@@ -25,11 +25,15 @@ use super::{
     AppAssignee, AppId, ApplicationData, IssueData, OrganizationData, ProjectData, TeamData,
     TeamMemberData, UpsertSummary, UserData,
 };
+use crate::events::EventTimestamp;
 use crate::host::Host;
+use crate::ids::UserId;
 use crate::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
 use crate::issue::{Assignee, ResolutionStatus};
 use crate::organization::OrganizationFeatures;
+use crate::outbound::{OutboundAction, OutboundFilter, OutboundStatus};
 use crate::people::UserEmail;
+use crate::rules::outbound::plan_outbound;
 use crate::store::{Seed, StoreError, SyncStore};
 
 /// What the suite runs on.
@@ -60,6 +64,7 @@ macro_rules! app_data_conformance_tests {
             app_data_deleting_a_project_deletes_its_issues_and_links,
             app_data_deleting_an_organization_deletes_everything_of_it,
             app_data_deleting_what_does_not_exist_is_not_found,
+            app_data_update_issue_records_its_outbound_work_with_it,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
@@ -616,4 +621,111 @@ pub async fn app_data_deleting_what_does_not_exist_is_not_found<S: AppDataWorld>
         assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
         assert!(error.to_string().contains("\"ghost\""), "{error}");
     }
+}
+
+/// `update_issue` writes the change and its outbound work in one transaction: a stale
+/// `expected` or a missing assignee refuses both, and nothing is written.
+pub async fn app_data_update_issue_records_its_outbound_work_with_it<S: AppDataWorld>(store: S) {
+    scene(&store).await;
+    let (issue_id, before) = store
+        .app_issue(&id("acme"), &id("I-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let (org_id, _) = store.app_organization(&id("acme")).await.unwrap().unwrap();
+    let integration = store
+        .seed_integration(
+            ExternalId::for_jira("jira.example.com", "jirasync"),
+            "jirasync",
+            IntegrationMetadata {
+                base_url: "https://jira.example.com".into(),
+                domain_name: "jira.example.com".into(),
+                verify_ssl: true,
+                webhook_secrets: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .seed_organization_integration(
+            org_id,
+            integration,
+            LinkStatus::Active,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    store
+        .link_issue(org_id, integration, &IssueKey::new("APP-1"), issue_id)
+        .await
+        .unwrap();
+    let now = EventTimestamp::from_unix_millis(1_700_000_000_000);
+    let action = OutboundAction::Assign {
+        user: UserId::new(1),
+        emails: vec!["bob@example.com".into()],
+    };
+    let work = plan_outbound(&store, org_id, issue_id, &action, now)
+        .await
+        .unwrap();
+    assert_eq!(work.len(), 1);
+    let after = IssueData {
+        assignee: Some(AppAssignee::User(id("bob"))),
+        ..before.clone()
+    };
+    store
+        .update_issue(&id("acme"), &before, &after, &work)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.app_issue(&id("acme"), &id("I-1")).await.unwrap(),
+        Some((issue_id, after.clone()))
+    );
+    let recorded = store
+        .list_outbound(OutboundFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].status, OutboundStatus::Pending);
+    assert_eq!(recorded[0].action, action);
+    assert_eq!(recorded[0].issue_key, IssueKey::new("APP-1"));
+    assert_eq!(recorded[0].local_issue_id, issue_id);
+
+    // `before` is stale now: refused, nothing written.
+    let error = store
+        .update_issue(&id("acme"), &before, &before, &work)
+        .await
+        .unwrap_err();
+    assert_conflict(error, "changed while");
+    // An assignee who is not a member: refused, nothing written.
+    let nobody = IssueData {
+        assignee: Some(AppAssignee::User(id("nobody"))),
+        ..after.clone()
+    };
+    let error = store
+        .update_issue(&id("acme"), &after, &nobody, &work)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+    assert_eq!(
+        store.app_issue(&id("acme"), &id("I-1")).await.unwrap(),
+        Some((issue_id, after))
+    );
+    assert_eq!(
+        store
+            .list_outbound(OutboundFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A missing issue is not found.
+    let missing = IssueData {
+        id: id("I-404"),
+        ..before.clone()
+    };
+    let error = store
+        .update_issue(&id("acme"), &missing, &missing, &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
 }

@@ -39,6 +39,7 @@ use async_trait::async_trait;
 use crate::ids::{LocalIssueId, OrganizationId};
 use crate::issue::ResolutionStatus;
 use crate::organization::OrganizationFeatures;
+use crate::outbound::NewOutboundWork;
 use crate::people::UserEmail;
 use crate::store::StoreError;
 
@@ -240,6 +241,31 @@ pub trait ApplicationData: Send + Sync {
 
     /// Deletes an issue of the organization (its links to Jira issues go with it).
     async fn delete_issue(&self, organization: &AppId, issue: &AppId) -> Result<(), StoreError>;
+
+    /// Changes one existing issue of the organization from `expected` (as read through
+    /// [`ApplicationData::app_issue`]) to `issue` (the same id), and records `outbound` work
+    /// (planned by [`crate::rules::outbound`] from `expected` and `issue`), **in one
+    /// transaction**: the change and its outbound work are both written or neither is.
+    ///
+    /// [`StoreError::NotFound`] when the organization or the issue does not exist;
+    /// [`StoreError::Conflict`] (writing nothing) when the stored issue is no longer `expected`
+    /// (changed in between: read it again and plan again), or when `issue` names a user, team
+    /// or project that does not exist in the organization.
+    async fn update_issue(
+        &self,
+        organization: &AppId,
+        expected: &IssueData,
+        issue: &IssueData,
+        outbound: &[NewOutboundWork],
+    ) -> Result<(), StoreError>;
+}
+
+/// The [`StoreError::Conflict`] of an issue changed since it was read.
+pub fn changed_meanwhile(issue: &AppId) -> StoreError {
+    StoreError::conflict(format!(
+        "issue {:?} changed while this change was being made; read it again and retry",
+        issue.as_str()
+    ))
 }
 
 /// The [`StoreError::NotFound`] of an organization the call names.

@@ -29,6 +29,7 @@ mod events;
 pub mod fixture;
 pub mod host;
 mod install;
+mod outbox;
 mod protocol;
 mod reconcile;
 pub mod setup;
@@ -42,6 +43,7 @@ pub use concurrency::*;
 pub use events::*;
 pub use fixture::Fixture;
 pub use install::*;
+pub use outbox::*;
 pub use protocol::*;
 pub use reconcile::*;
 pub use status::*;
@@ -168,6 +170,10 @@ macro_rules! conformance_tests {
             events_are_read_in_cursor_order,
             deliveries_keep_the_order_of_one_issue,
             retry_dead_letter_and_replay,
+            outbox_claims_per_issue_in_order,
+            outbox_retry_failure_and_operator_retry,
+            outbox_expired_claim_is_taken_over,
+            outbox_claim_respects_its_limit,
             subscribers_rotate_secrets_and_are_deleted,
             deleting_a_subscriber_drops_its_deliveries,
             listeners_hear_of_committed_events,

@@ -9,12 +9,13 @@ use async_trait::async_trait;
 use super::{InMemoryStore, State};
 use crate::app_data::{
     AppAssignee, AppId, ApplicationData, IssueData, OrganizationData, ProjectData, TeamData,
-    TeamMemberData, UpsertSummary, UserData, missing_in_organization, missing_organization,
-    not_a_member, unknown_reference,
+    TeamMemberData, UpsertSummary, UserData, changed_meanwhile, missing_in_organization,
+    missing_organization, not_a_member, unknown_reference,
 };
 use crate::ids::{LocalIssueId, OrganizationId, ProjectId, TeamId, UserId};
 use crate::issue::{Assignee, LocalIssue};
 use crate::organization::{Organization, OrganizationFeatures};
+use crate::outbound::NewOutboundWork;
 use crate::people::{Project, Team, User};
 use crate::store::StoreError;
 
@@ -589,67 +590,7 @@ impl ApplicationData for InMemoryStore {
         organization: &AppId,
         batch: &[IssueData],
     ) -> Result<UpsertSummary, StoreError> {
-        self.write_all(|state| {
-            let organization_id = state.app_organization_id(organization)?;
-            let mut summary = UpsertSummary::default();
-            for (index, item) in batch.iter().enumerate() {
-                let project_id = state
-                    .app_ids
-                    .projects
-                    .get(&(organization_id, item.project.clone()))
-                    .ok_or_else(|| {
-                        unknown_reference(
-                            &format!("items[{index}].project"),
-                            "project",
-                            &item.project,
-                            Some(organization),
-                        )
-                    })?;
-                let assignee = match &item.assignee {
-                    Some(AppAssignee::User(user)) => {
-                        let path = format!("items[{index}].assignee.user");
-                        Some(Assignee::User(state.app_member(
-                            &path,
-                            organization,
-                            organization_id,
-                            user,
-                        )?))
-                    }
-                    Some(AppAssignee::Team(team)) => {
-                        let path = format!("items[{index}].assignee.team");
-                        Some(Assignee::Team(state.app_team_id(
-                            &path,
-                            organization,
-                            organization_id,
-                            team,
-                        )?))
-                    }
-                    None => None,
-                };
-                let key = (organization_id, item.id.clone());
-                let existing = state.app_ids.issues.get(&key);
-                created_or_updated(&mut summary, existing.is_some());
-                let id = match existing {
-                    Some(id) => id,
-                    None => {
-                        let id = LocalIssueId::new(state.next_id());
-                        state.app_ids.issues.insert(key, id);
-                        id
-                    }
-                };
-                state.local_issues.insert(
-                    id,
-                    LocalIssue {
-                        id,
-                        organization_id,
-                        project_id,
-                        status: item.status,
-                        assignee,
-                    },
-                );
-            }
-            Ok(summary)
-        })
+        self.write_all(|state| upsert_issues_in(state, organization, batch))
     }
 
     async fn app_issue(
@@ -657,43 +598,7 @@ impl ApplicationData for InMemoryStore {
         organization: &AppId,
         issue: &AppId,
     ) -> Result<Option<(LocalIssueId, IssueData)>, StoreError> {
-        let state = self.lock();
-        let organization_id = state.app_organization_id(organization)?;
-        let Some(id) = state.app_ids.issues.get(&(organization_id, issue.clone())) else {
-            return Ok(None);
-        };
-        let Some(stored) = state.local_issues.get(&id) else {
-            return Ok(None);
-        };
-        let project = state
-            .app_ids
-            .projects
-            .key_of(stored.project_id)
-            .map(|(_, id)| id.clone())
-            .ok_or_else(|| StoreError::other("an issue's project has no application id"))?;
-        let assignee = match stored.assignee {
-            Some(Assignee::User(user)) => state
-                .app_ids
-                .users
-                .key_of(user)
-                .cloned()
-                .map(AppAssignee::User),
-            Some(Assignee::Team(team)) => state
-                .app_ids
-                .teams
-                .key_of(team)
-                .map(|(_, id)| AppAssignee::Team(id.clone())),
-            None => None,
-        };
-        Ok(Some((
-            id,
-            IssueData {
-                id: issue.clone(),
-                project,
-                status: stored.status,
-                assignee,
-            },
-        )))
+        app_issue_in(&self.lock(), organization, issue)
     }
 
     async fn delete_issue(&self, organization: &AppId, issue: &AppId) -> Result<(), StoreError> {
@@ -708,4 +613,134 @@ impl ApplicationData for InMemoryStore {
             Ok(())
         })
     }
+
+    async fn update_issue(
+        &self,
+        organization: &AppId,
+        expected: &IssueData,
+        issue: &IssueData,
+        outbound: &[NewOutboundWork],
+    ) -> Result<(), StoreError> {
+        self.write_all(|state| {
+            let (_, current) = app_issue_in(state, organization, &expected.id)?
+                .ok_or_else(|| missing_in_organization("issue", &expected.id, organization))?;
+            if current != *expected || issue.id != expected.id {
+                return Err(changed_meanwhile(&expected.id));
+            }
+            upsert_issues_in(state, organization, std::slice::from_ref(issue))?;
+            state.enqueue_outbound(outbound);
+            Ok(())
+        })
+    }
+}
+
+/// Creates or replaces issues of the organization in `state` (the body of `upsert_issues`).
+fn upsert_issues_in(
+    state: &mut State,
+    organization: &AppId,
+    batch: &[IssueData],
+) -> Result<UpsertSummary, StoreError> {
+    let organization_id = state.app_organization_id(organization)?;
+    let mut summary = UpsertSummary::default();
+    for (index, item) in batch.iter().enumerate() {
+        let project_id = state
+            .app_ids
+            .projects
+            .get(&(organization_id, item.project.clone()))
+            .ok_or_else(|| {
+                unknown_reference(
+                    &format!("items[{index}].project"),
+                    "project",
+                    &item.project,
+                    Some(organization),
+                )
+            })?;
+        let assignee = match &item.assignee {
+            Some(AppAssignee::User(user)) => {
+                let path = format!("items[{index}].assignee.user");
+                Some(Assignee::User(state.app_member(
+                    &path,
+                    organization,
+                    organization_id,
+                    user,
+                )?))
+            }
+            Some(AppAssignee::Team(team)) => {
+                let path = format!("items[{index}].assignee.team");
+                Some(Assignee::Team(state.app_team_id(
+                    &path,
+                    organization,
+                    organization_id,
+                    team,
+                )?))
+            }
+            None => None,
+        };
+        let key = (organization_id, item.id.clone());
+        let existing = state.app_ids.issues.get(&key);
+        created_or_updated(&mut summary, existing.is_some());
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let id = LocalIssueId::new(state.next_id());
+                state.app_ids.issues.insert(key, id);
+                id
+            }
+        };
+        state.local_issues.insert(
+            id,
+            LocalIssue {
+                id,
+                organization_id,
+                project_id,
+                status: item.status,
+                assignee,
+            },
+        );
+    }
+    Ok(summary)
+}
+
+/// An issue of the organization in `state` (the body of `app_issue`).
+fn app_issue_in(
+    state: &State,
+    organization: &AppId,
+    issue: &AppId,
+) -> Result<Option<(LocalIssueId, IssueData)>, StoreError> {
+    let organization_id = state.app_organization_id(organization)?;
+    let Some(id) = state.app_ids.issues.get(&(organization_id, issue.clone())) else {
+        return Ok(None);
+    };
+    let Some(stored) = state.local_issues.get(&id) else {
+        return Ok(None);
+    };
+    let project = state
+        .app_ids
+        .projects
+        .key_of(stored.project_id)
+        .map(|(_, id)| id.clone())
+        .ok_or_else(|| StoreError::other("an issue's project has no application id"))?;
+    let assignee = match stored.assignee {
+        Some(Assignee::User(user)) => state
+            .app_ids
+            .users
+            .key_of(user)
+            .cloned()
+            .map(AppAssignee::User),
+        Some(Assignee::Team(team)) => state
+            .app_ids
+            .teams
+            .key_of(team)
+            .map(|(_, id)| AppAssignee::Team(id.clone())),
+        None => None,
+    };
+    Ok(Some((
+        id,
+        IssueData {
+            id: issue.clone(),
+            project,
+            status: stored.status,
+            assignee,
+        },
+    )))
 }

@@ -9,6 +9,7 @@
 mod app_data;
 mod events;
 mod host;
+mod outbound;
 mod seed;
 mod session;
 mod setup;
@@ -107,6 +108,8 @@ struct State {
     activity_count: u64,
     // The outbox of outgoing events (kept by a state import).
     outbox: events::Outbox,
+    // The outbox of outbound work.
+    outbound: outbound::OutboundQueue,
     /// The application's ids of the standalone host's records.
     app_ids: app_data::AppIds,
 }

@@ -11,6 +11,7 @@ pub mod install;
 pub mod issue_links;
 pub mod ordering;
 pub mod organization_links;
+pub mod outbound;
 pub mod outcome;
 pub mod reconcile;
 pub mod status;

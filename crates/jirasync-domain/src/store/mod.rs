@@ -4,7 +4,7 @@
 //! What is here is jirasync's, never the application's: organizations as jirasync knows them
 //! (their feature flags), integrations and credentials, organization links and their sync
 //! configuration, the links from Jira issues to local issue ids, the ordering-guard watermarks,
-//! the delivery log, external actors and the outbox of outgoing events. The application's own data (users, who may be assigned
+//! the delivery log, external actors, the outbox of outgoing events and the outbox of outbound work. The application's own data (users, who may be assigned
 //! what, its issues) is reached through [`Host`](crate::Host); the webhook inbox is
 //! [`Inbox`](crate::inbox::Inbox).
 //!
@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod install;
 pub mod missing;
+mod outbox;
 mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
@@ -28,6 +29,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 pub use error::{BoxError, StoreError};
 pub use events::{EventHub, EventListener, EventStore};
 pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
+pub use outbox::{OutboxStore, lost_outbound_claim, missing_outbound, not_failed};
 pub use reconcile::ReconcileStore;
 #[cfg(feature = "testing")]
 pub use seed::Seed;
@@ -270,6 +272,7 @@ pub trait SyncStore:
     + IssueSyncStore
     + ExternalActorStore
     + EventStore
+    + OutboxStore
 {
 }
 
@@ -280,6 +283,7 @@ impl<T> SyncStore for T where
         + IssueSyncStore
         + ExternalActorStore
         + EventStore
+        + OutboxStore
         + ?Sized
 {
 }

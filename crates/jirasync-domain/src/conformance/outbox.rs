@@ -1,0 +1,320 @@
+//! The outbox of outbound work ([`crate::outbound`]): work is claimed per Jira issue in the
+//! order it was recorded, one piece of an issue at a time, under a lease; retried work waits for
+//! its time; failed work does not hold back what follows and can be retried by an operator; a
+//! claim taken over after its lease cannot finish.
+
+use std::time::Duration;
+
+use jirasync_webhook::IssueKey;
+
+use super::World;
+use super::fixture::{Fixture, KEY};
+use crate::events::EventTimestamp;
+use crate::ids::UserId;
+use crate::outbound::{
+    NewOutboundWork, OutboundAction, OutboundFilter, OutboundId, OutboundJob, OutboundResult,
+    OutboundStatus, OutboxCounts,
+};
+use crate::store::StoreError;
+
+const T0: EventTimestamp = EventTimestamp::from_unix_millis(1_700_000_000_000);
+const LEASE: Duration = Duration::from_secs(30);
+
+fn at(offset_ms: u64) -> EventTimestamp {
+    EventTimestamp::from_unix_millis(T0.unix_millis() + offset_ms)
+}
+
+/// Work on `key` for the fixture's organization, issue and integration.
+fn work<S: World + ?Sized>(f: &Fixture<S>, key: &str, action: OutboundAction) -> NewOutboundWork {
+    NewOutboundWork {
+        organization_id: f.organization,
+        integration_id: f.integration,
+        issue_key: IssueKey::new(key),
+        local_issue_id: f.issue,
+        action,
+        created_at: T0,
+    }
+}
+
+fn assign(user: u64) -> OutboundAction {
+    OutboundAction::Assign {
+        user: UserId::new(user),
+        emails: vec![format!("user{user}@example.com")],
+    }
+}
+
+fn ids(jobs: &[OutboundJob]) -> Vec<OutboundId> {
+    let mut ids: Vec<_> = jobs.iter().map(|job| job.claim.id).collect();
+    ids.sort();
+    ids
+}
+
+/// Behaviour: work is claimed per Jira issue, oldest first, one piece of an issue at a time;
+/// finishing a piece hands out the next one of its issue.
+pub async fn outbox_claims_per_issue_in_order<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let recorded = f
+        .store
+        .enqueue_outbound(&[
+            work(&f, KEY, assign(1)),
+            work(&f, KEY, OutboundAction::Unassign),
+            work(&f, "APP-2", assign(2)),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(recorded.len(), 3);
+    assert!(recorded[0] < recorded[1] && recorded[1] < recorded[2]);
+
+    // Not due before it was recorded.
+    assert!(
+        f.store
+            .claim_outbound(
+                EventTimestamp::from_unix_millis(T0.unix_millis() - 1),
+                LEASE,
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let jobs = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&jobs), vec![recorded[0], recorded[2]]);
+    let first = jobs.iter().find(|job| job.claim.id == recorded[0]).unwrap();
+    assert_eq!(first.work.action, assign(1));
+    assert_eq!(first.work.issue_key, IssueKey::new(KEY));
+    assert_eq!(first.work.organization_id, f.organization);
+    assert_eq!(first.work.integration_id, f.integration);
+    assert_eq!(first.work.local_issue_id, f.issue);
+    assert_eq!(first.work.attempts, 0);
+    // Held: nothing more to claim, the second piece of APP-1 waits for the first.
+    assert!(
+        f.store
+            .claim_outbound(at(1), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    f.store
+        .finish_outbound(&first.claim, OutboundResult::Done { at: at(2) })
+        .await
+        .unwrap();
+    let next = f.store.claim_outbound(at(3), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&next), vec![recorded[1]]);
+    assert_eq!(next[0].work.action, OutboundAction::Unassign);
+    let done = f.store.outbound_work(recorded[0]).await.unwrap().unwrap();
+    assert_eq!(done.status, OutboundStatus::Done);
+    assert_eq!(done.at, at(2));
+    assert_eq!(
+        f.store.outbox_counts().await.unwrap(),
+        OutboxCounts {
+            pending: 2,
+            failed: 0
+        }
+    );
+}
+
+/// Behaviour: a retried piece waits for its time and holds back its issue; a failed one keeps
+/// its reason, does not hold back the next piece, and an operator's retry makes it pending
+/// again (only failed work can be retried).
+pub async fn outbox_retry_failure_and_operator_retry<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let recorded = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, assign(1)), work(&f, KEY, assign(2))])
+        .await
+        .unwrap();
+    let jobs = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&jobs), vec![recorded[0]]);
+    f.store
+        .finish_outbound(
+            &jobs[0].claim,
+            OutboundResult::Retry {
+                next_attempt_at: at(5_000),
+                error: "Jira could not be reached: HTTP 503".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .claim_outbound(at(4_999), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let jobs = f.store.claim_outbound(at(5_000), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&jobs), vec![recorded[0]]);
+    assert_eq!(jobs[0].work.attempts, 1);
+    assert_eq!(
+        jobs[0].work.last_error.as_deref(),
+        Some("Jira could not be reached: HTTP 503")
+    );
+    f.store
+        .finish_outbound(
+            &jobs[0].claim,
+            OutboundResult::Failed {
+                at: at(5_001),
+                error: "Jira refused the request (HTTP 403): no permission".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let failed = f
+        .store
+        .list_outbound(OutboundFilter {
+            status: Some(OutboundStatus::Failed),
+            limit: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].id, recorded[0]);
+    assert_eq!(failed[0].attempts, 2);
+    assert_eq!(
+        failed[0].last_error.as_deref(),
+        Some("Jira refused the request (HTTP 403): no permission")
+    );
+    // The next piece of the issue goes.
+    let jobs = f.store.claim_outbound(at(5_002), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&jobs), vec![recorded[1]]);
+    // Retrying pending work is refused; missing work is not found.
+    let error = f
+        .store
+        .retry_outbound(recorded[1], at(5_003))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+    let error = f
+        .store
+        .retry_outbound(OutboundId::new(999_999), at(5_003))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
+    f.store
+        .finish_outbound(&jobs[0].claim, OutboundResult::Done { at: at(5_004) })
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.outbox_counts().await.unwrap(),
+        OutboxCounts {
+            pending: 0,
+            failed: 1
+        }
+    );
+    // The operator retries the failed piece: pending again, attempts reset, due now.
+    f.store
+        .retry_outbound(recorded[0], at(9_000))
+        .await
+        .unwrap();
+    let retried = f.store.outbound_work(recorded[0]).await.unwrap().unwrap();
+    assert_eq!(retried.status, OutboundStatus::Pending);
+    assert_eq!(retried.attempts, 0);
+    assert_eq!(retried.pending_since, at(9_000));
+    let jobs = f.store.claim_outbound(at(9_000), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&jobs), vec![recorded[0]]);
+    // Newest first, all of them.
+    let all = f
+        .store
+        .list_outbound(OutboundFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|work| work.id).collect::<Vec<_>>(),
+        vec![recorded[1], recorded[0]]
+    );
+    let one = f
+        .store
+        .list_outbound(OutboundFilter {
+            status: None,
+            limit: 1,
+        })
+        .await
+        .unwrap();
+    assert_eq!(one.len(), 1);
+}
+
+/// Behaviour: a claim whose lease ran out is taken over (a worker died), and the first
+/// worker's late finish is refused and writes nothing: the work is carried out once more, never
+/// recorded twice.
+pub async fn outbox_expired_claim_is_taken_over<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let recorded = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, assign(1))])
+        .await
+        .unwrap();
+    let first = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&first), recorded);
+    let lease_ms = u64::try_from(LEASE.as_millis()).unwrap();
+    assert!(
+        f.store
+            .claim_outbound(at(lease_ms - 1), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let second = f
+        .store
+        .claim_outbound(at(lease_ms), LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(ids(&second), recorded);
+    let error = f
+        .store
+        .finish_outbound(&first[0].claim, OutboundResult::Done { at: at(lease_ms) })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+    assert_eq!(
+        f.store
+            .outbound_work(recorded[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        OutboundStatus::Pending
+    );
+    f.store
+        .finish_outbound(
+            &second[0].claim,
+            OutboundResult::Done {
+                at: at(lease_ms + 1),
+            },
+        )
+        .await
+        .unwrap();
+    // Finishing twice is refused too.
+    let error = f
+        .store
+        .finish_outbound(
+            &second[0].claim,
+            OutboundResult::Done {
+                at: at(lease_ms + 2),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+    assert_eq!(
+        f.store
+            .outbound_work(recorded[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        OutboundStatus::Done
+    );
+}
+
+/// Behaviour: `limit` bounds a claim, and what is left is claimed next.
+pub async fn outbox_claim_respects_its_limit<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let batch: Vec<_> = (1..=5)
+        .map(|n| work(&f, &format!("APP-{n}"), assign(n)))
+        .collect();
+    let recorded = f.store.enqueue_outbound(&batch).await.unwrap();
+    let first = f.store.claim_outbound(at(0), LEASE, 2).await.unwrap();
+    assert_eq!(ids(&first), recorded[..2].to_vec());
+    let rest = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&rest), recorded[2..].to_vec());
+}

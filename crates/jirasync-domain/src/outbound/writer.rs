@@ -1,0 +1,262 @@
+//! What outbound sync asks of Jira: the [`JiraWriter`] trait, which `jirasync-service`
+//! implements over the REST client (each call a new, freshly signed request), and an in-memory
+//! [`FakeJiraWriter`] for tests (`testing` feature).
+
+use async_trait::async_trait;
+use jirasync_webhook::IssueKey;
+
+use crate::ids::IntegrationId;
+use crate::integration::Integration;
+
+/// A Jira user as a user search answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraAccount {
+    /// The username (`name`), what `PUT …/assignee` takes.
+    pub name: String,
+    /// The e-mail address, when Jira shows it.
+    pub email_address: Option<String>,
+    /// Whether the account is active.
+    pub active: bool,
+}
+
+/// Why a Jira call of outbound sync failed: retry later, or stop with Jira's reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum JiraWriteError {
+    /// Jira could not be reached, timed out, or answered 5xx or 429: the same call may succeed
+    /// later.
+    #[error("Jira could not be reached: {message}")]
+    Transient {
+        /// What went wrong.
+        message: String,
+    },
+    /// Jira refused the call for a reason retrying will not fix (401 or 403 permission, 404 the
+    /// issue is gone, 400 an unknown user or an invalid transition).
+    #[error("Jira refused the request{}: {message}", status.map(|status| format!(" (HTTP {status})")).unwrap_or_default())]
+    Permanent {
+        /// The HTTP status, if Jira answered.
+        status: Option<u16>,
+        /// Jira's `errorMessages` and `errors`, or what was wrong with its answer.
+        message: String,
+    },
+    /// The integration has no credentials to call Jira with.
+    #[error("no credentials for integration {integration_id}: reinstall it")]
+    NoCredentials {
+        /// The integration.
+        integration_id: IntegrationId,
+    },
+}
+
+impl JiraWriteError {
+    /// A [`JiraWriteError::Transient`].
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self::Transient {
+            message: message.into(),
+        }
+    }
+
+    /// A [`JiraWriteError::Permanent`].
+    pub fn permanent(status: Option<u16>, message: impl Into<String>) -> Self {
+        Self::Permanent {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// Whether the same call may succeed later without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient { .. })
+    }
+}
+
+/// The Jira calls outbound sync makes. Each call is one request, signed anew: an implementation
+/// never retries by itself (the outbox does, with back-off).
+#[async_trait]
+pub trait JiraWriter: Send + Sync {
+    /// The users a search for `email` finds (`GET /rest/api/2/user/search?username=`), as Jira
+    /// answers; the rule keeps only an exact, active match.
+    async fn search_users(
+        &self,
+        integration: &Integration,
+        email: &str,
+    ) -> Result<Vec<JiraAccount>, JiraWriteError>;
+
+    /// Makes `assignee` (a username) the issue's assignee, or clears it for `None`
+    /// (`PUT /rest/api/2/issue/{key}/assignee`).
+    async fn assign(
+        &self,
+        integration: &Integration,
+        key: &IssueKey,
+        assignee: Option<&str>,
+    ) -> Result<(), JiraWriteError>;
+}
+
+#[cfg(feature = "testing")]
+pub use fake::{FakeJiraWriter, WriterCall};
+
+#[cfg(feature = "testing")]
+mod fake {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::{Mutex, PoisonError};
+
+    use async_trait::async_trait;
+    use jirasync_webhook::IssueKey;
+
+    use super::{JiraAccount, JiraWriteError, JiraWriter};
+    use crate::integration::Integration;
+
+    /// A call the fake received, in order.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum WriterCall {
+        /// A user search.
+        SearchUsers(String),
+        /// An assignment (`None`: unassign).
+        Assign(IssueKey, Option<String>),
+    }
+
+    #[derive(Debug, Default)]
+    struct FakeState {
+        users: Vec<JiraAccount>,
+        issues: BTreeSet<IssueKey>,
+        assignees: BTreeMap<IssueKey, Option<String>>,
+        calls: Vec<WriterCall>,
+        down: bool,
+        refuse: Option<(u16, String)>,
+    }
+
+    /// A Jira in memory: users, issues and their assignees, a call log, and switches to make
+    /// it unreachable or refuse everything.
+    #[derive(Debug, Default)]
+    pub struct FakeJiraWriter {
+        state: Mutex<FakeState>,
+    }
+
+    impl FakeJiraWriter {
+        /// A Jira with no users and no issues.
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        fn lock(&self) -> std::sync::MutexGuard<'_, FakeState> {
+            self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        }
+
+        /// Adds a user.
+        #[must_use]
+        pub fn with_user(self, name: &str, email: Option<&str>, active: bool) -> Self {
+            self.lock().users.push(JiraAccount {
+                name: name.to_owned(),
+                email_address: email.map(str::to_owned),
+                active,
+            });
+            self
+        }
+
+        /// Adds an issue, unassigned.
+        #[must_use]
+        pub fn with_issue(self, key: &str) -> Self {
+            self.lock().issues.insert(IssueKey::new(key));
+            self
+        }
+
+        /// Makes every call fail as unreachable (`true`) or work again (`false`).
+        pub fn set_down(&self, down: bool) {
+            self.lock().down = down;
+        }
+
+        /// Makes every call be refused with this status and message (`None`: accept again).
+        pub fn set_refusal(&self, refusal: Option<(u16, &str)>) {
+            self.lock().refuse = refusal.map(|(status, message)| (status, message.to_owned()));
+        }
+
+        /// The issue's assignee: `None` when never assigned, `Some(None)` when cleared.
+        pub fn assignee(&self, key: &str) -> Option<Option<String>> {
+            self.lock().assignees.get(&IssueKey::new(key)).cloned()
+        }
+
+        /// Every call so far, in order.
+        pub fn calls(&self) -> Vec<WriterCall> {
+            self.lock().calls.clone()
+        }
+
+        /// How many assignments (assign and unassign) Jira accepted or refused.
+        pub fn assign_calls(&self) -> usize {
+            self.calls()
+                .iter()
+                .filter(|call| matches!(call, WriterCall::Assign(..)))
+                .count()
+        }
+
+        fn check(state: &FakeState) -> Result<(), JiraWriteError> {
+            if state.down {
+                return Err(JiraWriteError::transient("connection refused"));
+            }
+            if let Some((status, message)) = &state.refuse {
+                return Err(JiraWriteError::permanent(Some(*status), message.clone()));
+            }
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl JiraWriter for FakeJiraWriter {
+        async fn search_users(
+            &self,
+            _integration: &Integration,
+            email: &str,
+        ) -> Result<Vec<JiraAccount>, JiraWriteError> {
+            let mut state = self.lock();
+            state.calls.push(WriterCall::SearchUsers(email.to_owned()));
+            Self::check(&state)?;
+            // Like Jira: a substring match on username, name or e-mail.
+            let needle = email.to_lowercase();
+            Ok(state
+                .users
+                .iter()
+                .filter(|user| {
+                    user.name.to_lowercase().contains(&needle)
+                        || user
+                            .email_address
+                            .as_deref()
+                            .is_some_and(|address| address.to_lowercase().contains(&needle))
+                })
+                .cloned()
+                .collect())
+        }
+
+        async fn assign(
+            &self,
+            _integration: &Integration,
+            key: &IssueKey,
+            assignee: Option<&str>,
+        ) -> Result<(), JiraWriteError> {
+            let mut state = self.lock();
+            state
+                .calls
+                .push(WriterCall::Assign(key.clone(), assignee.map(str::to_owned)));
+            Self::check(&state)?;
+            if !state.issues.contains(key) {
+                return Err(JiraWriteError::permanent(
+                    Some(404),
+                    format!("Issue Does Not Exist: {key}"),
+                ));
+            }
+            if let Some(name) = assignee {
+                if !state
+                    .users
+                    .iter()
+                    .any(|user| user.name == name && user.active)
+                {
+                    return Err(JiraWriteError::permanent(
+                        Some(400),
+                        format!("User '{name}' cannot be assigned issues."),
+                    ));
+                }
+            }
+            state
+                .assignees
+                .insert(key.clone(), assignee.map(str::to_owned));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Outbound sync rules ([`crate::outbound`]): which Jira issues an application change must reach
+//! ([`plan_outbound`]), and carrying one piece of work out against Jira ([`carry_out`]),
+//! including finding the Jira user who stands for an application user (reference §4.5).
+
+use jirasync_webhook::IssueKey;
+
+use crate::events::EventTimestamp;
+use crate::external_actor::{ActorFilter, ActorTarget, ExternalProvider};
+use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
+use crate::integration::{Integration, SyncDirection};
+use crate::outbound::{JiraWriteError, JiraWriter, NewOutboundWork, OutboundAction, OutboundWork};
+use crate::rules::where_should_sync::select_sync_targets;
+use crate::store::{ExternalActorStore, IntegrationStore, IssueLinkStore, StoreError};
+
+/// The sync direction an action belongs to (whose config flag must be on).
+pub const fn direction_of(action: &OutboundAction) -> SyncDirection {
+    match action {
+        OutboundAction::Assign { .. } | OutboundAction::Unassign => SyncDirection::OutboundAssignee,
+    }
+}
+
+/// The outbound work an application change of `local_issue` (of `organization`) makes: one
+/// piece per Jira issue the organization links the issue to, through an integration whose link
+/// is active, with the issue-sync feature and the flag of the action's direction on
+/// (reference §4.1, `should_sync`). Empty when nothing is linked or nothing syncs.
+///
+/// # Errors
+///
+/// A [`StoreError`] reading the links.
+pub async fn plan_outbound<S: IntegrationStore + IssueLinkStore + ?Sized>(
+    store: &S,
+    organization: OrganizationId,
+    local_issue: LocalIssueId,
+    action: &OutboundAction,
+    now: EventTimestamp,
+) -> Result<Vec<NewOutboundWork>, StoreError> {
+    let direction = direction_of(action);
+    let mut work = Vec::new();
+    let mut checked: Vec<(IntegrationId, bool)> = Vec::new();
+    for external in store.external_issues_of(local_issue).await? {
+        if external.organization_id != organization {
+            continue;
+        }
+        let syncs = match checked
+            .iter()
+            .find(|(integration, _)| *integration == external.integration_id)
+        {
+            Some((_, syncs)) => *syncs,
+            None => {
+                let links = store.organization_links(external.integration_id).await?;
+                let targets = select_sync_targets(
+                    &links,
+                    external.integration_id,
+                    direction,
+                    Some(organization),
+                    None,
+                );
+                let syncs = targets.organizations.contains(&organization);
+                checked.push((external.integration_id, syncs));
+                syncs
+            }
+        };
+        if syncs {
+            work.push(NewOutboundWork {
+                organization_id: organization,
+                integration_id: external.integration_id,
+                issue_key: external.key,
+                local_issue_id: local_issue,
+                action: action.clone(),
+                created_at: now,
+            });
+        }
+    }
+    Ok(work)
+}
+
+/// Why a piece of work could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OutboundFailure {
+    /// The same attempt may succeed later (Jira or the store unreachable).
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying will not help until something changes; the reason says what.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl OutboundFailure {
+    /// Whether the work should be tried again later.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+}
+
+impl From<StoreError> for OutboundFailure {
+    fn from(error: StoreError) -> Self {
+        if error.is_retryable() {
+            Self::Transient(error.to_string())
+        } else {
+            Self::Permanent(error.to_string())
+        }
+    }
+}
+
+impl From<JiraWriteError> for OutboundFailure {
+    fn from(error: JiraWriteError) -> Self {
+        if error.is_transient() {
+            Self::Transient(error.to_string())
+        } else {
+            Self::Permanent(error.to_string())
+        }
+    }
+}
+
+/// Carries out one piece of work: checks that the organization still syncs the action's
+/// direction through the integration, then calls Jira.
+///
+/// # Errors
+///
+/// An [`OutboundFailure`]: transient (retry later) or permanent (with the reason to store).
+pub async fn carry_out<S, W>(
+    store: &S,
+    writer: &W,
+    work: &OutboundWork,
+) -> Result<(), OutboundFailure>
+where
+    S: IntegrationStore + ExternalActorStore + ?Sized,
+    W: JiraWriter + ?Sized,
+{
+    let integration = store
+        .integration(work.integration_id)
+        .await?
+        .ok_or_else(|| {
+            OutboundFailure::Permanent(format!(
+                "integration {} no longer exists",
+                work.integration_id
+            ))
+        })?;
+    let links = store.organization_links(work.integration_id).await?;
+    let direction = direction_of(&work.action);
+    let targets = select_sync_targets(
+        &links,
+        work.integration_id,
+        direction,
+        Some(work.organization_id),
+        None,
+    );
+    if !targets.organizations.contains(&work.organization_id) {
+        let reason = targets.skipped.first().map_or_else(
+            || "it is no longer linked".to_owned(),
+            |(_, reason)| format!("{reason:?}"),
+        );
+        return Err(OutboundFailure::Permanent(format!(
+            "organization {} no longer syncs this direction through integration {} ({reason})",
+            work.organization_id, work.integration_id
+        )));
+    }
+    match &work.action {
+        OutboundAction::Assign { user, emails } => {
+            let name = jira_username(
+                store,
+                writer,
+                &integration,
+                work.organization_id,
+                *user,
+                emails,
+            )
+            .await?;
+            assign(writer, &integration, &work.issue_key, Some(&name)).await
+        }
+        OutboundAction::Unassign => assign(writer, &integration, &work.issue_key, None).await,
+    }
+}
+
+async fn assign<W: JiraWriter + ?Sized>(
+    writer: &W,
+    integration: &Integration,
+    key: &IssueKey,
+    name: Option<&str>,
+) -> Result<(), OutboundFailure> {
+    writer
+        .assign(integration, key, name)
+        .await
+        .map_err(OutboundFailure::from)
+}
+
+/// The Jira username of an application user (reference §4.5, made exact): the user's
+/// `jira_server` external actor of this integration in the organization; else a user search
+/// for each verified e-mail address, keeping only **active** accounts whose address is **equal**
+/// (ignoring case); exactly one such account across all addresses is the answer, none or
+/// several is a permanent failure saying so.
+///
+/// # Errors
+///
+/// [`OutboundFailure::Permanent`] when no single Jira user matches;
+/// [`OutboundFailure::Transient`] when Jira or the store could not be reached.
+pub async fn jira_username<S, W>(
+    store: &S,
+    writer: &W,
+    integration: &Integration,
+    organization: OrganizationId,
+    user: UserId,
+    emails: &[String],
+) -> Result<String, OutboundFailure>
+where
+    S: ExternalActorStore + ?Sized,
+    W: JiraWriter + ?Sized,
+{
+    let actors = store
+        .external_actors(organization, ActorFilter::Target(ActorTarget::User(user)))
+        .await?;
+    if let Some(actor) = actors.iter().find(|actor| {
+        actor.provider == ExternalProvider::JiraServer && actor.integration_id == integration.id
+    }) {
+        return Ok(actor.external_name.clone());
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut refusals: Vec<String> = Vec::new();
+    for email in emails {
+        let accounts = match writer.search_users(integration, email).await {
+            Ok(accounts) => accounts,
+            Err(error) if error.is_transient() => return Err(error.into()),
+            // reference §4.5: a refused search moves on to the next address.
+            Err(error) => {
+                refusals.push(format!("{email}: {error}"));
+                continue;
+            }
+        };
+        for account in accounts {
+            let exact = account
+                .email_address
+                .as_deref()
+                .is_some_and(|address| address.eq_ignore_ascii_case(email));
+            if exact && account.active && !names.contains(&account.name) {
+                names.push(account.name);
+            }
+        }
+    }
+    match names.len() {
+        1 => Ok(names.remove(0)),
+        0 => {
+            let searched = if emails.is_empty() {
+                "the user has no verified e-mail address".to_owned()
+            } else {
+                format!(
+                    "no active Jira user has the e-mail address {}",
+                    emails.join(" or ")
+                )
+            };
+            let refused = if refusals.is_empty() {
+                String::new()
+            } else {
+                format!(" (searches refused: {})", refusals.join("; "))
+            };
+            Err(OutboundFailure::Permanent(format!(
+                "no Jira user found for user {user}: no jira_server external actor for \
+                 integration {} and {searched}{refused}; add an external actor mapping the user \
+                 to a Jira username",
+                integration.id
+            )))
+        }
+        _ => Err(OutboundFailure::Permanent(format!(
+            "several Jira users match user {user}'s e-mail addresses ({}); add a jira_server \
+             external actor to say which one",
+            names.join(", ")
+        ))),
+    }
+}

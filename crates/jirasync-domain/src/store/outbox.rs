@@ -1,0 +1,80 @@
+//! The durable outbox of outbound sync ([`crate::outbound`]): work recorded with the change it
+//! carries to Jira, claimed per Jira issue in order, finished once.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use crate::events::EventTimestamp;
+use crate::outbound::{
+    NewOutboundWork, OutboundClaim, OutboundFilter, OutboundId, OutboundJob, OutboundResult,
+    OutboundWork, OutboxCounts,
+};
+
+/// Recording, claiming and finishing outbound work.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Records work on its own, in one transaction (all or nothing), for an application that
+    /// keeps its issues itself and calls the library after its own change
+    /// (`Outbound` in `jirasync-service`). The standalone service records the work in the
+    /// transaction of the change instead ([`crate::ApplicationData::update_issue`]). Returns the
+    /// ids, in the order given.
+    async fn enqueue_outbound(
+        &self,
+        work: &[NewOutboundWork],
+    ) -> Result<Vec<OutboundId>, StoreError>;
+
+    /// Claims at most `limit` pieces of work due at `now` for `lease`: pending, their time
+    /// come, not held by a live claim, and each the oldest pending piece of its Jira issue
+    /// (integration and key), so one issue's work reaches Jira one piece after the other, in the
+    /// order it was recorded. Failed work does not hold back what follows it.
+    async fn claim_outbound(
+        &self,
+        now: EventTimestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<OutboundJob>, StoreError>;
+
+    /// Records how a claimed attempt ended. [`StoreError::Conflict`] (writing nothing) when the
+    /// claim is no longer the work's (its lease ran out and another worker took it).
+    async fn finish_outbound(
+        &self,
+        claim: &OutboundClaim,
+        result: OutboundResult,
+    ) -> Result<(), StoreError>;
+
+    /// The work with this id.
+    async fn outbound_work(&self, id: OutboundId) -> Result<Option<OutboundWork>, StoreError>;
+
+    /// Work for operators, newest first.
+    async fn list_outbound(&self, filter: OutboundFilter) -> Result<Vec<OutboundWork>, StoreError>;
+
+    /// Makes failed work pending again, due at `now`, its attempts reset and its retry time
+    /// counted from `now`. [`StoreError::NotFound`] when there is no such work,
+    /// [`StoreError::Conflict`] when it is not failed (pending or done).
+    async fn retry_outbound(&self, id: OutboundId, now: EventTimestamp) -> Result<(), StoreError>;
+
+    /// How much work is pending and failed.
+    async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+}
+
+/// The [`StoreError::Conflict`] of a claim that is no longer the work's.
+pub fn lost_outbound_claim(claim: &OutboundClaim) -> StoreError {
+    StoreError::conflict(format!(
+        "outbound work {} is no longer claimed by this worker (its lease ran out)",
+        claim.id
+    ))
+}
+
+/// The [`StoreError::NotFound`] of missing work.
+pub fn missing_outbound(id: OutboundId) -> StoreError {
+    StoreError::not_found(format!("outbound work {id}"))
+}
+
+/// The [`StoreError::Conflict`] of retrying work that did not fail.
+pub fn not_failed(id: OutboundId, status: crate::outbound::OutboundStatus) -> StoreError {
+    StoreError::conflict(format!(
+        "outbound work {id} is {status}, not failed: only failed work can be retried"
+    ))
+}
