@@ -19,6 +19,7 @@
 //!   (bookkeeping).
 //! * **8 `app_ids`**: the application's own ids of the standalone host's records (the host
 //!   API's keys), only for [`Layout::Standalone`].
+//! * **9 `outbound`**: the outbox of outbound sync (`jirasync_outbound`), for every layout.
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -180,6 +181,15 @@ macro_rules! embedded_migrations {
                 fresh: Script {
                     name: "app_ids",
                     sql: include_str!(concat!("../../migrations/", $backend, "/0008_app_ids.sql")),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 9,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "outbound",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0009_outbound.sql")),
                 },
                 from_initial: None,
             },

@@ -59,7 +59,7 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
         .collect();
     assert_eq!(
         versions,
-        [2, 3, 4, 5, 6, 7, 8],
+        [2, 3, 4, 5, 6, 7, 8, 9],
         "a fresh file gets the new layout directly"
     );
 }
@@ -110,7 +110,7 @@ async fn two_opens_racing_on_a_fresh_file_both_succeed() {
             .await
             .unwrap();
         assert!(second.organization(organization).await.unwrap().is_some());
-        assert_eq!(recorded_migrations(&url).await.len(), 7);
+        assert_eq!(recorded_migrations(&url).await.len(), 8);
     }
 }
 

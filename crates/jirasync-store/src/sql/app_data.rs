@@ -19,12 +19,13 @@ macro_rules! application_data {
         use ::jirasync_domain::StoreError;
         use ::jirasync_domain::app_data::{
             AppAssignee, AppId, ApplicationData, IssueData, OrganizationData, ProjectData,
-            TeamData, TeamMemberData, UpsertSummary, UserData, missing_in_organization,
+            TeamData, TeamMemberData, UpsertSummary, UserData, changed_meanwhile, missing_in_organization,
             missing_organization, not_a_member, unknown_reference,
         };
         use ::jirasync_domain::ids::{LocalIssueId, OrganizationId};
         use ::jirasync_domain::organization::OrganizationFeatures;
         use ::jirasync_domain::people::UserEmail;
+        use ::jirasync_domain::outbound::NewOutboundWork;
 
         use $crate::sql::values::{domain_id, status_from_name, status_name};
         use $crate::sql_error::store_error;
@@ -274,6 +275,189 @@ macro_rules! application_data {
             } else {
                 summary.created += 1;
             }
+        }
+
+        /// Creates or replaces issues of the organization in the caller's transaction (the body
+        /// of `upsert_issues`, shared with `update_issue`).
+        async fn write_issues(
+            connection: &mut $connection,
+            organization: &AppId,
+            organization_id: i64,
+            batch: &[IssueData],
+            what: &str,
+        ) -> Result<UpsertSummary, StoreError> {
+        let mut summary = UpsertSummary::default();
+        // A batch names few projects, teams and users many times over.
+        let mut projects: HashMap<&AppId, i64> = HashMap::new();
+        let mut members: HashMap<&AppId, i64> = HashMap::new();
+        let mut teams: HashMap<&AppId, i64> = HashMap::new();
+        for (index, item) in batch.iter().enumerate() {
+            let project_id = match projects.get(&item.project) {
+                Some(id) => *id,
+                None => {
+                    let id = scoped_id(
+                        &mut *connection,
+                        "projects",
+                        organization_id,
+                        &item.project,
+                        what,
+                    )
+                    .await?
+                    .ok_or_else(|| {
+                        unknown_reference(
+                            &format!("items[{index}].project"),
+                            "project",
+                            &item.project,
+                            Some(organization),
+                        )
+                    })?;
+                    projects.insert(&item.project, id);
+                    id
+                }
+            };
+            let assignee = match &item.assignee {
+                Some(AppAssignee::User(user)) => match members.get(user) {
+                    Some(id) => (Some(*id), None),
+                    None => {
+                        let path = format!("items[{index}].assignee.user");
+                        let id = member_id(
+                            &mut *connection,
+                            &path,
+                            organization,
+                            organization_id,
+                            user,
+                            what,
+                        )
+                        .await?;
+                        members.insert(user, id);
+                        (Some(id), None)
+                    }
+                },
+                Some(AppAssignee::Team(team)) => match teams.get(team) {
+                    Some(id) => (None, Some(*id)),
+                    None => {
+                        let path = format!("items[{index}].assignee.team");
+                        let id = team_id(
+                            &mut *connection,
+                            &path,
+                            organization,
+                            organization_id,
+                            team,
+                            what,
+                        )
+                        .await?;
+                        teams.insert(team, id);
+                        (None, Some(id))
+                    }
+                },
+                None => (None, None),
+            };
+            let existing = scoped_id(
+                &mut *connection,
+                "local_issues",
+                organization_id,
+                &item.id,
+                what,
+            )
+            .await?;
+            count(&mut summary, existing.is_some());
+            let id = match existing {
+                Some(id) => {
+                    ::sqlx::query(
+                        "UPDATE local_issues SET project_id = $1, status = $2 \
+                         WHERE id = $3",
+                    )
+                    .bind(project_id)
+                    .bind(status_name(item.status))
+                    .bind(id)
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                    id
+                }
+                None => ::sqlx::query_scalar(
+                    "INSERT INTO local_issues (organization_id, project_id, status, \
+                     app_id) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(organization_id)
+                .bind(project_id)
+                .bind(status_name(item.status))
+                .bind(item.id.as_str())
+                .fetch_one(&mut *connection)
+                .await
+                .map_err(|error| store_error(what, error))?,
+            };
+            match assignee {
+                (None, None) if existing.is_some() => {
+                    execute_ints(
+                        &mut *connection,
+                        "DELETE FROM issue_assignees WHERE local_issue_id = $1",
+                        &[id],
+                        what,
+                    )
+                    .await?;
+                }
+                (None, None) => {}
+                (user, team) => {
+                    ::sqlx::query(
+                        "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) \
+                         VALUES ($1, $2, $3) ON CONFLICT (local_issue_id) \
+                         DO UPDATE SET user_id = excluded.user_id, \
+                         team_id = excluded.team_id",
+                    )
+                    .bind(id)
+                    .bind(user)
+                    .bind(team)
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                }
+            }
+        }
+            Ok(summary)
+        }
+
+        /// An issue of the organization, read in the caller's connection or transaction.
+        async fn read_issue(
+            connection: &mut $connection,
+            organization_id: i64,
+            issue: &AppId,
+            what: &str,
+        ) -> Result<Option<(LocalIssueId, IssueData)>, StoreError> {
+        let row: Option<(i64, Option<String>, String, Option<String>, Option<String>)> =
+            ::sqlx::query_as(
+                "SELECT li.id, p.app_id, li.status, u.app_id, t.app_id \
+                 FROM local_issues li JOIN projects p ON p.id = li.project_id \
+                 LEFT JOIN issue_assignees a ON a.local_issue_id = li.id \
+                 LEFT JOIN users u ON u.id = a.user_id \
+                 LEFT JOIN teams t ON t.id = a.team_id \
+                 WHERE li.organization_id = $1 AND li.app_id = $2",
+            )
+            .bind(organization_id)
+            .bind(issue.as_str())
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(|error| store_error(what, error))?;
+        let Some((id, project, status, user, team)) = row else {
+            return Ok(None);
+        };
+        let project = project.ok_or_else(|| {
+            StoreError::other("an issue's project has no application id")
+        })?;
+        let assignee = match (user, team) {
+            (Some(user), _) => Some(AppAssignee::User(AppId::new(user))),
+            (None, Some(team)) => Some(AppAssignee::Team(AppId::new(team))),
+            (None, None) => None,
+        };
+        Ok(Some((
+            LocalIssueId::new(domain_id(id)?),
+            IssueData {
+                id: issue.clone(),
+                project: AppId::new(project),
+                status: status_from_name(&status)?,
+                assignee,
+            },
+        )))
         }
 
         impl $store {
@@ -816,134 +1000,9 @@ macro_rules! application_data {
                 let mut transaction = self.begin_app_write(what).await?;
                 let organization_id =
                     require_organization(&mut transaction, organization, what).await?;
-                let mut summary = UpsertSummary::default();
-                // A batch names few projects, teams and users many times over.
-                let mut projects: HashMap<&AppId, i64> = HashMap::new();
-                let mut members: HashMap<&AppId, i64> = HashMap::new();
-                let mut teams: HashMap<&AppId, i64> = HashMap::new();
-                for (index, item) in batch.iter().enumerate() {
-                    let project_id = match projects.get(&item.project) {
-                        Some(id) => *id,
-                        None => {
-                            let id = scoped_id(
-                                &mut transaction,
-                                "projects",
-                                organization_id,
-                                &item.project,
-                                what,
-                            )
-                            .await?
-                            .ok_or_else(|| {
-                                unknown_reference(
-                                    &format!("items[{index}].project"),
-                                    "project",
-                                    &item.project,
-                                    Some(organization),
-                                )
-                            })?;
-                            projects.insert(&item.project, id);
-                            id
-                        }
-                    };
-                    let assignee = match &item.assignee {
-                        Some(AppAssignee::User(user)) => match members.get(user) {
-                            Some(id) => (Some(*id), None),
-                            None => {
-                                let path = format!("items[{index}].assignee.user");
-                                let id = member_id(
-                                    &mut transaction,
-                                    &path,
-                                    organization,
-                                    organization_id,
-                                    user,
-                                    what,
-                                )
-                                .await?;
-                                members.insert(user, id);
-                                (Some(id), None)
-                            }
-                        },
-                        Some(AppAssignee::Team(team)) => match teams.get(team) {
-                            Some(id) => (None, Some(*id)),
-                            None => {
-                                let path = format!("items[{index}].assignee.team");
-                                let id = team_id(
-                                    &mut transaction,
-                                    &path,
-                                    organization,
-                                    organization_id,
-                                    team,
-                                    what,
-                                )
-                                .await?;
-                                teams.insert(team, id);
-                                (None, Some(id))
-                            }
-                        },
-                        None => (None, None),
-                    };
-                    let existing = scoped_id(
-                        &mut transaction,
-                        "local_issues",
-                        organization_id,
-                        &item.id,
-                        what,
-                    )
-                    .await?;
-                    count(&mut summary, existing.is_some());
-                    let id = match existing {
-                        Some(id) => {
-                            ::sqlx::query(
-                                "UPDATE local_issues SET project_id = $1, status = $2 \
-                                 WHERE id = $3",
-                            )
-                            .bind(project_id)
-                            .bind(status_name(item.status))
-                            .bind(id)
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err(|error| store_error(what, error))?;
-                            id
-                        }
-                        None => ::sqlx::query_scalar(
-                            "INSERT INTO local_issues (organization_id, project_id, status, \
-                             app_id) VALUES ($1, $2, $3, $4) RETURNING id",
-                        )
-                        .bind(organization_id)
-                        .bind(project_id)
-                        .bind(status_name(item.status))
-                        .bind(item.id.as_str())
-                        .fetch_one(&mut *transaction)
-                        .await
-                        .map_err(|error| store_error(what, error))?,
-                    };
-                    match assignee {
-                        (None, None) if existing.is_some() => {
-                            execute_ints(
-                                &mut transaction,
-                                "DELETE FROM issue_assignees WHERE local_issue_id = $1",
-                                &[id],
-                                what,
-                            )
-                            .await?;
-                        }
-                        (None, None) => {}
-                        (user, team) => {
-                            ::sqlx::query(
-                                "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) \
-                                 VALUES ($1, $2, $3) ON CONFLICT (local_issue_id) \
-                                 DO UPDATE SET user_id = excluded.user_id, \
-                                 team_id = excluded.team_id",
-                            )
-                            .bind(id)
-                            .bind(user)
-                            .bind(team)
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err(|error| store_error(what, error))?;
-                        }
-                    }
-                }
+                let summary =
+                    write_issues(&mut transaction, organization, organization_id, batch, what)
+                        .await?;
                 commit(transaction, what).await?;
                 Ok(summary)
             }
@@ -957,40 +1016,7 @@ macro_rules! application_data {
                 let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
                 let organization_id =
                     require_organization(&mut connection, organization, what).await?;
-                let row: Option<(i64, Option<String>, String, Option<String>, Option<String>)> =
-                    ::sqlx::query_as(
-                        "SELECT li.id, p.app_id, li.status, u.app_id, t.app_id \
-                         FROM local_issues li JOIN projects p ON p.id = li.project_id \
-                         LEFT JOIN issue_assignees a ON a.local_issue_id = li.id \
-                         LEFT JOIN users u ON u.id = a.user_id \
-                         LEFT JOIN teams t ON t.id = a.team_id \
-                         WHERE li.organization_id = $1 AND li.app_id = $2",
-                    )
-                    .bind(organization_id)
-                    .bind(issue.as_str())
-                    .fetch_optional(&mut *connection)
-                    .await
-                    .map_err(|error| store_error(what, error))?;
-                let Some((id, project, status, user, team)) = row else {
-                    return Ok(None);
-                };
-                let project = project.ok_or_else(|| {
-                    StoreError::other("an issue's project has no application id")
-                })?;
-                let assignee = match (user, team) {
-                    (Some(user), _) => Some(AppAssignee::User(AppId::new(user))),
-                    (None, Some(team)) => Some(AppAssignee::Team(AppId::new(team))),
-                    (None, None) => None,
-                };
-                Ok(Some((
-                    LocalIssueId::new(domain_id(id)?),
-                    IssueData {
-                        id: issue.clone(),
-                        project: AppId::new(project),
-                        status: status_from_name(&status)?,
-                        assignee,
-                    },
-                )))
+                read_issue(&mut connection, organization_id, issue, what).await
             }
 
             async fn delete_issue(
@@ -1009,6 +1035,37 @@ macro_rules! application_data {
                     what,
                 )
                 .await?;
+                commit(transaction, what).await
+            }
+
+            async fn update_issue(
+                &self,
+                organization: &AppId,
+                expected: &IssueData,
+                issue: &IssueData,
+                outbound: &[NewOutboundWork],
+            ) -> Result<(), StoreError> {
+                let what = "changing an issue";
+                let mut transaction = self.begin_app_write(what).await?;
+                let organization_id =
+                    require_organization(&mut transaction, organization, what).await?;
+                let (_, current) = read_issue(&mut transaction, organization_id, &expected.id, what)
+                    .await?
+                    .ok_or_else(|| missing_in_organization("issue", &expected.id, organization))?;
+                if current != *expected || issue.id != expected.id {
+                    return Err(changed_meanwhile(&expected.id));
+                }
+                write_issues(
+                    &mut transaction,
+                    organization,
+                    organization_id,
+                    ::std::slice::from_ref(issue),
+                    what,
+                )
+                .await?;
+                super::outbound::insert_outbound(&mut transaction, outbound)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
                 commit(transaction, what).await
             }
         }

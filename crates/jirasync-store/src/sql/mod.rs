@@ -21,6 +21,7 @@ pub(crate) mod integrations;
 pub(crate) mod issue_links;
 pub(crate) mod issue_sync;
 pub(crate) mod organizations;
+pub(crate) mod outbound;
 pub(crate) mod reconcile;
 #[cfg(feature = "testing")]
 pub(crate) mod seed;

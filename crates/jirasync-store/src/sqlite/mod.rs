@@ -40,6 +40,7 @@ mod issue_links;
 mod issue_sync;
 mod migrate;
 mod organizations;
+mod outbound;
 mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
