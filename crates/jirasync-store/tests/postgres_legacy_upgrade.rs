@@ -74,7 +74,8 @@ async fn a_version_1_schema_is_upgraded_in_place_with_every_row() {
             (5, "reconcile"),
             (6, "setup"),
             (7, "events"),
-            (8, "app_ids")
+            (8, "app_ids"),
+            (9, "outbound"),
         ]
     );
     // Nothing of the bookkeeping keeps its old name, down to constraints and indexes.

@@ -75,7 +75,8 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (5, "reconcile"),
             (6, "setup"),
             (7, "events"),
-            (8, "app_ids")
+            (8, "app_ids"),
+            (9, "outbound"),
         ]
     );
     let tables = sqlite_support::tables(&url).await;
