@@ -120,13 +120,14 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
             (4, "inbox_heads"),
             (5, "reconcile"),
             (6, "setup"),
-            (7, "events")
+            (7, "events"),
+            (9, "outbound")
         ]
     );
     drop(bookkeeping);
 
     let standalone = SqliteStore::open(&url).await.unwrap();
-    assert_eq!(history(&url).await.len(), 8);
+    assert_eq!(history(&url).await.len(), 9);
     let issue = standalone.issue(LocalIssueId::new(5)).await.unwrap();
     assert!(issue.is_some(), "the issue kept through both opens");
 }
