@@ -116,6 +116,7 @@ mod health;
 mod install;
 mod jira;
 mod metrics;
+mod outbound;
 mod receive;
 mod reconcile;
 mod retention;
@@ -140,9 +141,10 @@ pub use jira::{
 };
 pub use jirasync_core::{Clock, ManualClock, SystemClock};
 pub use metrics::{
-    LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, ProcessingPath, ReconcileRunOutcome,
-    WebhookOutcome,
+    LATENCY_BUCKETS, METRICS_CONTENT_TYPE, Metrics, OutboxAttemptOutcome, ProcessingPath,
+    ReconcileRunOutcome, WebhookOutcome,
 };
+pub use outbound::{Outbound, OutboundOptions, OutboundWorker};
 pub use receive::WebhookReceipt;
 pub use reconcile::{
     IntegrationReconcile, ReconcileError, ReconcileOptions, Reconciler, spawn_reconciler,

@@ -127,6 +127,8 @@ impl ProcessingPath {
 /// | `jirasync_reconcile_runs_total` | counter | `outcome`: see [`ReconcileRunOutcome`] |
 /// | `jirasync_reconcile_issues_read_total` | counter | — |
 /// | `jirasync_reconcile_missed_changes_total` | counter | `kind` (`assignee`, `status`): changes Jira made that no webhook had delivered |
+/// | `jirasync_outbox_attempts_total` | counter | `outcome`: see [`OutboxAttemptOutcome`] |
+/// | `jirasync_outbox_depth` | gauge | `state` (`pending`, `failed`), as the outbox workers last read it |
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
     registry: Arc<Registry>,
@@ -151,6 +153,44 @@ struct Registry {
     reconcile_issues_read: AtomicU64,
     /// [assignee, status].
     reconcile_missed: [AtomicU64; 2],
+    outbox_attempts: [AtomicU64; OutboxAttemptOutcome::ALL.len()],
+    /// [pending, failed], as last read; `None` until a worker read it.
+    outbox_depth: Mutex<Option<(u64, u64)>>,
+}
+
+/// How one attempt at outbound work ended: the `outcome` label of
+/// `jirasync_outbox_attempts_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OutboxAttemptOutcome {
+    /// Jira accepted it.
+    Done,
+    /// A transient failure: tried again later.
+    Retry,
+    /// A permanent failure, or out of retry time: stopped with its reason.
+    Failed,
+}
+
+impl OutboxAttemptOutcome {
+    /// Every outcome, in exposition order.
+    pub const ALL: [Self; 3] = [Self::Done, Self::Retry, Self::Failed];
+
+    /// The label value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Retry => "retry",
+            Self::Failed => "failed",
+        }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            Self::Done => 0,
+            Self::Retry => 1,
+            Self::Failed => 2,
+        }
+    }
 }
 
 /// How one reconcile of one integration ended: the `outcome` label of
@@ -342,6 +382,30 @@ impl Metrics {
         )
     }
 
+    /// Counts an attempt at outbound work.
+    pub fn outbox_attempt(&self, outcome: OutboxAttemptOutcome) {
+        if let Some(counter) = self.registry.outbox_attempts.get(outcome.index()) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many attempts at outbound work ended so.
+    pub fn outbox_attempts(&self, outcome: OutboxAttemptOutcome) -> u64 {
+        self.registry
+            .outbox_attempts
+            .get(outcome.index())
+            .map_or(0, |counter| counter.load(Ordering::Relaxed))
+    }
+
+    /// Records how much outbound work is pending and failed.
+    pub fn set_outbox_depth(&self, pending: u64, failed: u64) {
+        *self
+            .registry
+            .outbox_depth
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((pending, failed));
+    }
+
     /// The exposition, with the inbox depth when one was read.
     pub fn render(&self, inbox_depth: Option<InboxDepth>) -> String {
         let mut out = String::with_capacity(4096);
@@ -530,6 +594,34 @@ impl Metrics {
                 histogram.count
             )?;
         }
+        header(
+            out,
+            "jirasync_outbox_attempts_total",
+            "counter",
+            "Attempts at outbound work (application changes sent to Jira), by how they ended.",
+        )?;
+        for outcome in OutboxAttemptOutcome::ALL {
+            writeln!(
+                out,
+                "jirasync_outbox_attempts_total{{outcome=\"{}\"}} {}",
+                outcome.as_str(),
+                self.outbox_attempts(outcome)
+            )?;
+        }
+        let depth = *registry
+            .outbox_depth
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((pending, failed)) = depth {
+            header(
+                out,
+                "jirasync_outbox_depth",
+                "gauge",
+                "Outbound work by state, as the outbox workers last read it.",
+            )?;
+            writeln!(out, "jirasync_outbox_depth{{state=\"pending\"}} {pending}")?;
+            writeln!(out, "jirasync_outbox_depth{{state=\"failed\"}} {failed}")?;
+        }
         Ok(())
     }
 }
@@ -644,5 +736,36 @@ mod tests {
             text.contains("jirasync_deliveries_deferred_total{reason=\"jira_unreachable\"} 1\n")
         );
         assert!(text.contains("jirasync_deliveries_deferred_total{reason=\"configuration\"} 2\n"));
+    }
+
+    #[test]
+    fn outbox_attempts_and_depth_are_exposed() {
+        let metrics = Metrics::new();
+        assert!(!metrics.render(None).contains("jirasync_outbox_depth"));
+        metrics.outbox_attempt(OutboxAttemptOutcome::Done);
+        metrics.outbox_attempt(OutboxAttemptOutcome::Retry);
+        metrics.outbox_attempt(OutboxAttemptOutcome::Retry);
+        metrics.set_outbox_depth(3, 1);
+        let text = metrics.render(None);
+        assert!(
+            text.contains("jirasync_outbox_attempts_total{outcome=\"done\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jirasync_outbox_attempts_total{outcome=\"retry\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jirasync_outbox_attempts_total{outcome=\"failed\"} 0\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jirasync_outbox_depth{state=\"pending\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("jirasync_outbox_depth{state=\"failed\"} 1\n"),
+            "{text}"
+        );
     }
 }

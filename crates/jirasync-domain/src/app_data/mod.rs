@@ -36,7 +36,7 @@ mod validate;
 
 use async_trait::async_trait;
 
-use crate::ids::{LocalIssueId, OrganizationId};
+use crate::ids::{LocalIssueId, OrganizationId, UserId};
 use crate::issue::ResolutionStatus;
 use crate::organization::OrganizationFeatures;
 use crate::outbound::NewOutboundWork;
@@ -171,6 +171,10 @@ pub trait ApplicationData: Send + Sync {
 
     /// The user with this application id.
     async fn app_user(&self, user: &AppId) -> Result<Option<UserData>, StoreError>;
+
+    /// jirasync's id of the user with this application id (what external actors and outbound
+    /// work name).
+    async fn app_user_id(&self, user: &AppId) -> Result<Option<UserId>, StoreError>;
 
     /// Deletes a user (memberships removed, their issues unassigned).
     async fn delete_user(&self, user: &AppId) -> Result<(), StoreError>;

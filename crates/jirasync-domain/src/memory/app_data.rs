@@ -318,6 +318,10 @@ impl ApplicationData for InMemoryStore {
         }))
     }
 
+    async fn app_user_id(&self, user: &AppId) -> Result<Option<UserId>, StoreError> {
+        Ok(self.lock().app_ids.users.get(user))
+    }
+
     async fn delete_user(&self, user: &AppId) -> Result<(), StoreError> {
         self.write_all(|state| {
             let id = state

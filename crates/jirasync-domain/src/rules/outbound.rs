@@ -4,6 +4,10 @@
 
 use jirasync_webhook::IssueKey;
 
+use crate::app_data::{
+    AppAssignee, AppId, ApplicationData, IssueData, missing_in_organization, missing_organization,
+    unknown_reference,
+};
 use crate::events::EventTimestamp;
 use crate::external_actor::{ActorFilter, ActorTarget, ExternalProvider};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
@@ -266,4 +270,84 @@ where
             names.join(", ")
         ))),
     }
+}
+
+/// What an application change through [`assign_app_issue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppChangeOutcome {
+    /// Whether the issue changed (`false`: it already was as asked, nothing written, nothing sent
+    /// to Jira, reference §4.4).
+    pub changed: bool,
+    /// How many pieces of outbound work the change recorded (one per Jira issue that syncs).
+    pub outbound: usize,
+}
+
+/// The standalone service's assignment of an application issue (the host API's
+/// `POST …/issues/{issue}/assign`): sets the assignee and records the outbound work for every
+/// linked Jira issue whose organization syncs assignees outbound, in one transaction
+/// ([`ApplicationData::update_issue`]). Assigning the current assignee changes nothing and
+/// sends nothing (reference §4.4). A team assignee is set locally only: Jira assigns users, so
+/// nothing is sent (`docs/decisions/0017-outbound-sync.md`). A user is sent with their verified
+/// e-mail addresses, for the Jira user search.
+///
+/// # Errors
+///
+/// [`StoreError::NotFound`] when the organization or the issue does not exist;
+/// [`StoreError::Conflict`] when the assignee is not a member (a user) or does not exist in the
+/// organization (a team), or when the issue changed meanwhile (nothing written).
+pub async fn assign_app_issue<S>(
+    store: &S,
+    organization: &AppId,
+    issue: &AppId,
+    assignee: Option<AppAssignee>,
+    now: EventTimestamp,
+) -> Result<AppChangeOutcome, StoreError>
+where
+    S: ApplicationData + IntegrationStore + IssueLinkStore + ?Sized,
+{
+    let (organization_id, _) = store
+        .app_organization(organization)
+        .await?
+        .ok_or_else(|| missing_organization(organization))?;
+    let (local_issue, before) = store
+        .app_issue(organization, issue)
+        .await?
+        .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
+    if before.assignee == assignee {
+        return Ok(AppChangeOutcome {
+            changed: false,
+            outbound: 0,
+        });
+    }
+    let action = match &assignee {
+        Some(AppAssignee::User(user)) => {
+            let missing = || unknown_reference("assignee.user", "user", user, None);
+            let id = store.app_user_id(user).await?.ok_or_else(missing)?;
+            let data = store.app_user(user).await?.ok_or_else(missing)?;
+            let emails = data
+                .emails
+                .into_iter()
+                .filter(|email| email.verified)
+                .map(|email| email.address)
+                .collect();
+            Some(OutboundAction::Assign { user: id, emails })
+        }
+        Some(AppAssignee::Team(_)) => None,
+        None => Some(OutboundAction::Unassign),
+    };
+    let work = match action {
+        Some(action) => plan_outbound(store, organization_id, local_issue, &action, now).await?,
+        None => Vec::new(),
+    };
+    let after = IssueData {
+        assignee,
+        ..before.clone()
+    };
+    store
+        .update_issue(organization, &before, &after, &work)
+        .await?;
+    Ok(AppChangeOutcome {
+        changed: true,
+        outbound: work.len(),
+    })
 }

@@ -22,7 +22,7 @@ macro_rules! application_data {
             TeamData, TeamMemberData, UpsertSummary, UserData, changed_meanwhile, missing_in_organization,
             missing_organization, not_a_member, unknown_reference,
         };
-        use ::jirasync_domain::ids::{LocalIssueId, OrganizationId};
+        use ::jirasync_domain::ids::{LocalIssueId, OrganizationId, UserId};
         use ::jirasync_domain::organization::OrganizationFeatures;
         use ::jirasync_domain::people::UserEmail;
         use ::jirasync_domain::outbound::NewOutboundWork;
@@ -663,6 +663,16 @@ macro_rules! application_data {
                         .map(|(address, verified)| UserEmail { address, verified })
                         .collect(),
                 }))
+            }
+
+            async fn app_user_id(&self, user: &AppId) -> Result<Option<UserId>, StoreError> {
+                let what = "reading a user";
+                let id: Option<i64> = ::sqlx::query_scalar("SELECT id FROM users WHERE app_id = $1")
+                    .bind(user.as_str())
+                    .fetch_optional(self.host_pool()?)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                id.map(|id| domain_id(id).map(UserId::new)).transpose()
             }
 
             async fn delete_user(&self, user: &AppId) -> Result<(), StoreError> {
