@@ -51,6 +51,7 @@ macro_rules! app_data_conformance_tests {
         $crate::app_data_conformance_tests!(
             @each $factory;
             app_data_upserts_create_then_replace,
+            app_data_batches_write_as_if_item_by_item,
             app_data_organization_features_are_kept_when_left_out,
             app_data_unknown_organization_is_not_found,
             app_data_refused_batch_writes_nothing,
@@ -207,6 +208,67 @@ pub async fn app_data_upserts_create_then_replace<S: AppDataWorld>(store: S) {
         .unwrap();
     assert_eq!(again, summary(0, 1));
     assert_eq!(store.app_user(&id("carol")).await.unwrap(), None);
+}
+
+/// A batch writes what writing its items one by one would: an id given twice ends as its last
+/// item says and counts once as created, then as updated; existing issues move, change status,
+/// are unassigned and reassigned, and unchanged items stay as they were.
+pub async fn app_data_batches_write_as_if_item_by_item<S: AppDataWorld>(store: S) {
+    scene(&store).await;
+    let carol_twice = [
+        user("carol", "carol@example.com"),
+        user("bob", "bob@example.com"),
+        UserData {
+            id: id("carol"),
+            active: false,
+            emails: vec![UserEmail::unverified("c@example.org")],
+        },
+    ];
+    let written = store.upsert_users(&carol_twice).await.unwrap();
+    assert_eq!(written, summary(1, 2));
+    assert_eq!(
+        store.app_user(&id("carol")).await.unwrap(),
+        Some(carol_twice[2].clone())
+    );
+    assert_eq!(
+        store.app_user(&id("bob")).await.unwrap(),
+        Some(user("bob", "bob@example.com"))
+    );
+    store
+        .upsert_projects(&id("acme"), &[project("docs", &[])])
+        .await
+        .unwrap();
+    store
+        .upsert_issues(
+            &id("acme"),
+            &[
+                issue("I-2", "shop", Some(AppAssignee::Team(id("web")))),
+                issue("I-3", "shop", None),
+            ],
+        )
+        .await
+        .unwrap();
+    let resolved_elsewhere = IssueData {
+        status: ResolutionStatus::Resolved,
+        ..issue("I-1", "docs", None)
+    };
+    let batch = [
+        resolved_elsewhere.clone(),
+        issue("I-2", "shop", Some(AppAssignee::User(id("bob")))),
+        issue("I-4", "shop", None),
+        issue("I-3", "shop", None),
+        issue("I-4", "docs", Some(AppAssignee::Team(id("web")))),
+    ];
+    let written = store.upsert_issues(&id("acme"), &batch).await.unwrap();
+    assert_eq!(written, summary(1, 4));
+    for expected in [&batch[0], &batch[1], &batch[3], &batch[4]] {
+        let (_, stored) = store
+            .app_issue(&id("acme"), &expected.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&stored, expected);
+    }
 }
 
 /// An organization upserted without features keeps the stored ones (all on when new).
