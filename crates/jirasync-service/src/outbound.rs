@@ -325,6 +325,11 @@ impl Outbound {
         Ok(ids)
     }
 
+    /// Now, on the service's clock: when a change recorded through the host API was made.
+    pub fn now(&self) -> EventTimestamp {
+        EventTimestamp::from_system_time(self.clock.now())
+    }
+
     /// Wakes the worker: call it after recording work some other way (the standalone service's
     /// host API records it with the change).
     pub fn wake(&self) {

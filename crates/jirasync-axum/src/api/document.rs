@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::wire::ErrorBody;
-use super::{config, issues, organizations, people};
+use super::{config, issues, organizations, outbound, people};
 
 /// The `admin_token` bearer scheme every route but the document's requires.
 #[derive(Debug)]
@@ -58,6 +58,7 @@ impl Modify for AdminTokenScheme {
         issues::delete_issue,
         issues::link_issue,
         issues::unlink_issue,
+        outbound::assign_issue,
         config::list_integrations,
         config::read_config,
         config::replace_config,

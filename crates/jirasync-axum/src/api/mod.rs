@@ -19,6 +19,7 @@
 //! | `PUT /api/v1/organizations/{org}/issues` | create or replace issues (batch) |
 //! | `GET\|DELETE /api/v1/organizations/{org}/issues/{issue}` | one issue, with its Jira links |
 //! | `PUT\|DELETE /api/v1/organizations/{org}/issues/{issue}/jira-links/{key}` | link / unlink a Jira issue |
+//! | `POST /api/v1/organizations/{org}/issues/{issue}/assign` | assign or unassign, sent to the linked Jira issues (outbound sync) |
 //! | `GET /api/v1/organizations/{org}/integrations` | the organization's Jira integrations |
 //! | `GET\|PUT\|PATCH /api/v1/organizations/{org}/integrations/{integration}/config` | sync flags |
 //!
@@ -46,6 +47,7 @@ mod document;
 mod errors;
 mod issues;
 mod organizations;
+mod outbound;
 mod people;
 mod wire;
 
@@ -78,6 +80,7 @@ pub struct ApiState {
     host: Arc<dyn Host>,
     token: AdminToken,
     document: Arc<utoipa::openapi::OpenApi>,
+    outbound: Option<jirasync_service::Outbound>,
 }
 
 impl ApiState {
@@ -96,7 +99,17 @@ impl ApiState {
             host,
             token,
             document: Arc::new(api_document()),
+            outbound: None,
         }
+    }
+
+    /// Wakes the outbox worker behind `outbound` after a change recorded outbound work, and
+    /// takes the change's time from its clock. Without it, the work waits for the worker's
+    /// next poll.
+    #[must_use]
+    pub fn with_outbound(mut self, outbound: jirasync_service::Outbound) -> Self {
+        self.outbound = Some(outbound);
+        self
     }
 
     /// Serves `document` at `GET /api/v1/openapi.json` instead: [`api_document`] merged with
@@ -123,6 +136,7 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verb {
     Get,
+    Post,
     Put,
     Patch,
     Delete,
@@ -132,6 +146,7 @@ impl Verb {
     fn method(self) -> Method {
         match self {
             Self::Get => Method::GET,
+            Self::Post => Method::POST,
             Self::Put => Method::PUT,
             Self::Patch => Method::PATCH,
             Self::Delete => Method::DELETE,
@@ -141,6 +156,7 @@ impl Verb {
     fn filter(self) -> MethodFilter {
         match self {
             Self::Get => MethodFilter::GET,
+            Self::Post => MethodFilter::POST,
             Self::Put => MethodFilter::PUT,
             Self::Patch => MethodFilter::PATCH,
             Self::Delete => MethodFilter::DELETE,
@@ -171,7 +187,7 @@ where
 /// Every route behind the token, once: the router is built from this table, and a test checks
 /// it against the OpenAPI document.
 fn token_routes() -> Vec<Route> {
-    use Verb::{Delete, Get, Patch, Put};
+    use Verb::{Delete, Get, Patch, Post, Put};
     vec![
         route(
             Put,
@@ -260,6 +276,11 @@ fn token_routes() -> Vec<Route> {
             Delete,
             "/api/v1/organizations/{org}/issues/{issue}/jira-links/{key}",
             issues::unlink_issue,
+        ),
+        route(
+            Post,
+            "/api/v1/organizations/{org}/issues/{issue}/assign",
+            outbound::assign_issue,
         ),
         route(
             Get,

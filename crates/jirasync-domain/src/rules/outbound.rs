@@ -288,14 +288,16 @@ pub struct AppChangeOutcome {
 /// ([`ApplicationData::update_issue`]). Assigning the current assignee changes nothing and
 /// sends nothing (reference §4.4). A team assignee is set locally only: Jira assigns users, so
 /// nothing is sent (`docs/decisions/0017-outbound-sync.md`). A user is sent with their verified
-/// e-mail addresses, for the Jira user search.
+/// e-mail addresses, for the Jira user search. `data` and `store` are the standalone service's
+/// one database, seen as the application's data and as jirasync's bookkeeping.
 ///
 /// # Errors
 ///
 /// [`StoreError::NotFound`] when the organization or the issue does not exist;
 /// [`StoreError::Conflict`] when the assignee is not a member (a user) or does not exist in the
 /// organization (a team), or when the issue changed meanwhile (nothing written).
-pub async fn assign_app_issue<S>(
+pub async fn assign_app_issue<D, S>(
+    data: &D,
     store: &S,
     organization: &AppId,
     issue: &AppId,
@@ -303,13 +305,14 @@ pub async fn assign_app_issue<S>(
     now: EventTimestamp,
 ) -> Result<AppChangeOutcome, StoreError>
 where
-    S: ApplicationData + IntegrationStore + IssueLinkStore + ?Sized,
+    D: ApplicationData + ?Sized,
+    S: IntegrationStore + IssueLinkStore + ?Sized,
 {
-    let (organization_id, _) = store
+    let (organization_id, _) = data
         .app_organization(organization)
         .await?
         .ok_or_else(|| missing_organization(organization))?;
-    let (local_issue, before) = store
+    let (local_issue, before) = data
         .app_issue(organization, issue)
         .await?
         .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
@@ -322,9 +325,9 @@ where
     let action = match &assignee {
         Some(AppAssignee::User(user)) => {
             let missing = || unknown_reference("assignee.user", "user", user, None);
-            let id = store.app_user_id(user).await?.ok_or_else(missing)?;
-            let data = store.app_user(user).await?.ok_or_else(missing)?;
-            let emails = data
+            let id = data.app_user_id(user).await?.ok_or_else(missing)?;
+            let user_data = data.app_user(user).await?.ok_or_else(missing)?;
+            let emails = user_data
                 .emails
                 .into_iter()
                 .filter(|email| email.verified)
@@ -343,8 +346,7 @@ where
         assignee,
         ..before.clone()
     };
-    store
-        .update_issue(organization, &before, &after, &work)
+    data.update_issue(organization, &before, &after, &work)
         .await?;
     Ok(AppChangeOutcome {
         changed: true,
