@@ -44,6 +44,9 @@ pub enum Command {
     /// Inspect the outgoing events' deliveries to subscribers and replay dead-lettered ones.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Inspect the outbound work (application changes sent to Jira) and retry failed pieces.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// List, ensure or delete the webhooks registered in an installed Jira.
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -260,6 +263,28 @@ pub enum EventsCommand {
     Replay {
         /// The event's id (`evt_…`), as `events list` shows it.
         id: String,
+    },
+}
+
+/// `outbox` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List outbound work, newest first: each piece's Jira issue, action, status, attempts and
+    /// last error.
+    List {
+        /// Only the failed pieces (Jira refused them, or retries ran out; see `outbox retry`).
+        #[arg(long)]
+        failed: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
+    /// Make a failed piece of work pending again (after fixing its cause); a running service
+    /// sends it at its next poll.
+    Retry {
+        /// The work's number, as `outbox list` shows it.
+        #[arg(value_parser = clap::value_parser!(u64).range(1..))]
+        id: u64,
     },
 }
 

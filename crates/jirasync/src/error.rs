@@ -202,6 +202,18 @@ pub enum CliError {
         /// The id given.
         id: String,
     },
+    /// `outbox retry` with work the database does not hold.
+    #[error("no outbound work {id} in the database: `jirasync outbox list` shows the numbers")]
+    OutboundNotFound {
+        /// The number given.
+        id: u64,
+    },
+    /// `outbox retry` with work that did not fail.
+    #[error("{message}")]
+    OutboundNotFailed {
+        /// The store's words.
+        message: String,
+    },
     /// The configured admin token cannot be used.
     #[error("the admin token (--admin-token / JIRASYNC_ADMIN_TOKEN) cannot be used: {0}")]
     AdminToken(#[source] jirasync_axum::AdminTokenError),

@@ -14,6 +14,7 @@ mod inbox;
 mod keygen;
 mod link;
 mod migrate;
+mod outbox;
 mod reconcile;
 mod serve;
 mod setup_link;
@@ -34,6 +35,7 @@ pub(crate) async fn run(
         Command::State(command) => state::run(command, config, out).await,
         Command::Inbox(command) => inbox::run(command, config, out).await,
         Command::Events(command) => events::run(command, config, out).await,
+        Command::Outbox(command) => outbox::run(command, config, out).await,
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
         Command::Reconcile(args) => reconcile::run(&args, config, out).await,
