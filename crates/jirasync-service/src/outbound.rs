@@ -19,7 +19,7 @@ use jirasync_core::{Clock, RetryPolicy};
 use jirasync_domain::events::EventTimestamp;
 use jirasync_domain::ids::{LocalIssueId, OrganizationId};
 use jirasync_domain::outbound::{
-    JiraWriter, OutboundAction, OutboundId, OutboundJob, OutboundResult, OutboundUser,
+    ECHO_TTL, JiraWriter, OutboundAction, OutboundId, OutboundJob, OutboundResult, OutboundUser,
 };
 use jirasync_domain::rules::outbound::{OutboundFailure, carry_out, plan_outbound};
 use jirasync_domain::{StoreError, SyncStore};
@@ -192,7 +192,20 @@ impl OutboundWorker {
     /// Carries out one claimed piece of work and records the result.
     async fn attempt(&self, job: OutboundJob) {
         let attempt = job.work.attempts.saturating_add(1);
-        let result = match carry_out(self.store.as_ref(), self.writer.as_ref(), &job.work).await {
+        let echo_until = EventTimestamp::from_system_time(
+            self.clock
+                .now()
+                .checked_add(ECHO_TTL)
+                .unwrap_or_else(|| self.clock.now()),
+        );
+        let carried = carry_out(
+            self.store.as_ref(),
+            self.writer.as_ref(),
+            &job.work,
+            echo_until,
+        )
+        .await;
+        let result = match carried {
             Ok(()) => OutboundResult::Done {
                 at: EventTimestamp::from_system_time(self.clock.now()),
             },

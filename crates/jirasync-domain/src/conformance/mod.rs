@@ -174,6 +174,8 @@ macro_rules! conformance_tests {
             outbox_retry_failure_and_operator_retry,
             outbox_expired_claim_is_taken_over,
             outbox_claim_respects_its_limit,
+            outbox_echoes_are_taken_once_before_they_expire,
+            webhook_of_an_outbound_change_is_not_applied_back,
             subscribers_rotate_secrets_and_are_deleted,
             deleting_a_subscriber_drops_its_deliveries,
             listeners_hear_of_committed_events,

@@ -10,10 +10,10 @@ use jirasync_webhook::IssueKey;
 use super::World;
 use super::fixture::{Fixture, KEY};
 use crate::events::EventTimestamp;
-use crate::ids::UserId;
+use crate::ids::{OrganizationId, UserId};
 use crate::outbound::{
-    NewOutboundWork, OutboundAction, OutboundFilter, OutboundId, OutboundJob, OutboundResult,
-    OutboundStatus, OutboxCounts,
+    EchoField, NewOutboundWork, OutboundAction, OutboundEcho, OutboundFilter, OutboundId,
+    OutboundJob, OutboundResult, OutboundStatus, OutboxCounts,
 };
 use crate::store::StoreError;
 
@@ -317,4 +317,124 @@ pub async fn outbox_claim_respects_its_limit<S: World + 'static>(store: S) {
     assert_eq!(ids(&first), recorded[..2].to_vec());
     let rest = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
     assert_eq!(ids(&rest), recorded[2..].to_vec());
+}
+
+/// Behaviour: an expected echo is taken once, by the webhook with the same issue, field and
+/// value (ignoring case), before it expires; only the organizations that expected it are named;
+/// expired ones are dropped.
+pub async fn outbox_echoes_are_taken_once_before_they_expire<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let echo = |organization, value: &str, expires: u64| OutboundEcho {
+        organization_id: organization,
+        integration_id: f.integration,
+        issue_key: IssueKey::new(KEY),
+        field: EchoField::Assignee,
+        value: value.to_owned(),
+        expires_at: at(expires),
+    };
+    let other = OrganizationId::new(f.organization.get() + 1000);
+    f.store
+        .expect_echo(&echo(f.organization, "Alice.J", 10_000))
+        .await
+        .unwrap();
+    f.store
+        .expect_echo(&echo(other, "bob", 10_000))
+        .await
+        .unwrap();
+    f.store.expect_echo(&echo(other, "", 1_000)).await.unwrap();
+    let key = IssueKey::new(KEY);
+    // Another value, another issue: nothing.
+    assert!(
+        f.store
+            .take_echoes(f.integration, &key, EchoField::Assignee, "carol", at(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        f.store
+            .take_echoes(
+                f.integration,
+                &IssueKey::new("APP-2"),
+                EchoField::Assignee,
+                "alice.j",
+                at(1)
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        f.store
+            .take_echoes(f.integration, &key, EchoField::Assignee, "alice.j", at(1))
+            .await
+            .unwrap(),
+        vec![f.organization]
+    );
+    // Taken once.
+    assert!(
+        f.store
+            .take_echoes(f.integration, &key, EchoField::Assignee, "alice.j", at(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The unassign expectation expired at 1 000.
+    assert!(
+        f.store
+            .take_echoes(f.integration, &key, EchoField::Assignee, "", at(1_000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        f.store
+            .take_echoes(f.integration, &key, EchoField::Assignee, "BOB", at(9_999))
+            .await
+            .unwrap(),
+        vec![other]
+    );
+}
+
+/// Behaviour (no echo): the webhook Jira sends for an assignment jirasync made for one
+/// organization is not applied back to that organization's issue (which may have changed since),
+/// while another organization linked to the same Jira issue applies it; the expectation is
+/// taken once, so the same change coming from Jira later applies everywhere.
+pub async fn webhook_of_an_outbound_change_is_not_applied_back<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let (globex, project, globex_alice) = f.other_organization("alice@example.com").await;
+    let globex_issue = f.linked_issue(globex, project, KEY).await;
+    assert_eq!(f.assignee_of(f.issue).await, None);
+    // acme's outbound assignment of KEY to Jira's "someone" (the user the webhook names).
+    f.store
+        .expect_echo(&OutboundEcho {
+            organization_id: f.organization,
+            integration_id: f.integration,
+            issue_key: IssueKey::new(KEY),
+            field: EchoField::Assignee,
+            value: "Someone".into(),
+            expires_at: EventTimestamp::from_unix_millis(4_000_000_000_000),
+        })
+        .await
+        .unwrap();
+    let outcome = f.assign_email("alice@example.com", 1_700_000_000_000).await;
+    assert_eq!(outcome.changed, 1, "{outcome:?}");
+    assert_eq!(outcome.unchanged, 1, "{outcome:?}");
+    assert_eq!(
+        f.assignee_of(f.issue).await,
+        None,
+        "not applied back to acme"
+    );
+    assert_eq!(f.activity_count(f.issue).await, 0);
+    assert_eq!(
+        f.assignee_of(globex_issue).await,
+        Some(crate::issue::Assignee::User(globex_alice))
+    );
+    // Taken once: the same change from Jira, later, is an ordinary change.
+    let later = f.assign_email("alice@example.com", 1_700_000_000_001).await;
+    assert_eq!(later.changed, 1, "{later:?}");
+    assert_eq!(
+        f.assignee_of(f.issue).await,
+        Some(crate::issue::Assignee::User(f.alice))
+    );
 }

@@ -8,9 +8,12 @@ use async_trait::async_trait;
 
 use super::{InMemoryStore, State};
 use crate::events::EventTimestamp;
+use jirasync_webhook::IssueKey;
+
+use crate::ids::{IntegrationId, OrganizationId};
 use crate::outbound::{
-    NewOutboundWork, OutboundClaim, OutboundFilter, OutboundId, OutboundJob, OutboundResult,
-    OutboundStatus, OutboundWork, OutboxCounts,
+    EchoField, NewOutboundWork, OutboundClaim, OutboundEcho, OutboundFilter, OutboundId,
+    OutboundJob, OutboundResult, OutboundStatus, OutboundWork, OutboxCounts,
 };
 use crate::store::{OutboxStore, StoreError, lost_outbound_claim, missing_outbound, not_failed};
 
@@ -18,6 +21,7 @@ use crate::store::{OutboxStore, StoreError, lost_outbound_claim, missing_outboun
 #[derive(Debug, Default, Clone)]
 pub(super) struct OutboundQueue {
     work: BTreeMap<OutboundId, Entry>,
+    echoes: Vec<OutboundEcho>,
     next_id: u64,
     next_claim: u64,
 }
@@ -203,6 +207,42 @@ impl OutboxStore for InMemoryStore {
         entry.work.at = now;
         entry.claim = None;
         Ok(())
+    }
+
+    async fn expect_echo(&self, echo: &OutboundEcho) -> Result<(), StoreError> {
+        let mut echo = echo.clone();
+        echo.value = echo.value.to_lowercase();
+        self.lock().outbound.echoes.push(echo);
+        Ok(())
+    }
+
+    async fn take_echoes(
+        &self,
+        integration_id: IntegrationId,
+        issue_key: &IssueKey,
+        field: EchoField,
+        value: &str,
+        now: EventTimestamp,
+    ) -> Result<Vec<OrganizationId>, StoreError> {
+        let value = value.to_lowercase();
+        let mut state = self.lock();
+        let mut taken = Vec::new();
+        state.outbound.echoes.retain(|echo| {
+            if echo.integration_id != integration_id || echo.issue_key != *issue_key {
+                return true;
+            }
+            if echo.expires_at <= now {
+                return false;
+            }
+            if echo.field == field && echo.value == value {
+                taken.push(echo.organization_id);
+                return false;
+            }
+            true
+        });
+        taken.sort_unstable();
+        taken.dedup();
+        Ok(taken)
     }
 
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {

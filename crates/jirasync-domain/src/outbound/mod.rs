@@ -278,3 +278,45 @@ pub struct OutboxCounts {
     /// Failed.
     pub failed: u64,
 }
+
+/// The Jira field an outbound change set, whose webhook jirasync expects back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EchoField {
+    /// The assignee.
+    Assignee,
+}
+
+impl EchoField {
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Assignee => "assignee",
+        }
+    }
+}
+
+/// How long a Jira webhook for a change jirasync made is recognised as its echo.
+pub const ECHO_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// A change jirasync is making to a Jira issue on behalf of one organization, recorded just
+/// before the call: the webhook Jira then sends for it is recognised (same issue, field and
+/// value, before `expires_at`) and not applied back to that organization's issues
+/// (`docs/decisions/0017-outbound-sync.md`). Other organizations linked to the Jira issue apply
+/// it as any change from Jira.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundEcho {
+    /// The organization whose change it is.
+    pub organization_id: OrganizationId,
+    /// The integration.
+    pub integration_id: IntegrationId,
+    /// The Jira issue.
+    pub issue_key: IssueKey,
+    /// The field set.
+    pub field: EchoField,
+    /// The value set, as Jira will report it (a username; empty for "none"), compared ignoring
+    /// case.
+    pub value: String,
+    /// Until when the webhook is expected.
+    pub expires_at: EventTimestamp,
+}

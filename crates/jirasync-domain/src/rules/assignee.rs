@@ -14,6 +14,7 @@ use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use crate::integration::{Integration, SyncDirection};
 use crate::jira_directory::JiraDirectory;
+use crate::outbound::EchoField;
 use crate::store::{SyncKind, SyncStore};
 use crate::text::eq_ignore_case;
 
@@ -191,6 +192,7 @@ where
             kind: SyncKind::Assignee,
             occurred_at: event.occurred_at,
             delivery_key,
+            echo: assignee_echo(event.assignee.as_ref()),
         };
         let applied = self
             .apply_under_guard(guarded, work, |issue, current, target| {
@@ -289,4 +291,13 @@ where
 
 fn non_blank(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|text| !text.is_empty())
+}
+
+/// The value an assignee change sets, as an outbound assignment records it: the username, or
+/// empty for "unassigned"; `None` for an assignee without a username (never jirasync's).
+fn assignee_echo(assignee: Option<&JiraUser>) -> Option<(EchoField, &str)> {
+    match assignee {
+        None => Some((EchoField::Assignee, "")),
+        Some(user) => user.name.as_deref().map(|name| (EchoField::Assignee, name)),
+    }
 }

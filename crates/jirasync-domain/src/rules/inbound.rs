@@ -12,12 +12,13 @@ use super::ordering::{GuardDecision, guard};
 use super::outcome::{HaltReason, SyncError};
 use super::status::InboundStatusOutcome;
 use super::where_should_sync::select_sync_targets;
-use crate::events::NewEvent;
+use crate::events::{EventTimestamp, NewEvent};
 use crate::host::{Host, HostIssue, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::{Integration, SyncDirection};
 use crate::issue::LinkedIssue;
 use crate::jira_directory::{Clock, DoneStatusCache, JiraDirectory, SystemClock};
+use crate::outbound::EchoField;
 use crate::store::{IssueSyncRequest, IssueSyncStart, SyncKind, SyncStore};
 
 /// Applies Jira events to the application's issues: [`InboundSync::sync_assignee`],
@@ -33,6 +34,7 @@ pub struct InboundSync<S: ?Sized, H: ?Sized, D: ?Sized> {
     pub(super) host: Arc<H>,
     pub(super) directory: Arc<D>,
     pub(super) done_statuses: DoneStatusCache,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 impl<S: ?Sized, H: ?Sized, D: ?Sized> fmt::Debug for InboundSync<S, H, D> {
@@ -74,7 +76,8 @@ where
             store,
             host,
             directory,
-            done_statuses: DoneStatusCache::new(clock),
+            done_statuses: DoneStatusCache::new(Arc::clone(&clock)),
+            clock,
         }
     }
 
@@ -183,6 +186,17 @@ where
         };
         let watermarks: BTreeMap<OrganizationId, Option<EventTime>> =
             session.watermarks().iter().copied().collect();
+        // The webhook of a change jirasync made for an organization is not applied back to it
+        // (no echo, docs/decisions/0017-outbound-sync.md); other organizations apply it.
+        let echoes = match &event.echo {
+            Some((field, value)) => {
+                let now = EventTimestamp::from_system_time(self.clock.now());
+                self.store
+                    .take_echoes(event.integration_id, event.issue_key, *field, value, now)
+                    .await?
+            }
+            None => Vec::new(),
+        };
         let mut applied = Applied::default();
         let mut advance = Vec::new();
         let mut events = Vec::new();
@@ -191,6 +205,17 @@ where
             match guard(watermark, event.occurred_at) {
                 GuardDecision::Stale { watermark } => {
                     applied.stale.push((organization_id, watermark));
+                }
+                GuardDecision::Apply { advance_to } if echoes.contains(&organization_id) => {
+                    tracing::info!(
+                        integration_id = %event.integration_id,
+                        issue_key = %event.issue_key,
+                        %organization_id,
+                        "outbound-echo-ignored"
+                    );
+                    applied.unchanged += issues.len();
+                    applied.applied_organizations.push(organization_id);
+                    advance.extend(advance_to.map(|time| (organization_id, time)));
                 }
                 GuardDecision::Apply { advance_to } => {
                     for (issue, target) in issues {
@@ -230,6 +255,9 @@ pub(super) struct GuardedEvent<'a> {
     pub(super) kind: SyncKind,
     pub(super) occurred_at: Option<EventTime>,
     pub(super) delivery_key: Option<&'a DeliveryKey>,
+    /// The field and value the event sets, when jirasync may have caused it (an outbound
+    /// change's echo).
+    pub(super) echo: Option<(EchoField, &'a str)>,
 }
 
 /// The local issues an event touches.

@@ -12,9 +12,12 @@ use crate::events::EventTimestamp;
 use crate::external_actor::{ActorFilter, ActorTarget, ExternalProvider};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use crate::integration::{Integration, SyncDirection};
-use crate::outbound::{JiraWriteError, JiraWriter, NewOutboundWork, OutboundAction, OutboundWork};
+use crate::outbound::{
+    EchoField, JiraWriteError, JiraWriter, NewOutboundWork, OutboundAction, OutboundEcho,
+    OutboundWork,
+};
 use crate::rules::where_should_sync::select_sync_targets;
-use crate::store::{ExternalActorStore, IntegrationStore, IssueLinkStore, StoreError};
+use crate::store::{ExternalActorStore, IntegrationStore, IssueLinkStore, OutboxStore, StoreError};
 
 /// The sync direction an action belongs to (whose config flag must be on).
 pub const fn direction_of(action: &OutboundAction) -> SyncDirection {
@@ -118,7 +121,8 @@ impl From<JiraWriteError> for OutboundFailure {
 }
 
 /// Carries out one piece of work: checks that the organization still syncs the action's
-/// direction through the integration, then calls Jira.
+/// direction through the integration, records the echo to expect (until `echo_until`, see
+/// [`OutboundEcho`]) and calls Jira.
 ///
 /// # Errors
 ///
@@ -127,9 +131,10 @@ pub async fn carry_out<S, W>(
     store: &S,
     writer: &W,
     work: &OutboundWork,
+    echo_until: EventTimestamp,
 ) -> Result<(), OutboundFailure>
 where
-    S: IntegrationStore + ExternalActorStore + ?Sized,
+    S: IntegrationStore + ExternalActorStore + OutboxStore + ?Sized,
     W: JiraWriter + ?Sized,
 {
     let integration = store
@@ -171,10 +176,35 @@ where
                 emails,
             )
             .await?;
+            expect_echo(store, work, EchoField::Assignee, &name, echo_until).await?;
             assign(writer, &integration, &work.issue_key, Some(&name)).await
         }
-        OutboundAction::Unassign => assign(writer, &integration, &work.issue_key, None).await,
+        OutboundAction::Unassign => {
+            expect_echo(store, work, EchoField::Assignee, "", echo_until).await?;
+            assign(writer, &integration, &work.issue_key, None).await
+        }
     }
+}
+
+async fn expect_echo<S: OutboxStore + ?Sized>(
+    store: &S,
+    work: &OutboundWork,
+    field: EchoField,
+    value: &str,
+    expires_at: EventTimestamp,
+) -> Result<(), OutboundFailure> {
+    let echo = OutboundEcho {
+        organization_id: work.organization_id,
+        integration_id: work.integration_id,
+        issue_key: work.issue_key.clone(),
+        field,
+        value: value.to_owned(),
+        expires_at,
+    };
+    store
+        .expect_echo(&echo)
+        .await
+        .map_err(OutboundFailure::from)
 }
 
 async fn assign<W: JiraWriter + ?Sized>(

@@ -164,6 +164,7 @@ where
             kind: SyncKind::Status,
             occurred_at,
             delivery_key,
+            echo: None,
         };
         let applied = self
             .apply_under_guard(guarded, work, |issue, current, target| {

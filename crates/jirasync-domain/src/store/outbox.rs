@@ -7,9 +7,12 @@ use async_trait::async_trait;
 
 use super::StoreError;
 use crate::events::EventTimestamp;
+use jirasync_webhook::IssueKey;
+
+use crate::ids::{IntegrationId, OrganizationId};
 use crate::outbound::{
-    NewOutboundWork, OutboundClaim, OutboundFilter, OutboundId, OutboundJob, OutboundResult,
-    OutboundWork, OutboxCounts,
+    EchoField, NewOutboundWork, OutboundClaim, OutboundEcho, OutboundFilter, OutboundId,
+    OutboundJob, OutboundResult, OutboundWork, OutboxCounts,
 };
 
 /// Recording, claiming and finishing outbound work.
@@ -57,6 +60,22 @@ pub trait OutboxStore: Send + Sync {
 
     /// How much work is pending and failed.
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+
+    /// Records that jirasync is about to make a change in Jira for an organization, so that
+    /// the webhook Jira sends for it is recognised ([`OutboxStore::take_echoes`]).
+    async fn expect_echo(&self, echo: &OutboundEcho) -> Result<(), StoreError>;
+
+    /// The organizations that expected a webhook setting `field` of the Jira issue to `value`
+    /// (ignoring case) and not expired at `now`; their expectations are consumed (each echo is
+    /// recognised once). Expired expectations of the issue are dropped.
+    async fn take_echoes(
+        &self,
+        integration_id: IntegrationId,
+        issue_key: &IssueKey,
+        field: EchoField,
+        value: &str,
+        now: EventTimestamp,
+    ) -> Result<Vec<OrganizationId>, StoreError>;
 }
 
 /// The [`StoreError::Conflict`] of a claim that is no longer the work's.

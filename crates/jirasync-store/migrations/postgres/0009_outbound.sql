@@ -29,3 +29,19 @@ CREATE INDEX jirasync_outbound_pending
     ON jirasync_outbound (integration_id, issue_key, id)
     WHERE status = 'pending';
 CREATE INDEX jirasync_outbound_status ON jirasync_outbound (status, id);
+
+-- A change jirasync is making in Jira for an organization (recorded just before the call), so
+-- that the webhook Jira sends for it is not applied back to that organization. `value` is the
+-- value set, lower-cased ('' for none); a row is consumed by the webhook it matches, or
+-- dropped once `expires_at` has passed.
+CREATE TABLE jirasync_outbound_echoes (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organization_id BIGINT NOT NULL,
+    integration_id BIGINT NOT NULL REFERENCES jirasync_integrations (id) ON DELETE CASCADE,
+    issue_key TEXT NOT NULL,
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX jirasync_outbound_echoes_issue
+    ON jirasync_outbound_echoes (integration_id, issue_key);

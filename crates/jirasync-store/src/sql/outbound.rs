@@ -79,14 +79,16 @@ macro_rules! outbound_store {
 
         use ::async_trait::async_trait;
         use ::jirasync_domain::events::EventTimestamp;
+        use ::jirasync_domain::ids::{IntegrationId, OrganizationId};
         use ::jirasync_domain::outbound::{
-            NewOutboundWork, OutboundClaim, OutboundFilter, OutboundId, OutboundJob,
+            EchoField, NewOutboundWork, OutboundEcho, OutboundClaim, OutboundFilter, OutboundId, OutboundJob,
             OutboundResult, OutboundStatus, OutboundWork, OutboxCounts,
         };
         use ::jirasync_domain::store::{
             OutboxStore, lost_outbound_claim, missing_outbound, not_failed,
         };
         use ::jirasync_domain::StoreError;
+        use ::jirasync_webhook::IssueKey;
 
         use $crate::sql::Dialect;
         use $crate::sql::events::sql_u64;
@@ -302,6 +304,71 @@ macro_rules! outbound_store {
                     .commit()
                     .await
                     .map_err(|error| store_error(what, error))
+            }
+
+            async fn expect_echo(&self, echo: &OutboundEcho) -> Result<(), StoreError> {
+                ::sqlx::query(
+                    "INSERT INTO jirasync_outbound_echoes (organization_id, integration_id, \
+                     issue_key, field, value, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(sql_id(echo.organization_id.get()))
+                .bind(sql_id(echo.integration_id.get()))
+                .bind(echo.issue_key.as_str())
+                .bind(echo.field.as_str())
+                .bind(echo.value.to_lowercase())
+                .bind(sql_u64(echo.expires_at.unix_millis()))
+                .execute(&self.pool)
+                .await
+                .map_err(|error| store_error("recording an expected echo", error))?;
+                Ok(())
+            }
+
+            async fn take_echoes(
+                &self,
+                integration_id: IntegrationId,
+                issue_key: &IssueKey,
+                field: EchoField,
+                value: &str,
+                now: EventTimestamp,
+            ) -> Result<Vec<OrganizationId>, StoreError> {
+                let what = "reading expected echoes";
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let taken: Vec<i64> = ::sqlx::query_scalar(
+                    "DELETE FROM jirasync_outbound_echoes WHERE integration_id = $1 \
+                     AND issue_key = $2 AND field = $3 AND value = $4 AND expires_at > $5 \
+                     RETURNING organization_id",
+                )
+                .bind(sql_id(integration_id.get()))
+                .bind(issue_key.as_str())
+                .bind(field.as_str())
+                .bind(value.to_lowercase())
+                .bind(sql_u64(now.unix_millis()))
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                ::sqlx::query(
+                    "DELETE FROM jirasync_outbound_echoes WHERE integration_id = $1 \
+                     AND issue_key = $2 AND expires_at <= $3",
+                )
+                .bind(sql_id(integration_id.get()))
+                .bind(issue_key.as_str())
+                .bind(sql_u64(now.unix_millis()))
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                let mut organizations = taken
+                    .into_iter()
+                    .map(|id| {
+                        $crate::sql::values::domain_id(id).map(OrganizationId::new)
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                organizations.sort_unstable();
+                organizations.dedup();
+                Ok(organizations)
             }
 
             async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
