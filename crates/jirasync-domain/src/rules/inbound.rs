@@ -180,14 +180,10 @@ where
             organizations: work.keys().copied().collect(),
             delivery_key: event.delivery_key.cloned(),
         };
-        let session = match self.store.begin_issue_sync(request).await? {
-            IssueSyncStart::Duplicate => return Ok(Applied::default().duplicate()),
-            IssueSyncStart::Started(session) => session,
-        };
-        let watermarks: BTreeMap<OrganizationId, Option<EventTime>> =
-            session.watermarks().iter().copied().collect();
         // The webhook of a change jirasync made for an organization is not applied back to it
-        // (no echo, docs/decisions/0017-outbound-sync.md); other organizations apply it.
+        // (no echo, docs/decisions/0017-outbound-sync.md); other organizations apply it. Taken
+        // before the session: the store's call must not wait for a connection while the session
+        // holds one.
         let echoes = match &event.echo {
             Some((field, value)) => {
                 let now = EventTimestamp::from_system_time(self.clock.now());
@@ -197,6 +193,12 @@ where
             }
             None => Vec::new(),
         };
+        let session = match self.store.begin_issue_sync(request).await? {
+            IssueSyncStart::Duplicate => return Ok(Applied::default().duplicate()),
+            IssueSyncStart::Started(session) => session,
+        };
+        let watermarks: BTreeMap<OrganizationId, Option<EventTime>> =
+            session.watermarks().iter().copied().collect();
         let mut applied = Applied::default();
         let mut advance = Vec::new();
         let mut events = Vec::new();

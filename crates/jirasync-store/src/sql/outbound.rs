@@ -332,6 +332,19 @@ macro_rules! outbound_store {
                 now: EventTimestamp,
             ) -> Result<Vec<OrganizationId>, StoreError> {
                 let what = "reading expected echoes";
+                // Most webhooks have no echo to expect: a read, without the write lock, says so.
+                let any: Option<i64> = ::sqlx::query_scalar(
+                    "SELECT id FROM jirasync_outbound_echoes WHERE integration_id = $1 \
+                     AND issue_key = $2 LIMIT 1",
+                )
+                .bind(sql_id(integration_id.get()))
+                .bind(issue_key.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                if any.is_none() {
+                    return Ok(Vec::new());
+                }
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 let taken: Vec<i64> = ::sqlx::query_scalar(
                     "DELETE FROM jirasync_outbound_echoes WHERE integration_id = $1 \
