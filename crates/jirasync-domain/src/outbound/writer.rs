@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use jirasync_webhook::IssueKey;
 
-use crate::ids::IntegrationId;
+use crate::ids::{IntegrationId, OrganizationId};
 use crate::integration::Integration;
 
 /// A Jira user as a user search answers it.
@@ -69,8 +69,10 @@ impl JiraWriteError {
     }
 }
 
-/// The Jira calls outbound sync makes. Each call is one request, signed anew: an implementation
-/// never retries by itself (the outbox does, with back-off).
+/// The Jira calls outbound sync makes, on behalf of one organization (an implementation calls
+/// with that organization's credentials, so Jira records its user as the author). Each call is
+/// one request, signed anew: an implementation never retries by itself (the outbox does, with
+/// back-off).
 #[async_trait]
 pub trait JiraWriter: Send + Sync {
     /// The users a search for `email` finds (`GET /rest/api/2/user/search?username=`), as Jira
@@ -78,6 +80,7 @@ pub trait JiraWriter: Send + Sync {
     async fn search_users(
         &self,
         integration: &Integration,
+        organization: OrganizationId,
         email: &str,
     ) -> Result<Vec<JiraAccount>, JiraWriteError>;
 
@@ -86,6 +89,7 @@ pub trait JiraWriter: Send + Sync {
     async fn assign(
         &self,
         integration: &Integration,
+        organization: OrganizationId,
         key: &IssueKey,
         assignee: Option<&str>,
     ) -> Result<(), JiraWriteError>;
@@ -103,6 +107,7 @@ mod fake {
     use jirasync_webhook::IssueKey;
 
     use super::{JiraAccount, JiraWriteError, JiraWriter};
+    use crate::ids::OrganizationId;
     use crate::integration::Integration;
 
     /// A call the fake received, in order.
@@ -203,6 +208,7 @@ mod fake {
         async fn search_users(
             &self,
             _integration: &Integration,
+            _organization: OrganizationId,
             email: &str,
         ) -> Result<Vec<JiraAccount>, JiraWriteError> {
             let mut state = self.lock();
@@ -227,6 +233,7 @@ mod fake {
         async fn assign(
             &self,
             _integration: &Integration,
+            _organization: OrganizationId,
             key: &IssueKey,
             assignee: Option<&str>,
         ) -> Result<(), JiraWriteError> {

@@ -2,8 +2,6 @@
 //! ([`plan_outbound`]), and carrying one piece of work out against Jira ([`carry_out`]),
 //! including finding the Jira user who stands for an application user (reference §4.5).
 
-use jirasync_webhook::IssueKey;
-
 use crate::app_data::{
     AppAssignee, AppId, ApplicationData, IssueData, missing_in_organization, missing_organization,
     unknown_reference,
@@ -177,11 +175,11 @@ where
             )
             .await?;
             expect_echo(store, work, EchoField::Assignee, &name, echo_until).await?;
-            assign(writer, &integration, &work.issue_key, Some(&name)).await
+            assign(writer, &integration, work, Some(&name)).await
         }
         OutboundAction::Unassign => {
             expect_echo(store, work, EchoField::Assignee, "", echo_until).await?;
-            assign(writer, &integration, &work.issue_key, None).await
+            assign(writer, &integration, work, None).await
         }
     }
 }
@@ -210,11 +208,11 @@ async fn expect_echo<S: OutboxStore + ?Sized>(
 async fn assign<W: JiraWriter + ?Sized>(
     writer: &W,
     integration: &Integration,
-    key: &IssueKey,
+    work: &OutboundWork,
     name: Option<&str>,
 ) -> Result<(), OutboundFailure> {
     writer
-        .assign(integration, key, name)
+        .assign(integration, work.organization_id, &work.issue_key, name)
         .await
         .map_err(OutboundFailure::from)
 }
@@ -252,7 +250,7 @@ where
     let mut names: Vec<String> = Vec::new();
     let mut refusals: Vec<String> = Vec::new();
     for email in emails {
-        let accounts = match writer.search_users(integration, email).await {
+        let accounts = match writer.search_users(integration, organization, email).await {
             Ok(accounts) => accounts,
             Err(error) if error.is_transient() => return Err(error.into()),
             // reference §4.5: a refused search moves on to the next address.

@@ -24,13 +24,17 @@ use jirasync_domain::integration::{
 };
 use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue};
 use jirasync_domain::organization::Organization;
+use jirasync_domain::outbound::{
+    EchoField, NewOutboundWork, OutboundClaim, OutboundEcho, OutboundFilter, OutboundId,
+    OutboundJob, OutboundResult, OutboundWork, OutboxCounts,
+};
 use jirasync_domain::store::{
     EventHub, InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, OrganizationLink,
     SyncKind,
 };
 use jirasync_domain::{
     EventStore, ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore,
-    IssueSyncStore, OrganizationStore, StaticJiraDirectory, StoreError,
+    IssueSyncStore, OrganizationStore, OutboxStore, StaticJiraDirectory, StoreError,
 };
 use jirasync_service::SyncService;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
@@ -238,6 +242,32 @@ flaky! {
         async fn finish_delivery(&self, claim: &DeliveryClaim, result: DeliveryResult) -> ();
         async fn deliveries(&self, filter: DeliveryFilter) -> Vec<DeliveryRecord>;
         async fn replay_event(&self, id: &EventId, now: EventTimestamp) -> usize;
+    }
+}
+
+flaky! {
+    OutboxStore for FlakyStore {
+        async fn enqueue_outbound(&self, work: &[NewOutboundWork]) -> Vec<OutboundId>;
+        async fn claim_outbound(
+            &self,
+            now: EventTimestamp,
+            lease: Duration,
+            limit: usize,
+        ) -> Vec<OutboundJob>;
+        async fn finish_outbound(&self, claim: &OutboundClaim, result: OutboundResult) -> ();
+        async fn outbound_work(&self, id: OutboundId) -> Option<OutboundWork>;
+        async fn list_outbound(&self, filter: OutboundFilter) -> Vec<OutboundWork>;
+        async fn retry_outbound(&self, id: OutboundId, now: EventTimestamp) -> ();
+        async fn outbox_counts(&self) -> OutboxCounts;
+        async fn expect_echo(&self, echo: &OutboundEcho) -> ();
+        async fn take_echoes(
+            &self,
+            integration_id: IntegrationId,
+            issue_key: &IssueKey,
+            field: EchoField,
+            value: &str,
+            now: EventTimestamp,
+        ) -> Vec<OrganizationId>;
     }
 }
 
