@@ -216,7 +216,13 @@ async fn asks_whose_credentials_when_several_organizations_installed() {
             .contains("error: no organization has the id \"5\"; the organizations: 1, 2"),
         "{unknown:?}"
     );
-    support::organization(store.as_ref(), 3, "initech", OrganizationFeatures::default()).await;
+    support::organization(
+        store.as_ref(),
+        3,
+        "initech",
+        OrganizationFeatures::default(),
+    )
+    .await;
     let not_linked = workdir.run(&[
         "webhook",
         "list",
