@@ -573,7 +573,13 @@ pub async fn removing_a_link_drops_what_jirasync_keeps_and_writes_integration_re
         )
         .await
         .unwrap();
-    assert!(!f.store.external_issues_of(f.issue).await.unwrap().is_empty());
+    assert!(
+        !f.store
+            .external_issues_of(f.issue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let start = last_cursor(&*f.store).await;
 
     let removal = f
@@ -591,7 +597,13 @@ pub async fn removing_a_link_drops_what_jirasync_keeps_and_writes_integration_re
             .unwrap()
             .is_none()
     );
-    assert!(f.store.external_issues_of(f.issue).await.unwrap().is_empty());
+    assert!(
+        f.store
+            .external_issues_of(f.issue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let links = f.store.organization_links(f.integration).await.unwrap();
     let linked: Vec<OrganizationId> = links.iter().map(|link| link.link.organization_id).collect();
     assert_eq!(linked, [globex]);

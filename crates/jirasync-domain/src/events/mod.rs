@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::host::{HostIssue, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
-use crate::issue::{Assignee, ResolutionStatus};
 use crate::integration::Integration;
+use crate::issue::{Assignee, ResolutionStatus};
 use crate::store::Installation;
 
 pub use delivery::{
