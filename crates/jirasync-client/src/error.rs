@@ -94,6 +94,33 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// An argument of a call was refused before any request was sent (an issue key that is not
+    /// one, an empty user name); nothing reached Jira.
+    #[error(transparent)]
+    InvalidInput(#[from] InputError),
+    /// `createmeta` has no such project for this user: it does not exist, or the user may not
+    /// create issues in it.
+    #[error(
+        "Jira's createmeta lists no project {project_key:?}: it does not exist, or the Jira user \
+         lacks the Create Issues permission in it"
+    )]
+    ProjectNotCreatable {
+        /// The project key or id asked for.
+        project_key: String,
+    },
+    /// `createmeta` lists the project but no issue type of that name in it.
+    #[error(
+        "Project {project_key} has no issue type named {issue_type:?} that the Jira user can create \
+         (it has: {})", describe_names(.available)
+    )]
+    IssueTypeNotInProject {
+        /// The project key or id asked for.
+        project_key: String,
+        /// The issue type name asked for.
+        issue_type: String,
+        /// The names of the issue types the project does offer.
+        available: Vec<String>,
+    },
     /// `serverInfo` did not carry a version this crate can read.
     #[error(
         "Jira's serverInfo has no readable version (got {version:?}); cannot choose the webhook API"
@@ -126,6 +153,68 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether trying the same request again later cannot succeed without someone changing
+    /// something (a permission, the workflow, the data, the configuration): outbound work that
+    /// failed this way stops with its reason instead of being retried.
+    ///
+    /// Permanent: every answer `400`–`499` except `408` and `429` (so `400` invalid transition or
+    /// unknown user, `401`, `403` permission, `404` issue gone, `405`, `409`, `413`), redirects,
+    /// OAuth refusals (`oauth_problem`) other than `nonce_used` (a re-signed attempt carries a
+    /// fresh nonce), an HTML page answered with a status below 500 (a login page: the base URL
+    /// or a proxy is wrong), an answer that is not the expected data (the change may have been
+    /// made: repeating a `POST` could make it twice), invalid input, keys, signing and
+    /// configuration errors, and `createmeta` lacking the project or issue type.
+    ///
+    /// Transient: no connection, a timeout, a transport failure, `408`, `429` and `5xx` answers
+    /// (HTML error pages of a proxy included), and `nonce_used`. A connection lost after the
+    /// request was sent ([`Error::Transport`]) may hide a change Jira did make; the caller decides
+    /// whether its call is safe to repeat.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Connect { .. } | Self::Transport { .. } => false,
+            Self::OAuth(problem) => problem.problem != crate::oauth1::OAuthProblemKind::NonceUsed,
+            Self::Api(api) => !status_is_transient(api.status),
+            Self::HtmlPage { status, .. } => !status_is_transient(*status),
+            Self::WebhookNotCreated { source, .. } => source.is_permanent(),
+            Self::Key(_)
+            | Self::Sign(_)
+            | Self::Config(_)
+            | Self::MissingOAuthToken { .. }
+            | Self::MissingVerifier
+            | Self::UnexpectedBody { .. }
+            | Self::InvalidInput(_)
+            | Self::ProjectNotCreatable { .. }
+            | Self::IssueTypeNotInProject { .. }
+            | Self::UnknownServerVersion { .. } => true,
+        }
+    }
+
+    /// Jira's per-field `errors` (field id → message), when Jira refused the request with them,
+    /// such as `assignee` → `User 'x' cannot be assigned issues.`
+    pub fn field_errors(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            Self::Api(api) => Some(&api.field_errors),
+            Self::WebhookNotCreated { source, .. } => source.field_errors(),
+            _ => None,
+        }
+    }
+
+    /// Jira's `errorMessages`, when Jira refused the request with them.
+    pub fn error_messages(&self) -> &[String] {
+        match self {
+            Self::Api(api) => &api.error_messages,
+            Self::WebhookNotCreated { source, .. } => source.error_messages(),
+            _ => &[],
+        }
+    }
+}
+
+/// Statuses worth trying again later: Jira or a proxy failed, or asked the client to slow down.
+fn status_is_transient(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500..=599)
+}
+
 impl From<OAuthProblem> for Error {
     fn from(problem: OAuthProblem) -> Self {
         Self::OAuth(Box::new(problem))
@@ -144,6 +233,57 @@ fn describe_keys(keys: &[String]) -> String {
     } else {
         format!("only the keys [{}]", keys.join(", "))
     }
+}
+
+fn describe_names(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// An argument refused before a request was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Not an issue key (`APP-123`: a project key of capital letters, digits and `_` starting with
+    /// a letter, a dash, a number) nor a numeric issue id.
+    #[error(
+        "{value:?} is neither an issue key (such as APP-123: capital letters, digits or _ starting \
+         with a letter, a dash, then a number) nor a numeric issue id"
+    )]
+    IssueReference {
+        /// The value given.
+        value: String,
+    },
+    /// Not a project key (`APP`) nor a numeric project id.
+    #[error(
+        "{value:?} is neither a project key (such as APP: capital letters, digits or _ starting \
+         with a letter) nor a numeric project id"
+    )]
+    ProjectReference {
+        /// The value given.
+        value: String,
+    },
+    /// A required text argument is empty (or only white space).
+    #[error("The {what} is empty")]
+    Empty {
+        /// Which argument (`user name`, `issue type`, `search query`, `transition id`).
+        what: &'static str,
+    },
+    /// A user name to assign is `-1`, which Jira reads as "automatic assignee".
+    #[error(
+        "\"-1\" is not a user name: Jira reads it as the automatic (default) assignee; use \
+         Assignment::Automatic for that"
+    )]
+    AutomaticAsUserName,
+    /// A transition id that is not a number.
+    #[error("The transition id {value:?} is not a number (Jira's transition ids are, such as 31)")]
+    TransitionId {
+        /// The value given.
+        value: String,
+    },
 }
 
 /// Why a private or public key could not be used.
