@@ -203,11 +203,10 @@ impl FakeIssueState {
 
 /// A Jira error answer.
 pub(super) fn jira_error(status: StatusCode, messages: &[&str], errors: Value) -> Response {
-    (
-        status,
-        axum::Json(json!({"errorMessages": messages, "errors": errors})),
-    )
-        .into_response()
+    let mut body = Map::new();
+    body.insert("errorMessages".to_owned(), json!(messages));
+    body.insert("errors".to_owned(), errors);
+    (status, axum::Json(Value::Object(body))).into_response()
 }
 
 pub(super) fn issue_does_not_exist() -> Response {
