@@ -431,7 +431,7 @@ impl ApiError {
                 "Jira did not accept the credentials: check the access token or personal access token and that the Application Link still exists."
             }
             403 => {
-                "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator)."
+                "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator; assigning, transitioning, commenting and creating need the project's Assign Issues, Transition Issues, Add Comments and Create Issues permissions)."
             }
             404 => {
                 "Not found: check the Jira base URL (including any context path such as /jira) and the Jira version."

@@ -187,8 +187,8 @@ async fn a_project_jira_does_not_know_is_not_creatable() {
     );
 }
 
-#[tokio::test]
-async fn a_field_without_an_id_is_refused_with_its_path() {
+/// The reason of the refusal of the Bug fields page of the fixture with `edit` applied to it.
+async fn fields_refusal(edit: impl FnOnce(&mut Value)) -> String {
     let server = jira_of_version("9.12.2").await;
     mount_get(
         &server,
@@ -197,49 +197,49 @@ async fn a_field_without_an_id_is_refused_with_its_path() {
     )
     .await;
     let mut fields = fixture_json("outbound/createmeta_fields.json");
-    fields["values"][2]
-        .as_object_mut()
-        .unwrap()
-        .remove("fieldId");
+    edit(&mut fields);
     mount_get(&server, &format!("{ISSUETYPES}/10004"), fields).await;
+    match oauth_client(&server).create_meta("APP", "Bug").await {
+        Err(Error::UnexpectedBody { reason, .. }) => reason,
+        other => panic!("expected UnexpectedBody, got {other:?}"),
+    }
+}
 
-    let error = oauth_client(&server)
-        .create_meta("APP", "Bug")
-        .await
-        .unwrap_err();
-
-    let Error::UnexpectedBody { reason, .. } = &error else {
-        panic!("{error:?}")
-    };
+#[tokio::test]
+async fn a_field_without_an_id_is_refused_with_its_path() {
+    let reason = fields_refusal(|fields| {
+        fields["values"][2]
+            .as_object_mut()
+            .unwrap()
+            .remove("fieldId");
+    })
+    .await;
     assert!(reason.starts_with("at values[2].fieldId"), "{reason}");
 }
 
 #[tokio::test]
 async fn a_field_without_required_is_refused_with_its_path() {
-    let server = jira_of_version("9.12.2").await;
-    mount_get(
-        &server,
-        ISSUETYPES,
-        fixture_json("outbound/createmeta_issuetypes.json"),
-    )
+    let reason = fields_refusal(|fields| {
+        fields["values"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("required");
+    })
     .await;
-    let mut fields = fixture_json("outbound/createmeta_fields.json");
-    fields["values"][1]
-        .as_object_mut()
-        .unwrap()
-        .remove("required");
-    mount_get(&server, &format!("{ISSUETYPES}/10004"), fields).await;
-
-    let error = oauth_client(&server)
-        .create_meta("APP", "Bug")
-        .await
-        .unwrap_err();
-
-    let Error::UnexpectedBody { reason, .. } = &error else {
-        panic!("{error:?}")
-    };
     assert!(reason.starts_with("at values[1]"), "{reason}");
     assert!(reason.contains("missing field `required`"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_allowed_value_of_the_wrong_shape_is_refused_with_its_path() {
+    let reason = fields_refusal(|fields| {
+        fields["values"][5]["allowedValues"][1]["value"] = json!(["Minor"]);
+    })
+    .await;
+    assert!(
+        reason.starts_with("at values[5].allowedValues[1]"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]

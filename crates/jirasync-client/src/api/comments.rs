@@ -1,14 +1,12 @@
 //! `POST /rest/api/2/issue/{key}/comment`: adds a comment to an issue.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::issues::json_body;
 use super::references::issue_segment;
 use super::string_or_number;
 use crate::client::JiraClient;
 use crate::error::{Error, InputError};
-use crate::response::{Call, check_status, parse_json_strict};
+use crate::response::parse_json_strict;
 
 /// A comment on a Jira issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,15 +62,9 @@ impl JiraClient {
             }
             .into());
         }
-        let call = Call {
-            method: "POST",
-            path: &path,
-        };
-        let request = json_body(call, &CommentBody { body })?;
-        let response = self
-            .send_unretried(Method::POST, &path, Some(request))
+        let (call, response) = self
+            .send_json_change("POST", &path, &CommentBody { body })
             .await?;
-        check_status(call, &response)?;
         let wire: CommentWire = parse_json_strict(call, &response, "the comment")?;
         Ok(JiraComment {
             id: wire.id,

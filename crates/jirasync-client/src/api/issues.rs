@@ -5,7 +5,6 @@
 //! request. Changes are sent once, never retried here: the caller (the outbox) decides, from
 //! [`Error::is_permanent`], whether to try again with a freshly signed request.
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -199,11 +198,6 @@ fn check_answered_key(call: Call<'_>, key: &str) -> Result<(), Error> {
     })
 }
 
-/// Serializes a request body; a `serde_json::Value` always serializes, but the error is kept.
-pub(crate) fn json_body<T: Serialize>(call: Call<'_>, body: &T) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(body).map_err(|error| unexpected_body(call, error.to_string()))
-}
-
 impl JiraClient {
     /// `GET /rest/api/2/issue/{key}?fields=…`: the issue with the fields named (all navigable
     /// fields when `fields` is empty). `Ok(None)` when Jira answers 404 (no such issue, or the
@@ -255,18 +249,10 @@ impl JiraClient {
     /// `Issue Does Not Exist`.
     pub async fn assign_issue(&self, key: &str, assignee: Assignment) -> Result<(), Error> {
         let path = format!("{ISSUE_PATH}/{}/assignee", issue_segment(key)?);
-        let call = Call {
-            method: "PUT",
-            path: &path,
+        let body = AssigneeBody {
+            name: assignee.wire_name()?,
         };
-        let body = json_body(
-            call,
-            &AssigneeBody {
-                name: assignee.wire_name()?,
-            },
-        )?;
-        let response = self.send_unretried(Method::PUT, &path, Some(body)).await?;
-        check_status(call, &response)
+        self.send_json_change("PUT", &path, &body).await.map(drop)
     }
 
     /// `POST /rest/api/2/issue` with `{"fields":{…}}`: creates an issue. `fields` must hold at
@@ -284,15 +270,9 @@ impl JiraClient {
         if fields.is_empty() {
             return Err(InputError::Empty { what: "fields" }.into());
         }
-        let call = Call {
-            method: "POST",
-            path: ISSUE_PATH,
-        };
-        let body = json_body(call, &CreateBody { fields: &fields })?;
-        let response = self
-            .send_unretried(Method::POST, ISSUE_PATH, Some(body))
+        let (call, response) = self
+            .send_json_change("POST", ISSUE_PATH, &CreateBody { fields: &fields })
             .await?;
-        check_status(call, &response)?;
         let created: CreatedWire = parse_json_strict(call, &response, "the created issue")?;
         check_answered_key(call, &created.key)?;
         Ok(CreatedIssue {

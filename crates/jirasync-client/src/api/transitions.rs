@@ -5,15 +5,13 @@
 //! permissions, so outbound status sync asks each time and picks the transition whose target
 //! status (`to.id`) is the one wanted (reference-behaviour §4.5).
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
-use super::issues::json_body;
 use super::references::issue_segment;
 use super::string_or_number;
 use crate::client::JiraClient;
 use crate::error::{Error, InputError};
-use crate::response::{Call, check_status, parse_json_strict};
+use crate::response::{check_status, parse_json_strict};
 
 /// A transition available on an issue now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,17 +129,9 @@ impl JiraClient {
             }
             .into());
         }
-        let call = Call {
-            method: "POST",
-            path: &path,
+        let body = TransitionBody {
+            transition: TransitionRef { id: transition_id },
         };
-        let body = json_body(
-            call,
-            &TransitionBody {
-                transition: TransitionRef { id: transition_id },
-            },
-        )?;
-        let response = self.send_unretried(Method::POST, &path, Some(body)).await?;
-        check_status(call, &response)
+        self.send_json_change("POST", &path, &body).await.map(drop)
     }
 }

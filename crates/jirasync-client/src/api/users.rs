@@ -78,18 +78,8 @@ impl JiraClient {
         query: &str,
         max_results: u32,
     ) -> Result<Vec<JiraUser>, Error> {
-        if query.trim().is_empty() {
-            return Err(InputError::Empty {
-                what: "user search query",
-            }
-            .into());
-        }
-        let max_results = max_results.clamp(1, MAX_USER_RESULTS).to_string();
-        self.user_list(
-            USER_SEARCH_PATH,
-            &[("username", query), ("maxResults", &max_results)],
-        )
-        .await
+        self.user_list(USER_SEARCH_PATH, &[], query, max_results)
+            .await
     }
 
     /// `GET /rest/api/2/user/assignable/search?issueKey=…&username=…&maxResults=…`: like
@@ -106,26 +96,33 @@ impl JiraClient {
         max_results: u32,
     ) -> Result<Vec<JiraUser>, Error> {
         check_issue_reference(issue_key)?;
-        if query.trim().is_empty() {
+        self.user_list(
+            ASSIGNABLE_SEARCH_PATH,
+            &[("issueKey", issue_key)],
+            query,
+            max_results,
+        )
+        .await
+    }
+
+    /// A user search at `path`: `scope` then `username` and `maxResults` in the query.
+    async fn user_list(
+        &self,
+        path: &str,
+        scope: &[(&str, &str)],
+        username: &str,
+        max_results: u32,
+    ) -> Result<Vec<JiraUser>, Error> {
+        if username.trim().is_empty() {
             return Err(InputError::Empty {
                 what: "user search query",
             }
             .into());
         }
         let max_results = max_results.clamp(1, MAX_USER_RESULTS).to_string();
-        self.user_list(
-            ASSIGNABLE_SEARCH_PATH,
-            &[
-                ("issueKey", issue_key),
-                ("username", query),
-                ("maxResults", &max_results),
-            ],
-        )
-        .await
-    }
-
-    async fn user_list(&self, path: &str, query: &[(&str, &str)]) -> Result<Vec<JiraUser>, Error> {
-        let (call, response) = self.get(path, query).await?;
+        let mut query = scope.to_vec();
+        query.extend([("username", username), ("maxResults", max_results.as_str())]);
+        let (call, response) = self.get(path, &query).await?;
         check_status(call, &response)?;
         parse_json_strict(call, &response, "a list of users")
     }

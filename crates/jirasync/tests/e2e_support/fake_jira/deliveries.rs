@@ -73,34 +73,34 @@ impl FakeJira {
     /// `comment_id` of `key`.
     pub fn issue_commented_webhook(&self, key: &str, comment_id: u64) -> Option<Value> {
         let inner = self.lock();
-        let issue = inner.issues.get(key)?;
-        let comment = issue
-            .comments
-            .iter()
-            .find(|comment| comment.id == comment_id)?;
-        Some(json!({
-            "timestamp": comment.timestamp,
-            "webhookEvent": "jira:issue_updated",
-            "issue_event_type_name": "issue_commented",
-            "user": user_json_by_name(&inner.base_url, &comment.author, &inner.users),
-            "issue": issue_json(&inner, key)?,
-            "comment": comment_json(&inner.base_url, &issue.id, comment, &inner.users),
-        }))
+        let mut delivery = comment_delivery(&inner, key, comment_id, "jira:issue_updated")?;
+        delivery["issue_event_type_name"] = json!("issue_commented");
+        delivery["issue"] = issue_json(&inner, key)?;
+        Some(delivery)
     }
 
     /// The `comment_created` delivery for comment `comment_id` of `key`: only the comment, as
     /// Jira Server sends it.
     pub fn comment_created_webhook(&self, key: &str, comment_id: u64) -> Option<Value> {
-        let inner = self.lock();
-        let issue = inner.issues.get(key)?;
-        let comment = issue
-            .comments
-            .iter()
-            .find(|comment| comment.id == comment_id)?;
-        Some(json!({
-            "timestamp": comment.timestamp,
-            "webhookEvent": "comment_created",
-            "comment": comment_json(&inner.base_url, &issue.id, comment, &inner.users),
-        }))
+        let mut delivery = comment_delivery(&self.lock(), key, comment_id, "comment_created")?;
+        // Jira Server's `comment_created` carries no `user` and no `issue`.
+        delivery.as_object_mut()?.remove("user");
+        Some(delivery)
     }
+}
+
+/// A delivery of `event` for comment `comment_id` of `key`: its time, its author as `user`, and
+/// the comment.
+fn comment_delivery(inner: &Inner, key: &str, comment_id: u64, event: &str) -> Option<Value> {
+    let issue = inner.issues.get(key)?;
+    let comment = issue
+        .comments
+        .iter()
+        .find(|comment| comment.id == comment_id)?;
+    Some(json!({
+        "timestamp": comment.timestamp,
+        "webhookEvent": event,
+        "user": user_json_by_name(&inner.base_url, &comment.author, &inner.users),
+        "comment": comment_json(&inner.base_url, &issue.id, comment, &inner.users),
+    }))
 }
