@@ -147,9 +147,10 @@ pub struct ConnectArgs {
     /// The PEM file of the Application Link's RSA private key (as `jirasync keygen` writes it).
     #[arg(long, value_name = "FILE")]
     pub private_key: PathBuf,
-    /// The organization that installs; may be left out when the database holds only one.
-    #[arg(long, value_name = "ID")]
-    pub organization: Option<u64>,
+    /// The organization that installs: its application id (or jirasync's number for one that
+    /// has none); may be left out when the database holds only one.
+    #[arg(long, value_name = "ORG")]
+    pub organization: Option<String>,
     /// Do not check Jira's TLS certificate (a self-signed test instance only).
     #[arg(long)]
     pub no_verify_ssl: bool,
@@ -269,9 +270,10 @@ pub struct IntegrationChoice {
     /// is installed.
     #[arg(long, value_name = "EXTERNAL_ID")]
     pub integration: Option<String>,
-    /// The organization whose credentials to use, when several installed the integration.
-    #[arg(long, value_name = "ID")]
-    pub organization: Option<u64>,
+    /// The organization whose credentials to use, when several installed the integration: its
+    /// application id (or jirasync's number for one that has none).
+    #[arg(long, value_name = "ORG")]
+    pub organization: Option<String>,
 }
 
 /// `webhook` sub-commands.
@@ -296,9 +298,10 @@ pub enum WebhookCommand {
 #[derive(Debug, Args)]
 pub struct SetupLinkArgs {
     /// The organization the link installs for (the form then does not ask); may be left out
-    /// when the database holds only one organization or the form should ask.
-    #[arg(long, value_name = "ID")]
-    pub organization: Option<u64>,
+    /// when the database holds only one organization or the form should ask. Its application id
+    /// (or jirasync's number for one that has none).
+    #[arg(long, value_name = "ORG")]
+    pub organization: Option<String>,
     /// How long the link works: seconds, or a number with s, m, h or d (at most 7d).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_link_ttl)]
     pub ttl: LinkTtl,

@@ -90,22 +90,22 @@ pub enum CliError {
     )]
     OrganizationNotLinked {
         /// The organization given.
-        organization: u64,
+        organization: String,
         /// The integration.
         external_id: String,
         /// The organizations that installed it.
-        organizations: Vec<u64>,
+        organizations: Vec<String>,
     },
     /// Several organizations installed the integration and none was chosen.
     #[error(
-        "the integration {external_id} is installed by organizations {}: choose whose credentials to use with --organization ID",
+        "the integration {external_id} is installed by organizations {}: choose whose credentials to use with --organization ORG",
         list_or_none(organizations)
     )]
     SeveralOrganizations {
         /// The integration.
         external_id: String,
         /// The organizations that installed it.
-        organizations: Vec<u64>,
+        organizations: Vec<String>,
     },
     /// No organization installed the integration.
     #[error("no organization has installed the integration {external_id}: connect it again")]
@@ -119,7 +119,7 @@ pub enum CliError {
     )]
     NoCredentials {
         /// The organization.
-        organization: u64,
+        organization: String,
         /// The integration.
         external_id: String,
     },
@@ -207,17 +207,17 @@ pub enum CliError {
     AdminToken(#[source] jirasync_axum::AdminTokenError),
     /// `connect` without `--organization` and no organization in the database.
     #[error(
-        "the database holds no organization to install for: import a state file with the organization first (`jirasync state import FILE`, see docs/state-format.md)"
+        "the database holds no organization to install for: create it through the host API first (PUT /api/v1/organizations, docs/api.md) or import a state file that holds it (jirasync state import FILE)"
     )]
     NoOrganizationToInstall,
     /// `connect` without `--organization` and several organizations in the database.
     #[error(
-        "the database holds several organizations ({}): choose the one that installs with --organization ID",
+        "the database holds several organizations ({}): choose the one that installs with --organization ORG",
         list_or_none(organizations)
     )]
     SeveralOrganizationsToInstall {
-        /// Their ids.
-        organizations: Vec<u64>,
+        /// Their names (application ids, or numbers for those without one).
+        organizations: Vec<String>,
     },
     /// `connect`'s flags were refused, with the setup form's messages.
     #[error("cannot connect: {}", messages.join(" "))]
@@ -271,7 +271,7 @@ pub enum CliError {
     IssueLink(#[from] jirasync_domain::rules::issue_links::IssueLinkError),
     /// No organization has the application id given.
     #[error(
-        "no organization has the application id {organization:?}; the organizations: {}",
+        "no organization has the id {organization:?}; the organizations: {}",
         list_or_none_text(known)
     )]
     UnknownOrganization {
@@ -304,17 +304,6 @@ pub enum CliError {
         #[from]
         source: std::io::Error,
     },
-    /// `setup-link --organization ID` names no organization.
-    #[error(
-        "organization {organization} does not exist: the organizations are {}",
-        list_or_none(organizations)
-    )]
-    UnknownOrganizationId {
-        /// The id given.
-        organization: u64,
-        /// The ids that exist.
-        organizations: Vec<u64>,
-    },
     /// `setup-link` while the setup pages are turned off.
     #[error(
         "the setup pages are turned off (--no-setup, JIRASYNC_NO_SETUP or no_setup in the configuration file), so a set-up link would only find 404: turn them on, or connect from the terminal with jirasync connect"
@@ -322,14 +311,11 @@ pub enum CliError {
     SetupDisabled,
 }
 
-fn list_or_none(ids: &[u64]) -> String {
-    if ids.is_empty() {
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
         "none".to_owned()
     } else {
-        ids.iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+        names.join(", ")
     }
 }
 

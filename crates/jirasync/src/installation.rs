@@ -10,6 +10,7 @@ use jirasync_webhook::{mint_token, webhook_url};
 
 use crate::cli::IntegrationChoice;
 use crate::error::CliError;
+use crate::organizations::Organizations;
 
 /// An integration and the credentials of the organization chosen to act on it.
 #[derive(Debug)]
@@ -40,40 +41,43 @@ impl Installation {
             .ok_or_else(|| CliError::IntegrationNotFound {
                 external_id: external_id.clone(),
             })?;
-        let organizations: Vec<u64> = store
+        let linked: Vec<OrganizationId> = store
             .organization_links(integration.id)
             .await
             .map_err(CliError::store(
                 "look up the organizations of the integration",
             ))?
             .iter()
-            .map(|link| link.link.organization_id.get())
+            .map(|link| link.link.organization_id)
             .collect();
-        let organization = match (choice.organization, organizations.as_slice()) {
-            (Some(chosen), linked) if linked.contains(&chosen) => chosen,
-            (Some(chosen), _) => {
-                return Err(CliError::OrganizationNotLinked {
-                    organization: chosen,
-                    external_id,
-                    organizations,
-                });
+        let organizations = Organizations::load(store).await?;
+        let organization = match (&choice.organization, linked.as_slice()) {
+            (Some(reference), _) => {
+                let chosen = organizations.resolve(reference)?;
+                if !linked.contains(&chosen) {
+                    return Err(CliError::OrganizationNotLinked {
+                        organization: organizations.name(chosen),
+                        external_id,
+                        organizations: organizations.names_of(&linked),
+                    });
+                }
+                chosen
             }
             (None, [only]) => *only,
             (None, []) => return Err(CliError::NoOrganization { external_id }),
             (None, _) => {
                 return Err(CliError::SeveralOrganizations {
                     external_id,
-                    organizations,
+                    organizations: organizations.names_of(&linked),
                 });
             }
         };
-        let organization = OrganizationId::new(organization);
         let identity = store
             .identity(organization, integration.id)
             .await
             .map_err(CliError::store("read the organization's credentials"))?
             .ok_or_else(|| CliError::NoCredentials {
-                organization: organization.get(),
+                organization: organizations.name(organization),
                 external_id: external_id.clone(),
             })?;
         tracing::debug!(

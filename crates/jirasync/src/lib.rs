@@ -20,6 +20,7 @@ pub mod error;
 mod files;
 mod installation;
 pub mod logging;
+mod organizations;
 mod public_url;
 pub mod state_file;
 mod store;

@@ -142,7 +142,7 @@ async fn config_set_refuses_bad_input_and_stores_nothing() {
         (
             &["--organization", "globex", "sync_reverse_assignment=true"],
             1,
-            "no organization has the application id \"globex\"; the organizations: acme",
+            "no organization has the id \"globex\"; the organizations: acme",
         ),
         (
             &[

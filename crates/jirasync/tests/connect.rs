@@ -352,7 +352,7 @@ async fn with_several_organizations_it_lists_them() {
     let stderr = refusal(&workdir, &[]).await;
     assert!(
         stderr.contains(&format!(
-            "several organizations ({}): choose the one that installs with --organization ID",
+            "several organizations ({}): choose the one that installs with --organization ORG",
             ids.join(", ")
         )),
         "{stderr}"
@@ -360,11 +360,11 @@ async fn with_several_organizations_it_lists_them() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unknown_organization_is_refused_with_the_form_message() {
+async fn an_unknown_organization_is_refused_naming_the_known_ones() {
     let workdir = workdir(1).await;
     let stderr = refusal(&workdir, &["--organization", "999"]).await;
     assert!(
-        stderr.contains("--organization: Organization 999 does not exist."),
+        stderr.contains("no organization has the id \"999\"; the organizations: 1"),
         "{stderr}"
     );
 }

@@ -189,7 +189,7 @@ async fn asks_whose_credentials_when_several_organizations_installed() {
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
         run.stderr.contains(&format!(
-            "error: the integration {integration} is installed by organizations 1, 2: choose whose credentials to use with --organization ID"
+            "error: the integration {integration} is installed by organizations 1, 2: choose whose credentials to use with --organization ORG"
         )),
         "{run:?}"
     );
@@ -211,10 +211,31 @@ async fn asks_whose_credentials_when_several_organizations_installed() {
         "5",
     ]);
     assert!(
-        unknown.stderr.contains(&format!(
-            "error: organization 5 has not installed the integration {integration}; the organizations that have: 1, 2"
-        )),
+        unknown
+            .stderr
+            .contains("error: no organization has the id \"5\"; the organizations: 1, 2"),
         "{unknown:?}"
+    );
+    support::organization(
+        store.as_ref(),
+        3,
+        "initech",
+        OrganizationFeatures::default(),
+    )
+    .await;
+    let not_linked = workdir.run(&[
+        "webhook",
+        "list",
+        "--integration",
+        &integration,
+        "--organization",
+        "3",
+    ]);
+    assert!(
+        not_linked.stderr.contains(&format!(
+            "error: organization 3 has not installed the integration {integration}; the organizations that have: 1, 2"
+        )),
+        "{not_linked:?}"
     );
 }
 

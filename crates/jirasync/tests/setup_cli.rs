@@ -11,6 +11,7 @@
 mod setup_support;
 mod support;
 
+use jirasync_domain::app_data::{AppId, ApplicationData, OrganizationData};
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::setup::SetupTokenHash;
 use setup_support::{CONSUMER_KEY, FakeJira};
@@ -98,6 +99,88 @@ async fn setup_link_prints_a_one_time_link_and_stores_only_its_hash() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn setup_link_and_connect_name_an_organization_by_its_application_id() {
+    let workdir = workdir().await;
+    let store = workdir.store().await;
+    store
+        .upsert_organizations(&[OrganizationData {
+            id: AppId::new("globex"),
+            name: "Globex".into(),
+            features: None,
+        }])
+        .await
+        .unwrap();
+    let (globex, _) = store
+        .app_organization(&AppId::new("globex"))
+        .await
+        .unwrap()
+        .unwrap();
+    let printed = run(
+        &workdir,
+        &[
+            "--public-url",
+            PUBLIC_URL,
+            "setup-link",
+            "--organization",
+            "globex",
+        ],
+    )
+    .await;
+    assert_eq!(printed.code, Some(0), "{printed:?}");
+    assert!(
+        printed.stdout.contains("for organization globex."),
+        "{printed:?}"
+    );
+    let token = printed
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit('=')
+        .next()
+        .unwrap();
+    let stored = store
+        .setup_link(&SetupTokenHash::of(token))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.organization_id, Some(globex));
+
+    // Without --organization, connect names both ways of choosing.
+    let jira = FakeJira::start().await;
+    let several = connect(&workdir, &jira, &["--public-url", PUBLIC_URL]).await;
+    assert_eq!(several.code, Some(1), "{several:?}");
+    assert!(
+        several.stderr.contains(
+            "several organizations (1, globex): choose the one that installs with --organization ORG"
+        ),
+        "{several:?}"
+    );
+    let connected = connect(
+        &workdir,
+        &jira,
+        &["--public-url", PUBLIC_URL, "--organization", "globex"],
+    )
+    .await;
+    assert_eq!(connected.code, Some(0), "{connected:?}");
+    assert!(
+        connected
+            .stdout
+            .contains("jirasync config set --organization globex --integration "),
+        "{connected:?}"
+    );
+    let integration = store.integrations().await.unwrap().remove(0);
+    let linked: Vec<_> = store
+        .organization_links(integration.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|link| link.link.organization_id)
+        .collect();
+    assert_eq!(linked, [globex]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn setup_link_refuses_unknown_organizations_bad_lifetimes_and_setup_turned_off() {
     let workdir = workdir().await;
     let unknown = run(&workdir, &["setup-link", "--organization", "7"]).await;
@@ -105,7 +188,7 @@ async fn setup_link_refuses_unknown_organizations_bad_lifetimes_and_setup_turned
     assert!(
         unknown
             .stderr
-            .contains("organization 7 does not exist: the organizations are 1"),
+            .contains("no organization has the id \"7\"; the organizations: 1"),
         "{unknown:?}"
     );
     let bad_ttl = run(&workdir, &["setup-link", "--ttl", "2w"]).await;

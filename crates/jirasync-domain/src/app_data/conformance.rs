@@ -25,17 +25,24 @@ use super::{
     AppAssignee, AppId, ApplicationData, IssueData, OrganizationData, ProjectData, TeamData,
     TeamMemberData, UpsertSummary, UserData,
 };
+use crate::events::{
+    AssigneeChangedData, EventAssignee, EventCursor, EventPayload, EventSource, NewEvent,
+};
 use crate::host::Host;
+use crate::ids::{IntegrationId, OrganizationId};
 use crate::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
+use crate::issue::Assignee as HostAssignee;
 use crate::issue::{Assignee, ResolutionStatus};
 use crate::organization::OrganizationFeatures;
 use crate::people::UserEmail;
-use crate::store::{Seed, StoreError, SyncStore};
+use crate::store::{
+    EventStore, IssueSyncRequest, IssueSyncStart, Seed, StoreError, SyncKind, SyncStore,
+};
 
 /// What the suite runs on.
-pub trait AppDataWorld: ApplicationData + Host + SyncStore + Seed {}
+pub trait AppDataWorld: ApplicationData + Host + SyncStore + EventStore + Seed {}
 
-impl<T: ApplicationData + Host + SyncStore + Seed + ?Sized> AppDataWorld for T {}
+impl<T: ApplicationData + Host + SyncStore + EventStore + Seed + ?Sized> AppDataWorld for T {}
 
 /// Expands to one `#[tokio::test]` per behaviour of the application data suite.
 #[macro_export]
@@ -47,6 +54,7 @@ macro_rules! app_data_conformance_tests {
         $crate::app_data_conformance_tests!(
             @each $factory;
             app_data_upserts_create_then_replace,
+            app_data_batches_write_as_if_item_by_item,
             app_data_organization_features_are_kept_when_left_out,
             app_data_unknown_organization_is_not_found,
             app_data_refused_batch_writes_nothing,
@@ -60,6 +68,7 @@ macro_rules! app_data_conformance_tests {
             app_data_deleting_a_project_deletes_its_issues_and_links,
             app_data_deleting_an_organization_deletes_everything_of_it,
             app_data_deleting_what_does_not_exist_is_not_found,
+            app_data_events_name_application_ids,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
@@ -202,6 +211,67 @@ pub async fn app_data_upserts_create_then_replace<S: AppDataWorld>(store: S) {
         .unwrap();
     assert_eq!(again, summary(0, 1));
     assert_eq!(store.app_user(&id("carol")).await.unwrap(), None);
+}
+
+/// A batch writes what writing its items one by one would: an id given twice ends as its last
+/// item says and counts once as created, then as updated; existing issues move, change status,
+/// are unassigned and reassigned, and unchanged items stay as they were.
+pub async fn app_data_batches_write_as_if_item_by_item<S: AppDataWorld>(store: S) {
+    scene(&store).await;
+    let carol_twice = [
+        user("carol", "carol@example.com"),
+        user("bob", "bob@example.com"),
+        UserData {
+            id: id("carol"),
+            active: false,
+            emails: vec![UserEmail::unverified("c@example.org")],
+        },
+    ];
+    let written = store.upsert_users(&carol_twice).await.unwrap();
+    assert_eq!(written, summary(1, 2));
+    assert_eq!(
+        store.app_user(&id("carol")).await.unwrap(),
+        Some(carol_twice[2].clone())
+    );
+    assert_eq!(
+        store.app_user(&id("bob")).await.unwrap(),
+        Some(user("bob", "bob@example.com"))
+    );
+    store
+        .upsert_projects(&id("acme"), &[project("docs", &[])])
+        .await
+        .unwrap();
+    store
+        .upsert_issues(
+            &id("acme"),
+            &[
+                issue("I-2", "shop", Some(AppAssignee::Team(id("web")))),
+                issue("I-3", "shop", None),
+            ],
+        )
+        .await
+        .unwrap();
+    let resolved_elsewhere = IssueData {
+        status: ResolutionStatus::Resolved,
+        ..issue("I-1", "docs", None)
+    };
+    let batch = [
+        resolved_elsewhere.clone(),
+        issue("I-2", "shop", Some(AppAssignee::User(id("bob")))),
+        issue("I-4", "shop", None),
+        issue("I-3", "shop", None),
+        issue("I-4", "docs", Some(AppAssignee::Team(id("web")))),
+    ];
+    let written = store.upsert_issues(&id("acme"), &batch).await.unwrap();
+    assert_eq!(written, summary(1, 4));
+    for expected in [&batch[0], &batch[1], &batch[3], &batch[4]] {
+        let (_, stored) = store
+            .app_issue(&id("acme"), &expected.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&stored, expected);
+    }
 }
 
 /// An organization upserted without features keeps the stored ones (all on when new).
@@ -524,28 +594,7 @@ pub async fn app_data_deleting_a_project_deletes_its_issues_and_links<S: AppData
         .unwrap()
         .unwrap();
     let (org_id, _) = store.app_organization(&id("acme")).await.unwrap().unwrap();
-    let integration = store
-        .seed_integration(
-            ExternalId::for_jira("jira.example.com", "jirasync"),
-            "jirasync",
-            IntegrationMetadata {
-                base_url: "https://jira.example.com".into(),
-                domain_name: "jira.example.com".into(),
-                verify_ssl: true,
-                webhook_secrets: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .seed_organization_integration(
-            org_id,
-            integration,
-            LinkStatus::Active,
-            SyncConfig::all_on(),
-        )
-        .await
-        .unwrap();
+    let integration = installed_integration(&store, org_id).await;
     let key = IssueKey::new("APP-1");
     store
         .link_issue(org_id, integration, &key, issue_id)
@@ -616,4 +665,133 @@ pub async fn app_data_deleting_what_does_not_exist_is_not_found<S: AppDataWorld>
         assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
         assert!(error.to_string().contains("\"ghost\""), "{error}");
     }
+}
+
+/// A Jira integration the organization has installed, with every sync on.
+async fn installed_integration<S: AppDataWorld>(
+    store: &S,
+    organization: OrganizationId,
+) -> IntegrationId {
+    let integration = store
+        .seed_integration(
+            ExternalId::for_jira("jira.example.com", "jirasync"),
+            "jirasync",
+            IntegrationMetadata {
+                base_url: "https://jira.example.com".into(),
+                domain_name: "jira.example.com".into(),
+                verify_ssl: true,
+                webhook_secrets: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .seed_organization_integration(
+            organization,
+            integration,
+            LinkStatus::Active,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    integration
+}
+
+/// Events name the application's ids beside jirasync's: the organization, the issue, and the
+/// users and teams of an assignee change.
+pub async fn app_data_events_name_application_ids<S: AppDataWorld>(store: S) {
+    scene(&store).await;
+    store
+        .upsert_issues(
+            &id("acme"),
+            &[issue("I-2", "shop", Some(AppAssignee::Team(id("web"))))],
+        )
+        .await
+        .unwrap();
+    let (org_id, _) = store.app_organization(&id("acme")).await.unwrap().unwrap();
+    let (i1, _) = store
+        .app_issue(&id("acme"), &id("I-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let (i2, _) = store
+        .app_issue(&id("acme"), &id("I-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    let Some(HostAssignee::Team(web)) = store.issue(i2).await.unwrap().unwrap().assignee else {
+        panic!("I-2 is assigned to team web")
+    };
+    let alice = store
+        .users_with_verified_email("alice@example.com")
+        .await
+        .unwrap()[0];
+    let integration = installed_integration(&store, org_id).await;
+    store
+        .link_issue(org_id, integration, &IssueKey::new("APP-1"), i1)
+        .await
+        .unwrap();
+    let key = IssueKey::new("APP-2");
+    let request = IssueSyncRequest {
+        integration_id: integration,
+        issue_key: key.clone(),
+        kind: SyncKind::Assignee,
+        organizations: vec![org_id],
+        delivery_key: None,
+    };
+    let IssueSyncStart::Started(session) = store.begin_issue_sync(request).await.unwrap() else {
+        panic!("no delivery key: never a duplicate")
+    };
+    let change = AssigneeChangedData {
+        issue_id: i2.get(),
+        issue_app_id: None,
+        organization_app_id: None,
+        jira_key: key,
+        integration_id: integration.get(),
+        old: Some(EventAssignee::Team {
+            id: web.get(),
+            app_id: None,
+        }),
+        new: Some(EventAssignee::User {
+            id: alice.get(),
+            app_id: None,
+        }),
+        source: EventSource::Jira,
+    };
+    session
+        .commit(
+            &[],
+            vec![NewEvent {
+                organization_id: org_id,
+                payload: EventPayload::IssueAssigneeChanged(change.clone()),
+            }],
+        )
+        .await
+        .unwrap();
+
+    let events = store.events_after(EventCursor::START, 10).await.unwrap();
+    let payloads: Vec<&EventPayload> = events.iter().map(|stored| &stored.event.payload).collect();
+    let [
+        EventPayload::IssueLinked(linked),
+        EventPayload::IssueAssigneeChanged(assigned),
+    ] = payloads.as_slice()
+    else {
+        panic!("a link and an assignee change: {payloads:?}")
+    };
+    assert_eq!(linked.issue_app_id.as_deref(), Some("I-1"));
+    assert_eq!(linked.organization_app_id.as_deref(), Some("acme"));
+    let expected = AssigneeChangedData {
+        issue_app_id: Some("I-2".into()),
+        organization_app_id: Some("acme".into()),
+        old: Some(EventAssignee::Team {
+            id: web.get(),
+            app_id: Some("web".into()),
+        }),
+        new: Some(EventAssignee::User {
+            id: alice.get(),
+            app_id: Some("alice".into()),
+        }),
+        ..change
+    };
+    assert_eq!(assigned, &expected);
 }

@@ -108,7 +108,7 @@ struct State {
     // The outbox of outgoing events (kept by a state import).
     outbox: events::Outbox,
     /// The application's ids of the standalone host's records.
-    app_ids: app_data::AppIds,
+    pub(super) app_ids: app_data::AppIds,
 }
 
 impl State {

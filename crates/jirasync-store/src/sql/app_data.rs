@@ -13,7 +13,7 @@
 /// `$database`.
 macro_rules! application_data {
     ($store:ident, $database:ty, $connection:ty) => {
-        use ::std::collections::HashMap;
+        use ::std::collections::{HashMap, HashSet};
 
         use ::async_trait::async_trait;
         use ::jirasync_domain::StoreError;
@@ -268,6 +268,101 @@ macro_rules! application_data {
             Ok((id, true))
         }
 
+        /// Rows per multi-row statement: well under SQLite's and PostgreSQL's limits on bound
+        /// values (5 values a row at most here).
+        const ROWS_PER_STATEMENT: usize = 500;
+
+        /// The rows `select` (`SELECT … FROM table WHERE`) gives for the app ids `app_ids`, in the
+        /// organization when one is given: one statement per [`ROWS_PER_STATEMENT`] ids.
+        async fn select_by_app_id<R>(
+            connection: &mut $connection,
+            select: &str,
+            organization_id: Option<i64>,
+            app_ids: &[&str],
+            what: &str,
+        ) -> Result<Vec<R>, StoreError>
+        where
+            R: for<'r> ::sqlx::FromRow<'r, <$database as ::sqlx::Database>::Row> + Send + Unpin,
+        {
+            let mut rows = Vec::with_capacity(app_ids.len());
+            for chunk in app_ids.chunks(ROWS_PER_STATEMENT) {
+                let mut query = ::sqlx::QueryBuilder::<$database>::new(select);
+                if let Some(organization_id) = organization_id {
+                    query.push(" organization_id = ").push_bind(organization_id).push(" AND");
+                }
+                query.push(" app_id IN (");
+                let mut list = query.separated(", ");
+                for app_id in chunk {
+                    list.push_bind(*app_id);
+                }
+                list.push_unseparated(")");
+                rows.extend(
+                    query
+                        .build_query_as::<R>()
+                        .fetch_all(&mut *connection)
+                        .await
+                        .map_err(|error| store_error(what, error))?,
+                );
+            }
+            Ok(rows)
+        }
+
+        /// Runs `delete` (`DELETE FROM table WHERE column`) for the rows whose column is one of
+        /// `ids`: one statement per [`ROWS_PER_STATEMENT`] ids.
+        async fn delete_in(
+            connection: &mut $connection,
+            delete: &str,
+            ids: &[i64],
+            what: &str,
+        ) -> Result<(), StoreError> {
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let mut query = ::sqlx::QueryBuilder::<$database>::new(delete);
+                query.push(" IN (");
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                query
+                    .build()
+                    .execute(&mut *connection)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+            }
+            Ok(())
+        }
+
+        /// The items of `batch`, each id once, where its last item stands and as it says: a
+        /// batch naming an id twice is written as if item by item.
+        fn last_of_each<'a, T>(batch: &'a [T], id: impl Fn(&'a T) -> &'a AppId) -> Vec<&'a T> {
+            let mut last: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+            for (index, item) in batch.iter().enumerate() {
+                last.insert(id(item).as_str(), index);
+            }
+            batch
+                .iter()
+                .enumerate()
+                .filter(|(index, item)| last.get(id(item).as_str()) == Some(index))
+                .map(|(_, item)| item)
+                .collect()
+        }
+
+        /// How many items of `batch` create a record and how many update one (`existed` tells
+        /// the ids stored before the batch; an id given again updates what its first item made).
+        fn summarize<'a, T>(
+            batch: &'a [T],
+            id: impl Fn(&'a T) -> &'a AppId,
+            existed: impl Fn(&str) -> bool,
+        ) -> UpsertSummary {
+            let mut seen = HashSet::with_capacity(batch.len());
+            let mut summary = UpsertSummary::default();
+            for item in batch {
+                let key = id(item).as_str();
+                count(&mut summary, existed(key) || !seen.insert(key));
+            }
+            summary
+        }
+
         fn count(summary: &mut UpsertSummary, existed: bool) {
             if existed {
                 summary.updated += 1;
@@ -401,51 +496,87 @@ macro_rules! application_data {
             ) -> Result<UpsertSummary, StoreError> {
                 let what = "writing users";
                 let mut transaction = self.begin_app_write(what).await?;
-                let mut summary = UpsertSummary::default();
-                for item in batch {
-                    let existing = user_id(&mut transaction, &item.id, what).await?;
-                    count(&mut summary, existing.is_some());
-                    let id = match existing {
-                        Some(id) => {
-                            ::sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
-                                .bind(item.active)
-                                .bind(id)
-                                .execute(&mut *transaction)
-                                .await
-                                .map_err(|error| store_error(what, error))?;
-                            execute_ints(
-                                &mut transaction,
-                                "DELETE FROM user_emails WHERE user_id = $1",
-                                &[id],
-                                what,
-                            )
-                            .await?;
-                            id
+                // An id given twice is written as its last item says (as if item by item).
+                let batch_once = last_of_each(batch, |item| &item.id);
+                let app_ids: Vec<&str> = batch.iter().map(|item| item.id.as_str()).collect();
+                let existing: HashMap<String, (i64, bool)> = select_by_app_id::<(String, i64, bool)>(
+                    &mut transaction,
+                    "SELECT app_id, id, active FROM users WHERE",
+                    None,
+                    &app_ids,
+                    what,
+                )
+                .await?
+                .into_iter()
+                .map(|(app_id, id, active)| (app_id, (id, active)))
+                .collect();
+                let summary = summarize(batch, |item| &item.id, |id| existing.contains_key(id));
+                let batch = batch_once;
+                let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch.len());
+                let mut new = Vec::new();
+                for item in &batch {
+                    match existing.get(item.id.as_str()) {
+                        Some(&(id, active)) => {
+                            if active != item.active {
+                                ::sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+                                    .bind(item.active)
+                                    .bind(id)
+                                    .execute(&mut *transaction)
+                                    .await
+                                    .map_err(|error| store_error(what, error))?;
+                            }
+                            ids.insert(item.id.as_str().to_owned(), id);
                         }
-                        None => ::sqlx::query_scalar(
-                            "INSERT INTO users (active, app_id) VALUES ($1, $2) RETURNING id",
-                        )
-                        .bind(item.active)
-                        .bind(item.id.as_str())
-                        .fetch_one(&mut *transaction)
+                        None => new.push(*item),
+                    }
+                }
+                let replaced: Vec<i64> = ids.values().copied().collect();
+                delete_in(
+                    &mut transaction,
+                    "DELETE FROM user_emails WHERE user_id",
+                    &replaced,
+                    what,
+                )
+                .await?;
+                for chunk in new.chunks(ROWS_PER_STATEMENT) {
+                    let mut query =
+                        ::sqlx::QueryBuilder::<$database>::new("INSERT INTO users (active, app_id) ");
+                    query.push_values(chunk, |mut row, item| {
+                        row.push_bind(item.active).push_bind(item.id.as_str());
+                    });
+                    query.push(" RETURNING app_id, id");
+                    let created: Vec<(String, i64)> = query
+                        .build_query_as()
+                        .fetch_all(&mut *transaction)
                         .await
-                        .map_err(|error| store_error(what, error))?,
-                    };
+                        .map_err(|error| store_error(what, error))?;
+                    ids.extend(created);
+                }
+                let mut emails = Vec::new();
+                for item in &batch {
+                    let id = *ids
+                        .get(item.id.as_str())
+                        .ok_or_else(|| StoreError::other("an inserted user has no id"))?;
                     for (position, email) in item.emails.iter().enumerate() {
-                        ::sqlx::query(
-                            "INSERT INTO user_emails \
-                             (user_id, position, address, address_lower, verified) \
-                             VALUES ($1, $2, $3, $4, $5)",
-                        )
-                        .bind(id)
-                        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-                        .bind(&email.address)
-                        .bind(email.address.to_lowercase())
-                        .bind(email.verified)
+                        emails.push((id, i64::try_from(position).unwrap_or(i64::MAX), email));
+                    }
+                }
+                for chunk in emails.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = ::sqlx::QueryBuilder::<$database>::new(
+                        "INSERT INTO user_emails (user_id, position, address, address_lower, verified) ",
+                    );
+                    query.push_values(chunk, |mut row, (id, position, email)| {
+                        row.push_bind(*id)
+                            .push_bind(*position)
+                            .push_bind(email.address.as_str())
+                            .push_bind(email.address.to_lowercase())
+                            .push_bind(email.verified);
+                    });
+                    query
+                        .build()
                         .execute(&mut *transaction)
                         .await
                         .map_err(|error| store_error(what, error))?;
-                    }
                 }
                 commit(transaction, what).await?;
                 Ok(summary)
@@ -816,11 +947,13 @@ macro_rules! application_data {
                 let mut transaction = self.begin_app_write(what).await?;
                 let organization_id =
                     require_organization(&mut transaction, organization, what).await?;
-                let mut summary = UpsertSummary::default();
-                // A batch names few projects, teams and users many times over.
+                // First every reference, in item order (the first unknown one is the error): a
+                // batch names few projects, teams and users many times over.
                 let mut projects: HashMap<&AppId, i64> = HashMap::new();
                 let mut members: HashMap<&AppId, i64> = HashMap::new();
                 let mut teams: HashMap<&AppId, i64> = HashMap::new();
+                let mut resolved: HashMap<&str, (i64, Option<i64>, Option<i64>)> =
+                    HashMap::with_capacity(batch.len());
                 for (index, item) in batch.iter().enumerate() {
                     let project_id = match projects.get(&item.project) {
                         Some(id) => *id,
@@ -845,7 +978,7 @@ macro_rules! application_data {
                             id
                         }
                     };
-                    let assignee = match &item.assignee {
+                    let (user, team) = match &item.assignee {
                         Some(AppAssignee::User(user)) => match members.get(user) {
                             Some(id) => (Some(*id), None),
                             None => {
@@ -882,67 +1015,101 @@ macro_rules! application_data {
                         },
                         None => (None, None),
                     };
-                    let existing = scoped_id(
+                    // The last item of an id given twice wins, as if written item by item.
+                    resolved.insert(item.id.as_str(), (project_id, user, team));
+                }
+                let batch_once = last_of_each(batch, |item| &item.id);
+                let app_ids: Vec<&str> = batch_once.iter().map(|item| item.id.as_str()).collect();
+                let existing: HashMap<String, (i64, i64, String)> =
+                    select_by_app_id::<(String, i64, i64, String)>(
                         &mut transaction,
-                        "local_issues",
-                        organization_id,
-                        &item.id,
+                        "SELECT app_id, id, project_id, status FROM local_issues WHERE",
+                        Some(organization_id),
+                        &app_ids,
                         what,
                     )
-                    .await?;
-                    count(&mut summary, existing.is_some());
-                    let id = match existing {
-                        Some(id) => {
-                            ::sqlx::query(
-                                "UPDATE local_issues SET project_id = $1, status = $2 \
-                                 WHERE id = $3",
-                            )
-                            .bind(project_id)
-                            .bind(status_name(item.status))
-                            .bind(id)
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err(|error| store_error(what, error))?;
-                            id
-                        }
-                        None => ::sqlx::query_scalar(
-                            "INSERT INTO local_issues (organization_id, project_id, status, \
-                             app_id) VALUES ($1, $2, $3, $4) RETURNING id",
-                        )
-                        .bind(organization_id)
-                        .bind(project_id)
-                        .bind(status_name(item.status))
-                        .bind(item.id.as_str())
-                        .fetch_one(&mut *transaction)
-                        .await
-                        .map_err(|error| store_error(what, error))?,
+                    .await?
+                    .into_iter()
+                    .map(|(app_id, id, project_id, status)| (app_id, (id, project_id, status)))
+                    .collect();
+                let summary = summarize(batch, |item| &item.id, |id| existing.contains_key(id));
+                let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch_once.len());
+                let mut new = Vec::new();
+                for item in &batch_once {
+                    let Some((id, project_id, status)) = existing.get(item.id.as_str()) else {
+                        new.push((*item, resolved[item.id.as_str()].0));
+                        continue;
                     };
-                    match assignee {
-                        (None, None) if existing.is_some() => {
-                            execute_ints(
-                                &mut transaction,
-                                "DELETE FROM issue_assignees WHERE local_issue_id = $1",
-                                &[id],
-                                what,
-                            )
-                            .await?;
-                        }
-                        (None, None) => {}
-                        (user, team) => {
-                            ::sqlx::query(
-                                "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) \
-                                 VALUES ($1, $2, $3) ON CONFLICT (local_issue_id) \
-                                 DO UPDATE SET user_id = excluded.user_id, \
-                                 team_id = excluded.team_id",
-                            )
-                            .bind(id)
-                            .bind(user)
-                            .bind(team)
-                            .execute(&mut *transaction)
-                            .await
-                            .map_err(|error| store_error(what, error))?;
-                        }
+                    let wanted_project = resolved[item.id.as_str()].0;
+                    if *project_id != wanted_project || status != status_name(item.status) {
+                        ::sqlx::query(
+                            "UPDATE local_issues SET project_id = $1, status = $2 WHERE id = $3",
+                        )
+                        .bind(wanted_project)
+                        .bind(status_name(item.status))
+                        .bind(*id)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
                     }
+                    ids.insert(item.id.as_str().to_owned(), *id);
+                }
+                for chunk in new.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = ::sqlx::QueryBuilder::<$database>::new(
+                        "INSERT INTO local_issues (organization_id, project_id, status, app_id) ",
+                    );
+                    query.push_values(chunk, |mut row, (item, project_id)| {
+                        row.push_bind(organization_id)
+                            .push_bind(*project_id)
+                            .push_bind(status_name(item.status))
+                            .push_bind(item.id.as_str());
+                    });
+                    query.push(" RETURNING app_id, id");
+                    let created: Vec<(String, i64)> = query
+                        .build_query_as()
+                        .fetch_all(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                    ids.extend(created);
+                }
+                let mut assigned = Vec::new();
+                let mut unassigned = Vec::new();
+                for item in &batch_once {
+                    let id = *ids
+                        .get(item.id.as_str())
+                        .ok_or_else(|| StoreError::other("an inserted issue has no id"))?;
+                    match resolved[item.id.as_str()] {
+                        (_, None, None) => {
+                            if existing.contains_key(item.id.as_str()) {
+                                unassigned.push(id);
+                            }
+                        }
+                        (_, user, team) => assigned.push((id, user, team)),
+                    }
+                }
+                delete_in(
+                    &mut transaction,
+                    "DELETE FROM issue_assignees WHERE local_issue_id",
+                    &unassigned,
+                    what,
+                )
+                .await?;
+                for chunk in assigned.chunks(ROWS_PER_STATEMENT) {
+                    let mut query = ::sqlx::QueryBuilder::<$database>::new(
+                        "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) ",
+                    );
+                    query.push_values(chunk, |mut row, (id, user, team)| {
+                        row.push_bind(*id).push_bind(*user).push_bind(*team);
+                    });
+                    query.push(
+                        " ON CONFLICT (local_issue_id) DO UPDATE SET user_id = excluded.user_id, \
+                         team_id = excluded.team_id",
+                    );
+                    query
+                        .build()
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
                 }
                 commit(transaction, what).await?;
                 Ok(summary)

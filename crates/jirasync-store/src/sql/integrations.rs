@@ -600,7 +600,7 @@ macro_rules! integration_store {
                 let events = self
                     .events
                     .stamp(vec![::jirasync_domain::events::NewEvent::of_install(&installation)]);
-                super::events::append_events(&mut transaction, &events)
+                super::events::append_events(&mut transaction, &events, self.host_pool().is_ok())
                     .await
                     .map_err(|error| store_error(what, error))?;
                 transaction

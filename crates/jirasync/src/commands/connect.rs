@@ -13,11 +13,11 @@ use jirasync_service::{
     Field, InstallationData, InstallationInput, InstalledJira, JiraInstall, WebhookRegistration,
     install_jira, validate_installation,
 };
-use jirasync_store::AnyStore;
 
 use crate::cli::ConnectArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::organizations::Organizations;
 use crate::public_url::loopback_warning;
 use crate::store::open_store;
 
@@ -33,9 +33,10 @@ pub(super) async fn run(
     if let Some(warning) = loopback_warning(&public_url) {
         writeln!(out, "{warning}")?;
     }
-    let organization = match args.organization {
-        Some(organization) => OrganizationId::new(organization),
-        None => only_organization(store.as_ref()).await?,
+    let organizations = Organizations::load(store.as_ref()).await?;
+    let organization = match &args.organization {
+        Some(reference) => organizations.resolve(reference)?,
+        None => only_organization(&organizations)?,
     };
     let installation = validated(args, organization, config, store.as_ref()).await?;
     let options =
@@ -97,17 +98,22 @@ pub(super) async fn run(
         .await
         .map_err(CliError::store("save the public URL"))?;
     report(&installed, out)?;
-    next_steps(&installed, out)?;
+    next_steps(&installed, &organizations, out)?;
     Ok(())
 }
 
 /// What to do after connecting: link issues and turn sync on (`docs/api.md` has the API).
-fn next_steps(installed: &InstalledJira, out: &mut dyn Write) -> Result<(), CliError> {
-    let organization = installed
-        .installation
-        .organization_integration
-        .organization_id
-        .get();
+fn next_steps(
+    installed: &InstalledJira,
+    organizations: &Organizations,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let organization = organizations.name(
+        installed
+            .installation
+            .organization_integration
+            .organization_id,
+    );
     let external_id = installed.installation.integration.external_id.as_str();
     write!(
         out,
@@ -126,19 +132,12 @@ Next steps: nothing syncs until issues are linked and sync is turned on.
 }
 
 /// The only organization in the store.
-async fn only_organization(store: &dyn AnyStore) -> Result<OrganizationId, CliError> {
-    let organizations = store
-        .organizations()
-        .await
-        .map_err(CliError::store("list the organizations"))?;
-    match organizations.as_slice() {
-        [only] => Ok(only.id),
-        [] => Err(CliError::NoOrganizationToInstall),
-        several => Err(CliError::SeveralOrganizationsToInstall {
-            organizations: several
-                .iter()
-                .map(|organization| organization.id.get())
-                .collect(),
+fn only_organization(organizations: &Organizations) -> Result<OrganizationId, CliError> {
+    match organizations.only() {
+        Some(only) => Ok(only),
+        None if organizations.is_empty() => Err(CliError::NoOrganizationToInstall),
+        None => Err(CliError::SeveralOrganizationsToInstall {
+            organizations: organizations.names(),
         }),
     }
 }

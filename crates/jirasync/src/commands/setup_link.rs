@@ -5,13 +5,13 @@
 use std::io::Write;
 
 use jirasync_axum::{SETUP_PATH, SETUP_TOKEN_PARAMETER};
-use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::setup::{SetupLink, SetupToken};
 use jirasync_domain::{Clock, SystemClock};
 
 use crate::cli::SetupLinkArgs;
 use crate::config::Config;
 use crate::error::CliError;
+use crate::organizations::Organizations;
 use crate::public_url::{loopback_warning, resolve};
 use crate::store::open_store;
 
@@ -24,30 +24,19 @@ pub(super) async fn run(
         return Err(CliError::SetupDisabled);
     }
     let store = open_store(config).await?;
-    let organization = match args.organization {
+    let organization = match &args.organization {
         None => None,
-        Some(id) => {
-            let organizations = store
-                .organizations()
-                .await
-                .map_err(CliError::store("list the organizations"))?;
-            if !organizations
-                .iter()
-                .any(|organization| organization.id.get() == id)
-            {
-                return Err(CliError::UnknownOrganizationId {
-                    organization: id,
-                    organizations: organizations.iter().map(|found| found.id.get()).collect(),
-                });
-            }
-            Some(OrganizationId::new(id))
+        Some(reference) => {
+            let organizations = Organizations::load(store.as_ref()).await?;
+            let id = organizations.resolve(reference)?;
+            Some((id, organizations.name(id)))
         }
     };
     let public_url = resolve(config, store.as_ref()).await?;
     let token = SetupToken::generate();
     let link = SetupLink::new(
         &token,
-        organization,
+        organization.as_ref().map(|(id, _)| *id),
         SystemClock.unix_timestamp(),
         args.ttl.0,
     );
@@ -72,7 +61,7 @@ pub(super) async fn run(
         .unwrap_or_else(|| expires_at.to_string());
     let organization = organization.map_or_else(
         || "the organization the form asks for".to_owned(),
-        |organization| format!("organization {}", organization.get()),
+        |(_, name)| format!("organization {name}"),
     );
     writeln!(
         out,

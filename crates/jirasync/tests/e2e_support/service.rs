@@ -7,6 +7,7 @@
 // Set-up failures fail the test.
 #![allow(clippy::expect_used, clippy::panic)]
 
+use jirasync_domain::app_data::AppId;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -163,8 +164,9 @@ pub struct Connect {
     pub consumer_key: String,
     /// The PEM file of the consumer's private key.
     pub private_key_file: PathBuf,
-    /// The organization that installs.
-    pub organization: u64,
+    /// The organization that installs: its application id, or jirasync's number for one that
+    /// has none.
+    pub organization: String,
     /// The service's public URL, under which the webhook URL is built.
     pub public_url: String,
     /// Also accept the webhook tokens of a Jira wired to Sentry (`--accept-sentry-tokens`).
@@ -181,7 +183,7 @@ impl Connect {
             jira: jira.clone(),
             consumer_key: super::CONSUMER_KEY.to_owned(),
             private_key_file,
-            organization: 1,
+            organization: "1".to_owned(),
             public_url: public_url.to_owned(),
             accept_sentry_tokens: false,
         }
@@ -388,8 +390,17 @@ async fn connect_in_process(deployment: &Deployment, connect: &Connect) {
         .await
         .expect("access token");
     let store = deployment.open_store().await;
+    // An application id, or jirasync's number for an organization without one.
+    let organization = match store
+        .app_organization(&AppId::new(organization.as_str()))
+        .await
+        .expect("look up the organization")
+    {
+        Some((id, _)) => id,
+        None => OrganizationId::new(organization.parse().expect("an organization number")),
+    };
     let mut install = JiraInstall::new(
-        OrganizationId::new(*organization),
+        organization,
         options,
         ConsumerKey::new(consumer_key),
         SecretString::new(pem),
@@ -433,11 +444,7 @@ fn connect_binary(deployment: &Deployment, connect: &Connect) {
         ])
         .arg("--private-key")
         .arg(private_key_file)
-        .args([
-            "--organization",
-            &organization.to_string(),
-            "--no-verify-ssl",
-        ])
+        .args(["--organization", organization.as_str(), "--no-verify-ssl"])
         .args(accept_sentry_tokens.then_some("--accept-sentry-tokens"))
         .current_dir(&deployment.workdir)
         .env_clear()
