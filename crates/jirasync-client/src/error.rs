@@ -472,3 +472,88 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Error {
+        ApiError {
+            method: "POST".into(),
+            path: "/rest/api/2/issue/APP-1/comment".into(),
+            status,
+            error_messages: Vec::new(),
+            field_errors: BTreeMap::new(),
+            first_message: None,
+            location: None,
+        }
+        .into()
+    }
+
+    fn html(status: u16) -> Error {
+        Error::HtmlPage {
+            method: "GET".into(),
+            path: "/rest/api/2/issue/APP-1".into(),
+            status,
+            expected: "an issue",
+        }
+    }
+
+    #[test]
+    fn client_errors_are_permanent_except_timeouts_and_rate_limits() {
+        for status in [301, 400, 401, 403, 404, 405, 409, 413] {
+            assert!(api(status).is_permanent(), "{status}");
+        }
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(!api(status).is_permanent(), "{status}");
+        }
+    }
+
+    #[test]
+    fn a_proxy_error_page_is_transient_and_a_login_page_permanent() {
+        assert!(!html(502).is_permanent());
+        assert!(html(200).is_permanent());
+        assert!(html(404).is_permanent());
+    }
+
+    #[test]
+    fn only_a_used_nonce_among_oauth_refusals_is_transient() {
+        let refusal = |problem: &str| -> Error {
+            OAuthProblem::from_response(401, &format!("oauth_problem={problem}"), None)
+                .map(Error::from)
+                .unwrap_or_else(|| Error::MissingVerifier)
+        };
+        assert!(!refusal("nonce_used").is_permanent());
+        for problem in ["token_rejected", "signature_invalid", "timestamp_refused"] {
+            let error = refusal(problem);
+            assert!(error.oauth_problem().is_some(), "{problem}");
+            assert!(error.is_permanent(), "{problem}");
+        }
+    }
+
+    #[test]
+    fn network_failures_are_transient_and_bad_input_permanent() {
+        let host = "jira.example.com".to_owned();
+        assert!(!Error::Timeout { host: host.clone() }.is_permanent());
+        assert!(
+            !Error::Connect {
+                host: host.clone(),
+                reason: "refused".into()
+            }
+            .is_permanent()
+        );
+        assert!(
+            !Error::Transport {
+                host,
+                reason: "reset".into()
+            }
+            .is_permanent()
+        );
+        assert!(Error::from(InputError::Empty { what: "user name" }).is_permanent());
+        let wrapped = Error::WebhookNotCreated {
+            details: "down".into(),
+            source: Box::new(api(503)),
+        };
+        assert!(!wrapped.is_permanent());
+    }
+}

@@ -1,7 +1,7 @@
 //! One issue: read it (`GET /rest/api/2/issue/{key}`), create one (`POST /rest/api/2/issue`) and
 //! set its assignee (`PUT /rest/api/2/issue/{key}/assignee`).
 //!
-//! Keys and ids are checked ([`check_issue_reference`](crate::check_issue_reference)) before any
+//! Keys and ids are checked ([`check_issue_reference`]) before any
 //! request. Changes are sent once, never retried here: the caller (the outbox) decides, from
 //! [`Error::is_permanent`], whether to try again with a freshly signed request.
 
