@@ -508,6 +508,47 @@ pub async fn retry_dead_letter_and_replay<S: World + 'static>(store: S) {
     assert!(matches!(error, StoreError::NotFound { .. }), "{error}");
 }
 
+/// Behaviour: purging settled events deletes the old events no subscriber waits for (delivered,
+/// dead-lettered, or with no subscriber), with their deliveries, keeps pending and newer ones,
+/// and the cursor goes on from where it was.
+pub async fn purging_keeps_pending_and_newer_events<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let start = last_cursor(&*f.store).await;
+    // No subscriber yet: settled as soon as written.
+    linked_events(&f, 20, 1).await;
+    let subscriber = subscribe(&*f.store, "https://one.example.com/hook").await;
+    linked_events(&f, 30, 1).await;
+    linked_events(&f, 40, 1).await;
+    let events = f.store.events_after(start, 10).await.unwrap();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let jobs = f.store.claim_deliveries(LATER, LEASE, 10).await.unwrap();
+    let delivered = jobs
+        .iter()
+        .find(|job| job.claim.cursor == events[1].cursor)
+        .unwrap();
+    f.store
+        .finish_delivery(&delivered.claim, DeliveryResult::Delivered { at: LATER })
+        .await
+        .unwrap();
+    // Before any event: nothing goes.
+    let first = events[0].event.timestamp;
+    assert_eq!(f.store.purge_settled_events(first).await.unwrap(), 0);
+    let purged = f.store.purge_settled_events(LATER).await.unwrap();
+    assert_eq!(
+        purged, 2,
+        "the one without subscriber and the delivered one"
+    );
+    let left = f.store.events_after(start, 10).await.unwrap();
+    assert_eq!(left, events[2..], "the pending one stays");
+    let deliveries = f.store.deliveries(DeliveryFilter::default()).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].event.cursor, events[2].cursor);
+    assert_eq!(deliveries[0].subscriber_id, subscriber);
+    linked_events(&f, 50, 1).await;
+    let next = f.store.events_after(events[2].cursor, 10).await.unwrap();
+    assert!(next[0].cursor > events[2].cursor, "cursors never go back");
+}
+
 /// Behaviour: a rotation keeps the replaced secret as the previous one (two sign), the next
 /// rotation drops it; deleting a subscriber removes its deliveries; unknown ids are not found.
 pub async fn subscribers_rotate_secrets_and_are_deleted<S: World + 'static>(store: S) {

@@ -171,6 +171,7 @@ macro_rules! conformance_tests {
             subscribers_rotate_secrets_and_are_deleted,
             deleting_a_subscriber_drops_its_deliveries,
             listeners_hear_of_committed_events,
+            purging_keeps_pending_and_newer_events,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;

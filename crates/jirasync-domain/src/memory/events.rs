@@ -360,4 +360,28 @@ impl EventStore for InMemoryStore {
         self.appended(replayed > 0);
         Ok(replayed)
     }
+
+    async fn purge_settled_events(&self, before: EventTimestamp) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let outbox = &mut state.outbox;
+        let pending: std::collections::BTreeSet<EventCursor> = outbox
+            .deliveries
+            .iter()
+            .filter(|(_, delivery)| delivery.status == DeliveryStatus::Pending)
+            .map(|((_, cursor), _)| *cursor)
+            .collect();
+        let purged: std::collections::BTreeSet<EventCursor> = outbox
+            .events
+            .iter()
+            .filter(|stored| stored.event.timestamp < before && !pending.contains(&stored.cursor))
+            .map(|stored| stored.cursor)
+            .collect();
+        outbox
+            .events
+            .retain(|stored| !purged.contains(&stored.cursor));
+        outbox
+            .deliveries
+            .retain(|(_, cursor), _| !purged.contains(cursor));
+        Ok(u64::try_from(purged.len()).unwrap_or(u64::MAX))
+    }
 }

@@ -522,6 +522,41 @@ macro_rules! event_store {
                 }
                 Ok(replayed)
             }
+
+            async fn purge_settled_events(
+                &self,
+                before: EventTimestamp,
+            ) -> Result<u64, StoreError> {
+                let what = "purging settled events";
+                let mut transaction =
+                    $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let settled = "FROM jirasync_events e WHERE e.occurred_at < $1 AND NOT EXISTS \
+                     (SELECT 1 FROM jirasync_event_deliveries d \
+                      WHERE d.event_sequence = e.sequence AND d.status = 'pending')";
+                ::sqlx::query(&format!(
+                    "DELETE FROM jirasync_event_deliveries WHERE event_sequence IN \
+                     (SELECT e.sequence {settled})"
+                ))
+                .bind(sql_u64(before.unix_millis()))
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                // Their deliveries are gone: every old event left without a pending one goes.
+                let done = ::sqlx::query(
+                    "DELETE FROM jirasync_events WHERE occurred_at < $1 AND NOT EXISTS \
+                     (SELECT 1 FROM jirasync_event_deliveries d \
+                      WHERE d.event_sequence = jirasync_events.sequence)",
+                )
+                .bind(sql_u64(before.unix_millis()))
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                Ok(done.rows_affected())
+            }
         }
     };
 }
