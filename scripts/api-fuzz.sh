@@ -40,6 +40,7 @@ JIRASYNC_ADMIN_TOKEN="$token" "$binary" \
   --database-url "sqlite://$work/jirasync.db" \
   --listen 127.0.0.1:0 \
   --log-format json \
+  --event-max-wait 1s \
   serve >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
 

@@ -115,3 +115,11 @@ pub use setup::{
 };
 pub use state::{AppState, AppStateBuilder, BuildError, DEFAULT_BODY_LIMIT};
 pub use webhook::{WEBHOOK_ROUTE, WEBHOOK_ROUTE_WITHOUT_SLASH};
+
+/// The OpenAPI document of every `/api/v1` route: the host API's ([`api_document`]) and the
+/// events API's ([`EventsApiDoc`]) in one. `jirasync serve` serves it at [`OPENAPI_PATH`]
+/// (through [`ApiState::with_document`]).
+pub fn v1_document() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    api_document().merge_from(EventsApiDoc::openapi())
+}

@@ -18,9 +18,14 @@ use jirasync_axum::{OPENAPI_PATH, api_document, api_routes};
 
 use api_support::ApiWorld;
 
-/// (method, path) of every operation of the document.
+/// (method, path) of every operation of the host API's document.
 fn documented() -> BTreeSet<(String, String)> {
-    let document = serde_json::to_value(api_document()).unwrap();
+    operations(&api_document())
+}
+
+/// (method, path) of every operation of `document`.
+fn operations(document: &utoipa::openapi::OpenApi) -> BTreeSet<(String, String)> {
+    let document = serde_json::to_value(document).unwrap();
     let paths = document["paths"].as_object().unwrap();
     paths
         .iter()
@@ -57,6 +62,17 @@ fn every_route_of_the_router_is_documented_and_every_documented_route_is_routed(
         "documented routes the router lacks: {unrouted:?}"
     );
     assert_eq!(routed.len(), api_routes().len(), "a route is listed twice");
+}
+
+/// The document `jirasync serve` serves documents the events routes too (which
+/// `events_api.rs` compares with the events router): every operation of both, nothing else.
+#[test]
+fn the_served_document_has_the_host_api_and_the_events_api() {
+    use utoipa::OpenApi as _;
+    let events = operations(&jirasync_axum::EventsApiDoc::openapi());
+    assert!(events.contains(&("GET".to_owned(), "/api/v1/events".to_owned())));
+    let expected: BTreeSet<_> = routed().union(&events).cloned().collect();
+    assert_eq!(operations(&jirasync_axum::v1_document()), expected);
 }
 
 /// The list the test above compares is the router's: each of its routes is answered by the

@@ -152,6 +152,14 @@ pub struct ConfigArgs {
     /// duration such as `86400` (seconds), `12h` or `1d` (default).
     #[arg(long, global = true, value_name = "DURATION")]
     pub event_retry_for: Option<String>,
+    /// The longest `wait` a long poll of `GET /api/v1/events` may ask for: a duration such as
+    /// `60` (seconds, the default) or `30s`.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub event_max_wait: Option<String>,
+    /// How long outgoing events are kept once every subscriber has them (delivered or
+    /// dead-lettered): a duration such as `30d` (default); `0` or `off` keeps them for ever.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub event_retention: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -314,6 +322,10 @@ pub struct Config {
     pub inbox_retention: Duration,
     /// How long an outgoing event is retried for a subscriber before it is dead-lettered.
     pub event_retry_for: Duration,
+    /// The longest wait a long poll of the event feed may ask for.
+    pub event_max_wait: Duration,
+    /// How long settled events are kept (`None`: for ever).
+    pub event_retention: Option<Duration>,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
     /// How long a request's line and headers may take to arrive.
@@ -577,8 +589,30 @@ const EVENT_RETRY_FOR: OptionSpec = OptionSpec {
 /// How long an outgoing event is retried when no retry time is configured: a day.
 pub const DEFAULT_EVENT_RETRY_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
+const EVENT_MAX_WAIT: OptionSpec = OptionSpec {
+    key: "event_max_wait",
+    flag: "--event-max-wait",
+    variable: "JIRASYNC_EVENT_MAX_WAIT",
+    secret: false,
+    expected: DURATION_EXPECTED,
+};
+
+/// The longest long poll when none is configured: a minute.
+pub const DEFAULT_EVENT_MAX_WAIT: Duration = Duration::from_secs(60);
+
+const EVENT_RETENTION: OptionSpec = OptionSpec {
+    key: "event_retention",
+    flag: "--event-retention",
+    variable: "JIRASYNC_EVENT_RETENTION",
+    secret: false,
+    expected: "a duration such as 30d or 12h (seconds, or a whole number with ms, s, m, h or d; at most a year), or off (also 0) to keep events for ever",
+};
+
+/// How long settled events are kept when no retention is configured: 30 days.
+pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 21] = [
+const KNOWN_KEYS: [&str; 23] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -600,6 +634,8 @@ const KNOWN_KEYS: [&str; 21] = [
     NO_SETUP.key,
     JIRA_ALLOWED_HOSTS.key,
     EVENT_RETRY_FOR.key,
+    EVENT_MAX_WAIT.key,
+    EVENT_RETENTION.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -818,11 +854,7 @@ impl Config {
                 .value(
                     &RECONCILE_INTERVAL,
                     args.reconcile_interval.as_deref(),
-                    |text| match text.trim() {
-                        "off" => Some(None),
-                        text => parse_duration_or_zero(text)
-                            .map(|interval| (!interval.is_zero()).then_some(interval)),
-                    },
+                    parse_duration_or_off,
                 )?
                 .unwrap_or(Some(DEFAULT_RECONCILE_INTERVAL)),
             overlap: sources
@@ -864,6 +896,18 @@ impl Config {
             args.event_retry_for.as_deref(),
             DEFAULT_EVENT_RETRY_FOR,
         )?;
+        let event_max_wait = duration(
+            &EVENT_MAX_WAIT,
+            args.event_max_wait.as_deref(),
+            DEFAULT_EVENT_MAX_WAIT,
+        )?;
+        let event_retention = sources
+            .value(
+                &EVENT_RETENTION,
+                args.event_retention.as_deref(),
+                parse_duration_or_off,
+            )?
+            .unwrap_or(Some(DEFAULT_EVENT_RETENTION));
         Ok(Self {
             database_url,
             listen,
@@ -875,6 +919,8 @@ impl Config {
             log_format,
             inbox_retention,
             event_retry_for,
+            event_max_wait,
+            event_retention,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
             header_read_timeout,
             body_read_timeout,
@@ -886,6 +932,16 @@ impl Config {
             setup_enabled: !no_setup,
             jira_hosts,
         })
+    }
+}
+
+/// Reads a duration as [`parse_duration`] does, or `off` or `0` for none (`Some(None)`).
+fn parse_duration_or_off(text: &str) -> Option<Option<Duration>> {
+    match text.trim() {
+        "off" => Some(None),
+        text => {
+            parse_duration_or_zero(text).map(|duration| (!duration.is_zero()).then_some(duration))
+        }
     }
 }
 

@@ -271,7 +271,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention"
         )
     );
 }
@@ -580,5 +580,34 @@ fn event_retry_for_reads_the_shared_duration_form() {
     assert_eq!(
         error(&["--event-retry-for", "1w"], &[]),
         format!("invalid flag --event-retry-for \"1w\": {DURATION_FORM}")
+    );
+}
+
+#[test]
+fn event_max_wait_and_retention_read_durations_and_retention_turns_off() {
+    let defaults = resolve(&[], &[]).unwrap();
+    assert_eq!(defaults.event_max_wait, Duration::from_secs(60));
+    assert_eq!(
+        defaults.event_retention,
+        Some(Duration::from_secs(30 * 86_400))
+    );
+    let set = resolve(
+        &["--event-max-wait", "5s"],
+        &[("JIRASYNC_EVENT_RETENTION", "7d")],
+    )
+    .unwrap();
+    assert_eq!(set.event_max_wait, Duration::from_secs(5));
+    assert_eq!(set.event_retention, Some(Duration::from_secs(7 * 86_400)));
+    for off in ["off", "0", "0d"] {
+        let config = resolve(&["--event-retention", off], &[]).unwrap();
+        assert_eq!(config.event_retention, None, "{off}");
+    }
+    assert_eq!(
+        error(&["--event-max-wait", "0"], &[]),
+        format!("invalid flag --event-max-wait \"0\": {DURATION_FORM}")
+    );
+    assert_eq!(
+        error(&["--event-retention", "a month"], &[]),
+        "invalid flag --event-retention \"a month\": expected a duration such as 30d or 12h (seconds, or a whole number with ms, s, m, h or d; at most a year), or off (also 0) to keep events for ever"
     );
 }

@@ -26,20 +26,26 @@ use super::{
     TeamMemberData, UpsertSummary, UserData,
 };
 use crate::events::EventTimestamp;
+use crate::events::{
+    AssigneeChangedData, EventAssignee, EventCursor, EventPayload, EventSource, NewEvent,
+};
 use crate::host::Host;
-use crate::ids::UserId;
+use crate::ids::{IntegrationId, OrganizationId, UserId};
 use crate::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
+use crate::issue::Assignee as HostAssignee;
 use crate::issue::{Assignee, ResolutionStatus};
 use crate::organization::OrganizationFeatures;
 use crate::outbound::{OutboundAction, OutboundFilter, OutboundStatus};
 use crate::people::UserEmail;
 use crate::rules::outbound::plan_outbound;
-use crate::store::{Seed, StoreError, SyncStore};
+use crate::store::{
+    EventStore, IssueSyncRequest, IssueSyncStart, Seed, StoreError, SyncKind, SyncStore,
+};
 
 /// What the suite runs on.
-pub trait AppDataWorld: ApplicationData + Host + SyncStore + Seed {}
+pub trait AppDataWorld: ApplicationData + Host + SyncStore + EventStore + Seed {}
 
-impl<T: ApplicationData + Host + SyncStore + Seed + ?Sized> AppDataWorld for T {}
+impl<T: ApplicationData + Host + SyncStore + EventStore + Seed + ?Sized> AppDataWorld for T {}
 
 /// Expands to one `#[tokio::test]` per behaviour of the application data suite.
 #[macro_export]
@@ -65,6 +71,7 @@ macro_rules! app_data_conformance_tests {
             app_data_deleting_a_project_deletes_its_issues_and_links,
             app_data_deleting_an_organization_deletes_everything_of_it,
             app_data_deleting_what_does_not_exist_is_not_found,
+            app_data_events_name_application_ids,
             app_data_update_issue_records_its_outbound_work_with_it,
         );
     };
@@ -591,28 +598,7 @@ pub async fn app_data_deleting_a_project_deletes_its_issues_and_links<S: AppData
         .unwrap()
         .unwrap();
     let (org_id, _) = store.app_organization(&id("acme")).await.unwrap().unwrap();
-    let integration = store
-        .seed_integration(
-            ExternalId::for_jira("jira.example.com", "jirasync"),
-            "jirasync",
-            IntegrationMetadata {
-                base_url: "https://jira.example.com".into(),
-                domain_name: "jira.example.com".into(),
-                verify_ssl: true,
-                webhook_secrets: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .seed_organization_integration(
-            org_id,
-            integration,
-            LinkStatus::Active,
-            SyncConfig::all_on(),
-        )
-        .await
-        .unwrap();
+    let integration = installed_integration(&store, org_id).await;
     let key = IssueKey::new("APP-1");
     store
         .link_issue(org_id, integration, &key, issue_id)
@@ -683,6 +669,135 @@ pub async fn app_data_deleting_what_does_not_exist_is_not_found<S: AppDataWorld>
         assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
         assert!(error.to_string().contains("\"ghost\""), "{error}");
     }
+}
+
+/// A Jira integration the organization has installed, with every sync on.
+async fn installed_integration<S: AppDataWorld>(
+    store: &S,
+    organization: OrganizationId,
+) -> IntegrationId {
+    let integration = store
+        .seed_integration(
+            ExternalId::for_jira("jira.example.com", "jirasync"),
+            "jirasync",
+            IntegrationMetadata {
+                base_url: "https://jira.example.com".into(),
+                domain_name: "jira.example.com".into(),
+                verify_ssl: true,
+                webhook_secrets: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .seed_organization_integration(
+            organization,
+            integration,
+            LinkStatus::Active,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    integration
+}
+
+/// Events name the application's ids beside jirasync's: the organization, the issue, and the
+/// users and teams of an assignee change.
+pub async fn app_data_events_name_application_ids<S: AppDataWorld>(store: S) {
+    scene(&store).await;
+    store
+        .upsert_issues(
+            &id("acme"),
+            &[issue("I-2", "shop", Some(AppAssignee::Team(id("web"))))],
+        )
+        .await
+        .unwrap();
+    let (org_id, _) = store.app_organization(&id("acme")).await.unwrap().unwrap();
+    let (i1, _) = store
+        .app_issue(&id("acme"), &id("I-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let (i2, _) = store
+        .app_issue(&id("acme"), &id("I-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    let Some(HostAssignee::Team(web)) = store.issue(i2).await.unwrap().unwrap().assignee else {
+        panic!("I-2 is assigned to team web")
+    };
+    let alice = store
+        .users_with_verified_email("alice@example.com")
+        .await
+        .unwrap()[0];
+    let integration = installed_integration(&store, org_id).await;
+    store
+        .link_issue(org_id, integration, &IssueKey::new("APP-1"), i1)
+        .await
+        .unwrap();
+    let key = IssueKey::new("APP-2");
+    let request = IssueSyncRequest {
+        integration_id: integration,
+        issue_key: key.clone(),
+        kind: SyncKind::Assignee,
+        organizations: vec![org_id],
+        delivery_key: None,
+    };
+    let IssueSyncStart::Started(session) = store.begin_issue_sync(request).await.unwrap() else {
+        panic!("no delivery key: never a duplicate")
+    };
+    let change = AssigneeChangedData {
+        issue_id: i2.get(),
+        issue_app_id: None,
+        organization_app_id: None,
+        jira_key: key,
+        integration_id: integration.get(),
+        old: Some(EventAssignee::Team {
+            id: web.get(),
+            app_id: None,
+        }),
+        new: Some(EventAssignee::User {
+            id: alice.get(),
+            app_id: None,
+        }),
+        source: EventSource::Jira,
+    };
+    session
+        .commit(
+            &[],
+            vec![NewEvent {
+                organization_id: org_id,
+                payload: EventPayload::IssueAssigneeChanged(change.clone()),
+            }],
+        )
+        .await
+        .unwrap();
+
+    let events = store.events_after(EventCursor::START, 10).await.unwrap();
+    let payloads: Vec<&EventPayload> = events.iter().map(|stored| &stored.event.payload).collect();
+    let [
+        EventPayload::IssueLinked(linked),
+        EventPayload::IssueAssigneeChanged(assigned),
+    ] = payloads.as_slice()
+    else {
+        panic!("a link and an assignee change: {payloads:?}")
+    };
+    assert_eq!(linked.issue_app_id.as_deref(), Some("I-1"));
+    assert_eq!(linked.organization_app_id.as_deref(), Some("acme"));
+    let expected = AssigneeChangedData {
+        issue_app_id: Some("I-2".into()),
+        organization_app_id: Some("acme".into()),
+        old: Some(EventAssignee::Team {
+            id: web.get(),
+            app_id: Some("web".into()),
+        }),
+        new: Some(EventAssignee::User {
+            id: alice.get(),
+            app_id: Some("alice".into()),
+        }),
+        ..change
+    };
+    assert_eq!(assigned, &expected);
 }
 
 /// `update_issue` writes the change and its outbound work in one transaction: a stale

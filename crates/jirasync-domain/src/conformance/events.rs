@@ -95,7 +95,10 @@ pub async fn applied_assignee_change_writes_exactly_its_event<S: World + 'static
             assert_eq!(data.jira_key, IssueKey::new(KEY));
             assert_eq!(data.integration_id, f.integration.get());
             assert_eq!(data.old, None);
-            assert_eq!(data.new, Some(EventAssignee::User(f.alice.get())));
+            assert!(
+                matches!(data.new, Some(EventAssignee::User { id, .. }) if id == f.alice.get()),
+                "{data:?}"
+            );
             assert_eq!(data.source, EventSource::Jira);
         }
         other => panic!("unexpected payload {other:?}"),
@@ -503,6 +506,129 @@ pub async fn retry_dead_letter_and_replay<S: World + 'static>(store: S) {
     let unknown = crate::events::EventId::from_ulid(7);
     let error = f.store.replay_event(&unknown, now).await.unwrap_err();
     assert!(matches!(error, StoreError::NotFound { .. }), "{error}");
+}
+
+/// Behaviour: purging settled events deletes the old events no subscriber waits for (delivered,
+/// dead-lettered, or with no subscriber), with their deliveries, keeps pending and newer ones,
+/// and the cursor goes on from where it was.
+pub async fn purging_keeps_pending_and_newer_events<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let start = last_cursor(&*f.store).await;
+    // No subscriber yet: settled as soon as written.
+    linked_events(&f, 20, 1).await;
+    let subscriber = subscribe(&*f.store, "https://one.example.com/hook").await;
+    linked_events(&f, 30, 1).await;
+    linked_events(&f, 40, 1).await;
+    let events = f.store.events_after(start, 10).await.unwrap();
+    assert_eq!(events.len(), 3, "{events:?}");
+    let jobs = f.store.claim_deliveries(LATER, LEASE, 10).await.unwrap();
+    let delivered = jobs
+        .iter()
+        .find(|job| job.claim.cursor == events[1].cursor)
+        .unwrap();
+    f.store
+        .finish_delivery(&delivered.claim, DeliveryResult::Delivered { at: LATER })
+        .await
+        .unwrap();
+    // Before any event: nothing goes.
+    let first = events[0].event.timestamp;
+    assert_eq!(f.store.purge_settled_events(first).await.unwrap(), 0);
+    let purged = f.store.purge_settled_events(LATER).await.unwrap();
+    assert_eq!(
+        purged, 2,
+        "the one without subscriber and the delivered one"
+    );
+    let left = f.store.events_after(start, 10).await.unwrap();
+    assert_eq!(left, events[2..], "the pending one stays");
+    let deliveries = f.store.deliveries(DeliveryFilter::default()).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].event.cursor, events[2].cursor);
+    assert_eq!(deliveries[0].subscriber_id, subscriber);
+    linked_events(&f, 50, 1).await;
+    let next = f.store.events_after(events[2].cursor, 10).await.unwrap();
+    assert!(next[0].cursor > events[2].cursor, "cursors never go back");
+}
+
+/// Behaviour: removing an organization's link to an integration drops the organization's
+/// credentials and Jira issue links for it and writes `integration.removed`; the integration
+/// stays while another organization is linked, and goes with the last link; a link that does not
+/// exist is not found.
+pub async fn removing_a_link_drops_what_jirasync_keeps_and_writes_integration_removed<
+    S: World + 'static,
+>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let globex = f
+        .store
+        .seed_organization("globex", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    f.store
+        .seed_organization_integration(
+            globex,
+            f.integration,
+            crate::integration::LinkStatus::Active,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !f.store
+            .external_issues_of(f.issue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let start = last_cursor(&*f.store).await;
+
+    let removal = f
+        .store
+        .remove_link(f.organization, f.integration)
+        .await
+        .unwrap();
+    assert_eq!(removal.integration.id, f.integration);
+    assert!(!removal.integration_removed, "globex is still linked");
+    assert!(f.store.integration(f.integration).await.unwrap().is_some());
+    assert!(
+        f.store
+            .identity(f.organization, f.integration)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .external_issues_of(f.issue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let links = f.store.organization_links(f.integration).await.unwrap();
+    let linked: Vec<OrganizationId> = links.iter().map(|link| link.link.organization_id).collect();
+    assert_eq!(linked, [globex]);
+    let events = f.store.events_after(start, 10).await.unwrap();
+    let [removed] = events.as_slice() else {
+        panic!("one event: {events:?}")
+    };
+    assert_eq!(removed.event.organization_id, f.organization.get());
+    let EventPayload::IntegrationRemoved(data) = &removed.event.payload else {
+        panic!("integration.removed: {removed:?}")
+    };
+    assert_eq!(data.integration_id, f.integration.get());
+    assert_eq!(data.source, EventSource::Operator);
+
+    let error = f
+        .store
+        .remove_link(f.organization, f.integration)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
+
+    let last = f.store.remove_link(globex, f.integration).await.unwrap();
+    assert!(last.integration_removed);
+    assert!(f.store.integration(f.integration).await.unwrap().is_none());
+    assert_eq!(types_after(&*f.store, start).await.len(), 2);
 }
 
 /// Behaviour: a rotation keeps the replaced secret as the previous one (two sign), the next

@@ -23,7 +23,8 @@ use jirasync_webhook::IssueKey;
 use serde::{Deserialize, Serialize};
 
 use crate::host::{HostIssue, IssueChange};
-use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
+use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
+use crate::integration::Integration;
 use crate::issue::{Assignee, ResolutionStatus};
 use crate::store::Installation;
 
@@ -203,22 +204,43 @@ pub enum EventSource {
     Operator,
 }
 
-/// An assignee as events write it: `{"kind": "user", "id": 7}` or `{"kind": "team", "id": 3}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// An assignee as events write it: `{"kind": "user", "id": 7, "app_id": "alice"}` or
+/// `{"kind": "team", "id": 3, "app_id": "web"}`. `app_id` is the application's id of the user or
+/// team (the host API's), `null` when it has none (an embedder's own data, or a record made
+/// without one).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventAssignee {
     /// A user of the application.
-    User(u64),
+    User {
+        /// jirasync's id of the user.
+        id: u64,
+        /// The application's id of the user.
+        #[serde(default)]
+        app_id: Option<String>,
+    },
     /// A team of the application.
-    Team(u64),
+    Team {
+        /// jirasync's id of the team.
+        id: u64,
+        /// The application's id of the team.
+        #[serde(default)]
+        app_id: Option<String>,
+    },
 }
 
 impl From<Assignee> for EventAssignee {
     fn from(assignee: Assignee) -> Self {
         match assignee {
-            Assignee::User(user) => Self::User(user.get()),
-            Assignee::Team(team) => Self::Team(team.get()),
+            Assignee::User(user) => Self::User {
+                id: user.get(),
+                app_id: None,
+            },
+            Assignee::Team(team) => Self::Team {
+                id: team.get(),
+                app_id: None,
+            },
         }
     }
 }
@@ -250,6 +272,12 @@ impl From<ResolutionStatus> for EventStatus {
 pub struct AssigneeChangedData {
     /// The application issue.
     pub issue_id: u64,
+    /// The application's id of the issue (the host API's); `null` when it has none.
+    #[serde(default)]
+    pub issue_app_id: Option<String>,
+    /// The application's id of the organization; `null` when it has none.
+    #[serde(default)]
+    pub organization_app_id: Option<String>,
     /// The Jira issue it is linked to.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "SHOP-12"))]
     pub jira_key: IssueKey,
@@ -270,6 +298,12 @@ pub struct AssigneeChangedData {
 pub struct StatusChangedData {
     /// The application issue.
     pub issue_id: u64,
+    /// The application's id of the issue (the host API's); `null` when it has none.
+    #[serde(default)]
+    pub issue_app_id: Option<String>,
+    /// The application's id of the organization; `null` when it has none.
+    #[serde(default)]
+    pub organization_app_id: Option<String>,
     /// The Jira issue it is linked to.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "SHOP-12"))]
     pub jira_key: IssueKey,
@@ -290,6 +324,12 @@ pub struct StatusChangedData {
 pub struct IssueLinkData {
     /// The application issue.
     pub issue_id: u64,
+    /// The application's id of the issue (the host API's); `null` when it has none.
+    #[serde(default)]
+    pub issue_app_id: Option<String>,
+    /// The application's id of the organization; `null` when it has none.
+    #[serde(default)]
+    pub organization_app_id: Option<String>,
     /// The Jira issue.
     #[cfg_attr(feature = "openapi", schema(value_type = String, example = "SHOP-12"))]
     pub jira_key: IssueKey,
@@ -306,6 +346,9 @@ pub struct IssueLinkData {
 pub struct IntegrationData {
     /// The integration.
     pub integration_id: u64,
+    /// The application's id of the organization; `null` when it has none.
+    #[serde(default)]
+    pub organization_app_id: Option<String>,
     /// Its provider (`jira_server`).
     pub provider: String,
     /// The Jira base URL.
@@ -393,6 +436,65 @@ impl EventPayload {
     }
 }
 
+/// The application ids an event carries, each beside the jirasync id it stands for: a store
+/// that keeps application ids (the standalone host's) fills them in when it appends the event,
+/// so an application reads its own ids and never needs jirasync's.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AppIdSlots<'a> {
+    /// The organization's.
+    pub organization: &'a mut Option<String>,
+    /// The issue's, for an issue event.
+    pub issue: Option<(LocalIssueId, &'a mut Option<String>)>,
+    /// The users' of the assignees before and after.
+    pub users: Vec<(UserId, &'a mut Option<String>)>,
+    /// The teams' of the assignees before and after.
+    pub teams: Vec<(TeamId, &'a mut Option<String>)>,
+}
+
+impl EventPayload {
+    /// Where this payload's application ids go.
+    pub fn app_id_slots(&mut self) -> AppIdSlots<'_> {
+        let mut users = Vec::new();
+        let mut teams = Vec::new();
+        let (organization, issue) = match self {
+            Self::IssueAssigneeChanged(data) => {
+                for assignee in [&mut data.old, &mut data.new].into_iter().flatten() {
+                    match assignee {
+                        EventAssignee::User { id, app_id } => {
+                            users.push((UserId::new(*id), app_id));
+                        }
+                        EventAssignee::Team { id, app_id } => {
+                            teams.push((TeamId::new(*id), app_id));
+                        }
+                    }
+                }
+                (
+                    &mut data.organization_app_id,
+                    Some((LocalIssueId::new(data.issue_id), &mut data.issue_app_id)),
+                )
+            }
+            Self::IssueStatusChanged(data) => (
+                &mut data.organization_app_id,
+                Some((LocalIssueId::new(data.issue_id), &mut data.issue_app_id)),
+            ),
+            Self::IssueLinked(data) | Self::IssueUnlinked(data) => (
+                &mut data.organization_app_id,
+                Some((LocalIssueId::new(data.issue_id), &mut data.issue_app_id)),
+            ),
+            Self::IntegrationInstalled(data) | Self::IntegrationRemoved(data) => {
+                (&mut data.organization_app_id, None)
+            }
+        };
+        AppIdSlots {
+            organization,
+            issue,
+            users,
+            teams,
+        }
+    }
+}
+
 /// What the order of events is kept within: the events of one key reach each subscriber in
 /// cursor order, each only after the one before it was delivered (or dead-lettered).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -439,6 +541,8 @@ impl NewEvent {
         let payload = if let Some(new) = change.assignee() {
             EventPayload::IssueAssigneeChanged(AssigneeChangedData {
                 issue_id,
+                issue_app_id: None,
+                organization_app_id: None,
                 jira_key,
                 integration_id,
                 old: current.assignee.map(EventAssignee::from),
@@ -449,6 +553,8 @@ impl NewEvent {
             let new = change.status()?;
             EventPayload::IssueStatusChanged(StatusChangedData {
                 issue_id,
+                issue_app_id: None,
+                organization_app_id: None,
                 jira_key,
                 integration_id,
                 old: current.status.into(),
@@ -473,6 +579,8 @@ impl NewEvent {
     ) -> Self {
         let data = IssueLinkData {
             issue_id: issue_id.get(),
+            issue_app_id: None,
+            organization_app_id: None,
             jira_key: jira_key.clone(),
             integration_id: integration_id.get(),
             source: EventSource::Operator,
@@ -487,6 +595,22 @@ impl NewEvent {
         }
     }
 
+    /// The `integration.removed` event of the removal of `organization_id`'s link to
+    /// `integration` (`link_created` is false).
+    pub fn of_removal(organization_id: OrganizationId, integration: &Integration) -> Self {
+        Self {
+            organization_id,
+            payload: EventPayload::IntegrationRemoved(IntegrationData {
+                integration_id: integration.id.get(),
+                organization_app_id: None,
+                provider: integration.provider.clone(),
+                base_url: integration.metadata.base_url.clone(),
+                link_created: false,
+                source: EventSource::Operator,
+            }),
+        }
+    }
+
     /// The `integration.installed` event of an install.
     pub fn of_install(installation: &Installation) -> Self {
         let integration = &installation.integration;
@@ -494,6 +618,7 @@ impl NewEvent {
             organization_id: installation.organization_integration.organization_id,
             payload: EventPayload::IntegrationInstalled(IntegrationData {
                 integration_id: integration.id.get(),
+                organization_app_id: None,
                 provider: integration.provider.clone(),
                 base_url: integration.metadata.base_url.clone(),
                 link_created: installation.link_created,

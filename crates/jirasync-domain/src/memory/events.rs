@@ -12,6 +12,7 @@ use crate::events::{
     Event, EventCursor, EventId, EventTimestamp, NewSubscriber, SigningSecret, StoredEvent,
     Subscriber, SubscriberId,
 };
+use crate::ids::OrganizationId;
 use crate::store::missing::{lost_claim, missing_subscriber};
 use crate::store::{EventHub, EventStore, StoreError};
 
@@ -54,8 +55,31 @@ impl Delivery {
 impl State {
     /// Appends stamped events, each with a pending delivery per subscriber.
     pub(super) fn append_events(&mut self, events: Vec<Event>) {
+        let app_ids = &self.app_ids;
         let outbox = &mut self.outbox;
-        for event in events {
+        for mut event in events {
+            // The application ids of what the event names, as the SQL stores fill them in.
+            let organization = OrganizationId::new(event.organization_id);
+            let slots = event.payload.app_id_slots();
+            *slots.organization = app_ids
+                .organizations
+                .key_of(organization)
+                .map(ToString::to_string);
+            if let Some((issue, slot)) = slots.issue {
+                *slot = app_ids
+                    .issues
+                    .key_of(issue)
+                    .map(|(_, app_id)| app_id.to_string());
+            }
+            for (user, slot) in slots.users {
+                *slot = app_ids.users.key_of(user).map(ToString::to_string);
+            }
+            for (team, slot) in slots.teams {
+                *slot = app_ids
+                    .teams
+                    .key_of(team)
+                    .map(|(_, app_id)| app_id.to_string());
+            }
             let cursor =
                 EventCursor::new(outbox.events.last().map_or(1, |last| last.cursor.get() + 1));
             let key = event.payload.ordering_key().as_text();
@@ -335,5 +359,29 @@ impl EventStore for InMemoryStore {
         };
         self.appended(replayed > 0);
         Ok(replayed)
+    }
+
+    async fn purge_settled_events(&self, before: EventTimestamp) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let outbox = &mut state.outbox;
+        let pending: std::collections::BTreeSet<EventCursor> = outbox
+            .deliveries
+            .iter()
+            .filter(|(_, delivery)| delivery.status == DeliveryStatus::Pending)
+            .map(|((_, cursor), _)| *cursor)
+            .collect();
+        let purged: std::collections::BTreeSet<EventCursor> = outbox
+            .events
+            .iter()
+            .filter(|stored| stored.event.timestamp < before && !pending.contains(&stored.cursor))
+            .map(|stored| stored.cursor)
+            .collect();
+        outbox
+            .events
+            .retain(|stored| !purged.contains(&stored.cursor));
+        outbox
+            .deliveries
+            .retain(|(_, cursor), _| !purged.contains(cursor));
+        Ok(u64::try_from(purged.len()).unwrap_or(u64::MAX))
     }
 }

@@ -83,6 +83,11 @@ pub trait EventStore: Send + Sync {
     /// due at `now`, its attempts reset (one is created for a subscriber that had none). Returns
     /// how many. [`StoreError::NotFound`] when there is no such event.
     async fn replay_event(&self, id: &EventId, now: EventTimestamp) -> Result<usize, StoreError>;
+
+    /// Deletes the events that occurred before `before` and that no subscriber still waits for
+    /// (none of their deliveries is pending), with their deliveries; returns how many events.
+    /// The cursor of the feed never goes back: later events keep theirs.
+    async fn purge_settled_events(&self, before: EventTimestamp) -> Result<u64, StoreError>;
 }
 
 /// Called after a store committed new events.

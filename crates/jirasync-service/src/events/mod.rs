@@ -4,11 +4,13 @@
 
 mod dispatcher;
 mod feed;
+mod retention;
 mod signing;
 mod subscriptions;
 
 pub use dispatcher::{DispatcherError, DispatcherOptions, EventDispatcher, event_signal};
 pub use feed::EventFeed;
+pub use retention::{EVENT_PURGE_INTERVAL, purge_settled_events, spawn_event_retention};
 pub use signing::{sign, signature_header};
 pub use subscriptions::{
     SubscriptionError, SubscriptionRequest, create_subscription, rotate_subscription,

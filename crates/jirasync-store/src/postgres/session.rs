@@ -35,6 +35,8 @@ const LOCK_NOT_AVAILABLE: &str = "55P03";
 /// A sync of one Jira issue holding its rows' locks in `transaction`.
 struct PostgresSession {
     transaction: Transaction<'static, Postgres>,
+    /// Whether events get application ids (the store holds the standalone host's tables).
+    app_ids: bool,
     events: EventHub,
     request: IssueSyncRequest,
     watermarks: Vec<(OrganizationId, Option<EventTime>)>,
@@ -47,13 +49,15 @@ pub(super) async fn begin(
 ) -> Result<IssueSyncStart, StoreError> {
     let pool = store.pool.clone();
     let wait = store.issue_lock_wait;
-    tokio::spawn(start(pool, store.events.clone(), wait, request))
+    let app_ids = store.host_pool().is_ok();
+    tokio::spawn(start(pool, app_ids, store.events.clone(), wait, request))
         .await
         .map_err(|error| StoreError::other(format!("the task starting a sync failed: {error}")))?
 }
 
 async fn start(
     pool: PgPool,
+    app_ids: bool,
     events: EventHub,
     wait: Duration,
     request: IssueSyncRequest,
@@ -93,6 +97,7 @@ async fn start(
     }
     Ok(IssueSyncStart::Started(Box::new(PostgresSession {
         transaction,
+        app_ids,
         events,
         request,
         watermarks,
@@ -133,12 +138,13 @@ impl IssueSyncSession for PostgresSession {
         let what = "committing the sync of a Jira issue";
         let Self {
             mut transaction,
+            app_ids,
             events: hub,
             request,
             ..
         } = *self;
         let events = hub.stamp(events);
-        finish_sync(&mut transaction, &request, advance, &events)
+        finish_sync(&mut transaction, &request, advance, &events, app_ids)
             .await
             .map_err(|error| store_error(what, error))?;
         transaction

@@ -104,11 +104,55 @@ macro_rules! event_store {
         use $crate::sql::values::sql_id;
         use $crate::sql_error::store_error;
 
+        /// Fills in the application ids `event` names, from the standalone host's tables, in
+        /// one statement; an id whose record has none (or is gone) stays `null`.
+        async fn fill_app_ids(
+            connection: &mut $connection,
+            event: &mut Event,
+        ) -> Result<(), ::sqlx::Error> {
+            let organization_id = sql_u64(event.organization_id);
+            let slots = event.payload.app_id_slots();
+            let mut query = ::sqlx::QueryBuilder::<<$connection as ::sqlx::Connection>::Database>::new(
+                "SELECT (SELECT app_id FROM organization_app_ids WHERE organization_id = ",
+            );
+            query.push_bind(organization_id).push(")");
+            let mut targets = vec![slots.organization];
+            if let Some((issue, slot)) = slots.issue {
+                query
+                    .push(", (SELECT app_id FROM local_issues WHERE id = ")
+                    .push_bind(sql_id(issue.get()))
+                    .push(")");
+                targets.push(slot);
+            }
+            for (user, slot) in slots.users {
+                query
+                    .push(", (SELECT app_id FROM users WHERE id = ")
+                    .push_bind(sql_id(user.get()))
+                    .push(")");
+                targets.push(slot);
+            }
+            for (team, slot) in slots.teams {
+                query
+                    .push(", (SELECT app_id FROM teams WHERE id = ")
+                    .push_bind(sql_id(team.get()))
+                    .push(")");
+                targets.push(slot);
+            }
+            let row = query.build().fetch_one(&mut *connection).await?;
+            for (index, slot) in targets.into_iter().enumerate() {
+                *slot = ::sqlx::Row::try_get(&row, index)?;
+            }
+            Ok(())
+        }
+
         /// Appends stamped events in the caller's transaction, each with a pending delivery per
-        /// subscriber (see the module docs of `sql/events.rs` for the lock on PostgreSQL).
+        /// subscriber (see the module docs of `sql/events.rs` for the lock on PostgreSQL). With
+        /// `app_ids` (a store holding the standalone host's tables) each event gets the
+        /// application ids of what it names.
         pub(super) async fn append_events(
             connection: &mut $connection,
             events: &[Event],
+            app_ids: bool,
         ) -> Result<(), ::sqlx::Error> {
             if events.is_empty() {
                 return Ok(());
@@ -119,6 +163,10 @@ macro_rules! event_store {
                     .await?;
             }
             for event in events {
+                let mut event = event.clone();
+                if app_ids {
+                    fill_app_ids(connection, &mut event).await?;
+                }
                 let ordering_key = event.payload.ordering_key().as_text();
                 let at = sql_u64(event.timestamp.unix_millis());
                 let sequence: i64 = ::sqlx::query_scalar(
@@ -473,6 +521,41 @@ macro_rules! event_store {
                     self.events.appended();
                 }
                 Ok(replayed)
+            }
+
+            async fn purge_settled_events(
+                &self,
+                before: EventTimestamp,
+            ) -> Result<u64, StoreError> {
+                let what = "purging settled events";
+                let mut transaction =
+                    $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let settled = "FROM jirasync_events e WHERE e.occurred_at < $1 AND NOT EXISTS \
+                     (SELECT 1 FROM jirasync_event_deliveries d \
+                      WHERE d.event_sequence = e.sequence AND d.status = 'pending')";
+                ::sqlx::query(&format!(
+                    "DELETE FROM jirasync_event_deliveries WHERE event_sequence IN \
+                     (SELECT e.sequence {settled})"
+                ))
+                .bind(sql_u64(before.unix_millis()))
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                // Their deliveries are gone: every old event left without a pending one goes.
+                let done = ::sqlx::query(
+                    "DELETE FROM jirasync_events WHERE occurred_at < $1 AND NOT EXISTS \
+                     (SELECT 1 FROM jirasync_event_deliveries d \
+                      WHERE d.event_sequence = jirasync_events.sequence)",
+                )
+                .bind(sql_u64(before.unix_millis()))
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                Ok(done.rows_affected())
             }
         }
     };

@@ -188,7 +188,7 @@ macro_rules! issue_link_store {
                 } else {
                     Vec::new()
                 };
-                super::events::append_events(&mut transaction, &events)
+                super::events::append_events(&mut transaction, &events, self.host_pool().is_ok())
                     .await
                     .map_err(|error| store_error(what, error))?;
                 transaction
@@ -258,7 +258,7 @@ macro_rules! issue_link_store {
                     local_issue_id,
                     false,
                 )]);
-                super::events::append_events(&mut transaction, &events)
+                super::events::append_events(&mut transaction, &events, self.host_pool().is_ok())
                     .await
                     .map_err(|error| store_error(what, error))?;
                 transaction

@@ -147,6 +147,7 @@ macro_rules! issue_sync_store {
             request: &IssueSyncRequest,
             advance: &[(OrganizationId, EventTime)],
             events: &[::jirasync_domain::events::Event],
+            app_ids: bool,
         ) -> Result<(), ::sqlx::Error> {
             let integration_id = sql_id(request.integration_id.get());
             if let Some(delivery_key) = &request.delivery_key {
@@ -178,7 +179,7 @@ macro_rules! issue_sync_store {
                     .execute(&mut *connection)
                     .await?;
             }
-            super::events::append_events(connection, events).await
+            super::events::append_events(connection, events, app_ids).await
         }
 
         #[async_trait]

@@ -83,6 +83,8 @@ struct Lease {
 /// A sync of one Jira issue holding its lease.
 struct SqliteSession {
     pool: SqlitePool,
+    /// Whether events get application ids (the store holds the standalone host's tables).
+    app_ids: bool,
     events: EventHub,
     leases: IssueLeases,
     lease: Lease,
@@ -115,6 +117,7 @@ pub(super) async fn begin(
         released.as_mut().enable();
         let attempt = tokio::spawn(try_take(
             store.pool.clone(),
+            store.host_pool().is_ok(),
             store.events.clone(),
             leases.clone(),
             request.clone(),
@@ -148,6 +151,7 @@ pub(super) async fn begin(
 /// answer a duplicate (writing nothing) or start the session with the watermarks.
 async fn try_take(
     pool: SqlitePool,
+    app_ids: bool,
     events: EventHub,
     leases: IssueLeases,
     request: IssueSyncRequest,
@@ -188,6 +192,7 @@ async fn try_take(
         .map_err(|error| store_error(what, error))?;
     let session = SqliteSession {
         pool,
+        app_ids,
         events,
         leases,
         lease: Lease {
@@ -258,9 +263,15 @@ impl IssueSyncSession for SqliteSession {
                 lease.key
             )));
         }
-        finish_sync(&mut transaction, &self.request, advance, &events)
-            .await
-            .map_err(|error| store_error(what, error))?;
+        finish_sync(
+            &mut transaction,
+            &self.request,
+            advance,
+            &events,
+            self.app_ids,
+        )
+        .await
+        .map_err(|error| store_error(what, error))?;
         transaction
             .commit()
             .await

@@ -84,6 +84,16 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         ..InboxRetention::default()
     };
     let purging = jirasync_service::spawn_retention(&service, retention, &shutdown);
+    // Settled events are deleted after their retention (kept for ever when it is off).
+    if let Some(keep) = config.event_retention {
+        workers.push(jirasync_service::events::spawn_event_retention(
+            Arc::clone(&store) as Arc<dyn EventStore>,
+            Arc::new(SystemClock),
+            keep,
+            jirasync_service::events::EVENT_PURGE_INTERVAL,
+            &shutdown,
+        ));
+    }
     let reconciler = config.reconcile.interval.map(|interval| {
         let reconciler = super::reconcile::reconciler(&store, service.clone(), config);
         jirasync_service::spawn_reconciler(reconciler, interval, &shutdown)
@@ -185,7 +195,8 @@ fn admin_state(
         EventFeed::new(Arc::clone(store) as Arc<dyn EventStore>),
         Arc::new(SystemClock),
         token,
-    );
+    )
+    .with_max_wait(config.event_max_wait);
     Ok(Some((admin, events)))
 }
 
@@ -213,12 +224,16 @@ fn api_state(store: &Arc<dyn AnyStore>, config: &Config) -> Result<Option<ApiSta
         return Ok(None);
     };
     let token = AdminToken::new(token.expose_secret()).map_err(CliError::AdminToken)?;
-    Ok(Some(ApiState::new(
-        Arc::clone(store) as Arc<dyn ApplicationData>,
-        Arc::clone(store) as Arc<dyn SyncStore>,
-        Arc::clone(store) as Arc<dyn Host>,
-        token,
-    )))
+    // One document for every /api/v1 route: the host API's and the events API's.
+    Ok(Some(
+        ApiState::new(
+            Arc::clone(store) as Arc<dyn ApplicationData>,
+            Arc::clone(store) as Arc<dyn SyncStore>,
+            Arc::clone(store) as Arc<dyn Host>,
+            token,
+        )
+        .with_document(jirasync_axum::v1_document()),
+    ))
 }
 
 /// The sync service on `store`: jirasync's store, the standalone host over the same database,

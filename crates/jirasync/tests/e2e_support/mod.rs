@@ -14,6 +14,7 @@
 
 pub mod fake_jira;
 pub mod service;
+pub mod sidecar;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -7,6 +7,7 @@
 // Set-up failures fail the test.
 #![allow(clippy::expect_used, clippy::panic)]
 
+use jirasync_domain::app_data::AppId;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -389,8 +390,17 @@ async fn connect_in_process(deployment: &Deployment, connect: &Connect) {
         .await
         .expect("access token");
     let store = deployment.open_store().await;
+    // An application id, or jirasync's number for an organization without one.
+    let organization = match store
+        .app_organization(&AppId::new(organization.as_str()))
+        .await
+        .expect("look up the organization")
+    {
+        Some((id, _)) => id,
+        None => OrganizationId::new(organization.parse().expect("an organization number")),
+    };
     let mut install = JiraInstall::new(
-        OrganizationId::new(*organization),
+        organization,
         options,
         ConsumerKey::new(consumer_key),
         SecretString::new(pem),
