@@ -123,6 +123,7 @@ mod retention;
 mod service;
 mod shutdown;
 mod worker;
+mod writer;
 
 // The clock of a service: jirasync's one clock.
 pub use delivery::DeliveryError;
@@ -160,3 +161,4 @@ pub use service::{
 };
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_channel};
 pub use worker::{DEFAULT_INBOX_LEASE, WorkerOptions, process_available, spawn_workers};
+pub use writer::ClientJiraWriter;

@@ -117,9 +117,9 @@ pub enum ConfigCommand {
         #[arg(long, value_name = "ORG")]
         organization: Option<String>,
     },
-    /// Change sync flags, e.g. `sync_reverse_assignment=true sync_status_reverse=true`. Flags of
-    /// the application-to-Jira direction cannot be turned on yet. A refused setting changes
-    /// nothing.
+    /// Change sync flags, e.g. `sync_reverse_assignment=true sync_forward_assignment=true`.
+    /// `sync_status_forward` and `sync_comments` (application to Jira) cannot be turned on yet.
+    /// A refused setting changes nothing.
     Set {
         /// Which organization and integration.
         #[command(flatten)]

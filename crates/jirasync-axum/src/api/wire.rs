@@ -425,9 +425,10 @@ pub(crate) enum StrategyBody {
 }
 
 /// An organization's sync configuration for one integration, every key given (`PUT`).
-/// `sync_forward_assignment`, `sync_status_forward` and `sync_comments` (application → Jira)
-/// cannot be turned on yet: jirasync does not sync that way, and refuses (422) rather than store
-/// a flag that does nothing.
+/// `sync_status_forward` and `sync_comments` (application → Jira) cannot be turned on yet:
+/// jirasync does not sync that way, and refuses (422) rather than store a flag that does
+/// nothing. `sync_forward_assignment` sends the assignments made through
+/// `POST …/issues/{issue}/assign` to Jira.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SyncConfigBody {
@@ -435,7 +436,7 @@ pub(crate) struct SyncConfigBody {
     pub(crate) sync_reverse_assignment: bool,
     /// Jira → application resolve / unresolve.
     pub(crate) sync_status_reverse: bool,
-    /// Application → Jira assignee (cannot be turned on yet).
+    /// Application → Jira assignee (`POST …/issues/{issue}/assign`).
     pub(crate) sync_forward_assignment: bool,
     /// Application → Jira transitions (cannot be turned on yet).
     pub(crate) sync_status_forward: bool,
@@ -455,7 +456,7 @@ pub(crate) struct SyncConfigPatch {
     /// Jira → application resolve / unresolve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sync_status_reverse: Option<bool>,
-    /// Application → Jira assignee (cannot be turned on yet).
+    /// Application → Jira assignee (`POST …/issues/{issue}/assign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sync_forward_assignment: Option<bool>,
     /// Application → Jira transitions (cannot be turned on yet).

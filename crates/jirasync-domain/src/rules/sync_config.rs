@@ -2,10 +2,11 @@
 //! `jirasync config set`): which keys exist, what values they take, and which flags may not be
 //! turned on because jirasync does not do what they ask for yet.
 //!
-//! jirasync syncs from Jira to the application only: `sync_forward_assignment`,
-//! `sync_status_forward` and `sync_comments` (application → Jira) would be stored and do
-//! nothing, so turning one on is refused ([`SyncConfigError::NotYetSupported`]) instead of
-//! being kept silently. Turning one off is accepted.
+//! Of the application → Jira directions, jirasync syncs the assignee
+//! (`sync_forward_assignment`, `docs/outbound.md`); `sync_status_forward` and `sync_comments`
+//! would be stored and do nothing, so turning one on is refused
+//! ([`SyncConfigError::NotYetSupported`]) instead of being kept silently. Turning one off is
+//! accepted.
 
 use serde_json::Value;
 
@@ -22,11 +23,7 @@ pub const SYNC_CONFIG_KEYS: [&str; 6] = [
 ];
 
 /// The flags of directions jirasync does not sync yet (application → Jira).
-pub const NOT_YET_SUPPORTED: [&str; 3] = [
-    "sync_forward_assignment",
-    "sync_status_forward",
-    "sync_comments",
-];
+pub const NOT_YET_SUPPORTED: [&str; 2] = ["sync_status_forward", "sync_comments"];
 
 /// Why a configuration change was refused. Nothing is written on any of them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -213,6 +210,12 @@ mod tests {
             assert!(error.to_string().contains("outbound sync"), "{error}");
             assert!(apply(&[(key, Value::Bool(false))]).is_ok());
         }
+    }
+
+    #[test]
+    fn accepts_turning_on_outbound_assignee_sync() {
+        let config = apply(&[("sync_forward_assignment", Value::Bool(true))]).unwrap();
+        assert!(config.sync_forward_assignment);
     }
 
     #[test]

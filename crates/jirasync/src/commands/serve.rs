@@ -18,7 +18,8 @@ use jirasync_domain::{
 };
 use jirasync_service::events::{DispatcherOptions, EventDispatcher, EventFeed};
 use jirasync_service::{
-    ClientJiraDirectory, InboxRetention, SyncService, SystemClock, WebhookMode,
+    ClientJiraDirectory, ClientJiraWriter, InboxRetention, OutboundOptions, OutboundWorker,
+    SyncService, SystemClock, WebhookMode,
 };
 use jirasync_store::AnyStore;
 
@@ -56,7 +57,8 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     };
     let admin = admin_state(&store, config)?;
     let setup = setup_state(&store, config, &public_url)?;
-    let api = api_state(&store, config)?;
+    let outbound = outbound_worker(&store, &service);
+    let api = api_state(&store, config)?.map(|api| api.with_outbound(outbound.handle()));
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
@@ -73,6 +75,8 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     let mut workers = jirasync_service::spawn_workers(&service, config.workers.get(), &shutdown);
     // The outgoing events' pushes run whatever the mode.
     workers.push(event_dispatcher(&store, config)?.spawn(&shutdown));
+    // Application changes reach Jira through the outbox, whatever the mode.
+    workers.push(outbound.spawn(&shutdown));
     let limits = ServerLimits {
         header_read_timeout: config.header_read_timeout,
         body_read_timeout: config.body_read_timeout,
@@ -216,6 +220,18 @@ fn event_dispatcher(
         options,
     )
     .map_err(|source| CliError::EventDispatcher { source })
+}
+
+/// The worker that carries the outbox's work (application changes) to Jira, with the stored
+/// credentials of the organization each change is for.
+fn outbound_worker(store: &Arc<dyn AnyStore>, service: &SyncService) -> OutboundWorker {
+    OutboundWorker::new(
+        Arc::clone(store) as Arc<dyn SyncStore>,
+        Arc::new(ClientJiraWriter::new(Arc::clone(store) as _)),
+        Arc::new(SystemClock),
+        OutboundOptions::default(),
+    )
+    .with_metrics(service.metrics().clone())
 }
 
 /// The host API's state, when the configuration has an admin token (the same token opens it).

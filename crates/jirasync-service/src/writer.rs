@@ -1,0 +1,126 @@
+//! [`ClientJiraWriter`]: the domain's outbound Jira calls ([`JiraWriter`]) over
+//! `jirasync-client`, with the credentials of the organization the work is for.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use jirasync_client::{Assignment, JiraClient, RetryPolicy};
+use jirasync_domain::IntegrationStore;
+use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::integration::Integration;
+use jirasync_domain::outbound::{JiraAccount, JiraWriteError, JiraWriter};
+use jirasync_webhook::IssueKey;
+
+use crate::jira::{client_options, jira_client_with};
+
+/// How many users one e-mail search asks for: an exact match is looked for among them.
+const SEARCH_RESULTS: u32 = 20;
+
+/// A [`JiraWriter`] that calls Jira with `jirasync-client`.
+///
+/// Each call uses the credentials of the organization the work is for (its identity for the
+/// integration), so Jira records that organization's user as the one who changed the issue.
+/// The client never retries by itself here: a failed call is retried by the outbox, later, as a
+/// new request signed anew.
+///
+/// Errors: Jira unreachable, timing out, or answering 5xx / 429 → transient; any other refusal
+/// (400 an unknown user or invalid transition, 401 / 403 permission, 404 the issue is gone, an
+/// `oauth_problem`, an unreadable answer) → permanent, with Jira's words; no credentials for the
+/// organization → [`JiraWriteError::NoCredentials`].
+#[derive(Clone)]
+pub struct ClientJiraWriter {
+    store: Arc<dyn IntegrationStore>,
+}
+
+impl fmt::Debug for ClientJiraWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientJiraWriter").finish_non_exhaustive()
+    }
+}
+
+impl ClientJiraWriter {
+    /// A writer reading the organizations' credentials from `store`.
+    pub fn new(store: Arc<dyn IntegrationStore>) -> Self {
+        Self { store }
+    }
+
+    async fn client(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+    ) -> Result<JiraClient, JiraWriteError> {
+        let identity = self
+            .store
+            .identity(organization, integration.id)
+            .await
+            .map_err(|error| {
+                JiraWriteError::transient(format!(
+                    "could not read the organization's credentials: {error}"
+                ))
+            })?
+            .ok_or(JiraWriteError::NoCredentials {
+                integration_id: integration.id,
+            })?;
+        let refused = |error: crate::jira::JiraClientError| {
+            JiraWriteError::permanent(None, format!("unusable credentials: {error}"))
+        };
+        let options = client_options(integration)
+            .map_err(refused)?
+            .retry(RetryPolicy::never());
+        jira_client_with(&options, &identity.credentials).map_err(refused)
+    }
+}
+
+/// Transient when the same call may succeed later; permanent otherwise, with Jira's words.
+fn write_error(error: &jirasync_client::Error) -> JiraWriteError {
+    if error.is_permanent() {
+        JiraWriteError::permanent(error.status(), error.to_string())
+    } else {
+        JiraWriteError::transient(error.to_string())
+    }
+}
+
+#[async_trait]
+impl JiraWriter for ClientJiraWriter {
+    async fn search_users(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        email: &str,
+    ) -> Result<Vec<JiraAccount>, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let users = client
+            .search_users(email, SEARCH_RESULTS)
+            .await
+            .map_err(|error| write_error(&error))?;
+        Ok(users
+            .into_iter()
+            .filter_map(|user| {
+                Some(JiraAccount {
+                    name: user.name?,
+                    email_address: user.email_address,
+                    active: user.active.unwrap_or(true),
+                })
+            })
+            .collect())
+    }
+
+    async fn assign(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+        assignee: Option<&str>,
+    ) -> Result<(), JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let assignment = match assignee {
+            Some(name) => Assignment::User(name.to_owned()),
+            None => Assignment::Unassigned,
+        };
+        client
+            .assign_issue(key.as_str(), assignment)
+            .await
+            .map_err(|error| write_error(&error))
+    }
+}
