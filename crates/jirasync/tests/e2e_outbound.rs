@@ -1,0 +1,332 @@
+//! Outbound sync through the real binary against the fake Jira (which checks every signature
+//! and nonce): the application assigns, reassigns and unassigns its issue through the host API
+//! and Jira follows; a user with no Jira match fails with its reason in `jirasync outbox list
+//! --failed`; Jira down then up gets the change once; `kill -9` with pending work loses nothing
+//! and sends nothing twice; the webhook Jira sends for jirasync's own change does not undo a
+//! newer local change and sends nothing back.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod e2e_support;
+
+use e2e_support::fake_jira::{FakeIssue, FakeJira, FakeUser};
+use e2e_support::service::{Connect, Deployment, Launch};
+use e2e_support::sidecar::{Serve, api, wait_for};
+use e2e_support::{CONSUMER_KEY, post, private_key, wait_until_drained, webhook_path};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const ASSIGNEE_PATH: &str = "/rest/api/2/issue/SHOP-1/assignee";
+
+/// A running service with the application's data, Jira connected for `acme`, assignee sync on
+/// both ways, and `I-1` linked to `SHOP-1` (unassigned in both).
+struct World {
+    dir: tempfile::TempDir,
+    deployment: Deployment,
+    jira: FakeJira,
+    serve: Option<Serve>,
+    base: String,
+    webhook_path: String,
+}
+
+async fn expect(method: Method, url: String, body: Option<Value>, status: u16) -> Value {
+    let (got, answer) = api(method.clone(), url.clone(), body).await;
+    assert_eq!(got, status, "{method} {url}: {answer}");
+    answer
+}
+
+async fn start(deployment: &Deployment) -> Serve {
+    let deployment = deployment.clone();
+    tokio::task::spawn_blocking(move || Serve::start(&deployment))
+        .await
+        .unwrap()
+}
+
+impl World {
+    async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let deployment = Deployment::sqlite_in(&dir);
+        let jira = FakeJira::start("9.12.2", CONSUMER_KEY, private_key().public_key()).await;
+        jira.add_user(FakeUser::new(
+            "alice.j",
+            "JIRAUSER10100",
+            Some("alice@example.com"),
+        ));
+        jira.add_user(FakeUser::new(
+            "bob.j",
+            "JIRAUSER10200",
+            Some("bob@example.com"),
+        ));
+        jira.set_issue(
+            "SHOP-1",
+            FakeIssue {
+                assignee: None,
+                status: "1".into(),
+                updated: "2026-06-01T10:00:00.000+0000".into(),
+            },
+        );
+        let serve = start(&deployment).await;
+        let base = serve.url.clone();
+        let v1 = |path: &str| format!("{base}/api/v1{path}");
+        for (path, body) in [
+            (
+                "/organizations",
+                json!({"items": [{"id": "acme", "name": "Acme"}]}),
+            ),
+            (
+                "/users",
+                json!({"items": [
+                    {"id": "alice", "emails": [{"address": "alice@example.com", "verified": true}]},
+                    {"id": "bob", "emails": [{"address": "bob@example.com", "verified": true}]},
+                    {"id": "carol", "emails": [{"address": "carol@example.com", "verified": true}]},
+                ]}),
+            ),
+            (
+                "/organizations/acme/members",
+                json!({"items": [{"user": "alice"}, {"user": "bob"}, {"user": "carol"}]}),
+            ),
+            (
+                "/organizations/acme/teams",
+                json!({"items": [{"id": "web", "name": "Web", "members":
+                    [{"user": "alice"}, {"user": "bob"}, {"user": "carol"}]}]}),
+            ),
+            (
+                "/organizations/acme/projects",
+                json!({"items": [{"id": "shop", "name": "Shop", "teams": ["web"]}]}),
+            ),
+            (
+                "/organizations/acme/issues",
+                json!({"items": [{"id": "I-1", "project": "shop"}]}),
+            ),
+        ] {
+            expect(Method::PUT, v1(path), Some(body), 200).await;
+        }
+        let mut connect = Connect::for_organization_1(&jira, &deployment, &base);
+        connect.organization = "acme".to_owned();
+        Launch::Binary.connect(&deployment, &connect).await;
+        let webhooks = jira.webhooks();
+        assert_eq!(webhooks.len(), 1, "{webhooks:?}");
+        let integrations = expect(
+            Method::GET,
+            v1("/organizations/acme/integrations"),
+            None,
+            200,
+        )
+        .await;
+        let integration = integrations[0]["integration"].as_u64().unwrap();
+        expect(
+            Method::PATCH,
+            v1(&format!(
+                "/organizations/acme/integrations/{integration}/config"
+            )),
+            Some(json!({"sync_reverse_assignment": true, "sync_forward_assignment": true})),
+            200,
+        )
+        .await;
+        expect(
+            Method::PUT,
+            v1("/organizations/acme/issues/I-1/jira-links/SHOP-1"),
+            None,
+            201,
+        )
+        .await;
+        Self {
+            dir,
+            deployment,
+            jira,
+            serve: Some(serve),
+            webhook_path: webhook_path(&webhooks[0].url),
+            base,
+        }
+    }
+
+    fn v1(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.base)
+    }
+
+    async fn assign(&self, assignee: Value) -> Value {
+        expect(
+            Method::POST,
+            self.v1("/organizations/acme/issues/I-1/assign"),
+            Some(json!({"assignee": assignee})),
+            200,
+        )
+        .await
+    }
+
+    async fn local_assignee(&self) -> Value {
+        expect(
+            Method::GET,
+            self.v1("/organizations/acme/issues/I-1"),
+            None,
+            200,
+        )
+        .await["assignee"]
+            .clone()
+    }
+
+    fn jira_assignee(&self) -> Option<String> {
+        self.jira
+            .issue("SHOP-1")
+            .and_then(|issue| issue.assignee_name().map(str::to_owned))
+    }
+
+    async fn wait_for_jira_assignee(&self, wanted: Option<&str>) {
+        wait_for(&format!("Jira's assignee {wanted:?}"), async || {
+            self.jira_assignee().as_deref() == wanted
+        })
+        .await;
+    }
+
+    fn applied_assignments(&self) -> usize {
+        self.jira.applied_calls("PUT", ASSIGNEE_PATH).len()
+    }
+
+    async fn jirasync(&self, args: &[&str]) -> String {
+        let deployment = self.deployment.clone();
+        let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            deployment.jirasync(&args)
+        })
+        .await
+        .unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assign_reassign_and_unassign_reach_jira_in_order() {
+    let world = World::new().await;
+    assert_eq!(
+        world.assign(json!({"user": "alice"})).await,
+        json!({"changed": true, "outbound": 1})
+    );
+    world.wait_for_jira_assignee(Some("alice.j")).await;
+    world.assign(json!({"user": "bob"})).await;
+    world.wait_for_jira_assignee(Some("bob.j")).await;
+    world.assign(Value::Null).await;
+    world.wait_for_jira_assignee(None).await;
+    assert_eq!(world.applied_assignments(), 3);
+    let names: Vec<Value> = world
+        .jira
+        .applied_calls("PUT", ASSIGNEE_PATH)
+        .iter()
+        .map(|call| call.json()["name"].clone())
+        .collect();
+    assert_eq!(names, [json!("alice.j"), json!("bob.j"), Value::Null]);
+    let listed = world.jirasync(&["outbox", "list"]).await;
+    assert_eq!(listed.matches("\tdone\t").count(), 3, "{listed}");
+    drop(world.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_without_a_jira_match_fails_with_the_reason() {
+    let world = World::new().await;
+    world.assign(json!({"user": "carol"})).await;
+    wait_for("the failed piece", async || {
+        world
+            .jirasync(&["outbox", "list", "--failed"])
+            .await
+            .contains("no Jira user found")
+    })
+    .await;
+    let failed = world.jirasync(&["outbox", "list", "--failed"]).await;
+    assert!(failed.contains("carol@example.com"), "{failed}");
+    assert_eq!(world.applied_assignments(), 0);
+    assert_eq!(world.jira_assignee(), None);
+    // The application's own change stands.
+    assert_eq!(world.local_assignee().await, json!({"user": "carol"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jira_down_then_up_gets_the_change_once() {
+    let world = World::new().await;
+    world.jira.set_down(true);
+    world.assign(json!({"user": "alice"})).await;
+    wait_for("an attempt while Jira is down", async || {
+        !world
+            .jira
+            .calls("GET", "/rest/api/2/user/search")
+            .is_empty()
+            || !world.jira.calls("PUT", ASSIGNEE_PATH).is_empty()
+    })
+    .await;
+    world.jira.set_down(false);
+    world.wait_for_jira_assignee(Some("alice.j")).await;
+    assert_eq!(world.applied_assignments(), 1);
+    let listed = world.jirasync(&["outbox", "list"]).await;
+    assert!(listed.contains("\tdone\t"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_pending_work_loses_nothing_and_sends_nothing_twice() {
+    let mut world = World::new().await;
+    world.jira.set_down(true);
+    world.assign(json!({"user": "bob"})).await;
+    wait_for("an attempt while Jira is down", async || {
+        !world
+            .jira
+            .calls("GET", "/rest/api/2/user/search")
+            .is_empty()
+    })
+    .await;
+    world.serve.take().unwrap().kill_9();
+    world.jira.set_down(false);
+    let serve = start(&world.deployment).await;
+    world.base = serve.url.clone();
+    world.serve = Some(serve);
+    world.wait_for_jira_assignee(Some("bob.j")).await;
+    // Let a second worker pass find nothing more to do.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(world.applied_assignments(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jiras_webhook_for_our_own_change_changes_nothing_and_sends_nothing_back() {
+    let world = World::new().await;
+    world.assign(json!({"user": "alice"})).await;
+    world.wait_for_jira_assignee(Some("alice.j")).await;
+    let echo = world
+        .jira
+        .issue_updated_webhook("SHOP-1")
+        .expect("Jira's webhook for the assignment");
+    // The application moves on (Jira is down, so bob waits in the outbox) before Jira's
+    // webhook for alice arrives.
+    world.jira.set_down(true);
+    world.assign(json!({"user": "bob"})).await;
+    let client = reqwest::Client::new();
+    let answer = post(
+        &client,
+        &world.base,
+        &world.webhook_path,
+        serde_json::to_vec(&echo).unwrap(),
+    )
+    .await;
+    assert!(answer.status == 200 || answer.status == 202, "{answer:?}");
+    let store = world.deployment.open_store().await;
+    wait_until_drained(store.as_ref()).await;
+    // Not applied back: the newer local change stands, and no outbound work was made.
+    assert_eq!(world.local_assignee().await, json!({"user": "bob"}));
+    let listed = world.jirasync(&["outbox", "list"]).await;
+    assert_eq!(listed.lines().count(), 3, "header, alice, bob: {listed}");
+    world.jira.set_down(false);
+    world.wait_for_jira_assignee(Some("bob.j")).await;
+    assert_eq!(world.applied_assignments(), 2);
+    // Jira's webhook for bob is recognised too.
+    let echo = world.jira.issue_updated_webhook("SHOP-1").unwrap();
+    post(
+        &client,
+        &world.base,
+        &world.webhook_path,
+        serde_json::to_vec(&echo).unwrap(),
+    )
+    .await;
+    wait_until_drained(store.as_ref()).await;
+    assert_eq!(world.local_assignee().await, json!({"user": "bob"}));
+    assert_eq!(world.applied_assignments(), 2);
+}
