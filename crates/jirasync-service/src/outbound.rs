@@ -209,7 +209,7 @@ impl OutboundWorker {
             Ok(()) => OutboundResult::Done {
                 at: EventTimestamp::from_system_time(self.clock.now()),
             },
-            Err(failure) => self.after_failure(&job, attempt, failure),
+            Err(failure) => self.after_failure(&job, attempt, &failure),
         };
         let id = job.work.id.get();
         let key = job.work.issue_key.as_str();
@@ -242,7 +242,7 @@ impl OutboundWorker {
         &self,
         job: &OutboundJob,
         attempt: u32,
-        failure: OutboundFailure,
+        failure: &OutboundFailure,
     ) -> OutboundResult {
         let now = self.clock.now();
         let at = EventTimestamp::from_system_time(now);

@@ -104,10 +104,10 @@ pub(super) async fn assign_issue(
         now,
     )
     .await?;
-    if outcome.outbound > 0 {
-        if let Some(outbound) = &state.outbound {
-            outbound.wake();
-        }
+    if outcome.outbound > 0
+        && let Some(outbound) = &state.outbound
+    {
+        outbound.wake();
     }
     Ok(Json(ChangeResult {
         changed: outcome.changed,

@@ -248,17 +248,16 @@ mod fake {
                     format!("Issue Does Not Exist: {key}"),
                 ));
             }
-            if let Some(name) = assignee {
-                if !state
+            if let Some(name) = assignee
+                && !state
                     .users
                     .iter()
                     .any(|user| user.name == name && user.active)
-                {
-                    return Err(JiraWriteError::permanent(
-                        Some(400),
-                        format!("User '{name}' cannot be assigned issues."),
-                    ));
-                }
+            {
+                return Err(JiraWriteError::permanent(
+                    Some(400),
+                    format!("User '{name}' cannot be assigned issues."),
+                ));
             }
             state
                 .assignees
