@@ -25,8 +25,8 @@ use jirasync_domain::integration::{
 use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue};
 use jirasync_domain::organization::Organization;
 use jirasync_domain::store::{
-    EventHub, InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, OrganizationLink,
-    SyncKind,
+    EventHub, InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, LinkRemoval,
+    OrganizationLink, SyncKind,
 };
 use jirasync_domain::{
     EventStore, ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore,
@@ -132,6 +132,11 @@ flaky! {
             integration_id: IntegrationId,
             config: SyncConfig,
         ) -> OrganizationIntegration;
+        async fn remove_link(
+            &self,
+            organization_id: OrganizationId,
+            integration_id: IntegrationId,
+        ) -> LinkRemoval;
     }
 }
 
@@ -238,6 +243,7 @@ flaky! {
         async fn finish_delivery(&self, claim: &DeliveryClaim, result: DeliveryResult) -> ();
         async fn deliveries(&self, filter: DeliveryFilter) -> Vec<DeliveryRecord>;
         async fn replay_event(&self, id: &EventId, now: EventTimestamp) -> usize;
+        async fn purge_settled_events(&self, before: EventTimestamp) -> u64;
     }
 }
 
