@@ -3,7 +3,12 @@
 //! and writes the `Authorization` header.
 //!
 //! `rsa_sha1_2048_unblinded` plugs a back-end that signs without blinding through the
-//! `RsaSha1Signer` seam, to show what the blinding in `PrivateKey` costs.
+//! `RsaSha1Signer` seam, to show what the blinding in `PrivateKey` costs. With the `openssl`
+//! feature, `rsa_sha1_2048_openssl` signs through `OpenSslSigner`.
+//!
+//! The group `rsa_sha1_sign_2048` times the RSA back-ends alone (`sign_rsa_sha1` over a 200-byte
+//! base string, no header), the figure to set beside `openssl speed rsa2048`:
+//! `cargo bench -p jirasync-client --bench sign --features openssl -- rsa_sha1_sign_2048`.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -34,6 +39,20 @@ impl RsaSha1Signer for Unblinded {
 
 const KEY_PEM: &str = include_str!("../tests/fixtures/rsa-2048-pkcs8.pem");
 
+/// `OpenSslSigner` over the bench key, when the `openssl` feature is on.
+fn openssl_backend() -> Option<Arc<dyn RsaSha1Signer>> {
+    #[cfg(feature = "openssl")]
+    {
+        jirasync_client::OpenSslSigner::from_pem(KEY_PEM)
+            .ok()
+            .map(|fast| Arc::new(fast) as Arc<dyn RsaSha1Signer>)
+    }
+    #[cfg(not(feature = "openssl"))]
+    {
+        None
+    }
+}
+
 fn sign_typical_request(c: &mut Criterion) {
     let Ok(url) = Url::parse("https://jira.example.com/jira/rest/api/2/user?username=jane.doe")
     else {
@@ -47,7 +66,7 @@ fn sign_typical_request(c: &mut Criterion) {
     };
     let secret = TokenSecret::new("access-token-secret");
     let request = SigningRequest::new("GET", &url).token("access-token-0123456789", Some(&secret));
-    let signers = [
+    let mut signers = vec![
         ("rsa_sha1_2048", SigningKey::RsaSha1(Arc::new(key))),
         (
             "rsa_sha1_2048_unblinded",
@@ -58,6 +77,8 @@ fn sign_typical_request(c: &mut Criterion) {
             SigningKey::HmacSha1(ConsumerSecret::new("consumer-secret")),
         ),
     ];
+    signers
+        .extend(openssl_backend().map(|fast| ("rsa_sha1_2048_openssl", SigningKey::RsaSha1(fast))));
     let mut group = c.benchmark_group("sign_request");
     for (name, signing_key) in signers {
         let signer = OAuth1Signer::new(ConsumerKey::new("jirasync"), signing_key)
@@ -72,5 +93,22 @@ fn sign_typical_request(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sign_typical_request);
+/// The RSA back-ends alone: one `sign_rsa_sha1` of a base-string-sized message per iteration.
+fn sign_with_each_backend(c: &mut Criterion) {
+    let Ok(key) = PrivateKey::from_pem(KEY_PEM) else {
+        return;
+    };
+    let mut backends: Vec<(&str, Arc<dyn RsaSha1Signer>)> = vec![("rustcrypto", Arc::new(key))];
+    backends.extend(openssl_backend().map(|fast| ("openssl", fast)));
+    let message = [b'a'; 200];
+    let mut group = c.benchmark_group("rsa_sha1_sign_2048");
+    for (name, backend) in backends {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(backend.sign_rsa_sha1(black_box(&message))));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, sign_typical_request, sign_with_each_backend);
 criterion_main!(benches);
