@@ -170,3 +170,18 @@ proptest! {
         prop_assert_eq!(fast.sign_rsa_sha1(&message).unwrap(), default.sign_rsa_sha1(&message).unwrap());
     }
 }
+
+#[test]
+fn a_refusal_by_openssl_names_the_backend_and_what_to_do() {
+    // OpenSSL refuses none of the keys `PrivateKey` accepts that we know of; the message is pinned here.
+    let error = KeyError::Backend {
+        backend: "OpenSSL",
+        reason: "error:1E08010C:DECODER routines::unsupported".to_owned(),
+    };
+    assert_eq!(
+        error.to_string(),
+        "The RSA back-end OpenSSL refused the private key: error:1E08010C:DECODER routines::unsupported. \
+         The key itself is valid; use the default back-end (PrivateKey) or report this with the key \
+         size and format."
+    );
+}
