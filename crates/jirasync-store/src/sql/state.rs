@@ -3,7 +3,9 @@
 //! [`crate::state_rows`].
 //!
 //! The state file holds the standalone deployment: jirasync's bookkeeping and the standalone
-//! host's tables, replaced together; a store opened for bookkeeping only refuses both calls.
+//! host's tables, replaced together; a store opened for bookkeeping only refuses both calls. The
+//! application's ids travel with their records: the `app_id` columns of the standalone tables
+//! and `organization_app_ids` beside jirasync's organizations.
 //!
 //! What differs per back-end is passed to the macro: what a replacement locks before it deletes
 //! (`lock`), and how ids assigned after an import are made to follow the imported ones
