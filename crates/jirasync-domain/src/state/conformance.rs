@@ -827,7 +827,7 @@ pub async fn state_round_trip_keeps_the_applications_ids<
         assignee: Some(AppAssignee::User(AppId::new("bob"))),
     };
     let summary = store
-        .upsert_issues(&acme, &[reopened.clone()])
+        .upsert_issues(&acme, std::slice::from_ref(&reopened))
         .await
         .unwrap();
     assert_eq!((summary.created, summary.updated), (0, 1));
@@ -892,6 +892,9 @@ pub async fn state_file_without_app_ids_imports_and_leaves_none<
     assert!(issue.is_some());
 }
 
+/// A change to a snapshot.
+type Edit = fn(&mut StateSnapshot);
+
 /// [`SCENE`] with the application's ids on every organization, user, team, project and issue.
 fn scene_with_app_ids() -> StateSnapshot {
     let mut snapshot = scene();
@@ -932,7 +935,7 @@ pub async fn state_refused_app_ids_change_nothing<
         [AppId::new("acme"), AppId::new("globex")]
     );
 
-    let edits: [(fn(&mut StateSnapshot), &str); 4] = [
+    let edits: [(Edit, &str); 4] = [
         (
             |s| s.users[1].app_id = Some("bob\t".into()),
             "users[1] (id 202): app_id: the id contains a control character",
