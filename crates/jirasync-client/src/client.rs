@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use reqwest::Method;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -10,7 +11,7 @@ use crate::credentials::{AccessToken, Credentials};
 use crate::error::Error;
 use crate::oauth1::{Clock, NonceSource, OAuth1Signer, SigningKey, SigningRequest};
 use crate::options::{BaseUrl, ClientOptions};
-use crate::response::{Call, check_status, parse_json};
+use crate::response::{Call, check_status, parse_json, unexpected_body};
 use crate::retry::{RetryPolicy, delay_before_retry};
 use crate::secret::{BearerToken, TokenSecret};
 use crate::transport::{OutgoingRequest, RawResponse, Transport};
@@ -139,6 +140,27 @@ impl JiraClient {
     ) -> Result<RawResponse, Error> {
         let url = self.transport.base_url().join(path);
         self.send_once(method, url, json_body).await
+    }
+
+    /// Sends a change with a JSON body exactly once (`verb` is `PUT` or `POST`) and checks that
+    /// Jira accepted it; hands back the call and the answer to read.
+    pub(crate) async fn send_json_change<'a, B: Serialize>(
+        &self,
+        verb: &'static str,
+        path: &'a str,
+        body: &B,
+    ) -> Result<(Call<'a>, RawResponse), Error> {
+        let call = Call { method: verb, path };
+        let method = if verb == "PUT" {
+            Method::PUT
+        } else {
+            Method::POST
+        };
+        let json =
+            serde_json::to_vec(body).map_err(|error| unexpected_body(call, error.to_string()))?;
+        let response = self.send_unretried(method, path, Some(json)).await?;
+        check_status(call, &response)?;
+        Ok((call, response))
     }
 
     /// Signs (with a fresh nonce and timestamp) and sends one request.

@@ -94,6 +94,33 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// An argument of a call was refused before any request was sent (an issue key that is not
+    /// one, an empty user name); nothing reached Jira.
+    #[error(transparent)]
+    InvalidInput(#[from] InputError),
+    /// `createmeta` has no such project for this user: it does not exist, or the user may not
+    /// create issues in it.
+    #[error(
+        "Jira's createmeta lists no project {project_key:?}: it does not exist, or the Jira user \
+         lacks the Create Issues permission in it"
+    )]
+    ProjectNotCreatable {
+        /// The project key or id asked for.
+        project_key: String,
+    },
+    /// `createmeta` lists the project but no issue type of that name in it.
+    #[error(
+        "Project {project_key} has no issue type named {issue_type:?} that the Jira user can create \
+         (it has: {})", describe_names(.available)
+    )]
+    IssueTypeNotInProject {
+        /// The project key or id asked for.
+        project_key: String,
+        /// The issue type name asked for.
+        issue_type: String,
+        /// The names of the issue types the project does offer.
+        available: Vec<String>,
+    },
     /// `serverInfo` did not carry a version this crate can read.
     #[error(
         "Jira's serverInfo has no readable version (got {version:?}); cannot choose the webhook API"
@@ -126,6 +153,68 @@ impl Error {
     }
 }
 
+impl Error {
+    /// Whether trying the same request again later cannot succeed without someone changing
+    /// something (a permission, the workflow, the data, the configuration): outbound work that
+    /// failed this way stops with its reason instead of being retried.
+    ///
+    /// Permanent: every answer `400`–`499` except `408` and `429` (so `400` invalid transition or
+    /// unknown user, `401`, `403` permission, `404` issue gone, `405`, `409`, `413`), redirects,
+    /// OAuth refusals (`oauth_problem`) other than `nonce_used` (a re-signed attempt carries a
+    /// fresh nonce), an HTML page answered with a status below 500 (a login page: the base URL
+    /// or a proxy is wrong), an answer that is not the expected data (the change may have been
+    /// made: repeating a `POST` could make it twice), invalid input, keys, signing and
+    /// configuration errors, and `createmeta` lacking the project or issue type.
+    ///
+    /// Transient: no connection, a timeout, a transport failure, `408`, `429` and `5xx` answers
+    /// (HTML error pages of a proxy included), and `nonce_used`. A connection lost after the
+    /// request was sent ([`Error::Transport`]) may hide a change Jira did make; the caller decides
+    /// whether its call is safe to repeat.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Timeout { .. } | Self::Connect { .. } | Self::Transport { .. } => false,
+            Self::OAuth(problem) => problem.problem != crate::oauth1::OAuthProblemKind::NonceUsed,
+            Self::Api(api) => !status_is_transient(api.status),
+            Self::HtmlPage { status, .. } => !status_is_transient(*status),
+            Self::WebhookNotCreated { source, .. } => source.is_permanent(),
+            Self::Key(_)
+            | Self::Sign(_)
+            | Self::Config(_)
+            | Self::MissingOAuthToken { .. }
+            | Self::MissingVerifier
+            | Self::UnexpectedBody { .. }
+            | Self::InvalidInput(_)
+            | Self::ProjectNotCreatable { .. }
+            | Self::IssueTypeNotInProject { .. }
+            | Self::UnknownServerVersion { .. } => true,
+        }
+    }
+
+    /// Jira's per-field `errors` (field id → message), when Jira refused the request with them,
+    /// such as `assignee` → `User 'x' cannot be assigned issues.`
+    pub fn field_errors(&self) -> Option<&BTreeMap<String, String>> {
+        match self {
+            Self::Api(api) => Some(&api.field_errors),
+            Self::WebhookNotCreated { source, .. } => source.field_errors(),
+            _ => None,
+        }
+    }
+
+    /// Jira's `errorMessages`, when Jira refused the request with them.
+    pub fn error_messages(&self) -> &[String] {
+        match self {
+            Self::Api(api) => &api.error_messages,
+            Self::WebhookNotCreated { source, .. } => source.error_messages(),
+            _ => &[],
+        }
+    }
+}
+
+/// Statuses worth trying again later: Jira or a proxy failed, or asked the client to slow down.
+fn status_is_transient(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500..=599)
+}
+
 impl From<OAuthProblem> for Error {
     fn from(problem: OAuthProblem) -> Self {
         Self::OAuth(Box::new(problem))
@@ -144,6 +233,57 @@ fn describe_keys(keys: &[String]) -> String {
     } else {
         format!("only the keys [{}]", keys.join(", "))
     }
+}
+
+fn describe_names(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// An argument refused before a request was sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// Not an issue key (`APP-123`: a project key of capital letters, digits and `_` starting with
+    /// a letter, a dash, a number) nor a numeric issue id.
+    #[error(
+        "{value:?} is neither an issue key (such as APP-123: capital letters, digits or _ starting \
+         with a letter, a dash, then a number) nor a numeric issue id"
+    )]
+    IssueReference {
+        /// The value given.
+        value: String,
+    },
+    /// Not a project key (`APP`) nor a numeric project id.
+    #[error(
+        "{value:?} is neither a project key (such as APP: capital letters, digits or _ starting \
+         with a letter) nor a numeric project id"
+    )]
+    ProjectReference {
+        /// The value given.
+        value: String,
+    },
+    /// A required text argument is empty (or only white space).
+    #[error("The {what} is empty")]
+    Empty {
+        /// Which argument (`user name`, `issue type`, `search query`, `transition id`).
+        what: &'static str,
+    },
+    /// A user name to assign is `-1`, which Jira reads as "automatic assignee".
+    #[error(
+        "\"-1\" is not a user name: Jira reads it as the automatic (default) assignee; use \
+         Assignment::Automatic for that"
+    )]
+    AutomaticAsUserName,
+    /// A transition id that is not a number.
+    #[error("The transition id {value:?} is not a number (Jira's transition ids are, such as 31)")]
+    TransitionId {
+        /// The value given.
+        value: String,
+    },
 }
 
 /// Why a private or public key could not be used.
@@ -291,7 +431,7 @@ impl ApiError {
                 "Jira did not accept the credentials: check the access token or personal access token and that the Application Link still exists."
             }
             403 => {
-                "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator)."
+                "The Jira user lacks a permission for this (managing webhooks needs a Jira administrator; assigning, transitioning, commenting and creating need the project's Assign Issues, Transition Issues, Add Comments and Create Issues permissions)."
             }
             404 => {
                 "Not found: check the Jira base URL (including any context path such as /jira) and the Jira version."
@@ -332,3 +472,88 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> Error {
+        ApiError {
+            method: "POST".into(),
+            path: "/rest/api/2/issue/APP-1/comment".into(),
+            status,
+            error_messages: Vec::new(),
+            field_errors: BTreeMap::new(),
+            first_message: None,
+            location: None,
+        }
+        .into()
+    }
+
+    fn html(status: u16) -> Error {
+        Error::HtmlPage {
+            method: "GET".into(),
+            path: "/rest/api/2/issue/APP-1".into(),
+            status,
+            expected: "an issue",
+        }
+    }
+
+    #[test]
+    fn client_errors_are_permanent_except_timeouts_and_rate_limits() {
+        for status in [301, 400, 401, 403, 404, 405, 409, 413] {
+            assert!(api(status).is_permanent(), "{status}");
+        }
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(!api(status).is_permanent(), "{status}");
+        }
+    }
+
+    #[test]
+    fn a_proxy_error_page_is_transient_and_a_login_page_permanent() {
+        assert!(!html(502).is_permanent());
+        assert!(html(200).is_permanent());
+        assert!(html(404).is_permanent());
+    }
+
+    #[test]
+    fn only_a_used_nonce_among_oauth_refusals_is_transient() {
+        let refusal = |problem: &str| -> Error {
+            OAuthProblem::from_response(401, &format!("oauth_problem={problem}"), None)
+                .map(Error::from)
+                .unwrap_or_else(|| Error::MissingVerifier)
+        };
+        assert!(!refusal("nonce_used").is_permanent());
+        for problem in ["token_rejected", "signature_invalid", "timestamp_refused"] {
+            let error = refusal(problem);
+            assert!(error.oauth_problem().is_some(), "{problem}");
+            assert!(error.is_permanent(), "{problem}");
+        }
+    }
+
+    #[test]
+    fn network_failures_are_transient_and_bad_input_permanent() {
+        let host = "jira.example.com".to_owned();
+        assert!(!Error::Timeout { host: host.clone() }.is_permanent());
+        assert!(
+            !Error::Connect {
+                host: host.clone(),
+                reason: "refused".into()
+            }
+            .is_permanent()
+        );
+        assert!(
+            !Error::Transport {
+                host,
+                reason: "reset".into()
+            }
+            .is_permanent()
+        );
+        assert!(Error::from(InputError::Empty { what: "user name" }).is_permanent());
+        let wrapped = Error::WebhookNotCreated {
+            details: "down".into(),
+            source: Box::new(api(503)),
+        };
+        assert!(!wrapped.is_permanent());
+    }
+}

@@ -1,5 +1,7 @@
 //! A client for Jira Server / Data Center: OAuth 1.0a (RSA-SHA1) request signing, the three-legged
-//! token exchange, and the REST calls jirasync needs (server info, webhooks, users, statuses, JQL search).
+//! token exchange, and the REST calls jirasync needs (server info, webhooks, users, statuses, JQL search,
+//! and for outbound sync: read, create and assign issues, transitions, comments, user search,
+//! createmeta).
 //!
 //! # Layout
 //!
@@ -112,17 +114,22 @@ mod secret;
 pub mod testing;
 mod transport;
 
+pub use api::comments::JiraComment;
+pub use api::create_meta::{AllowedValue, CreateField, CreateMeta, CreateMetaApi};
+pub use api::issues::{Assignment, CreatedIssue, IssueProject, JiraIssue};
+pub use api::references::{check_issue_reference, check_project_reference};
 pub use api::search::{FoundIssue, MAX_RESULTS_LIMIT, SEARCH_FIELDS, SearchPage};
 pub use api::server_info::{JiraVersion, ServerInfo};
 pub use api::statuses::{JiraStatus, StatusCategory};
-pub use api::users::JiraUser;
+pub use api::transitions::{Transition, TransitionTarget};
+pub use api::users::{JiraUser, MAX_USER_RESULTS};
 pub use api::webhooks::{
     DEFAULT_WEBHOOK_NAME, EnsureWebhookOutcome, ISSUE_EVENTS, NewWebhook, Webhook, WebhookAction,
     WebhookApi, WebhookId,
 };
 pub use client::JiraClient;
 pub use credentials::{AccessToken, ConsumerKey, Credentials, RequestTokenValue};
-pub use error::{ApiError, ConfigError, Error, KeyError, SignError};
+pub use error::{ApiError, ConfigError, Error, InputError, KeyError, SignError};
 pub use keys::{GENERATED_KEY_BITS, GENERATED_KEY_BITS_RANGE, PrivateKey, PublicKey};
 pub use oauth1::dance::{AccessTokenPair, OAuthCallback, OAuthDance, RequestToken};
 pub use options::{BaseUrl, ClientOptions, DEFAULT_USER_AGENT};

@@ -60,6 +60,27 @@ pub(crate) fn parse_json<T: DeserializeOwned>(
     })
 }
 
+/// The body of a 2xx answer read strictly as `T`: an HTML page is its own error, and JSON that
+/// does not fit is refused with the path of the member at fault (`at transitions[0].to.id: …`).
+pub(crate) fn parse_json_strict<T: DeserializeOwned>(
+    call: Call<'_>,
+    response: &RawResponse,
+    expected: &'static str,
+) -> Result<T, Error> {
+    reject_html(call, response, expected)?;
+    jirasync_core::decode_json(response.body.as_bytes())
+        .map_err(|error| unexpected_body(call, format!("at {}: {}", error.path(), error.message())))
+}
+
+/// [`Error::UnexpectedBody`] for `call`.
+pub(crate) fn unexpected_body(call: Call<'_>, reason: String) -> Error {
+    Error::UnexpectedBody {
+        method: call.method.to_owned(),
+        path: call.path.to_owned(),
+        reason,
+    }
+}
+
 /// Jira's error JSON in any of its shapes: `{"errorMessages": [...], "errors": {...}}` from the REST
 /// API, `{"messages": [{"key": "..."}]}` from the webhook resources.
 #[derive(Debug, Default, Deserialize)]

@@ -11,7 +11,10 @@
 use std::time::SystemTime;
 
 use jirasync_client::oauth1::{OAuthProblem, parse_authorization_header, signature_base_string};
-use jirasync_client::{BaseUrl, JiraVersion, PrivateKey, PublicKey, parse_retry_after};
+use jirasync_client::{
+    BaseUrl, JiraVersion, PrivateKey, PublicKey, check_issue_reference, check_project_reference,
+    parse_retry_after,
+};
 use proptest::prelude::*;
 
 fn pem_like() -> impl Strategy<Value = String> {
@@ -50,6 +53,16 @@ proptest! {
         let _ = BaseUrl::parse(&text).map(|base| base.join("/rest/api/2/myself"));
         let _ = JiraVersion::parse(&text);
         let _ = parse_retry_after(&text, SystemTime::now());
+    }
+
+    #[test]
+    fn issue_and_project_reference_checks_never_panic(text in prop_oneof![any::<String>(), "[A-Z_0-9-]{0,12}"]) {
+        let issue = check_issue_reference(&text);
+        let project = check_project_reference(&text);
+        // What passes can go into a URL path as one segment.
+        if issue.is_ok() || project.is_ok() {
+            prop_assert!(!text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        }
     }
 
     #[test]

@@ -132,7 +132,8 @@ pub use install::form::{
 };
 pub use install::installer::{
     InstalledJira, InstallerError, JiraInstall, RemovedWebhook, WebhookRegistration,
-    WebhookRegistrationMode, ensure_issue_webhook, install_jira, remove_stale_webhooks,
+    WebhookRegistrationMode, ensure_issue_webhook, install_jira, remove_installation_webhooks,
+    remove_stale_webhooks,
 };
 pub use install::jira_hosts::{InvalidHostPattern, JiraHosts};
 pub use jira::{

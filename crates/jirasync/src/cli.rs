@@ -31,6 +31,11 @@ pub enum Command {
     /// Connect a Jira from the terminal: the OAuth 1.0a dance with an out-of-band verification
     /// code, the issue webhook, and the stored installation.
     Connect(ConnectArgs),
+    /// Disconnect an organization from a Jira: its credentials, issue links and external actors
+    /// for it are removed (the application's data stays), an `integration.removed` event is
+    /// written, and when it was the last organization the integration goes too and its webhooks
+    /// are deleted from Jira.
+    Disconnect(DisconnectArgs),
     /// Write an RSA key pair for Jira's Application Link and print the steps to set it up.
     Keygen(KeygenArgs),
     /// Open the database, apply any pending migrations, and print its schema version.
@@ -261,6 +266,18 @@ pub enum EventsCommand {
         /// The event's id (`evt_…`), as `events list` shows it.
         id: String,
     },
+}
+
+/// `disconnect` flags.
+#[derive(Debug, Args)]
+pub struct DisconnectArgs {
+    /// Which integration, and which organization leaves it.
+    #[command(flatten)]
+    pub choice: IntegrationChoice,
+    /// Do not delete the webhooks from Jira when the last organization leaves (Jira cannot be
+    /// reached, or an administrator deletes them); Jira's calls are then refused as unknown.
+    #[arg(long)]
+    pub keep_webhook: bool,
 }
 
 /// Which installed integration, and whose credentials, to use.

@@ -243,6 +243,11 @@ pub enum CliError {
     /// `webhook ensure` failed: Jira did not list, create or delete the webhook.
     #[error("cannot make sure Jira has the webhook: {0}")]
     EnsureWebhook(#[source] jirasync_service::InstallerError),
+    /// `disconnect` could not delete the webhooks from Jira; nothing was removed.
+    #[error(
+        "cannot delete the webhooks from Jira, so nothing was disconnected: {0} (run it again once Jira answers, or pass --keep-webhook to disconnect anyway and delete them in Jira yourself)"
+    )]
+    DisconnectWebhooks(#[source] jirasync_service::InstallerError),
     /// The integration has no webhook secret, so no webhook URL can be made.
     #[error(
         "the integration {external_id} has no webhook secret: connect it again (`jirasync connect`) to get one"

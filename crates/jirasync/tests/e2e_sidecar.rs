@@ -219,3 +219,71 @@ async fn an_application_feeds_the_api_connects_jira_and_hears_of_a_reassignment(
     assert_eq!(fed, pushed);
     drop(serve);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_removes_the_link_and_the_webhook_and_tells_the_application() {
+    use jirasync_domain::app_data::{AppId, OrganizationData};
+    use jirasync_domain::events::{EventCursor, EventPayload};
+
+    let dir = tempfile::tempdir().unwrap();
+    let deployment = Deployment::sqlite_in(&dir);
+    let jira = FakeJira::start("9.12.2", CONSUMER_KEY, private_key().public_key()).await;
+    let store = deployment.open_store().await;
+    store
+        .upsert_organizations(&[OrganizationData {
+            id: AppId::new("acme"),
+            name: "Acme".into(),
+            features: None,
+        }])
+        .await
+        .unwrap();
+    let mut connect = Connect::for_organization_1(&jira, &deployment, "https://sync.example.com");
+    connect.organization = "acme".to_owned();
+    Launch::Binary.connect(&deployment, &connect).await;
+    assert_eq!(jira.webhooks().len(), 1);
+    let integration = store.integrations().await.unwrap().remove(0);
+
+    let printed = tokio::task::spawn_blocking({
+        let deployment = deployment.clone();
+        move || deployment.jirasync(&["disconnect", "--organization", "acme"])
+    })
+    .await
+    .unwrap();
+    assert!(printed.contains("Deleted webhook "), "{printed}");
+    assert!(
+        printed.contains(&format!(
+            "Disconnected organization acme from {}",
+            integration.external_id
+        )),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("It was the last organization: the integration is removed."),
+        "{printed}"
+    );
+    assert!(jira.webhooks().is_empty(), "the webhook is gone from Jira");
+    assert!(store.integrations().await.unwrap().is_empty());
+    let events = store.events_after(EventCursor::START, 10).await.unwrap();
+    let Some(EventPayload::IntegrationRemoved(removed)) =
+        events.last().map(|stored| &stored.event.payload)
+    else {
+        panic!("integration.removed last: {events:?}")
+    };
+    assert_eq!(removed.organization_app_id.as_deref(), Some("acme"));
+    assert_eq!(removed.integration_id, integration.id.get());
+
+    // Nothing left to disconnect: a clear refusal.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_jirasync"))
+        .args(["disconnect", "--organization", "acme"])
+        .current_dir(&deployment.workdir)
+        .env_clear()
+        .env("JIRASYNC_DATABASE_URL", &deployment.database_url)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no Jira integration is installed: connect one first"),
+        "{stderr}"
+    );
+}

@@ -11,7 +11,7 @@
 mod setup_support;
 mod support;
 
-use jirasync_domain::app_data::{AppId, ApplicationData, OrganizationData};
+use jirasync_domain::app_data::{AppId, OrganizationData};
 use jirasync_domain::organization::OrganizationFeatures;
 use jirasync_domain::setup::SetupTokenHash;
 use setup_support::{CONSUMER_KEY, FakeJira};

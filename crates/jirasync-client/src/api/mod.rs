@@ -1,8 +1,13 @@
 //! Jira REST resources, one file each. Answers are typed and ignore fields they do not name.
 
+pub mod comments;
+pub mod create_meta;
+pub mod issues;
+pub mod references;
 pub mod search;
 pub mod server_info;
 pub mod statuses;
+pub mod transitions;
 pub mod users;
 pub mod webhooks;
 

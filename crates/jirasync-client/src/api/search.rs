@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::string_or_number;
 use crate::client::JiraClient;
 use crate::error::Error;
-use crate::response::{Call, check_status, reject_html};
+use crate::response::{Call, check_status, parse_json_strict, unexpected_body};
 use crate::{JiraStatus, JiraUser};
 
 const SEARCH_PATH: &str = "/rest/api/2/search";
@@ -129,19 +129,13 @@ impl JiraClient {
             )
             .await?;
         check_status(call, &response)?;
-        reject_html(call, &response, "a search result")?;
-        parse_page(call, response.body.as_bytes())
+        let raw = parse_json_strict(call, &response, "a search result")?;
+        to_page(call, raw)
     }
 }
 
-fn parse_page(call: Call<'_>, body: &[u8]) -> Result<SearchPage, Error> {
-    let unexpected = |reason: String| Error::UnexpectedBody {
-        method: call.method.to_owned(),
-        path: call.path.to_owned(),
-        reason,
-    };
-    let raw: RawPage = jirasync_core::decode_json(body)
-        .map_err(|error| unexpected(format!("at {}: {}", error.path(), error.message())))?;
+fn to_page(call: Call<'_>, raw: RawPage) -> Result<SearchPage, Error> {
+    let unexpected = |reason: String| unexpected_body(call, reason);
     let mut issues = Vec::with_capacity(raw.issues.len());
     for (index, issue) in raw.issues.into_iter().enumerate() {
         let updated =
@@ -184,13 +178,14 @@ mod tests {
     };
 
     fn page(start_at: u32, issues: usize, total: u32) -> SearchPage {
-        let issue = parse_page(
-            CALL,
-            br#"{"startAt":0,"maxResults":1,"total":1,"issues":[{"id":"1","key":"A-1","fields":
+        let raw: RawPage = serde_json::from_str(
+            r#"{"startAt":0,"maxResults":1,"total":1,"issues":[{"id":"1","key":"A-1","fields":
                 {"assignee":null,"status":{"id":"1","name":"Open"},"updated":"2026-06-01T10:00:00.000+0000"}}]}"#,
         )
-        .unwrap_or_else(|error| panic!("{error}"))
-        .issues;
+        .unwrap_or_else(|error| panic!("{error}"));
+        let issue = to_page(CALL, raw)
+            .unwrap_or_else(|error| panic!("{error}"))
+            .issues;
         SearchPage {
             start_at,
             max_results: 50,

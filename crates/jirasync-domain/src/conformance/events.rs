@@ -549,6 +549,88 @@ pub async fn purging_keeps_pending_and_newer_events<S: World + 'static>(store: S
     assert!(next[0].cursor > events[2].cursor, "cursors never go back");
 }
 
+/// Behaviour: removing an organization's link to an integration drops the organization's
+/// credentials and Jira issue links for it and writes `integration.removed`; the integration
+/// stays while another organization is linked, and goes with the last link; a link that does not
+/// exist is not found.
+pub async fn removing_a_link_drops_what_jirasync_keeps_and_writes_integration_removed<
+    S: World + 'static,
+>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let globex = f
+        .store
+        .seed_organization("globex", OrganizationFeatures::all())
+        .await
+        .unwrap();
+    f.store
+        .seed_organization_integration(
+            globex,
+            f.integration,
+            crate::integration::LinkStatus::Active,
+            SyncConfig::all_on(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !f.store
+            .external_issues_of(f.issue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let start = last_cursor(&*f.store).await;
+
+    let removal = f
+        .store
+        .remove_link(f.organization, f.integration)
+        .await
+        .unwrap();
+    assert_eq!(removal.integration.id, f.integration);
+    assert!(!removal.integration_removed, "globex is still linked");
+    assert!(f.store.integration(f.integration).await.unwrap().is_some());
+    assert!(
+        f.store
+            .identity(f.organization, f.integration)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .external_issues_of(f.issue)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let links = f.store.organization_links(f.integration).await.unwrap();
+    let linked: Vec<OrganizationId> = links.iter().map(|link| link.link.organization_id).collect();
+    assert_eq!(linked, [globex]);
+    let events = f.store.events_after(start, 10).await.unwrap();
+    let [removed] = events.as_slice() else {
+        panic!("one event: {events:?}")
+    };
+    assert_eq!(removed.event.organization_id, f.organization.get());
+    let EventPayload::IntegrationRemoved(data) = &removed.event.payload else {
+        panic!("integration.removed: {removed:?}")
+    };
+    assert_eq!(data.integration_id, f.integration.get());
+    assert_eq!(data.source, EventSource::Operator);
+
+    let error = f
+        .store
+        .remove_link(f.organization, f.integration)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error:?}");
+
+    let last = f.store.remove_link(globex, f.integration).await.unwrap();
+    assert!(last.integration_removed);
+    assert!(f.store.integration(f.integration).await.unwrap().is_none());
+    assert_eq!(types_after(&*f.store, start).await.len(), 2);
+}
+
 /// Behaviour: a rotation keeps the replaced secret as the previous one (two sign), the next
 /// rotation drops it; deleting a subscriber removes its deliveries; unknown ids are not found.
 pub async fn subscribers_rotate_secrets_and_are_deleted<S: World + 'static>(store: S) {

@@ -172,6 +172,7 @@ macro_rules! conformance_tests {
             deleting_a_subscriber_drops_its_deliveries,
             listeners_hear_of_committed_events,
             purging_keeps_pending_and_newer_events,
+            removing_a_link_drops_what_jirasync_keeps_and_writes_integration_removed,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;

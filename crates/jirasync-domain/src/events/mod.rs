@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::host::{HostIssue, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, TeamId, UserId};
+use crate::integration::Integration;
 use crate::issue::{Assignee, ResolutionStatus};
 use crate::store::Installation;
 
@@ -591,6 +592,22 @@ impl NewEvent {
             } else {
                 EventPayload::IssueUnlinked(data)
             },
+        }
+    }
+
+    /// The `integration.removed` event of the removal of `organization_id`'s link to
+    /// `integration` (`link_created` is false).
+    pub fn of_removal(organization_id: OrganizationId, integration: &Integration) -> Self {
+        Self {
+            organization_id,
+            payload: EventPayload::IntegrationRemoved(IntegrationData {
+                integration_id: integration.id.get(),
+                organization_app_id: None,
+                provider: integration.provider.clone(),
+                base_url: integration.metadata.base_url.clone(),
+                link_created: false,
+                source: EventSource::Operator,
+            }),
         }
     }
 

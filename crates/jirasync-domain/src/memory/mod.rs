@@ -41,8 +41,9 @@ use crate::people::{Project, Team, User};
 use crate::store::missing::{missing_issue_link, missing_organization_link};
 use crate::store::{
     EventHub, ExternalActorStore, IdentityWrite, InstallPlan, Installation, IntegrationStore,
-    IntegrationWrite, IssueLinkStore, IssueSyncRequest, IssueSyncStart, IssueSyncStore, LinkWrite,
-    OrganizationLink, OrganizationStore, ReconcileStore, StoreError, SyncKind,
+    IntegrationWrite, IssueLinkStore, IssueSyncRequest, IssueSyncStart, IssueSyncStore,
+    LinkRemoval, LinkWrite, OrganizationLink, OrganizationStore, ReconcileStore, StoreError,
+    SyncKind,
 };
 use crate::text::eq_ignore_case;
 
@@ -464,6 +465,54 @@ impl IntegrationStore for InMemoryStore {
             .ok_or_else(|| missing_organization_link(organization_id, integration_id))?;
         link.config = config;
         Ok(link.clone())
+    }
+
+    async fn remove_link(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+    ) -> Result<LinkRemoval, StoreError> {
+        let removal = {
+            let mut state = self.lock();
+            if state
+                .links
+                .remove(&(integration_id, organization_id))
+                .is_none()
+            {
+                return Err(missing_organization_link(organization_id, integration_id));
+            }
+            let integration = state
+                .integrations
+                .get(&integration_id)
+                .cloned()
+                .ok_or_else(|| StoreError::other("a link names an integration that is gone"))?;
+            state.identities.remove(&(organization_id, integration_id));
+            state
+                .external_issues
+                .retain(|(of, _, by), _| !(*of == integration_id && *by == organization_id));
+            state.external_actors.retain(|_, actor| {
+                !(actor.organization_id == organization_id
+                    && actor.integration_id == integration_id)
+            });
+            let last = !state
+                .links
+                .keys()
+                .any(|(linked, _)| *linked == integration_id);
+            if last {
+                state.integrations.remove(&integration_id);
+                state
+                    .external_issues
+                    .retain(|(of, _, _), _| *of != integration_id);
+                state.deliveries.retain(|(of, _, _)| *of != integration_id);
+                state.reconcile.remove(&integration_id);
+            }
+            state.append_events(
+                self.stamp(vec![NewEvent::of_removal(organization_id, &integration)]),
+            );
+            LinkRemoval::new(integration, last)
+        };
+        self.appended(true);
+        Ok(removal)
     }
 }
 

@@ -116,6 +116,39 @@ pub trait IntegrationStore: Send + Sync {
         integration_id: IntegrationId,
         config: SyncConfig,
     ) -> Result<OrganizationIntegration, StoreError>;
+
+    /// Removes the organization's link to the integration with everything jirasync keeps for
+    /// it: the organization's credentials for the integration, its links to Jira issues (with
+    /// their watermarks) and its external actors; and the integration itself (webhook secrets,
+    /// delivery log, reconcile point) when no other organization is linked to it, after which a
+    /// webhook of that Jira is refused as an unknown token. Appends `integration.removed` in
+    /// the same transaction. The application's own records stay.
+    /// [`StoreError::NotFound`] when the organization has no link to the integration.
+    async fn remove_link(
+        &self,
+        organization_id: OrganizationId,
+        integration_id: IntegrationId,
+    ) -> Result<LinkRemoval, StoreError>;
+}
+
+/// What [`IntegrationStore::remove_link`] removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LinkRemoval {
+    /// The integration as it was.
+    pub integration: Integration,
+    /// Whether the integration went too (no other organization was linked to it).
+    pub integration_removed: bool,
+}
+
+impl LinkRemoval {
+    /// A removal of the link to `integration`.
+    pub fn new(integration: Integration, integration_removed: bool) -> Self {
+        Self {
+            integration,
+            integration_removed,
+        }
+    }
 }
 
 /// The links from Jira issues to the application's issue ids.

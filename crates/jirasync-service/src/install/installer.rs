@@ -302,7 +302,24 @@ pub async fn remove_stale_webhooks(
     secrets: &[WebhookSecret],
     public_url: &str,
 ) -> Result<Vec<RemovedWebhook>, InstallerError> {
-    let public_url = public_url.trim_end_matches('/');
+    remove_installation_webhooks(jira, api, secrets, Some(public_url)).await
+}
+
+/// Deletes every webhook in Jira that belongs to this installation (as
+/// [`remove_stale_webhooks`] tells them), except, with `keep`, those posting under that public
+/// URL: `jirasync disconnect` passes `None` when the last organization leaves. Answers what was
+/// deleted; a webhook already gone (404) counts as deleted.
+///
+/// # Errors
+///
+/// [`InstallerError::Webhook`] when Jira does not list or delete them.
+pub async fn remove_installation_webhooks(
+    jira: &JiraClient,
+    api: WebhookApi,
+    secrets: &[WebhookSecret],
+    keep: Option<&str>,
+) -> Result<Vec<RemovedWebhook>, InstallerError> {
+    let keep = keep.map(|url| url.trim_end_matches('/'));
     let webhooks = jira
         .list_webhooks(api)
         .await
@@ -314,7 +331,7 @@ pub async fn remove_stale_webhooks(
         };
         let token = after_prefix.split('/').next().unwrap_or_default();
         let ours = verify_token(token, secrets).is_ok();
-        if !ours || base.trim_end_matches('/') == public_url {
+        if !ours || keep == Some(base.trim_end_matches('/')) {
             continue;
         }
         let Some(id) = webhook.id else { continue };

@@ -363,6 +363,17 @@ macro_rules! application_data {
             summary
         }
 
+        /// The project, user and team an issue of the batch was found to name.
+        fn references(
+            resolved: &HashMap<&str, (i64, Option<i64>, Option<i64>)>,
+            item: &IssueData,
+        ) -> Result<(i64, Option<i64>, Option<i64>), StoreError> {
+            resolved
+                .get(item.id.as_str())
+                .copied()
+                .ok_or_else(|| StoreError::other("an issue of the batch lost its references"))
+        }
+
         fn count(summary: &mut UpsertSummary, existed: bool) {
             if existed {
                 summary.updated += 1;
@@ -1036,11 +1047,11 @@ macro_rules! application_data {
                 let mut ids: HashMap<String, i64> = HashMap::with_capacity(batch_once.len());
                 let mut new = Vec::new();
                 for item in &batch_once {
+                    let (wanted_project, _, _) = references(&resolved, item)?;
                     let Some((id, project_id, status)) = existing.get(item.id.as_str()) else {
-                        new.push((*item, resolved[item.id.as_str()].0));
+                        new.push((*item, wanted_project));
                         continue;
                     };
-                    let wanted_project = resolved[item.id.as_str()].0;
                     if *project_id != wanted_project || status != status_name(item.status) {
                         ::sqlx::query(
                             "UPDATE local_issues SET project_id = $1, status = $2 WHERE id = $3",
@@ -1078,7 +1089,7 @@ macro_rules! application_data {
                     let id = *ids
                         .get(item.id.as_str())
                         .ok_or_else(|| StoreError::other("an inserted issue has no id"))?;
-                    match resolved[item.id.as_str()] {
+                    match references(&resolved, item)? {
                         (_, None, None) => {
                             if existing.contains_key(item.id.as_str()) {
                                 unassigned.push(id);

@@ -642,6 +642,77 @@ macro_rules! integration_store {
                     .map_err(|error| store_error(what, error))?;
                 Ok(updated)
             }
+
+            async fn remove_link(
+                &self,
+                organization_id: OrganizationId,
+                integration_id: IntegrationId,
+            ) -> Result<::jirasync_domain::store::LinkRemoval, StoreError> {
+                let what = "removing an organization's link to an integration";
+                let organization = sql_id(organization_id.get());
+                let integration = sql_id(integration_id.get());
+                let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
+                let removed = ::sqlx::query(
+                    "DELETE FROM jirasync_organization_integrations \
+                     WHERE organization_id = $1 AND integration_id = $2",
+                )
+                .bind(organization)
+                .bind(integration)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                if removed.rows_affected() == 0 {
+                    return Err(missing_organization_link(organization_id, integration_id));
+                }
+                let stored = integration_by_id(&mut transaction, integration)
+                    .await?
+                    .ok_or_else(|| StoreError::other("a link names an integration that is gone"))?;
+                // The organization's credentials, Jira issue links (with their watermarks; the
+                // links to local issues cascade) and external actors for the integration.
+                for table in [
+                    "jirasync_identities",
+                    "jirasync_external_issues",
+                    "jirasync_external_actors",
+                ] {
+                    ::sqlx::query(&format!(
+                        "DELETE FROM {table} WHERE organization_id = $1 AND integration_id = $2"
+                    ))
+                    .bind(organization)
+                    .bind(integration)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                }
+                let others: i64 = ::sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM jirasync_organization_integrations \
+                     WHERE integration_id = $1",
+                )
+                .bind(integration)
+                .fetch_one(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                let last = others == 0;
+                if last {
+                    // Its secrets, delivery log and reconcile point go with it (cascades).
+                    ::sqlx::query("DELETE FROM jirasync_integrations WHERE id = $1")
+                        .bind(integration)
+                        .execute(&mut *transaction)
+                        .await
+                        .map_err(|error| store_error(what, error))?;
+                }
+                let events = self.events.stamp(vec![
+                    ::jirasync_domain::events::NewEvent::of_removal(organization_id, &stored),
+                ]);
+                super::events::append_events(&mut transaction, &events, self.host_pool().is_ok())
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                self.events.appended();
+                Ok(::jirasync_domain::store::LinkRemoval::new(stored, last))
+            }
         }
     };
 }

@@ -8,6 +8,7 @@ use crate::error::CliError;
 
 mod config;
 mod connect;
+mod disconnect;
 mod doctor;
 mod events;
 mod inbox;
@@ -29,6 +30,7 @@ pub(crate) async fn run(
     match command {
         Command::Serve => serve::run(config, out).await,
         Command::Connect(args) => connect::run(&args, config, out).await,
+        Command::Disconnect(args) => disconnect::run(&args, config, out).await,
         Command::Keygen(args) => keygen::run(&args, config, out),
         Command::Migrate => migrate::run(config, out).await,
         Command::State(command) => state::run(command, config, out).await,

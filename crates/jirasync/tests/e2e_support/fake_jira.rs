@@ -7,7 +7,16 @@
 //! RSA-SHA1 signature against the consumer's public key (rebuilt from the request as received),
 //! the nonce against every nonce seen, the token against the tokens it issued. Refusals are 401
 //! with `oauth_problem=signature_invalid`, `nonce_used` or `token_rejected` in the body and in
-//! `WWW-Authenticate`, as Jira sends them. Every request is recorded for assertions.
+//! `WWW-Authenticate`, as Jira sends them. Every request is recorded for assertions, with its body.
+//!
+//! For outbound sync it keeps issues whole ([`FakeIssueState`]: project, summary, assignee, status
+//! in a workflow, comments, history) and serves reading, assigning, transitioning, commenting and
+//! creating them, `createmeta` and the user searches ([`issues`]); it builds the webhook deliveries
+//! Jira would send for those changes ([`deliveries`]); [`FakeJira::set_down`] makes it answer 503
+//! to everything, as a Jira that is down behind its proxy.
+
+mod deliveries;
+mod issues;
 
 use std::collections::{BTreeMap, HashSet};
 use std::convert::Infallible;
@@ -25,8 +34,11 @@ use jirasync_client::testing::verify_rsa_sha1_request;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
+#[allow(unused_imports, reason = "each test binary uses part of the fake")]
+pub use issues::{FakeChange, FakeChangeItem, FakeComment, FakeIssueState, FakeProject};
+
 /// A Jira user the fake knows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FakeUser {
     /// The user name (`?username=`).
     pub name: String,
@@ -34,6 +46,10 @@ pub struct FakeUser {
     pub key: String,
     /// The e-mail address, `None` when hidden.
     pub email: Option<String>,
+    /// Whether the account is active (inactive users are not found by searches nor assignable).
+    pub active: bool,
+    /// Whether the user may be assigned issues (the Assignable User permission).
+    pub assignable: bool,
 }
 
 impl FakeUser {
@@ -43,7 +59,23 @@ impl FakeUser {
             name: name.to_owned(),
             key: key.to_owned(),
             email: email.map(str::to_owned),
+            active: true,
+            assignable: true,
         }
+    }
+
+    /// The same user, deactivated.
+    #[must_use]
+    pub fn inactive(mut self) -> Self {
+        self.active = false;
+        self
+    }
+
+    /// The same user, without the Assignable User permission.
+    #[must_use]
+    pub fn not_assignable(mut self) -> Self {
+        self.assignable = false;
+        self
     }
 
     fn json(&self, base_url: &str) -> Value {
@@ -52,7 +84,7 @@ impl FakeUser {
             "name": self.name,
             "key": self.key,
             "displayName": self.name,
-            "active": true,
+            "active": self.active,
             "timeZone": "UTC",
         });
         if let (Some(email), Some(object)) = (&self.email, user.as_object_mut()) {
@@ -62,7 +94,7 @@ impl FakeUser {
     }
 }
 
-/// An issue in the fake, as its search shows it.
+/// An issue in the fake, as its search shows it (see [`FakeIssueState`] for the whole issue).
 #[derive(Debug, Clone)]
 pub struct FakeIssue {
     /// The assignee, `None` when unassigned.
@@ -99,6 +131,20 @@ pub struct RecordedRequest {
     pub status: u16,
     /// The `oauth_problem` answered, if refused.
     pub oauth_problem: Option<String>,
+    /// The body received (empty for none), as text.
+    pub body: String,
+}
+
+impl RecordedRequest {
+    /// The body received, as JSON (`Value::Null` when it is not JSON).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+
+    /// Whether the fake answered it with a 2xx status.
+    pub fn succeeded(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
 }
 
 #[derive(Debug)]
@@ -117,13 +163,20 @@ struct Inner {
     users: Vec<FakeUser>,
     /// Status id → (name, category key).
     statuses: BTreeMap<String, (String, String)>,
+    projects: Vec<FakeProject>,
     seen_nonces: HashSet<String>,
     request_tokens: BTreeMap<String, RequestTokenEntry>,
     access_tokens: BTreeMap<String, String>,
     webhooks: Vec<FakeWebhook>,
     next_id: u64,
     requests: Vec<RecordedRequest>,
-    issues: BTreeMap<String, FakeIssue>,
+    issues: BTreeMap<String, FakeIssueState>,
+    /// Answer 503 to everything.
+    down: bool,
+    /// The last time given out, in milliseconds (dates only move forward).
+    last_time_ms: i128,
+    next_change_id: u64,
+    next_comment_id: u64,
 }
 
 /// A running fake Jira. Dropping it leaves the server task running until the test's runtime ends.
@@ -140,22 +193,25 @@ pub const JIRA10_WEBHOOKS: &str = "/rest/jira-webhook/1.0/webhooks";
 
 impl FakeJira {
     /// Starts a fake Jira of `version` (such as `9.12.2` or `10.3.0`) that trusts `consumer_key`
-    /// signing with the private key of `public_key`. It knows the statuses `1` Open (new),
-    /// `3` In Progress (indeterminate) and `10102` Done (done), and no users.
+    /// signing with the private key of `public_key`. It knows the statuses of its workflow
+    /// (`1` Open, `4` Reopened: new; `3` In Progress: indeterminate; `5` Resolved, `6` Closed,
+    /// `10102` Done: done; see [`issues`]), no users, and no projects but those of the issues a
+    /// test sets.
     pub async fn start(version: &str, consumer_key: &str, public_key: PublicKey) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the fake Jira");
         let address = listener.local_addr().expect("fake Jira address");
         let base_url = format!("http://{address}");
-        let statuses = [
-            ("1", "Open", "new"),
-            ("3", "In Progress", "indeterminate"),
-            ("10102", "Done", "done"),
-        ]
-        .into_iter()
-        .map(|(id, name, category)| (id.to_owned(), (name.to_owned(), category.to_owned())))
-        .collect();
+        let statuses = issues::STATUSES
+            .iter()
+            .map(|(id, name, category)| {
+                (
+                    (*id).to_owned(),
+                    ((*name).to_owned(), (*category).to_owned()),
+                )
+            })
+            .collect();
         let inner = Arc::new(Mutex::new(Inner {
             base_url: base_url.clone(),
             consumer_key: consumer_key.to_owned(),
@@ -163,6 +219,7 @@ impl FakeJira {
             version: version.to_owned(),
             users: Vec::new(),
             statuses,
+            projects: Vec::new(),
             seen_nonces: HashSet::new(),
             request_tokens: BTreeMap::new(),
             access_tokens: BTreeMap::new(),
@@ -170,8 +227,12 @@ impl FakeJira {
             next_id: 1,
             requests: Vec::new(),
             issues: BTreeMap::new(),
+            down: false,
+            last_time_ms: 0,
+            next_change_id: 10_500,
+            next_comment_id: 10_100,
         }));
-        let app = Router::new()
+        let app = issues::routes(Router::new())
             .route("/plugins/servlet/oauth/request-token", post(request_token))
             .route("/plugins/servlet/oauth/authorize", get(authorize))
             .route("/plugins/servlet/oauth/access-token", post(access_token))
@@ -217,9 +278,101 @@ impl FakeJira {
         self.lock().webhooks.clone()
     }
 
-    /// Sets an issue as Jira has it now, sending no webhook.
+    /// Sets an issue as Jira has it now, sending no webhook and recording no history: its
+    /// assignee, status and `updated` (summary, comments and history of an existing issue are
+    /// kept). A new issue gets the id its search shows (`2` and the key's number on four digits),
+    /// the summary `Issue KEY`, type Bug, and its project (the key before the dash) if new.
     pub fn set_issue(&self, key: &str, issue: FakeIssue) {
-        self.lock().issues.insert(key.to_owned(), issue);
+        let mut inner = self.lock();
+        let project_key = key
+            .rsplit_once('-')
+            .map_or(key, |(project, _)| project)
+            .to_owned();
+        inner.ensure_project(&project_key);
+        if let Some(existing) = inner.issues.get_mut(key) {
+            existing.assignee = issue.assignee;
+            existing.status = issue.status;
+            existing.updated = issue.updated;
+            return;
+        }
+        let number = key.rsplit('-').next().unwrap_or("0");
+        inner.issues.insert(
+            key.to_owned(),
+            FakeIssueState {
+                key: key.to_owned(),
+                id: format!("2{number:0>4}"),
+                project_key,
+                issue_type_id: "10004".to_owned(),
+                summary: format!("Issue {key}"),
+                description: None,
+                assignee: issue.assignee,
+                status: issue.status,
+                created: issue.updated.clone(),
+                updated: issue.updated,
+                comments: Vec::new(),
+                history: Vec::new(),
+            },
+        );
+    }
+
+    /// The whole issue with this key or id, as the fake has it now.
+    pub fn issue(&self, key: &str) -> Option<FakeIssueState> {
+        self.lock().find_issue(key).cloned()
+    }
+
+    /// Adds a project (for creating issues in it); replaces one with the same key.
+    pub fn add_project(&self, project: FakeProject) {
+        let mut inner = self.lock();
+        inner.projects.retain(|known| known.key != project.key);
+        inner.projects.push(project);
+    }
+
+    /// Makes creating an issue in `project_key` (added if new) require the field `field_id`
+    /// (named `name` in `createmeta` and in the refusal).
+    pub fn require_create_field(&self, project_key: &str, field_id: &str, name: &str) {
+        let mut inner = self.lock();
+        inner.ensure_project(project_key);
+        if let Some(project) = inner
+            .projects
+            .iter_mut()
+            .find(|project| project.key == project_key)
+        {
+            project
+                .required_fields
+                .push((field_id.to_owned(), name.to_owned()));
+        }
+    }
+
+    /// Adds a comment to `key` as `author` would in Jira's UI, sending no webhook; `None` for an
+    /// unknown issue.
+    pub fn comment_as(&self, key: &str, author: &str, body: &str) -> Option<FakeComment> {
+        let mut inner = self.lock();
+        let key = inner.find_issue(key)?.key.clone();
+        Some(inner.add_comment(&key, body, author))
+    }
+
+    /// Jira down (`true`): every request is answered 503, as a proxy in front of a stopped Jira
+    /// does, and recorded; nothing changes. `false` brings it back.
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    /// The requests received with `method` at `path`, answered or not.
+    pub fn calls(&self, method: &str, path: &str) -> Vec<RecordedRequest> {
+        self.lock()
+            .requests
+            .iter()
+            .filter(|request| request.method == method && request.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// The requests with `method` at `path` that the fake answered with a 2xx status: what Jira
+    /// applied ("delivered once" is one of these).
+    pub fn applied_calls(&self, method: &str, path: &str) -> Vec<RecordedRequest> {
+        let mut calls = self.calls(method, path);
+        calls.retain(RecordedRequest::succeeded);
+        calls
     }
 
     /// Trusts an access token issued elsewhere (an imported state's credentials).
@@ -363,6 +516,7 @@ fn record(
     uri: &Uri,
     response: &Response,
     problem: Option<&str>,
+    body: &[u8],
 ) {
     inner.requests.push(RecordedRequest {
         method: method.to_string(),
@@ -370,6 +524,7 @@ fn record(
         query: uri.query().map(str::to_owned),
         status: response.status().as_u16(),
         oauth_problem: problem.map(str::to_owned),
+        body: String::from_utf8_lossy(body).into_owned(),
     });
 }
 
@@ -381,10 +536,31 @@ fn signed(
     token_kind: TokenKind,
     answer: impl FnOnce(&mut Inner, Signed) -> Response,
 ) -> Response {
+    signed_with_body(shared, request, token_kind, &[], answer)
+}
+
+/// [`signed`], recording the request's `body`. While the fake is down, answers 503 without
+/// looking at the request.
+fn signed_with_body(
+    shared: &Arc<Mutex<Inner>>,
+    request: &Incoming,
+    token_kind: TokenKind,
+    body: &[u8],
+    answer: impl FnOnce(&mut Inner, Signed) -> Response,
+) -> Response {
     let mut inner = lock(shared);
-    let response = match check_signature(&mut inner, request, token_kind) {
-        Ok(signed) => answer(&mut inner, signed),
-        Err(problem) => oauth_problem(problem),
+    let response = if inner.down {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><body><h1>503 Service Unavailable</h1></body></html>",
+        )
+            .into_response()
+    } else {
+        match check_signature(&mut inner, request, token_kind) {
+            Ok(signed) => answer(&mut inner, signed),
+            Err(problem) => oauth_problem(problem),
+        }
     };
     let problem = response
         .headers()
@@ -398,6 +574,7 @@ fn signed(
         &request.uri,
         &response,
         problem.as_deref(),
+        body,
     );
     response
 }
@@ -460,7 +637,7 @@ async fn authorize(State(shared): Shared, uri: Uri) -> Response {
         }
         (None, _) => oauth_problem("token_rejected"),
     };
-    record(&mut inner, &Method::GET, &uri, &response, None);
+    record(&mut inner, &Method::GET, &uri, &response, None, &[]);
     response
 }
 
@@ -606,7 +783,7 @@ fn not_found() -> Response {
 }
 
 async fn webhook_collection(State(shared): Shared, request: Incoming, body: Bytes) -> Response {
-    signed(&shared, &request, TokenKind::Access, |inner, _| {
+    signed_with_body(&shared, &request, TokenKind::Access, &body, |inner, _| {
         let collection = request.uri.path().trim_end_matches('/').to_owned();
         if !serves(inner, &collection) {
             return not_found();
@@ -739,10 +916,9 @@ async fn search(State(shared): Shared, request: Incoming) -> Response {
                     .get(&issue.status)
                     .cloned()
                     .unwrap_or_else(|| ("Unknown".to_owned(), "undefined".to_owned()));
-                let id = key.rsplit('-').next().unwrap_or("0");
                 json!({
                     "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
-                    "id": format!("2{id:0>4}"),
+                    "id": issue.id,
                     "self": format!("{base_url}/rest/api/2/issue/{key}"),
                     "key": key,
                     "fields": {
