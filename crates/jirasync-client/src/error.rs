@@ -341,6 +341,18 @@ pub enum KeyError {
         /// What the encoder reported.
         reason: String,
     },
+    /// An RSA back-end other than the default refused a key that [`PrivateKey`](crate::PrivateKey)
+    /// accepted.
+    #[error(
+        "The RSA back-end {backend} refused the private key: {reason}. The key itself is valid; \
+         use the default back-end (PrivateKey) or report this with the key size and format."
+    )]
+    Backend {
+        /// The back-end, such as `OpenSSL`.
+        backend: &'static str,
+        /// What the back-end reported.
+        reason: String,
+    },
 }
 
 /// Why a request could not be signed.

@@ -125,6 +125,14 @@ impl PrivateKey {
             })
     }
 
+    /// The key as PKCS#8 DER, zeroed on drop: how another back-end receives it.
+    #[cfg(feature = "openssl")]
+    pub(crate) fn to_pkcs8_der(&self) -> Result<rsa::pkcs8::SecretDocument, KeyError> {
+        self.inner.to_pkcs8_der().map_err(|error| KeyError::Encode {
+            reason: error.to_string(),
+        })
+    }
+
     /// The modulus size in bits.
     pub fn bits(&self) -> usize {
         rsa::traits::PublicKeyParts::size(&self.inner).saturating_mul(8)

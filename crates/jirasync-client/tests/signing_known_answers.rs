@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use jirasync_client::oauth1::{
-    FixedNonce, ManualClock, OAuth1Signer, SigningKey, SigningRequest, parse_authorization_header,
-    signature_base_string,
+    FixedNonce, ManualClock, OAuth1Signer, RsaSha1Signer, SigningKey, SigningRequest,
+    parse_authorization_header, signature_base_string,
 };
 use jirasync_client::{ConsumerKey, ConsumerSecret, PrivateKey, TokenSecret};
 use url::Url;
@@ -39,11 +39,31 @@ const RFC_BASE: &str = "POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a
     oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26\
     oauth_token%3Dkkk9d7dh3k39sjv7";
 
+/// The RSA back-ends built in: `PrivateKey` always, `OpenSslSigner` with the `openssl` feature. The
+/// RSA-SHA1 known answers hold for each.
+fn rsa_backends(pem: &str) -> Vec<(&'static str, Arc<dyn RsaSha1Signer>)> {
+    let default: (&'static str, Arc<dyn RsaSha1Signer>) =
+        ("PrivateKey", Arc::new(PrivateKey::from_pem(pem).unwrap()));
+    #[cfg(feature = "openssl")]
+    {
+        let fast = jirasync_client::OpenSslSigner::from_pem(pem).unwrap();
+        vec![default, ("OpenSslSigner", Arc::new(fast))]
+    }
+    #[cfg(not(feature = "openssl"))]
+    {
+        vec![default]
+    }
+}
+
 fn oauth_net_signer() -> OAuth1Signer {
     let key = PrivateKey::from_pem(&fixture("oauth-net-test-key.pem")).unwrap();
+    oauth_net_signer_with(Arc::new(key))
+}
+
+fn oauth_net_signer_with(key: Arc<dyn RsaSha1Signer>) -> OAuth1Signer {
     OAuth1Signer::new(
         ConsumerKey::new("dpf43f3p2l4k3l03"),
-        SigningKey::RsaSha1(Arc::new(key)),
+        SigningKey::RsaSha1(key),
     )
     .with_clock(Arc::new(ManualClock::at_unix_timestamp(1_196_666_512)))
     .with_nonce_source(Arc::new(FixedNonce("13917289812797014437".to_owned())))
@@ -62,23 +82,34 @@ fn header_param(header: &str, name: &str) -> String {
 fn matches_oauth_net_rsa_sha1_test_case() {
     let url =
         Url::parse("http://photos.example.net/photos?file=vacaction.jpg&size=original").unwrap();
-    let signed = oauth_net_signer()
-        .sign(&SigningRequest::new("GET", &url))
-        .unwrap();
-    assert_eq!(signed.base_string, OAUTH_NET_BASE);
-    assert_eq!(
-        header_param(&signed.authorization, "oauth_signature"),
-        OAUTH_NET_SIGNATURE
-    );
+    for (backend, key) in rsa_backends(&fixture("oauth-net-test-key.pem")) {
+        let signed = oauth_net_signer_with(key)
+            .sign(&SigningRequest::new("GET", &url))
+            .unwrap();
+        assert_eq!(signed.base_string, OAUTH_NET_BASE, "{backend}");
+        assert_eq!(
+            header_param(&signed.authorization, "oauth_signature"),
+            OAUTH_NET_SIGNATURE,
+            "{backend}"
+        );
+    }
 }
 
 #[test]
 fn matches_oauth_net_rsa_sha1_signature_with_pkcs1_copy_of_the_key() {
-    let key = PrivateKey::from_pem(&fixture("oauth-net-test-key.pem")).unwrap();
-    let signature = SigningKey::RsaSha1(Arc::new(key))
-        .sign(OAUTH_NET_BASE, None)
-        .unwrap();
-    assert_eq!(signature, OAUTH_NET_SIGNATURE);
+    for (backend, key) in rsa_backends(&fixture("oauth-net-test-key.pem")) {
+        let signature = SigningKey::RsaSha1(key).sign(OAUTH_NET_BASE, None).unwrap();
+        assert_eq!(signature, OAUTH_NET_SIGNATURE, "{backend}");
+    }
+}
+
+#[test]
+fn every_backend_is_tried() {
+    let expected = if cfg!(feature = "openssl") { 2 } else { 1 };
+    assert_eq!(
+        rsa_backends(&fixture("oauth-net-test-key.pem")).len(),
+        expected
+    );
 }
 
 #[test]

@@ -12,8 +12,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use jirasync_domain::app_data::{AppAssignee, AppId, ApplicationData};
 use jirasync_domain::external_actor::ExternalProvider;
-use jirasync_domain::ids::{IntegrationId, LocalIssueId, UserId};
+use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::state::{ImportSummary, StateSnapshot, export_state_json, import_state};
 use jirasync_domain::{
@@ -119,6 +120,42 @@ async fn imported_example_resolves_a_hidden_email_through_its_external_actor() {
         .unwrap()
         .unwrap();
     assert_eq!(issue.assignee, Some(Assignee::User(UserId::new(2))));
+}
+
+#[tokio::test]
+async fn imported_example_is_found_by_the_applications_ids() {
+    let store = InMemoryStore::new();
+    import_state(&store, &example_bytes()).await.unwrap();
+    let acme = AppId::new("acme");
+    let (organization, _) = store.app_organization(&acme).await.unwrap().unwrap();
+    assert_eq!(organization, OrganizationId::new(1));
+    let bob = store.app_user(&AppId::new("bob")).await.unwrap().unwrap();
+    assert_eq!(bob.emails.len(), 2);
+    let members = store.app_members(&acme).await.unwrap();
+    assert_eq!(members, ["alice", "bob", "carol"].map(AppId::new));
+    let mobile = store
+        .app_team(&acme, &AppId::new("mobile"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(mobile.members.len(), 2);
+    let project = store
+        .app_project(&acme, &AppId::new("mobile-app"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(project.teams, [AppId::new("mobile")]);
+    let (id, issue) = store
+        .app_issue(&acme, &AppId::new("I-3"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, LocalIssueId::new(11));
+    assert_eq!(issue.project, AppId::new("mobile-app"));
+    assert_eq!(
+        issue.assignee,
+        Some(AppAssignee::Team(AppId::new("mobile")))
+    );
 }
 
 #[test]

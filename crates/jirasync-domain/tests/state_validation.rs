@@ -59,20 +59,24 @@ async fn refused(edit: impl FnOnce(&mut StateSnapshot)) -> String {
     error.to_string()
 }
 
-/// Adds organization 30 with project 31 and team 32.
+/// Adds organization 30 with project 31 and team 32 (application ids `globex`, `api`,
+/// `api-team`).
 fn add_second_organization(snapshot: &mut StateSnapshot) {
     let mut organization: OrganizationRecord = snapshot.organizations[0].clone();
     organization.id = 30;
     organization.name = "globex".into();
+    organization.app_id = Some("globex".into());
     snapshot.organizations.push(organization);
     snapshot.projects.push(ProjectRecord {
         id: 31,
         organization_id: 30,
+        app_id: Some("api".into()),
         name: "api".into(),
     });
     snapshot.teams.push(TeamRecord {
         id: 32,
         organization_id: 30,
+        app_id: Some("api-team".into()),
         name: "api-team".into(),
     });
 }
@@ -421,7 +425,7 @@ async fn linked_local_issue_must_exist() {
 async fn linked_local_issue_is_in_the_linking_organization() {
     let message = refused(|s| {
         add_second_organization(s);
-        let mut issue = s.local_issues[3];
+        let mut issue = s.local_issues[3].clone();
         issue.id = 33;
         issue.organization_id = 30;
         issue.project_id = 31;
@@ -482,6 +486,7 @@ async fn external_actor_user_must_be_a_member() {
     let message = refused(|s| {
         s.users.push(UserRecord {
             id: 34,
+            app_id: None,
             active: true,
             emails: Vec::new(),
         });
@@ -560,4 +565,141 @@ async fn first_bad_record_in_file_order_is_named() {
     })
     .await;
     assert_eq!(message, "users[2] (id 4): e-mail address is empty");
+}
+
+#[tokio::test]
+async fn app_id_is_checked_like_the_host_apis() {
+    for (app_id, problem) in [
+        (String::new(), "the id is empty"),
+        ("bob\n".to_owned(), "the id contains a control character"),
+        (" bob".to_owned(), "the id starts or ends with a blank"),
+        ("b".repeat(256), "the id has 256 characters, more than 255"),
+    ] {
+        let message = refused(|s| s.users[1].app_id = Some(app_id)).await;
+        assert_eq!(message, format!("users[1] (id 3): app_id: {problem}"));
+    }
+    let message = refused(|s| s.local_issues[2].app_id = Some("I\u{7f}3".into())).await;
+    assert_eq!(
+        message,
+        "local_issues[2] (id 11): app_id: the id contains a control character"
+    );
+}
+
+#[tokio::test]
+async fn an_app_id_of_255_characters_is_accepted() {
+    let mut snapshot = example();
+    snapshot.teams[1].app_id = Some("t".repeat(255));
+    snapshot.validate().unwrap();
+}
+
+#[tokio::test]
+async fn organization_app_id_is_unique() {
+    let message = refused(|s| {
+        add_second_organization(s);
+        s.organizations[1].app_id = Some("acme".into());
+    })
+    .await;
+    assert_eq!(
+        message,
+        "organizations[1] (id 30): app_id \"acme\" is already used by organizations[0]"
+    );
+}
+
+#[tokio::test]
+async fn user_app_id_is_unique() {
+    let message = refused(|s| s.users[2].app_id = Some("alice".into())).await;
+    assert_eq!(
+        message,
+        "users[2] (id 4): app_id \"alice\" is already used by users[0]"
+    );
+}
+
+#[tokio::test]
+async fn team_app_id_is_unique_within_its_organization() {
+    let message = refused(|s| s.teams[1].app_id = Some("web".into())).await;
+    assert_eq!(
+        message,
+        "teams[1] (id 6): app_id \"web\" is already used by teams[0] of organization 1"
+    );
+}
+
+#[tokio::test]
+async fn project_app_id_is_unique_within_its_organization() {
+    let message = refused(|s| s.projects[1].app_id = Some("storefront".into())).await;
+    assert_eq!(
+        message,
+        "projects[1] (id 8): app_id \"storefront\" is already used by projects[0] of organization 1"
+    );
+}
+
+#[tokio::test]
+async fn local_issue_app_id_is_unique_within_its_organization() {
+    let message = refused(|s| s.local_issues[3].app_id = Some("I-1".into())).await;
+    assert_eq!(
+        message,
+        "local_issues[3] (id 12): app_id \"I-1\" is already used by local_issues[0] of organization 1"
+    );
+}
+
+#[tokio::test]
+async fn teams_projects_and_issues_of_two_organizations_may_share_an_app_id() {
+    let mut snapshot = example();
+    add_second_organization(&mut snapshot);
+    snapshot.teams[2].app_id = Some("web".into());
+    snapshot.projects[2].app_id = Some("storefront".into());
+    let mut issue = snapshot.local_issues[0].clone();
+    issue.id = 33;
+    issue.organization_id = 30;
+    issue.project_id = 31;
+    issue.assignee = None;
+    snapshot.local_issues.push(issue);
+    snapshot.validate().unwrap();
+    assert_eq!(snapshot.local_issues[4].app_id.as_deref(), Some("I-1"));
+}
+
+#[tokio::test]
+async fn issue_with_an_app_id_is_in_a_project_with_one() {
+    let message = refused(|s| s.projects[0].app_id = None).await;
+    assert_eq!(
+        message,
+        "local_issues[0] (id 9): the issue has an app_id but its project 7 has none: give the project an app_id too"
+    );
+}
+
+#[tokio::test]
+async fn app_ids_may_be_null_or_left_out() {
+    let mut json: serde_json::Value = serde_json::from_slice(&example_bytes()).unwrap();
+    json["users"][0]["app_id"] = serde_json::Value::Null;
+    for collection in ["organizations", "teams", "projects", "local_issues"] {
+        for record in json[collection].as_array_mut().unwrap() {
+            record.as_object_mut().unwrap().remove("app_id");
+        }
+    }
+    let snapshot = StateSnapshot::from_json(&serde_json::to_vec(&json).unwrap()).unwrap();
+    snapshot.validate().unwrap();
+    assert_eq!(snapshot.users[0].app_id, None);
+    assert_eq!(snapshot.users[1].app_id.as_deref(), Some("bob"));
+    assert!(
+        snapshot
+            .local_issues
+            .iter()
+            .all(|issue| issue.app_id.is_none())
+    );
+}
+
+#[tokio::test]
+async fn app_id_of_the_wrong_type_names_its_path() {
+    let mut json: serde_json::Value = serde_json::from_slice(&example_bytes()).unwrap();
+    json["teams"][1]["app_id"] = serde_json::json!(6);
+    let error = refused_bytes(&serde_json::to_vec(&json).unwrap()).await;
+    match error {
+        StateError::Malformed { path, message, .. } => {
+            assert_eq!(path, "teams[1].app_id");
+            assert!(
+                message.starts_with("invalid type: integer `6`"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a malformed file, got {other:?}"),
+    }
 }

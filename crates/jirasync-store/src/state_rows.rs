@@ -75,16 +75,19 @@ macro_rules! tables {
 
 tables! {
     ORGANIZATIONS = "jirasync_organizations" ["id", "name", "issue_sync", "external_actors"] by "id";
-    USERS = "users" ["id", "active"] by "id";
+    ORGANIZATION_APP_IDS = "organization_app_ids"
+        ["organization_id", "app_id"] by "organization_id";
+    USERS = "users" ["id", "active", "app_id"] by "id";
     USER_EMAILS = "user_emails"
         ["user_id", "position", "address", "address_lower", "verified"] by "user_id, position";
     ORGANIZATION_MEMBERS = "organization_members"
         ["organization_id", "user_id"] by "organization_id, user_id";
-    TEAMS = "teams" ["id", "organization_id", "name"] by "id";
+    TEAMS = "teams" ["id", "organization_id", "name", "app_id"] by "id";
     TEAM_MEMBERS = "team_members" ["team_id", "user_id", "active"] by "team_id, user_id";
-    PROJECTS = "projects" ["id", "organization_id", "name"] by "id";
+    PROJECTS = "projects" ["id", "organization_id", "name", "app_id"] by "id";
     TEAM_PROJECTS = "team_projects" ["team_id", "project_id"] by "team_id, project_id";
-    LOCAL_ISSUES = "local_issues" ["id", "organization_id", "project_id", "status"] by "id";
+    LOCAL_ISSUES = "local_issues"
+        ["id", "organization_id", "project_id", "status", "app_id"] by "id";
     ISSUE_ASSIGNEES = "issue_assignees"
         ["local_issue_id", "user_id", "team_id"] by "local_issue_id";
     INTEGRATIONS = "jirasync_integrations"
@@ -128,22 +131,24 @@ const BEARER: &str = "bearer";
 
 /// [`ORGANIZATIONS`]: id, name, issue sync, external actors.
 pub(crate) type OrganizationRow = (i64, String, bool, bool);
-/// [`USERS`]: id, active.
-pub(crate) type UserRow = (i64, bool);
+/// [`ORGANIZATION_APP_IDS`]: organization, the application's id of it.
+pub(crate) type OrganizationAppIdRow = (i64, String);
+/// [`USERS`]: id, active, application id.
+pub(crate) type UserRow = (i64, bool, Option<String>);
 /// [`USER_EMAILS`]: user, position, address, lower-cased address, verified.
 pub(crate) type UserEmailRow = (i64, i64, String, String, bool);
 /// [`ORGANIZATION_MEMBERS`]: organization, user.
 pub(crate) type OrganizationMemberRow = (i64, i64);
-/// [`TEAMS`]: id, organization, name.
-pub(crate) type TeamRow = (i64, i64, String);
+/// [`TEAMS`]: id, organization, name, application id.
+pub(crate) type TeamRow = (i64, i64, String, Option<String>);
 /// [`TEAM_MEMBERS`]: team, user, active.
 pub(crate) type TeamMemberRow = (i64, i64, bool);
-/// [`PROJECTS`]: id, organization, name.
-pub(crate) type ProjectRow = (i64, i64, String);
+/// [`PROJECTS`]: id, organization, name, application id.
+pub(crate) type ProjectRow = (i64, i64, String, Option<String>);
 /// [`TEAM_PROJECTS`]: team, project.
 pub(crate) type TeamProjectRow = (i64, i64);
-/// [`LOCAL_ISSUES`]: id, organization, project, status.
-pub(crate) type LocalIssueRow = (i64, i64, i64, String);
+/// [`LOCAL_ISSUES`]: id, organization, project, status, application id.
+pub(crate) type LocalIssueRow = (i64, i64, i64, String, Option<String>);
 /// [`ISSUE_ASSIGNEES`]: local issue, user, team.
 pub(crate) type IssueAssigneeRow = (i64, Option<i64>, Option<i64>);
 /// [`INTEGRATIONS`]: id, provider, external id, name, base URL, domain name, TLS flag.
@@ -214,6 +219,7 @@ pub(crate) type ActivityRow = (
 #[derive(Default)]
 pub(crate) struct StateRows {
     pub(crate) organizations: Vec<OrganizationRow>,
+    pub(crate) organization_app_ids: Vec<OrganizationAppIdRow>,
     pub(crate) users: Vec<UserRow>,
     pub(crate) user_emails: Vec<UserEmailRow>,
     pub(crate) organization_members: Vec<OrganizationMemberRow>,
@@ -319,10 +325,15 @@ impl StateRows {
                 record.features.issue_sync,
                 record.features.external_actors,
             ));
+            if let Some(app_id) = &record.app_id {
+                rows.organization_app_ids
+                    .push((stored_id(record.id)?, app_id.clone()));
+            }
         }
         for record in &snapshot.users {
             let user = stored_id(record.id)?;
-            rows.users.push((user, record.active));
+            rows.users
+                .push((user, record.active, record.app_id.clone()));
             for (position, email) in (0_i64..).zip(&record.emails) {
                 rows.user_emails.push((
                     user,
@@ -339,7 +350,8 @@ impl StateRows {
         }
         for record in &snapshot.teams {
             let [id, organization] = stored_ids([record.id, record.organization_id])?;
-            rows.teams.push((id, organization, record.name.clone()));
+            rows.teams
+                .push((id, organization, record.name.clone(), record.app_id.clone()));
         }
         for record in &snapshot.team_members {
             let [team, user] = stored_ids([record.team_id, record.user_id])?;
@@ -347,7 +359,8 @@ impl StateRows {
         }
         for record in &snapshot.projects {
             let [id, organization] = stored_ids([record.id, record.organization_id])?;
-            rows.projects.push((id, organization, record.name.clone()));
+            rows.projects
+                .push((id, organization, record.name.clone(), record.app_id.clone()));
         }
         for record in &snapshot.team_projects {
             let [team, project] = stored_ids([record.team_id, record.project_id])?;
@@ -356,8 +369,13 @@ impl StateRows {
         for record in &snapshot.local_issues {
             let [id, organization, project] =
                 stored_ids([record.id, record.organization_id, record.project_id])?;
-            rows.local_issues
-                .push((id, organization, project, record.status.as_str().to_owned()));
+            rows.local_issues.push((
+                id,
+                organization,
+                project,
+                record.status.as_str().to_owned(),
+                record.app_id.clone(),
+            ));
             if record.assignee.is_some() {
                 let (user, team) = user_or_team_columns(record.assignee)?;
                 rows.issue_assignees.push((id, user, team));
@@ -467,6 +485,8 @@ impl StateRows {
         let mut links = group_by_parent(self.external_issue_links, |(external, local)| {
             Ok((external, file_id(local)?))
         })?;
+        let mut organization_app_ids: BTreeMap<i64, String> =
+            self.organization_app_ids.into_iter().collect();
         let assignees: BTreeMap<i64, Option<UserOrTeam>> = self
             .issue_assignees
             .into_iter()
@@ -477,6 +497,7 @@ impl StateRows {
             organizations: collect(self.organizations, |(id, name, issue_sync, actors)| {
                 Ok(OrganizationRecord {
                     id: file_id(id)?,
+                    app_id: organization_app_ids.remove(&id),
                     name,
                     features: FeaturesRecord {
                         issue_sync,
@@ -484,9 +505,10 @@ impl StateRows {
                     },
                 })
             })?,
-            users: collect(self.users, |(id, active)| {
+            users: collect(self.users, |(id, active, app_id)| {
                 Ok(UserRecord {
                     id: file_id(id)?,
+                    app_id,
                     active,
                     emails: emails.remove(&id).unwrap_or_default(),
                 })
@@ -497,10 +519,11 @@ impl StateRows {
                     user_id: file_id(user)?,
                 })
             })?,
-            teams: collect(self.teams, |(id, organization, name)| {
+            teams: collect(self.teams, |(id, organization, name, app_id)| {
                 Ok(TeamRecord {
                     id: file_id(id)?,
                     organization_id: file_id(organization)?,
+                    app_id,
                     name,
                 })
             })?,
@@ -511,10 +534,11 @@ impl StateRows {
                     active,
                 })
             })?,
-            projects: collect(self.projects, |(id, organization, name)| {
+            projects: collect(self.projects, |(id, organization, name, app_id)| {
                 Ok(ProjectRecord {
                     id: file_id(id)?,
                     organization_id: file_id(organization)?,
+                    app_id,
                     name,
                 })
             })?,
@@ -524,10 +548,12 @@ impl StateRows {
                     project_id: file_id(project)?,
                 })
             })?,
-            local_issues: collect(self.local_issues, |(id, organization, project, status)| {
+            local_issues: collect(self.local_issues, |row| {
+                let (id, organization, project, status, app_id) = row;
                 Ok(LocalIssueRecord {
                     id: file_id(id)?,
                     organization_id: file_id(organization)?,
+                    app_id,
                     project_id: file_id(project)?,
                     status: IssueStatusRecord::from_name(&status)
                         .ok_or_else(|| unknown("issue status", &status))?,
@@ -751,15 +777,15 @@ mod tests {
     fn statements_list_the_columns_in_row_order() {
         assert_eq!(
             TEAMS.select(),
-            "SELECT id, organization_id, name FROM teams ORDER BY id"
+            "SELECT id, organization_id, name, app_id FROM teams ORDER BY id"
         );
         assert_eq!(
             TEAMS.insert(|_| "?".to_owned()),
-            "INSERT INTO teams (id, organization_id, name) VALUES (?, ?, ?)"
+            "INSERT INTO teams (id, organization_id, name, app_id) VALUES (?, ?, ?, ?)"
         );
         assert_eq!(
             TEAMS.insert(|n| format!("${n}")),
-            "INSERT INTO teams (id, organization_id, name) VALUES ($1, $2, $3)"
+            "INSERT INTO teams (id, organization_id, name, app_id) VALUES ($1, $2, $3, $4)"
         );
     }
 
@@ -769,7 +795,8 @@ mod tests {
         assert!(position(USERS) < position(USER_EMAILS));
         assert!(position(IDENTITIES) < position(ORGANIZATION_INTEGRATIONS));
         assert!(position(LOCAL_ISSUES) < position(EXTERNAL_ISSUE_LINKS));
-        assert_eq!(DOMAIN_TABLES.len(), 18);
+        assert!(position(ORGANIZATIONS) < position(ORGANIZATION_APP_IDS));
+        assert_eq!(DOMAIN_TABLES.len(), 19);
     }
 
     #[test]
@@ -789,6 +816,7 @@ mod tests {
         let snapshot = StateSnapshot {
             users: vec![UserRecord {
                 id: u64::MAX,
+                app_id: None,
                 active: true,
                 emails: Vec::new(),
             }],

@@ -1,8 +1,8 @@
 //! `jirasync state import` / `state export`: a state file round-trips, and a bad file is refused
 //! naming its first bad record, with nothing written.
 //!
-//! The import and export run in-process on the in-memory store; through the binary, only the
-//! refusal of a bad file is covered, as the SQL stores do not implement `StateStore` yet.
+//! The import and export run in-process on the in-memory store; through the binary (on SQLite),
+//! the refusal of a bad file and a backup and restore that keeps the application's ids.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -220,4 +220,62 @@ async fn the_binary_exports_a_watermark_beyond_the_year_9999() {
         exported["external_issues"][0]["assignee_updated_at"],
         "9999-12-31T23:59:59.999Z"
     );
+}
+
+/// The backup and restore an operator runs, through the binary on SQLite: a deployment seeded
+/// from the example (which carries the application's ids) gets an issue through the host API,
+/// is exported, and the export is imported into a new database; there the host API finds the
+/// seeded and the added records by the application's ids, and an export gives the backup's bytes.
+#[test]
+fn the_binary_restores_the_applications_ids() {
+    const TOKEN: &str = "an-admin-token-of-32-characters!";
+    let authorization = format!("Bearer {TOKEN}");
+    let headers = [("Authorization", authorization.as_str())];
+
+    let original = support::Workdir::new();
+    let imported = original.run(&["state", "import", example_path().to_str().unwrap()]);
+    assert_eq!(imported.code, Some(0), "{imported:?}");
+    let served = original.serve(&["--admin-token", TOKEN]);
+    let added = served.request_with(
+        "PUT",
+        "/api/v1/organizations/acme/issues",
+        &headers,
+        br#"{"items": [{"id": "I-5", "project": "storefront", "assignee": {"team": "web"}}]}"#,
+    );
+    assert_eq!(added.status, 200, "{added:?}");
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    let exported = original.run(&["state", "export", "--out", "backup.json"]);
+    assert_eq!(exported.code, Some(0), "{exported:?}");
+    let backup = std::fs::read(original.path().join("backup.json")).unwrap();
+
+    let restored = support::Workdir::new();
+    std::fs::write(restored.path().join("backup.json"), &backup).unwrap();
+    let imported = restored.run(&["state", "import", "backup.json"]);
+    assert_eq!(imported.code, Some(0), "{imported:?}");
+    let served = restored.serve(&["--admin-token", TOKEN]);
+    for (path, expected) in [
+        (
+            "/api/v1/organizations/acme/issues/I-5",
+            serde_json::json!({"id": "I-5", "project": "storefront", "status": "unresolved",
+                "assignee": {"team": "web"}, "jira_links": []}),
+        ),
+        (
+            "/api/v1/organizations/acme/issues/I-2",
+            serde_json::json!({"id": "I-2", "project": "storefront", "status": "resolved",
+                "assignee": null, "jira_links": [{"key": "SHOP-2", "integration": 13}]}),
+        ),
+    ] {
+        let answer = served.request_with("GET", path, &headers, b"");
+        assert_eq!(answer.status, 200, "{path}: {answer:?}");
+        let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap();
+        assert_eq!(body, expected, "{path}");
+    }
+    let user = served.request_with("GET", "/api/v1/users/bob", &headers, b"");
+    assert_eq!(user.status, 200, "{user:?}");
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    let exported = restored.run(&["state", "export"]);
+    assert_eq!(exported.code, Some(0), "{exported:?}");
+    assert_eq!(exported.stdout.as_bytes(), backup.as_slice());
 }

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 
 use super::{ExternalIssueRow, InMemoryStore, State};
+use crate::app_data::AppId;
 use crate::ids::{LocalIssueId, OrganizationId, ProjectId, TeamId, UserId};
 use crate::state::{
     ActivityRecord, ExternalActorRecord, ExternalIssueRecord, IdentityRecord, IntegrationRecord,
@@ -21,13 +22,24 @@ use crate::store::StoreError;
 impl State {
     /// Every record, sorted canonically.
     fn to_snapshot(&self) -> StateSnapshot {
+        let app_ids = &self.app_ids;
         let mut snapshot = StateSnapshot {
             organizations: self
                 .organizations
                 .values()
-                .map(OrganizationRecord::from)
+                .map(|organization| OrganizationRecord {
+                    app_id: app_ids.organizations.key_of(organization.id).map(app_text),
+                    ..OrganizationRecord::from(organization)
+                })
                 .collect(),
-            users: self.users.values().map(UserRecord::from).collect(),
+            users: self
+                .users
+                .values()
+                .map(|user| UserRecord {
+                    app_id: app_ids.users.key_of(user.id).map(app_text),
+                    ..UserRecord::from(user)
+                })
+                .collect(),
             organization_members: self
                 .members
                 .iter()
@@ -36,7 +48,14 @@ impl State {
                     user_id: user.get(),
                 })
                 .collect(),
-            teams: self.teams.values().map(TeamRecord::from).collect(),
+            teams: self
+                .teams
+                .values()
+                .map(|team| TeamRecord {
+                    app_id: app_ids.teams.key_of(team.id).map(|(_, id)| app_text(id)),
+                    ..TeamRecord::from(team)
+                })
+                .collect(),
             team_members: self
                 .team_memberships
                 .iter()
@@ -48,7 +67,17 @@ impl State {
                     })
                 })
                 .collect(),
-            projects: self.projects.values().map(ProjectRecord::from).collect(),
+            projects: self
+                .projects
+                .values()
+                .map(|project| ProjectRecord {
+                    app_id: app_ids
+                        .projects
+                        .key_of(project.id)
+                        .map(|(_, id)| app_text(id)),
+                    ..ProjectRecord::from(project)
+                })
+                .collect(),
             team_projects: self
                 .team_projects
                 .iter()
@@ -62,7 +91,10 @@ impl State {
             local_issues: self
                 .local_issues
                 .values()
-                .map(LocalIssueRecord::from)
+                .map(|issue| LocalIssueRecord {
+                    app_id: app_ids.issues.key_of(issue.id).map(|(_, id)| app_text(id)),
+                    ..LocalIssueRecord::from(issue)
+                })
                 .collect(),
             integrations: self
                 .integrations
@@ -106,10 +138,22 @@ impl State {
         };
         for record in &snapshot.organizations {
             let organization = record.to_organization();
+            if let Some(app_id) = &record.app_id {
+                state
+                    .app_ids
+                    .organizations
+                    .insert(AppId::new(app_id.as_str()), organization.id);
+            }
             state.organizations.insert(organization.id, organization);
         }
         for record in &snapshot.users {
             let user = record.to_user();
+            if let Some(app_id) = &record.app_id {
+                state
+                    .app_ids
+                    .users
+                    .insert(AppId::new(app_id.as_str()), user.id);
+            }
             state.users.insert(user.id, user);
         }
         state.members = snapshot
@@ -124,6 +168,10 @@ impl State {
             .collect();
         for record in &snapshot.teams {
             let team = record.to_team();
+            if let Some(app_id) = &record.app_id {
+                let key = (team.organization_id, AppId::new(app_id.as_str()));
+                state.app_ids.teams.insert(key, team.id);
+            }
             state.teams.insert(team.id, team);
         }
         for record in &snapshot.team_members {
@@ -135,6 +183,10 @@ impl State {
         }
         for record in &snapshot.projects {
             let project = record.to_project();
+            if let Some(app_id) = &record.app_id {
+                let key = (project.organization_id, AppId::new(app_id.as_str()));
+                state.app_ids.projects.insert(key, project.id);
+            }
             state.projects.insert(project.id, project);
         }
         for record in &snapshot.team_projects {
@@ -146,6 +198,10 @@ impl State {
         }
         for record in &snapshot.local_issues {
             let issue = record.to_local_issue();
+            if let Some(app_id) = &record.app_id {
+                let key = (issue.organization_id, AppId::new(app_id.as_str()));
+                state.app_ids.issues.insert(key, issue.id);
+            }
             state.local_issues.insert(issue.id, issue);
         }
         for record in &snapshot.integrations {
@@ -195,6 +251,11 @@ impl State {
         state.activities = by_issue;
         Ok(state)
     }
+}
+
+/// An application id as the state file writes it.
+fn app_text(app_id: &AppId) -> String {
+    app_id.as_str().to_owned()
 }
 
 /// The largest id of any record of the snapshot (0 for an empty one).

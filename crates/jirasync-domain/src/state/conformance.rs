@@ -25,6 +25,10 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, WebhookSecret};
 
 use super::{StateError, StateSnapshot, StateStore, export_state_json, import_state};
 use crate::StaticJiraDirectory;
+use crate::app_data::{
+    AppAssignee, AppId, ApplicationData, IssueData, OrganizationData, ProjectData, TeamData,
+    TeamMemberData, UserData,
+};
 use crate::conformance::Fixture;
 use crate::conformance::World;
 use crate::conformance::fixture::{DONE, IN_PROGRESS, KEY, assigned_to_email, status_changed};
@@ -64,6 +68,9 @@ macro_rules! state_conformance_tests {
             state_refused_file_changes_nothing,
             state_import_clears_the_delivery_log_and_keeps_watermarks,
             state_imported_state_syncs,
+            state_round_trip_keeps_the_applications_ids,
+            state_file_without_app_ids_imports_and_leaves_none,
+            state_refused_app_ids_change_nothing,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
@@ -629,4 +636,346 @@ pub async fn state_imported_state_syncs<S: World + StateStore + 'static>(store: 
         .unwrap()
         .unwrap();
     assert_eq!(other.assignee, Some(Assignee::User(UserId::new(202))));
+}
+
+/// Writes, through the host API's store calls, organization `acme` with members `alice` and
+/// `bob`, team `web` (alice), project `shop` (reached by `web`) and issues `I-1` (assigned to
+/// alice) and `I-2` (resolved, assigned to `web`); and organization `globex` with a project
+/// and an issue of the same names, `shop` and `I-1`.
+async fn write_application_records<S: ApplicationData>(store: &S) {
+    let id = |text: &str| AppId::new(text);
+    let organizations = ["acme", "globex"].map(|name| OrganizationData {
+        id: id(name),
+        name: name.to_owned(),
+        features: None,
+    });
+    store.upsert_organizations(&organizations).await.unwrap();
+    let users =
+        [("alice", "alice@example.com"), ("bob", "bob@example.com")].map(|(user, address)| {
+            UserData {
+                id: id(user),
+                active: true,
+                emails: vec![UserEmail::verified(address)],
+            }
+        });
+    store.upsert_users(&users).await.unwrap();
+    let acme = id("acme");
+    store
+        .add_members(&acme, &[id("alice"), id("bob")])
+        .await
+        .unwrap();
+    let team = TeamData {
+        id: id("web"),
+        name: "Web".into(),
+        members: vec![TeamMemberData {
+            user: id("alice"),
+            active: true,
+        }],
+    };
+    store.upsert_teams(&acme, &[team]).await.unwrap();
+    for (organization, teams) in [(&acme, vec![id("web")]), (&id("globex"), Vec::new())] {
+        let project = ProjectData {
+            id: id("shop"),
+            name: "Shop".into(),
+            teams,
+        };
+        store
+            .upsert_projects(organization, &[project])
+            .await
+            .unwrap();
+    }
+    let issue = |name: &str, status, assignee| IssueData {
+        id: id(name),
+        project: id("shop"),
+        status,
+        assignee,
+    };
+    let acme_issues = [
+        issue(
+            "I-1",
+            ResolutionStatus::Unresolved,
+            Some(AppAssignee::User(id("alice"))),
+        ),
+        issue(
+            "I-2",
+            ResolutionStatus::Resolved,
+            Some(AppAssignee::Team(id("web"))),
+        ),
+    ];
+    store.upsert_issues(&acme, &acme_issues).await.unwrap();
+    let globex_issue = issue("I-1", ResolutionStatus::Unresolved, None);
+    store
+        .upsert_issues(&id("globex"), &[globex_issue])
+        .await
+        .unwrap();
+}
+
+/// What the host API's reads give for the records of [`write_application_records`].
+#[derive(Debug, PartialEq)]
+struct ApplicationView {
+    organizations: Vec<AppId>,
+    acme: Option<(OrganizationId, OrganizationData)>,
+    users: Vec<Option<UserData>>,
+    members: Vec<AppId>,
+    team: Option<TeamData>,
+    projects: Vec<Option<ProjectData>>,
+    issues: Vec<Option<(LocalIssueId, IssueData)>>,
+}
+
+async fn application_view<S: ApplicationData>(store: &S) -> ApplicationView {
+    let (acme, globex) = (AppId::new("acme"), AppId::new("globex"));
+    let mut users = Vec::new();
+    for user in ["alice", "bob"] {
+        users.push(store.app_user(&AppId::new(user)).await.unwrap());
+    }
+    let mut projects = Vec::new();
+    for organization in [&acme, &globex] {
+        let project = store.app_project(organization, &AppId::new("shop")).await;
+        projects.push(project.unwrap());
+    }
+    let mut issues = Vec::new();
+    for (organization, issue) in [(&acme, "I-1"), (&acme, "I-2"), (&globex, "I-1")] {
+        let issue = store.app_issue(organization, &AppId::new(issue)).await;
+        issues.push(issue.unwrap());
+    }
+    ApplicationView {
+        organizations: store.app_organizations().await.unwrap(),
+        acme: store.app_organization(&acme).await.unwrap(),
+        users,
+        members: store.app_members(&acme).await.unwrap(),
+        team: store.app_team(&acme, &AppId::new("web")).await.unwrap(),
+        projects,
+        issues,
+    }
+}
+
+/// A backup and restore keeps the application's ids: records written through the host API are
+/// exported with their `app_id`s, and after the store was emptied and the export imported again,
+/// every host API read finds the same records (jirasync's ids included), a write by an app id
+/// updates the restored record instead of creating another, and a second export gives the same
+/// bytes.
+pub async fn state_round_trip_keeps_the_applications_ids<
+    S: World + StateStore + ApplicationData + 'static,
+>(
+    store: S,
+) {
+    write_application_records(&store).await;
+    let before = application_view(&store).await;
+    assert!(before.acme.is_some() && before.team.is_some());
+    assert!(before.users.iter().all(Option::is_some));
+    assert!(before.projects.iter().all(Option::is_some));
+    assert!(before.issues.iter().all(Option::is_some));
+
+    let exported = export_state_json(&store).await.unwrap();
+    let snapshot = StateSnapshot::from_json(&exported).unwrap();
+    let app_ids = |ids: Vec<Option<String>>| -> Vec<String> { ids.into_iter().flatten().collect() };
+    assert_eq!(
+        app_ids(
+            snapshot
+                .organizations
+                .iter()
+                .map(|r| r.app_id.clone())
+                .collect()
+        ),
+        ["acme", "globex"]
+    );
+    assert_eq!(
+        app_ids(snapshot.users.iter().map(|r| r.app_id.clone()).collect()),
+        ["alice", "bob"]
+    );
+    assert_eq!(
+        app_ids(snapshot.teams.iter().map(|r| r.app_id.clone()).collect()),
+        ["web"]
+    );
+    assert_eq!(
+        app_ids(snapshot.projects.iter().map(|r| r.app_id.clone()).collect()),
+        ["shop", "shop"]
+    );
+    assert_eq!(
+        app_ids(
+            snapshot
+                .local_issues
+                .iter()
+                .map(|r| r.app_id.clone())
+                .collect()
+        ),
+        ["I-1", "I-2", "I-1"]
+    );
+
+    import_state(&store, br#"{"format_version": 1}"#)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.app_organizations().await.unwrap(),
+        Vec::<AppId>::new()
+    );
+    assert_eq!(store.app_user(&AppId::new("alice")).await.unwrap(), None);
+
+    import_state(&store, &exported).await.unwrap();
+    assert_eq!(application_view(&store).await, before);
+    assert_eq!(
+        String::from_utf8(export_state_json(&store).await.unwrap()).unwrap(),
+        String::from_utf8(exported).unwrap()
+    );
+
+    // The application keeps writing by its ids: the restored records are updated, not doubled.
+    let acme = AppId::new("acme");
+    let reopened = IssueData {
+        id: AppId::new("I-2"),
+        project: AppId::new("shop"),
+        status: ResolutionStatus::Unresolved,
+        assignee: Some(AppAssignee::User(AppId::new("bob"))),
+    };
+    let summary = store
+        .upsert_issues(&acme, std::slice::from_ref(&reopened))
+        .await
+        .unwrap();
+    assert_eq!((summary.created, summary.updated), (0, 1));
+    let (id, read) = store
+        .app_issue(&acme, &AppId::new("I-2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read, reopened);
+    assert_eq!(Some(id), before.issues[1].as_ref().map(|(id, _)| *id));
+    let issue = store.local_issue(id).await.unwrap().unwrap();
+    assert_eq!(issue.status, ResolutionStatus::Unresolved);
+
+    // A record the application adds after the restore gets an id no restored record has.
+    let carol = UserData {
+        id: AppId::new("carol"),
+        active: true,
+        emails: vec![UserEmail::verified("carol@example.com")],
+    };
+    let summary = store.upsert_users(&[carol]).await.unwrap();
+    assert_eq!((summary.created, summary.updated), (1, 0));
+    let largest = snapshot.users.iter().map(|r| r.id).max().unwrap();
+    let carol = StateSnapshot::from_json(&export_state_json(&store).await.unwrap())
+        .unwrap()
+        .users
+        .into_iter()
+        .find(|user| user.app_id.as_deref() == Some("carol"))
+        .unwrap();
+    assert!(carol.id > largest, "new user {} after {largest}", carol.id);
+}
+
+/// A file without any `app_id` (a file written before the field existed) still imports, and
+/// replaces the application's ids along with everything else: afterwards the host API finds
+/// nothing, and an export writes no `app_id`.
+pub async fn state_file_without_app_ids_imports_and_leaves_none<
+    S: World + StateStore + ApplicationData + 'static,
+>(
+    store: S,
+) {
+    write_application_records(&store).await;
+    assert!(!SCENE.contains("app_id"));
+    import_state(&store, SCENE.as_bytes()).await.unwrap();
+
+    assert_eq!(
+        store.app_organizations().await.unwrap(),
+        Vec::<AppId>::new()
+    );
+    assert_eq!(
+        store.app_organization(&AppId::new("acme")).await.unwrap(),
+        None
+    );
+    assert_eq!(store.app_user(&AppId::new("alice")).await.unwrap(), None);
+    let exported = export_state_json(&store).await.unwrap();
+    assert!(!String::from_utf8(exported).unwrap().contains("app_id"));
+    assert_eq!(store.export_state().await.unwrap(), {
+        let mut expected = scene();
+        expected.sort_canonically();
+        expected
+    });
+    // The imported records are live; the application can name them again by writing them.
+    let issue = store.local_issue(LocalIssueId::new(501)).await.unwrap();
+    assert!(issue.is_some());
+}
+
+/// A change to a snapshot.
+type Edit = fn(&mut StateSnapshot);
+
+/// [`SCENE`] with the application's ids on every organization, user, team, project and issue.
+fn scene_with_app_ids() -> StateSnapshot {
+    let mut snapshot = scene();
+    for record in &mut snapshot.organizations {
+        record.app_id = Some(record.name.clone());
+    }
+    for (record, name) in snapshot.users.iter_mut().zip(["alice", "bob"]) {
+        record.app_id = Some(name.to_owned());
+    }
+    for record in &mut snapshot.teams {
+        record.app_id = Some(record.name.clone());
+    }
+    for record in &mut snapshot.projects {
+        record.app_id = Some(record.name.clone());
+    }
+    for record in &mut snapshot.local_issues {
+        record.app_id = Some("I-1".to_owned());
+    }
+    snapshot
+}
+
+/// A file whose application ids break the host API's rules (a bad id, one used twice by users,
+/// twice by the teams of one organization, an issue with one in a project without) is refused
+/// naming the record, and the store, its application ids included, stays as it was; so is such a
+/// snapshot given to [`StateStore::replace_state`] directly.
+pub async fn state_refused_app_ids_change_nothing<
+    S: World + StateStore + ApplicationData + 'static,
+>(
+    store: S,
+) {
+    let good = scene_with_app_ids();
+    import_state(&store, &good.to_json().unwrap())
+        .await
+        .unwrap();
+    let before = export_state_json(&store).await.unwrap();
+    assert_eq!(
+        store.app_organizations().await.unwrap(),
+        [AppId::new("acme"), AppId::new("globex")]
+    );
+
+    let edits: [(Edit, &str); 4] = [
+        (
+            |s| s.users[1].app_id = Some("bob\t".into()),
+            "users[1] (id 202): app_id: the id contains a control character",
+        ),
+        (
+            |s| s.users[1].app_id = Some("alice".into()),
+            "users[1] (id 202): app_id \"alice\" is already used by users[0]",
+        ),
+        (
+            |s| {
+                s.teams[1].organization_id = 101;
+                s.teams[1].app_id = Some("web".into());
+            },
+            "teams[1] (id 302): app_id \"web\" is already used by teams[0] of organization 101",
+        ),
+        (
+            |s| s.projects[1].app_id = None,
+            "local_issues[1] (id 502): the issue has an app_id but its project 402 has none: give the project an app_id too",
+        ),
+    ];
+    for (edit, message) in edits {
+        let mut bad = good.clone();
+        edit(&mut bad);
+        let error = import_state(&store, &bad.to_json().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(error.to_string(), message);
+        assert!(store.replace_state(&bad).await.is_err(), "{message}");
+        assert_eq!(
+            export_state_json(&store).await.unwrap(),
+            before,
+            "{message}"
+        );
+    }
+    let (id, issue) = store
+        .app_issue(&AppId::new("globex"), &AppId::new("I-1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, LocalIssueId::new(502));
+    assert_eq!(issue.project, AppId::new("api"));
+    assert_eq!(issue.assignee, Some(AppAssignee::User(AppId::new("bob"))));
 }

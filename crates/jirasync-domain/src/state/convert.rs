@@ -26,10 +26,13 @@ use crate::people::{Project, Team, User, UserEmail};
 use crate::secret::SecretString;
 use crate::store::StoreError;
 
+/// Without an application id: the entity does not carry one; a store that keeps it sets
+/// `app_id` after.
 impl From<&Organization> for OrganizationRecord {
     fn from(organization: &Organization) -> Self {
         Self {
             id: organization.id.get(),
+            app_id: None,
             name: organization.name.clone(),
             features: FeaturesRecord {
                 issue_sync: organization.features.issue_sync,
@@ -53,10 +56,13 @@ impl OrganizationRecord {
     }
 }
 
+/// Without an application id: the entity does not carry one; a store that keeps it sets
+/// `app_id` after.
 impl From<&User> for UserRecord {
     fn from(user: &User) -> Self {
         Self {
             id: user.id.get(),
+            app_id: None,
             active: user.active,
             emails: user
                 .emails
@@ -88,11 +94,14 @@ impl UserRecord {
     }
 }
 
+/// Without an application id: the entity does not carry one; a store that keeps it sets
+/// `app_id` after.
 impl From<&Team> for TeamRecord {
     fn from(team: &Team) -> Self {
         Self {
             id: team.id.get(),
             organization_id: team.organization_id.get(),
+            app_id: None,
             name: team.name.clone(),
         }
     }
@@ -109,11 +118,14 @@ impl TeamRecord {
     }
 }
 
+/// Without an application id: the entity does not carry one; a store that keeps it sets
+/// `app_id` after.
 impl From<&Project> for ProjectRecord {
     fn from(project: &Project) -> Self {
         Self {
             id: project.id.get(),
             organization_id: project.organization_id.get(),
+            app_id: None,
             name: project.name.clone(),
         }
     }
@@ -166,11 +178,14 @@ impl UserOrTeam {
     }
 }
 
+/// Without an application id: the entity does not carry one; a store that keeps it sets
+/// `app_id` after.
 impl From<&LocalIssue> for LocalIssueRecord {
     fn from(issue: &LocalIssue) -> Self {
         Self {
             id: issue.id.get(),
             organization_id: issue.organization_id.get(),
+            app_id: None,
             project_id: issue.project_id.get(),
             status: match issue.status {
                 ResolutionStatus::Unresolved => IssueStatusRecord::Unresolved,

@@ -132,6 +132,10 @@ impl StateSnapshot {
 pub struct OrganizationRecord {
     /// The organization's id.
     pub id: u64,
+    /// The application's own id (the one the host API names it by), unique among organizations;
+    /// `null` or left out when it has none, and left out of an export then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
     /// A display name.
     pub name: String,
     /// The features it may use.
@@ -154,6 +158,10 @@ pub struct FeaturesRecord {
 pub struct UserRecord {
     /// The user's id.
     pub id: u64,
+    /// The application's own id (the one the host API names it by), unique among users;
+    /// `null` or left out when it has none, and left out of an export then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
     /// Inactive users are never assigned.
     pub active: bool,
     /// Every e-mail address of the user, in the user's order.
@@ -186,6 +194,11 @@ pub struct OrganizationMemberRecord {
 pub struct TeamRecord {
     /// The team's id.
     pub id: u64,
+    /// The application's own id (the one the host API names it by), unique among the teams
+    /// of its organization; `null` or left out when it has none, and left out of an export
+    /// then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
     /// The organization it belongs to.
     pub organization_id: u64,
     /// A display name.
@@ -210,6 +223,11 @@ pub struct TeamMemberRecord {
 pub struct ProjectRecord {
     /// The project's id.
     pub id: u64,
+    /// The application's own id (the one the host API names it by), unique among the projects
+    /// of its organization; `null` or left out when it has none, and left out of an export
+    /// then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
     /// The organization it belongs to.
     pub organization_id: u64,
     /// A display name.
@@ -227,11 +245,16 @@ pub struct TeamProjectRecord {
 }
 
 /// An issue of the host application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocalIssueRecord {
     /// The issue's id.
     pub id: u64,
+    /// The application's own id (the one the host API names it by), unique among the issues
+    /// of its organization; `null` or left out when it has none, and left out of an export
+    /// then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
     /// The organization, the project's organization.
     pub organization_id: u64,
     /// The project.

@@ -17,6 +17,9 @@ use crate::store::StoreError;
 ///   file and import it again.
 /// - Ids are kept as they are; ids a store assigns later continue after the largest imported one,
 ///   so they never collide with an imported record.
+/// - The application's ids (`app_id`) of organizations, users, teams, projects and local issues
+///   are part of the state: an export gives each record's, a replacement keeps exactly the
+///   snapshot's (a record without one has none), so the host API finds restored records by them.
 /// - The ordering-guard watermarks come from the file (`assignee_updated_at`,
 ///   `status_updated_at` of each external issue). The delivery de-duplication log is **cleared**:
 ///   it is not part of the file, and a delivery recorded before the import may concern records

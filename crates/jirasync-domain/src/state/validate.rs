@@ -14,6 +14,7 @@ use super::format::{
     OrganizationRecord, ProjectRecord, StateSnapshot, TeamMemberRecord, TeamProjectRecord,
     TeamRecord, UserOrTeam, UserRecord,
 };
+use crate::app_data::{AppId, validate_app_id};
 use crate::external_actor::ExternalProvider;
 use crate::integration::EXTERNAL_ID_MAX_CHARS;
 use crate::rules::external_actors::{
@@ -41,6 +42,10 @@ impl StateSnapshot {
     /// - values are usable: e-mail addresses, providers, external ids (at most 64 characters),
     ///   issue keys and external names are not empty, and external actors pass the same checks
     ///   as the external-actor API.
+    /// - application ids (`app_id`) pass the host API's checks
+    ///   ([`validate_app_id`](crate::app_data::validate_app_id)) and are unique among
+    ///   organizations, among users, and among the teams, the projects and the local issues of
+    ///   one organization; an issue with one is in a project with one.
     ///
     /// # Errors
     ///
@@ -214,16 +219,45 @@ type OrganizationOf = u64;
 /// An identity's owner: (organization, integration).
 type IdentityOwner = (u64, u64);
 
+/// An application id within an organization: (organization, app id).
+type ScopedAppId = (u64, String);
+
+/// Checks a record's application id with the host API's rules (under the file's field name,
+/// `app_id`) and claims it among `claimed` with the key `scope` makes of it; `describe` names
+/// the earlier record holding it. A record without one claims nothing.
+fn claim_app_id<K: Eq + Hash>(
+    claimed: &mut HashMap<K, usize>,
+    at: &At,
+    app_id: Option<&str>,
+    scope: impl FnOnce(String) -> K,
+    describe: impl FnOnce(&str, usize) -> String,
+) -> Result<(), StateError> {
+    let Some(app_id) = app_id else {
+        return Ok(());
+    };
+    validate_app_id("app_id", &AppId::new(app_id))
+        .map_err(|error| at.invalid(error.to_string()))?;
+    claim_key(claimed, at, scope(app_id.to_owned()), |first| {
+        describe(app_id, first)
+    })
+}
+
 #[derive(Debug, Default)]
 struct Seen {
     organizations: IdTable<()>,
+    organization_app_ids: HashMap<String, usize>,
     users: IdTable<()>,
+    user_app_ids: HashMap<String, usize>,
     members: HashMap<(u64, u64), usize>,
     teams: IdTable<OrganizationOf>,
+    team_app_ids: HashMap<ScopedAppId, usize>,
     team_members: HashMap<(u64, u64), usize>,
     projects: IdTable<OrganizationOf>,
+    project_app_ids: HashMap<ScopedAppId, usize>,
+    projects_with_app_id: HashSet<u64>,
     team_projects: HashMap<(u64, u64), usize>,
     local_issues: IdTable<OrganizationOf>,
+    local_issue_app_ids: HashMap<ScopedAppId, usize>,
     integrations: IdTable<()>,
     integration_keys: HashMap<(String, String), usize>,
     identities: IdTable<IdentityOwner>,
@@ -238,11 +272,25 @@ struct Seen {
 
 impl Seen {
     fn organization(&mut self, at: &At, record: &OrganizationRecord) -> Result<(), StateError> {
-        self.organizations.claim(at, record.id, ())
+        self.organizations.claim(at, record.id, ())?;
+        claim_app_id(
+            &mut self.organization_app_ids,
+            at,
+            record.app_id.as_deref(),
+            |app_id| app_id,
+            |app_id, first| format!("app_id {app_id:?} is already used by organizations[{first}]"),
+        )
     }
 
     fn user(&mut self, at: &At, record: &UserRecord) -> Result<(), StateError> {
         self.users.claim(at, record.id, ())?;
+        claim_app_id(
+            &mut self.user_app_ids,
+            at,
+            record.app_id.as_deref(),
+            |app_id| app_id,
+            |app_id, first| format!("app_id {app_id:?} is already used by users[{first}]"),
+        )?;
         if record
             .emails
             .iter()
@@ -284,9 +332,20 @@ impl Seen {
 
     fn team(&mut self, at: &At, record: &TeamRecord) -> Result<(), StateError> {
         self.teams.claim(at, record.id, record.organization_id)?;
+        let organization = record.organization_id;
         self.organizations
-            .require(at, "organization", record.organization_id)
-            .map(drop)
+            .require(at, "organization", organization)?;
+        claim_app_id(
+            &mut self.team_app_ids,
+            at,
+            record.app_id.as_deref(),
+            |app_id| (organization, app_id),
+            |app_id, first| {
+                format!(
+                    "app_id {app_id:?} is already used by teams[{first}] of organization {organization}"
+                )
+            },
+        )
     }
 
     fn team_member(&mut self, at: &At, record: &TeamMemberRecord) -> Result<(), StateError> {
@@ -305,9 +364,24 @@ impl Seen {
 
     fn project(&mut self, at: &At, record: &ProjectRecord) -> Result<(), StateError> {
         self.projects.claim(at, record.id, record.organization_id)?;
+        let organization = record.organization_id;
         self.organizations
-            .require(at, "organization", record.organization_id)
-            .map(drop)
+            .require(at, "organization", organization)?;
+        claim_app_id(
+            &mut self.project_app_ids,
+            at,
+            record.app_id.as_deref(),
+            |app_id| (organization, app_id),
+            |app_id, first| {
+                format!(
+                    "app_id {app_id:?} is already used by projects[{first}] of organization {organization}"
+                )
+            },
+        )?;
+        if record.app_id.is_some() {
+            self.projects_with_app_id.insert(record.id);
+        }
+        Ok(())
     }
 
     fn team_project(&mut self, at: &At, record: &TeamProjectRecord) -> Result<(), StateError> {
@@ -334,6 +408,23 @@ impl Seen {
         if project_organization != organization {
             return Err(at.invalid(format!(
                 "the issue is in organization {organization} but its project {project} is in organization {project_organization}"
+            )));
+        }
+        claim_app_id(
+            &mut self.local_issue_app_ids,
+            at,
+            record.app_id.as_deref(),
+            |app_id| (organization, app_id),
+            |app_id, first| {
+                format!(
+                    "app_id {app_id:?} is already used by local_issues[{first}] of organization {organization}"
+                )
+            },
+        )?;
+        // The host API names an issue's project by the project's application id.
+        if record.app_id.is_some() && !self.projects_with_app_id.contains(&project) {
+            return Err(at.invalid(format!(
+                "the issue has an app_id but its project {project} has none: give the project an app_id too"
             )));
         }
         match record.assignee {

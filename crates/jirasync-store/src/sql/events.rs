@@ -117,24 +117,13 @@ macro_rules! event_store {
             );
             query.push_bind(organization_id).push(")");
             let mut targets = vec![slots.organization];
-            if let Some((issue, slot)) = slots.issue {
+            let issue = slots.issue.map(|(issue, slot)| ("local_issues", issue.get(), slot));
+            let users = slots.users.into_iter().map(|(user, slot)| ("users", user.get(), slot));
+            let teams = slots.teams.into_iter().map(|(team, slot)| ("teams", team.get(), slot));
+            for (table, id, slot) in issue.into_iter().chain(users).chain(teams) {
                 query
-                    .push(", (SELECT app_id FROM local_issues WHERE id = ")
-                    .push_bind(sql_id(issue.get()))
-                    .push(")");
-                targets.push(slot);
-            }
-            for (user, slot) in slots.users {
-                query
-                    .push(", (SELECT app_id FROM users WHERE id = ")
-                    .push_bind(sql_id(user.get()))
-                    .push(")");
-                targets.push(slot);
-            }
-            for (team, slot) in slots.teams {
-                query
-                    .push(", (SELECT app_id FROM teams WHERE id = ")
-                    .push_bind(sql_id(team.get()))
+                    .push(format!(", (SELECT app_id FROM {table} WHERE id = "))
+                    .push_bind(sql_id(id))
                     .push(")");
                 targets.push(slot);
             }

@@ -3,7 +3,9 @@
 //! [`crate::state_rows`].
 //!
 //! The state file holds the standalone deployment: jirasync's bookkeeping and the standalone
-//! host's tables, replaced together; a store opened for bookkeeping only refuses both calls.
+//! host's tables, replaced together; a store opened for bookkeeping only refuses both calls. The
+//! application's ids travel with their records: the `app_id` columns of the standalone tables
+//! and `organization_app_ids` beside jirasync's organizations.
 //!
 //! What differs per back-end is passed to the macro: what a replacement locks before it deletes
 //! (`lock`), and how ids assigned after an import are made to follow the imported ones
@@ -49,9 +51,9 @@ macro_rules! state_store {
         use $crate::state_rows::{
             ACTIVITIES, DELIVERY_LOG_TABLE, DOMAIN_TABLES, EXTERNAL_ACTORS, EXTERNAL_ISSUE_LINKS,
             EXTERNAL_ISSUES, IDENTITIES, INTEGRATION_WEBHOOK_SECRETS, INTEGRATIONS,
-            ISSUE_ASSIGNEES, LOCAL_ISSUES, ORGANIZATION_INTEGRATIONS, ORGANIZATION_MEMBERS,
-            ORGANIZATIONS, PROJECTS, StateRows, TEAM_MEMBERS, TEAM_PROJECTS, TEAMS, Table,
-            USER_EMAILS, USERS,
+            ISSUE_ASSIGNEES, LOCAL_ISSUES, ORGANIZATION_APP_IDS, ORGANIZATION_INTEGRATIONS,
+            ORGANIZATION_MEMBERS, ORGANIZATIONS, PROJECTS, StateRows, TEAM_MEMBERS, TEAM_PROJECTS,
+            TEAMS, Table, USER_EMAILS, USERS,
         };
 
         const EXPORTING: &str = "exporting the state";
@@ -75,6 +77,7 @@ macro_rules! state_store {
         async fn read_rows(connection: &mut $connection) -> Result<StateRows, StoreError> {
             Ok(StateRows {
                 organizations: read_table(connection, ORGANIZATIONS).await?,
+                organization_app_ids: read_table(connection, ORGANIZATION_APP_IDS).await?,
                 users: read_table(connection, USERS).await?,
                 user_emails: read_table(connection, USER_EMAILS).await?,
                 organization_members: read_table(connection, ORGANIZATION_MEMBERS).await?,
@@ -123,7 +126,15 @@ macro_rules! state_store {
                 2,
                 3
             );
-            insert_rows!(connection, REPLACING, USERS, rows.users, 0, 1);
+            insert_rows!(
+                connection,
+                REPLACING,
+                ORGANIZATION_APP_IDS,
+                rows.organization_app_ids,
+                0,
+                1
+            );
+            insert_rows!(connection, REPLACING, USERS, rows.users, 0, 1, 2);
             insert_rows!(
                 connection,
                 REPLACING,
@@ -143,7 +154,7 @@ macro_rules! state_store {
                 0,
                 1
             );
-            insert_rows!(connection, REPLACING, TEAMS, rows.teams, 0, 1, 2);
+            insert_rows!(connection, REPLACING, TEAMS, rows.teams, 0, 1, 2, 3);
             insert_rows!(
                 connection,
                 REPLACING,
@@ -153,7 +164,7 @@ macro_rules! state_store {
                 1,
                 2
             );
-            insert_rows!(connection, REPLACING, PROJECTS, rows.projects, 0, 1, 2);
+            insert_rows!(connection, REPLACING, PROJECTS, rows.projects, 0, 1, 2, 3);
             insert_rows!(
                 connection,
                 REPLACING,
@@ -170,7 +181,8 @@ macro_rules! state_store {
                 0,
                 1,
                 2,
-                3
+                3,
+                4
             );
             insert_rows!(
                 connection,

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The webhook path side by side with the Python receiver of the shared benchmark, in one run:
+# one data set (make_dataset.py: organizations, users, issues, links, ~6 KB Jira payloads), the
+# same payload bytes, the same URL token and the same wrk load against
+#   python          the Python receiver (gunicorn + PyJWT + sqlite3), through its bench_python.sh
+#   inline-sqlite   jirasync serve --mode inline on SQLite
+#   inbox-sqlite    jirasync serve --mode inbox on SQLite
+#   inline-postgres, inbox-postgres   the same on PostgreSQL (only with JIRASYNC_TEST_DATABASE_URL;
+#                   each in a database of its own, dropped afterwards)
+# and prints one table: req/s, p99, non-2xx, the ratio to the Python receiver, the server's CPU
+# time per request (utime + stime of /proc/PID/stat, before and after the measured run) and its
+# RSS at the end. docs/performance.md, "Side by side with the Python receiver", records it.
+#
+# Usage: scripts/compare-python.sh [SCENARIO...]     (default: python inline-sqlite inbox-sqlite,
+#                                                    plus the PostgreSQL two when configured)
+# Settings (defaults): DURATION=10 WARMUP=2 CONNECTIONS=32 THREADS=2 WORKERS=2
+#   ORGS=3 USERS=300 ISSUES=1000 PAYLOADS=24000 (jirasync skips a delivery it has seen: keep
+#   PAYLOADS above what warm-up plus the run send, or the later requests are duplicates)
+#   JIRASYNC_BENCH_DIR: the shared benchmark (default: ../shared/bench beside the checkout)
+#   KEEP=DIR keeps the data set and the logs.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
+DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2}
+WORKERS=${WORKERS:-2} ORGS=${ORGS:-3} USERS=${USERS:-300} ISSUES=${ISSUES:-1000}
+PAYLOADS=${PAYLOADS:-24000}
+for v in DURATION CONNECTIONS THREADS WORKERS ORGS USERS ISSUES PAYLOADS; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "compare-python.sh: $v must be a positive integer" >&2; exit 2; }
+done
+[[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: WARMUP must be an integer" >&2; exit 2; }
+[[ -x "$bench/bench_python.sh" ]] || {
+  echo "compare-python.sh: no shared benchmark at $bench (set JIRASYNC_BENCH_DIR)" >&2
+  exit 2
+}
+
+scenarios=("$@")
+if [[ ${#scenarios[@]} -eq 0 ]]; then
+  scenarios=(python inline-sqlite inbox-sqlite)
+  [[ -n "${JIRASYNC_TEST_DATABASE_URL:-}" ]] && scenarios+=(inline-postgres inbox-postgres)
+fi
+for scenario in "${scenarios[@]}"; do
+  case "$scenario" in
+    python | inline-sqlite | inbox-sqlite) ;;
+    inline-postgres | inbox-postgres)
+      [[ -n "${JIRASYNC_TEST_DATABASE_URL:-}" ]] || {
+        echo "compare-python.sh: $scenario needs JIRASYNC_TEST_DATABASE_URL" >&2
+        exit 2
+      } ;;
+    *) echo "compare-python.sh: unknown scenario '$scenario'" >&2; exit 2 ;;
+  esac
+done
+
+if [[ -n "${KEEP:-}" ]]; then
+  mkdir -p "$KEEP"
+  work=$(cd "$KEEP" && pwd)
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-compare.XXXXXX")
+fi
+server_pid="" pg_database=""
+stop_server() {
+  [[ -n "$server_pid" ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  for _ in $(seq 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+cleanup() {
+  stop_server
+  if [[ -n "$pg_database" ]]; then
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" \
+      >/dev/null 2>&1 || echo "compare-python.sh: drop database $pg_database by hand" >&2
+  fi
+  [[ -n "${KEEP:-}" ]] || rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# -- the data set, shared by every scenario ------------------------------------------------------
+"$bench/setup_recv.sh" >&2
+py="${BENCH_VENV:-${TMPDIR:-/tmp}/jirasync-bench-venv}/bin/python"
+data="$work/data"
+if [[ ! -f "$data/seed.json" ]]; then
+  echo "compare-python.sh: making the data set ($ORGS organizations, $USERS users, $ISSUES issues, $PAYLOADS payloads)" >&2
+  timeout 900 "$py" "$bench/py_receiver/make_dataset.py" --out "$data" \
+    --orgs "$ORGS" --users "$USERS" --issues "$ISSUES" --payloads "$PAYLOADS" >&2
+fi
+"$py" "$bench/seed_to_state.py" "$data/seed.json" "$work/state.json" >&2
+
+results="$work/results.tsv"
+: >"$results"
+# record NAME RPS P99 NON2XX CPU_US RSS_MIB
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
+
+# CPU time (utime + stime, in clock ticks) of PID and its children that were reaped.
+cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+
+load() {
+  "$bench/loadgen.sh" --url "$1" --token-file "$data/token.txt" --payloads "$data/payloads" \
+    --duration "$2" --connections "$CONNECTIONS" --threads "$THREADS"
+}
+
+run_python() {
+  echo "compare-python.sh: python receiver" >&2
+  local out="$work/python.out"
+  DATASET="$data" DURATION="$DURATION" WARMUP="$WARMUP" CONNECTIONS="$CONNECTIONS" \
+    THREADS="$THREADS" WORKERS="$WORKERS" "$bench/bench_python.sh" >"$out" 2>"$work/python.err" \
+    || echo "compare-python.sh: the Python receiver's run reported a problem (see below)" >&2
+  cat "$out" >&2
+  local line rss
+  line=$(grep '^python-receiver: ' "$out" || true)
+  [[ -n "$line" ]] || { cat "$work/python.err" >&2; echo "compare-python.sh: no python figure" >&2; exit 1; }
+  rss=$(grep -o 'RSS [0-9]* MiB' "$out" | grep -o '[0-9]*' || echo "-")
+  # python-receiver: R req/s, p99 X ms, non2xx N
+  record python "$(awk '{print $2}' <<<"$line")" "$(awk '{print $5}' <<<"$line")" \
+    "$(awk '{print $8}' <<<"$line")" "-" "$rss"
+}
+
+run_jirasync() {
+  local scenario=$1 mode=${1%%-*} backend=${1#*-} database_url
+  echo "compare-python.sh: jirasync $scenario" >&2
+  if [[ "$backend" == sqlite ]]; then
+    rm -f "$work/jirasync.db"*
+    database_url="sqlite://$work/jirasync.db"
+  else
+    pg_database="jirasync_compare_$$"
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "CREATE DATABASE $pg_database" >/dev/null
+    database_url="${JIRASYNC_TEST_DATABASE_URL%/*}/$pg_database"
+  fi
+  "$binary" --database-url "$database_url" state import "$work/state.json" >&2
+  : >"$work/$scenario.out"
+  "$binary" --database-url "$database_url" --listen 127.0.0.1:0 --log-format json \
+    --mode "$mode" --workers "$WORKERS" --reconcile-interval off serve \
+    >"$work/$scenario.out" 2>"$work/$scenario.log" &
+  server_pid=$!
+  local url=""
+  for _ in $(seq 300); do
+    url=$(sed -n 's/^jirasync listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/$scenario.out")
+    [[ -n "$url" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/$scenario.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ -n "$url" ]] || { echo "compare-python.sh: jirasync did not start" >&2; exit 1; }
+  if ((WARMUP > 0)); then load "$url" "$WARMUP" >/dev/null 2>&1; fi
+  local before after out="$work/$scenario.load"
+  before=$(cpu_ticks "$server_pid")
+  load "$url" "$DURATION" >"$out" 2>"$work/$scenario.wrk"
+  after=$(cpu_ticks "$server_pid")
+  local rss requests val
+  rss=$(awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$server_pid/status")
+  val() { grep -E "^$1=" "$out" | cut -d= -f2; }
+  requests=$(val requests)
+  local ticks_per_second cpu_us
+  ticks_per_second=$(getconf CLK_TCK)
+  cpu_us=$(awk -v t="$((after - before))" -v hz="$ticks_per_second" -v n="$requests" \
+    'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "-" }')
+  record "$scenario" "$(val rps)" "$(val p99_ms)" "$(val non2xx)" "$cpu_us" "$rss"
+  stop_server
+  if [[ -n "$pg_database" ]]; then
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
+    pg_database=""
+  fi
+}
+
+needs_jirasync=""
+for scenario in "${scenarios[@]}"; do [[ "$scenario" != python ]] && needs_jirasync=1; done
+if [[ -n "$needs_jirasync" ]]; then
+  echo "compare-python.sh: cargo build --release -p jirasync" >&2
+  (cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
+  binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
+fi
+
+for scenario in "${scenarios[@]}"; do
+  case "$scenario" in
+    python) run_python ;;
+    *) run_jirasync "$scenario" ;;
+  esac
+done
+
+# -- the table -------------------------------------------------------------------------------------
+python_rps=$(awk -F'\t' '$1 == "python" {print $2}' "$results")
+payload_bytes=$(find "$data/payloads" -maxdepth 1 -name '*.json' -printf '%s\n' | awk '{n++; s+=$1} END {print int(s/n)}')
+echo
+echo "Side by side, one run: $ORGS organizations, $USERS users, $ISSUES issues, ~$payload_bytes B payloads; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s after ${WARMUP}s warm-up; $(nproc) cores"
+echo
+printf '| %s | %s | %s | %s | %s | %s | %s |\n' scenario 'req/s' 'p99 ms' 'non-2xx' 'vs Python' 'CPU µs/req' 'RSS MiB'
+printf '|---|---:|---:|---:|---:|---:|---:|\n'
+while IFS=$'\t' read -r name rps p99 non2xx cpu rss; do
+  ratio="-"
+  if [[ -n "$python_rps" ]]; then
+    ratio=$(awk -v a="$rps" -v b="$python_rps" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }')
+  fi
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p99" "$non2xx" "$ratio" "$cpu" "$rss"
+done <"$results"
