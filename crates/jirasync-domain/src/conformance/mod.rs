@@ -175,6 +175,7 @@ macro_rules! conformance_tests {
             outbox_expired_claim_is_taken_over,
             outbox_claim_respects_its_limit,
             outbox_echoes_are_taken_once_before_they_expire,
+            outbox_retry_of_a_superseded_change_is_refused,
             webhook_of_an_outbound_change_is_not_applied_back,
             subscribers_rotate_secrets_and_are_deleted,
             deleting_a_subscriber_drops_its_deliveries,

@@ -114,8 +114,8 @@ pub async fn outbox_claims_per_issue_in_order<S: World + 'static>(store: S) {
 }
 
 /// Behaviour: a retried piece waits for its time and holds back its issue; a failed one keeps
-/// its reason, does not hold back the next piece, and an operator's retry makes it pending
-/// again (only failed work can be retried).
+/// its reason and does not hold back the next piece; only failed work can be retried, and not
+/// once a later change of its issue was recorded.
 pub async fn outbox_retry_failure_and_operator_retry<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let recorded = f
@@ -201,17 +201,13 @@ pub async fn outbox_retry_failure_and_operator_retry<S: World + 'static>(store: 
             failed: 1
         }
     );
-    // The operator retries the failed piece: pending again, attempts reset, due now.
-    f.store
+    // The operator's retry would send the older assignment after the newer one: refused.
+    let error = f
+        .store
         .retry_outbound(recorded[0], at(9_000))
         .await
-        .unwrap();
-    let retried = f.store.outbound_work(recorded[0]).await.unwrap().unwrap();
-    assert_eq!(retried.status, OutboundStatus::Pending);
-    assert_eq!(retried.attempts, 0);
-    assert_eq!(retried.pending_since, at(9_000));
-    let jobs = f.store.claim_outbound(at(9_000), LEASE, 10).await.unwrap();
-    assert_eq!(ids(&jobs), vec![recorded[0]]);
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
     // Newest first, all of them.
     let all = f
         .store
@@ -437,4 +433,59 @@ pub async fn webhook_of_an_outbound_change_is_not_applied_back<S: World + 'stati
         f.assignee_of(f.issue).await,
         Some(crate::issue::Assignee::User(f.alice))
     );
+}
+
+/// Behaviour: an operator's retry of a failed change is refused when the same organization made
+/// a later change of the same field of the Jira issue (it would undo it in Jira); a later change
+/// of another issue does not stand in the way.
+pub async fn outbox_retry_of_a_superseded_change_is_refused<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    let first = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, assign(1)), work(&f, "APP-2", assign(2))])
+        .await
+        .unwrap();
+    let jobs = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
+    for job in &jobs {
+        f.store
+            .finish_outbound(
+                &job.claim,
+                OutboundResult::Failed {
+                    at: at(1),
+                    error: "no Jira user found".into(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let later = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, OutboundAction::Unassign)])
+        .await
+        .unwrap();
+    let error = f.store.retry_outbound(first[0], at(2)).await.unwrap_err();
+    match &error {
+        StoreError::Conflict { message } => assert!(
+            message.contains(&format!("superseded by {}", later[0])),
+            "{message}"
+        ),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(
+        f.store
+            .outbound_work(first[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        OutboundStatus::Failed
+    );
+    // APP-2 had no later change: pending again, attempts reset, due now.
+    f.store.retry_outbound(first[1], at(2)).await.unwrap();
+    let retried = f.store.outbound_work(first[1]).await.unwrap().unwrap();
+    assert_eq!(retried.status, OutboundStatus::Pending);
+    assert_eq!(retried.attempts, 0);
+    assert_eq!(retried.pending_since, at(2));
+    let jobs = f.store.claim_outbound(at(2), LEASE, 10).await.unwrap();
+    assert_eq!(ids(&jobs), vec![first[1], later[0]]);
 }

@@ -15,7 +15,9 @@ use crate::outbound::{
     EchoField, NewOutboundWork, OutboundClaim, OutboundEcho, OutboundFilter, OutboundId,
     OutboundJob, OutboundResult, OutboundStatus, OutboundWork, OutboxCounts,
 };
-use crate::store::{OutboxStore, StoreError, lost_outbound_claim, missing_outbound, not_failed};
+use crate::store::{
+    OutboxStore, StoreError, lost_outbound_claim, missing_outbound, not_failed, superseded,
+};
 
 /// The outbound part of the state.
 #[derive(Debug, Default, Clone)]
@@ -201,6 +203,26 @@ impl OutboxStore for InMemoryStore {
         if entry.work.status != OutboundStatus::Failed {
             return Err(not_failed(id, entry.work.status));
         }
+        let (organization, integration, key, kind) = (
+            entry.work.organization_id,
+            entry.work.integration_id,
+            entry.work.issue_key.clone(),
+            entry.work.action.kind_group(),
+        );
+        let later = state.outbound.work.range(id..).skip(1).find(|(_, later)| {
+            later.work.organization_id == organization
+                && later.work.integration_id == integration
+                && later.work.issue_key == key
+                && later.work.action.kind_group() == kind
+        });
+        if let Some((later, _)) = later {
+            return Err(superseded(id, *later, &key));
+        }
+        let entry = state
+            .outbound
+            .work
+            .get_mut(&id)
+            .ok_or_else(|| missing_outbound(id))?;
         entry.work.status = OutboundStatus::Pending;
         entry.work.attempts = 0;
         entry.work.pending_since = now;

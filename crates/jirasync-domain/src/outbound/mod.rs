@@ -90,6 +90,14 @@ impl OutboundAction {
         }
     }
 
+    /// The field the action sets (`assignee`): a later action of the same group supersedes an
+    /// earlier one on the same Jira issue.
+    pub const fn kind_group(&self) -> &'static str {
+        match self {
+            Self::Assign { .. } | Self::Unassign => "assignee",
+        }
+    }
+
     /// The action as stored (JSON).
     pub fn to_json(&self) -> String {
         // Serialising a plain enum of numbers and strings cannot fail.

@@ -29,7 +29,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 pub use error::{BoxError, StoreError};
 pub use events::{EventHub, EventListener, EventStore};
 pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
-pub use outbox::{OutboxStore, lost_outbound_claim, missing_outbound, not_failed};
+pub use outbox::{OutboxStore, lost_outbound_claim, missing_outbound, not_failed, superseded};
 pub use reconcile::ReconcileStore;
 #[cfg(feature = "testing")]
 pub use seed::Seed;

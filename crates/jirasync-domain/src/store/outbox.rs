@@ -55,7 +55,9 @@ pub trait OutboxStore: Send + Sync {
 
     /// Makes failed work pending again, due at `now`, its attempts reset and its retry time
     /// counted from `now`. [`StoreError::NotFound`] when there is no such work,
-    /// [`StoreError::Conflict`] when it is not failed (pending or done).
+    /// [`StoreError::Conflict`] when it is not failed (pending or done), or when the same
+    /// organization recorded later work of the same kind for the same Jira issue (sending the
+    /// older change now would undo the newer one in Jira).
     async fn retry_outbound(&self, id: OutboundId, now: EventTimestamp) -> Result<(), StoreError>;
 
     /// How much work is pending and failed.
@@ -89,6 +91,14 @@ pub fn lost_outbound_claim(claim: &OutboundClaim) -> StoreError {
 /// The [`StoreError::NotFound`] of missing work.
 pub fn missing_outbound(id: OutboundId) -> StoreError {
     StoreError::not_found(format!("outbound work {id}"))
+}
+
+/// The [`StoreError::Conflict`] of retrying work a later change of its issue superseded.
+pub fn superseded(id: OutboundId, by: OutboundId, key: &IssueKey) -> StoreError {
+    StoreError::conflict(format!(
+        "outbound work {id} was superseded by {by}, a later change of {key}: it is not sent \
+         again (it would undo the later change in Jira)"
+    ))
 }
 
 /// The [`StoreError::Conflict`] of retrying work that did not fail.

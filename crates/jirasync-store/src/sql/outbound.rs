@@ -85,7 +85,7 @@ macro_rules! outbound_store {
             OutboundResult, OutboundStatus, OutboundWork, OutboxCounts,
         };
         use ::jirasync_domain::store::{
-            OutboxStore, lost_outbound_claim, missing_outbound, not_failed,
+            OutboxStore, lost_outbound_claim, missing_outbound, not_failed, superseded,
         };
         use ::jirasync_domain::StoreError;
         use ::jirasync_webhook::IssueKey;
@@ -288,6 +288,24 @@ macro_rules! outbound_store {
                     .ok_or_else(|| missing_outbound(id))?;
                 if work.status != OutboundStatus::Failed {
                     return Err(not_failed(id, work.status));
+                }
+                // A later change of the same field of the issue supersedes this one.
+                let later: Vec<OutboundRow> = ::sqlx::query_as(&format!(
+                    "SELECT {OUTBOUND_COLUMNS} FROM jirasync_outbound WHERE organization_id = $1 \
+                     AND integration_id = $2 AND issue_key = $3 AND id > $4 ORDER BY id"
+                ))
+                .bind(sql_id(work.organization_id.get()))
+                .bind(sql_id(work.integration_id.get()))
+                .bind(work.issue_key.as_str())
+                .bind(sql_id(id.get()))
+                .fetch_all(&mut *transaction)
+                .await
+                .map_err(|error| store_error(what, error))?;
+                for row in later {
+                    let later = outbound_from_row(row)?;
+                    if later.action.kind_group() == work.action.kind_group() {
+                        return Err(superseded(id, later.id, &work.issue_key));
+                    }
                 }
                 let at = sql_u64(now.unix_millis());
                 ::sqlx::query(
