@@ -21,7 +21,11 @@
 //!   applied under the store's per-issue serialisation ([`store::IssueSyncSession`]) so a crash
 //!   between the host's write and jirasync's commit is repaired by the redelivery;
 //! - [`rules::external_actors`]: external-actor validation, create, update and delete;
-//! - [`rules::install`]: the install merge (integration, identity, organization link).
+//! - [`rules::install`]: the install merge (integration, identity, organization link);
+//! - [`rules::outbound`]: outbound sync — which linked Jira issues an application change must
+//!   reach, finding the Jira user, and carrying one piece of [`outbound`] work out through a
+//!   [`outbound::JiraWriter`], with the echo of jirasync's own change recognised by the inbound
+//!   rules.
 //!
 //! The `testing` feature adds an in-memory store (both a [`SyncStore`] and a standalone
 //! [`Host`]), test doubles, and the conformance suites every store and every host runs.

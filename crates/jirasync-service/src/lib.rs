@@ -19,6 +19,9 @@
 //! - [`Reconciler`] and [`spawn_reconciler`]: the catch-up for webhooks Jira never delivered
 //!   (a paged JQL search of the linked issues updated since the last reconcile, applied through
 //!   the same rules and ordering guard);
+//! - [`OutboundWorker`], [`Outbound`] and [`ClientJiraWriter`]: outbound sync, the application's
+//!   changes carried to Jira through the durable outbox (per Jira issue in order, retried with
+//!   back-off, failures stopped with their reason, no echo; `docs/outbound.md`);
 //! - [`events`]: outgoing events, pushed to subscribers by the [`events::EventDispatcher`]
 //!   (signed per Standard Webhooks, retried, dead-lettered) and read by cursor through the
 //!   [`events::EventFeed`] (long poll);
