@@ -189,6 +189,7 @@ macro_rules! conformance_tests {
             concurrent_shuffled_status_events_converge_on_the_newest,
             syncs_of_one_issue_never_write_at_the_same_time,
             concurrent_installs_of_one_jira_all_succeed,
+            outbox_concurrent_claims_share_the_work_without_overlap,
         );
     };
 }

@@ -3,6 +3,7 @@
 //! its time; failed work does not hold back what follows and can be retried by an operator; a
 //! claim taken over after its lease cannot finish.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jirasync_webhook::IssueKey;
@@ -488,4 +489,56 @@ pub async fn outbox_retry_of_a_superseded_change_is_refused<S: World + 'static>(
     assert_eq!(retried.pending_since, at(2));
     let jobs = f.store.claim_outbound(at(2), LEASE, 10).await.unwrap();
     assert_eq!(ids(&jobs), vec![first[1], later[0]]);
+}
+
+/// Behaviour (several workers, several instances): claims running at the same time never hand
+/// out one piece twice, nor two pieces of one Jira issue at once; every piece is handed out
+/// exactly once in all.
+pub async fn outbox_concurrent_claims_share_the_work_without_overlap<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    // 4 pieces on each of 10 issues.
+    let batch: Vec<_> = (0..40)
+        .map(|n| work(&f, &format!("APP-{}", n % 10), assign(n)))
+        .collect();
+    let recorded = f.store.enqueue_outbound(&batch).await.unwrap();
+    let store = Arc::clone(&f.store);
+    let mut handed_out: Vec<OutboundId> = Vec::new();
+    for _round in 0..4 {
+        let claims: Vec<_> = (0..4)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move { store.claim_outbound(at(0), LEASE, 5).await.unwrap() })
+            })
+            .collect();
+        let mut jobs = Vec::new();
+        for claim in claims {
+            jobs.extend(claim.await.unwrap());
+        }
+        let mut keys: Vec<_> = jobs.iter().map(|job| job.work.issue_key.clone()).collect();
+        keys.sort();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(
+            keys.len(),
+            before,
+            "two pieces of one issue at once: {keys:?}"
+        );
+        assert_eq!(before, 10, "each issue's oldest piece, once");
+        for job in jobs {
+            handed_out.push(job.claim.id);
+            store
+                .finish_outbound(&job.claim, OutboundResult::Done { at: at(1) })
+                .await
+                .unwrap();
+        }
+    }
+    handed_out.sort();
+    assert_eq!(handed_out, recorded);
+    assert!(
+        store
+            .claim_outbound(at(2), LEASE, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
