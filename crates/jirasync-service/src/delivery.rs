@@ -147,14 +147,24 @@ impl OpenedDelivery {
 
 /// The `jira_server` integration a URL token names, once the token verifies against one of its
 /// webhook secrets (reference §3.2, with the provider filter it lacks).
+/// The integration read lately is reused while its secrets verify the token (see
+/// [`crate::integration_cache`]).
 async fn authenticate(service: &SyncService, token: &str) -> Result<Integration, DeliveryError> {
     let external_id = ExternalId::new(peek_external_id(token)?);
+    let cache = service.integration_cache();
+    if let Some(kept) = cache.get(&external_id, service.now()) {
+        if verify_token(token, &kept.metadata.webhook_secrets).is_ok() {
+            return Ok(kept);
+        }
+        cache.forget(&external_id);
+    }
     let integration = service
         .store()
         .integration_by_external_id(JIRA_SERVER_PROVIDER, &external_id)
         .await?
         .ok_or(DeliveryError::UnknownIntegration)?;
     verify_token(token, &integration.metadata.webhook_secrets)?;
+    cache.put(&integration, service.now());
     Ok(integration)
 }
 

@@ -117,6 +117,7 @@ mod directory;
 pub mod events;
 mod health;
 mod install;
+mod integration_cache;
 mod jira;
 mod metrics;
 mod outbound;
@@ -141,6 +142,7 @@ pub use install::installer::{
     remove_stale_webhooks,
 };
 pub use install::jira_hosts::{InvalidHostPattern, JiraHosts};
+pub use integration_cache::DEFAULT_INTEGRATION_CACHE_TTL;
 pub use jira::{
     JiraClientError, client_credentials, client_options, jira_client, jira_client_with,
 };

@@ -9,6 +9,7 @@ use jirasync_core::{Clock, SystemClock};
 use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
 use tokio::sync::Notify;
 
+use crate::integration_cache::{DEFAULT_INTEGRATION_CACHE_TTL, IntegrationCache};
 use crate::metrics::Metrics;
 use crate::worker::WorkerOptions;
 
@@ -65,6 +66,8 @@ struct Inner {
     readiness_timeout: Duration,
     /// Woken when a delivery is enqueued, so idle workers need not wait for their next poll.
     enqueued: Notify,
+    /// The integrations deliveries named lately.
+    integrations: IntegrationCache,
 }
 
 impl fmt::Debug for SyncService {
@@ -96,6 +99,7 @@ impl SyncService {
             workers: WorkerOptions::default(),
             event_time_tolerance: DEFAULT_EVENT_TIME_TOLERANCE,
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
+            integration_cache_ttl: DEFAULT_INTEGRATION_CACHE_TTL,
         }
     }
 
@@ -163,6 +167,10 @@ impl SyncService {
     pub(crate) fn enqueued(&self) -> &Notify {
         &self.inner.enqueued
     }
+
+    pub(crate) fn integration_cache(&self) -> &IntegrationCache {
+        &self.inner.integrations
+    }
 }
 
 /// Builds a [`SyncService`]; see [`SyncService::builder`].
@@ -178,6 +186,7 @@ pub struct SyncServiceBuilder {
     workers: WorkerOptions,
     event_time_tolerance: Duration,
     readiness_timeout: Duration,
+    integration_cache_ttl: Duration,
 }
 
 impl fmt::Debug for SyncServiceBuilder {
@@ -240,6 +249,16 @@ impl SyncServiceBuilder {
         self
     }
 
+    /// How long the integration a delivery's token names is kept after it was read from the
+    /// store ([`DEFAULT_INTEGRATION_CACHE_TTL`] by default; zero reads it for every delivery).
+    /// A token its kept secrets do not verify is checked against the store before it is
+    /// refused, so a rotated secret is seen at once; a removed integration may verify tokens
+    /// for up to this long, with nothing left to sync for it.
+    pub fn integration_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.integration_cache_ttl = ttl;
+        self
+    }
+
     /// The service, or why these settings do not work together.
     ///
     /// # Errors
@@ -265,6 +284,7 @@ impl SyncServiceBuilder {
                 event_time_tolerance: self.event_time_tolerance,
                 readiness_timeout: self.readiness_timeout,
                 enqueued: Notify::new(),
+                integrations: IntegrationCache::new(self.integration_cache_ttl),
             }),
         })
     }

@@ -16,7 +16,11 @@ use jirasync_domain::DirectoryError;
 use jirasync_domain::StaticJiraDirectory;
 use jirasync_domain::inbox::{DeliveryHeader, DeliverySource, Inbox};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_service::{DeliveryError, ReadinessError, WebhookOutcome, WebhookReceipt};
+use jirasync_domain::IntegrationStore;
+use jirasync_service::{
+    DeliveryError, ManualClock, ReadinessError, SyncService, WebhookMode, WebhookOutcome,
+    WebhookReceipt,
+};
 use jirasync_webhook::{TokenError, WebhookSecret, mint_token};
 use support::flaky::{FlakyInbox, FlakyStore};
 use support::{World, fixture, service_on};
@@ -316,4 +320,105 @@ async fn the_metrics_show_the_inbox_depth_while_the_inbox_answers() {
     let text = service.render_metrics().await;
     assert!(!text.contains("jirasync_inbox_depth"), "{text}");
     assert!(text.contains("jirasync_webhooks_received_total{outcome=\"accepted\"} 1\n"));
+}
+
+/// The integration a token names is read from the store once per time-to-live; a token the kept
+/// secrets do not verify is checked against the store (and the kept integration forgotten).
+#[tokio::test]
+async fn the_integration_is_kept_for_its_time_to_live_and_checked_again_on_a_bad_token() {
+    let world = World::new().await;
+    let clock = Arc::new(ManualClock::at_unix_timestamp(1_900_000_000));
+    let service = SyncService::builder(
+        world.store.clone(),
+        world.store.clone(),
+        Arc::new(StaticJiraDirectory::new()),
+    )
+    .mode(WebhookMode::Inline)
+    .clock(clock.clone())
+    .integration_cache_ttl(Duration::from_secs(5))
+    .build()
+    .unwrap();
+    let receive = async |token: &str| {
+        service
+            .receive_webhook(token, &fixture("issue_created.json"), &[])
+            .await
+            .outcome()
+    };
+    let token = world.token();
+    let organization = world
+        .store
+        .organization_links(world.integration_id)
+        .await
+        .unwrap()[0]
+        .link
+        .organization_id;
+    assert_eq!(
+        receive(token.expose_secret()).await,
+        WebhookOutcome::Ignored
+    );
+    // Another process removes the integration: within the time-to-live the kept one verifies
+    // the token (and there is nothing to sync for it) …
+    world
+        .store
+        .remove_link(organization, world.integration_id)
+        .await
+        .unwrap();
+    clock.advance(Duration::from_millis(4_900));
+    assert_eq!(
+        receive(token.expose_secret()).await,
+        WebhookOutcome::Ignored
+    );
+    // … after it, the store is read again and the token names nothing.
+    clock.advance(Duration::from_millis(200));
+    assert_eq!(
+        receive(token.expose_secret()).await,
+        WebhookOutcome::InvalidToken
+    );
+
+    // A token the kept secrets refuse is checked against the store before it is refused.
+    let world = World::new().await;
+    let service = SyncService::builder(
+        world.store.clone(),
+        world.store.clone(),
+        Arc::new(StaticJiraDirectory::new()),
+    )
+    .mode(WebhookMode::Inline)
+    .clock(clock.clone())
+    .build()
+    .unwrap();
+    let receive = async |token: &str| {
+        service
+            .receive_webhook(token, &fixture("issue_created.json"), &[])
+            .await
+    };
+    assert!(matches!(
+        receive(world.token().expose_secret()).await,
+        WebhookReceipt::Ignored
+    ));
+    let forged = mint_token(world.external_id.as_str(), &WebhookSecret::new("not-it"));
+    let refused = receive(forged.expose_secret()).await;
+    assert!(
+        matches!(refused, WebhookReceipt::Refused(DeliveryError::Token(_))),
+        "{refused:?}"
+    );
+    let organization = world
+        .store
+        .organization_links(world.integration_id)
+        .await
+        .unwrap()[0]
+        .link
+        .organization_id;
+    world
+        .store
+        .remove_link(organization, world.integration_id)
+        .await
+        .unwrap();
+    let gone = receive(world.token().expose_secret()).await;
+    assert!(
+        matches!(
+            gone,
+            WebhookReceipt::Refused(DeliveryError::UnknownIntegration)
+        ),
+        "the refused token made it forget the kept integration: {gone:?}"
+    );
 }
