@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use jirasync_domain::DirectoryError;
+use jirasync_domain::IntegrationStore;
 use jirasync_domain::StaticJiraDirectory;
 use jirasync_domain::inbox::{DeliveryHeader, DeliverySource, Inbox};
 use jirasync_domain::issue::{Assignee, ResolutionStatus};
-use jirasync_domain::IntegrationStore;
 use jirasync_service::{
     DeliveryError, ManualClock, ReadinessError, SyncService, WebhookMode, WebhookOutcome,
     WebhookReceipt,
