@@ -157,8 +157,8 @@ pub use reconcile::{
     IntegrationReconcile, ReconcileError, ReconcileOptions, Reconciler, spawn_reconciler,
 };
 pub use retention::{
-    DEFAULT_DONE_RETENTION, DEFAULT_PURGE_INTERVAL, InboxRetention, purge_done_deliveries,
-    spawn_retention,
+    DEFAULT_DONE_RETENTION, DEFAULT_OUTBOX_RETENTION, DEFAULT_PURGE_INTERVAL, InboxRetention,
+    purge_done_deliveries, purge_done_outbound, spawn_outbox_retention, spawn_retention,
 };
 pub use service::{
     BuildError, DEFAULT_EVENT_TIME_TOLERANCE, DEFAULT_READINESS_TIMEOUT, SyncService,

@@ -2,9 +2,13 @@
 //! inbox deletes done deliveries some time after their receipt. Pending and dead deliveries are
 //! kept: they still need a worker or an operator.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use jirasync_core::Clock;
 use jirasync_domain::StoreError;
+use jirasync_domain::events::EventTimestamp;
+use jirasync_domain::store::OutboxStore;
 use tokio::task::JoinHandle;
 
 use crate::service::SyncService;
@@ -80,6 +84,68 @@ pub fn spawn_retention(
             }
         }
     }))
+}
+
+/// Runs `purge` once now and then every `interval` until `shutdown`; a failure is logged as
+/// `failure` (with the error) and tried again at the next interval.
+pub(crate) fn spawn_periodic_purge<F, Fut>(
+    interval: Duration,
+    shutdown: &Shutdown,
+    failure: &'static str,
+    purge: F,
+) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<u64, StoreError>> + Send,
+{
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        while !shutdown.is_triggered() {
+            if let Err(error) = purge().await {
+                tracing::warn!(%error, "{failure}");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = shutdown.clone().triggered() => {}
+            }
+        }
+    })
+}
+
+/// How long done outbound work is kept unless configured otherwise: 30 days.
+pub const DEFAULT_OUTBOX_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Deletes the done outbound work that ended more than `keep` before `clock`'s now (keeping
+/// what a failed change's retry needs, see [`OutboxStore::purge_done_outbound`]) and logs how
+/// many (`outbox-purged`). None when `keep` reaches back before the clock's epoch.
+pub async fn purge_done_outbound(
+    store: &dyn OutboxStore,
+    clock: &dyn Clock,
+    keep: Duration,
+) -> Result<u64, StoreError> {
+    let Some(before) = clock.now().checked_sub(keep) else {
+        return Ok(0);
+    };
+    let purged = store
+        .purge_done_outbound(EventTimestamp::from_system_time(before))
+        .await?;
+    tracing::info!(purged, retention_secs = keep.as_secs(), "outbox-purged");
+    Ok(purged)
+}
+
+/// Starts the outbox retention task: [`purge_done_outbound`] once at start, then every
+/// `interval`, until `shutdown` (a failure is logged as `outbox-purge-failed`).
+pub fn spawn_outbox_retention(
+    store: Arc<dyn OutboxStore>,
+    clock: Arc<dyn Clock>,
+    keep: Duration,
+    interval: Duration,
+    shutdown: &Shutdown,
+) -> JoinHandle<()> {
+    spawn_periodic_purge(interval, shutdown, "outbox-purge-failed", move || {
+        let (store, clock) = (Arc::clone(&store), Arc::clone(&clock));
+        async move { purge_done_outbound(store.as_ref(), clock.as_ref(), keep).await }
+    })
 }
 
 #[cfg(test)]

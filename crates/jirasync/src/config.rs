@@ -160,6 +160,10 @@ pub struct ConfigArgs {
     /// dead-lettered): a duration such as `30d` (default); `0` or `off` keeps them for ever.
     #[arg(long, global = true, value_name = "DURATION")]
     pub event_retention: Option<String>,
+    /// How long done outbound work (changes Jira accepted) is kept: a duration such as `30d`
+    /// (default); `0` or `off` keeps it for ever.
+    #[arg(long, global = true, value_name = "DURATION")]
+    pub outbox_retention: Option<String>,
 }
 
 /// The process environment as the configuration sees it, and whether standard error is a
@@ -326,6 +330,8 @@ pub struct Config {
     pub event_max_wait: Duration,
     /// How long settled events are kept (`None`: for ever).
     pub event_retention: Option<Duration>,
+    /// How long done outbound work is kept (`None`: for ever).
+    pub outbox_retention: Option<Duration>,
     /// The `RUST_LOG` filter, if set.
     pub log_filter: Option<String>,
     /// How long a request's line and headers may take to arrive.
@@ -608,11 +614,19 @@ const EVENT_RETENTION: OptionSpec = OptionSpec {
     expected: "a duration such as 30d or 12h (seconds, or a whole number with ms, s, m, h or d; at most a year), or off (also 0) to keep events for ever",
 };
 
+const OUTBOX_RETENTION: OptionSpec = OptionSpec {
+    key: "outbox_retention",
+    flag: "--outbox-retention",
+    variable: "JIRASYNC_OUTBOX_RETENTION",
+    secret: false,
+    expected: "a duration such as 30d or 12h (seconds, or a whole number with ms, s, m, h or d; at most a year), or off (also 0) to keep done outbound work for ever",
+};
+
 /// How long settled events are kept when no retention is configured: 30 days.
 pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 23] = [
+const KNOWN_KEYS: [&str; 24] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -636,6 +650,7 @@ const KNOWN_KEYS: [&str; 23] = [
     EVENT_RETRY_FOR.key,
     EVENT_MAX_WAIT.key,
     EVENT_RETENTION.key,
+    OUTBOX_RETENTION.key,
 ];
 
 /// The environment variable naming the configuration file.
@@ -908,6 +923,13 @@ impl Config {
                 parse_duration_or_off,
             )?
             .unwrap_or(Some(DEFAULT_EVENT_RETENTION));
+        let outbox_retention = sources
+            .value(
+                &OUTBOX_RETENTION,
+                args.outbox_retention.as_deref(),
+                parse_duration_or_off,
+            )?
+            .unwrap_or(Some(jirasync_service::DEFAULT_OUTBOX_RETENTION));
         Ok(Self {
             database_url,
             listen,
@@ -921,6 +943,7 @@ impl Config {
             event_retry_for,
             event_max_wait,
             event_retention,
+            outbox_retention,
             log_filter: env.get(LOG_FILTER_VARIABLE).map(str::to_owned),
             header_read_timeout,
             body_read_timeout,

@@ -271,7 +271,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
         )
     );
 }
@@ -599,9 +599,16 @@ fn event_max_wait_and_retention_read_durations_and_retention_turns_off() {
     assert_eq!(set.event_max_wait, Duration::from_secs(5));
     assert_eq!(set.event_retention, Some(Duration::from_secs(7 * 86_400)));
     for off in ["off", "0", "0d"] {
-        let config = resolve(&["--event-retention", off], &[]).unwrap();
+        let config = resolve(&["--event-retention", off, "--outbox-retention", off], &[]).unwrap();
         assert_eq!(config.event_retention, None, "{off}");
+        assert_eq!(config.outbox_retention, None, "{off}");
     }
+    assert_eq!(
+        defaults.outbox_retention,
+        Some(Duration::from_secs(30 * 86_400))
+    );
+    let file_set = resolve(&[], &[("JIRASYNC_OUTBOX_RETENTION", "12h")]).unwrap();
+    assert_eq!(file_set.outbox_retention, Some(Duration::from_secs(43_200)));
     assert_eq!(
         error(&["--event-max-wait", "0"], &[]),
         format!("invalid flag --event-max-wait \"0\": {DURATION_FORM}")

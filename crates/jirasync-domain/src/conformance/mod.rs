@@ -172,6 +172,7 @@ macro_rules! conformance_tests {
             retry_dead_letter_and_replay,
             outbox_claims_per_issue_in_order,
             outbox_retry_failure_and_operator_retry,
+            outbox_purge_keeps_what_retry_needs,
             outbox_expired_claim_is_taken_over,
             outbox_claim_respects_its_limit,
             outbox_echoes_are_taken_once_before_they_expire,

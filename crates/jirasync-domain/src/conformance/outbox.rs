@@ -542,3 +542,80 @@ pub async fn outbox_concurrent_claims_share_the_work_without_overlap<S: World + 
             .is_empty()
     );
 }
+
+/// Behaviour: purging deletes the done work that ended before the cutoff, keeps pending and
+/// failed work and newer done work, and keeps done work that follows failed work of the same
+/// Jira issue (it is what refuses the failed change's retry).
+pub async fn outbox_purge_keeps_what_retry_needs<S: World + 'static>(store: S) {
+    let f = Fixture::new(store).await;
+    // KEY: done, then failed, then done (which supersedes the failure); OTHER: done, pending.
+    let other = "APP-999";
+    let recorded = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, assign(1)), work(&f, other, assign(1))])
+        .await
+        .unwrap();
+    let jobs = f.store.claim_outbound(at(0), LEASE, 10).await.unwrap();
+    for job in &jobs {
+        f.store
+            .finish_outbound(&job.claim, OutboundResult::Done { at: at(10) })
+            .await
+            .unwrap();
+    }
+    let second = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, assign(2)), work(&f, other, assign(2))])
+        .await
+        .unwrap();
+    let jobs = f.store.claim_outbound(at(20), LEASE, 10).await.unwrap();
+    let failing = jobs.iter().find(|job| job.work.id == second[0]).unwrap();
+    f.store
+        .finish_outbound(
+            &failing.claim,
+            OutboundResult::Failed {
+                at: at(30),
+                error: "Jira refused the request (HTTP 403)".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let third = f
+        .store
+        .enqueue_outbound(&[work(&f, KEY, assign(3))])
+        .await
+        .unwrap();
+    let jobs = f.store.claim_outbound(at(40), LEASE, 10).await.unwrap();
+    let superseding = jobs.iter().find(|job| job.work.id == third[0]).unwrap();
+    f.store
+        .finish_outbound(&superseding.claim, OutboundResult::Done { at: at(50) })
+        .await
+        .unwrap();
+
+    // Nothing ended before the first finish.
+    assert_eq!(f.store.purge_done_outbound(at(10)).await.unwrap(), 0);
+    // The two first done pieces go; the failed one, the pending one and the done one after
+    // the failure stay.
+    assert_eq!(f.store.purge_done_outbound(at(1_000)).await.unwrap(), 2);
+    let left: Vec<OutboundId> = f
+        .store
+        .list_outbound(OutboundFilter {
+            status: None,
+            limit: 0,
+        })
+        .await
+        .unwrap()
+        .iter()
+        .map(|work| work.id)
+        .collect();
+    let mut expected = vec![second[0], second[1], third[0]];
+    expected.sort();
+    let mut left_sorted = left.clone();
+    left_sorted.sort();
+    assert_eq!(left_sorted, expected, "{recorded:?}");
+    let error = f
+        .store
+        .retry_outbound(second[0], at(2_000))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict { .. }), "{error:?}");
+}

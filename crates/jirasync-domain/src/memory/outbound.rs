@@ -238,6 +238,39 @@ impl OutboxStore for InMemoryStore {
         Ok(())
     }
 
+    async fn purge_done_outbound(&self, before: EventTimestamp) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        let work = &mut state.outbound.work;
+        let failed: Vec<(OrganizationId, IntegrationId, IssueKey, OutboundId)> = work
+            .values()
+            .filter(|entry| entry.work.status == OutboundStatus::Failed)
+            .map(|entry| {
+                let work = &entry.work;
+                (
+                    work.organization_id,
+                    work.integration_id,
+                    work.issue_key.clone(),
+                    work.id,
+                )
+            })
+            .collect();
+        let before_count = work.len();
+        work.retain(|id, entry| {
+            let work = &entry.work;
+            let settled = work.status == OutboundStatus::Done && work.at < before;
+            let after_a_failure = failed
+                .iter()
+                .any(|(organization, integration, key, failed)| {
+                    *organization == work.organization_id
+                        && *integration == work.integration_id
+                        && *key == work.issue_key
+                        && failed < id
+                });
+            !settled || after_a_failure
+        });
+        Ok(u64::try_from(before_count - work.len()).unwrap_or(u64::MAX))
+    }
+
     async fn take_echoes(
         &self,
         integration_id: IntegrationId,

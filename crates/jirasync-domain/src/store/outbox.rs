@@ -63,6 +63,11 @@ pub trait OutboxStore: Send + Sync {
     /// How much work is pending and failed.
     async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
 
+    /// Deletes the done work that ended before `before`, and returns how many. Done work that
+    /// follows failed work of the same organization and Jira issue is kept: it is what tells
+    /// [`OutboxStore::retry_outbound`] that the failed change was superseded.
+    async fn purge_done_outbound(&self, before: EventTimestamp) -> Result<u64, StoreError>;
+
     /// Records that jirasync is about to make a change in Jira for an organization, so that
     /// the webhook Jira sends for it is recognised ([`OutboxStore::take_echoes`]).
     async fn expect_echo(&self, echo: &OutboundEcho) -> Result<(), StoreError>;

@@ -43,17 +43,9 @@ pub fn spawn_event_retention(
     interval: Duration,
     shutdown: &Shutdown,
 ) -> JoinHandle<()> {
-    let shutdown = shutdown.clone();
-    tokio::spawn(async move {
-        while !shutdown.is_triggered() {
-            if let Err(error) = purge_settled_events(store.as_ref(), clock.as_ref(), keep).await {
-                tracing::warn!(%error, "events-purge-failed");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(interval) => {}
-                () = shutdown.clone().triggered() => {}
-            }
-        }
+    crate::retention::spawn_periodic_purge(interval, shutdown, "events-purge-failed", move || {
+        let (store, clock) = (Arc::clone(&store), Arc::clone(&clock));
+        async move { purge_settled_events(store.as_ref(), clock.as_ref(), keep).await }
     })
 }
 

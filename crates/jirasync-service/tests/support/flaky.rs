@@ -265,6 +265,7 @@ flaky! {
         async fn list_outbound(&self, filter: OutboundFilter) -> Vec<OutboundWork>;
         async fn retry_outbound(&self, id: OutboundId, now: EventTimestamp) -> ();
         async fn outbox_counts(&self) -> OutboxCounts;
+        async fn purge_done_outbound(&self, before: EventTimestamp) -> u64;
         async fn expect_echo(&self, echo: &OutboundEcho) -> ();
         async fn take_echoes(
             &self,

@@ -324,6 +324,26 @@ macro_rules! outbound_store {
                     .map_err(|error| store_error(what, error))
             }
 
+            async fn purge_done_outbound(
+                &self,
+                before: EventTimestamp,
+            ) -> Result<u64, StoreError> {
+                let done = ::sqlx::query(
+                    "DELETE FROM jirasync_outbound WHERE status = 'done' AND due_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM jirasync_outbound f \
+                     WHERE f.status = 'failed' \
+                     AND f.organization_id = jirasync_outbound.organization_id \
+                     AND f.integration_id = jirasync_outbound.integration_id \
+                     AND f.issue_key = jirasync_outbound.issue_key \
+                     AND f.id < jirasync_outbound.id)",
+                )
+                .bind(sql_u64(before.unix_millis()))
+                .execute(&self.pool)
+                .await
+                .map_err(|error| store_error("purging done outbound work", error))?;
+                Ok(done.rows_affected())
+            }
+
             async fn expect_echo(&self, echo: &OutboundEcho) -> Result<(), StoreError> {
                 ::sqlx::query(
                     "INSERT INTO jirasync_outbound_echoes (organization_id, integration_id, \

@@ -88,6 +88,16 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
         ..InboxRetention::default()
     };
     let purging = jirasync_service::spawn_retention(&service, retention, &shutdown);
+    // Done outbound work is deleted after its retention (kept for ever when it is off).
+    if let Some(keep) = config.outbox_retention {
+        workers.push(jirasync_service::spawn_outbox_retention(
+            Arc::clone(&store) as Arc<dyn jirasync_domain::store::OutboxStore>,
+            Arc::new(SystemClock),
+            keep,
+            jirasync_service::DEFAULT_PURGE_INTERVAL,
+            &shutdown,
+        ));
+    }
     // Settled events are deleted after their retention (kept for ever when it is off).
     if let Some(keep) = config.event_retention {
         workers.push(jirasync_service::events::spawn_event_retention(
