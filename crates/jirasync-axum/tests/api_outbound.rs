@@ -243,3 +243,67 @@ async fn bad_assignments_are_refused_precisely_and_write_nothing() {
         assert!(outbox(&world).await.is_empty(), "{body} recorded work");
     }
 }
+
+/// With the Jira check, a link is made only to an issue Jira has: an unknown key is refused
+/// (422) and a Jira that cannot be reached answers 503, both linking nothing.
+#[tokio::test]
+async fn links_are_made_only_to_issues_jira_has() {
+    use std::sync::Arc;
+
+    use jirasync_axum::{AdminToken, ApiState, api_router};
+    use jirasync_domain::outbound::{FakeJiraWriter, WriterCall};
+
+    let scene = ApiWorld::with_scene().await;
+    scene.with_integration().await;
+    let jira = Arc::new(FakeJiraWriter::new().with_issue("APP-1"));
+    let state = ApiState::new(
+        scene.store.clone(),
+        scene.store.clone(),
+        scene.store.clone(),
+        AdminToken::new(TOKEN).unwrap(),
+    )
+    .with_jira_check(jira.clone());
+    let world = ApiWorld {
+        store: scene.store.clone(),
+        app: api_router(state),
+    };
+    let link = |key: &str| format!("/api/v1/organizations/acme/issues/I-1/jira-links/{key}");
+
+    let linked = world.send(Method::PUT, &link("APP-1"), None).await;
+    assert_eq!(linked.status, StatusCode::CREATED, "{linked:?}");
+    let unknown = world.send(Method::PUT, &link("APP-9"), None).await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{unknown:?}"
+    );
+    assert!(
+        unknown
+            .detail()
+            .starts_with("Jira has no issue APP-9 (integration 1): check the key"),
+        "{unknown:?}"
+    );
+    jira.set_down(true);
+    let down = world.send(Method::PUT, &link("APP-2"), None).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE, "{down:?}");
+    assert!(
+        down.detail()
+            .starts_with("cannot check that Jira has the issue APP-2:"),
+        "{down:?}"
+    );
+    let issue = world
+        .send(Method::GET, "/api/v1/organizations/acme/issues/I-1", None)
+        .await;
+    assert_eq!(
+        issue.body["jira_links"],
+        json!([{"integration": 1, "key": "APP-1"}])
+    );
+    assert_eq!(
+        jira.calls(),
+        [
+            WriterCall::IssueExists(IssueKey::new("APP-1")),
+            WriterCall::IssueExists(IssueKey::new("APP-9")),
+            WriterCall::IssueExists(IssueKey::new("APP-2")),
+        ]
+    );
+}

@@ -123,4 +123,18 @@ impl JiraWriter for ClientJiraWriter {
             .await
             .map_err(|error| write_error(&error))
     }
+
+    async fn issue_exists(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+    ) -> Result<bool, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let found = client
+            .issue(key.as_str(), &["summary"])
+            .await
+            .map_err(|error| write_error(&error))?;
+        Ok(found.is_some())
+    }
 }

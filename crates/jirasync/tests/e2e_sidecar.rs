@@ -2,7 +2,7 @@
 //! nothing imported: an application subscribes to events and writes its organization, users,
 //! team, project and issue through the host API; the operator runs `jirasync connect
 //! --organization acme` against the fake Jira; the application turns inbound assignee sync on
-//! and links its issue; Jira reassigns the issue. The application's issue changes, the subscriber
+//! and links its issue (a key Jira does not have is refused); Jira reassigns the issue. The application's issue changes, the subscriber
 //! gets a signed `issue.assignee_changed` naming the application's own ids (checked by hand
 //! against the Standard Webhooks specification and with the `standardwebhooks` Python package),
 //! and the long-poll feed returns the same events.
@@ -16,7 +16,7 @@
 
 mod e2e_support;
 
-use e2e_support::fake_jira::FakeJira;
+use e2e_support::fake_jira::{FakeIssue, FakeJira};
 use e2e_support::service::{Connect, Deployment, Launch};
 use e2e_support::sidecar::{
     Push, SECRET, Serve, api, subscriber, verify_by_hand, verify_with_standardwebhooks, wait_for,
@@ -37,6 +37,14 @@ async fn an_application_feeds_the_api_connects_jira_and_hears_of_a_reassignment(
     let dir = tempfile::tempdir().unwrap();
     let deployment = Deployment::sqlite_in(&dir);
     let jira = FakeJira::start("9.12.2", CONSUMER_KEY, private_key().public_key()).await;
+    jira.set_issue(
+        "SHOP-1",
+        FakeIssue {
+            assignee: None,
+            status: "1".into(),
+            updated: "2026-06-01T10:00:00.000+0000".into(),
+        },
+    );
     let serve = tokio::task::spawn_blocking({
         let deployment = deployment.clone();
         move || Serve::start(&deployment)
@@ -136,6 +144,20 @@ async fn an_application_feeds_the_api_connects_jira_and_hears_of_a_reassignment(
         200,
     )
     .await;
+    // A key Jira does not have is refused, checked with the organization's credentials.
+    let refused = expect(
+        Method::PUT,
+        v1("/organizations/acme/issues/I-1/jira-links/SHOP-404"),
+        None,
+        422,
+    )
+    .await;
+    assert_eq!(
+        refused["detail"],
+        format!(
+            "Jira has no issue SHOP-404 (integration {integration}): check the key; nothing was linked"
+        )
+    );
     expect(
         Method::PUT,
         v1("/organizations/acme/issues/I-1/jira-links/SHOP-1"),

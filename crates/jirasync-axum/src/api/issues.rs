@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use jirasync_domain::app_data::{AppId, validate_issues, validate_projects};
 use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
+use jirasync_domain::integration::Integration;
 use jirasync_domain::rules::issue_links::{link_jira_issue, parse_issue_key};
 use jirasync_domain::rules::organization_links::choose_link;
 use serde::Deserialize;
@@ -226,14 +227,44 @@ async fn chosen_link(
     state: &ApiState,
     (org, issue, key): (String, String, String),
     query: Result<Query<LinkQuery>, QueryRejection>,
-) -> Result<(OrganizationId, IntegrationId, LocalIssueId, String), ApiError> {
+) -> Result<(OrganizationId, Integration, LocalIssueId, String), ApiError> {
     let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let (org, organization_id, issue_id) = issue_ids(state, org, issue).await?;
     let wanted = query.integration.map(IntegrationId::new);
     let (integration, _) = choose_link(state.store.as_ref(), organization_id, org.as_str(), wanted)
         .await
         .map_err(link_choice_refusal)?;
-    Ok((organization_id, integration.id, issue_id, key))
+    Ok((organization_id, integration, issue_id, key))
+}
+
+/// With a Jira check configured, makes sure Jira has the issue `key` before it is linked.
+async fn check_jira_has(
+    state: &ApiState,
+    organization_id: OrganizationId,
+    integration: &Integration,
+    key: &str,
+) -> Result<(), ApiError> {
+    let Some(jira) = &state.jira else {
+        return Ok(());
+    };
+    let key = parse_issue_key(key).map_err(link_refusal)?;
+    match jira.issue_exists(integration, organization_id, &key).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Jira has no issue {key} (integration {}): check the key; nothing was linked",
+                integration.id
+            ),
+        )),
+        Err(error) if error.is_transient() => Err(ApiError::unavailable(format!(
+            "cannot check that Jira has the issue {key}: {error}; nothing was linked, try again"
+        ))),
+        Err(error) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Jira would not show the issue {key}: {error}; nothing was linked"),
+        )),
+    }
 }
 
 /// Links the issue to the Jira issue `key` for the organization through an integration
@@ -253,7 +284,8 @@ async fn chosen_link(
         (status = 401, description = "No or a wrong admin token", body = ErrorBody),
         (status = 404, description = "No such organization, issue or link to the integration", body = ErrorBody),
         (status = 409, description = "The organization has no Jira integration", body = ErrorBody),
-        (status = 422, description = "Not a Jira key, or several integrations and none named", body = ErrorBody),
+        (status = 422, description = "Not a Jira key, several integrations and none named, or a key Jira does not have", body = ErrorBody),
+        (status = 503, description = "Jira could not be reached to check the key", body = ErrorBody),
     )
 )]
 pub(super) async fn link_issue(
@@ -261,7 +293,9 @@ pub(super) async fn link_issue(
     Path(path): Path<(String, String, String)>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<(StatusCode, Json<LinkResult>), ApiError> {
-    let (organization_id, integration_id, issue_id, key) = chosen_link(&state, path, query).await?;
+    let (organization_id, integration, issue_id, key) = chosen_link(&state, path, query).await?;
+    check_jira_has(&state, organization_id, &integration, &key).await?;
+    let integration_id = integration.id;
     let link = link_jira_issue(
         state.store.as_ref(),
         state.host.as_ref(),
@@ -313,7 +347,8 @@ pub(super) async fn unlink_issue(
     Path(path): Path<(String, String, String)>,
     query: Result<Query<LinkQuery>, QueryRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let (organization_id, integration_id, issue_id, key) = chosen_link(&state, path, query).await?;
+    let (organization_id, integration, issue_id, key) = chosen_link(&state, path, query).await?;
+    let integration_id = integration.id;
     let key = parse_issue_key(&key).map_err(link_refusal)?;
     state
         .store

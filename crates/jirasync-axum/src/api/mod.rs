@@ -81,6 +81,7 @@ pub struct ApiState {
     token: AdminToken,
     document: Arc<utoipa::openapi::OpenApi>,
     outbound: Option<jirasync_service::Outbound>,
+    jira: Option<Arc<dyn jirasync_domain::outbound::JiraWriter>>,
 }
 
 impl ApiState {
@@ -100,7 +101,17 @@ impl ApiState {
             token,
             document: Arc::new(api_document()),
             outbound: None,
+            jira: None,
         }
+    }
+
+    /// Checks with `jira` that a Jira issue exists before an application issue is linked to
+    /// it (`PUT …/jira-links/{key}` then answers 422 for a key Jira does not have, and 503 when
+    /// Jira cannot be reached). Without it, any well-formed key is linked.
+    #[must_use]
+    pub fn with_jira_check(mut self, jira: Arc<dyn jirasync_domain::outbound::JiraWriter>) -> Self {
+        self.jira = Some(jira);
+        self
     }
 
     /// Wakes the outbox worker behind `outbound` after a change recorded outbound work, and

@@ -93,6 +93,15 @@ pub trait JiraWriter: Send + Sync {
         key: &IssueKey,
         assignee: Option<&str>,
     ) -> Result<(), JiraWriteError>;
+
+    /// Whether Jira has the issue `key` (`GET /rest/api/2/issue/{key}`): checked before an
+    /// application issue is linked to it.
+    async fn issue_exists(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+    ) -> Result<bool, JiraWriteError>;
 }
 
 #[cfg(feature = "testing")]
@@ -117,6 +126,8 @@ mod fake {
         SearchUsers(String),
         /// An assignment (`None`: unassign).
         Assign(IssueKey, Option<String>),
+        /// A look-up of an issue.
+        IssueExists(IssueKey),
     }
 
     #[derive(Debug, Default)]
@@ -263,6 +274,18 @@ mod fake {
                 .assignees
                 .insert(key.clone(), assignee.map(str::to_owned));
             Ok(())
+        }
+
+        async fn issue_exists(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            key: &IssueKey,
+        ) -> Result<bool, JiraWriteError> {
+            let mut state = self.lock();
+            state.calls.push(WriterCall::IssueExists(key.clone()));
+            Self::check(&state)?;
+            Ok(state.issues.contains(key))
         }
     }
 }

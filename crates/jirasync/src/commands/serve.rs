@@ -58,7 +58,12 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     let admin = admin_state(&store, config)?;
     let setup = setup_state(&store, config, &public_url)?;
     let outbound = outbound_worker(&store, &service);
-    let api = api_state(&store, config)?.map(|api| api.with_outbound(outbound.handle()));
+    // Links are made only to Jira issues that exist, checked with the linking organization's
+    // credentials.
+    let api = api_state(&store, config)?.map(|api| {
+        api.with_outbound(outbound.handle())
+            .with_jira_check(Arc::new(ClientJiraWriter::new(Arc::clone(&store) as _)))
+    });
     // Tests and supervisors read this line to learn the port: keep it exact and flushed.
     writeln!(out, "jirasync listening on http://{address}")?;
     out.flush()?;
