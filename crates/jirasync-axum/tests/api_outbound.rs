@@ -254,7 +254,7 @@ async fn links_are_made_only_to_issues_jira_has() {
     use jirasync_domain::outbound::{FakeJiraWriter, WriterCall};
 
     let scene = ApiWorld::with_scene().await;
-    scene.with_integration().await;
+    let (_, integration) = scene.with_integration().await;
     let jira = Arc::new(FakeJiraWriter::new().with_issue("APP-1"));
     let state = ApiState::new(
         scene.store.clone(),
@@ -278,9 +278,9 @@ async fn links_are_made_only_to_issues_jira_has() {
         "{unknown:?}"
     );
     assert!(
-        unknown
-            .detail()
-            .starts_with("Jira has no issue APP-9 (integration 1): check the key"),
+        unknown.detail().starts_with(&format!(
+            "Jira has no issue APP-9 (integration {integration}): check the key"
+        )),
         "{unknown:?}"
     );
     jira.set_down(true);
@@ -296,7 +296,7 @@ async fn links_are_made_only_to_issues_jira_has() {
         .await;
     assert_eq!(
         issue.body["jira_links"],
-        json!([{"integration": 1, "key": "APP-1"}])
+        json!([{"integration": integration.get(), "key": "APP-1"}])
     );
     assert_eq!(
         jira.calls(),
