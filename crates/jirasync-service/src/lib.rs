@@ -121,6 +121,7 @@ mod integration_cache;
 mod jira;
 mod metrics;
 mod outbound;
+mod polling;
 mod receive;
 mod reconcile;
 mod retention;

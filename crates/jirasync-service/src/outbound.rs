@@ -132,30 +132,16 @@ impl OutboundWorker {
 
     async fn run(self, shutdown: Shutdown) {
         tracing::debug!("outbox-worker-started");
-        while !shutdown.is_triggered() {
-            // Listen before claiming, so work recorded meanwhile is not missed.
-            let woken = self.wake.notified();
-            tokio::pin!(woken);
-            woken.as_mut().enable();
-            match self.run_once().await {
-                Ok(0) => {
-                    self.read_depth().await;
-                    tokio::select! {
-                        () = &mut woken => {}
-                        () = tokio::time::sleep(self.options.idle_poll) => {}
-                        () = shutdown.clone().triggered() => {}
-                    }
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "outbox-claim-failed");
-                    tokio::select! {
-                        () = tokio::time::sleep(self.options.idle_poll) => {}
-                        () = shutdown.clone().triggered() => {}
-                    }
-                }
-            }
-        }
+        // Woken when work is recorded in this process; the depth gauge is read when idle.
+        crate::polling::poll_until_shutdown(
+            &shutdown,
+            &self.wake,
+            self.options.idle_poll,
+            "outbox-claim-failed",
+            || self.run_once(),
+            || self.read_depth(),
+        )
+        .await;
         tracing::debug!("outbox-worker-stopped");
     }
 

@@ -138,29 +138,16 @@ impl EventDispatcher {
 
     async fn run(self, shutdown: Shutdown) {
         tracing::debug!("event-dispatcher-started");
-        while !shutdown.is_triggered() {
-            // Listen before claiming, so an event committed meanwhile is not missed.
-            let appended = self.appended.notified();
-            tokio::pin!(appended);
-            appended.as_mut().enable();
-            match self.dispatch_once().await {
-                Ok(0) => {
-                    tokio::select! {
-                        () = &mut appended => {}
-                        () = tokio::time::sleep(self.options.idle_poll) => {}
-                        () = shutdown.clone().triggered() => {}
-                    }
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "event-claim-failed");
-                    tokio::select! {
-                        () = tokio::time::sleep(self.options.idle_poll) => {}
-                        () = shutdown.clone().triggered() => {}
-                    }
-                }
-            }
-        }
+        // Woken by every commit with events, so one committed meanwhile is not missed.
+        crate::polling::poll_until_shutdown(
+            &shutdown,
+            &self.appended,
+            self.options.idle_poll,
+            "event-claim-failed",
+            || self.dispatch_once(),
+            || async {},
+        )
+        .await;
         tracing::debug!("event-dispatcher-stopped");
     }
 
