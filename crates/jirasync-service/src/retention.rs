@@ -72,18 +72,15 @@ pub fn spawn_retention(
 ) -> Option<JoinHandle<()>> {
     service.inbox()?;
     let service = service.clone();
-    let shutdown = shutdown.clone();
-    Some(tokio::spawn(async move {
-        while !shutdown.is_triggered() {
-            if let Err(error) = purge_done_deliveries(&service, &retention).await {
-                tracing::warn!(%error, "inbox-purge-failed");
-            }
-            tokio::select! {
-                () = tokio::time::sleep(retention.interval) => {}
-                () = shutdown.clone().triggered() => {}
-            }
-        }
-    }))
+    Some(spawn_periodic_purge(
+        retention.interval,
+        shutdown,
+        "inbox-purge-failed",
+        move || {
+            let service = service.clone();
+            async move { purge_done_deliveries(&service, &retention).await }
+        },
+    ))
 }
 
 /// Runs `purge` once now and then every `interval` until `shutdown`; a failure is logged as
