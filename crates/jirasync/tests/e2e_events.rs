@@ -40,12 +40,7 @@ async fn events_pending_at_a_kill_9_are_all_delivered_after_the_restart() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let serve = tokio::task::spawn_blocking({
-        let deployment = deployment.clone();
-        move || Serve::start(&deployment)
-    })
-    .await
-    .unwrap();
+    let serve = Serve::spawn(&deployment, &[]).await;
     let (status, created) = api(
         reqwest::Method::POST,
         format!("{}/api/v1/subscriptions", serve.url),
@@ -83,12 +78,7 @@ async fn events_pending_at_a_kill_9_are_all_delivered_after_the_restart() {
 
     // The subscriber comes up, the service starts again: everything arrives, once, in order.
     let pushes = subscriber(port).await;
-    let serve = tokio::task::spawn_blocking({
-        let deployment = deployment.clone();
-        move || Serve::start(&deployment)
-    })
-    .await
-    .unwrap();
+    let serve = Serve::spawn(&deployment, &[]).await;
     wait_for("every event delivered", async || {
         store
             .deliveries(DeliveryFilter {
@@ -146,12 +136,7 @@ async fn a_subscriber_that_never_answers_is_dead_lettered_after_the_configured_t
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let serve = tokio::task::spawn_blocking({
-        let deployment = deployment.clone();
-        move || Serve::start_with(&deployment, &["--event-retry-for", "2"])
-    })
-    .await
-    .unwrap();
+    let serve = Serve::spawn(&deployment, &["--event-retry-for", "2"]).await;
     let (status, _) = api(
         reqwest::Method::POST,
         format!("{}/api/v1/subscriptions", serve.url),

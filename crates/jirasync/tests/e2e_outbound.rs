@@ -16,7 +16,7 @@ mod e2e_support;
 
 use e2e_support::fake_jira::{FakeIssue, FakeJira, FakeUser};
 use e2e_support::service::{Connect, Deployment, Launch};
-use e2e_support::sidecar::{Serve, api, wait_for};
+use e2e_support::sidecar::{Serve, expect, wait_for};
 use e2e_support::{CONSUMER_KEY, post, private_key, wait_until_drained, webhook_path};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -32,19 +32,6 @@ struct World {
     serve: Option<Serve>,
     base: String,
     webhook_path: String,
-}
-
-async fn expect(method: Method, url: String, body: Option<Value>, status: u16) -> Value {
-    let (got, answer) = api(method.clone(), url.clone(), body).await;
-    assert_eq!(got, status, "{method} {url}: {answer}");
-    answer
-}
-
-async fn start(deployment: &Deployment) -> Serve {
-    let deployment = deployment.clone();
-    tokio::task::spawn_blocking(move || Serve::start(&deployment))
-        .await
-        .unwrap()
 }
 
 impl World {
@@ -70,7 +57,7 @@ impl World {
                 updated: "2026-06-01T10:00:00.000+0000".into(),
             },
         );
-        let serve = start(&deployment).await;
+        let serve = Serve::spawn(&deployment, &[]).await;
         let base = serve.url.clone();
         let v1 = |path: &str| format!("{base}/api/v1{path}");
         for (path, body) in [
@@ -277,7 +264,7 @@ async fn kill_9_with_pending_work_loses_nothing_and_sends_nothing_twice() {
     .await;
     world.serve.take().unwrap().kill_9();
     world.jira.set_down(false);
-    let serve = start(&world.deployment).await;
+    let serve = Serve::spawn(&world.deployment, &[]).await;
     world.base = serve.url.clone();
     world.serve = Some(serve);
     world.wait_for_jira_assignee(Some("bob.j")).await;

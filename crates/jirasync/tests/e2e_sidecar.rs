@@ -19,18 +19,11 @@ mod e2e_support;
 use e2e_support::fake_jira::{FakeIssue, FakeJira};
 use e2e_support::service::{Connect, Deployment, Launch};
 use e2e_support::sidecar::{
-    Push, SECRET, Serve, api, subscriber, verify_by_hand, verify_with_standardwebhooks, wait_for,
+    Push, SECRET, Serve, expect, subscriber, verify_by_hand, verify_with_standardwebhooks, wait_for,
 };
 use e2e_support::{CONSUMER_KEY, Delivery, jira_user, post, private_key, webhook_path};
 use reqwest::Method;
 use serde_json::{Value, json};
-
-/// Calls the host API and checks the status.
-async fn expect(method: Method, url: String, body: Option<Value>, status: u16) -> Value {
-    let (got, answer) = api(method.clone(), url.clone(), body).await;
-    assert_eq!(got, status, "{method} {url}: {answer}");
-    answer
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_feeds_the_api_connects_jira_and_hears_of_a_reassignment() {
@@ -45,12 +38,7 @@ async fn an_application_feeds_the_api_connects_jira_and_hears_of_a_reassignment(
             updated: "2026-06-01T10:00:00.000+0000".into(),
         },
     );
-    let serve = tokio::task::spawn_blocking({
-        let deployment = deployment.clone();
-        move || Serve::start(&deployment)
-    })
-    .await
-    .unwrap();
+    let serve = Serve::spawn(&deployment, &[]).await;
     let base = serve.url.clone();
     let v1 = |path: &str| format!("{base}/api/v1{path}");
 

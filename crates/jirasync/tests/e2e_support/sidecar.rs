@@ -75,6 +75,18 @@ impl Serve {
         }
     }
 
+    /// [`Serve::start_with`] off the runtime's threads (it blocks until the binary listens).
+    pub async fn spawn(deployment: &Deployment, flags: &[&str]) -> Self {
+        let deployment = deployment.clone();
+        let flags: Vec<String> = flags.iter().map(|flag| (*flag).to_owned()).collect();
+        tokio::task::spawn_blocking(move || {
+            let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+            Self::start_with(&deployment, &flags)
+        })
+        .await
+        .expect("start jirasync serve")
+    }
+
     /// `kill -9`: no shutdown, no flush, claims left behind.
     pub fn kill_9(mut self) {
         self.child.kill().expect("SIGKILL jirasync serve");
@@ -158,6 +170,18 @@ pub async fn api(method: reqwest::Method, url: String, body: Option<Value>) -> (
     let status = response.status().as_u16();
     let value = response.json().await.unwrap_or(Value::Null);
     (status, value)
+}
+
+/// Calls the host API with the admin token and checks the status; the JSON answer.
+pub async fn expect(
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+    status: u16,
+) -> Value {
+    let (got, answer) = api(method.clone(), url.clone(), body).await;
+    assert_eq!(got, status, "{method} {url}: {answer}");
+    answer
 }
 
 /// Waits (up to [`BOUND`]) until `done` holds, checking every 100 ms.
