@@ -109,6 +109,15 @@ where
     })
 }
 
+/// The time before which records kept for `keep` go: `keep` before `clock`'s now, or `None`
+/// when that reaches back before the epoch.
+pub(crate) fn retention_cutoff(clock: &dyn Clock, keep: Duration) -> Option<EventTimestamp> {
+    clock
+        .now()
+        .checked_sub(keep)
+        .map(EventTimestamp::from_system_time)
+}
+
 /// How long done outbound work is kept unless configured otherwise: 30 days.
 pub const DEFAULT_OUTBOX_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
@@ -120,12 +129,10 @@ pub async fn purge_done_outbound(
     clock: &dyn Clock,
     keep: Duration,
 ) -> Result<u64, StoreError> {
-    let Some(before) = clock.now().checked_sub(keep) else {
+    let Some(before) = retention_cutoff(clock, keep) else {
         return Ok(0);
     };
-    let purged = store
-        .purge_done_outbound(EventTimestamp::from_system_time(before))
-        .await?;
+    let purged = store.purge_done_outbound(before).await?;
     tracing::info!(purged, retention_secs = keep.as_secs(), "outbox-purged");
     Ok(purged)
 }

@@ -810,28 +810,7 @@ pub async fn app_data_update_issue_records_its_outbound_work_with_it<S: AppDataW
         .unwrap()
         .unwrap();
     let (org_id, _) = store.app_organization(&id("acme")).await.unwrap().unwrap();
-    let integration = store
-        .seed_integration(
-            ExternalId::for_jira("jira.example.com", "jirasync"),
-            "jirasync",
-            IntegrationMetadata {
-                base_url: "https://jira.example.com".into(),
-                domain_name: "jira.example.com".into(),
-                verify_ssl: true,
-                webhook_secrets: Vec::new(),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .seed_organization_integration(
-            org_id,
-            integration,
-            LinkStatus::Active,
-            SyncConfig::all_on(),
-        )
-        .await
-        .unwrap();
+    let integration = installed_integration(&store, org_id).await;
     store
         .link_issue(org_id, integration, &IssueKey::new("APP-1"), issue_id)
         .await

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jirasync_core::Clock;
-use jirasync_domain::events::EventTimestamp;
 use jirasync_domain::{EventStore, StoreError};
 use tokio::task::JoinHandle;
 
@@ -23,12 +22,10 @@ pub async fn purge_settled_events(
     clock: &dyn Clock,
     keep: Duration,
 ) -> Result<u64, StoreError> {
-    let Some(before) = clock.now().checked_sub(keep) else {
+    let Some(before) = crate::retention::retention_cutoff(clock, keep) else {
         return Ok(0);
     };
-    let purged = store
-        .purge_settled_events(EventTimestamp::from_system_time(before))
-        .await?;
+    let purged = store.purge_settled_events(before).await?;
     tracing::info!(purged, retention_secs = keep.as_secs(), "events-purged");
     Ok(purged)
 }
