@@ -122,6 +122,7 @@ mod transport;
 pub use api::comments::JiraComment;
 pub use api::create_meta::{AllowedValue, CreateField, CreateMeta, CreateMetaApi};
 pub use api::issues::{Assignment, CreatedIssue, IssueProject, JiraIssue};
+pub use api::projects::{IssueTypeStatuses, JiraProject, distinct_statuses};
 pub use api::references::{check_issue_reference, check_project_reference};
 pub use api::search::{FoundIssue, MAX_RESULTS_LIMIT, SEARCH_FIELDS, SearchPage};
 pub use api::server_info::{JiraVersion, ServerInfo};

@@ -3,6 +3,7 @@
 pub mod comments;
 pub mod create_meta;
 pub mod issues;
+pub mod projects;
 pub mod references;
 pub mod search;
 pub mod server_info;
