@@ -146,5 +146,6 @@ pub use state::StateStore;
 pub use store::Seed;
 pub use store::{
     EventStore, ExternalActorStore, IntegrationStore, IssueLinkStore, IssueSyncStore,
-    LocalIssueStore, OrganizationStore, OutboxStore, ReconcileStore, StoreError, SyncStore,
+    LocalIssueStore, OrganizationStore, OutboxStore, ReconcileStore, StatusMappingStore,
+    StoreError, SyncStore,
 };

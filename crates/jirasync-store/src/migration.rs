@@ -193,6 +193,15 @@ macro_rules! embedded_migrations {
                 },
                 from_initial: None,
             },
+            Migration {
+                version: 10,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "status_mappings",
+                    sql: include_str!(concat!("../../migrations/", $backend, "/0010_status_mappings.sql")),
+                },
+                from_initial: None,
+            },
         ]
     }};
 }

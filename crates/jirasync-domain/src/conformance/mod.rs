@@ -30,6 +30,7 @@ pub mod fixture;
 pub mod host;
 mod install;
 mod outbox;
+mod status_mappings;
 mod protocol;
 mod reconcile;
 pub mod setup;
@@ -44,6 +45,7 @@ pub use events::*;
 pub use fixture::Fixture;
 pub use install::*;
 pub use outbox::*;
+pub use status_mappings::*;
 pub use protocol::*;
 pub use reconcile::*;
 pub use status::*;
@@ -178,6 +180,8 @@ macro_rules! conformance_tests {
             outbox_echoes_are_taken_once_before_they_expire,
             outbox_retry_of_a_superseded_change_is_refused,
             webhook_of_an_outbound_change_is_not_applied_back,
+            status_mappings_are_kept_per_organization_and_project,
+            removing_a_link_drops_its_status_mappings,
             subscribers_rotate_secrets_and_are_deleted,
             deleting_a_subscriber_drops_its_deliveries,
             listeners_hear_of_committed_events,

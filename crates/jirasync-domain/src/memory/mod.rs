@@ -14,6 +14,7 @@ mod seed;
 mod session;
 mod setup;
 mod state;
+mod status_mappings;
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -111,6 +112,8 @@ struct State {
     outbox: events::Outbox,
     // The outbox of outbound work.
     outbound: outbound::OutboundQueue,
+    // The per-project status mappings of outbound status sync.
+    status_mappings: status_mappings::StatusMappings,
     /// The application's ids of the standalone host's records.
     pub(super) app_ids: app_data::AppIds,
 }
@@ -490,6 +493,7 @@ impl IntegrationStore for InMemoryStore {
                 .cloned()
                 .ok_or_else(|| StoreError::other("a link names an integration that is gone"))?;
             state.identities.remove(&(organization_id, integration_id));
+            state.remove_status_mappings(organization_id, integration_id);
             state
                 .external_issues
                 .retain(|(of, _, by), _| !(*of == integration_id && *by == organization_id));

@@ -16,6 +16,7 @@
 //! stored ([`OutboundStatus::Failed`]), for `jirasync outbox list --failed` and
 //! `jirasync outbox retry`.
 
+mod status;
 mod writer;
 
 use std::fmt;
@@ -28,6 +29,7 @@ use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 
 #[cfg(feature = "testing")]
 pub use writer::{FakeJiraWriter, WriterCall};
+pub use status::{BOTH_STATUSES_REQUIRED, StatusMapping};
 pub use writer::{JiraAccount, JiraWriteError, JiraWriter};
 
 /// The id of one piece of outbound work, in the order it was recorded.

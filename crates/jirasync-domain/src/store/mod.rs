@@ -19,6 +19,7 @@ mod install;
 pub mod missing;
 mod outbox;
 mod reconcile;
+mod status_mappings;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
@@ -31,6 +32,7 @@ pub use events::{EventHub, EventListener, EventStore};
 pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
 pub use outbox::{OutboxStore, lost_outbound_claim, missing_outbound, not_failed, superseded};
 pub use reconcile::ReconcileStore;
+pub use status_mappings::StatusMappingStore;
 #[cfg(feature = "testing")]
 pub use seed::Seed;
 pub use session::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};
@@ -306,6 +308,7 @@ pub trait SyncStore:
     + ExternalActorStore
     + EventStore
     + OutboxStore
+    + StatusMappingStore
 {
 }
 
@@ -317,6 +320,7 @@ impl<T> SyncStore for T where
         + ExternalActorStore
         + EventStore
         + OutboxStore
+        + StatusMappingStore
         + ?Sized
 {
 }

@@ -42,6 +42,7 @@ mod issue_sync;
 mod migrate;
 mod organizations;
 mod outbound;
+mod status_mappings;
 mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;

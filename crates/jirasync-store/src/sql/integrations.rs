@@ -668,11 +668,12 @@ macro_rules! integration_store {
                     .await?
                     .ok_or_else(|| StoreError::other("a link names an integration that is gone"))?;
                 // The organization's credentials, Jira issue links (with their watermarks; the
-                // links to local issues cascade) and external actors for the integration.
+                // links to local issues cascade), external actors and status mappings for the integration.
                 for table in [
                     "jirasync_identities",
                     "jirasync_external_issues",
                     "jirasync_external_actors",
+                    "jirasync_status_mappings",
                 ] {
                     ::sqlx::query(&format!(
                         "DELETE FROM {table} WHERE organization_id = $1 AND integration_id = $2"

@@ -22,6 +22,7 @@ pub(crate) mod issue_links;
 pub(crate) mod issue_sync;
 pub(crate) mod organizations;
 pub(crate) mod outbound;
+pub(crate) mod status_mappings;
 pub(crate) mod reconcile;
 #[cfg(feature = "testing")]
 pub(crate) mod seed;
