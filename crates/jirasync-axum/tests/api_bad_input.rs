@@ -474,10 +474,10 @@ async fn outbound_flags_and_bad_links_are_refused_once_an_integration_exists() {
             Body::Json(
                 json!({"sync_reverse_assignment": true, "sync_status_reverse": true,
                 "sync_forward_assignment": true, "sync_status_forward": true,
-                "sync_comments": false, "resolution_strategy": "resolve"}),
+                "sync_comments": true, "resolution_strategy": "resolve"}),
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "sync_status_forward cannot be turned on",
+            "sync_comments cannot be turned on",
         ),
         case(
             Method::PUT,

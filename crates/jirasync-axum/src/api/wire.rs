@@ -425,10 +425,11 @@ pub(crate) enum StrategyBody {
 }
 
 /// An organization's sync configuration for one integration, every key given (`PUT`).
-/// `sync_status_forward` and `sync_comments` (application → Jira) cannot be turned on yet:
-/// jirasync does not sync that way, and refuses (422) rather than store a flag that does
-/// nothing. `sync_forward_assignment` sends the assignments made through
-/// `POST …/issues/{issue}/assign` to Jira.
+/// `sync_comments` (application → Jira) cannot be turned on yet: jirasync does not sync that
+/// way, and refuses (422) rather than store a flag that does nothing.
+/// `sync_forward_assignment` sends the assignments made through `POST …/issues/{issue}/assign`
+/// to Jira, `sync_status_forward` the statuses set through `POST …/issues/{issue}/status`
+/// (through the organization's per-project status mappings).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SyncConfigBody {
@@ -438,7 +439,8 @@ pub(crate) struct SyncConfigBody {
     pub(crate) sync_status_reverse: bool,
     /// Application → Jira assignee (`POST …/issues/{issue}/assign`).
     pub(crate) sync_forward_assignment: bool,
-    /// Application → Jira transitions (cannot be turned on yet).
+    /// Application → Jira transitions (`POST …/issues/{issue}/status`, through the status
+    /// mappings).
     pub(crate) sync_status_forward: bool,
     /// Application notes → Jira comments (cannot be turned on yet).
     pub(crate) sync_comments: bool,
@@ -459,7 +461,8 @@ pub(crate) struct SyncConfigPatch {
     /// Application → Jira assignee (`POST …/issues/{issue}/assign`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sync_forward_assignment: Option<bool>,
-    /// Application → Jira transitions (cannot be turned on yet).
+    /// Application → Jira transitions (`POST …/issues/{issue}/status`, through the status
+    /// mappings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sync_status_forward: Option<bool>,
     /// Application notes → Jira comments (cannot be turned on yet).

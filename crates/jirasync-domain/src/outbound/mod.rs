@@ -28,9 +28,12 @@ use crate::events::EventTimestamp;
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 
 #[cfg(feature = "testing")]
-pub use writer::{FakeJiraWriter, WriterCall};
+pub use writer::{FAKE_STATUSES, FAKE_WORKFLOW, FakeJiraWriter, WriterCall};
 pub use status::{BOTH_STATUSES_REQUIRED, StatusMapping};
-pub use writer::{JiraAccount, JiraWriteError, JiraWriter};
+pub use writer::{
+    JiraAccount, JiraIssueState, JiraProjectStatuses, JiraStatusName, JiraTransition,
+    JiraWriteError, JiraWriter,
+};
 
 /// The id of one piece of outbound work, in the order it was recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -81,6 +84,10 @@ pub enum OutboundAction {
     },
     /// Clear the Jira issue's assignee.
     Unassign,
+    /// Move the Jira issue to its project's "on resolve" status ([`StatusMapping`]).
+    Resolve,
+    /// Move the Jira issue to its project's "on unresolve" status ([`StatusMapping`]).
+    Unresolve,
 }
 
 impl OutboundAction {
@@ -89,14 +96,17 @@ impl OutboundAction {
         match self {
             Self::Assign { .. } => "assign",
             Self::Unassign => "unassign",
+            Self::Resolve => "resolve",
+            Self::Unresolve => "unresolve",
         }
     }
 
-    /// The field the action sets (`assignee`): a later action of the same group supersedes an
-    /// earlier one on the same Jira issue.
+    /// The field the action sets (`assignee`, `status`): a later action of the same group
+    /// supersedes an earlier one on the same Jira issue.
     pub const fn kind_group(&self) -> &'static str {
         match self {
             Self::Assign { .. } | Self::Unassign => "assignee",
+            Self::Resolve | Self::Unresolve => "status",
         }
     }
 
@@ -123,6 +133,8 @@ impl fmt::Display for OutboundAction {
         match self {
             Self::Assign { user, .. } => write!(f, "assign to user {user}"),
             Self::Unassign => f.write_str("unassign"),
+            Self::Resolve => f.write_str("resolve"),
+            Self::Unresolve => f.write_str("unresolve"),
         }
     }
 }
@@ -295,6 +307,8 @@ pub struct OutboxCounts {
 pub enum EchoField {
     /// The assignee.
     Assignee,
+    /// The status (its id).
+    Status,
 }
 
 impl EchoField {
@@ -302,6 +316,7 @@ impl EchoField {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Assignee => "assignee",
+            Self::Status => "status",
         }
     }
 }

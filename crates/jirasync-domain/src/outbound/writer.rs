@@ -19,6 +19,53 @@ pub struct JiraAccount {
     pub active: bool,
 }
 
+/// Where a Jira issue stands, as outbound status sync reads it (`GET /rest/api/2/issue/{key}`
+/// with the `project` and `status` fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraIssueState {
+    /// The project id (`10000`).
+    pub project_id: String,
+    /// The project key (`SHOP`).
+    pub project_key: String,
+    /// The current status id (`1`).
+    pub status_id: String,
+    /// The current status name (`Open`).
+    pub status_name: String,
+}
+
+/// A workflow transition available on an issue now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraTransition {
+    /// The transition id (`31`).
+    pub id: String,
+    /// Its name (`Resolve Issue`).
+    pub name: String,
+    /// The status id it reaches (`5`).
+    pub to_id: String,
+    /// The status name it reaches (`Resolved`).
+    pub to_name: String,
+}
+
+/// A Jira status: id and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraStatusName {
+    /// The id (`5`).
+    pub id: String,
+    /// The name (`Resolved`).
+    pub name: String,
+}
+
+/// A project with the statuses its workflows use, to check a status mapping against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraProjectStatuses {
+    /// The project id (`10000`).
+    pub project_id: String,
+    /// The project key (`SHOP`).
+    pub project_key: String,
+    /// Every status an issue of the project can be in, once each.
+    pub statuses: Vec<JiraStatusName>,
+}
+
 /// Why a Jira call of outbound sync failed: retry later, or stop with Jira's reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -102,10 +149,46 @@ pub trait JiraWriter: Send + Sync {
         organization: OrganizationId,
         key: &IssueKey,
     ) -> Result<bool, JiraWriteError>;
+
+    /// The issue's project and status (`GET /rest/api/2/issue/{key}?fields=project,status`);
+    /// `None` when Jira has no such issue (or hides it from the organization's user).
+    async fn issue_state(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+    ) -> Result<Option<JiraIssueState>, JiraWriteError>;
+
+    /// The transitions the organization's user can perform on the issue now
+    /// (`GET /rest/api/2/issue/{key}/transitions`).
+    async fn transitions(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+    ) -> Result<Vec<JiraTransition>, JiraWriteError>;
+
+    /// Performs a transition (`POST /rest/api/2/issue/{key}/transitions`).
+    async fn transition(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+        transition_id: &str,
+    ) -> Result<(), JiraWriteError>;
+
+    /// The project (by key or id) and the statuses its workflows use
+    /// (`GET /rest/api/2/project/{key}` and `…/statuses`); `None` when Jira has no such project.
+    async fn project_statuses(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        project: &str,
+    ) -> Result<Option<JiraProjectStatuses>, JiraWriteError>;
 }
 
 #[cfg(feature = "testing")]
-pub use fake::{FakeJiraWriter, WriterCall};
+pub use fake::{FAKE_STATUSES, FAKE_WORKFLOW, FakeJiraWriter, WriterCall};
 
 #[cfg(feature = "testing")]
 mod fake {
@@ -115,7 +198,10 @@ mod fake {
     use async_trait::async_trait;
     use jirasync_webhook::IssueKey;
 
-    use super::{JiraAccount, JiraWriteError, JiraWriter};
+    use super::{
+        JiraAccount, JiraIssueState, JiraProjectStatuses, JiraStatusName, JiraTransition,
+        JiraWriteError, JiraWriter,
+    };
     use crate::ids::OrganizationId;
     use crate::integration::Integration;
 
@@ -128,6 +214,45 @@ mod fake {
         Assign(IssueKey, Option<String>),
         /// A look-up of an issue.
         IssueExists(IssueKey),
+        /// A read of an issue's project and status.
+        IssueState(IssueKey),
+        /// A read of an issue's transitions.
+        Transitions(IssueKey),
+        /// A transition performed (issue, transition id).
+        Transition(IssueKey, String),
+        /// A read of a project's statuses.
+        ProjectStatuses(String),
+    }
+
+    /// The fake's statuses: id, name.
+    pub const FAKE_STATUSES: &[(&str, &str)] = &[
+        ("1", "Open"),
+        ("3", "In Progress"),
+        ("4", "Reopened"),
+        ("5", "Resolved"),
+        ("6", "Closed"),
+    ];
+
+    /// The fake's workflow: transition id, name, the statuses it leaves from, the status it
+    /// reaches (Jira's classic workflow, without "Done").
+    pub const FAKE_WORKFLOW: &[(&str, &str, &[&str], &str)] = &[
+        ("11", "Start Progress", &["1", "4"], "3"),
+        ("31", "Resolve Issue", &["1", "3", "4"], "5"),
+        ("41", "Close Issue", &["1", "3", "4", "5"], "6"),
+        ("51", "Reopen Issue", &["5", "6"], "4"),
+    ];
+
+    fn status_name(id: &str) -> String {
+        FAKE_STATUSES
+            .iter()
+            .find(|(status, _)| *status == id)
+            .map_or_else(|| id.to_owned(), |(_, name)| (*name).to_owned())
+    }
+
+    fn project_key(key: &IssueKey) -> String {
+        key.as_str()
+            .rsplit_once('-')
+            .map_or_else(|| key.as_str().to_owned(), |(project, _)| project.to_owned())
     }
 
     #[derive(Debug, Default)]
@@ -135,6 +260,9 @@ mod fake {
         users: Vec<JiraAccount>,
         issues: BTreeSet<IssueKey>,
         assignees: BTreeMap<IssueKey, Option<String>>,
+        statuses: BTreeMap<IssueKey, String>,
+        /// Project key → id.
+        projects: BTreeMap<String, String>,
         calls: Vec<WriterCall>,
         down: bool,
         refuse: Option<(u16, String)>,
@@ -173,6 +301,37 @@ mod fake {
         pub fn with_issue(self, key: &str) -> Self {
             self.lock().issues.insert(IssueKey::new(key));
             self
+        }
+
+        /// Adds a project (key, id); its issues use the fake's workflow ([`FAKE_WORKFLOW`]).
+        #[must_use]
+        pub fn with_project(self, key: &str, id: &str) -> Self {
+            self.lock().projects.insert(key.to_owned(), id.to_owned());
+            self
+        }
+
+        /// Puts an issue in a status (it must exist).
+        pub fn set_status(&self, key: &str, status: &str) {
+            self.lock()
+                .statuses
+                .insert(IssueKey::new(key), status.to_owned());
+        }
+
+        /// The issue's status id (`1`, Open, for a new issue).
+        pub fn status(&self, key: &str) -> String {
+            self.lock()
+                .statuses
+                .get(&IssueKey::new(key))
+                .cloned()
+                .unwrap_or_else(|| "1".to_owned())
+        }
+
+        /// How many transitions Jira performed or refused.
+        pub fn transition_calls(&self) -> usize {
+            self.calls()
+                .iter()
+                .filter(|call| matches!(call, WriterCall::Transition(..)))
+                .count()
         }
 
         /// Makes every call fail as unreachable (`true`) or work again (`false`).
@@ -286,6 +445,132 @@ mod fake {
             state.calls.push(WriterCall::IssueExists(key.clone()));
             Self::check(&state)?;
             Ok(state.issues.contains(key))
+        }
+
+        async fn issue_state(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            key: &IssueKey,
+        ) -> Result<Option<JiraIssueState>, JiraWriteError> {
+            let mut state = self.lock();
+            state.calls.push(WriterCall::IssueState(key.clone()));
+            Self::check(&state)?;
+            if !state.issues.contains(key) {
+                return Ok(None);
+            }
+            let project_key = project_key(key);
+            let status_id = state
+                .statuses
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| "1".to_owned());
+            Ok(Some(JiraIssueState {
+                project_id: state
+                    .projects
+                    .get(&project_key)
+                    .cloned()
+                    .unwrap_or_else(|| project_key.clone()),
+                project_key,
+                status_name: status_name(&status_id),
+                status_id,
+            }))
+        }
+
+        async fn transitions(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            key: &IssueKey,
+        ) -> Result<Vec<JiraTransition>, JiraWriteError> {
+            let mut state = self.lock();
+            state.calls.push(WriterCall::Transitions(key.clone()));
+            Self::check(&state)?;
+            if !state.issues.contains(key) {
+                return Err(JiraWriteError::permanent(
+                    Some(404),
+                    format!("Issue Does Not Exist: {key}"),
+                ));
+            }
+            let current = state.statuses.get(key).map_or("1", String::as_str);
+            Ok(FAKE_WORKFLOW
+                .iter()
+                .filter(|(_, _, from, _)| from.contains(&current))
+                .map(|(id, name, _, to)| JiraTransition {
+                    id: (*id).to_owned(),
+                    name: (*name).to_owned(),
+                    to_id: (*to).to_owned(),
+                    to_name: status_name(to),
+                })
+                .collect())
+        }
+
+        async fn transition(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            key: &IssueKey,
+            transition_id: &str,
+        ) -> Result<(), JiraWriteError> {
+            let mut state = self.lock();
+            state
+                .calls
+                .push(WriterCall::Transition(key.clone(), transition_id.to_owned()));
+            Self::check(&state)?;
+            if !state.issues.contains(key) {
+                return Err(JiraWriteError::permanent(
+                    Some(404),
+                    format!("Issue Does Not Exist: {key}"),
+                ));
+            }
+            let current = state
+                .statuses
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| "1".to_owned());
+            let Some((_, _, _, to)) = FAKE_WORKFLOW
+                .iter()
+                .find(|(id, _, from, _)| *id == transition_id && from.contains(&current.as_str()))
+            else {
+                return Err(JiraWriteError::permanent(
+                    Some(400),
+                    format!(
+                        "It seems that you have tried to perform a workflow operation \
+                         ({transition_id}) that is not valid for the current state of this \
+                         issue ({key})."
+                    ),
+                ));
+            };
+            state.statuses.insert(key.clone(), (*to).to_owned());
+            Ok(())
+        }
+
+        async fn project_statuses(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            project: &str,
+        ) -> Result<Option<JiraProjectStatuses>, JiraWriteError> {
+            let mut state = self.lock();
+            state
+                .calls
+                .push(WriterCall::ProjectStatuses(project.to_owned()));
+            Self::check(&state)?;
+            let found = state
+                .projects
+                .iter()
+                .find(|(key, id)| *key == project || *id == project);
+            Ok(found.map(|(key, id)| JiraProjectStatuses {
+                project_id: id.clone(),
+                project_key: key.clone(),
+                statuses: FAKE_STATUSES
+                    .iter()
+                    .map(|(id, name)| JiraStatusName {
+                        id: (*id).to_owned(),
+                        name: (*name).to_owned(),
+                    })
+                    .collect(),
+            }))
         }
     }
 }

@@ -15,12 +15,17 @@ use crate::outbound::{
     OutboundWork,
 };
 use crate::rules::where_should_sync::select_sync_targets;
-use crate::store::{ExternalActorStore, IntegrationStore, IssueLinkStore, OutboxStore, StoreError};
+use crate::issue::ResolutionStatus;
+use crate::store::{
+    ExternalActorStore, IntegrationStore, IssueLinkStore, OutboxStore, StatusMappingStore,
+    StoreError,
+};
 
 /// The sync direction an action belongs to (whose config flag must be on).
 pub const fn direction_of(action: &OutboundAction) -> SyncDirection {
     match action {
         OutboundAction::Assign { .. } | OutboundAction::Unassign => SyncDirection::OutboundAssignee,
+        OutboundAction::Resolve | OutboundAction::Unresolve => SyncDirection::OutboundStatus,
     }
 }
 
@@ -132,7 +137,7 @@ pub async fn carry_out<S, W>(
     echo_until: EventTimestamp,
 ) -> Result<(), OutboundFailure>
 where
-    S: IntegrationStore + ExternalActorStore + OutboxStore + ?Sized,
+    S: IntegrationStore + ExternalActorStore + OutboxStore + StatusMappingStore + ?Sized,
     W: JiraWriter + ?Sized,
 {
     let integration = store
@@ -181,7 +186,97 @@ where
             expect_echo(store, work, EchoField::Assignee, "", echo_until).await?;
             assign(writer, &integration, work, None).await
         }
+        OutboundAction::Resolve => {
+            move_status(store, writer, &integration, work, ResolutionStatus::Resolved, echo_until)
+                .await
+        }
+        OutboundAction::Unresolve => {
+            move_status(store, writer, &integration, work, ResolutionStatus::Unresolved, echo_until)
+                .await
+        }
     }
+}
+
+/// Moves the Jira issue to the status its project's mapping names for `status` (reference
+/// §4.5): reads the issue's project and status; no mapping for the project, or no transition
+/// that reaches the status, is a permanent failure saying so; an issue already there is left
+/// alone (nothing sent); otherwise the expected echo is recorded and the transition performed.
+async fn move_status<S, W>(
+    store: &S,
+    writer: &W,
+    integration: &Integration,
+    work: &OutboundWork,
+    status: ResolutionStatus,
+    echo_until: EventTimestamp,
+) -> Result<(), OutboundFailure>
+where
+    S: OutboxStore + StatusMappingStore + ?Sized,
+    W: JiraWriter + ?Sized,
+{
+    let organization = work.organization_id;
+    let key = &work.issue_key;
+    let issue = writer
+        .issue_state(integration, organization, key)
+        .await?
+        .ok_or_else(|| {
+            OutboundFailure::Permanent(format!(
+                "Jira has no issue {key} (deleted, moved, or hidden from the organization's \
+                 Jira user)"
+            ))
+        })?;
+    let mappings = store
+        .status_mappings(organization, integration.id)
+        .await?;
+    let Some(mapping) = mappings
+        .iter()
+        .find(|mapping| mapping.project_id == issue.project_id)
+    else {
+        return Err(OutboundFailure::Permanent(format!(
+            "no status mapping for Jira project {} ({}) in organization {organization} for \
+             integration {}: add one (PUT …/integrations/{}/status-mappings/{}), then retry",
+            issue.project_key, issue.project_id, integration.id, integration.id, issue.project_key
+        )));
+    };
+    let target = mapping.target(status);
+    if issue.status_id == target {
+        return Ok(());
+    }
+    let transitions = writer.transitions(integration, organization, key).await?;
+    let Some(transition) = transitions
+        .iter()
+        .find(|transition| transition.to_id == target)
+    else {
+        let available = if transitions.is_empty() {
+            "none".to_owned()
+        } else {
+            transitions
+                .iter()
+                .map(|transition| {
+                    format!(
+                        "{} {} → {} ({})",
+                        transition.id, transition.name, transition.to_name, transition.to_id
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        return Err(OutboundFailure::Permanent(format!(
+            "no transition of {key} leads from {} ({}) to status {target} ({} of project {}'s \
+             mapping); available: {available}",
+            issue.status_name,
+            issue.status_id,
+            match status {
+                ResolutionStatus::Resolved => "on_resolve",
+                ResolutionStatus::Unresolved => "on_unresolve",
+            },
+            issue.project_key
+        )));
+    };
+    expect_echo(store, work, EchoField::Status, target, echo_until).await?;
+    writer
+        .transition(integration, organization, key, &transition.id)
+        .await
+        .map_err(OutboundFailure::from)
 }
 
 async fn expect_echo<S: OutboxStore + ?Sized>(
@@ -300,7 +395,7 @@ where
     }
 }
 
-/// What an application change through [`assign_app_issue`] did.
+/// What an application change through [`assign_app_issue`] or [`set_app_issue_status`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppChangeOutcome {
     /// Whether the issue changed (`false`: it already was as asked, nothing written, nothing sent
@@ -308,6 +403,14 @@ pub struct AppChangeOutcome {
     pub changed: bool,
     /// How many pieces of outbound work the change recorded (one per Jira issue that syncs).
     pub outbound: usize,
+}
+
+impl AppChangeOutcome {
+    /// Nothing changed, nothing sent.
+    pub const UNCHANGED: Self = Self {
+        changed: false,
+        outbound: 0,
+    };
 }
 
 /// The standalone service's assignment of an application issue (the host API's
@@ -336,19 +439,9 @@ where
     D: ApplicationData + ?Sized,
     S: IntegrationStore + IssueLinkStore + ?Sized,
 {
-    let (organization_id, _) = data
-        .app_organization(organization)
-        .await?
-        .ok_or_else(|| missing_organization(organization))?;
-    let (local_issue, before) = data
-        .app_issue(organization, issue)
-        .await?
-        .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
+    let (organization_id, local_issue, before) = app_issue(data, organization, issue).await?;
     if before.assignee == assignee {
-        return Ok(AppChangeOutcome {
-            changed: false,
-            outbound: 0,
-        });
+        return Ok(AppChangeOutcome::UNCHANGED);
     }
     let action = match &assignee {
         Some(AppAssignee::User(user)) => {
@@ -366,15 +459,121 @@ where
         Some(AppAssignee::Team(_)) => None,
         None => Some(OutboundAction::Unassign),
     };
-    let work = match action {
-        Some(action) => plan_outbound(store, organization_id, local_issue, &action, now).await?,
-        None => Vec::new(),
-    };
     let after = IssueData {
         assignee,
         ..before.clone()
     };
-    data.update_issue(organization, &before, &after, &work)
+    let change = AppChange {
+        organization_id,
+        local_issue,
+        before: &before,
+        after: &after,
+    };
+    record_app_change(data, store, organization, change, action, now).await
+}
+
+/// The standalone service's resolve or unresolve of an application issue (the host API's
+/// `POST …/issues/{issue}/status`): sets the status and records the outbound work for every
+/// linked Jira issue whose organization syncs statuses outbound (`sync_status_forward`), in one
+/// transaction ([`ApplicationData::update_issue`]). Setting the current status changes nothing
+/// and sends nothing. Which Jira status each Jira issue reaches is its project's
+/// [`StatusMapping`](crate::outbound::StatusMapping), read when the work is carried out.
+///
+/// # Errors
+///
+/// [`StoreError::NotFound`] when the organization or the issue does not exist;
+/// [`StoreError::Conflict`] when the issue changed meanwhile (nothing written).
+pub async fn set_app_issue_status<D, S>(
+    data: &D,
+    store: &S,
+    organization: &AppId,
+    issue: &AppId,
+    status: ResolutionStatus,
+    now: EventTimestamp,
+) -> Result<AppChangeOutcome, StoreError>
+where
+    D: ApplicationData + ?Sized,
+    S: IntegrationStore + IssueLinkStore + ?Sized,
+{
+    let (organization_id, local_issue, before) = app_issue(data, organization, issue).await?;
+    if before.status == status {
+        return Ok(AppChangeOutcome::UNCHANGED);
+    }
+    let after = IssueData {
+        status,
+        ..before.clone()
+    };
+    let change = AppChange {
+        organization_id,
+        local_issue,
+        before: &before,
+        after: &after,
+    };
+    let action = Some(status_action(status));
+    record_app_change(data, store, organization, change, action, now).await
+}
+
+/// The outbound action that carries an application issue's new status.
+pub const fn status_action(status: ResolutionStatus) -> OutboundAction {
+    match status {
+        ResolutionStatus::Resolved => OutboundAction::Resolve,
+        ResolutionStatus::Unresolved => OutboundAction::Unresolve,
+    }
+}
+
+/// An application issue, by the application's ids, with its organization's and its own
+/// jirasync ids.
+async fn app_issue<D: ApplicationData + ?Sized>(
+    data: &D,
+    organization: &AppId,
+    issue: &AppId,
+) -> Result<(OrganizationId, LocalIssueId, IssueData), StoreError> {
+    let (organization_id, _) = data
+        .app_organization(organization)
+        .await?
+        .ok_or_else(|| missing_organization(organization))?;
+    let (local_issue, before) = data
+        .app_issue(organization, issue)
+        .await?
+        .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
+    Ok((organization_id, local_issue, before))
+}
+
+/// One change of an application issue: from `before` to `after`.
+struct AppChange<'a> {
+    organization_id: OrganizationId,
+    local_issue: LocalIssueId,
+    before: &'a IssueData,
+    after: &'a IssueData,
+}
+
+/// Writes `change` with the outbound work `action` makes (none for `None`), in one transaction.
+async fn record_app_change<D, S>(
+    data: &D,
+    store: &S,
+    organization: &AppId,
+    change: AppChange<'_>,
+    action: Option<OutboundAction>,
+    now: EventTimestamp,
+) -> Result<AppChangeOutcome, StoreError>
+where
+    D: ApplicationData + ?Sized,
+    S: IntegrationStore + IssueLinkStore + ?Sized,
+{
+    let work = match action {
+        Some(action) => {
+            plan_outbound(
+                store,
+                change.organization_id,
+                change.local_issue,
+                &action,
+                now,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    data.update_issue(organization, change.before, change.after, &work)
         .await?;
     Ok(AppChangeOutcome {
         changed: true,

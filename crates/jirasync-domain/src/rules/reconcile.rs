@@ -164,7 +164,7 @@ where
             ResolutionStatus::Resolved => ResolveAction::Resolve,
             ResolutionStatus::Unresolved => ResolveAction::Unresolve,
         });
-        self.apply_status_target(&linked, target, Some(snapshot.updated), None, outcome)
+        self.apply_status_target(&linked, target, Some(snapshot.updated), None, None, outcome)
             .await
     }
 }

@@ -13,6 +13,7 @@ use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::SyncDirection;
 use crate::issue::{LinkedIssue, ResolutionStatus};
+use crate::outbound::EchoField;
 use crate::jira_directory::JiraDirectory;
 use crate::store::{SyncKind, SyncStore};
 
@@ -133,20 +134,32 @@ where
             }
         };
 
-        self.apply_status_target(&linked, target, event.occurred_at, delivery_key, outcome)
-            .await
+        // The webhook of a transition jirasync made for an organization reaches the status
+        // it moved to: that organization does not apply it back (no echo).
+        let echo = event.to.as_ref().map(|to| (EchoField::Status, to.as_str()));
+        self.apply_status_target(
+            &linked,
+            target,
+            event.occurred_at,
+            delivery_key,
+            echo,
+            outcome,
+        )
+        .await
     }
 
     /// Moves the linked local issues to `target` under the ordering guard of the status
     /// watermark (event time `occurred_at`), recording the delivery key: the part of a status
     /// sync after its target is known, shared by webhooks and reconcile. The integration and the
-    /// key are the outcome's.
+    /// key are the outcome's; `echo` is the value an outbound transition of jirasync's would have
+    /// recorded (see [`crate::outbound::OutboundEcho`]).
     pub(super) async fn apply_status_target(
         &self,
         linked: &[LinkedIssue],
         target: ResolutionStatus,
         occurred_at: Option<EventTime>,
         delivery_key: Option<&DeliveryKey>,
+        echo: Option<(EchoField, &str)>,
         mut outcome: InboundStatusOutcome,
     ) -> Result<InboundStatusOutcome, SyncError> {
         let integration_id = outcome.integration_id;
@@ -164,7 +177,7 @@ where
             kind: SyncKind::Status,
             occurred_at,
             delivery_key,
-            echo: None,
+            echo,
         };
         let applied = self
             .apply_under_guard(guarded, work, |issue, current, target| {
