@@ -5,11 +5,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use jirasync_client::{Assignment, JiraClient, RetryPolicy};
+use jirasync_client::{Assignment, JiraClient, RetryPolicy, distinct_statuses};
 use jirasync_domain::IntegrationStore;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::integration::Integration;
-use jirasync_domain::outbound::{JiraAccount, JiraWriteError, JiraWriter};
+use jirasync_domain::outbound::{
+    JiraAccount, JiraIssueState, JiraProjectStatuses, JiraStatusName, JiraTransition,
+    JiraWriteError, JiraWriter,
+};
 use jirasync_webhook::IssueKey;
 
 use crate::jira::{client_options, jira_client_with};
@@ -136,5 +139,105 @@ impl JiraWriter for ClientJiraWriter {
             .await
             .map_err(|error| write_error(&error))?;
         Ok(found.is_some())
+    }
+
+    async fn issue_state(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+    ) -> Result<Option<JiraIssueState>, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let Some(issue) = client
+            .issue(key.as_str(), &["project", "status"])
+            .await
+            .map_err(|error| write_error(&error))?
+        else {
+            return Ok(None);
+        };
+        let incomplete = |member: &str| {
+            JiraWriteError::permanent(
+                None,
+                format!("Jira's answer for issue {key} has no {member}"),
+            )
+        };
+        let project = issue.project().ok_or_else(|| incomplete("fields.project"))?;
+        let status = issue.status().ok_or_else(|| incomplete("fields.status"))?;
+        Ok(Some(JiraIssueState {
+            project_id: project.id.clone(),
+            project_key: project.key.clone(),
+            status_id: status.id.clone(),
+            status_name: status.name.clone(),
+        }))
+    }
+
+    async fn transitions(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+    ) -> Result<Vec<JiraTransition>, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let transitions = client
+            .transitions(key.as_str())
+            .await
+            .map_err(|error| write_error(&error))?;
+        Ok(transitions
+            .into_iter()
+            .map(|transition| JiraTransition {
+                id: transition.id,
+                name: transition.name,
+                to_id: transition.to.id,
+                to_name: transition.to.name,
+            })
+            .collect())
+    }
+
+    async fn transition(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+        transition_id: &str,
+    ) -> Result<(), JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        client
+            .transition_issue(key.as_str(), transition_id)
+            .await
+            .map_err(|error| write_error(&error))
+    }
+
+    async fn project_statuses(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        project: &str,
+    ) -> Result<Option<JiraProjectStatuses>, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let Some(found) = client
+            .project(project)
+            .await
+            .map_err(|error| write_error(&error))?
+        else {
+            return Ok(None);
+        };
+        let Some(types) = client
+            .project_statuses(&found.key)
+            .await
+            .map_err(|error| write_error(&error))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(JiraProjectStatuses {
+            project_id: found.id,
+            project_key: found.key,
+            statuses: distinct_statuses(&types)
+                .into_iter()
+                .map(|status| JiraStatusName {
+                    id: status.id.clone(),
+                    name: status.name.clone(),
+                })
+                .collect(),
+        }))
     }
 }

@@ -26,7 +26,7 @@ use jirasync_domain::issue::{ExternalIssue, IssueLink, LinkedIssue};
 use jirasync_domain::organization::Organization;
 use jirasync_domain::outbound::{
     EchoField, NewOutboundWork, OutboundClaim, OutboundEcho, OutboundFilter, OutboundId,
-    OutboundJob, OutboundResult, OutboundWork, OutboxCounts,
+    OutboundJob, OutboundResult, OutboundWork, OutboxCounts, StatusMapping,
 };
 use jirasync_domain::store::{
     EventHub, InstallPlan, Installation, IssueSyncRequest, IssueSyncStart, LinkRemoval,
@@ -34,7 +34,8 @@ use jirasync_domain::store::{
 };
 use jirasync_domain::{
     EventStore, ExternalActorStore, InMemoryStore, IntegrationStore, IssueLinkStore,
-    IssueSyncStore, OrganizationStore, OutboxStore, StaticJiraDirectory, StoreError,
+    IssueSyncStore, OrganizationStore, OutboxStore, StaticJiraDirectory, StatusMappingStore,
+    StoreError,
 };
 use jirasync_service::SyncService;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
@@ -275,6 +276,23 @@ flaky! {
             value: &str,
             now: EventTimestamp,
         ) -> Vec<OrganizationId>;
+    }
+}
+
+flaky! {
+    StatusMappingStore for FlakyStore {
+        async fn put_status_mapping(&self, mapping: &StatusMapping) -> ();
+        async fn status_mappings(
+            &self,
+            organization: OrganizationId,
+            integration: IntegrationId,
+        ) -> Vec<StatusMapping>;
+        async fn remove_status_mapping(
+            &self,
+            organization: OrganizationId,
+            integration: IntegrationId,
+            project: &str,
+        ) -> bool;
     }
 }
 
