@@ -21,7 +21,8 @@ use jirasync_domain::ids::{LocalIssueId, OrganizationId};
 use jirasync_domain::outbound::{
     ECHO_TTL, JiraWriter, OutboundAction, OutboundId, OutboundJob, OutboundResult, OutboundUser,
 };
-use jirasync_domain::rules::outbound::{OutboundFailure, carry_out, plan_outbound};
+use jirasync_domain::issue::ResolutionStatus;
+use jirasync_domain::rules::outbound::{OutboundFailure, carry_out, plan_outbound, status_action};
 use jirasync_domain::{StoreError, SyncStore};
 use tokio::sync::Notify;
 use tokio::task::{JoinHandle, JoinSet};
@@ -306,6 +307,24 @@ impl Outbound {
             None => OutboundAction::Unassign,
         };
         self.record(organization, issue, &action).await
+    }
+
+    /// The application resolved its issue (or unresolved it). Call it only when the status
+    /// changed. Which Jira status each linked Jira issue is moved to is its project's status
+    /// mapping, read when the work is carried out. Returns the recorded work's ids (none when no
+    /// linked Jira issue syncs statuses outbound).
+    ///
+    /// # Errors
+    ///
+    /// The store's, writing nothing.
+    pub async fn status_changed(
+        &self,
+        organization: OrganizationId,
+        issue: LocalIssueId,
+        status: ResolutionStatus,
+    ) -> Result<Vec<OutboundId>, StoreError> {
+        self.record(organization, issue, &status_action(status))
+            .await
     }
 
     async fn record(
