@@ -18,7 +18,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const PROJECT: &str = r#"{"expand":"description,lead,url,projectKeys","self":"https://jira.example.com/rest/api/2/project/10000","id":"10000","key":"APP","name":"Application","projectTypeKey":"software","archived":false}"#;
-const NO_PROJECT: &str = r#"{"errorMessages":["No project could be found with key 'NOPE'."],"errors":{}}"#;
+const NO_PROJECT: &str =
+    r#"{"errorMessages":["No project could be found with key 'NOPE'."],"errors":{}}"#;
 
 async fn jira(resource: &str, status: u16, body: &str) -> MockServer {
     let server = MockServer::start().await;
@@ -26,7 +27,8 @@ async fn jira(resource: &str, status: u16, body: &str) -> MockServer {
         .and(path(at(resource)))
         .and(ValidSignature)
         .respond_with(
-            ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json"),
+            ResponseTemplate::new(status)
+                .set_body_raw(body.as_bytes().to_vec(), "application/json"),
         )
         .mount(&server)
         .await;
@@ -47,7 +49,10 @@ async fn an_unknown_project_is_none() {
     let server = jira("/rest/api/2/project/NOPE", 404, NO_PROJECT).await;
     assert_eq!(oauth_client(&server).project("NOPE").await.unwrap(), None);
     assert_eq!(
-        oauth_client(&server).project_statuses("NOPE").await.unwrap(),
+        oauth_client(&server)
+            .project_statuses("NOPE")
+            .await
+            .unwrap(),
         None
     );
 }
@@ -68,7 +73,10 @@ async fn a_bad_project_reference_sends_nothing() {
     for bad in ["APP-1", "app x", "", "../status"] {
         let error = oauth_client(&server).project(bad).await.unwrap_err();
         assert!(
-            matches!(error, Error::InvalidInput(InputError::ProjectReference { .. })),
+            matches!(
+                error,
+                Error::InvalidInput(InputError::ProjectReference { .. })
+            ),
             "{bad}: {error:?}"
         );
         let error = oauth_client(&server)
@@ -76,7 +84,10 @@ async fn a_bad_project_reference_sends_nothing() {
             .await
             .unwrap_err();
         assert!(
-            matches!(error, Error::InvalidInput(InputError::ProjectReference { .. })),
+            matches!(
+                error,
+                Error::InvalidInput(InputError::ProjectReference { .. })
+            ),
             "{bad}: {error:?}"
         );
     }

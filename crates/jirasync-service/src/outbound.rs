@@ -18,10 +18,10 @@ use std::time::Duration;
 use jirasync_core::{Clock, RetryPolicy};
 use jirasync_domain::events::EventTimestamp;
 use jirasync_domain::ids::{LocalIssueId, OrganizationId};
+use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::outbound::{
     ECHO_TTL, JiraWriter, OutboundAction, OutboundId, OutboundJob, OutboundResult, OutboundUser,
 };
-use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::rules::outbound::{OutboundFailure, carry_out, plan_outbound, status_action};
 use jirasync_domain::{StoreError, SyncStore};
 use tokio::sync::Notify;

@@ -161,7 +161,9 @@ impl JiraWriter for ClientJiraWriter {
                 format!("Jira's answer for issue {key} has no {member}"),
             )
         };
-        let project = issue.project().ok_or_else(|| incomplete("fields.project"))?;
+        let project = issue
+            .project()
+            .ok_or_else(|| incomplete("fields.project"))?;
         let status = issue.status().ok_or_else(|| incomplete("fields.status"))?;
         Ok(Some(JiraIssueState {
             project_id: project.id.clone(),

@@ -191,7 +191,9 @@ async fn an_issue_gone_from_jira_fails_for_good() {
     let work = newest_work(&s).await;
     assert_eq!(work.status, OutboundStatus::Failed);
     assert!(
-        work.last_error.unwrap().starts_with("Jira has no issue APP-1"),
+        work.last_error
+            .unwrap()
+            .starts_with("Jira has no issue APP-1"),
         "the reason names the issue"
     );
 }

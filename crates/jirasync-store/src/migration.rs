@@ -198,7 +198,11 @@ macro_rules! embedded_migrations {
                 part: Part::Bookkeeping,
                 fresh: Script {
                     name: "status_mappings",
-                    sql: include_str!(concat!("../../migrations/", $backend, "/0010_status_mappings.sql")),
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0010_status_mappings.sql"
+                    )),
                 },
                 from_initial: None,
             },

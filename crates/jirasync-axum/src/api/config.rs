@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use jirasync_domain::ids::{IntegrationId, OrganizationId};
-use jirasync_domain::integration::{LinkStatus, OrganizationIntegration};
+use jirasync_domain::integration::{Integration, LinkStatus, OrganizationIntegration};
 use jirasync_domain::rules::organization_links::{choose_link, organization_links};
 use jirasync_domain::rules::sync_config::apply_config_changes;
 use serde::Serialize;
@@ -33,20 +33,30 @@ async fn link(
     org: String,
     integration: &str,
 ) -> Result<OrganizationIntegration, ApiError> {
+    integration_link(state, org, integration)
+        .await
+        .map(|(_, link)| link)
+}
+
+/// The integration the path names and the organization's link to it, else 404.
+pub(super) async fn integration_link(
+    state: &ApiState,
+    org: String,
+    integration: &str,
+) -> Result<(Integration, OrganizationIntegration), ApiError> {
     let (org, organization_id) = organization(state, org).await?;
     // A segment that is not a number names no integration.
     let integration = integration
         .parse::<u64>()
         .map_err(|_| ApiError::not_found(format!("not found: integration {integration:?}")))?;
-    let (_, link) = choose_link(
+    choose_link(
         state.store.as_ref(),
         organization_id,
         &org,
         Some(IntegrationId::new(integration)),
     )
     .await
-    .map_err(link_choice_refusal)?;
-    Ok(link)
+    .map_err(link_choice_refusal)
 }
 
 /// The organization's links to Jira integrations, with their sync configuration.

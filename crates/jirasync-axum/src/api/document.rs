@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::wire::ErrorBody;
-use super::{config, issues, organizations, outbound, people};
+use super::{config, issues, organizations, outbound, people, status};
 
 /// The `admin_token` bearer scheme every route but the document's requires.
 #[derive(Debug)]
@@ -63,6 +63,10 @@ impl Modify for AdminTokenScheme {
         config::read_config,
         config::replace_config,
         config::patch_config,
+        status::set_issue_status,
+        status::list_status_mappings,
+        status::put_status_mapping,
+        status::delete_status_mapping,
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminTokenScheme),

@@ -22,6 +22,9 @@
 //! | `POST /api/v1/organizations/{org}/issues/{issue}/assign` | assign or unassign, sent to the linked Jira issues (outbound sync) |
 //! | `GET /api/v1/organizations/{org}/integrations` | the organization's Jira integrations |
 //! | `GET\|PUT\|PATCH /api/v1/organizations/{org}/integrations/{integration}/config` | sync flags |
+//! | `POST /api/v1/organizations/{org}/issues/{issue}/status` | resolve or unresolve, sent to the linked Jira issues (outbound sync) |
+//! | `GET /api/v1/organizations/{org}/integrations/{integration}/status-mappings` | the per-project status mappings |
+//! | `PUT\|DELETE /api/v1/organizations/{org}/integrations/{integration}/status-mappings/{project}` | set (checked with Jira) / delete one |
 //!
 //! Refusals: 401 without the token, 400 for a body that is not JSON of the right shape (the JSON
 //! path of the member at fault), 413 over [`API_BODY_LIMIT`] bytes or
@@ -49,6 +52,7 @@ mod issues;
 mod organizations;
 mod outbound;
 mod people;
+mod status;
 mod wire;
 
 use std::fmt;
@@ -121,6 +125,27 @@ impl ApiState {
     pub fn with_outbound(mut self, outbound: jirasync_service::Outbound) -> Self {
         self.outbound = Some(outbound);
         self
+    }
+
+    /// Now, on the outbox worker's clock when there is one: when an application change was made.
+    fn now(&self) -> jirasync_domain::events::EventTimestamp {
+        self.outbound.as_ref().map_or_else(
+            || {
+                jirasync_domain::events::EventTimestamp::from_system_time(
+                    std::time::SystemTime::now(),
+                )
+            },
+            jirasync_service::Outbound::now,
+        )
+    }
+
+    /// Wakes the outbox worker when a change recorded `outbound` pieces of work.
+    fn woken_after(&self, outbound: usize) {
+        if outbound > 0
+            && let Some(handle) = &self.outbound
+        {
+            handle.wake();
+        }
     }
 
     /// Serves `document` at `GET /api/v1/openapi.json` instead: [`api_document`] merged with
@@ -294,6 +319,11 @@ fn token_routes() -> Vec<Route> {
             outbound::assign_issue,
         ),
         route(
+            Post,
+            "/api/v1/organizations/{org}/issues/{issue}/status",
+            status::set_issue_status,
+        ),
+        route(
             Get,
             "/api/v1/organizations/{org}/integrations",
             config::list_integrations,
@@ -312,6 +342,21 @@ fn token_routes() -> Vec<Route> {
             Patch,
             "/api/v1/organizations/{org}/integrations/{integration}/config",
             config::patch_config,
+        ),
+        route(
+            Get,
+            "/api/v1/organizations/{org}/integrations/{integration}/status-mappings",
+            status::list_status_mappings,
+        ),
+        route(
+            Put,
+            "/api/v1/organizations/{org}/integrations/{integration}/status-mappings/{project}",
+            status::put_status_mapping,
+        ),
+        route(
+            Delete,
+            "/api/v1/organizations/{org}/integrations/{integration}/status-mappings/{project}",
+            status::delete_status_mapping,
         ),
     ]
 }

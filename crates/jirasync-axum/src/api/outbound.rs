@@ -5,8 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use jirasync_domain::app_data::{AppAssignee, AppId, validate_app_id};
-use jirasync_domain::events::EventTimestamp;
-use jirasync_domain::rules::outbound::assign_app_issue;
+use jirasync_domain::rules::outbound::{AppChangeOutcome, assign_app_issue};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -45,6 +44,15 @@ pub(crate) struct ChangeResult {
     /// How many Jira issues the change is being sent to (linked through an integration whose
     /// `sync_forward_assignment` is on); `jirasync outbox list` shows how each went.
     outbound: usize,
+}
+
+impl From<AppChangeOutcome> for ChangeResult {
+    fn from(outcome: AppChangeOutcome) -> Self {
+        Self {
+            changed: outcome.changed,
+            outbound: outcome.outbound,
+        }
+    }
 }
 
 /// Assigns or unassigns an issue, and sends the change to every linked Jira issue whose
@@ -91,26 +99,15 @@ pub(super) async fn assign_issue(
         }
         None => None,
     };
-    let now = state.outbound.as_ref().map_or_else(
-        || EventTimestamp::from_system_time(std::time::SystemTime::now()),
-        jirasync_service::Outbound::now,
-    );
     let outcome = assign_app_issue(
         state.data.as_ref(),
         state.store.as_ref(),
         &org,
         &issue,
         assignee,
-        now,
+        state.now(),
     )
     .await?;
-    if outcome.outbound > 0
-        && let Some(outbound) = &state.outbound
-    {
-        outbound.wake();
-    }
-    Ok(Json(ChangeResult {
-        changed: outcome.changed,
-        outbound: outcome.outbound,
-    }))
+    state.woken_after(outcome.outbound);
+    Ok(Json(ChangeResult::from(outcome)))
 }

@@ -30,11 +30,11 @@ pub mod fixture;
 pub mod host;
 mod install;
 mod outbox;
-mod status_mappings;
 mod protocol;
 mod reconcile;
 pub mod setup;
 mod status;
+mod status_mappings;
 pub mod test_host;
 
 pub use actors::*;
@@ -45,10 +45,10 @@ pub use events::*;
 pub use fixture::Fixture;
 pub use install::*;
 pub use outbox::*;
-pub use status_mappings::*;
 pub use protocol::*;
 pub use reconcile::*;
 pub use status::*;
+pub use status_mappings::*;
 
 use crate::host::Host;
 use crate::store::{LocalIssueStore, Seed, SyncStore};

@@ -27,9 +27,9 @@ use serde::{Deserialize, Serialize};
 use crate::events::EventTimestamp;
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 
+pub use status::{BOTH_STATUSES_REQUIRED, StatusMapping};
 #[cfg(feature = "testing")]
 pub use writer::{FAKE_STATUSES, FAKE_WORKFLOW, FakeJiraWriter, WriterCall};
-pub use status::{BOTH_STATUSES_REQUIRED, StatusMapping};
 pub use writer::{
     JiraAccount, JiraIssueState, JiraProjectStatuses, JiraStatusName, JiraTransition,
     JiraWriteError, JiraWriter,

@@ -250,9 +250,10 @@ mod fake {
     }
 
     fn project_key(key: &IssueKey) -> String {
-        key.as_str()
-            .rsplit_once('-')
-            .map_or_else(|| key.as_str().to_owned(), |(project, _)| project.to_owned())
+        key.as_str().rsplit_once('-').map_or_else(
+            || key.as_str().to_owned(),
+            |(project, _)| project.to_owned(),
+        )
     }
 
     #[derive(Debug, Default)]
@@ -513,9 +514,10 @@ mod fake {
             transition_id: &str,
         ) -> Result<(), JiraWriteError> {
             let mut state = self.lock();
-            state
-                .calls
-                .push(WriterCall::Transition(key.clone(), transition_id.to_owned()));
+            state.calls.push(WriterCall::Transition(
+                key.clone(),
+                transition_id.to_owned(),
+            ));
             Self::check(&state)?;
             if !state.issues.contains(key) {
                 return Err(JiraWriteError::permanent(

@@ -10,12 +10,12 @@ use crate::events::EventTimestamp;
 use crate::external_actor::{ActorFilter, ActorTarget, ExternalProvider};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use crate::integration::{Integration, SyncDirection};
+use crate::issue::ResolutionStatus;
 use crate::outbound::{
     EchoField, JiraWriteError, JiraWriter, NewOutboundWork, OutboundAction, OutboundEcho,
     OutboundWork,
 };
 use crate::rules::where_should_sync::select_sync_targets;
-use crate::issue::ResolutionStatus;
 use crate::store::{
     ExternalActorStore, IntegrationStore, IssueLinkStore, OutboxStore, StatusMappingStore,
     StoreError,
@@ -187,12 +187,26 @@ where
             assign(writer, &integration, work, None).await
         }
         OutboundAction::Resolve => {
-            move_status(store, writer, &integration, work, ResolutionStatus::Resolved, echo_until)
-                .await
+            move_status(
+                store,
+                writer,
+                &integration,
+                work,
+                ResolutionStatus::Resolved,
+                echo_until,
+            )
+            .await
         }
         OutboundAction::Unresolve => {
-            move_status(store, writer, &integration, work, ResolutionStatus::Unresolved, echo_until)
-                .await
+            move_status(
+                store,
+                writer,
+                &integration,
+                work,
+                ResolutionStatus::Unresolved,
+                echo_until,
+            )
+            .await
         }
     }
 }
@@ -224,9 +238,7 @@ where
                  Jira user)"
             ))
         })?;
-    let mappings = store
-        .status_mappings(organization, integration.id)
-        .await?;
+    let mappings = store.status_mappings(organization, integration.id).await?;
     let Some(mapping) = mappings
         .iter()
         .find(|mapping| mapping.project_id == issue.project_id)

@@ -13,8 +13,8 @@ use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::integration::SyncDirection;
 use crate::issue::{LinkedIssue, ResolutionStatus};
-use crate::outbound::EchoField;
 use crate::jira_directory::JiraDirectory;
+use crate::outbound::EchoField;
 use crate::store::{SyncKind, SyncStore};
 
 /// What a status change asks of local issues.

@@ -19,10 +19,10 @@ mod install;
 pub mod missing;
 mod outbox;
 mod reconcile;
-mod status_mappings;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
+mod status_mappings;
 
 use async_trait::async_trait;
 use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
@@ -32,10 +32,10 @@ pub use events::{EventHub, EventListener, EventStore};
 pub use install::{IdentityWrite, InstallPlan, Installation, IntegrationWrite, LinkWrite};
 pub use outbox::{OutboxStore, lost_outbound_claim, missing_outbound, not_failed, superseded};
 pub use reconcile::ReconcileStore;
-pub use status_mappings::StatusMappingStore;
 #[cfg(feature = "testing")]
 pub use seed::Seed;
 pub use session::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};
+pub use status_mappings::StatusMappingStore;
 
 use crate::activity::Activity;
 use crate::external_actor::{

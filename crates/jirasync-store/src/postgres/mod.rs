@@ -42,13 +42,13 @@ mod issue_sync;
 mod migrate;
 mod organizations;
 mod outbound;
-mod status_mappings;
 mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
 mod setup;
 mod state;
+mod status_mappings;
 
 use std::str::FromStr;
 use std::time::Duration;

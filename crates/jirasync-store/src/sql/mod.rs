@@ -22,12 +22,12 @@ pub(crate) mod issue_links;
 pub(crate) mod issue_sync;
 pub(crate) mod organizations;
 pub(crate) mod outbound;
-pub(crate) mod status_mappings;
 pub(crate) mod reconcile;
 #[cfg(feature = "testing")]
 pub(crate) mod seed;
 pub(crate) mod setup;
 pub(crate) mod state;
+pub(crate) mod status_mappings;
 pub(crate) mod values;
 
 use jirasync_domain::StoreError;

@@ -41,13 +41,13 @@ mod issue_sync;
 mod migrate;
 mod organizations;
 mod outbound;
-mod status_mappings;
 mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
 mod session;
 mod setup;
 mod state;
+mod status_mappings;
 
 use std::path::Path;
 use std::str::FromStr;
