@@ -3,7 +3,9 @@
 //! and Jira follows; a user with no Jira match fails with its reason in `jirasync outbox list
 //! --failed`; Jira down then up gets the change once; `kill -9` with pending work loses nothing
 //! and sends nothing twice; the webhook Jira sends for jirasync's own change does not undo a
-//! newer local change and sends nothing back.
+//! newer local change and sends nothing back. Statuses likewise: resolve and unresolve move the
+//! Jira issue through the project's status mapping; a status no transition reaches fails with
+//! the reason; Jira's webhook for jirasync's own transition is not applied back.
 
 #![allow(
     clippy::expect_used,
@@ -23,8 +25,8 @@ use serde_json::{Value, json};
 
 const ASSIGNEE_PATH: &str = "/rest/api/2/issue/SHOP-1/assignee";
 
-/// A running service with the application's data, Jira connected for `acme`, assignee sync on
-/// both ways, and `I-1` linked to `SHOP-1` (unassigned in both).
+/// A running service with the application's data, Jira connected for `acme`, assignee and
+/// status sync on both ways, and `I-1` linked to `SHOP-1` (unassigned and open in both).
 struct World {
     dir: tempfile::TempDir,
     deployment: Deployment,
@@ -111,7 +113,10 @@ impl World {
             v1(&format!(
                 "/organizations/acme/integrations/{integration}/config"
             )),
-            Some(json!({"sync_reverse_assignment": true, "sync_forward_assignment": true})),
+            Some(
+                json!({"sync_reverse_assignment": true, "sync_forward_assignment": true,
+                "sync_status_reverse": true, "sync_status_forward": true}),
+            ),
             200,
         )
         .await;
@@ -168,6 +173,65 @@ impl World {
             self.jira_assignee().as_deref() == wanted
         })
         .await;
+    }
+
+    /// Sets the mapping of project SHOP; the answer.
+    async fn map_statuses(&self, on_resolve: &str, on_unresolve: &str) -> Value {
+        let integrations = expect(
+            Method::GET,
+            self.v1("/organizations/acme/integrations"),
+            None,
+            200,
+        )
+        .await;
+        let integration = integrations[0]["integration"].as_u64().unwrap();
+        expect(
+            Method::PUT,
+            self.v1(&format!(
+                "/organizations/acme/integrations/{integration}/status-mappings/SHOP"
+            )),
+            Some(json!({"on_resolve": on_resolve, "on_unresolve": on_unresolve})),
+            200,
+        )
+        .await
+    }
+
+    async fn set_status(&self, status: &str) -> Value {
+        expect(
+            Method::POST,
+            self.v1("/organizations/acme/issues/I-1/status"),
+            Some(json!({"status": status})),
+            200,
+        )
+        .await
+    }
+
+    async fn local_status(&self) -> Value {
+        expect(
+            Method::GET,
+            self.v1("/organizations/acme/issues/I-1"),
+            None,
+            200,
+        )
+        .await["status"]
+            .clone()
+    }
+
+    fn jira_status(&self) -> String {
+        self.jira.issue("SHOP-1").unwrap().status
+    }
+
+    async fn wait_for_jira_status(&self, wanted: &str) {
+        wait_for(&format!("Jira's status {wanted}"), async || {
+            self.jira_status() == wanted
+        })
+        .await;
+    }
+
+    fn applied_transitions(&self) -> usize {
+        self.jira
+            .applied_calls("POST", "/rest/api/2/issue/SHOP-1/transitions")
+            .len()
     }
 
     fn applied_assignments(&self) -> usize {
@@ -316,4 +380,112 @@ async fn jiras_webhook_for_our_own_change_changes_nothing_and_sends_nothing_back
     wait_until_drained(store.as_ref()).await;
     assert_eq!(world.local_assignee().await, json!({"user": "bob"}));
     assert_eq!(world.applied_assignments(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolve_and_unresolve_move_the_jira_issue_through_the_mapping() {
+    let world = World::new().await;
+    let mapping = world.map_statuses("Resolved", "reopened").await;
+    assert_eq!(
+        mapping,
+        json!({"project_key": "SHOP", "project_id": "10000",
+            "on_resolve": {"id": "5", "name": "Resolved"},
+            "on_unresolve": {"id": "4", "name": "Reopened"}})
+    );
+    assert_eq!(
+        world.set_status("resolved").await,
+        json!({"changed": true, "outbound": 1})
+    );
+    world.wait_for_jira_status("5").await;
+    world.set_status("unresolved").await;
+    world.wait_for_jira_status("4").await;
+    assert_eq!(world.applied_transitions(), 2);
+    let listed = world.jirasync(&["outbox", "list"]).await;
+    assert!(
+        listed.contains("resolve") && listed.contains("unresolve"),
+        "{listed}"
+    );
+    assert!(!listed.contains("failed"), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_no_transition_reaches_fails_with_the_reason() {
+    let world = World::new().await;
+    // Closed in Jira: the workflow only reopens it (to Reopened), never straight to Open.
+    world.map_statuses("Closed", "Open").await;
+    world.set_status("resolved").await;
+    world.set_status("unresolved").await;
+    wait_for("the unresolve to fail", async || {
+        world
+            .jirasync(&["outbox", "list", "--failed"])
+            .await
+            .lines()
+            .count()
+            == 2
+    })
+    .await;
+    let failed = world.jirasync(&["outbox", "list", "--failed"]).await;
+    assert!(
+        failed.contains(
+            "no transition of SHOP-1 leads from Closed (6) to status 1 (on_unresolve of project \
+             SHOP's mapping); available: 51 Reopen Issue → Reopened (4)"
+        ),
+        "{failed}"
+    );
+    assert_eq!(world.jira_status(), "6");
+    // One transition (to Closed); none attempted for the impossible one.
+    assert_eq!(world.applied_transitions(), 1);
+    assert_eq!(
+        world
+            .jira
+            .calls("POST", "/rest/api/2/issue/SHOP-1/transitions")
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jiras_webhook_for_our_own_transition_changes_nothing_and_sends_nothing_back() {
+    let world = World::new().await;
+    world.map_statuses("Resolved", "Reopened").await;
+    world.set_status("resolved").await;
+    world.wait_for_jira_status("5").await;
+    let resolved = world
+        .jira
+        .issue_updated_webhook("SHOP-1")
+        .expect("Jira's webhook for the transition");
+    let items = resolved["changelog"]["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|item| item["field"] == "status" && item["to"] == "5"),
+        "{resolved}"
+    );
+    // The application reopens its issue, and Jira follows, before Jira's webhook for the
+    // resolve arrives (late, as webhooks can be).
+    world.set_status("unresolved").await;
+    world.wait_for_jira_status("4").await;
+    let reopened = world.jira.issue_updated_webhook("SHOP-1").unwrap();
+    let client = reqwest::Client::new();
+    let store = world.deployment.open_store().await;
+    for echo in [resolved, reopened] {
+        let answer = post(
+            &client,
+            &world.base,
+            &world.webhook_path,
+            serde_json::to_vec(&echo).unwrap(),
+        )
+        .await;
+        assert!(answer.status == 200 || answer.status == 202, "{answer:?}");
+        wait_until_drained(store.as_ref()).await;
+        // Not applied back: the newer local change stands, and no outbound work was made.
+        assert_eq!(world.local_status().await, json!("unresolved"));
+        assert_eq!(
+            world.jirasync(&["outbox", "list"]).await.lines().count(),
+            3,
+            "header, resolve, unresolve"
+        );
+    }
+    assert_eq!(world.applied_transitions(), 2);
+    assert_eq!(world.jira_status(), "4");
 }

@@ -17,6 +17,7 @@
 
 mod deliveries;
 mod issues;
+mod projects;
 
 use std::collections::{BTreeMap, HashSet};
 use std::convert::Infallible;
@@ -232,7 +233,7 @@ impl FakeJira {
             next_change_id: 10_500,
             next_comment_id: 10_100,
         }));
-        let app = issues::routes(Router::new())
+        let app = projects::routes(issues::routes(Router::new()))
             .route("/plugins/servlet/oauth/request-token", post(request_token))
             .route("/plugins/servlet/oauth/authorize", get(authorize))
             .route("/plugins/servlet/oauth/access-token", post(access_token))

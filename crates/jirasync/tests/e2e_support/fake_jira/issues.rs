@@ -270,7 +270,7 @@ fn issue_type_json(base_url: &str, id: &str) -> Value {
     })
 }
 
-fn project_json(base_url: &str, project: &FakeProject) -> Value {
+pub(super) fn project_json(base_url: &str, project: &FakeProject) -> Value {
     json!({
         "self": format!("{base_url}/rest/api/2/project/{}", project.id),
         "id": project.id,
@@ -716,7 +716,7 @@ fn createmeta_generations(inner: &Inner) -> (bool, bool) {
     ((major, minor) >= (8, 4), major < 9)
 }
 
-fn project_not_found(project: &str) -> Response {
+pub(super) fn project_not_found(project: &str) -> Response {
     jira_error(
         StatusCode::NOT_FOUND,
         &[&format!("No project could be found with key '{project}'.")],
