@@ -52,6 +52,10 @@ pub enum Command {
     /// Inspect the outbound work (application changes sent to Jira) and retry failed pieces.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// List, set or remove the per-project status mappings of outbound status sync (which Jira
+    /// status resolve and unresolve reach).
+    #[command(subcommand)]
+    StatusMapping(StatusMappingCommand),
     /// List, ensure or delete the webhooks registered in an installed Jira.
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -290,6 +294,41 @@ pub enum OutboxCommand {
         /// The work's number, as `outbox list` shows it.
         #[arg(value_parser = clap::value_parser!(u64).range(1..))]
         id: u64,
+    },
+}
+
+/// `status-mapping` sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum StatusMappingCommand {
+    /// List the organization's status mappings for the integration, by project key.
+    List {
+        /// Which organization and integration.
+        #[command(flatten)]
+        choice: LinkChoice,
+    },
+    /// Set which Jira status a project's issues reach on resolve and on unresolve, after
+    /// checking with Jira (the organization's credentials) that the project's workflows have
+    /// both. A refused mapping stores nothing.
+    Set {
+        /// Which organization and integration.
+        #[command(flatten)]
+        choice: LinkChoice,
+        /// The Jira project's key (`SHOP`) or id.
+        project: String,
+        /// The status to reach on resolve: its id or name.
+        #[arg(long, value_name = "STATUS")]
+        on_resolve: String,
+        /// The status to reach on unresolve: its id or name.
+        #[arg(long, value_name = "STATUS")]
+        on_unresolve: String,
+    },
+    /// Remove a project's mapping (by key or id).
+    Remove {
+        /// Which organization and integration.
+        #[command(flatten)]
+        choice: LinkChoice,
+        /// The Jira project's key or id.
+        project: String,
     },
 }
 

@@ -314,6 +314,21 @@ pub enum CliError {
         /// The issue id given.
         issue: String,
     },
+    /// A status mapping was refused; nothing was stored.
+    #[error(transparent)]
+    StatusMapping(#[from] StatusMappingError),
+    /// There is no status mapping for the project.
+    #[error(
+        "organization {organization:?} has no status mapping for project {project:?} (integration {integration})"
+    )]
+    NoStatusMapping {
+        /// The organization.
+        organization: String,
+        /// The project given.
+        project: String,
+        /// The integration.
+        integration: u64,
+    },
     /// Standard output could not be written.
     #[error("cannot write to standard output: {source}")]
     Output {
@@ -344,12 +359,19 @@ fn list_or_none_text(ids: &[String]) -> String {
     }
 }
 
+use jirasync_domain::rules::status_mappings::StatusMappingError;
+
 impl CliError {
     /// The process exit code for this failure: [`EXIT_USAGE`] for configuration refusals,
     /// [`EXIT_FAILURE`] otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Logging(_) | Self::SyncConfig(_) => EXIT_USAGE,
+            Self::StatusMapping(error)
+                if !matches!(error, StatusMappingError::JiraUnavailable { .. }) =>
+            {
+                EXIT_USAGE
+            }
             _ => EXIT_FAILURE,
         }
     }

@@ -411,8 +411,63 @@ async fn resolve_and_unresolve_move_the_jira_issue_through_the_mapping() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_no_transition_reaches_fails_with_the_reason() {
     let world = World::new().await;
+    // Through the CLI: a status the project's workflows do not have is refused, storing
+    // nothing; then Closed / Open, which Jira has.
+    let deployment = world.deployment.clone();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        deployment.jirasync_refused(&[
+            "status-mapping",
+            "set",
+            "--organization",
+            "acme",
+            "SHOP",
+            "--on-resolve",
+            "Shipped",
+            "--on-unresolve",
+            "Open",
+        ])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "on_resolve: project SHOP's workflows have no status \"Shipped\"; its statuses are \
+             Open (1), In Progress (3), Reopened (4), Resolved (5), Closed (6), Done (10102)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        world
+            .jirasync(&["status-mapping", "list", "--organization", "acme"])
+            .await,
+        "no status mappings\n"
+    );
+    let set = world
+        .jirasync(&[
+            "status-mapping",
+            "set",
+            "--organization",
+            "acme",
+            "SHOP",
+            "--on-resolve",
+            "closed",
+            "--on-unresolve",
+            "1",
+        ])
+        .await;
+    assert_eq!(
+        set,
+        "set: project SHOP (10000) of organization acme: resolve → Closed (6), unresolve → \
+         Open (1)\n"
+    );
+    assert_eq!(
+        world
+            .jirasync(&["status-mapping", "list", "--organization", "acme"])
+            .await,
+        "project_key\tproject_id\ton_resolve\ton_unresolve\nSHOP\t10000\t6\t1\n"
+    );
     // Closed in Jira: the workflow only reopens it (to Reopened), never straight to Open.
-    world.map_statuses("Closed", "Open").await;
     world.set_status("resolved").await;
     world.set_status("unresolved").await;
     wait_for("the unresolve to fail", async || {
@@ -433,6 +488,24 @@ async fn a_status_no_transition_reaches_fails_with_the_reason() {
         "{failed}"
     );
     assert_eq!(world.jira_status(), "6");
+    // Removing the mapping, then removing it again.
+    assert_eq!(
+        world
+            .jirasync(&["status-mapping", "remove", "--organization", "acme", "SHOP"])
+            .await,
+        "removed: the status mapping of project SHOP\n"
+    );
+    let deployment = world.deployment.clone();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        deployment.jirasync_refused(&["status-mapping", "remove", "--organization", "acme", "SHOP"])
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("organization \"acme\" has no status mapping for project \"SHOP\""),
+        "{stderr}"
+    );
     // One transition (to Closed); none attempted for the impossible one.
     assert_eq!(world.applied_transitions(), 1);
     assert_eq!(

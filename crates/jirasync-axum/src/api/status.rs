@@ -6,12 +6,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use jirasync_domain::integration::{Integration, OrganizationIntegration};
 use jirasync_domain::issue::ResolutionStatus;
-use jirasync_domain::outbound::{
-    BOTH_STATUSES_REQUIRED, JiraProjectStatuses, JiraStatusName, StatusMapping,
-};
+use jirasync_domain::outbound::StatusMapping;
 use jirasync_domain::rules::outbound::set_app_issue_status;
+use jirasync_domain::rules::status_mappings::{StatusMappingError, check_status_mapping};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -185,29 +183,36 @@ pub(super) async fn put_status_mapping(
     AdminJson(body): Body<StatusMappingChange>,
 ) -> Result<Json<StatusMappingBody>, ApiError> {
     let (integration, link) = integration_link(&state, org, &integration).await?;
-    let project = project_reference(&project)?;
-    let (Some(on_resolve), Some(on_unresolve)) = (
-        non_blank(body.on_resolve.as_deref()),
-        non_blank(body.on_unresolve.as_deref()),
-    ) else {
-        return Err(unprocessable(BOTH_STATUSES_REQUIRED.to_owned()));
+    let Some(jira) = &state.jira else {
+        return Err(ApiError::unavailable(
+            "status mappings are checked against Jira, and this API has no Jira connection \
+             (ApiState::with_jira_check); nothing was stored",
+        ));
     };
-    let found = project_statuses(&state, &integration, &link, project).await?;
-    let resolve = find_status(&found, "on_resolve", on_resolve)?;
-    let unresolve = find_status(&found, "on_unresolve", on_unresolve)?;
-    let mapping = StatusMapping {
-        organization_id: link.organization_id,
-        integration_id: integration.id,
-        project_id: found.project_id.clone(),
-        project_key: found.project_key.clone(),
-        on_resolve: resolve.id.clone(),
-        on_unresolve: unresolve.id.clone(),
-    };
-    state.store.put_status_mapping(&mapping).await?;
+    let checked = check_status_mapping(
+        jira.as_ref(),
+        &integration,
+        link.organization_id,
+        &project,
+        body.on_resolve.as_deref(),
+        body.on_unresolve.as_deref(),
+    )
+    .await
+    .map_err(mapping_refusal)?;
+    state.store.put_status_mapping(&checked.mapping).await?;
     Ok(Json(StatusMappingBody::new(
-        &mapping,
-        Some((&resolve.name, &unresolve.name)),
+        &checked.mapping,
+        Some((&checked.on_resolve_name, &checked.on_unresolve_name)),
     )))
+}
+
+/// 503 when Jira could not be reached (try again), 422 for every other refusal.
+fn mapping_refusal(error: StatusMappingError) -> ApiError {
+    let status = match error {
+        StatusMappingError::JiraUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, error.to_string())
 }
 
 /// Deletes a project's mapping (by key or id): resolving its issues then fails with "no status
@@ -242,99 +247,4 @@ pub(super) async fn delete_status_mapping(
             integration.id
         )))
     }
-}
-
-fn unprocessable(detail: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, detail)
-}
-
-fn non_blank(text: Option<&str>) -> Option<&str> {
-    text.map(str::trim).filter(|text| !text.is_empty())
-}
-
-/// A Jira project key (`SHOP`, upper-case letters, digits and `_`, starting with a letter) or
-/// id (digits), at most 255 characters.
-fn project_reference(project: &str) -> Result<&str, ApiError> {
-    let mut chars = project.chars();
-    let key = chars.next().is_some_and(|first| first.is_ascii_uppercase())
-        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    let id = !project.is_empty() && project.bytes().all(|byte| byte.is_ascii_digit());
-    if (key || id) && project.len() <= 255 {
-        Ok(project)
-    } else {
-        Err(unprocessable(format!(
-            "project: {project:?} is not a Jira project key (such as SHOP) or id; nothing was \
-             stored"
-        )))
-    }
-}
-
-/// The project and its statuses, from Jira with the organization's credentials.
-async fn project_statuses(
-    state: &ApiState,
-    integration: &Integration,
-    link: &OrganizationIntegration,
-    project: &str,
-) -> Result<JiraProjectStatuses, ApiError> {
-    let Some(jira) = &state.jira else {
-        return Err(ApiError::unavailable(
-            "status mappings are checked against Jira, and this API has no Jira connection \
-             (ApiState::with_jira_check); nothing was stored",
-        ));
-    };
-    match jira
-        .project_statuses(integration, link.organization_id, project)
-        .await
-    {
-        Ok(Some(found)) => Ok(found),
-        Ok(None) => Err(unprocessable(format!(
-            "Jira has no project {project} (integration {}), or the organization's Jira user \
-             may not browse it; nothing was stored",
-            integration.id
-        ))),
-        Err(error) if error.is_transient() => Err(ApiError::unavailable(format!(
-            "cannot read the statuses of project {project} from Jira: {error}; nothing was \
-             stored, try again"
-        ))),
-        Err(error) => Err(unprocessable(format!(
-            "Jira would not show the statuses of project {project}: {error}; nothing was stored"
-        ))),
-    }
-}
-
-/// The project's status `wanted` names: by id exactly, else by name ignoring case (one only).
-fn find_status<'a>(
-    found: &'a JiraProjectStatuses,
-    member: &str,
-    wanted: &str,
-) -> Result<&'a JiraStatusName, ApiError> {
-    if let Some(status) = found.statuses.iter().find(|status| status.id == wanted) {
-        return Ok(status);
-    }
-    let named: Vec<&JiraStatusName> = found
-        .statuses
-        .iter()
-        .filter(|status| status.name.eq_ignore_ascii_case(wanted))
-        .collect();
-    match named.as_slice() {
-        [status] => Ok(status),
-        [] => Err(unprocessable(format!(
-            "{member}: project {}'s workflows have no status {wanted:?}; its statuses are {}",
-            found.project_key,
-            list(&found.statuses)
-        ))),
-        several => Err(unprocessable(format!(
-            "{member}: several statuses of project {} are named {wanted:?} ({}): give the id",
-            found.project_key,
-            list(several.iter().copied())
-        ))),
-    }
-}
-
-fn list<'a>(statuses: impl IntoIterator<Item = &'a JiraStatusName>) -> String {
-    statuses
-        .into_iter()
-        .map(|status| format!("{} ({})", status.name, status.id))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

@@ -15,5 +15,6 @@ pub mod outbound;
 pub mod outcome;
 pub mod reconcile;
 pub mod status;
+pub mod status_mappings;
 pub mod sync_config;
 pub mod where_should_sync;

@@ -20,6 +20,7 @@ mod reconcile;
 mod serve;
 mod setup_link;
 mod state;
+mod status_mapping;
 mod webhook;
 
 /// Runs one sub-command, writing its results to `out`.
@@ -38,6 +39,7 @@ pub(crate) async fn run(
         Command::Inbox(command) => inbox::run(command, config, out).await,
         Command::Events(command) => events::run(command, config, out).await,
         Command::Outbox(command) => outbox::run(command, config, out).await,
+        Command::StatusMapping(command) => status_mapping::run(command, config, out).await,
         Command::Webhook(command) => webhook::run(command, config, out).await,
         Command::Doctor(choice) => doctor::run(&choice, config, out).await,
         Command::Reconcile(args) => reconcile::run(&args, config, out).await,

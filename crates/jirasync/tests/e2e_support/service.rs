@@ -72,13 +72,7 @@ impl Deployment {
     /// Runs `jirasync ARGS` in the working directory with [`Self::env`]; returns stdout, and
     /// fails the test (with stderr) when the command fails.
     pub fn jirasync(&self, args: &[&str]) -> String {
-        let output = Command::new(env!("CARGO_BIN_EXE_jirasync"))
-            .args(args)
-            .current_dir(&self.workdir)
-            .env_clear()
-            .envs(self.env())
-            .output()
-            .expect("run jirasync");
+        let output = self.run(args);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
@@ -87,6 +81,30 @@ impl Deployment {
             output.status
         );
         stdout
+    }
+
+    /// Runs `jirasync ARGS` expecting it to fail; returns the exit code and stderr.
+    pub fn jirasync_refused(&self, args: &[&str]) -> (i32, String) {
+        let output = self.run(args);
+        assert!(
+            !output.status.success(),
+            "jirasync {args:?} succeeded: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_jirasync"))
+            .args(args)
+            .current_dir(&self.workdir)
+            .env_clear()
+            .envs(self.env())
+            .output()
+            .expect("run jirasync")
     }
 }
 
