@@ -198,7 +198,7 @@ pub(super) async fn put_status_mapping(
         body.on_unresolve.as_deref(),
     )
     .await
-    .map_err(mapping_refusal)?;
+    .map_err(|error| mapping_refusal(&error))?;
     state.store.put_status_mapping(&checked.mapping).await?;
     Ok(Json(StatusMappingBody::new(
         &checked.mapping,
@@ -207,7 +207,7 @@ pub(super) async fn put_status_mapping(
 }
 
 /// 503 when Jira could not be reached (try again), 422 for every other refusal.
-fn mapping_refusal(error: StatusMappingError) -> ApiError {
+fn mapping_refusal(error: &StatusMappingError) -> ApiError {
     let status = match error {
         StatusMappingError::JiraUnavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
