@@ -464,9 +464,9 @@ async fn outbound_flags_and_bad_links_are_refused_once_an_integration_exists() {
         case(
             Method::PATCH,
             path,
-            Body::Json(json!({"sync_reverse_assignment": true, "sync_comments": true})),
+            Body::Json(json!({"sync_reverse_assignment": true, "sync_status_forward": true})),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "sync_comments cannot be turned on: jirasync syncs from Jira to the application only",
+            "sync_status_forward cannot be turned on: jirasync syncs from Jira to the application only",
         ),
         case(
             Method::PUT,

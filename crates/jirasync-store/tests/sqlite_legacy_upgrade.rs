@@ -77,6 +77,7 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (7, "events"),
             (8, "app_ids"),
             (9, "outbound"),
+            (10, "comment_deliveries"),
         ]
     );
     let tables = sqlite_support::tables(&url).await;
@@ -121,13 +122,14 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
             (5, "reconcile"),
             (6, "setup"),
             (7, "events"),
-            (9, "outbound")
+            (9, "outbound"),
+            (10, "comment_deliveries")
         ]
     );
     drop(bookkeeping);
 
     let standalone = SqliteStore::open(&url).await.unwrap();
-    assert_eq!(history(&url).await.len(), 9);
+    assert_eq!(history(&url).await.len(), 10);
     let issue = standalone.issue(LocalIssueId::new(5)).await.unwrap();
     assert!(issue.is_some(), "the issue kept through both opens");
 }

@@ -133,11 +133,11 @@ async fn config_set_refuses_bad_input_and_stores_nothing() {
                 "--organization",
                 "acme",
                 "sync_reverse_assignment=true",
-                "sync_comments=true",
+                "sync_status_forward=true",
             ],
             2,
-            "sync_comments cannot be turned on: jirasync syncs from Jira to the application \
-             only",
+            "sync_status_forward cannot be turned on: jirasync syncs from Jira to the \
+             application only",
         ),
         (
             &["--organization", "globex", "sync_reverse_assignment=true"],

@@ -63,6 +63,7 @@ impl Modify for AdminTokenScheme {
         config::read_config,
         config::replace_config,
         config::patch_config,
+        outbound::comment_issue,
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminTokenScheme),

@@ -22,6 +22,7 @@
 //! | `POST /api/v1/organizations/{org}/issues/{issue}/assign` | assign or unassign, sent to the linked Jira issues (outbound sync) |
 //! | `GET /api/v1/organizations/{org}/integrations` | the organization's Jira integrations |
 //! | `GET\|PUT\|PATCH /api/v1/organizations/{org}/integrations/{integration}/config` | sync flags |
+//! | `POST /api/v1/organizations/{org}/issues/{issue}/comments` | a comment, posted to the linked Jira issues (outbound sync) |
 //!
 //! Refusals: 401 without the token, 400 for a body that is not JSON of the right shape (the JSON
 //! path of the member at fault), 413 over [`API_BODY_LIMIT`] bytes or
@@ -312,6 +313,11 @@ fn token_routes() -> Vec<Route> {
             Patch,
             "/api/v1/organizations/{org}/integrations/{integration}/config",
             config::patch_config,
+        ),
+        route(
+            Post,
+            "/api/v1/organizations/{org}/issues/{issue}/comments",
+            outbound::comment_issue,
         ),
     ]
 }

@@ -79,23 +79,40 @@ pub enum OutboundAction {
     },
     /// Clear the Jira issue's assignee.
     Unassign,
+    /// Add a comment to the Jira issue, attributed to its author ([`attributed_comment`]).
+    Comment {
+        /// The author's name as the application shows it; `None`: the application itself.
+        author: Option<String>,
+        /// The text.
+        body: String,
+    },
 }
 
 impl OutboundAction {
-    /// The action's stored name (`assign`, `unassign`).
+    /// The action's stored name (`assign`, `unassign`, `comment`).
     pub const fn kind(&self) -> &'static str {
         match self {
             Self::Assign { .. } => "assign",
             Self::Unassign => "unassign",
+            Self::Comment { .. } => "comment",
         }
     }
 
-    /// The field the action sets (`assignee`): a later action of the same group supersedes an
-    /// earlier one on the same Jira issue.
+    /// The field the action sets (`assignee`, `comment`): a later action of the same group
+    /// supersedes an earlier one on the same Jira issue, except comments
+    /// ([`OutboundAction::is_superseded_by`]).
     pub const fn kind_group(&self) -> &'static str {
         match self {
             Self::Assign { .. } | Self::Unassign => "assignee",
+            Self::Comment { .. } => "comment",
         }
+    }
+
+    /// Whether `later`, recorded after this action for the same organization and Jira issue,
+    /// makes this one obsolete: a later value of the same field does (sending the older one
+    /// would undo it in Jira); a comment never is, since each comment adds to the issue.
+    pub fn is_superseded_by(&self, later: &Self) -> bool {
+        !matches!(self, Self::Comment { .. }) && self.kind_group() == later.kind_group()
     }
 
     /// The action as stored (JSON).
@@ -121,6 +138,11 @@ impl fmt::Display for OutboundAction {
         match self {
             Self::Assign { user, .. } => write!(f, "assign to user {user}"),
             Self::Unassign => f.write_str("unassign"),
+            Self::Comment {
+                author: Some(author),
+                ..
+            } => write!(f, "comment by {author}"),
+            Self::Comment { author: None, .. } => f.write_str("comment"),
         }
     }
 }
@@ -293,6 +315,8 @@ pub struct OutboxCounts {
 pub enum EchoField {
     /// The assignee.
     Assignee,
+    /// A comment added; the value is [`comment_echo_value`] of its text.
+    Comment,
 }
 
 impl EchoField {
@@ -300,8 +324,42 @@ impl EchoField {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Assignee => "assignee",
+            Self::Comment => "comment",
         }
     }
+}
+
+/// The longest comment text the application may send, in characters (Jira's own limit is
+/// 32,767 by default; the attribution needs the rest).
+pub const MAX_COMMENT_CHARS: usize = 32_000;
+
+/// What is wrong with a comment text the application sends, if anything: empty (or only
+/// white space), or longer than [`MAX_COMMENT_CHARS`].
+pub fn comment_body_problem(body: &str) -> Option<String> {
+    if body.trim().is_empty() {
+        return Some("body: must not be empty".to_owned());
+    }
+    let chars = body.chars().count();
+    (chars > MAX_COMMENT_CHARS).then(|| {
+        format!("body: {chars} characters, more than the {MAX_COMMENT_CHARS} a comment may have")
+    })
+}
+
+/// The text jirasync posts to Jira for an application comment: the body quoted under its
+/// author's name (`alice wrote:`), or under `The application wrote:` when it has no author, so
+/// that Jira readers see who wrote it although jirasync's Jira user posts it.
+pub fn attributed_comment(author: Option<&str>, body: &str) -> String {
+    let author = author.map_or_else(|| "The application".to_owned(), str::to_owned);
+    format!("{author} wrote:\n\n{{quote}}\n{body}\n{{quote}}")
+}
+
+/// The echo value of a comment text: the SHA-256 (hex) of the text with its line ends made
+/// `\n` and its outer white space trimmed, as Jira may store it. A hash, because echo values are
+/// kept and compared whole, and a comment may be long.
+pub fn comment_echo_value(text: &str) -> String {
+    use sha2::Digest;
+    let normalised = text.replace("\r\n", "\n");
+    hex::encode(sha2::Sha256::digest(normalised.trim().as_bytes()))
 }
 
 /// How long a Jira webhook for a change jirasync made is recognised as its echo.

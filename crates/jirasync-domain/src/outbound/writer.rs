@@ -102,6 +102,16 @@ pub trait JiraWriter: Send + Sync {
         organization: OrganizationId,
         key: &IssueKey,
     ) -> Result<bool, JiraWriteError>;
+
+    /// Adds a comment with this text to the issue (`POST /rest/api/2/issue/{key}/comment`) and
+    /// returns the new comment's id. Not idempotent: a call that timed out may have added it.
+    async fn add_comment(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+        body: &str,
+    ) -> Result<String, JiraWriteError>;
 }
 
 #[cfg(feature = "testing")]
@@ -128,6 +138,8 @@ mod fake {
         Assign(IssueKey, Option<String>),
         /// A look-up of an issue.
         IssueExists(IssueKey),
+        /// A comment added, with its text.
+        AddComment(IssueKey, String),
     }
 
     #[derive(Debug, Default)]
@@ -135,6 +147,8 @@ mod fake {
         users: Vec<JiraAccount>,
         issues: BTreeSet<IssueKey>,
         assignees: BTreeMap<IssueKey, Option<String>>,
+        comments: BTreeMap<IssueKey, Vec<String>>,
+        next_comment: u64,
         calls: Vec<WriterCall>,
         down: bool,
         refuse: Option<(u16, String)>,
@@ -188,6 +202,15 @@ mod fake {
         /// The issue's assignee: `None` when never assigned, `Some(None)` when cleared.
         pub fn assignee(&self, key: &str) -> Option<Option<String>> {
             self.lock().assignees.get(&IssueKey::new(key)).cloned()
+        }
+
+        /// The texts of the comments added to the issue, oldest first.
+        pub fn comments(&self, key: &str) -> Vec<String> {
+            self.lock()
+                .comments
+                .get(&IssueKey::new(key))
+                .cloned()
+                .unwrap_or_default()
         }
 
         /// Every call so far, in order.
@@ -286,6 +309,34 @@ mod fake {
             state.calls.push(WriterCall::IssueExists(key.clone()));
             Self::check(&state)?;
             Ok(state.issues.contains(key))
+        }
+
+        async fn add_comment(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            key: &IssueKey,
+            body: &str,
+        ) -> Result<String, JiraWriteError> {
+            let mut state = self.lock();
+            state
+                .calls
+                .push(WriterCall::AddComment(key.clone(), body.to_owned()));
+            Self::check(&state)?;
+            if !state.issues.contains(key) {
+                return Err(JiraWriteError::permanent(
+                    Some(404),
+                    format!("Issue Does Not Exist: {key}"),
+                ));
+            }
+            state.next_comment += 1;
+            let id = (10_000 + state.next_comment).to_string();
+            state
+                .comments
+                .entry(key.clone())
+                .or_default()
+                .push(body.to_owned());
+            Ok(id)
         }
     }
 }

@@ -3,9 +3,9 @@
 //! turned on because jirasync does not do what they ask for yet.
 //!
 //! Of the application → Jira directions, jirasync syncs the assignee
-//! (`sync_forward_assignment`, `docs/outbound.md`); `sync_status_forward` and `sync_comments`
-//! would be stored and do nothing, so turning one on is refused
-//! ([`SyncConfigError::NotYetSupported`]) instead of being kept silently. Turning one off is
+//! (`sync_forward_assignment`, `docs/outbound.md`) and comments (`sync_comments`, both ways);
+//! `sync_status_forward` would be stored and do nothing, so turning it on is refused
+//! ([`SyncConfigError::NotYetSupported`]) instead of being kept silently. Turning it off is
 //! accepted.
 
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub const SYNC_CONFIG_KEYS: [&str; 6] = [
 ];
 
 /// The flags of directions jirasync does not sync yet (application → Jira).
-pub const NOT_YET_SUPPORTED: [&str; 2] = ["sync_status_forward", "sync_comments"];
+pub const NOT_YET_SUPPORTED: [&str; 1] = ["sync_status_forward"];
 
 /// Why a configuration change was refused. Nothing is written on any of them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -216,6 +216,12 @@ mod tests {
     fn accepts_turning_on_outbound_assignee_sync() {
         let config = apply(&[("sync_forward_assignment", Value::Bool(true))]).unwrap();
         assert!(config.sync_forward_assignment);
+    }
+
+    #[test]
+    fn accepts_turning_on_comment_sync() {
+        let config = apply(&[("sync_comments", Value::Bool(true))]).unwrap();
+        assert!(config.sync_comments);
     }
 
     #[test]
