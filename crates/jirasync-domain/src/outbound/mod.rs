@@ -386,3 +386,63 @@ pub struct OutboundEcho {
     /// Until when the webhook is expected.
     pub expires_at: EventTimestamp,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_is_never_superseded_and_an_assignment_is_by_the_next_one() {
+        let comment = OutboundAction::Comment {
+            author: None,
+            body: "a".into(),
+        };
+        assert!(!comment.is_superseded_by(&comment.clone()));
+        assert!(!comment.is_superseded_by(&OutboundAction::Unassign));
+        assert!(OutboundAction::Unassign.is_superseded_by(&OutboundAction::Unassign));
+        assert!(!OutboundAction::Unassign.is_superseded_by(&comment));
+        assert_eq!(comment.kind(), "comment");
+        assert_eq!(comment.kind_group(), "comment");
+    }
+
+    #[test]
+    fn a_comment_action_is_stored_and_read_back_whole() {
+        let comment = OutboundAction::Comment {
+            author: Some("alice".into()),
+            body: "line 1\nline \"2\" ü".into(),
+        };
+        let text = comment.to_json();
+        assert_eq!(OutboundAction::from_json(&text), Ok(comment.clone()));
+        assert_eq!(comment.to_string(), "comment by alice");
+    }
+
+    #[test]
+    fn comment_texts_are_attributed_and_bounded() {
+        assert_eq!(
+            attributed_comment(Some("alice"), "Done."),
+            "alice wrote:\n\n{quote}\nDone.\n{quote}"
+        );
+        assert_eq!(
+            attributed_comment(None, "Done."),
+            "The application wrote:\n\n{quote}\nDone.\n{quote}"
+        );
+        assert_eq!(comment_body_problem("ok"), None);
+        assert_eq!(comment_body_problem(&"é".repeat(MAX_COMMENT_CHARS)), None);
+        assert_eq!(
+            comment_body_problem(" \t\n"),
+            Some("body: must not be empty".into())
+        );
+        assert_eq!(
+            comment_body_problem(&"x".repeat(MAX_COMMENT_CHARS + 1)),
+            Some("body: 32001 characters, more than the 32000 a comment may have".into())
+        );
+    }
+
+    #[test]
+    fn a_comment_echo_ignores_line_ends_and_outer_space_only() {
+        let value = comment_echo_value("a\nb");
+        assert_eq!(value, comment_echo_value("a\r\nb\n"));
+        assert_ne!(value, comment_echo_value("a\nB"));
+        assert_eq!(value.len(), 64);
+    }
+}
