@@ -92,7 +92,11 @@ async fn a_comment_is_recorded_for_every_linked_jira_issue() {
     }
     // Without an author, the comment is the application's.
     let answer = world
-        .send(Method::POST, COMMENTS, Some(json!({"body": "Build 42 passed."})))
+        .send(
+            Method::POST,
+            COMMENTS,
+            Some(json!({"body": "Build 42 passed."})),
+        )
         .await;
     assert_eq!(answer.body, json!({"outbound": 2}));
     assert_eq!(

@@ -330,8 +330,12 @@ impl Outbound {
         if let Some(problem) = comment_body_problem(&body) {
             return Err(StoreError::invalid(problem));
         }
-        self.record(organization, issue, &OutboundAction::Comment { author, body })
-            .await
+        self.record(
+            organization,
+            issue,
+            &OutboundAction::Comment { author, body },
+        )
+        .await
     }
 
     async fn record(

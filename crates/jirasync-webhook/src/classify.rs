@@ -144,13 +144,14 @@ pub fn comment_added(payload: &WebhookPayload) -> Result<Option<CommentAdded>, P
         }
         _ => return Ok(None),
     };
-    let comment_id = comment
-        .id
-        .clone()
-        .filter(|id| !id.is_empty())
-        .ok_or(PayloadError::IncompleteComment {
-            missing: "comment.id",
-        })?;
+    let comment_id =
+        comment
+            .id
+            .clone()
+            .filter(|id| !id.is_empty())
+            .ok_or(PayloadError::IncompleteComment {
+                missing: "comment.id",
+            })?;
     let body = comment
         .body
         .clone()
@@ -347,7 +348,10 @@ mod tests {
     #[test]
     fn comment_created_without_the_issue_is_left_to_the_issue_update() {
         assert_eq!(
-            classify_json(&format!(r#"{{"webhookEvent":"comment_created",{COMMENT}}}"#)).unwrap(),
+            classify_json(&format!(
+                r#"{{"webhookEvent":"comment_created",{COMMENT}}}"#
+            ))
+            .unwrap(),
             Classification::NoChangelog
         );
     }
@@ -415,7 +419,10 @@ mod tests {
             );
         }
         assert_eq!(
-            PayloadError::IncompleteComment { missing: "comment.id" }.to_string(),
+            PayloadError::IncompleteComment {
+                missing: "comment.id"
+            }
+            .to_string(),
             "the delivery adds a comment, but comment.id is missing: cannot sync the comment"
         );
     }
@@ -427,7 +434,9 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            error.to_string().starts_with("comment must be an object or null, not a string"),
+            error
+                .to_string()
+                .starts_with("comment must be an object or null, not a string"),
             "{error}"
         );
     }

@@ -204,11 +204,17 @@ async fn an_application_comment_reaches_jira_attributed_and_its_webhooks_come_ba
     )
     .await;
     assert_eq!(answer, json!({"outbound": 1}));
-    wait_for("the comment in Jira", async || !world.jira_comments().is_empty()).await;
+    wait_for("the comment in Jira", async || {
+        !world.jira_comments().is_empty()
+    })
+    .await;
     let comments = world.jira_comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
     let (id, author, text) = &comments[0];
-    assert_eq!(text, "alice wrote:\n\n{quote}\nDeployed to *staging*.\n{quote}");
+    assert_eq!(
+        text,
+        "alice wrote:\n\n{quote}\nDeployed to *staging*.\n{quote}"
+    );
     // Posted by the organization's own Jira user, signed.
     assert_eq!(world.jira.applied_calls("POST", COMMENT_PATH).len(), 1);
     assert_ne!(author, "jdoe");
@@ -225,7 +231,11 @@ async fn an_application_comment_reaches_jira_attributed_and_its_webhooks_come_ba
     assert_eq!(world.comment_events(), Vec::<Value>::new());
     assert_eq!(world.jira_comments().len(), 1);
     assert_eq!(world.jira.applied_calls("POST", COMMENT_PATH).len(), 1);
-    assert_eq!(world.outbox_lines().await, 2, "the header and the one comment");
+    assert_eq!(
+        world.outbox_lines().await,
+        2,
+        "the header and the one comment"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,7 +262,10 @@ async fn a_jira_comment_reaches_the_subscriber_once_from_both_webhooks() {
     world.deliver(&updated).await;
     world.deliver(&created).await;
     world.deliver(&updated).await;
-    wait_for("the comment event", async || !world.comment_events().is_empty()).await;
+    wait_for("the comment event", async || {
+        !world.comment_events().is_empty()
+    })
+    .await;
     // Let a duplicate push have its chance to show up.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let events = world.comment_events();

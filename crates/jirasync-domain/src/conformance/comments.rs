@@ -213,9 +213,7 @@ pub async fn crash_after_a_comment_is_repaired_by_the_redelivery<S: World + 'sta
 /// Behaviour: a failed outbound comment can be retried although later comments of the same
 /// organization and Jira issue were recorded (each comment adds to the issue; none supersedes
 /// another), and the comment is stored and read back whole.
-pub async fn outbox_failed_comment_is_retried_despite_later_comments<S: World + 'static>(
-    store: S,
-) {
+pub async fn outbox_failed_comment_is_retried_despite_later_comments<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;
     let new = |body: &str| NewOutboundWork {
         organization_id: f.organization,
@@ -228,7 +226,11 @@ pub async fn outbox_failed_comment_is_retried_despite_later_comments<S: World + 
         },
         created_at: T0,
     };
-    let first = f.store.enqueue_outbound(&[new("first\n\"quoted\" ü")]).await.unwrap();
+    let first = f
+        .store
+        .enqueue_outbound(&[new("first\n\"quoted\" ü")])
+        .await
+        .unwrap();
     let jobs = f
         .store
         .claim_outbound(T0, Duration::from_secs(30), 10)
