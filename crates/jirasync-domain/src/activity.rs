@@ -129,9 +129,10 @@ impl ActivityData {
     /// The data of a comment inbound sync adds (see [`ActivityData::inbound`]); its time is the
     /// comment's.
     pub fn inbound_comment(integration_id: IntegrationId, comment: IssueComment) -> Self {
+        let occurred_at = comment.created;
         Self {
-            comment: Some(comment.clone()),
-            ..Self::inbound(integration_id, None, comment.created)
+            comment: Some(comment),
+            ..Self::inbound(integration_id, None, occurred_at)
         }
     }
 
