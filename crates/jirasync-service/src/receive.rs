@@ -71,7 +71,7 @@ impl SyncService {
     /// | 1 | body over the limit (decided by the HTTP layer) | — | 413 | `too_large` |
     /// | 2 | token refused, or no `jira_server` integration has its `id` | `Refused` | 400, the reference's message | `invalid_token` |
     /// | 3 | body not JSON, or not a usable payload | `Refused` | 400, the parser's message | `bad_payload` |
-    /// | 4 | no changelog, or one touching neither assignee nor status | `Ignored` | 200, nothing stored | `ignored` |
+    /// | 4 | no changelog, or one touching neither assignee nor status, and no comment added | `Ignored` | 200, nothing stored | `ignored` |
     /// | 5 | inbox mode: stored in the inbox | `Accepted` | 202 | `accepted` |
     /// | 6 | inline mode: applied (halts included) | `Applied` | 200 | `applied` |
     /// | 6b | inline mode: applying needed Jira, which is unreachable, or the installation has no usable credentials; kept in the inbox for the workers (retried, or parked for an operator) | `Accepted` | 202 | `accepted` |
