@@ -462,24 +462,6 @@ async fn outbound_flags_and_bad_links_are_refused_once_an_integration_exists() {
     );
     let cases = vec![
         case(
-            Method::PATCH,
-            path,
-            Body::Json(json!({"sync_reverse_assignment": true, "sync_comments": true})),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "sync_comments cannot be turned on: jirasync syncs from Jira to the application only",
-        ),
-        case(
-            Method::PUT,
-            path,
-            Body::Json(
-                json!({"sync_reverse_assignment": true, "sync_status_reverse": true,
-                "sync_forward_assignment": true, "sync_status_forward": true,
-                "sync_comments": true, "resolution_strategy": "resolve"}),
-            ),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "sync_comments cannot be turned on",
-        ),
-        case(
             Method::PUT,
             path,
             Body::Json(json!({"sync_reverse_assignment": true})),

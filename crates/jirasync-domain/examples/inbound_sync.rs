@@ -93,6 +93,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
             to_name: Some("Done".into()),
             occurred_at: at,
         }),
+        comment: None,
     };
     let directory = StaticJiraDirectory::new().with_done_statuses(["10002"]);
     // The in-memory store is both jirasync's store and a standalone host.

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use jirasync_webhook::EventTime;
+use jirasync_webhook::{EventTime, JiraUser};
 
 use crate::ids::{ActivityId, IntegrationId, LocalIssueId};
 use crate::integration::{JIRA_SERVER_PROVIDER, JIRA_SERVER_PROVIDER_NAME};
@@ -21,25 +21,29 @@ pub enum ActivityKind {
     SetResolved,
     /// The issue was reopened.
     SetUnresolved,
+    /// A comment was added in Jira ([`ActivityData::comment`] holds it).
+    Commented,
 }
 
 impl ActivityKind {
     /// Every kind, in declaration order.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::Assigned,
         Self::Unassigned,
         Self::SetResolved,
         Self::SetUnresolved,
+        Self::Commented,
     ];
 
     /// The stable name used in stores, the state file and logs (`assigned`, `unassigned`,
-    /// `set_resolved`, `set_unresolved`).
+    /// `set_resolved`, `set_unresolved`, `commented`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Assigned => "assigned",
             Self::Unassigned => "unassigned",
             Self::SetResolved => "set_resolved",
             Self::SetUnresolved => "set_unresolved",
+            Self::Commented => "commented",
         }
     }
 
@@ -84,6 +88,22 @@ pub struct ActivityData {
     pub sync_source: Option<IntegrationId>,
     /// When the change happened in Jira, if known.
     pub occurred_at: Option<EventTime>,
+    /// The comment, for [`ActivityKind::Commented`].
+    pub comment: Option<IssueComment>,
+}
+
+/// A comment written in Jira, as inbound sync hands it to the host. A host applies it once per
+/// [`IssueComment::comment_id`]: a redelivery after a crash may hand the same comment again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    /// The Jira comment's id, unique in the Jira instance.
+    pub comment_id: String,
+    /// The text, in Jira's wiki markup.
+    pub body: String,
+    /// Who wrote it, as Jira shows them (username, e-mail address when visible, display name).
+    pub author: Option<JiraUser>,
+    /// When it was written in Jira, if known.
+    pub created: Option<EventTime>,
 }
 
 impl ActivityData {
@@ -102,6 +122,17 @@ impl ActivityData {
             assignee,
             sync_source: Some(integration_id),
             occurred_at,
+            comment: None,
+        }
+    }
+
+    /// The data of a comment inbound sync adds (see [`ActivityData::inbound`]); its time is the
+    /// comment's.
+    pub fn inbound_comment(integration_id: IntegrationId, comment: IssueComment) -> Self {
+        let occurred_at = comment.created;
+        Self {
+            comment: Some(comment),
+            ..Self::inbound(integration_id, None, occurred_at)
         }
     }
 

@@ -20,7 +20,7 @@ use std::error::Error as StdError;
 
 use async_trait::async_trait;
 
-use crate::activity::{ActivityData, ActivityKind};
+use crate::activity::{ActivityData, ActivityKind, IssueComment};
 use crate::external_actor::ActorTarget;
 use crate::ids::{LocalIssueId, OrganizationId, UserId};
 use crate::issue::{Assignee, ResolutionStatus};
@@ -56,11 +56,15 @@ pub trait Host: Send + Sync {
     /// Makes `change` on its issue and records its activity with it (or leaves the record out,
     /// if the application keeps no activity log): sets the assignee for
     /// [`ActivityKind::Assigned`] (clearing a team) and [`ActivityKind::Unassigned`], the status
-    /// for [`ActivityKind::SetResolved`] and [`ActivityKind::SetUnresolved`].
+    /// for [`ActivityKind::SetResolved`] and [`ActivityKind::SetUnresolved`]; adds the comment
+    /// of [`IssueChange::comment`] for [`ActivityKind::Commented`] (written in Jira, synced
+    /// when the organization has `sync_comments` on).
     ///
-    /// Idempotent: the value is "set to X", never "toggle". An issue that no longer exists is
-    /// not an error (the change is dropped). A kind the application does not handle should be
-    /// refused with [`HostError::Refused`].
+    /// Idempotent: the value is "set to X", never "toggle"; a comment is added **once per Jira
+    /// comment id** ([`IssueComment::comment_id`]): jirasync applies each comment once, but a
+    /// crash between this call and jirasync's own commit hands it again. An issue that no
+    /// longer exists is not an error (the change is dropped). A kind the application does not
+    /// handle should be refused with [`HostError::Refused`].
     async fn apply_change(&self, change: &IssueChange) -> Result<(), HostError>;
 
     /// Whether the user is a member of the organization, or the team belongs to it (external
@@ -89,7 +93,7 @@ pub struct HostIssue {
 pub struct IssueChange {
     /// The issue.
     pub issue: LocalIssueId,
-    /// What changes: assigned, unassigned, resolved or reopened.
+    /// What changes: assigned, unassigned, resolved, reopened or commented.
     pub kind: ActivityKind,
     /// The activity's data: the integration and provider the change came from, the new assignee
     /// (for an assignment), the sync source, and when it happened in Jira.
@@ -102,6 +106,14 @@ impl IssueChange {
         match self.kind {
             ActivityKind::Assigned => Some(self.data.assignee),
             ActivityKind::Unassigned => Some(None),
+            _ => None,
+        }
+    }
+
+    /// The comment added, for [`ActivityKind::Commented`].
+    pub fn comment(&self) -> Option<&IssueComment> {
+        match self.kind {
+            ActivityKind::Commented => self.data.comment.as_ref(),
             _ => None,
         }
     }

@@ -68,6 +68,7 @@ impl ExternalIssue {
         match kind {
             SyncKind::Assignee => self.assignee_updated_at,
             SyncKind::Status => self.status_updated_at,
+            SyncKind::Comment => None,
         }
     }
 
@@ -76,6 +77,8 @@ impl ExternalIssue {
         let slot = match kind {
             SyncKind::Assignee => &mut self.assignee_updated_at,
             SyncKind::Status => &mut self.status_updated_at,
+            // Comments have no watermark.
+            SyncKind::Comment => return,
         };
         if slot.is_none_or(|stored| stored < time) {
             *slot = Some(time);

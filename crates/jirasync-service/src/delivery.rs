@@ -107,22 +107,17 @@ pub(crate) struct OpenedDelivery {
     /// The integration the token names.
     pub(crate) integration: Integration,
     /// The changes to sync; `None` when there is nothing to sync (no changelog, or one that
-    /// touches neither the assignee nor the status).
+    /// touches neither the assignee nor the status, and no comment added).
     pub(crate) changes: Option<ChangeSet>,
 }
 
 impl OpenedDelivery {
     /// The Jira issue the changes are about.
     fn issue_key(&self) -> Option<&IssueKey> {
-        let changes = self.changes.as_ref()?;
-        changes
-            .assignee
-            .as_ref()
-            .map(|change| &change.issue_key)
-            .or_else(|| changes.status.as_ref().map(|change| &change.issue_key))
+        self.changes.as_ref()?.issue_key()
     }
 
-    /// When the changes happened in Jira.
+    /// When the changes happened in Jira (for a comment alone, when it was written).
     pub(crate) fn occurred_at(&self) -> Option<EventTime> {
         let changes = self.changes.as_ref()?;
         changes
@@ -135,6 +130,7 @@ impl OpenedDelivery {
                     .as_ref()
                     .and_then(|change| change.occurred_at)
             })
+            .or_else(|| changes.comment.as_ref().and_then(|comment| comment.created))
     }
 
     /// The inbox ordering key: deliveries of one issue of one integration are applied one at a
@@ -378,6 +374,7 @@ mod tests {
                 to_name: None,
                 occurred_at: Some(EventTime::from_unix_millis(now_ms + 3_600_000)),
             }),
+            comment: None,
         };
         assert_eq!(
             bound_event_times(&mut changes, received_at, hour),

@@ -117,7 +117,7 @@ impl ProcessingPath {
 /// |---|---|---|
 /// | `jirasync_webhooks_received_total` | counter | `outcome`: see [`WebhookOutcome`] |
 /// | `jirasync_webhook_invalid_tokens_total` | counter | — |
-/// | `jirasync_sync_outcomes_total` | counter | `kind` (`assignee`, `status`), `outcome` (`synced`, `halted`) |
+/// | `jirasync_sync_outcomes_total` | counter | `kind` (`assignee`, `status`, `comment`), `outcome` (`synced`, `halted`) |
 /// | `jirasync_sync_halts_total` | counter | `kind`, `reason` (the domain's halt reason names) |
 /// | `jirasync_sync_failures_total` | counter | `retryable` (`true`, `false`) |
 /// | `jirasync_inbox_depth` | gauge | `state` (`ready`, `leased`, `dead`), read at scrape time |
@@ -288,6 +288,9 @@ impl Metrics {
         }
         if let Some(status) = &outcome.status {
             self.sync_kind("status", status.halt);
+        }
+        if let Some(comment) = &outcome.comment {
+            self.sync_kind("comment", comment.halt);
         }
     }
 

@@ -21,6 +21,7 @@ use jirasync_domain::ids::{LocalIssueId, OrganizationId};
 use jirasync_domain::issue::ResolutionStatus;
 use jirasync_domain::outbound::{
     ECHO_TTL, JiraWriter, OutboundAction, OutboundId, OutboundJob, OutboundResult, OutboundUser,
+    comment_body_problem,
 };
 use jirasync_domain::rules::outbound::{OutboundFailure, carry_out, plan_outbound, status_action};
 use jirasync_domain::{StoreError, SyncStore};
@@ -325,6 +326,35 @@ impl Outbound {
     ) -> Result<Vec<OutboundId>, StoreError> {
         self.record(organization, issue, &status_action(status))
             .await
+    }
+
+    /// The application added a comment to its issue: it is posted to every linked Jira issue
+    /// whose organization syncs comments (`sync_comments`), attributed to `author` (the name
+    /// Jira readers should see; `None`: the application itself, see
+    /// [`attributed_comment`](jirasync_domain::outbound::attributed_comment)). Returns the
+    /// recorded work's ids (none when no linked Jira issue syncs comments).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Invalid`] when the body is empty or longer than
+    /// [`MAX_COMMENT_CHARS`](jirasync_domain::outbound::MAX_COMMENT_CHARS); the store's,
+    /// writing nothing.
+    pub async fn commented(
+        &self,
+        organization: OrganizationId,
+        issue: LocalIssueId,
+        author: Option<String>,
+        body: String,
+    ) -> Result<Vec<OutboundId>, StoreError> {
+        if let Some(problem) = comment_body_problem(&body) {
+            return Err(StoreError::invalid(problem));
+        }
+        self.record(
+            organization,
+            issue,
+            &OutboundAction::Comment { author, body },
+        )
+        .await
     }
 
     async fn record(

@@ -19,11 +19,14 @@ const JIRA_HEADER_PREFIX: &str = "x-atlassian-";
 
 /// What the service did with a delivery; the HTTP layer answers from it (see
 /// [`SyncService::receive_webhook`] for the table).
+// One receipt per delivery, answered from once: boxing the applied outcome would cost an
+// allocation and buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum WebhookReceipt {
-    /// Nothing to sync (no changelog, or one touching neither assignee nor status); nothing was
-    /// stored. Answer 200.
+    /// Nothing to sync (no changelog, or one touching neither assignee nor status, and no
+    /// comment added); nothing was stored. Answer 200.
     Ignored,
     /// Stored in the inbox under this id; a worker applies it. Answer 202. In inline mode, a
     /// delivery that needed an unreachable Jira (or an installation without usable
@@ -68,7 +71,7 @@ impl SyncService {
     /// | 1 | body over the limit (decided by the HTTP layer) | — | 413 | `too_large` |
     /// | 2 | token refused, or no `jira_server` integration has its `id` | `Refused` | 400, the reference's message | `invalid_token` |
     /// | 3 | body not JSON, or not a usable payload | `Refused` | 400, the parser's message | `bad_payload` |
-    /// | 4 | no changelog, or one touching neither assignee nor status | `Ignored` | 200, nothing stored | `ignored` |
+    /// | 4 | no changelog, or one touching neither assignee nor status, and no comment added | `Ignored` | 200, nothing stored | `ignored` |
     /// | 5 | inbox mode: stored in the inbox | `Accepted` | 202 | `accepted` |
     /// | 6 | inline mode: applied (halts included) | `Applied` | 200 | `applied` |
     /// | 6b | inline mode: applying needed Jira, which is unreachable, or the installation has no usable credentials; kept in the inbox for the workers (retried, or parked for an operator) | `Accepted` | 202 | `accepted` |

@@ -242,4 +242,19 @@ impl JiraWriter for ClientJiraWriter {
                 .collect(),
         }))
     }
+
+    async fn add_comment(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+        body: &str,
+    ) -> Result<String, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let comment = client
+            .add_comment(key.as_str(), body)
+            .await
+            .map_err(|error| write_error(&error))?;
+        Ok(comment.id)
+    }
 }

@@ -425,3 +425,117 @@ async fn a_spawned_worker_is_woken_by_the_handle() {
     trigger.trigger();
     task.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_comment_is_posted_attributed_once_and_its_echo_is_expected() {
+    let s = scene(FakeJiraWriter::new()).await;
+    let ids = s
+        .outbound
+        .commented(
+            s.f.organization,
+            s.f.issue,
+            Some("Alice Jones".into()),
+            "Fixed in build 42.".into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+    s.outbound
+        .commented(s.f.organization, s.f.issue, None, "Build 43 passed.".into())
+        .await
+        .unwrap();
+    assert_eq!(s.worker.run_once().await.unwrap(), 1);
+    assert_eq!(s.worker.run_once().await.unwrap(), 1);
+    let first = "Alice Jones wrote:\n\n{quote}\nFixed in build 42.\n{quote}";
+    let second = "The application wrote:\n\n{quote}\nBuild 43 passed.\n{quote}";
+    assert_eq!(s.jira.comments(KEY), [first, second]);
+    assert_eq!(s.metrics.outbox_attempts(OutboxAttemptOutcome::Done), 2);
+    // The webhook Jira sends for the first comment is recognised as acme's own.
+    let now = EventTimestamp::from_system_time(s.clock.now());
+    let echoes =
+        s.f.store
+            .take_echoes(
+                s.f.integration,
+                &IssueKey::new(KEY),
+                jirasync_domain::outbound::EchoField::Comment,
+                &jirasync_domain::outbound::comment_echo_value(first),
+                now,
+            )
+            .await
+            .unwrap();
+    assert_eq!(echoes, [s.f.organization]);
+    assert_eq!(s.worker.run_once().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn comments_are_refused_empty_or_too_long_and_sent_nowhere_without_the_flag() {
+    let s = scene(FakeJiraWriter::new()).await;
+    for body in [String::new(), " \n".into(), "x".repeat(32_001)] {
+        let error = s
+            .outbound
+            .commented(s.f.organization, s.f.issue, None, body)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("body: "), "{error}");
+    }
+    s.f.store
+        .update_sync_config(
+            s.f.organization,
+            s.f.integration,
+            SyncConfig {
+                sync_comments: false,
+                ..SyncConfig::all_on()
+            },
+        )
+        .await
+        .unwrap();
+    let ids = s
+        .outbound
+        .commented(s.f.organization, s.f.issue, None, "hello".into())
+        .await
+        .unwrap();
+    assert!(ids.is_empty());
+    assert!(
+        s.f.store
+            .list_outbound(OutboundFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_comment_on_a_deleted_jira_issue_fails_with_jiras_words() {
+    let s = scene(FakeJiraWriter::new()).await;
+    s.f.store
+        .link_issue(
+            s.f.organization,
+            s.f.integration,
+            &IssueKey::new("APP-404"),
+            s.f.issue,
+        )
+        .await
+        .unwrap();
+    s.outbound
+        .commented(s.f.organization, s.f.issue, None, "hello".into())
+        .await
+        .unwrap();
+    s.worker.run_once().await.unwrap();
+    let failed =
+        s.f.store
+            .list_outbound(OutboundFilter {
+                status: Some(OutboundStatus::Failed),
+                limit: 0,
+            })
+            .await
+            .unwrap();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(
+        failed[0].last_error.as_deref(),
+        Some("Jira refused the request (HTTP 404): Issue Does Not Exist: APP-404")
+    );
+    assert!(s.jira.calls().contains(&WriterCall::AddComment(
+        IssueKey::new("APP-404"),
+        "The application wrote:\n\n{quote}\nhello\n{quote}".into()
+    )));
+}

@@ -20,6 +20,10 @@
 //! * **8 `app_ids`**: the application's own ids of the standalone host's records (the host
 //!   API's keys), only for [`Layout::Standalone`].
 //! * **9 `outbound`**: the outbox of outbound sync (`jirasync_outbound`), for every layout.
+//! * **10 `status_mappings`**: outbound status sync's per-project mappings
+//!   (`jirasync_status_mappings`), for every layout.
+//! * **11 `comment_deliveries`**: the delivery log accepts the kind `comment` (a Jira comment
+//!   applied once, whichever of its deliveries comes first), for every layout.
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -202,6 +206,19 @@ macro_rules! embedded_migrations {
                         "../../migrations/",
                         $backend,
                         "/0010_status_mappings.sql"
+                    )),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 11,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "comment_deliveries",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0011_comment_deliveries.sql"
                     )),
                 },
                 from_initial: None,

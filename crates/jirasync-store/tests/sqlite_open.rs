@@ -59,7 +59,7 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
         .collect();
     assert_eq!(
         versions,
-        [2, 3, 4, 5, 6, 7, 8, 9, 10],
+        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
         "a fresh file gets the new layout directly"
     );
 }

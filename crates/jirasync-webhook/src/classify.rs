@@ -2,10 +2,14 @@
 //! §3.3–§3.5).
 
 use crate::events::{
-    AssigneeChanged, ChangeSet, Classification, DeliveryKey, EventTime, IssueId, IssueKey,
-    StatusChanged, StatusId,
+    AssigneeChanged, ChangeSet, Classification, CommentAdded, DeliveryKey, EventTime, IssueId,
+    IssueKey, StatusChanged, StatusId,
 };
-use crate::payload::{self, ChangelogItem, Issue, PayloadError, WebhookPayload};
+use crate::payload::{self, ChangelogItem, Issue, PayloadError, WebhookEvent, WebhookPayload};
+
+/// The `issue_event_type_name`s of `jira:issue_updated` deliveries whose `comment` was not added
+/// by the change: an edit or a deletion of an existing comment.
+const NOT_ADDED: [&str; 2] = ["issue_comment_edited", "issue_comment_deleted"];
 
 /// Classifies a delivery.
 ///
@@ -24,9 +28,19 @@ use crate::payload::{self, ChangelogItem, Issue, PayloadError, WebhookPayload};
 /// payload's `timestamp`. An assignee or status change without `issue.key`, or an assignee change
 /// without `issue.fields`, is an error: the reference answers 500 there (§3.3 row 3b), we answer
 /// with the reason.
+///
+/// A comment the delivery adds is a [`CommentAdded`] in the change set, with or without a
+/// changelog (see [`comment_added`]).
 pub fn classify(payload: &WebhookPayload) -> Result<Classification, PayloadError> {
+    let comment = comment_added(payload)?;
     let Some(changelog) = &payload.changelog else {
-        return Ok(Classification::NoChangelog);
+        return Ok(match comment {
+            Some(comment) => Classification::Changes(ChangeSet {
+                comment: Some(comment),
+                ..ChangeSet::default()
+            }),
+            None => Classification::NoChangelog,
+        });
     };
     let issue = payload.issue.as_ref();
     let issue_id = issue
@@ -76,6 +90,86 @@ pub fn classify(payload: &WebhookPayload) -> Result<Classification, PayloadError
         delivery_key,
         assignee,
         status,
+        comment,
+    }))
+}
+
+/// The comment a delivery adds, if any:
+///
+/// - `comment_created` with its `comment` and `issue` (Jira Data Center 8 and later). Without
+///   `issue` (older versions) it is `None`: the `jira:issue_updated` delivery Jira sends for the
+///   same comment carries the issue and is synced instead;
+/// - `jira:issue_updated` with a `comment`, unless `issue_event_type_name` says the comment was
+///   edited or deleted (`issue_comment_edited`, `issue_comment_deleted`); an `issue_commented`
+///   delivery without a comment is an error;
+/// - a comment restricted to a group or a role (`comment.visibility`) is `None`: it is not
+///   copied to the application, whose readers Jira's restriction does not reach.
+///
+/// # Errors
+///
+/// [`PayloadError::IncompleteComment`] when the comment has no `id` or `body`, or a
+/// `jira:issue_updated` comment has no `issue.key`.
+pub fn comment_added(payload: &WebhookPayload) -> Result<Option<CommentAdded>, PayloadError> {
+    let type_name = payload.issue_event_type_name.as_deref();
+    let issue = payload.issue.as_ref();
+    let key = issue
+        .and_then(|issue| issue.key.as_deref())
+        .filter(|key| !key.is_empty());
+    let (comment, key) = match payload.webhook_event {
+        Some(WebhookEvent::CommentCreated) => {
+            let comment = payload
+                .comment
+                .as_ref()
+                .ok_or(PayloadError::IncompleteComment { missing: "comment" })?;
+            match key {
+                Some(key) => (comment, key),
+                None => return Ok(None),
+            }
+        }
+        Some(WebhookEvent::IssueUpdated) => {
+            let Some(comment) = payload.comment.as_ref() else {
+                return if type_name == Some("issue_commented") {
+                    Err(PayloadError::IncompleteComment { missing: "comment" })
+                } else {
+                    Ok(None)
+                };
+            };
+            if type_name.is_some_and(|name| NOT_ADDED.contains(&name)) {
+                return Ok(None);
+            }
+            let key = key.ok_or(PayloadError::IncompleteComment {
+                missing: "issue.key",
+            })?;
+            (comment, key)
+        }
+        _ => return Ok(None),
+    };
+    let comment_id =
+        comment
+            .id
+            .clone()
+            .filter(|id| !id.is_empty())
+            .ok_or(PayloadError::IncompleteComment {
+                missing: "comment.id",
+            })?;
+    let body = comment
+        .body
+        .clone()
+        .ok_or(PayloadError::IncompleteComment {
+            missing: "comment.body",
+        })?;
+    if comment.visibility.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(CommentAdded {
+        issue_key: IssueKey::from(key),
+        issue_id: issue
+            .and_then(|issue| issue.id.as_deref())
+            .map(IssueId::from),
+        comment_id,
+        body,
+        author: comment.author.as_ref().map(payload::User::to_jira_user),
+        created: comment.created.as_deref().and_then(EventTime::parse_jira),
     }))
 }
 
@@ -210,6 +304,140 @@ mod tests {
         assert_eq!(
             changes.delivery_key,
             Some(DeliveryKey::new("10001", "10172", "jira:issue_updated"))
+        );
+    }
+
+    const COMMENT: &str = r#""comment":{"id":"10100","body":"Looks fixed.",
+        "author":{"name":"jdoe","emailAddress":"jdoe@example.com","displayName":"Jane Doe"},
+        "created":"2026-06-01T10:05:00.000+0000","updated":"2026-06-01T10:05:00.000+0000"}"#;
+
+    #[test]
+    fn an_issue_commented_update_adds_the_comment() {
+        let changes = changes(&format!(
+            r#"{{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_commented",
+                "issue":{{"id":"10001","key":"APP-1","fields":{{}}}},{COMMENT}}}"#
+        ));
+        let comment = changes.comment.unwrap();
+        assert_eq!(comment.issue_key, IssueKey::new("APP-1"));
+        assert_eq!(comment.comment_id, "10100");
+        assert_eq!(comment.body, "Looks fixed.");
+        let author = comment.author.unwrap();
+        assert_eq!(author.name.as_deref(), Some("jdoe"));
+        assert_eq!(author.display_name.as_deref(), Some("Jane Doe"));
+        assert_eq!(
+            comment.created,
+            EventTime::parse_jira("2026-06-01T10:05:00.000+0000")
+        );
+        assert!(changes.assignee.is_none() && changes.status.is_none());
+    }
+
+    #[test]
+    fn comment_created_adds_the_comment_with_the_same_key() {
+        let updated = changes(&format!(
+            r#"{{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_commented",
+                "issue":{{"key":"APP-1"}},{COMMENT}}}"#
+        ));
+        let created = changes(&format!(
+            r#"{{"webhookEvent":"comment_created","issue":{{"key":"APP-1"}},{COMMENT}}}"#
+        ));
+        let (updated, created) = (updated.comment.unwrap(), created.comment.unwrap());
+        assert_eq!(updated, created);
+        assert_eq!(created.delivery_key(), DeliveryKey::of_comment("10100"));
+    }
+
+    #[test]
+    fn comment_created_without_the_issue_is_left_to_the_issue_update() {
+        assert_eq!(
+            classify_json(&format!(
+                r#"{{"webhookEvent":"comment_created",{COMMENT}}}"#
+            ))
+            .unwrap(),
+            Classification::NoChangelog
+        );
+    }
+
+    #[test]
+    fn an_assignment_with_a_comment_does_both() {
+        let changes = changes(&format!(
+            r#"{{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_assigned",
+                "issue":{{"key":"APP-1","fields":{{"assignee":null}}}},
+                "changelog":{{"id":"5","items":[{{"field":"assignee"}}]}},{COMMENT}}}"#
+        ));
+        assert!(changes.assignee.is_some());
+        assert_eq!(changes.comment.unwrap().comment_id, "10100");
+    }
+
+    #[test]
+    fn edited_deleted_and_restricted_comments_are_not_added() {
+        for type_name in ["issue_comment_edited", "issue_comment_deleted"] {
+            assert_eq!(
+                classify_json(&format!(
+                    r#"{{"webhookEvent":"jira:issue_updated","issue_event_type_name":"{type_name}",
+                        "issue":{{"key":"APP-1"}},{COMMENT}}}"#
+                ))
+                .unwrap(),
+                Classification::NoChangelog
+            );
+        }
+        let restricted = r#"{"webhookEvent":"comment_created","issue":{"key":"APP-1"},
+            "comment":{"id":"7","body":"internal","visibility":{"type":"role","value":"Developers"}}}"#;
+        assert_eq!(
+            classify_json(restricted).unwrap(),
+            Classification::NoChangelog
+        );
+    }
+
+    #[test]
+    fn refuses_comments_missing_what_syncing_needs() {
+        let cases = [
+            (
+                r#"{"webhookEvent":"jira:issue_updated","issue_event_type_name":"issue_commented","issue":{"key":"APP-1"}}"#,
+                "comment",
+            ),
+            (
+                r#"{"webhookEvent":"comment_created","issue":{"key":"APP-1"}}"#,
+                "comment",
+            ),
+            (
+                r#"{"webhookEvent":"comment_created","issue":{"key":"APP-1"},"comment":{"body":"x"}}"#,
+                "comment.id",
+            ),
+            (
+                r#"{"webhookEvent":"comment_created","issue":{"key":"APP-1"},"comment":{"id":"1"}}"#,
+                "comment.body",
+            ),
+            (
+                r#"{"webhookEvent":"jira:issue_updated","issue":{"id":"1"},"comment":{"id":"1","body":"x"}}"#,
+                "issue.key",
+            ),
+        ];
+        for (body, missing) in cases {
+            assert_eq!(
+                classify_json(body),
+                Err(PayloadError::IncompleteComment { missing }),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            PayloadError::IncompleteComment {
+                missing: "comment.id"
+            }
+            .to_string(),
+            "the delivery adds a comment, but comment.id is missing: cannot sync the comment"
+        );
+    }
+
+    #[test]
+    fn refuses_a_comment_of_the_wrong_type() {
+        let error = classify_json(
+            r#"{"webhookEvent":"comment_created","issue":{"key":"APP-1"},"comment":"hello"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("comment must be an object or null, not a string"),
+            "{error}"
         );
     }
 

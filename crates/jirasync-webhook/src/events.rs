@@ -132,6 +132,39 @@ impl DeliveryKey {
     }
 }
 
+impl DeliveryKey {
+    /// The key of the comment with this Jira id: both deliveries Jira sends for one comment
+    /// (`jira:issue_updated` and `comment_created`) have it, so the comment is applied once.
+    pub fn of_comment(comment_id: &str) -> Self {
+        Self(format!("comment:{comment_id}"))
+    }
+}
+
+/// A comment was added to an issue (`jira:issue_updated` with a `comment` that is not an edit or
+/// a deletion, or `comment_created`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentAdded {
+    /// The issue's key.
+    pub issue_key: IssueKey,
+    /// The issue's id, when the payload has one.
+    pub issue_id: Option<IssueId>,
+    /// The comment's id, unique in the Jira instance.
+    pub comment_id: String,
+    /// The text, in Jira's wiki markup.
+    pub body: String,
+    /// Who wrote it, when the payload says.
+    pub author: Option<JiraUser>,
+    /// When it was written, when the payload says so readably.
+    pub created: Option<EventTime>,
+}
+
+impl CommentAdded {
+    /// The de-duplication key of the comment ([`DeliveryKey::of_comment`]).
+    pub fn delivery_key(&self) -> DeliveryKey {
+        DeliveryKey::of_comment(&self.comment_id)
+    }
+}
+
 /// The assignee of an issue changed (a changelog item with `field` exactly `assignee`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssigneeChanged {
@@ -176,13 +209,24 @@ pub struct ChangeSet {
     pub assignee: Option<AssigneeChanged>,
     /// The status change, if the changelog has one.
     pub status: Option<StatusChanged>,
+    /// The comment the delivery adds, if any (with or without a changelog).
+    pub comment: Option<CommentAdded>,
 }
 
 impl ChangeSet {
     /// True when the changelog touched neither the assignee nor the status (labels, summary,
-    /// custom fields, …): nothing to sync.
+    /// custom fields, …) and no comment was added: nothing to sync.
     pub fn is_empty(&self) -> bool {
-        self.assignee.is_none() && self.status.is_none()
+        self.assignee.is_none() && self.status.is_none() && self.comment.is_none()
+    }
+
+    /// The Jira issue the changes are about.
+    pub fn issue_key(&self) -> Option<&IssueKey> {
+        self.assignee
+            .as_ref()
+            .map(|change| &change.issue_key)
+            .or_else(|| self.status.as_ref().map(|change| &change.issue_key))
+            .or_else(|| self.comment.as_ref().map(|comment| &comment.issue_key))
     }
 }
 

@@ -69,14 +69,14 @@ mod secret;
 mod token;
 mod url;
 
-pub use classify::{classify, parse_and_classify};
+pub use classify::{classify, comment_added, parse_and_classify};
 pub use events::{
-    AssigneeChanged, ChangeSet, Classification, DeliveryKey, EventTime, IssueId, IssueKey,
-    JiraUser, StatusChanged, StatusId,
+    AssigneeChanged, ChangeSet, Classification, CommentAdded, DeliveryKey, EventTime, IssueId,
+    IssueKey, JiraUser, StatusChanged, StatusId,
 };
 pub use payload::{
-    Changelog, ChangelogItem, Issue, IssueFields, PayloadError, Project, Status, StatusCategory,
-    User, WebhookEvent, WebhookPayload, parse,
+    Changelog, ChangelogItem, Comment, CommentVisibility, Issue, IssueFields, PayloadError,
+    Project, Status, StatusCategory, User, WebhookEvent, WebhookPayload, parse,
 };
 pub use secret::WebhookSecret;
 pub use token::{

@@ -39,6 +39,10 @@ pub struct WebhookPayload {
     /// `[]`, or an object whose `items` list is empty), all of which mean "nothing changed".
     #[serde(default, deserialize_with = "changelog")]
     pub changelog: Option<Changelog>,
+    /// The comment a `comment_*` event, or an `issue_updated` event that added or edited a
+    /// comment, is about.
+    #[serde(default, deserialize_with = "optional_object")]
+    pub comment: Option<Comment>,
 }
 
 /// The `webhookEvent` of a delivery.
@@ -54,6 +58,8 @@ pub enum WebhookEvent {
     IssueDeleted,
     /// Any other value, kept as sent.
     Other(String),
+    /// `comment_created` (sent when a Jira administrator registered the comment events).
+    CommentCreated,
 }
 
 impl WebhookEvent {
@@ -64,6 +70,7 @@ impl WebhookEvent {
             Self::IssueUpdated => "jira:issue_updated",
             Self::IssueDeleted => "jira:issue_deleted",
             Self::Other(other) => other,
+            Self::CommentCreated => "comment_created",
         }
     }
 }
@@ -74,6 +81,7 @@ impl From<String> for WebhookEvent {
             "jira:issue_created" => Self::IssueCreated,
             "jira:issue_updated" => Self::IssueUpdated,
             "jira:issue_deleted" => Self::IssueDeleted,
+            "comment_created" => Self::CommentCreated,
             _ => Self::Other(value),
         }
     }
@@ -219,6 +227,44 @@ pub struct Project {
     pub name: Option<String>,
 }
 
+/// The `comment` object of a comment event. Its `visibility`, when set, restricts the comment to
+/// a group or a project role.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct Comment {
+    /// The comment id, such as `10100` (a string or a number on the wire).
+    #[serde(default, deserialize_with = "id_text")]
+    pub id: Option<String>,
+    /// The text, in Jira's wiki markup.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Who wrote it.
+    #[serde(default, deserialize_with = "optional_object")]
+    pub author: Option<User>,
+    /// When it was written, as Jira writes it (`2026-06-01T10:05:00.000+0000`).
+    #[serde(default)]
+    pub created: Option<String>,
+    /// When it was last edited.
+    #[serde(default)]
+    pub updated: Option<String>,
+    /// Who may read it (`{"type": "role", "value": "Developers"}`); `None`: everyone who sees
+    /// the issue.
+    #[serde(default, deserialize_with = "optional_object")]
+    pub visibility: Option<CommentVisibility>,
+}
+
+/// `comment.visibility`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[non_exhaustive]
+pub struct CommentVisibility {
+    /// `group` or `role`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// The group or role name.
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
 /// A non-empty `changelog`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -296,6 +342,12 @@ pub enum PayloadError {
         "issue.fields is missing, but the changelog changes the assignee: cannot tell who the new assignee is"
     )]
     MissingIssueFields,
+    /// The delivery adds a comment but lacks what syncing it needs.
+    #[error("the delivery adds a comment, but {missing} is missing: cannot sync the comment")]
+    IncompleteComment {
+        /// What is missing: `comment`, `comment.id`, `comment.body` or `issue.key`.
+        missing: &'static str,
+    },
 }
 
 /// Parses a delivery's body.

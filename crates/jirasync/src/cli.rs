@@ -122,7 +122,6 @@ pub enum ConfigCommand {
         organization: Option<String>,
     },
     /// Change sync flags, e.g. `sync_reverse_assignment=true sync_forward_assignment=true`.
-    /// `sync_comments` (application to Jira) cannot be turned on yet.
     /// A refused setting changes nothing.
     Set {
         /// Which organization and integration.

@@ -129,17 +129,6 @@ async fn config_set_refuses_bad_input_and_stores_nothing() {
             "\"sync_reverse_assignment\" is not KEY=VALUE",
         ),
         (
-            &[
-                "--organization",
-                "acme",
-                "sync_reverse_assignment=true",
-                "sync_comments=true",
-            ],
-            2,
-            "sync_comments cannot be turned on: jirasync syncs from Jira to the application \
-             only",
-        ),
-        (
             &["--organization", "globex", "sync_reverse_assignment=true"],
             1,
             "no organization has the id \"globex\"; the organizations: acme",

@@ -284,8 +284,17 @@ async fn deliveries_for_the_fakes_changes_classify_like_jiras() {
     let commented = jira.issue_commented_webhook("SHOP-1", id).unwrap();
     assert_eq!(commented["issue"]["key"], "SHOP-1");
     assert_eq!(commented["issue_event_type_name"], "issue_commented");
+    // The comment is synced (sync_comments); without the issue, `comment_created` is left to it.
+    let Classification::Changes(changes) =
+        parse_and_classify(&serde_json::to_vec(&commented).unwrap()).unwrap()
+    else {
+        panic!("the comment is a change");
+    };
+    let added = changes.comment.unwrap();
+    assert_eq!(added.comment_id, id.to_string());
+    assert_eq!(added.body, "From the app");
     assert!(matches!(
-        parse_and_classify(&serde_json::to_vec(&commented).unwrap()).unwrap(),
+        parse_and_classify(&serde_json::to_vec(&created).unwrap()).unwrap(),
         Classification::NoChangelog
     ));
 }

@@ -1,6 +1,5 @@
 //! An organization's Jira integrations and each link's sync configuration
-//! (reference-behaviour §4.1, §4.6). The rules of a change (which keys, which values, which
-//! flags cannot be turned on yet) are `jirasync_domain::rules::sync_config`'s.
+//! (reference-behaviour §4.1, §4.6). The rules of a change (which keys, which values) are `jirasync_domain::rules::sync_config`'s.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -138,8 +137,7 @@ async fn change_config(
     Ok(Json(SyncConfigBody::from(&stored.config)))
 }
 
-/// Replaces the whole configuration (every key given). Turning on a flag of a direction
-/// jirasync does not sync yet (application → Jira) is refused with 422 and nothing is stored.
+/// Replaces the whole configuration (every key given); a refused one stores nothing.
 #[utoipa::path(
     put, path = "/api/v1/organizations/{org}/integrations/{integration}/config", tag = "integrations",
     params(
@@ -152,7 +150,7 @@ async fn change_config(
         (status = 400, description = "Not JSON of this shape (a missing or unknown key, a wrong type)", body = ErrorBody),
         (status = 401, description = "No or a wrong admin token", body = ErrorBody),
         (status = 404, description = "No such organization, or no link to the integration", body = ErrorBody),
-        (status = 422, description = "A flag that cannot be turned on yet", body = ErrorBody),
+        (status = 422, description = "An unknown key, or a value of the wrong kind", body = ErrorBody),
     )
 )]
 pub(super) async fn replace_config(
@@ -176,7 +174,7 @@ pub(super) async fn replace_config(
         (status = 400, description = "Not JSON of this shape (an unknown key, a wrong type)", body = ErrorBody),
         (status = 401, description = "No or a wrong admin token", body = ErrorBody),
         (status = 404, description = "No such organization, or no link to the integration", body = ErrorBody),
-        (status = 422, description = "A flag that cannot be turned on yet", body = ErrorBody),
+        (status = 422, description = "An unknown key, or a value of the wrong kind", body = ErrorBody),
     )
 )]
 pub(super) async fn patch_config(

@@ -67,6 +67,7 @@ impl Modify for AdminTokenScheme {
         status::list_status_mappings,
         status::put_status_mapping,
         status::delete_status_mapping,
+        outbound::comment_issue,
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminTokenScheme),

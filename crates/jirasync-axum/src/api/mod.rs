@@ -25,6 +25,7 @@
 //! | `POST /api/v1/organizations/{org}/issues/{issue}/status` | resolve or unresolve, sent to the linked Jira issues (outbound sync) |
 //! | `GET /api/v1/organizations/{org}/integrations/{integration}/status-mappings` | the per-project status mappings |
 //! | `PUT\|DELETE /api/v1/organizations/{org}/integrations/{integration}/status-mappings/{project}` | set (checked with Jira) / delete one |
+//! | `POST /api/v1/organizations/{org}/issues/{issue}/comments` | a comment, posted to the linked Jira issues (outbound sync) |
 //!
 //! Refusals: 401 without the token, 400 for a body that is not JSON of the right shape (the JSON
 //! path of the member at fault), 413 over [`API_BODY_LIMIT`] bytes or
@@ -357,6 +358,11 @@ fn token_routes() -> Vec<Route> {
             Delete,
             "/api/v1/organizations/{org}/integrations/{integration}/status-mappings/{project}",
             status::delete_status_mapping,
+        ),
+        route(
+            Post,
+            "/api/v1/organizations/{org}/issues/{issue}/comments",
+            outbound::comment_issue,
         ),
     ]
 }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use jirasync_domain::app_data::{AppAssignee, AppId, validate_app_id};
-use jirasync_domain::rules::outbound::{AppChangeOutcome, assign_app_issue};
+use jirasync_domain::rules::outbound::{AppChangeOutcome, assign_app_issue, comment_app_issue};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
@@ -110,4 +110,68 @@ pub(super) async fn assign_issue(
     .await?;
     state.woken_after(outcome.outbound);
     Ok(Json(ChangeResult::from(outcome)))
+}
+
+/// A comment the application adds to one of its issues.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommentBody {
+    /// The application id of the user who wrote it, shown to Jira readers (`alice wrote:`);
+    /// left out: the comment is the application's (`The application wrote:`).
+    #[serde(default)]
+    author: Option<String>,
+    /// The text (Jira wiki markup), not empty, at most 32,000 characters.
+    body: String,
+}
+
+/// How many Jira issues a comment is sent to.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct OutboundCount {
+    /// How many Jira issues the comment is being posted to (linked through an integration
+    /// whose `sync_comments` is on); `jirasync outbox list` shows how each went.
+    outbound: usize,
+}
+
+/// Posts a comment to every Jira issue the application issue is linked to, in the
+/// organizations with `sync_comments` on, quoted under its author's name. The application keeps
+/// its comments itself: nothing but the outbound work is stored.
+#[utoipa::path(
+    post, path = "/api/v1/organizations/{org}/issues/{issue}/comments", tag = "outbound",
+    params(
+        ("org" = String, Path, description = "The organization's application id"),
+        ("issue" = String, Path, description = "The issue's application id"),
+    ),
+    request_body = CommentBody,
+    responses(
+        (status = 200, description = "Recorded: how many Jira issues it is posted to", body = OutboundCount),
+        (status = 400, description = "Not JSON of this shape, or the body empty or too long", body = ErrorBody),
+        (status = 401, description = "No or a wrong admin token", body = ErrorBody),
+        (status = 404, description = "No such organization or issue", body = ErrorBody),
+        (status = 409, description = "No such author", body = ErrorBody),
+        (status = 422, description = "The author's id breaks a rule", body = ErrorBody),
+    )
+)]
+pub(super) async fn comment_issue(
+    State(state): State<ApiState>,
+    Path((org, issue)): Path<(String, String)>,
+    AdminJson(body): Body<CommentBody>,
+) -> Result<Json<OutboundCount>, ApiError> {
+    let org = organization_id(org)?;
+    let issue = path_app_id("issue", issue)?;
+    let author = body.author.map(AppId::new);
+    if let Some(author) = &author {
+        validate_app_id("author", author).map_err(batch_refusal)?;
+    }
+    let outbound = comment_app_issue(
+        state.data.as_ref(),
+        state.store.as_ref(),
+        &org,
+        &issue,
+        author.as_ref(),
+        &body.body,
+        state.now(),
+    )
+    .await?;
+    state.woken_after(outbound);
+    Ok(Json(OutboundCount { outbound }))
 }

@@ -425,11 +425,11 @@ pub(crate) enum StrategyBody {
 }
 
 /// An organization's sync configuration for one integration, every key given (`PUT`).
-/// `sync_comments` (application → Jira) cannot be turned on yet: jirasync does not sync that
-/// way, and refuses (422) rather than store a flag that does nothing.
 /// `sync_forward_assignment` sends the assignments made through `POST …/issues/{issue}/assign`
 /// to Jira, `sync_status_forward` the statuses set through `POST …/issues/{issue}/status`
-/// (through the organization's per-project status mappings).
+/// (through the organization's per-project status mappings); `sync_comments` sends the comments
+/// of `POST …/issues/{issue}/comments` to Jira and brings Jira's comments back as
+/// `issue.comment_added` events.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SyncConfigBody {
@@ -442,7 +442,8 @@ pub(crate) struct SyncConfigBody {
     /// Application → Jira transitions (`POST …/issues/{issue}/status`, through the status
     /// mappings).
     pub(crate) sync_status_forward: bool,
-    /// Application notes → Jira comments (cannot be turned on yet).
+    /// Comments both ways (`POST …/issues/{issue}/comments` to Jira, Jira's comments back as
+    /// `issue.comment_added` events).
     pub(crate) sync_comments: bool,
     /// How a resolve from Jira is applied.
     pub(crate) resolution_strategy: StrategyBody,
@@ -465,7 +466,7 @@ pub(crate) struct SyncConfigPatch {
     /// mappings).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sync_status_forward: Option<bool>,
-    /// Application notes → Jira comments (cannot be turned on yet).
+    /// Comments both ways (see `SyncConfigBody`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) sync_comments: Option<bool>,
     /// How a resolve from Jira is applied.

@@ -132,6 +132,8 @@ async fn openapi_json() -> Response {
         jirasync_domain::events::EventStatus,
         jirasync_domain::events::EventSource,
         crate::error::ErrorDetail,
+        jirasync_domain::events::CommentAddedData,
+        jirasync_domain::events::EventCommentAuthor,
     )),
     modifiers(&BearerToken),
     security(("admin_token" = [])),

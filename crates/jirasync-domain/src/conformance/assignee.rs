@@ -570,6 +570,7 @@ pub async fn change_set_applies_assignee_then_status<S: World + 'static>(store: 
         delivery_key: Some(DeliveryKey::new("10001", "20002", "jira:issue_updated")),
         assignee: Some(assigned_to_email("alice@example.com", 1_000)),
         status: Some(status_changed(IN_PROGRESS, DONE, 1_000)),
+        comment: None,
     };
     let outcome = f
         .sync

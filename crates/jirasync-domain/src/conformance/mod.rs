@@ -24,6 +24,7 @@
 mod actors;
 mod admin;
 mod assignee;
+mod comments;
 mod concurrency;
 mod events;
 pub mod fixture;
@@ -40,6 +41,7 @@ pub mod test_host;
 pub use actors::*;
 pub use admin::*;
 pub use assignee::*;
+pub use comments::*;
 pub use concurrency::*;
 pub use events::*;
 pub use fixture::Fixture;
@@ -187,6 +189,11 @@ macro_rules! conformance_tests {
             listeners_hear_of_committed_events,
             purging_keeps_pending_and_newer_events,
             removing_a_link_drops_what_jirasync_keeps_and_writes_integration_removed,
+            comment_from_jira_is_added_once_with_its_event,
+            own_comment_is_not_added_back,
+            assignment_with_a_comment_does_both,
+            crash_after_a_comment_is_repaired_by_the_redelivery,
+            outbox_failed_comment_is_retried_despite_later_comments,
         );
         $crate::__conformance_tests!(
             @multi_thread $factory;

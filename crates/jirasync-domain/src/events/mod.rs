@@ -156,17 +156,20 @@ pub enum EventType {
     IntegrationInstalled,
     /// `integration.removed`: an organization's link to a Jira integration was removed.
     IntegrationRemoved,
+    /// `issue.comment_added`: a comment was written in Jira on a linked issue.
+    IssueCommentAdded,
 }
 
 impl EventType {
     /// Every type, in the order above.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::IssueAssigneeChanged,
         Self::IssueStatusChanged,
         Self::IssueLinked,
         Self::IssueUnlinked,
         Self::IntegrationInstalled,
         Self::IntegrationRemoved,
+        Self::IssueCommentAdded,
     ];
 
     /// The stable name (`issue.assignee_changed`, …).
@@ -178,6 +181,7 @@ impl EventType {
             Self::IssueUnlinked => "issue.unlinked",
             Self::IntegrationInstalled => "integration.installed",
             Self::IntegrationRemoved => "integration.removed",
+            Self::IssueCommentAdded => "issue.comment_added",
         }
     }
 
@@ -360,6 +364,58 @@ pub struct IntegrationData {
     pub source: EventSource,
 }
 
+/// The author of a Jira comment as `issue.comment_added` writes it; a member Jira did not send
+/// (the e-mail address, when Jira hides it) is `null`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EventCommentAuthor {
+    /// The Jira username.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The e-mail address.
+    #[serde(default)]
+    pub email_address: Option<String>,
+    /// The display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// `data` of `issue.comment_added`. The application adds the comment once per `comment_id`
+/// (jirasync sends the event once per comment and linked issue, but delivery is at least once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CommentAddedData {
+    /// The application issue.
+    pub issue_id: u64,
+    /// The application's id of the issue (the host API's); `null` when it has none.
+    #[serde(default)]
+    pub issue_app_id: Option<String>,
+    /// The application's id of the organization; `null` when it has none.
+    #[serde(default)]
+    pub organization_app_id: Option<String>,
+    /// The Jira issue it is linked to.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "SHOP-12"))]
+    pub jira_key: IssueKey,
+    /// The integration the comment came through.
+    pub integration_id: u64,
+    /// The Jira comment's id.
+    #[cfg_attr(feature = "openapi", schema(example = "10100"))]
+    pub comment_id: String,
+    /// The text, in Jira's wiki markup.
+    pub body: String,
+    /// Who wrote it; `null` when Jira did not say.
+    #[serde(default)]
+    pub author: Option<EventCommentAuthor>,
+    /// When it was written in Jira (RFC 3339); `null` when Jira did not say.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub created: Option<EventTimestamp>,
+    /// What caused it (`jira`).
+    pub source: EventSource,
+}
+
 /// An event's type and its data, written as `"type": …, "data": {…}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -384,6 +440,9 @@ pub enum EventPayload {
     /// `integration.removed`.
     #[serde(rename = "integration.removed")]
     IntegrationRemoved(IntegrationData),
+    /// `issue.comment_added`.
+    #[serde(rename = "issue.comment_added")]
+    IssueCommentAdded(CommentAddedData),
 }
 
 impl EventPayload {
@@ -396,6 +455,7 @@ impl EventPayload {
             Self::IssueUnlinked(_) => EventType::IssueUnlinked,
             Self::IntegrationInstalled(_) => EventType::IntegrationInstalled,
             Self::IntegrationRemoved(_) => EventType::IntegrationRemoved,
+            Self::IssueCommentAdded(_) => EventType::IssueCommentAdded,
         }
     }
 
@@ -405,7 +465,8 @@ impl EventPayload {
             Self::IssueAssigneeChanged(AssigneeChangedData { issue_id, .. })
             | Self::IssueStatusChanged(StatusChangedData { issue_id, .. })
             | Self::IssueLinked(IssueLinkData { issue_id, .. })
-            | Self::IssueUnlinked(IssueLinkData { issue_id, .. }) => {
+            | Self::IssueUnlinked(IssueLinkData { issue_id, .. })
+            | Self::IssueCommentAdded(CommentAddedData { issue_id, .. }) => {
                 OrderingKey::Issue(LocalIssueId::new(*issue_id))
             }
             Self::IntegrationInstalled(IntegrationData { integration_id, .. })
@@ -485,6 +546,10 @@ impl EventPayload {
             Self::IntegrationInstalled(data) | Self::IntegrationRemoved(data) => {
                 (&mut data.organization_app_id, None)
             }
+            Self::IssueCommentAdded(data) => (
+                &mut data.organization_app_id,
+                Some((LocalIssueId::new(data.issue_id), &mut data.issue_app_id)),
+            ),
         };
         AppIdSlots {
             organization,
@@ -538,7 +603,28 @@ impl NewEvent {
         let issue_id = change.issue.get();
         let jira_key = jira_key.clone();
         let integration_id = integration_id.get();
-        let payload = if let Some(new) = change.assignee() {
+        let payload = if let Some(comment) = change.comment() {
+            let author = comment.author.as_ref().map(|author| EventCommentAuthor {
+                name: author.name.clone(),
+                email_address: author.email_address.clone(),
+                display_name: author.display_name.clone(),
+            });
+            EventPayload::IssueCommentAdded(CommentAddedData {
+                issue_id,
+                issue_app_id: None,
+                organization_app_id: None,
+                jira_key,
+                integration_id,
+                comment_id: comment.comment_id.clone(),
+                body: comment.body.clone(),
+                author,
+                created: comment
+                    .created
+                    .and_then(|at| u64::try_from(at.unix_millis()).ok())
+                    .map(EventTimestamp::from_unix_millis),
+                source: EventSource::Jira,
+            })
+        } else if let Some(new) = change.assignee() {
             EventPayload::IssueAssigneeChanged(AssigneeChangedData {
                 issue_id,
                 issue_app_id: None,

@@ -86,6 +86,10 @@ impl Host for InMemoryStore {
             issue.assignee = assignee;
         } else if let Some(status) = change.status() {
             issue.status = status;
+        } else if change.comment().is_some() {
+            // Like the SQL standalone host: the comment's `issue.comment_added` event, committed
+            // with the sync, is its record; no activity is kept.
+            return Ok(());
         } else {
             return Err(unsupported_change(change.kind));
         }

@@ -203,17 +203,17 @@ impl OutboxStore for InMemoryStore {
         if entry.work.status != OutboundStatus::Failed {
             return Err(not_failed(id, entry.work.status));
         }
-        let (organization, integration, key, kind) = (
+        let (organization, integration, key, action) = (
             entry.work.organization_id,
             entry.work.integration_id,
             entry.work.issue_key.clone(),
-            entry.work.action.kind_group(),
+            entry.work.action.clone(),
         );
         let later = state.outbound.work.range(id..).skip(1).find(|(_, later)| {
             later.work.organization_id == organization
                 && later.work.integration_id == integration
                 && later.work.issue_key == key
-                && later.work.action.kind_group() == kind
+                && action.is_superseded_by(&later.work.action)
         });
         if let Some((later, _)) = later {
             return Err(superseded(id, *later, &key));

@@ -88,26 +88,43 @@ pub enum OutboundAction {
     Resolve,
     /// Move the Jira issue to its project's "on unresolve" status ([`StatusMapping`]).
     Unresolve,
+    /// Add a comment to the Jira issue, attributed to its author ([`attributed_comment`]).
+    Comment {
+        /// The author's name as the application shows it; `None`: the application itself.
+        author: Option<String>,
+        /// The text.
+        body: String,
+    },
 }
 
 impl OutboundAction {
-    /// The action's stored name (`assign`, `unassign`).
+    /// The action's stored name (`assign`, `unassign`, `comment`).
     pub const fn kind(&self) -> &'static str {
         match self {
             Self::Assign { .. } => "assign",
             Self::Unassign => "unassign",
             Self::Resolve => "resolve",
             Self::Unresolve => "unresolve",
+            Self::Comment { .. } => "comment",
         }
     }
 
-    /// The field the action sets (`assignee`, `status`): a later action of the same group
-    /// supersedes an earlier one on the same Jira issue.
+    /// The field the action sets (`assignee`, `status`, `comment`): a later action of the same
+    /// group supersedes an earlier one on the same Jira issue, except comments
+    /// ([`OutboundAction::is_superseded_by`]).
     pub const fn kind_group(&self) -> &'static str {
         match self {
             Self::Assign { .. } | Self::Unassign => "assignee",
             Self::Resolve | Self::Unresolve => "status",
+            Self::Comment { .. } => "comment",
         }
+    }
+
+    /// Whether `later`, recorded after this action for the same organization and Jira issue,
+    /// makes this one obsolete: a later value of the same field does (sending the older one
+    /// would undo it in Jira); a comment never is, since each comment adds to the issue.
+    pub fn is_superseded_by(&self, later: &Self) -> bool {
+        !matches!(self, Self::Comment { .. }) && self.kind_group() == later.kind_group()
     }
 
     /// The action as stored (JSON).
@@ -135,6 +152,11 @@ impl fmt::Display for OutboundAction {
             Self::Unassign => f.write_str("unassign"),
             Self::Resolve => f.write_str("resolve"),
             Self::Unresolve => f.write_str("unresolve"),
+            Self::Comment {
+                author: Some(author),
+                ..
+            } => write!(f, "comment by {author}"),
+            Self::Comment { author: None, .. } => f.write_str("comment"),
         }
     }
 }
@@ -309,6 +331,8 @@ pub enum EchoField {
     Assignee,
     /// The status (its id).
     Status,
+    /// A comment added; the value is [`comment_echo_value`] of its text.
+    Comment,
 }
 
 impl EchoField {
@@ -317,8 +341,42 @@ impl EchoField {
         match self {
             Self::Assignee => "assignee",
             Self::Status => "status",
+            Self::Comment => "comment",
         }
     }
+}
+
+/// The longest comment text the application may send, in characters (Jira's own limit is
+/// 32,767 by default; the attribution needs the rest).
+pub const MAX_COMMENT_CHARS: usize = 32_000;
+
+/// What is wrong with a comment text the application sends, if anything: empty (or only
+/// white space), or longer than [`MAX_COMMENT_CHARS`].
+pub fn comment_body_problem(body: &str) -> Option<String> {
+    if body.trim().is_empty() {
+        return Some("body: must not be empty".to_owned());
+    }
+    let chars = body.chars().count();
+    (chars > MAX_COMMENT_CHARS).then(|| {
+        format!("body: {chars} characters, more than the {MAX_COMMENT_CHARS} a comment may have")
+    })
+}
+
+/// The text jirasync posts to Jira for an application comment: the body quoted under its
+/// author's name (`alice wrote:`), or under `The application wrote:` when it has no author, so
+/// that Jira readers see who wrote it although jirasync's Jira user posts it.
+pub fn attributed_comment(author: Option<&str>, body: &str) -> String {
+    let author = author.map_or_else(|| "The application".to_owned(), str::to_owned);
+    format!("{author} wrote:\n\n{{quote}}\n{body}\n{{quote}}")
+}
+
+/// The echo value of a comment text: the SHA-256 (hex) of the text with its line ends made
+/// `\n` and its outer white space trimmed, as Jira may store it. A hash, because echo values are
+/// kept and compared whole, and a comment may be long.
+pub fn comment_echo_value(text: &str) -> String {
+    use sha2::Digest;
+    let normalised = text.replace("\r\n", "\n");
+    hex::encode(sha2::Sha256::digest(normalised.trim().as_bytes()))
 }
 
 /// How long a Jira webhook for a change jirasync made is recognised as its echo.
@@ -344,4 +402,64 @@ pub struct OutboundEcho {
     pub value: String,
     /// Until when the webhook is expected.
     pub expires_at: EventTimestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_is_never_superseded_and_an_assignment_is_by_the_next_one() {
+        let comment = OutboundAction::Comment {
+            author: None,
+            body: "a".into(),
+        };
+        assert!(!comment.is_superseded_by(&comment.clone()));
+        assert!(!comment.is_superseded_by(&OutboundAction::Unassign));
+        assert!(OutboundAction::Unassign.is_superseded_by(&OutboundAction::Unassign));
+        assert!(!OutboundAction::Unassign.is_superseded_by(&comment));
+        assert_eq!(comment.kind(), "comment");
+        assert_eq!(comment.kind_group(), "comment");
+    }
+
+    #[test]
+    fn a_comment_action_is_stored_and_read_back_whole() {
+        let comment = OutboundAction::Comment {
+            author: Some("alice".into()),
+            body: "line 1\nline \"2\" ü".into(),
+        };
+        let text = comment.to_json();
+        assert_eq!(OutboundAction::from_json(&text), Ok(comment.clone()));
+        assert_eq!(comment.to_string(), "comment by alice");
+    }
+
+    #[test]
+    fn comment_texts_are_attributed_and_bounded() {
+        assert_eq!(
+            attributed_comment(Some("alice"), "Done."),
+            "alice wrote:\n\n{quote}\nDone.\n{quote}"
+        );
+        assert_eq!(
+            attributed_comment(None, "Done."),
+            "The application wrote:\n\n{quote}\nDone.\n{quote}"
+        );
+        assert_eq!(comment_body_problem("ok"), None);
+        assert_eq!(comment_body_problem(&"é".repeat(MAX_COMMENT_CHARS)), None);
+        assert_eq!(
+            comment_body_problem(" \t\n"),
+            Some("body: must not be empty".into())
+        );
+        assert_eq!(
+            comment_body_problem(&"x".repeat(MAX_COMMENT_CHARS + 1)),
+            Some("body: 32001 characters, more than the 32000 a comment may have".into())
+        );
+    }
+
+    #[test]
+    fn a_comment_echo_ignores_line_ends_and_outer_space_only() {
+        let value = comment_echo_value("a\nb");
+        assert_eq!(value, comment_echo_value("a\r\nb\n"));
+        assert_ne!(value, comment_echo_value("a\nB"));
+        assert_eq!(value.len(), 64);
+    }
 }

@@ -185,6 +185,16 @@ pub trait JiraWriter: Send + Sync {
         organization: OrganizationId,
         project: &str,
     ) -> Result<Option<JiraProjectStatuses>, JiraWriteError>;
+
+    /// Adds a comment with this text to the issue (`POST /rest/api/2/issue/{key}/comment`) and
+    /// returns the new comment's id. Not idempotent: a call that timed out may have added it.
+    async fn add_comment(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        key: &IssueKey,
+        body: &str,
+    ) -> Result<String, JiraWriteError>;
 }
 
 #[cfg(feature = "testing")]
@@ -222,6 +232,8 @@ mod fake {
         Transition(IssueKey, String),
         /// A read of a project's statuses.
         ProjectStatuses(String),
+        /// A comment added, with its text.
+        AddComment(IssueKey, String),
     }
 
     /// The fake's statuses: id, name.
@@ -264,6 +276,8 @@ mod fake {
         statuses: BTreeMap<IssueKey, String>,
         /// Project key → id.
         projects: BTreeMap<String, String>,
+        comments: BTreeMap<IssueKey, Vec<String>>,
+        next_comment: u64,
         calls: Vec<WriterCall>,
         down: bool,
         refuse: Option<(u16, String)>,
@@ -348,6 +362,15 @@ mod fake {
         /// The issue's assignee: `None` when never assigned, `Some(None)` when cleared.
         pub fn assignee(&self, key: &str) -> Option<Option<String>> {
             self.lock().assignees.get(&IssueKey::new(key)).cloned()
+        }
+
+        /// The texts of the comments added to the issue, oldest first.
+        pub fn comments(&self, key: &str) -> Vec<String> {
+            self.lock()
+                .comments
+                .get(&IssueKey::new(key))
+                .cloned()
+                .unwrap_or_default()
         }
 
         /// Every call so far, in order.
@@ -573,6 +596,34 @@ mod fake {
                     })
                     .collect(),
             }))
+        }
+
+        async fn add_comment(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            key: &IssueKey,
+            body: &str,
+        ) -> Result<String, JiraWriteError> {
+            let mut state = self.lock();
+            state
+                .calls
+                .push(WriterCall::AddComment(key.clone(), body.to_owned()));
+            Self::check(&state)?;
+            if !state.issues.contains(key) {
+                return Err(JiraWriteError::permanent(
+                    Some(404),
+                    format!("Issue Does Not Exist: {key}"),
+                ));
+            }
+            state.next_comment += 1;
+            let id = (10_000 + state.next_comment).to_string();
+            state
+                .comments
+                .entry(key.clone())
+                .or_default()
+                .push(body.to_owned());
+            Ok(id)
         }
     }
 }

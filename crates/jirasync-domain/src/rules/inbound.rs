@@ -8,6 +8,7 @@ use std::sync::Arc;
 use jirasync_webhook::{ChangeSet, DeliveryKey, EventTime, IssueKey};
 
 use super::assignee::InboundAssigneeOutcome;
+use super::comments::InboundCommentOutcome;
 use super::ordering::{GuardDecision, guard};
 use super::outcome::{HaltReason, SyncError};
 use super::status::InboundStatusOutcome;
@@ -52,6 +53,8 @@ pub struct ChangeSetOutcome {
     pub assignee: Option<InboundAssigneeOutcome>,
     /// The status sync, when the delivery changed the status.
     pub status: Option<InboundStatusOutcome>,
+    /// The comment sync, when the delivery added a comment.
+    pub comment: Option<InboundCommentOutcome>,
 }
 
 impl<S, H, D> InboundSync<S, H, D>
@@ -91,9 +94,10 @@ where
         &self.host
     }
 
-    /// Applies a delivery's assignee change, then its status change (the reference's order).
-    /// A failure of either is returned; handling the delivery again is safe, since what was
-    /// applied is recognised by the delivery key or found already done.
+    /// Applies a delivery's assignee change, then its status change (the reference's order),
+    /// then the comment it adds. A failure of any is returned; handling the delivery again is
+    /// safe, since what was applied is recognised by the delivery key (the comment's id for a
+    /// comment) or found already done.
     pub async fn apply_change_set(
         &self,
         integration_id: IntegrationId,
@@ -114,7 +118,15 @@ where
             ),
             None => None,
         };
-        Ok(ChangeSetOutcome { assignee, status })
+        let comment = match &changes.comment {
+            Some(comment) => Some(self.sync_comment(integration_id, comment).await?),
+            None => None,
+        };
+        Ok(ChangeSetOutcome {
+            assignee,
+            status,
+            comment,
+        })
     }
 
     /// The local issues linked to `key` in the organizations that sync `direction`, or why there

@@ -5,6 +5,7 @@
 //! actors.
 
 pub mod assignee;
+pub mod comments;
 pub mod external_actors;
 pub mod inbound;
 pub mod install;

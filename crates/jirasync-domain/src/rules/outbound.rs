@@ -13,7 +13,7 @@ use crate::integration::{Integration, SyncDirection};
 use crate::issue::ResolutionStatus;
 use crate::outbound::{
     EchoField, JiraWriteError, JiraWriter, NewOutboundWork, OutboundAction, OutboundEcho,
-    OutboundWork,
+    OutboundWork, attributed_comment, comment_body_problem, comment_echo_value,
 };
 use crate::rules::where_should_sync::select_sync_targets;
 use crate::store::{
@@ -26,6 +26,7 @@ pub const fn direction_of(action: &OutboundAction) -> SyncDirection {
     match action {
         OutboundAction::Assign { .. } | OutboundAction::Unassign => SyncDirection::OutboundAssignee,
         OutboundAction::Resolve | OutboundAction::Unresolve => SyncDirection::OutboundStatus,
+        OutboundAction::Comment { .. } => SyncDirection::Comments,
     }
 }
 
@@ -207,6 +208,16 @@ where
                 echo_until,
             )
             .await
+        }
+        OutboundAction::Comment { author, body } => {
+            let text = attributed_comment(author.as_deref(), body);
+            let echo = comment_echo_value(&text);
+            expect_echo(store, work, EchoField::Comment, &echo, echo_until).await?;
+            writer
+                .add_comment(&integration, work.organization_id, &work.issue_key, &text)
+                .await
+                .map(drop)
+                .map_err(OutboundFailure::from)
         }
     }
 }
@@ -591,4 +602,57 @@ where
         changed: true,
         outbound: work.len(),
     })
+}
+
+/// The standalone service's comment on an application issue (the host API's
+/// `POST …/issues/{issue}/comments`): records one piece of outbound work per linked Jira issue
+/// whose organization syncs comments (`sync_comments`), all in one transaction
+/// ([`OutboxStore::enqueue_outbound`]), and returns how many. The comment is attributed to
+/// `author`, an application user who must exist, by their application id (the standalone
+/// service knows no other name for them); without an author, to the application. Nothing is
+/// stored when nothing is linked or nothing syncs comments.
+///
+/// # Errors
+///
+/// [`StoreError::Invalid`] when the body is empty or too long ([`comment_body_problem`]);
+/// [`StoreError::NotFound`] when the organization or the issue does not exist;
+/// [`StoreError::Conflict`] when the author does not exist.
+pub async fn comment_app_issue<D, S>(
+    data: &D,
+    store: &S,
+    organization: &AppId,
+    issue: &AppId,
+    author: Option<&AppId>,
+    body: &str,
+    now: EventTimestamp,
+) -> Result<usize, StoreError>
+where
+    D: ApplicationData + ?Sized,
+    S: IntegrationStore + IssueLinkStore + OutboxStore + ?Sized,
+{
+    if let Some(problem) = comment_body_problem(body) {
+        return Err(StoreError::invalid(problem));
+    }
+    let (organization_id, _) = data
+        .app_organization(organization)
+        .await?
+        .ok_or_else(|| missing_organization(organization))?;
+    let (local_issue, _) = data
+        .app_issue(organization, issue)
+        .await?
+        .ok_or_else(|| missing_in_organization("issue", issue, organization))?;
+    if let Some(author) = author
+        && data.app_user_id(author).await?.is_none()
+    {
+        return Err(unknown_reference("author", "user", author, None));
+    }
+    let action = OutboundAction::Comment {
+        author: author.map(|author| author.as_str().to_owned()),
+        body: body.to_owned(),
+    };
+    let work = plan_outbound(store, organization_id, local_issue, &action, now).await?;
+    if !work.is_empty() {
+        store.enqueue_outbound(&work).await?;
+    }
+    Ok(work.len())
 }

@@ -1,12 +1,10 @@
 //! Changing an organization's sync configuration by key (the host API's `config` routes and
-//! `jirasync config set`): which keys exist, what values they take, and which flags may not be
-//! turned on because jirasync does not do what they ask for yet.
+//! `jirasync config set`): which keys exist and what values they take.
 //!
 //! Of the application → Jira directions, jirasync syncs the assignee
-//! (`sync_forward_assignment`) and the status (`sync_status_forward`, through per-project
-//! mappings), `docs/outbound.md`; `sync_comments` would be stored and do nothing, so turning it
-//! on is refused ([`SyncConfigError::NotYetSupported`]) instead of being kept silently. Turning
-//! it off is accepted.
+//! (`sync_forward_assignment`), the status (`sync_status_forward`, through per-project
+//! mappings) and comments (`sync_comments`, both ways), `docs/outbound.md`. Every flag can be
+//! turned on.
 
 use serde_json::Value;
 
@@ -21,9 +19,6 @@ pub const SYNC_CONFIG_KEYS: [&str; 6] = [
     "sync_comments",
     "resolution_strategy",
 ];
-
-/// The flags of directions jirasync does not sync yet (application → Jira).
-pub const NOT_YET_SUPPORTED: [&str; 1] = ["sync_comments"];
 
 /// Why a configuration change was refused. Nothing is written on any of them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,15 +39,6 @@ pub enum SyncConfigError {
         expected: &'static str,
         /// What was given.
         found: String,
-    },
-    /// A flag of a direction jirasync does not sync yet, turned on.
-    #[error(
-        "{key} cannot be turned on: jirasync syncs from Jira to the application only, outbound \
-         sync (application to Jira) does not exist yet, so the flag would do nothing"
-    )]
-    NotYetSupported {
-        /// The flag.
-        key: String,
     },
     /// A `KEY=VALUE` setting without `=`.
     #[error("{setting:?} is not KEY=VALUE (e.g. sync_reverse_assignment=true)")]
@@ -134,11 +120,6 @@ pub fn apply_config_changes<'a>(
                 found: value.to_string(),
             });
         };
-        if flag && NOT_YET_SUPPORTED.contains(&key) {
-            return Err(SyncConfigError::NotYetSupported {
-                key: key.to_owned(),
-            });
-        }
         *slot = flag;
     }
     Ok(config)
@@ -203,16 +184,6 @@ mod tests {
     }
 
     #[test]
-    fn refuses_turning_on_an_outbound_flag_but_accepts_turning_it_off() {
-        for key in NOT_YET_SUPPORTED {
-            let error = apply(&[(key, Value::Bool(true))]).unwrap_err();
-            assert_eq!(error, SyncConfigError::NotYetSupported { key: key.into() });
-            assert!(error.to_string().contains("outbound sync"), "{error}");
-            assert!(apply(&[(key, Value::Bool(false))]).is_ok());
-        }
-    }
-
-    #[test]
     fn accepts_turning_on_outbound_assignee_and_status_sync() {
         let config = apply(&[
             ("sync_forward_assignment", Value::Bool(true)),
@@ -220,6 +191,12 @@ mod tests {
         ])
         .unwrap();
         assert!(config.sync_forward_assignment && config.sync_status_forward);
+    }
+
+    #[test]
+    fn accepts_turning_on_comment_sync() {
+        let config = apply(&[("sync_comments", Value::Bool(true))]).unwrap();
+        assert!(config.sync_comments);
     }
 
     #[test]

@@ -470,6 +470,7 @@ impl From<&Activity> for ActivityRecord {
                 ActivityKind::Unassigned => ActivityKindRecord::Unassigned,
                 ActivityKind::SetResolved => ActivityKindRecord::SetResolved,
                 ActivityKind::SetUnresolved => ActivityKindRecord::SetUnresolved,
+                ActivityKind::Commented => ActivityKindRecord::Commented,
             },
             provider: data.provider.clone(),
             provider_key: data.provider_key.clone(),
@@ -492,6 +493,7 @@ impl ActivityRecord {
                 ActivityKindRecord::Unassigned => ActivityKind::Unassigned,
                 ActivityKindRecord::SetResolved => ActivityKind::SetResolved,
                 ActivityKindRecord::SetUnresolved => ActivityKind::SetUnresolved,
+                ActivityKindRecord::Commented => ActivityKind::Commented,
             },
             data: ActivityData {
                 provider: self.provider.clone(),
@@ -500,6 +502,7 @@ impl ActivityRecord {
                 assignee: self.assignee.map(UserOrTeam::to_assignee),
                 sync_source: self.sync_source.map(IntegrationId::new),
                 occurred_at: self.occurred_at,
+                comment: None,
             },
         }
     }

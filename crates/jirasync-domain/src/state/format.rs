@@ -475,7 +475,7 @@ pub struct ActivityRecord {
     pub occurred_at: Option<EventTime>,
 }
 
-/// `"assigned"`, `"unassigned"`, `"set_resolved"` or `"set_unresolved"`.
+/// `"assigned"`, `"unassigned"`, `"set_resolved"`, `"set_unresolved"` or `"commented"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityKindRecord {
@@ -487,6 +487,9 @@ pub enum ActivityKindRecord {
     SetResolved,
     /// The issue was reopened.
     SetUnresolved,
+    /// A comment was added in Jira (the standalone service's hosts keep no activity for it:
+    /// its `issue.comment_added` event is the record).
+    Commented,
 }
 
 /// `as_str` and `from_name` for a record enum: the words of the file, which SQL stores keep as
@@ -533,6 +536,7 @@ record_names!(ActivityKindRecord {
     Unassigned => "unassigned",
     SetResolved => "set_resolved",
     SetUnresolved => "set_unresolved",
+    Commented => "commented",
 });
 
 #[cfg(test)]
@@ -579,6 +583,12 @@ mod tests {
         check(&[IssueStatusRecord::Unresolved, IssueStatusRecord::Resolved]);
         check(&[LinkStatusRecord::Active, LinkStatusRecord::Disabled]);
         check(&[R::Resolve, R::ResolveCurrentRelease, R::ResolveNextRelease]);
-        check(&[A::Assigned, A::Unassigned, A::SetResolved, A::SetUnresolved]);
+        check(&[
+            A::Assigned,
+            A::Unassigned,
+            A::SetResolved,
+            A::SetUnresolved,
+            A::Commented,
+        ]);
     }
 }

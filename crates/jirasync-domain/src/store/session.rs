@@ -37,20 +37,25 @@ pub enum SyncKind {
     Assignee,
     /// Status events.
     Status,
+    /// Comments added: their delivery log is keyed by the Jira comment id, and they have no
+    /// watermark (every comment adds to the issue, so an older one arriving late is still
+    /// applied).
+    Comment,
 }
 
 impl SyncKind {
-    /// The stable name used in stores and logs (`assignee`, `status`).
+    /// The stable name used in stores and logs (`assignee`, `status`, `comment`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Assignee => "assignee",
             Self::Status => "status",
+            Self::Comment => "comment",
         }
     }
 
     /// The kind with this stable name.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::Assignee, Self::Status]
+        [Self::Assignee, Self::Status, Self::Comment]
             .into_iter()
             .find(|kind| kind.as_str() == name)
     }

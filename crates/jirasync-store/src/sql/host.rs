@@ -110,6 +110,7 @@ pub(crate) fn activity_from_row(row: ActivityRow) -> Result<Activity, StoreError
                 .transpose()?
                 .map(IntegrationId::new),
             occurred_at: occurred_at.map(EventTime::from_unix_millis),
+            comment: None,
         },
     })
 }
@@ -306,6 +307,12 @@ macro_rules! standalone_host {
                 let what = "changing a local issue";
                 let assignee = change.assignee();
                 let status = change.status();
+                if change.comment().is_some() {
+                    // The standalone service tells the application about a comment through its
+                    // `issue.comment_added` event, committed with the sync (exactly once per
+                    // Jira comment); it keeps no activity for it.
+                    return Ok(());
+                }
                 if assignee.is_none() && status.is_none() {
                     return Err(unsupported_change(change.kind));
                 }

@@ -12,11 +12,12 @@
 
 use jirasync_domain::store::SyncKind;
 
-/// The column holding the watermark of `kind`.
-pub(crate) const fn watermark_column(kind: SyncKind) -> &'static str {
+/// The column holding the watermark of `kind`; `None` for comments, which have none.
+pub(crate) const fn watermark_column(kind: SyncKind) -> Option<&'static str> {
     match kind {
-        SyncKind::Assignee => "assignee_updated_at",
-        SyncKind::Status => "status_updated_at",
+        SyncKind::Assignee => Some("assignee_updated_at"),
+        SyncKind::Status => Some("status_updated_at"),
+        SyncKind::Comment => None,
     }
 }
 
@@ -70,11 +71,12 @@ macro_rules! issue_sync_store {
             if organizations.is_empty() {
                 return Ok(Vec::new());
             }
+            // A kind without a watermark still reads (and on PostgreSQL locks) the rows.
             let sql = format!(
                 "SELECT organization_id, {} FROM jirasync_external_issues \
                  WHERE integration_id = $1 AND key = $2 AND organization_id IN ({}) \
                  ORDER BY organization_id{}",
-                watermark_column(kind),
+                watermark_column(kind).unwrap_or("CAST(NULL AS BIGINT)"),
                 placeholders(3, organizations.len()),
                 if lock {
                     <$store as Dialect>::FOR_UPDATE
@@ -161,7 +163,9 @@ macro_rules! issue_sync_store {
                 .execute(&mut *connection)
                 .await?;
             }
-            let column = watermark_column(request.kind);
+            let Some(column) = watermark_column(request.kind) else {
+                return super::events::append_events(connection, events, app_ids).await;
+            };
             let advance_sql = format!(
                 "INSERT INTO jirasync_external_issues \
                  (organization_id, integration_id, key, {column}) VALUES ($1, $2, $3, $4) \

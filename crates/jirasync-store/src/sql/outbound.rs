@@ -289,7 +289,8 @@ macro_rules! outbound_store {
                 if work.status != OutboundStatus::Failed {
                     return Err(not_failed(id, work.status));
                 }
-                // A later change of the same field of the issue supersedes this one.
+                // A later change of the same field of the issue supersedes this one (never a
+                // comment: each adds to the issue).
                 let later: Vec<OutboundRow> = ::sqlx::query_as(&format!(
                     "SELECT {OUTBOUND_COLUMNS} FROM jirasync_outbound WHERE organization_id = $1 \
                      AND integration_id = $2 AND issue_key = $3 AND id > $4 ORDER BY id"
@@ -303,7 +304,7 @@ macro_rules! outbound_store {
                 .map_err(|error| store_error(what, error))?;
                 for row in later {
                     let later = outbound_from_row(row)?;
-                    if later.action.kind_group() == work.action.kind_group() {
+                    if work.action.is_superseded_by(&later.action) {
                         return Err(superseded(id, later.id, &work.issue_key));
                     }
                 }

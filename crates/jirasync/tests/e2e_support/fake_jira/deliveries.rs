@@ -89,6 +89,16 @@ impl FakeJira {
     }
 }
 
+impl FakeJira {
+    /// The `comment_created` delivery of Jira Data Center 8 and later for comment `comment_id`
+    /// of `key`: the comment and the issue.
+    pub fn comment_created_webhook_with_issue(&self, key: &str, comment_id: u64) -> Option<Value> {
+        let mut delivery = self.comment_created_webhook(key, comment_id)?;
+        delivery["issue"] = issue_json(&self.lock(), key)?;
+        Some(delivery)
+    }
+}
+
 /// A delivery of `event` for comment `comment_id` of `key`: its time, its author as `user`, and
 /// the comment.
 fn comment_delivery(inner: &Inner, key: &str, comment_id: u64, event: &str) -> Option<Value> {
