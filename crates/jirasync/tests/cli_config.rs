@@ -111,7 +111,7 @@ async fn config_set_refuses_bad_input_and_stores_nothing() {
     let workdir = support::Workdir::new();
     let integration = scene(&workdir).await.to_string();
     let before = stored_config(&workdir).await;
-    let cases: [(&[&str], i32, &str); 7] = [
+    let cases: [(&[&str], i32, &str); 6] = [
         (
             &["--organization", "acme", "sync_everything=true"],
             2,
