@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::events::EventTimestamp;
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 
+pub use writer::{CreatedJiraIssue, JiraCreateField, JiraCreateMeta};
 #[cfg(feature = "testing")]
 pub use writer::{FakeJiraWriter, WriterCall};
 pub use writer::{JiraAccount, JiraWriteError, JiraWriter};
