@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::wire::ErrorBody;
-use super::{config, issues, organizations, outbound, people};
+use super::{config, issues, jira_creation, organizations, outbound, people};
 
 /// The `admin_token` bearer scheme every route but the document's requires.
 #[derive(Debug)]
@@ -63,6 +63,7 @@ impl Modify for AdminTokenScheme {
         config::read_config,
         config::replace_config,
         config::patch_config,
+        jira_creation::create_jira_issue,
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminTokenScheme),
