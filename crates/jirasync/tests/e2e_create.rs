@@ -3,7 +3,8 @@
 //! `POST …/issues/I-1/jira-issues`, jirasync reads Jira's create screen (`createmeta` of the
 //! generation the server's version serves), creates the issue and links it, and the
 //! application's subscriber hears `issue.linked`; a required field the request lacks is refused
-//! naming it, before any create; Jira down answers 503 and links nothing.
+//! naming it, before any create; Jira down answers 503 and links nothing. The operator's
+//! `jirasync create-issue` does the same on the database.
 
 #![allow(
     clippy::expect_used,
@@ -29,6 +30,7 @@ const CREATE_PATH: &str = "/rest/api/2/issue";
 /// the project SHOP in Jira, and a subscriber to the application's events.
 struct World {
     _dir: tempfile::TempDir,
+    deployment: Deployment,
     jira: FakeJira,
     _serve: Serve,
     base: String,
@@ -82,6 +84,7 @@ impl World {
         Launch::Binary.connect(&deployment, &connect).await;
         Self {
             _dir: dir,
+            deployment,
             jira,
             _serve: serve,
             base,
@@ -254,4 +257,43 @@ async fn jiras_refusal_of_a_field_is_422_with_jiras_errors() {
         "{detail}"
     );
     assert_eq!(world.links().await, json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_creates_and_links_too() {
+    let world = World::new("9.12.2").await;
+    world
+        .jira
+        .require_create_field("SHOP", "customfield_10200", "Severity");
+    let deployment = world.deployment.clone();
+    let printed = tokio::task::spawn_blocking(move || {
+        deployment.jirasync(&[
+            "create-issue",
+            "I-1",
+            "--organization",
+            "acme",
+            "--project",
+            "SHOP",
+            "--issue-type",
+            "Task",
+            "--summary",
+            "Checkout fails",
+            "--field",
+            r#"customfield_10200={"value":"High"}"#,
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(
+        printed.starts_with("created SHOP-1 (id ")
+            && printed.contains("and linked it to issue I-1 of organization acme"),
+        "{printed}"
+    );
+    assert_eq!(world.links().await[0]["key"], "SHOP-1");
+    let request = world.jira.calls("POST", CREATE_PATH)[0].json();
+    assert_eq!(
+        request["fields"]["customfield_10200"],
+        json!({"value": "High"})
+    );
+    assert_eq!(request["fields"]["issuetype"], json!({"id": "10002"}));
 }
