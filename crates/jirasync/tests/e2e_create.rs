@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 
 use e2e_support::fake_jira::{FakeJira, FakeProject};
 use e2e_support::service::{Connect, Deployment, Launch};
-use e2e_support::sidecar::{Push, SECRET, Serve, api, expect, subscriber, wait_for};
+use e2e_support::sidecar::{Push, Serve, api, expect, subscribe, wait_for};
 use e2e_support::{CONSUMER_KEY, private_key};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -51,18 +51,7 @@ impl World {
         let serve = Serve::spawn(&deployment, &[]).await;
         let base = serve.url.clone();
         let v1 = |path: &str| format!("{base}/api/v1{path}");
-        let port = {
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.local_addr().unwrap().port()
-        };
-        let pushes = subscriber(port).await;
-        expect(
-            Method::POST,
-            v1("/subscriptions"),
-            Some(json!({"url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET})),
-            201,
-        )
-        .await;
+        let pushes = subscribe(&base).await;
         for (path, body) in [
             (
                 "/organizations",
