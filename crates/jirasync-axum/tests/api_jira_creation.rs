@@ -213,7 +213,7 @@ async fn refusals_link_nothing_and_create_nothing() {
         ),
         (
             CREATE,
-            format!(r#"{{"project": "SHOP", "issue_type": "Epic", "summary": "x"}}"#),
+            r#"{"project": "SHOP", "issue_type": "Epic", "summary": "x"}"#.into(),
             StatusCode::UNPROCESSABLE_ENTITY,
             "Project SHOP has no issue type named \"Epic\"",
         ),
