@@ -191,3 +191,47 @@ fn jira_refusal(error: &JiraWriteError, detail: String, creating: bool) -> ApiEr
         _ => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, detail),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jiras_failures_map_to_a_status_by_kind() {
+        let status = |error: JiraWriteError, creating: bool| {
+            jira_refusal(&error, String::new(), creating).status()
+        };
+        assert_eq!(
+            status(JiraWriteError::transient("connection refused"), true),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        for jira in [401, 403] {
+            assert_eq!(
+                status(JiraWriteError::permanent(Some(jira), "no"), false),
+                StatusCode::FORBIDDEN
+            );
+        }
+        assert_eq!(
+            status(JiraWriteError::permanent(Some(400), "errors"), true),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // An unreadable answer to the create may hide a created issue; before it, nothing was.
+        assert_eq!(
+            status(JiraWriteError::permanent(None, "unreadable"), true),
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status(JiraWriteError::permanent(None, "no such project"), false),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            status(
+                JiraWriteError::NoCredentials {
+                    integration_id: IntegrationId::new(1)
+                },
+                false
+            ),
+            StatusCode::CONFLICT
+        );
+    }
+}
