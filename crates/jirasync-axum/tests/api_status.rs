@@ -67,7 +67,7 @@ async fn scene(forward: bool) -> Scene {
     let jira = Arc::new(
         FakeJiraWriter::new()
             .with_issue("APP-1")
-            .with_project("APP", "10000"),
+            .with_project("APP", &[]),
     );
     let state = ApiState::new(
         base.store.clone(),

@@ -359,3 +359,32 @@ async fn bad_project_references_are_refused_before_any_request() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_issue_type_may_be_named_by_its_id_in_both_generations() {
+    let server = jira_of_version("9.12.2").await;
+    mount_get(
+        &server,
+        ISSUETYPES,
+        fixture_json("outbound/createmeta_issuetypes.json"),
+    )
+    .await;
+    mount_get(
+        &server,
+        &format!("{ISSUETYPES}/10004"),
+        fixture_json("outbound/createmeta_fields.json"),
+    )
+    .await;
+    mount_get(
+        &server,
+        LEGACY,
+        fixture_json("outbound/createmeta_legacy.json"),
+    )
+    .await;
+    let client = oauth_client(&server);
+    for api in [CreateMetaApi::PerIssueType, CreateMetaApi::Legacy] {
+        let meta = client.create_meta_with(api, "APP", "10004").await.unwrap();
+        assert_eq!(meta.issue_type_name, "Bug", "{api:?}");
+        assert_eq!(meta.issue_type_id, "10004", "{api:?}");
+    }
+}

@@ -10,8 +10,8 @@ use jirasync_domain::IntegrationStore;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::integration::Integration;
 use jirasync_domain::outbound::{
-    JiraAccount, JiraIssueState, JiraProjectStatuses, JiraStatusName, JiraTransition,
-    JiraWriteError, JiraWriter,
+    CreatedJiraIssue, JiraAccount, JiraCreateField, JiraCreateMeta, JiraIssueState,
+    JiraProjectStatuses, JiraStatusName, JiraTransition, JiraWriteError, JiraWriter,
 };
 use jirasync_webhook::IssueKey;
 
@@ -256,5 +256,50 @@ impl JiraWriter for ClientJiraWriter {
             .await
             .map_err(|error| write_error(&error))?;
         Ok(comment.id)
+    }
+
+    async fn create_meta(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        project: &str,
+        issue_type: &str,
+    ) -> Result<JiraCreateMeta, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let meta = client
+            .create_meta(project, issue_type)
+            .await
+            .map_err(|error| write_error(&error))?;
+        Ok(JiraCreateMeta {
+            issue_type_id: meta.issue_type_id,
+            issue_type_name: meta.issue_type_name,
+            fields: meta
+                .fields
+                .into_iter()
+                .map(|field| JiraCreateField {
+                    key: field.key,
+                    name: field.name,
+                    required: field.required,
+                    has_default_value: field.has_default_value,
+                })
+                .collect(),
+        })
+    }
+
+    async fn create_issue(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CreatedJiraIssue, JiraWriteError> {
+        let client = self.client(integration, organization).await?;
+        let created = client
+            .create_issue(fields.clone())
+            .await
+            .map_err(|error| write_error(&error))?;
+        Ok(CreatedJiraIssue {
+            key: IssueKey::new(created.key),
+            id: created.id,
+        })
     }
 }

@@ -21,7 +21,7 @@ use jirasync_domain::store::{OutboxStore, StatusMappingStore};
 use jirasync_service::{Outbound, OutboundOptions, OutboundWorker};
 use jirasync_webhook::IssueKey;
 
-/// The fixture's Jira project (`APP`) and its id in the fake.
+/// The fixture's Jira project (`APP`) and its id in the fake (its first project).
 const PROJECT_ID: &str = "10000";
 
 struct Scene {
@@ -36,7 +36,7 @@ async fn scene() -> Scene {
     let jira = Arc::new(
         FakeJiraWriter::new()
             .with_issue(KEY)
-            .with_project("APP", PROJECT_ID),
+            .with_project("APP", &[]),
     );
     let clock = Arc::new(ManualClock::at_unix_timestamp(1_800_000_000));
     let worker = OutboundWorker::new(
@@ -180,7 +180,7 @@ async fn an_issue_gone_from_jira_fails_for_good() {
         .unwrap();
     assert_eq!(ids.len(), 1);
     // The work names a Jira issue the fake does not have.
-    let fresh = Arc::new(FakeJiraWriter::new().with_project("APP", PROJECT_ID));
+    let fresh = Arc::new(FakeJiraWriter::new().with_project("APP", &[]));
     let worker = OutboundWorker::new(
         Arc::clone(&s.f.store) as _,
         Arc::clone(&fresh) as _,

@@ -192,3 +192,109 @@ async fn an_organization_without_credentials_is_told_to_reinstall() {
     );
     assert!(jira.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn reads_createmeta_of_the_servers_generation() {
+    let jira = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/serverInfo"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": "9.12.2"})))
+        .mount(&jira)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/issue/createmeta/SHOP/issuetypes"))
+        .and(header("authorization", "Bearer acme-token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "maxResults": 50, "startAt": 0, "total": 2, "isLast": true,
+            "values": [{"id": "10002", "name": "Task"}, {"id": "10004", "name": "Bug"}],
+        })))
+        .mount(&jira)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/issue/createmeta/SHOP/issuetypes/10004"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "maxResults": 50, "startAt": 0, "total": 3, "isLast": true,
+            "values": [
+                {"required": true, "name": "Summary", "fieldId": "summary", "hasDefaultValue": false, "operations": ["set"], "schema": {"type": "string", "system": "summary"}},
+                {"required": true, "name": "Reporter", "fieldId": "reporter", "hasDefaultValue": true, "operations": ["set"], "schema": {"type": "user", "system": "reporter"}},
+                {"required": true, "name": "Severity", "fieldId": "customfield_10200", "hasDefaultValue": false, "operations": ["set"], "schema": {"type": "option", "custom": "com.atlassian.jira.plugin.system.customfieldtypes:select"}},
+            ],
+        })))
+        .mount(&jira)
+        .await;
+    let (writer, integration, org) = installed(&jira.uri()).await;
+    let meta = writer
+        .create_meta(&integration, org, "SHOP", "bug")
+        .await
+        .unwrap();
+    assert_eq!(meta.issue_type_id, "10004");
+    assert_eq!(meta.issue_type_name, "Bug");
+    let fields: Vec<(&str, bool, bool)> = meta
+        .fields
+        .iter()
+        .map(|field| (field.key.as_str(), field.required, field.has_default_value))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("summary", true, false),
+            ("reporter", true, true),
+            ("customfield_10200", true, false)
+        ]
+    );
+    let unknown = writer
+        .create_meta(&integration, org, "SHOP", "Epic")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown,
+        JiraWriteError::permanent(
+            None,
+            "Project SHOP has no issue type named \"Epic\" that the Jira user can create (it \
+             has: Task, Bug)"
+        )
+    );
+}
+
+#[tokio::test]
+async fn creates_an_issue_once_and_keeps_jiras_refusal() {
+    let jira = MockServer::start().await;
+    let fields = json!({"project": {"key": "SHOP"}, "issuetype": {"id": "10004"}, "summary": "Checkout fails"});
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/issue"))
+        .and(header("authorization", "Bearer acme-token"))
+        .and(body_json(json!({"fields": fields})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "id": "10007", "key": "SHOP-7", "self": "http://jira/rest/api/2/issue/10007",
+        })))
+        .expect(1)
+        .mount(&jira)
+        .await;
+    let (writer, integration, org) = installed(&jira.uri()).await;
+    let created = writer
+        .create_issue(&integration, org, fields.as_object().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(created.key, IssueKey::new("SHOP-7"));
+    assert_eq!(created.id, "10007");
+
+    let refusing = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/issue"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "errorMessages": [], "errors": {"customfield_10200": "Severity is required."},
+        })))
+        .expect(1)
+        .mount(&refusing)
+        .await;
+    let (writer, integration, org) = installed(&refusing.uri()).await;
+    let refused = writer
+        .create_issue(&integration, org, fields.as_object().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, JiraWriteError::Permanent { status: Some(400), message }
+            if message.contains("customfield_10200: Severity is required.")),
+        "{refused:?}"
+    );
+}

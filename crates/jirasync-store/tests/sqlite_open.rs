@@ -110,7 +110,11 @@ async fn two_opens_racing_on_a_fresh_file_both_succeed() {
             .await
             .unwrap();
         assert!(second.organization(organization).await.unwrap().is_some());
-        assert_eq!(recorded_migrations(&url).await.len(), 10, "versions 2 to 11, once each");
+        assert_eq!(
+            recorded_migrations(&url).await.len(),
+            10,
+            "versions 2 to 11, once each"
+        );
     }
 }
 

@@ -74,6 +74,8 @@ pub enum Command {
     Link(LinkArgs),
     /// Remove a link made by `link`.
     Unlink(LinkArgs),
+    /// Create a Jira issue from an application issue and link the two (docs/outbound.md).
+    CreateIssue(CreateIssueArgs),
 }
 
 /// `reconcile` flags.
@@ -144,6 +146,45 @@ pub struct LinkArgs {
     /// Which organization and integration.
     #[command(flatten)]
     pub choice: LinkChoice,
+}
+
+/// `create-issue` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct CreateIssueArgs {
+    /// The application's id of the issue.
+    pub issue: String,
+    /// The Jira project's key (such as SHOP) or numeric id.
+    #[arg(long, value_name = "KEY|ID")]
+    pub project: String,
+    /// The issue type's name (such as Bug) or id.
+    #[arg(long, value_name = "NAME|ID")]
+    pub issue_type: String,
+    /// The summary: one line, at most 255 characters.
+    #[arg(long, value_name = "TEXT")]
+    pub summary: String,
+    /// The description.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Another Jira field, by id: VALUE is JSON when it reads as JSON (`{"value":"High"}`, `3`),
+    /// else text. Repeat for each field.
+    #[arg(long = "field", value_name = "ID=VALUE", value_parser = parse_field)]
+    pub fields: Vec<(String, serde_json::Value)>,
+    /// Which organization and integration.
+    #[command(flatten)]
+    pub choice: LinkChoice,
+}
+
+/// Reads `ID=VALUE`: the value as JSON when it is, else as text.
+fn parse_field(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (id, value) = text
+        .split_once('=')
+        .filter(|(id, _)| !id.trim().is_empty())
+        .ok_or_else(|| {
+            "expected ID=VALUE, such as customfield_10200={\"value\":\"High\"}".to_owned()
+        })?;
+    let value =
+        serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+    Ok((id.trim().to_owned(), value))
 }
 
 /// `connect` flags.

@@ -341,6 +341,22 @@ pub enum CliError {
         "the setup pages are turned off (--no-setup, JIRASYNC_NO_SETUP or no_setup in the configuration file), so a set-up link would only find 404: turn them on, or connect from the terminal with jirasync connect"
     )]
     SetupDisabled,
+    /// No Jira issue was created.
+    #[error("cannot create the Jira issue: {0}")]
+    JiraCreation(#[from] jirasync_domain::rules::jira_creation::JiraCreationError),
+    /// Jira created the issue, but linking it failed.
+    #[error(
+        "Jira created {key} but it could not be linked: {source}; link it with jirasync link \
+         {issue} {key}"
+    )]
+    CreatedNotLinked {
+        /// The application's id of the issue.
+        issue: String,
+        /// The created issue's key.
+        key: String,
+        /// Why the link failed.
+        source: jirasync_domain::rules::issue_links::IssueLinkError,
+    },
 }
 
 fn list_or_none(names: &[String]) -> String {

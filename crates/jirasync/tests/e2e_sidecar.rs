@@ -19,7 +19,7 @@ mod e2e_support;
 use e2e_support::fake_jira::{FakeIssue, FakeJira};
 use e2e_support::service::{Connect, Deployment, Launch};
 use e2e_support::sidecar::{
-    Push, SECRET, Serve, expect, subscriber, verify_by_hand, verify_with_standardwebhooks, wait_for,
+    Push, Serve, expect, subscribe, verify_by_hand, verify_with_standardwebhooks, wait_for,
 };
 use e2e_support::{CONSUMER_KEY, Delivery, jira_user, post, private_key, webhook_path};
 use reqwest::Method;
@@ -43,18 +43,7 @@ async fn an_application_feeds_the_api_connects_jira_and_hears_of_a_reassignment(
     let v1 = |path: &str| format!("{base}/api/v1{path}");
 
     // The application subscribes first, so it hears of everything below.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let pushes = subscriber(port).await;
-    expect(
-        Method::POST,
-        v1("/subscriptions"),
-        Some(json!({"url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET})),
-        201,
-    )
-    .await;
+    let pushes = subscribe(&base).await;
 
     // Its data, by its own ids.
     let created = expect(

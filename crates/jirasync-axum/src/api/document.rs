@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::ApiState;
 use super::wire::ErrorBody;
-use super::{config, issues, organizations, outbound, people, status};
+use super::{config, issues, jira_creation, organizations, outbound, people, status};
 
 /// The `admin_token` bearer scheme every route but the document's requires.
 #[derive(Debug)]
@@ -68,6 +68,7 @@ impl Modify for AdminTokenScheme {
         status::put_status_mapping,
         status::delete_status_mapping,
         outbound::comment_issue,
+        jira_creation::create_jira_issue,
     ),
     components(schemas(ErrorBody)),
     modifiers(&AdminTokenScheme),

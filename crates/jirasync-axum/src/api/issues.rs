@@ -129,7 +129,7 @@ pub(super) async fn upsert_issues(
 }
 
 /// The issue the path names: jirasync's ids of its organization and of the issue.
-async fn issue_ids(
+pub(super) async fn issue_ids(
     state: &ApiState,
     org: String,
     issue: String,

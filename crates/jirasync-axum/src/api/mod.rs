@@ -26,6 +26,7 @@
 //! | `GET /api/v1/organizations/{org}/integrations/{integration}/status-mappings` | the per-project status mappings |
 //! | `PUT\|DELETE /api/v1/organizations/{org}/integrations/{integration}/status-mappings/{project}` | set (checked with Jira) / delete one |
 //! | `POST /api/v1/organizations/{org}/issues/{issue}/comments` | a comment, posted to the linked Jira issues (outbound sync) |
+//! | `POST /api/v1/organizations/{org}/issues/{issue}/jira-issues` | create a Jira issue from the issue and link it |
 //!
 //! Refusals: 401 without the token, 400 for a body that is not JSON of the right shape (the JSON
 //! path of the member at fault), 413 over [`API_BODY_LIMIT`] bytes or
@@ -50,6 +51,7 @@ mod config;
 mod document;
 mod errors;
 mod issues;
+mod jira_creation;
 mod organizations;
 mod outbound;
 mod people;
@@ -112,7 +114,8 @@ impl ApiState {
 
     /// Checks with `jira` that a Jira issue exists before an application issue is linked to
     /// it (`PUT …/jira-links/{key}` then answers 422 for a key Jira does not have, and 503 when
-    /// Jira cannot be reached). Without it, any well-formed key is linked.
+    /// Jira cannot be reached). Without it, any well-formed key is linked. `jira` also creates
+    /// the issues of `POST …/issues/{issue}/jira-issues`, which answers 503 without it.
     #[must_use]
     pub fn with_jira_check(mut self, jira: Arc<dyn jirasync_domain::outbound::JiraWriter>) -> Self {
         self.jira = Some(jira);
@@ -363,6 +366,11 @@ fn token_routes() -> Vec<Route> {
             Post,
             "/api/v1/organizations/{org}/issues/{issue}/comments",
             outbound::comment_issue,
+        ),
+        route(
+            Post,
+            "/api/v1/organizations/{org}/issues/{issue}/jira-issues",
+            jira_creation::create_jira_issue,
         ),
     ]
 }

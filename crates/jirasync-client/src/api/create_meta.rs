@@ -10,8 +10,8 @@
 //!
 //! [`JiraClient::create_meta`] chooses by the version `serverInfo` reports
 //! ([`CreateMetaApi::for_version`]); [`JiraClient::create_meta_with`] takes the generation from a
-//! caller that already knows it. Issue type names are compared without regard to case, as Jira
-//! keeps them unique that way.
+//! caller that already knows it. An issue type is named by its id or its name; names are
+//! compared without regard to case, as Jira keeps them unique that way.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -260,8 +260,14 @@ fn same_name(left: &str, right: &str) -> bool {
     left.trim().to_lowercase() == right.trim().to_lowercase()
 }
 
+/// Whether the issue type of `id` and `name` is the one `wanted` names: by its id, or by its
+/// name ignoring case.
+fn is_issue_type(id: &str, name: &str, wanted: &str) -> bool {
+    id == wanted.trim() || same_name(name, wanted)
+}
+
 impl JiraClient {
-    /// The fields creating an issue of type `issue_type` (its name) in `project_key` (a key or
+    /// The fields creating an issue of type `issue_type` (its name or its id) in `project_key` (a key or
     /// a numeric id) takes, through the generation of `createmeta` the server's version calls
     /// for (one `serverInfo` request first; an unreadable version uses the newer generation).
     ///
@@ -320,7 +326,7 @@ impl JiraClient {
         let mut found = None;
         self.read_pages(&types_path, |_, page: Page<IssueTypeWire>| {
             for wire in page.values {
-                if found.is_none() && same_name(&wire.name, issue_type) {
+                if found.is_none() && is_issue_type(&wire.id, &wire.name, issue_type) {
                     found = Some(wire);
                     return false;
                 }
@@ -441,7 +447,7 @@ impl JiraClient {
         let mut available = Vec::new();
         let mut found = None;
         for (index, candidate) in project.issuetypes.into_iter().enumerate() {
-            if found.is_none() && same_name(&candidate.name, issue_type) {
+            if found.is_none() && is_issue_type(&candidate.id, &candidate.name, issue_type) {
                 found = Some((index, candidate));
             } else {
                 available.push(candidate.name);

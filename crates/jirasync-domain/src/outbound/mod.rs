@@ -28,6 +28,7 @@ use crate::events::EventTimestamp;
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 
 pub use status::{BOTH_STATUSES_REQUIRED, StatusMapping};
+pub use writer::{CreatedJiraIssue, JiraCreateField, JiraCreateMeta};
 #[cfg(feature = "testing")]
 pub use writer::{FAKE_STATUSES, FAKE_WORKFLOW, FakeJiraWriter, WriterCall};
 pub use writer::{

@@ -66,6 +66,39 @@ pub struct JiraProjectStatuses {
     pub statuses: Vec<JiraStatusName>,
 }
 
+/// What creating an issue of one type in one Jira project takes (Jira's `createmeta`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraCreateMeta {
+    /// The issue type's id (`10004`), what the create request names.
+    pub issue_type_id: String,
+    /// The issue type's name, as Jira spells it.
+    pub issue_type_name: String,
+    /// The fields of the create screen.
+    pub fields: Vec<JiraCreateField>,
+}
+
+/// One field of a create screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraCreateField {
+    /// The field id, as a create request names it (`summary`, `customfield_10200`).
+    pub key: String,
+    /// The name Jira shows.
+    pub name: String,
+    /// Whether Jira requires it.
+    pub required: bool,
+    /// Whether Jira fills it in when it is not sent.
+    pub has_default_value: bool,
+}
+
+/// An issue Jira created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedJiraIssue {
+    /// Its key (`SHOP-7`).
+    pub key: IssueKey,
+    /// Its id (`10007`).
+    pub id: String,
+}
+
 /// Why a Jira call of outbound sync failed: retry later, or stop with Jira's reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -195,6 +228,26 @@ pub trait JiraWriter: Send + Sync {
         key: &IssueKey,
         body: &str,
     ) -> Result<String, JiraWriteError>;
+
+    /// What creating an issue of `issue_type` (its name or its id) in `project` (a key or a
+    /// numeric id) takes (`createmeta`, of the generation the server's version serves). An
+    /// unknown project or issue type is a permanent error naming it.
+    async fn create_meta(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        project: &str,
+        issue_type: &str,
+    ) -> Result<JiraCreateMeta, JiraWriteError>;
+
+    /// Creates an issue with these `fields` (`POST /rest/api/2/issue` with `{"fields": …}`).
+    /// Not idempotent: a transient error may hide an issue Jira did create.
+    async fn create_issue(
+        &self,
+        integration: &Integration,
+        organization: OrganizationId,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<CreatedJiraIssue, JiraWriteError>;
 }
 
 #[cfg(feature = "testing")]
@@ -208,9 +261,11 @@ mod fake {
     use async_trait::async_trait;
     use jirasync_webhook::IssueKey;
 
+    use serde_json::{Map, Value};
+
     use super::{
-        JiraAccount, JiraIssueState, JiraProjectStatuses, JiraStatusName, JiraTransition,
-        JiraWriteError, JiraWriter,
+        CreatedJiraIssue, JiraAccount, JiraCreateField, JiraCreateMeta, JiraIssueState,
+        JiraProjectStatuses, JiraStatusName, JiraTransition, JiraWriteError, JiraWriter,
     };
     use crate::ids::OrganizationId;
     use crate::integration::Integration;
@@ -234,6 +289,21 @@ mod fake {
         ProjectStatuses(String),
         /// A comment added, with its text.
         AddComment(IssueKey, String),
+        /// A `createmeta` read: project, issue type.
+        CreateMeta(String, String),
+        /// A create request, with its fields.
+        CreateIssue(Map<String, Value>),
+    }
+
+    /// The issue types every project of the fake has: id, name (Jira's defaults).
+    const ISSUE_TYPES: &[(&str, &str)] = &[("10002", "Task"), ("10004", "Bug")];
+
+    /// A project of the fake: its id and the fields (id, name) creating an issue in it requires
+    /// besides project, issue type and summary.
+    #[derive(Debug, Default)]
+    struct FakeProject {
+        id: String,
+        required: Vec<(String, String)>,
     }
 
     /// The fake's statuses: id, name.
@@ -274,8 +344,8 @@ mod fake {
         issues: BTreeSet<IssueKey>,
         assignees: BTreeMap<IssueKey, Option<String>>,
         statuses: BTreeMap<IssueKey, String>,
-        /// Project key → id.
-        projects: BTreeMap<String, String>,
+        /// By key.
+        projects: BTreeMap<String, FakeProject>,
         comments: BTreeMap<IssueKey, Vec<String>>,
         next_comment: u64,
         calls: Vec<WriterCall>,
@@ -318,11 +388,34 @@ mod fake {
             self
         }
 
-        /// Adds a project (key, id); its issues use the fake's workflow ([`FAKE_WORKFLOW`]).
+        /// Adds a project (issue types Task `10002` and Bug `10004`, ids from `10000` in the order
+        /// added; its issues use the fake's workflow, [`FAKE_WORKFLOW`]) whose create screen
+        /// requires `required` (field id, name) besides project, issue type and summary.
         #[must_use]
-        pub fn with_project(self, key: &str, id: &str) -> Self {
-            self.lock().projects.insert(key.to_owned(), id.to_owned());
+        pub fn with_project(self, key: &str, required: &[(&str, &str)]) -> Self {
+            {
+                let mut state = self.lock();
+                let id = (10_000 + state.projects.len()).to_string();
+                let required = required
+                    .iter()
+                    .map(|(field, name)| ((*field).to_owned(), (*name).to_owned()))
+                    .collect();
+                state
+                    .projects
+                    .insert(key.to_owned(), FakeProject { id, required });
+            }
             self
+        }
+
+        /// The fields of each create request Jira accepted or refused, in order.
+        pub fn create_requests(&self) -> Vec<Map<String, Value>> {
+            self.calls()
+                .into_iter()
+                .filter_map(|call| match call {
+                    WriterCall::CreateIssue(fields) => Some(fields),
+                    _ => None,
+                })
+                .collect()
         }
 
         /// Puts an issue in a status (it must exist).
@@ -493,8 +586,7 @@ mod fake {
                 project_id: state
                     .projects
                     .get(&project_key)
-                    .cloned()
-                    .unwrap_or_else(|| project_key.clone()),
+                    .map_or_else(|| project_key.clone(), |project| project.id.clone()),
                 project_key,
                 status_name: status_name(&status_id),
                 status_id,
@@ -581,21 +673,19 @@ mod fake {
                 .calls
                 .push(WriterCall::ProjectStatuses(project.to_owned()));
             Self::check(&state)?;
-            let found = state
-                .projects
-                .iter()
-                .find(|(key, id)| *key == project || *id == project);
-            Ok(found.map(|(key, id)| JiraProjectStatuses {
-                project_id: id.clone(),
-                project_key: key.clone(),
-                statuses: FAKE_STATUSES
-                    .iter()
-                    .map(|(id, name)| JiraStatusName {
-                        id: (*id).to_owned(),
-                        name: (*name).to_owned(),
-                    })
-                    .collect(),
-            }))
+            Ok(state
+                .project(project)
+                .map(|(key, found)| JiraProjectStatuses {
+                    project_id: found.id.clone(),
+                    project_key: key,
+                    statuses: FAKE_STATUSES
+                        .iter()
+                        .map(|(id, name)| JiraStatusName {
+                            id: (*id).to_owned(),
+                            name: (*name).to_owned(),
+                        })
+                        .collect(),
+                }))
         }
 
         async fn add_comment(
@@ -625,5 +715,154 @@ mod fake {
                 .push(body.to_owned());
             Ok(id)
         }
+
+        async fn create_meta(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            project: &str,
+            issue_type: &str,
+        ) -> Result<JiraCreateMeta, JiraWriteError> {
+            let mut state = self.lock();
+            state.calls.push(WriterCall::CreateMeta(
+                project.to_owned(),
+                issue_type.to_owned(),
+            ));
+            Self::check(&state)?;
+            let Some((_, found)) = state.project(project) else {
+                return Err(JiraWriteError::permanent(
+                    None,
+                    format!(
+                        "Jira's createmeta lists no project {project:?}: it does not exist, or \
+                         the Jira user lacks the Create Issues permission in it"
+                    ),
+                ));
+            };
+            let Some((type_id, type_name)) = issue_type_named(issue_type) else {
+                return Err(JiraWriteError::permanent(
+                    None,
+                    format!(
+                        "Project {project} has no issue type named {issue_type:?} that the Jira \
+                         user can create (it has: Task, Bug)"
+                    ),
+                ));
+            };
+            let field =
+                |key: &str, name: &str, required: bool, has_default_value: bool| JiraCreateField {
+                    key: key.to_owned(),
+                    name: name.to_owned(),
+                    required,
+                    has_default_value,
+                };
+            let mut fields = vec![
+                field("issuetype", "Issue Type", true, false),
+                field("project", "Project", true, false),
+                field("summary", "Summary", true, false),
+                field("description", "Description", false, false),
+                field("reporter", "Reporter", true, true),
+                field("assignee", "Assignee", false, false),
+            ];
+            fields.extend(
+                found
+                    .required
+                    .iter()
+                    .map(|(key, name)| field(key, name, true, false)),
+            );
+            Ok(JiraCreateMeta {
+                issue_type_id: type_id.to_owned(),
+                issue_type_name: type_name.to_owned(),
+                fields,
+            })
+        }
+
+        async fn create_issue(
+            &self,
+            _integration: &Integration,
+            _organization: OrganizationId,
+            fields: &Map<String, Value>,
+        ) -> Result<CreatedJiraIssue, JiraWriteError> {
+            let mut state = self.lock();
+            state.calls.push(WriterCall::CreateIssue(fields.clone()));
+            Self::check(&state)?;
+            // Like Jira: 400 with a message per field at fault.
+            let mut errors = Vec::new();
+            let member = |name: &str, inner: &str| {
+                fields
+                    .get(name)
+                    .and_then(|value| value.get(inner))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            let project = member("project", "key")
+                .or_else(|| member("project", "id"))
+                .and_then(|wanted| {
+                    state
+                        .project(&wanted)
+                        .map(|(key, found)| (key, found.required.clone()))
+                });
+            if project.is_none() {
+                errors.push("project: project is required".to_owned());
+            }
+            let issue_type = member("issuetype", "id").or_else(|| member("issuetype", "name"));
+            if issue_type.as_deref().and_then(issue_type_named).is_none() {
+                errors.push("issuetype: valid issue type is required".to_owned());
+            }
+            if fields
+                .get("summary")
+                .and_then(Value::as_str)
+                .is_none_or(|summary| summary.trim().is_empty())
+            {
+                errors.push("summary: You must specify a summary of the issue.".to_owned());
+            }
+            for (field, name) in project.iter().flat_map(|(_, required)| required) {
+                if fields.get(field).is_none_or(Value::is_null) {
+                    errors.push(format!("{field}: {name} is required."));
+                }
+            }
+            if let Some(name) = member("assignee", "name")
+                && !state
+                    .users
+                    .iter()
+                    .any(|user| user.name == name && user.active)
+            {
+                errors.push(format!(
+                    "assignee: User '{name}' cannot be assigned issues."
+                ));
+            }
+            let Some((project_key, _)) = project.filter(|_| errors.is_empty()) else {
+                return Err(JiraWriteError::permanent(Some(400), errors.join("; ")));
+            };
+            let prefix = format!("{project_key}-");
+            let number = state
+                .issues
+                .iter()
+                .filter(|key| key.as_str().starts_with(&prefix))
+                .count()
+                + 1;
+            let key = IssueKey::new(format!("{prefix}{number}"));
+            state.issues.insert(key.clone());
+            Ok(CreatedJiraIssue {
+                id: (30_000 + state.issues.len()).to_string(),
+                key,
+            })
+        }
+    }
+
+    impl FakeState {
+        /// The project with this key or id, with its key.
+        fn project(&self, key_or_id: &str) -> Option<(String, &FakeProject)> {
+            self.projects
+                .iter()
+                .find(|(key, project)| *key == key_or_id || project.id == key_or_id)
+                .map(|(key, project)| (key.clone(), project))
+        }
+    }
+
+    /// The issue type (id, name) named by its id or its name (ignoring case), as Jira matches.
+    fn issue_type_named(wanted: &str) -> Option<(&'static str, &'static str)> {
+        ISSUE_TYPES
+            .iter()
+            .find(|(id, name)| *id == wanted || name.eq_ignore_ascii_case(wanted.trim()))
+            .copied()
     }
 }

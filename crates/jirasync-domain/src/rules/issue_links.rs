@@ -75,16 +75,33 @@ pub async fn link_jira_issue<S: IssueLinkStore + ?Sized, H: Host + ?Sized>(
     local_issue_id: LocalIssueId,
 ) -> Result<IssueLink, IssueLinkError> {
     let key = parse_issue_key(key)?;
+    ensure_issue_of_organization(host, organization_id, local_issue_id).await?;
+    Ok(store
+        .link_issue(organization_id, integration_id, &key, local_issue_id)
+        .await?)
+}
+
+/// Checks with the application (through the [`Host`]) that the local issue exists and is the
+/// organization's.
+///
+/// # Errors
+///
+/// [`IssueLinkError::Store`] with [`StoreError::NotFound`] when it is not;
+/// [`IssueLinkError::Host`] when the application cannot say.
+pub async fn ensure_issue_of_organization<H: Host + ?Sized>(
+    host: &H,
+    organization_id: OrganizationId,
+    local_issue_id: LocalIssueId,
+) -> Result<(), IssueLinkError> {
     let in_organization = host
         .issue(local_issue_id)
         .await?
         .is_some_and(|issue| issue.organization_id == organization_id);
-    if !in_organization {
-        return Err(missing_local_issue(organization_id, local_issue_id).into());
+    if in_organization {
+        Ok(())
+    } else {
+        Err(missing_local_issue(organization_id, local_issue_id).into())
     }
-    Ok(store
-        .link_issue(organization_id, integration_id, &key, local_issue_id)
-        .await?)
 }
 
 #[cfg(test)]

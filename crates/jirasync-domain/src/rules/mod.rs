@@ -10,6 +10,7 @@ pub mod external_actors;
 pub mod inbound;
 pub mod install;
 pub mod issue_links;
+pub mod jira_creation;
 pub mod ordering;
 pub mod organization_links;
 pub mod outbound;

@@ -15,7 +15,7 @@ use crate::error::CliError;
 use crate::store::open_store;
 
 /// jirasync's id of the organization's issue `issue`.
-async fn issue_id(
+pub(super) async fn issue_id(
     store: &dyn AnyStore,
     organization: &AppId,
     issue: &str,

@@ -8,6 +8,7 @@ use crate::error::CliError;
 
 mod config;
 mod connect;
+mod create_issue;
 mod disconnect;
 mod doctor;
 mod events;
@@ -47,5 +48,6 @@ pub(crate) async fn run(
         Command::Config(command) => config::run(command, config, out).await,
         Command::Link(args) => link::link(&args, config, out).await,
         Command::Unlink(args) => link::unlink(&args, config, out).await,
+        Command::CreateIssue(args) => create_issue::run(&args, config, out).await,
     }
 }

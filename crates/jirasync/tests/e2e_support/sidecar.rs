@@ -159,6 +159,24 @@ pub async fn subscriber(port: u16) -> Arc<Mutex<Vec<Push>>> {
     pushes
 }
 
+/// Subscribes a [`subscriber`] on a free port to the events of the service at `base`
+/// (`http://127.0.0.1:PORT`), with [`SECRET`]; what it is pushed.
+pub async fn subscribe(base: &str) -> Arc<Mutex<Vec<Push>>> {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        listener.local_addr().expect("its address").port()
+    };
+    let pushes = subscriber(port).await;
+    expect(
+        reqwest::Method::POST,
+        format!("{base}/api/v1/subscriptions"),
+        Some(json!({"url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET})),
+        201,
+    )
+    .await;
+    pushes
+}
+
 /// Calls the host API with the admin token; the status and the JSON body (null when none).
 pub async fn api(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
     let client = reqwest::Client::new();
