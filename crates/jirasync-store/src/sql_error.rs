@@ -52,6 +52,40 @@ pub(crate) fn store_error(what: &str, error: sqlx::Error) -> StoreError {
     }
 }
 
+/// Maps an error of the SQLite writer's connection (`rusqlite`, see `sqlite/writer.rs`) met
+/// while doing `what`, with the same kinds as [`store_error`]: a busy or locked database is
+/// [`StoreError::Unavailable`], a unique violation a conflict, a foreign-key, not-null or check
+/// violation invalid input.
+#[cfg(feature = "sqlite")]
+pub(crate) fn writer_error(what: &str, error: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    let Some(code) = error.sqlite_error() else {
+        return StoreError::Other {
+            message: format!("{what}: {error}"),
+            source: Some(Box::new(error)),
+        };
+    };
+    let message = format!("{what}: {error}");
+    match code.extended_code {
+        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+            StoreError::conflict(message)
+        }
+        ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+        | ffi::SQLITE_CONSTRAINT_NOTNULL
+        | ffi::SQLITE_CONSTRAINT_CHECK => StoreError::invalid(message),
+        extended if matches!(extended & 0xff, ffi::SQLITE_BUSY | ffi::SQLITE_LOCKED) => {
+            StoreError::Unavailable {
+                message,
+                source: Some(Box::new(error)),
+            }
+        }
+        _ => StoreError::Other {
+            message,
+            source: Some(Box::new(error)),
+        },
+    }
+}
+
 fn unavailable(what: &str, error: sqlx::Error) -> StoreError {
     StoreError::Unavailable {
         message: format!("{what}: {error}"),

@@ -5,4 +5,6 @@
 
 use super::PostgresStore;
 
-crate::sql::host::standalone_host!(PostgresStore, ::sqlx::PgConnection);
+use crate::sql::no_direct;
+
+crate::sql::host::standalone_host!(PostgresStore, ::sqlx::PgConnection, direct = no_direct);

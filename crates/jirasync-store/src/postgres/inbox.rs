@@ -9,7 +9,12 @@ use super::PostgresStore;
 use crate::sql::inbox::{CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, StoredClaim};
 use crate::sql_error::store_error;
 
-crate::sql::inbox::inbox_store!(PostgresStore, ::sqlx::PgConnection, claim = lease_claimable);
+crate::sql::inbox::inbox_store!(
+    PostgresStore,
+    ::sqlx::PgConnection,
+    claim = lease_claimable,
+    enqueue = crate::sql::inbox::shared_enqueue
+);
 
 /// Makes the due heads claimable, then leases the first claimable ones, oldest first, and
 /// counts an attempt on each.

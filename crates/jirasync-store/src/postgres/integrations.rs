@@ -2,4 +2,10 @@
 
 use super::PostgresStore;
 
-crate::sql::integrations::integration_store!(PostgresStore, ::sqlx::PgConnection);
+use crate::sql::no_direct;
+
+crate::sql::integrations::integration_store!(
+    PostgresStore,
+    ::sqlx::PgConnection,
+    direct = no_direct
+);

@@ -2,4 +2,6 @@
 
 use super::PostgresStore;
 
-crate::sql::issue_links::issue_link_store!(PostgresStore, ::sqlx::PgConnection);
+use crate::sql::no_direct;
+
+crate::sql::issue_links::issue_link_store!(PostgresStore, ::sqlx::PgConnection, direct = no_direct);

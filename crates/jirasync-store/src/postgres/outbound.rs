@@ -2,4 +2,6 @@
 
 use super::PostgresStore;
 
-crate::sql::outbound::outbound_store!(PostgresStore, ::sqlx::PgConnection);
+use crate::sql::no_direct;
+
+crate::sql::outbound::outbound_store!(PostgresStore, ::sqlx::PgConnection, direct = no_direct);

@@ -80,6 +80,50 @@ pub(crate) fn delivery_status(name: &str) -> Result<DeliveryStatus, StoreError> 
     DeliveryStatus::from_name(name).ok_or_else(|| super::values::unknown("delivery status", name))
 }
 
+/// Inserts an event: id `$1`, type `$2`, organization `$3`, ordering key `$4`, time `$5`, data
+/// `$6`; returns its sequence.
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO jirasync_events \
+    (id, type, organization_id, ordering_key, occurred_at, data) \
+    VALUES ($1, $2, $3, $4, $5, $6) RETURNING sequence";
+
+/// A pending delivery of event `$1` (ordering key `$2`, due at `$3`) for every subscriber.
+pub(crate) const INSERT_EVENT_DELIVERIES: &str = "INSERT INTO jirasync_event_deliveries \
+    (subscriber_id, event_sequence, ordering_key, status, due_at, pending_since) \
+    SELECT id, $1, $2, 'pending', $3, $3 FROM jirasync_event_subscribers";
+
+/// The statement that reads, in one row, the application ids an event names (from the
+/// standalone host's tables: its organization, issue, users and teams), its binds, and the
+/// slots the row's columns go to, in column order. An id whose record has none (or is gone)
+/// reads as `NULL`.
+pub(crate) fn app_id_query(event: &mut Event) -> (String, Vec<i64>, Vec<&mut Option<String>>) {
+    let organization_id = sql_u64(event.organization_id);
+    let slots = event.payload.app_id_slots();
+    let mut sql =
+        "SELECT (SELECT app_id FROM organization_app_ids WHERE organization_id = $1)".to_owned();
+    let mut binds = vec![organization_id];
+    let mut targets = vec![slots.organization];
+    let issue = slots
+        .issue
+        .map(|(issue, slot)| ("local_issues", issue.get(), slot));
+    let users = slots
+        .users
+        .into_iter()
+        .map(|(user, slot)| ("users", user.get(), slot));
+    let teams = slots
+        .teams
+        .into_iter()
+        .map(|(team, slot)| ("teams", team.get(), slot));
+    for (table, id, slot) in issue.into_iter().chain(users).chain(teams) {
+        binds.push(super::values::sql_id(id));
+        sql.push_str(&format!(
+            ", (SELECT app_id FROM {table} WHERE id = ${})",
+            binds.len()
+        ));
+        targets.push(slot);
+    }
+    (sql, binds, targets)
+}
+
 /// Implements `EventStore` for `$store`, whose connections are `$connection`, and
 /// `append_events(connection, events)`, which the other writes call in their transactions.
 macro_rules! event_store {
@@ -98,8 +142,9 @@ macro_rules! event_store {
 
         use $crate::sql::Dialect;
         use $crate::sql::events::{
-            EVENT_COLUMNS, EventRow, SUBSCRIBER_COLUMNS, SubscriberRow, delivery_status,
-            event_from_row, sql_u64, stored_u64, subscriber_from_row,
+            EVENT_COLUMNS, EventRow, INSERT_EVENT, INSERT_EVENT_DELIVERIES, SUBSCRIBER_COLUMNS,
+            SubscriberRow, app_id_query, delivery_status, event_from_row, sql_u64, stored_u64,
+            subscriber_from_row,
         };
         use $crate::sql::values::sql_id;
         use $crate::sql_error::store_error;
@@ -110,24 +155,12 @@ macro_rules! event_store {
             connection: &mut $connection,
             event: &mut Event,
         ) -> Result<(), ::sqlx::Error> {
-            let organization_id = sql_u64(event.organization_id);
-            let slots = event.payload.app_id_slots();
-            let mut query = ::sqlx::QueryBuilder::<<$connection as ::sqlx::Connection>::Database>::new(
-                "SELECT (SELECT app_id FROM organization_app_ids WHERE organization_id = ",
-            );
-            query.push_bind(organization_id).push(")");
-            let mut targets = vec![slots.organization];
-            let issue = slots.issue.map(|(issue, slot)| ("local_issues", issue.get(), slot));
-            let users = slots.users.into_iter().map(|(user, slot)| ("users", user.get(), slot));
-            let teams = slots.teams.into_iter().map(|(team, slot)| ("teams", team.get(), slot));
-            for (table, id, slot) in issue.into_iter().chain(users).chain(teams) {
-                query
-                    .push(format!(", (SELECT app_id FROM {table} WHERE id = "))
-                    .push_bind(sql_id(id))
-                    .push(")");
-                targets.push(slot);
+            let (sql, binds, targets) = app_id_query(event);
+            let mut query = ::sqlx::query(&sql);
+            for bind in binds {
+                query = query.bind(bind);
             }
-            let row = query.build().fetch_one(&mut *connection).await?;
+            let row = query.fetch_one(&mut *connection).await?;
             for (index, slot) in targets.into_iter().enumerate() {
                 *slot = ::sqlx::Row::try_get(&row, index)?;
             }
@@ -158,11 +191,7 @@ macro_rules! event_store {
                 }
                 let ordering_key = event.payload.ordering_key().as_text();
                 let at = sql_u64(event.timestamp.unix_millis());
-                let sequence: i64 = ::sqlx::query_scalar(
-                    "INSERT INTO jirasync_events \
-                     (id, type, organization_id, ordering_key, occurred_at, data) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING sequence",
-                )
+                let sequence: i64 = ::sqlx::query_scalar(INSERT_EVENT)
                 .bind(event.id.as_str())
                 .bind(event.event_type().as_str())
                 .bind(sql_id(event.organization_id))
@@ -171,11 +200,7 @@ macro_rules! event_store {
                 .bind(event.payload.data_json().to_string())
                 .fetch_one(&mut *connection)
                 .await?;
-                ::sqlx::query(
-                    "INSERT INTO jirasync_event_deliveries \
-                     (subscriber_id, event_sequence, ordering_key, status, due_at, pending_since) \
-                     SELECT id, $1, $2, 'pending', $3, $3 FROM jirasync_event_subscribers",
-                )
+                ::sqlx::query(INSERT_EVENT_DELIVERIES)
                 .bind(sequence)
                 .bind(&ordering_key)
                 .bind(at)

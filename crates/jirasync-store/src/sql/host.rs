@@ -17,7 +17,7 @@ use jirasync_domain::ids::{
 use jirasync_domain::issue::{Assignee, LocalIssue};
 use jirasync_webhook::EventTime;
 
-use super::values::{domain_id, sql_id, status_from_name, unknown};
+use super::values::{domain_id, placeholders, sql_id, status_from_name, unknown};
 pub(crate) use crate::state_rows::ActivityRow;
 
 /// The columns of a [`LocalIssueRow`], from [`LOCAL_ISSUE_TABLES`].
@@ -30,6 +30,57 @@ pub(crate) const LOCAL_ISSUE_TABLES: &str =
 
 /// A local issue with its assignee: id, organization, project, status, assigned user, team.
 pub(crate) type LocalIssueRow = (i64, i64, i64, String, Option<i64>, Option<i64>);
+
+/// The local issue `$1` with its assignee: the [`LOCAL_ISSUE_COLUMNS`].
+pub(crate) fn select_local_issue() -> String {
+    format!("SELECT {LOCAL_ISSUE_COLUMNS} FROM {LOCAL_ISSUE_TABLES} WHERE li.id = $1")
+}
+
+/// The active users with the verified address `$1` (lower-cased), ascending; `true_literal` is
+/// the back-end's `TRUE` ([`Dialect::TRUE`](super::Dialect::TRUE)). Reference §4.3: any
+/// verified address counts, compared ignoring case.
+pub(crate) fn select_users_by_email(true_literal: &str) -> String {
+    format!(
+        "SELECT DISTINCT u.id FROM users u JOIN user_emails e ON e.user_id = u.id \
+         WHERE u.active = {true_literal} AND e.verified = {true_literal} \
+         AND e.address_lower = $1 ORDER BY u.id"
+    )
+}
+
+/// Which of the `candidates` users `$2`… may be assigned local issue `$1`, ascending.
+/// Reference §4.3: an active user reaches the issue's project through an active membership of a
+/// team that has the project.
+pub(crate) fn select_assignable_users(true_literal: &str, candidates: usize) -> String {
+    format!(
+        "SELECT DISTINCT m.user_id FROM local_issues li \
+         JOIN team_projects p ON p.project_id = li.project_id \
+         JOIN team_members m ON m.team_id = p.team_id \
+         JOIN users u ON u.id = m.user_id \
+         WHERE li.id = $1 AND m.active = {true_literal} AND u.active = {true_literal} \
+         AND m.user_id IN ({}) ORDER BY m.user_id",
+        placeholders(2, candidates)
+    )
+}
+
+/// Whether local issue `$1` exists.
+pub(crate) const LOCAL_ISSUE_EXISTS: &str = "SELECT id FROM local_issues WHERE id = $1";
+
+/// Removes local issue `$1`'s assignee.
+pub(crate) const CLEAR_ASSIGNEE: &str = "DELETE FROM issue_assignees WHERE local_issue_id = $1";
+
+/// Assigns local issue `$1` to user `$2` or team `$3`.
+pub(crate) const SET_ASSIGNEE: &str = "INSERT INTO issue_assignees (local_issue_id, user_id, \
+    team_id) VALUES ($1, $2, $3) ON CONFLICT (local_issue_id) \
+    DO UPDATE SET user_id = excluded.user_id, team_id = excluded.team_id";
+
+/// Sets local issue `$2`'s status to `$1`.
+pub(crate) const SET_STATUS: &str = "UPDATE local_issues SET status = $1 WHERE id = $2";
+
+/// Appends an activity: issue `$1`, kind `$2`, provider `$3`, provider key `$4`, integration
+/// `$5`, assigned user `$6` or team `$7`, sync source `$8`, change time `$9`.
+pub(crate) const INSERT_ACTIVITY: &str = "INSERT INTO activities (local_issue_id, kind, \
+    provider, provider_key, integration_id, assignee_user_id, assignee_team_id, sync_source, \
+    occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// The columns of an [`ActivityRow`].
 pub(crate) const SELECT_ACTIVITY: &str = "SELECT id, local_issue_id, kind, provider, \
@@ -116,9 +167,11 @@ pub(crate) fn activity_from_row(row: ActivityRow) -> Result<Activity, StoreError
 }
 
 /// Implements `Host` and `LocalIssueStore` for `$store`, whose connections are `$connection`;
-/// every call runs on `self.host_pool()?`.
+/// every call runs on `self.host_pool()?`. The module `$direct` (`sql/no_direct.rs`,
+/// `sqlite/direct.rs`) may answer the webhook path's calls itself (users by e-mail, assignable
+/// users, a local issue, a change); where it gives `None`, the shared statements run.
 macro_rules! standalone_host {
-    ($store:ident, $connection:ty) => {
+    ($store:ident, $connection:ty, direct = $direct:ident) => {
         use ::async_trait::async_trait;
         use ::jirasync_domain::activity::Activity;
         use ::jirasync_domain::external_actor::ActorTarget;
@@ -130,9 +183,10 @@ macro_rules! standalone_host {
 
         use $crate::sql::Dialect;
         use $crate::sql::host::{
-            ActivityRow, LOCAL_ISSUE_COLUMNS, LOCAL_ISSUE_TABLES, LocalIssueRow, SELECT_ACTIVITY,
-            activity_from_row, assignee_columns, distinct_sql_ids, local_issue_from_row,
-            user_ids,
+            ActivityRow, CLEAR_ASSIGNEE, INSERT_ACTIVITY, LOCAL_ISSUE_EXISTS, LocalIssueRow,
+            SELECT_ACTIVITY, SET_ASSIGNEE, SET_STATUS, activity_from_row, assignee_columns,
+            distinct_sql_ids, local_issue_from_row, select_assignable_users, select_local_issue,
+            select_users_by_email, user_ids,
         };
         use $crate::sql::values::{placeholders, sql_id, status_name};
         use $crate::sql_error::store_error;
@@ -168,13 +222,11 @@ macro_rules! standalone_host {
             connection: &mut $connection,
             id: i64,
         ) -> Result<Option<LocalIssue>, StoreError> {
-            let row: Option<LocalIssueRow> = ::sqlx::query_as(&format!(
-                "SELECT {LOCAL_ISSUE_COLUMNS} FROM {LOCAL_ISSUE_TABLES} WHERE li.id = $1"
-            ))
-            .bind(id)
-            .fetch_optional(connection)
-            .await
-            .map_err(|error| store_error("reading a local issue", error))?;
+            let row: Option<LocalIssueRow> = ::sqlx::query_as(&select_local_issue())
+                .bind(id)
+                .fetch_optional(connection)
+                .await
+                .map_err(|error| store_error("reading a local issue", error))?;
             row.map(local_issue_from_row).transpose()
         }
 
@@ -186,18 +238,11 @@ macro_rules! standalone_host {
             what: &str,
         ) -> Result<(), StoreError> {
             let statement = match assignee_columns(assignee) {
-                (None, None) => {
-                    ::sqlx::query("DELETE FROM issue_assignees WHERE local_issue_id = $1")
-                        .bind(issue)
-                }
-                (user, team) => ::sqlx::query(
-                    "INSERT INTO issue_assignees (local_issue_id, user_id, team_id) \
-                     VALUES ($1, $2, $3) ON CONFLICT (local_issue_id) \
-                     DO UPDATE SET user_id = excluded.user_id, team_id = excluded.team_id",
-                )
-                .bind(issue)
-                .bind(user)
-                .bind(team),
+                (None, None) => ::sqlx::query(CLEAR_ASSIGNEE).bind(issue),
+                (user, team) => ::sqlx::query(SET_ASSIGNEE)
+                    .bind(issue)
+                    .bind(user)
+                    .bind(team),
             };
             statement
                 .execute(connection)
@@ -214,23 +259,19 @@ macro_rules! standalone_host {
         ) -> Result<(), StoreError> {
             let data = &change.data;
             let (user_id, team_id) = assignee_columns(data.assignee);
-            ::sqlx::query(
-                "INSERT INTO activities (local_issue_id, kind, provider, provider_key, \
-                 integration_id, assignee_user_id, assignee_team_id, sync_source, occurred_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(sql_id(change.issue.get()))
-            .bind(change.kind.as_str())
-            .bind(&data.provider)
-            .bind(&data.provider_key)
-            .bind(sql_id(data.integration_id.get()))
-            .bind(user_id)
-            .bind(team_id)
-            .bind(data.sync_source.map(|source| sql_id(source.get())))
-            .bind(data.occurred_at.map(EventTime::unix_millis))
-            .execute(connection)
-            .await
-            .map_err(|error| store_error(what, error))?;
+            ::sqlx::query(INSERT_ACTIVITY)
+                .bind(sql_id(change.issue.get()))
+                .bind(change.kind.as_str())
+                .bind(&data.provider)
+                .bind(&data.provider_key)
+                .bind(sql_id(data.integration_id.get()))
+                .bind(user_id)
+                .bind(team_id)
+                .bind(data.sync_source.map(|source| sql_id(source.get())))
+                .bind(data.occurred_at.map(EventTime::unix_millis))
+                .execute(connection)
+                .await
+                .map_err(|error| store_error(what, error))?;
             Ok(())
         }
 
@@ -240,15 +281,13 @@ macro_rules! standalone_host {
                 &self,
                 email: &str,
             ) -> Result<Vec<UserId>, HostError> {
-                // reference §4.3: any verified address counts, compared ignoring case.
-                let sql = format!(
-                    "SELECT DISTINCT u.id FROM users u JOIN user_emails e ON e.user_id = u.id \
-                     WHERE u.active = {TRUE} AND e.verified = {TRUE} AND e.address_lower = $1 \
-                     ORDER BY u.id"
-                );
-                let ids: Vec<i64> = ::sqlx::query_scalar(&sql)
+                let pool = self.host_pool()?;
+                if let Some(read) = $direct::users_with_verified_email(self, email) {
+                    return Ok(read?);
+                }
+                let ids: Vec<i64> = ::sqlx::query_scalar(&select_users_by_email(TRUE))
                     .bind(email.to_lowercase())
-                    .fetch_all(self.host_pool()?)
+                    .fetch_all(pool)
                     .await
                     .map_err(|error| store_error("finding users by e-mail", error))?;
                 Ok(user_ids(ids)?)
@@ -277,25 +316,24 @@ macro_rules! standalone_host {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                // reference §4.3: an active user reaches the issue's project through an active
-                // membership of a team that has the project.
-                let sql = format!(
-                    "SELECT DISTINCT m.user_id FROM local_issues li \
-                     JOIN team_projects p ON p.project_id = li.project_id \
-                     JOIN team_members m ON m.team_id = p.team_id \
-                     JOIN users u ON u.id = m.user_id \
-                     WHERE li.id = $1 AND m.active = {TRUE} AND u.active = {TRUE} \
-                     AND m.user_id IN ({}) ORDER BY m.user_id",
-                    placeholders(2, ids.len())
-                );
+                if let Some(read) = $direct::assignable_users(self, issue, &ids) {
+                    return Ok(read?);
+                }
+                let sql = select_assignable_users(TRUE, ids.len());
                 let issue = Some(sql_id(issue.get()));
                 Ok(selected_users(pool, &sql, issue, &ids, "reading assignable users").await?)
             }
 
             async fn issue(&self, issue: LocalIssueId) -> Result<Option<HostIssue>, HostError> {
                 let what = "reading a local issue";
-                let mut connection = $crate::sql::connection(self.host_pool()?, what).await?;
-                let issue = local_issue(&mut connection, sql_id(issue.get())).await?;
+                let pool = self.host_pool()?;
+                let issue = match $direct::local_issue(self, issue) {
+                    Some(read) => read?,
+                    None => {
+                        let mut connection = $crate::sql::connection(pool, what).await?;
+                        local_issue(&mut connection, sql_id(issue.get())).await?
+                    }
+                };
                 Ok(issue.map(|issue| HostIssue {
                     organization_id: issue.organization_id,
                     assignee: issue.assignee,
@@ -316,16 +354,18 @@ macro_rules! standalone_host {
                 if assignee.is_none() && status.is_none() {
                     return Err(unsupported_change(change.kind));
                 }
+                let pool = self.host_pool()?;
+                if let Some(written) = $direct::apply_change(self, change).await {
+                    return Ok(written?);
+                }
                 let issue = sql_id(change.issue.get());
                 // The value and its activity, in one transaction.
-                let mut transaction =
-                    $crate::sql::begin_write::<Self>(self.host_pool()?, what).await?;
-                let exists: Option<i64> =
-                    ::sqlx::query_scalar("SELECT id FROM local_issues WHERE id = $1")
-                        .bind(issue)
-                        .fetch_optional(&mut *transaction)
-                        .await
-                        .map_err(|error| store_error(what, error))?;
+                let mut transaction = $crate::sql::begin_write::<Self>(pool, what).await?;
+                let exists: Option<i64> = ::sqlx::query_scalar(LOCAL_ISSUE_EXISTS)
+                    .bind(issue)
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
                 if exists.is_none() {
                     // An issue the application no longer has: the change is dropped.
                     return Ok(());
@@ -334,7 +374,7 @@ macro_rules! standalone_host {
                     set_assignee(&mut transaction, issue, assignee, what).await?;
                 }
                 if let Some(status) = status {
-                    ::sqlx::query("UPDATE local_issues SET status = $1 WHERE id = $2")
+                    ::sqlx::query(SET_STATUS)
                         .bind(status_name(status))
                         .bind(issue)
                         .execute(&mut *transaction)

@@ -58,6 +58,22 @@ pub(crate) const CLAIMABLE_HEADS: &str = "SELECT delivery_id FROM jirasync_inbox
 pub(crate) const DUE_HEADS: &str =
     "SELECT delivery_id FROM jirasync_inbox_heads WHERE waiting_until <= $1";
 
+/// Inserts a pending delivery: integration `$1`, legacy token `$2`, body `$3`, headers `$4`,
+/// receipt time `$5`, ordering key `$6`, change time `$7`, delivery key `$8`; returns its id.
+pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO jirasync_inbox_deliveries \
+    (integration_id, token, body, headers, received_at, ordering_key, occurred_at, delivery_key, \
+    state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) RETURNING id";
+
+/// An `$enqueue` hook of `inbox_store!` for a store without a writer of its own: every
+/// delivery is written by the shared statements.
+#[cfg(feature = "postgres")]
+pub(crate) async fn shared_enqueue<S: Sync>(
+    _store: &S,
+    delivery: NewDelivery,
+) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
+    Err(delivery)
+}
+
 /// Makes the pending delivery `$1` (ordering key `$2`, change time `$3`) a head: a delivery
 /// without a key always is one; a key gets it as its head when it has none, or when it comes
 /// before the head in processing order and no claim holds the head (a held head stays, so that
@@ -297,9 +313,11 @@ pub(crate) fn count_from(stored: i64) -> u64 {
 /// statements delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
 /// Result<Vec<ClaimedRow>, StoreError>`): it makes the [`DUE_HEADS`] claimable, leases the
 /// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns their
-/// [`CLAIMED_COLUMNS`].
+/// [`CLAIMED_COLUMNS`]. `$enqueue` (`async fn(&$store, NewDelivery) -> Result<Result<DeliveryId,
+/// StoreError>, NewDelivery>`) may write a delivery its own way (the SQLite writer's group
+/// commit); when it hands the delivery back, the shared statements write it.
 macro_rules! inbox_store {
-    ($store:ident, $connection:ty, claim = $claim:path) => {
+    ($store:ident, $connection:ty, claim = $claim:path, enqueue = $enqueue:path) => {
         // A block of its own: the expansion's imports stay out of the back-end's module, which
         // has its own for its claim.
         const _: () = {
@@ -316,7 +334,7 @@ macro_rules! inbox_store {
             use $crate::inbox_headers::encode_headers;
             use $crate::sql::Dialect;
             use $crate::sql::inbox::{
-                ADVANCE_HEAD, BECOME_HEAD, DROP_HEAD, HOLD_HEAD, HeadChange, LOCK_HEAD,
+                ADVANCE_HEAD, BECOME_HEAD, DROP_HEAD, HOLD_HEAD, HeadChange, INSERT_DELIVERY, LOCK_HEAD,
                 SELECT_SUMMARY, StoredClaim, SummaryRow, claimed_in_order, count_from, source_columns, sql_limit,
                 summary_from_row,
             };
@@ -468,18 +486,17 @@ macro_rules! inbox_store {
             #[async_trait]
             impl Inbox for $store {
                 async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
+                    let delivery = match $enqueue(self, delivery).await {
+                        Ok(written) => return written,
+                        Err(delivery) => delivery,
+                    };
                     let what = "enqueueing an inbox delivery";
                     let (integration_id, token) = source_columns(&delivery.source);
                     let occurred_at = delivery.occurred_at.map(EventTime::unix_millis);
                     let received_at = unix_millis(delivery.received_at)?;
                     let mut transaction =
                         $crate::sql::begin_write::<$store>(&self.pool, what).await?;
-                    let id: i64 = ::sqlx::query_scalar(
-                        "INSERT INTO jirasync_inbox_deliveries (integration_id, token, body, \
-                         headers, received_at, ordering_key, occurred_at, delivery_key, state, \
-                         attempts) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) RETURNING id",
-                    )
+                    let id: i64 = ::sqlx::query_scalar(INSERT_DELIVERY)
                     .bind(integration_id)
                     .bind(token)
                     .bind(&delivery.body)

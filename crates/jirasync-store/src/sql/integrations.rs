@@ -30,6 +30,17 @@ pub(crate) const SELECT_IDENTITY: &str = "SELECT id, organization_id, integratio
     installed_by, credential_kind, consumer_key, private_key_pem, access_token, \
     access_token_secret, bearer_token FROM jirasync_identities";
 
+/// The organizations linked to integration `$1`, with their links: the [`LINK_COLUMNS`], then the
+/// organization's id, name, `issue_sync` and `external_actors`, in organization order.
+pub(crate) fn select_organization_links() -> String {
+    format!(
+        "SELECT {LINK_COLUMNS}, o.id, o.name, o.issue_sync, o.external_actors \
+         FROM jirasync_organization_integrations l \
+         JOIN jirasync_organizations o ON o.id = l.organization_id \
+         WHERE l.integration_id = $1 ORDER BY l.organization_id"
+    )
+}
+
 /// The integration a row describes, with its webhook secrets in the order they were added.
 pub(crate) fn integration_from_row(
     row: IntegrationRow,
@@ -135,9 +146,11 @@ pub(crate) fn changed_meanwhile(what: &str) -> StoreError {
     StoreError::conflict(format!("{what} changed meanwhile"))
 }
 
-/// Implements `IntegrationStore` for `$store`, whose connections are `$connection`.
+/// Implements `IntegrationStore` for `$store`, whose connections are `$connection`. The module
+/// `$direct` (`sql/no_direct.rs`, `sqlite/direct.rs`) may answer `integration` and
+/// `organization_links` itself; where it gives `None`, the shared statements run.
 macro_rules! integration_store {
-    ($store:ident, $connection:ty) => {
+    ($store:ident, $connection:ty, direct = $direct:ident) => {
         use ::async_trait::async_trait;
         use ::jirasync_domain::ids::{IntegrationId, OrganizationId};
         use ::jirasync_domain::integration::{
@@ -456,6 +469,9 @@ macro_rules! integration_store {
                 &self,
                 id: IntegrationId,
             ) -> Result<Option<Integration>, StoreError> {
+                if let Some(read) = $direct::integration(self, id) {
+                    return read;
+                }
                 let mut connection =
                     $crate::sql::connection(&self.pool, "reading an integration").await?;
                 integration_by_id(&mut connection, sql_id(id.get())).await
@@ -502,12 +518,10 @@ macro_rules! integration_store {
                 integration_id: IntegrationId,
             ) -> Result<Vec<OrganizationLink>, StoreError> {
                 let what = "reading an integration's links";
-                let rows = ::sqlx::query(&format!(
-                    "SELECT {LINK_COLUMNS}, o.id, o.name, o.issue_sync, o.external_actors \
-                     FROM jirasync_organization_integrations l \
-                     JOIN jirasync_organizations o ON o.id = l.organization_id \
-                     WHERE l.integration_id = $1 ORDER BY l.organization_id"
-                ))
+                if let Some(read) = $direct::organization_links(self, integration_id) {
+                    return read;
+                }
+                let rows = ::sqlx::query(&$crate::sql::integrations::select_organization_links())
                 .bind(sql_id(integration_id.get()))
                 .fetch_all(&self.pool)
                 .await

@@ -8,7 +8,7 @@ use jirasync_domain::ids::{ExternalIssueId, IntegrationId, LocalIssueId, Organiz
 use jirasync_domain::issue::{ExternalIssue, LinkedIssue};
 use jirasync_webhook::{EventTime, IssueKey};
 
-use super::values::domain_id;
+use super::values::{domain_id, placeholders};
 pub(crate) use crate::state_rows::ExternalIssueRow;
 
 /// The external issue a `jirasync_external_issues` row describes.
@@ -22,6 +22,20 @@ pub(crate) fn external_issue_from_row(row: ExternalIssueRow) -> Result<ExternalI
         assignee_updated_at: assignee_at.map(EventTime::from_unix_millis),
         status_updated_at: status_at.map(EventTime::from_unix_millis),
     })
+}
+
+/// The (organization, local issue) rows linked to the Jira issue `$2` of integration `$1` in the
+/// organizations `$3`… (`organizations` of them), in local issue order. The key is compared
+/// exactly: `=` on text is case-sensitive on both back-ends.
+pub(crate) fn select_linked_issues(organizations: usize) -> String {
+    format!(
+        "SELECT ei.organization_id, l.local_issue_id \
+         FROM jirasync_external_issues ei \
+         JOIN jirasync_external_issue_links l ON l.external_issue_id = ei.id \
+         WHERE ei.integration_id = $1 AND ei.key = $2 \
+         AND ei.organization_id IN ({}) ORDER BY l.local_issue_id",
+        placeholders(3, organizations)
+    )
 }
 
 /// The linked issues (linking organization, local issue) the rows describe, in local issue
@@ -50,9 +64,10 @@ pub(crate) fn linked_issues_from_rows(
 }
 
 /// Implements `IssueLinkStore` for `$store`, whose connections are `$connection`, and an
-/// `upsert_issue_link(connection, …)` function `Seed` uses.
+/// `upsert_issue_link(connection, …)` function `Seed` uses. The module `$direct` may answer
+/// `linked_issues` itself (see `integration_store!`).
 macro_rules! issue_link_store {
-    ($store:ident, $connection:ty) => {
+    ($store:ident, $connection:ty, direct = $direct:ident) => {
         use ::async_trait::async_trait;
         use ::jirasync_domain::events::NewEvent;
         use ::jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
@@ -64,7 +79,7 @@ macro_rules! issue_link_store {
         use $crate::sql::issue_links::{
             ExternalIssueRow, external_issue_from_row, linked_issues_from_rows,
         };
-        use $crate::sql::values::{placeholders, sql_id};
+        use $crate::sql::values::sql_id;
         use $crate::sql_error::store_error;
 
         /// Links the local issue to the organization's external issue row of (integration,
@@ -115,15 +130,11 @@ macro_rules! issue_link_store {
                 if organizations.is_empty() {
                     return Ok(Vec::new());
                 }
-                // The key is compared exactly: `=` on text is case-sensitive on both back-ends.
-                let sql = format!(
-                    "SELECT ei.organization_id, l.local_issue_id \
-                     FROM jirasync_external_issues ei \
-                     JOIN jirasync_external_issue_links l ON l.external_issue_id = ei.id \
-                     WHERE ei.integration_id = $1 AND ei.key = $2 \
-                     AND ei.organization_id IN ({}) ORDER BY l.local_issue_id",
-                    placeholders(3, organizations.len())
-                );
+                if let Some(read) = $direct::linked_issues(self, integration_id, key, organizations)
+                {
+                    return read;
+                }
+                let sql = $crate::sql::issue_links::select_linked_issues(organizations.len());
                 let mut query = ::sqlx::query_as::<_, (i64, i64)>(&sql)
                     .bind(sql_id(integration_id.get()))
                     .bind(key.as_str());

@@ -10,7 +10,9 @@
 //! The one rule kept in SQL: a watermark never moves back (`WHERE col IS NULL OR col < new`),
 //! so that a commit can never undo a newer one, whatever the rule asked.
 
-use jirasync_domain::store::SyncKind;
+use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::store::{IssueSyncRequest, SyncKind};
+use jirasync_webhook::EventTime;
 
 /// The column holding the watermark of `kind`; `None` for comments, which have none.
 pub(crate) const fn watermark_column(kind: SyncKind) -> Option<&'static str> {
@@ -21,11 +23,65 @@ pub(crate) const fn watermark_column(kind: SyncKind) -> Option<&'static str> {
     }
 }
 
+/// Whether delivery key `$3` was recorded for kind `$2` and integration `$1` (one boolean).
+pub(crate) const DELIVERY_LOGGED: &str = "SELECT EXISTS (SELECT 1 FROM jirasync_seen_deliveries \
+    WHERE integration_id = $1 AND kind = $2 AND delivery_key = $3)";
+
+/// Records delivery key `$3` for kind `$2` and integration `$1` (once).
+pub(crate) const RECORD_DELIVERY: &str = "INSERT INTO jirasync_seen_deliveries \
+    (integration_id, kind, delivery_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+
+/// The (organization, watermark of `kind`) rows of the Jira issue `$2` of integration `$1` in
+/// the organizations `$3`… (`organizations` of them), in organization order, ending with
+/// `suffix` (the back-end's `FOR UPDATE`, or nothing). A kind without a watermark reads `NULL`.
+pub(crate) fn select_watermarks(kind: SyncKind, organizations: usize, suffix: &str) -> String {
+    format!(
+        "SELECT organization_id, {} FROM jirasync_external_issues \
+         WHERE integration_id = $1 AND key = $2 AND organization_id IN ({}) \
+         ORDER BY organization_id{suffix}",
+        watermark_column(kind).unwrap_or("CAST(NULL AS BIGINT)"),
+        super::values::placeholders(3, organizations),
+    )
+}
+
+/// Moves the watermark `column` of organization `$1`'s row of the Jira issue `$3` of
+/// integration `$2` to `$4`, never back; the row is created when missing.
+pub(crate) fn advance_watermark(column: &str) -> String {
+    format!(
+        "INSERT INTO jirasync_external_issues \
+         (organization_id, integration_id, key, {column}) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (organization_id, integration_id, key) DO UPDATE \
+         SET {column} = excluded.{column} \
+         WHERE jirasync_external_issues.{column} IS NULL \
+         OR jirasync_external_issues.{column} < excluded.{column}"
+    )
+}
+
+/// The watermark of each organization of `request`, in the request's order, from the `stored`
+/// (organization, watermark) rows.
+pub(crate) fn watermarks_in_request_order(
+    request: &IssueSyncRequest,
+    stored: &[(i64, Option<i64>)],
+) -> Vec<(OrganizationId, Option<EventTime>)> {
+    request
+        .organizations
+        .iter()
+        .map(|organization| {
+            let watermark = stored
+                .iter()
+                .find(|(stored, _)| *stored == super::values::sql_id(organization.get()))
+                .and_then(|(_, watermark)| *watermark)
+                .map(EventTime::from_unix_millis);
+            (*organization, watermark)
+        })
+        .collect()
+}
+
 /// Implements `IssueSyncStore` for `$store`, whose connections are `$connection`, with
 /// `begin_issue_sync` delegated to `$begin` (`async fn(&$store, IssueSyncRequest) ->
-/// Result<IssueSyncStart, StoreError>`), and the statements every session runs:
-/// `delivery_recorded`, `request_watermarks` and `finish_sync` (each returning the driver's
-/// error, for the session to word).
+/// Result<IssueSyncStart, StoreError>`), and the statements a session's reads share with it:
+/// `delivery_logged` and `stored_watermarks` (each returning the driver's error, for the
+/// session to word).
 macro_rules! issue_sync_store {
     ($store:ident, $connection:ty, begin = $begin:path) => {
         use ::async_trait::async_trait;
@@ -35,8 +91,8 @@ macro_rules! issue_sync_store {
         use ::jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
         use $crate::sql::Dialect;
-        use $crate::sql::issue_sync::watermark_column;
-        use $crate::sql::values::{placeholders, sql_id};
+        use $crate::sql::issue_sync::{DELIVERY_LOGGED, select_watermarks};
+        use $crate::sql::values::sql_id;
         use $crate::sql_error::store_error;
 
         /// Whether `delivery_key` was recorded for `kind` and the integration.
@@ -46,15 +102,12 @@ macro_rules! issue_sync_store {
             kind: SyncKind,
             delivery_key: &DeliveryKey,
         ) -> Result<bool, ::sqlx::Error> {
-            ::sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM jirasync_seen_deliveries \
-                 WHERE integration_id = $1 AND kind = $2 AND delivery_key = $3)",
-            )
-            .bind(integration_id)
-            .bind(kind.as_str())
-            .bind(delivery_key.as_str())
-            .fetch_one(connection)
-            .await
+            ::sqlx::query_scalar(DELIVERY_LOGGED)
+                .bind(integration_id)
+                .bind(kind.as_str())
+                .bind(delivery_key.as_str())
+                .fetch_one(connection)
+                .await
         }
 
         /// The stored watermarks of `kind` for the organizations (stored ids) that have an
@@ -72,18 +125,12 @@ macro_rules! issue_sync_store {
                 return Ok(Vec::new());
             }
             // A kind without a watermark still reads (and on PostgreSQL locks) the rows.
-            let sql = format!(
-                "SELECT organization_id, {} FROM jirasync_external_issues \
-                 WHERE integration_id = $1 AND key = $2 AND organization_id IN ({}) \
-                 ORDER BY organization_id{}",
-                watermark_column(kind).unwrap_or("CAST(NULL AS BIGINT)"),
-                placeholders(3, organizations.len()),
-                if lock {
-                    <$store as Dialect>::FOR_UPDATE
-                } else {
-                    ""
-                },
-            );
+            let suffix = if lock {
+                <$store as Dialect>::FOR_UPDATE
+            } else {
+                ""
+            };
+            let sql = select_watermarks(kind, organizations.len(), suffix);
             let mut query = ::sqlx::query_as::<_, (i64, Option<i64>)>(&sql)
                 .bind(integration_id)
                 .bind(key.as_str());
@@ -91,99 +138,6 @@ macro_rules! issue_sync_store {
                 query = query.bind(*organization);
             }
             query.fetch_all(connection).await
-        }
-
-        /// Whether the request's delivery key was recorded (false without a key).
-        pub(super) async fn delivery_recorded(
-            connection: &mut $connection,
-            request: &IssueSyncRequest,
-        ) -> Result<bool, ::sqlx::Error> {
-            match &request.delivery_key {
-                Some(delivery_key) => {
-                    let integration_id = sql_id(request.integration_id.get());
-                    delivery_logged(connection, integration_id, request.kind, delivery_key).await
-                }
-                None => Ok(false),
-            }
-        }
-
-        /// The stored watermark of each organization of the request, in the request's order,
-        /// its external issue rows locked until the transaction ends (PostgreSQL).
-        pub(super) async fn request_watermarks(
-            connection: &mut $connection,
-            request: &IssueSyncRequest,
-        ) -> Result<Vec<(OrganizationId, Option<EventTime>)>, ::sqlx::Error> {
-            let organizations: Vec<i64> = request
-                .organizations
-                .iter()
-                .map(|organization| sql_id(organization.get()))
-                .collect();
-            let stored = stored_watermarks(
-                connection,
-                sql_id(request.integration_id.get()),
-                &request.issue_key,
-                request.kind,
-                &organizations,
-                true,
-            )
-            .await?;
-            Ok(request
-                .organizations
-                .iter()
-                .map(|organization| {
-                    let watermark = stored
-                        .iter()
-                        .find(|(stored, _)| *stored == sql_id(organization.get()))
-                        .and_then(|(_, watermark)| *watermark)
-                        .map(EventTime::from_unix_millis);
-                    (*organization, watermark)
-                })
-                .collect())
-        }
-
-        /// The commit's writes: the request's delivery key recorded, each watermark of
-        /// `advance` moved forward (never back), its external issue row created when missing,
-        /// and the sync's events appended.
-        pub(super) async fn finish_sync(
-            connection: &mut $connection,
-            request: &IssueSyncRequest,
-            advance: &[(OrganizationId, EventTime)],
-            events: &[::jirasync_domain::events::Event],
-            app_ids: bool,
-        ) -> Result<(), ::sqlx::Error> {
-            let integration_id = sql_id(request.integration_id.get());
-            if let Some(delivery_key) = &request.delivery_key {
-                ::sqlx::query(
-                    "INSERT INTO jirasync_seen_deliveries (integration_id, kind, delivery_key) \
-                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                )
-                .bind(integration_id)
-                .bind(request.kind.as_str())
-                .bind(delivery_key.as_str())
-                .execute(&mut *connection)
-                .await?;
-            }
-            let Some(column) = watermark_column(request.kind) else {
-                return super::events::append_events(connection, events, app_ids).await;
-            };
-            let advance_sql = format!(
-                "INSERT INTO jirasync_external_issues \
-                 (organization_id, integration_id, key, {column}) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (organization_id, integration_id, key) DO UPDATE \
-                 SET {column} = excluded.{column} \
-                 WHERE jirasync_external_issues.{column} IS NULL \
-                 OR jirasync_external_issues.{column} < excluded.{column}"
-            );
-            for (organization, time) in advance {
-                ::sqlx::query(&advance_sql)
-                    .bind(sql_id(organization.get()))
-                    .bind(integration_id)
-                    .bind(request.issue_key.as_str())
-                    .bind(time.unix_millis())
-                    .execute(&mut *connection)
-                    .await?;
-            }
-            super::events::append_events(connection, events, app_ids).await
         }
 
         #[async_trait]

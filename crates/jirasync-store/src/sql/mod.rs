@@ -20,6 +20,8 @@ pub(crate) mod inbox;
 pub(crate) mod integrations;
 pub(crate) mod issue_links;
 pub(crate) mod issue_sync;
+#[cfg(feature = "postgres")]
+pub(crate) mod no_direct;
 pub(crate) mod organizations;
 pub(crate) mod outbound;
 pub(crate) mod reconcile;

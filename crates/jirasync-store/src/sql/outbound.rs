@@ -70,11 +70,16 @@ pub(crate) fn outbound_from_row(row: OutboundRow) -> Result<OutboundWork, StoreE
     })
 }
 
+/// Whether integration `$1` expects an echo for the Jira issue `$2` at all (selects one id).
+pub(crate) const ANY_ECHO: &str = "SELECT id FROM jirasync_outbound_echoes \
+    WHERE integration_id = $1 AND issue_key = $2 LIMIT 1";
+
 /// Implements `OutboxStore` for `$store`, whose connections are `$connection`, and
 /// `insert_outbound(connection, work)`, which the standalone host's `update_issue` calls in its
-/// transaction.
+/// transaction. The module `$direct` (`sql/no_direct.rs`, `sqlite/direct.rs`) may answer
+/// whether an issue has expected echoes at all; where it gives `None`, the shared statement runs.
 macro_rules! outbound_store {
-    ($store:ident, $connection:ty) => {
+    ($store:ident, $connection:ty, direct = $direct:ident) => {
         use ::std::time::Duration;
 
         use ::async_trait::async_trait;
@@ -372,16 +377,17 @@ macro_rules! outbound_store {
             ) -> Result<Vec<OrganizationId>, StoreError> {
                 let what = "reading expected echoes";
                 // Most webhooks have no echo to expect: a read, without the write lock, says so.
-                let any: Option<i64> = ::sqlx::query_scalar(
-                    "SELECT id FROM jirasync_outbound_echoes WHERE integration_id = $1 \
-                     AND issue_key = $2 LIMIT 1",
-                )
-                .bind(sql_id(integration_id.get()))
-                .bind(issue_key.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|error| store_error(what, error))?;
-                if any.is_none() {
+                let any = match $direct::any_echo(self, integration_id, issue_key) {
+                    Some(read) => read?,
+                    None => ::sqlx::query_scalar::<_, i64>($crate::sql::outbound::ANY_ECHO)
+                        .bind(sql_id(integration_id.get()))
+                        .bind(issue_key.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(|error| store_error(what, error))?
+                        .is_some(),
+                };
+                if !any {
                     return Ok(Vec::new());
                 }
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;

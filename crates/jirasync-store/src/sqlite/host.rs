@@ -3,6 +3,6 @@
 //! `sql/host.rs`, on the store's one pool. A host write is one short `BEGIN IMMEDIATE`
 //! transaction; no sync session holds a transaction meanwhile (see `session.rs`).
 
-use super::SqliteStore;
+use super::{SqliteStore, direct};
 
-crate::sql::host::standalone_host!(SqliteStore, ::sqlx::SqliteConnection);
+crate::sql::host::standalone_host!(SqliteStore, ::sqlx::SqliteConnection, direct = direct);

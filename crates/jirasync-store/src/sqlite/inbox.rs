@@ -1,18 +1,78 @@
 //! [`Inbox`](jirasync_domain::inbox::Inbox) on SQLite: the shared SQL of `sql/inbox.rs`, with
 //! deliveries claimed in a `BEGIN IMMEDIATE` transaction, so that concurrent workers (of this
 //! process, or of another sharing the file) take turns and never claim one delivery twice.
+//! Deliveries are enqueued through the store's writer (`writer.rs`): the deliveries that arrive
+//! together are committed together.
 
 use jirasync_domain::StoreError;
+use jirasync_domain::inbox::{DeliveryId, NewDelivery};
+use jirasync_webhook::{DeliveryKey, EventTime};
+use rusqlite::named_params;
 
 use super::SqliteStore;
-use crate::sql::inbox::{CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, StoredClaim};
-use crate::sql_error::store_error;
+use crate::inbox_headers::encode_headers;
+use crate::sql::inbox::{
+    BECOME_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, INSERT_DELIVERY,
+    StoredClaim, source_columns,
+};
+use crate::sql::values::unix_millis;
+use crate::sql_error::{store_error, writer_error};
 
 crate::sql::inbox::inbox_store!(
     SqliteStore,
     ::sqlx::SqliteConnection,
-    claim = lease_claimable
+    claim = lease_claimable,
+    enqueue = writer_enqueue
 );
+
+/// Writes a delivery through the store's writer, committed with the others queued with it.
+async fn writer_enqueue(
+    store: &SqliteStore,
+    delivery: NewDelivery,
+) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
+    const WHAT: &str = "enqueueing an inbox delivery";
+    let received_at = match unix_millis(delivery.received_at) {
+        Ok(received_at) => received_at,
+        Err(error) => return Ok(Err(error)),
+    };
+    Ok(store
+        .writer
+        .write(WHAT, move |connection| {
+            let (integration_id, token) = source_columns(&delivery.source);
+            let occurred_at = delivery.occurred_at.map(EventTime::unix_millis);
+            let ordering_key = delivery.ordering_key.as_deref();
+            let id: i64 = connection
+                .prepare_cached(INSERT_DELIVERY)
+                .and_then(|mut insert| {
+                    insert.query_row(
+                        named_params! {
+                            "$1": integration_id,
+                            "$2": token,
+                            "$3": delivery.body,
+                            "$4": encode_headers(&delivery.headers),
+                            "$5": received_at,
+                            "$6": ordering_key,
+                            "$7": occurred_at,
+                            "$8": delivery.delivery_key.as_ref().map(DeliveryKey::as_str),
+                        },
+                        |row| row.get(0),
+                    )
+                })
+                .map_err(|error| writer_error(WHAT, error))?;
+            connection
+                .prepare_cached(BECOME_HEAD)
+                .and_then(|mut become_head| {
+                    become_head.execute(named_params! {
+                        "$1": id,
+                        "$2": ordering_key,
+                        "$3": occurred_at,
+                    })
+                })
+                .map_err(|error| writer_error(WHAT, error))?;
+            Ok(DeliveryId::new(id))
+        })
+        .await)
+}
 
 /// Attempts are a `u32`; the column never goes past it.
 const MAX_ATTEMPTS: i64 = u32::MAX as i64;

@@ -1,5 +1,9 @@
 //! [`IntegrationStore`] on SQLite: the shared SQL of `sql/integrations.rs`.
 
-use super::SqliteStore;
+use super::{SqliteStore, direct};
 
-crate::sql::integrations::integration_store!(SqliteStore, ::sqlx::SqliteConnection);
+crate::sql::integrations::integration_store!(
+    SqliteStore,
+    ::sqlx::SqliteConnection,
+    direct = direct
+);

@@ -1,5 +1,5 @@
 //! [`IssueLinkStore`] on SQLite: the shared SQL of `sql/issue_links.rs`.
 
-use super::SqliteStore;
+use super::{SqliteStore, direct};
 
-crate::sql::issue_links::issue_link_store!(SqliteStore, ::sqlx::SqliteConnection);
+crate::sql::issue_links::issue_link_store!(SqliteStore, ::sqlx::SqliteConnection, direct = direct);

@@ -11,6 +11,12 @@
 //!
 //! The first open of a new file switches it to WAL mode, after the migrations.
 //!
+//! A store on a file also runs a **writer** (`writer.rs`): one connection on a thread of its
+//! own that commits the inbox's new deliveries in groups, one transaction for all the
+//! deliveries that arrived while the previous group committed (decision 0020). The reads every
+//! delivery makes (its integration, the organizations linked to it, the linked issues) run on
+//! the caller's thread over connections of their own (`reads.rs`).
+//!
 //! Every write that must be atomic runs in a short `BEGIN IMMEDIATE` transaction: it takes the
 //! write lock when it starts, so two concurrent writers queue on the lock (up to the busy
 //! timeout) instead of failing when a reader tries to become a writer. No transaction is held
@@ -31,6 +37,7 @@
 //! ```
 
 mod app_data;
+mod direct;
 mod events;
 mod external_actors;
 mod host;
@@ -41,6 +48,7 @@ mod issue_sync;
 mod migrate;
 mod organizations;
 mod outbound;
+mod reads;
 mod reconcile;
 #[cfg(feature = "testing")]
 mod seed;
@@ -48,6 +56,7 @@ mod session;
 mod setup;
 mod state;
 mod status_mappings;
+mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -69,6 +78,12 @@ pub struct SqliteStore {
     layout: Layout,
     leases: session::IssueLeases,
     events: EventHub,
+    /// The group-committing writer.
+    writer: writer::Writer,
+    /// The direct readers of the webhook path.
+    readers: std::sync::Arc<reads::Readers>,
+    /// The file of an in-memory database, removed with the last handle.
+    _temporary: Option<std::sync::Arc<TemporaryDatabase>>,
 }
 
 /// How [`SqliteStore::open_with`] sets up the connection pool.
@@ -146,8 +161,26 @@ impl SqliteStore {
 
     /// Opens the database `url` names with these options, as [`SqliteStore::open`] does.
     pub async fn open_with(url: &DatabaseUrl, options: SqliteOptions) -> Result<Self, OpenError> {
-        let in_memory = names_memory_database(url.expose_secret());
-        let connect_options = connect_options(url, in_memory)?
+        // An in-memory database is a private temporary file, removed with the store's last
+        // handle: the writer and the direct readers need connections of their own to it.
+        let temporary = if names_memory_database(url.expose_secret()) {
+            Some(std::sync::Arc::new(TemporaryDatabase::create().map_err(
+                |error| OpenError::Connect {
+                    url: url.redacted(),
+                    message: format!(
+                        "cannot create the in-memory database's temporary file: {error}"
+                    ),
+                    source: None,
+                },
+            )?))
+        } else {
+            None
+        };
+        let connect_options = match &temporary {
+            Some(temporary) => SqliteConnectOptions::new().filename(&temporary.path),
+            None => connect_options(url)?,
+        };
+        let connect_options = connect_options
             .create_if_missing(true)
             .foreign_keys(true)
             .busy_timeout(options.busy_timeout)
@@ -157,18 +190,9 @@ impl SqliteStore {
         let pool_options = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .after_release(crate::pool::roll_back_abandoned::<Sqlite>);
-        let pool_options = if in_memory {
-            // The database lives as long as its one connection: never close it.
-            pool_options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            pool_options.max_connections(options.max_connections.max(1))
-        };
         let pool = pool_options
-            .connect_with(connect_options)
+            .max_connections(options.max_connections.max(1))
+            .connect_with(connect_options.clone())
             .await
             .map_err(|source| OpenError::Connect {
                 url: url.redacted(),
@@ -178,20 +202,30 @@ impl SqliteStore {
         migrate::apply(&pool, options.layout)
             .await
             .map_err(|error| error.into_open_error(url))?;
-        if !in_memory {
-            use_write_ahead_log(&pool, options.busy_timeout)
-                .await
-                .map_err(|source| OpenError::Connect {
-                    url: url.redacted(),
-                    message: format!("cannot switch the database to WAL mode: {source}"),
-                    source: Some(source),
-                })?;
-        }
+        use_write_ahead_log(&pool, options.busy_timeout)
+            .await
+            .map_err(|source| OpenError::Connect {
+                url: url.redacted(),
+                message: format!("cannot switch the database to WAL mode: {source}"),
+                source: Some(source),
+            })?;
+        let path = connect_options.get_filename();
+        let writer = writer::Writer::start(path, options.busy_timeout).map_err(|error| {
+            OpenError::Connect {
+                url: url.redacted(),
+                message: format!("cannot open the database's writer connection: {error}"),
+                source: None,
+            }
+        })?;
+        let readers = std::sync::Arc::new(reads::Readers::new(path, options.busy_timeout));
         Ok(Self {
             pool,
             layout: options.layout,
             leases: session::IssueLeases::new(options.issue_lock_wait, options.issue_lock_lease),
             events: EventHub::default(),
+            writer,
+            readers,
+            _temporary: temporary,
         })
     }
 
@@ -276,17 +310,51 @@ fn is_busy(error: &sqlx::Error) -> bool {
         .is_some_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
-/// The driver's options for `url`. Bare paths are taken as file names as they are (a `?` in
-/// them is part of the name, not a query).
-fn connect_options(url: &DatabaseUrl, in_memory: bool) -> Result<SqliteConnectOptions, OpenError> {
+/// The file behind an in-memory database (`sqlite::memory:`): a new file in the system's
+/// temporary directory, removed (with its WAL and shared-memory files) when dropped.
+#[derive(Debug)]
+struct TemporaryDatabase {
+    path: std::path::PathBuf,
+}
+
+impl TemporaryDatabase {
+    fn create() -> std::io::Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.subsec_nanos());
+        let name = format!(
+            "jirasync-memory-{}-{}-{nanos}.db",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        // A new file, never one that exists.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for TemporaryDatabase {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = self.path.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// The driver's options for `url` (a file database). Bare paths are taken as file names as
+/// they are (a `?` in them is part of the name, not a query).
+fn connect_options(url: &DatabaseUrl) -> Result<SqliteConnectOptions, OpenError> {
     let text = url.expose_secret();
-    if text.starts_with("sqlite:") || in_memory {
-        let with_scheme = if text.starts_with("sqlite:") {
-            text.to_owned()
-        } else {
-            format!("sqlite:{text}")
-        };
-        SqliteConnectOptions::from_str(&with_scheme).map_err(|error| OpenError::InvalidUrl {
+    if text.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(text).map_err(|error| OpenError::InvalidUrl {
             url: url.redacted(),
             message: error.to_string(),
         })
@@ -328,7 +396,7 @@ mod tests {
 
     #[test]
     fn empty_path_is_an_invalid_url() {
-        let error = connect_options(&DatabaseUrl::new(""), false).unwrap_err();
+        let error = connect_options(&DatabaseUrl::new("")).unwrap_err();
         assert!(matches!(error, OpenError::InvalidUrl { .. }), "{error}");
     }
 }

@@ -1,5 +1,5 @@
 //! [`OutboxStore`](jirasync_domain::OutboxStore) on SQLite: the shared SQL of `sql/outbound.rs`.
 
-use super::SqliteStore;
+use super::{SqliteStore, direct};
 
-crate::sql::outbound::outbound_store!(SqliteStore, ::sqlx::SqliteConnection);
+crate::sql::outbound::outbound_store!(SqliteStore, ::sqlx::SqliteConnection, direct = direct);

@@ -5,7 +5,8 @@
 //! Why a lease and not a transaction held across the sync: while a sync runs, the rule calls the
 //! host, and an application that is its own host may write to the same SQLite file. A
 //! transaction of ours held meanwhile would keep its writes waiting (or failing as busy). So
-//! every step here is one short `BEGIN IMMEDIATE` transaction, and nothing is held in between:
+//! every step here is one short write through the store's writer (`writer.rs`: committed with
+//! the other writes queued beside it), and nothing is held in between:
 //!
 //! 1. **begin** takes the lease when it is free or has ended (a crashed holder's lease is taken
 //!    over once `issue_lock_lease` has passed), checks the delivery log and reads the watermarks,
@@ -24,6 +25,9 @@
 //! Taking the lease runs in a task of its own too, so a caller that stops waiting (a hang-up, a
 //! timeout) cannot leak a lease it just took: the session built in the task is dropped there,
 //! which releases it.
+//!
+//! The statements are the shared ones of `sql/issue_sync.rs` and `sql/events.rs`, run on the
+//! writer's connection.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -31,17 +35,23 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use jirasync_core::RetryPolicy;
 use jirasync_domain::StoreError;
+use jirasync_domain::events::Event;
 use jirasync_domain::events::NewEvent;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
-use sqlx::SqlitePool;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tokio::sync::Notify;
 
 use super::SqliteStore;
-use super::issue_sync::{delivery_recorded, finish_sync, request_watermarks};
+use super::writer::Writer;
+use crate::sql::events::{INSERT_EVENT, INSERT_EVENT_DELIVERIES, app_id_query, sql_u64};
+use crate::sql::issue_sync::{
+    DELIVERY_LOGGED, RECORD_DELIVERY, advance_watermark, select_watermarks, watermark_column,
+    watermarks_in_request_order,
+};
 use crate::sql::values::{sql_id, unix_millis};
-use crate::sql_error::store_error;
+use crate::sql_error::writer_error;
 
 /// The pause between two tries to take a lease another process holds: 1 ms, doubling up to 50 ms,
 /// with jitter so that processes waiting for the same issue do not try in step. The tries end at
@@ -82,7 +92,7 @@ struct Lease {
 
 /// A sync of one Jira issue holding its lease.
 struct SqliteSession {
-    pool: SqlitePool,
+    writer: Writer,
     /// Whether events get application ids (the store holds the standalone host's tables).
     app_ids: bool,
     events: EventHub,
@@ -116,7 +126,7 @@ pub(super) async fn begin(
         tokio::pin!(released);
         released.as_mut().enable();
         let attempt = tokio::spawn(try_take(
-            store.pool.clone(),
+            store.writer.clone(),
             store.host_pool().is_ok(),
             store.events.clone(),
             leases.clone(),
@@ -147,51 +157,56 @@ pub(super) async fn begin(
     }
 }
 
-/// One try, in one `BEGIN IMMEDIATE` transaction: take the lease if it is free or ended, then
-/// answer a duplicate (writing nothing) or start the session with the watermarks.
+/// The lease insert: taken when free or ended (`$4` is now), by a random holder token the
+/// database draws (unique across processes); returns the holder, or nothing when held.
+const TAKE_LEASE: &str = "INSERT INTO jirasync_issue_locks (integration_id, key, holder, expires_at) \
+    VALUES ($1, $2, lower(hex(randomblob(16))), $3) \
+    ON CONFLICT (integration_id, key) DO UPDATE \
+    SET holder = excluded.holder, expires_at = excluded.expires_at \
+    WHERE jirasync_issue_locks.expires_at <= $4 \
+    RETURNING holder";
+
+/// Deletes lease (integration `$1`, key `$2`) if holder `$3` still holds it.
+const RELEASE_LEASE: &str =
+    "DELETE FROM jirasync_issue_locks WHERE integration_id = $1 AND key = $2 AND holder = $3";
+
+/// What one try found, as the writer saw it.
+enum Taken {
+    Duplicate,
+    Held,
+    Started {
+        holder: String,
+        watermarks: Vec<(OrganizationId, Option<EventTime>)>,
+    },
+}
+
+/// One try, in one write of the store's writer: answer a duplicate (writing nothing), or take
+/// the lease if it is free or ended and start the session with the watermarks.
 async fn try_take(
-    pool: SqlitePool,
+    writer: Writer,
     app_ids: bool,
     events: EventHub,
     leases: IssueLeases,
     request: IssueSyncRequest,
 ) -> Result<Attempt, StoreError> {
-    let what = "taking the lease of a Jira issue";
+    const WHAT: &str = "taking the lease of a Jira issue";
     let now = unix_millis(SystemTime::now())?;
     let lease_ms = i64::try_from(leases.lease.as_millis()).unwrap_or(i64::MAX);
     let integration_id = sql_id(request.integration_id.get());
-    let mut transaction = crate::sql::begin_write::<SqliteStore>(&pool, what).await?;
-    // The holder is a random token the database draws: unique across processes.
-    let holder: Option<String> = sqlx::query_scalar(
-        "INSERT INTO jirasync_issue_locks (integration_id, key, holder, expires_at) \
-         VALUES ($1, $2, lower(hex(randomblob(16))), $3) \
-         ON CONFLICT (integration_id, key) DO UPDATE \
-         SET holder = excluded.holder, expires_at = excluded.expires_at \
-         WHERE jirasync_issue_locks.expires_at <= $4 \
-         RETURNING holder",
-    )
-    .bind(integration_id)
-    .bind(request.issue_key.as_str())
-    .bind(now.saturating_add(lease_ms))
-    .bind(now)
-    .fetch_optional(&mut *transaction)
-    .await
-    .map_err(|error| store_error(what, error))?;
-    let Some(holder) = holder else {
-        return Ok(Attempt::Held);
+    let asked = request.clone();
+    let taken = writer
+        .write(WHAT, move |connection| {
+            take(connection, &asked, now, lease_ms).map_err(|error| writer_error(WHAT, error))
+        })
+        .await?;
+    let (holder, watermarks) = match taken {
+        Taken::Duplicate => return Ok(Attempt::Done(IssueSyncStart::Duplicate)),
+        Taken::Held => return Ok(Attempt::Held),
+        Taken::Started { holder, watermarks } => (holder, watermarks),
     };
-    if delivery_recorded(&mut transaction, &request)
-        .await
-        .map_err(|error| store_error(what, error))?
-    {
-        // Dropping the transaction rolls the lease back: nothing to release.
-        return Ok(Attempt::Done(IssueSyncStart::Duplicate));
-    }
-    let watermarks = request_watermarks(&mut transaction, &request)
-        .await
-        .map_err(|error| store_error(what, error))?;
+    // From here on, dropping the session releases the lease.
     let session = SqliteSession {
-        pool,
+        writer,
         app_ids,
         events,
         leases,
@@ -204,26 +219,167 @@ async fn try_take(
         watermarks,
         released: false,
     };
-    // From here on, dropping the session releases the lease.
-    transaction
-        .commit()
-        .await
-        .map_err(|error| store_error(what, error))?;
     Ok(Attempt::Done(IssueSyncStart::Started(Box::new(session))))
 }
 
-/// Deletes the lease if `lease.holder` still holds it.
-async fn release(pool: &SqlitePool, lease: &Lease) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM jirasync_issue_locks \
-         WHERE integration_id = $1 AND key = $2 AND holder = $3",
-    )
-    .bind(lease.integration_id)
-    .bind(&lease.key)
-    .bind(&lease.holder)
-    .execute(pool)
-    .await?;
+/// The statements of one try (see [`try_take`]).
+fn take(
+    connection: &Connection,
+    request: &IssueSyncRequest,
+    now: i64,
+    lease_ms: i64,
+) -> rusqlite::Result<Taken> {
+    let integration_id = sql_id(request.integration_id.get());
+    if let Some(delivery_key) = &request.delivery_key {
+        let logged: bool = connection.prepare_cached(DELIVERY_LOGGED)?.query_row(
+            params![integration_id, request.kind.as_str(), delivery_key.as_str()],
+            |row| row.get(0),
+        )?;
+        if logged {
+            return Ok(Taken::Duplicate);
+        }
+    }
+    let holder: Option<String> = connection
+        .prepare_cached(TAKE_LEASE)?
+        .query_row(
+            params![
+                integration_id,
+                request.issue_key.as_str(),
+                now.saturating_add(lease_ms),
+                now
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(holder) = holder else {
+        return Ok(Taken::Held);
+    };
+    let stored: Vec<(i64, Option<i64>)> =
+        if request.organizations.is_empty() {
+            Vec::new()
+        } else {
+            let sql = select_watermarks(request.kind, request.organizations.len(), "");
+            let binds =
+                [
+                    rusqlite::types::Value::Integer(integration_id),
+                    rusqlite::types::Value::Text(request.issue_key.as_str().to_owned()),
+                ]
+                .into_iter()
+                .chain(request.organizations.iter().map(|organization| {
+                    rusqlite::types::Value::Integer(sql_id(organization.get()))
+                }));
+            let mut select = connection.prepare_cached(&sql)?;
+            select
+                .query_map(params_from_iter(binds), |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect::<Result<_, _>>()?
+        };
+    Ok(Taken::Started {
+        holder,
+        watermarks: watermarks_in_request_order(request, &stored),
+    })
+}
+
+/// What a commit's write does when the lease is no longer the session's.
+enum Committed {
+    Done,
+    LeaseLost,
+}
+
+/// The commit's statements: the lease deleted if still the session's, then the delivery key
+/// recorded, each watermark of `advance` moved forward (never back, its row created when
+/// missing), and the sync's events appended.
+fn finish(
+    connection: &Connection,
+    lease: &Lease,
+    request: &IssueSyncRequest,
+    advance: &[(OrganizationId, EventTime)],
+    events: &[Event],
+    app_ids: bool,
+) -> rusqlite::Result<Committed> {
+    let deleted = connection.prepare_cached(RELEASE_LEASE)?.execute(params![
+        lease.integration_id,
+        lease.key,
+        lease.holder
+    ])?;
+    if deleted == 0 {
+        return Ok(Committed::LeaseLost);
+    }
+    let integration_id = sql_id(request.integration_id.get());
+    if let Some(delivery_key) = &request.delivery_key {
+        connection
+            .prepare_cached(RECORD_DELIVERY)?
+            .execute(params![
+                integration_id,
+                request.kind.as_str(),
+                delivery_key.as_str()
+            ])?;
+    }
+    if let Some(column) = watermark_column(request.kind) {
+        let mut moved = connection.prepare_cached(&advance_watermark(column))?;
+        for (organization, time) in advance {
+            moved.execute(params![
+                sql_id(organization.get()),
+                integration_id,
+                request.issue_key.as_str(),
+                time.unix_millis()
+            ])?;
+        }
+    }
+    append_events(connection, events, app_ids)?;
+    Ok(Committed::Done)
+}
+
+/// Appends stamped events, each with a pending delivery per subscriber, as `sql/events.rs`
+/// does; with `app_ids`, each event gets the application ids of what it names.
+fn append_events(connection: &Connection, events: &[Event], app_ids: bool) -> rusqlite::Result<()> {
+    for event in events {
+        let mut event = event.clone();
+        if app_ids {
+            let (sql, binds, targets) = app_id_query(&mut event);
+            let mut select = connection.prepare_cached(&sql)?;
+            select.query_row(params_from_iter(binds), |row| {
+                for (index, slot) in targets.into_iter().enumerate() {
+                    *slot = row.get(index)?;
+                }
+                Ok(())
+            })?;
+        }
+        let ordering_key = event.payload.ordering_key().as_text();
+        let at = sql_u64(event.timestamp.unix_millis());
+        let sequence: i64 = connection.prepare_cached(INSERT_EVENT)?.query_row(
+            params![
+                event.id.as_str(),
+                event.event_type().as_str(),
+                sql_id(event.organization_id),
+                ordering_key,
+                at,
+                event.payload.data_json().to_string()
+            ],
+            |row| row.get(0),
+        )?;
+        connection
+            .prepare_cached(INSERT_EVENT_DELIVERIES)?
+            .execute(params![sequence, ordering_key, at])?;
+    }
     Ok(())
+}
+
+/// Deletes the lease if `lease.holder` still holds it.
+async fn release(writer: &Writer, lease: Lease) -> Result<(), StoreError> {
+    const WHAT: &str = "releasing the lease of a Jira issue";
+    writer
+        .write(WHAT, move |connection| {
+            connection
+                .prepare_cached(RELEASE_LEASE)
+                .and_then(|mut delete| {
+                    delete.execute(params![lease.integration_id, lease.key, lease.holder])
+                })
+                .map(drop)
+                .map_err(|error| writer_error(WHAT, error))
+        })
+        .await
 }
 
 #[async_trait]
@@ -237,21 +393,24 @@ impl IssueSyncSession for SqliteSession {
         advance: &[(OrganizationId, EventTime)],
         events: Vec<NewEvent>,
     ) -> Result<(), StoreError> {
-        let what = "committing the sync of a Jira issue";
+        const WHAT: &str = "committing the sync of a Jira issue";
         let events = self.events.stamp(events);
-        let mut transaction = crate::sql::begin_write::<SqliteStore>(&self.pool, what).await?;
-        let lease = &self.lease;
-        let still_ours = sqlx::query(
-            "DELETE FROM jirasync_issue_locks \
-             WHERE integration_id = $1 AND key = $2 AND holder = $3",
-        )
-        .bind(lease.integration_id)
-        .bind(&lease.key)
-        .bind(&lease.holder)
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| store_error(what, error))?;
-        if still_ours.rows_affected() == 0 {
+        let lease = self.lease.clone();
+        let request = self.request.clone();
+        let advance = advance.to_vec();
+        let app_ids = self.app_ids;
+        // The events go to the writer and come back: the hub is told about them after the
+        // commit.
+        let (committed, events) = self
+            .writer
+            .write(WHAT, move |connection| {
+                finish(connection, &lease, &request, &advance, &events, app_ids)
+                    .map(|committed| (committed, events))
+                    .map_err(|error| writer_error(WHAT, error))
+            })
+            .await?;
+        if let Committed::LeaseLost = committed {
+            let lease = &self.lease;
             tracing::warn!(
                 integration_id = lease.integration_id,
                 issue_key = %lease.key,
@@ -263,19 +422,6 @@ impl IssueSyncSession for SqliteSession {
                 lease.key
             )));
         }
-        finish_sync(
-            &mut transaction,
-            &self.request,
-            advance,
-            &events,
-            self.app_ids,
-        )
-        .await
-        .map_err(|error| store_error(what, error))?;
-        transaction
-            .commit()
-            .await
-            .map_err(|error| store_error(what, error))?;
         self.released = true;
         self.leases.released.notify_waiters();
         if !events.is_empty() {
@@ -294,15 +440,16 @@ impl Drop for SqliteSession {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let pool = self.pool.clone();
+        let writer = self.writer.clone();
         let lease = self.lease.clone();
+        let key = lease.key.clone();
         let released = Arc::clone(&self.leases.released);
         runtime.spawn(async move {
-            match release(&pool, &lease).await {
+            match release(&writer, lease).await {
                 Ok(()) => released.notify_waiters(),
                 Err(error) => tracing::debug!(
                     %error,
-                    issue_key = %lease.key,
+                    issue_key = %key,
                     "could not release the lease of a Jira issue: it ends by itself"
                 ),
             }
