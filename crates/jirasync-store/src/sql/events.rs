@@ -80,6 +80,10 @@ pub(crate) fn delivery_status(name: &str) -> Result<DeliveryStatus, StoreError> 
     DeliveryStatus::from_name(name).ok_or_else(|| super::values::unknown("delivery status", name))
 }
 
+/// Whether any event delivery is pending and due at `$1` (selects one row).
+pub(crate) const ANY_EVENT_DELIVERY_DUE: &str = "SELECT 1 FROM jirasync_event_deliveries \
+    WHERE status = 'pending' AND due_at <= $1 LIMIT 1";
+
 /// Inserts an event: id `$1`, type `$2`, organization `$3`, ordering key `$4`, time `$5`, data
 /// `$6`; returns its sequence.
 pub(crate) const INSERT_EVENT: &str = "INSERT INTO jirasync_events \
@@ -125,9 +129,11 @@ pub(crate) fn app_id_query(event: &mut Event) -> (String, Vec<i64>, Vec<&mut Opt
 }
 
 /// Implements `EventStore` for `$store`, whose connections are `$connection`, and
-/// `append_events(connection, events)`, which the other writes call in their transactions.
+/// `append_events(connection, events)`, which the other writes call in their transactions. The
+/// module `$direct` (`sql/no_direct.rs`, `sqlite/direct.rs`) may tell a claim that nothing is
+/// due before it takes any lock.
 macro_rules! event_store {
-    ($store:ident, $connection:ty) => {
+    ($store:ident, $connection:ty, direct = $direct:ident) => {
         use ::std::time::Duration;
 
         use ::async_trait::async_trait;
@@ -352,6 +358,13 @@ macro_rules! event_store {
                 let now_ms = sql_u64(now.unix_millis());
                 let until = now_ms
                     .saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+                // Nothing due (the common case when no application subscribed): a read says so,
+                // without the write lock a claim takes on SQLite.
+                if let Some(any_due) = $direct::any_event_delivery_due(self, now_ms) {
+                    if !any_due? {
+                        return Ok(Vec::new());
+                    }
+                }
                 let mut transaction = $crate::sql::begin_write::<Self>(&self.pool, what).await?;
                 // The oldest pending delivery of each (subscriber, ordering key), when due and
                 // not held by a live claim.

@@ -78,3 +78,8 @@ pub(crate) fn any_echo<S>(
 ) -> Option<Result<bool, StoreError>> {
     None
 }
+
+/// No direct read of whether event deliveries are due.
+pub(crate) fn any_event_delivery_due<S>(_store: &S, _now: i64) -> Option<Result<bool, StoreError>> {
+    None
+}

@@ -18,6 +18,7 @@ use rusqlite::{Connection, Row, params, params_from_iter};
 
 use super::SqliteStore;
 use crate::sql::Dialect;
+use crate::sql::events::ANY_EVENT_DELIVERY_DUE;
 use crate::sql::host::{
     CLEAR_ASSIGNEE, INSERT_ACTIVITY, LOCAL_ISSUE_EXISTS, LocalIssueRow, SET_ASSIGNEE, SET_STATUS,
     assignee_columns, local_issue_from_row, select_assignable_users, select_local_issue,
@@ -282,6 +283,20 @@ pub(crate) fn any_echo(
             .and_then(|mut select| {
                 select.exists(params![sql_id(integration_id.get()), issue_key.as_str()])
             })
+            .map_err(|error| writer_error(WHAT, error))
+    }))
+}
+
+/// Whether any event delivery is pending and due at `now` (stored milliseconds), read directly.
+pub(crate) fn any_event_delivery_due(
+    store: &SqliteStore,
+    now: i64,
+) -> Option<Result<bool, StoreError>> {
+    const WHAT: &str = "reading due event deliveries";
+    Some(store.readers.read(WHAT, |connection| {
+        connection
+            .prepare_cached(ANY_EVENT_DELIVERY_DUE)
+            .and_then(|mut select| select.exists([now]))
             .map_err(|error| writer_error(WHAT, error))
     }))
 }

@@ -74,6 +74,10 @@ async fn writer_enqueue(
         .await)
 }
 
+/// Whether any head is claimable, or due at `$1` (selects one row), from the heads' indexes.
+const ANY_CLAIMABLE_HEAD: &str = "SELECT 1 FROM jirasync_inbox_heads WHERE waiting_until IS NULL \
+    UNION ALL SELECT 1 FROM jirasync_inbox_heads WHERE waiting_until <= $1 LIMIT 1";
+
 /// Attempts are a `u32`; the column never goes past it.
 const MAX_ATTEMPTS: i64 = u32::MAX as i64;
 
@@ -83,6 +87,17 @@ async fn lease_claimable(
     claim: StoredClaim,
     what: &str,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
+    // Nothing claimable and nothing due (an idle inbox): a direct read says so, without the
+    // write lock.
+    let any = store.readers.read(what, |connection| {
+        connection
+            .prepare_cached(ANY_CLAIMABLE_HEAD)
+            .and_then(|mut select| select.exists([claim.now]))
+            .map_err(|error| writer_error(what, error))
+    })?;
+    if !any {
+        return Ok(Vec::new());
+    }
     // The write lock from the first statement: concurrent claims queue on it instead of
     // failing as busy when their read turns into a write.
     let mut transaction = store.begin_write(what).await?;
