@@ -7,13 +7,14 @@ use jirasync_domain::StoreError;
 
 use super::PostgresStore;
 use crate::sql::inbox::{CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, StoredClaim};
+use crate::sql::no_direct;
 use crate::sql_error::store_error;
 
 crate::sql::inbox::inbox_store!(
     PostgresStore,
     ::sqlx::PgConnection,
     claim = lease_claimable,
-    enqueue = crate::sql::inbox::shared_enqueue
+    direct = no_direct
 );
 
 /// Makes the due heads claimable, then leases the first claimable ones, oldest first, and

@@ -64,16 +64,6 @@ pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO jirasync_inbox_deliveries 
     (integration_id, token, body, headers, received_at, ordering_key, occurred_at, delivery_key, \
     state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0) RETURNING id";
 
-/// An `$enqueue` hook of `inbox_store!` for a store without a writer of its own: every
-/// delivery is written by the shared statements.
-#[cfg(feature = "postgres")]
-pub(crate) async fn shared_enqueue<S: Sync>(
-    _store: &S,
-    delivery: NewDelivery,
-) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
-    Err(delivery)
-}
-
 /// Makes the pending delivery `$1` (ordering key `$2`, change time `$3`) a head: a delivery
 /// without a key always is one; a key gets it as its head when it has none, or when it comes
 /// before the head in processing order and no claim holds the head (a held head stays, so that
@@ -125,6 +115,68 @@ pub(crate) enum HeadChange {
     /// The delivery is done or dead: the next pending delivery of its key becomes the head.
     Advance,
 }
+
+/// A change of a delivery a claim holds: its statement updates the delivery if the attempt
+/// still holds it (`WHERE id = … AND attempts = …`, binding the variant's values first, then the
+/// id and the attempt) and returns its ordering key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HeldUpdate {
+    /// The lease moves to this stored time.
+    Renew {
+        /// The lease's new end, in stored milliseconds.
+        leased_until: i64,
+    },
+    /// The delivery is done.
+    Complete,
+    /// The delivery failed: `pending` again (with a retry time) or `dead`.
+    Fail {
+        /// The new state's stored name.
+        state: &'static str,
+        /// Why it failed.
+        error: String,
+        /// When to try again, in stored milliseconds; `None` for a dead delivery.
+        retry_at: Option<i64>,
+    },
+}
+
+impl HeldUpdate {
+    /// The statement; its values are bound from `$1`, then the id and the attempt.
+    pub(crate) fn sql(&self) -> &'static str {
+        match self {
+            Self::Renew { .. } => {
+                "UPDATE jirasync_inbox_deliveries SET leased_until = $1 \
+                 WHERE id = $2 AND state = 'pending' AND attempts = $3 \
+                 AND leased_until IS NOT NULL RETURNING ordering_key"
+            }
+            Self::Complete => {
+                "UPDATE jirasync_inbox_deliveries \
+                 SET state = 'done', leased_until = NULL, available_at = NULL \
+                 WHERE id = $1 AND state = 'pending' AND attempts = $2 \
+                 AND leased_until IS NOT NULL RETURNING ordering_key"
+            }
+            Self::Fail { .. } => {
+                "UPDATE jirasync_inbox_deliveries \
+                 SET state = $1, last_error = $2, available_at = $3, leased_until = NULL \
+                 WHERE id = $4 AND state = 'pending' AND attempts = $5 \
+                 AND leased_until IS NOT NULL RETURNING ordering_key"
+            }
+        }
+    }
+}
+
+/// Why `attempt` could not change delivery `id`, from its stored state (`None`: no such
+/// delivery): the attempt no longer holds it, or it does not exist.
+pub(crate) fn not_held_error(id: DeliveryId, attempt: u32, state: Option<String>) -> StoreError {
+    match state {
+        Some(_) => StoreError::conflict(format!(
+            "inbox delivery {id} is no longer held by attempt {attempt}"
+        )),
+        None => StoreError::not_found(format!("inbox delivery {id}")),
+    }
+}
+
+/// The state of delivery `$1`.
+pub(crate) const SELECT_STATE: &str = "SELECT state FROM jirasync_inbox_deliveries WHERE id = $1";
 
 /// The columns of a [`ClaimedRow`], as a claim returns them.
 pub(crate) const CLAIMED_COLUMNS: &str = "id, integration_id, token, body, headers, received_at, \
@@ -313,11 +365,11 @@ pub(crate) fn count_from(stored: i64) -> u64 {
 /// statements delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
 /// Result<Vec<ClaimedRow>, StoreError>`): it makes the [`DUE_HEADS`] claimable, leases the
 /// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns their
-/// [`CLAIMED_COLUMNS`]. `$enqueue` (`async fn(&$store, NewDelivery) -> Result<Result<DeliveryId,
-/// StoreError>, NewDelivery>`) may write a delivery its own way (the SQLite writer's group
-/// commit); when it hands the delivery back, the shared statements write it.
+/// [`CLAIMED_COLUMNS`]. The module `$direct` (`sql/no_direct.rs`, `sqlite/direct.rs`) may write
+/// a new delivery (`enqueue`, handing it back when it does not) and a held delivery's change
+/// (`change_held`) its own way: the SQLite writer's group commit.
 macro_rules! inbox_store {
-    ($store:ident, $connection:ty, claim = $claim:path, enqueue = $enqueue:path) => {
+    ($store:ident, $connection:ty, claim = $claim:path, direct = $direct:ident) => {
         // A block of its own: the expansion's imports stay out of the back-end's module, which
         // has its own for its claim.
         const _: () = {
@@ -334,7 +386,7 @@ macro_rules! inbox_store {
             use $crate::inbox_headers::encode_headers;
             use $crate::sql::Dialect;
             use $crate::sql::inbox::{
-                ADVANCE_HEAD, BECOME_HEAD, DROP_HEAD, HOLD_HEAD, HeadChange, INSERT_DELIVERY, LOCK_HEAD,
+                ADVANCE_HEAD, BECOME_HEAD, DROP_HEAD, HOLD_HEAD, HeadChange, HeldUpdate, INSERT_DELIVERY, LOCK_HEAD, SELECT_STATE, not_held_error,
                 SELECT_SUMMARY, StoredClaim, SummaryRow, claimed_in_order, count_from, source_columns, sql_limit,
                 summary_from_row,
             };
@@ -346,7 +398,7 @@ macro_rules! inbox_store {
                 connection: &mut $connection,
                 id: DeliveryId,
             ) -> Result<Option<String>, ::sqlx::Error> {
-                ::sqlx::query_scalar("SELECT state FROM jirasync_inbox_deliveries WHERE id = $1")
+                ::sqlx::query_scalar(SELECT_STATE)
                     .bind(id.get())
                     .fetch_optional(connection)
                     .await
@@ -360,10 +412,7 @@ macro_rules! inbox_store {
                 attempt: u32,
             ) -> StoreError {
                 match stored_state(connection, id).await {
-                    Ok(Some(_)) => StoreError::conflict(format!(
-                        "inbox delivery {id} is no longer held by attempt {attempt}"
-                    )),
-                    Ok(None) => StoreError::not_found(format!("inbox delivery {id}")),
+                    Ok(state) => not_held_error(id, attempt, state),
                     Err(error) => store_error("reading an inbox delivery", error),
                 }
             }
@@ -433,27 +482,33 @@ macro_rules! inbox_store {
             }
 
             /// Runs `update` on delivery `id` if `attempt` still holds it, with its head locked
-            /// first, then changes the head as `then` says. `update` has its own values bound;
-            /// the id and the attempt are bound after them, and it returns the delivery's
-            /// ordering key. [`StoreError::Conflict`] / [`StoreError::NotFound`] when `attempt`
-            /// does not hold the delivery.
-            async fn change_held<'q>(
+            /// first, then changes the head as `then` says. [`StoreError::Conflict`] /
+            /// [`StoreError::NotFound`] when `attempt` does not hold the delivery.
+            async fn change_held(
                 store: &$store,
-                what: &str,
+                what: &'static str,
                 id: DeliveryId,
                 attempt: u32,
-                update: ::sqlx::query::QueryScalar<
-                    'q,
-                    <$store as Dialect>::Database,
-                    Option<String>,
-                    <<$store as Dialect>::Database as ::sqlx::Database>::Arguments<'q>,
-                >,
+                update: HeldUpdate,
                 then: HeadChange,
             ) -> Result<(), StoreError> {
+                if let Some(changed) =
+                    $direct::change_held(store, what, id, attempt, update.clone(), then).await
+                {
+                    return changed;
+                }
+                let query = ::sqlx::query_scalar::<_, Option<String>>(update.sql());
+                let query = match &update {
+                    HeldUpdate::Renew { leased_until } => query.bind(*leased_until),
+                    HeldUpdate::Complete => query,
+                    HeldUpdate::Fail { state, error, retry_at } => {
+                        query.bind(*state).bind(error.as_str()).bind(*retry_at)
+                    }
+                };
                 let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, what).await?;
                 let result: Result<(), ::sqlx::Error> = async {
                     lock_head(&mut transaction, id).await?;
-                    let Some(ordering_key) = update
+                    let Some(ordering_key) = query
                         .bind(id.get())
                         .bind(i64::from(attempt))
                         .fetch_optional(&mut *transaction)
@@ -486,7 +541,7 @@ macro_rules! inbox_store {
             #[async_trait]
             impl Inbox for $store {
                 async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
-                    let delivery = match $enqueue(self, delivery).await {
+                    let delivery = match $direct::enqueue(self, delivery).await {
                         Ok(written) => return written,
                         Err(delivery) => delivery,
                     };
@@ -546,25 +601,15 @@ macro_rules! inbox_store {
                     until: SystemTime,
                 ) -> Result<(), StoreError> {
                     let until = unix_millis(until)?;
-                    let update = ::sqlx::query_scalar(
-                        "UPDATE jirasync_inbox_deliveries SET leased_until = $1 \
-                         WHERE id = $2 AND state = 'pending' AND attempts = $3 \
-                         AND leased_until IS NOT NULL RETURNING ordering_key",
-                    );
+                    let update = HeldUpdate::Renew { leased_until: until };
                     let then = HeadChange::Hold { until, held: true };
-                    change_held(self, "renewing an inbox lease", id, attempt, update.bind(until), then)
-                        .await
+                    change_held(self, "renewing an inbox lease", id, attempt, update, then).await
                 }
 
                 async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
-                    let update = ::sqlx::query_scalar(
-                        "UPDATE jirasync_inbox_deliveries \
-                         SET state = 'done', leased_until = NULL, available_at = NULL \
-                         WHERE id = $1 AND state = 'pending' AND attempts = $2 \
-                         AND leased_until IS NOT NULL RETURNING ordering_key",
-                    );
                     let what = "completing an inbox delivery";
-                    change_held(self, what, id, attempt, update, HeadChange::Advance).await
+                    change_held(self, what, id, attempt, HeldUpdate::Complete, HeadChange::Advance)
+                        .await
                 }
 
                 async fn fail(
@@ -576,15 +621,11 @@ macro_rules! inbox_store {
                 ) -> Result<FailOutcome, StoreError> {
                     let outcome = FailOutcome::from_retry_at(retry_at);
                     let retry_at = retry_at.map(unix_millis).transpose()?;
-                    let update = ::sqlx::query_scalar(
-                        "UPDATE jirasync_inbox_deliveries \
-                         SET state = $1, last_error = $2, available_at = $3, leased_until = NULL \
-                         WHERE id = $4 AND state = 'pending' AND attempts = $5 \
-                         AND leased_until IS NOT NULL RETURNING ordering_key",
-                    )
-                    .bind(outcome.state().as_str())
-                    .bind(error)
-                    .bind(retry_at);
+                    let update = HeldUpdate::Fail {
+                        state: outcome.state().as_str(),
+                        error: error.to_owned(),
+                        retry_at,
+                    };
                     // A retry keeps the key's head until then; a dead delivery hands it on.
                     let then = match retry_at {
                         Some(until) => HeadChange::Hold { until, held: false },

@@ -6,10 +6,13 @@
 use jirasync_domain::StoreError;
 use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
+use jirasync_domain::inbox::{DeliveryId, NewDelivery};
 use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::{LinkedIssue, LocalIssue};
 use jirasync_domain::store::OrganizationLink;
 use jirasync_webhook::IssueKey;
+
+use super::inbox::{HeadChange, HeldUpdate};
 
 /// No direct read of an integration.
 pub(crate) fn integration<S>(
@@ -81,5 +84,25 @@ pub(crate) fn any_echo<S>(
 
 /// No direct read of whether event deliveries are due.
 pub(crate) fn any_event_delivery_due<S>(_store: &S, _now: i64) -> Option<Result<bool, StoreError>> {
+    None
+}
+
+/// No direct write of a new inbox delivery: it is handed back.
+pub(crate) async fn enqueue<S: Sync>(
+    _store: &S,
+    delivery: NewDelivery,
+) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
+    Err(delivery)
+}
+
+/// No direct write of a held inbox delivery's change.
+pub(crate) async fn change_held<S: Sync>(
+    _store: &S,
+    _what: &'static str,
+    _id: DeliveryId,
+    _attempt: u32,
+    _update: HeldUpdate,
+    _then: HeadChange,
+) -> Option<Result<(), StoreError>> {
     None
 }

@@ -1,32 +1,48 @@
 //! [`Inbox`](jirasync_domain::inbox::Inbox) on SQLite: the shared SQL of `sql/inbox.rs`, with
-//! deliveries claimed in a `BEGIN IMMEDIATE` transaction, so that concurrent workers (of this
+//! every write of the webhook path (enqueue, claim, renew, complete, fail) run on the store's
+//! writer (`writer.rs`): the writes that arrive together are committed together, and the
+//! writer holds the database's write lock while it runs them, so concurrent workers (of this
 //! process, or of another sharing the file) take turns and never claim one delivery twice.
-//! Deliveries are enqueued through the store's writer (`writer.rs`): the deliveries that arrive
-//! together are committed together.
+//!
+//! Values are bound by their `$N` names wherever a statement does not name them in order
+//! (SQLite numbers parameters in the order they first appear).
 
 use jirasync_domain::StoreError;
 use jirasync_domain::inbox::{DeliveryId, NewDelivery};
 use jirasync_webhook::{DeliveryKey, EventTime};
-use rusqlite::named_params;
+use rusqlite::{Connection, OptionalExtension, named_params, params};
 
 use super::SqliteStore;
 use crate::inbox_headers::encode_headers;
 use crate::sql::inbox::{
-    BECOME_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, INSERT_DELIVERY,
-    StoredClaim, source_columns,
+    ADVANCE_HEAD, BECOME_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DROP_HEAD, DUE_HEADS,
+    HOLD_HEAD, HeadChange, HeldUpdate, INSERT_DELIVERY, SELECT_STATE, StoredClaim, not_held_error,
+    source_columns,
 };
 use crate::sql::values::unix_millis;
-use crate::sql_error::{store_error, writer_error};
+use crate::sql_error::writer_error;
 
 crate::sql::inbox::inbox_store!(
     SqliteStore,
     ::sqlx::SqliteConnection,
     claim = lease_claimable,
-    enqueue = writer_enqueue
+    direct = direct
 );
 
+/// The `direct = …` hooks of `inbox_store!`: the inbox's writes on the store's writer.
+mod direct {
+    pub(super) use super::{change_held, enqueue};
+}
+
+/// Attempts are a `u32`; the column never goes past it.
+const MAX_ATTEMPTS: i64 = u32::MAX as i64;
+
+/// Whether any head is claimable, or due at `$1` (selects one row), from the heads' indexes.
+const ANY_CLAIMABLE_HEAD: &str = "SELECT 1 FROM jirasync_inbox_heads WHERE waiting_until IS NULL \
+    UNION ALL SELECT 1 FROM jirasync_inbox_heads WHERE waiting_until <= $1 LIMIT 1";
+
 /// Writes a delivery through the store's writer, committed with the others queued with it.
-async fn writer_enqueue(
+pub(super) async fn enqueue(
     store: &SqliteStore,
     delivery: NewDelivery,
 ) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
@@ -38,57 +54,129 @@ async fn writer_enqueue(
     Ok(store
         .writer
         .write(WHAT, move |connection| {
-            let (integration_id, token) = source_columns(&delivery.source);
-            let occurred_at = delivery.occurred_at.map(EventTime::unix_millis);
-            let ordering_key = delivery.ordering_key.as_deref();
-            let id: i64 = connection
-                .prepare_cached(INSERT_DELIVERY)
-                .and_then(|mut insert| {
-                    insert.query_row(
-                        named_params! {
-                            "$1": integration_id,
-                            "$2": token,
-                            "$3": delivery.body,
-                            "$4": encode_headers(&delivery.headers),
-                            "$5": received_at,
-                            "$6": ordering_key,
-                            "$7": occurred_at,
-                            "$8": delivery.delivery_key.as_ref().map(DeliveryKey::as_str),
-                        },
-                        |row| row.get(0),
-                    )
-                })
-                .map_err(|error| writer_error(WHAT, error))?;
-            connection
-                .prepare_cached(BECOME_HEAD)
-                .and_then(|mut become_head| {
-                    become_head.execute(named_params! {
-                        "$1": id,
-                        "$2": ordering_key,
-                        "$3": occurred_at,
-                    })
-                })
-                .map_err(|error| writer_error(WHAT, error))?;
-            Ok(DeliveryId::new(id))
+            insert_delivery(connection, &delivery, received_at)
+                .map_err(|error| writer_error(WHAT, error))
         })
         .await)
 }
 
-/// Whether any head is claimable, or due at `$1` (selects one row), from the heads' indexes.
-const ANY_CLAIMABLE_HEAD: &str = "SELECT 1 FROM jirasync_inbox_heads WHERE waiting_until IS NULL \
-    UNION ALL SELECT 1 FROM jirasync_inbox_heads WHERE waiting_until <= $1 LIMIT 1";
+/// The statements of [`enqueue`]: the row, then its place among the heads.
+fn insert_delivery(
+    connection: &Connection,
+    delivery: &NewDelivery,
+    received_at: i64,
+) -> rusqlite::Result<DeliveryId> {
+    let (integration_id, token) = source_columns(&delivery.source);
+    let occurred_at = delivery.occurred_at.map(EventTime::unix_millis);
+    let ordering_key = delivery.ordering_key.as_deref();
+    let id: i64 = connection.prepare_cached(INSERT_DELIVERY)?.query_row(
+        named_params! {
+            "$1": integration_id,
+            "$2": token,
+            "$3": delivery.body,
+            "$4": encode_headers(&delivery.headers),
+            "$5": received_at,
+            "$6": ordering_key,
+            "$7": occurred_at,
+            "$8": delivery.delivery_key.as_ref().map(DeliveryKey::as_str),
+        },
+        |row| row.get(0),
+    )?;
+    connection
+        .prepare_cached(BECOME_HEAD)?
+        .execute(named_params! {
+            "$1": id,
+            "$2": ordering_key,
+            "$3": occurred_at,
+        })?;
+    Ok(DeliveryId::new(id))
+}
 
-/// Attempts are a `u32`; the column never goes past it.
-const MAX_ATTEMPTS: i64 = u32::MAX as i64;
+/// Changes delivery `id` as `update` says if `attempt` still holds it, then its head as `then`
+/// says, on the store's writer.
+pub(super) async fn change_held(
+    store: &SqliteStore,
+    what: &'static str,
+    id: DeliveryId,
+    attempt: u32,
+    update: HeldUpdate,
+    then: HeadChange,
+) -> Option<Result<(), StoreError>> {
+    Some(
+        store
+            .writer
+            .write(what, move |connection| {
+                let changed = change(connection, id, attempt, &update, then)
+                    .map_err(|error| writer_error(what, error))?;
+                if changed {
+                    return Ok(());
+                }
+                let state: Option<String> = connection
+                    .prepare_cached(SELECT_STATE)
+                    .and_then(|mut select| {
+                        select.query_row([id.get()], |row| row.get(0)).optional()
+                    })
+                    .map_err(|error| writer_error("reading an inbox delivery", error))?;
+                Err(not_held_error(id, attempt, state))
+            })
+            .await,
+    )
+}
 
-/// Leases the first claimable heads, oldest first, and counts an attempt on each.
+/// The statements of [`change_held`]; false when `attempt` does not hold the delivery (nothing
+/// changed).
+fn change(
+    connection: &Connection,
+    id: DeliveryId,
+    attempt: u32,
+    update: &HeldUpdate,
+    then: HeadChange,
+) -> rusqlite::Result<bool> {
+    let mut statement = connection.prepare_cached(update.sql())?;
+    let attempt = i64::from(attempt);
+    let key = |row: &rusqlite::Row<'_>| row.get::<_, Option<String>>(0);
+    let ordering_key = match update {
+        HeldUpdate::Renew { leased_until } => statement
+            .query_row(params![leased_until, id.get(), attempt], key)
+            .optional()?,
+        HeldUpdate::Complete => statement
+            .query_row(params![id.get(), attempt], key)
+            .optional()?,
+        HeldUpdate::Fail {
+            state,
+            error,
+            retry_at,
+        } => statement
+            .query_row(params![state, error, retry_at, id.get(), attempt], key)
+            .optional()?,
+    };
+    let Some(ordering_key) = ordering_key else {
+        return Ok(false);
+    };
+    match then {
+        HeadChange::Hold { until, held } => {
+            connection
+                .prepare_cached(HOLD_HEAD)?
+                .execute(named_params! { "$1": id.get(), "$2": until, "$3": held })?;
+        }
+        HeadChange::Advance => {
+            connection
+                .prepare_cached(ADVANCE_HEAD)?
+                .execute(named_params! { "$1": id.get(), "$2": ordering_key })?;
+            connection.prepare_cached(DROP_HEAD)?.execute([id.get()])?;
+        }
+    }
+    Ok(true)
+}
+
+/// Leases the first claimable heads, oldest first, and counts an attempt on each, on the
+/// store's writer. An idle inbox is told apart with a direct read first, so that polling
+/// workers do not queue writes.
 async fn lease_claimable(
     store: &SqliteStore,
     claim: StoredClaim,
-    what: &str,
+    what: &'static str,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
-    // Nothing claimable and nothing due (an idle inbox): a direct read says so, without the
-    // write lock.
     let any = store.readers.read(what, |connection| {
         connection
             .prepare_cached(ANY_CLAIMABLE_HEAD)
@@ -98,40 +186,70 @@ async fn lease_claimable(
     if !any {
         return Ok(Vec::new());
     }
-    // The write lock from the first statement: concurrent claims queue on it instead of
-    // failing as busy when their read turns into a write.
-    let mut transaction = store.begin_write(what).await?;
-    sqlx::query(&format!(
-        "UPDATE jirasync_inbox_heads SET waiting_until = NULL WHERE delivery_id IN ({DUE_HEADS})"
-    ))
-    .bind(claim.now)
-    .execute(&mut *transaction)
-    .await
-    .map_err(|error| store_error(what, error))?;
-    let rows = sqlx::query_as(&format!(
-        "UPDATE jirasync_inbox_deliveries \
-         SET attempts = MIN(attempts + 1, {MAX_ATTEMPTS}), leased_until = $2 \
-         WHERE id IN ({CLAIMABLE_HEADS}) \
-         RETURNING {CLAIMED_COLUMNS}"
-    ))
-    .bind(claim.limit)
-    .bind(claim.leased_until)
-    .fetch_all(&mut *transaction)
-    .await
-    .map_err(|error| store_error(what, error))?;
-    // The same heads: nothing changed them since, and their order is total.
-    sqlx::query(&format!(
-        "UPDATE jirasync_inbox_heads SET waiting_until = $2, held = TRUE \
-         WHERE delivery_id IN ({CLAIMABLE_HEADS})"
-    ))
-    .bind(claim.limit)
-    .bind(claim.leased_until)
-    .execute(&mut *transaction)
-    .await
-    .map_err(|error| store_error(what, error))?;
-    transaction
-        .commit()
+    store
+        .writer
+        .write(what, move |connection| {
+            lease(connection, claim).map_err(|error| writer_error(what, error))
+        })
         .await
-        .map_err(|error| store_error(what, error))?;
+}
+
+/// The statements of [`lease_claimable`].
+fn lease(connection: &Connection, claim: StoredClaim) -> rusqlite::Result<Vec<ClaimedRow>> {
+    connection
+        .prepare_cached(&format!(
+            "UPDATE jirasync_inbox_heads SET waiting_until = NULL WHERE delivery_id IN ({DUE_HEADS})"
+        ))?
+        .execute([claim.now])?;
+    let rows = connection
+        .prepare_cached(&format!(
+            "UPDATE jirasync_inbox_deliveries \
+             SET attempts = MIN(attempts + 1, {MAX_ATTEMPTS}), leased_until = $2 \
+             WHERE id IN ({CLAIMABLE_HEADS}) \
+             RETURNING {CLAIMED_COLUMNS}"
+        ))?
+        .query_map(
+            named_params! { "$1": claim.limit, "$2": claim.leased_until },
+            claimed_row,
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    // The same heads: nothing changed them since, and their order is total.
+    connection
+        .prepare_cached(&format!(
+            "UPDATE jirasync_inbox_heads SET waiting_until = $2, held = TRUE \
+             WHERE delivery_id IN ({CLAIMABLE_HEADS})"
+        ))?
+        .execute(named_params! { "$1": claim.limit, "$2": claim.leased_until })?;
     Ok(rows)
+}
+
+/// A claimed row. The body is read as stored, bytes or text (SQLite keeps either in a `BLOB`
+/// column; rows written before the inbox kept bytes may hold text).
+fn claimed_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedRow> {
+    let body = match row.get_ref(3)? {
+        rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => {
+            bytes.to_vec()
+        }
+        rusqlite::types::ValueRef::Null => Vec::new(),
+        other => {
+            return Err(rusqlite::Error::InvalidColumnType(
+                3,
+                "body".to_owned(),
+                other.data_type(),
+            ));
+        }
+    };
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        body,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+        row.get(7)?,
+        row.get(8)?,
+        row.get(9)?,
+        row.get(10)?,
+    ))
 }

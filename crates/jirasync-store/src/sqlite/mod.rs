@@ -65,8 +65,8 @@ use std::time::{Duration, Instant};
 use jirasync_domain::StoreError;
 use jirasync_domain::events::EventIds;
 use jirasync_domain::store::EventHub;
+use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
 
 use crate::layout::bookkeeping_only;
 use crate::{DatabaseUrl, Layout, OpenError};
@@ -248,12 +248,6 @@ impl SqliteStore {
             Layout::Standalone => Ok(&self.pool),
             Layout::Bookkeeping => Err(bookkeeping_only()),
         }
-    }
-
-    /// Starts a write transaction holding the database's write lock from its first statement
-    /// (`BEGIN IMMEDIATE`). Dropping it without commit rolls it back.
-    async fn begin_write(&self, what: &str) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        crate::sql::begin_write::<Self>(&self.pool, what).await
     }
 }
 
