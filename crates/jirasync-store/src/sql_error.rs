@@ -130,4 +130,35 @@ mod tests {
         let error = store_error("reading", sqlx::Error::Decode("bad".into()));
         assert!(!error.is_retryable());
     }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn writer_errors_have_the_kinds_of_driver_errors() {
+        let connection = rusqlite::Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE t (v INTEGER PRIMARY KEY, p INTEGER NOT NULL CHECK (p > 0)); \
+                 INSERT INTO t VALUES (1, 1);",
+            )
+            .unwrap();
+        let refused =
+            |sql: &str| writer_error("writing", connection.execute_batch(sql).unwrap_err());
+        let duplicate = refused("INSERT INTO t VALUES (1, 1)");
+        assert!(
+            matches!(duplicate, StoreError::Conflict { .. }),
+            "{duplicate}"
+        );
+        assert!(duplicate.to_string().contains("writing: "), "{duplicate}");
+        let missing = refused("INSERT INTO t VALUES (2, NULL)");
+        assert!(matches!(missing, StoreError::Invalid { .. }), "{missing}");
+        let checked = refused("INSERT INTO t VALUES (3, 0)");
+        assert!(matches!(checked, StoreError::Invalid { .. }), "{checked}");
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(writer_error("writing", busy).is_retryable());
+        let syntax = refused("NOT SQL");
+        assert!(matches!(syntax, StoreError::Other { .. }), "{syntax}");
+    }
 }

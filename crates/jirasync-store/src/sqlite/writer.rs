@@ -246,3 +246,140 @@ impl StoreErrorExt for StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Answer<T> = oneshot::Receiver<Result<T, StoreError>>;
+
+    /// A queued job and where its answer arrives.
+    fn job<T, F>(work: F) -> (Box<dyn WriteJob>, Answer<T>)
+    where
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Job {
+            what: "a test write",
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        (job, answer)
+    }
+
+    fn insert(value: i64) -> impl FnOnce(&Connection) -> Result<i64, StoreError> + Send {
+        move |connection| {
+            connection
+                .execute("INSERT INTO t (v) VALUES (?1)", [value])
+                .map_err(|error| writer_error("inserting", error))?;
+            Ok(value)
+        }
+    }
+
+    fn table() -> Connection {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch("CREATE TABLE t (v INTEGER PRIMARY KEY)")
+            .unwrap();
+        connection
+    }
+
+    fn stored(connection: &Connection) -> Vec<i64> {
+        let mut select = connection.prepare("SELECT v FROM t ORDER BY v").unwrap();
+        select
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failing_job_rolls_back_its_own_writes_only() {
+        let connection = table();
+        let (first, first_answer) = job(insert(1));
+        // Writes 2, then fails on the duplicate 1: its 2 must go too.
+        let (failing, failing_answer) = job(|connection: &Connection| {
+            insert(2)(connection)?;
+            insert(1)(connection)
+        });
+        let (third, third_answer) = job(insert(3));
+        let mut group = vec![first, failing, third];
+        commit_group(&connection, &mut group);
+        assert_eq!(first_answer.blocking_recv().unwrap().unwrap(), 1);
+        let error = failing_answer.blocking_recv().unwrap().unwrap_err();
+        assert!(matches!(error, StoreError::Conflict { .. }), "{error}");
+        assert_eq!(third_answer.blocking_recv().unwrap().unwrap(), 3);
+        assert_eq!(stored(&connection), [1, 3]);
+        assert!(connection.is_autocommit(), "the group's transaction ended");
+    }
+
+    #[test]
+    #[allow(clippy::panic, reason = "the job under test panics on purpose")]
+    fn a_panicking_job_fails_alone() {
+        let connection = table();
+        let (panicking, panicking_answer) =
+            job(|_: &Connection| -> Result<(), StoreError> { panic!("a bug") });
+        let (other, other_answer) = job(insert(7));
+        let mut group = vec![panicking, other];
+        commit_group(&connection, &mut group);
+        let error = panicking_answer.blocking_recv().unwrap().unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("a test write: the write failed unexpectedly (a bug)"),
+            "{error}"
+        );
+        assert_eq!(other_answer.blocking_recv().unwrap().unwrap(), 7);
+        assert_eq!(stored(&connection), [7]);
+    }
+
+    #[test]
+    fn a_group_that_cannot_begin_fails_every_job_and_writes_nothing() {
+        let connection = table();
+        // A transaction already open: `BEGIN IMMEDIATE` is refused.
+        connection.execute_batch("BEGIN").unwrap();
+        let (first, first_answer) = job(insert(1));
+        let (second, second_answer) = job(insert(2));
+        commit_group(&connection, &mut vec![first, second]);
+        for answer in [first_answer, second_answer] {
+            let error = answer.blocking_recv().unwrap().unwrap_err();
+            assert!(
+                error.to_string().contains("starting a group of writes"),
+                "{error}"
+            );
+        }
+        connection.execute_batch("ROLLBACK").unwrap();
+        assert!(stored(&connection).is_empty());
+    }
+
+    #[tokio::test]
+    async fn writes_through_the_thread_are_committed_before_they_are_answered() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("writer.db");
+        table_at(&path);
+        let writer = Writer::start(&path, Duration::from_secs(1)).unwrap();
+        // Spawned together, so that they queue together.
+        let tasks: Vec<_> = (1..=50)
+            .map(|value| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.write("a test write", insert(value)).await })
+            })
+            .collect();
+        let mut written = Vec::new();
+        for task in tasks {
+            written.push(task.await.unwrap().unwrap());
+        }
+        assert_eq!(written, (1..=50).collect::<Vec<_>>());
+        // Another connection sees every answered write.
+        assert_eq!(stored(&Connection::open(&path).unwrap()).len(), 50);
+    }
+
+    fn table_at(path: &Path) {
+        Connection::open(path)
+            .unwrap()
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (v INTEGER PRIMARY KEY)")
+            .unwrap();
+    }
+}

@@ -249,6 +249,36 @@ impl Served {
         }
     }
 
+    /// Sends SIGKILL (`kill -9`: no shutdown of any kind) to the process, which may be in the
+    /// middle of anything; dropping `self` reaps it.
+    pub fn kill_9(&self) {
+        let child = self.child.as_ref().unwrap();
+        let sent = Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -9 failed");
+    }
+
+    /// As [`Served::request`], but `None` instead of a panic when the connection fails or the
+    /// answer is cut off (the server went away).
+    pub fn try_request(&self, method: &str, path: &str, body: &[u8]) -> Option<u16> {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(self.address).ok()?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
+            body.len()
+        )
+        .ok()?;
+        stream.write_all(body).ok()?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).ok()?;
+        let answer = String::from_utf8(answer).ok()?;
+        answer.split(' ').nth(1)?.parse().ok()
+    }
+
     /// Sends SIGTERM and waits for the process; its exit code and standard error.
     pub fn terminate(mut self) -> (Option<i32>, String) {
         let mut child = self.child.take().unwrap();
