@@ -9,13 +9,17 @@
 #                   each in a database of its own, dropped afterwards)
 # and prints one table: req/s, p99, non-2xx, the ratio to the Python receiver, the server's CPU
 # time per request (utime + stime of /proc/PID/stat, before and after the measured run) and its
-# RSS at the end. docs/performance.md, "Side by side with the Python receiver", records it.
+# RSS at the end. A second table comes from a paced run of each scenario on a fresh database:
+# PACED_RATE requests per second, whatever the latency (the `paced_load` example of the jirasync
+# crate, open-loop, one thread), with the latency percentiles. docs/performance.md, "Side by side
+# with the Python receiver", records both.
 #
 # Usage: scripts/compare-python.sh [SCENARIO...]     (default: python inline-sqlite inbox-sqlite,
 #                                                    plus the PostgreSQL two when configured)
 # Settings (defaults): DURATION=10 WARMUP=2 CONNECTIONS=32 THREADS=2 WORKERS=2
 #   ORGS=3 USERS=300 ISSUES=1000 PAYLOADS=24000 (jirasync skips a delivery it has seen: keep
 #   PAYLOADS above what warm-up plus the run send, or the later requests are duplicates)
+#   PACED_RATE=500 PACED_DURATION=10 (PACED_RATE=0 skips the paced runs)
 #   JIRASYNC_BENCH_DIR: the shared benchmark (default: ../shared/bench beside the checkout)
 #   KEEP=DIR keeps the data set and the logs.
 set -euo pipefail
@@ -24,8 +28,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
 DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-2} ORGS=${ORGS:-3} USERS=${USERS:-300} ISSUES=${ISSUES:-1000}
-PAYLOADS=${PAYLOADS:-24000}
-for v in DURATION CONNECTIONS THREADS WORKERS ORGS USERS ISSUES PAYLOADS; do
+PAYLOADS=${PAYLOADS:-24000} PACED_RATE=${PACED_RATE:-500} PACED_DURATION=${PACED_DURATION:-10}
+[[ "$PACED_RATE" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: PACED_RATE must be an integer" >&2; exit 2; }
+for v in DURATION CONNECTIONS THREADS WORKERS ORGS USERS ISSUES PAYLOADS PACED_DURATION; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "compare-python.sh: $v must be a positive integer" >&2; exit 2; }
 done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: WARMUP must be an integer" >&2; exit 2; }
@@ -68,6 +73,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
+  stop_python
   if [[ -n "$pg_database" ]]; then
     psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" \
       >/dev/null 2>&1 || echo "compare-python.sh: drop database $pg_database by hand" >&2
@@ -88,8 +94,9 @@ if [[ ! -f "$data/seed.json" ]]; then
 fi
 "$py" "$bench/seed_to_state.py" "$data/seed.json" "$work/state.json" >&2
 
-results="$work/results.tsv"
+results="$work/results.tsv" paced_results="$work/paced.tsv"
 : >"$results"
+: >"$paced_results"
 # record NAME RPS P99 NON2XX CPU_US RSS_MIB
 record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
 
@@ -99,6 +106,57 @@ cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 load() {
   "$bench/loadgen.sh" --url "$1" --token-file "$data/token.txt" --payloads "$data/payloads" \
     --duration "$2" --connections "$CONNECTIONS" --threads "$THREADS"
+}
+
+# paced NAME URL: the paced run against URL, recorded as NAME in the second table.
+paced() {
+  local out="$work/$1.paced"
+  "$paced_load" --url "$2" --token-file "$data/token.txt" --payloads "$data/payloads" \
+    --rate "$PACED_RATE" --duration "$PACED_DURATION" >"$out"
+  local val
+  val() { grep -E "^$1=" "$out" | cut -d= -f2; }
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$(val rate)" "$(val p50_ms)" "$(val p90_ms)" \
+    "$(val p99_ms)" "$(val max_ms)" "$(($(val non2xx) + $(val errors)))" >>"$paced_results"
+}
+
+# The Python receiver as bench_python.sh starts it (gunicorn, WORKERS sync workers), on a fresh
+# database; sets url and python_master.
+python_master="" python_wrapper=""
+start_python() {
+  local venv="${BENCH_VENV:-${TMPDIR:-/tmp}/jirasync-bench-venv}" log="$work/gunicorn-paced.log"
+  rm -f "$work/recv-paced.db"*
+  RECV_DB="$work/recv-paced.db" RECV_SEED="$data/seed.json" timeout 120 "$py" "$bench/py_receiver/app.py" --init
+  RECV_DB="$work/recv-paced.db" RECV_SEED="$data/seed.json" "$venv/bin/gunicorn" \
+    --workers "$WORKERS" --worker-class sync --bind 127.0.0.1:0 --no-control-socket \
+    --chdir "$bench/py_receiver" --pid "$work/gunicorn-paced.pid" app:app >"$log" 2>&1 &
+  python_wrapper=$!
+  local port=""
+  for _ in $(seq 300); do
+    port=$(grep -o 'Listening at: http://127\.0\.0\.1:[0-9]*' "$log" 2>/dev/null | grep -o '[0-9]*$' || true)
+    [[ -n "$port" && -s "$work/gunicorn-paced.pid" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || { cat "$log" >&2; echo "compare-python.sh: gunicorn did not start" >&2; exit 1; }
+  python_master=$(cat "$work/gunicorn-paced.pid")
+  url="http://127.0.0.1:$port"
+  for _ in $(seq 300); do
+    [[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' -X POST "$url/extensions/jira-server/issue-updated/not-a-jwt/" || true)" == 400 ]] && return 0
+    sleep 0.1
+  done
+  echo "compare-python.sh: the Python receiver does not answer" >&2
+  exit 1
+}
+stop_python() {
+  [[ -n "$python_master" ]] && kill -TERM "$python_master" 2>/dev/null || true
+  [[ -n "$python_wrapper" ]] && wait "$python_wrapper" 2>/dev/null || true
+  python_master="" python_wrapper=""
+}
+
+run_python_paced() {
+  echo "compare-python.sh: python receiver, paced at $PACED_RATE req/s" >&2
+  start_python
+  paced python "$url"
+  stop_python
 }
 
 run_python() {
@@ -117,7 +175,9 @@ run_python() {
     "$(awk '{print $8}' <<<"$line")" "-" "$rss"
 }
 
-run_jirasync() {
+# start_jirasync SCENARIO: jirasync serve on a fresh database for the scenario; sets url and
+# server_pid.
+start_jirasync() {
   local scenario=$1 mode=${1%%-*} backend=${1#*-} database_url
   echo "compare-python.sh: jirasync $scenario" >&2
   if [[ "$backend" == sqlite ]]; then
@@ -135,7 +195,7 @@ run_jirasync() {
     --mode "$mode" --workers "$WORKERS" --reconcile-interval off serve \
     >"$work/$scenario.out" 2>"$work/$scenario.log" &
   server_pid=$!
-  local url=""
+  url=""
   for _ in $(seq 300); do
     url=$(sed -n 's/^jirasync listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/$scenario.out")
     [[ -n "$url" ]] && break
@@ -143,6 +203,27 @@ run_jirasync() {
     sleep 0.1
   done
   [[ -n "$url" ]] || { echo "compare-python.sh: jirasync did not start" >&2; exit 1; }
+}
+
+# stop_jirasync: stops the server and drops the scenario's PostgreSQL database.
+stop_jirasync() {
+  stop_server
+  if [[ -n "$pg_database" ]]; then
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
+    pg_database=""
+  fi
+}
+
+run_jirasync_paced() {
+  echo "compare-python.sh: jirasync $1, paced at $PACED_RATE req/s" >&2
+  start_jirasync "$1"
+  paced "$1" "$url"
+  stop_jirasync
+}
+
+run_jirasync() {
+  local scenario=$1
+  start_jirasync "$scenario"
   if ((WARMUP > 0)); then load "$url" "$WARMUP" >/dev/null 2>&1; fi
   local before after out="$work/$scenario.load"
   before=$(cpu_ticks "$server_pid")
@@ -157,11 +238,7 @@ run_jirasync() {
   cpu_us=$(awk -v t="$((after - before))" -v hz="$ticks_per_second" -v n="$requests" \
     'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "-" }')
   record "$scenario" "$(val rps)" "$(val p99_ms)" "$(val non2xx)" "$cpu_us" "$rss"
-  stop_server
-  if [[ -n "$pg_database" ]]; then
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
-    pg_database=""
-  fi
+  stop_jirasync
 }
 
 needs_jirasync=""
@@ -171,6 +248,11 @@ if [[ -n "$needs_jirasync" ]]; then
   (cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
   binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
 fi
+if ((PACED_RATE > 0)); then
+  echo "compare-python.sh: cargo build --release -p jirasync --example paced_load" >&2
+  (cd "$root" && cargo build --release -p jirasync --example paced_load >&2)
+  paced_load="${CARGO_TARGET_DIR:-$root/target}/release/examples/paced_load"
+fi
 
 for scenario in "${scenarios[@]}"; do
   case "$scenario" in
@@ -178,6 +260,14 @@ for scenario in "${scenarios[@]}"; do
     *) run_jirasync "$scenario" ;;
   esac
 done
+if ((PACED_RATE > 0)); then
+  for scenario in "${scenarios[@]}"; do
+    case "$scenario" in
+      python) run_python_paced ;;
+      *) run_jirasync_paced "$scenario" ;;
+    esac
+  done
+fi
 
 # -- the table -------------------------------------------------------------------------------------
 python_rps=$(awk -F'\t' '$1 == "python" {print $2}' "$results")
@@ -194,3 +284,13 @@ while IFS=$'\t' read -r name rps p99 non2xx cpu rss; do
   fi
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p99" "$non2xx" "$ratio" "$cpu" "$rss"
 done <"$results"
+if ((PACED_RATE > 0)); then
+  echo
+  echo "Paced, one run: $PACED_RATE req/s for ${PACED_DURATION}s on a fresh database, latency from the moment each request is sent"
+  echo
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' scenario 'achieved req/s' 'p50 ms' 'p90 ms' 'p99 ms' 'max ms' 'non-2xx or failed'
+  printf '|---|---:|---:|---:|---:|---:|---:|\n'
+  while IFS=$'\t' read -r name rate p50 p90 p99 max failed; do
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rate" "$p50" "$p90" "$p99" "$max" "$failed"
+  done <"$paced_results"
+fi

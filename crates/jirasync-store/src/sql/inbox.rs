@@ -166,7 +166,7 @@ impl HeldUpdate {
 
 /// Why `attempt` could not change delivery `id`, from its stored state (`None`: no such
 /// delivery): the attempt no longer holds it, or it does not exist.
-pub(crate) fn not_held_error(id: DeliveryId, attempt: u32, state: Option<String>) -> StoreError {
+pub(crate) fn not_held_error(id: DeliveryId, attempt: u32, state: Option<&str>) -> StoreError {
     match state {
         Some(_) => StoreError::conflict(format!(
             "inbox delivery {id} is no longer held by attempt {attempt}"
@@ -412,7 +412,7 @@ macro_rules! inbox_store {
                 attempt: u32,
             ) -> StoreError {
                 match stored_state(connection, id).await {
-                    Ok(state) => not_held_error(id, attempt, state),
+                    Ok(state) => not_held_error(id, attempt, state.as_deref()),
                     Err(error) => store_error("reading an inbox delivery", error),
                 }
             }

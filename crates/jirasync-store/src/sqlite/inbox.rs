@@ -117,7 +117,7 @@ pub(super) async fn change_held(
                         select.query_row([id.get()], |row| row.get(0)).optional()
                     })
                     .map_err(|error| writer_error("reading an inbox delivery", error))?;
-                Err(not_held_error(id, attempt, state))
+                Err(not_held_error(id, attempt, state.as_deref()))
             })
             .await,
     )

@@ -17,6 +17,10 @@
 //! also queue on SQLite's file lock through its busy handler, which sleeps (1 ms, 2 ms, 5 ms, …)
 //! instead of handing the lock over; jobs queued here take their turn in order.
 //!
+//! The writer never checkpoints the write-ahead log: a checkpointer thread of its own does, four
+//! times a second, with passive checkpoints that neither wait for the writer nor hold it back,
+//! so that no commit waits for a checkpoint's `fsync`.
+//!
 //! The connection is the database's only writer in this process for the jobs sent here;
 //! other writes of the store (and other processes sharing the file) still take the file's write
 //! lock as before, and the writer waits for them with the store's busy timeout. When every
@@ -26,6 +30,8 @@ use std::any::Any;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jirasync_domain::StoreError;
@@ -39,6 +45,9 @@ pub(crate) const MAX_BATCH: usize = 256;
 
 /// How many jobs may wait for the writer before senders wait for room.
 const QUEUE: usize = 4 * MAX_BATCH;
+
+/// How often the checkpointer copies the write-ahead log back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// A job as the thread runs it: `run` once inside its savepoint (true when it succeeded), then
 /// `finish` with the fate of the group's commit.
@@ -123,17 +132,29 @@ impl Writer {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         connection.busy_timeout(busy_timeout)?;
-        connection.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        // Checkpoints (and their fsync) are the checkpointer's, off the commits' path.
+        connection.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
+        )?;
         connection.set_prepared_statement_cache_capacity(64);
+        let checkpoints = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        checkpoints.busy_timeout(busy_timeout)?;
+        let stopped = Arc::new(AtomicBool::new(false));
+        let checkpointer = spawn("jirasync-sqlite-checkpointer", {
+            let stopped = Arc::clone(&stopped);
+            move || checkpoint_until(&checkpoints, &stopped)
+        })?;
         let (jobs, queue) = mpsc::channel(QUEUE);
-        std::thread::Builder::new()
-            .name("jirasync-sqlite-writer".to_owned())
-            .spawn(move || run(&connection, queue))
-            .map_err(|error| {
-                rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(format!(
-                    "cannot start the SQLite writer thread: {error}"
-                ))))
-            })?;
+        spawn("jirasync-sqlite-writer", move || {
+            run(&connection, queue);
+            stopped.store(true, Ordering::Release);
+            checkpointer.thread().unpark();
+        })?;
         Ok(Self { jobs })
     }
 
@@ -157,6 +178,33 @@ impl Writer {
         });
         self.jobs.send(job).await.map_err(|_| stopped(what))?;
         answer.await.map_err(|_| stopped(what))?
+    }
+}
+
+/// Starts a named thread.
+fn spawn(
+    name: &str,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, rusqlite::Error> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(body)
+        .map_err(|error| {
+            rusqlite::Error::ToSqlConversionFailure(Box::new(std::io::Error::other(format!(
+                "cannot start the {name} thread: {error}"
+            ))))
+        })
+}
+
+/// The checkpointer thread: every [`CHECKPOINT_EVERY`], a passive checkpoint (it copies what
+/// no reader still needs, without waiting for or holding back the writer), until the writer
+/// stops. The writer itself never checkpoints, so no commit waits for a checkpoint's `fsync`.
+fn checkpoint_until(connection: &Connection, stopped: &AtomicBool) {
+    while !stopped.load(Ordering::Acquire) {
+        std::thread::park_timeout(CHECKPOINT_EVERY);
+        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(%error, "sqlite-checkpoint-failed");
+        }
     }
 }
 
