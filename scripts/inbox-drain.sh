@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# How fast the inbox workers drain on SQLite, with the receiver running beside them: loads
+# `jirasync serve --mode inbox` with wrk for DURATION seconds (the compare-python.sh data set and
+# load), then times the drain of what is left pending, and prints what the workers applied
+# while the load ran and after it.
+#
+# Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
+# Settings (defaults): DURATION=5 CONNECTIONS=32 THREADS=2 WORKERS="2 8 32" (one run per count)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
+kept=${1:?usage: scripts/inbox-drain.sh DATASET_DIR (KEEP=DIR of compare-python.sh)}
+DURATION=${DURATION:-5} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2} WORKERS=${WORKERS:-"2 8 32"}
+[[ -f "$kept/state.json" && -d "$kept/data/payloads" ]] || {
+  echo "inbox-drain.sh: $kept holds no data set (run KEEP=$kept scripts/compare-python.sh python)" >&2
+  exit 2
+}
+command -v sqlite3 >/dev/null || { echo "inbox-drain.sh: needs the sqlite3 command" >&2; exit 2; }
+(cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
+binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
+work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-drain.XXXXXX")
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+count() { sqlite3 "$work/jirasync.db" "SELECT count(*) FROM jirasync_inbox_deliveries WHERE $1"; }
+now() { date +%s.%N; }
+
+printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s |\n'
+printf '|---:|---:|---:|---:|---:|\n'
+for workers in $WORKERS; do
+  rm -f "$work/jirasync.db"*
+  "$binary" --database-url "sqlite://$work/jirasync.db" state import "$kept/state.json" >/dev/null
+  "$binary" --database-url "sqlite://$work/jirasync.db" --listen 127.0.0.1:0 --log-format json \
+    --mode inbox --workers "$workers" --reconcile-interval off serve >"$work/out" 2>"$work/log" &
+  server_pid=$!
+  url=""
+  for _ in $(seq 300); do
+    url=$(sed -n 's/^jirasync listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/out")
+    [[ -n "$url" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$url" ]] || { cat "$work/log" >&2; exit 1; }
+  "$bench/loadgen.sh" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
+    --duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS" >"$work/load" 2>/dev/null
+  applied=$(count "state <> 'pending'")
+  pending=$(count "state = 'pending'")
+  started=$(now)
+  while [[ "$(count "state = 'pending'")" != 0 ]]; do sleep 0.1; done
+  drained=$(awk -v p="$pending" -v s="$started" -v e="$(now)" 'BEGIN { printf "%.0f", p / (e - s) }')
+  rps=$(grep '^rps=' "$work/load" | cut -d= -f2)
+  non2xx=$(grep '^non2xx=' "$work/load" | cut -d= -f2)
+  printf '| %s | %s | %s | %.0f | %s |\n' "$workers" "$rps" "$non2xx" "$(echo "$applied / $DURATION" | bc -l)" "$drained"
+  kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+done
