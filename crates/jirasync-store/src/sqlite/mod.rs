@@ -11,11 +11,15 @@
 //!
 //! The first open of a new file switches it to WAL mode, after the migrations.
 //!
-//! A store on a file also runs a **writer** (`writer.rs`): one connection on a thread of its
-//! own that commits the inbox's new deliveries in groups, one transaction for all the
-//! deliveries that arrived while the previous group committed (decision 0020). The reads every
-//! delivery makes (its integration, the organizations linked to it, the linked issues) run on
-//! the caller's thread over connections of their own (`reads.rs`).
+//! The store also runs a **writer** (`writer.rs`): one connection on a thread of its own that
+//! commits the webhook path's writes in groups (the inbox's deliveries, claims and settlements,
+//! the sync sessions, the standalone host's changes), one transaction for all the writes that
+//! arrived while the previous group committed, each answered only after that commit; and a
+//! checkpointer thread that copies the write-ahead log back into the file (decision 0020). The
+//! reads every delivery makes (its integration, the organizations linked to it, the linked
+//! issues, users, the local issue) run on the caller's thread over connections of their own
+//! (`reads.rs`, `direct.rs`). An in-memory database (`sqlite::memory:`) is a private temporary
+//! file, removed with the store's last handle, so that these connections reach it too.
 //!
 //! Every write that must be atomic runs in a short `BEGIN IMMEDIATE` transaction: it takes the
 //! write lock when it starts, so two concurrent writers queue on the lock (up to the busy
@@ -155,6 +159,8 @@ impl SqliteStore {
     /// [`SqliteOptions`] (the standalone layout), and applies the embedded migrations.
     ///
     /// Accepted forms: `sqlite://PATH`, `sqlite:PATH`, `sqlite::memory:` and a bare file path.
+    /// An in-memory database is a new file in the system's temporary directory, removed when
+    /// the last handle to the store is dropped: nothing of it outlives the store.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, OpenError> {
         Self::open_with(url, SqliteOptions::default()).await
     }
@@ -386,6 +392,43 @@ mod tests {
         ));
         assert!(!names_memory_database("sqlite://jirasync.db"));
         assert!(!names_memory_database("jirasync.db"));
+    }
+
+    #[test]
+    fn an_in_memory_database_file_goes_with_its_last_handle() {
+        let first = TemporaryDatabase::create().unwrap();
+        let second = TemporaryDatabase::create().unwrap();
+        assert_ne!(
+            first.path, second.path,
+            "each in-memory database is a file of its own"
+        );
+        let path = first.path.clone();
+        let wal = path.with_extension("db-wal");
+        std::fs::write(&wal, b"log").unwrap();
+        assert!(path.exists());
+        drop(first);
+        assert!(!path.exists() && !wal.exists(), "{}", path.display());
+        assert!(second.path.exists());
+    }
+
+    #[tokio::test]
+    async fn an_in_memory_store_is_empty_at_each_open() {
+        use jirasync_domain::OrganizationStore;
+        use jirasync_domain::ids::OrganizationId;
+        use jirasync_domain::organization::{Organization, OrganizationFeatures};
+        let url = DatabaseUrl::new("sqlite::memory:");
+        let store = SqliteStore::open(&url).await.unwrap();
+        let organization = Organization {
+            id: OrganizationId::new(1),
+            name: "acme".into(),
+            features: OrganizationFeatures::all(),
+        };
+        store.save_organization(organization).await.unwrap();
+        let path = store._temporary.as_ref().unwrap().path.clone();
+        drop(store);
+        assert!(!path.exists(), "{}", path.display());
+        let again = SqliteStore::open(&url).await.unwrap();
+        assert!(again.organizations().await.unwrap().is_empty());
     }
 
     #[test]
