@@ -17,9 +17,11 @@
 //! also queue on SQLite's file lock through its busy handler, which sleeps (1 ms, 2 ms, 5 ms, …)
 //! instead of handing the lock over; jobs queued here take their turn in order.
 //!
-//! The writer never checkpoints the write-ahead log: a checkpointer thread of its own does, four
-//! times a second, with passive checkpoints that neither wait for the writer nor hold it back,
-//! so that no commit waits for a checkpoint's `fsync`.
+//! The write-ahead log is checkpointed mostly by a checkpointer thread of its own, four times a
+//! second, with passive checkpoints that neither wait for the writer nor hold it back, so that
+//! no commit waits for a checkpoint's `fsync`. When the log passes 16 MiB the writer checkpoints
+//! too, after a group's answers: only a checkpoint between two of its transactions lets the
+//! log start over under a steady load.
 //!
 //! The connection is the database's only writer in this process for the jobs sent here;
 //! other writes of the store (and other processes sharing the file) still take the file's write
@@ -48,6 +50,17 @@ const QUEUE: usize = 4 * MAX_BATCH;
 
 /// How often the checkpointer copies the write-ahead log back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// The log's length (pages) past which the checkpointer asks the writer for a checkpoint of its
+/// own. The checkpointer's passive checkpoints copy pages while the writer appends more, so
+/// under a steady load the log is never fully copied at a moment the writer could start it
+/// over, and it would grow without end. A checkpoint the writer runs between two of its
+/// transactions is; most pages are copied already by then, so it is short, and it runs after
+/// the group's answers. 4,096 pages of 4 KiB is 16 MiB.
+const LONG_LOG_PAGES: i64 = 4096;
+
+/// The size (bytes) the log file is cut back to when it starts over.
+const JOURNAL_SIZE_LIMIT: u64 = 64 * 1024 * 1024;
 
 /// A job as the thread runs it: `run` once inside its savepoint (true when it succeeded), then
 /// `finish` with the fate of the group's commit.
@@ -132,10 +145,13 @@ impl Writer {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         connection.busy_timeout(busy_timeout)?;
-        // Checkpoints (and their fsync) are the checkpointer's, off the commits' path.
-        connection.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;",
-        )?;
+        // No checkpoint inside a commit (it would delay the group's answers): the checkpointer
+        // and the writer between groups do them (`run`). The log file is cut back to
+        // JOURNAL_SIZE_LIMIT when it starts over.
+        connection.execute_batch(&format!(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
+        ))?;
         connection.set_prepared_statement_cache_capacity(64);
         let checkpoints = Connection::open_with_flags(
             path,
@@ -145,13 +161,14 @@ impl Writer {
         )?;
         checkpoints.busy_timeout(busy_timeout)?;
         let stopped = Arc::new(AtomicBool::new(false));
+        let long_log = Arc::new(AtomicBool::new(false));
         let checkpointer = spawn("jirasync-sqlite-checkpointer", {
-            let stopped = Arc::clone(&stopped);
-            move || checkpoint_until(&checkpoints, &stopped)
+            let (stopped, long_log) = (Arc::clone(&stopped), Arc::clone(&long_log));
+            move || checkpoint_until(&checkpoints, &stopped, &long_log)
         })?;
         let (jobs, queue) = mpsc::channel(QUEUE);
         spawn("jirasync-sqlite-writer", move || {
-            run(&connection, queue);
+            run(&connection, queue, &long_log);
             stopped.store(true, Ordering::Release);
             checkpointer.thread().unpark();
         })?;
@@ -198,12 +215,13 @@ fn spawn(
 
 /// The checkpointer thread: every [`CHECKPOINT_EVERY`], a passive checkpoint (it copies what
 /// no reader still needs, without waiting for or holding back the writer), until the writer
-/// stops. The writer itself never checkpoints, so no commit waits for a checkpoint's `fsync`.
-fn checkpoint_until(connection: &Connection, stopped: &AtomicBool) {
+/// stops. When the log is long, it asks the writer for a checkpoint of its own (see
+/// [`LONG_LOG_PAGES`]), which then finds little left to copy.
+fn checkpoint_until(connection: &Connection, stopped: &AtomicBool, long_log: &AtomicBool) {
     while !stopped.load(Ordering::Acquire) {
         std::thread::park_timeout(CHECKPOINT_EVERY);
-        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::debug!(%error, "sqlite-checkpoint-failed");
+        if checkpoint(connection).is_some_and(|pages| pages > LONG_LOG_PAGES) {
+            long_log.store(true, Ordering::Release);
         }
     }
 }
@@ -212,8 +230,14 @@ fn stopped(what: &str) -> StoreError {
     StoreError::unavailable(format!("{what}: the SQLite writer has stopped"))
 }
 
-/// The writer thread: a group per turn, until every handle is gone.
-fn run(connection: &Connection, mut queue: mpsc::Receiver<Box<dyn WriteJob>>) {
+/// The writer thread: a group per turn, until every handle is gone; after a group, when the
+/// checkpointer found the log long, a checkpoint that lets the log start over (see
+/// [`LONG_LOG_PAGES`]).
+fn run(
+    connection: &Connection,
+    mut queue: mpsc::Receiver<Box<dyn WriteJob>>,
+    long_log: &AtomicBool,
+) {
     let mut group: Vec<Box<dyn WriteJob>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = queue.blocking_recv() {
         group.push(first);
@@ -224,6 +248,22 @@ fn run(connection: &Connection, mut queue: mpsc::Receiver<Box<dyn WriteJob>>) {
             }
         }
         commit_group(connection, &mut group);
+        if long_log.swap(false, Ordering::AcqRel) {
+            checkpoint(connection);
+        }
+    }
+}
+
+/// A passive checkpoint; how many pages the log holds. A failure is only logged (the next
+/// checkpoint copies what this one left).
+fn checkpoint(connection: &Connection) -> Option<i64> {
+    // (busy, pages in the log, pages copied)
+    match connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1)) {
+        Ok(pages) => Some(pages),
+        Err(error) => {
+            tracing::debug!(%error, "sqlite-checkpoint-failed");
+            None
+        }
     }
 }
 
