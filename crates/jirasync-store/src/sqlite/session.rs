@@ -35,11 +35,11 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use jirasync_core::RetryPolicy;
 use jirasync_domain::StoreError;
-use jirasync_domain::events::Event;
-use jirasync_domain::events::NewEvent;
+use jirasync_domain::events::{Event, NewEvent};
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tokio::sync::Notify;
 
@@ -254,27 +254,28 @@ fn take(
     let Some(holder) = holder else {
         return Ok(Taken::Held);
     };
-    let stored: Vec<(i64, Option<i64>)> =
-        if request.organizations.is_empty() {
-            Vec::new()
-        } else {
-            let sql = select_watermarks(request.kind, request.organizations.len(), "");
-            let binds =
-                [
-                    rusqlite::types::Value::Integer(integration_id),
-                    rusqlite::types::Value::Text(request.issue_key.as_str().to_owned()),
-                ]
-                .into_iter()
-                .chain(request.organizations.iter().map(|organization| {
-                    rusqlite::types::Value::Integer(sql_id(organization.get()))
-                }));
-            let mut select = connection.prepare_cached(&sql)?;
-            select
-                .query_map(params_from_iter(binds), |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?
-                .collect::<Result<_, _>>()?
-        };
+    let stored: Vec<(i64, Option<i64>)> = if request.organizations.is_empty() {
+        Vec::new()
+    } else {
+        let sql = select_watermarks(request.kind, request.organizations.len(), "");
+        let binds = [
+            Value::Integer(integration_id),
+            Value::Text(request.issue_key.as_str().to_owned()),
+        ]
+        .into_iter()
+        .chain(
+            request
+                .organizations
+                .iter()
+                .map(|organization| Value::Integer(sql_id(organization.get()))),
+        );
+        let mut select = connection.prepare_cached(&sql)?;
+        select
+            .query_map(params_from_iter(binds), |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?
+    };
     Ok(Taken::Started {
         holder,
         watermarks: watermarks_in_request_order(request, &stored),
