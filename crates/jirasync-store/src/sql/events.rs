@@ -81,6 +81,7 @@ pub(crate) fn delivery_status(name: &str) -> Result<DeliveryStatus, StoreError> 
 }
 
 /// Whether any event delivery is pending and due at `$1` (selects one row).
+#[cfg(feature = "sqlite")]
 pub(crate) const ANY_EVENT_DELIVERY_DUE: &str = "SELECT 1 FROM jirasync_event_deliveries \
     WHERE status = 'pending' AND due_at <= $1 LIMIT 1";
 

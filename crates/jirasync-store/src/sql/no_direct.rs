@@ -6,7 +6,7 @@
 use jirasync_domain::StoreError;
 use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
-use jirasync_domain::inbox::{DeliveryId, NewDelivery};
+use jirasync_domain::inbox::DeliveryId;
 use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::{LinkedIssue, LocalIssue};
 use jirasync_domain::store::OrganizationLink;
@@ -85,14 +85,6 @@ pub(crate) fn any_echo<S>(
 /// No direct read of whether event deliveries are due.
 pub(crate) fn any_event_delivery_due<S>(_store: &S, _now: i64) -> Option<Result<bool, StoreError>> {
     None
-}
-
-/// No direct write of a new inbox delivery: it is handed back.
-pub(crate) async fn enqueue<S: Sync>(
-    _store: &S,
-    delivery: NewDelivery,
-) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
-    Err(delivery)
 }
 
 /// No direct write of a held inbox delivery's change.

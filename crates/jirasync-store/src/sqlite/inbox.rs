@@ -45,19 +45,16 @@ const ANY_CLAIMABLE_HEAD: &str = "SELECT 1 FROM jirasync_inbox_heads WHERE waiti
 pub(super) async fn enqueue(
     store: &SqliteStore,
     delivery: NewDelivery,
-) -> Result<Result<DeliveryId, StoreError>, NewDelivery> {
+) -> Result<DeliveryId, StoreError> {
     const WHAT: &str = "enqueueing an inbox delivery";
-    let received_at = match unix_millis(delivery.received_at) {
-        Ok(received_at) => received_at,
-        Err(error) => return Ok(Err(error)),
-    };
-    Ok(store
+    let received_at = unix_millis(delivery.received_at)?;
+    store
         .writer
         .write(WHAT, move |connection| {
             insert_delivery(connection, &delivery, received_at)
                 .map_err(|error| writer_error(WHAT, error))
         })
-        .await)
+        .await
 }
 
 /// The statements of [`enqueue`]: the row, then its place among the heads.
