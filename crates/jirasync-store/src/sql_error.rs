@@ -52,12 +52,12 @@ pub(crate) fn store_error(what: &str, error: sqlx::Error) -> StoreError {
     }
 }
 
-/// Maps an error of the SQLite writer's connection (`rusqlite`, see `sqlite/writer.rs`) met
-/// while doing `what`, with the same kinds as [`store_error`]: a busy or locked database is
+/// Maps an error of the SQLite store's direct connections (`rusqlite`: the writer's and the
+/// readers', decision 0020) met while doing `what`, with the same kinds as [`store_error`]: a busy or locked database is
 /// [`StoreError::Unavailable`], a unique violation a conflict, a foreign-key, not-null or check
 /// violation invalid input.
 #[cfg(feature = "sqlite")]
-pub(crate) fn writer_error(what: &str, error: rusqlite::Error) -> StoreError {
+pub(crate) fn direct_error(what: &str, error: rusqlite::Error) -> StoreError {
     use rusqlite::ffi;
     let Some(code) = error.sqlite_error() else {
         return StoreError::Other {
@@ -133,7 +133,7 @@ mod tests {
 
     #[cfg(feature = "sqlite")]
     #[test]
-    fn writer_errors_have_the_kinds_of_driver_errors() {
+    fn direct_errors_have_the_kinds_of_driver_errors() {
         let connection = rusqlite::Connection::open_in_memory().unwrap();
         connection
             .execute_batch(
@@ -142,7 +142,7 @@ mod tests {
             )
             .unwrap();
         let refused =
-            |sql: &str| writer_error("writing", connection.execute_batch(sql).unwrap_err());
+            |sql: &str| direct_error("writing", connection.execute_batch(sql).unwrap_err());
         let duplicate = refused("INSERT INTO t VALUES (1, 1)");
         assert!(
             matches!(duplicate, StoreError::Conflict { .. }),
@@ -157,7 +157,7 @@ mod tests {
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
             None,
         );
-        assert!(writer_error("writing", busy).is_retryable());
+        assert!(direct_error("writing", busy).is_retryable());
         let syntax = refused("NOT SQL");
         assert!(matches!(syntax, StoreError::Other { .. }), "{syntax}");
     }

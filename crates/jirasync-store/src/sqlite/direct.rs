@@ -31,7 +31,7 @@ use crate::sql::issue_links::linked_issues_from_rows;
 use crate::sql::organizations::{OrganizationRow, organization_from_row};
 use crate::sql::outbound::ANY_ECHO;
 use crate::sql::values::{sql_id, status_name};
-use crate::sql_error::writer_error;
+use crate::sql_error::direct_error;
 
 /// `T` from a row, as a tuple of its columns.
 fn tuple<T>(row: &Row<'_>) -> rusqlite::Result<T>
@@ -49,7 +49,7 @@ pub(crate) fn integration(
 ) -> Option<Result<Option<Integration>, StoreError>> {
     const WHAT: &str = "reading an integration";
     Some(store.readers.read(WHAT, |connection| {
-        let error = |error| writer_error(WHAT, error);
+        let error = |error| direct_error(WHAT, error);
         let mut select = connection
             .prepare_cached(&format!("{SELECT_INTEGRATION} WHERE id = $1"))
             .map_err(error)?;
@@ -80,7 +80,7 @@ pub(crate) fn organization_links(
 ) -> Option<Result<Vec<OrganizationLink>, StoreError>> {
     const WHAT: &str = "reading an integration's links";
     Some(store.readers.read(WHAT, |connection| {
-        let error = |error| writer_error(WHAT, error);
+        let error = |error| direct_error(WHAT, error);
         let mut select = connection
             .prepare_cached(&crate::sql::integrations::select_organization_links())
             .map_err(error)?;
@@ -125,21 +125,32 @@ pub(crate) fn linked_issues(
 ) -> Option<Result<Vec<LinkedIssue>, StoreError>> {
     const WHAT: &str = "reading linked issues";
     Some(store.readers.read(WHAT, |connection| {
-        let error = |error| writer_error(WHAT, error);
+        let error = |error| direct_error(WHAT, error);
         let sql = crate::sql::issue_links::select_linked_issues(organizations.len());
         let mut select = connection.prepare_cached(&sql).map_err(error)?;
-        let integration = Value::Integer(sql_id(integration_id.get()));
-        let key = Value::Text(key.as_str().to_owned());
-        let organization_ids = organizations
-            .iter()
-            .map(|organization| Value::Integer(sql_id(organization.get())));
-        let binds = [integration, key].into_iter().chain(organization_ids);
+        let binds = issue_binds(integration_id, key, organizations);
         let rows = select
-            .query_map(params_from_iter(binds), tuple::<(i64, i64)>)
+            .query_map(binds, tuple::<(i64, i64)>)
             .and_then(Iterator::collect)
             .map_err(error)?;
         linked_issues_from_rows(rows, organizations)
     }))
+}
+
+/// The values of a statement about the Jira issue `key` of an integration in some
+/// organizations, as `sql/` writes them: `$1` the integration, `$2` the key, `$3`… the
+/// organizations.
+pub(super) fn issue_binds(
+    integration_id: IntegrationId,
+    key: &IssueKey,
+    organizations: &[OrganizationId],
+) -> rusqlite::ParamsFromIter<impl Iterator<Item = Value>> {
+    let integration = Value::Integer(sql_id(integration_id.get()));
+    let key = Value::Text(key.as_str().to_owned());
+    let organizations = organizations
+        .iter()
+        .map(|organization| Value::Integer(sql_id(organization.get())));
+    params_from_iter([integration, key].into_iter().chain(organizations))
 }
 
 /// The user ids a statement selects, bound to `binds`.
@@ -149,7 +160,7 @@ fn selected_users(
     binds: impl IntoIterator<Item = Value>,
     what: &str,
 ) -> Result<Vec<UserId>, StoreError> {
-    let error = |error| writer_error(what, error);
+    let error = |error| direct_error(what, error);
     let mut select = connection.prepare_cached(sql).map_err(error)?;
     let ids = select
         .query_map(params_from_iter(binds), |row| row.get::<_, i64>(0))
@@ -195,7 +206,7 @@ pub(crate) fn local_issue(
 ) -> Option<Result<Option<LocalIssue>, StoreError>> {
     const WHAT: &str = "reading a local issue";
     Some(store.readers.read(WHAT, |connection| {
-        let error = |error| writer_error(WHAT, error);
+        let error = |error| direct_error(WHAT, error);
         let mut select = connection
             .prepare_cached(&select_local_issue())
             .map_err(error)?;
@@ -222,7 +233,7 @@ pub(crate) async fn apply_change(
         store
             .writer
             .write(WHAT, move |connection| {
-                write_change(connection, &change).map_err(|error| writer_error(WHAT, error))
+                write_change(connection, &change).map_err(|error| direct_error(WHAT, error))
             })
             .await,
     )
@@ -277,14 +288,8 @@ pub(crate) fn any_echo(
     issue_key: &IssueKey,
 ) -> Option<Result<bool, StoreError>> {
     const WHAT: &str = "reading expected echoes";
-    Some(store.readers.read(WHAT, |connection| {
-        connection
-            .prepare_cached(ANY_ECHO)
-            .and_then(|mut select| {
-                select.exists(params![sql_id(integration_id.get()), issue_key.as_str()])
-            })
-            .map_err(|error| writer_error(WHAT, error))
-    }))
+    let params = params![sql_id(integration_id.get()), issue_key.as_str()];
+    Some(store.readers.exists(WHAT, ANY_ECHO, params))
 }
 
 /// Whether any event delivery is pending and due at `now` (stored milliseconds), read directly.
@@ -293,10 +298,5 @@ pub(crate) fn any_event_delivery_due(
     now: i64,
 ) -> Option<Result<bool, StoreError>> {
     const WHAT: &str = "reading due event deliveries";
-    Some(store.readers.read(WHAT, |connection| {
-        connection
-            .prepare_cached(ANY_EVENT_DELIVERY_DUE)
-            .and_then(|mut select| select.exists([now]))
-            .map_err(|error| writer_error(WHAT, error))
-    }))
+    Some(store.readers.exists(WHAT, ANY_EVENT_DELIVERY_DUE, [now]))
 }

@@ -20,7 +20,7 @@ use crate::sql::inbox::{
     source_columns,
 };
 use crate::sql::values::unix_millis;
-use crate::sql_error::writer_error;
+use crate::sql_error::direct_error;
 
 crate::sql::inbox::inbox_store!(
     SqliteStore,
@@ -52,7 +52,7 @@ pub(super) async fn enqueue(
         .writer
         .write(WHAT, move |connection| {
             insert_delivery(connection, &delivery, received_at)
-                .map_err(|error| writer_error(WHAT, error))
+                .map_err(|error| direct_error(WHAT, error))
         })
         .await
 }
@@ -104,7 +104,7 @@ pub(super) async fn change_held(
             .writer
             .write(what, move |connection| {
                 let changed = change(connection, id, attempt, &update, then)
-                    .map_err(|error| writer_error(what, error))?;
+                    .map_err(|error| direct_error(what, error))?;
                 if changed {
                     return Ok(());
                 }
@@ -113,7 +113,7 @@ pub(super) async fn change_held(
                     .and_then(|mut select| {
                         select.query_row([id.get()], |row| row.get(0)).optional()
                     })
-                    .map_err(|error| writer_error("reading an inbox delivery", error))?;
+                    .map_err(|error| direct_error("reading an inbox delivery", error))?;
                 Err(not_held_error(id, attempt, state.as_deref()))
             })
             .await,
@@ -174,19 +174,16 @@ async fn lease_claimable(
     claim: StoredClaim,
     what: &'static str,
 ) -> Result<Vec<ClaimedRow>, StoreError> {
-    let any = store.readers.read(what, |connection| {
-        connection
-            .prepare_cached(ANY_CLAIMABLE_HEAD)
-            .and_then(|mut select| select.exists([claim.now]))
-            .map_err(|error| writer_error(what, error))
-    })?;
-    if !any {
+    if !store
+        .readers
+        .exists(what, ANY_CLAIMABLE_HEAD, [claim.now])?
+    {
         return Ok(Vec::new());
     }
     store
         .writer
         .write(what, move |connection| {
-            lease(connection, claim).map_err(|error| writer_error(what, error))
+            lease(connection, claim).map_err(|error| direct_error(what, error))
         })
         .await
 }

@@ -16,10 +16,26 @@ use std::time::Duration;
 use jirasync_domain::StoreError;
 use rusqlite::{Connection, OpenFlags};
 
-use crate::sql_error::writer_error;
+use crate::sql_error::direct_error;
 
 /// The most idle read connections kept open.
 const IDLE: usize = 8;
+
+/// A connection of the store's own to the database file at `path` (which exists), waiting
+/// `busy_timeout` for another connection's lock: the writer's, the checkpointer's, a reader's.
+pub(crate) fn open_connection(
+    path: &Path,
+    busy_timeout: Duration,
+) -> Result<Connection, rusqlite::Error> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    connection.busy_timeout(busy_timeout)?;
+    Ok(connection)
+}
 
 /// Read connections to one database file.
 #[derive(Debug)]
@@ -49,7 +65,7 @@ impl Readers {
         let kept = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let connection = match kept {
             Some(connection) => connection,
-            None => self.open().map_err(|error| writer_error(what, error))?,
+            None => self.open().map_err(|error| direct_error(what, error))?,
         };
         let result = read(&connection);
         if let Ok(mut idle) = self.idle.lock()
@@ -60,14 +76,23 @@ impl Readers {
         result
     }
 
+    /// Whether the statement `sql`, bound to `params`, selects a row.
+    pub(crate) fn exists(
+        &self,
+        what: &str,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> Result<bool, StoreError> {
+        self.read(what, |connection| {
+            connection
+                .prepare_cached(sql)
+                .and_then(|mut select| select.exists(params))
+                .map_err(|error| direct_error(what, error))
+        })
+    }
+
     fn open(&self) -> Result<Connection, rusqlite::Error> {
-        let connection = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        connection.busy_timeout(self.busy_timeout)?;
+        let connection = open_connection(&self.path, self.busy_timeout)?;
         // Reads only: a statement that would write is refused.
         connection.execute_batch("PRAGMA query_only = ON")?;
         connection.set_prepared_statement_cache_capacity(32);

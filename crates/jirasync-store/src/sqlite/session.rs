@@ -39,11 +39,11 @@ use jirasync_domain::events::{Event, NewEvent};
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tokio::sync::Notify;
 
 use super::SqliteStore;
+use super::direct::issue_binds;
 use super::writer::Writer;
 use crate::sql::events::{INSERT_EVENT, INSERT_EVENT_DELIVERIES, app_id_query, sql_u64};
 use crate::sql::issue_sync::{
@@ -51,7 +51,7 @@ use crate::sql::issue_sync::{
     watermarks_in_request_order,
 };
 use crate::sql::values::{sql_id, unix_millis};
-use crate::sql_error::writer_error;
+use crate::sql_error::direct_error;
 
 /// The pause between two tries to take a lease another process holds: 1 ms, doubling up to 50 ms,
 /// with jitter so that processes waiting for the same issue do not try in step. The tries end at
@@ -196,7 +196,7 @@ async fn try_take(
     let asked = request.clone();
     let taken = writer
         .write(WHAT, move |connection| {
-            take(connection, &asked, now, lease_ms).map_err(|error| writer_error(WHAT, error))
+            take(connection, &asked, now, lease_ms).map_err(|error| direct_error(WHAT, error))
         })
         .await?;
     let (holder, watermarks) = match taken {
@@ -258,22 +258,14 @@ fn take(
         Vec::new()
     } else {
         let sql = select_watermarks(request.kind, request.organizations.len(), "");
-        let binds = [
-            Value::Integer(integration_id),
-            Value::Text(request.issue_key.as_str().to_owned()),
-        ]
-        .into_iter()
-        .chain(
-            request
-                .organizations
-                .iter()
-                .map(|organization| Value::Integer(sql_id(organization.get()))),
+        let binds = issue_binds(
+            request.integration_id,
+            &request.issue_key,
+            &request.organizations,
         );
         let mut select = connection.prepare_cached(&sql)?;
         select
-            .query_map(params_from_iter(binds), |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })?
+            .query_map(binds, |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
     Ok(Taken::Started {
@@ -378,7 +370,7 @@ async fn release(writer: &Writer, lease: Lease) -> Result<(), StoreError> {
                     delete.execute(params![lease.integration_id, lease.key, lease.holder])
                 })
                 .map(drop)
-                .map_err(|error| writer_error(WHAT, error))
+                .map_err(|error| direct_error(WHAT, error))
         })
         .await
 }
@@ -407,7 +399,7 @@ impl IssueSyncSession for SqliteSession {
             .write(WHAT, move |connection| {
                 finish(connection, &lease, &request, &advance, &events, app_ids)
                     .map(|committed| (committed, events))
-                    .map_err(|error| writer_error(WHAT, error))
+                    .map_err(|error| direct_error(WHAT, error))
             })
             .await?;
         if let Committed::LeaseLost = committed {

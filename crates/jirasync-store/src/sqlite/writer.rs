@@ -37,10 +37,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jirasync_domain::StoreError;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::sql_error::writer_error;
+use super::reads::open_connection;
+use crate::sql_error::direct_error;
 
 /// The most jobs one transaction commits.
 pub(crate) const MAX_BATCH: usize = 256;
@@ -138,13 +139,7 @@ impl Writer {
     /// pool does (`synchronous = NORMAL`, WAL) and waits `busy_timeout` for another writer's
     /// lock.
     pub(crate) fn start(path: &Path, busy_timeout: Duration) -> Result<Self, rusqlite::Error> {
-        let connection = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        connection.busy_timeout(busy_timeout)?;
+        let connection = open_connection(path, busy_timeout)?;
         // No checkpoint inside a commit (it would delay the group's answers): the checkpointer
         // and the writer between groups do them (`run`). The log file is cut back to
         // JOURNAL_SIZE_LIMIT when it starts over.
@@ -153,13 +148,7 @@ impl Writer {
              PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
         ))?;
         connection.set_prepared_statement_cache_capacity(64);
-        let checkpoints = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        checkpoints.busy_timeout(busy_timeout)?;
+        let checkpoints = open_connection(path, busy_timeout)?;
         let stopped = Arc::new(AtomicBool::new(false));
         let long_log = Arc::new(AtomicBool::new(false));
         let checkpointer = spawn("jirasync-sqlite-checkpointer", {
@@ -271,7 +260,7 @@ fn checkpoint(connection: &Connection) -> Option<i64> {
 fn commit_group(connection: &Connection, group: &mut Vec<Box<dyn WriteJob>>) {
     const WHAT: &str = "committing a group of writes";
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
-        let error = writer_error("starting a group of writes", error);
+        let error = direct_error("starting a group of writes", error);
         for job in group.drain(..) {
             job.finish(Err(error.clone_for_job()));
         }
@@ -303,7 +292,7 @@ fn commit_group(connection: &Connection, group: &mut Vec<Box<dyn WriteJob>>) {
     }
     let committed = connection
         .execute_batch("COMMIT")
-        .map_err(|error| writer_error(WHAT, error));
+        .map_err(|error| direct_error(WHAT, error));
     if committed.is_err() && !connection.is_autocommit() {
         let _ = connection.execute_batch("ROLLBACK");
     }
@@ -361,7 +350,7 @@ mod tests {
         move |connection| {
             connection
                 .execute("INSERT INTO t (v) VALUES (?1)", [value])
-                .map_err(|error| writer_error("inserting", error))?;
+                .map_err(|error| direct_error("inserting", error))?;
             Ok(value)
         }
     }
