@@ -15,11 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
-use support::{WEBHOOK_SECRET, Workdir, fixture, webhook_fixture};
-
-/// The integration of `fixtures/serve-state.json`.
-const EXTERNAL_ID: &str = "jira.example.com:jirasync";
+use support::{Workdir, serve_state_webhook_path, webhook_fixture};
 
 /// Senders posting at once, so that the writer commits groups of several deliveries.
 const SENDERS: usize = 16;
@@ -29,15 +25,9 @@ const CHANGELOG: &str = r#""changelog":{"id":"10172""#;
 
 #[test]
 fn kill_9_during_group_commits_loses_no_acknowledged_delivery() {
-    let workdir = Workdir::new();
-    let state = fixture("serve-state.json");
-    let imported = workdir.run(&["state", "import", state.to_str().unwrap()]);
-    assert_eq!(imported.code, Some(0), "{imported:?}");
+    let workdir = Workdir::with_serve_state();
     let served = Arc::new(workdir.serve(&["--mode", "inbox", "--workers", "1"]));
-    let path = webhook_url(
-        "",
-        &mint_token(EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET)),
-    );
+    let path = serve_state_webhook_path();
     let template = String::from_utf8(webhook_fixture("assignee_set.json")).unwrap();
     assert!(template.contains(CHANGELOG));
 

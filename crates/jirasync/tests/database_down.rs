@@ -17,8 +17,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
-use support::{WEBHOOK_SECRET, Workdir, fixture, webhook_fixture};
+use support::{Workdir, fixture, webhook_fixture};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
@@ -145,14 +144,10 @@ async fn readyz_and_webhooks_answer_503_within_seconds_once_postgresql_goes_away
     assert_eq!(ready.status, 503, "{ready:?}");
     assert!(elapsed < BOUND, "/readyz took {elapsed:?}");
 
-    let token = mint_token(
-        "jira.example.com:jirasync",
-        &WebhookSecret::new(WEBHOOK_SECRET),
-    );
     let started = Instant::now();
     let webhook = served.request(
         "POST",
-        &webhook_url("", &token),
+        &support::serve_state_webhook_path(),
         &webhook_fixture("assignee_set.json"),
     );
     let elapsed = started.elapsed();

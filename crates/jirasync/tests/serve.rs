@@ -11,28 +11,9 @@ mod support;
 
 use jirasync_webhook::{WebhookSecret, mint_token, webhook_url};
 use serde_json::{Value, json};
-use support::{Served, WEBHOOK_SECRET, Workdir, fixture, webhook_fixture};
-
-/// The integration of `fixtures/serve-state.json`.
-const EXTERNAL_ID: &str = "jira.example.com:jirasync";
-
-/// A working directory whose database holds `fixtures/serve-state.json`: local issue 9, linked
-/// to APP-123, unassigned; user 2 (jess@example.com) reaches its project; sync flags on.
-fn workdir_with_state() -> Workdir {
-    let workdir = Workdir::new();
-    let state = fixture("serve-state.json");
-    let imported = workdir.run(&["state", "import", state.to_str().unwrap()]);
-    assert_eq!(imported.code, Some(0), "{imported:?}");
-    workdir
-}
-
-/// The path Jira posts to, with a token signed by the integration's secret.
-fn webhook_path() -> String {
-    webhook_url(
-        "",
-        &mint_token(EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET)),
-    )
-}
+use support::{
+    SERVE_STATE_EXTERNAL_ID, Served, Workdir, serve_state_webhook_path, webhook_fixture,
+};
 
 /// Local issue 9's assignee, as `state export` shows it.
 fn assignee_of_issue_9(workdir: &Workdir) -> Value {
@@ -70,7 +51,7 @@ fn answers_health_checks() {
 
 #[test]
 fn mounts_the_admin_api_only_with_an_admin_token() {
-    let workdir = workdir_with_state();
+    let workdir = Workdir::with_serve_state();
     let token = "an-admin-token-of-32-characters!";
     let served = workdir.serve(&["--admin-token", token]);
     let authorization = format!("Bearer {token}");
@@ -103,13 +84,13 @@ fn mounts_the_admin_api_only_with_an_admin_token() {
 
 #[test]
 fn inbox_mode_accepts_a_delivery_with_202_and_a_worker_applies_it() {
-    let workdir = workdir_with_state();
+    let workdir = Workdir::with_serve_state();
     assert_eq!(assignee_of_issue_9(&workdir), Value::Null);
     let served = workdir.serve(&["--workers", "1"]);
 
     let answer = served.request(
         "POST",
-        &webhook_path(),
+        &serve_state_webhook_path(),
         &webhook_fixture("assignee_set.json"),
     );
     assert_eq!(answer.status, 202, "{answer:?}");
@@ -129,12 +110,12 @@ fn inbox_mode_accepts_a_delivery_with_202_and_a_worker_applies_it() {
 
 #[test]
 fn inline_mode_applies_a_delivery_before_answering_200() {
-    let workdir = workdir_with_state();
+    let workdir = Workdir::with_serve_state();
     let served = workdir.serve(&["--mode", "inline"]);
 
     let answer = served.request(
         "POST",
-        &webhook_path(),
+        &serve_state_webhook_path(),
         &webhook_fixture("assignee_set.json"),
     );
     assert_eq!(answer.status, 200, "{answer:?}");
@@ -144,10 +125,13 @@ fn inline_mode_applies_a_delivery_before_answering_200() {
 
 #[test]
 fn refuses_a_bad_token_with_400_and_a_json_detail_and_changes_nothing() {
-    let workdir = workdir_with_state();
+    let workdir = Workdir::with_serve_state();
     let served = workdir.serve(&[]);
 
-    let forged = mint_token(EXTERNAL_ID, &WebhookSecret::new("some other secret"));
+    let forged = mint_token(
+        SERVE_STATE_EXTERNAL_ID,
+        &WebhookSecret::new("some other secret"),
+    );
     let answer = served.request(
         "POST",
         &webhook_url("", &forged),
@@ -231,12 +215,12 @@ fn external_issue(workdir: &Workdir) -> Value {
 fn inline_mode_parks_a_delivery_the_installation_cannot_apply_and_lists_why() {
     // The installation has no default identity: the status sync cannot ask Jira which statuses
     // are `done`.
-    let workdir = workdir_with_state();
+    let workdir = Workdir::with_serve_state();
     let served = workdir.serve(&["--mode", "inline", "--workers", "1"]);
 
     let answer = served.request(
         "POST",
-        &webhook_path(),
+        &serve_state_webhook_path(),
         &webhook_fixture("status_changed.json"),
     );
     assert_eq!(answer.status, 202, "{answer:?}");
@@ -264,13 +248,17 @@ fn inline_mode_parks_a_delivery_the_installation_cannot_apply_and_lists_why() {
 
 #[test]
 fn a_webhook_dated_year_10000_is_applied_without_moving_the_watermark() {
-    let workdir = workdir_with_state();
+    let workdir = Workdir::with_serve_state();
     let served = workdir.serve(&["--mode", "inline"]);
     let mut body: Value = serde_json::from_slice(&webhook_fixture("assignee_set.json")).unwrap();
     body["timestamp"] = json!(253_402_300_800_000_i64);
     body["issue"]["fields"]["updated"] = json!("10000-01-01T00:00:00.000+0000");
 
-    let answer = served.request("POST", &webhook_path(), &serde_json::to_vec(&body).unwrap());
+    let answer = served.request(
+        "POST",
+        &serve_state_webhook_path(),
+        &serde_json::to_vec(&body).unwrap(),
+    );
 
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(assignee_of_issue_9(&workdir), json!({"user": 2}));

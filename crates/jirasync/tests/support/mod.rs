@@ -20,6 +20,18 @@ use jirasync_webhook::WebhookSecret;
 pub const CONSUMER_KEY: &str = "jirasync";
 /// The webhook secret of the seeded integration.
 pub const WEBHOOK_SECRET: &str = "webhook-secret-for-tests";
+/// The integration of `fixtures/serve-state.json`.
+pub const SERVE_STATE_EXTERNAL_ID: &str = "jira.example.com:jirasync";
+
+/// The path Jira posts to for the integration of `fixtures/serve-state.json`, with a token
+/// signed by its secret.
+pub fn serve_state_webhook_path() -> String {
+    jirasync_webhook::webhook_url(
+        "",
+        &jirasync_webhook::mint_token(SERVE_STATE_EXTERNAL_ID, &WebhookSecret::new(WEBHOOK_SECRET)),
+    )
+}
+
 /// The public URL the tests configure.
 pub const PUBLIC_URL: &str = "https://sync.example.com";
 
@@ -148,6 +160,17 @@ pub fn webhook_fixture(name: &str) -> Vec<u8> {
 }
 
 impl Workdir {
+    /// A working directory whose database holds `fixtures/serve-state.json`: local issue 9,
+    /// linked to APP-123, unassigned; user 2 (jess@example.com) reaches its project; sync flags
+    /// on.
+    pub fn with_serve_state() -> Self {
+        let workdir = Self::new();
+        let state = fixture("serve-state.json");
+        let imported = workdir.run(&["state", "import", state.to_str().unwrap()]);
+        assert_eq!(imported.code, Some(0), "{imported:?}");
+        workdir
+    }
+
     /// Runs `jirasync ARGS` here with an empty environment, `input` on standard input.
     pub fn run_with_stdin(&self, args: &[&str], input: &str) -> Run {
         run_in(self.path(), args, input)
@@ -224,22 +247,7 @@ impl Served {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Answer {
-        use std::io::{Read as _, Write as _};
-        let mut stream = std::net::TcpStream::connect(self.address).unwrap();
-        let extra: String = headers
-            .iter()
-            .map(|(name, value)| format!("{name}: {value}\r\n"))
-            .collect();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
-            self.address,
-            body.len()
-        )
-        .unwrap();
-        stream.write_all(body).unwrap();
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).unwrap();
+        let answer = self.exchange(method, path, headers, body).unwrap();
         let answer = String::from_utf8(answer).unwrap();
         let (head, body) = answer.split_once("\r\n\r\n").unwrap();
         let status = head.split(' ').nth(1).unwrap().parse().unwrap();
@@ -261,22 +269,37 @@ impl Served {
     }
 
     /// As [`Served::request`], but `None` instead of a panic when the connection fails or the
-    /// answer is cut off (the server went away).
+    /// answer is cut off (the server went away); the answer's status.
     pub fn try_request(&self, method: &str, path: &str, body: &[u8]) -> Option<u16> {
-        use std::io::{Read as _, Write as _};
-        let mut stream = std::net::TcpStream::connect(self.address).ok()?;
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.address,
-            body.len()
-        )
-        .ok()?;
-        stream.write_all(body).ok()?;
-        let mut answer = Vec::new();
-        stream.read_to_end(&mut answer).ok()?;
+        let answer = self.exchange(method, path, &[], body).ok()?;
         let answer = String::from_utf8(answer).ok()?;
         answer.split(' ').nth(1)?.parse().ok()
+    }
+
+    /// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole answer.
+    fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Vec<u8>> {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(self.address)?;
+        let extra: String = headers
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}\r\n"))
+            .collect();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+            self.address,
+            body.len()
+        )?;
+        stream.write_all(body)?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer)?;
+        Ok(answer)
     }
 
     /// Sends SIGTERM and waits for the process; its exit code and standard error.
