@@ -13,10 +13,8 @@
 mod api_support;
 
 use axum::http::{Method, StatusCode};
-use jirasync_domain::ApplicationData;
 use jirasync_domain::integration::SyncConfig;
-use jirasync_domain::outbound::{OutboundAction, OutboundFilter, OutboundWork};
-use jirasync_domain::store::{IntegrationStore, IssueLinkStore, OutboxStore};
+use jirasync_domain::outbound::OutboundAction;
 use jirasync_webhook::IssueKey;
 use serde_json::json;
 
@@ -27,42 +25,13 @@ const COMMENTS: &str = "/api/v1/organizations/acme/issues/I-1/comments";
 /// The scene, with `I-1` linked to `APP-1` and `APP-2` through an integration whose
 /// `sync_comments` is `on` or off.
 async fn linked_world(on: bool) -> ApiWorld {
-    let world = ApiWorld::with_scene().await;
-    let (organization, integration) = world.with_integration().await;
-    world
-        .store
-        .update_sync_config(
-            organization,
-            integration,
-            SyncConfig {
-                sync_comments: on,
-                ..SyncConfig::default()
-            },
-        )
+    let config = SyncConfig {
+        sync_comments: on,
+        ..SyncConfig::default()
+    };
+    ApiWorld::with_linked_issue(config, &["APP-1", "APP-2"])
         .await
-        .unwrap();
-    let (issue, _) = world
-        .store
-        .app_issue(&"acme".into(), &"I-1".into())
-        .await
-        .unwrap()
-        .unwrap();
-    for key in ["APP-1", "APP-2"] {
-        world
-            .store
-            .link_issue(organization, integration, &IssueKey::new(key), issue)
-            .await
-            .unwrap();
-    }
-    world
-}
-
-async fn outbox(world: &ApiWorld) -> Vec<OutboundWork> {
-    world
-        .store
-        .list_outbound(OutboundFilter::default())
-        .await
-        .unwrap()
+        .0
 }
 
 #[tokio::test]
@@ -77,7 +46,7 @@ async fn a_comment_is_recorded_for_every_linked_jira_issue() {
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.body, json!({"outbound": 2}));
-    let work = outbox(&world).await;
+    let work = world.outbox().await;
     let mut keys: Vec<_> = work.iter().map(|work| work.issue_key.clone()).collect();
     keys.sort();
     assert_eq!(keys, [IssueKey::new("APP-1"), IssueKey::new("APP-2")]);
@@ -100,7 +69,7 @@ async fn a_comment_is_recorded_for_every_linked_jira_issue() {
         .await;
     assert_eq!(answer.body, json!({"outbound": 2}));
     assert_eq!(
-        outbox(&world).await[0].action,
+        world.outbox().await[0].action,
         OutboundAction::Comment {
             author: None,
             body: "Build 42 passed.".into(),
@@ -116,7 +85,7 @@ async fn nothing_is_recorded_when_the_organization_does_not_sync_comments() {
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.body, json!({"outbound": 0}));
-    assert!(outbox(&world).await.is_empty());
+    assert!(world.outbox().await.is_empty());
 }
 
 #[tokio::test]
@@ -194,6 +163,6 @@ async fn bad_comments_are_refused_precisely_and_record_nothing() {
             answer.detail()
         );
         assert_eq!(world.snapshot().await, before, "{shown} changed the store");
-        assert!(outbox(&world).await.is_empty(), "{shown} recorded work");
+        assert!(world.outbox().await.is_empty(), "{shown} recorded work");
     }
 }

@@ -15,8 +15,7 @@ mod api_support;
 
 use axum::http::{Method, StatusCode};
 use jirasync_domain::integration::SyncConfig;
-use jirasync_domain::outbound::{OutboundAction, OutboundFilter, OutboundWork};
-use jirasync_domain::store::{IntegrationStore, IssueLinkStore, OutboxStore};
+use jirasync_domain::outbound::OutboundAction;
 use jirasync_domain::{ApplicationData, LocalIssueStore};
 use jirasync_webhook::IssueKey;
 use serde_json::{Value, json};
@@ -28,40 +27,11 @@ const ASSIGN: &str = "/api/v1/organizations/acme/issues/I-1/assign";
 /// The scene, with `I-1` linked to `APP-1` through an integration that syncs assignees both
 /// ways (`forward` on or off).
 async fn linked_world(forward: bool) -> ApiWorld {
-    let world = ApiWorld::with_scene().await;
-    let (organization, integration) = world.with_integration().await;
-    world
-        .store
-        .update_sync_config(
-            organization,
-            integration,
-            SyncConfig {
-                sync_forward_assignment: forward,
-                ..SyncConfig::all_on()
-            },
-        )
-        .await
-        .unwrap();
-    let (issue, _) = world
-        .store
-        .app_issue(&"acme".into(), &"I-1".into())
-        .await
-        .unwrap()
-        .unwrap();
-    world
-        .store
-        .link_issue(organization, integration, &IssueKey::new("APP-1"), issue)
-        .await
-        .unwrap();
-    world
-}
-
-async fn outbox(world: &ApiWorld) -> Vec<OutboundWork> {
-    world
-        .store
-        .list_outbound(OutboundFilter::default())
-        .await
-        .unwrap()
+    let config = SyncConfig {
+        sync_forward_assignment: forward,
+        ..SyncConfig::all_on()
+    };
+    ApiWorld::with_linked_issue(config, &["APP-1"]).await.0
 }
 
 async fn assignee(world: &ApiWorld) -> Value {
@@ -85,7 +55,7 @@ async fn assigning_records_the_change_and_its_outbound_work() {
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.body, json!({"changed": true, "outbound": 1}));
     assert_eq!(assignee(&world).await, json!({"user": "bob"}));
-    let work = outbox(&world).await;
+    let work = world.outbox().await;
     assert_eq!(work.len(), 1);
     assert_eq!(work[0].issue_key, IssueKey::new("APP-1"));
     let bob = world
@@ -123,7 +93,7 @@ async fn assigning_the_current_assignee_changes_and_sends_nothing() {
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     assert_eq!(answer.body, json!({"changed": false, "outbound": 0}));
-    assert!(outbox(&world).await.is_empty());
+    assert!(world.outbox().await.is_empty());
 }
 
 #[tokio::test]
@@ -134,7 +104,7 @@ async fn unassigning_sends_an_unassign() {
         .await;
     assert_eq!(answer.body, json!({"changed": true, "outbound": 1}));
     assert_eq!(assignee(&world).await, Value::Null);
-    assert_eq!(outbox(&world).await[0].action, OutboundAction::Unassign);
+    assert_eq!(world.outbox().await[0].action, OutboundAction::Unassign);
 }
 
 #[tokio::test]
@@ -149,7 +119,7 @@ async fn a_team_is_assigned_here_only() {
         .await;
     assert_eq!(answer.body, json!({"changed": true, "outbound": 0}));
     assert_eq!(assignee(&world).await, json!({"team": "web"}));
-    assert!(outbox(&world).await.is_empty());
+    assert!(world.outbox().await.is_empty());
 }
 
 #[tokio::test]
@@ -164,7 +134,7 @@ async fn nothing_is_sent_when_the_organization_does_not_sync_assignees_outbound(
         .await;
     assert_eq!(answer.body, json!({"changed": true, "outbound": 0}));
     assert_eq!(assignee(&world).await, json!({"user": "bob"}));
-    assert!(outbox(&world).await.is_empty());
+    assert!(world.outbox().await.is_empty());
 }
 
 #[tokio::test]
@@ -240,7 +210,7 @@ async fn bad_assignments_are_refused_precisely_and_write_nothing() {
             answer.detail()
         );
         assert_eq!(world.snapshot().await, before, "{body} changed the store");
-        assert!(outbox(&world).await.is_empty(), "{body} recorded work");
+        assert!(world.outbox().await.is_empty(), "{body} recorded work");
     }
 }
 

@@ -17,13 +17,10 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use jirasync_axum::{AdminToken, ApiState, api_router};
-use jirasync_domain::ApplicationData;
 use jirasync_domain::ids::{IntegrationId, OrganizationId};
 use jirasync_domain::integration::SyncConfig;
-use jirasync_domain::outbound::{
-    FakeJiraWriter, OutboundAction, OutboundFilter, OutboundWork, StatusMapping,
-};
-use jirasync_domain::store::{IntegrationStore, IssueLinkStore, OutboxStore, StatusMappingStore};
+use jirasync_domain::outbound::{FakeJiraWriter, OutboundAction, OutboundWork, StatusMapping};
+use jirasync_domain::store::StatusMappingStore;
 use jirasync_webhook::IssueKey;
 use serde_json::{Value, json};
 
@@ -41,29 +38,11 @@ struct Scene {
 /// The scene, with `I-1` linked to `APP-1` through an integration whose `sync_status_forward`
 /// is `forward`, and a Jira (in memory) that has project `APP` (id 10000).
 async fn scene(forward: bool) -> Scene {
-    let base = ApiWorld::with_scene().await;
-    let (organization, integration) = base.with_integration().await;
-    base.store
-        .update_sync_config(
-            organization,
-            integration,
-            SyncConfig {
-                sync_status_forward: forward,
-                ..SyncConfig::all_on()
-            },
-        )
-        .await
-        .unwrap();
-    let (issue, _) = base
-        .store
-        .app_issue(&"acme".into(), &"I-1".into())
-        .await
-        .unwrap()
-        .unwrap();
-    base.store
-        .link_issue(organization, integration, &IssueKey::new("APP-1"), issue)
-        .await
-        .unwrap();
+    let config = SyncConfig {
+        sync_status_forward: forward,
+        ..SyncConfig::all_on()
+    };
+    let (base, organization, integration) = ApiWorld::with_linked_issue(config, &["APP-1"]).await;
     let jira = Arc::new(
         FakeJiraWriter::new()
             .with_issue("APP-1")
@@ -78,7 +57,7 @@ async fn scene(forward: bool) -> Scene {
     .with_jira_check(jira.clone());
     Scene {
         world: ApiWorld {
-            store: base.store.clone(),
+            store: base.store,
             app: api_router(state),
         },
         jira,
@@ -100,11 +79,7 @@ impl Scene {
     }
 
     async fn outbox(&self) -> Vec<OutboundWork> {
-        self.world
-            .store
-            .list_outbound(OutboundFilter::default())
-            .await
-            .unwrap()
+        self.world.outbox().await
     }
 
     async fn stored_mappings(&self) -> Vec<StatusMapping> {

@@ -16,8 +16,11 @@ use axum::http::{Method, Request, StatusCode};
 use jirasync_axum::{AdminToken, ApiState, api_router};
 use jirasync_domain::ids::{IntegrationId, OrganizationId};
 use jirasync_domain::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
+use jirasync_domain::outbound::{OutboundFilter, OutboundWork};
 use jirasync_domain::state::export_state_json;
+use jirasync_domain::store::{IntegrationStore, IssueLinkStore, OutboxStore};
 use jirasync_domain::{ApplicationData, InMemoryStore, Seed};
+use jirasync_webhook::IssueKey;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -103,6 +106,44 @@ impl ApiWorld {
             assert_eq!(answer.status, StatusCode::OK, "{path}: {answer:?}");
         }
         world
+    }
+
+    /// The scene, with `acme`'s issue `I-1` linked to the Jira issues `keys` through an
+    /// integration whose sync configuration is `config`; gives the world, the organization and
+    /// the integration.
+    pub async fn with_linked_issue(
+        config: SyncConfig,
+        keys: &[&str],
+    ) -> (Self, OrganizationId, IntegrationId) {
+        let world = Self::with_scene().await;
+        let (organization, integration) = world.with_integration().await;
+        world
+            .store
+            .update_sync_config(organization, integration, config)
+            .await
+            .unwrap();
+        let (issue, _) = world
+            .store
+            .app_issue(&"acme".into(), &"I-1".into())
+            .await
+            .unwrap()
+            .unwrap();
+        for key in keys {
+            world
+                .store
+                .link_issue(organization, integration, &IssueKey::new(*key), issue)
+                .await
+                .unwrap();
+        }
+        (world, organization, integration)
+    }
+
+    /// Every piece of outbound work stored.
+    pub async fn outbox(&self) -> Vec<OutboundWork> {
+        self.store
+            .list_outbound(OutboundFilter::default())
+            .await
+            .unwrap()
     }
 
     /// Links `acme` to a Jira integration with inbound sync on; gives its id.
