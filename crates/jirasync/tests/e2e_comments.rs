@@ -16,9 +16,11 @@ mod e2e_support;
 use std::sync::{Arc, Mutex};
 
 use e2e_support::fake_jira::{FakeIssue, FakeJira, FakeUser};
-use e2e_support::service::{Connect, Deployment, Launch};
-use e2e_support::sidecar::{Push, SECRET, Serve, expect, subscriber, wait_for};
-use e2e_support::{CONSUMER_KEY, post, private_key, wait_until_drained, webhook_path};
+use e2e_support::service::Deployment;
+use e2e_support::sidecar::{
+    Push, SECRET, Serve, connect_acme_and_link, expect, subscriber, wait_for,
+};
+use e2e_support::{CONSUMER_KEY, post, private_key, wait_until_drained};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -99,41 +101,14 @@ impl World {
         ] {
             expect(Method::PUT, v1(path), Some(body), 200).await;
         }
-        let mut connect = Connect::for_organization_1(&jira, &deployment, &base);
-        connect.organization = "acme".to_owned();
-        Launch::Binary.connect(&deployment, &connect).await;
-        let webhooks = jira.webhooks();
-        assert_eq!(webhooks.len(), 1, "{webhooks:?}");
-        let integrations = expect(
-            Method::GET,
-            v1("/organizations/acme/integrations"),
-            None,
-            200,
-        )
-        .await;
-        let integration = integrations[0]["integration"].as_u64().unwrap();
-        expect(
-            Method::PATCH,
-            v1(&format!(
-                "/organizations/acme/integrations/{integration}/config"
-            )),
-            Some(json!({"sync_comments": true})),
-            200,
-        )
-        .await;
-        expect(
-            Method::PUT,
-            v1("/organizations/acme/issues/I-1/jira-links/SHOP-1"),
-            None,
-            201,
-        )
-        .await;
+        let webhook_path =
+            connect_acme_and_link(&jira, &deployment, &base, json!({"sync_comments": true})).await;
         Self {
             _dir: dir,
             deployment,
             jira,
             _serve: serve,
-            webhook_path: webhook_path(&webhooks[0].url),
+            webhook_path,
             base,
             pushes,
         }

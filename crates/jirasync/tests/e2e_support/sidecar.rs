@@ -15,7 +15,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 
-use super::service::Deployment;
+use super::fake_jira::FakeJira;
+use super::service::{Connect, Deployment, Launch};
 
 /// The admin token `Serve` runs with.
 pub const ADMIN_TOKEN: &str = "e2e-admin-token-0123456789";
@@ -301,4 +302,47 @@ pub fn verify_by_hand(pushes: &[Push]) {
             "{expected} is not among {signatures:?}"
         );
     }
+}
+
+/// Connects `jira` for the application's organization `acme` through the binary (its data
+/// already given to the service at `base`), turns on the sync `flags` (the body of the
+/// configuration `PATCH`), and links the application's `I-1` to `SHOP-1`; gives the path Jira
+/// posts its webhooks to.
+pub async fn connect_acme_and_link(
+    jira: &FakeJira,
+    deployment: &Deployment,
+    base: &str,
+    flags: Value,
+) -> String {
+    let v1 = |path: &str| format!("{base}/api/v1{path}");
+    let mut connect = Connect::for_organization_1(jira, deployment, base);
+    connect.organization = "acme".to_owned();
+    Launch::Binary.connect(deployment, &connect).await;
+    let webhooks = jira.webhooks();
+    assert_eq!(webhooks.len(), 1, "{webhooks:?}");
+    let integrations = expect(
+        reqwest::Method::GET,
+        v1("/organizations/acme/integrations"),
+        None,
+        200,
+    )
+    .await;
+    let integration = integrations[0]["integration"].as_u64().unwrap();
+    expect(
+        reqwest::Method::PATCH,
+        v1(&format!(
+            "/organizations/acme/integrations/{integration}/config"
+        )),
+        Some(flags),
+        200,
+    )
+    .await;
+    expect(
+        reqwest::Method::PUT,
+        v1("/organizations/acme/issues/I-1/jira-links/SHOP-1"),
+        None,
+        201,
+    )
+    .await;
+    super::webhook_path(&webhooks[0].url)
 }
