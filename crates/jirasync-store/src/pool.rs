@@ -14,6 +14,7 @@
 //! - [`roll_back_abandoned`] runs when a connection goes back to the pool: a transaction still
 //!   open on it is rolled back, and a connection that cannot roll back is closed, not reused.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -21,10 +22,11 @@ use sqlx::pool::PoolConnectionMetadata;
 use sqlx::{Connection, Database, Pool, Transaction, TransactionManager};
 
 /// Starts a transaction on a connection of `pool` with `statement` (`BEGIN`, `BEGIN
-/// IMMEDIATE`, …), in a task that runs to its end even when the caller stops waiting.
+/// IMMEDIATE`, PostgreSQL's `BEGIN; SET LOCAL …`, …), in a task that runs to its end even
+/// when the caller stops waiting.
 pub(crate) async fn begin<DB: Database>(
     pool: &Pool<DB>,
-    statement: &'static str,
+    statement: impl Into<Cow<'static, str>> + Send + 'static,
 ) -> Result<Transaction<'static, DB>, sqlx::Error> {
     let pool = pool.clone();
     tokio::spawn(async move { pool.begin_with(statement).await })

@@ -1,6 +1,6 @@
 //! The PostgreSQL store's sessions: a transaction holding the Jira issue's rows. A wait beyond
 //! the limit (`lock_timeout`) is `Unavailable` naming the issue; a dropped session frees the
-//! issue at once. Skipped (printing why) when `JIRASYNC_TEST_DATABASE_URL` is not set.
+//! issue at once; a delivery being applied is waited for. Skipped (printing why) when `JIRASYNC_TEST_DATABASE_URL` is not set.
 #![cfg(feature = "postgres")]
 
 #[allow(dead_code)]
@@ -36,5 +36,20 @@ async fn waiting_longer_than_the_limit_is_unavailable_naming_the_issue() {
     .await;
     holder.close().await;
     waiter.close().await;
+    schema.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free() {
+    let Some(schema) = TestSchema::create().await else {
+        return;
+    };
+    let first = schema.store().await;
+    let second = schema.store().await;
+    let f = Fixture::new(first.clone()).await;
+    sessions::a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free(&first, &second, &f)
+        .await;
+    first.close().await;
+    second.close().await;
     schema.drop().await;
 }

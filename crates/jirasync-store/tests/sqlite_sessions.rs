@@ -112,3 +112,13 @@ async fn a_session_of_another_process_is_waited_for_until_it_commits() {
     );
     session.commit(&[], Vec::new()).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free() {
+    let (_directory, url) = sqlite_support::fresh_file();
+    let first = SqliteStore::open(&url).await.unwrap();
+    let second = SqliteStore::open(&url).await.unwrap();
+    let f = Fixture::new(first.clone()).await;
+    sessions::a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free(&first, &second, &f)
+        .await;
+}

@@ -32,6 +32,7 @@
 //! [`StoreError::Unavailable`].
 
 mod app_data;
+mod direct;
 mod events;
 mod external_actors;
 mod host;
@@ -255,8 +256,18 @@ impl crate::sql::Dialect for PostgresStore {
     // read locks the row first.
     const FOR_UPDATE: &'static str = " FOR UPDATE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE OF d SKIP LOCKED";
-    // The key is arbitrary, the same for every instance sharing the database: "jirasync events".
-    const SERIALISE_EVENT_APPENDS: &'static str = "SELECT pg_advisory_xact_lock(7415012077)";
+    // The lock's key is arbitrary, the same for every instance sharing the database: "jirasync
+    // events". The event's sequence is drawn when its row is inserted, after the lock is taken.
+    const APPEND_EVENT: Option<&'static str> = Some(
+        "WITH serialised AS (SELECT pg_advisory_xact_lock(7415012077)), \
+         event AS (INSERT INTO jirasync_events \
+         (id, type, organization_id, ordering_key, occurred_at, data) \
+         SELECT $1, $2, $3, $4, $5, $6 FROM serialised RETURNING sequence) \
+         INSERT INTO jirasync_event_deliveries \
+         (subscriber_id, event_sequence, ordering_key, status, due_at, pending_since) \
+         SELECT s.id, event.sequence, $4, 'pending', $5, $5 \
+         FROM event CROSS JOIN jirasync_event_subscribers s",
+    );
 }
 
 /// Why no connection could be opened within `timeout`, from one direct attempt.

@@ -1,15 +1,18 @@
 //! The syncs of one Jira issue, serialised on PostgreSQL by **row locks**: a session is a
 //! transaction on one pooled connection, kept open until it commits or is dropped.
 //!
-//! **begin** sets `lock_timeout` (the store's `issue_lock_wait`), creates the request's missing
-//! `jirasync_external_issues` rows (without watermarks), locks them `FOR UPDATE` in organization
-//! order (two sessions never wait for each other in a cycle), then checks the delivery log and
-//! reads the watermarks. A session of the same issue on any instance waits at the lock until this
-//! one ends, and then reads what it committed. **commit** records the delivery key, moves the
-//! watermarks, appends the sync's events and commits; a **dropped** session rolls back (the pool rolls back a connection
-//! returned inside a transaction, see `crate::pool`), and a crashed instance's connection ends
-//! with its transaction: its rows are free at once. A wait longer than `lock_timeout` is
-//! [`StoreError::Unavailable`] naming the Jira issue.
+//! **begin** is two round trips: `BEGIN` with `lock_timeout` (the store's `issue_lock_wait`),
+//! then one statement (`issue_sync::start`) that records the delivery key, creates the request's
+//! missing `jirasync_external_issues` rows and locks them in organization order (two sessions
+//! never wait for each other in a cycle), reading their watermarks. A delivery key another
+//! session recorded makes the session a duplicate; one an open session is recording makes this
+//! one wait for it, as the rows do. A session of the same issue on any instance waits at the
+//! lock until this one ends, and then reads what it committed. **commit** moves the watermarks
+//! (one statement), appends the sync's events and commits; a **dropped** session rolls back,
+//! its delivery key with it (the pool rolls back a connection returned inside a transaction,
+//! see `crate::pool`), and a crashed instance's connection ends with its transaction: its rows
+//! are free at once. A wait longer than `lock_timeout` is [`StoreError::Unavailable`] naming
+//! the Jira issue.
 //!
 //! The start runs in a task of its own, so a caller that stops waiting (a hang-up, a timeout)
 //! never leaves a half-started transaction: the session built in the task is dropped there.
@@ -25,8 +28,7 @@ use jirasync_webhook::EventTime;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::PostgresStore;
-use super::issue_sync::{delivery_recorded, finish_sync, request_watermarks};
-use crate::sql::values::sql_id;
+use super::issue_sync::{self, finish_sync};
 use crate::sql_error::store_error;
 
 /// PostgreSQL's `lock_not_available`, what a wait longer than `lock_timeout` fails with.
@@ -63,38 +65,19 @@ async fn start(
     request: IssueSyncRequest,
 ) -> Result<IssueSyncStart, StoreError> {
     let failed = |error: sqlx::Error| start_error(&request, wait, error);
-    let mut transaction = crate::pool::begin(&pool, "BEGIN").await.map_err(failed)?;
-    // 0 would mean "wait for ever".
+    // 0 would mean "wait for ever". One round trip: `BEGIN` and the setting, as a simple query.
     let wait_ms = wait.as_millis().clamp(1, u128::from(u32::MAX));
-    sqlx::query(&format!("SET LOCAL lock_timeout = {wait_ms}"))
-        .execute(&mut *transaction)
-        .await
-        .map_err(failed)?;
-    // The rows to lock; a concurrent session creating the same row makes this insert wait for
-    // it (and then do nothing). The organizations come sorted, so the order is the same for all.
-    let integration_id = sql_id(request.integration_id.get());
-    for organization in &request.organizations {
-        sqlx::query(
-            "INSERT INTO jirasync_external_issues (organization_id, integration_id, key) \
-             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(sql_id(organization.get()))
-        .bind(integration_id)
-        .bind(request.issue_key.as_str())
-        .execute(&mut *transaction)
-        .await
-        .map_err(failed)?;
-    }
-    let watermarks = request_watermarks(&mut transaction, &request)
-        .await
-        .map_err(failed)?;
-    if delivery_recorded(&mut transaction, &request)
+    let mut transaction =
+        crate::pool::begin(&pool, format!("BEGIN; SET LOCAL lock_timeout = {wait_ms}"))
+            .await
+            .map_err(failed)?;
+    let Some(watermarks) = issue_sync::start(&mut transaction, &request)
         .await
         .map_err(failed)?
-    {
-        // Dropping the transaction rolls it back: the rows created above are gone too.
+    else {
+        // Dropping the transaction rolls it back: the rows created are gone too.
         return Ok(IssueSyncStart::Duplicate);
-    }
+    };
     Ok(IssueSyncStart::Started(Box::new(PostgresSession {
         transaction,
         app_ids,

@@ -2,8 +2,9 @@
 //! (`jirasync_events`), its subscribers and one delivery per (subscriber, event).
 //!
 //! Events are appended by [`append_events`](self) inside the transaction of the change they
-//! describe (the sync commit, an install, a link or unlink). On PostgreSQL the append first takes
-//! a transaction advisory lock: identities are handed out when a row is inserted, not when it is
+//! describe (the sync commit, an install, a link or unlink). On PostgreSQL each append is one
+//! statement ([`Dialect::APPEND_EVENT`](super::Dialect::APPEND_EVENT)) that first takes a
+//! transaction advisory lock: identities are handed out when a row is inserted, not when it is
 //! committed, so without it a reader of `after=CURSOR` could see sequence 8 committed before 7
 //! and skip 7 for ever. The lock is taken at the end of the transaction and held only until its
 //! commit. SQLite has one writer at a time: nothing to do.
@@ -186,11 +187,6 @@ macro_rules! event_store {
             if events.is_empty() {
                 return Ok(());
             }
-            if !<$store as Dialect>::SERIALISE_EVENT_APPENDS.is_empty() {
-                ::sqlx::query(<$store as Dialect>::SERIALISE_EVENT_APPENDS)
-                    .execute(&mut *connection)
-                    .await?;
-            }
             for event in events {
                 let mut event = event.clone();
                 if app_ids {
@@ -198,21 +194,26 @@ macro_rules! event_store {
                 }
                 let ordering_key = event.payload.ordering_key().as_text();
                 let at = sql_u64(event.timestamp.unix_millis());
-                let sequence: i64 = ::sqlx::query_scalar(INSERT_EVENT)
-                .bind(event.id.as_str())
-                .bind(event.event_type().as_str())
-                .bind(sql_id(event.organization_id))
-                .bind(&ordering_key)
-                .bind(at)
-                .bind(event.payload.data_json().to_string())
-                .fetch_one(&mut *connection)
-                .await?;
-                ::sqlx::query(INSERT_EVENT_DELIVERIES)
-                .bind(sequence)
-                .bind(&ordering_key)
-                .bind(at)
-                .execute(&mut *connection)
-                .await?;
+                let append = <$store as Dialect>::APPEND_EVENT.unwrap_or(INSERT_EVENT);
+                let inserted = ::sqlx::query(append)
+                    .bind(event.id.as_str())
+                    .bind(event.event_type().as_str())
+                    .bind(sql_id(event.organization_id))
+                    .bind(&ordering_key)
+                    .bind(at)
+                    .bind(event.payload.data_json().to_string())
+                    .fetch_optional(&mut *connection)
+                    .await?;
+                // Without the one statement (SQLite): the sequence, then the deliveries.
+                if let (None, Some(row)) = (<$store as Dialect>::APPEND_EVENT, inserted) {
+                    let sequence: i64 = ::sqlx::Row::try_get(&row, 0)?;
+                    ::sqlx::query(INSERT_EVENT_DELIVERIES)
+                        .bind(sequence)
+                        .bind(&ordering_key)
+                        .bind(at)
+                        .execute(&mut *connection)
+                        .await?;
+                }
             }
             Ok(())
         }

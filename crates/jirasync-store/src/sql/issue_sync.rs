@@ -49,8 +49,28 @@ pub(crate) fn select_watermarks(kind: SyncKind, organizations: usize, suffix: &s
 pub(crate) fn advance_watermark(column: &str) -> String {
     format!(
         "INSERT INTO jirasync_external_issues \
-         (organization_id, integration_id, key, {column}) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (organization_id, integration_id, key) DO UPDATE \
+         (organization_id, integration_id, key, {column}) VALUES ($1, $2, $3, $4) {}",
+        never_back(column)
+    )
+}
+
+/// [`advance_watermark`] for several organizations in one statement (PostgreSQL): the rows of
+/// the organizations `$1` (an array) move to the times `$4` (an array, in the same order).
+pub(crate) fn advance_watermarks(column: &str) -> String {
+    format!(
+        "INSERT INTO jirasync_external_issues \
+         (organization_id, integration_id, key, {column}) \
+         SELECT organization, $2, $3, at FROM unnest($1::BIGINT[], $4::BIGINT[]) \
+         AS advance (organization, at) {}",
+        never_back(column)
+    )
+}
+
+/// The end of an insert into `jirasync_external_issues` that moves the watermark `column` of a
+/// row already there to the inserted time, only forward.
+fn never_back(column: &str) -> String {
+    format!(
+        "ON CONFLICT (organization_id, integration_id, key) DO UPDATE \
          SET {column} = excluded.{column} \
          WHERE jirasync_external_issues.{column} IS NULL \
          OR jirasync_external_issues.{column} < excluded.{column}"

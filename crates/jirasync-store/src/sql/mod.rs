@@ -57,9 +57,13 @@ pub(crate) trait Dialect {
     /// What ends the `SELECT` of a claim so that two claimers skip each other's rows:
     /// ` FOR UPDATE OF d SKIP LOCKED` on PostgreSQL; nothing on SQLite (one writer).
     const SKIP_LOCKED: &'static str;
-    /// The statement that serialises event appends until the transaction ends (PostgreSQL: a
-    /// transaction advisory lock, `sql/events.rs`); empty when the database has one writer.
-    const SERIALISE_EVENT_APPENDS: &'static str;
+    /// The one statement that appends an event (the binds of
+    /// [`INSERT_EVENT`](events::INSERT_EVENT)) with a pending delivery per subscriber, after
+    /// serialising event appends until the transaction ends (PostgreSQL: a transaction advisory
+    /// lock, `sql/events.rs`). `None` where the database has one writer and no data-modifying
+    /// `WITH` (SQLite): `INSERT_EVENT`, then
+    /// [`INSERT_EVENT_DELIVERIES`](events::INSERT_EVENT_DELIVERIES).
+    const APPEND_EVENT: Option<&'static str>;
 }
 
 /// A connection of `pool`, for several reads in a row.

@@ -1,10 +1,10 @@
-//! The `direct = …` hooks of the store macros for a back-end that runs everything through the
-//! shared statements (PostgreSQL): each gives `None`, and the macro's own statements run. The
-//! SQLite store's hooks (`sqlite/direct.rs`) read on the caller's thread and write through its
-//! group-committing writer instead.
+//! The `direct = …` hooks of the store macros for a back-end that runs the shared statements
+//! (PostgreSQL): each gives `None`, and the macro's own statements run. PostgreSQL's host writes
+//! a change in one statement of its own (`postgres/direct.rs`). The SQLite store's hooks
+//! (`sqlite/direct.rs`) read on the caller's thread and write through its group-committing
+//! writer instead.
 
 use jirasync_domain::StoreError;
-use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
 use jirasync_domain::inbox::DeliveryId;
 use jirasync_domain::integration::Integration;
@@ -62,14 +62,6 @@ pub(crate) fn local_issue<S>(
     _store: &S,
     _issue: LocalIssueId,
 ) -> Option<Result<Option<LocalIssue>, StoreError>> {
-    None
-}
-
-/// No direct write of a change to a local issue.
-pub(crate) async fn apply_change<S: Sync>(
-    _store: &S,
-    _change: &IssueChange,
-) -> Option<Result<(), StoreError>> {
     None
 }
 

@@ -270,7 +270,7 @@ impl crate::sql::Dialect for SqliteStore {
     const FOR_UPDATE: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
     // One writer at a time: sequences are committed in order.
-    const SERIALISE_EVENT_APPENDS: &'static str = "";
+    const APPEND_EVENT: Option<&'static str> = None;
 }
 
 /// Puts the database file in WAL mode (it stays so: the mode is recorded in the file).

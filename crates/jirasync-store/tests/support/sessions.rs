@@ -11,7 +11,7 @@ use jirasync_domain::conformance::World;
 use jirasync_domain::conformance::fixture::{Fixture, KEY};
 use jirasync_domain::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};
 use jirasync_domain::{IssueSyncStore, StoreError};
-use jirasync_webhook::IssueKey;
+use jirasync_webhook::{DeliveryKey, IssueKey};
 
 /// An assignee sync of the fixture's issue, without a delivery key.
 pub(crate) fn request<S: World + ?Sized>(f: &Fixture<S>) -> IssueSyncRequest {
@@ -63,4 +63,67 @@ pub(crate) async fn waiting_too_long_is_unavailable_and_a_dropped_session_frees_
         freed.elapsed()
     );
     next.commit(&[], Vec::new()).await.unwrap();
+}
+
+/// The delivery key of an assignee change of the fixture's issue in Jira changelog `changelog`.
+fn delivery_key(changelog: &str) -> DeliveryKey {
+    DeliveryKey::new(KEY, changelog, "jira:issue_updated")
+}
+
+/// `request` with the delivery key of Jira changelog `changelog`.
+fn keyed<S: World + ?Sized>(f: &Fixture<S>, changelog: &str) -> IssueSyncRequest {
+    IssueSyncRequest {
+        delivery_key: Some(delivery_key(changelog)),
+        ..request(f)
+    }
+}
+
+/// One delivery applied by two sessions at once (two instances, or a replay beside a worker):
+/// the second waits for the first; once the first commits, the second is a duplicate and reads
+/// nothing; had the first been dropped, the second starts, reads the watermark as it was, and
+/// its commit records the delivery.
+pub(crate) async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free<S>(
+    first: &S,
+    second: &S,
+    f: &Fixture<S>,
+) where
+    S: World + Clone + 'static,
+{
+    let at = jirasync_webhook::EventTime::from_unix_millis(5_000);
+    let wait_for_second = |key: &'static str| {
+        let second = second.clone();
+        let request = keyed(f, key);
+        tokio::spawn(async move {
+            let start = second.begin_issue_sync(request).await.unwrap();
+            (Instant::now(), start)
+        })
+    };
+
+    let held = started(first, keyed(f, "20001")).await;
+    let duplicate = wait_for_second("20001");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let committed = Instant::now();
+    held.commit(&[(f.organization, at)], Vec::new())
+        .await
+        .unwrap();
+    let (answered, start) = duplicate.await.unwrap();
+    assert!(answered >= committed, "the second session did not wait");
+    assert!(matches!(start, IssueSyncStart::Duplicate), "{start:?}");
+
+    let dropped = started(first, keyed(f, "20002")).await;
+    let free = wait_for_second("20002");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    drop(dropped);
+    let (_, start) = free.await.unwrap();
+    let IssueSyncStart::Started(session) = start else {
+        panic!("the dropped session's delivery was not recorded: {start:?}");
+    };
+    assert_eq!(session.watermarks(), [(f.organization, Some(at))]);
+    session.commit(&[], Vec::new()).await.unwrap();
+    assert!(
+        first
+            .delivery_seen(f.integration, SyncKind::Assignee, &delivery_key("20002"))
+            .await
+            .unwrap()
+    );
 }
