@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+mod config_cache;
 mod database_url;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod inbox_headers;

@@ -24,6 +24,9 @@
 //!   (`jirasync_status_mappings`), for every layout.
 //! * **11 `comment_deliveries`**: the delivery log accepts the kind `comment` (a Jira comment
 //!   applied once, whichever of its deliveries comes first), for every layout.
+//! * **12 `config_notify`**: on PostgreSQL, triggers that notify `jirasync_config` on every
+//!   change to integrations, their secrets, organizations and organization links, for the
+//!   instances' caches (`config_cache.rs`); nothing on SQLite. For every layout.
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -219,6 +222,19 @@ macro_rules! embedded_migrations {
                         "../../migrations/",
                         $backend,
                         "/0011_comment_deliveries.sql"
+                    )),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 12,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "config_notify",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0012_config_notify.sql"
                     )),
                 },
                 from_initial: None,

@@ -70,7 +70,7 @@ async fn connecting_twice_applies_the_migrations_once() {
     let versions: Vec<i64> = recorded.iter().map(|(version, _)| *version).collect();
     assert_eq!(
         versions,
-        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
         "a fresh schema gets the new layout directly"
     );
     let second = PostgresStore::connect_with(&url, options_in(&schema))
@@ -99,7 +99,7 @@ async fn concurrent_connects_migrate_once() {
     for connect in connects {
         stores.push(connect.await.unwrap().unwrap());
     }
-    assert_eq!(applied_migrations(&stores[0]).await.len(), 10);
+    assert_eq!(applied_migrations(&stores[0]).await.len(), 11);
     for store in stores {
         store.close().await;
     }

@@ -59,7 +59,7 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
         .collect();
     assert_eq!(
         versions,
-        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
         "a fresh file gets the new layout directly"
     );
 }
@@ -112,8 +112,8 @@ async fn two_opens_racing_on_a_fresh_file_both_succeed() {
         assert!(second.organization(organization).await.unwrap().is_some());
         assert_eq!(
             recorded_migrations(&url).await.len(),
-            10,
-            "versions 2 to 11, once each"
+            11,
+            "versions 2 to 12, once each"
         );
     }
 }

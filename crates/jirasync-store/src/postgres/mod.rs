@@ -32,6 +32,7 @@
 //! [`StoreError::Unavailable`].
 
 mod app_data;
+mod config_listener;
 mod direct;
 mod events;
 mod external_actors;
@@ -52,6 +53,7 @@ mod state;
 mod status_mappings;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Postgres;
@@ -61,8 +63,10 @@ use jirasync_domain::StoreError;
 use jirasync_domain::events::EventIds;
 use jirasync_domain::store::EventHub;
 
+use crate::config_cache::ConfigCache;
 use crate::layout::bookkeeping_only;
 use crate::{DatabaseUrl, Layout, OpenError};
+use config_listener::ConfigListener;
 
 /// How [`PostgresStore::connect_with`] sets up its pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,6 +139,10 @@ pub struct PostgresStore {
     host_pool: Option<PgPool>,
     issue_lock_wait: Duration,
     events: EventHub,
+    /// Integrations and organization links, kept while the listener listens.
+    config: Arc<ConfigCache>,
+    /// Stops with the store's last handle.
+    config_listener: Arc<ConfigListener>,
 }
 
 impl PostgresStore {
@@ -200,11 +208,15 @@ impl PostgresStore {
             ),
             Layout::Bookkeeping => None,
         };
+        let config = Arc::new(ConfigCache::default());
+        let config_listener = Arc::new(ConfigListener::start(&connect_options, &config));
         Ok(Self {
             pool,
             host_pool,
             issue_lock_wait: options.issue_lock_wait,
             events: EventHub::default(),
+            config,
+            config_listener,
         })
     }
 
@@ -224,6 +236,17 @@ impl PostgresStore {
         }
     }
 
+    /// The cache of integrations and organization links (`crate::config_cache`).
+    fn config_cache(&self) -> Option<&ConfigCache> {
+        Some(&self.config)
+    }
+
+    /// Empties the cache of integrations and organization links after this store changed them
+    /// (the listener would, a moment later).
+    fn config_changed(&self) {
+        self.config.forget();
+    }
+
     /// The pool the standalone host's calls run on; refused on a bookkeeping-only store.
     fn host_pool(&self) -> Result<&PgPool, StoreError> {
         self.host_pool.as_ref().ok_or_else(bookkeeping_only)
@@ -237,6 +260,7 @@ impl PostgresStore {
 
     /// Closes every connection of both pools; later calls fail with `Unavailable`.
     pub async fn close(&self) {
+        self.config_listener.stop();
         self.pool.close().await;
         if let Some(host_pool) = &self.host_pool {
             host_pool.close().await;

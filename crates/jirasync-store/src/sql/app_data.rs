@@ -662,6 +662,8 @@ macro_rules! application_data {
                     }
                 }
                 commit(transaction, what).await?;
+                // Organizations' names and settings are in the PostgreSQL store's cache.
+                self.config_changed();
                 Ok(summary)
             }
 
@@ -718,7 +720,9 @@ macro_rules! application_data {
                     what,
                 )
                 .await?;
-                commit(transaction, what).await
+                commit(transaction, what).await?;
+                self.config_changed();
+                Ok(())
             }
 
             async fn upsert_users(

@@ -165,6 +165,7 @@ macro_rules! integration_store {
         use ::jirasync_domain::{IntegrationStore, StoreError};
         use ::sqlx::FromRow;
 
+        use $crate::config_cache::ConfigCache;
         use $crate::sql::Dialect;
         use $crate::sql::integrations::{
             IdentityRow, IntegrationRow, LINK_COLUMNS, LinkRow, SELECT_IDENTITY,
@@ -472,9 +473,19 @@ macro_rules! integration_store {
                 if let Some(read) = $direct::integration(self, id) {
                     return read;
                 }
+                if let Some(kept) = self.config_cache().and_then(|cache| cache.integration(id)) {
+                    return Ok(Some(kept));
+                }
+                let read_from = self.config_cache().map(ConfigCache::generation);
                 let mut connection =
                     $crate::sql::connection(&self.pool, "reading an integration").await?;
-                integration_by_id(&mut connection, sql_id(id.get())).await
+                let integration = integration_by_id(&mut connection, sql_id(id.get())).await?;
+                if let (Some(cache), Some(read_from), Some(integration)) =
+                    (self.config_cache(), read_from, &integration)
+                {
+                    cache.keep_integration(read_from, integration);
+                }
+                Ok(integration)
             }
 
             async fn integrations(&self) -> Result<Vec<Integration>, StoreError> {
@@ -521,12 +532,16 @@ macro_rules! integration_store {
                 if let Some(read) = $direct::organization_links(self, integration_id) {
                     return read;
                 }
+                if let Some(kept) = self.config_cache().and_then(|cache| cache.links(integration_id)) {
+                    return Ok(kept);
+                }
+                let read_from = self.config_cache().map(ConfigCache::generation);
                 let rows = ::sqlx::query(&$crate::sql::integrations::select_organization_links())
                 .bind(sql_id(integration_id.get()))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(|error| store_error(what, error))?;
-                rows.iter()
+                let links = rows.iter()
                     .map(|row| {
                         let link = link_from_row(
                             LinkRow::from_row(row).map_err(|e| store_error(what, e))?,
@@ -542,7 +557,11 @@ macro_rules! integration_store {
                             link,
                         })
                     })
-                    .collect()
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                if let (Some(cache), Some(read_from)) = (self.config_cache(), read_from) {
+                    cache.keep_links(read_from, integration_id, &links);
+                }
+                Ok(links)
             }
 
             async fn identity(
@@ -621,6 +640,7 @@ macro_rules! integration_store {
                     .commit()
                     .await
                     .map_err(|error| store_error(what, error))?;
+                self.config_changed();
                 self.events.appended();
                 Ok(installation)
             }
@@ -654,6 +674,7 @@ macro_rules! integration_store {
                     .commit()
                     .await
                     .map_err(|error| store_error(what, error))?;
+                self.config_changed();
                 Ok(updated)
             }
 
@@ -725,6 +746,7 @@ macro_rules! integration_store {
                     .commit()
                     .await
                     .map_err(|error| store_error(what, error))?;
+                self.config_changed();
                 self.events.appended();
                 Ok(::jirasync_domain::store::LinkRemoval::new(stored, last))
             }

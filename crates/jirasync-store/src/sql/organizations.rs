@@ -89,7 +89,9 @@ macro_rules! organization_store {
                 transaction
                     .commit()
                     .await
-                    .map_err(|error| store_error(what, error))
+                    .map_err(|error| store_error(what, error))?;
+                self.config_changed();
+                Ok(())
             }
         }
     };

@@ -76,6 +76,7 @@ macro_rules! seed_store {
                 .fetch_one(self.host_pool()?)
                 .await
                 .map_err(|error| store_error("seeding an organization", error))?;
+                self.config_changed();
                 Ok(OrganizationId::new(domain_id(id)?))
             }
 
@@ -268,6 +269,7 @@ macro_rules! seed_store {
                 };
                 let id = super::integrations::write_integration(&mut transaction, &write).await?;
                 commit(transaction, what).await?;
+                self.config_changed();
                 Ok(IntegrationId::new(domain_id(id)?))
             }
 
@@ -305,6 +307,7 @@ macro_rules! seed_store {
                     .execute(self.host_pool()?)
                     .await
                 .map_err(|error| store_error("seeding an organization's link", error))?;
+                self.config_changed();
                 Ok(())
             }
 

@@ -341,7 +341,9 @@ macro_rules! state_store {
                 transaction
                     .commit()
                     .await
-                    .map_err(|error| store_error(REPLACING, error))
+                    .map_err(|error| store_error(REPLACING, error))?;
+                self.config_changed();
+                Ok(())
             }
         }
     };

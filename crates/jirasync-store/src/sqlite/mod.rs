@@ -72,6 +72,7 @@ use jirasync_domain::store::EventHub;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::config_cache::ConfigCache;
 use crate::layout::bookkeeping_only;
 use crate::{DatabaseUrl, Layout, OpenError};
 
@@ -155,6 +156,15 @@ impl SqliteOptions {
 }
 
 impl SqliteStore {
+    /// No cache of integrations and organization links: the direct reads answer
+    /// (`direct.rs`).
+    fn config_cache(&self) -> Option<&ConfigCache> {
+        None
+    }
+
+    /// Nothing to empty (see [`SqliteStore::config_cache`]).
+    fn config_changed(&self) {}
+
     /// Opens (creating it when missing) the database `url` names with the default
     /// [`SqliteOptions`] (the standalone layout), and applies the embedded migrations.
     ///
