@@ -16,7 +16,8 @@ crate::sql::issue_sync::issue_sync_store!(
 /// of the Jira issue `$2` of integration `$1` in the organizations `$5` and locks them all, in
 /// organization order. It reads one row: whether the key was recorded now (a key already
 /// recorded inserts nothing; one being recorded by an open session makes this statement wait for
-/// it), and the organizations with their watermarks of `kind`, in organization order.
+/// it), and the organizations with their watermarks of `kind`, in organization order. A
+/// duplicate (the key was recorded before) neither creates nor locks rows.
 ///
 /// The upsert (`DO UPDATE`) both locks each row and returns its **latest** version, so the
 /// watermarks read are those of the sessions this one waited for. A plain `SELECT … FOR UPDATE`
@@ -29,7 +30,7 @@ fn start_session(kind: SyncKind) -> String {
          ON CONFLICT DO NOTHING RETURNING 1), \
          locked AS (INSERT INTO jirasync_external_issues (organization_id, integration_id, key) \
          SELECT organization, $1, $2 FROM unnest($5::BIGINT[]) AS organization \
-         ORDER BY organization \
+         WHERE $4::TEXT IS NULL OR EXISTS (SELECT 1 FROM recorded) ORDER BY organization \
          ON CONFLICT (organization_id, integration_id, key) DO UPDATE SET key = excluded.key \
          RETURNING organization_id, {watermark} AS watermark) \
          SELECT EXISTS (SELECT 1 FROM recorded), \
