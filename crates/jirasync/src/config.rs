@@ -34,6 +34,9 @@ pub const DEFAULT_WORKERS: NonZeroUsize = match NonZeroUsize::new(2) {
     Some(workers) => workers,
     None => NonZeroUsize::MIN,
 };
+/// How many threads `jirasync serve` runs on when no count is configured: one, which measured
+/// the least CPU per delivery (docs/performance.md).
+pub const DEFAULT_RUNTIME_THREADS: NonZeroUsize = NonZeroUsize::MIN;
 /// How long a request's line and headers may take to arrive when no timeout is configured.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a request's body may take to arrive when no timeout is configured.
@@ -99,6 +102,10 @@ pub struct ConfigArgs {
     /// How many inbox workers to run (default 2).
     #[arg(long, global = true, value_name = "N")]
     pub workers: Option<String>,
+    /// How many threads `serve` runs its receiver and workers on (default 1; the database
+    /// writer and checkpointer have threads of their own).
+    #[arg(long, global = true, value_name = "N")]
+    pub runtime_threads: Option<String>,
     /// `human` or `json` log lines (default: human when standard error is a terminal, else json).
     #[arg(long, global = true, value_name = "human|json")]
     pub log_format: Option<String>,
@@ -320,6 +327,10 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// How many inbox workers run.
     pub workers: NonZeroUsize,
+    /// How many threads `serve` runs on: one runs everything on the main thread; more start a
+    /// multi-threaded runtime (more inbox deliveries applied per second on a machine of its
+    /// own, more CPU per delivery).
+    pub runtime_threads: NonZeroUsize,
     /// The log line format.
     pub log_format: LogFormat,
     /// How long done inbox deliveries are kept.
@@ -488,6 +499,13 @@ const WORKERS: OptionSpec = OptionSpec {
     secret: false,
     expected: "a whole number of at least 1",
 };
+const RUNTIME_THREADS: OptionSpec = OptionSpec {
+    key: "runtime_threads",
+    flag: "--runtime-threads",
+    variable: "JIRASYNC_RUNTIME_THREADS",
+    secret: false,
+    expected: "a whole number of at least 1",
+};
 const LOG_FORMAT: OptionSpec = OptionSpec {
     key: "log_format",
     flag: "--log-format",
@@ -626,7 +644,7 @@ const OUTBOX_RETENTION: OptionSpec = OptionSpec {
 pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 24] = [
+const KNOWN_KEYS: [&str; 25] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -634,6 +652,7 @@ const KNOWN_KEYS: [&str; 24] = [
     BODY_LIMIT.key,
     ADMIN_TOKEN.key,
     WORKERS.key,
+    RUNTIME_THREADS.key,
     LOG_FORMAT.key,
     HEADER_READ_TIMEOUT.key,
     BODY_READ_TIMEOUT.key,
@@ -816,6 +835,11 @@ impl Config {
                 text.trim().parse::<NonZeroUsize>().ok()
             })?
             .unwrap_or(DEFAULT_WORKERS);
+        let runtime_threads = sources
+            .value(&RUNTIME_THREADS, args.runtime_threads.as_deref(), |text| {
+                text.trim().parse::<NonZeroUsize>().ok()
+            })?
+            .unwrap_or(DEFAULT_RUNTIME_THREADS);
         let log_format = sources
             .value(&LOG_FORMAT, args.log_format.as_deref(), |text| {
                 match text.trim() {
@@ -938,6 +962,7 @@ impl Config {
             body_limit,
             admin_token,
             workers,
+            runtime_threads,
             log_format,
             inbox_retention,
             event_retry_for,

@@ -62,7 +62,17 @@ fn execute(cli: Cli, env: &Environment, stdout: &mut dyn Write) -> Result<(), Cl
         config.log_filter.as_deref(),
         env.stderr_is_terminal(),
     )?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // A command, and by default the service, runs on this thread; `runtime_threads` above one
+    // gives the service's receiver and workers that many.
+    let mut builder = match cli.command {
+        cli::Command::Serve if config.runtime_threads.get() > 1 => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(config.runtime_threads.get());
+            builder
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = builder
         .enable_all()
         .build()
         .map_err(|source| CliError::Runtime { source })?;

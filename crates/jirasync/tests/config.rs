@@ -109,6 +109,7 @@ fn environment_variables_set_every_option() {
             ("JIRASYNC_BODY_LIMIT", "2048"),
             ("JIRASYNC_ADMIN_TOKEN", "from-the-environment-0123"),
             ("JIRASYNC_WORKERS", "3"),
+            ("JIRASYNC_RUNTIME_THREADS", "2"),
             ("JIRASYNC_LOG_FORMAT", "human"),
         ],
     )
@@ -124,6 +125,7 @@ fn environment_variables_set_every_option() {
         "from-the-environment-0123"
     );
     assert_eq!(config.workers.get(), 3);
+    assert_eq!(config.runtime_threads.get(), 2);
     assert_eq!(config.log_format, LogFormat::Human);
 }
 
@@ -252,6 +254,26 @@ fn refuses_bad_variable_values_naming_the_variable() {
 }
 
 #[test]
+fn refuses_a_runtime_without_threads_naming_where_it_was_set() {
+    assert_eq!(
+        error(&["--runtime-threads", "0"], &[]),
+        "invalid flag --runtime-threads \"0\": expected a whole number of at least 1"
+    );
+    assert_eq!(
+        error(&[], &[("JIRASYNC_RUNTIME_THREADS", "all")]),
+        "invalid environment variable JIRASYNC_RUNTIME_THREADS \"all\": expected a whole number of at least 1"
+    );
+    let (_file, path) = config_file("runtime_threads = 2\n");
+    let config = resolve(&["--config", &path], &[]).unwrap();
+    assert_eq!(config.runtime_threads.get(), 2);
+    let config = resolve(&[], &[]).unwrap();
+    assert_eq!(
+        config.runtime_threads,
+        jirasync::config::DEFAULT_RUNTIME_THREADS
+    );
+}
+
+#[test]
 fn refuses_bad_file_values_naming_the_key_and_file() {
     let (_file, path) = config_file("workers = -1\n");
     assert_eq!(
@@ -271,7 +293,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
         )
     );
 }
@@ -343,7 +365,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-file.db is at schema version 11 (up to date)\n"
+        "database sqlite://from-file.db is at schema version 12 (up to date)\n"
     );
     let env = [
         ("JIRASYNC_CONFIG", "jirasync.toml"),
@@ -352,7 +374,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-env.db is at schema version 11 (up to date)\n"
+        "database sqlite://from-env.db is at schema version 12 (up to date)\n"
     );
     let run = workdir.run_with_env(
         &["migrate", "--database-url", "sqlite://from-flag.db"],
@@ -360,7 +382,7 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     );
     assert_eq!(
         run.stdout,
-        "database sqlite://from-flag.db is at schema version 11 (up to date)\n"
+        "database sqlite://from-flag.db is at schema version 12 (up to date)\n"
     );
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");

@@ -1,6 +1,6 @@
 //! `jirasync serve` through the real binary on 127.0.0.1 with a temporary SQLite file: the
-//! listening line, health, Jira-shaped deliveries in inbox and inline mode, a refused token, a
-//! clean stop on SIGTERM, and a port already in use.
+//! listening line, health, Jira-shaped deliveries in inbox and inline mode (on one thread and
+//! on several), a refused token, a clean stop on SIGTERM, and a port already in use.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -85,8 +85,36 @@ fn mounts_the_admin_api_only_with_an_admin_token() {
 #[test]
 fn inbox_mode_accepts_a_delivery_with_202_and_a_worker_applies_it() {
     let workdir = Workdir::with_serve_state();
-    assert_eq!(assignee_of_issue_9(&workdir), Value::Null);
     let served = workdir.serve(&["--workers", "1"]);
+    a_worker_applies_an_accepted_delivery(&workdir, &served);
+    assert!(
+        !served
+            .thread_names()
+            .iter()
+            .any(|name| name.starts_with("tokio-rt")),
+        "one thread by default: {:?}",
+        served.thread_names()
+    );
+    stop(served);
+}
+
+#[test]
+fn runtime_threads_run_the_service_on_that_many_threads() {
+    let workdir = Workdir::with_serve_state();
+    let served = workdir.serve(&["--workers", "1", "--runtime-threads", "3"]);
+    a_worker_applies_an_accepted_delivery(&workdir, &served);
+    let runtime_threads = served
+        .thread_names()
+        .into_iter()
+        .filter(|name| name.starts_with("tokio-rt"))
+        .count();
+    assert_eq!(runtime_threads, 3, "{:?}", served.thread_names());
+    stop(served);
+}
+
+/// A delivery accepted with 202 by `served` (inbox mode), then applied by a worker.
+fn a_worker_applies_an_accepted_delivery(workdir: &Workdir, served: &Served) {
+    assert_eq!(assignee_of_issue_9(workdir), Value::Null);
 
     let answer = served.request(
         "POST",
@@ -98,14 +126,13 @@ fn inbox_mode_accepts_a_delivery_with_202_and_a_worker_applies_it() {
     // The worker applies it in the background: look until it has (bounded).
     let mut assignee = Value::Null;
     for _ in 0..200 {
-        assignee = assignee_of_issue_9(&workdir);
+        assignee = assignee_of_issue_9(workdir);
         if assignee != Value::Null {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(assignee, json!({"user": 2}));
-    stop(served);
 }
 
 #[test]

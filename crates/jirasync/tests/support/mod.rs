@@ -259,6 +259,18 @@ impl Served {
 
     /// Sends SIGKILL (`kill -9`: no shutdown of any kind) to the process, which may be in the
     /// middle of anything; dropping `self` reaps it.
+    /// The names of the server's threads (`/proc/PID/task/*/comm`, Linux).
+    pub fn thread_names(&self) -> Vec<String> {
+        let child = self.child.as_ref().unwrap();
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", child.id())).unwrap();
+        tasks
+            .map(|task| {
+                let comm = std::fs::read_to_string(task.unwrap().path().join("comm")).unwrap();
+                comm.trim_end().to_owned()
+            })
+            .collect()
+    }
+
     pub fn kill_9(&self) {
         let child = self.child.as_ref().unwrap();
         let sent = Command::new("kill")
