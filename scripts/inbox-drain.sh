@@ -6,12 +6,15 @@
 #
 # Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
 # Settings (defaults): DURATION=5 CONNECTIONS=32 THREADS=2 WORKERS="2 8 32" (one run per count)
+#   RUNTIME_THREADS=1 (jirasync serve --runtime-threads)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
 kept=${1:?usage: scripts/inbox-drain.sh DATASET_DIR (KEEP=DIR of compare-python.sh)}
 DURATION=${DURATION:-5} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2} WORKERS=${WORKERS:-"2 8 32"}
+RUNTIME_THREADS=${RUNTIME_THREADS:-1}
+[[ "$RUNTIME_THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "inbox-drain.sh: RUNTIME_THREADS must be a positive integer" >&2; exit 2; }
 [[ -f "$kept/state.json" && -d "$kept/data/payloads" ]] || {
   echo "inbox-drain.sh: $kept holds no data set (run KEEP=$kept scripts/compare-python.sh python)" >&2
   exit 2
@@ -36,7 +39,7 @@ for workers in $WORKERS; do
   rm -f "$work/jirasync.db"*
   "$binary" --database-url "sqlite://$work/jirasync.db" state import "$kept/state.json" >/dev/null
   "$binary" --database-url "sqlite://$work/jirasync.db" --listen 127.0.0.1:0 --log-format json \
-    --mode inbox --workers "$workers" --reconcile-interval off serve >"$work/out" 2>"$work/log" &
+    --mode inbox --workers "$workers" --runtime-threads "$RUNTIME_THREADS" --reconcile-interval off serve >"$work/out" 2>"$work/log" &
   server_pid=$!
   url=""
   for _ in $(seq 300); do
