@@ -13,6 +13,9 @@ use crate::config_cache::ConfigCache;
 /// The channel the configuration triggers notify (migration 12).
 pub(crate) const CHANNEL: &str = "jirasync_config";
 
+/// The listener's connection as `pg_stat_activity` shows it.
+const APPLICATION_NAME: &str = "jirasync-config-listener";
+
 /// How long the listener waits before connecting again after a failure.
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
@@ -29,7 +32,7 @@ impl ConfigListener {
     pub(crate) fn start(options: &PgConnectOptions, cache: &Arc<ConfigCache>) -> Self {
         let pool = PgPoolOptions::new()
             .max_connections(1)
-            .connect_lazy_with(options.clone());
+            .connect_lazy_with(options.clone().application_name(APPLICATION_NAME));
         tokio::spawn(listen(pool.clone(), Arc::downgrade(cache)));
         Self { pool }
     }
