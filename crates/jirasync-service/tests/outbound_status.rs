@@ -57,6 +57,17 @@ async fn scene() -> Scene {
     }
 }
 
+/// Another worker over the scene's store, calling `jira`, its clock at `unix_seconds` (the
+/// scene's worker's clock is manual: this one finds due what that one would later).
+fn worker_at(s: &Scene, jira: &Arc<FakeJiraWriter>, unix_seconds: u64) -> OutboundWorker {
+    OutboundWorker::new(
+        Arc::clone(&s.f.store) as _,
+        Arc::clone(jira) as _,
+        Arc::new(ManualClock::at_unix_timestamp(unix_seconds)) as Arc<dyn Clock>,
+        OutboundOptions::default(),
+    )
+}
+
 async fn map(s: &Scene, on_resolve: &str, on_unresolve: &str) {
     s.f.store
         .put_status_mapping(&StatusMapping {
@@ -181,12 +192,7 @@ async fn an_issue_gone_from_jira_fails_for_good() {
     assert_eq!(ids.len(), 1);
     // The work names a Jira issue the fake does not have.
     let fresh = Arc::new(FakeJiraWriter::new().with_project("APP", &[]));
-    let worker = OutboundWorker::new(
-        Arc::clone(&s.f.store) as _,
-        Arc::clone(&fresh) as _,
-        Arc::new(ManualClock::at_unix_timestamp(1_800_000_000)) as Arc<dyn Clock>,
-        OutboundOptions::default(),
-    );
+    let worker = worker_at(&s, &fresh, 1_800_000_000);
     assert_eq!(worker.run_once().await.unwrap(), 1);
     let work = newest_work(&s).await;
     assert_eq!(work.status, OutboundStatus::Failed);
@@ -209,12 +215,7 @@ async fn jira_down_is_retried_and_the_transition_happens_once() {
     assert_eq!(work.attempts, 1);
     s.jira.set_down(false);
     // Due after the back-off: the worker's clock is manual, so make it due by retrying at once.
-    let worker = OutboundWorker::new(
-        Arc::clone(&s.f.store) as _,
-        Arc::clone(&s.jira) as _,
-        Arc::new(ManualClock::at_unix_timestamp(1_800_000_100)) as Arc<dyn Clock>,
-        OutboundOptions::default(),
-    );
+    let worker = worker_at(&s, &s.jira, 1_800_000_100);
     assert_eq!(worker.run_once().await.unwrap(), 1);
     assert_eq!(s.jira.status(KEY), "5");
     assert_eq!(s.jira.transition_calls(), 1);
