@@ -55,36 +55,14 @@ async fn a_configuration_change_reaches_the_other_instance_and_at_once_this_one(
     let first = schema.store().await;
     let second = schema.store().await;
     let f = Fixture::new(first.clone()).await;
-    let name = |store: &PostgresStore| {
-        let store = store.clone();
-        async move {
-            store
-                .integration(f.integration)
-                .await
-                .unwrap()
-                .unwrap()
-                .name
-        }
-    };
     // The cache serves (once its listener listens): a change the triggers do not announce is
     // not seen.
-    sqlx::query("ALTER TABLE jirasync_integrations DISABLE TRIGGER jirasync_integrations_changed")
-        .execute(first.pool())
-        .await
-        .unwrap();
     eventually(|| async {
-        let before = name(&first).await;
-        sqlx::query("UPDATE jirasync_integrations SET name = name || '+'")
-            .execute(first.pool())
-            .await
-            .unwrap();
-        name(&first).await == before
+        let before = name_seen_by(&first, &f).await;
+        rename_unannounced(&first).await;
+        name_seen_by(&first, &f).await == before
     })
     .await;
-    sqlx::query("ALTER TABLE jirasync_integrations ENABLE TRIGGER jirasync_integrations_changed")
-        .execute(first.pool())
-        .await
-        .unwrap();
     // Both read (and keep) the link as it is.
     assert_eq!(seen_by(&first, &f).await.0, [true]);
     assert_eq!(seen_by(&second, &f).await.0, [true]);
@@ -121,6 +99,74 @@ async fn a_configuration_change_reaches_the_other_instance_and_at_once_this_one(
 
     first.close().await;
     second.close().await;
+    schema.drop().await;
+}
+
+/// The integration's name as `store` reads it (through its cache when it serves).
+async fn name_seen_by(store: &PostgresStore, f: &Fixture<PostgresStore>) -> String {
+    store
+        .integration(f.integration)
+        .await
+        .unwrap()
+        .unwrap()
+        .name
+}
+
+/// Renames the integration without the notification (its trigger off), as a change made while
+/// a listener was away would be for that listener.
+async fn rename_unannounced(store: &PostgresStore) {
+    for statement in [
+        "ALTER TABLE jirasync_integrations DISABLE TRIGGER jirasync_integrations_changed",
+        "UPDATE jirasync_integrations SET name = name || '+'",
+        "ALTER TABLE jirasync_integrations ENABLE TRIGGER jirasync_integrations_changed",
+    ] {
+        sqlx::query(statement).execute(store.pool()).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_listener_stops_the_cache_until_it_listens_again() {
+    let Some(schema) = TestSchema::create().await else {
+        return;
+    };
+    let store = schema.store().await;
+    let f = Fixture::new(store.clone()).await;
+    // Once the listener listens, the cache serves: an unannounced change is not seen.
+    eventually(|| async {
+        let before = name_seen_by(&store, &f).await;
+        rename_unannounced(&store).await;
+        name_seen_by(&store, &f).await == before
+    })
+    .await;
+
+    // The listener's connection ends (a restart of PostgreSQL, a fail-over, a pooler). Every
+    // listener of the test database is cut, other tests' too: theirs listen again the same way.
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'jirasync-config-listener'",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    // What the cache held is not served any more, and a change nobody announced to this
+    // instance (its listener was away) is seen.
+    let current = sqlx::query_scalar::<_, String>("SELECT name FROM jirasync_integrations")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    eventually(|| async { name_seen_by(&store, &f).await == current }).await;
+    rename_unannounced(&store).await;
+    let renamed = format!("{current}+");
+    eventually(|| async { name_seen_by(&store, &f).await == renamed }).await;
+
+    // It listens again: the cache serves again.
+    eventually(|| async {
+        let before = name_seen_by(&store, &f).await;
+        rename_unannounced(&store).await;
+        name_seen_by(&store, &f).await == before
+    })
+    .await;
+    store.close().await;
     schema.drop().await;
 }
 
