@@ -32,13 +32,13 @@ pub(crate) const RECORD_DELIVERY: &str = "INSERT INTO jirasync_seen_deliveries \
     (integration_id, kind, delivery_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
 /// The (organization, watermark of `kind`) rows of the Jira issue `$2` of integration `$1` in
-/// the organizations `$3`… (`organizations` of them), in organization order, ending with
-/// `suffix` (the back-end's `FOR UPDATE`, or nothing). A kind without a watermark reads `NULL`.
-pub(crate) fn select_watermarks(kind: SyncKind, organizations: usize, suffix: &str) -> String {
+/// the organizations `$3`… (`organizations` of them), in organization order. A kind without a
+/// watermark reads `NULL`.
+pub(crate) fn select_watermarks(kind: SyncKind, organizations: usize) -> String {
     format!(
         "SELECT organization_id, {} FROM jirasync_external_issues \
          WHERE integration_id = $1 AND key = $2 AND organization_id IN ({}) \
-         ORDER BY organization_id{suffix}",
+         ORDER BY organization_id",
         watermark_column(kind).unwrap_or("CAST(NULL AS BIGINT)"),
         super::values::placeholders(3, organizations),
     )
@@ -99,9 +99,9 @@ pub(crate) fn watermarks_in_request_order(
 
 /// Implements `IssueSyncStore` for `$store`, whose connections are `$connection`, with
 /// `begin_issue_sync` delegated to `$begin` (`async fn(&$store, IssueSyncRequest) ->
-/// Result<IssueSyncStart, StoreError>`), and the statements a session's reads share with it:
-/// `delivery_logged` and `stored_watermarks` (each returning the driver's error, for the
-/// session to word).
+/// Result<IssueSyncStart, StoreError>`). The sessions read the delivery log and the watermarks
+/// their own way (`sqlite/session.rs` on the writer, `postgres/issue_sync.rs` in one statement
+/// that also locks); the reads here are outside any session.
 macro_rules! issue_sync_store {
     ($store:ident, $connection:ty, begin = $begin:path) => {
         use ::async_trait::async_trait;
@@ -110,7 +110,6 @@ macro_rules! issue_sync_store {
         use ::jirasync_domain::{IssueSyncStore, StoreError};
         use ::jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
-        use $crate::sql::Dialect;
         use $crate::sql::issue_sync::{DELIVERY_LOGGED, select_watermarks};
         use $crate::sql::values::sql_id;
         use $crate::sql_error::store_error;
@@ -131,26 +130,18 @@ macro_rules! issue_sync_store {
         }
 
         /// The stored watermarks of `kind` for the organizations (stored ids) that have an
-        /// external issue row of (integration, key), in organization order. With `lock`, the
-        /// rows are kept from other writers until the transaction ends (PostgreSQL).
+        /// external issue row of (integration, key), in organization order.
         async fn stored_watermarks(
             connection: &mut $connection,
             integration_id: i64,
             key: &IssueKey,
             kind: SyncKind,
             organizations: &[i64],
-            lock: bool,
         ) -> Result<Vec<(i64, Option<i64>)>, ::sqlx::Error> {
             if organizations.is_empty() {
                 return Ok(Vec::new());
             }
-            // A kind without a watermark still reads (and on PostgreSQL locks) the rows.
-            let suffix = if lock {
-                <$store as Dialect>::FOR_UPDATE
-            } else {
-                ""
-            };
-            let sql = select_watermarks(kind, organizations.len(), suffix);
+            let sql = select_watermarks(kind, organizations.len());
             let mut query = ::sqlx::query_as::<_, (i64, Option<i64>)>(&sql)
                 .bind(integration_id)
                 .bind(key.as_str());
@@ -184,7 +175,6 @@ macro_rules! issue_sync_store {
                     key,
                     kind,
                     &[sql_id(organization_id.get())],
-                    false,
                 )
                 .await
                 .map_err(|error| store_error(what, error))?;

@@ -257,7 +257,7 @@ fn take(
     let stored: Vec<(i64, Option<i64>)> = if request.organizations.is_empty() {
         Vec::new()
     } else {
-        let sql = select_watermarks(request.kind, request.organizations.len(), "");
+        let sql = select_watermarks(request.kind, request.organizations.len());
         let binds = issue_binds(
             request.integration_id,
             &request.issue_key,
