@@ -50,6 +50,21 @@ struct State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Generation(u64);
 
+impl State {
+    /// Whether a value read from the database from `read_from` on may be kept: the listener
+    /// listens and nothing changed since.
+    fn keeps(&self, read_from: Generation) -> bool {
+        self.listening && self.generation == read_from.0
+    }
+
+    /// Empties the cache and starts a new generation.
+    fn forget(&mut self) {
+        self.generation += 1;
+        self.integrations.clear();
+        self.links.clear();
+    }
+}
+
 impl ConfigCache {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -82,7 +97,7 @@ impl ConfigCache {
     /// configuration changed meanwhile or nothing would tell the cache of a change.
     pub(crate) fn keep_integration(&self, read_from: Generation, integration: &Integration) {
         let mut state = self.state();
-        if state.listening && state.generation == read_from.0 {
+        if state.keeps(read_from) {
             state
                 .integrations
                 .insert(integration.id, integration.clone());
@@ -97,26 +112,21 @@ impl ConfigCache {
         links: &[OrganizationLink],
     ) {
         let mut state = self.state();
-        if state.listening && state.generation == read_from.0 {
+        if state.keeps(read_from) {
             state.links.insert(id, links.to_vec());
         }
     }
 
     /// Empties the cache: the configuration changed (or may have).
     pub(crate) fn forget(&self) {
-        let mut state = self.state();
-        state.generation += 1;
-        state.integrations.clear();
-        state.links.clear();
+        self.state().forget();
     }
 
     /// Empties the cache and records whether the listener listens.
     pub(crate) fn set_listening(&self, listening: bool) {
         let mut state = self.state();
-        state.generation += 1;
         state.listening = listening;
-        state.integrations.clear();
-        state.links.clear();
+        state.forget();
     }
 }
 
