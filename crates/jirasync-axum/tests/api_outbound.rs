@@ -72,12 +72,7 @@ async fn assigning_records_the_change_and_its_outbound_work() {
         }
     );
     // No activity is written for the application's own change.
-    let (issue, _) = world
-        .store
-        .app_issue(&"acme".into(), &"I-1".into())
-        .await
-        .unwrap()
-        .unwrap();
+    let issue = world.issue_i1().await;
     assert!(world.store.activities(issue).await.unwrap().is_empty());
 }
 

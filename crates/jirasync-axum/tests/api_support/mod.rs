@@ -14,7 +14,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use jirasync_axum::{AdminToken, ApiState, api_router};
-use jirasync_domain::ids::{IntegrationId, OrganizationId};
+use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use jirasync_domain::integration::{ExternalId, IntegrationMetadata, LinkStatus, SyncConfig};
 use jirasync_domain::outbound::{OutboundFilter, OutboundWork};
 use jirasync_domain::state::export_state_json;
@@ -122,12 +122,7 @@ impl ApiWorld {
             .update_sync_config(organization, integration, config)
             .await
             .unwrap();
-        let (issue, _) = world
-            .store
-            .app_issue(&"acme".into(), &"I-1".into())
-            .await
-            .unwrap()
-            .unwrap();
+        let issue = world.issue_i1().await;
         for key in keys {
             world
                 .store
@@ -136,6 +131,17 @@ impl ApiWorld {
                 .unwrap();
         }
         (world, organization, integration)
+    }
+
+    /// The scene's issue `I-1` of `acme`, as jirasync numbers it.
+    pub async fn issue_i1(&self) -> LocalIssueId {
+        let (issue, _) = self
+            .store
+            .app_issue(&"acme".into(), &"I-1".into())
+            .await
+            .unwrap()
+            .unwrap();
+        issue
     }
 
     /// Every piece of outbound work stored.
