@@ -108,17 +108,35 @@ pub struct OpenOptions {
     /// so how soon a call fails with a retryable `StoreError::Unavailable`, and opening fails,
     /// when the database is down. Not used by SQLite, a local file.
     pub connect_timeout: Duration,
+    /// The most connections the store's main pool opens, `None` for the back-end's default
+    /// ([`PostgresOptions::max_connections`](crate::postgres::PostgresOptions::max_connections),
+    /// 10; [`SqliteOptions::max_connections`](crate::sqlite::SqliteOptions::max_connections),
+    /// 8). On PostgreSQL each sync session holds one from its start to its commit, so this
+    /// bounds how many deliveries are applied at once; the standalone host's calls, the
+    /// configuration listener and SQLite's writer and direct readers have connections of their
+    /// own besides.
+    pub max_connections: Option<u32>,
 }
 
 impl OpenOptions {
-    /// Options with this connect timeout.
+    /// Options with this connect timeout and the back-end's pool size.
     pub const fn with_connect_timeout(connect_timeout: Duration) -> Self {
-        Self { connect_timeout }
+        Self {
+            connect_timeout,
+            max_connections: None,
+        }
+    }
+
+    /// These options with a main pool of at most `connections` (at least one).
+    #[must_use]
+    pub const fn with_max_connections(mut self, connections: u32) -> Self {
+        self.max_connections = Some(if connections == 0 { 1 } else { connections });
+        self
     }
 }
 
 impl Default for OpenOptions {
-    /// The back-ends' defaults (PostgreSQL: 30 s).
+    /// The back-ends' defaults (PostgreSQL: 30 s, 10 connections; SQLite: 8 connections).
     fn default() -> Self {
         Self::with_connect_timeout(Duration::from_secs(30))
     }
@@ -142,11 +160,22 @@ pub async fn open_with(
     match url.backend() {
         // Each back-end adds its arm here.
         #[cfg(feature = "sqlite")]
-        Some(crate::Backend::Sqlite) => Ok(Arc::new(crate::sqlite::SqliteStore::open(url).await?)),
+        Some(crate::Backend::Sqlite) => {
+            let mut sqlite = crate::sqlite::SqliteOptions::default();
+            if let Some(connections) = options.max_connections {
+                sqlite = sqlite.max_connections(connections);
+            }
+            Ok(Arc::new(
+                crate::sqlite::SqliteStore::open_with(url, sqlite).await?,
+            ))
+        }
         #[cfg(feature = "postgres")]
         Some(crate::Backend::Postgres) => {
-            let postgres = crate::postgres::PostgresOptions::default()
+            let mut postgres = crate::postgres::PostgresOptions::default()
                 .acquire_timeout(options.connect_timeout);
+            if let Some(connections) = options.max_connections {
+                postgres = postgres.max_connections(connections);
+            }
             Ok(Arc::new(
                 crate::postgres::PostgresStore::connect_with(url, postgres).await?,
             ))

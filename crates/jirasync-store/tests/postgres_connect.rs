@@ -4,6 +4,8 @@
 //! set.
 #![cfg(feature = "postgres")]
 
+#[path = "support/pool_size.rs"]
+mod pool_size;
 #[allow(dead_code)]
 #[path = "support/postgres.rs"]
 mod postgres_support;
@@ -15,6 +17,7 @@ use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_store::postgres::{PostgresOptions, PostgresStore};
 use jirasync_store::{DatabaseUrl, OpenError};
 
+use pool_size::pool_sizes_shown;
 use postgres_support::{create_fresh_schema, drop_schema, options_in, test_database_url};
 
 fn quick_options() -> PostgresOptions {
@@ -152,23 +155,28 @@ async fn database_newer_than_this_build_is_refused() {
     drop_schema(&url, &schema).await;
 }
 
+/// `url` with `schema` as its search path, as an operator would set it.
+fn url_in_schema(url: &DatabaseUrl, schema: &str) -> DatabaseUrl {
+    let separator = if url.expose_secret().contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    DatabaseUrl::new(format!(
+        "{}{separator}options=-c%20search_path%3D{schema}",
+        url.expose_secret()
+    ))
+}
+
 #[tokio::test]
 async fn open_gives_a_postgres_store_with_every_trait() {
     let Some(url) = test_database_url() else {
         return;
     };
     let schema = create_fresh_schema(&url).await;
-    // The schema through the URL, as an operator would set it.
-    let separator = if url.expose_secret().contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let in_schema = DatabaseUrl::new(format!(
-        "{}{separator}options=-c%20search_path%3D{schema}",
-        url.expose_secret()
-    ));
-    let store = jirasync_store::open(&in_schema).await.unwrap();
+    let store = jirasync_store::open(&url_in_schema(&url, &schema))
+        .await
+        .unwrap();
     assert!(format!("{store:?}").contains("PostgresStore"), "{store:?}");
     let id = OrganizationId::new(1);
     let saved = Organization {
@@ -179,6 +187,24 @@ async fn open_gives_a_postgres_store_with_every_trait() {
     store.save_organization(saved).await.unwrap();
     let organization = store.organization(id).await.unwrap().unwrap();
     assert_eq!(organization.name, "acme");
+    drop(store);
+    drop_schema(&url, &schema).await;
+}
+
+#[tokio::test]
+async fn open_with_sizes_the_main_pool_as_asked() {
+    let Some(url) = test_database_url() else {
+        return;
+    };
+    let schema = create_fresh_schema(&url).await;
+    let options = jirasync_store::OpenOptions::default().with_max_connections(3);
+    let store = jirasync_store::open_with(&url_in_schema(&url, &schema), options)
+        .await
+        .unwrap();
+    // The main pool comes first; the standalone host's pool keeps its own size.
+    let sizes = pool_sizes_shown(&store);
+    assert_eq!(sizes.first().map(String::as_str), Some("3"), "{store:?}");
+    assert!(sizes.iter().any(|size| size == "5"), "{store:?}");
     drop(store);
     drop_schema(&url, &schema).await;
 }

@@ -4,6 +4,8 @@
 // The helpers reading the file behind the store's back fail the test when the driver fails.
 #![allow(clippy::expect_used)]
 
+#[path = "support/pool_size.rs"]
+mod pool_size;
 #[allow(dead_code)]
 mod sqlite_support;
 
@@ -16,6 +18,7 @@ use jirasync_domain::{Host, LocalIssueStore, OrganizationStore, Seed, StateStore
 use jirasync_store::sqlite::SqliteStore;
 use jirasync_store::{DatabaseUrl, OpenError};
 
+use pool_size::pool_sizes_shown;
 use sqlite_support::fresh_file;
 
 /// The rows of `jirasync_migrations` as (version, checksum, applied_at), read with the driver.
@@ -290,4 +293,18 @@ async fn e_mails_keep_their_order_and_match_ignoring_unicode_case() {
         .await
         .unwrap();
     assert!(unverified.is_empty());
+}
+
+#[tokio::test]
+async fn open_with_sizes_the_pool_as_asked_or_by_default() {
+    let (_directory, url) = fresh_file();
+    let options = jirasync_store::OpenOptions::default().with_max_connections(3);
+    let store = jirasync_store::open_with(&url, options).await.unwrap();
+    assert_eq!(pool_sizes_shown(&store), ["3"], "{store:?}");
+    drop(store);
+    let store = jirasync_store::open(&url).await.unwrap();
+    assert_eq!(pool_sizes_shown(&store), ["8"], "{store:?}");
+    // No pool without a connection.
+    let options = jirasync_store::OpenOptions::default().with_max_connections(0);
+    assert_eq!(options.max_connections, Some(1));
 }

@@ -124,6 +124,10 @@ pub struct ConfigArgs {
     /// webhooks and `/readyz` answer 503 and commands fail after about this (default `1s`).
     #[arg(long, global = true, value_name = "DURATION")]
     pub database_timeout: Option<String>,
+    /// The most connections to the database the store's pool opens (default: 10 on PostgreSQL,
+    /// 8 on SQLite). On PostgreSQL each delivery being applied holds one.
+    #[arg(long, global = true, value_name = "N")]
+    pub database_connections: Option<String>,
     /// How far past its receipt a webhook's event time may lie before it is ignored (the change
     /// is applied without the ordering guard; default `24h`).
     #[arg(long, global = true, value_name = "DURATION")]
@@ -353,6 +357,8 @@ pub struct Config {
     pub max_connections: NonZeroUsize,
     /// How long a database call waits for a connection (PostgreSQL).
     pub database_timeout: Duration,
+    /// The most connections the store's pool opens (`None`: the back-end's default).
+    pub database_connections: Option<NonZeroU32>,
     /// How far past its receipt a webhook's event time may lie.
     pub event_time_tolerance: Duration,
     /// The reconcile with Jira.
@@ -543,6 +549,13 @@ const MAX_CONNECTIONS: OptionSpec = OptionSpec {
     secret: false,
     expected: "a whole number of at least 1",
 };
+const DATABASE_CONNECTIONS: OptionSpec = OptionSpec {
+    key: "database_connections",
+    flag: "--database-connections",
+    variable: "JIRASYNC_DATABASE_CONNECTIONS",
+    secret: false,
+    expected: "a whole number of at least 1",
+};
 const DATABASE_TIMEOUT: OptionSpec = OptionSpec {
     key: "database_timeout",
     flag: "--database-timeout",
@@ -644,7 +657,7 @@ const OUTBOX_RETENTION: OptionSpec = OptionSpec {
 pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 25] = [
+const KNOWN_KEYS: [&str; 26] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -658,6 +671,7 @@ const KNOWN_KEYS: [&str; 25] = [
     BODY_READ_TIMEOUT.key,
     MAX_CONNECTIONS.key,
     DATABASE_TIMEOUT.key,
+    DATABASE_CONNECTIONS.key,
     EVENT_TIME_TOLERANCE.key,
     INBOX_RETENTION.key,
     RECONCILE_INTERVAL.key,
@@ -878,6 +892,11 @@ impl Config {
             args.database_timeout.as_deref(),
             DEFAULT_DATABASE_TIMEOUT,
         )?;
+        let database_connections = sources.value(
+            &DATABASE_CONNECTIONS,
+            args.database_connections.as_deref(),
+            |text| text.trim().parse::<NonZeroU32>().ok(),
+        )?;
         let event_time_tolerance = duration(
             &EVENT_TIME_TOLERANCE,
             args.event_time_tolerance.as_deref(),
@@ -974,6 +993,7 @@ impl Config {
             body_read_timeout,
             max_connections,
             database_timeout,
+            database_connections,
             event_time_tolerance,
             reconcile,
             public_url_configured,

@@ -274,6 +274,44 @@ fn refuses_a_runtime_without_threads_naming_where_it_was_set() {
 }
 
 #[test]
+fn the_database_pool_size_comes_from_a_flag_a_variable_or_the_file() {
+    assert_eq!(resolve(&[], &[]).unwrap().database_connections, None);
+    let config = resolve(&["--database-connections", "4"], &[]).unwrap();
+    assert_eq!(config.database_connections.map(|n| n.get()), Some(4));
+    let config = resolve(&[], &[("JIRASYNC_DATABASE_CONNECTIONS", " 20 ")]).unwrap();
+    assert_eq!(config.database_connections.map(|n| n.get()), Some(20));
+    let (_file, path) = config_file("database_connections = 6\n");
+    let config = resolve(&["--config", &path], &[]).unwrap();
+    assert_eq!(config.database_connections.map(|n| n.get()), Some(6));
+    // The flag wins over the variable.
+    let config = resolve(
+        &["--database-connections", "3"],
+        &[("JIRASYNC_DATABASE_CONNECTIONS", "9")],
+    )
+    .unwrap();
+    assert_eq!(config.database_connections.map(|n| n.get()), Some(3));
+}
+
+#[test]
+fn refuses_a_database_pool_without_connections_naming_where_it_was_set() {
+    assert_eq!(
+        error(&["--database-connections", "0"], &[]),
+        "invalid flag --database-connections \"0\": expected a whole number of at least 1"
+    );
+    assert_eq!(
+        error(&[], &[("JIRASYNC_DATABASE_CONNECTIONS", "many")]),
+        "invalid environment variable JIRASYNC_DATABASE_CONNECTIONS \"many\": expected a whole number of at least 1"
+    );
+    let (_file, path) = config_file("database_connections = 5000000000\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!(
+            "invalid key `database_connections` in {path} \"5000000000\": expected a whole number of at least 1"
+        )
+    );
+}
+
+#[test]
 fn refuses_bad_file_values_naming_the_key_and_file() {
     let (_file, path) = config_file("workers = -1\n");
     assert_eq!(
@@ -293,7 +331,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, database_connections, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
         )
     );
 }

@@ -71,7 +71,8 @@ use config_listener::ConfigListener;
 /// How [`PostgresStore::connect_with`] sets up its pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostgresOptions {
-    /// The most connections the pool opens.
+    /// The most connections the main pool opens (10 by default). Each sync session holds one
+    /// from its start to its commit.
     pub max_connections: u32,
     /// How long a call waits for a free connection of the pool, opening one included; when
     /// the database is down, how long a call takes to fail with [`StoreError::Unavailable`] and
@@ -105,6 +106,12 @@ impl Default for PostgresOptions {
 }
 
 impl PostgresOptions {
+    /// Sets [`PostgresOptions::max_connections`] (at least one).
+    pub fn max_connections(mut self, connections: u32) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
     /// Sets [`PostgresOptions::acquire_timeout`].
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.acquire_timeout = timeout;
