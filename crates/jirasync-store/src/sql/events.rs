@@ -82,7 +82,6 @@ pub(crate) fn delivery_status(name: &str) -> Result<DeliveryStatus, StoreError> 
 }
 
 /// Whether any event delivery is pending and due at `$1` (selects one row).
-#[cfg(feature = "sqlite")]
 pub(crate) const ANY_EVENT_DELIVERY_DUE: &str = "SELECT 1 FROM jirasync_event_deliveries \
     WHERE status = 'pending' AND due_at <= $1 LIMIT 1";
 
@@ -132,8 +131,8 @@ pub(crate) fn app_id_query(event: &mut Event) -> (String, Vec<i64>, Vec<&mut Opt
 
 /// Implements `EventStore` for `$store`, whose connections are `$connection`, and
 /// `append_events(connection, events)`, which the other writes call in their transactions. The
-/// module `$direct` (`sql/no_direct.rs`, `sqlite/direct.rs`) may tell a claim that nothing is
-/// due before it takes any lock.
+/// module `$direct` (`sql/no_direct.rs`, `sqlite/direct.rs`, `postgres/events.rs`) may tell a
+/// claim that nothing is due before it takes any lock.
 macro_rules! event_store {
     ($store:ident, $connection:ty, direct = $direct:ident) => {
         use ::std::time::Duration;
@@ -361,8 +360,9 @@ macro_rules! event_store {
                 let until = now_ms
                     .saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
                 // Nothing due (the common case when no application subscribed): a read says so,
-                // without the write lock a claim takes on SQLite.
-                if let Some(any_due) = $direct::any_event_delivery_due(self, now_ms) {
+                // without the write lock a claim takes on SQLite or the transaction it takes on
+                // PostgreSQL.
+                if let Some(any_due) = $direct::any_event_delivery_due(self, now_ms).await {
                     if !any_due? {
                         return Ok(Vec::new());
                     }

@@ -1,6 +1,7 @@
 //! The `direct = …` hooks of the store macros for a back-end that runs the shared statements
 //! (PostgreSQL): each gives `None`, and the macro's own statements run. PostgreSQL's host writes
-//! a change in one statement of its own (`postgres/direct.rs`). The SQLite store's hooks
+//! a change in one statement of its own (`postgres/direct.rs`), and its event claims first ask
+//! whether anything is due (`postgres/events.rs`). The SQLite store's hooks
 //! (`sqlite/direct.rs`) read on the caller's thread and write through its group-committing
 //! writer instead.
 
@@ -71,11 +72,6 @@ pub(crate) fn any_echo<S>(
     _integration_id: IntegrationId,
     _issue_key: &IssueKey,
 ) -> Option<Result<bool, StoreError>> {
-    None
-}
-
-/// No direct read of whether event deliveries are due.
-pub(crate) fn any_event_delivery_due<S>(_store: &S, _now: i64) -> Option<Result<bool, StoreError>> {
     None
 }
 

@@ -293,7 +293,7 @@ pub(crate) fn any_echo(
 }
 
 /// Whether any event delivery is pending and due at `now` (stored milliseconds), read directly.
-pub(crate) fn any_event_delivery_due(
+pub(crate) async fn any_event_delivery_due(
     store: &SqliteStore,
     now: i64,
 ) -> Option<Result<bool, StoreError>> {
