@@ -15,10 +15,9 @@ use std::time::Duration;
 
 use jirasync_domain::EventStore;
 use jirasync_domain::events::{EventTimestamp, NewSubscriber, SigningSecret, SubscriberUrl};
-use jirasync_store::postgres::PostgresStore;
 use sqlx::Connection;
 
-use postgres_support::{create_fresh_schema, drop_schema, options_in, test_database_url};
+use postgres_support::TestSchema;
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -39,17 +38,15 @@ async fn lock_deliveries(url: &str, schema: &str) -> sqlx::PgConnection {
 
 #[tokio::test]
 async fn a_claim_with_nothing_due_reads_once_and_a_claim_with_work_claims() {
-    let Some(url) = test_database_url() else {
+    let Some(test_schema) = TestSchema::create().await else {
         return;
     };
-    let schema = create_fresh_schema(&url).await;
-    let store = PostgresStore::connect_with(&url, options_in(&schema))
-        .await
-        .unwrap();
+    let (url, schema) = (test_schema.url().expose_secret(), test_schema.name());
+    let store = test_schema.store().await;
     let now = EventTimestamp::from_unix_millis(10_000);
 
     // Nothing due: answered while the claim's lock could not be had.
-    let holder = lock_deliveries(url.expose_secret(), &schema).await;
+    let holder = lock_deliveries(url, schema).await;
     let claimed = tokio::time::timeout(
         Duration::from_secs(5),
         store.claim_deliveries(now, LEASE, 16),
@@ -83,7 +80,7 @@ async fn a_claim_with_nothing_due_reads_once_and_a_claim_with_work_claims() {
     .execute(store.pool())
     .await
     .unwrap();
-    let holder = lock_deliveries(url.expose_secret(), &schema).await;
+    let holder = lock_deliveries(url, schema).await;
     let claim = tokio::spawn({
         let store = store.clone();
         async move { store.claim_deliveries(now, LEASE, 16).await }
@@ -96,5 +93,5 @@ async fn a_claim_with_nothing_due_reads_once_and_a_claim_with_work_claims() {
     assert_eq!(claimed[0].subscriber.id, subscriber.id);
 
     store.close().await;
-    drop_schema(&url, &schema).await;
+    test_schema.drop().await;
 }

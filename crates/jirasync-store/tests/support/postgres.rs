@@ -104,6 +104,11 @@ impl TestSchema {
         &self.name
     }
 
+    /// The test database's URL (its default search path is not the schema).
+    pub(crate) fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
     /// A new store (its own pool) working in the schema.
     pub(crate) async fn store(&self) -> PostgresStore {
         PostgresStore::connect_with(&self.url, options_in(&self.name))
