@@ -11,7 +11,8 @@
 # time per request (utime + stime of /proc/PID/stat, before and after the measured run) and its
 # RSS at the end. A second table comes from a paced run of each scenario on a fresh database:
 # PACED_RATE requests per second, whatever the latency (the `paced_load` example of the jirasync
-# crate, open-loop, one thread), with the latency percentiles. docs/performance.md, "Side by side
+# crate, open-loop, one thread), with the latency percentiles of the PACED_DURATION seconds that
+# follow PACED_WARMUP seconds at the same rate (not counted). docs/performance.md, "Side by side
 # with the Python receiver", records both.
 #
 # Usage: scripts/compare-python.sh [SCENARIO...]     (default: python inline-sqlite inbox-sqlite,
@@ -19,7 +20,8 @@
 # Settings (defaults): DURATION=10 WARMUP=2 CONNECTIONS=32 THREADS=2 WORKERS=2
 #   ORGS=3 USERS=300 ISSUES=1000 PAYLOADS=24000 (jirasync skips a delivery it has seen: keep
 #   PAYLOADS above what warm-up plus the run send, or the later requests are duplicates)
-#   PACED_RATE=500 PACED_DURATION=10 (PACED_RATE=0 skips the paced runs)
+#   PACED_RATE=500 PACED_DURATION=10 PACED_WARMUP=$WARMUP (PACED_RATE=0 skips the paced runs;
+#   PACED_WARMUP=0 measures from a cold start)
 #   JIRASYNC_BENCH_DIR: the shared benchmark (default: ../shared/bench beside the checkout)
 #   KEEP=DIR keeps the data set and the logs.
 set -euo pipefail
@@ -29,11 +31,17 @@ bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
 DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-2} ORGS=${ORGS:-3} USERS=${USERS:-300} ISSUES=${ISSUES:-1000}
 PAYLOADS=${PAYLOADS:-24000} PACED_RATE=${PACED_RATE:-500} PACED_DURATION=${PACED_DURATION:-10}
+PACED_WARMUP=${PACED_WARMUP:-$WARMUP}
 [[ "$PACED_RATE" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: PACED_RATE must be an integer" >&2; exit 2; }
+[[ "$PACED_WARMUP" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: PACED_WARMUP must be an integer" >&2; exit 2; }
 for v in DURATION CONNECTIONS THREADS WORKERS ORGS USERS ISSUES PAYLOADS PACED_DURATION; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "compare-python.sh: $v must be a positive integer" >&2; exit 2; }
 done
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: WARMUP must be an integer" >&2; exit 2; }
+if ((PACED_RATE * (PACED_WARMUP + PACED_DURATION) > PAYLOADS)); then
+  echo "compare-python.sh: the paced run sends PACED_RATE × (PACED_WARMUP + PACED_DURATION) = $((PACED_RATE * (PACED_WARMUP + PACED_DURATION))) payloads, more than PAYLOADS=$PAYLOADS: raise PAYLOADS or the later requests are duplicates" >&2
+  exit 2
+fi
 [[ -x "$bench/bench_python.sh" ]] || {
   echo "compare-python.sh: no shared benchmark at $bench (set JIRASYNC_BENCH_DIR)" >&2
   exit 2
@@ -112,7 +120,7 @@ load() {
 paced() {
   local out="$work/$1.paced"
   "$paced_load" --url "$2" --token-file "$data/token.txt" --payloads "$data/payloads" \
-    --rate "$PACED_RATE" --duration "$PACED_DURATION" >"$out"
+    --rate "$PACED_RATE" --duration "$PACED_DURATION" --warmup "$PACED_WARMUP" >"$out"
   local val
   val() { grep -E "^$1=" "$out" | cut -d= -f2; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$(val rate)" "$(val p50_ms)" "$(val p90_ms)" \
@@ -286,7 +294,7 @@ while IFS=$'\t' read -r name rps p99 non2xx cpu rss; do
 done <"$results"
 if ((PACED_RATE > 0)); then
   echo
-  echo "Paced, one run: $PACED_RATE req/s for ${PACED_DURATION}s on a fresh database, latency from the moment each request is sent"
+  echo "Paced, one run: $PACED_RATE req/s for ${PACED_DURATION}s after ${PACED_WARMUP}s at that rate, on a fresh database, latency from the moment each request is sent"
   echo
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' scenario 'achieved req/s' 'p50 ms' 'p90 ms' 'p99 ms' 'max ms' 'non-2xx or failed'
   printf '|---|---:|---:|---:|---:|---:|---:|\n'

@@ -5,10 +5,15 @@
 //!
 //! ```text
 //! cargo run --release -p jirasync --example paced_load -- \
-//!     --url http://127.0.0.1:PORT --token-file token.txt --payloads DIR --rate 500 --duration 10
+//!     --url http://127.0.0.1:PORT --token-file token.txt --payloads DIR --rate 500 --duration 10 \
+//!     [--warmup 2]
 //! ```
 //!
-//! Output, one `key=value` per line: `requests`, `rate` (achieved), `p50_ms`, `p90_ms`, `p99_ms`,
+//! `--warmup SECONDS` (default 0) sends at the same rate for that long first, without counting
+//! it: the measured requests then find the server's connections, caches and prepared statements
+//! in use. The payloads follow on from the warm-up's, so none is sent twice.
+//!
+//! Output, one `key=value` per line: `requests` (measured), `rate` (achieved), `p50_ms`, `p90_ms`, `p99_ms`,
 //! `max_ms`, `non2xx`, `errors` (no answer), `late_ms` (the generator's own worst lateness
 //! behind its schedule; a latency is measured from the moment its request is sent). It runs on
 //! one thread, to leave the machine's other cores to the server.
@@ -31,6 +36,7 @@ struct Settings {
     payloads: Vec<Vec<u8>>,
     rate: u32,
     duration: Duration,
+    warmup: Duration,
 }
 
 fn settings() -> Result<Settings, String> {
@@ -39,6 +45,7 @@ fn settings() -> Result<Settings, String> {
     let mut payloads = None;
     let mut rate = 500_u32;
     let mut duration = 10_u64;
+    let mut warmup = 0_u64;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -59,6 +66,11 @@ fn settings() -> Result<Settings, String> {
                     .ok()
                     .filter(|seconds| *seconds > 0)
                     .ok_or("--duration must be a positive whole number of seconds")?;
+            }
+            "--warmup" => {
+                warmup = value
+                    .parse()
+                    .map_err(|_| "--warmup must be a whole number of seconds")?;
             }
             other => return Err(format!("unknown option {other}")),
         }
@@ -95,6 +107,7 @@ fn settings() -> Result<Settings, String> {
         payloads,
         rate,
         duration: Duration::from_secs(duration),
+        warmup: Duration::from_secs(warmup),
     })
 }
 
@@ -139,17 +152,23 @@ async fn run(settings: Settings) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let warmup = u64::from(settings.rate) * settings.warmup.as_secs();
     let total = u64::from(settings.rate) * settings.duration.as_secs();
     let interval = Duration::from_secs(1) / settings.rate;
     let tally = Arc::new(Mutex::new(Tally::default()));
     let payloads = Arc::new(settings.payloads);
-    let start = Instant::now() + Duration::from_millis(100);
+    let first = Instant::now() + Duration::from_millis(100);
+    // The measured part starts where the warm-up ends, on the same schedule.
+    let start = first + settings.warmup;
     let mut late = Duration::ZERO;
     let mut requests = Vec::new();
-    for n in 0..total {
-        let due = start + interval * u32::try_from(n).unwrap_or(u32::MAX);
+    for n in 0..warmup + total {
+        let due = first + interval * u32::try_from(n).unwrap_or(u32::MAX);
         tokio::time::sleep_until(due.into()).await;
-        late = late.max(Instant::now().saturating_duration_since(due));
+        let measured = n >= warmup;
+        if measured {
+            late = late.max(Instant::now().saturating_duration_since(due));
+        }
         let (client, tally, payloads) = (client.clone(), Arc::clone(&tally), Arc::clone(&payloads));
         let target = settings.target.clone();
         requests.push(tokio::spawn(async move {
@@ -172,6 +191,9 @@ async fn run(settings: Settings) -> ExitCode {
                 Err(_) => None,
             };
             let latency = sent.elapsed();
+            if !measured {
+                return;
+            }
             let mut tally = tally.lock().await;
             match status {
                 Some(status) if status.is_success() => tally.latencies.push(latency),
