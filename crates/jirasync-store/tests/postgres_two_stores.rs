@@ -55,14 +55,8 @@ async fn a_configuration_change_reaches_the_other_instance_and_at_once_this_one(
     let first = schema.store().await;
     let second = schema.store().await;
     let f = Fixture::new(first.clone()).await;
-    // The cache serves (once its listener listens): a change the triggers do not announce is
-    // not seen.
-    eventually(|| async {
-        let before = name_seen_by(&first, &f).await;
-        rename_unannounced(&first).await;
-        name_seen_by(&first, &f).await == before
-    })
-    .await;
+    // The cache serves (once its listener listens).
+    until_the_cache_serves(&first, &f).await;
     // Both read (and keep) the link as it is.
     assert_eq!(seen_by(&first, &f).await.0, [true]);
     assert_eq!(seen_by(&second, &f).await.0, [true]);
@@ -112,6 +106,17 @@ async fn name_seen_by(store: &PostgresStore, f: &Fixture<PostgresStore>) -> Stri
         .name
 }
 
+/// Waits until `store`'s cache serves (its listener listens): a change the triggers do not
+/// announce is then not seen.
+async fn until_the_cache_serves(store: &PostgresStore, f: &Fixture<PostgresStore>) {
+    eventually(|| async {
+        let before = name_seen_by(store, f).await;
+        rename_unannounced(store).await;
+        name_seen_by(store, f).await == before
+    })
+    .await;
+}
+
 /// Renames the integration without the notification (its trigger off), as a change made while
 /// a listener was away would be for that listener.
 async fn rename_unannounced(store: &PostgresStore) {
@@ -131,13 +136,7 @@ async fn a_lost_listener_stops_the_cache_until_it_listens_again() {
     };
     let store = schema.store().await;
     let f = Fixture::new(store.clone()).await;
-    // Once the listener listens, the cache serves: an unannounced change is not seen.
-    eventually(|| async {
-        let before = name_seen_by(&store, &f).await;
-        rename_unannounced(&store).await;
-        name_seen_by(&store, &f).await == before
-    })
-    .await;
+    until_the_cache_serves(&store, &f).await;
 
     // The listener's connection ends (a restart of PostgreSQL, a fail-over, a pooler). Every
     // listener of the test database is cut, other tests' too: theirs listen again the same way.
@@ -160,12 +159,7 @@ async fn a_lost_listener_stops_the_cache_until_it_listens_again() {
     eventually(|| async { name_seen_by(&store, &f).await == renamed }).await;
 
     // It listens again: the cache serves again.
-    eventually(|| async {
-        let before = name_seen_by(&store, &f).await;
-        rename_unannounced(&store).await;
-        name_seen_by(&store, &f).await == before
-    })
-    .await;
+    until_the_cache_serves(&store, &f).await;
     store.close().await;
     schema.drop().await;
 }

@@ -13,10 +13,10 @@
 //! it: the measured requests then find the server's connections, caches and prepared statements
 //! in use. The payloads follow on from the warm-up's, so none is sent twice.
 //!
-//! Output, one `key=value` per line: `requests` (measured), `rate` (achieved), `p50_ms`, `p90_ms`, `p99_ms`,
-//! `max_ms`, `non2xx`, `errors` (no answer), `late_ms` (the generator's own worst lateness
-//! behind its schedule; a latency is measured from the moment its request is sent). It runs on
-//! one thread, to leave the machine's other cores to the server.
+//! Output, one `key=value` per line: `requests` (measured), `rate` (achieved), `p50_ms`,
+//! `p90_ms`, `p99_ms`, `max_ms`, `non2xx`, `errors` (no answer), `late_ms` (the generator's own
+//! worst lateness behind its schedule; a latency is measured from the moment its request is
+//! sent). It runs on one thread, to leave the machine's other cores to the server.
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
