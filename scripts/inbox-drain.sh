@@ -2,11 +2,14 @@
 # How fast the inbox workers drain on SQLite, with the receiver running beside them: loads
 # `jirasync serve --mode inbox` with wrk for DURATION seconds (the compare-python.sh data set and
 # load), then times the drain of what is left pending, and prints what the workers applied
-# while the load ran and after it.
+# while the load ran and after it, and the server's CPU time (utime + stime of /proc/PID/stat):
+# per accepted delivery during the load, per delivery drained after it, and in all (load and
+# drain) per delivery accepted, that is, per delivery received and applied.
 #
 # Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
 # Settings (defaults): DURATION=5 CONNECTIONS=32 THREADS=2 WORKERS="2 8 32" (one run per count)
 #   RUNTIME_THREADS=1 (jirasync serve --runtime-threads)
+#   BINARY: a jirasync binary to run instead of building this checkout's
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,8 +23,12 @@ RUNTIME_THREADS=${RUNTIME_THREADS:-1}
   exit 2
 }
 command -v sqlite3 >/dev/null || { echo "inbox-drain.sh: needs the sqlite3 command" >&2; exit 2; }
-(cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
-binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
+if [[ -n "${BINARY:-}" ]]; then
+  binary=$BINARY
+else
+  (cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
+  binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-drain.XXXXXX")
 server_pid=""
 cleanup() {
@@ -32,9 +39,12 @@ trap cleanup EXIT
 
 count() { sqlite3 "$work/jirasync.db" "SELECT count(*) FROM jirasync_inbox_deliveries WHERE $1"; }
 now() { date +%s.%N; }
+# CPU time of the server so far, in microseconds.
+cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) / hz * 1e6 }' "/proc/$server_pid/stat"; }
+per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "-" }'; }
 
-printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s |\n'
-printf '|---:|---:|---:|---:|---:|\n'
+printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for workers in $WORKERS; do
   rm -f "$work/jirasync.db"*
   "$binary" --database-url "sqlite://$work/jirasync.db" state import "$kept/state.json" >/dev/null
@@ -48,15 +58,21 @@ for workers in $WORKERS; do
     sleep 0.1
   done
   [[ -n "$url" ]] || { cat "$work/log" >&2; exit 1; }
+  cpu_start=$(cpu_us)
   "$bench/loadgen.sh" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
     --duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS" >"$work/load" 2>/dev/null
+  cpu_loaded=$(cpu_us)
   applied=$(count "state <> 'pending'")
   pending=$(count "state = 'pending'")
   started=$(now)
   while [[ "$(count "state = 'pending'")" != 0 ]]; do sleep 0.1; done
+  cpu_drained=$(cpu_us)
   drained=$(awk -v p="$pending" -v s="$started" -v e="$(now)" 'BEGIN { printf "%.0f", p / (e - s) }')
   rps=$(grep '^rps=' "$work/load" | cut -d= -f2)
   non2xx=$(grep '^non2xx=' "$work/load" | cut -d= -f2)
-  printf '| %s | %s | %s | %.0f | %s |\n' "$workers" "$rps" "$non2xx" "$(echo "$applied / $DURATION" | bc -l)" "$drained"
+  accepted=$((applied + pending))
+  printf '| %s | %s | %s | %.0f | %s | %s | %s | %s |\n' "$workers" "$rps" "$non2xx" \
+    "$(echo "$applied / $DURATION" | bc -l)" "$drained" "$(per $((cpu_loaded - cpu_start)) "$accepted")" \
+    "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 done

@@ -33,6 +33,7 @@ fn options(max_attempts: u32) -> WorkerOptions {
         lease: Duration::from_secs(30),
         idle_poll: Duration::from_millis(5),
         retry: RetryPolicy::new(max_attempts, Duration::ZERO, Duration::ZERO).without_jitter(),
+        ..WorkerOptions::default()
     }
 }
 

@@ -166,5 +166,7 @@ pub use service::{
     SyncServiceBuilder, WebhookMode,
 };
 pub use shutdown::{Shutdown, ShutdownTrigger, shutdown_channel};
-pub use worker::{DEFAULT_INBOX_LEASE, WorkerOptions, process_available, spawn_workers};
+pub use worker::{
+    DEFAULT_CLAIM_BATCH, DEFAULT_INBOX_LEASE, WorkerOptions, process_available, spawn_workers,
+};
 pub use writer::ClientJiraWriter;

@@ -1,13 +1,16 @@
-//! Inbox workers: claim a delivery under a lease, load the integration its token was verified
-//! for at receipt (not verified again: a secret rotated out since then does not fail a genuine
-//! delivery; rows stored by earlier versions carry their token and are verified once here),
-//! parse, apply, then mark it done, or record the failure for a retry or the dead-letter service.
+//! Inbox workers: claim a few deliveries at once under a lease, and for each in turn load the
+//! integration its token was verified for at receipt (not verified again: a secret rotated out
+//! since then does not fail a genuine delivery; rows stored by earlier versions carry their token
+//! and are verified once here), parse, apply, then mark it done, or record the failure for a
+//! retry or the dead-letter service. The leases of every delivery a worker still holds are
+//! renewed while it works.
 //!
 //! Order per Jira issue is the inbox's business: it hands out deliveries of one ordering key one
 //! at a time, oldest first, so any number of workers (on any number of instances) apply them in
 //! order.
 
 use std::convert::Infallible;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use jirasync_domain::StoreError;
@@ -35,18 +38,31 @@ pub struct WorkerOptions {
     pub idle_poll: Duration,
     /// When to retry a failed delivery and when to dead-letter it.
     pub retry: RetryPolicy,
+    /// How many deliveries a worker claims at once (0 counts as 1). It applies them one after
+    /// the other, renewing the leases of all it still holds, so a delivery waiting its turn in
+    /// a worker is not claimed by another; one claim then serves several deliveries, which
+    /// costs the store less per delivery (docs/performance.md). A claim hands out at most one
+    /// delivery per Jira issue, so a batch never holds back a later change of an issue in it.
+    pub claim_batch: usize,
 }
 
 impl Default for WorkerOptions {
-    /// A [`DEFAULT_INBOX_LEASE`] (renewed every 5 s), a 1 s idle poll, [`DEFAULT_INBOX_RETRY_POLICY`].
+    /// A [`DEFAULT_INBOX_LEASE`] (renewed every 5 s), a 1 s idle poll,
+    /// [`DEFAULT_INBOX_RETRY_POLICY`], claims of [`DEFAULT_CLAIM_BATCH`].
     fn default() -> Self {
         Self {
             lease: DEFAULT_INBOX_LEASE,
             idle_poll: Duration::from_secs(1),
             retry: DEFAULT_INBOX_RETRY_POLICY,
+            claim_batch: DEFAULT_CLAIM_BATCH,
         }
     }
 }
+
+/// How many deliveries a worker claims at once unless configured otherwise: 8. With the default
+/// two workers, a backlog on SQLite drained 15–30 % faster and for 15–25 % less CPU per
+/// delivery than with claims of one (docs/performance.md).
+pub const DEFAULT_CLAIM_BATCH: usize = 8;
 
 /// The lease of a claim unless configured otherwise: 15 s. A crashed instance's deliveries are
 /// claimed again within 15 s; a live worker renews its lease every 5 s.
@@ -55,13 +71,18 @@ pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(15);
 /// Starts `count` workers on `service`'s inbox. Each stops claiming once `shutdown` is triggered and
 /// returns after finishing the delivery it holds; await the handles to drain.
 ///
-/// A worker claims a delivery under a lease ([`WorkerOptions::lease`], renewed while the
-/// delivery is applied), loads the integration
-/// its token was verified for at receipt (not verified again; rows stored by earlier versions
-/// carry their token and are verified once here), parses and applies it, then marks it done, or
-/// records the failure for a retry or the dead-letter state ([`WorkerOptions::retry`]). Order
-/// per Jira issue is the inbox's business: it hands out one issue's deliveries one at a time,
-/// oldest first, so any number of workers, on any number of instances, apply them in order.
+/// A worker claims up to [`WorkerOptions::claim_batch`] deliveries under a lease
+/// ([`WorkerOptions::lease`], renewed for every delivery it still holds), and for each in turn
+/// loads the integration its token was verified for at receipt (not verified again; rows stored
+/// by earlier versions carry their token and are verified once here), parses and applies it,
+/// then marks it done, or records the failure for a retry or the dead-letter state
+/// ([`WorkerOptions::retry`]). A delivery whose lease was lost while it waited its turn (another
+/// worker took it) is left to that worker. Order per Jira issue is the inbox's business: it hands
+/// out one issue's deliveries one at a time, oldest first, so any number of workers, on any
+/// number of instances, apply them in order.
+///
+/// Once `shutdown` is triggered a worker claims nothing more; it finishes the deliveries it
+/// holds, then returns.
 ///
 /// Without an inbox no worker is started. In inline mode with an inbox, the workers apply the
 /// deliveries the receiver kept there because Jira could not be reached.
@@ -89,12 +110,12 @@ async fn run_worker(service: SyncService, index: usize, shutdown: Shutdown) {
     let options = *service.worker_options();
     tracing::debug!(worker = index, "inbox-worker-started");
     while !shutdown.is_triggered() {
-        let claimed = inbox.claim(service.now(), options.lease, 1).await;
+        let claimed = inbox
+            .claim(service.now(), options.lease, options.claim_batch.max(1))
+            .await;
         match claimed {
             Ok(claimed) if !claimed.is_empty() => {
-                for delivery in claimed {
-                    process(&service, inbox.as_ref(), delivery).await;
-                }
+                process_batch(&service, inbox.as_ref(), claimed).await;
             }
             Ok(_) => idle(&service, &shutdown, options.idle_poll).await,
             Err(error) => {
@@ -113,17 +134,16 @@ pub async fn process_available(service: &SyncService) -> Result<usize, StoreErro
     let Some(inbox) = service.inbox().cloned() else {
         return Ok(0);
     };
-    let lease = service.worker_options().lease;
+    let options = service.worker_options();
     let mut handled = 0;
     loop {
-        let claimed = inbox.claim(service.now(), lease, 1).await?;
+        let claimed = inbox
+            .claim(service.now(), options.lease, options.claim_batch.max(1))
+            .await?;
         if claimed.is_empty() {
             return Ok(handled);
         }
-        for delivery in claimed {
-            process(service, inbox.as_ref(), delivery).await;
-            handled += 1;
-        }
+        handled += process_batch(service, inbox.as_ref(), claimed).await;
     }
 }
 
@@ -136,7 +156,70 @@ async fn idle(service: &SyncService, shutdown: &Shutdown, poll: Duration) {
     }
 }
 
-/// Handles one claimed delivery to the end: done, waiting for a retry, or dead.
+/// The deliveries of a claim that a worker still holds, by id and attempt: the ones whose leases
+/// it renews.
+struct Held(Mutex<Vec<(DeliveryId, u32)>>);
+
+impl Held {
+    fn of(claimed: &[ClaimedDelivery]) -> Self {
+        Self(Mutex::new(
+            claimed
+                .iter()
+                .map(|delivery| (delivery.id, delivery.attempt))
+                .collect(),
+        ))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(DeliveryId, u32)>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether `attempt` still holds delivery `id`, as far as the worker knows.
+    fn holds(&self, id: DeliveryId, attempt: u32) -> bool {
+        self.lock().contains(&(id, attempt))
+    }
+
+    /// Stops renewing delivery `id`'s lease (it is done with, or was lost).
+    fn release(&self, id: DeliveryId) {
+        self.lock().retain(|(held, _)| *held != id);
+    }
+
+    fn snapshot(&self) -> Vec<(DeliveryId, u32)> {
+        self.lock().clone()
+    }
+}
+
+/// Handles the deliveries of one claim one after the other, while the leases of all those still
+/// held are renewed; returns how many it handled. A delivery whose lease was lost before its
+/// turn came is skipped: another worker holds it now.
+async fn process_batch(
+    service: &SyncService,
+    inbox: &dyn Inbox,
+    claimed: Vec<ClaimedDelivery>,
+) -> usize {
+    let held = Held::of(&claimed);
+    let work = async {
+        let mut handled = 0;
+        for delivery in claimed {
+            let (id, attempt) = (delivery.id, delivery.attempt);
+            if !held.holds(id, attempt) {
+                tracing::info!(delivery_id = %id, attempt, "delivery-skipped-lease-lost");
+                continue;
+            }
+            process(service, inbox, delivery).await;
+            held.release(id);
+            handled += 1;
+        }
+        handled
+    };
+    tokio::select! {
+        handled = work => handled,
+        never = keep_leased(service, inbox, &held) => match never {},
+    }
+}
+
+/// Handles one claimed delivery to the end: done, waiting for a retry, or dead. Its lease is
+/// renewed meanwhile by [`process_batch`].
 async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDelivery) {
     let ClaimedDelivery {
         id,
@@ -144,10 +227,13 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         delivery,
         ..
     } = claimed;
-    let result = tokio::select! {
-        result = apply_stored(service, &delivery.source, &delivery.body, delivery.received_at) => result,
-        never = keep_leased(service, inbox, id, attempt) => match never {},
-    };
+    let result = apply_stored(
+        service,
+        &delivery.source,
+        &delivery.body,
+        delivery.received_at,
+    )
+    .await;
     let recorded = match result {
         Ok(()) => inbox.complete(id, attempt).await,
         Err(error) => {
@@ -181,36 +267,32 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
     }
 }
 
-/// Renews the lease of `attempt` on delivery `id` every third of the lease, for as long as it is
-/// polled (beside the delivery's application), so that a worker applying a delivery for longer
-/// than a lease keeps it, while a crashed worker's delivery is free a short lease after its last
-/// renewal. Stops renewing once the inbox says the attempt no longer holds the delivery (its
-/// complete or fail will then be refused as well); a renewal that fails otherwise is tried again
-/// at the next tick.
-async fn keep_leased(
-    service: &SyncService,
-    inbox: &dyn Inbox,
-    id: DeliveryId,
-    attempt: u32,
-) -> Infallible {
+/// Renews the leases of the deliveries `held` names every third of the lease, for as long as it
+/// is polled (beside their application), so that a worker applying deliveries for longer than a
+/// lease keeps them, while a crashed worker's deliveries are free a short lease after its last
+/// renewal. Stops renewing a delivery once the inbox says the attempt no longer holds it (its
+/// complete or fail will then be refused as well, and a delivery still waiting its turn is
+/// skipped); a renewal that fails otherwise is tried again at the next tick.
+async fn keep_leased(service: &SyncService, inbox: &dyn Inbox, held: &Held) -> Infallible {
     let lease = service.worker_options().lease;
     loop {
         tokio::time::sleep(lease / 3).await;
         let Some(until) = service.now().checked_add(lease) else {
-            break;
+            continue;
         };
-        match inbox.renew(id, attempt, until).await {
-            Ok(()) => tracing::trace!(delivery_id = %id, attempt, "inbox-lease-renewed"),
-            Err(error @ (StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {
-                tracing::warn!(delivery_id = %id, attempt, %error, "inbox-lease-lost");
-                break;
-            }
-            Err(error) => {
-                tracing::warn!(delivery_id = %id, attempt, %error, "inbox-lease-renewal-failed");
+        for (id, attempt) in held.snapshot() {
+            match inbox.renew(id, attempt, until).await {
+                Ok(()) => tracing::trace!(delivery_id = %id, attempt, "inbox-lease-renewed"),
+                Err(error @ (StoreError::Conflict { .. } | StoreError::NotFound { .. })) => {
+                    tracing::warn!(delivery_id = %id, attempt, %error, "inbox-lease-lost");
+                    held.release(id);
+                }
+                Err(error) => {
+                    tracing::warn!(delivery_id = %id, attempt, %error, "inbox-lease-renewal-failed");
+                }
             }
         }
     }
-    std::future::pending().await
 }
 
 /// Opens and applies a stored delivery. A delivery with nothing to sync is done.

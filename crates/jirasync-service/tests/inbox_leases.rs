@@ -1,6 +1,8 @@
 //! Inbox leases and retention with an injected clock: a crashed worker's delivery is free again
-//! once the short lease ends; a live worker renews its lease while it applies a delivery, so no
-//! other worker takes it; done deliveries are purged after the retention.
+//! once the short lease ends; a live worker renews its lease while it applies a delivery, and
+//! the leases of the deliveries of its claim still waiting their turn, so no other worker takes
+//! them; a delivery whose lease was lost while it waited is left to its new holder; done
+//! deliveries are purged after the retention.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,7 +18,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use jirasync_domain::inbox::{DeliveryState, Inbox, MemoryInbox};
+use jirasync_domain::inbox::{
+    DeliverySource, DeliveryState, DeliverySummary, Inbox, MemoryInbox, NewDelivery,
+};
 use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::{DirectoryError, JiraDirectory, StaticJiraDirectory};
@@ -159,6 +163,121 @@ async fn a_worker_renews_its_lease_while_it_applies_a_delivery() {
     assert!(pending.is_empty(), "{pending:?}");
     let all = inbox.list(None, 10).await.unwrap();
     assert_eq!(all[0].attempts, 1, "applied once, by its first worker");
+}
+
+/// Stores `name` for the world's integration with no ordering key: deliveries stored this way
+/// are all claimable at once, whatever issue they are about.
+async fn enqueue_keyless(world: &World, inbox: &MemoryInbox, name: &str) {
+    inbox
+        .enqueue(NewDelivery {
+            source: DeliverySource::Integration(world.integration_id),
+            body: fixture(name),
+            headers: Vec::new(),
+            received_at: t0(),
+            ordering_key: None,
+            occurred_at: None,
+            delivery_key: None,
+        })
+        .await
+        .unwrap();
+}
+
+/// The pending deliveries, oldest first.
+async fn pending(inbox: &MemoryInbox) -> Vec<DeliverySummary> {
+    let mut pending = inbox.list(Some(DeliveryState::Pending), 10).await.unwrap();
+    pending.sort_by_key(|delivery| delivery.id);
+    pending
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_worker_renews_the_leases_of_the_deliveries_waiting_their_turn() {
+    let world = World::new().await;
+    let clock = Arc::new(ManualClock::at(t0()));
+    let directory = Arc::new(GatedDirectory::default());
+    let (service, inbox) = service_with_clock(&world, directory.clone(), clock.clone());
+    assert!(service.worker_options().claim_batch >= 2);
+    // The first asks the directory, which holds the worker there; the second waits behind it.
+    enqueue_keyless(&world, &inbox, "assignee_hidden_email.json").await;
+    enqueue_keyless(&world, &inbox, "assignee_set.json").await;
+    let (trigger, shutdown) = shutdown_channel();
+    let workers = spawn_workers(&service, 1, &shutdown);
+    directory.entered.notified().await;
+    let claimed = pending(&inbox).await;
+    assert_eq!(
+        claimed.iter().map(|d| d.attempts).collect::<Vec<_>>(),
+        [1, 1],
+        "one claim took both: {claimed:?}"
+    );
+
+    // Twenty seconds into a 15 s lease: the worker renewed both leases at its 5 s tick.
+    clock.advance(Duration::from_secs(20));
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let renewed = pending(&inbox).await;
+    let until = Some(t0() + Duration::from_secs(35));
+    assert_eq!(
+        renewed.iter().map(|d| d.leased_until).collect::<Vec<_>>(),
+        [until, until]
+    );
+    let other_worker = inbox
+        .claim(clock.now(), DEFAULT_INBOX_LEASE, 10)
+        .await
+        .unwrap();
+    assert!(other_worker.is_empty(), "{other_worker:?}");
+
+    directory.open.notify_one();
+    trigger.trigger();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    assert!(pending(&inbox).await.is_empty());
+    let done = inbox.list(Some(DeliveryState::Done), 10).await.unwrap();
+    assert_eq!(
+        done.iter().map(|d| d.attempts).collect::<Vec<_>>(),
+        [1, 1],
+        "each applied once, by the first worker"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delivery_whose_lease_was_lost_while_it_waited_is_left_to_its_new_holder() {
+    let world = World::new().await;
+    let clock = Arc::new(ManualClock::at(t0()));
+    let directory = Arc::new(GatedDirectory::default());
+    let (service, inbox) = service_with_clock(&world, directory.clone(), clock.clone());
+    enqueue_keyless(&world, &inbox, "assignee_hidden_email.json").await;
+    enqueue_keyless(&world, &inbox, "assignee_set.json").await;
+    let (trigger, shutdown) = shutdown_channel();
+    let workers = spawn_workers(&service, 1, &shutdown);
+    directory.entered.notified().await;
+
+    // The leases end before the worker renews them (a stalled process), and another worker
+    // claims both; at its next tick the worker learns it holds neither.
+    clock.advance(Duration::from_secs(20));
+    let other_worker = inbox
+        .claim(clock.now(), DEFAULT_INBOX_LEASE, 10)
+        .await
+        .unwrap();
+    assert_eq!(other_worker.len(), 2, "{other_worker:?}");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+
+    directory.open.notify_one();
+    trigger.trigger();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    // Both are still the other worker's (its complete of the first was refused), and the
+    // worker that lost them applied only the one it had begun.
+    let still_held = pending(&inbox).await;
+    assert_eq!(
+        still_held.iter().map(|d| d.attempts).collect::<Vec<_>>(),
+        [2, 2],
+        "{still_held:?}"
+    );
+    let metrics = service.metrics().render(None);
+    assert!(
+        metrics.contains("jirasync_delivery_processing_seconds_count{path=\"worker\"} 1\n"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
