@@ -91,8 +91,11 @@ impl Seeding {
 struct Backlog {
     inbox: Arc<dyn Inbox>,
     seeding: Seeding,
-    /// The SQL that generates `$1` numbers from `$2` (each backend's own).
+    /// The SQL that generates `$1` numbers from `$2` (each backend's own), with a 1 KiB body.
     series: &'static str,
+    /// Whether bodies live in `jirasync_inbox_bodies` (SQLite, migration 13) rather than in the
+    /// delivery rows.
+    bodies_apart: bool,
     /// How many deliveries were ever seeded: the next one's number.
     seeded: u64,
     /// How many are pending.
@@ -105,14 +108,19 @@ impl Backlog {
     async fn add(&mut self, count: u64) {
         let from = i64::try_from(self.seeded).unwrap();
         let to = i64::try_from(self.seeded + count).unwrap();
+        let body = if self.bodies_apart { "" } else { "body, " };
         let insert = format!(
-            "INSERT INTO jirasync_inbox_deliveries (integration_id, body, headers, received_at, \
+            "INSERT INTO jirasync_inbox_deliveries (integration_id, {body}headers, received_at, \
              ordering_key, occurred_at, state, attempts) \
-             SELECT 1, body, 'content-type: application/json', 1700000000000, \
+             SELECT 1, {body}'content-type: application/json', 1700000000000, \
              'jira:1/ISSUE-' || CAST(n % {KEYS} AS TEXT), 1700000000000 + n, 'pending', 0 \
              FROM ({}) AS series",
             self.series
         );
+        // The new rows' bodies, where they are kept apart.
+        let bodies = "INSERT INTO jirasync_inbox_bodies (delivery_id, body) \
+             SELECT id, zeroblob(1024) FROM jirasync_inbox_deliveries \
+             WHERE id > (SELECT COALESCE(MAX(delivery_id), 0) FROM jirasync_inbox_bodies)";
         // Each key's first pending delivery becomes its head if it has none (as enqueue does).
         let heads = "INSERT INTO jirasync_inbox_heads \
              (delivery_id, ordering_key, occurred_at, waiting_until, held) \
@@ -120,9 +128,13 @@ impl Backlog {
              FROM jirasync_inbox_deliveries d WHERE state = 'pending' AND NOT EXISTS \
              (SELECT 1 FROM jirasync_inbox_heads h WHERE h.ordering_key = d.ordering_key) \
              GROUP BY ordering_key";
-        self.seeding
-            .run(&[(&insert, &[from, to]), (heads, &[])])
-            .await;
+        let range = [from, to];
+        let mut statements: Vec<(&str, &[i64])> = vec![(&insert, &range)];
+        if self.bodies_apart {
+            statements.push((bodies, &[]));
+        }
+        statements.push((heads, &[]));
+        self.seeding.run(&statements).await;
         self.seeded += count;
         self.pending += count;
     }
@@ -221,6 +233,7 @@ async fn sqlite_backlog(dir: &tempfile::TempDir, pending: u64) -> Backlog {
         series: "WITH RECURSIVE s(n) AS (SELECT CAST($1 AS INTEGER) \
                  UNION ALL SELECT n + 1 FROM s WHERE n + 1 < $2) \
                  SELECT n, zeroblob(1024) AS body FROM s",
+        bodies_apart: true,
         seeded: 0,
         pending: 0,
     };
@@ -255,6 +268,7 @@ async fn postgres_backlog(pending: u64) -> Option<Backlog> {
         seeding,
         series: "SELECT n, decode(repeat('00', 1024), 'hex') AS body \
                  FROM generate_series(CAST($1 AS BIGINT), CAST($2 AS BIGINT) - 1) AS n",
+        bodies_apart: false,
         seeded: 0,
         pending: 0,
     };

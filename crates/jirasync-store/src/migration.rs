@@ -27,6 +27,9 @@
 //! * **12 `config_notify`**: on PostgreSQL, triggers that notify `jirasync_config` on every
 //!   change to integrations, their secrets, organizations and organization links, for the
 //!   instances' caches (`config_cache.rs`); nothing on SQLite. For every layout.
+//! * **13 `inbox_bodies`**: on SQLite, the inbox's bodies in `jirasync_inbox_bodies`, apart from
+//!   the delivery rows that claims and completions rewrite (bookkeeping); nothing on PostgreSQL,
+//!   which keeps them out of line by itself.
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -235,6 +238,19 @@ macro_rules! embedded_migrations {
                         "../../migrations/",
                         $backend,
                         "/0012_config_notify.sql"
+                    )),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 13,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "inbox_bodies",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0013_inbox_bodies.sql"
                     )),
                 },
                 from_initial: None,

@@ -139,7 +139,7 @@ async fn migration_4_makes_a_version_3_backlog_claimable_in_order() {
     let store = PostgresStore::connect_with(&url, options_in(&schema))
         .await
         .unwrap();
-    sqlx::raw_sql(inbox_backlog::BACKLOG_AT_VERSION_3)
+    sqlx::raw_sql(inbox_backlog::BACKLOG_AT_VERSION_3_POSTGRES)
         .execute(store.pool())
         .await
         .unwrap();

@@ -257,7 +257,7 @@ async fn doctor_passes_every_check_against_a_healthy_jira() {
     assert_eq!(run.code, Some(0), "{run:?}");
     let lines: Vec<&str> = run.stdout.lines().collect();
     let expected_starts = [
-        "ok   database: sqlite://jirasync.db is reachable and at schema version 12",
+        "ok   database: sqlite://jirasync.db is reachable and at schema version 13",
         "ok   integration: ",
         "ok   jira: ",
         "ok   server version: Jira 9.12.2 (Server): webhooks through the legacy webhook API, /rest/webhooks/1.0/webhook",

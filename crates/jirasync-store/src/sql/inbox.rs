@@ -30,7 +30,8 @@
 //! one process or of several) from claiming one delivery: SQLite leases the heads in a
 //! `BEGIN IMMEDIATE` transaction (`sqlite/inbox.rs`), PostgreSQL picks them with
 //! `FOR UPDATE SKIP LOCKED` over the heads' index and leases them in the same statement
-//! (`postgres/inbox.rs`). Both return the [`CLAIMED_COLUMNS`], decoded and put in order here. On
+//! (`postgres/inbox.rs`). Both return [`ClaimedRow`]s (SQLite reads the bodies, which it keeps
+//! in a table of their own, after leasing), decoded and put in order here. On
 //! PostgreSQL a key's head row is also the lock that orders the changes of the key: complete,
 //! fail and renew lock it ([`LOCK_HEAD`]) before the delivery, as a claim does.
 
@@ -58,12 +59,18 @@ pub(crate) const CLAIMABLE_HEADS: &str = "SELECT delivery_id FROM jirasync_inbox
 pub(crate) const DUE_HEADS: &str =
     "SELECT delivery_id FROM jirasync_inbox_heads WHERE waiting_until <= $1";
 
-/// The text of [`INSERT_DELIVERY`], for the statements built on it.
+/// The text of an insert of a pending delivery, for the statements built on it: with the body
+/// column and its value (PostgreSQL) or without (SQLite keeps bodies apart, migration 13).
 macro_rules! insert_delivery {
-    () => {
-        "INSERT INTO jirasync_inbox_deliveries \
-         (integration_id, token, body, headers, received_at, ordering_key, occurred_at, \
-         delivery_key, state, attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0)"
+    ($body_column:literal, $body_value:literal) => {
+        concat!(
+            "INSERT INTO jirasync_inbox_deliveries (integration_id, token, ",
+            $body_column,
+            "headers, received_at, ordering_key, occurred_at, delivery_key, state, attempts) \
+             VALUES ($1, $2, ",
+            $body_value,
+            "$4, $5, $6, $7, $8, 'pending', 0)"
+        )
     };
 }
 
@@ -81,18 +88,30 @@ macro_rules! become_head_on_conflict {
     };
 }
 
-/// Inserts a pending delivery: integration `$1`, legacy token `$2`, body `$3`, headers `$4`,
+/// Inserts a pending delivery but its body: integration `$1`, legacy token `$2`, headers `$4`,
 /// receipt time `$5`, ordering key `$6`, change time `$7`, delivery key `$8`; returns its id.
+/// SQLite's inbox writes the body apart ([`INSERT_BODY`]).
 #[cfg(feature = "sqlite")]
-pub(crate) const INSERT_DELIVERY: &str = concat!(insert_delivery!(), " RETURNING id");
+pub(crate) const INSERT_DELIVERY: &str = concat!(insert_delivery!("", ""), " RETURNING id");
 
-/// [`INSERT_DELIVERY`] and [`BECOME_HEAD`] in one statement (PostgreSQL's data-modifying `WITH`),
-/// binding as `INSERT_DELIVERY` does; returns the delivery's id. One round trip, atomic by
-/// itself, where the two statements take four with their transaction.
+/// Stores the body `$2` of delivery `$1` (SQLite, migration 13).
+#[cfg(feature = "sqlite")]
+pub(crate) const INSERT_BODY: &str =
+    "INSERT INTO jirasync_inbox_bodies (delivery_id, body) VALUES ($1, $2)";
+
+/// The body of delivery `$1` (SQLite, migration 13).
+#[cfg(feature = "sqlite")]
+pub(crate) const SELECT_BODY: &str =
+    "SELECT body FROM jirasync_inbox_bodies WHERE delivery_id = $1";
+
+/// Inserts a pending delivery with its body `$3`, and makes it a head as [`BECOME_HEAD`] does,
+/// in one statement (PostgreSQL's data-modifying `WITH`), binding as [`INSERT_DELIVERY`] does;
+/// returns the delivery's id. One round trip, atomic by itself, where the two statements take
+/// four with their transaction.
 #[cfg(feature = "postgres")]
 pub(crate) const ENQUEUE_AS_HEAD: &str = concat!(
     "WITH delivery AS (",
-    insert_delivery!(),
+    insert_delivery!("body, ", "$3, "),
     " RETURNING id, ordering_key, occurred_at), ",
     "head AS (INSERT INTO jirasync_inbox_heads \
      (delivery_id, ordering_key, occurred_at, waiting_until, held) \
@@ -209,9 +228,26 @@ pub(crate) fn not_held_error(id: DeliveryId, attempt: u32, state: Option<&str>) 
 /// The state of delivery `$1`.
 pub(crate) const SELECT_STATE: &str = "SELECT state FROM jirasync_inbox_deliveries WHERE id = $1";
 
-/// The columns of a [`ClaimedRow`], as a claim returns them.
-pub(crate) const CLAIMED_COLUMNS: &str = "id, integration_id, token, body, headers, received_at, \
-    ordering_key, occurred_at, delivery_key, attempts, leased_until";
+/// The columns of a [`ClaimedRow`], with `$body` in the body's place.
+macro_rules! claimed_columns {
+    ($body:literal) => {
+        concat!(
+            "id, integration_id, token, ",
+            $body,
+            ", headers, received_at, ordering_key, occurred_at, delivery_key, attempts, \
+             leased_until"
+        )
+    };
+}
+
+/// The columns of a [`ClaimedRow`], as a claim returns them (PostgreSQL).
+#[cfg(feature = "postgres")]
+pub(crate) const CLAIMED_COLUMNS: &str = claimed_columns!("body");
+
+/// The columns of a [`ClaimedRow`] with `NULL` for the body, which SQLite keeps apart: its claim
+/// reads the bodies next ([`SELECT_BODY`]).
+#[cfg(feature = "sqlite")]
+pub(crate) const CLAIMED_COLUMNS_BUT_BODY: &str = claimed_columns!("NULL");
 
 /// A delivery a claim leased: id, integration, token, body, headers, receipt time, ordering key,
 /// change time, delivery key, attempts, lease end.
@@ -395,8 +431,7 @@ pub(crate) fn count_from(stored: i64) -> u64 {
 /// Implements `Inbox` for `$store`, whose connections are `$connection`, with the claim's
 /// statements delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
 /// Result<Vec<ClaimedRow>, StoreError>`): it makes the [`DUE_HEADS`] claimable, leases the
-/// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns their
-/// [`CLAIMED_COLUMNS`]. The back-end's module `$direct` writes a new delivery (`enqueue`: the
+/// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns them as [`ClaimedRow`]s. The back-end's module `$direct` writes a new delivery (`enqueue`: the
 /// delivery and its head, [`INSERT_DELIVERY`] and [`BECOME_HEAD`], atomically) and may write a
 /// held delivery's change (`change_held`, `None` for the shared statements) its own way: on
 /// SQLite, the writer's group commit; on PostgreSQL, one statement ([`ENQUEUE_AS_HEAD`]).

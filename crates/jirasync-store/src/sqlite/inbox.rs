@@ -4,6 +4,10 @@
 //! writer holds the database's write lock while it runs them, so concurrent workers (of this
 //! process, or of another sharing the file) take turns and never claim one delivery twice.
 //!
+//! Bodies live in a table of their own (`jirasync_inbox_bodies`, migration 13): written once
+//! at enqueue, read by the claim, removed with their delivery. The delivery rows that claims,
+//! renewals and completions rewrite stay small, many to a page.
+//!
 //! Values are bound by their `$N` names wherever a statement does not name them in order
 //! (SQLite numbers parameters in the order they first appear).
 
@@ -15,9 +19,9 @@ use rusqlite::{Connection, OptionalExtension, named_params, params};
 use super::SqliteStore;
 use crate::inbox_headers::encode_headers;
 use crate::sql::inbox::{
-    ADVANCE_HEAD, BECOME_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DROP_HEAD, DUE_HEADS,
-    HOLD_HEAD, HeadChange, HeldUpdate, INSERT_DELIVERY, SELECT_STATE, StoredClaim, not_held_error,
-    source_columns,
+    ADVANCE_HEAD, BECOME_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS_BUT_BODY, ClaimedRow, DROP_HEAD,
+    DUE_HEADS, HOLD_HEAD, HeadChange, HeldUpdate, INSERT_BODY, INSERT_DELIVERY, SELECT_BODY,
+    SELECT_STATE, StoredClaim, not_held_error, source_columns,
 };
 use crate::sql::values::unix_millis;
 use crate::sql_error::direct_error;
@@ -57,7 +61,8 @@ pub(super) async fn enqueue(
         .await
 }
 
-/// The statements of [`enqueue`]: the row, then its place among the heads.
+/// The statements of [`enqueue`]: the row, its body (kept apart, migration 13), then its place
+/// among the heads.
 fn insert_delivery(
     connection: &Connection,
     delivery: &NewDelivery,
@@ -70,7 +75,6 @@ fn insert_delivery(
         named_params! {
             "$1": integration_id,
             "$2": token,
-            "$3": delivery.body,
             "$4": encode_headers(&delivery.headers),
             "$5": received_at,
             "$6": ordering_key,
@@ -79,6 +83,9 @@ fn insert_delivery(
         },
         |row| row.get(0),
     )?;
+    connection
+        .prepare_cached(INSERT_BODY)?
+        .execute(params![id, delivery.body])?;
     connection
         .prepare_cached(BECOME_HEAD)?
         .execute(named_params! {
@@ -195,18 +202,26 @@ fn lease(connection: &Connection, claim: StoredClaim) -> rusqlite::Result<Vec<Cl
             "UPDATE jirasync_inbox_heads SET waiting_until = NULL WHERE delivery_id IN ({DUE_HEADS})"
         ))?
         .execute([claim.now])?;
-    let rows = connection
+    let mut rows = connection
         .prepare_cached(&format!(
             "UPDATE jirasync_inbox_deliveries \
              SET attempts = MIN(attempts + 1, {MAX_ATTEMPTS}), leased_until = $2 \
              WHERE id IN ({CLAIMABLE_HEADS}) \
-             RETURNING {CLAIMED_COLUMNS}"
+             RETURNING {CLAIMED_COLUMNS_BUT_BODY}"
         ))?
         .query_map(
             named_params! { "$1": claim.limit, "$2": claim.leased_until },
             claimed_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;
+    let mut select_body = connection.prepare_cached(SELECT_BODY)?;
+    for row in &mut rows {
+        // A row without a body (only a hand-edited database has one) is handed out with an
+        // empty body: the worker refuses it as not JSON and dead-letters it, naming it.
+        if let Some(body) = select_body.query_row([row.0], body_column).optional()? {
+            row.3 = body;
+        }
+    }
     // The same heads: nothing changed them since, and their order is total.
     connection
         .prepare_cached(&format!(
@@ -217,27 +232,28 @@ fn lease(connection: &Connection, claim: StoredClaim) -> rusqlite::Result<Vec<Cl
     Ok(rows)
 }
 
-/// A claimed row. The body is read as stored, bytes or text (SQLite keeps either in a `BLOB`
-/// column; rows written before the inbox kept bytes may hold text).
-fn claimed_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedRow> {
-    let body = match row.get_ref(3)? {
+/// A body as stored, bytes or text (SQLite keeps either in a `BLOB` column; rows written before
+/// the inbox kept bytes may hold text).
+fn body_column(row: &rusqlite::Row<'_>) -> rusqlite::Result<Vec<u8>> {
+    match row.get_ref(0)? {
         rusqlite::types::ValueRef::Blob(bytes) | rusqlite::types::ValueRef::Text(bytes) => {
-            bytes.to_vec()
+            Ok(bytes.to_vec())
         }
-        rusqlite::types::ValueRef::Null => Vec::new(),
-        other => {
-            return Err(rusqlite::Error::InvalidColumnType(
-                3,
-                "body".to_owned(),
-                other.data_type(),
-            ));
-        }
-    };
+        other => Err(rusqlite::Error::InvalidColumnType(
+            0,
+            "body".to_owned(),
+            other.data_type(),
+        )),
+    }
+}
+
+/// A claimed row, its body still empty: [`lease`] reads it next.
+fn claimed_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
         row.get(2)?,
-        body,
+        Vec::new(),
         row.get(4)?,
         row.get(5)?,
         row.get(6)?,
