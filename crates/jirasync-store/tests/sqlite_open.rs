@@ -16,7 +16,7 @@ use jirasync_domain::organization::{Organization, OrganizationFeatures};
 use jirasync_domain::people::UserEmail;
 use jirasync_domain::{Host, LocalIssueStore, OrganizationStore, Seed, StateStore, StoreError};
 use jirasync_store::sqlite::SqliteStore;
-use jirasync_store::{DatabaseUrl, OpenError};
+use jirasync_store::{DatabaseUrl, OpenError, SCHEMA_VERSION};
 
 use pool_size::pool_sizes_shown;
 use sqlite_support::fresh_file;
@@ -62,7 +62,7 @@ async fn creates_a_missing_file_and_applies_the_migrations() {
         .collect();
     assert_eq!(
         versions,
-        [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        (2..=SCHEMA_VERSION).collect::<Vec<_>>(),
         "a fresh file gets the new layout directly"
     );
 }
@@ -115,8 +115,8 @@ async fn two_opens_racing_on_a_fresh_file_both_succeed() {
         assert!(second.organization(organization).await.unwrap().is_some());
         assert_eq!(
             recorded_migrations(&url).await.len(),
-            11,
-            "versions 2 to 12, once each"
+            usize::try_from(SCHEMA_VERSION - 1).unwrap(),
+            "versions 2 to {SCHEMA_VERSION}, once each"
         );
     }
 }
