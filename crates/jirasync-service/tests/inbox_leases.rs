@@ -25,8 +25,9 @@ use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::{DirectoryError, JiraDirectory, StaticJiraDirectory};
 use jirasync_service::{
-    Clock, DEFAULT_INBOX_LEASE, InboxRetention, ManualClock, SyncService, WebhookReceipt,
-    process_available, purge_done_deliveries, shutdown_channel, spawn_retention, spawn_workers,
+    Clock, DEFAULT_INBOX_LEASE, InboxRetention, ManualClock, ShutdownTrigger, SyncService,
+    WebhookReceipt, process_available, purge_done_deliveries, shutdown_channel, spawn_retention,
+    spawn_workers,
 };
 use jirasync_webhook::{JiraUser, StatusId};
 use support::{World, fixture};
@@ -128,6 +129,28 @@ impl JiraDirectory for GatedDirectory {
     }
 }
 
+/// Asserts that another worker's claim at the clock's time gets nothing: every delivery is held.
+async fn nothing_is_claimable(inbox: &MemoryInbox, clock: &ManualClock) {
+    let other_worker = inbox
+        .claim(clock.now(), DEFAULT_INBOX_LEASE, 10)
+        .await
+        .unwrap();
+    assert!(other_worker.is_empty(), "{other_worker:?}");
+}
+
+/// Lets the gated application go on, then shuts the workers down and waits for them.
+async fn open_and_stop(
+    directory: &GatedDirectory,
+    trigger: ShutdownTrigger,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+) {
+    directory.open.notify_one();
+    trigger.trigger();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_worker_renews_its_lease_while_it_applies_a_delivery() {
     let world = World::new().await;
@@ -148,17 +171,9 @@ async fn a_worker_renews_its_lease_while_it_applies_a_delivery() {
         pending[0].leased_until,
         Some(t0() + Duration::from_secs(35))
     );
-    let other_worker = inbox
-        .claim(clock.now(), DEFAULT_INBOX_LEASE, 10)
-        .await
-        .unwrap();
-    assert!(other_worker.is_empty(), "{other_worker:?}");
+    nothing_is_claimable(&inbox, &clock).await;
 
-    directory.open.notify_one();
-    trigger.trigger();
-    for worker in workers {
-        worker.await.unwrap();
-    }
+    open_and_stop(&directory, trigger, workers).await;
     let pending = inbox.list(Some(DeliveryState::Pending), 10).await.unwrap();
     assert!(pending.is_empty(), "{pending:?}");
     let all = inbox.list(None, 10).await.unwrap();
@@ -218,17 +233,9 @@ async fn a_worker_renews_the_leases_of_the_deliveries_waiting_their_turn() {
         renewed.iter().map(|d| d.leased_until).collect::<Vec<_>>(),
         [until, until]
     );
-    let other_worker = inbox
-        .claim(clock.now(), DEFAULT_INBOX_LEASE, 10)
-        .await
-        .unwrap();
-    assert!(other_worker.is_empty(), "{other_worker:?}");
+    nothing_is_claimable(&inbox, &clock).await;
 
-    directory.open.notify_one();
-    trigger.trigger();
-    for worker in workers {
-        worker.await.unwrap();
-    }
+    open_and_stop(&directory, trigger, workers).await;
     assert!(pending(&inbox).await.is_empty());
     let done = inbox.list(Some(DeliveryState::Done), 10).await.unwrap();
     assert_eq!(
@@ -260,11 +267,7 @@ async fn a_delivery_whose_lease_was_lost_while_it_waited_is_left_to_its_new_hold
     assert_eq!(other_worker.len(), 2, "{other_worker:?}");
     tokio::time::sleep(Duration::from_secs(6)).await;
 
-    directory.open.notify_one();
-    trigger.trigger();
-    for worker in workers {
-        worker.await.unwrap();
-    }
+    open_and_stop(&directory, trigger, workers).await;
     // Both are still the other worker's (its complete of the first was refused), and the
     // worker that lost them applied only the one it had begun.
     let still_held = pending(&inbox).await;

@@ -108,6 +108,23 @@ async fn pool_on(url: &jirasync_store::DatabaseUrl) -> sqlx::SqlitePool {
         .unwrap()
 }
 
+/// Asserts that the deliveries table has no `body` column (migration 13 moved it).
+#[allow(
+    clippy::unwrap_used,
+    reason = "tests: a failed step should stop the test"
+)]
+async fn assert_no_body_column(pool: &sqlx::SqlitePool) {
+    let columns: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM pragma_table_info('jirasync_inbox_deliveries')")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert!(
+        !columns.iter().any(|column| column == "body"),
+        "{columns:?}"
+    );
+}
+
 #[tokio::test]
 async fn bodies_are_kept_apart_from_the_deliveries_and_purged_with_them() {
     let (_directory, url) = fresh_file();
@@ -116,15 +133,7 @@ async fn bodies_are_kept_apart_from_the_deliveries_and_purged_with_them() {
     new.body = b"{\"webhookEvent\":\"jira:issue_updated\"}".to_vec();
     let id = store.enqueue(new.clone()).await.unwrap();
     let pool = pool_on(&url).await;
-    let columns: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM pragma_table_info('jirasync_inbox_deliveries')")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert!(
-        !columns.iter().any(|column| column == "body"),
-        "{columns:?}"
-    );
+    assert_no_body_column(&pool).await;
     let stored: Vec<u8> =
         sqlx::query_scalar("SELECT body FROM jirasync_inbox_bodies WHERE delivery_id = $1")
             .bind(id.get())
@@ -218,13 +227,5 @@ async fn migration_13_moves_the_bodies_of_a_version_12_file_out_of_the_deliverie
         ]
     );
     let pool = pool_on(&url).await;
-    let columns: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM pragma_table_info('jirasync_inbox_deliveries')")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert!(
-        !columns.iter().any(|column| column == "body"),
-        "{columns:?}"
-    );
+    assert_no_body_column(&pool).await;
 }
