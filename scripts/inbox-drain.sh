@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# How fast the inbox workers drain on SQLite, with the receiver running beside them: loads
+# How fast the inbox workers drain on SQLite (or PostgreSQL), with the receiver running beside them: loads
 # `jirasync serve --mode inbox` with wrk for DURATION seconds (the compare-python.sh data set and
 # load), then times the drain of what is left pending, and prints what the workers applied
 # while the load ran and after it, and the server's CPU time (utime + stime of /proc/PID/stat):
 # per accepted delivery during the load, per delivery drained after it, and in all (load and
-# drain) per delivery accepted, that is, per delivery received and applied.
+# drain) per delivery accepted, that is, per delivery received and applied (jirasync's CPU only:
+# on PostgreSQL the server's backends are not counted).
 #
 # Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
+#   BACKEND=postgres runs it on PostgreSQL instead, in a database of its own per run, created and
+#   dropped on the server JIRASYNC_TEST_DATABASE_URL names (default sqlite)
 # Settings (defaults): DURATION=5 CONNECTIONS=32 THREADS=2 WORKERS="2 8 32" (one run per count)
 #   RUNTIME_THREADS=1 (jirasync serve --runtime-threads)
 #   BINARY: a jirasync binary to run instead of building this checkout's
@@ -22,7 +25,14 @@ RUNTIME_THREADS=${RUNTIME_THREADS:-1}
   echo "inbox-drain.sh: $kept holds no data set (run KEEP=$kept scripts/compare-python.sh python)" >&2
   exit 2
 }
-command -v sqlite3 >/dev/null || { echo "inbox-drain.sh: needs the sqlite3 command" >&2; exit 2; }
+BACKEND=${BACKEND:-sqlite}
+case "$BACKEND" in
+  sqlite) command -v sqlite3 >/dev/null || { echo "inbox-drain.sh: needs the sqlite3 command" >&2; exit 2; } ;;
+  postgres)
+    [[ -n "${JIRASYNC_TEST_DATABASE_URL:-}" ]] || { echo "inbox-drain.sh: BACKEND=postgres needs JIRASYNC_TEST_DATABASE_URL" >&2; exit 2; }
+    command -v psql >/dev/null || { echo "inbox-drain.sh: needs the psql command" >&2; exit 2; } ;;
+  *) echo "inbox-drain.sh: BACKEND must be sqlite or postgres, not '$BACKEND'" >&2; exit 2 ;;
+esac
 if [[ -n "${BINARY:-}" ]]; then
   binary=$BINARY
 else
@@ -30,14 +40,35 @@ else
   binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-drain.XXXXXX")
-server_pid=""
+server_pid="" pg_database=""
+drop_database() {
+  [[ -n "$pg_database" ]] || return 0
+  psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
+  pg_database=""
+}
 cleanup() {
   [[ -n "$server_pid" ]] && { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
+  drop_database || echo "inbox-drain.sh: drop database $pg_database by hand" >&2
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-count() { sqlite3 "$work/jirasync.db" "SELECT count(*) FROM jirasync_inbox_deliveries WHERE $1"; }
+# fresh_database: a new database for one run; sets database_url.
+fresh_database() {
+  if [[ "$BACKEND" == sqlite ]]; then
+    rm -f "$work/jirasync.db"*
+    database_url="sqlite://$work/jirasync.db"
+  else
+    pg_database="jirasync_drain_$$"
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "CREATE DATABASE $pg_database" >/dev/null
+    database_url="${JIRASYNC_TEST_DATABASE_URL%/*}/$pg_database"
+  fi
+}
+count() {
+  local sql="SELECT count(*) FROM jirasync_inbox_deliveries WHERE $1"
+  if [[ "$BACKEND" == sqlite ]]; then sqlite3 "$work/jirasync.db" "$sql"; else psql -At "$database_url" -c "$sql"; fi
+}
 now() { date +%s.%N; }
 # CPU time of the server so far, in microseconds.
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) / hz * 1e6 }' "/proc/$server_pid/stat"; }
@@ -46,9 +77,9 @@ per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else p
 printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for workers in $WORKERS; do
-  rm -f "$work/jirasync.db"*
-  "$binary" --database-url "sqlite://$work/jirasync.db" state import "$kept/state.json" >/dev/null
-  "$binary" --database-url "sqlite://$work/jirasync.db" --listen 127.0.0.1:0 --log-format json \
+  fresh_database
+  "$binary" --database-url "$database_url" state import "$kept/state.json" >/dev/null
+  "$binary" --database-url "$database_url" --listen 127.0.0.1:0 --log-format json \
     --mode inbox --workers "$workers" --runtime-threads "$RUNTIME_THREADS" --reconcile-interval off serve >"$work/out" 2>"$work/log" &
   server_pid=$!
   url=""
@@ -75,4 +106,5 @@ for workers in $WORKERS; do
     "$(echo "$applied / $DURATION" | bc -l)" "$drained" "$(per $((cpu_loaded - cpu_start)) "$accepted")" \
     "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+  drop_database
 done
