@@ -69,7 +69,7 @@ pub const DEFAULT_CLAIM_BATCH: usize = 8;
 pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(15);
 
 /// Starts `count` workers on `service`'s inbox. Each stops claiming once `shutdown` is triggered and
-/// returns after finishing the delivery it holds; await the handles to drain.
+/// returns after finishing the deliveries it holds; await the handles to drain.
 ///
 /// A worker claims up to [`WorkerOptions::claim_batch`] deliveries under a lease
 /// ([`WorkerOptions::lease`], renewed for every delivery it still holds), and for each in turn

@@ -1,4 +1,4 @@
-//! Draining a backlog: `inbox_drain/<store>/<pending>` claims one delivery (as a worker does)
+//! Draining a backlog: `inbox_drain/<store>/<pending>` claims one delivery (as a worker did before its claims of 8)
 //! and completes it, behind a backlog of 1k, 10k and 100k pending deliveries spread over 1,000
 //! ordering keys (Jira issues), on SQLite and PostgreSQL; throughput in deliveries per second.
 //! The claim must cost the same whatever the backlog.

@@ -125,7 +125,7 @@ pub(super) async fn run(config: &Config, out: &mut dyn Write) -> Result<(), CliE
     )
     .await;
 
-    // Requests are done (or the server failed): let each worker finish its current delivery.
+    // Requests are done (or the server failed): let each worker finish the deliveries it claimed.
     trigger.trigger();
     for worker in workers {
         if let Err(error) = worker.await {
