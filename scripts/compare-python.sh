@@ -70,7 +70,9 @@ if [[ -n "${KEEP:-}" ]]; then
 else
   work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-compare.XXXXXX")
 fi
-server_pid="" pg_database=""
+# shellcheck source=scripts/lib/scratch-database.sh
+source "$root/scripts/lib/scratch-database.sh"
+server_pid=""
 stop_server() {
   [[ -n "$server_pid" ]] || return 0
   kill -TERM "$server_pid" 2>/dev/null || true
@@ -82,10 +84,7 @@ stop_server() {
 cleanup() {
   stop_server
   stop_python
-  if [[ -n "$pg_database" ]]; then
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" \
-      >/dev/null 2>&1 || echo "compare-python.sh: drop database $pg_database by hand" >&2
-  fi
+  drop_scratch_database 2>/dev/null || echo "compare-python.sh: drop database $pg_database by hand" >&2
   [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -188,15 +187,7 @@ run_python() {
 start_jirasync() {
   local scenario=$1 mode=${1%%-*} backend=${1#*-} database_url
   echo "compare-python.sh: jirasync $scenario" >&2
-  if [[ "$backend" == sqlite ]]; then
-    rm -f "$work/jirasync.db"*
-    database_url="sqlite://$work/jirasync.db"
-  else
-    pg_database="jirasync_compare_$$"
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "CREATE DATABASE $pg_database" >/dev/null
-    database_url="${JIRASYNC_TEST_DATABASE_URL%/*}/$pg_database"
-  fi
+  scratch_database "$backend" "$work" "jirasync_compare_$$"
   "$binary" --database-url "$database_url" state import "$work/state.json" >&2
   : >"$work/$scenario.out"
   "$binary" --database-url "$database_url" --listen 127.0.0.1:0 --log-format json \
@@ -216,10 +207,7 @@ start_jirasync() {
 # stop_jirasync: stops the server and drops the scenario's PostgreSQL database.
 stop_jirasync() {
   stop_server
-  if [[ -n "$pg_database" ]]; then
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
-    pg_database=""
-  fi
+  drop_scratch_database
 }
 
 run_jirasync_paced() {

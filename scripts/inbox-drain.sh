@@ -40,31 +40,16 @@ else
   binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-drain.XXXXXX")
-server_pid="" pg_database=""
-drop_database() {
-  [[ -n "$pg_database" ]] || return 0
-  psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
-  pg_database=""
-}
+# shellcheck source=scripts/lib/scratch-database.sh
+source "$root/scripts/lib/scratch-database.sh"
+server_pid=""
 cleanup() {
   [[ -n "$server_pid" ]] && { kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; }
-  drop_database || echo "inbox-drain.sh: drop database $pg_database by hand" >&2
+  drop_scratch_database || echo "inbox-drain.sh: drop database $pg_database by hand" >&2
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# fresh_database: a new database for one run; sets database_url.
-fresh_database() {
-  if [[ "$BACKEND" == sqlite ]]; then
-    rm -f "$work/jirasync.db"*
-    database_url="sqlite://$work/jirasync.db"
-  else
-    pg_database="jirasync_drain_$$"
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "CREATE DATABASE $pg_database" >/dev/null
-    database_url="${JIRASYNC_TEST_DATABASE_URL%/*}/$pg_database"
-  fi
-}
 count() {
   local sql="SELECT count(*) FROM jirasync_inbox_deliveries WHERE $1"
   if [[ "$BACKEND" == sqlite ]]; then sqlite3 "$work/jirasync.db" "$sql"; else psql -At "$database_url" -c "$sql"; fi
@@ -77,7 +62,7 @@ per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else p
 printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for workers in $WORKERS; do
-  fresh_database
+  scratch_database "$BACKEND" "$work" "jirasync_drain_$$"
   "$binary" --database-url "$database_url" state import "$kept/state.json" >/dev/null
   "$binary" --database-url "$database_url" --listen 127.0.0.1:0 --log-format json \
     --mode inbox --workers "$workers" --runtime-threads "$RUNTIME_THREADS" --reconcile-interval off serve >"$work/out" 2>"$work/log" &
@@ -106,5 +91,5 @@ for workers in $WORKERS; do
     "$(echo "$applied / $DURATION" | bc -l)" "$drained" "$(per $((cpu_loaded - cpu_start)) "$accepted")" \
     "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-  drop_database
+  drop_scratch_database
 done
