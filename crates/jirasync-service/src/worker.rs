@@ -110,10 +110,7 @@ async fn run_worker(service: SyncService, index: usize, shutdown: Shutdown) {
     let options = *service.worker_options();
     tracing::debug!(worker = index, "inbox-worker-started");
     while !shutdown.is_triggered() {
-        let claimed = inbox
-            .claim(service.now(), options.lease, options.claim_batch.max(1))
-            .await;
-        match claimed {
+        match claim(&service, inbox.as_ref()).await {
             Ok(claimed) if !claimed.is_empty() => {
                 process_batch(&service, inbox.as_ref(), claimed).await;
             }
@@ -134,17 +131,26 @@ pub async fn process_available(service: &SyncService) -> Result<usize, StoreErro
     let Some(inbox) = service.inbox().cloned() else {
         return Ok(0);
     };
-    let options = service.worker_options();
     let mut handled = 0;
     loop {
-        let claimed = inbox
-            .claim(service.now(), options.lease, options.claim_batch.max(1))
-            .await?;
+        let claimed = claim(service, inbox.as_ref()).await?;
         if claimed.is_empty() {
             return Ok(handled);
         }
         handled += process_batch(service, inbox.as_ref(), claimed).await;
     }
+}
+
+/// Claims what a worker claims at once: up to [`WorkerOptions::claim_batch`] deliveries (at
+/// least one), under [`WorkerOptions::lease`].
+async fn claim(
+    service: &SyncService,
+    inbox: &dyn Inbox,
+) -> Result<Vec<ClaimedDelivery>, StoreError> {
+    let options = service.worker_options();
+    inbox
+        .claim(service.now(), options.lease, options.claim_batch.max(1))
+        .await
 }
 
 /// Waits for an enqueue in this process, the poll interval, or shutdown, whichever comes first.

@@ -431,8 +431,9 @@ pub(crate) fn count_from(stored: i64) -> u64 {
 /// Implements `Inbox` for `$store`, whose connections are `$connection`, with the claim's
 /// statements delegated to `$claim` (`async fn(&$store, StoredClaim, what: &str) ->
 /// Result<Vec<ClaimedRow>, StoreError>`): it makes the [`DUE_HEADS`] claimable, leases the
-/// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns them as [`ClaimedRow`]s. The back-end's module `$direct` writes a new delivery (`enqueue`: the
-/// delivery and its head, [`INSERT_DELIVERY`] and [`BECOME_HEAD`], atomically) and may write a
+/// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns them as [`ClaimedRow`]s.
+/// The back-end's module `$direct` writes a new delivery (`enqueue`: the delivery and its head,
+/// [`INSERT_DELIVERY`] and [`BECOME_HEAD`], atomically) and may write a
 /// held delivery's change (`change_held`, `None` for the shared statements) its own way: on
 /// SQLite, the writer's group commit; on PostgreSQL, one statement ([`ENQUEUE_AS_HEAD`]).
 macro_rules! inbox_store {
