@@ -5,7 +5,9 @@
 # while the load ran and after it, and the server's CPU time (utime + stime of /proc/PID/stat):
 # per accepted delivery during the load, per delivery drained after it, and in all (load and
 # drain) per delivery accepted, that is, per delivery received and applied (jirasync's CPU only:
-# on PostgreSQL the server's backends are not counted).
+# on PostgreSQL the server's backends are not counted). Steadier than the CPU time on a shared
+# machine: the server's file and socket I/O per delivery received and applied, in read and write
+# system calls and in KB (/proc/PID/io, the whole run).
 #
 # Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
 #   BACKEND=postgres runs it on PostgreSQL instead, in a database of its own per run, created and
@@ -57,10 +59,12 @@ count() {
 now() { date +%s.%N; }
 # CPU time of the server so far, in microseconds.
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) / hz * 1e6 }' "/proc/$server_pid/stat"; }
+# The server's I/O so far (/proc/PID/io): "rchar wchar syscr syscw".
+io() { awk '/^(rchar|wchar|syscr|syscw):/ { v[$1] = $2 } END { print v["rchar:"], v["wchar:"], v["syscr:"], v["syscw:"] }' "/proc/$server_pid/io"; }
 per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "-" }'; }
 
-printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all |\n'
-printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all | read / write calls per delivery | KB read / written per delivery |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for workers in $WORKERS; do
   scratch_database "$BACKEND" "$work" "jirasync_drain_$$"
   "$binary" --database-url "$database_url" state import "$kept/state.json" >/dev/null
@@ -75,6 +79,7 @@ for workers in $WORKERS; do
   done
   [[ -n "$url" ]] || { cat "$work/log" >&2; exit 1; }
   cpu_start=$(cpu_us)
+  read -r rchar0 wchar0 syscr0 syscw0 <<<"$(io)"
   "$bench/loadgen.sh" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
     --duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS" >"$work/load" 2>/dev/null
   cpu_loaded=$(cpu_us)
@@ -83,13 +88,16 @@ for workers in $WORKERS; do
   started=$(now)
   while [[ "$(count "state = 'pending'")" != 0 ]]; do sleep 0.1; done
   cpu_drained=$(cpu_us)
+  read -r rchar1 wchar1 syscr1 syscw1 <<<"$(io)"
   drained=$(awk -v p="$pending" -v s="$started" -v e="$(now)" 'BEGIN { printf "%.0f", p / (e - s) }')
   rps=$(grep '^rps=' "$work/load" | cut -d= -f2)
   non2xx=$(grep '^non2xx=' "$work/load" | cut -d= -f2)
   accepted=$((applied + pending))
-  printf '| %s | %s | %s | %.0f | %s | %s | %s | %s |\n' "$workers" "$rps" "$non2xx" \
+  printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s / %s | %s / %s |\n' "$workers" "$rps" "$non2xx" \
     "$(echo "$applied / $DURATION" | bc -l)" "$drained" "$(per $((cpu_loaded - cpu_start)) "$accepted")" \
-    "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")"
+    "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")" \
+    "$(per $((syscr1 - syscr0)) "$accepted")" "$(per $((syscw1 - syscw0)) "$accepted")" \
+    "$(per $(((rchar1 - rchar0) / 1024)) "$accepted")" "$(per $(((wchar1 - wchar0) / 1024)) "$accepted")"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   drop_scratch_database
 done

@@ -1,8 +1,9 @@
 //! Inbox workers: claim a few deliveries at once under a lease, and for each in turn load the
 //! integration its token was verified for at receipt (not verified again: a secret rotated out
 //! since then does not fail a genuine delivery; rows stored by earlier versions carry their token
-//! and are verified once here), parse, apply, then mark it done, or record the failure for a
-//! retry or the dead-letter service. The leases of every delivery a worker still holds are
+//! and are verified once here), parse and apply it, or record the failure for a retry or the
+//! dead-letter service. The deliveries applied are marked done together, in one write at the end
+//! of the claim ([`Inbox::complete_all`]). The leases of every delivery a worker still holds are
 //! renewed while it works.
 //!
 //! Order per Jira issue is the inbox's business: it hands out deliveries of one ordering key one
@@ -75,8 +76,10 @@ pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(15);
 /// ([`WorkerOptions::lease`], renewed for every delivery it still holds), and for each in turn
 /// loads the integration its token was verified for at receipt (not verified again; rows stored
 /// by earlier versions carry their token and are verified once here), parses and applies it,
-/// then marks it done, or records the failure for a retry or the dead-letter state
-/// ([`WorkerOptions::retry`]). A delivery whose lease was lost while it waited its turn (another
+/// or records the failure for a retry or the dead-letter state ([`WorkerOptions::retry`]). The
+/// deliveries it applied are marked done together at the end of the claim, in one write of the
+/// store ([`Inbox::complete_all`]), or before the next delivery starts once one of them has
+/// waited 20 ms (a delivery after it asked Jira, say). A delivery whose lease was lost while it waited its turn (another
 /// worker took it) is left to that worker. Order per Jira issue is the inbox's business: it hands
 /// out one issue's deliveries one at a time, oldest first, so any number of workers, on any
 /// number of instances, apply them in order.
@@ -195,9 +198,18 @@ impl Held {
     }
 }
 
+/// How long an applied delivery may wait for the rest of its claim before it is marked done on
+/// its own: the completions of a claim are written together at its end (one write for up to
+/// [`WorkerOptions::claim_batch`] of them), unless the deliveries after it take longer than
+/// this (a Jira look-up, say), in which case those waiting are written before the next one
+/// starts. Until then the delivery's lease is renewed like the others'; a crash meanwhile hands
+/// it out again, and applying it again is safe (its delivery key is recorded).
+const COMPLETION_WAIT: Duration = Duration::from_millis(20);
+
 /// Handles the deliveries of one claim one after the other, while the leases of all those still
 /// held are renewed; returns how many it handled. A delivery whose lease was lost before its
-/// turn came is skipped: another worker holds it now.
+/// turn came is skipped: another worker holds it now. The ones applied are marked done together
+/// (see [`COMPLETION_WAIT`]).
 async fn process_batch(
     service: &SyncService,
     inbox: &dyn Inbox,
@@ -206,16 +218,23 @@ async fn process_batch(
     let held = Held::of(&claimed);
     let work = async {
         let mut handled = 0;
+        let mut applied = Applied::default();
         for delivery in claimed {
             let (id, attempt) = (delivery.id, delivery.attempt);
             if !held.holds(id, attempt) {
                 tracing::info!(delivery_id = %id, attempt, "delivery-skipped-lease-lost");
                 continue;
             }
-            process(service, inbox, delivery).await;
-            held.release(id);
+            if applied.waited(COMPLETION_WAIT) {
+                applied.complete(inbox, &held).await;
+            }
+            match process(service, inbox, delivery).await {
+                Processed::Applied => applied.push(id, attempt),
+                Processed::Recorded => held.release(id),
+            }
             handled += 1;
         }
+        applied.complete(inbox, &held).await;
         handled
     };
     tokio::select! {
@@ -224,9 +243,64 @@ async fn process_batch(
     }
 }
 
-/// Handles one claimed delivery to the end: done, waiting for a retry, or dead. Its lease is
-/// renewed meanwhile by [`process_batch`].
-async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDelivery) {
+/// The deliveries of a claim applied and not yet marked done, and since when the first waits.
+#[derive(Default)]
+struct Applied {
+    claims: Vec<(DeliveryId, u32)>,
+    since: Option<tokio::time::Instant>,
+}
+
+impl Applied {
+    fn push(&mut self, id: DeliveryId, attempt: u32) {
+        self.since.get_or_insert_with(tokio::time::Instant::now);
+        self.claims.push((id, attempt));
+    }
+
+    /// Whether the first has waited `wait` or longer.
+    fn waited(&self, wait: Duration) -> bool {
+        self.since.is_some_and(|since| since.elapsed() >= wait)
+    }
+
+    /// Marks them done in one write and stops renewing their leases. A completion refused (the
+    /// lease was lost) or not written leaves the delivery to be claimed again; applying it again
+    /// is safe.
+    async fn complete(&mut self, inbox: &dyn Inbox, held: &Held) {
+        let claims = std::mem::take(&mut self.claims);
+        self.since = None;
+        if claims.is_empty() {
+            return;
+        }
+        match inbox.complete_all(&claims).await {
+            Ok(outcomes) => {
+                for (&(id, attempt), outcome) in claims.iter().zip(outcomes) {
+                    if let Err(error) = outcome {
+                        tracing::warn!(delivery_id = %id, attempt, %error, "inbox-record-failed");
+                    }
+                }
+            }
+            Err(error) => {
+                for &(id, attempt) in &claims {
+                    tracing::warn!(delivery_id = %id, attempt, %error, "inbox-record-failed");
+                }
+            }
+        }
+        for (id, _) in claims {
+            held.release(id);
+        }
+    }
+}
+
+/// What [`process`] did with a delivery.
+enum Processed {
+    /// Applied: it is to be marked done.
+    Applied,
+    /// Its failure was recorded (a retry or the dead-letter state), or could not be.
+    Recorded,
+}
+
+/// Handles one claimed delivery: applies it, or records its failure (waiting for a retry, or
+/// dead). Its lease is renewed meanwhile by [`process_batch`], which marks it done once applied.
+async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDelivery) -> Processed {
     let ClaimedDelivery {
         id,
         attempt,
@@ -240,37 +314,33 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         delivery.received_at,
     )
     .await;
-    let recorded = match result {
-        Ok(()) => inbox.complete(id, attempt).await,
-        Err(error) => {
-            let retry_at = if error.is_retryable() {
-                service
-                    .worker_options()
-                    .retry
-                    .next_attempt(attempt, service.now())
-            } else {
-                None
-            };
-            match inbox
-                .fail(id, attempt, &error.inbox_message(id), retry_at)
-                .await
-            {
-                Ok(FailOutcome::RetryAt(_)) => {
-                    tracing::info!(delivery_id = %id, attempt, %error, "delivery-retry-scheduled");
-                    Ok(())
-                }
-                Ok(FailOutcome::DeadLettered) => {
-                    tracing::warn!(delivery_id = %id, attempt, %error, "delivery-dead-lettered");
-                    Ok(())
-                }
-                Err(store_error) => Err(store_error),
-            }
-        }
+    let Err(error) = result else {
+        return Processed::Applied;
     };
-    if let Err(error) = recorded {
-        // The lease will expire and the delivery be claimed again; re-applying is safe.
-        tracing::warn!(delivery_id = %id, attempt, %error, "inbox-record-failed");
+    let retry_at = if error.is_retryable() {
+        service
+            .worker_options()
+            .retry
+            .next_attempt(attempt, service.now())
+    } else {
+        None
+    };
+    match inbox
+        .fail(id, attempt, &error.inbox_message(id), retry_at)
+        .await
+    {
+        Ok(FailOutcome::RetryAt(_)) => {
+            tracing::info!(delivery_id = %id, attempt, %error, "delivery-retry-scheduled");
+        }
+        Ok(FailOutcome::DeadLettered) => {
+            tracing::warn!(delivery_id = %id, attempt, %error, "delivery-dead-lettered");
+        }
+        Err(store_error) => {
+            // The lease will expire and the delivery be claimed again; re-applying is safe.
+            tracing::warn!(delivery_id = %id, attempt, error = %store_error, "inbox-record-failed");
+        }
     }
+    Processed::Recorded
 }
 
 /// Renews the leases of the deliveries `held` names every third of the lease, for as long as it

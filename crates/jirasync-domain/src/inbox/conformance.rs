@@ -49,6 +49,7 @@ macro_rules! inbox_conformance_tests {
             expired_lease_is_claimed_again_as_the_next_attempt,
             completed_delivery_is_never_claimed_again,
             stale_attempt_cannot_complete_or_fail,
+            complete_all_marks_the_held_and_refuses_the_rest_in_place,
             unknown_delivery_is_not_found,
             failed_delivery_waits_for_its_retry_time,
             failure_without_retry_dead_letters_with_the_error,
@@ -241,6 +242,77 @@ pub async fn stale_attempt_cannot_complete_or_fail<I: Inbox + ?Sized>(inbox: Arc
         matches!(twice, Err(StoreError::Conflict { .. })),
         "{twice:?}"
     );
+}
+
+/// Completing several claims at once: each held one is done and hands its key on, a stale
+/// attempt, a done delivery and an unknown one are refused in their place (as `complete` would
+/// refuse them) without holding the others back, and nothing at all asks for no write.
+pub async fn complete_all_marks_the_held_and_refuses_the_rest_in_place<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    assert!(inbox.complete_all(&[]).await.unwrap().is_empty());
+    let first = enqueue(&*inbox, delivery(Some("a"), Some(1))).await;
+    let next_of_a = enqueue(&*inbox, delivery(Some("a"), Some(2))).await;
+    let taken_over = enqueue(&*inbox, delivery(None, None)).await;
+    let second = enqueue(&*inbox, delivery(Some("b"), Some(1))).await;
+    let already_done = enqueue(&*inbox, delivery(None, None)).await;
+    let claimed: BTreeSet<DeliveryId> = claimed_ids(&*inbox, at(0), 10).await.into_iter().collect();
+    assert_eq!(
+        claimed,
+        BTreeSet::from([first, taken_over, second, already_done])
+    );
+    inbox.complete(already_done, 1).await.unwrap();
+    // `taken_over`'s lease ends and another worker claims it: attempt 1 no longer holds it.
+    inbox.renew(first, 1, at(100)).await.unwrap();
+    inbox.renew(second, 1, at(100)).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(31), 10).await, vec![taken_over]);
+    let missing = DeliveryId::new(987_654);
+
+    let outcomes = inbox
+        .complete_all(&[
+            (first, 1),
+            (taken_over, 1),
+            (already_done, 1),
+            (missing, 1),
+            (second, 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 5, "{outcomes:?}");
+    assert!(outcomes[0].is_ok(), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[1], Err(StoreError::Conflict { .. })),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[2], Err(StoreError::Conflict { .. })),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcomes[3], Err(StoreError::NotFound { .. })),
+        "{outcomes:?}"
+    );
+    assert!(outcomes[4].is_ok(), "{outcomes:?}");
+
+    let done: BTreeSet<DeliveryId> = inbox
+        .list(Some(DeliveryState::Done), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|summary| summary.id)
+        .collect();
+    assert_eq!(done, BTreeSet::from([first, second, already_done]));
+    let pending = inbox.list(Some(DeliveryState::Pending), 10).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|summary| (summary.id, summary.attempts))
+            .collect::<Vec<_>>(),
+        vec![(next_of_a, 0), (taken_over, 2)],
+        "the new holder keeps its claim"
+    );
+    // `first`'s key is free again: its next delivery is claimable.
+    assert_eq!(claimed_ids(&*inbox, at(32), 10).await, vec![next_of_a]);
 }
 
 /// Acting on a delivery that does not exist says so.

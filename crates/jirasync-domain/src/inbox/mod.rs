@@ -28,6 +28,9 @@
 //! * **Retries.** What to do after a failure is the caller's choice: [`RetryPolicy`] computes the
 //!   next attempt time with exponential back-off and jitter ([`DEFAULT_INBOX_RETRY_POLICY`]), or
 //!   `None` to dead-letter the delivery.
+//! * **Completion in groups.** [`Inbox::complete_all`] marks several claims done in one write
+//!   (one transaction on the SQL stores), each refused in its place when its attempt no longer
+//!   holds it; workers use it for the deliveries of a claim.
 //! * **Replay.** A dead delivery goes back to pending with its attempt count reset, by command.
 //!
 //! Implementations: the SQLite and PostgreSQL stores of `jirasync-store`; `MemoryInbox` for
@@ -285,6 +288,25 @@ pub trait Inbox: Send + Sync {
     /// Marks a claimed delivery done. [`StoreError::Conflict`] when the claim's attempt no longer
     /// holds it (its lease expired and it was claimed again, or it was replayed).
     async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError>;
+
+    /// Marks several claimed deliveries done, each as [`Inbox::complete`] does, in one write
+    /// where the store can (the SQLite and PostgreSQL stores do: one transaction for them all).
+    /// Returns one outcome per claim, in order: a claim whose attempt no longer holds its
+    /// delivery gets the [`StoreError::Conflict`] or [`StoreError::NotFound`] that
+    /// [`Inbox::complete`] would give, and the others are done. `Err` when the write itself
+    /// failed: none of them was marked done.
+    ///
+    /// The default completes them one after the other and reports every failure in its place.
+    async fn complete_all(
+        &self,
+        claims: &[(DeliveryId, u32)],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut outcomes = Vec::with_capacity(claims.len());
+        for &(id, attempt) in claims {
+            outcomes.push(self.complete(id, attempt).await);
+        }
+        Ok(outcomes)
+    }
 
     /// Records a failed attempt with its message: with `retry_at` the delivery waits until then,
     /// with `None` it is dead-lettered. [`StoreError::Conflict`] as for [`Inbox::complete`].

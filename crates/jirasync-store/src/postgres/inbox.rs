@@ -24,10 +24,10 @@ crate::sql::inbox::inbox_store!(
 );
 
 /// The `direct = …` hooks of `inbox_store!`: a new delivery in one statement; a held
-/// delivery's change through the shared statements.
+/// delivery's change and several deliveries' completion through the shared statements.
 mod direct {
     pub(super) use super::enqueue;
-    pub(super) use crate::sql::no_direct::change_held;
+    pub(super) use crate::sql::no_direct::{change_held, complete_held};
 }
 
 /// Writes a delivery and its place among the heads in one statement ([`ENQUEUE_AS_HEAD`]): one

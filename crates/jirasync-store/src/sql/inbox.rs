@@ -434,8 +434,9 @@ pub(crate) fn count_from(stored: i64) -> u64 {
 /// first [`CLAIMABLE_HEADS`], counting an attempt on each, and returns them as [`ClaimedRow`]s.
 /// The back-end's module `$direct` writes a new delivery (`enqueue`: the delivery and its head,
 /// [`INSERT_DELIVERY`] and [`BECOME_HEAD`], atomically) and may write a
-/// held delivery's change (`change_held`, `None` for the shared statements) its own way: on
-/// SQLite, the writer's group commit; on PostgreSQL, one statement ([`ENQUEUE_AS_HEAD`]).
+/// held delivery's change and several deliveries' completion (`change_held`, `complete_held`,
+/// `None` for the shared statements) its own way: on SQLite, the writer's group commit; on
+/// PostgreSQL, a new delivery in one statement ([`ENQUEUE_AS_HEAD`]).
 macro_rules! inbox_store {
     ($store:ident, $connection:ty, claim = $claim:path, direct = $direct:ident) => {
         // A block of its own: the expansion's imports stay out of the back-end's module, which
@@ -548,8 +549,47 @@ macro_rules! inbox_store {
             }
 
             /// Runs `update` on delivery `id` if `attempt` still holds it, with its head locked
-            /// first, then changes the head as `then` says. [`StoreError::Conflict`] /
-            /// [`StoreError::NotFound`] when `attempt` does not hold the delivery.
+            /// first, then changes the head as `then` says, in `connection`'s transaction; false
+            /// when `attempt` does not hold the delivery (nothing changed).
+            async fn change_in(
+                connection: &mut $connection,
+                id: DeliveryId,
+                attempt: u32,
+                update: &HeldUpdate,
+                then: HeadChange,
+            ) -> Result<bool, ::sqlx::Error> {
+                let query = ::sqlx::query_scalar::<_, Option<String>>(update.sql());
+                let query = match update {
+                    HeldUpdate::Renew { leased_until } => query.bind(*leased_until),
+                    HeldUpdate::Complete => query,
+                    HeldUpdate::Fail { state, error, retry_at } => {
+                        query.bind(*state).bind(error.as_str()).bind(*retry_at)
+                    }
+                };
+                lock_head(&mut *connection, id).await?;
+                let Some(ordering_key) = query
+                    .bind(id.get())
+                    .bind(i64::from(attempt))
+                    .fetch_optional(&mut *connection)
+                    .await?
+                else {
+                    return Ok(false);
+                };
+                match then {
+                    HeadChange::Hold { until, held } => {
+                        hold_head(connection, id, Some(until), held).await?;
+                    }
+                    HeadChange::Advance => {
+                        advance_head(connection, id, ordering_key.as_deref()).await?;
+                    }
+                }
+                Ok(true)
+            }
+
+            /// Runs `update` on delivery `id` if `attempt` still holds it, then changes its head
+            /// as `then` says ([`change_in`]), in a transaction of its own.
+            /// [`StoreError::Conflict`] / [`StoreError::NotFound`] when `attempt` does not hold
+            /// the delivery.
             async fn change_held(
                 store: &$store,
                 what: &'static str,
@@ -563,45 +603,45 @@ macro_rules! inbox_store {
                 {
                     return changed;
                 }
-                let query = ::sqlx::query_scalar::<_, Option<String>>(update.sql());
-                let query = match &update {
-                    HeldUpdate::Renew { leased_until } => query.bind(*leased_until),
-                    HeldUpdate::Complete => query,
-                    HeldUpdate::Fail { state, error, retry_at } => {
-                        query.bind(*state).bind(error.as_str()).bind(*retry_at)
-                    }
-                };
                 let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, what).await?;
-                let result: Result<(), ::sqlx::Error> = async {
-                    lock_head(&mut transaction, id).await?;
-                    let Some(ordering_key) = query
-                        .bind(id.get())
-                        .bind(i64::from(attempt))
-                        .fetch_optional(&mut *transaction)
-                        .await?
-                    else {
-                        return Err(::sqlx::Error::RowNotFound);
-                    };
-                    match then {
-                        HeadChange::Hold { until, held } => {
-                            hold_head(&mut transaction, id, Some(until), held).await
-                        }
-                        HeadChange::Advance => {
-                            advance_head(&mut transaction, id, ordering_key.as_deref()).await
-                        }
-                    }
-                }
-                .await;
-                match result {
-                    Ok(()) => transaction
+                match change_in(&mut transaction, id, attempt, &update, then).await {
+                    Ok(true) => transaction
                         .commit()
                         .await
                         .map_err(|error| store_error(what, error)),
-                    Err(::sqlx::Error::RowNotFound) => {
-                        Err(not_held(&mut transaction, id, attempt).await)
-                    }
+                    Ok(false) => Err(not_held(&mut transaction, id, attempt).await),
                     Err(error) => Err(store_error(what, error)),
                 }
+            }
+
+            /// Completes each of `claims` that its attempt still holds, in one transaction; the
+            /// others get why not, in their place.
+            async fn complete_held(
+                store: &$store,
+                claims: &[(DeliveryId, u32)],
+            ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+                const WHAT: &str = "completing inbox deliveries";
+                if let Some(completed) = $direct::complete_held(store, WHAT, claims).await {
+                    return completed;
+                }
+                let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, WHAT).await?;
+                let mut outcomes = Vec::with_capacity(claims.len());
+                for &(id, attempt) in claims {
+                    let changed =
+                        change_in(&mut transaction, id, attempt, &HeldUpdate::Complete, HeadChange::Advance)
+                            .await
+                            .map_err(|error| store_error(WHAT, error))?;
+                    outcomes.push(if changed {
+                        Ok(())
+                    } else {
+                        Err(not_held(&mut transaction, id, attempt).await)
+                    });
+                }
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(WHAT, error))?;
+                Ok(outcomes)
             }
 
             #[async_trait]
@@ -641,6 +681,17 @@ macro_rules! inbox_store {
                     let what = "completing an inbox delivery";
                     change_held(self, what, id, attempt, HeldUpdate::Complete, HeadChange::Advance)
                         .await
+                }
+
+                async fn complete_all(
+                    &self,
+                    claims: &[(DeliveryId, u32)],
+                ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+                    // Nothing to complete: no statement (on SQLite it would take the write lock).
+                    if claims.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    complete_held(self, claims).await
                 }
 
                 async fn fail(

@@ -86,3 +86,12 @@ pub(crate) async fn change_held<S: Sync>(
 ) -> Option<Result<(), StoreError>> {
     None
 }
+
+/// No direct write of several held inbox deliveries' completion.
+pub(crate) async fn complete_held<S: Sync>(
+    _store: &S,
+    _what: &'static str,
+    _claims: &[(DeliveryId, u32)],
+) -> Option<Result<Vec<Result<(), StoreError>>, StoreError>> {
+    None
+}

@@ -35,7 +35,7 @@ crate::sql::inbox::inbox_store!(
 
 /// The `direct = …` hooks of `inbox_store!`: the inbox's writes on the store's writer.
 mod direct {
-    pub(super) use super::{change_held, enqueue};
+    pub(super) use super::{change_held, complete_held, enqueue};
 }
 
 /// Attempts are a `u32`; the column never goes past it.
@@ -115,16 +115,59 @@ pub(super) async fn change_held(
                 if changed {
                     return Ok(());
                 }
-                let state: Option<String> = connection
-                    .prepare_cached(SELECT_STATE)
-                    .and_then(|mut select| {
-                        select.query_row([id.get()], |row| row.get(0)).optional()
-                    })
-                    .map_err(|error| direct_error("reading an inbox delivery", error))?;
-                Err(not_held_error(id, attempt, state.as_deref()))
+                Err(why_not_held(connection, id, attempt)?)
             })
             .await,
     )
+}
+
+/// Completes each of `claims` that its attempt still holds, and gives the others why not in
+/// their place, in one job of the store's writer: one transaction for them all (committed with
+/// the other writes queued beside it).
+pub(super) async fn complete_held(
+    store: &SqliteStore,
+    what: &'static str,
+    claims: &[(DeliveryId, u32)],
+) -> Option<Result<Vec<Result<(), StoreError>>, StoreError>> {
+    let claims = claims.to_vec();
+    Some(
+        store
+            .writer
+            .write(what, move |connection| {
+                let mut outcomes = Vec::with_capacity(claims.len());
+                for (id, attempt) in claims {
+                    let changed = change(
+                        connection,
+                        id,
+                        attempt,
+                        &HeldUpdate::Complete,
+                        HeadChange::Advance,
+                    )
+                    .map_err(|error| direct_error(what, error))?;
+                    outcomes.push(if changed {
+                        Ok(())
+                    } else {
+                        Err(why_not_held(connection, id, attempt)?)
+                    });
+                }
+                Ok(outcomes)
+            })
+            .await,
+    )
+}
+
+/// Why `attempt` could not act on delivery `id`, from its stored state: it does not exist, or
+/// that attempt no longer holds it.
+fn why_not_held(
+    connection: &Connection,
+    id: DeliveryId,
+    attempt: u32,
+) -> Result<StoreError, StoreError> {
+    let state: Option<String> = connection
+        .prepare_cached(SELECT_STATE)
+        .and_then(|mut select| select.query_row([id.get()], |row| row.get(0)).optional())
+        .map_err(|error| direct_error("reading an inbox delivery", error))?;
+    Ok(not_held_error(id, attempt, state.as_deref()))
 }
 
 /// The statements of [`change_held`]; false when `attempt` does not hold the delivery (nothing

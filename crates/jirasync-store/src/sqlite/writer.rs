@@ -142,9 +142,12 @@ impl Writer {
         let connection = open_connection(path, busy_timeout)?;
         // No checkpoint inside a commit (it would delay the group's answers): the checkpointer
         // and the writer between groups do them (`run`). The log file is cut back to
-        // JOURNAL_SIZE_LIMIT when it starts over.
+        // JOURNAL_SIZE_LIMIT when it starts over. Every job runs in a savepoint, whose journal
+        // (the pages as they were before the job) is a temporary file unless `temp_store` is
+        // MEMORY: kept in memory, it cost a drain on the inbox about 6 fewer write calls and
+        // 10 KB less written per delivery (docs/decisions/0023-grouped-completions.md).
         connection.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; \
              PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT};"
         ))?;
         connection.set_prepared_statement_cache_capacity(64);
@@ -451,6 +454,23 @@ mod tests {
         assert_eq!(written, (1..=50).collect::<Vec<_>>());
         // Another connection sees every answered write.
         assert_eq!(stored(&Connection::open(&path).unwrap()).len(), 50);
+    }
+
+    #[tokio::test]
+    async fn the_savepoints_journal_is_kept_in_memory() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("writer.db");
+        table_at(&path);
+        let writer = Writer::start(&path, Duration::from_secs(1)).unwrap();
+        let temp_store: i64 = writer
+            .write("reading a setting", |connection| {
+                connection
+                    .query_row("PRAGMA temp_store", [], |row| row.get(0))
+                    .map_err(|error| StoreError::other(error.to_string()))
+            })
+            .await
+            .unwrap();
+        assert_eq!(temp_store, 2, "MEMORY");
     }
 
     fn table_at(path: &Path) {
