@@ -30,6 +30,9 @@
 //! * **13 `inbox_bodies`**: on SQLite, the inbox's bodies in `jirasync_inbox_bodies`, apart from
 //!   the delivery rows that claims and completions rewrite (bookkeeping); nothing on PostgreSQL,
 //!   which keeps them out of line by itself.
+//! * **14 `without_rowid`**: on SQLite, the issue leases (`jirasync_issue_locks`) and the
+//!   delivery log (`jirasync_seen_deliveries`) stored by their primary key (`WITHOUT ROWID`), one
+//!   B-tree written per change instead of two (bookkeeping); nothing on PostgreSQL.
 //!
 //! Versions 2 and 3 each have two scripts: the **fresh** one creates the tables; the one **from
 //! version 1** turns a version-1 database's tables into the same thing in place, rows kept. Which
@@ -251,6 +254,19 @@ macro_rules! embedded_migrations {
                         "../../migrations/",
                         $backend,
                         "/0013_inbox_bodies.sql"
+                    )),
+                },
+                from_initial: None,
+            },
+            Migration {
+                version: 14,
+                part: Part::Bookkeeping,
+                fresh: Script {
+                    name: "without_rowid",
+                    sql: include_str!(concat!(
+                        "../../migrations/",
+                        $backend,
+                        "/0014_without_rowid.sql"
                     )),
                 },
                 from_initial: None,

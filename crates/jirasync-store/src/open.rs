@@ -14,7 +14,7 @@ use crate::{DatabaseUrl, Layout};
 /// The newest schema version this build knows (`crate::migration` lists them): [`open`] brings a
 /// database to it; [`open_bookkeeping`] applies every bookkeeping migration up to it and none of
 /// the standalone ones. A database migrated further by a newer build is refused.
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// Everything the standalone service needs from one database: jirasync's bookkeeping, the
 /// inbox, the reconcile bookkeeping, the standalone host over its own tables, their issues and

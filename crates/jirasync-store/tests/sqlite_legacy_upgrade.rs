@@ -81,6 +81,7 @@ async fn a_version_1_file_is_upgraded_in_place_with_every_row() {
             (11, "comment_deliveries"),
             (12, "config_notify"),
             (13, "inbox_bodies"),
+            (14, "without_rowid"),
         ]
     );
     let tables = sqlite_support::tables(&url).await;
@@ -129,13 +130,14 @@ async fn a_version_1_file_opened_for_bookkeeping_gets_the_standalone_part_record
             (10, "status_mappings"),
             (11, "comment_deliveries"),
             (12, "config_notify"),
-            (13, "inbox_bodies")
+            (13, "inbox_bodies"),
+            (14, "without_rowid")
         ]
     );
     drop(bookkeeping);
 
     let standalone = SqliteStore::open(&url).await.unwrap();
-    assert_eq!(history(&url).await.len(), 13);
+    assert_eq!(history(&url).await.len(), 14);
     let issue = standalone.issue(LocalIssueId::new(5)).await.unwrap();
     assert!(issue.is_some(), "the issue kept through both opens");
 }

@@ -308,3 +308,90 @@ async fn open_with_sizes_the_pool_as_asked_or_by_default() {
     let options = jirasync_store::OpenOptions::default().with_max_connections(0);
     assert_eq!(options.max_connections, Some(1));
 }
+
+/// The `CREATE` statement of table `name` and how many indexes it has, read behind the store's
+/// back.
+async fn table_shape(url: &DatabaseUrl, name: &str) -> (String, i64) {
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .expect("connect");
+    let shape = sqlx::query_as(
+        "SELECT sql, (SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = $1) \
+         FROM sqlite_schema WHERE type = 'table' AND name = $1",
+    )
+    .bind(name)
+    .fetch_one(&pool)
+    .await
+    .expect("read the schema");
+    pool.close().await;
+    shape
+}
+
+#[tokio::test]
+async fn migration_14_stores_the_leases_and_the_delivery_log_by_their_key_rows_kept() {
+    use jirasync_domain::conformance::fixture::{Fixture, KEY};
+    use jirasync_domain::store::{IssueSyncRequest, IssueSyncStart, IssueSyncStore, SyncKind};
+    use jirasync_webhook::{DeliveryKey, IssueKey};
+
+    let (_directory, url) = fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    let f = Fixture::new(store.clone()).await;
+    let request = IssueSyncRequest {
+        integration_id: f.integration,
+        issue_key: IssueKey::new(KEY),
+        kind: SyncKind::Assignee,
+        organizations: vec![f.organization],
+        delivery_key: Some(DeliveryKey::new("10001", "20001", "jira:issue_updated")),
+    };
+    let IssueSyncStart::Started(session) = store.begin_issue_sync(request.clone()).await.unwrap()
+    else {
+        panic!("a new delivery key");
+    };
+    session.commit(&[], Vec::new()).await.unwrap();
+    drop((f, store));
+    // Back to version 13: both tables with a rowid and their key in an index of its own, and a
+    // lease held by a session of another process.
+    execute(
+        &url,
+        "CREATE TABLE locks_v13 (integration_id INTEGER NOT NULL, key TEXT NOT NULL, \
+             holder TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (integration_id, key));
+         INSERT INTO locks_v13 VALUES (1, 'APP-9', 'another-process', 32503680000000);
+         DROP TABLE jirasync_issue_locks;
+         ALTER TABLE locks_v13 RENAME TO jirasync_issue_locks;
+         CREATE TABLE seen_v13 (integration_id INTEGER NOT NULL REFERENCES jirasync_integrations (id) \
+             ON DELETE CASCADE, kind TEXT NOT NULL CHECK (kind IN ('assignee', 'status', 'comment')), \
+             delivery_key TEXT NOT NULL, PRIMARY KEY (integration_id, kind, delivery_key));
+         INSERT INTO seen_v13 SELECT * FROM jirasync_seen_deliveries;
+         DROP TABLE jirasync_seen_deliveries;
+         ALTER TABLE seen_v13 RENAME TO jirasync_seen_deliveries;
+         DELETE FROM jirasync_migrations WHERE version = 14;",
+    )
+    .await;
+    for table in ["jirasync_issue_locks", "jirasync_seen_deliveries"] {
+        let (sql, indexes) = table_shape(&url, table).await;
+        assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
+        assert_eq!(indexes, 1, "{table}: the primary key's index");
+    }
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    for table in ["jirasync_issue_locks", "jirasync_seen_deliveries"] {
+        let (sql, indexes) = table_shape(&url, table).await;
+        assert!(sql.ends_with("WITHOUT ROWID"), "{sql}");
+        assert_eq!(indexes, 0, "{table}: the key is the table's own order");
+    }
+    // The delivery log kept its key, and the lease its holder.
+    assert!(matches!(
+        store.begin_issue_sync(request).await.unwrap(),
+        IssueSyncStart::Duplicate
+    ));
+    let pool = sqlx::SqlitePool::connect(url.expose_secret())
+        .await
+        .expect("connect");
+    let lease: (i64, String, String) =
+        sqlx::query_as("SELECT integration_id, key, holder FROM jirasync_issue_locks")
+            .fetch_one(&pool)
+            .await
+            .expect("read the lease");
+    assert_eq!(lease, (1, "APP-9".to_owned(), "another-process".to_owned()));
+    pool.close().await;
+}

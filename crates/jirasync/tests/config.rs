@@ -16,6 +16,7 @@ use std::time::Duration;
 use clap::Parser;
 use jirasync::Cli;
 use jirasync::config::{ByteSize, Config, ConfigError, Environment, LogFormat, Mode};
+use jirasync_store::SCHEMA_VERSION;
 
 /// Resolves the configuration of `jirasync FLAGS migrate` in `env`.
 fn resolve(flags: &[&str], env: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -403,7 +404,9 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-file.db is at schema version 13 (up to date)\n"
+        format!(
+            "database sqlite://from-file.db is at schema version {SCHEMA_VERSION} (up to date)\n"
+        )
     );
     let env = [
         ("JIRASYNC_CONFIG", "jirasync.toml"),
@@ -412,7 +415,9 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     let run = workdir.run_with_env(&["migrate"], &env);
     assert_eq!(
         run.stdout,
-        "database sqlite://from-env.db is at schema version 13 (up to date)\n"
+        format!(
+            "database sqlite://from-env.db is at schema version {SCHEMA_VERSION} (up to date)\n"
+        )
     );
     let run = workdir.run_with_env(
         &["migrate", "--database-url", "sqlite://from-flag.db"],
@@ -420,7 +425,9 @@ fn the_binary_takes_its_database_from_the_file_then_the_variable_then_the_flag()
     );
     assert_eq!(
         run.stdout,
-        "database sqlite://from-flag.db is at schema version 13 (up to date)\n"
+        format!(
+            "database sqlite://from-flag.db is at schema version {SCHEMA_VERSION} (up to date)\n"
+        )
     );
     for file in ["from-file.db", "from-env.db", "from-flag.db"] {
         assert!(workdir.path().join(file).exists(), "{file}");

@@ -8,6 +8,8 @@
 
 mod support;
 
+use jirasync_store::SCHEMA_VERSION;
+
 #[test]
 fn creates_the_default_database_and_reports_its_schema_version() {
     let workdir = support::Workdir::new();
@@ -15,7 +17,9 @@ fn creates_the_default_database_and_reports_its_schema_version() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(
         run.stdout,
-        "database sqlite://jirasync.db is at schema version 13 (up to date)\n"
+        format!(
+            "database sqlite://jirasync.db is at schema version {SCHEMA_VERSION} (up to date)\n"
+        )
     );
     assert!(workdir.database().exists());
     // Running it again is a no-op with the same answer.
@@ -42,7 +46,9 @@ fn logs_go_to_standard_error_as_json_and_results_to_standard_output() {
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(
         run.stdout,
-        "database sqlite://jirasync.db is at schema version 13 (up to date)\n"
+        format!(
+            "database sqlite://jirasync.db is at schema version {SCHEMA_VERSION} (up to date)\n"
+        )
     );
     let line = run
         .stderr
