@@ -20,12 +20,9 @@ use jirasync_domain::inbox::{
     ClaimedDelivery, DeliveryId, DeliverySource, DeliveryState, DeliverySummary, FailOutcome,
     Inbox, InboxDepth, MemoryInbox, NewDelivery,
 };
-use jirasync_domain::integration::Integration;
-use jirasync_domain::{DirectoryError, JiraDirectory, StaticJiraDirectory, StoreError};
+use jirasync_domain::{JiraDirectory, StaticJiraDirectory, StoreError};
 use jirasync_service::{SyncService, process_available, shutdown_channel, spawn_workers};
-use jirasync_webhook::{JiraUser, StatusId};
-use support::{World, fixture};
-use tokio::sync::Notify;
+use support::{GatedDirectory, World, fixture};
 
 /// A memory inbox that records how the worker marks deliveries done.
 #[derive(Default)]
@@ -168,33 +165,6 @@ async fn the_deliveries_of_a_claim_are_marked_done_in_one_write() {
     assert_eq!(inbox.completed_together(), vec![ids.clone()]);
     assert_eq!(inbox.completed_alone(), Vec::<DeliveryId>::new());
     assert_eq!(inbox.done().await, ids.into_iter().collect());
-}
-
-/// A Jira directory whose user look-up waits until it is opened.
-#[derive(Debug, Default)]
-struct GatedDirectory {
-    entered: Notify,
-    open: Notify,
-}
-
-#[async_trait]
-impl JiraDirectory for GatedDirectory {
-    async fn find_user(
-        &self,
-        _integration: &Integration,
-        _user: &JiraUser,
-    ) -> Result<Option<JiraUser>, DirectoryError> {
-        self.entered.notify_one();
-        self.open.notified().await;
-        Ok(None)
-    }
-
-    async fn done_status_ids(
-        &self,
-        _integration: &Integration,
-    ) -> Result<BTreeSet<StatusId>, DirectoryError> {
-        Ok(BTreeSet::new())
-    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -13,25 +13,20 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use async_trait::async_trait;
 use jirasync_domain::inbox::{
     DeliverySource, DeliveryState, DeliverySummary, Inbox, MemoryInbox, NewDelivery,
 };
-use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::Assignee;
-use jirasync_domain::{DirectoryError, JiraDirectory, StaticJiraDirectory};
+use jirasync_domain::{JiraDirectory, StaticJiraDirectory};
 use jirasync_service::{
     Clock, DEFAULT_INBOX_LEASE, InboxRetention, ManualClock, ShutdownTrigger, SyncService,
     WebhookReceipt, process_available, purge_done_deliveries, shutdown_channel, spawn_retention,
     spawn_workers,
 };
-use jirasync_webhook::{JiraUser, StatusId};
-use support::{World, fixture};
-use tokio::sync::Notify;
+use support::{GatedDirectory, World, fixture};
 
 /// The time the tests' clock starts at.
 fn t0() -> SystemTime {
@@ -99,34 +94,6 @@ async fn a_delivery_held_by_a_crashed_worker_is_applied_once_the_short_lease_end
         world.local_issue().await.assignee,
         Some(Assignee::User(world.jess))
     );
-}
-
-/// A Jira directory whose user look-up waits until it is opened: a delivery being applied for
-/// as long as the test likes.
-#[derive(Debug, Default)]
-struct GatedDirectory {
-    entered: Notify,
-    open: Notify,
-}
-
-#[async_trait]
-impl JiraDirectory for GatedDirectory {
-    async fn find_user(
-        &self,
-        _integration: &Integration,
-        _user: &JiraUser,
-    ) -> Result<Option<JiraUser>, DirectoryError> {
-        self.entered.notify_one();
-        self.open.notified().await;
-        Ok(None)
-    }
-
-    async fn done_status_ids(
-        &self,
-        _integration: &Integration,
-    ) -> Result<BTreeSet<StatusId>, DirectoryError> {
-        Ok(BTreeSet::new())
-    }
 }
 
 /// Asserts that another worker's claim at the clock's time gets nothing: every delivery is held.

@@ -1,5 +1,5 @@
-//! Shared test support: a seeded in-memory world, fixtures, a fake Jira, and a store and an inbox
-//! that can be switched off. `jirasync-axum`'s tests include these files too.
+//! Shared test support: a seeded in-memory world, fixtures, a fake Jira, a Jira directory that
+//! holds a look-up until opened, and a store and an inbox that can be switched off. `jirasync-axum`'s tests include these files too.
 #![allow(
     dead_code,
     unused_imports,
@@ -12,6 +12,8 @@
 
 pub mod fake_jira;
 pub mod flaky;
+mod gated;
 mod world;
 
+pub use gated::GatedDirectory;
 pub use world::*;
