@@ -306,3 +306,68 @@ fn claimed_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ClaimedRow> {
         row.get(10)?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use jirasync_domain::inbox::Inbox;
+
+    use super::*;
+    use crate::DatabaseUrl;
+    use crate::sql::inbox::COUNT_DEPTH;
+
+    /// The plan of `sql` on `connection`, one step a line.
+    fn plan(connection: &Connection, sql: &str) -> Vec<String> {
+        let mut explain = connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        explain
+            .query_map([0_i64], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// A scrape of the depth reads the pending and dead rows through the claim-order index, not
+    /// every row: a busy inbox keeps its done rows for days.
+    #[tokio::test]
+    async fn the_depth_is_counted_from_the_index_without_reading_the_done_rows() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("jirasync.db");
+        let url = DatabaseUrl::new(format!("sqlite://{}", path.display()));
+        let store = SqliteStore::open(&url).await.unwrap();
+        let connection = Connection::open(&path).unwrap();
+        // Mostly done rows, as after days of traffic, and the planner's statistics of them.
+        connection
+            .execute_batch(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) \
+                 INSERT INTO jirasync_inbox_deliveries (integration_id, headers, received_at, \
+                     ordering_key, occurred_at, state, attempts, leased_until) \
+                 SELECT 1, '', i, 'jira:1/APP-' || (i % 100), i, \
+                     CASE WHEN i > 1990 THEN 'pending' WHEN i % 500 = 0 THEN 'dead' ELSE 'done' END, \
+                     1, CASE WHEN i > 1995 THEN 10000 END \
+                 FROM n; \
+                 ANALYZE;",
+            )
+            .unwrap();
+
+        let steps = plan(&connection, COUNT_DEPTH);
+        assert!(
+            steps
+                .iter()
+                .filter(|step| step.contains("jirasync_inbox_deliveries"))
+                .all(|step| step.contains("USING") && step.contains("INDEX")),
+            "{steps:#?}"
+        );
+        assert!(
+            !steps
+                .iter()
+                .any(|step| step.starts_with("SCAN jirasync_inbox_deliveries")),
+            "{steps:#?}"
+        );
+        let depth = store
+            .depth(std::time::UNIX_EPOCH + std::time::Duration::from_millis(5000))
+            .await
+            .unwrap();
+        assert_eq!((depth.ready, depth.leased, depth.dead), (5, 5, 3));
+    }
+}
