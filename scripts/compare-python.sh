@@ -24,6 +24,7 @@
 #   PACED_WARMUP=0 measures from a cold start)
 #   JIRASYNC_BENCH_DIR: the shared benchmark (default: ../shared/bench beside the checkout)
 #   KEEP=DIR keeps the data set and the logs.
+#   BINARY: a jirasync binary to run instead of building this checkout's (to compare builds)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -239,7 +240,10 @@ run_jirasync() {
 
 needs_jirasync=""
 for scenario in "${scenarios[@]}"; do [[ "$scenario" != python ]] && needs_jirasync=1; done
-if [[ -n "$needs_jirasync" ]]; then
+if [[ -n "$needs_jirasync" && -n "${BINARY:-}" ]]; then
+  [[ -x "$BINARY" ]] || { echo "compare-python.sh: BINARY=$BINARY is not an executable" >&2; exit 2; }
+  binary=$BINARY
+elif [[ -n "$needs_jirasync" ]]; then
   echo "compare-python.sh: cargo build --release -p jirasync" >&2
   (cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
   binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
