@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::Args;
 use jirasync_domain::SecretString;
-use jirasync_service::JiraHosts;
+use jirasync_service::{DEFAULT_CLAIM_BATCH as DEFAULT_CLAIM_BATCH_SIZE, JiraHosts};
 use jirasync_store::DatabaseUrl;
 
 /// The database used when none is configured: an SQLite file in the working directory.
@@ -34,6 +34,15 @@ pub const DEFAULT_WORKERS: NonZeroUsize = match NonZeroUsize::new(2) {
     Some(workers) => workers,
     None => NonZeroUsize::MIN,
 };
+/// How many deliveries an inbox worker claims at once when no size is configured (the
+/// service's default, 8).
+pub const DEFAULT_CLAIM_BATCH: NonZeroUsize = match NonZeroUsize::new(DEFAULT_CLAIM_BATCH_SIZE) {
+    Some(batch) => batch,
+    None => NonZeroUsize::MIN,
+};
+/// The most deliveries an inbox worker may claim at once: they are applied one after the other,
+/// so a larger claim only makes the last of them wait longer.
+pub const MAX_CLAIM_BATCH: usize = 64;
 /// How many threads `jirasync serve` runs on when no count is configured: one, which measured
 /// the least CPU per delivery (docs/performance.md).
 pub const DEFAULT_RUNTIME_THREADS: NonZeroUsize = NonZeroUsize::MIN;
@@ -102,6 +111,10 @@ pub struct ConfigArgs {
     /// How many inbox workers to run (default 2).
     #[arg(long, global = true, value_name = "N")]
     pub workers: Option<String>,
+    /// How many deliveries an inbox worker claims at once and applies in turn (default 8, at
+    /// most 64).
+    #[arg(long, global = true, value_name = "N")]
+    pub claim_batch: Option<String>,
     /// How many threads `serve` runs its receiver and workers on (default 1; the database
     /// writer and checkpointer have threads of their own).
     #[arg(long, global = true, value_name = "N")]
@@ -331,6 +344,8 @@ pub struct Config {
     pub admin_token: Option<SecretString>,
     /// How many inbox workers run.
     pub workers: NonZeroUsize,
+    /// How many deliveries an inbox worker claims at once.
+    pub claim_batch: NonZeroUsize,
     /// How many threads `serve` runs on: one runs everything on the main thread; more start a
     /// multi-threaded runtime (more inbox deliveries applied per second on a machine of its
     /// own, more CPU per delivery).
@@ -505,6 +520,13 @@ const WORKERS: OptionSpec = OptionSpec {
     secret: false,
     expected: "a whole number of at least 1",
 };
+const CLAIM_BATCH: OptionSpec = OptionSpec {
+    key: "claim_batch",
+    flag: "--claim-batch",
+    variable: "JIRASYNC_CLAIM_BATCH",
+    secret: false,
+    expected: "a whole number of deliveries from 1 to 64",
+};
 const RUNTIME_THREADS: OptionSpec = OptionSpec {
     key: "runtime_threads",
     flag: "--runtime-threads",
@@ -657,7 +679,7 @@ const OUTBOX_RETENTION: OptionSpec = OptionSpec {
 pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 26] = [
+const KNOWN_KEYS: [&str; 27] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -665,6 +687,7 @@ const KNOWN_KEYS: [&str; 26] = [
     BODY_LIMIT.key,
     ADMIN_TOKEN.key,
     WORKERS.key,
+    CLAIM_BATCH.key,
     RUNTIME_THREADS.key,
     LOG_FORMAT.key,
     HEADER_READ_TIMEOUT.key,
@@ -849,6 +872,14 @@ impl Config {
                 text.trim().parse::<NonZeroUsize>().ok()
             })?
             .unwrap_or(DEFAULT_WORKERS);
+        let claim_batch = sources
+            .value(&CLAIM_BATCH, args.claim_batch.as_deref(), |text| {
+                text.trim()
+                    .parse::<NonZeroUsize>()
+                    .ok()
+                    .filter(|batch| batch.get() <= MAX_CLAIM_BATCH)
+            })?
+            .unwrap_or(DEFAULT_CLAIM_BATCH);
         let runtime_threads = sources
             .value(&RUNTIME_THREADS, args.runtime_threads.as_deref(), |text| {
                 text.trim().parse::<NonZeroUsize>().ok()
@@ -981,6 +1012,7 @@ impl Config {
             body_limit,
             admin_token,
             workers,
+            claim_batch,
             runtime_threads,
             log_format,
             inbox_retention,

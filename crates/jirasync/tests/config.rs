@@ -332,7 +332,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, database_connections, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, claim_batch, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, database_connections, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
         )
     );
 }
@@ -591,6 +591,49 @@ fn reconcile_settings_default_and_come_from_every_source() {
     assert_eq!(config.reconcile.overlap, Duration::from_secs(120));
     assert!((config.reconcile.rate - 0.5).abs() < f64::EPSILON);
     assert_eq!(config.reconcile.batch.get(), 20, "variable over file");
+}
+
+#[test]
+fn the_claim_batch_comes_from_the_flag_the_variable_or_the_file_and_is_bounded() {
+    assert_eq!(
+        resolve(&[], &[]).unwrap().claim_batch.get(),
+        8,
+        "the service's default"
+    );
+    let (_file, path) = config_file("claim_batch = 16\n");
+    let from_file = resolve(&[], &[("JIRASYNC_CONFIG", &path)]).unwrap();
+    assert_eq!(from_file.claim_batch.get(), 16);
+    let env = [
+        ("JIRASYNC_CONFIG", path.as_str()),
+        ("JIRASYNC_CLAIM_BATCH", "1"),
+    ];
+    assert_eq!(
+        resolve(&[], &env).unwrap().claim_batch.get(),
+        1,
+        "variable over file"
+    );
+    let config = resolve(&["--claim-batch", "64"], &env).unwrap();
+    assert_eq!(config.claim_batch.get(), 64, "flag over variable");
+
+    for batch in ["0", "65", "eight", "-1"] {
+        assert_eq!(
+            error(&[&format!("--claim-batch={batch}")], &[]),
+            format!(
+                "invalid flag --claim-batch \"{batch}\": expected a whole number of deliveries from 1 to 64"
+            )
+        );
+    }
+    assert_eq!(
+        error(&[], &[("JIRASYNC_CLAIM_BATCH", "100")]),
+        "invalid environment variable JIRASYNC_CLAIM_BATCH \"100\": expected a whole number of deliveries from 1 to 64"
+    );
+    let (_file, path) = config_file("claim_batch = 0\n");
+    assert_eq!(
+        error(&[], &[("JIRASYNC_CONFIG", &path)]),
+        format!(
+            "invalid key `claim_batch` in {path} \"0\": expected a whole number of deliveries from 1 to 64"
+        )
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ use jirasync_domain::{
 use jirasync_service::events::{DispatcherOptions, EventDispatcher, EventFeed};
 use jirasync_service::{
     ClientJiraDirectory, ClientJiraWriter, InboxRetention, OutboundOptions, OutboundWorker,
-    SyncService, SystemClock, WebhookMode,
+    SyncService, SystemClock, WebhookMode, WorkerOptions,
 };
 use jirasync_store::AnyStore;
 
@@ -286,6 +286,10 @@ pub(super) fn sync_service(
     )
     .inbox(Arc::clone(store) as Arc<dyn Inbox>)
     .mode(mode)
+    .worker_options(WorkerOptions {
+        claim_batch: config.claim_batch.get(),
+        ..WorkerOptions::default()
+    })
     .event_time_tolerance(config.event_time_tolerance)
     .build()?)
 }
@@ -320,5 +324,42 @@ impl Signals {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("interrupt received: shutting down");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use jirasync_store::DatabaseUrl;
+
+    use super::*;
+    use crate::Cli;
+    use crate::config::Environment;
+
+    /// The configuration of `jirasync FLAGS serve`, with no variables.
+    fn config(flags: &[&str]) -> Config {
+        let args = std::iter::once("jirasync")
+            .chain(flags.iter().copied())
+            .chain(["serve"]);
+        let cli = Cli::try_parse_from(args).unwrap();
+        Config::resolve(
+            &cli.config,
+            &Environment::new(Vec::<(&str, &str)>::new(), false),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_workers_claim_as_many_deliveries_as_configured() {
+        let store = jirasync_store::open(&DatabaseUrl::new("sqlite::memory:"))
+            .await
+            .unwrap();
+        let service = sync_service(&store, &config(&["--claim-batch", "3"])).unwrap();
+        assert_eq!(service.worker_options().claim_batch, 3);
+        let service = sync_service(&store, &config(&[])).unwrap();
+        assert_eq!(
+            service.worker_options().claim_batch,
+            jirasync_service::DEFAULT_CLAIM_BATCH
+        );
     }
 }
