@@ -100,6 +100,7 @@ impl SyncService {
             event_time_tolerance: DEFAULT_EVENT_TIME_TOLERANCE,
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             integration_cache_ttl: DEFAULT_INTEGRATION_CACHE_TTL,
+            host_is_store: false,
         }
     }
 
@@ -187,6 +188,7 @@ pub struct SyncServiceBuilder {
     event_time_tolerance: Duration,
     readiness_timeout: Duration,
     integration_cache_ttl: Duration,
+    host_is_store: bool,
 }
 
 impl fmt::Debug for SyncServiceBuilder {
@@ -259,6 +261,16 @@ impl SyncServiceBuilder {
         self
     }
 
+    /// Says that the host is the store itself (the standalone service: the application's data
+    /// in jirasync's own tables of the same database), so that the store may write the host's
+    /// changes in the sync's commit, in one transaction with the bookkeeping
+    /// ([`InboundSync::with_host_changes_in_commit`]). Off by default: an embedder's host is its
+    /// own.
+    pub fn host_is_store(mut self, host_is_store: bool) -> Self {
+        self.host_is_store = host_is_store;
+        self
+    }
+
     /// The service, or why these settings do not work together.
     ///
     /// # Errors
@@ -268,15 +280,20 @@ impl SyncServiceBuilder {
         if self.mode == WebhookMode::Inbox && self.inbox.is_none() {
             return Err(BuildError::InboxModeWithoutInbox);
         }
+        let sync = InboundSync::with_clock(
+            self.store,
+            self.host,
+            self.directory,
+            Arc::clone(&self.clock),
+        );
         Ok(SyncService {
             inner: Arc::new(Inner {
                 inbox: self.inbox,
-                sync: InboundSync::with_clock(
-                    self.store,
-                    self.host,
-                    self.directory,
-                    Arc::clone(&self.clock),
-                ),
+                sync: if self.host_is_store {
+                    sync.with_host_changes_in_commit()
+                } else {
+                    sync
+                },
                 mode: self.mode,
                 metrics: self.metrics,
                 clock: self.clock,

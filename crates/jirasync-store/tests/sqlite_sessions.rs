@@ -1,6 +1,7 @@
 //! The SQLite store's sessions: a lease row per Jira issue. A crashed holder's lease is taken
 //! over once it ends, a commit after losing the lease fails, a wait beyond the limit is
-//! `Unavailable`, and two stores on one file (two processes) wait for each other.
+//! `Unavailable`, and two stores on one file (two processes) wait for each other. A host change
+//! staged in a session is written by its commit, in the same transaction, or not at all.
 #![cfg(feature = "sqlite")]
 // Assertions are how a test fails.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -13,8 +14,11 @@ mod sqlite_support;
 
 use std::time::{Duration, Instant};
 
-use jirasync_domain::StoreError;
+use jirasync_domain::activity::{ActivityData, ActivityKind};
 use jirasync_domain::conformance::fixture::{Fixture, KEY};
+use jirasync_domain::host::IssueChange;
+use jirasync_domain::issue::Assignee;
+use jirasync_domain::{Host, StoreError};
 use jirasync_store::sqlite::{SqliteOptions, SqliteStore};
 
 use sessions::{request, started};
@@ -121,4 +125,86 @@ async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free() {
     let f = Fixture::new(first.clone()).await;
     sessions::a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free(&first, &second, &f)
         .await;
+}
+
+/// Alice assigned to the fixture's issue, as the inbound assignee rule would change it.
+fn assign_alice(f: &Fixture<SqliteStore>) -> IssueChange {
+    IssueChange {
+        issue: f.issue,
+        kind: ActivityKind::Assigned,
+        data: ActivityData::inbound(f.integration, Some(Assignee::User(f.alice)), None),
+    }
+}
+
+/// The fixture's issue's assignee, as the host reads it.
+async fn assignee(f: &Fixture<SqliteStore>) -> Option<Assignee> {
+    f.store.issue(f.issue).await.unwrap().unwrap().assignee
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_change_staged_in_a_session_is_written_by_its_commit() {
+    let (_directory, f) = scene(Duration::from_secs(10), Duration::from_secs(60)).await;
+    let before = assignee(&f).await;
+    assert_ne!(before, Some(Assignee::User(f.alice)));
+    let mut session = started(&*f.store, request(&f)).await;
+    assert!(
+        session.stage_host_change(&assign_alice(&f)),
+        "the store holds the host's tables"
+    );
+    assert_eq!(
+        assignee(&f).await,
+        before,
+        "nothing written before the commit"
+    );
+
+    session.commit(&[], Vec::new()).await.unwrap();
+    assert_eq!(assignee(&f).await, Some(Assignee::User(f.alice)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staged_host_change_is_not_written_when_the_commit_fails() {
+    let (_directory, f) = scene(Duration::from_secs(10), Duration::from_millis(100)).await;
+    let before = assignee(&f).await;
+    let mut slow = started(&*f.store, request(&f)).await;
+    assert!(slow.stage_host_change(&assign_alice(&f)));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let next = started(&*f.store, request(&f)).await;
+
+    let error = slow.commit(&[], Vec::new()).await.unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
+    assert_eq!(
+        assignee(&f).await,
+        before,
+        "the change went with the commit"
+    );
+    next.commit(&[], Vec::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bookkeeping_store_leaves_the_host_change_to_the_host() {
+    use jirasync_domain::ids::{IntegrationId, LocalIssueId, OrganizationId};
+    use jirasync_domain::store::{IssueSyncRequest, SyncKind};
+    use jirasync_store::Layout;
+
+    let (_directory, url) = sqlite_support::fresh_file();
+    let options = SqliteOptions::default().layout(Layout::Bookkeeping);
+    let store = SqliteStore::open_with(&url, options).await.unwrap();
+    let request = IssueSyncRequest {
+        integration_id: IntegrationId::new(1),
+        issue_key: jirasync_webhook::IssueKey::new(KEY),
+        kind: SyncKind::Assignee,
+        organizations: vec![OrganizationId::new(1)],
+        delivery_key: None,
+    };
+    let mut session = started(&store, request).await;
+    let change = IssueChange {
+        issue: LocalIssueId::new(1),
+        kind: ActivityKind::Unassigned,
+        data: ActivityData::inbound(IntegrationId::new(1), None, None),
+    };
+    assert!(
+        !session.stage_host_change(&change),
+        "the application's data is not here"
+    );
+    session.commit(&[], Vec::new()).await.unwrap();
 }

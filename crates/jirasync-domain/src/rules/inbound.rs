@@ -36,6 +36,9 @@ pub struct InboundSync<S: ?Sized, H: ?Sized, D: ?Sized> {
     pub(super) directory: Arc<D>,
     pub(super) done_statuses: DoneStatusCache,
     pub(super) clock: Arc<dyn Clock>,
+    /// Whether the host is the store itself, so that a sync session may write the host's
+    /// changes in its commit ([`InboundSync::with_host_changes_in_commit`]).
+    pub(super) host_changes_in_commit: bool,
 }
 
 impl<S: ?Sized, H: ?Sized, D: ?Sized> fmt::Debug for InboundSync<S, H, D> {
@@ -81,7 +84,20 @@ where
             directory,
             done_statuses: DoneStatusCache::new(Arc::clone(&clock)),
             clock,
+            host_changes_in_commit: false,
         }
+    }
+
+    /// Says that the host is the store itself (the standalone service's own tables in the
+    /// same database), so that a sync session that can
+    /// ([`IssueSyncSession::stage_host_change`](crate::store::IssueSyncSession::stage_host_change))
+    /// writes the host's assignee and status changes in its commit: one transaction instead of
+    /// two, and the change is never written without the bookkeeping that records it. A
+    /// session that cannot leaves the change to the host, as without this.
+    #[must_use]
+    pub fn with_host_changes_in_commit(mut self) -> Self {
+        self.host_changes_in_commit = true;
+        self
     }
 
     /// jirasync's store.
@@ -205,7 +221,7 @@ where
             }
             None => Vec::new(),
         };
-        let session = match self.store.begin_issue_sync(request).await? {
+        let mut session = match self.store.begin_issue_sync(request).await? {
             IssueSyncStart::Duplicate => return Ok(Applied::default().duplicate()),
             IssueSyncStart::Started(session) => session,
         };
@@ -239,7 +255,11 @@ where
                         };
                         match decide(issue, &current, target) {
                             Some(change) => {
-                                self.host.apply_change(&change).await?;
+                                let staged = self.host_changes_in_commit
+                                    && session.stage_host_change(&change);
+                                if !staged {
+                                    self.host.apply_change(&change).await?;
+                                }
                                 events.extend(NewEvent::of_inbound_change(
                                     event.integration_id,
                                     event.issue_key,

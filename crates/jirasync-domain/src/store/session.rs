@@ -20,6 +20,7 @@ use jirasync_webhook::{DeliveryKey, EventTime, IssueKey};
 
 use super::StoreError;
 use crate::events::NewEvent;
+use crate::host::IssueChange;
 use crate::ids::{IntegrationId, OrganizationId};
 
 /// Which ordering-guard watermark and which delivery log a sync uses.
@@ -104,6 +105,19 @@ pub trait IssueSyncSession: Send {
     /// The stored watermark of each organization of the request, in the request's order (`None`
     /// where nothing was applied with an event time yet).
     fn watermarks(&self) -> &[(OrganizationId, Option<EventTime>)];
+
+    /// Takes an assignee or status change of the application's issue, to be written in the
+    /// commit's own transaction instead of through the [`Host`](crate::Host): true when the
+    /// session took it. Only a store that also holds the data the host changes (the standalone
+    /// service's tables) can; the change and the bookkeeping then land together, or neither
+    /// does (a commit that fails writes neither), and the host's write costs no transaction of
+    /// its own. The rules ask only when told that the host is this store
+    /// ([`InboundSync::with_host_changes_in_commit`](crate::InboundSync::with_host_changes_in_commit));
+    /// the default takes nothing, and the host writes the change as usual.
+    fn stage_host_change(&mut self, change: &IssueChange) -> bool {
+        let _ = change;
+        false
+    }
 
     /// Ends the sync: records the request's delivery key (if any), moves each watermark in
     /// `advance` forward to its time (never back) and appends `events` (the changes the sync

@@ -239,8 +239,9 @@ pub(crate) async fn apply_change(
     )
 }
 
-/// The statements of [`apply_change`].
-fn write_change(connection: &Connection, change: &IssueChange) -> rusqlite::Result<()> {
+/// The statements of [`apply_change`], also run by a sync session's commit that took the
+/// change (`session.rs`).
+pub(super) fn write_change(connection: &Connection, change: &IssueChange) -> rusqlite::Result<()> {
     let issue = sql_id(change.issue.get());
     let exists = connection
         .prepare_cached(LOCAL_ISSUE_EXISTS)?

@@ -36,6 +36,7 @@ use async_trait::async_trait;
 use jirasync_core::RetryPolicy;
 use jirasync_domain::StoreError;
 use jirasync_domain::events::{Event, NewEvent};
+use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
@@ -43,7 +44,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tokio::sync::Notify;
 
 use super::SqliteStore;
-use super::direct::issue_binds;
+use super::direct::{issue_binds, write_change};
 use super::writer::Writer;
 use crate::sql::events::{INSERT_EVENT, INSERT_EVENT_DELIVERIES, app_id_query, sql_u64};
 use crate::sql::issue_sync::{
@@ -100,6 +101,8 @@ struct SqliteSession {
     lease: Lease,
     request: IssueSyncRequest,
     watermarks: Vec<(OrganizationId, Option<EventTime>)>,
+    /// The host's changes the commit writes ([`IssueSyncSession::stage_host_change`]).
+    staged: Vec<IssueChange>,
     /// Whether the commit deleted the lease (nothing left to release).
     released: bool,
 }
@@ -217,6 +220,7 @@ async fn try_take(
         },
         request,
         watermarks,
+        staged: Vec::new(),
         released: false,
     };
     Ok(Attempt::Done(IssueSyncStart::Started(Box::new(session))))
@@ -280,17 +284,30 @@ enum Committed {
     LeaseLost,
 }
 
-/// The commit's statements: the lease deleted if still the session's, then the delivery key
-/// recorded, each watermark of `advance` moved forward (never back, its row created when
-/// missing), and the sync's events appended.
+/// What a commit writes besides the lease's release.
+struct Finish {
+    request: IssueSyncRequest,
+    advance: Vec<(OrganizationId, EventTime)>,
+    staged: Vec<IssueChange>,
+    app_ids: bool,
+}
+
+/// The commit's statements: the lease deleted if still the session's (nothing else is written
+/// when it is not), then the host's staged changes, the delivery key recorded, each watermark
+/// of `advance` moved forward (never back, its row created when missing), and the sync's
+/// events appended.
 fn finish(
     connection: &Connection,
     lease: &Lease,
-    request: &IssueSyncRequest,
-    advance: &[(OrganizationId, EventTime)],
+    finish: &Finish,
     events: &[Event],
-    app_ids: bool,
 ) -> rusqlite::Result<Committed> {
+    let Finish {
+        request,
+        advance,
+        staged,
+        app_ids,
+    } = finish;
     let deleted = connection.prepare_cached(RELEASE_LEASE)?.execute(params![
         lease.integration_id,
         lease.key,
@@ -298,6 +315,9 @@ fn finish(
     ])?;
     if deleted == 0 {
         return Ok(Committed::LeaseLost);
+    }
+    for change in staged {
+        write_change(connection, change)?;
     }
     let integration_id = sql_id(request.integration_id.get());
     if let Some(delivery_key) = &request.delivery_key {
@@ -320,7 +340,7 @@ fn finish(
             ])?;
         }
     }
-    append_events(connection, events, app_ids)?;
+    append_events(connection, events, *app_ids)?;
     Ok(Committed::Done)
 }
 
@@ -381,6 +401,17 @@ impl IssueSyncSession for SqliteSession {
         &self.watermarks
     }
 
+    /// Takes an assignee or status change when this store holds the standalone host's tables
+    /// (the change is written by the same statements as the host's, in the commit).
+    fn stage_host_change(&mut self, change: &IssueChange) -> bool {
+        let writable = change.comment().is_none()
+            && (change.assignee().is_some() || change.status().is_some());
+        if self.app_ids && writable {
+            self.staged.push(change.clone());
+        }
+        self.app_ids && writable
+    }
+
     async fn commit(
         mut self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
@@ -389,15 +420,18 @@ impl IssueSyncSession for SqliteSession {
         const WHAT: &str = "committing the sync of a Jira issue";
         let events = self.events.stamp(events);
         let lease = self.lease.clone();
-        let request = self.request.clone();
-        let advance = advance.to_vec();
-        let app_ids = self.app_ids;
+        let written = Finish {
+            request: self.request.clone(),
+            advance: advance.to_vec(),
+            staged: std::mem::take(&mut self.staged),
+            app_ids: self.app_ids,
+        };
         // The events go to the writer and come back: the hub is told about them after the
         // commit.
         let (committed, events) = self
             .writer
             .write(WHAT, move |connection| {
-                finish(connection, &lease, &request, &advance, &events, app_ids)
+                finish(connection, &lease, &written, &events)
                     .map(|committed| (committed, events))
                     .map_err(|error| direct_error(WHAT, error))
             })

@@ -285,6 +285,8 @@ pub(super) fn sync_service(
         Arc::new(directory),
     )
     .inbox(Arc::clone(store) as Arc<dyn Inbox>)
+    // The host is this store: its changes may be written in the sync's commit.
+    .host_is_store(true)
     .mode(mode)
     .worker_options(WorkerOptions {
         claim_batch: config.claim_batch.get(),
