@@ -1,6 +1,7 @@
 //! The PostgreSQL store's sessions: a transaction holding the Jira issue's rows. A wait beyond
 //! the limit (`lock_timeout`) is `Unavailable` naming the issue; a dropped session frees the
-//! issue at once; a delivery being applied is waited for. Skipped (printing why) when `JIRASYNC_TEST_DATABASE_URL` is not set.
+//! issue at once; a delivery being applied is waited for; a host change staged in a session
+//! lands with its commit or not at all. Skipped (printing why) when `JIRASYNC_TEST_DATABASE_URL` is not set.
 #![cfg(feature = "postgres")]
 
 #[allow(dead_code)]
@@ -36,6 +37,18 @@ async fn waiting_longer_than_the_limit_is_unavailable_naming_the_issue() {
     .await;
     holder.close().await;
     waiter.close().await;
+    schema.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staged_host_change_lands_with_the_commit_or_not_at_all() {
+    let Some(schema) = TestSchema::create().await else {
+        return;
+    };
+    let store = schema.store().await;
+    let f = Fixture::new(store.clone()).await;
+    sessions::a_staged_host_change_lands_with_the_commit_or_not_at_all(&f).await;
+    store.close().await;
     schema.drop().await;
 }
 

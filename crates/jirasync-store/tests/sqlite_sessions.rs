@@ -14,14 +14,13 @@ mod sqlite_support;
 
 use std::time::{Duration, Instant};
 
+use jirasync_domain::StoreError;
 use jirasync_domain::activity::{ActivityData, ActivityKind};
 use jirasync_domain::conformance::fixture::{Fixture, KEY};
 use jirasync_domain::host::IssueChange;
-use jirasync_domain::issue::Assignee;
-use jirasync_domain::{Host, StoreError};
 use jirasync_store::sqlite::{SqliteOptions, SqliteStore};
 
-use sessions::{request, started};
+use sessions::{assign_alice, assignee, request, started};
 
 /// A store on a fresh file with these lease settings, and the conformance fixture on it.
 async fn scene(wait: Duration, lease: Duration) -> (tempfile::TempDir, Fixture<SqliteStore>) {
@@ -127,38 +126,10 @@ async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free() {
         .await;
 }
 
-/// Alice assigned to the fixture's issue, as the inbound assignee rule would change it.
-fn assign_alice(f: &Fixture<SqliteStore>) -> IssueChange {
-    IssueChange {
-        issue: f.issue,
-        kind: ActivityKind::Assigned,
-        data: ActivityData::inbound(f.integration, Some(Assignee::User(f.alice)), None),
-    }
-}
-
-/// The fixture's issue's assignee, as the host reads it.
-async fn assignee(f: &Fixture<SqliteStore>) -> Option<Assignee> {
-    f.store.issue(f.issue).await.unwrap().unwrap().assignee
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_host_change_staged_in_a_session_is_written_by_its_commit() {
+async fn a_staged_host_change_lands_with_the_commit_or_not_at_all() {
     let (_directory, f) = scene(Duration::from_secs(10), Duration::from_secs(60)).await;
-    let before = assignee(&f).await;
-    assert_ne!(before, Some(Assignee::User(f.alice)));
-    let mut session = started(&*f.store, request(&f)).await;
-    assert!(
-        session.stage_host_change(&assign_alice(&f)),
-        "the store holds the host's tables"
-    );
-    assert_eq!(
-        assignee(&f).await,
-        before,
-        "nothing written before the commit"
-    );
-
-    session.commit(&[], Vec::new()).await.unwrap();
-    assert_eq!(assignee(&f).await, Some(Assignee::User(f.alice)));
+    sessions::a_staged_host_change_lands_with_the_commit_or_not_at_all(&f).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -49,11 +49,21 @@ pub(crate) async fn apply_change(
         Ok(pool) => pool,
         Err(error) => return Some(Err(error)),
     };
+    let written = write_change(pool, change).await;
+    Some(written.map_err(|error| store_error(WHAT, error)))
+}
+
+/// The statement of [`apply_change`] on `executor`: the host pool, or the transaction of a sync
+/// session that took the change (`session.rs`).
+pub(super) async fn write_change<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    change: &IssueChange,
+) -> Result<(), sqlx::Error> {
     let assignee = change.assignee();
     let (user, team) = assignee_columns(assignee.flatten());
     let data = &change.data;
     let (activity_user, activity_team) = assignee_columns(data.assignee);
-    let written = sqlx::query(APPLY_CHANGE)
+    sqlx::query(APPLY_CHANGE)
         .bind(sql_id(change.issue.get()))
         .bind(assignee.is_some())
         .bind(user)
@@ -67,7 +77,7 @@ pub(crate) async fn apply_change(
         .bind(activity_team)
         .bind(data.sync_source.map(|source| sql_id(source.get())))
         .bind(data.occurred_at.map(EventTime::unix_millis))
-        .execute(pool)
-        .await;
-    Some(written.map(drop).map_err(|error| store_error(WHAT, error)))
+        .execute(executor)
+        .await
+        .map(drop)
 }

@@ -8,7 +8,9 @@
 //! session recorded makes the session a duplicate; one an open session is recording makes this
 //! one wait for it, as the rows do. A session of the same issue on any instance waits at the
 //! lock until this one ends, and then reads what it committed. **commit** moves the watermarks
-//! (one statement), appends the sync's events and commits; a **dropped** session rolls back,
+//! (one statement), appends the sync's events and commits, with the host's changes the session
+//! took first when the store holds the standalone host's tables (`stage_host_change`: one
+//! transaction, one commit, for the change and its bookkeeping); a **dropped** session rolls back,
 //! its delivery key with it (the pool rolls back a connection returned inside a transaction,
 //! see `crate::pool`), and a crashed instance's connection ends with its transaction: its rows
 //! are free at once. A wait longer than `lock_timeout` is [`StoreError::Unavailable`] naming
@@ -22,12 +24,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jirasync_domain::StoreError;
 use jirasync_domain::events::NewEvent;
+use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::OrganizationId;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::PostgresStore;
+use super::direct::write_change;
 use super::issue_sync::{self, finish_sync};
 use crate::sql_error::store_error;
 
@@ -42,6 +46,8 @@ struct PostgresSession {
     events: EventHub,
     request: IssueSyncRequest,
     watermarks: Vec<(OrganizationId, Option<EventTime>)>,
+    /// The host's changes the commit writes ([`IssueSyncSession::stage_host_change`]).
+    staged: Vec<IssueChange>,
 }
 
 /// Starts a sync of the request's Jira issue once no other session holds its rows.
@@ -84,6 +90,7 @@ async fn start(
         events,
         request,
         watermarks,
+        staged: Vec::new(),
     })))
 }
 
@@ -113,6 +120,17 @@ impl IssueSyncSession for PostgresSession {
         &self.watermarks
     }
 
+    /// Takes an assignee or status change when this store holds the standalone host's tables:
+    /// the commit writes it in the session's transaction (no commit of its own).
+    fn stage_host_change(&mut self, change: &IssueChange) -> bool {
+        let writable = change.comment().is_none()
+            && (change.assignee().is_some() || change.status().is_some());
+        if self.app_ids && writable {
+            self.staged.push(change.clone());
+        }
+        self.app_ids && writable
+    }
+
     async fn commit(
         self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
@@ -124,8 +142,14 @@ impl IssueSyncSession for PostgresSession {
             app_ids,
             events: hub,
             request,
+            staged,
             ..
         } = *self;
+        for change in &staged {
+            write_change(&mut *transaction, change)
+                .await
+                .map_err(|error| store_error("changing a local issue", error))?;
+        }
         let events = hub.stamp(events);
         finish_sync(&mut transaction, &request, advance, &events, app_ids)
             .await

@@ -1,14 +1,18 @@
 //! Shared by the session tests: the sync of the fixture's Jira issue started and held, and what
 //! every back-end must do with it (a session dropped frees the issue at once; a wait beyond the
-//! store's limit is `Unavailable`, naming the issue).
+//! store's limit is `Unavailable`, naming the issue; a host change staged in a session lands
+//! with its commit or not at all).
 
 // Assertions are how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
+use jirasync_domain::activity::{ActivityData, ActivityKind};
 use jirasync_domain::conformance::World;
 use jirasync_domain::conformance::fixture::{Fixture, KEY};
+use jirasync_domain::host::IssueChange;
+use jirasync_domain::issue::Assignee;
 use jirasync_domain::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};
 use jirasync_domain::{IssueSyncStore, StoreError};
 use jirasync_webhook::{DeliveryKey, IssueKey};
@@ -126,4 +130,50 @@ pub(crate) async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_f
             .await
             .unwrap()
     );
+}
+
+/// Alice assigned to the fixture's issue, as the inbound assignee rule would change it.
+pub(crate) fn assign_alice<S: World + ?Sized>(f: &Fixture<S>) -> IssueChange {
+    IssueChange {
+        issue: f.issue,
+        kind: ActivityKind::Assigned,
+        data: ActivityData::inbound(f.integration, Some(Assignee::User(f.alice)), None),
+    }
+}
+
+/// The fixture's issue's assignee, as the host reads it.
+pub(crate) async fn assignee<S: World + ?Sized>(f: &Fixture<S>) -> Option<Assignee> {
+    f.store.issue(f.issue).await.unwrap().unwrap().assignee
+}
+
+/// A store that holds the standalone host's tables takes a host change into the session: it is
+/// not written by a session dropped without commit, nor before the commit, and is written by
+/// the commit.
+pub(crate) async fn a_staged_host_change_lands_with_the_commit_or_not_at_all<S>(f: &Fixture<S>)
+where
+    S: World + ?Sized,
+{
+    let before = assignee(f).await;
+    assert_ne!(before, Some(Assignee::User(f.alice)));
+    let mut dropped = started(&*f.store, request(f)).await;
+    assert!(
+        dropped.stage_host_change(&assign_alice(f)),
+        "the store holds the host's tables"
+    );
+    drop(dropped);
+    assert_eq!(
+        assignee(f).await,
+        before,
+        "a dropped session writes nothing"
+    );
+
+    let mut session = started(&*f.store, request(f)).await;
+    assert!(session.stage_host_change(&assign_alice(f)));
+    assert_eq!(
+        assignee(f).await,
+        before,
+        "nothing written before the commit"
+    );
+    session.commit(&[], Vec::new()).await.unwrap();
+    assert_eq!(assignee(f).await, Some(Assignee::User(f.alice)));
 }
