@@ -123,12 +123,7 @@ impl IssueSyncSession for PostgresSession {
     /// Takes an assignee or status change when this store holds the standalone host's tables:
     /// the commit writes it in the session's transaction (no commit of its own).
     fn stage_host_change(&mut self, change: &IssueChange) -> bool {
-        let writable = change.comment().is_none()
-            && (change.assignee().is_some() || change.status().is_some());
-        if self.app_ids && writable {
-            self.staged.push(change.clone());
-        }
-        self.app_ids && writable
+        crate::sql::host::stage_host_change(self.app_ids, &mut self.staged, change)
     }
 
     async fn commit(

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use jirasync_domain::StoreError;
 use jirasync_domain::activity::{Activity, ActivityData, ActivityKind};
+use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::{
     ActivityId, IntegrationId, LocalIssueId, OrganizationId, ProjectId, TeamId, UserId,
 };
@@ -30,6 +31,23 @@ pub(crate) const LOCAL_ISSUE_TABLES: &str =
 
 /// A local issue with its assignee: id, organization, project, status, assigned user, team.
 pub(crate) type LocalIssueRow = (i64, i64, i64, String, Option<i64>, Option<i64>);
+
+/// Takes `change` into `staged` when a sync session of a store holding the standalone host's
+/// tables (`holds_host`) can write it in its commit: an assignee or status change, whose
+/// statements are the host's own. A comment (no activity kept) or anything else is left to the
+/// host. True when taken ([`IssueSyncSession::stage_host_change`](jirasync_domain::store::IssueSyncSession::stage_host_change)).
+pub(crate) fn stage_host_change(
+    holds_host: bool,
+    staged: &mut Vec<IssueChange>,
+    change: &IssueChange,
+) -> bool {
+    let writable =
+        change.comment().is_none() && (change.assignee().is_some() || change.status().is_some());
+    if holds_host && writable {
+        staged.push(change.clone());
+    }
+    holds_host && writable
+}
 
 /// The local issue `$1` with its assignee: the [`LOCAL_ISSUE_COLUMNS`].
 pub(crate) fn select_local_issue() -> String {
