@@ -79,10 +79,10 @@ pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(15);
 /// or records the failure for a retry or the dead-letter state ([`WorkerOptions::retry`]). The
 /// deliveries it applied are marked done together at the end of the claim, in one write of the
 /// store ([`Inbox::complete_all`]), or before the next delivery starts once one of them has
-/// waited 20 ms (a delivery after it asked Jira, say). A delivery whose lease was lost while it waited its turn (another
-/// worker took it) is left to that worker. Order per Jira issue is the inbox's business: it hands
-/// out one issue's deliveries one at a time, oldest first, so any number of workers, on any
-/// number of instances, apply them in order.
+/// waited 20 ms (a delivery after it asked Jira, say). A delivery whose lease was lost while it
+/// waited its turn (another worker took it) is left to that worker. Order per Jira issue is the
+/// inbox's business: it hands out one issue's deliveries one at a time, oldest first, so any
+/// number of workers, on any number of instances, apply them in order.
 ///
 /// Once `shutdown` is triggered a worker claims nothing more; it finishes the deliveries it
 /// holds, then returns.

@@ -41,12 +41,13 @@ pub(crate) fn stage_host_change(
     staged: &mut Vec<IssueChange>,
     change: &IssueChange,
 ) -> bool {
-    let writable =
-        change.comment().is_none() && (change.assignee().is_some() || change.status().is_some());
-    if holds_host && writable {
+    let taken = holds_host
+        && change.comment().is_none()
+        && (change.assignee().is_some() || change.status().is_some());
+    if taken {
         staged.push(change.clone());
     }
-    holds_host && writable
+    taken
 }
 
 /// The local issue `$1` with its assignee: the [`LOCAL_ISSUE_COLUMNS`].

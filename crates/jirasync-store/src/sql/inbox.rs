@@ -597,6 +597,23 @@ macro_rules! inbox_store {
                 Ok(true)
             }
 
+            /// [`change_in`], then, when `attempt` does not hold delivery `id`, why not
+            /// ([`StoreError::Conflict`] / [`StoreError::NotFound`]) as the inner error; the
+            /// outer one when a statement failed.
+            async fn change_or_why_not(
+                connection: &mut $connection,
+                what: &str,
+                id: DeliveryId,
+                attempt: u32,
+                update: &HeldUpdate,
+                then: HeadChange,
+            ) -> Result<Result<(), StoreError>, StoreError> {
+                let changed = change_in(&mut *connection, id, attempt, update, then)
+                    .await
+                    .map_err(|error| store_error(what, error))?;
+                Ok(if changed { Ok(()) } else { Err(not_held(connection, id, attempt).await) })
+            }
+
             /// Runs `update` on delivery `id` if `attempt` still holds it, then changes its head
             /// as `then` says ([`change_in`]), in a transaction of its own.
             /// [`StoreError::Conflict`] / [`StoreError::NotFound`] when `attempt` does not hold
@@ -615,14 +632,12 @@ macro_rules! inbox_store {
                     return changed;
                 }
                 let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, what).await?;
-                match change_in(&mut transaction, id, attempt, &update, then).await {
-                    Ok(true) => transaction
-                        .commit()
-                        .await
-                        .map_err(|error| store_error(what, error)),
-                    Ok(false) => Err(not_held(&mut transaction, id, attempt).await),
-                    Err(error) => Err(store_error(what, error)),
-                }
+                // Not held: the transaction is dropped, rolled back.
+                change_or_why_not(&mut transaction, what, id, attempt, &update, then).await??;
+                transaction
+                    .commit()
+                    .await
+                    .map_err(|error| store_error(what, error))
             }
 
             /// Completes each of `claims` that its attempt still holds, in one transaction; the
@@ -638,15 +653,10 @@ macro_rules! inbox_store {
                 let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, WHAT).await?;
                 let mut outcomes = Vec::with_capacity(claims.len());
                 for &(id, attempt) in claims {
-                    let changed =
-                        change_in(&mut transaction, id, attempt, &HeldUpdate::Complete, HeadChange::Advance)
-                            .await
-                            .map_err(|error| store_error(WHAT, error))?;
-                    outcomes.push(if changed {
-                        Ok(())
-                    } else {
-                        Err(not_held(&mut transaction, id, attempt).await)
-                    });
+                    let (update, then) = (&HeldUpdate::Complete, HeadChange::Advance);
+                    outcomes.push(
+                        change_or_why_not(&mut transaction, WHAT, id, attempt, update, then).await?,
+                    );
                 }
                 transaction
                     .commit()
@@ -782,10 +792,10 @@ macro_rules! inbox_store {
 
                 async fn depth(&self, now: SystemTime) -> Result<InboxDepth, StoreError> {
                     let (ready, leased, dead): (i64, i64, i64) = ::sqlx::query_as(COUNT_DEPTH)
-                    .bind(unix_millis(now)?)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(|error| store_error("counting inbox deliveries", error))?;
+                        .bind(unix_millis(now)?)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(|error| store_error("counting inbox deliveries", error))?;
                     Ok(InboxDepth {
                         ready: count_from(ready),
                         leased: count_from(leased),

@@ -110,12 +110,7 @@ pub(super) async fn change_held(
         store
             .writer
             .write(what, move |connection| {
-                let changed = change(connection, id, attempt, &update, then)
-                    .map_err(|error| direct_error(what, error))?;
-                if changed {
-                    return Ok(());
-                }
-                Err(why_not_held(connection, id, attempt)?)
+                change_or_why_not(connection, what, id, attempt, &update, then)?
             })
             .await,
     )
@@ -134,40 +129,37 @@ pub(super) async fn complete_held(
         store
             .writer
             .write(what, move |connection| {
-                let mut outcomes = Vec::with_capacity(claims.len());
-                for (id, attempt) in claims {
-                    let changed = change(
-                        connection,
-                        id,
-                        attempt,
-                        &HeldUpdate::Complete,
-                        HeadChange::Advance,
-                    )
-                    .map_err(|error| direct_error(what, error))?;
-                    outcomes.push(if changed {
-                        Ok(())
-                    } else {
-                        Err(why_not_held(connection, id, attempt)?)
-                    });
-                }
-                Ok(outcomes)
+                claims
+                    .into_iter()
+                    .map(|(id, attempt)| {
+                        let (update, then) = (&HeldUpdate::Complete, HeadChange::Advance);
+                        change_or_why_not(connection, what, id, attempt, update, then)
+                    })
+                    .collect()
             })
             .await,
     )
 }
 
-/// Why `attempt` could not act on delivery `id`, from its stored state: it does not exist, or
-/// that attempt no longer holds it.
-fn why_not_held(
+/// [`change`], then, when `attempt` does not hold delivery `id`, why not from its stored state
+/// (it does not exist, or that attempt no longer holds it) as the inner error; the outer one
+/// when a statement failed.
+fn change_or_why_not(
     connection: &Connection,
+    what: &str,
     id: DeliveryId,
     attempt: u32,
-) -> Result<StoreError, StoreError> {
+    update: &HeldUpdate,
+    then: HeadChange,
+) -> Result<Result<(), StoreError>, StoreError> {
+    if change(connection, id, attempt, update, then).map_err(|error| direct_error(what, error))? {
+        return Ok(Ok(()));
+    }
     let state: Option<String> = connection
         .prepare_cached(SELECT_STATE)
         .and_then(|mut select| select.query_row([id.get()], |row| row.get(0)).optional())
         .map_err(|error| direct_error("reading an inbox delivery", error))?;
-    Ok(not_held_error(id, attempt, state.as_deref()))
+    Ok(Err(not_held_error(id, attempt, state.as_deref())))
 }
 
 /// The statements of [`change_held`]; false when `attempt` does not hold the delivery (nothing

@@ -299,7 +299,7 @@ struct Finish {
 fn finish(
     connection: &Connection,
     lease: &Lease,
-    finish: &Finish,
+    written: &Finish,
     events: &[Event],
 ) -> rusqlite::Result<Committed> {
     let Finish {
@@ -307,7 +307,7 @@ fn finish(
         advance,
         staged,
         app_ids,
-    } = finish;
+    } = written;
     let deleted = connection.prepare_cached(RELEASE_LEASE)?.execute(params![
         lease.integration_id,
         lease.key,
