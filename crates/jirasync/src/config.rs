@@ -874,10 +874,7 @@ impl Config {
             .unwrap_or(DEFAULT_WORKERS);
         let claim_batch = sources
             .value(&CLAIM_BATCH, args.claim_batch.as_deref(), |text| {
-                text.trim()
-                    .parse::<NonZeroUsize>()
-                    .ok()
-                    .filter(|batch| batch.get() <= MAX_CLAIM_BATCH)
+                parse_count_up_to(text, MAX_CLAIM_BATCH)
             })?
             .unwrap_or(DEFAULT_CLAIM_BATCH);
         let runtime_threads = sources
@@ -963,10 +960,7 @@ impl Config {
                 .unwrap_or(DEFAULT_RECONCILE_RATE),
             batch: sources
                 .value(&RECONCILE_BATCH, args.reconcile_batch.as_deref(), |text| {
-                    text.trim()
-                        .parse::<NonZeroU32>()
-                        .ok()
-                        .filter(|batch| batch.get() <= MAX_RECONCILE_BATCH)
+                    parse_count_up_to(text, MAX_RECONCILE_BATCH)
                 })?
                 .unwrap_or(DEFAULT_RECONCILE_BATCH),
         };
@@ -1130,9 +1124,52 @@ fn parse_admin_token(text: &str) -> Option<SecretString> {
     usable.then(|| SecretString::new(text))
 }
 
+/// A whole number from 1 to `max` (spaces around it ignored): the sizes of claims and queries.
+fn parse_count_up_to<T, N>(text: &str, max: N) -> Option<T>
+where
+    T: std::str::FromStr + PartialOrd + TryFrom<N>,
+{
+    let max = T::try_from(max).ok()?;
+    text.trim().parse::<T>().ok().filter(|count| *count <= max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_counts_refuse_zero_and_what_is_past_the_bound() {
+        assert_eq!(
+            parse_count_up_to::<NonZeroUsize, _>(" 64 ", MAX_CLAIM_BATCH).map(NonZeroUsize::get),
+            Some(64)
+        );
+        assert_eq!(
+            parse_count_up_to::<NonZeroU32, _>("1", MAX_RECONCILE_BATCH).map(NonZeroU32::get),
+            Some(1)
+        );
+        for refused in ["0", "65", "-1", "8.5", "", "eight"] {
+            assert_eq!(
+                parse_count_up_to::<NonZeroUsize, _>(refused, MAX_CLAIM_BATCH),
+                None,
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_refusals_of_bounded_counts_name_the_bounds_applied() {
+        for (spec, max) in [
+            (&CLAIM_BATCH, MAX_CLAIM_BATCH.to_string()),
+            (&RECONCILE_BATCH, MAX_RECONCILE_BATCH.to_string()),
+        ] {
+            assert!(
+                spec.expected.ends_with(&format!("from 1 to {max}")),
+                "{}: {}",
+                spec.key,
+                spec.expected
+            );
+        }
+    }
 
     #[test]
     fn the_default_listen_address_is_the_documented_one() {
