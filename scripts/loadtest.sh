@@ -18,7 +18,7 @@ connections=${LOADTEST_CONNECTIONS:-16}
 state_file="$root/scripts/loadtest/state.json"
 lua_script="$root/scripts/loadtest/assignee.lua"
 delivery_template="$root/scripts/loadtest/delivery-template.json"
-release="$root/target/release"
+release="${CARGO_TARGET_DIR:-$root/target}/release"
 
 scenarios=("$@")
 if [ ${#scenarios[@]} -eq 0 ]; then
@@ -33,8 +33,8 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-loadtest.XXXXXX")
 server_pid=""
-pg_admin_url=""
-pg_database=""
+# shellcheck source=scripts/lib/scratch-database.sh
+source "$root/scripts/lib/scratch-database.sh"
 
 # Stops the server this script started: SIGTERM (graceful shutdown), SIGKILL after 10 s.
 stop_server() {
@@ -55,10 +55,7 @@ stop_server() {
 
 cleanup() {
   stop_server
-  if [ -n "$pg_database" ]; then
-    psql -q "$pg_admin_url" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null 2>&1 \
-      || echo "could not drop database $pg_database: drop it by hand" >&2
-  fi
+  drop_scratch_database 2>/dev/null || echo "could not drop database $pg_database: drop it by hand" >&2
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -200,13 +197,11 @@ for scenario in "${scenarios[@]}"; do
         echo "skipping inbox-postgres: JIRASYNC_TEST_DATABASE_URL is not set" >&2
         continue
       fi
-      pg_admin_url=$JIRASYNC_TEST_DATABASE_URL
-      pg_database="jirasync_loadtest_$$"
-      if ! psql -q "$pg_admin_url" -c "CREATE DATABASE $pg_database" >/dev/null; then
+      if ! scratch_database postgres "$work" "jirasync_loadtest_$$"; then
         scenario_failed inbox-postgres
         continue
       fi
-      run_serve inbox-postgres inbox "${pg_admin_url%/*}/$pg_database" || scenario_failed inbox-postgres
+      run_serve inbox-postgres inbox "$database_url" || scenario_failed inbox-postgres
       ;;
   esac
 done

@@ -1,11 +1,13 @@
-# Sourced by the measurement scripts (compare-python.sh, inbox-drain.sh): a throw-away database
+# Sourced by the measurement scripts (compare-python.sh, inbox-drain.sh, loadtest.sh): a throw-away database
 # per run, an SQLite file or a database on the PostgreSQL server JIRASYNC_TEST_DATABASE_URL names.
 #
 #   scratch_database BACKEND DIR NAME  sets database_url to a new, empty database: for sqlite
 #                                      DIR/jirasync.db (earlier files removed); for postgres the
 #                                      database NAME (dropped first if an earlier run left it),
-#                                      remembered in pg_database
-#   drop_scratch_database              drops the PostgreSQL database made last, if any
+#                                      remembered in pg_database once made; returns 1 when the
+#                                      server refused
+#   drop_scratch_database              drops the PostgreSQL database made last, if any; returns 1
+#                                      when that failed
 
 pg_database=""
 
@@ -15,9 +17,9 @@ scratch_database() {
     rm -f "$dir/jirasync.db"*
     database_url="sqlite://$dir/jirasync.db"
   else
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null || return 1
+    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "CREATE DATABASE $name" >/dev/null || return 1
     pg_database=$name
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null
-    psql -q "$JIRASYNC_TEST_DATABASE_URL" -c "CREATE DATABASE $pg_database" >/dev/null
     database_url="${JIRASYNC_TEST_DATABASE_URL%/*}/$pg_database"
   fi
 }
