@@ -2,8 +2,8 @@
 //! call with `StoreError::Unavailable`. This crate's tests use them, and so do `jirasync-axum`'s,
 //! which include this file.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -89,7 +89,7 @@ macro_rules! flaky {
     ($trait:ident for $flaky:ty {
         $(fn $plain:ident(&self) -> $plain_out:ty;)*
         $(async fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $out:ty;)*
-    }) => {
+    } $(written out { $($written:tt)* })?) => {
         #[async_trait]
         impl $trait for $flaky {
             $(
@@ -103,6 +103,7 @@ macro_rules! flaky {
                     self.inner.$name($($arg),*).await
                 }
             )*
+            $($($written)*)?
         }
     };
 }
@@ -296,11 +297,33 @@ flaky! {
     }
 }
 
-/// A [`MemoryInbox`] that can be switched off.
+/// A [`MemoryInbox`] that can be switched off, and that records how deliveries are marked done.
 #[derive(Debug, Default)]
 pub struct FlakyInbox {
     pub inner: MemoryInbox,
     pub switch: Switch,
+    /// Each `complete_all` call's deliveries.
+    completed_together: Mutex<Vec<Vec<DeliveryId>>>,
+    /// Each `complete` call's delivery.
+    completed_alone: Mutex<Vec<DeliveryId>>,
+}
+
+impl FlakyInbox {
+    /// The deliveries of each `complete_all` call so far, in order.
+    pub fn completed_together(&self) -> Vec<Vec<DeliveryId>> {
+        self.completed_together.lock().unwrap().clone()
+    }
+
+    /// The delivery of each `complete` call so far, in order.
+    pub fn completed_alone(&self) -> Vec<DeliveryId> {
+        self.completed_alone.lock().unwrap().clone()
+    }
+
+    /// `complete` without recording the call.
+    async fn complete_unrecorded(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
+        self.switch.check()?;
+        self.inner.complete(id, attempt).await
+    }
 }
 
 flaky! {
@@ -313,7 +336,6 @@ flaky! {
             limit: usize,
         ) -> Vec<ClaimedDelivery>;
         async fn renew(&self, id: DeliveryId, attempt: u32, until: SystemTime) -> ();
-        async fn complete(&self, id: DeliveryId, attempt: u32) -> ();
         async fn fail(
             &self,
             id: DeliveryId,
@@ -325,5 +347,27 @@ flaky! {
         async fn list(&self, state: Option<DeliveryState>, limit: usize) -> Vec<DeliverySummary>;
         async fn depth(&self, now: SystemTime) -> InboxDepth;
         async fn purge_done(&self, before: SystemTime) -> u64;
+    } written out {
+        async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
+            self.completed_alone.lock().unwrap().push(id);
+            self.complete_unrecorded(id, attempt).await
+        }
+
+        /// As the trait's default (one `complete` per claim, each failure in its place), recorded
+        /// as one call.
+        async fn complete_all(
+            &self,
+            claims: &[(DeliveryId, u32)],
+        ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+            self.completed_together
+                .lock()
+                .unwrap()
+                .push(claims.iter().map(|(id, _)| *id).collect());
+            let mut outcomes = Vec::with_capacity(claims.len());
+            for &(id, attempt) in claims {
+                outcomes.push(self.complete_unrecorded(id, attempt).await);
+            }
+            Ok(outcomes)
+        }
     }
 }
