@@ -29,8 +29,8 @@ use std::time::{Duration, SystemTime};
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
 
 use super::{
-    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliverySource, DeliveryState, FailOutcome, Inbox,
-    InboxDepth, NewDelivery,
+    ClaimedDelivery, DeliveryHeader, DeliveryId, DeliverySource, DeliveryState, Enqueued,
+    FailOutcome, Inbox, InboxDepth, Lease, NewDelivery,
 };
 use crate::ids::IntegrationId;
 use crate::store::StoreError;
@@ -71,6 +71,12 @@ macro_rules! inbox_conformance_tests {
             older_delivery_arriving_while_its_key_is_held_goes_next,
             replayed_head_goes_before_the_later_deliveries_of_its_key,
             many_keys_with_long_backlogs_drain_in_key_order,
+            enqueue_leased_holds_a_claimable_delivery_as_its_first_attempt,
+            enqueue_leased_leaves_a_delivery_behind_its_key_pending,
+            delivery_leased_at_enqueue_holds_its_key,
+            delivery_leased_at_enqueue_goes_before_a_later_unheld_head,
+            lease_taken_at_enqueue_expires_like_a_claim,
+            receivers_leasing_at_enqueue_and_workers_claiming_share_each_key_in_order,
         );
     };
     ($factory:expr) => {
@@ -786,4 +792,226 @@ pub async fn many_keys_with_long_backlogs_drain_in_key_order<I: Inbox + ?Sized>(
     }
     let depth = inbox.depth(at(now + 100)).await.unwrap();
     assert_eq!(depth, InboxDepth::default());
+}
+
+async fn enqueue_leased<I: Inbox + ?Sized>(
+    inbox: &I,
+    delivery: NewDelivery,
+    now: SystemTime,
+) -> Enqueued {
+    inbox
+        .enqueue_leased(delivery, now, LEASE)
+        .await
+        .expect("enqueue_leased")
+}
+
+/// A delivery a claim could hand out at once is stored already leased, as its first attempt:
+/// no claim hands it out while the lease lasts, and the lease is completed, renewed and failed
+/// as a claim's is.
+pub async fn enqueue_leased_holds_a_claimable_delivery_as_its_first_attempt<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let sent = delivery(None, Some(1));
+    let keyless = enqueue_leased(&*inbox, sent, at(10)).await;
+    let expected = Lease {
+        attempt: 1,
+        leased_until: at(10) + LEASE,
+    };
+    assert_eq!(keyless.lease, Some(expected));
+    let keyed = enqueue_leased(&*inbox, delivery(Some("k"), Some(2)), at(10)).await;
+    assert_eq!(keyed.lease, Some(expected), "the key's first delivery");
+    assert!(claim(&*inbox, at(11), 10).await.is_empty(), "both are held");
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    for summary in &listed {
+        assert_eq!(summary.state, DeliveryState::Pending);
+        assert_eq!(summary.attempts, 1);
+        assert_eq!(summary.leased_until, Some(at(10) + LEASE));
+    }
+    let depth = inbox.depth(at(11)).await.unwrap();
+    assert_eq!(depth.leased, 2);
+
+    inbox.renew(keyed.id, 1, at(100)).await.unwrap();
+    inbox.complete(keyless.id, 1).await.unwrap();
+    let twice = inbox.complete(keyless.id, 1).await;
+    assert!(
+        matches!(twice, Err(StoreError::Conflict { .. })),
+        "{twice:?}"
+    );
+    let outcome = inbox.fail(keyed.id, 1, "boom", Some(at(200))).await;
+    assert_eq!(outcome.unwrap(), FailOutcome::RetryAt(at(200)));
+    let retried = claim(&*inbox, at(200), 10).await;
+    assert_eq!(retried.len(), 1);
+    assert_eq!((retried[0].id, retried[0].attempt), (keyed.id, 2));
+}
+
+/// A delivery whose key has an older pending delivery, or one a claim holds, is stored pending
+/// with no lease and no attempt, and handed out by a claim in its turn.
+pub async fn enqueue_leased_leaves_a_delivery_behind_its_key_pending<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let waiting = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let behind = enqueue_leased(&*inbox, delivery(Some("k"), Some(2)), at(0)).await;
+    assert_eq!(behind.lease, None, "an older delivery of its key waits");
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed[1].attempts, 0);
+    assert_eq!(listed[1].leased_until, None);
+
+    assert_eq!(claimed_ids(&*inbox, at(1), 10).await, vec![waiting]);
+    let behind_held = enqueue_leased(&*inbox, delivery(Some("k"), Some(3)), at(1)).await;
+    assert_eq!(behind_held.lease, None, "a claim holds its key");
+    inbox.complete(waiting, 1).await.unwrap();
+    let next = claim(&*inbox, at(2), 10).await;
+    assert_eq!(next.len(), 1);
+    assert_eq!((next[0].id, next[0].attempt), (behind.id, 1));
+    inbox.complete(behind.id, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(3), 10).await, vec![behind_held.id]);
+}
+
+/// A delivery leased as it was stored holds its key as a claim does: the key's later
+/// deliveries, and older ones arriving meanwhile, wait for it, then go in change order.
+pub async fn delivery_leased_at_enqueue_holds_its_key<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let held = enqueue_leased(&*inbox, delivery(Some("k"), Some(200)), at(0)).await;
+    assert!(held.lease.is_some());
+    let newer = enqueue(&*inbox, delivery(Some("k"), Some(300))).await;
+    let older = enqueue_leased(&*inbox, delivery(Some("k"), Some(100)), at(0)).await;
+    assert_eq!(older.lease, None, "the key is held");
+    let other = enqueue(&*inbox, delivery(Some("other"), Some(1))).await;
+    assert_eq!(
+        claimed_ids(&*inbox, at(1), 10).await,
+        vec![other],
+        "only the other key"
+    );
+    inbox.complete(held.id, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(2), 10).await, vec![older.id]);
+    inbox.complete(older.id, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(3), 10).await, vec![newer]);
+}
+
+/// A delivery that comes before its key's pending head in change order, while no claim holds
+/// the key, is what a claim would hand out first: it is leased at once, and the later one
+/// waits for it.
+pub async fn delivery_leased_at_enqueue_goes_before_a_later_unheld_head<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let later = enqueue(&*inbox, delivery(Some("k"), Some(500))).await;
+    let earlier = enqueue_leased(&*inbox, delivery(Some("k"), Some(100)), at(0)).await;
+    assert!(earlier.lease.is_some(), "it comes first in change order");
+    assert!(
+        claim(&*inbox, at(1), 10).await.is_empty(),
+        "the key is held"
+    );
+    inbox.complete(earlier.id, 1).await.unwrap();
+    assert_eq!(claimed_ids(&*inbox, at(2), 10).await, vec![later]);
+}
+
+/// A lease taken at enqueue whose holder never finishes ends like a claim's: the delivery is
+/// claimed again as its second attempt, and the first attempt can no longer complete it.
+pub async fn lease_taken_at_enqueue_expires_like_a_claim<I: Inbox + ?Sized>(inbox: Arc<I>) {
+    let stored = enqueue_leased(&*inbox, delivery(Some("k"), Some(1)), at(0)).await;
+    assert!(claim(&*inbox, at(29), 10).await.is_empty());
+    let again = claim(&*inbox, at(30), 10).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempt), (stored.id, 2));
+    let stale = inbox.complete(stored.id, 1).await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict { .. })),
+        "{stale:?}"
+    );
+    inbox.complete(stored.id, 2).await.unwrap();
+}
+
+/// Receivers storing deliveries with `enqueue_leased` and completing those leased, beside
+/// workers claiming the rest: every delivery is completed exactly once, no key is held twice at
+/// once, and each key's deliveries complete in change order.
+pub async fn receivers_leasing_at_enqueue_and_workers_claiming_share_each_key_in_order<I>(
+    inbox: Arc<I>,
+) where
+    I: Inbox + ?Sized + 'static,
+{
+    const RECEIVERS: i64 = 3;
+    const KEYS_PER_RECEIVER: i64 = 3;
+    const PER_KEY: i64 = 10;
+    type Log = Arc<std::sync::Mutex<(BTreeSet<String>, Vec<(String, DeliveryId)>)>>;
+    let log: Log = Arc::default();
+
+    // Takes the key for a holder (it must be free), and records the delivery.
+    fn hold(log: &Log, key: &str, id: DeliveryId) {
+        let mut log = log.lock().unwrap();
+        assert!(log.0.insert(key.to_owned()), "key {key} held twice at once");
+        log.1.push((key.to_owned(), id));
+    }
+    // Frees the key before the store's completion: only that lets another holder take it.
+    fn release(log: &Log, key: &str) {
+        log.lock().unwrap().0.remove(key);
+    }
+
+    let mut tasks = Vec::new();
+    for receiver in 0..RECEIVERS {
+        let (inbox, log) = (Arc::clone(&inbox), Arc::clone(&log));
+        tasks.push(tokio::spawn(async move {
+            let mut expected: BTreeMap<String, Vec<DeliveryId>> = BTreeMap::new();
+            for step in 0..PER_KEY {
+                for key in 0..KEYS_PER_RECEIVER {
+                    let name = format!("R{receiver}-{key}");
+                    let stored = enqueue_leased(&*inbox, delivery(Some(&name), Some(step)), at(0));
+                    let stored = stored.await;
+                    expected.entry(name.clone()).or_default().push(stored.id);
+                    if let Some(lease) = stored.lease {
+                        hold(&log, &name, stored.id);
+                        tokio::task::yield_now().await;
+                        release(&log, &name);
+                        inbox.complete(stored.id, lease.attempt).await.unwrap();
+                    }
+                }
+            }
+            expected
+        }));
+    }
+    let mut workers = Vec::new();
+    for _ in 0..2 {
+        let (inbox, log) = (Arc::clone(&inbox), Arc::clone(&log));
+        workers.push(tokio::spawn(async move {
+            let mut idle_rounds = 0;
+            while idle_rounds < 200 {
+                let claimed = inbox.claim(at(0), LEASE, 3).await.expect("claim");
+                if claimed.is_empty() {
+                    idle_rounds += 1;
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                idle_rounds = 0;
+                for claimed in claimed {
+                    let key = claimed.delivery.ordering_key.clone().unwrap();
+                    hold(&log, &key, claimed.id);
+                    release(&log, &key);
+                    inbox.complete(claimed.id, claimed.attempt).await.unwrap();
+                }
+            }
+        }));
+    }
+    let mut expected = BTreeMap::new();
+    for task in tasks {
+        expected.append(&mut task.await.unwrap());
+    }
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    // What the workers' last idle rounds left (none, unless they gave up early).
+    for claimed in claim(&*inbox, at(0), 100).await {
+        let key = claimed.delivery.ordering_key.clone().unwrap();
+        hold(&log, &key, claimed.id);
+        release(&log, &key);
+        inbox.complete(claimed.id, claimed.attempt).await.unwrap();
+    }
+
+    let held = std::mem::take(&mut log.lock().unwrap().1);
+    let total = usize::try_from(RECEIVERS * KEYS_PER_RECEIVER * PER_KEY).unwrap();
+    assert_eq!(held.len(), total, "every delivery exactly once");
+    let mut per_key: BTreeMap<String, Vec<DeliveryId>> = BTreeMap::new();
+    for (key, id) in held {
+        per_key.entry(key).or_default().push(id);
+    }
+    assert_eq!(per_key, expected, "each key in change order");
+    assert_eq!(inbox.depth(at(0)).await.unwrap(), InboxDepth::default());
 }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use crate::store::StoreError;
 
 use super::{
-    ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
-    NewDelivery,
+    ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, Enqueued, FailOutcome, Inbox,
+    InboxDepth, Lease, NewDelivery,
 };
 
 /// An [`Inbox`] in memory, for tests and for embeddings that accept losing deliveries on a
@@ -75,6 +75,44 @@ impl MemoryInbox {
     }
 }
 
+impl State {
+    /// Stores `delivery` pending, as the next id.
+    fn insert(&mut self, delivery: NewDelivery) -> DeliveryId {
+        self.next_id += 1;
+        let id = DeliveryId::new(self.next_id);
+        self.rows.insert(
+            id,
+            Row {
+                delivery,
+                state: DeliveryState::Pending,
+                attempts: 0,
+                available_at: None,
+                leased_until: None,
+                last_error: None,
+            },
+        );
+        id
+    }
+
+    /// Whether the pending row `id` is its key's head: it has no key, or no other pending row
+    /// of its key is held by a claim or comes before it in processing order.
+    fn is_head(&self, id: DeliveryId) -> bool {
+        let Some(row) = self.rows.get(&id) else {
+            return false;
+        };
+        let Some(key) = row.delivery.ordering_key.as_deref() else {
+            return true;
+        };
+        let order = processing_order(row, id);
+        !self.rows.iter().any(|(&other_id, other)| {
+            other_id != id
+                && other.blocks_its_key()
+                && other.delivery.ordering_key.as_deref() == Some(key)
+                && (other.leased_until.is_some() || processing_order(other, other_id) < order)
+        })
+    }
+}
+
 /// The row `id` held by `attempt`, or the conflict saying why not.
 fn held_row(state: &mut State, id: DeliveryId, attempt: u32) -> Result<&mut Row, StoreError> {
     let row = state
@@ -99,21 +137,35 @@ fn processing_order(row: &Row, id: DeliveryId) -> (Option<i64>, DeliveryId) {
 #[async_trait]
 impl Inbox for MemoryInbox {
     async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
+        Ok(self.lock().insert(delivery))
+    }
+
+    async fn enqueue_leased(
+        &self,
+        delivery: NewDelivery,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<Enqueued, StoreError> {
+        let leased_until = now.checked_add(lease).ok_or_else(|| {
+            StoreError::invalid(format!("a lease of {lease:?} ends past the last time"))
+        })?;
         let mut state = self.lock();
-        state.next_id += 1;
-        let id = DeliveryId::new(state.next_id);
-        state.rows.insert(
+        let id = state.insert(delivery);
+        if !state.is_head(id) {
+            return Ok(Enqueued { id, lease: None });
+        }
+        let Some(row) = state.rows.get_mut(&id) else {
+            return Ok(Enqueued { id, lease: None });
+        };
+        row.attempts = 1;
+        row.leased_until = Some(leased_until);
+        Ok(Enqueued {
             id,
-            Row {
-                delivery,
-                state: DeliveryState::Pending,
-                attempts: 0,
-                available_at: None,
-                leased_until: None,
-                last_error: None,
-            },
-        );
-        Ok(id)
+            lease: Some(Lease {
+                attempt: 1,
+                leased_until,
+            }),
+        })
     }
 
     async fn claim(

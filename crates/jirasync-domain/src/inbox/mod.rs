@@ -157,6 +157,25 @@ pub struct ClaimedDelivery {
     pub delivery: NewDelivery,
 }
 
+/// What [`Inbox::enqueue_leased`] stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Enqueued {
+    /// The delivery's id.
+    pub id: DeliveryId,
+    /// The claim the delivery was leased under as it was stored, when a claim at that moment
+    /// could have handed it out; `None` when it waits pending for a worker's claim.
+    pub lease: Option<Lease>,
+}
+
+/// A claim held on a delivery: the attempt it is, and when its lease ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// The claim's attempt number, from 1. Pass it back to [`Inbox::complete`] / [`Inbox::fail`].
+    pub attempt: u32,
+    /// The lease ends at this time; after it the delivery may be claimed again.
+    pub leased_until: SystemTime,
+}
+
 /// Where a delivery is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryState {
@@ -264,6 +283,30 @@ impl FailOutcome {
 pub trait Inbox: Send + Sync {
     /// Stores a delivery, pending. Returns once it is durable: only then may the receiver answer.
     async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError>;
+
+    /// Stores a delivery as [`Inbox::enqueue`] does and, in the same atomic write, claims it
+    /// under a lease ending `lease` after `now` when a claim at `now` could hand it out: it has
+    /// no ordering key, or it comes first among its key's pending deliveries and no claim holds
+    /// its key. The lease is its first attempt ([`Lease::attempt`] 1), completed, failed and
+    /// renewed as a claim's is. Otherwise the delivery is stored pending, exactly as
+    /// [`Inbox::enqueue`] stores it, and a worker's claim hands it out in its turn.
+    ///
+    /// A receiver with a free worker slot uses it to apply a delivery from the bytes in hand:
+    /// the claim, the read of the stored body and the second parse are saved, and the order of
+    /// each key is kept by the same rule a claim follows. Returns once the delivery (and its
+    /// lease) is durable.
+    ///
+    /// The default enqueues and takes no lease, which is always correct.
+    async fn enqueue_leased(
+        &self,
+        delivery: NewDelivery,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<Enqueued, StoreError> {
+        let _ = (now, lease);
+        let id = self.enqueue(delivery).await?;
+        Ok(Enqueued { id, lease: None })
+    }
 
     /// Claims up to `limit` claimable deliveries at `now` under a lease of `lease`, oldest first
     /// (see the module docs for the order), counting one attempt on each.

@@ -7,11 +7,13 @@ use jirasync_domain::StoreError;
 use jirasync_domain::inbox::{DeliveryId, NewDelivery};
 use jirasync_webhook::{DeliveryKey, EventTime};
 
+use sqlx::Row as _;
+
 use super::PostgresStore;
 use crate::inbox_headers::encode_headers;
 use crate::sql::inbox::{
-    CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, ENQUEUE_AS_HEAD, StoredClaim,
-    source_columns,
+    CLAIMABLE_HEADS, CLAIMED_COLUMNS, ClaimedRow, DUE_HEADS, ENQUEUE_AS_HEAD, ENQUEUE_LEASED,
+    StoredClaim, source_columns,
 };
 use crate::sql::values::unix_millis;
 use crate::sql_error::store_error;
@@ -26,7 +28,7 @@ crate::sql::inbox::inbox_store!(
 /// The `direct = …` hooks of `inbox_store!`: a new delivery in one statement; a held
 /// delivery's change and several deliveries' completion through the shared statements.
 mod direct {
-    pub(super) use super::enqueue;
+    pub(super) use super::{enqueue, enqueue_leased};
     pub(super) use crate::sql::no_direct::{change_held, complete_held};
 }
 
@@ -38,8 +40,44 @@ pub(super) async fn enqueue(
 ) -> Result<DeliveryId, StoreError> {
     const WHAT: &str = "enqueueing an inbox delivery";
     let received_at = unix_millis(delivery.received_at)?;
+    let row = bind_delivery(ENQUEUE_AS_HEAD, &delivery, received_at)
+        .fetch_one(&store.pool)
+        .await
+        .map_err(|error| store_error(WHAT, error))?;
+    let id: i64 = row.try_get(0).map_err(|error| store_error(WHAT, error))?;
+    Ok(DeliveryId::new(id))
+}
+
+/// Writes a delivery as [`enqueue`] does, leased until `leased_until` (stored milliseconds) as
+/// its first attempt when it becomes its key's head, in one statement ([`ENQUEUE_LEASED`]);
+/// gives its id and whether it was leased.
+pub(super) async fn enqueue_leased(
+    store: &PostgresStore,
+    delivery: NewDelivery,
+    leased_until: i64,
+) -> Result<(DeliveryId, bool), StoreError> {
+    const WHAT: &str = "enqueueing an inbox delivery";
+    let received_at = unix_millis(delivery.received_at)?;
+    let row = bind_delivery(ENQUEUE_LEASED, &delivery, received_at)
+        .bind(leased_until)
+        .fetch_one(&store.pool)
+        .await
+        .map_err(|error| store_error(WHAT, error))?;
+    let (id, attempts): (i64, i64) = (
+        row.try_get(0).map_err(|error| store_error(WHAT, error))?,
+        row.try_get(1).map_err(|error| store_error(WHAT, error))?,
+    );
+    Ok((DeliveryId::new(id), attempts > 0))
+}
+
+/// `sql` with a delivery's values bound as `$1` … `$8`, as the enqueue statements take them.
+fn bind_delivery<'q>(
+    sql: &'q str,
+    delivery: &'q NewDelivery,
+    received_at: i64,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
     let (integration_id, token) = source_columns(&delivery.source);
-    sqlx::query_scalar::<_, i64>(ENQUEUE_AS_HEAD)
+    sqlx::query(sql)
         .bind(integration_id)
         .bind(token)
         .bind(&delivery.body)
@@ -48,10 +86,6 @@ pub(super) async fn enqueue(
         .bind(delivery.ordering_key.as_deref())
         .bind(delivery.occurred_at.map(EventTime::unix_millis))
         .bind(delivery.delivery_key.as_ref().map(DeliveryKey::as_str))
-        .fetch_one(&store.pool)
-        .await
-        .map(DeliveryId::new)
-        .map_err(|error| store_error(WHAT, error))
 }
 
 /// Makes the due heads claimable, then leases the first claimable ones, oldest first, and

@@ -78,7 +78,8 @@ macro_rules! insert_delivery {
 macro_rules! become_head_on_conflict {
     () => {
         "ON CONFLICT (ordering_key) DO UPDATE SET delivery_id = excluded.delivery_id, \
-         occurred_at = excluded.occurred_at, waiting_until = NULL, held = FALSE \
+         occurred_at = excluded.occurred_at, waiting_until = excluded.waiting_until, \
+         held = excluded.held \
          WHERE NOT jirasync_inbox_heads.held \
          AND ((excluded.occurred_at IS NULL AND jirasync_inbox_heads.occurred_at IS NOT NULL) \
              OR excluded.occurred_at < jirasync_inbox_heads.occurred_at \
@@ -128,6 +129,47 @@ pub(crate) const BECOME_HEAD: &str = concat!(
     "INSERT INTO jirasync_inbox_heads (delivery_id, ordering_key, occurred_at, waiting_until, \
      held) VALUES ($1, $2, $3, NULL, FALSE) ",
     become_head_on_conflict!()
+);
+
+/// Makes the new delivery `$1` (ordering key `$2`, change time `$3`) a head as [`BECOME_HEAD`]
+/// does, held by its first claim until `$4`; returns its id when it became the head (the caller
+/// then leases the delivery, [`LEASE_NEW_DELIVERY`]), nothing when its key's head stays.
+#[cfg(feature = "sqlite")]
+pub(crate) const BECOME_LEASED_HEAD: &str = concat!(
+    "INSERT INTO jirasync_inbox_heads (delivery_id, ordering_key, occurred_at, waiting_until, \
+     held) VALUES ($1, $2, $3, $4, TRUE) ",
+    become_head_on_conflict!(),
+    " RETURNING delivery_id"
+);
+
+/// Leases the new delivery `$1` as its first attempt, until `$2` (SQLite, after
+/// [`BECOME_LEASED_HEAD`]).
+#[cfg(feature = "sqlite")]
+pub(crate) const LEASE_NEW_DELIVERY: &str =
+    "UPDATE jirasync_inbox_deliveries SET attempts = 1, leased_until = $2 WHERE id = $1";
+
+/// Inserts a delivery with its body `$3` as [`ENQUEUE_AS_HEAD`] does, binding as it does, and
+/// when it becomes its key's head, leases it as its first attempt until `$9`, in one statement:
+/// the id is drawn first, so that the head (inserted held, or not inserted) decides the
+/// delivery's attempts and lease as the row is written. Returns the id and the attempts (1:
+/// leased; 0: pending).
+#[cfg(feature = "postgres")]
+pub(crate) const ENQUEUE_LEASED: &str = concat!(
+    "WITH new AS (SELECT nextval(pg_get_serial_sequence('jirasync_inbox_deliveries', 'id')) \
+     AS id), ",
+    "head AS (INSERT INTO jirasync_inbox_heads \
+     (delivery_id, ordering_key, occurred_at, waiting_until, held) \
+     SELECT id, $6, $7, $9, TRUE FROM new ",
+    become_head_on_conflict!(),
+    " RETURNING delivery_id), ",
+    "delivery AS (INSERT INTO jirasync_inbox_deliveries (id, integration_id, token, body, \
+     headers, received_at, ordering_key, occurred_at, delivery_key, state, attempts, \
+     leased_until) \
+     SELECT new.id, $1, $2, $3, $4, $5, $6, $7, $8, 'pending', \
+     CASE WHEN head.delivery_id IS NULL THEN 0 ELSE 1 END, \
+     CASE WHEN head.delivery_id IS NULL THEN NULL ELSE $9::BIGINT END \
+     FROM new LEFT JOIN head ON TRUE RETURNING id, attempts) ",
+    "SELECT id, attempts FROM delivery"
 );
 
 /// The head of delivery `$1`, if it is one (ends with the back-end's `FOR UPDATE`).
@@ -458,8 +500,8 @@ macro_rules! inbox_store {
             use ::async_trait::async_trait;
             use ::jirasync_domain::StoreError;
             use ::jirasync_domain::inbox::{
-                ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox,
-                InboxDepth, NewDelivery,
+                ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, Enqueued, FailOutcome,
+                Inbox, InboxDepth, Lease, NewDelivery,
             };
 
             use $crate::sql::Dialect;
@@ -669,6 +711,26 @@ macro_rules! inbox_store {
             impl Inbox for $store {
                 async fn enqueue(&self, delivery: NewDelivery) -> Result<DeliveryId, StoreError> {
                     $direct::enqueue(self, delivery).await
+                }
+
+                async fn enqueue_leased(
+                    &self,
+                    delivery: NewDelivery,
+                    now: SystemTime,
+                    lease: Duration,
+                ) -> Result<Enqueued, StoreError> {
+                    let leased_until = StoredClaim::new(now, lease, 1)?.leased_until;
+                    let (id, leased) =
+                        $direct::enqueue_leased(self, delivery, leased_until).await?;
+                    let lease = if leased {
+                        Some(Lease {
+                            attempt: 1,
+                            leased_until: $crate::sql::values::system_time(leased_until)?,
+                        })
+                    } else {
+                        None
+                    };
+                    Ok(Enqueued { id, lease })
                 }
 
                 async fn claim(

@@ -19,9 +19,10 @@ use rusqlite::{Connection, OptionalExtension, named_params, params};
 use super::SqliteStore;
 use crate::inbox_headers::encode_headers;
 use crate::sql::inbox::{
-    ADVANCE_HEAD, BECOME_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS_BUT_BODY, ClaimedRow, DROP_HEAD,
-    DUE_HEADS, HOLD_HEAD, HeadChange, HeldUpdate, INSERT_BODY, INSERT_DELIVERY, SELECT_BODY,
-    SELECT_STATE, StoredClaim, not_held_error, source_columns,
+    ADVANCE_HEAD, BECOME_HEAD, BECOME_LEASED_HEAD, CLAIMABLE_HEADS, CLAIMED_COLUMNS_BUT_BODY,
+    ClaimedRow, DROP_HEAD, DUE_HEADS, HOLD_HEAD, HeadChange, HeldUpdate, INSERT_BODY,
+    INSERT_DELIVERY, LEASE_NEW_DELIVERY, SELECT_BODY, SELECT_STATE, StoredClaim, not_held_error,
+    source_columns,
 };
 use crate::sql::values::unix_millis;
 use crate::sql_error::direct_error;
@@ -35,7 +36,7 @@ crate::sql::inbox::inbox_store!(
 
 /// The `direct = …` hooks of `inbox_store!`: the inbox's writes on the store's writer.
 mod direct {
-    pub(super) use super::{change_held, complete_held, enqueue};
+    pub(super) use super::{change_held, complete_held, enqueue, enqueue_leased};
 }
 
 /// Attempts are a `u32`; the column never goes past it.
@@ -55,19 +56,41 @@ pub(super) async fn enqueue(
     store
         .writer
         .write(WHAT, move |connection| {
-            insert_delivery(connection, &delivery, received_at)
+            insert_delivery(connection, &delivery, received_at, None)
+                .map(|(id, _)| id)
                 .map_err(|error| direct_error(WHAT, error))
         })
         .await
 }
 
-/// The statements of [`enqueue`]: the row, its body (kept apart, migration 13), then its place
-/// among the heads.
+/// Writes a delivery through the store's writer as [`enqueue`] does, leased until
+/// `leased_until` (stored milliseconds) as its first attempt when it becomes its key's head;
+/// gives its id and whether it was leased.
+pub(super) async fn enqueue_leased(
+    store: &SqliteStore,
+    delivery: NewDelivery,
+    leased_until: i64,
+) -> Result<(DeliveryId, bool), StoreError> {
+    const WHAT: &str = "enqueueing an inbox delivery";
+    let received_at = unix_millis(delivery.received_at)?;
+    store
+        .writer
+        .write(WHAT, move |connection| {
+            insert_delivery(connection, &delivery, received_at, Some(leased_until))
+                .map_err(|error| direct_error(WHAT, error))
+        })
+        .await
+}
+
+/// The statements of [`enqueue`] and [`enqueue_leased`]: the row, its body (kept apart,
+/// migration 13), then its place among the heads; with `lease`, a delivery that becomes its
+/// key's head is held by its first claim until then. Gives the id and whether it was leased.
 fn insert_delivery(
     connection: &Connection,
     delivery: &NewDelivery,
     received_at: i64,
-) -> rusqlite::Result<DeliveryId> {
+    lease: Option<i64>,
+) -> rusqlite::Result<(DeliveryId, bool)> {
     let (integration_id, token) = source_columns(&delivery.source);
     let occurred_at = delivery.occurred_at.map(EventTime::unix_millis);
     let ordering_key = delivery.ordering_key.as_deref();
@@ -86,14 +109,35 @@ fn insert_delivery(
     connection
         .prepare_cached(INSERT_BODY)?
         .execute(params![id, delivery.body])?;
-    connection
-        .prepare_cached(BECOME_HEAD)?
-        .execute(named_params! {
-            "$1": id,
-            "$2": ordering_key,
-            "$3": occurred_at,
-        })?;
-    Ok(DeliveryId::new(id))
+    let Some(leased_until) = lease else {
+        connection
+            .prepare_cached(BECOME_HEAD)?
+            .execute(named_params! {
+                "$1": id,
+                "$2": ordering_key,
+                "$3": occurred_at,
+            })?;
+        return Ok((DeliveryId::new(id), false));
+    };
+    let became_head = connection
+        .prepare_cached(BECOME_LEASED_HEAD)?
+        .query_row(
+            named_params! {
+                "$1": id,
+                "$2": ordering_key,
+                "$3": occurred_at,
+                "$4": leased_until,
+            },
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if became_head {
+        connection
+            .prepare_cached(LEASE_NEW_DELIVERY)?
+            .execute(named_params! { "$1": id, "$2": leased_until })?;
+    }
+    Ok((DeliveryId::new(id), became_head))
 }
 
 /// Changes delivery `id` as `update` says if `attempt` still holds it, then its head as `then`
