@@ -7,21 +7,29 @@
 # drain) per delivery accepted, that is, per delivery received and applied (jirasync's CPU only:
 # on PostgreSQL the server's backends are not counted). Steadier than the CPU time on a shared
 # machine: the server's file and socket I/O per delivery received and applied, in read and write
-# system calls and in KB (/proc/PID/io, the whole run).
+# system calls and in KB (/proc/PID/io, the whole run). On PostgreSQL, where the database's own
+# work is most of a delivery's: the whole machine's CPU time per delivery received and applied
+# (/proc/stat, load and drain; it counts the load generator as well, the same in every run).
 #
 # Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
 #   BACKEND=postgres runs it on PostgreSQL instead, in a database of its own per run, created and
 #   dropped on the server JIRASYNC_TEST_DATABASE_URL names (default sqlite)
 # Settings (defaults): DURATION=5 CONNECTIONS=32 THREADS=2 WORKERS="2 8 32" (one run per count)
 #   RUNTIME_THREADS=1 (jirasync serve --runtime-threads)
+#   RATE=N: instead of wrk's closed loop, send N requests per second for DURATION seconds (the
+#   `paced_load` example, open-loop): a load the workers keep up with, where what a delivery
+#   costs received and applied shows without a backlog (the drain is then short or empty)
 #   BINARY: a jirasync binary to run instead of building this checkout's
+#   The server's environment is passed on: JIRASYNC_APPLY_AT_RECEIPT=false, say, compares the
+#   receiver leaving every delivery to a claim
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
 kept=${1:?usage: scripts/inbox-drain.sh DATASET_DIR (KEEP=DIR of compare-python.sh)}
 DURATION=${DURATION:-5} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2} WORKERS=${WORKERS:-"2 8 32"}
-RUNTIME_THREADS=${RUNTIME_THREADS:-1}
+RUNTIME_THREADS=${RUNTIME_THREADS:-1} RATE=${RATE:-}
+[[ -z "$RATE" || "$RATE" =~ ^[1-9][0-9]*$ ]] || { echo "inbox-drain.sh: RATE must be a positive integer" >&2; exit 2; }
 [[ "$RUNTIME_THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "inbox-drain.sh: RUNTIME_THREADS must be a positive integer" >&2; exit 2; }
 [[ -f "$kept/state.json" && -d "$kept/data/payloads" ]] || {
   echo "inbox-drain.sh: $kept holds no data set (run KEEP=$kept scripts/compare-python.sh python)" >&2
@@ -40,6 +48,10 @@ if [[ -n "${BINARY:-}" ]]; then
 else
   (cd "$root" && cargo build --release -p jirasync --bin jirasync >&2)
   binary="${CARGO_TARGET_DIR:-$root/target}/release/jirasync"
+fi
+if [[ -n "$RATE" ]]; then
+  (cd "$root" && cargo build --release -p jirasync --example paced_load >&2)
+  paced_load="${CARGO_TARGET_DIR:-$root/target}/release/examples/paced_load"
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/jirasync-drain.XXXXXX")
 # shellcheck source=scripts/lib/scratch-database.sh
@@ -61,10 +73,12 @@ now() { date +%s.%N; }
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) / hz * 1e6 }' "/proc/$server_pid/stat"; }
 # The server's I/O so far (/proc/PID/io): "rchar wchar syscr syscw".
 io() { awk '/^(rchar|wchar|syscr|syscw):/ { v[$1] = $2 } END { print v["rchar:"], v["wchar:"], v["syscr:"], v["syscw:"] }' "/proc/$server_pid/io"; }
+# CPU time of the whole machine so far (user, nice, system, irq, softirq), in microseconds.
+machine_us() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.0f", ($2 + $3 + $4 + $7 + $8) / hz * 1e6 }' /proc/stat; }
 per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "-" }'; }
 
-printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all | read / write calls per delivery | KB read / written per delivery |\n'
-printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all | read / write calls per delivery | KB read / written per delivery | machine CPU µs per delivery, all |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for workers in $WORKERS; do
   scratch_database "$BACKEND" "$work" "jirasync_drain_$$"
   "$binary" --database-url "$database_url" state import "$kept/state.json" >/dev/null
@@ -78,26 +92,37 @@ for workers in $WORKERS; do
     sleep 0.1
   done
   [[ -n "$url" ]] || { cat "$work/log" >&2; exit 1; }
-  cpu_start=$(cpu_us)
+  cpu_start=$(cpu_us) machine_start=$(machine_us)
   read -r rchar0 wchar0 syscr0 syscw0 <<<"$(io)"
-  "$bench/loadgen.sh" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
-    --duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS" >"$work/load" 2>/dev/null
+  if [[ -n "$RATE" ]]; then
+    "$paced_load" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
+      --rate "$RATE" --duration "$DURATION" --warmup 0 >"$work/load"
+    # paced_load says `rate=`; wrk's summary `rps=`.
+    sed -i 's/^rate=/rps=/' "$work/load"
+  else
+    "$bench/loadgen.sh" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
+      --duration "$DURATION" --connections "$CONNECTIONS" --threads "$THREADS" >"$work/load" 2>/dev/null
+  fi
   cpu_loaded=$(cpu_us)
   applied=$(count "state <> 'pending'")
   pending=$(count "state = 'pending'")
   started=$(now)
   while [[ "$(count "state = 'pending'")" != 0 ]]; do sleep 0.1; done
-  cpu_drained=$(cpu_us)
+  cpu_drained=$(cpu_us) machine_drained=$(machine_us)
   read -r rchar1 wchar1 syscr1 syscw1 <<<"$(io)"
   drained=$(awk -v p="$pending" -v s="$started" -v e="$(now)" 'BEGIN { printf "%.0f", p / (e - s) }')
   rps=$(grep '^rps=' "$work/load" | cut -d= -f2)
   non2xx=$(grep '^non2xx=' "$work/load" | cut -d= -f2)
+  # paced_load counts requests that got no answer apart.
+  errors=$(sed -n 's/^errors=//p' "$work/load")
+  non2xx=$((non2xx + ${errors:-0}))
   accepted=$((applied + pending))
-  printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s / %s | %s / %s |\n' "$workers" "$rps" "$non2xx" \
+  printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s / %s | %s / %s | %s |\n' "$workers" "$rps" "$non2xx" \
     "$(echo "$applied / $DURATION" | bc -l)" "$drained" "$(per $((cpu_loaded - cpu_start)) "$accepted")" \
     "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")" \
     "$(per $((syscr1 - syscr0)) "$accepted")" "$(per $((syscw1 - syscw0)) "$accepted")" \
-    "$(per $(((rchar1 - rchar0) / 1024)) "$accepted")" "$(per $(((wchar1 - wchar0) / 1024)) "$accepted")"
+    "$(per $(((rchar1 - rchar0) / 1024)) "$accepted")" "$(per $(((wchar1 - wchar0) / 1024)) "$accepted")" \
+    "$(per $((machine_drained - machine_start)) "$accepted")"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   drop_scratch_database
 done

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use jirasync_domain::StoreError;
-use jirasync_domain::inbox::{DeliveryHeader, DeliveryId, DeliverySource, Inbox, NewDelivery};
+use jirasync_domain::inbox::{
+    DeliveryHeader, DeliveryId, DeliverySource, Enqueued, Inbox, NewDelivery,
+};
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 
 use crate::delivery::{self, DeliveryError, OpenedDelivery};
 use crate::metrics::{ProcessingPath, WebhookOutcome};
 use crate::service::SyncService;
+use crate::worker;
 
 /// The request headers stored with an inbox delivery, besides Jira's own `x-atlassian-*` ones.
 const KEPT_HEADERS: [&str; 3] = ["content-type", "user-agent", "content-length"];
@@ -130,27 +133,70 @@ impl SyncService {
                     Err(error) => Err(error),
                 }
             }
-            Some(inbox) => match self.enqueue(inbox, &opened, body, headers).await {
-                Ok(id) => Ok(WebhookReceipt::Accepted(id)),
-                Err(error) => Ok(WebhookReceipt::Refused(error.into())),
-            },
+            Some(inbox) => {
+                // A free worker slot: the delivery is stored claimed, if it can be, and applied
+                // from what is in hand.
+                let slot = self
+                    .worker_options()
+                    .apply_at_receipt
+                    .then(|| Arc::clone(self.worker_slots()).try_acquire_owned().ok())
+                    .flatten();
+                let stored_pending = self.stored_pending_count();
+                match self
+                    .enqueue(inbox, &opened, body, headers, slot.is_some())
+                    .await
+                {
+                    Ok(Enqueued { id, lease }) => {
+                        if let (Some(lease), Some(slot)) = (lease, slot) {
+                            let received = worker::Received {
+                                id,
+                                lease,
+                                opened,
+                                stored_pending,
+                            };
+                            worker::apply_received(self, Arc::clone(inbox), received, slot);
+                        }
+                        Ok(WebhookReceipt::Accepted(id))
+                    }
+                    Err(error) => Ok(WebhookReceipt::Refused(error.into())),
+                }
+            }
         }
     }
 
-    /// Stores an opened delivery in `inbox` and wakes an idle worker.
+    /// Stores an opened delivery in `inbox`, claimed at once when `leased` asks for it and a
+    /// claim could hand it out ([`Inbox::enqueue_leased`]); a delivery left pending wakes an
+    /// idle worker.
     async fn enqueue(
         &self,
         inbox: &Arc<dyn Inbox>,
         opened: &OpenedDelivery,
         body: &[u8],
         headers: &[(&str, &str)],
-    ) -> Result<DeliveryId, StoreError> {
+        leased: bool,
+    ) -> Result<Enqueued, StoreError> {
         let delivery = self.new_delivery(opened, body, headers);
-        match inbox.enqueue(delivery).await {
-            Ok(id) => {
-                tracing::debug!(integration_id = %opened.integration.id, delivery_id = %id, "delivery-enqueued");
-                self.enqueued().notify_one();
-                Ok(id)
+        let stored = if leased {
+            let lease = self.worker_options().lease;
+            inbox.enqueue_leased(delivery, self.now(), lease).await
+        } else {
+            inbox
+                .enqueue(delivery)
+                .await
+                .map(|id| Enqueued { id, lease: None })
+        };
+        match stored {
+            Ok(stored) => {
+                tracing::debug!(
+                    integration_id = %opened.integration.id,
+                    delivery_id = %stored.id,
+                    leased = stored.lease.is_some(),
+                    "delivery-enqueued"
+                );
+                if stored.lease.is_none() {
+                    self.stored_pending();
+                }
+                Ok(stored)
             }
             Err(error) => {
                 // Logged here under its own name, not as a refusal of the delivery.
@@ -176,7 +222,8 @@ impl SyncService {
         let Some(inbox) = self.inbox() else {
             return Err(error);
         };
-        let Ok(id) = self.enqueue(inbox, opened, body, headers).await else {
+        let Ok(Enqueued { id, .. }) = self.enqueue(inbox, opened, body, headers, false).await
+        else {
             return Err(error);
         };
         let reason = if error.needs_operator() {

@@ -3,11 +3,12 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use jirasync_core::{Clock, SystemClock};
 use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::integration_cache::{DEFAULT_INTEGRATION_CACHE_TTL, IntegrationCache};
 use crate::metrics::Metrics;
@@ -66,6 +67,14 @@ struct Inner {
     readiness_timeout: Duration,
     /// Woken when a delivery is enqueued, so idle workers need not wait for their next poll.
     enqueued: Notify,
+    /// How many deliveries the receiver stored pending (not leased) so far: a delivery applied
+    /// at receipt wakes a worker when it is done if one was stored meanwhile, since it may have
+    /// waited behind it.
+    stored_pending: AtomicU64,
+    /// The worker slots: one per worker [`spawn_workers`](crate::spawn_workers) started. A
+    /// worker holds one while it claims and applies; the receiver takes a free one to apply a
+    /// delivery it stored leased ([`WorkerOptions::apply_at_receipt`]).
+    worker_slots: Arc<Semaphore>,
     /// The integrations deliveries named lately.
     integrations: IntegrationCache,
 }
@@ -167,6 +176,21 @@ impl SyncService {
 
     pub(crate) fn enqueued(&self) -> &Notify {
         &self.inner.enqueued
+    }
+
+    /// Counts a delivery the receiver stored pending, and wakes an idle worker for it.
+    pub(crate) fn stored_pending(&self) {
+        self.inner.stored_pending.fetch_add(1, Ordering::Relaxed);
+        self.inner.enqueued.notify_one();
+    }
+
+    /// How many deliveries the receiver stored pending so far.
+    pub(crate) fn stored_pending_count(&self) -> u64 {
+        self.inner.stored_pending.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn worker_slots(&self) -> &Arc<Semaphore> {
+        &self.inner.worker_slots
     }
 
     pub(crate) fn integration_cache(&self) -> &IntegrationCache {
@@ -301,6 +325,8 @@ impl SyncServiceBuilder {
                 event_time_tolerance: self.event_time_tolerance,
                 readiness_timeout: self.readiness_timeout,
                 enqueued: Notify::new(),
+                stored_pending: AtomicU64::new(0),
+                worker_slots: Arc::new(Semaphore::new(0)),
                 integrations: IntegrationCache::new(self.integration_cache_ttl),
             }),
         })

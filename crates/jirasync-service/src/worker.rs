@@ -11,17 +11,18 @@
 //! order.
 
 use std::convert::Infallible;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use jirasync_domain::StoreError;
 use jirasync_domain::inbox::{
     ClaimedDelivery, DEFAULT_INBOX_RETRY_POLICY, DeliveryId, DeliverySource, FailOutcome, Inbox,
-    RetryPolicy,
+    Lease, RetryPolicy,
 };
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 
-use crate::delivery::{self, DeliveryError};
+use crate::delivery::{self, DeliveryError, OpenedDelivery};
 use crate::metrics::ProcessingPath;
 use crate::service::SyncService;
 use crate::shutdown::Shutdown;
@@ -45,17 +46,28 @@ pub struct WorkerOptions {
     /// costs the store less per delivery (docs/performance.md). A claim hands out at most one
     /// delivery per Jira issue, so a batch never holds back a later change of an issue in it.
     pub claim_batch: usize,
+    /// Whether the receiver applies a delivery itself when a worker slot is free (on by
+    /// default). It then stores the delivery already claimed ([`Inbox::enqueue_leased`]), which
+    /// the inbox does only when a claim could hand it out at that moment, so each issue's order
+    /// is kept; answers; and applies it from the request in hand, in a task that holds the
+    /// slot, renews the lease and records a failure as a worker does. That saves the claim,
+    /// the read of the stored body and its second parse (docs/performance.md). When every
+    /// worker is busy, or the delivery's issue has an earlier one pending, it waits for a
+    /// claim. Off: every delivery waits for a claim.
+    pub apply_at_receipt: bool,
 }
 
 impl Default for WorkerOptions {
     /// A [`DEFAULT_INBOX_LEASE`] (renewed every 5 s), a 1 s idle poll,
-    /// [`DEFAULT_INBOX_RETRY_POLICY`], claims of [`DEFAULT_CLAIM_BATCH`].
+    /// [`DEFAULT_INBOX_RETRY_POLICY`], claims of [`DEFAULT_CLAIM_BATCH`], deliveries applied
+    /// at receipt when a worker slot is free.
     fn default() -> Self {
         Self {
             lease: DEFAULT_INBOX_LEASE,
             idle_poll: Duration::from_secs(1),
             retry: DEFAULT_INBOX_RETRY_POLICY,
             claim_batch: DEFAULT_CLAIM_BATCH,
+            apply_at_receipt: true,
         }
     }
 }
@@ -87,6 +99,13 @@ pub const DEFAULT_INBOX_LEASE: Duration = Duration::from_secs(15);
 /// Once `shutdown` is triggered a worker claims nothing more; it finishes the deliveries it
 /// holds, then returns.
 ///
+/// Each worker is a slot: a worker holds its slot while it claims and applies, and in inbox
+/// mode the receiver takes a free one to apply a delivery itself
+/// ([`WorkerOptions::apply_at_receipt`]), so at most `count` deliveries are applied at once,
+/// however they were handed out. One more handle is returned beside the workers': it waits,
+/// once `shutdown` is triggered, for the deliveries applied at receipt to finish, so awaiting
+/// every handle drains those too.
+///
 /// Without an inbox no worker is started. In inline mode with an inbox, the workers apply the
 /// deliveries the receiver kept there because Jira could not be reached.
 pub fn spawn_workers(
@@ -94,16 +113,35 @@ pub fn spawn_workers(
     count: usize,
     shutdown: &Shutdown,
 ) -> Vec<JoinHandle<()>> {
-    if service.inbox().is_none() {
+    if service.inbox().is_none() || count == 0 {
         return Vec::new();
     }
-    (0..count)
+    // One slot per worker; past `u32::MAX` workers (never in practice) the rest share them.
+    let slots = u32::try_from(count).unwrap_or(u32::MAX);
+    service.worker_slots().add_permits(slots as usize);
+    let mut handles: Vec<JoinHandle<()>> = (0..count)
         .map(|index| {
             let service = service.clone();
             let shutdown = shutdown.clone();
             tokio::spawn(async move { run_worker(service, index, shutdown).await })
         })
-        .collect()
+        .collect();
+    let service = service.clone();
+    let shutdown = shutdown.clone();
+    handles.push(tokio::spawn(async move {
+        withdraw_slots(&service, slots, shutdown).await;
+    }));
+    handles
+}
+
+/// Once `shutdown` is triggered, takes back the `slots` [`spawn_workers`] added, waiting for
+/// whoever holds them (a worker's claim, a delivery applied at receipt) to finish: then no
+/// more deliveries are applied at receipt, and the receiver only stores them.
+async fn withdraw_slots(service: &SyncService, slots: u32, shutdown: Shutdown) {
+    shutdown.triggered().await;
+    if let Ok(taken) = service.worker_slots().acquire_many(slots).await {
+        taken.forget();
+    }
 }
 
 async fn run_worker(service: SyncService, index: usize, shutdown: Shutdown) {
@@ -113,18 +151,91 @@ async fn run_worker(service: SyncService, index: usize, shutdown: Shutdown) {
     let options = *service.worker_options();
     tracing::debug!(worker = index, "inbox-worker-started");
     while !shutdown.is_triggered() {
-        match claim(&service, inbox.as_ref()).await {
+        // A slot the receiver holds (applying a delivery) is waited for.
+        let slot = tokio::select! {
+            slot = Arc::clone(service.worker_slots()).acquire_owned() => slot,
+            () = shutdown.clone().triggered() => break,
+        };
+        let claimed = claim(&service, inbox.as_ref()).await;
+        match claimed {
             Ok(claimed) if !claimed.is_empty() => {
                 process_batch(&service, inbox.as_ref(), claimed).await;
+                drop(slot);
             }
-            Ok(_) => idle(&service, &shutdown, options.idle_poll).await,
-            Err(error) => {
-                tracing::warn!(worker = index, %error, "inbox-claim-failed");
+            other => {
+                drop(slot);
+                if let Err(error) = other {
+                    tracing::warn!(worker = index, %error, "inbox-claim-failed");
+                }
                 idle(&service, &shutdown, options.idle_poll).await;
             }
         }
     }
     tracing::debug!(worker = index, "inbox-worker-stopped");
+}
+
+/// A delivery the receiver stored leased ([`Inbox::enqueue_leased`]), to apply from what it
+/// opened at receipt.
+pub(crate) struct Received {
+    /// The delivery's id.
+    pub(crate) id: DeliveryId,
+    /// Its lease, taken as it was stored.
+    pub(crate) lease: Lease,
+    /// What the receiver read from it.
+    pub(crate) opened: OpenedDelivery,
+    /// [`SyncService::stored_pending_count`] before it was stored: when it has moved on once
+    /// the delivery is done, a delivery stored since may have waited behind it, and an idle
+    /// worker is woken for it.
+    pub(crate) stored_pending: u64,
+}
+
+/// Applies a delivery the receiver stored leased from what it opened at receipt, in a task
+/// that holds the worker slot `slot` until it is done: as a worker applies a claimed delivery,
+/// with its lease renewed meanwhile, marked done once applied, its failure recorded for a retry
+/// or the dead-letter state otherwise. A crash (or a panic) leaves the lease to expire and a
+/// worker to claim the delivery again.
+pub(crate) fn apply_received(
+    service: &SyncService,
+    inbox: Arc<dyn Inbox>,
+    received: Received,
+    slot: OwnedSemaphorePermit,
+) {
+    let service = service.clone();
+    tokio::spawn(async move {
+        let Received {
+            id,
+            lease,
+            opened,
+            stored_pending,
+        } = received;
+        let held = Held(Mutex::new(vec![(id, lease.attempt)]));
+        let work = async {
+            let result = match &opened.changes {
+                Some(changes) => {
+                    let path = ProcessingPath::Worker;
+                    delivery::apply(&service, &opened.integration, changes, path)
+                        .await
+                        .map(drop)
+                }
+                None => Ok(()),
+            };
+            if let Processed::Applied =
+                settle(&service, inbox.as_ref(), id, lease.attempt, result).await
+            {
+                let mut applied = Applied::default();
+                applied.push(id, lease.attempt);
+                applied.complete(inbox.as_ref(), &held).await;
+            }
+        };
+        tokio::select! {
+            () = work => {}
+            never = keep_leased(&service, inbox.as_ref(), &held) => match never {},
+        }
+        drop(slot);
+        if service.stored_pending_count() != stored_pending {
+            service.enqueued().notify_one();
+        }
+    });
 }
 
 /// Claims and handles deliveries until none is claimable now; returns how many were handled.
@@ -314,6 +425,18 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         delivery.received_at,
     )
     .await;
+    settle(service, inbox, id, attempt, result).await
+}
+
+/// Records how attempt `attempt` of delivery `id` went: [`Processed::Applied`] when `result`
+/// is `Ok` (the caller marks it done), else the failure with a retry time (or dead-lettered).
+async fn settle(
+    service: &SyncService,
+    inbox: &dyn Inbox,
+    id: DeliveryId,
+    attempt: u32,
+    result: Result<(), DeliveryError>,
+) -> Processed {
     let Err(error) = result else {
         return Processed::Applied;
     };

@@ -115,6 +115,10 @@ pub struct ConfigArgs {
     /// most 64).
     #[arg(long, global = true, value_name = "N")]
     pub claim_batch: Option<String>,
+    /// Whether the receiver applies a delivery itself when a worker is free, instead of
+    /// leaving it to a worker's claim (default true).
+    #[arg(long, global = true, value_name = "true|false")]
+    pub apply_at_receipt: Option<String>,
     /// How many threads `serve` runs its receiver and workers on (default 1; the database
     /// writer and checkpointer have threads of their own).
     #[arg(long, global = true, value_name = "N")]
@@ -346,6 +350,8 @@ pub struct Config {
     pub workers: NonZeroUsize,
     /// How many deliveries an inbox worker claims at once.
     pub claim_batch: NonZeroUsize,
+    /// Whether the receiver applies a delivery itself when a worker is free (inbox mode).
+    pub apply_at_receipt: bool,
     /// How many threads `serve` runs on: one runs everything on the main thread; more start a
     /// multi-threaded runtime (more inbox deliveries applied per second on a machine of its
     /// own, more CPU per delivery).
@@ -527,6 +533,13 @@ const CLAIM_BATCH: OptionSpec = OptionSpec {
     secret: false,
     expected: "a whole number of deliveries from 1 to 64",
 };
+const APPLY_AT_RECEIPT: OptionSpec = OptionSpec {
+    key: "apply_at_receipt",
+    flag: "--apply-at-receipt",
+    variable: "JIRASYNC_APPLY_AT_RECEIPT",
+    secret: false,
+    expected: "true or false",
+};
 const RUNTIME_THREADS: OptionSpec = OptionSpec {
     key: "runtime_threads",
     flag: "--runtime-threads",
@@ -679,7 +692,7 @@ const OUTBOX_RETENTION: OptionSpec = OptionSpec {
 pub const DEFAULT_EVENT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// The keys a configuration file may hold.
-const KNOWN_KEYS: [&str; 27] = [
+const KNOWN_KEYS: [&str; 28] = [
     DATABASE_URL.key,
     LISTEN.key,
     PUBLIC_URL.key,
@@ -688,6 +701,7 @@ const KNOWN_KEYS: [&str; 27] = [
     ADMIN_TOKEN.key,
     WORKERS.key,
     CLAIM_BATCH.key,
+    APPLY_AT_RECEIPT.key,
     RUNTIME_THREADS.key,
     LOG_FORMAT.key,
     HEADER_READ_TIMEOUT.key,
@@ -877,6 +891,13 @@ impl Config {
                 parse_count_up_to(text, MAX_CLAIM_BATCH)
             })?
             .unwrap_or(DEFAULT_CLAIM_BATCH);
+        let apply_at_receipt = sources
+            .value(
+                &APPLY_AT_RECEIPT,
+                args.apply_at_receipt.as_deref(),
+                parse_bool,
+            )?
+            .unwrap_or(true);
         let runtime_threads = sources
             .value(&RUNTIME_THREADS, args.runtime_threads.as_deref(), |text| {
                 text.trim().parse::<NonZeroUsize>().ok()
@@ -1007,6 +1028,7 @@ impl Config {
             admin_token,
             workers,
             claim_batch,
+            apply_at_receipt,
             runtime_threads,
             log_format,
             inbox_retention,

@@ -226,6 +226,26 @@ fn refuses_bad_flag_values_naming_the_flag_and_the_form() {
 }
 
 #[test]
+fn applying_at_receipt_is_on_unless_switched_off_anywhere() {
+    assert!(resolve(&[], &[]).unwrap().apply_at_receipt);
+    let off = resolve(&["--apply-at-receipt", "false"], &[]).unwrap();
+    assert!(!off.apply_at_receipt);
+    let off = resolve(&[], &[("JIRASYNC_APPLY_AT_RECEIPT", "off")]).unwrap();
+    assert!(!off.apply_at_receipt);
+    let (_file, path) = config_file("apply_at_receipt = false\n");
+    assert!(!resolve(&["--config", &path], &[]).unwrap().apply_at_receipt);
+    assert_eq!(
+        error(&["--apply-at-receipt=sometimes"], &[]),
+        "invalid flag --apply-at-receipt \"sometimes\": expected true or false"
+    );
+    let (_file, path) = config_file("apply_at_receipt = 2\n");
+    assert_eq!(
+        error(&["--config", &path], &[]),
+        format!("invalid key `apply_at_receipt` in {path} \"2\": expected true or false")
+    );
+}
+
+#[test]
 fn refuses_a_public_url_with_a_query() {
     let message = error(
         &[],
@@ -332,7 +352,7 @@ fn refuses_unknown_keys_in_the_file() {
     assert_eq!(
         error(&["--config", &path], &[]),
         format!(
-            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, claim_batch, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, database_connections, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
+            "unknown key `wokers` in the configuration file {path}: the keys are database_url, listen, public_url, mode, body_limit, admin_token, workers, claim_batch, apply_at_receipt, runtime_threads, log_format, header_read_timeout, body_read_timeout, max_connections, database_timeout, database_connections, event_time_tolerance, inbox_retention, reconcile_interval, reconcile_overlap, reconcile_rate, reconcile_batch, no_setup, jira_allowed_hosts, event_retry_for, event_max_wait, event_retention, outbox_retention"
         )
     );
 }

@@ -152,6 +152,39 @@ async fn claimed_ids<I: Inbox + ?Sized>(
         .collect()
 }
 
+/// A worker of the concurrency tests: claims up to 3 deliveries at a time, each of which has an
+/// ordering key, and completes them, until `idle_rounds` claims in a row found nothing. Calls
+/// `on_claimed` with each one's key and id before completing it: only the completion lets the
+/// key's next delivery be handed out, so the calls come in processing order.
+async fn work_until_idle<I: Inbox + ?Sized>(
+    inbox: &I,
+    idle_rounds: usize,
+    on_claimed: impl Fn(String, DeliveryId),
+) {
+    let mut idle = 0;
+    while idle < idle_rounds {
+        let claimed = claim(inbox, at(0), 3).await;
+        if claimed.is_empty() {
+            idle += 1;
+            tokio::task::yield_now().await;
+            continue;
+        }
+        idle = 0;
+        for delivery in claimed {
+            let key = delivery
+                .delivery
+                .ordering_key
+                .clone()
+                .expect("a keyed delivery");
+            on_claimed(key, delivery.id);
+            inbox
+                .complete(delivery.id, delivery.attempt)
+                .await
+                .expect("complete");
+        }
+    }
+}
+
 /// A delivery comes back from `claim` byte for byte: source, body (any bytes), headers, times
 /// and keys.
 pub async fn enqueued_delivery_is_claimed_as_it_was_stored<I: Inbox + ?Sized>(inbox: Arc<I>) {
@@ -590,45 +623,29 @@ where
         }
     }
 
-    let completed = Arc::new(tokio::sync::Mutex::new(Vec::<(String, DeliveryId)>::new()));
+    let completed = Arc::new(std::sync::Mutex::new(Vec::<(String, DeliveryId)>::new()));
     let mut workers = Vec::new();
     for _ in 0..4 {
         let inbox = Arc::clone(&inbox);
         let completed = Arc::clone(&completed);
         workers.push(tokio::spawn(async move {
-            let mut idle_rounds = 0;
-            while idle_rounds < 50 {
-                let claimed = inbox.claim(at(0), LEASE, 3).await.expect("claim");
-                if claimed.is_empty() {
-                    idle_rounds += 1;
-                    tokio::task::yield_now().await;
-                    continue;
-                }
-                idle_rounds = 0;
-                for delivery in claimed {
-                    // Record before completing: the next delivery of the key is claimable only
-                    // after `complete`, so the record order is the processing order.
-                    let key = delivery.delivery.ordering_key.clone().unwrap();
-                    completed.lock().await.push((key, delivery.id));
-                    inbox
-                        .complete(delivery.id, delivery.attempt)
-                        .await
-                        .expect("complete");
-                }
-            }
+            work_until_idle(&*inbox, 50, |key, id| {
+                completed.lock().unwrap().push((key, id));
+            })
+            .await;
         }));
     }
     for worker in workers {
         worker.await.unwrap();
     }
 
-    let completed = completed.lock().await;
+    let completed = std::mem::take(&mut *completed.lock().unwrap());
     let total = usize::try_from(KEYS * PER_KEY).unwrap();
     assert_eq!(completed.len(), total, "every delivery exactly once");
     let distinct: BTreeSet<_> = completed.iter().map(|(_, id)| *id).collect();
     assert_eq!(distinct.len(), total, "no delivery twice");
     let mut per_key: BTreeMap<String, Vec<DeliveryId>> = BTreeMap::new();
-    for (key, id) in completed.iter() {
+    for (key, id) in &completed {
         per_key.entry(key.clone()).or_default().push(*id);
     }
     assert_eq!(per_key, expected, "each issue in change-time order");
@@ -972,22 +989,11 @@ pub async fn receivers_leasing_at_enqueue_and_workers_claiming_share_each_key_in
     for _ in 0..2 {
         let (inbox, log) = (Arc::clone(&inbox), Arc::clone(&log));
         workers.push(tokio::spawn(async move {
-            let mut idle_rounds = 0;
-            while idle_rounds < 200 {
-                let claimed = inbox.claim(at(0), LEASE, 3).await.expect("claim");
-                if claimed.is_empty() {
-                    idle_rounds += 1;
-                    tokio::task::yield_now().await;
-                    continue;
-                }
-                idle_rounds = 0;
-                for claimed in claimed {
-                    let key = claimed.delivery.ordering_key.clone().unwrap();
-                    hold(&log, &key, claimed.id);
-                    release(&log, &key);
-                    inbox.complete(claimed.id, claimed.attempt).await.unwrap();
-                }
-            }
+            work_until_idle(&*inbox, 200, |key, id| {
+                hold(&log, &key, id);
+                release(&log, &key);
+            })
+            .await;
         }));
     }
     let mut expected = BTreeMap::new();

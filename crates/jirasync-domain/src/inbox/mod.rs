@@ -31,6 +31,10 @@
 //! * **Completion in groups.** [`Inbox::complete_all`] marks several claims done in one write
 //!   (one transaction on the SQL stores), each refused in its place when its attempt no longer
 //!   holds it; workers use it for the deliveries of a claim.
+//! * **Leased at enqueue.** [`Inbox::enqueue_leased`] stores a delivery already claimed, as its
+//!   first attempt, when a claim at that moment could hand it out (the same order rule), so a
+//!   receiver with a free worker can apply it from the bytes in hand; otherwise it is stored
+//!   pending, as [`Inbox::enqueue`] stores it.
 //! * **Replay.** A dead delivery goes back to pending with its attempt count reset, by command.
 //!
 //! Implementations: the SQLite and PostgreSQL stores of `jirasync-store`; `MemoryInbox` for

@@ -16,8 +16,8 @@ use jirasync_domain::external_actor::{
 };
 use jirasync_domain::ids::{ExternalActorId, IntegrationId, LocalIssueId, OrganizationId, UserId};
 use jirasync_domain::inbox::{
-    ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, FailOutcome, Inbox, InboxDepth,
-    MemoryInbox, NewDelivery,
+    ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, Enqueued, FailOutcome, Inbox,
+    InboxDepth, MemoryInbox, NewDelivery,
 };
 use jirasync_domain::integration::{
     ExternalId, Identity, Integration, OrganizationIntegration, SyncConfig,
@@ -297,11 +297,16 @@ flaky! {
     }
 }
 
-/// A [`MemoryInbox`] that can be switched off, and that records how deliveries are marked done.
+/// A [`MemoryInbox`] that can be switched off, and that records how deliveries are handed out
+/// (leased as they were stored, or claimed) and marked done.
 #[derive(Debug, Default)]
 pub struct FlakyInbox {
     pub inner: MemoryInbox,
     pub switch: Switch,
+    /// The deliveries `enqueue_leased` stored leased.
+    leased_at_enqueue: Mutex<Vec<DeliveryId>>,
+    /// The deliveries claims handed out.
+    claimed: Mutex<Vec<DeliveryId>>,
     /// Each `complete_all` call's deliveries.
     completed_together: Mutex<Vec<Vec<DeliveryId>>>,
     /// Each `complete` call's delivery.
@@ -309,6 +314,16 @@ pub struct FlakyInbox {
 }
 
 impl FlakyInbox {
+    /// The deliveries stored already leased so far, in order.
+    pub fn leased_at_enqueue(&self) -> Vec<DeliveryId> {
+        self.leased_at_enqueue.lock().unwrap().clone()
+    }
+
+    /// The deliveries claims handed out so far, in order.
+    pub fn claimed(&self) -> Vec<DeliveryId> {
+        self.claimed.lock().unwrap().clone()
+    }
+
     /// The deliveries of each `complete_all` call so far, in order.
     pub fn completed_together(&self) -> Vec<Vec<DeliveryId>> {
         self.completed_together.lock().unwrap().clone()
@@ -329,12 +344,6 @@ impl FlakyInbox {
 flaky! {
     Inbox for FlakyInbox {
         async fn enqueue(&self, delivery: NewDelivery) -> DeliveryId;
-        async fn claim(
-            &self,
-            now: SystemTime,
-            lease: Duration,
-            limit: usize,
-        ) -> Vec<ClaimedDelivery>;
         async fn renew(&self, id: DeliveryId, attempt: u32, until: SystemTime) -> ();
         async fn fail(
             &self,
@@ -348,6 +357,33 @@ flaky! {
         async fn depth(&self, now: SystemTime) -> InboxDepth;
         async fn purge_done(&self, before: SystemTime) -> u64;
     } written out {
+        async fn enqueue_leased(
+            &self,
+            delivery: NewDelivery,
+            now: SystemTime,
+            lease: Duration,
+        ) -> Result<Enqueued, StoreError> {
+            self.switch.check()?;
+            let stored = self.inner.enqueue_leased(delivery, now, lease).await?;
+            if stored.lease.is_some() {
+                self.leased_at_enqueue.lock().unwrap().push(stored.id);
+            }
+            Ok(stored)
+        }
+
+        async fn claim(
+            &self,
+            now: SystemTime,
+            lease: Duration,
+            limit: usize,
+        ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+            self.switch.check()?;
+            let claimed = self.inner.claim(now, lease, limit).await?;
+            let mut record = self.claimed.lock().unwrap();
+            record.extend(claimed.iter().map(|delivery| delivery.id));
+            Ok(claimed)
+        }
+
         async fn complete(&self, id: DeliveryId, attempt: u32) -> Result<(), StoreError> {
             self.completed_alone.lock().unwrap().push(id);
             self.complete_unrecorded(id, attempt).await

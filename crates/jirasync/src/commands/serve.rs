@@ -290,6 +290,7 @@ pub(super) fn sync_service(
     .mode(mode)
     .worker_options(WorkerOptions {
         claim_batch: config.claim_batch.get(),
+        apply_at_receipt: config.apply_at_receipt,
         ..WorkerOptions::default()
     })
     .event_time_tolerance(config.event_time_tolerance)
@@ -363,5 +364,17 @@ mod tests {
             service.worker_options().claim_batch,
             jirasync_service::DEFAULT_CLAIM_BATCH
         );
+    }
+
+    #[tokio::test]
+    async fn the_receiver_applies_at_receipt_unless_configured_off() {
+        let store = jirasync_store::open(&DatabaseUrl::new("sqlite::memory:"))
+            .await
+            .unwrap();
+        let service = sync_service(&store, &config(&[])).unwrap();
+        assert!(service.worker_options().apply_at_receipt);
+        let off = config(&["--apply-at-receipt", "false"]);
+        let service = sync_service(&store, &off).unwrap();
+        assert!(!service.worker_options().apply_at_receipt);
     }
 }
