@@ -8,8 +8,8 @@
 # on PostgreSQL the server's backends are not counted). Steadier than the CPU time on a shared
 # machine: the server's file and socket I/O per delivery received and applied, in read and write
 # system calls and in KB (/proc/PID/io, the whole run). On PostgreSQL, where the database's own
-# work is most of a delivery's: the whole machine's CPU time per delivery received and applied
-# (/proc/stat, load and drain; it counts the load generator as well, the same in every run).
+# work is most of a delivery's: the CPU time of the server's processes (`postgres`, backends and
+# background processes alike, /proc/PID/stat) per delivery received and applied, load and drain.
 #
 # Usage: scripts/inbox-drain.sh DATASET_DIR     (a data set compare-python.sh kept: KEEP=DIR)
 #   BACKEND=postgres runs it on PostgreSQL instead, in a database of its own per run, created and
@@ -73,11 +73,22 @@ now() { date +%s.%N; }
 cpu_us() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", ($14 + $15) / hz * 1e6 }' "/proc/$server_pid/stat"; }
 # The server's I/O so far (/proc/PID/io): "rchar wchar syscr syscw".
 io() { awk '/^(rchar|wchar|syscr|syscw):/ { v[$1] = $2 } END { print v["rchar:"], v["wchar:"], v["syscr:"], v["syscw:"] }' "/proc/$server_pid/io"; }
-# CPU time of the whole machine so far (user, nice, system, irq, softirq), in microseconds.
-machine_us() { awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.0f", ($2 + $3 + $4 + $7 + $8) / hz * 1e6 }' /proc/stat; }
+# The CPU time so far of each PostgreSQL process on this machine, as "PID TICKS" lines.
+postgres_cpu() {
+  local pid
+  for pid in $(pgrep -x postgres || true); do
+    awk -v pid="$pid" '{ print pid, $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || true
+  done
+}
+# The CPU microseconds PostgreSQL spent between two postgres_cpu snapshots (files): a process
+# started in between counts from zero (one that ended in between is not counted).
+postgres_cpu_between() {
+  awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { start[$1] = $2; next }
+    { spent += $2 - (($1 in start) ? start[$1] : 0) } END { printf "%.0f", spent / hz * 1e6 }' "$1" "$2"
+}
 per() { awk -v a="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.0f", a / n; else print "-" }'; }
 
-printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all | read / write calls per delivery | KB read / written per delivery | machine CPU µs per delivery, all |\n'
+printf '| workers | accepted req/s | non-2xx | applied during the load /s | drained after it /s | CPU µs per accept (load) | CPU µs per drained delivery | CPU µs per delivery, all | read / write calls per delivery | KB read / written per delivery | PostgreSQL CPU µs per delivery, all |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for workers in $WORKERS; do
   scratch_database "$BACKEND" "$work" "jirasync_drain_$$"
@@ -92,7 +103,8 @@ for workers in $WORKERS; do
     sleep 0.1
   done
   [[ -n "$url" ]] || { cat "$work/log" >&2; exit 1; }
-  cpu_start=$(cpu_us) machine_start=$(machine_us)
+  cpu_start=$(cpu_us)
+  [[ "$BACKEND" == postgres ]] && postgres_cpu >"$work/postgres.start"
   read -r rchar0 wchar0 syscr0 syscw0 <<<"$(io)"
   if [[ -n "$RATE" ]]; then
     "$paced_load" --url "$url" --token-file "$kept/data/token.txt" --payloads "$kept/data/payloads" \
@@ -108,7 +120,12 @@ for workers in $WORKERS; do
   pending=$(count "state = 'pending'")
   started=$(now)
   while [[ "$(count "state = 'pending'")" != 0 ]]; do sleep 0.1; done
-  cpu_drained=$(cpu_us) machine_drained=$(machine_us)
+  cpu_drained=$(cpu_us)
+  postgres_spent="-"
+  if [[ "$BACKEND" == postgres ]]; then
+    postgres_cpu >"$work/postgres.end"
+    postgres_spent=$(per "$(postgres_cpu_between "$work/postgres.start" "$work/postgres.end")" "$((applied + pending))")
+  fi
   read -r rchar1 wchar1 syscr1 syscw1 <<<"$(io)"
   drained=$(awk -v p="$pending" -v s="$started" -v e="$(now)" 'BEGIN { printf "%.0f", p / (e - s) }')
   rps=$(grep '^rps=' "$work/load" | cut -d= -f2)
@@ -122,7 +139,7 @@ for workers in $WORKERS; do
     "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")" \
     "$(per $((syscr1 - syscr0)) "$accepted")" "$(per $((syscw1 - syscw0)) "$accepted")" \
     "$(per $(((rchar1 - rchar0) / 1024)) "$accepted")" "$(per $(((wchar1 - wchar0) / 1024)) "$accepted")" \
-    "$(per $((machine_drained - machine_start)) "$accepted")"
+    "$postgres_spent"
   kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
   drop_scratch_database
 done
