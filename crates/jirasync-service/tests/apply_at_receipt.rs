@@ -14,15 +14,17 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use jirasync_core::Clock as _;
 use jirasync_domain::inbox::{DeliveryId, DeliveryState, Inbox};
 use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::Assignee;
 use jirasync_domain::{DirectoryError, JiraDirectory, StaticJiraDirectory};
 use jirasync_service::{
-    ShutdownTrigger, SyncService, WebhookReceipt, WorkerOptions, shutdown_channel, spawn_workers,
+    DEFAULT_INBOX_LEASE, ManualClock, ShutdownTrigger, SyncService, WebhookReceipt, WorkerOptions,
+    process_available, shutdown_channel, spawn_workers,
 };
 use jirasync_webhook::{JiraUser, StatusId};
 use support::flaky::FlakyInbox;
@@ -316,4 +318,116 @@ async fn shutting_down_waits_for_a_delivery_applied_at_receipt() {
     );
     let pending = in_state(&inbox, DeliveryState::Pending).await;
     assert_eq!(pending, BTreeSet::from([stored]));
+}
+
+#[test]
+fn a_delivery_whose_process_died_while_applying_it_is_claimed_again_once_its_lease_ends() {
+    let clock = Arc::new(ManualClock::at(SystemTime::now()));
+    let inbox = Arc::new(FlakyInbox::default());
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let service_on = |world: &World, directory: Arc<dyn JiraDirectory>| {
+        SyncService::builder(world.store.clone(), world.store.clone(), directory)
+            .inbox(inbox.clone())
+            .clock(clock.clone())
+            .build()
+            .unwrap()
+    };
+
+    // The first process receives the delivery and starts applying it at receipt (jess's
+    // e-mail is hidden: the directory is asked, and holds the application), then dies in the
+    // middle: dropping its runtime drops every task it ran, as `kill -9` would.
+    let first_process = runtime();
+    let directory = Arc::new(GatedDirectory::default());
+    let (world, id) = first_process.block_on(async {
+        let world = World::new().await;
+        let service = service_on(&world, directory.clone());
+        let (_trigger, shutdown) = shutdown_channel();
+        let _workers = spawn_workers(&service, 1, &shutdown);
+        settle().await;
+        let id = receive(&world, &service, "assignee_hidden_email.json").await;
+        directory.entered.notified().await;
+        (world, id)
+    });
+    drop(first_process);
+    let runtime = runtime();
+    runtime.block_on(async {
+        let stored = inbox.list(None, 10).await.unwrap();
+        assert_eq!(inbox.leased_at_enqueue(), vec![id]);
+        assert_eq!(
+            (stored[0].state, stored[0].attempts),
+            (DeliveryState::Pending, 1)
+        );
+        assert!(
+            stored[0].leased_until.is_some(),
+            "still leased to the dead process"
+        );
+
+        // The restarted process, whose Jira answers: nothing to claim while the lease lasts,
+        // then attempt 2.
+        let jira = StaticJiraDirectory::new().with_user(JiraUser {
+            name: Some("jess".to_owned()),
+            key: Some("JIRAUSER10100".to_owned()),
+            email_address: Some("jess@example.com".to_owned()),
+            ..JiraUser::default()
+        });
+        let service = service_on(&world, Arc::new(jira));
+        assert_eq!(process_available(&service).await.unwrap(), 0);
+        clock.advance(DEFAULT_INBOX_LEASE);
+        assert_eq!(process_available(&service).await.unwrap(), 1);
+        let done = inbox.list(Some(DeliveryState::Done), 10).await.unwrap();
+        assert_eq!((done[0].id, done[0].attempts), (id, 2));
+        assert_eq!(
+            world.local_issue().await.assignee,
+            Some(Assignee::User(world.jess))
+        );
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_delivery_applied_at_receipt_for_longer_than_its_lease_keeps_it() {
+    let world = World::new().await;
+    let inbox = Arc::new(FlakyInbox::default());
+    let clock = Arc::new(ManualClock::at(SystemTime::now()));
+    let directory = Arc::new(GatedDirectory::default());
+    let service = SyncService::builder(world.store.clone(), world.store.clone(), directory.clone())
+        .inbox(inbox.clone())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let (trigger, shutdown) = shutdown_channel();
+    let workers = spawn_workers(&service, 1, &shutdown);
+    settle().await;
+
+    let id = receive(&world, &service, "assignee_hidden_email.json").await;
+    directory.entered.notified().await;
+    let first_lease = inbox.list(None, 10).await.unwrap()[0].leased_until.unwrap();
+    // Twice the lease goes by while the directory holds the application.
+    for _ in 0..6 {
+        clock.advance(DEFAULT_INBOX_LEASE / 3);
+        tokio::time::sleep(DEFAULT_INBOX_LEASE / 3).await;
+    }
+    let renewed = inbox.list(None, 10).await.unwrap()[0].leased_until.unwrap();
+    assert!(renewed > first_lease + DEFAULT_INBOX_LEASE, "{renewed:?}");
+    assert!(
+        inbox
+            .claim(clock.now(), DEFAULT_INBOX_LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "still held"
+    );
+
+    directory.open.notify_one();
+    settle().await;
+    let done = inbox.list(Some(DeliveryState::Done), 10).await.unwrap();
+    assert_eq!((done[0].id, done[0].attempts), (id, 1));
+    trigger.trigger();
+    for worker in workers {
+        worker.await.unwrap();
+    }
 }
