@@ -151,11 +151,20 @@ async fn run_worker(service: SyncService, index: usize, shutdown: Shutdown) {
     let options = *service.worker_options();
     tracing::debug!(worker = index, "inbox-worker-started");
     while !shutdown.is_triggered() {
-        // A slot the receiver holds (applying a delivery) is waited for.
+        // A slot the receiver holds (applying a delivery) is waited for; once stopping, a slot
+        // that frees up is not used to claim.
         let slot = tokio::select! {
-            slot = Arc::clone(service.worker_slots()).acquire_owned() => slot,
+            biased;
             () = shutdown.clone().triggered() => break,
+            slot = Arc::clone(service.worker_slots()).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                // The slots are never closed; were they, there would be nothing left to do.
+                Err(_) => break,
+            },
         };
+        if shutdown.is_triggered() {
+            break;
+        }
         let claimed = claim(&service, inbox.as_ref()).await;
         match claimed {
             Ok(claimed) if !claimed.is_empty() => {
