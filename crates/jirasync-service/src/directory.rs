@@ -1,16 +1,20 @@
 //! [`ClientJiraDirectory`]: the domain's Jira look-ups, answered by Jira's REST API with the
 //! credentials of an organization linked to the integration.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use jirasync_client::{JiraClient, RetryPolicy};
 use jirasync_domain::DirectoryError;
+use jirasync_domain::ids::IntegrationId;
 use jirasync_domain::integration::{Identity, Integration, LinkStatus};
 use jirasync_domain::{IntegrationStore, JiraDirectory};
 use jirasync_webhook::{JiraUser, StatusId};
+use tokio::sync::OnceCell;
 
 use crate::jira::{client_options, jira_client_with};
 
@@ -24,10 +28,80 @@ use crate::jira::{client_options, jira_client_with};
 /// (retry later); any other refusal (401, 403, an `oauth_problem`, unusable stored credentials) →
 /// [`DirectoryError::Refused`]; no linked organization with credentials →
 /// [`DirectoryError::NoCredentials`].
+///
+/// A look-up that arrives while the same one is under way (the same integration's statuses,
+/// the same user of the same integration) waits for it and shares its answer, failures
+/// included: a burst of deliveries, such as those in flight when the `done` statuses' cache
+/// expires under load in inline mode, sends Jira one request, not one each. A look-up that
+/// starts after the other finished asks Jira again. Clones share the look-ups under way.
 #[derive(Clone)]
 pub struct ClientJiraDirectory {
     store: Arc<dyn IntegrationStore>,
     retry: Option<RetryPolicy>,
+    statuses: Arc<Shared<IntegrationId, Result<BTreeSet<StatusId>, DirectoryError>>>,
+    users: Arc<Shared<UserLookup, Result<Option<JiraUser>, DirectoryError>>>,
+}
+
+/// A user look-up, as [`Shared`] tells one from another: the integration, the username, the
+/// user key.
+type UserLookup = (IntegrationId, Option<String>, Option<String>);
+
+/// Calls under way by what they ask: a call made while an equal one is under way waits for it
+/// and gets a clone of its answer.
+struct Shared<K, V> {
+    calls: Mutex<HashMap<K, Arc<OnceCell<V>>>>,
+}
+
+impl<K, V> Default for Shared<K, V> {
+    fn default() -> Self {
+        Self {
+            calls: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Shared<K, V> {
+    /// `call`'s answer, or the answer of the equal call under way.
+    async fn run<F, Fut>(&self, key: K, call: F) -> V
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = V>,
+    {
+        let cell = Arc::clone(self.lock().entry(key.clone()).or_default());
+        let _leave = Leave {
+            shared: self,
+            key,
+            cell: Arc::clone(&cell),
+        };
+        // If the caller running the call is dropped, one of those waiting runs it instead.
+        cell.get_or_init(call).await.clone()
+    }
+}
+
+impl<K, V> Shared<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, Arc<OnceCell<V>>>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Ends a caller's part in a shared call: the first to leave removes the call, so that a call
+/// made after it asks again.
+struct Leave<'s, K: Hash + Eq, V> {
+    shared: &'s Shared<K, V>,
+    key: K,
+    cell: Arc<OnceCell<V>>,
+}
+
+impl<K: Hash + Eq, V> Drop for Leave<'_, K, V> {
+    fn drop(&mut self) {
+        let mut calls = self.shared.lock();
+        if calls
+            .get(&self.key)
+            .is_some_and(|cell| Arc::ptr_eq(cell, &self.cell))
+        {
+            calls.remove(&self.key);
+        }
+    }
 }
 
 impl fmt::Debug for ClientJiraDirectory {
@@ -42,7 +116,12 @@ impl ClientJiraDirectory {
     /// A directory reading integrations' credentials from `store` (jirasync's
     /// [`SyncStore`](jirasync_domain::SyncStore), or any store of integrations).
     pub fn new(store: Arc<dyn IntegrationStore>) -> Self {
-        Self { store, retry: None }
+        Self {
+            store,
+            retry: None,
+            statuses: Arc::default(),
+            users: Arc::default(),
+        }
     }
 
     /// Uses this retry policy for Jira calls instead of the client's default.
@@ -142,6 +221,29 @@ impl JiraDirectory for ClientJiraDirectory {
         if user.name.is_none() && user.key.is_none() {
             return Ok(None);
         }
+        let lookup = (integration.id, user.name.clone(), user.key.clone());
+        self.users
+            .run(lookup, || self.ask_for_user(integration, user))
+            .await
+    }
+
+    async fn done_status_ids(
+        &self,
+        integration: &Integration,
+    ) -> Result<BTreeSet<StatusId>, DirectoryError> {
+        self.statuses
+            .run(integration.id, || self.ask_for_done_statuses(integration))
+            .await
+    }
+}
+
+impl ClientJiraDirectory {
+    /// Asks Jira for `user`, by username, then by user key.
+    async fn ask_for_user(
+        &self,
+        integration: &Integration,
+        user: &JiraUser,
+    ) -> Result<Option<JiraUser>, DirectoryError> {
         let client = self.client(integration).await?;
         if let Some(name) = &user.name {
             let found = client
@@ -162,7 +264,8 @@ impl JiraDirectory for ClientJiraDirectory {
         Ok(None)
     }
 
-    async fn done_status_ids(
+    /// Asks Jira for its statuses, and keeps those of the `done` category.
+    async fn ask_for_done_statuses(
         &self,
         integration: &Integration,
     ) -> Result<BTreeSet<StatusId>, DirectoryError> {
@@ -177,5 +280,41 @@ impl JiraDirectory for ClientJiraDirectory {
             .filter(|status| status.is_done())
             .map(|status| StatusId::new(status.id))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_shared_call_whose_runner_is_dropped_is_run_by_one_of_those_waiting() {
+        let shared: Arc<Shared<u8, u32>> = Arc::default();
+        let started = Arc::new(tokio::sync::Notify::new());
+        let runner = tokio::spawn({
+            let (shared, started) = (Arc::clone(&shared), Arc::clone(&started));
+            async move {
+                shared
+                    .run(1, || async move {
+                        started.notify_one();
+                        std::future::pending::<u32>().await
+                    })
+                    .await
+            }
+        });
+        started.notified().await;
+
+        let waiting = shared.run(1, || async { 7 });
+        let cancel = async {
+            // The waiting call is polled first, and finds the runner's call under way.
+            tokio::task::yield_now().await;
+            runner.abort();
+            runner.await
+        };
+        let (answer, cancelled) = tokio::join!(waiting, cancel);
+
+        assert!(cancelled.unwrap_err().is_cancelled());
+        assert_eq!(answer, 7);
+        assert!(shared.lock().is_empty(), "the call is forgotten once done");
     }
 }

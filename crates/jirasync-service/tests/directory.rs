@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jirasync_client::RetryPolicy;
 use jirasync_domain::DirectoryError;
@@ -264,4 +265,110 @@ async fn a_user_without_name_or_key_is_not_looked_up() {
             .unwrap_or_default()
             .is_empty()
     );
+}
+
+/// How many requests `jira` has received for `path`.
+async fn requests_to(jira: &MockServer, path: &str) -> usize {
+    let received = jira.received_requests().await.unwrap_or_default();
+    received
+        .iter()
+        .filter(|request| request.url.path() == path)
+        .count()
+}
+
+#[tokio::test]
+async fn concurrent_status_look_ups_share_one_request_and_a_later_one_asks_again() {
+    let jira = MockServer::start().await;
+    // Slow enough that every look-up below starts while the first is under way.
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/status"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(300))
+                .set_body_json(json!([
+                    {"id": "6", "name": "Closed", "statusCategory": {"id": 3, "key": "done"}}
+                ])),
+        )
+        .mount(&jira)
+        .await;
+    let (directory, integration) = installed(&jira.uri()).await;
+
+    // Clones of the directory, as the service's tasks hold them.
+    let mut look_ups = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (directory, integration) = (directory.clone(), integration.clone());
+        look_ups.spawn(async move { directory.done_status_ids(&integration).await });
+    }
+    let answers = look_ups.join_all().await;
+
+    let expected: BTreeSet<StatusId> = [StatusId::new("6")].into_iter().collect();
+    for answer in answers {
+        assert_eq!(answer.unwrap(), expected);
+    }
+    assert_eq!(requests_to(&jira, "/rest/api/2/status").await, 1);
+    // A clone shares the look-ups under way, but this one starts after the first finished.
+    directory
+        .clone()
+        .done_status_ids(&integration)
+        .await
+        .unwrap();
+    assert_eq!(requests_to(&jira, "/rest/api/2/status").await, 2);
+}
+
+#[tokio::test]
+async fn concurrent_look_ups_of_one_user_share_a_request_and_a_failure_is_shared_too() {
+    let jira = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/user"))
+        .and(query_param("username", "jess"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_millis(300))
+                .set_body_json(json!({
+                    "name": "jess", "key": "JIRAUSER10100", "emailAddress": "jess@example.com",
+                    "displayName": "Jess MacQueen", "active": true
+                })),
+        )
+        .mount(&jira)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/2/user"))
+        .and(query_param("username", "bob"))
+        .respond_with(ResponseTemplate::new(503).set_delay(Duration::from_millis(300)))
+        .mount(&jira)
+        .await;
+    let (directory, integration) = installed(&jira.uri()).await;
+    let (jess, bob) = (user(Some("jess"), None), user(Some("bob"), None));
+
+    let mut look_ups = tokio::task::JoinSet::new();
+    for n in 0..6 {
+        let asked = if n % 2 == 0 {
+            jess.clone()
+        } else {
+            bob.clone()
+        };
+        let (directory, integration) = (directory.clone(), integration.clone());
+        look_ups.spawn(async move {
+            (
+                asked.name.clone(),
+                directory.find_user(&integration, &asked).await,
+            )
+        });
+    }
+    let answers = look_ups.join_all().await;
+
+    for (name, answer) in answers {
+        if name.as_deref() == Some("jess") {
+            let found = answer.unwrap().unwrap();
+            assert_eq!(found.email_address.as_deref(), Some("jess@example.com"));
+        } else {
+            let error = answer.unwrap_err();
+            assert!(
+                matches!(error, DirectoryError::Unreachable { .. }),
+                "{error:?}"
+            );
+        }
+    }
+    // One request per user, not one per look-up.
+    assert_eq!(requests_to(&jira, "/rest/api/2/user").await, 2);
 }
