@@ -34,12 +34,64 @@ use crate::jira::{client_options, jira_client_with};
 /// included: a burst of deliveries, such as those in flight when the `done` statuses' cache
 /// expires under load in inline mode, sends Jira one request, not one each. A look-up that
 /// starts after the other finished asks Jira again. Clones share the look-ups under way.
+///
+/// The client built for an integration is kept and reused for as long as the integration's
+/// URL and TLS setting and the identity's credentials stay the same: building one loads the
+/// TLS roots and, for OAuth, parses the RSA key, and each client has its own connections, so
+/// reusing it keeps Jira's connections open between look-ups. Clones share the clients.
 #[derive(Clone)]
 pub struct ClientJiraDirectory {
     store: Arc<dyn IntegrationStore>,
     retry: Option<RetryPolicy>,
+    clients: Arc<Clients>,
     statuses: Arc<Shared<IntegrationId, Result<BTreeSet<StatusId>, DirectoryError>>>,
     users: Arc<Shared<UserLookup, Result<Option<JiraUser>, DirectoryError>>>,
+}
+
+/// The clients built lately, by integration, each with what it was built from.
+#[derive(Default)]
+struct Clients {
+    kept: Mutex<HashMap<IntegrationId, KeptClient>>,
+    /// How many clients were built.
+    built: std::sync::atomic::AtomicUsize,
+}
+
+/// A client, and the URL, TLS setting and identity it was built with.
+struct KeptClient {
+    base_url: String,
+    verify_ssl: bool,
+    identity: Identity,
+    client: JiraClient,
+}
+
+impl Clients {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IntegrationId, KeptClient>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The client kept for `integration` if it was built with its URL, its TLS setting and
+    /// `identity`.
+    fn reuse(&self, integration: &Integration, identity: &Identity) -> Option<JiraClient> {
+        let kept = self.lock();
+        let kept = kept.get(&integration.id)?;
+        let same = kept.base_url == integration.metadata.base_url
+            && kept.verify_ssl == integration.metadata.verify_ssl
+            && kept.identity == *identity;
+        same.then(|| kept.client.clone())
+    }
+
+    /// Keeps `client`, built for `integration` with `identity`, in place of the one before.
+    fn keep(&self, integration: &Integration, identity: Identity, client: &JiraClient) {
+        self.built
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let kept = KeptClient {
+            base_url: integration.metadata.base_url.clone(),
+            verify_ssl: integration.metadata.verify_ssl,
+            identity,
+            client: client.clone(),
+        };
+        self.lock().insert(integration.id, kept);
+    }
 }
 
 /// A user look-up, as [`Shared`] tells one from another: the integration, the username, the
@@ -119,6 +171,7 @@ impl ClientJiraDirectory {
         Self {
             store,
             retry: None,
+            clients: Arc::default(),
             statuses: Arc::default(),
             users: Arc::default(),
         }
@@ -128,6 +181,8 @@ impl ClientJiraDirectory {
     #[must_use]
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = Some(retry);
+        // Clients built with the former policy are not reused.
+        self.clients = Arc::default();
         self
     }
 
@@ -170,6 +225,9 @@ impl ClientJiraDirectory {
         integration: &Integration,
     ) -> Result<JiraClient, DirectoryError> {
         let identity = self.identity(integration).await?;
+        if let Some(client) = self.clients.reuse(integration, &identity) {
+            return Ok(client);
+        }
         let refused = |error: crate::jira::JiraClientError| DirectoryError::Refused {
             message: error.to_string(),
         };
@@ -177,7 +235,9 @@ impl ClientJiraDirectory {
         if let Some(retry) = self.retry {
             options = options.retry(retry);
         }
-        jira_client_with(&options, &identity.credentials).map_err(refused)
+        let client = jira_client_with(&options, &identity.credentials).map_err(refused)?;
+        self.clients.keep(integration, identity, &client);
+        Ok(client)
     }
 }
 
@@ -285,7 +345,74 @@ impl ClientJiraDirectory {
 
 #[cfg(test)]
 mod tests {
+    use jirasync_domain::ids::OrganizationId;
+    use jirasync_domain::integration::JiraCredentials;
+    use jirasync_domain::organization::OrganizationFeatures;
+    use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
+    use jirasync_domain::{InMemoryStore, SecretString, Seed};
+    use jirasync_webhook::WebhookSecret;
+
     use super::*;
+
+    /// `organization` installs the Jira at `base_url` with the personal access token `token`.
+    async fn install(
+        store: &InMemoryStore,
+        organization: OrganizationId,
+        base_url: &str,
+        token: &str,
+    ) -> Integration {
+        let request = InstallRequest {
+            organization_id: organization,
+            base_url: base_url.to_owned(),
+            consumer_key: "jirasync".to_owned(),
+            verify_ssl: true,
+            webhook_secret: WebhookSecret::generate(),
+            credentials: JiraCredentials::Bearer {
+                token: SecretString::new(token),
+            },
+            installed_by: None,
+        };
+        install_jira_server(store, request)
+            .await
+            .unwrap()
+            .integration
+    }
+
+    fn built(directory: &ClientJiraDirectory) -> usize {
+        directory
+            .clients
+            .built
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[tokio::test]
+    async fn a_client_is_reused_until_the_integration_or_its_credentials_change() {
+        let store = Arc::new(InMemoryStore::new());
+        let acme = store
+            .seed_organization("acme", OrganizationFeatures::all())
+            .await
+            .unwrap();
+        let jira = "https://jira.example.com";
+        let integration = install(&store, acme, jira, "first-token").await;
+        let directory = ClientJiraDirectory::new(store.clone());
+
+        directory.client(&integration).await.unwrap();
+        directory.clone().client(&integration).await.unwrap();
+        assert_eq!(built(&directory), 1, "clones share the kept client");
+
+        let mut moved = integration.clone();
+        moved.metadata.base_url = "https://jira2.example.com".to_owned();
+        directory.client(&moved).await.unwrap();
+        assert_eq!(built(&directory), 2, "another URL");
+
+        // Installed again by the same organization, with a new token.
+        let reinstalled = install(&store, acme, jira, "second-token").await;
+        assert_eq!(reinstalled.id, integration.id);
+        directory.client(&reinstalled).await.unwrap();
+        assert_eq!(built(&directory), 3, "new credentials");
+        directory.client(&reinstalled).await.unwrap();
+        assert_eq!(built(&directory), 3);
+    }
 
     #[tokio::test]
     async fn a_shared_call_whose_runner_is_dropped_is_run_by_one_of_those_waiting() {
