@@ -16,7 +16,7 @@ use jirasync_domain::{IntegrationStore, JiraDirectory};
 use jirasync_webhook::{JiraUser, StatusId};
 use tokio::sync::OnceCell;
 
-use crate::jira::{client_options, jira_client_with};
+use crate::jira::{KeptClients, client_options, jira_client_with};
 
 /// A [`JiraDirectory`] that calls Jira with `jirasync-client`.
 ///
@@ -43,55 +43,9 @@ use crate::jira::{client_options, jira_client_with};
 pub struct ClientJiraDirectory {
     store: Arc<dyn IntegrationStore>,
     retry: Option<RetryPolicy>,
-    clients: Arc<Clients>,
+    clients: Arc<KeptClients<IntegrationId>>,
     statuses: Arc<Shared<IntegrationId, Result<BTreeSet<StatusId>, DirectoryError>>>,
     users: Arc<Shared<UserLookup, Result<Option<JiraUser>, DirectoryError>>>,
-}
-
-/// The clients built lately, by integration, each with what it was built from.
-#[derive(Default)]
-struct Clients {
-    kept: Mutex<HashMap<IntegrationId, KeptClient>>,
-    /// How many clients were built.
-    built: std::sync::atomic::AtomicUsize,
-}
-
-/// A client, and the URL, TLS setting and identity it was built with.
-struct KeptClient {
-    base_url: String,
-    verify_ssl: bool,
-    identity: Identity,
-    client: JiraClient,
-}
-
-impl Clients {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<IntegrationId, KeptClient>> {
-        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The client kept for `integration` if it was built with its URL, its TLS setting and
-    /// `identity`.
-    fn reuse(&self, integration: &Integration, identity: &Identity) -> Option<JiraClient> {
-        let kept = self.lock();
-        let kept = kept.get(&integration.id)?;
-        let same = kept.base_url == integration.metadata.base_url
-            && kept.verify_ssl == integration.metadata.verify_ssl
-            && kept.identity == *identity;
-        same.then(|| kept.client.clone())
-    }
-
-    /// Keeps `client`, built for `integration` with `identity`, in place of the one before.
-    fn keep(&self, integration: &Integration, identity: Identity, client: &JiraClient) {
-        self.built
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let kept = KeptClient {
-            base_url: integration.metadata.base_url.clone(),
-            verify_ssl: integration.metadata.verify_ssl,
-            identity,
-            client: client.clone(),
-        };
-        self.lock().insert(integration.id, kept);
-    }
 }
 
 /// A user look-up, as [`Shared`] tells one from another: the integration, the username, the
@@ -225,7 +179,7 @@ impl ClientJiraDirectory {
         integration: &Integration,
     ) -> Result<JiraClient, DirectoryError> {
         let identity = self.identity(integration).await?;
-        if let Some(client) = self.clients.reuse(integration, &identity) {
+        if let Some(client) = self.clients.reuse(&integration.id, integration, &identity) {
             return Ok(client);
         }
         let refused = |error: crate::jira::JiraClientError| DirectoryError::Refused {
@@ -236,7 +190,8 @@ impl ClientJiraDirectory {
             options = options.retry(retry);
         }
         let client = jira_client_with(&options, &identity.credentials).map_err(refused)?;
-        self.clients.keep(integration, identity, &client);
+        self.clients
+            .keep(integration.id, integration, identity, &client);
         Ok(client)
     }
 }
@@ -379,10 +334,7 @@ mod tests {
     }
 
     fn built(directory: &ClientJiraDirectory) -> usize {
-        directory
-            .clients
-            .built
-            .load(std::sync::atomic::Ordering::Relaxed)
+        directory.clients.built()
     }
 
     #[tokio::test]

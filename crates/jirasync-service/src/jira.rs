@@ -1,11 +1,16 @@
 //! A Jira REST client for an installed integration: the domain's stored metadata and credentials
 //! turned into `jirasync-client`'s options and credentials.
 
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
 use jirasync_client::{
     AccessToken, BaseUrl, BearerToken, ClientOptions, ConsumerKey, Credentials, JiraClient,
     PrivateKey, TokenSecret,
 };
-use jirasync_domain::integration::{Integration, JiraCredentials};
+use jirasync_domain::integration::{Identity, Integration, JiraCredentials};
 
 /// Why no client could be built for an integration.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +97,80 @@ pub fn jira_client_with(
 ) -> Result<JiraClient, JiraClientError> {
     let credentials = client_credentials(credentials)?;
     JiraClient::new(options, credentials).map_err(|source| JiraClientError::Client { source })
+}
+
+/// Jira clients kept by `K` (an integration; an integration and an organization), each with the
+/// URL, TLS setting and identity it was built with, to be reused while those are unchanged:
+/// building a client loads the TLS roots and, for OAuth, parses the RSA key, and each client has
+/// its own connections, so a kept client saves that and keeps Jira's connections open.
+pub(crate) struct KeptClients<K> {
+    kept: Mutex<HashMap<K, KeptClient>>,
+    /// How many clients were kept, that is, built.
+    built: AtomicUsize,
+}
+
+/// A client, and the URL, TLS setting and identity it was built with.
+struct KeptClient {
+    base_url: String,
+    verify_ssl: bool,
+    identity: Identity,
+    client: JiraClient,
+}
+
+impl<K> Default for KeptClients<K> {
+    fn default() -> Self {
+        Self {
+            kept: Mutex::new(HashMap::new()),
+            built: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<K: Hash + Eq> KeptClients<K> {
+    fn lock(&self) -> MutexGuard<'_, HashMap<K, KeptClient>> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The client kept for `key` if it was built with `integration`'s URL and TLS setting and
+    /// with `identity`.
+    pub(crate) fn reuse(
+        &self,
+        key: &K,
+        integration: &Integration,
+        identity: &Identity,
+    ) -> Option<JiraClient> {
+        let kept = self.lock();
+        let kept = kept.get(key)?;
+        let same = kept.base_url == integration.metadata.base_url
+            && kept.verify_ssl == integration.metadata.verify_ssl
+            && kept.identity == *identity;
+        same.then(|| kept.client.clone())
+    }
+
+    /// Keeps `client`, built for `integration` with `identity`, as `key`'s, in place of the
+    /// one before.
+    pub(crate) fn keep(
+        &self,
+        key: K,
+        integration: &Integration,
+        identity: Identity,
+        client: &JiraClient,
+    ) {
+        self.built.fetch_add(1, Ordering::Relaxed);
+        let kept = KeptClient {
+            base_url: integration.metadata.base_url.clone(),
+            verify_ssl: integration.metadata.verify_ssl,
+            identity,
+            client: client.clone(),
+        };
+        self.lock().insert(key, kept);
+    }
+
+    /// How many clients were built.
+    #[cfg(test)]
+    pub(crate) fn built(&self) -> usize {
+        self.built.load(Ordering::Relaxed)
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use jirasync_client::{Assignment, JiraClient, RetryPolicy, distinct_statuses};
 use jirasync_domain::IntegrationStore;
-use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::ids::{IntegrationId, OrganizationId};
 use jirasync_domain::integration::Integration;
 use jirasync_domain::outbound::{
     CreatedJiraIssue, JiraAccount, JiraCreateField, JiraCreateMeta, JiraIssueState,
@@ -15,7 +15,7 @@ use jirasync_domain::outbound::{
 };
 use jirasync_webhook::IssueKey;
 
-use crate::jira::{client_options, jira_client_with};
+use crate::jira::{KeptClients, client_options, jira_client_with};
 
 /// How many users one e-mail search asks for: an exact match is looked for among them.
 const SEARCH_RESULTS: u32 = 20;
@@ -31,9 +31,14 @@ const SEARCH_RESULTS: u32 = 20;
 /// (400 an unknown user or invalid transition, 401 / 403 permission, 404 the issue is gone, an
 /// `oauth_problem`, an unreadable answer) → permanent, with Jira's words; no credentials for the
 /// organization → [`JiraWriteError::NoCredentials`].
+///
+/// The client built for an organization's identity is kept and reused while the integration's
+/// URL and TLS setting and the identity's credentials are unchanged, so calls reuse Jira's
+/// connections. Clones share the clients.
 #[derive(Clone)]
 pub struct ClientJiraWriter {
     store: Arc<dyn IntegrationStore>,
+    clients: Arc<KeptClients<(IntegrationId, OrganizationId)>>,
 }
 
 impl fmt::Debug for ClientJiraWriter {
@@ -45,7 +50,10 @@ impl fmt::Debug for ClientJiraWriter {
 impl ClientJiraWriter {
     /// A writer reading the organizations' credentials from `store`.
     pub fn new(store: Arc<dyn IntegrationStore>) -> Self {
-        Self { store }
+        Self {
+            store,
+            clients: Arc::default(),
+        }
     }
 
     async fn client(
@@ -65,13 +73,19 @@ impl ClientJiraWriter {
             .ok_or(JiraWriteError::NoCredentials {
                 integration_id: integration.id,
             })?;
+        let key = (integration.id, organization);
+        if let Some(client) = self.clients.reuse(&key, integration, &identity) {
+            return Ok(client);
+        }
         let refused = |error: crate::jira::JiraClientError| {
             JiraWriteError::permanent(None, format!("unusable credentials: {error}"))
         };
         let options = client_options(integration)
             .map_err(refused)?
             .retry(RetryPolicy::never());
-        jira_client_with(&options, &identity.credentials).map_err(refused)
+        let client = jira_client_with(&options, &identity.credentials).map_err(refused)?;
+        self.clients.keep(key, integration, identity, &client);
+        Ok(client)
     }
 }
 
