@@ -300,38 +300,11 @@ impl ClientJiraDirectory {
 
 #[cfg(test)]
 mod tests {
-    use jirasync_domain::ids::OrganizationId;
-    use jirasync_domain::integration::JiraCredentials;
     use jirasync_domain::organization::OrganizationFeatures;
-    use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
-    use jirasync_domain::{InMemoryStore, SecretString, Seed};
-    use jirasync_webhook::WebhookSecret;
+    use jirasync_domain::{InMemoryStore, Seed};
 
     use super::*;
-
-    /// `organization` installs the Jira at `base_url` with the personal access token `token`.
-    async fn install(
-        store: &InMemoryStore,
-        organization: OrganizationId,
-        base_url: &str,
-        token: &str,
-    ) -> Integration {
-        let request = InstallRequest {
-            organization_id: organization,
-            base_url: base_url.to_owned(),
-            consumer_key: "jirasync".to_owned(),
-            verify_ssl: true,
-            webhook_secret: WebhookSecret::generate(),
-            credentials: JiraCredentials::Bearer {
-                token: SecretString::new(token),
-            },
-            installed_by: None,
-        };
-        install_jira_server(store, request)
-            .await
-            .unwrap()
-            .integration
-    }
+    use crate::jira::tests::install;
 
     fn built(directory: &ClientJiraDirectory) -> usize {
         directory.clients.built()

@@ -174,12 +174,38 @@ impl<K: Hash + Eq> KeptClients<K> {
 }
 
 #[cfg(test)]
-mod tests {
-    use jirasync_domain::SecretString;
-    use jirasync_domain::ids::IntegrationId;
+pub(crate) mod tests {
+    use jirasync_domain::ids::{IntegrationId, OrganizationId};
     use jirasync_domain::integration::{ExternalId, IntegrationMetadata};
+    use jirasync_domain::rules::install::{InstallRequest, install_jira_server};
+    use jirasync_domain::{InMemoryStore, SecretString};
+    use jirasync_webhook::WebhookSecret;
 
     use super::*;
+
+    /// `organization` installs the Jira at `base_url` with the personal access token `token`.
+    pub(crate) async fn install(
+        store: &InMemoryStore,
+        organization: OrganizationId,
+        base_url: &str,
+        token: &str,
+    ) -> Integration {
+        let request = InstallRequest {
+            organization_id: organization,
+            base_url: base_url.to_owned(),
+            consumer_key: "jirasync".to_owned(),
+            verify_ssl: true,
+            webhook_secret: WebhookSecret::generate(),
+            credentials: JiraCredentials::Bearer {
+                token: SecretString::new(token),
+            },
+            installed_by: None,
+        };
+        install_jira_server(store, request)
+            .await
+            .unwrap()
+            .integration
+    }
 
     fn integration(base_url: &str) -> Integration {
         Integration {

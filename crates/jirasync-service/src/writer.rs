@@ -317,3 +317,34 @@ impl JiraWriter for ClientJiraWriter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use jirasync_domain::organization::OrganizationFeatures;
+    use jirasync_domain::{InMemoryStore, Seed};
+
+    use super::*;
+    use crate::jira::tests::install;
+
+    #[tokio::test]
+    async fn each_organizations_client_is_kept_and_reused() {
+        let store = Arc::new(InMemoryStore::new());
+        let features = OrganizationFeatures::all();
+        let acme = store.seed_organization("acme", features).await.unwrap();
+        let globex = store.seed_organization("globex", features).await.unwrap();
+        let jira = "https://jira.example.com";
+        let integration = install(&store, acme, jira, "acme-token").await;
+        assert_eq!(
+            install(&store, globex, jira, "globex-token").await.id,
+            integration.id
+        );
+        let writer = ClientJiraWriter::new(store.clone());
+
+        for _ in 0..3 {
+            writer.client(&integration, acme).await.unwrap();
+            writer.clone().client(&integration, globex).await.unwrap();
+        }
+
+        assert_eq!(writer.clients.built(), 2, "one per organization, reused");
+    }
+}
