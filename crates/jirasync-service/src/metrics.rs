@@ -94,8 +94,11 @@ impl fmt::Display for WebhookOutcome {
 pub enum ProcessingPath {
     /// In the request, in inline mode.
     Inline,
-    /// By an inbox worker.
+    /// By an inbox worker, from a claim.
     Worker,
+    /// By the receiving process from the request in hand, in a free worker slot (inbox mode,
+    /// [`WorkerOptions::apply_at_receipt`](crate::WorkerOptions::apply_at_receipt)).
+    Receipt,
 }
 
 impl ProcessingPath {
@@ -104,6 +107,7 @@ impl ProcessingPath {
         match self {
             Self::Inline => "inline",
             Self::Worker => "worker",
+            Self::Receipt => "receipt",
         }
     }
 }
@@ -121,7 +125,7 @@ impl ProcessingPath {
 /// | `jirasync_sync_halts_total` | counter | `kind`, `reason` (the domain's halt reason names) |
 /// | `jirasync_sync_failures_total` | counter | `retryable` (`true`, `false`) |
 /// | `jirasync_inbox_depth` | gauge | `state` (`ready`, `leased`, `dead`), read at scrape time |
-/// | `jirasync_delivery_processing_seconds` | histogram | `path` (`inline`, `worker`) |
+/// | `jirasync_delivery_processing_seconds` | histogram | `path` (`inline`, `worker`, `receipt`) |
 /// | `jirasync_event_times_ignored_total` | counter | — |
 /// | `jirasync_deliveries_deferred_total` | counter | `reason` (`jira_unreachable`, `configuration`) |
 /// | `jirasync_reconcile_runs_total` | counter | `outcome`: see [`ReconcileRunOutcome`] |

@@ -221,7 +221,7 @@ pub(crate) fn apply_received(
         let work = async {
             let result = match &opened.changes {
                 Some(changes) => {
-                    let path = ProcessingPath::Worker;
+                    let path = ProcessingPath::Receipt;
                     delivery::apply(&service, &opened.integration, changes, path)
                         .await
                         .map(drop)

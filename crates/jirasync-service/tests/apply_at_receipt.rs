@@ -116,6 +116,9 @@ async fn a_delivery_received_while_a_worker_is_free_is_applied_without_a_claim()
     assert_eq!(inbox.leased_at_enqueue(), vec![id]);
     assert_eq!(inbox.claimed(), Vec::<DeliveryId>::new(), "no claim needed");
     assert_eq!(inbox.completed_together(), vec![vec![id]]);
+    let metrics = running.service.metrics().render(None);
+    let count = "jirasync_delivery_processing_seconds_count{path=\"receipt\"} 1\n";
+    assert!(metrics.contains(count), "{metrics}");
     assert_eq!(
         in_state(inbox, DeliveryState::Done).await,
         BTreeSet::from([id])
@@ -142,6 +145,10 @@ async fn with_the_setting_off_every_delivery_waits_for_a_claim() {
     let inbox = &running.inbox;
     assert_eq!(inbox.leased_at_enqueue(), Vec::<DeliveryId>::new());
     assert_eq!(inbox.claimed(), vec![id]);
+    let metrics = running.service.metrics().render(None);
+    let count = "jirasync_delivery_processing_seconds_count{path=\"worker\"} 1\n";
+    assert!(metrics.contains(count), "{metrics}");
+    assert!(!metrics.contains("path=\"receipt\""), "{metrics}");
     assert_eq!(
         in_state(inbox, DeliveryState::Done).await,
         BTreeSet::from([id])
