@@ -118,13 +118,14 @@ for workers in $WORKERS; do
   cpu_loaded=$(cpu_us)
   applied=$(count "state <> 'pending'")
   pending=$(count "state = 'pending'")
+  accepted=$((applied + pending))
   started=$(now)
   while [[ "$(count "state = 'pending'")" != 0 ]]; do sleep 0.1; done
   cpu_drained=$(cpu_us)
   postgres_spent="-"
   if [[ "$BACKEND" == postgres ]]; then
     postgres_cpu >"$work/postgres.end"
-    postgres_spent=$(per "$(postgres_cpu_between "$work/postgres.start" "$work/postgres.end")" "$((applied + pending))")
+    postgres_spent=$(per "$(postgres_cpu_between "$work/postgres.start" "$work/postgres.end")" "$accepted")
   fi
   read -r rchar1 wchar1 syscr1 syscw1 <<<"$(io)"
   drained=$(awk -v p="$pending" -v s="$started" -v e="$(now)" 'BEGIN { printf "%.0f", p / (e - s) }')
@@ -133,7 +134,6 @@ for workers in $WORKERS; do
   # paced_load counts requests that got no answer apart.
   errors=$(sed -n 's/^errors=//p' "$work/load")
   non2xx=$((non2xx + ${errors:-0}))
-  accepted=$((applied + pending))
   printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s / %s | %s / %s | %s |\n' "$workers" "$rps" "$non2xx" \
     "$(echo "$applied / $DURATION" | bc -l)" "$drained" "$(per $((cpu_loaded - cpu_start)) "$accepted")" \
     "$(per $((cpu_drained - cpu_loaded)) "$pending")" "$(per $((cpu_drained - cpu_start)) "$accepted")" \

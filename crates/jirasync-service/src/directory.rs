@@ -16,7 +16,7 @@ use jirasync_domain::{IntegrationStore, JiraDirectory};
 use jirasync_webhook::{JiraUser, StatusId};
 use tokio::sync::OnceCell;
 
-use crate::jira::{KeptClients, client_options, jira_client_with};
+use crate::jira::KeptClients;
 
 /// A [`JiraDirectory`] that calls Jira with `jirasync-client`.
 ///
@@ -179,20 +179,11 @@ impl ClientJiraDirectory {
         integration: &Integration,
     ) -> Result<JiraClient, DirectoryError> {
         let identity = self.identity(integration).await?;
-        if let Some(client) = self.clients.reuse(&integration.id, integration, &identity) {
-            return Ok(client);
-        }
-        let refused = |error: crate::jira::JiraClientError| DirectoryError::Refused {
-            message: error.to_string(),
-        };
-        let mut options = client_options(integration).map_err(refused)?;
-        if let Some(retry) = self.retry {
-            options = options.retry(retry);
-        }
-        let client = jira_client_with(&options, &identity.credentials).map_err(refused)?;
         self.clients
-            .keep(integration.id, integration, identity, &client);
-        Ok(client)
+            .client(integration.id, integration, identity, self.retry)
+            .map_err(|error| DirectoryError::Refused {
+                message: error.to_string(),
+            })
     }
 }
 

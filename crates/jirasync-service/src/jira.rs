@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jirasync_client::{
     AccessToken, BaseUrl, BearerToken, ClientOptions, ConsumerKey, Credentials, JiraClient,
-    PrivateKey, TokenSecret,
+    PrivateKey, RetryPolicy, TokenSecret,
 };
 use jirasync_domain::integration::{Identity, Integration, JiraCredentials};
 
@@ -132,30 +132,29 @@ impl<K: Hash + Eq> KeptClients<K> {
     }
 
     /// The client kept for `key` if it was built with `integration`'s URL and TLS setting and
-    /// with `identity`.
-    pub(crate) fn reuse(
-        &self,
-        key: &K,
-        integration: &Integration,
-        identity: &Identity,
-    ) -> Option<JiraClient> {
-        let kept = self.lock();
-        let kept = kept.get(key)?;
-        let same = kept.base_url == integration.metadata.base_url
-            && kept.verify_ssl == integration.metadata.verify_ssl
-            && kept.identity == *identity;
-        same.then(|| kept.client.clone())
-    }
-
-    /// Keeps `client`, built for `integration` with `identity`, as `key`'s, in place of the
-    /// one before.
-    pub(crate) fn keep(
+    /// with `identity`; else a client built for them (with `retry`, else the client's default
+    /// policy; one owner of these clients passes the same `retry` every time), kept as `key`'s
+    /// in place of the one before.
+    pub(crate) fn client(
         &self,
         key: K,
         integration: &Integration,
         identity: Identity,
-        client: &JiraClient,
-    ) {
+        retry: Option<RetryPolicy>,
+    ) -> Result<JiraClient, JiraClientError> {
+        if let Some(kept) = self.lock().get(&key) {
+            let same = kept.base_url == integration.metadata.base_url
+                && kept.verify_ssl == integration.metadata.verify_ssl
+                && kept.identity == identity;
+            if same {
+                return Ok(kept.client.clone());
+            }
+        }
+        let mut options = client_options(integration)?;
+        if let Some(retry) = retry {
+            options = options.retry(retry);
+        }
+        let client = jira_client_with(&options, &identity.credentials)?;
         self.built.fetch_add(1, Ordering::Relaxed);
         let kept = KeptClient {
             base_url: integration.metadata.base_url.clone(),
@@ -164,6 +163,7 @@ impl<K: Hash + Eq> KeptClients<K> {
             client: client.clone(),
         };
         self.lock().insert(key, kept);
+        Ok(client)
     }
 
     /// How many clients were built.

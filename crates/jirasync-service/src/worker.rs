@@ -162,9 +162,6 @@ async fn run_worker(service: SyncService, index: usize, shutdown: Shutdown) {
                 Err(_) => break,
             },
         };
-        if shutdown.is_triggered() {
-            break;
-        }
         let claimed = claim(&service, inbox.as_ref()).await;
         match claimed {
             Ok(claimed) if !claimed.is_empty() => {
@@ -219,15 +216,7 @@ pub(crate) fn apply_received(
         } = received;
         let held = Held(Mutex::new(vec![(id, lease.attempt)]));
         let work = async {
-            let result = match &opened.changes {
-                Some(changes) => {
-                    let path = ProcessingPath::Receipt;
-                    delivery::apply(&service, &opened.integration, changes, path)
-                        .await
-                        .map(drop)
-                }
-                None => Ok(()),
-            };
+            let result = apply_opened(&service, &opened, ProcessingPath::Receipt).await;
             if let Processed::Applied =
                 settle(&service, inbox.as_ref(), id, lease.attempt, result).await
             {
@@ -511,14 +500,17 @@ async fn apply_stored(
     received_at: SystemTime,
 ) -> Result<(), DeliveryError> {
     let opened = delivery::open_stored(service, source, body, received_at).await?;
+    apply_opened(service, &opened, ProcessingPath::Worker).await
+}
+
+/// Applies an opened delivery's changes on `path`. A delivery with nothing to sync is done.
+async fn apply_opened(
+    service: &SyncService,
+    opened: &OpenedDelivery,
+    path: ProcessingPath,
+) -> Result<(), DeliveryError> {
     if let Some(changes) = &opened.changes {
-        delivery::apply(
-            service,
-            &opened.integration,
-            changes,
-            ProcessingPath::Worker,
-        )
-        .await?;
+        delivery::apply(service, &opened.integration, changes, path).await?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use jirasync_domain::outbound::{
 };
 use jirasync_webhook::IssueKey;
 
-use crate::jira::{KeptClients, client_options, jira_client_with};
+use crate::jira::KeptClients;
 
 /// How many users one e-mail search asks for: an exact match is looked for among them.
 const SEARCH_RESULTS: u32 = 20;
@@ -74,18 +74,11 @@ impl ClientJiraWriter {
                 integration_id: integration.id,
             })?;
         let key = (integration.id, organization);
-        if let Some(client) = self.clients.reuse(&key, integration, &identity) {
-            return Ok(client);
-        }
-        let refused = |error: crate::jira::JiraClientError| {
-            JiraWriteError::permanent(None, format!("unusable credentials: {error}"))
-        };
-        let options = client_options(integration)
-            .map_err(refused)?
-            .retry(RetryPolicy::never());
-        let client = jira_client_with(&options, &identity.credentials).map_err(refused)?;
-        self.clients.keep(key, integration, identity, &client);
-        Ok(client)
+        self.clients
+            .client(key, integration, identity, Some(RetryPolicy::never()))
+            .map_err(|error| {
+                JiraWriteError::permanent(None, format!("unusable credentials: {error}"))
+            })
     }
 }
 

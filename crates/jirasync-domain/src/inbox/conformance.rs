@@ -1004,12 +1004,11 @@ pub async fn receivers_leasing_at_enqueue_and_workers_claiming_share_each_key_in
         worker.await.unwrap();
     }
     // What the workers' last idle rounds left (none, unless they gave up early).
-    for claimed in claim(&*inbox, at(0), 100).await {
-        let key = claimed.delivery.ordering_key.clone().unwrap();
-        hold(&log, &key, claimed.id);
+    work_until_idle(&*inbox, 1, |key, id| {
+        hold(&log, &key, id);
         release(&log, &key);
-        inbox.complete(claimed.id, claimed.attempt).await.unwrap();
-    }
+    })
+    .await;
 
     let held = std::mem::take(&mut log.lock().unwrap().1);
     let total = usize::try_from(RECEIVERS * KEYS_PER_RECEIVER * PER_KEY).unwrap();

@@ -94,21 +94,33 @@ impl State {
         id
     }
 
-    /// Whether the pending row `id` is its key's head: it has no key, or no other pending row
-    /// of its key is held by a claim or comes before it in processing order.
-    fn is_head(&self, id: DeliveryId) -> bool {
-        let Some(row) = self.rows.get(&id) else {
-            return false;
-        };
-        let Some(key) = row.delivery.ordering_key.as_deref() else {
-            return true;
-        };
-        let order = processing_order(row, id);
-        !self.rows.iter().any(|(&other_id, other)| {
-            other_id != id
-                && other.blocks_its_key()
-                && other.delivery.ordering_key.as_deref() == Some(key)
-                && (other.leased_until.is_some() || processing_order(other, other_id) < order)
+    /// The head of each ordering key: the pending row a claim holds, else its first pending
+    /// row in processing order.
+    fn heads(&self) -> BTreeMap<&str, DeliveryId> {
+        let mut heads: BTreeMap<&str, (bool, Option<i64>, DeliveryId)> = BTreeMap::new();
+        for (&id, row) in &self.rows {
+            if let (true, Some(key)) = (row.blocks_its_key(), row.delivery.ordering_key.as_deref())
+            {
+                let (order, id) = processing_order(row, id);
+                // `false` sorts first: a held row before any other.
+                let rank = (row.leased_until.is_none(), order, id);
+                heads
+                    .entry(key)
+                    .and_modify(|head| *head = (*head).min(rank))
+                    .or_insert(rank);
+            }
+        }
+        heads.into_iter().map(|(key, head)| (key, head.2)).collect()
+    }
+
+    /// Whether row `id` is a head a claim may hand out: it has no ordering key, or it is its
+    /// key's head in `heads`.
+    fn is_head(&self, heads: &BTreeMap<&str, DeliveryId>, id: DeliveryId) -> bool {
+        self.rows.get(&id).is_some_and(|row| {
+            row.delivery
+                .ordering_key
+                .as_deref()
+                .is_none_or(|key| heads.get(key) == Some(&id))
         })
     }
 }
@@ -151,7 +163,7 @@ impl Inbox for MemoryInbox {
         })?;
         let mut state = self.lock();
         let id = state.insert(delivery);
-        if !state.is_head(id) {
+        if !state.is_head(&state.heads(), id) {
             return Ok(Enqueued { id, lease: None });
         }
         let Some(row) = state.rows.get_mut(&id) else {
@@ -175,33 +187,15 @@ impl Inbox for MemoryInbox {
         limit: usize,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
         let mut state = self.lock();
-        // The head of each ordering key: the pending row a claim holds, else its first pending
-        // row in processing order.
-        let mut heads: BTreeMap<&str, (bool, Option<i64>, DeliveryId)> = BTreeMap::new();
-        for (&id, row) in &state.rows {
-            if let (true, Some(key)) = (row.blocks_its_key(), row.delivery.ordering_key.as_deref())
-            {
-                let (order, id) = processing_order(row, id);
-                // `false` sorts first: a held row before any other.
-                let rank = (row.leased_until.is_none(), order, id);
-                heads
-                    .entry(key)
-                    .and_modify(|head| *head = (*head).min(rank))
-                    .or_insert(rank);
-            }
-        }
+        let heads = state.heads();
         let mut claimable: Vec<(Option<i64>, DeliveryId)> = state
             .rows
             .iter()
-            .filter(|(id, row)| {
+            .filter(|&(&id, row)| {
                 row.state == DeliveryState::Pending
                     && !row.is_leased_at(now)
                     && row.available_at.is_none_or(|at| at <= now)
-                    && row
-                        .delivery
-                        .ordering_key
-                        .as_deref()
-                        .is_none_or(|key| heads.get(key).map(|head| head.2) == Some(**id))
+                    && state.is_head(&heads, id)
             })
             .map(|(&id, row)| processing_order(row, id))
             .collect();
