@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use jirasync_domain::StoreError;
 use jirasync_domain::ids::IntegrationId;
-use jirasync_domain::inbox::{DeliveryId, DeliverySource};
+use jirasync_domain::inbox::{DeliveryCompletion, DeliveryId, DeliverySource};
 use jirasync_domain::integration::{ExternalId, Integration, JIRA_SERVER_PROVIDER};
 use jirasync_domain::rules::inbound::ChangeSetOutcome;
 use jirasync_domain::rules::outcome::SyncError;
@@ -274,17 +274,20 @@ pub(crate) async fn open_stored(
     }
 }
 
-/// Applies a delivery's changes with the sync rules, counting the outcome and the time taken.
+/// Applies a delivery's changes with the sync rules, counting the outcome and the time taken;
+/// an inbox delivery's `completion` goes to the sync of its last change
+/// ([`InboundSync::apply_delivery`](jirasync_domain::InboundSync::apply_delivery)).
 pub(crate) async fn apply(
     service: &SyncService,
     integration: &Integration,
     changes: &ChangeSet,
     path: ProcessingPath,
+    completion: Option<&DeliveryCompletion>,
 ) -> Result<ChangeSetOutcome, DeliveryError> {
     let started = Instant::now();
     let result = service
         .sync()
-        .apply_change_set(integration.id, changes)
+        .apply_delivery(integration.id, changes, completion)
         .await;
     let metrics = service.metrics();
     metrics.observe_processing(path, started.elapsed());

@@ -122,9 +122,14 @@ impl SyncService {
         };
         match self.receiving_inbox() {
             None => {
-                let applied =
-                    delivery::apply(self, &opened.integration, changes, ProcessingPath::Inline)
-                        .await;
+                let applied = delivery::apply(
+                    self,
+                    &opened.integration,
+                    changes,
+                    ProcessingPath::Inline,
+                    None,
+                )
+                .await;
                 match applied {
                     Ok(outcome) => Ok(WebhookReceipt::Applied(outcome)),
                     Err(error) if error.is_jira_unavailable() => {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use jirasync_core::{Clock, SystemClock};
+use jirasync_domain::inbox::{DeliveryCompletion, DeliveryId};
 use jirasync_domain::{Host, InboundSync, Inbox, JiraDirectory, SyncStore};
 use tokio::sync::{Notify, Semaphore};
 
@@ -58,6 +59,9 @@ pub struct SyncService {
 
 struct Inner {
     inbox: Option<Arc<dyn Inbox>>,
+    /// Whether the inbox is the store's own, so that a sync's commit may mark its delivery done
+    /// ([`SyncServiceBuilder::inbox_is_store`]).
+    completions_in_commit: bool,
     sync: InboundSync<dyn SyncStore, dyn Host, dyn JiraDirectory>,
     mode: WebhookMode,
     metrics: Metrics,
@@ -110,6 +114,7 @@ impl SyncService {
             readiness_timeout: DEFAULT_READINESS_TIMEOUT,
             integration_cache_ttl: DEFAULT_INTEGRATION_CACHE_TTL,
             host_is_store: false,
+            inbox_is_store: false,
         }
     }
 
@@ -126,6 +131,14 @@ impl SyncService {
     /// The inbox, if one was given.
     pub fn inbox(&self) -> Option<&Arc<dyn Inbox>> {
         self.inner.inbox.as_ref()
+    }
+
+    /// The completion of attempt `attempt` of delivery `id` to hand to the sync that applies
+    /// it, when the inbox is the store's own ([`SyncServiceBuilder::inbox_is_store`]).
+    pub(crate) fn completion(&self, id: DeliveryId, attempt: u32) -> Option<DeliveryCompletion> {
+        self.inner
+            .completions_in_commit
+            .then(|| DeliveryCompletion::new(id, attempt))
     }
 
     /// The inbound sync rules on the store, the host and the Jira directory.
@@ -213,6 +226,7 @@ pub struct SyncServiceBuilder {
     readiness_timeout: Duration,
     integration_cache_ttl: Duration,
     host_is_store: bool,
+    inbox_is_store: bool,
 }
 
 impl fmt::Debug for SyncServiceBuilder {
@@ -295,6 +309,16 @@ impl SyncServiceBuilder {
         self
     }
 
+    /// Says that the inbox is the store itself (one database holds jirasync's bookkeeping and
+    /// the deliveries, as the SQLite and PostgreSQL stores do), so that the commit of the sync
+    /// that applies a delivery's last change also marks the delivery done, in the same
+    /// transaction ([`InboundSync::apply_delivery`]): one write fewer per delivery. Off by
+    /// default: an inbox of another store is completed on its own, after the sync.
+    pub fn inbox_is_store(mut self, inbox_is_store: bool) -> Self {
+        self.inbox_is_store = inbox_is_store;
+        self
+    }
+
     /// The service, or why these settings do not work together.
     ///
     /// # Errors
@@ -312,6 +336,7 @@ impl SyncServiceBuilder {
         );
         Ok(SyncService {
             inner: Arc::new(Inner {
+                completions_in_commit: self.inbox_is_store && self.inbox.is_some(),
                 inbox: self.inbox,
                 sync: if self.host_is_store {
                     sync.with_host_changes_in_commit()

@@ -16,8 +16,8 @@ use std::time::{Duration, SystemTime};
 
 use jirasync_domain::StoreError;
 use jirasync_domain::inbox::{
-    ClaimedDelivery, DEFAULT_INBOX_RETRY_POLICY, DeliveryId, DeliverySource, FailOutcome, Inbox,
-    Lease, RetryPolicy,
+    ClaimedDelivery, DEFAULT_INBOX_RETRY_POLICY, DeliveryCompletion, DeliveryId, DeliverySource,
+    FailOutcome, Inbox, Lease, RetryPolicy,
 };
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
@@ -216,10 +216,11 @@ pub(crate) fn apply_received(
         } = received;
         let held = Held(Mutex::new(vec![(id, lease.attempt)]));
         let work = async {
-            let result = apply_opened(&service, &opened, ProcessingPath::Receipt).await;
-            if let Processed::Applied =
-                settle(&service, inbox.as_ref(), id, lease.attempt, result).await
-            {
+            let completion = service.completion(id, lease.attempt);
+            let path = ProcessingPath::Receipt;
+            let result = apply_opened(&service, &opened, path, completion.as_ref()).await;
+            let settled = settle(&service, inbox.as_ref(), id, lease.attempt, result).await;
+            if let Processed::Applied = settled.unless_completed(completion.as_ref()) {
                 let mut applied = Applied::default();
                 applied.push(id, lease.attempt);
                 applied.complete(inbox.as_ref(), &held).await;
@@ -339,7 +340,7 @@ async fn process_batch(
             }
             match process(service, inbox, delivery).await {
                 Processed::Applied => applied.push(id, attempt),
-                Processed::Recorded => held.release(id),
+                Processed::Completed | Processed::Recorded => held.release(id),
             }
             handled += 1;
         }
@@ -403,8 +404,33 @@ impl Applied {
 enum Processed {
     /// Applied: it is to be marked done.
     Applied,
+    /// Applied and marked done by the commit of its last sync (or found held by another
+    /// attempt there, which is logged).
+    Completed,
     /// Its failure was recorded (a retry or the dead-letter state), or could not be.
     Recorded,
+}
+
+impl Processed {
+    /// [`Processed::Completed`] instead of [`Processed::Applied`] when the commit of the
+    /// delivery's last sync recorded its completion
+    /// ([`InboundSync::apply_delivery`](jirasync_domain::InboundSync::apply_delivery)); a
+    /// completion refused there (another attempt holds the delivery now) is logged as
+    /// [`Applied::complete`] logs one.
+    fn unless_completed(self, completion: Option<&DeliveryCompletion>) -> Self {
+        let (Self::Applied, Some(completion)) = (&self, completion) else {
+            return self;
+        };
+        match completion.take_outcome() {
+            None => self,
+            Some(Ok(())) => Self::Completed,
+            Some(Err(error)) => {
+                let (id, attempt) = (completion.id(), completion.attempt());
+                tracing::warn!(delivery_id = %id, attempt, %error, "inbox-record-failed");
+                Self::Completed
+            }
+        }
+    }
 }
 
 /// Handles one claimed delivery: applies it, or records its failure (waiting for a retry, or
@@ -416,14 +442,18 @@ async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDeliv
         delivery,
         ..
     } = claimed;
+    let completion = service.completion(id, attempt);
     let result = apply_stored(
         service,
         &delivery.source,
         &delivery.body,
         delivery.received_at,
+        completion.as_ref(),
     )
     .await;
-    settle(service, inbox, id, attempt, result).await
+    settle(service, inbox, id, attempt, result)
+        .await
+        .unless_completed(completion.as_ref())
 }
 
 /// Records how attempt `attempt` of delivery `id` went: [`Processed::Applied`] when `result`
@@ -498,19 +528,22 @@ async fn apply_stored(
     source: &DeliverySource,
     body: &[u8],
     received_at: SystemTime,
+    completion: Option<&DeliveryCompletion>,
 ) -> Result<(), DeliveryError> {
     let opened = delivery::open_stored(service, source, body, received_at).await?;
-    apply_opened(service, &opened, ProcessingPath::Worker).await
+    apply_opened(service, &opened, ProcessingPath::Worker, completion).await
 }
 
-/// Applies an opened delivery's changes on `path`. A delivery with nothing to sync is done.
+/// Applies an opened delivery's changes on `path`, its `completion` handed to the sync of the
+/// last change. A delivery with nothing to sync is done.
 async fn apply_opened(
     service: &SyncService,
     opened: &OpenedDelivery,
     path: ProcessingPath,
+    completion: Option<&DeliveryCompletion>,
 ) -> Result<(), DeliveryError> {
     if let Some(changes) = &opened.changes {
-        delivery::apply(service, &opened.integration, changes, path).await?;
+        delivery::apply(service, &opened.integration, changes, path, completion).await?;
     }
     Ok(())
 }

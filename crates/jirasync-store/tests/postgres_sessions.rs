@@ -1,7 +1,7 @@
 //! The PostgreSQL store's sessions: a transaction holding the Jira issue's rows. A wait beyond
 //! the limit (`lock_timeout`) is `Unavailable` naming the issue; a dropped session frees the
-//! issue at once; a delivery being applied is waited for; a host change staged in a session
-//! lands with its commit or not at all. Skipped (printing why) when `JIRASYNC_TEST_DATABASE_URL` is not set.
+//! issue at once; a delivery being applied is waited for; a host change or an inbox delivery's
+//! completion staged in a session lands with its commit or not at all. Skipped (printing why) when `JIRASYNC_TEST_DATABASE_URL` is not set.
 #![cfg(feature = "postgres")]
 
 #[allow(dead_code)]
@@ -64,5 +64,28 @@ async fn a_delivery_being_applied_is_waited_for_then_a_duplicate_or_free() {
         .await;
     first.close().await;
     second.close().await;
+    schema.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbox_completion_lands_with_the_commit_or_not_at_all() {
+    let Some(schema) = TestSchema::create().await else {
+        return;
+    };
+    let store = schema.store().await;
+    let f = Fixture::new(store.clone()).await;
+    sessions::an_inbox_completion_lands_with_the_commit_or_not_at_all(&f).await;
+    store.close().await;
+    schema.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_last_change_of_a_delivery_completes_it() {
+    let Some(schema) = TestSchema::create().await else {
+        return;
+    };
+    let store = schema.store().await;
+    sessions::only_the_last_change_of_a_delivery_completes_it(store.clone()).await;
+    store.close().await;
     schema.drop().await;
 }

@@ -1,7 +1,8 @@
 //! The SQLite store's sessions: a lease row per Jira issue. A crashed holder's lease is taken
 //! over once it ends, a commit after losing the lease fails, a wait beyond the limit is
 //! `Unavailable`, and two stores on one file (two processes) wait for each other. A host change
-//! staged in a session is written by its commit, in the same transaction, or not at all.
+//! or an inbox delivery's completion staged in a session is written by its commit, in the same
+//! transaction, or not at all (a commit that lost its lease completes nothing).
 #![cfg(feature = "sqlite")]
 // Assertions are how a test fails.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -166,4 +167,50 @@ async fn a_bookkeeping_store_leaves_the_host_change_to_the_host() {
         "the application's data is not here"
     );
     session.commit(&[], Vec::new()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbox_completion_lands_with_the_commit_or_not_at_all() {
+    let (_directory, f) = scene(Duration::from_secs(10), Duration::from_secs(60)).await;
+    sessions::an_inbox_completion_lands_with_the_commit_or_not_at_all(&f).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_that_lost_its_lease_completes_no_delivery() {
+    use jirasync_domain::Inbox;
+    use jirasync_domain::inbox::conformance::{delivery, t0};
+    use jirasync_domain::inbox::{DeliveryCompletion, DeliveryState};
+
+    let (_directory, f) = scene(Duration::from_secs(10), Duration::from_millis(100)).await;
+    let id = f.store.enqueue(delivery(Some(KEY), Some(1))).await.unwrap();
+    let claimed = f
+        .store
+        .claim(t0(), Duration::from_secs(30), 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let completion = DeliveryCompletion::new(id, 1);
+    let mut slow = started(&*f.store, request(&f)).await;
+    assert!(slow.stage_completion(&completion));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let next = started(&*f.store, request(&f)).await;
+
+    let error = slow.commit(&[], Vec::new()).await.unwrap_err();
+    assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
+    assert!(completion.take_outcome().is_none(), "nothing recorded");
+    let listed = f.store.list(None, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|d| (d.id, d.state)).collect::<Vec<_>>(),
+        [(id, DeliveryState::Pending)],
+        "the delivery is still its claim's"
+    );
+    next.commit(&[], Vec::new()).await.unwrap();
+    f.store.complete(id, 1).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_last_change_of_a_delivery_completes_it() {
+    let (_directory, url) = sqlite_support::fresh_file();
+    let store = SqliteStore::open(&url).await.unwrap();
+    sessions::only_the_last_change_of_a_delivery_completes_it(store).await;
 }

@@ -48,6 +48,7 @@ mod memory;
 pub mod conformance;
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -178,6 +179,62 @@ pub struct Lease {
     pub attempt: u32,
     /// The lease ends at this time; after it the delivery may be claimed again.
     pub leased_until: SystemTime,
+}
+
+/// The completion of a claimed delivery, handed to the sync session that applies the delivery's
+/// last change, so that its commit marks the delivery done in the same transaction as the
+/// sync's bookkeeping
+/// ([`IssueSyncSession::stage_completion`](crate::store::IssueSyncSession::stage_completion)):
+/// one write fewer per delivery, and no window in which the sync is recorded while its delivery
+/// is still held.
+///
+/// Clones share the outcome. The session's commit records it; the caller reads it back with
+/// [`DeliveryCompletion::take_outcome`] and marks the delivery done itself when no commit did
+/// (the session did not take the completion, or the delivery needed no session).
+#[derive(Debug, Clone)]
+pub struct DeliveryCompletion {
+    id: DeliveryId,
+    attempt: u32,
+    outcome: Arc<Mutex<Option<Result<(), StoreError>>>>,
+}
+
+impl DeliveryCompletion {
+    /// The completion of attempt `attempt` of delivery `id`, not recorded yet.
+    pub fn new(id: DeliveryId, attempt: u32) -> Self {
+        Self {
+            id,
+            attempt,
+            outcome: Arc::default(),
+        }
+    }
+
+    /// The delivery.
+    pub const fn id(&self) -> DeliveryId {
+        self.id
+    }
+
+    /// The claim's attempt: only while it holds the delivery is the delivery marked done.
+    pub const fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// Records what the commit did: `Ok` when the delivery was marked done with it, or the
+    /// [`StoreError::Conflict`] / [`StoreError::NotFound`] that [`Inbox::complete`] would have
+    /// given when the attempt no longer held the delivery (the commit landed without it). For
+    /// stores; the last record wins.
+    pub fn record(&self, outcome: Result<(), StoreError>) {
+        *self.lock() = Some(outcome);
+    }
+
+    /// What a commit recorded, taken out: `None` when no commit completed the delivery, which
+    /// is then still to be marked done ([`Inbox::complete`]).
+    pub fn take_outcome(&self) -> Option<Result<(), StoreError>> {
+        self.lock().take()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Result<(), StoreError>>> {
+        self.outcome.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// Where a delivery is in its life.

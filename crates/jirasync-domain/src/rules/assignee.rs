@@ -12,6 +12,7 @@ use crate::activity::ActivityData;
 use crate::external_actor::ExternalProvider;
 use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId, UserId};
+use crate::inbox::DeliveryCompletion;
 use crate::integration::{Integration, SyncDirection};
 use crate::jira_directory::JiraDirectory;
 use crate::outbound::EchoField;
@@ -106,6 +107,19 @@ where
         event: &AssigneeChanged,
         delivery_key: Option<&DeliveryKey>,
     ) -> Result<InboundAssigneeOutcome, SyncError> {
+        self.assignee_sync(integration_id, event, delivery_key, None)
+            .await
+    }
+
+    /// [`InboundSync::sync_assignee`], handing `completion` to its sync session
+    /// ([`InboundSync::apply_delivery`]).
+    pub(super) async fn assignee_sync(
+        &self,
+        integration_id: IntegrationId,
+        event: &AssigneeChanged,
+        delivery_key: Option<&DeliveryKey>,
+        completion: Option<&DeliveryCompletion>,
+    ) -> Result<InboundAssigneeOutcome, SyncError> {
         let integration = self.integration(integration_id).await?;
         let mut outcome = InboundAssigneeOutcome {
             integration_id,
@@ -193,6 +207,7 @@ where
             occurred_at: event.occurred_at,
             delivery_key,
             echo: assignee_echo(event.assignee.as_ref()),
+            completion,
         };
         let applied = self
             .apply_under_guard(guarded, work, |issue, current, target| {

@@ -17,6 +17,7 @@ use super::outcome::{HaltReason, SyncError};
 use crate::activity::{ActivityData, ActivityKind, IssueComment};
 use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
+use crate::inbox::DeliveryCompletion;
 use crate::integration::SyncDirection;
 use crate::jira_directory::JiraDirectory;
 use crate::outbound::{EchoField, comment_echo_value};
@@ -59,6 +60,17 @@ where
         &self,
         integration_id: IntegrationId,
         comment: &CommentAdded,
+    ) -> Result<InboundCommentOutcome, SyncError> {
+        self.comment_sync(integration_id, comment, None).await
+    }
+
+    /// [`InboundSync::sync_comment`], handing `completion` to its sync session
+    /// ([`InboundSync::apply_delivery`]).
+    pub(super) async fn comment_sync(
+        &self,
+        integration_id: IntegrationId,
+        comment: &CommentAdded,
+        completion: Option<&DeliveryCompletion>,
     ) -> Result<InboundCommentOutcome, SyncError> {
         let mut outcome = InboundCommentOutcome {
             integration_id,
@@ -115,6 +127,7 @@ where
             occurred_at: None,
             delivery_key: Some(&delivery_key),
             echo: Some((EchoField::Comment, &echo)),
+            completion,
         };
         let applied = self
             .apply_under_guard(guarded, work, |issue, _current, ()| {

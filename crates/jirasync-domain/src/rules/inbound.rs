@@ -16,6 +16,7 @@ use super::where_should_sync::select_sync_targets;
 use crate::events::{EventTimestamp, NewEvent};
 use crate::host::{Host, HostIssue, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
+use crate::inbox::DeliveryCompletion;
 use crate::integration::{Integration, SyncDirection};
 use crate::issue::LinkedIssue;
 use crate::jira_directory::{Clock, DoneStatusCache, JiraDirectory, SystemClock};
@@ -119,23 +120,63 @@ where
         integration_id: IntegrationId,
         changes: &ChangeSet,
     ) -> Result<ChangeSetOutcome, SyncError> {
+        self.apply_delivery(integration_id, changes, None).await
+    }
+
+    /// [`InboundSync::apply_change_set`] for an inbox delivery, whose `completion` is handed to
+    /// the sync session of its last change
+    /// ([`IssueSyncSession::stage_completion`](crate::store::IssueSyncSession::stage_completion)):
+    /// when that session takes it, its commit marks the delivery done in the same write, and
+    /// records so on `completion`. Hand a completion only when the store's inbox holds the
+    /// delivery. When nothing was recorded (no session took it: the change was a duplicate, or
+    /// had nothing to apply, or the store cannot), the delivery is still to be marked done.
+    pub async fn apply_delivery(
+        &self,
+        integration_id: IntegrationId,
+        changes: &ChangeSet,
+        completion: Option<&DeliveryCompletion>,
+    ) -> Result<ChangeSetOutcome, SyncError> {
         let delivery_key = changes.delivery_key.as_ref();
+        // Only the last change's commit may complete the delivery: an earlier one's would mark
+        // it done before the rest was applied.
+        let (assignee_last, status_last) = match changes {
+            ChangeSet {
+                comment: Some(_), ..
+            } => (false, false),
+            ChangeSet {
+                status: Some(_), ..
+            } => (false, true),
+            _ => (true, false),
+        };
         let assignee = match &changes.assignee {
             Some(event) => Some(
-                self.sync_assignee(integration_id, event, delivery_key)
-                    .await?,
+                self.assignee_sync(
+                    integration_id,
+                    event,
+                    delivery_key,
+                    completion.filter(|_| assignee_last),
+                )
+                .await?,
             ),
             None => None,
         };
         let status = match &changes.status {
             Some(event) => Some(
-                self.sync_status(integration_id, event, delivery_key)
-                    .await?,
+                self.status_sync(
+                    integration_id,
+                    event,
+                    delivery_key,
+                    completion.filter(|_| status_last),
+                )
+                .await?,
             ),
             None => None,
         };
         let comment = match &changes.comment {
-            Some(comment) => Some(self.sync_comment(integration_id, comment).await?),
+            Some(comment) => Some(
+                self.comment_sync(integration_id, comment, completion)
+                    .await?,
+            ),
             None => None,
         };
         Ok(ChangeSetOutcome {
@@ -225,6 +266,10 @@ where
             IssueSyncStart::Duplicate => return Ok(Applied::default().duplicate()),
             IssueSyncStart::Started(session) => session,
         };
+        if let Some(completion) = event.completion {
+            // Not taken: the caller completes the delivery after the commit.
+            session.stage_completion(completion);
+        }
         let watermarks: BTreeMap<OrganizationId, Option<EventTime>> =
             session.watermarks().iter().copied().collect();
         let mut applied = Applied::default();
@@ -292,6 +337,9 @@ pub(super) struct GuardedEvent<'a> {
     /// The field and value the event sets, when jirasync may have caused it (an outbound
     /// change's echo).
     pub(super) echo: Option<(EchoField, &'a str)>,
+    /// The inbox delivery's completion, when this event is its last change
+    /// ([`InboundSync::apply_delivery`]).
+    pub(super) completion: Option<&'a DeliveryCompletion>,
 }
 
 /// The local issues an event touches.

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use jirasync_webhook::{AssigneeChanged, EventTime, IssueId, IssueKey, JiraUser, StatusId};
 
 use super::assignee::InboundAssigneeOutcome;
-use super::inbound::{AffectedIssues, InboundSync};
+use super::inbound::{AffectedIssues, GuardedEvent, InboundSync};
 use super::outcome::SyncError;
 use super::status::{InboundStatusOutcome, ResolveAction};
 use super::where_should_sync::select_sync_targets;
@@ -20,7 +20,7 @@ use crate::ids::IntegrationId;
 use crate::integration::SyncDirection;
 use crate::issue::ResolutionStatus;
 use crate::jira_directory::JiraDirectory;
-use crate::store::{OrganizationLink, SyncStore};
+use crate::store::{OrganizationLink, SyncKind, SyncStore};
 
 /// Jira's view of one issue at its last update, as a search reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +164,16 @@ where
             ResolutionStatus::Resolved => ResolveAction::Resolve,
             ResolutionStatus::Unresolved => ResolveAction::Unresolve,
         });
-        self.apply_status_target(&linked, target, Some(snapshot.updated), None, None, outcome)
+        let guarded = GuardedEvent {
+            integration_id,
+            issue_key: &snapshot.issue_key,
+            kind: SyncKind::Status,
+            occurred_at: Some(snapshot.updated),
+            delivery_key: None,
+            echo: None,
+            completion: None,
+        };
+        self.apply_status_target(&linked, target, guarded, outcome)
             .await
     }
 }

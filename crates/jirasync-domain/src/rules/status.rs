@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jirasync_webhook::{DeliveryKey, EventTime, IssueKey, StatusChanged, StatusId};
+use jirasync_webhook::{DeliveryKey, IssueKey, StatusChanged, StatusId};
 
 use super::inbound::{AffectedIssues, GuardedEvent, InboundSync};
 use super::ordering::status_change;
@@ -11,6 +11,7 @@ use super::outcome::{HaltReason, SyncError};
 use crate::activity::ActivityData;
 use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
+use crate::inbox::DeliveryCompletion;
 use crate::integration::SyncDirection;
 use crate::issue::{LinkedIssue, ResolutionStatus};
 use crate::jira_directory::JiraDirectory;
@@ -88,6 +89,19 @@ where
         event: &StatusChanged,
         delivery_key: Option<&DeliveryKey>,
     ) -> Result<InboundStatusOutcome, SyncError> {
+        self.status_sync(integration_id, event, delivery_key, None)
+            .await
+    }
+
+    /// [`InboundSync::sync_status`], handing `completion` to its sync session
+    /// ([`InboundSync::apply_delivery`]).
+    pub(super) async fn status_sync(
+        &self,
+        integration_id: IntegrationId,
+        event: &StatusChanged,
+        delivery_key: Option<&DeliveryKey>,
+        completion: Option<&DeliveryCompletion>,
+    ) -> Result<InboundStatusOutcome, SyncError> {
         let integration = self.integration(integration_id).await?;
         let mut outcome = InboundStatusOutcome {
             integration_id,
@@ -137,33 +151,37 @@ where
         // The webhook of a transition jirasync made for an organization reaches the status
         // it moved to: that organization does not apply it back (no echo).
         let echo = event.to.as_ref().map(|to| (EchoField::Status, to.as_str()));
-        self.apply_status_target(
-            &linked,
-            target,
-            event.occurred_at,
+        let guarded = GuardedEvent {
+            integration_id,
+            issue_key: &event.issue_key,
+            kind: SyncKind::Status,
+            occurred_at: event.occurred_at,
             delivery_key,
             echo,
-            outcome,
-        )
-        .await
+            completion,
+        };
+        self.apply_status_target(&linked, target, guarded, outcome)
+            .await
     }
 
     /// Moves the linked local issues to `target` under the ordering guard of the status
-    /// watermark (event time `occurred_at`), recording the delivery key: the part of a status
-    /// sync after its target is known, shared by webhooks and reconcile. The integration and the
-    /// key are the outcome's; `echo` is the value an outbound transition of jirasync's would have
+    /// watermark (`guarded`, a [`SyncKind::Status`] event: its time, delivery key, echo value
+    /// and completion): the part of a status sync after its target is known, shared by webhooks
+    /// and reconcile. The echo is the value an outbound transition of jirasync's would have
     /// recorded (see [`crate::outbound::OutboundEcho`]).
     pub(super) async fn apply_status_target(
         &self,
         linked: &[LinkedIssue],
         target: ResolutionStatus,
-        occurred_at: Option<EventTime>,
-        delivery_key: Option<&DeliveryKey>,
-        echo: Option<(EchoField, &str)>,
+        guarded: GuardedEvent<'_>,
         mut outcome: InboundStatusOutcome,
     ) -> Result<InboundStatusOutcome, SyncError> {
-        let integration_id = outcome.integration_id;
-        let issue_key = outcome.issue_key.clone();
+        let GuardedEvent {
+            integration_id,
+            issue_key,
+            occurred_at,
+            ..
+        } = guarded;
         let mut work: BTreeMap<OrganizationId, Vec<(LocalIssueId, ResolutionStatus)>> =
             BTreeMap::new();
         for linked in linked {
@@ -171,14 +189,6 @@ where
                 .or_default()
                 .push((linked.local_issue_id, target));
         }
-        let guarded = GuardedEvent {
-            integration_id,
-            issue_key: &issue_key,
-            kind: SyncKind::Status,
-            occurred_at,
-            delivery_key,
-            echo,
-        };
         let applied = self
             .apply_under_guard(guarded, work, |issue, current, target| {
                 Some(IssueChange {

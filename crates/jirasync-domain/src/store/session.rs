@@ -7,7 +7,9 @@
 //! 2. The rule decides with [`crate::rules::ordering::guard`], reads the application's issues
 //!    through the [`Host`](crate::Host) and calls its idempotent writes.
 //! 3. [`IssueSyncSession::commit`] records the delivery key, moves the watermarks and appends
-//!    the events of the changes made, in one write, and frees the issue.
+//!    the events of the changes made, in one write, and frees the issue; with the inbox
+//!    delivery's completion when the session took it
+//!    ([`IssueSyncSession::stage_completion`]).
 //!
 //! A failure (or a crash) between 2 and 3 leaves the watermarks and the delivery log as they
 //! were: the redelivery passes the guard again, finds the host's issues already changed, writes
@@ -22,6 +24,7 @@ use super::StoreError;
 use crate::events::NewEvent;
 use crate::host::IssueChange;
 use crate::ids::{IntegrationId, OrganizationId};
+use crate::inbox::DeliveryCompletion;
 
 /// Which ordering-guard watermark and which delivery log a sync uses.
 ///
@@ -116,6 +119,22 @@ pub trait IssueSyncSession: Send {
     /// the default takes nothing, and the host writes the change as usual.
     fn stage_host_change(&mut self, change: &IssueChange) -> bool {
         let _ = change;
+        false
+    }
+
+    /// Takes the completion of the inbox delivery this sync applies the last change of, to be
+    /// written in the commit's own transaction: true when the session took it. The commit then
+    /// marks the delivery done if the completion's attempt still holds it, and records on the
+    /// completion what it did ([`DeliveryCompletion::record`]): done, or why not (the sync's
+    /// own writes land either way, as they would had the delivery been completed after them). A
+    /// commit that fails, or a session dropped, records nothing and completes nothing.
+    ///
+    /// Only a store whose [`Inbox`](crate::Inbox) holds the delivery can (the standalone
+    /// service's store is both); the caller hands a completion to a session only when told that
+    /// the inbox is this store, and completes the delivery itself when nothing was recorded.
+    /// The default takes nothing.
+    fn stage_completion(&mut self, completion: &DeliveryCompletion) -> bool {
+        let _ = completion;
         false
     }
 

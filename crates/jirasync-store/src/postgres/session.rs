@@ -10,7 +10,8 @@
 //! lock until this one ends, and then reads what it committed. **commit** moves the watermarks
 //! (one statement), appends the sync's events and commits, with the host's changes the session
 //! took first when the store holds the standalone host's tables (`stage_host_change`: one
-//! transaction, one commit, for the change and its bookkeeping); a **dropped** session rolls back,
+//! transaction, one commit, for the change and its bookkeeping) and the inbox delivery's
+//! completion last when it took that (`stage_completion`); a **dropped** session rolls back,
 //! its delivery key with it (the pool rolls back a connection returned inside a transaction,
 //! see `crate::pool`), and a crashed instance's connection ends with its transaction: its rows
 //! are free at once. A wait longer than `lock_timeout` is [`StoreError::Unavailable`] naming
@@ -26,6 +27,7 @@ use jirasync_domain::StoreError;
 use jirasync_domain::events::NewEvent;
 use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::inbox::DeliveryCompletion;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -48,6 +50,8 @@ struct PostgresSession {
     watermarks: Vec<(OrganizationId, Option<EventTime>)>,
     /// The host's changes the commit writes ([`IssueSyncSession::stage_host_change`]).
     staged: Vec<IssueChange>,
+    /// The inbox delivery the commit marks done ([`IssueSyncSession::stage_completion`]).
+    completion: Option<DeliveryCompletion>,
 }
 
 /// Starts a sync of the request's Jira issue once no other session holds its rows.
@@ -91,6 +95,7 @@ async fn start(
         request,
         watermarks,
         staged: Vec::new(),
+        completion: None,
     })))
 }
 
@@ -126,6 +131,13 @@ impl IssueSyncSession for PostgresSession {
         crate::sql::host::stage_host_change(self.app_ids, &mut self.staged, change)
     }
 
+    /// Takes the completion: the inbox is in this store's database, and the commit marks the
+    /// delivery done in the session's transaction (no transaction, no commit of its own).
+    fn stage_completion(&mut self, completion: &DeliveryCompletion) -> bool {
+        self.completion = Some(completion.clone());
+        true
+    }
+
     async fn commit(
         self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
@@ -138,6 +150,7 @@ impl IssueSyncSession for PostgresSession {
             events: hub,
             request,
             staged,
+            completion,
             ..
         } = *self;
         for change in &staged {
@@ -149,10 +162,25 @@ impl IssueSyncSession for PostgresSession {
         finish_sync(&mut transaction, &request, advance, &events, app_ids)
             .await
             .map_err(|error| store_error(what, error))?;
+        let completed = match &completion {
+            Some(completion) => Some(
+                PostgresStore::complete_in(
+                    &mut transaction,
+                    what,
+                    completion.id(),
+                    completion.attempt(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         transaction
             .commit()
             .await
             .map_err(|error| store_error(what, error))?;
+        if let (Some(completion), Some(outcome)) = (completion, completed) {
+            completion.record(outcome);
+        }
         if !events.is_empty() {
             hub.appended();
         }

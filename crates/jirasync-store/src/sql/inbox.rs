@@ -656,6 +656,23 @@ macro_rules! inbox_store {
                 Ok(if changed { Ok(()) } else { Err(not_held(connection, id, attempt).await) })
             }
 
+            impl $store {
+                /// Marks delivery `id` done and hands its key's head on, in `connection`'s
+                /// transaction, if `attempt` still holds it; else why not as the inner error
+                /// ([`change_or_why_not`]). What a sync session's commit runs for the
+                /// completion it took.
+                #[allow(dead_code, reason = "the SQLite store completes through its writer")]
+                pub(crate) async fn complete_in(
+                    connection: &mut $connection,
+                    what: &str,
+                    id: DeliveryId,
+                    attempt: u32,
+                ) -> Result<Result<(), StoreError>, StoreError> {
+                    let (update, then) = (&HeldUpdate::Complete, HeadChange::Advance);
+                    change_or_why_not(connection, what, id, attempt, update, then).await
+                }
+            }
+
             /// Runs `update` on delivery `id` if `attempt` still holds it, then changes its head
             /// as `then` says ([`change_in`]), in a transaction of its own.
             /// [`StoreError::Conflict`] / [`StoreError::NotFound`] when `attempt` does not hold
@@ -695,10 +712,7 @@ macro_rules! inbox_store {
                 let mut transaction = $crate::sql::begin_write::<$store>(&store.pool, WHAT).await?;
                 let mut outcomes = Vec::with_capacity(claims.len());
                 for &(id, attempt) in claims {
-                    let (update, then) = (&HeldUpdate::Complete, HeadChange::Advance);
-                    outcomes.push(
-                        change_or_why_not(&mut transaction, WHAT, id, attempt, update, then).await?,
-                    );
+                    outcomes.push($store::complete_in(&mut transaction, WHAT, id, attempt).await?);
                 }
                 transaction
                     .commit()

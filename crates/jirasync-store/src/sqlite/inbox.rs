@@ -175,13 +175,29 @@ pub(super) async fn complete_held(
             .write(what, move |connection| {
                 claims
                     .into_iter()
-                    .map(|(id, attempt)| {
-                        let (update, then) = (&HeldUpdate::Complete, HeadChange::Advance);
-                        change_or_why_not(connection, what, id, attempt, update, then)
-                    })
+                    .map(|(id, attempt)| complete_in(connection, what, id, attempt))
                     .collect()
             })
             .await,
+    )
+}
+
+/// Marks delivery `id` done and hands its key's head on, in the transaction of `connection`
+/// (the writer's), if `attempt` still holds it; else why not as the inner error (see
+/// [`change_or_why_not`]). Also what a sync session's commit runs for a completion it took.
+pub(super) fn complete_in(
+    connection: &Connection,
+    what: &str,
+    id: DeliveryId,
+    attempt: u32,
+) -> Result<Result<(), StoreError>, StoreError> {
+    change_or_why_not(
+        connection,
+        what,
+        id,
+        attempt,
+        &HeldUpdate::Complete,
+        HeadChange::Advance,
     )
 }
 

@@ -16,7 +16,8 @@
 //!    [`StoreError::Unavailable`] naming the Jira issue. Two processes sharing the file are
 //!    serialised like two tasks of one process.
 //! 2. **commit** checks that the lease is still the session's, records the delivery key, moves
-//!    the watermarks and deletes the lease, in one transaction. A lease that ended and was taken
+//!    the watermarks and deletes the lease, in one transaction, with the inbox delivery's
+//!    completion when the session took it (`stage_completion`). A lease that ended and was taken
 //!    over meanwhile makes the commit fail (the host's writes stay; the redelivery finds them
 //!    done and commits).
 //! 3. A session **dropped** without commit deletes its lease in a task of its own; if that fails,
@@ -38,6 +39,7 @@ use jirasync_domain::StoreError;
 use jirasync_domain::events::{Event, NewEvent};
 use jirasync_domain::host::IssueChange;
 use jirasync_domain::ids::OrganizationId;
+use jirasync_domain::inbox::DeliveryCompletion;
 use jirasync_domain::store::{EventHub, IssueSyncRequest, IssueSyncSession, IssueSyncStart};
 use jirasync_webhook::EventTime;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
@@ -45,6 +47,7 @@ use tokio::sync::Notify;
 
 use super::SqliteStore;
 use super::direct::{issue_binds, write_change};
+use super::inbox::complete_in;
 use super::writer::Writer;
 use crate::sql::events::{INSERT_EVENT, INSERT_EVENT_DELIVERIES, app_id_query, sql_u64};
 use crate::sql::issue_sync::{
@@ -103,6 +106,8 @@ struct SqliteSession {
     watermarks: Vec<(OrganizationId, Option<EventTime>)>,
     /// The host's changes the commit writes ([`IssueSyncSession::stage_host_change`]).
     staged: Vec<IssueChange>,
+    /// The inbox delivery the commit marks done ([`IssueSyncSession::stage_completion`]).
+    completion: Option<DeliveryCompletion>,
     /// Whether the commit deleted the lease (nothing left to release).
     released: bool,
 }
@@ -221,6 +226,7 @@ async fn try_take(
         request,
         watermarks,
         staged: Vec::new(),
+        completion: None,
         released: false,
     };
     Ok(Attempt::Done(IssueSyncStart::Started(Box::new(session))))
@@ -407,6 +413,13 @@ impl IssueSyncSession for SqliteSession {
         crate::sql::host::stage_host_change(self.app_ids, &mut self.staged, change)
     }
 
+    /// Takes the completion: the inbox is in this store's file, and the commit's writer job
+    /// marks the delivery done after the sync's writes.
+    fn stage_completion(&mut self, completion: &DeliveryCompletion) -> bool {
+        self.completion = Some(completion.clone());
+        true
+    }
+
     async fn commit(
         mut self: Box<Self>,
         advance: &[(OrganizationId, EventTime)],
@@ -421,16 +434,29 @@ impl IssueSyncSession for SqliteSession {
             staged: std::mem::take(&mut self.staged),
             app_ids: self.app_ids,
         };
+        let completion = self.completion.take();
+        let completing = completion
+            .as_ref()
+            .map(|completion| (completion.id(), completion.attempt()));
         // The events go to the writer and come back: the hub is told about them after the
         // commit.
-        let (committed, events) = self
+        let (committed, events, completed) = self
             .writer
             .write(WHAT, move |connection| {
-                finish(connection, &lease, &written, &events)
-                    .map(|committed| (committed, events))
-                    .map_err(|error| direct_error(WHAT, error))
+                let committed = finish(connection, &lease, &written, &events)
+                    .map_err(|error| direct_error(WHAT, error))?;
+                let completed = match (&committed, completing) {
+                    (Committed::Done, Some((id, attempt))) => {
+                        Some(complete_in(connection, WHAT, id, attempt)?)
+                    }
+                    _ => None,
+                };
+                Ok((committed, events, completed))
             })
             .await?;
+        if let (Some(completion), Some(outcome)) = (completion, completed) {
+            completion.record(outcome);
+        }
         if let Committed::LeaseLost = committed {
             let lease = &self.lease;
             tracing::warn!(

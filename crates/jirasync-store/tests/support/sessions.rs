@@ -1,21 +1,30 @@
 //! Shared by the session tests: the sync of the fixture's Jira issue started and held, and what
 //! every back-end must do with it (a session dropped frees the issue at once; a wait beyond the
-//! store's limit is `Unavailable`, naming the issue; a host change staged in a session lands
-//! with its commit or not at all).
+//! store's limit is `Unavailable`, naming the issue; a host change or an inbox delivery's
+//! completion staged in a session lands with its commit or not at all).
 
 // Assertions are how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use jirasync_domain::activity::{ActivityData, ActivityKind};
 use jirasync_domain::conformance::World;
-use jirasync_domain::conformance::fixture::{Fixture, KEY};
+use jirasync_domain::conformance::fixture::{
+    DONE, Fixture, KEY, TO_DO, assigned_to_email, status_changed,
+};
 use jirasync_domain::host::IssueChange;
+use jirasync_domain::inbox::conformance::{delivery as inbox_delivery, t0};
+use jirasync_domain::inbox::{DeliveryCompletion, DeliveryId, DeliveryState};
+use jirasync_domain::integration::Integration;
 use jirasync_domain::issue::Assignee;
+use jirasync_domain::rules::outcome::HaltReason;
 use jirasync_domain::store::{IssueSyncRequest, IssueSyncSession, IssueSyncStart, SyncKind};
-use jirasync_domain::{IssueSyncStore, StoreError};
-use jirasync_webhook::{DeliveryKey, IssueKey};
+use jirasync_domain::{DirectoryError, Inbox, IssueSyncStore, JiraDirectory, StoreError};
+use jirasync_webhook::{ChangeSet, DeliveryKey, IssueKey, JiraUser, StatusId};
 
 /// An assignee sync of the fixture's issue, without a delivery key.
 pub(crate) fn request<S: World + ?Sized>(f: &Fixture<S>) -> IssueSyncRequest {
@@ -176,4 +185,227 @@ where
     );
     session.commit(&[], Vec::new()).await.unwrap();
     assert_eq!(assignee(f).await, Some(Assignee::User(f.alice)));
+}
+
+/// A delivery of the fixture's issue, claimed as attempt 1: its id.
+async fn claimed_delivery<S: Inbox + ?Sized>(store: &S, changed_ms: i64) -> DeliveryId {
+    let id = store
+        .enqueue(inbox_delivery(Some(KEY), Some(changed_ms)))
+        .await
+        .unwrap();
+    let claimed = store.claim(t0(), COMPLETION_LEASE, 1).await.unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|c| (c.id, c.attempt))
+            .collect::<Vec<_>>(),
+        [(id, 1)]
+    );
+    id
+}
+
+/// How long the claims of the completion test last.
+const COMPLETION_LEASE: Duration = Duration::from_secs(30);
+
+/// The stored state and attempts of delivery `id`.
+async fn delivery_state<S: Inbox + ?Sized>(store: &S, id: DeliveryId) -> (DeliveryState, u32) {
+    let listed = store.list(None, 100).await.unwrap();
+    let summary = listed
+        .iter()
+        .find(|summary| summary.id == id)
+        .expect("the delivery is stored");
+    (summary.state, summary.attempts)
+}
+
+/// A store whose inbox holds the deliveries takes a delivery's completion into the session of
+/// its sync: a session dropped completes nothing and records nothing; a commit marks the
+/// delivery done with the sync's writes, records `Ok`, and hands the key on to the delivery
+/// behind it; a commit whose attempt no longer holds its delivery lands the sync's writes and
+/// records why the completion was refused, leaving the delivery to the attempt holding it.
+pub(crate) async fn an_inbox_completion_lands_with_the_commit_or_not_at_all<S>(f: &Fixture<S>)
+where
+    S: World + Inbox + 'static,
+{
+    let store = &*f.store;
+    let first = claimed_delivery(store, 1).await;
+    let second = store
+        .enqueue(inbox_delivery(Some(KEY), Some(2)))
+        .await
+        .unwrap();
+    let completion = DeliveryCompletion::new(first, 1);
+
+    let mut dropped = started(store, request(f)).await;
+    assert!(
+        dropped.stage_completion(&completion),
+        "the store's inbox holds the delivery"
+    );
+    drop(dropped);
+    assert!(completion.take_outcome().is_none(), "nothing was committed");
+    assert_eq!(
+        delivery_state(store, first).await,
+        (DeliveryState::Pending, 1)
+    );
+
+    let mut session = started(store, request(f)).await;
+    assert!(session.stage_completion(&completion));
+    assert_eq!(
+        delivery_state(store, first).await,
+        (DeliveryState::Pending, 1),
+        "nothing is completed before the commit"
+    );
+    let at = jirasync_webhook::EventTime::from_unix_millis(6_000);
+    session
+        .commit(&[(f.organization, at)], Vec::new())
+        .await
+        .unwrap();
+    assert!(matches!(completion.take_outcome(), Some(Ok(()))));
+    assert_eq!(delivery_state(store, first).await, (DeliveryState::Done, 1));
+    assert_eq!(f.watermark(SyncKind::Assignee).await, Some(at));
+    let next = store.claim(t0(), COMPLETION_LEASE, 10).await.unwrap();
+    assert_eq!(
+        next.iter().map(|c| c.id).collect::<Vec<_>>(),
+        [second],
+        "the key's next delivery is claimable once the first is done"
+    );
+
+    // Attempt 1 of `second` holds it; a completion naming attempt 2 does not.
+    let stale = DeliveryCompletion::new(second, 2);
+    let mut session = started(store, request(f)).await;
+    assert!(session.stage_completion(&stale));
+    let later = jirasync_webhook::EventTime::from_unix_millis(7_000);
+    session
+        .commit(&[(f.organization, later)], Vec::new())
+        .await
+        .unwrap();
+    let refused = stale.take_outcome();
+    assert!(
+        matches!(refused, Some(Err(StoreError::Conflict { .. }))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        f.watermark(SyncKind::Assignee).await,
+        Some(later),
+        "the sync's writes landed"
+    );
+    assert_eq!(
+        delivery_state(store, second).await,
+        (DeliveryState::Pending, 1),
+        "left to the attempt holding it"
+    );
+    store.complete(second, 1).await.unwrap();
+}
+
+/// A delivery that assigns the fixture's issue to Alice and moves its status, with a delivery
+/// key of Jira changelog `changelog`.
+fn assignee_and_status(changelog: &str, at: i64) -> ChangeSet {
+    ChangeSet {
+        delivery_key: Some(delivery_key(changelog)),
+        assignee: Some(assigned_to_email("alice@example.com", at)),
+        status: Some(status_changed(TO_DO, DONE, at)),
+        comment: None,
+    }
+}
+
+/// Only the commit of a delivery's last change completes it: with the status look-up failing
+/// after the assignee was applied and committed, the delivery stays its claim's (to be failed
+/// and retried) and nothing is recorded; once every change applies, the last commit completes
+/// it; a delivery whose last change needs no session (a duplicate) records nothing, and is the
+/// caller's to complete.
+pub(crate) async fn only_the_last_change_of_a_delivery_completes_it<S>(store: S)
+where
+    S: World + Inbox + 'static,
+{
+    let directory = Switchable::default();
+    let jira_down = Arc::clone(&directory.down);
+    let f = Fixture::with_directory(store, directory).await;
+    let first = claimed_delivery(&*f.store, 1).await;
+    let completion = DeliveryCompletion::new(first, 1);
+    let changes = assignee_and_status("30001", 5_000);
+    jira_down.store(true, Ordering::SeqCst);
+    let error = f
+        .sync
+        .apply_delivery(f.integration, &changes, Some(&completion))
+        .await
+        .unwrap_err();
+    jira_down.store(false, Ordering::SeqCst);
+    assert!(error.is_retryable(), "{error}");
+    assert_eq!(
+        f.assignee_of(f.issue).await,
+        Some(Assignee::User(f.alice)),
+        "the assignee change was applied and committed"
+    );
+    assert!(
+        completion.take_outcome().is_none(),
+        "no commit completed it"
+    );
+    assert_eq!(
+        delivery_state(&*f.store, first).await,
+        (DeliveryState::Pending, 1)
+    );
+    f.store.complete(first, 1).await.unwrap();
+
+    let second = claimed_delivery(&*f.store, 2).await;
+    let completion = DeliveryCompletion::new(second, 1);
+    f.sync
+        .apply_delivery(f.integration, &changes, Some(&completion))
+        .await
+        .unwrap();
+    assert!(matches!(completion.take_outcome(), Some(Ok(()))));
+    assert_eq!(
+        delivery_state(&*f.store, second).await,
+        (DeliveryState::Done, 1)
+    );
+
+    let third = claimed_delivery(&*f.store, 3).await;
+    let again = DeliveryCompletion::new(third, 1);
+    let outcome = f
+        .sync
+        .apply_delivery(f.integration, &changes, Some(&again))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.status.and_then(|status| status.halt),
+        Some(HaltReason::DuplicateDelivery)
+    );
+    assert!(again.take_outcome().is_none(), "a duplicate has no commit");
+    assert_eq!(
+        delivery_state(&*f.store, third).await,
+        (DeliveryState::Pending, 1)
+    );
+    f.store.complete(third, 1).await.unwrap();
+}
+
+/// A Jira directory that knows [`DONE`] as `done`, and fails as unreachable while `down`.
+#[derive(Debug, Default)]
+struct Switchable {
+    down: Arc<AtomicBool>,
+}
+
+impl Switchable {
+    fn up(&self) -> Result<(), DirectoryError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(DirectoryError::Unreachable {
+                message: "Jira is down".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl JiraDirectory for Switchable {
+    async fn find_user(
+        &self,
+        _integration: &Integration,
+        _user: &JiraUser,
+    ) -> Result<Option<JiraUser>, DirectoryError> {
+        self.up().map(|()| None)
+    }
+
+    async fn done_status_ids(
+        &self,
+        _integration: &Integration,
+    ) -> Result<BTreeSet<StatusId>, DirectoryError> {
+        self.up().map(|()| BTreeSet::from([StatusId::new(DONE)]))
+    }
 }

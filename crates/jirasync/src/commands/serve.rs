@@ -285,8 +285,10 @@ pub(super) fn sync_service(
         Arc::new(directory),
     )
     .inbox(Arc::clone(store) as Arc<dyn Inbox>)
-    // The host is this store: its changes may be written in the sync's commit.
+    // The host and the inbox are this store: a sync's commit may write the host's changes and
+    // mark its delivery done.
     .host_is_store(true)
+    .inbox_is_store(true)
     .mode(mode)
     .worker_options(WorkerOptions {
         claim_batch: config.claim_batch.get(),
