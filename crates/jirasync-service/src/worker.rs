@@ -326,6 +326,10 @@ async fn process_batch(
     claimed: Vec<ClaimedDelivery>,
 ) -> usize {
     let held = Held::of(&claimed);
+    // A claim of one is marked done in its sync's commit when the inbox is the store's own (one
+    // transaction fewer); a claim of several shares one completion write, which rewrites the
+    // pages of their rows once instead of once per commit (decision 0026).
+    let alone = claimed.len() == 1;
     let work = async {
         let mut handled = 0;
         let mut applied = Applied::default();
@@ -338,7 +342,7 @@ async fn process_batch(
             if applied.waited(COMPLETION_WAIT) {
                 applied.complete(inbox, &held).await;
             }
-            match process(service, inbox, delivery).await {
+            match process(service, inbox, delivery, alone).await {
                 Processed::Applied => applied.push(id, attempt),
                 Processed::Completed | Processed::Recorded => held.release(id),
             }
@@ -434,15 +438,24 @@ impl Processed {
 }
 
 /// Handles one claimed delivery: applies it, or records its failure (waiting for a retry, or
-/// dead). Its lease is renewed meanwhile by [`process_batch`], which marks it done once applied.
-async fn process(service: &SyncService, inbox: &dyn Inbox, claimed: ClaimedDelivery) -> Processed {
+/// dead). Its lease is renewed meanwhile by [`process_batch`], which marks it done once applied,
+/// unless `complete_in_commit` let the commit of its last sync do so
+/// ([`SyncService::completion`]).
+async fn process(
+    service: &SyncService,
+    inbox: &dyn Inbox,
+    claimed: ClaimedDelivery,
+    complete_in_commit: bool,
+) -> Processed {
     let ClaimedDelivery {
         id,
         attempt,
         delivery,
         ..
     } = claimed;
-    let completion = service.completion(id, attempt);
+    let completion = service
+        .completion(id, attempt)
+        .filter(|_| complete_in_commit);
     let result = apply_stored(
         service,
         &delivery.source,
