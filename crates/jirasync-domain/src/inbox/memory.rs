@@ -10,7 +10,7 @@ use crate::store::StoreError;
 
 use super::{
     ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, Enqueued, FailOutcome, Inbox,
-    InboxDepth, Lease, NewDelivery,
+    InboxDepth, Lease, NewDelivery, lease_end,
 };
 
 /// An [`Inbox`] in memory, for tests and for embeddings that accept losing deliveries on a
@@ -158,9 +158,7 @@ impl Inbox for MemoryInbox {
         now: SystemTime,
         lease: Duration,
     ) -> Result<Enqueued, StoreError> {
-        let leased_until = now.checked_add(lease).ok_or_else(|| {
-            StoreError::invalid(format!("a lease of {lease:?} ends past the last time"))
-        })?;
+        let leased_until = lease_end(now, lease)?;
         let mut state = self.lock();
         let id = state.insert(delivery);
         if !state.is_head(&state.heads(), id) {

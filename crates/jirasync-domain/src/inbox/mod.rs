@@ -181,6 +181,14 @@ pub struct Lease {
     pub leased_until: SystemTime,
 }
 
+/// When a lease of `lease` taken at `now` ends: what a claim and [`Inbox::enqueue_leased`] set
+/// as [`Lease::leased_until`]. [`StoreError::Invalid`] when that lies past the last time the
+/// system can tell.
+pub fn lease_end(now: SystemTime, lease: Duration) -> Result<SystemTime, StoreError> {
+    now.checked_add(lease)
+        .ok_or_else(|| StoreError::invalid(format!("a lease of {lease:?} ends past the last time")))
+}
+
 /// The completion of a claimed delivery, handed to the sync session that applies the delivery's
 /// last change, so that its commit marks the delivery done in the same transaction as the
 /// sync's bookkeeping

@@ -41,6 +41,7 @@ use jirasync_domain::StoreError;
 use jirasync_domain::ids::IntegrationId;
 use jirasync_domain::inbox::{
     ClaimedDelivery, DeliveryId, DeliverySource, DeliveryState, DeliverySummary, NewDelivery,
+    lease_end,
 };
 use jirasync_webhook::{DeliveryKey, EventTime, WebhookToken};
 
@@ -343,12 +344,9 @@ impl StoredClaim {
     /// A claim at `now` of up to `limit` deliveries under a lease of `lease`.
     /// [`StoreError::Invalid`] when the lease would end out of range.
     pub(crate) fn new(now: SystemTime, lease: Duration, limit: usize) -> Result<Self, StoreError> {
-        let leased_until = now.checked_add(lease).ok_or_else(|| {
-            StoreError::invalid(format!("a lease of {lease:?} ends past the last time"))
-        })?;
         Ok(Self {
             now: unix_millis(now)?,
-            leased_until: unix_millis(leased_until)?,
+            leased_until: unix_millis(lease_end(now, lease)?)?,
             limit: sql_limit(limit),
         })
     }
@@ -501,7 +499,7 @@ macro_rules! inbox_store {
             use ::jirasync_domain::StoreError;
             use ::jirasync_domain::inbox::{
                 ClaimedDelivery, DeliveryId, DeliveryState, DeliverySummary, Enqueued, FailOutcome,
-                Inbox, InboxDepth, Lease, NewDelivery,
+                Inbox, InboxDepth, Lease, NewDelivery, lease_end,
             };
 
             use $crate::sql::Dialect;
@@ -661,7 +659,6 @@ macro_rules! inbox_store {
                 /// transaction, if `attempt` still holds it; else why not as the inner error
                 /// ([`change_or_why_not`]). What a sync session's commit runs for the
                 /// completion it took.
-                #[allow(dead_code, reason = "the SQLite store completes through its writer")]
                 pub(crate) async fn complete_in(
                     connection: &mut $connection,
                     what: &str,
@@ -733,7 +730,7 @@ macro_rules! inbox_store {
                     now: SystemTime,
                     lease: Duration,
                 ) -> Result<Enqueued, StoreError> {
-                    let leased_until = StoredClaim::new(now, lease, 1)?.leased_until;
+                    let leased_until = unix_millis(lease_end(now, lease)?)?;
                     let (id, leased) =
                         $direct::enqueue_leased(self, delivery, leased_until).await?;
                     let lease = if leased {
