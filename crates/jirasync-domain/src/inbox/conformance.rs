@@ -77,6 +77,7 @@ macro_rules! inbox_conformance_tests {
             delivery_leased_at_enqueue_goes_before_a_later_unheld_head,
             lease_taken_at_enqueue_expires_like_a_claim,
             receivers_leasing_at_enqueue_and_workers_claiming_share_each_key_in_order,
+            lease_ending_past_the_last_time_is_refused_and_changes_nothing,
         );
     };
     ($factory:expr) => {
@@ -1019,4 +1020,31 @@ pub async fn receivers_leasing_at_enqueue_and_workers_claiming_share_each_key_in
     }
     assert_eq!(per_key, expected, "each key in change order");
     assert_eq!(inbox.depth(at(0)).await.unwrap(), InboxDepth::default());
+}
+
+/// A lease that would end past the last time the system can tell is refused as
+/// [`StoreError::Invalid`] by a claim and by [`Inbox::enqueue_leased`], before anything is
+/// written: no attempt is counted, no delivery stored, and the next claim with a sound lease
+/// takes the delivery as its first attempt.
+pub async fn lease_ending_past_the_last_time_is_refused_and_changes_nothing<I: Inbox + ?Sized>(
+    inbox: Arc<I>,
+) {
+    let id = enqueue(&*inbox, delivery(Some("k"), Some(1))).await;
+    let refused = inbox.claim(at(0), Duration::MAX, 10).await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid { .. })),
+        "a claim: {refused:?}"
+    );
+    let refused = inbox
+        .enqueue_leased(delivery(Some("other"), Some(2)), at(0), Duration::MAX)
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid { .. })),
+        "an enqueue: {refused:?}"
+    );
+    let listed = inbox.list(None, 10).await.unwrap();
+    assert_eq!(listed.len(), 1, "nothing stored: {listed:?}");
+    assert_eq!((listed[0].attempts, listed[0].leased_until), (0, None));
+    let claimed = claim(&*inbox, at(0), 10).await;
+    assert_eq!((claimed[0].id, claimed[0].attempt), (id, 1));
 }

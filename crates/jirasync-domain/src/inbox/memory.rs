@@ -184,6 +184,7 @@ impl Inbox for MemoryInbox {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<ClaimedDelivery>, StoreError> {
+        let leased_until = lease_end(now, lease)?;
         let mut state = self.lock();
         let heads = state.heads();
         let mut claimable: Vec<(Option<i64>, DeliveryId)> = state
@@ -200,7 +201,6 @@ impl Inbox for MemoryInbox {
         claimable.sort_unstable();
         claimable.truncate(limit);
 
-        let leased_until = now + lease;
         let mut claimed = Vec::with_capacity(claimable.len());
         for (_, id) in claimable {
             if let Some(row) = state.rows.get_mut(&id) {
