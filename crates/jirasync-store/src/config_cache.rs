@@ -58,6 +58,7 @@ impl State {
     }
 
     /// Empties the cache and starts a new generation.
+    #[cfg(any(test, feature = "postgres"))]
     fn forget(&mut self) {
         self.generation += 1;
         self.integrations.clear();
@@ -118,11 +119,13 @@ impl ConfigCache {
     }
 
     /// Empties the cache: the configuration changed (or may have).
+    #[cfg(any(test, feature = "postgres"))]
     pub(crate) fn forget(&self) {
         self.state().forget();
     }
 
     /// Empties the cache and records whether the listener listens.
+    #[cfg(any(test, feature = "postgres"))]
     pub(crate) fn set_listening(&self, listening: bool) {
         let mut state = self.state();
         state.listening = listening;

@@ -28,6 +28,7 @@ pub(crate) const DELIVERY_LOGGED: &str = "SELECT EXISTS (SELECT 1 FROM jirasync_
     WHERE integration_id = $1 AND kind = $2 AND delivery_key = $3)";
 
 /// Records delivery key `$3` for kind `$2` and integration `$1` (once).
+#[cfg(feature = "sqlite")]
 pub(crate) const RECORD_DELIVERY: &str = "INSERT INTO jirasync_seen_deliveries \
     (integration_id, kind, delivery_key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
 
@@ -46,6 +47,7 @@ pub(crate) fn select_watermarks(kind: SyncKind, organizations: usize) -> String 
 
 /// Moves the watermark `column` of organization `$1`'s row of the Jira issue `$3` of
 /// integration `$2` to `$4`, never back; the row is created when missing.
+#[cfg(feature = "sqlite")]
 pub(crate) fn advance_watermark(column: &str) -> String {
     format!(
         "INSERT INTO jirasync_external_issues \
@@ -56,6 +58,7 @@ pub(crate) fn advance_watermark(column: &str) -> String {
 
 /// [`advance_watermark`] for several organizations in one statement (PostgreSQL): the rows of
 /// the organizations `$1` (an array) move to the times `$4` (an array, in the same order).
+#[cfg(feature = "postgres")]
 pub(crate) fn advance_watermarks(column: &str) -> String {
     format!(
         "INSERT INTO jirasync_external_issues \
