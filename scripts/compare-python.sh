@@ -7,6 +7,9 @@
 #   inbox-sqlite    jirasync serve --mode inbox on SQLite
 #   inline-postgres, inbox-postgres   the same on PostgreSQL (only with JIRASYNC_TEST_DATABASE_URL;
 #                   each in a database of its own, dropped afterwards)
+#   storeless       the `storeless_receiver` example: the webhook route on serve's one runtime thread,
+#                   the body read, parsed and classified, no token check and no store; what no
+#                   design that stores a delivery before answering can beat under the same load
 # and prints one table: req/s, p99, non-2xx, the ratio to the Python receiver, the server's CPU
 # time per request (utime + stime of /proc/PID/stat, before and after the measured run) and its
 # RSS at the end. A second table comes from a paced run of each scenario on a fresh database:
@@ -18,8 +21,12 @@
 # Usage: scripts/compare-python.sh [SCENARIO...]     (default: python inline-sqlite inbox-sqlite,
 #                                                    plus the PostgreSQL two when configured)
 # Settings (defaults): DURATION=10 WARMUP=2 CONNECTIONS=32 THREADS=2 WORKERS=2
-#   ORGS=3 USERS=300 ISSUES=1000 PAYLOADS=24000 (jirasync skips a delivery it has seen: keep
-#   PAYLOADS above what warm-up plus the run send, or the later requests are duplicates)
+#   ORGS=3 USERS=300 ISSUES=1000 PAYLOADS=200000. jirasync skips a delivery it has seen (the
+#   Python receiver applies it again), so a request that repeats a payload costs jirasync less:
+#   the wrk warm-up sends the last WARMUP/(WARMUP+DURATION) of the payloads and the measured run
+#   the others, and the table's "repeats" column counts the measured requests beyond the run's
+#   payloads (wrk cycles through them). Keep it at 0: at 15,000 req/s, 10 s need 150,000
+#   payloads (200,000 make about 1.2 GB; a kept data set with fewer is made again).
 #   PACED_RATE=500 PACED_DURATION=10 PACED_WARMUP=$WARMUP (PACED_RATE=0 skips the paced runs;
 #   PACED_WARMUP=0 measures from a cold start)
 #   JIRASYNC_BENCH_DIR: the shared benchmark (default: ../shared/bench beside the checkout)
@@ -31,7 +38,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bench=${JIRASYNC_BENCH_DIR:-$root/../shared/bench}
 DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} CONNECTIONS=${CONNECTIONS:-32} THREADS=${THREADS:-2}
 WORKERS=${WORKERS:-2} ORGS=${ORGS:-3} USERS=${USERS:-300} ISSUES=${ISSUES:-1000}
-PAYLOADS=${PAYLOADS:-24000} PACED_RATE=${PACED_RATE:-500} PACED_DURATION=${PACED_DURATION:-10}
+PAYLOADS=${PAYLOADS:-200000} PACED_RATE=${PACED_RATE:-500} PACED_DURATION=${PACED_DURATION:-10}
 PACED_WARMUP=${PACED_WARMUP:-$WARMUP}
 [[ "$PACED_RATE" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: PACED_RATE must be an integer" >&2; exit 2; }
 [[ "$PACED_WARMUP" =~ ^[0-9]+$ ]] || { echo "compare-python.sh: PACED_WARMUP must be an integer" >&2; exit 2; }
@@ -55,7 +62,7 @@ if [[ ${#scenarios[@]} -eq 0 ]]; then
 fi
 for scenario in "${scenarios[@]}"; do
   case "$scenario" in
-    python | inline-sqlite | inbox-sqlite) ;;
+    python | inline-sqlite | inbox-sqlite | storeless) ;;
     inline-postgres | inbox-postgres)
       [[ -n "${JIRASYNC_TEST_DATABASE_URL:-}" ]] || {
         echo "compare-python.sh: $scenario needs JIRASYNC_TEST_DATABASE_URL" >&2
@@ -95,24 +102,39 @@ trap 'exit 130' INT TERM
 "$bench/setup_recv.sh" >&2
 py="${BENCH_VENV:-${TMPDIR:-/tmp}/jirasync-bench-venv}/bin/python"
 data="$work/data"
-if [[ ! -f "$data/seed.json" ]]; then
+made_payloads=$(find "$data/payloads" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l)
+if [[ ! -f "$data/seed.json" || "$made_payloads" -lt "$PAYLOADS" ]]; then
+  rm -rf "$data"
   echo "compare-python.sh: making the data set ($ORGS organizations, $USERS users, $ISSUES issues, $PAYLOADS payloads)" >&2
   timeout 900 "$py" "$bench/py_receiver/make_dataset.py" --out "$data" \
     --orgs "$ORGS" --users "$USERS" --issues "$ISSUES" --payloads "$PAYLOADS" >&2
 fi
 "$py" "$bench/seed_to_state.py" "$data/seed.json" "$work/state.json" >&2
 
+# The wrk runs' payloads: the warm-up's and the measured run's apart (hard links into the data
+# set), so that no measured request repeats one the warm-up sent.
+rm -rf "$work/warmup-payloads" "$work/run-payloads"
+mkdir -p "$work/warmup-payloads" "$work/run-payloads"
+warmup_payloads=$((PAYLOADS * WARMUP / (WARMUP + DURATION)))
+run_payloads=$((PAYLOADS - warmup_payloads))
+find "$data/payloads" -maxdepth 1 -name '*.json' | sort | head -n "$PAYLOADS" >"$work/payloads.list"
+if ((warmup_payloads > 0)); then
+  tail -n "$warmup_payloads" "$work/payloads.list" | xargs ln -t "$work/warmup-payloads"
+fi
+head -n "$run_payloads" "$work/payloads.list" | xargs ln -t "$work/run-payloads"
+
 results="$work/results.tsv" paced_results="$work/paced.tsv"
 : >"$results"
 : >"$paced_results"
-# record NAME RPS P99 NON2XX CPU_US RSS_MIB
-record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
+# record NAME RPS P99 NON2XX CPU_US RSS_MIB REPEATS
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"; }
 
 # CPU time (utime + stime, in clock ticks) of PID and its children that were reaped.
 cpu_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
 
+# load URL SECONDS PAYLOAD_DIR
 load() {
-  "$bench/loadgen.sh" --url "$1" --token-file "$data/token.txt" --payloads "$data/payloads" \
+  "$bench/loadgen.sh" --url "$1" --token-file "$data/token.txt" --payloads "$3" \
     --duration "$2" --connections "$CONNECTIONS" --threads "$THREADS"
 }
 
@@ -180,20 +202,25 @@ run_python() {
   rss=$(grep -o 'RSS [0-9]* MiB' "$out" | grep -o '[0-9]*' || echo "-")
   # python-receiver: R req/s, p99 X ms, non2xx N
   record python "$(awk '{print $2}' <<<"$line")" "$(awk '{print $5}' <<<"$line")" \
-    "$(awk '{print $8}' <<<"$line")" "-" "$rss"
+    "$(awk '{print $8}' <<<"$line")" "-" "$rss" "-"
 }
 
-# start_jirasync SCENARIO: jirasync serve on a fresh database for the scenario; sets url and
-# server_pid.
+# start_jirasync SCENARIO: jirasync serve on a fresh database for the scenario (or, for
+# `storeless`, the storeless_receiver example); sets url and server_pid.
 start_jirasync() {
   local scenario=$1 mode=${1%%-*} backend=${1#*-} database_url
-  echo "compare-python.sh: jirasync $scenario" >&2
-  scratch_database "$backend" "$work" "jirasync_compare_$$"
-  "$binary" --database-url "$database_url" state import "$work/state.json" >&2
   : >"$work/$scenario.out"
-  "$binary" --database-url "$database_url" --listen 127.0.0.1:0 --log-format json \
-    --mode "$mode" --workers "$WORKERS" --reconcile-interval off serve \
-    >"$work/$scenario.out" 2>"$work/$scenario.log" &
+  if [[ "$scenario" == storeless ]]; then
+    echo "compare-python.sh: storeless (the webhook route without a store)" >&2
+    "$storeless" --listen 127.0.0.1:0 >"$work/$scenario.out" 2>"$work/$scenario.log" &
+  else
+    echo "compare-python.sh: jirasync $scenario" >&2
+    scratch_database "$backend" "$work" "jirasync_compare_$$"
+    "$binary" --database-url "$database_url" state import "$work/state.json" >&2
+    "$binary" --database-url "$database_url" --listen 127.0.0.1:0 --log-format json \
+      --mode "$mode" --workers "$WORKERS" --reconcile-interval off serve \
+      >"$work/$scenario.out" 2>"$work/$scenario.log" &
+  fi
   server_pid=$!
   url=""
   for _ in $(seq 300); do
@@ -221,10 +248,10 @@ run_jirasync_paced() {
 run_jirasync() {
   local scenario=$1
   start_jirasync "$scenario"
-  if ((WARMUP > 0)); then load "$url" "$WARMUP" >/dev/null 2>&1; fi
+  if ((WARMUP > 0)); then load "$url" "$WARMUP" "$work/warmup-payloads" >/dev/null 2>&1; fi
   local before after out="$work/$scenario.load"
   before=$(cpu_ticks "$server_pid")
-  load "$url" "$DURATION" >"$out" 2>"$work/$scenario.wrk"
+  load "$url" "$DURATION" "$work/run-payloads" >"$out" 2>"$work/$scenario.wrk"
   after=$(cpu_ticks "$server_pid")
   local rss requests val
   rss=$(awk '/^VmRSS:/ {print int($2 / 1024)}' "/proc/$server_pid/status")
@@ -234,12 +261,28 @@ run_jirasync() {
   ticks_per_second=$(getconf CLK_TCK)
   cpu_us=$(awk -v t="$((after - before))" -v hz="$ticks_per_second" -v n="$requests" \
     'BEGIN { if (n > 0) printf "%.0f", t / hz * 1e6 / n; else print "-" }')
-  record "$scenario" "$(val rps)" "$(val p99_ms)" "$(val non2xx)" "$cpu_us" "$rss"
+  # The storeless receiver skips nothing: a repeated payload costs it what a new one does.
+  local repeats=$((requests - run_payloads))
+  ((repeats > 0)) || repeats=0
+  [[ "$scenario" == storeless ]] && repeats="-"
+  if [[ "$repeats" != - ]] && ((repeats > 0)); then
+    echo "compare-python.sh: $scenario: $repeats of its $requests measured requests repeated a payload, which jirasync skips: raise PAYLOADS" >&2
+  fi
+  record "$scenario" "$(val rps)" "$(val p99_ms)" "$(val non2xx)" "$cpu_us" "$rss" "$repeats"
   stop_jirasync
 }
 
 needs_jirasync=""
-for scenario in "${scenarios[@]}"; do [[ "$scenario" != python ]] && needs_jirasync=1; done
+for scenario in "${scenarios[@]}"; do
+  case "$scenario" in
+    python) ;;
+    storeless)
+      echo "compare-python.sh: cargo build --release -p jirasync --example storeless_receiver" >&2
+      (cd "$root" && cargo build --release -p jirasync --example storeless_receiver >&2)
+      storeless="${CARGO_TARGET_DIR:-$root/target}/release/examples/storeless_receiver" ;;
+    *) needs_jirasync=1 ;;
+  esac
+done
 if [[ -n "$needs_jirasync" && -n "${BINARY:-}" ]]; then
   [[ -x "$BINARY" ]] || { echo "compare-python.sh: BINARY=$BINARY is not an executable" >&2; exit 2; }
   binary=$BINARY
@@ -275,14 +318,14 @@ payload_bytes=$(find "$data/payloads" -maxdepth 1 -name '*.json' -printf '%s\n' 
 echo
 echo "Side by side, one run: $ORGS organizations, $USERS users, $ISSUES issues, ~$payload_bytes B payloads; wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s after ${WARMUP}s warm-up; $(nproc) cores"
 echo
-printf '| %s | %s | %s | %s | %s | %s | %s |\n' scenario 'req/s' 'p99 ms' 'non-2xx' 'vs Python' 'CPU µs/req' 'RSS MiB'
-printf '|---|---:|---:|---:|---:|---:|---:|\n'
-while IFS=$'\t' read -r name rps p99 non2xx cpu rss; do
+printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' scenario 'req/s' 'p99 ms' 'non-2xx' 'vs Python' 'CPU µs/req' 'RSS MiB' 'repeats'
+printf '|---|---:|---:|---:|---:|---:|---:|---:|\n'
+while IFS=$'\t' read -r name rps p99 non2xx cpu rss repeats; do
   ratio="-"
   if [[ -n "$python_rps" ]]; then
     ratio=$(awk -v a="$rps" -v b="$python_rps" 'BEGIN { if (b > 0) printf "%.2f×", a / b; else print "-" }')
   fi
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p99" "$non2xx" "$ratio" "$cpu" "$rss"
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p99" "$non2xx" "$ratio" "$cpu" "$rss" "$repeats"
 done <"$results"
 if ((PACED_RATE > 0)); then
   echo
