@@ -287,7 +287,7 @@ pub(crate) async fn apply(
     let started = Instant::now();
     let result = service
         .sync()
-        .apply_delivery(integration.id, changes, completion)
+        .apply_delivery_with(integration, changes, completion)
         .await;
     let metrics = service.metrics();
     metrics.observe_processing(path, started.elapsed());

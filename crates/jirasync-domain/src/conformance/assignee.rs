@@ -610,6 +610,47 @@ pub async fn change_set_applies_assignee_then_status<S: World + 'static>(store: 
     assert_eq!(f.activity_count(f.issue).await, 2);
 }
 
+/// Behaviour: a change set applied with the integration the caller read (the one that
+/// verified its token) applies as one applied by the integration's id, and its replay is a
+/// duplicate either way.
+pub async fn change_set_applied_with_its_integration_read_by_the_caller<S: World + 'static>(
+    store: S,
+) {
+    let f = Fixture::new(store).await;
+    let integration = f
+        .store
+        .integration(f.integration)
+        .await
+        .unwrap()
+        .expect("the fixture's integration");
+    let changes = ChangeSet {
+        delivery_key: Some(DeliveryKey::new("10001", "20003", "jira:issue_updated")),
+        assignee: Some(assigned_to_email("alice@example.com", 1_000)),
+        status: Some(status_changed(IN_PROGRESS, DONE, 1_000)),
+        comment: None,
+    };
+    let outcome = f
+        .sync
+        .apply_delivery_with(&integration, &changes, None)
+        .await
+        .unwrap();
+    assert_eq!(outcome.assignee.as_ref().map(|o| o.changed), Some(1));
+    assert_eq!(outcome.status.as_ref().map(|o| o.changed), Some(1));
+    assert_eq!(f.assignee_of(f.issue).await, Some(Assignee::User(f.alice)));
+    assert_eq!(f.status_of(f.issue).await, ResolutionStatus::Resolved);
+
+    let replay = f
+        .sync
+        .apply_delivery(f.integration, &changes, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.assignee.and_then(|o| o.halt),
+        Some(HaltReason::DuplicateDelivery)
+    );
+    assert_eq!(f.activity_count(f.issue).await, 2);
+}
+
 /// Behaviour: watermark is kept per organization.
 pub async fn watermark_is_kept_per_organization<S: World + 'static>(store: S) {
     let f = Fixture::new(store).await;

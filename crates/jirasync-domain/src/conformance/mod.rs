@@ -107,6 +107,7 @@ macro_rules! conformance_tests {
             duplicate_delivery_is_applied_once,
             assignee_and_status_have_separate_watermarks,
             change_set_applies_assignee_then_status,
+            change_set_applied_with_its_integration_read_by_the_caller,
             watermark_is_kept_per_organization,
             email_match_comes_before_external_actors,
             external_actor_of_another_integration_is_ignored,

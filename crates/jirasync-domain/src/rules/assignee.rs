@@ -107,20 +107,21 @@ where
         event: &AssigneeChanged,
         delivery_key: Option<&DeliveryKey>,
     ) -> Result<InboundAssigneeOutcome, SyncError> {
-        self.assignee_sync(integration_id, event, delivery_key, None)
+        let integration = self.integration(integration_id).await?;
+        self.assignee_sync(&integration, event, delivery_key, None)
             .await
     }
 
-    /// [`InboundSync::sync_assignee`], handing `completion` to its sync session
-    /// ([`InboundSync::apply_delivery`]).
+    /// [`InboundSync::sync_assignee`] for `integration` as read already, handing `completion`
+    /// to its sync session ([`InboundSync::apply_delivery`]).
     pub(super) async fn assignee_sync(
         &self,
-        integration_id: IntegrationId,
+        integration: &Integration,
         event: &AssigneeChanged,
         delivery_key: Option<&DeliveryKey>,
         completion: Option<&DeliveryCompletion>,
     ) -> Result<InboundAssigneeOutcome, SyncError> {
-        let integration = self.integration(integration_id).await?;
+        let integration_id = integration.id;
         let mut outcome = InboundAssigneeOutcome {
             integration_id,
             issue_key: event.issue_key.clone(),
@@ -173,7 +174,7 @@ where
                 }
             }
             Some(jira_user) => {
-                let (method, users) = self.match_jira_user(&integration, jira_user).await?;
+                let (method, users) = self.match_jira_user(integration, jira_user).await?;
                 outcome.method = method;
                 for linked in &linked {
                     // reference-behaviour §4.3: the first member (lowest id) wins.

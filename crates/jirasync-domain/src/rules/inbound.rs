@@ -130,9 +130,42 @@ where
     /// records so on `completion`. Hand a completion only when the store's inbox holds the
     /// delivery. When nothing was recorded (no session took it: the change was a duplicate, or
     /// had nothing to apply, or the store cannot), the delivery is still to be marked done.
+    ///
+    /// The integration is read once, and only when an assignee or a status change needs it
+    /// (its Jira look-ups); [`InboundSync::apply_delivery_with`] takes one the caller has read.
     pub async fn apply_delivery(
         &self,
         integration_id: IntegrationId,
+        changes: &ChangeSet,
+        completion: Option<&DeliveryCompletion>,
+    ) -> Result<ChangeSetOutcome, SyncError> {
+        let integration = match (&changes.assignee, &changes.status) {
+            (None, None) => None,
+            _ => Some(self.integration(integration_id).await?),
+        };
+        self.apply_read(integration_id, integration.as_ref(), changes, completion)
+            .await
+    }
+
+    /// [`InboundSync::apply_delivery`] for `integration` as the caller read it, such as the
+    /// integration whose secret verified the delivery's token a moment ago: no read of it from
+    /// the store. Its organization links, and everything else the rules decide on, are read
+    /// from the store as always, so an integration removed meanwhile syncs nothing.
+    pub async fn apply_delivery_with(
+        &self,
+        integration: &Integration,
+        changes: &ChangeSet,
+        completion: Option<&DeliveryCompletion>,
+    ) -> Result<ChangeSetOutcome, SyncError> {
+        self.apply_read(integration.id, Some(integration), changes, completion)
+            .await
+    }
+
+    /// Applies `changes` with `integration` read already when one of them needs it.
+    async fn apply_read(
+        &self,
+        integration_id: IntegrationId,
+        integration: Option<&Integration>,
         changes: &ChangeSet,
         completion: Option<&DeliveryCompletion>,
     ) -> Result<ChangeSetOutcome, SyncError> {
@@ -148,10 +181,12 @@ where
             } => (false, true),
             _ => (true, false),
         };
+        // Read by the callers whenever an assignee or a status change is there.
+        let read = || integration.ok_or(SyncError::UnknownIntegration { integration_id });
         let assignee = match &changes.assignee {
             Some(event) => Some(
                 self.assignee_sync(
-                    integration_id,
+                    read()?,
                     event,
                     delivery_key,
                     completion.filter(|_| assignee_last),
@@ -163,7 +198,7 @@ where
         let status = match &changes.status {
             Some(event) => Some(
                 self.status_sync(
-                    integration_id,
+                    read()?,
                     event,
                     delivery_key,
                     completion.filter(|_| status_last),

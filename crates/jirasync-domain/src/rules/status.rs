@@ -12,7 +12,7 @@ use crate::activity::ActivityData;
 use crate::host::{Host, IssueChange};
 use crate::ids::{IntegrationId, LocalIssueId, OrganizationId};
 use crate::inbox::DeliveryCompletion;
-use crate::integration::SyncDirection;
+use crate::integration::{Integration, SyncDirection};
 use crate::issue::{LinkedIssue, ResolutionStatus};
 use crate::jira_directory::JiraDirectory;
 use crate::outbound::EchoField;
@@ -89,20 +89,21 @@ where
         event: &StatusChanged,
         delivery_key: Option<&DeliveryKey>,
     ) -> Result<InboundStatusOutcome, SyncError> {
-        self.status_sync(integration_id, event, delivery_key, None)
+        let integration = self.integration(integration_id).await?;
+        self.status_sync(&integration, event, delivery_key, None)
             .await
     }
 
-    /// [`InboundSync::sync_status`], handing `completion` to its sync session
-    /// ([`InboundSync::apply_delivery`]).
+    /// [`InboundSync::sync_status`] for `integration` as read already, handing `completion`
+    /// to its sync session ([`InboundSync::apply_delivery`]).
     pub(super) async fn status_sync(
         &self,
-        integration_id: IntegrationId,
+        integration: &Integration,
         event: &StatusChanged,
         delivery_key: Option<&DeliveryKey>,
         completion: Option<&DeliveryCompletion>,
     ) -> Result<InboundStatusOutcome, SyncError> {
-        let integration = self.integration(integration_id).await?;
+        let integration_id = integration.id;
         let mut outcome = InboundStatusOutcome {
             integration_id,
             issue_key: event.issue_key.clone(),
@@ -135,7 +136,7 @@ where
 
         let done = self
             .done_statuses
-            .done_status_ids(self.directory.as_ref(), &integration)
+            .done_status_ids(self.directory.as_ref(), integration)
             .await?;
         let action = resolve_action(&done, event.from.as_ref(), event.to.as_ref());
         outcome.action = Some(action);
